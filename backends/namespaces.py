@@ -1,0 +1,42 @@
+"""Backend name → array-API namespace.
+
+``numpy``  numpy through ``array_api_compat.numpy`` (the arrays are plain ``ndarray``\\s)
+``strict`` ``array_api_strict``: the standard and nothing more, so code that runs here is portable
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+BACKENDS = ("numpy", "strict", "instrumented", "blas")
+
+_MODULES = {"numpy": "array_api_compat.numpy", "strict": "array_api_strict"}
+_PENDING = {
+    "instrumented": "the instrumented namespace (issue #5) is not available yet",
+    "blas": "the BLAS-bridge namespace (issue #4) is not available yet",
+}
+
+
+class BackendUnavailable(ValueError):
+    """The backend name is known but cannot be used (not built yet, or its library is missing)."""
+
+
+def namespace(name: str):
+    """Return the array namespace for backend ``name``.
+
+    >>> namespace("numpy").__name__
+    'array_api_compat.numpy'
+    """
+    if name in _PENDING:
+        raise BackendUnavailable(f"backend {name!r}: {_PENDING[name]}; use one of: {', '.join(_MODULES)}")
+    if name not in _MODULES:
+        raise ValueError(f"unknown backend {name!r}; choose one of: {', '.join(BACKENDS)}")
+    return importlib.import_module(_MODULES[name])
+
+
+def to_numpy(x: Any):
+    """A numpy view (no copy where possible) of an array from any namespace, via DLPack."""
+    import numpy as np
+
+    return x if isinstance(x, np.ndarray) else np.from_dlpack(x)

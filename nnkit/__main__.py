@@ -1,0 +1,3 @@
+from nnkit.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,324 @@
+"""Save and load a trained network as one ``.npz`` file, atomically and without pickle.
+
+The file is a plain uncompressed ``.npz``: one entry per parameter (``W1``, ``b1``, ...,
+``WL``, ``bL``) and a ``meta`` entry, a 0-d unicode array holding JSON text. Anything that reads
+``.npz`` can open it with ``np.load(path, allow_pickle=False)``.
+
+:func:`save` refuses parameters that disagree with ``meta`` (names, shapes, dtype, non-finite
+values) and replaces the target in one ``os.replace``, so a crash or an error leaves the previous
+file whole. :func:`load` checks the same things and turns every way a file can be damaged or
+foreign into a one-line :class:`CheckpointError` that names the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import lzma
+import os
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Callable, Collection
+from typing import Any
+
+import numpy as np
+
+__all__ = ["FORMAT", "VERSION", "CheckpointError", "save", "load"]
+
+FORMAT = "nnkit-checkpoint"
+VERSION = 1
+
+StrPath = str | os.PathLike[str]
+Params = dict[str, np.ndarray]
+
+_DTYPES = ("float32", "float64")
+# np.load only treats a file as .npz when it starts with a zip local header (or the
+# end-of-archive record of an empty zip); anything else it would try to unpickle.
+_ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
+# What zipfile and numpy raise on damaged bytes (flipping every byte of a checkpoint with every
+# mask hit most of these): BadZipFile (bad CRC, truncated or inconsistent headers), ValueError
+# (bad .npy header, short data, object arrays without pickle), EOFError, OSError (a seek before
+# the start, bz2), NotImplementedError and zlib/lzma errors (a flipped compression method),
+# RuntimeError (a flipped "encrypted" flag), KeyError (a missing member).
+_READ_ERRORS = (
+    zipfile.BadZipFile,
+    ValueError,
+    EOFError,
+    OSError,
+    KeyError,
+    zlib.error,
+    lzma.LZMAError,
+    NotImplementedError,
+    RuntimeError,
+)
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file, or what is about to be saved as one, is not a valid nnkit checkpoint."""
+
+
+def save(path: StrPath, params: Params, meta: dict[str, Any]) -> None:
+    """Write ``params`` and ``meta`` to ``path`` atomically, as a pickle-free ``.npz``.
+
+    ``meta`` must hold ``layer_sizes``, ``dtype``, ``normalisation`` and ``classes``; ``format``
+    and ``version`` are set here. The file goes to exactly ``path`` (no ``.npz`` is appended).
+    Invalid input raises :class:`CheckpointError` before anything is written; an ``OSError``
+    while writing propagates unchanged. Either way an existing file at ``path`` is untouched.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> params = {"W1": np.ones((2, 3)), "b1": np.zeros((2, 1))}
+    >>> meta = {"layer_sizes": [3, 2], "dtype": "float64", "normalisation": {}, "classes": [0, 1]}
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     save(f"{d}/model.npz", params, meta)
+    ...     with np.load(f"{d}/model.npz", allow_pickle=False) as npz:
+    ...         sorted(npz.files)
+    ['W1', 'b1', 'meta']
+    """
+    target = os.fspath(path)
+    text = _dump_meta(target, {**meta, "format": FORMAT, "version": VERSION})
+    stored = json.loads(text)  # validate exactly what load() will see (tuples become lists, ...)
+    _check_meta(target, stored)
+    arrays = {name: np.asarray(value) for name, value in params.items()}
+    _check_names(target, arrays, stored["layer_sizes"])
+    _check_arrays(target, arrays, stored)
+    _write_atomically(target, {**arrays, "meta": np.array(text)})
+
+
+def load(path: StrPath, *, expect: dict[str, Any] | None = None) -> tuple[Params, dict[str, Any]]:
+    """Read the checkpoint at ``path``; return ``(params, meta)``.
+
+    Every entry of ``expect`` must equal the same key of ``meta`` (after a JSON round trip, so
+    tuples compare equal to lists). Arrays come back in native byte order. Any problem raises
+    :class:`CheckpointError`.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> params = {"W1": np.ones((2, 3)), "b1": np.zeros((2, 1))}
+    >>> meta = {"layer_sizes": [3, 2], "dtype": "float64", "normalisation": {}, "classes": [0, 1]}
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     save(f"{d}/model.npz", params, meta)
+    ...     loaded, info = load(f"{d}/model.npz", expect={"layer_sizes": (3, 2)})
+    >>> info["format"], info["version"], loaded["W1"].shape
+    ('nnkit-checkpoint', 1, (2, 3))
+    """
+    source = os.fspath(path)
+    with _open_npz(source) as npz:
+        if "meta" not in npz.files:
+            found = ", ".join(npz.files) or "none"
+            raise CheckpointError(
+                f"{source}: no 'meta' entry, not an nnkit checkpoint (entries: {found})"
+            )
+        meta = _parse_meta(source, _read_entry(source, npz, "meta"))
+        _check_meta(source, meta)
+        _check_names(source, [name for name in npz.files if name != "meta"], meta["layer_sizes"])
+        params = {name: _read_entry(source, npz, name) for name in _param_names(meta["layer_sizes"])}
+    _check_arrays(source, params, meta)
+    _check_expect(source, meta, expect or {})
+    return {name: array.astype(meta["dtype"], copy=False) for name, array in params.items()}, meta
+
+
+def _param_names(sizes: list[int]) -> list[str]:
+    """``["W1", "b1", ..., "WL", "bL"]`` for ``layer_sizes`` ``sizes``."""
+    return [f"{kind}{l}" for l in range(1, len(sizes)) for kind in "Wb"]
+
+
+def _param_shape(name: str, sizes: list[int]) -> tuple[int, int]:
+    """Shape of parameter ``name``: ``W_l`` is ``(sizes[l], sizes[l-1])``, ``b_l`` is ``(sizes[l], 1)``."""
+    l = int(name[1:])
+    return (sizes[l], sizes[l - 1]) if name[0] == "W" else (sizes[l], 1)
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def _dump_meta(path: str, meta: dict[str, Any]) -> str:
+    """``meta`` as strict JSON text (no NaN or Infinity, which other JSON readers reject)."""
+    try:
+        return json.dumps(meta, allow_nan=False, default=_numpy_to_json)
+    except (TypeError, ValueError) as e:
+        raise CheckpointError(f"{path}: meta is not JSON-serialisable: {e}") from e
+
+
+def _numpy_to_json(value: Any) -> Any:
+    """``json.dumps`` hook: numpy scalars and arrays (``np.int64(16)``, a shape array) become
+    Python numbers and lists; anything else is still an error."""
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.tolist()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _write_atomically(path: str, arrays: dict[str, np.ndarray]) -> None:
+    """Write ``arrays`` as ``.npz`` to a temp file beside ``path``, then rename it onto ``path``.
+
+    The temp file is in the same directory so that ``os.replace`` is a rename within one file
+    system, which POSIX and Windows both perform atomically.
+    """
+    directory, name = os.path.split(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
+    try:
+        # A file object, not a name: given a name without ".npz", np.savez appends one.
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual mode
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_directory(directory)
+
+
+def _umask() -> int:
+    """The process umask (reading it means setting it, so put it straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_directory(directory: str) -> None:
+    """Make the rename itself survive a crash; POSIX only, Windows cannot open a directory.
+
+    Best effort: some file systems refuse to fsync a directory, and by now the new file is in
+    place, so failing the save here would misreport it.
+    """
+    if os.name != "posix":
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def _open_npz(path: str) -> np.lib.npyio.NpzFile:
+    """Open ``path`` as ``.npz`` without pickle, or explain why it is not one."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot read: {e.strerror or e}") from e
+    if not head:
+        raise CheckpointError(f"{path}: file is empty")
+    if head not in _ZIP_SIGNATURES:
+        raise CheckpointError(
+            f"{path}: not a .npz archive (starts with {head!r}, expected a zip signature)"
+        )
+    try:
+        return np.load(path, allow_pickle=False)
+    except _READ_ERRORS as e:
+        raise CheckpointError(f"{path}: damaged or truncated .npz archive: {_reason(e)}") from e
+
+
+def _read_entry(path: str, npz: np.lib.npyio.NpzFile, name: str) -> np.ndarray:
+    """Entry ``name`` of ``npz``; object arrays are refused by numpy before any unpickling."""
+    try:
+        return npz[name]
+    except _READ_ERRORS as e:
+        raise CheckpointError(f"{path}: cannot read entry {name!r}: {_reason(e)}") from e
+
+
+def _reason(error: BaseException) -> str:
+    """The message of ``error``, or its type when it has none (zipfile raises a bare EOFError)."""
+    return str(error) or type(error).__name__
+
+
+def _parse_meta(path: str, raw: np.ndarray) -> dict[str, Any]:
+    """The JSON object in the 0-d unicode array ``raw``."""
+    if raw.ndim != 0 or raw.dtype.kind != "U":
+        raise CheckpointError(
+            f"{path}: meta entry is a {raw.dtype} array of shape {raw.shape}, expected a 0-d unicode string"
+        )
+    try:
+        meta = json.loads(str(raw[()]))
+    except json.JSONDecodeError as e:
+        raise CheckpointError(f"{path}: meta is not valid JSON ({e})") from e
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{path}: meta is a JSON {type(meta).__name__}, expected a JSON object")
+    return meta
+
+
+# --- checks shared by save and load --------------------------------------------------------
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+# Required meta keys: the test each value must pass, and what was expected (for the message).
+_REQUIRED: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "layer_sizes": (
+        lambda v: isinstance(v, list) and len(v) >= 2 and all(_is_int(n) and n > 0 for n in v),
+        "a list of at least 2 positive ints",
+    ),
+    "dtype": (lambda v: v in _DTYPES, " or ".join(map(repr, _DTYPES))),
+    "normalisation": (lambda v: isinstance(v, dict), "a JSON object"),
+    "classes": (lambda v: isinstance(v, list) and all(_is_int(c) for c in v), "a list of ints"),
+}
+
+
+def _check_meta(path: str, meta: dict[str, Any]) -> None:
+    """Check the format tag, the version, and each required key against :data:`_REQUIRED`."""
+    if meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: format is {meta.get('format')!r}, expected {FORMAT!r}")
+    version = meta.get("version")
+    if _is_int(version) and version > VERSION:
+        raise CheckpointError(
+            f"{path}: version {version} is newer than this nnkit reads ({VERSION}); upgrade nnkit"
+        )
+    if version != VERSION or not _is_int(version):
+        raise CheckpointError(f"{path}: unknown version {version!r}, expected {VERSION}")
+    for key, (valid, wanted) in _REQUIRED.items():
+        if key not in meta:
+            raise CheckpointError(f"{path}: meta has no {key!r}")
+        if not valid(meta[key]):
+            raise CheckpointError(f"{path}: {key} is {meta[key]!r}, expected {wanted}")
+    n_out = meta["layer_sizes"][-1]
+    if len(meta["classes"]) != n_out:
+        raise CheckpointError(f"{path}: {len(meta['classes'])} classes for an output layer of {n_out} units")
+
+
+def _check_names(path: str, names: Collection[str], sizes: list[int]) -> None:
+    """The parameter names present must be exactly those ``layer_sizes`` calls for."""
+    wanted = _param_names(sizes)
+    missing = [name for name in wanted if name not in names]
+    extra = sorted(set(names) - set(wanted))
+    if missing:
+        raise CheckpointError(f"{path}: missing parameter {', '.join(missing)} for layer_sizes {sizes}")
+    if extra:
+        raise CheckpointError(f"{path}: unexpected entries {', '.join(extra)} for layer_sizes {sizes}")
+
+
+def _check_arrays(path: str, params: Params, meta: dict[str, Any]) -> None:
+    """Every parameter must have the meta dtype (in either byte order, so that a file written on
+    a big-endian machine still loads), the shape ``layer_sizes`` gives, and finite values."""
+    dtype, sizes = np.dtype(meta["dtype"]), meta["layer_sizes"]
+    for name, array in params.items():
+        if array.dtype.newbyteorder("=") != dtype:
+            raise CheckpointError(f"{path}: {name} is {array.dtype}, expected {dtype} (meta dtype)")
+        shape = _param_shape(name, sizes)
+        if array.shape != shape:
+            raise CheckpointError(
+                f"{path}: {name} has shape {array.shape}, expected {shape} from layer_sizes {sizes}"
+            )
+        bad = array.size - np.count_nonzero(np.isfinite(array))
+        if bad:
+            raise CheckpointError(f"{path}: {name} has {bad} non-finite value(s) (nan or inf)")
+
+
+def _check_expect(path: str, meta: dict[str, Any], expect: dict[str, Any]) -> None:
+    """Each key of ``expect`` must be in ``meta`` with an equal value."""
+    for key, wanted in json.loads(json.dumps(expect, default=_numpy_to_json)).items():
+        if key not in meta:
+            raise CheckpointError(f"{path}: meta has no {key!r}, expected {wanted}")
+        if meta[key] != wanted:
+            raise CheckpointError(f"{path}: {key} is {meta[key]}, expected {wanted}")

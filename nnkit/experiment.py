@@ -1,0 +1,113 @@
+"""One experiment: a data set, a network and a backend, glued together for the command line.
+
+This is where numpy data (:mod:`nnkit.data`) become arrays of the chosen namespace — features
+normalised, samples in columns, labels one-hot — and where parameters go back to numpy for
+checkpoints and plots. The maths stays in :mod:`nnkit.model`, :mod:`nnkit.optim` and :mod:`nnkit.train`.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from nnkit import checkpoint, data, model, optim, train
+from nnkit.backends import namespace, to_numpy
+
+
+class Experiment:
+    """A network of layer sizes ``sizes`` on backend ``backend`` for data shaped like ``dataset``."""
+
+    def __init__(self, dataset: data.Dataset, backend: str, dtype: str, sizes: list[int], params=None, seed: int = 0):
+        self.dataset, self.backend, self.dtype_name, self.sizes = dataset, backend, dtype, list(sizes)
+        self.xp = namespace(backend)
+        self.dtype = getattr(self.xp, dtype)
+        n_pixels = dataset.images.shape[1]
+        if n_pixels != self.sizes[0]:
+            raise data.DataError(f"{dataset.source}: {n_pixels} pixels per image, but the model expects {self.sizes[0]}")
+        self.rng = np.random.default_rng(seed)
+        if params is None:
+            self.params = model.init(self.sizes, self.xp, self.rng, self.dtype)
+        else:
+            self.params = {k: self.xp.asarray(v) for k, v in params.items()}
+
+    @classmethod
+    def from_args(cls, args) -> "Experiment":
+        dataset = data.load(args.data)
+        if dataset.labels is None:
+            raise data.DataError(f"{dataset.source}: has no labels; training needs a 'label' column or an IDX labels file")
+        sizes = [dataset.images.shape[1], *args.hidden, dataset.n_classes]
+        return cls(dataset, args.backend, args.dtype, sizes, seed=args.seed)
+
+    @classmethod
+    def from_checkpoint(cls, params: dict, meta: dict, dataset: data.Dataset, backend: str) -> "Experiment":
+        return cls(dataset, backend, meta["dtype"], meta["layer_sizes"], params=params)
+
+    def features(self, ds: data.Dataset):
+        """``(n_pixels, n)`` array in this namespace: samples in columns, pixels scaled to [0, 1]."""
+        return self.xp.asarray(data.normalise(ds.images, ds.pixel_max, self.dtype_name).T)
+
+    def fit(self, train_set: data.Dataset, val_set: data.Dataset, args) -> train.History:
+        """Train with the options of ``nnkit train``; save a checkpoint after every good epoch.
+
+        If training diverges, the checkpoint on disk is the one of the last good epoch."""
+        xp = self.xp
+        self.optimizer_name = args.optimizer
+        self.lr = args.lr if args.lr is not None else optim.DEFAULT_LR[args.optimizer]
+        self.batch_size = len(train_set) if args.optimizer == "gd" else args.batch_size
+        Y = data.one_hot(xp.asarray(train_set.labels), train_set.n_classes, dtype=self.dtype)
+        save = (lambda epoch, params, history: self.save(args.out, params, args, history)) if args.out else None
+        try:
+            self.params, history = train.fit(
+                self.params, self.features(train_set), Y, optim.make(args.optimizer, self.lr),
+                epochs=args.epochs, batch_size=self.batch_size, rng=self.rng, l2=args.l2,
+                validation=(self.features(val_set), xp.asarray(val_set.labels)), on_epoch=save,
+            )
+        except train.Diverged as error:
+            if args.out:
+                kept = f"{args.out} holds the model of epoch {error.epoch - 1}" if error.epoch > 1 else f"nothing was written to {args.out}"
+                error.args = (f"{error}; {kept}",)
+            raise
+        return history
+
+    def predict(self, ds: data.Dataset) -> np.ndarray:
+        """Predicted class of every sample, as a numpy ``(n,)`` int array."""
+        return np.asarray(to_numpy(model.predict(self.params, self.features(ds))), dtype=np.int64)
+
+    def accuracy(self, ds: data.Dataset) -> float:
+        return float((self.predict(ds) == ds.labels).mean())
+
+    def evaluate(self, splits) -> dict:
+        names = ("train_accuracy", "val_accuracy", "test_accuracy")
+        result = {name: self.accuracy(ds) for name, ds in zip(names, splits)}
+        result.update(n_train=len(splits[0]), n_val=len(splits[1]), n_test=len(splits[2]))
+        return result
+
+    def meta(self) -> dict:
+        ds = self.dataset
+        return {
+            "layer_sizes": self.sizes, "dtype": self.dtype_name, "classes": list(range(ds.n_classes)),
+            "normalisation": {"kind": "divide by the format's largest pixel value", "pixel_max": ds.pixel_max},
+            "image_shape": list(ds.image_shape),
+        }
+
+    def save(self, path: str, params, args, history: train.History) -> None:
+        meta = self.meta()
+        meta["training"] = {"data": self.dataset.source, "optimizer": args.optimizer, "lr": self.lr, "l2": args.l2,
+                            "batch_size": self.batch_size, "seed": args.seed, "backend": self.backend,
+                            "epochs_done": len(history.loss), "history": history.to_dict()}
+        checkpoint.save(path, {k: np.asarray(to_numpy(v)) for k, v in params.items()}, meta)
+
+    def write_plots(self, directory: str, history: train.History, test_set: data.Dataset) -> list[str]:
+        """Write the PNG figures of a finished run into ``directory``; return their paths."""
+        from nnkit import plots
+
+        os.makedirs(directory, exist_ok=True)
+        predictions = self.predict(test_set)
+        W1 = np.asarray(to_numpy(self.params["W1"]))
+        return [
+            plots.training_curves(history, os.path.join(directory, "curves.png")),
+            plots.confusion_matrix(test_set.labels, predictions, os.path.join(directory, "confusion.png")),
+            plots.sample_predictions(test_set, predictions, os.path.join(directory, "predictions.png")),
+            plots.first_layer_weights(W1, test_set.image_shape, os.path.join(directory, "weights.png")),
+        ]

@@ -1,0 +1,100 @@
+"""PNG figures of a training run (matplotlib, Agg backend — no screen needed).
+
+Each function takes numpy arrays, writes one file and returns its path.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _figure(*args, **kwargs):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(*args, **kwargs)
+
+
+def _save(fig, path: str) -> str:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def training_curves(history, path: str) -> str:
+    """Loss (left) and accuracy (right) per epoch."""
+    fig, (left, right) = _figure(1, 2, figsize=(10, 4))
+    epochs = np.arange(1, len(history.loss) + 1)
+    left.plot(epochs, history.loss, label="training (mean over the epoch's batches)")
+    left.set(xlabel="epoch", ylabel="cross-entropy loss", yscale="log", title="Loss")
+    left.legend()
+    right.plot(epochs, np.multiply(history.train_accuracy, 100), label="training (running, during the epoch)")
+    if history.val_accuracy:
+        right.plot(epochs, np.multiply(history.val_accuracy, 100), label="validation (end of epoch)")
+    right.set(xlabel="epoch", ylabel="accuracy (%)", title="Accuracy")
+    right.legend()
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def confusion_counts(labels: np.ndarray, predictions: np.ndarray, n_classes: int = 10) -> np.ndarray:
+    """``counts[true, predicted]``: how many samples of each class went to each prediction."""
+    counts = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(counts, (labels, predictions), 1)
+    return counts
+
+
+def confusion_matrix(labels: np.ndarray, predictions: np.ndarray, path: str, n_classes: int = 10) -> str:
+    """Counts of (true class, predicted class) on the test set, written in each cell."""
+    counts = confusion_counts(labels, predictions, n_classes)
+    fig, ax = _figure(figsize=(6, 5.5))
+    image = ax.imshow(counts, cmap="Blues")
+    for (i, j), c in np.ndenumerate(counts):
+        if c:
+            ax.text(j, i, str(c), ha="center", va="center", fontsize=8, color="white" if c > counts.max() / 2 else "black")
+    ax.set(xticks=range(n_classes), yticks=range(n_classes), xlabel="predicted class", ylabel="true class",
+           title=f"Confusion matrix — {np.trace(counts)}/{counts.sum()} correct")
+    fig.colorbar(image, ax=ax, label="samples")
+    return _save(fig, path)
+
+
+def sample_predictions(dataset, predictions: np.ndarray, path: str, count: int = 24) -> str:
+    """The first ``count`` test images, each titled with its prediction; mistakes in red."""
+    count = min(count, len(predictions))
+    cols = 8
+    rows = -(-count // cols)
+    fig, axes = _figure(rows, cols, figsize=(cols * 1.3, rows * 1.5), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= count:
+            continue
+        ax.imshow(dataset.images[i].reshape(dataset.image_shape), cmap="gray_r", vmin=0, vmax=dataset.pixel_max)
+        wrong = dataset.labels is not None and predictions[i] != dataset.labels[i]
+        title = f"{predictions[i]}" + (f" (true {dataset.labels[i]})" if wrong else "")
+        ax.set_title(title, fontsize=9, color="red" if wrong else "black")
+    fig.suptitle("Test images and the network's prediction (red: wrong)")
+    return _save(fig, path)
+
+
+def first_layer_weights(W1: np.ndarray, image_shape: tuple[int, int], path: str, count: int = 32) -> str:
+    """Each of the first ``count`` hidden units' incoming weights (a row of ``W1``) drawn as an image.
+
+    Red pixels excite the unit, blue ones inhibit it; one colour scale for all units."""
+    count = min(count, W1.shape[0])
+    cols = 8
+    rows = -(-count // cols)
+    limit = float(np.abs(W1[:count]).max()) or 1.0
+    fig, axes = _figure(rows, cols, figsize=(cols * 1.2, rows * 1.2 + 0.6), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < count:
+            image = ax.imshow(W1[i].reshape(image_shape), cmap="RdBu_r", vmin=-limit, vmax=limit)
+    fig.suptitle(f"First-layer weights of {count} hidden units (W1 rows as {image_shape[0]}×{image_shape[1]} images)")
+    fig.colorbar(image, ax=axes, shrink=0.6, label="weight")
+    return _save(fig, path)

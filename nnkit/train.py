@@ -1,0 +1,110 @@
+"""The training loop: shuffle, batch, forward, backward, step — with history and divergence checks.
+
+Array-API only (no numpy import): the data arrive in the namespace the network runs on, and the
+random generator is passed in, so the same seed gives the same numbers on every backend.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+
+from array_api_compat import array_namespace
+
+from nnkit import model
+from nnkit.model import Params
+
+Array = Any
+
+
+class Diverged(ArithmeticError):
+    """The loss became NaN or infinite; training stopped. ``epoch`` and ``batch`` are 1-based."""
+
+    def __init__(self, epoch: int, batch: int, value: float):
+        self.epoch, self.batch, self.value = epoch, batch, value
+        super().__init__(
+            f"training diverged: loss is {value} at epoch {epoch}, batch {batch} "
+            "(try a smaller --lr, or --dtype float64)"
+        )
+
+
+@dataclass
+class History:
+    """Per-epoch figures: mean batch loss (cross-entropy), running training accuracy over the
+    epoch's batches, validation accuracy (empty without validation data), seconds since start."""
+
+    loss: list[float] = field(default_factory=list)
+    train_accuracy: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def batches(n: int, batch_size: int, rng) -> list[Any]:
+    """Shuffled sample indices cut into batches of ``batch_size`` (the last may be smaller)."""
+    perm = rng.permutation(n)
+    return [perm[i : i + batch_size] for i in range(0, n, batch_size)]
+
+
+def train_step(params: Params, X: Array, Y: Array, optimizer, l2: float = 0.0) -> tuple[Params, Array, Array]:
+    """One forward/backward/update on a batch; return ``(new params, loss, output probabilities)``."""
+    Zs, As = model.forward(params, X)
+    grads = model.backward(params, Zs, As, Y, l2)
+    return optimizer.step(params, grads), model.cross_entropy(Zs[-1], Y), As[-1]
+
+
+def fit(
+    params: Params,
+    X: Array,
+    Y: Array,
+    optimizer,
+    *,
+    epochs: int,
+    batch_size: int,
+    rng,
+    l2: float = 0.0,
+    validation: tuple[Array, Array] | None = None,
+    on_epoch: Callable[[int, Params, History], None] | None = None,
+    progress: bool | None = None,
+) -> tuple[Params, History]:
+    """Train on ``X`` (``(n_in, n)``) with one-hot targets ``Y`` (``(n_out, n)``).
+
+    ``rng`` (a ``numpy.random.Generator``) shuffles the samples every epoch; ``validation`` is
+    ``(X_val, labels_val)``; ``on_epoch(epoch, params, history)`` runs after each epoch (the CLI
+    saves its checkpoint there). ``progress`` shows a bar on stderr (``None``: only on a terminal).
+    Raises :class:`Diverged` as soon as a batch loss is not finite, before that batch's update is
+    handed to ``on_epoch``.
+    """
+    from tqdm.auto import tqdm
+
+    xp = array_namespace(X, Y)
+    n = X.shape[1]
+    labels = xp.argmax(Y, axis=0)
+    history, start = History(), time.perf_counter()
+    n_batches = -(-n // batch_size)
+    with tqdm(total=epochs * n_batches, unit="batch", disable=None if progress is None else not progress) as bar:
+        for epoch in range(1, epochs + 1):
+            total_loss, correct = 0.0, 0
+            for b, idx in enumerate(batches(n, batch_size, rng), start=1):
+                idx = xp.asarray(idx)
+                Yb = xp.take(Y, idx, axis=1)
+                params, batch_loss, out = train_step(params, xp.take(X, idx, axis=1), Yb, optimizer, l2)
+                value = float(batch_loss)
+                if not math.isfinite(value):
+                    raise Diverged(epoch, b, value)
+                total_loss += value * Yb.shape[1]
+                correct += int(xp.sum(xp.astype(xp.argmax(out, axis=0) == xp.take(labels, idx), xp.int64)))
+                bar.update()
+            history.loss.append(total_loss / n)
+            history.train_accuracy.append(correct / n)
+            if validation is not None:
+                history.val_accuracy.append(model.accuracy(params, *validation))
+            history.seconds.append(time.perf_counter() - start)
+            bar.set_postfix(epoch=epoch, loss=f"{history.loss[-1]:.4f}", acc=f"{history.train_accuracy[-1]:.3f}")
+            if on_epoch is not None:
+                on_epoch(epoch, params, history)
+    return params, history

@@ -1,0 +1,89 @@
+"""Fixtures that write data files: Kaggle-style CSV and MNIST IDX, made from the bundled digits.
+
+Each 8×8 digit becomes a 28×28 image (every pixel a 3×3 block, a 2-pixel border) with pixels
+scaled from 0..16 to 0..255, so a network trained on these files learns what it learns on the
+digits. File fixtures write into the test's own ``tmp_path`` and return the path to load.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nnkit import data
+
+
+def _upsample_to_mnist(images: np.ndarray) -> np.ndarray:
+    """``(n, 64)`` pixels 0..16 → ``(n, 784)`` pixels 0..255, each digit centred in 28×28."""
+    blocks = np.kron(images.reshape(-1, 8, 8), np.ones((1, 3, 3), dtype=np.uint8))  # (n, 24, 24)
+    padded = np.pad(blocks, ((0, 0), (2, 2), (2, 2)))
+    scaled = (padded.astype(np.uint16) * 255 + 8) // 16  # rounded; 16 → 255
+    return scaled.astype(np.uint8).reshape(len(images), 28 * 28)
+
+
+@functools.cache  # formatting 1797 × 785 cells takes a noticeable fraction of a second
+def _kaggle_csv_bytes(ds: data.Dataset, with_labels: bool) -> bytes:
+    """Kaggle's layout: header ``label,pixel0,…`` (without ``label`` for test.csv), one row per image."""
+    names = ["label"] * with_labels + [f"pixel{i}" for i in range(ds.images.shape[1])]
+    table = np.column_stack([ds.labels, ds.images]) if with_labels else ds.images
+    rows = (",".join(map(str, row)) for row in table.tolist())
+    return ("\n".join([",".join(names), *rows]) + "\n").encode()
+
+
+def _idx_bytes(array: np.ndarray) -> bytes:
+    """IDX: magic 00 00 08 ndim (unsigned bytes), one big-endian uint32 per dimension, the data."""
+    header = struct.pack(f">4B{array.ndim}I", 0, 0, 0x08, array.ndim, *array.shape)
+    return header + array.astype(np.uint8).tobytes()
+
+
+def _write(path: Path, payload: bytes) -> Path:
+    """Write ``payload`` to ``path``, gzipped when the name ends in ``.gz``."""
+    path.write_bytes(gzip.compress(payload, compresslevel=1, mtime=0) if path.suffix == ".gz" else payload)
+    return path
+
+
+@pytest.fixture(scope="session")
+def digits28() -> data.Dataset:
+    """The bundled digits as MNIST-sized images: ``(1797, 784)`` uint8 0..255, labels 0..9."""
+    digits = data.load_digits()
+    return data.Dataset(_upsample_to_mnist(digits.images), digits.labels, 255, (28, 28), "digits as 28×28")
+
+
+@pytest.fixture
+def kaggle_csv(tmp_path: Path, digits28: data.Dataset) -> Path:
+    """``train.csv`` in Kaggle's layout: ``label,pixel0,…,pixel783``, the 1797 upsampled digits."""
+    return _write(tmp_path / "train.csv", _kaggle_csv_bytes(digits28, with_labels=True))
+
+
+@pytest.fixture
+def kaggle_csv_gz(tmp_path: Path, digits28: data.Dataset) -> Path:
+    """``train.csv.gz``: :func:`kaggle_csv`, gzipped."""
+    return _write(tmp_path / "train.csv.gz", _kaggle_csv_bytes(digits28, with_labels=True))
+
+
+@pytest.fixture
+def kaggle_test_csv(tmp_path: Path, digits28: data.Dataset) -> Path:
+    """``test.csv`` in Kaggle's layout: ``pixel0,…,pixel783``, no labels."""
+    return _write(tmp_path / "test.csv", _kaggle_csv_bytes(digits28, with_labels=False))
+
+
+def _write_idx_pair(directory: Path, images_name: str, labels_name: str, ds: data.Dataset) -> Path:
+    _write(directory / labels_name, _idx_bytes(ds.labels))
+    return _write(directory / images_name, _idx_bytes(ds.images.reshape(-1, *ds.image_shape)))
+
+
+@pytest.fixture
+def mnist_idx(tmp_path: Path, digits28: data.Dataset) -> Path:
+    """``train-images-idx3-ubyte.gz``, with ``train-labels-idx1-ubyte.gz`` beside it."""
+    return _write_idx_pair(tmp_path, "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", digits28)
+
+
+@pytest.fixture
+def mnist_idx_raw(tmp_path: Path, digits28: data.Dataset) -> Path:
+    """``t10k-images.idx3-ubyte``, with ``t10k-labels.idx1-ubyte`` beside it, not compressed."""
+    return _write_idx_pair(tmp_path, "t10k-images.idx3-ubyte", "t10k-labels.idx1-ubyte", digits28)

@@ -1,0 +1,52 @@
+"""nnkit.train: batching, history, reproducibility and divergence detection."""
+
+import numpy as np
+import pytest
+
+import array_api_compat.numpy as xnp
+from nnkit import model, optim, train
+
+
+def problem(seed=0, n=120):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((6, n))
+    labels = np.argmax(X[:3], axis=0)
+    return X, np.eye(3)[:, labels], labels
+
+
+def run(seed, epochs=3, optimizer="adam", lr=None, on_epoch=None):
+    X, Y, labels = problem()
+    rng = np.random.default_rng(seed)
+    params = model.init([6, 10, 3], xnp, rng)
+    return train.fit(params, X, Y, optim.make(optimizer, lr), epochs=epochs, batch_size=16, rng=rng,
+                     validation=(X, labels), on_epoch=on_epoch, progress=False)
+
+
+def test_batches_cover_every_sample_once_per_epoch():
+    parts = train.batches(103, 10, np.random.default_rng(0))
+    assert [len(b) for b in parts] == [10] * 10 + [3]
+    assert sorted(np.concatenate(parts)) == list(range(103))
+
+
+def test_history_has_one_entry_per_epoch():
+    _, history = run(seed=0, epochs=4)
+    for series in (history.loss, history.train_accuracy, history.val_accuracy, history.seconds):
+        assert len(series) == 4
+    assert history.loss[-1] < history.loss[0]
+    assert history.seconds == sorted(history.seconds)
+
+
+def test_same_seed_same_numbers_different_seed_different_numbers():
+    (p1, h1), (p2, h2), (p3, h3) = run(seed=5), run(seed=5), run(seed=6)
+    assert h1.loss == h2.loss
+    for k in p1:
+        np.testing.assert_array_equal(p1[k], p2[k])
+    assert h1.loss != h3.loss
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid value:RuntimeWarning")
+def test_divergence_stops_with_a_clear_message_before_saving():
+    saved = []
+    with pytest.raises(train.Diverged, match=r"loss is (nan|inf) at epoch \d+, batch \d+") as info:
+        run(seed=0, epochs=50, optimizer="sgd", lr=1e30, on_epoch=lambda epoch, params, history: saved.append(epoch))
+    assert saved == list(range(1, info.value.epoch))  # every saved epoch came before the bad one
