@@ -34,9 +34,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad option is one line on stderr (no usage dump), exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="nnkit", description=__doc__.splitlines()[0].strip("`— "))
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser = _Parser(prog="nnkit", description="A neural network from scratch, down to the BLAS call.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     train = sub.add_parser("train", help="train the network and report its accuracy")
     train.add_argument("--data", default="digits", help="'digits' (bundled, default), a Kaggle-style CSV(.gz) or an MNIST IDX images file")

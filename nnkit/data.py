@@ -372,18 +372,21 @@ def split(ds: Dataset, val: float = 0.1, test: float = 0.2, seed: int = 0) -> tu
 
     ``val`` and ``test`` are fractions of ``len(ds)`` (rounded to whole rows); ``val=0`` gives an
     empty validation part. With labels the cut is stratified: every part holds each class in
-    about its overall proportion. Each part keeps the shuffled order.
+    about its overall proportion. Each part is in random order.
 
     >>> train, val, test = split(load_digits(), val=0.1, test=0.2, seed=0)
     >>> len(train), len(val), len(test)
     (1258, 180, 359)
     """
     n_val, n_test = _part_sizes(len(ds), val, test)
-    perm = np.random.default_rng(seed).permutation(len(ds))
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(len(ds))
     order = np.arange(len(ds)) if ds.labels is None else _stratified_order(ds.labels[perm])
     n_train = len(ds) - n_val - n_test
     parts = np.split(order, [n_train, n_train + n_val])
-    train, val_part, test_part = (ds.subset(perm[np.sort(part)]) for part in parts)
+    # Shuffle again inside each part: stratification deals classes out by rank, which would
+    # otherwise leave each part's order correlated with the labels.
+    train, val_part, test_part = (ds.subset(perm[rng.permutation(part)]) for part in parts)
     return train, val_part, test_part
 
 

@@ -44,8 +44,12 @@ class Experiment:
         return cls(dataset, backend, meta["dtype"], meta["layer_sizes"], params=params)
 
     def features(self, ds: data.Dataset):
-        """``(n_pixels, n)`` array in this namespace: samples in columns, pixels scaled to [0, 1]."""
-        return self.xp.asarray(data.normalise(ds.images, ds.pixel_max, self.dtype_name).T)
+        """``(n_pixels, n)`` C-contiguous array in this namespace: samples in columns, pixels in [0, 1].
+
+        The transpose of the stored ``(n, n_pixels)`` images is Fortran-ordered; it is copied once
+        into C order here because numpy's ``take`` (the per-epoch shuffle) would otherwise copy the
+        whole array to C order on every call."""
+        return self.xp.asarray(np.ascontiguousarray(data.normalise(ds.images, ds.pixel_max, self.dtype_name).T))
 
     def fit(self, train_set: data.Dataset, val_set: data.Dataset, args) -> train.History:
         """Train with the options of ``nnkit train``; save a checkpoint after every good epoch.

@@ -14,13 +14,12 @@ def _figure(*args, **kwargs):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    return plt.subplots(*args, **kwargs)
+    return plt.subplots(*args, layout="constrained", **kwargs)
 
 
 def _save(fig, path: str) -> str:
     import matplotlib.pyplot as plt
 
-    fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

@@ -44,12 +44,6 @@ class History:
         return asdict(self)
 
 
-def batches(n: int, batch_size: int, rng) -> list[Any]:
-    """Shuffled sample indices cut into batches of ``batch_size`` (the last may be smaller)."""
-    perm = rng.permutation(n)
-    return [perm[i : i + batch_size] for i in range(0, n, batch_size)]
-
-
 def train_step(params: Params, X: Array, Y: Array, optimizer, l2: float = 0.0) -> tuple[Params, Array, Array]:
     """One forward/backward/update on a batch; return ``(new params, loss, output probabilities)``."""
     Zs, As = model.forward(params, X)
@@ -73,7 +67,8 @@ def fit(
 ) -> tuple[Params, History]:
     """Train on ``X`` (``(n_in, n)``) with one-hot targets ``Y`` (``(n_out, n)``).
 
-    ``rng`` (a ``numpy.random.Generator``) shuffles the samples every epoch; ``validation`` is
+    ``X`` should be C-contiguous (numpy's ``take`` along columns first copies anything else
+    whole). ``rng`` (a ``numpy.random.Generator``) shuffles the samples every epoch; ``validation`` is
     ``(X_val, labels_val)``; ``on_epoch(epoch, params, history)`` runs after each epoch (the CLI
     saves its checkpoint there). ``progress`` shows a bar on stderr (``None``: only on a terminal).
     Raises :class:`Diverged` as soon as a batch loss is not finite, before that batch's update is
@@ -89,15 +84,19 @@ def fit(
     with tqdm(total=epochs * n_batches, unit="batch", disable=None if progress is None else not progress) as bar:
         for epoch in range(1, epochs + 1):
             total_loss, correct = 0.0, 0
-            for b, idx in enumerate(batches(n, batch_size, rng), start=1):
-                idx = xp.asarray(idx)
-                Yb = xp.take(Y, idx, axis=1)
-                params, batch_loss, out = train_step(params, xp.take(X, idx, axis=1), Yb, optimizer, l2)
+            # One gather per epoch, then every batch is a view (columns i:j): a gather per batch
+            # would touch each of a batch's samples in n_features far-apart places.
+            perm = xp.asarray(rng.permutation(n))
+            X_epoch, Y_epoch, labels_epoch = xp.take(X, perm, axis=1), xp.take(Y, perm, axis=1), xp.take(labels, perm)
+            for b, i in enumerate(range(0, n, batch_size), start=1):
+                j = min(i + batch_size, n)  # the array API leaves out-of-range slice ends unspecified
+                Xb, Yb = X_epoch[:, i:j], Y_epoch[:, i:j]
+                params, batch_loss, out = train_step(params, Xb, Yb, optimizer, l2)
                 value = float(batch_loss)
                 if not math.isfinite(value):
                     raise Diverged(epoch, b, value)
                 total_loss += value * Yb.shape[1]
-                correct += int(xp.sum(xp.astype(xp.argmax(out, axis=0) == xp.take(labels, idx), xp.int64)))
+                correct += int(xp.sum(xp.astype(xp.argmax(out, axis=0) == labels_epoch[i:j], xp.int64)))
                 bar.update()
             history.loss.append(total_loss / n)
             history.train_accuracy.append(correct / n)

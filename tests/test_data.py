@@ -394,3 +394,8 @@ def test_one_hot_marks_exactly_the_label_of_every_sample(labels):
     out = data.one_hot(array_api_strict.asarray(labels), 7)
     encoded = np.from_dlpack(out)
     assert np.array_equal(encoded.argmax(axis=0), labels) and np.all(encoded.sum(axis=0) == 1)
+
+
+def test_split_parts_are_in_random_order_not_grouped_by_class():
+    _, _, test = data.split(data.load_digits(), seed=0)
+    assert len(set(test.labels[:30].tolist())) == 10

@@ -22,10 +22,23 @@ def run(seed, epochs=3, optimizer="adam", lr=None, on_epoch=None):
                      validation=(X, labels), on_epoch=on_epoch, progress=False)
 
 
-def test_batches_cover_every_sample_once_per_epoch():
-    parts = train.batches(103, 10, np.random.default_rng(0))
-    assert [len(b) for b in parts] == [10] * 10 + [3]
-    assert sorted(np.concatenate(parts)) == list(range(103))
+def test_every_sample_is_seen_once_per_epoch(monkeypatch):
+    seen = []
+    real_step = train.train_step
+
+    def spy(params, X, Y, optimizer, l2=0.0):
+        seen.append(np.asarray(X[0]))
+        return real_step(params, X, Y, optimizer, l2)
+
+    monkeypatch.setattr(train, "train_step", spy)
+    X, Y, labels = problem(n=103)
+    X[0] = np.arange(103)  # feature 0 names the sample
+    train.fit(model.init([6, 4, 3], xnp, np.random.default_rng(0)), X, Y, optim.make("sgd"),
+              epochs=2, batch_size=10, rng=np.random.default_rng(1), progress=False)
+    assert [len(b) for b in seen] == ([10] * 10 + [3]) * 2
+    first, second = np.concatenate(seen[:11]), np.concatenate(seen[11:])
+    assert sorted(first) == sorted(second) == list(range(103))
+    assert list(first) != list(second)  # reshuffled
 
 
 def test_history_has_one_entry_per_epoch():

@@ -38,9 +38,11 @@ def train_digits(backend, dtype="float64", epochs=3):
     return {k: to_numpy(v) for k, v in params.items()}, model.accuracy(params, X_test, xp.asarray(test_set.labels))
 
 
-def test_numpy_and_array_api_strict_train_to_the_same_network():
-    p_np, acc_np = train_digits("numpy")
-    p_st, acc_st = train_digits("strict")
+@pytest.mark.parametrize("dtype, atol", [("float64", 1e-12), ("float32", 1e-6)])
+def test_numpy_and_array_api_strict_train_to_the_same_network(dtype, atol):
+    p_np, acc_np = train_digits("numpy", dtype)
+    p_st, acc_st = train_digits("strict", dtype)
     assert acc_np == acc_st and acc_np > 0.9
     for k in p_np:
-        np.testing.assert_allclose(p_st[k], p_np[k], rtol=0, atol=1e-12)
+        assert p_st[k].dtype == p_np[k].dtype == np.dtype(dtype)
+        np.testing.assert_allclose(p_st[k], p_np[k], rtol=0, atol=atol)

@@ -1,0 +1,133 @@
+"""The ``nnkit`` command line, end to end in a subprocess: train → save → predict, plots, errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from nnkit import checkpoint, cli, optim
+
+
+def nnkit(*args: str, expect_ok: bool = True) -> subprocess.CompletedProcess:
+    done = subprocess.run([sys.executable, "-m", "nnkit", *args], capture_output=True, text=True, timeout=300)
+    if expect_ok:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
+def last_json(done: subprocess.CompletedProcess) -> dict:
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_default_training_reaches_97_percent_on_the_bundled_digits():
+    result = last_json(nnkit("train", "--json"))
+    assert result["test_accuracy"] >= 0.97
+    for key in ("train_accuracy", "n_train", "n_test", "epochs", "seconds", "samples_per_second", "backend", "dtype"):
+        assert key in result
+    assert (result["backend"], result["dtype"], result["n_train"] + result["n_val"] + result["n_test"]) == ("numpy", "float64", 1797)
+
+
+def test_json_is_the_only_stdout_line_and_prose_goes_to_stderr():
+    done = nnkit("train", "--epochs", "2", "--json")
+    assert len(done.stdout.strip().splitlines()) == 1
+    assert "test accuracy" in done.stderr
+
+
+def test_train_save_predict(tmp_path):
+    model = tmp_path / "model.npz"
+    trained = last_json(nnkit("train", "--epochs", "5", "--hidden", "32", "16", "--dtype", "float32", "--out", str(model), "--json"))
+    params, meta = checkpoint.load(model)
+    assert meta["layer_sizes"] == [64, 32, 16, 10] and meta["dtype"] == "float32"
+    assert meta["training"]["epochs_done"] == 5
+    predicted = last_json(nnkit("predict", "--model", str(model), "--data", "digits", "--json"))
+    assert predicted["n"] == 1797 and sum(predicted["predictions"].values()) == 1797
+    assert predicted["accuracy"] >= trained["test_accuracy"] - 0.05  # mostly samples it trained on
+
+
+def test_same_seed_same_run():
+    a, b = (last_json(nnkit("train", "--epochs", "3", "--seed", "4", "--json")) for _ in range(2))
+    assert (a["final_loss"], a["test_accuracy"]) == (b["final_loss"], b["test_accuracy"])
+
+
+def test_trains_on_a_kaggle_csv_and_predicts_its_test_csv(kaggle_csv, kaggle_test_csv, tmp_path):
+    model = tmp_path / "m.npz"
+    result = last_json(nnkit("train", "--data", str(kaggle_csv), "--epochs", "10", "--out", str(model), "--json"))
+    assert result["test_accuracy"] > 0.9 and result["layer_sizes"][0] == 784
+    predicted = last_json(nnkit("predict", "--model", str(model), "--data", str(kaggle_test_csv), "--json"))
+    assert "accuracy" not in predicted and predicted["n"] == 1797
+
+
+def test_trains_on_mnist_idx_files(mnist_idx):
+    result = last_json(nnkit("train", "--data", str(mnist_idx), "--epochs", "10", "--json"))
+    assert result["test_accuracy"] > 0.9
+
+
+def test_seed_style_full_batch_gradient_descent():
+    result = last_json(nnkit("train", "--optimizer", "gd", "--epochs", "300", "--json"))
+    assert result["batch_size"] == result["n_train"] and result["test_accuracy"] > 0.9
+
+
+def test_plots_are_written_as_png(tmp_path):
+    result = last_json(nnkit("train", "--epochs", "3", "--plots", str(tmp_path / "figs"), "--json"))
+    names = sorted(p.rsplit("/", 1)[-1] for p in result["plots"])
+    assert names == ["confusion.png", "curves.png", "predictions.png", "weights.png"]
+    for path in result["plots"]:
+        with open(path, "rb") as png:
+            head = png.read()
+        assert head.startswith(b"\x89PNG\r\n\x1a\n") and len(head) > 10_000
+
+
+@pytest.fixture
+def corrupt_csv(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("label,pixel0,pixel1,pixel2,pixel3\n3,0,0,0,0\n4,0,x,0,0\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train", "--data", "/no/such/file.csv"], "/no/such/file.csv"),
+        (["train", "--data", "{corrupt_csv}"], "line 3"),
+        (["train", "--backend", "instrumented"], "not available yet"),
+        (["train", "--backend", "torch"], "invalid choice"),
+        (["train", "--epochs", "0"], "--epochs"),
+        (["train", "--test-fraction", "1.5"], "test"),
+        (["predict", "--model", "{corrupt_csv}", "--data", "digits"], "bad.csv"),
+        (["predict", "--model", "{model_784}", "--data", "digits"], "784"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_input_is_one_clear_line_and_a_failure_status(args, message, corrupt_csv, tmp_path, digits28):
+    model_784 = tmp_path / "m784.npz"
+    if "{model_784}" in args:
+        params = {"W1": np.zeros((4, 784)), "b1": np.zeros((4, 1)), "W2": np.zeros((10, 4)), "b2": np.zeros((10, 1))}
+        meta = {"layer_sizes": [784, 4, 10], "dtype": "float64", "normalisation": {"pixel_max": 255}, "classes": list(range(10))}
+        checkpoint.save(model_784, params, meta)
+    args = [a.format(corrupt_csv=corrupt_csv, model_784=model_784) for a in args]
+    done = nnkit(*args, expect_ok=False)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], done.stderr
+
+
+def test_divergence_keeps_the_last_good_checkpoint(tmp_path, monkeypatch, capsys):
+    """Parameters turn to NaN in epoch 3: the run fails clearly and the file holds epoch 2."""
+    model, steps = tmp_path / "model.npz", []
+    real_step = optim.Adam.step
+
+    def poisoned_step(self, params, grads):
+        steps.append(1)
+        new = real_step(self, params, grads)
+        return {k: v * np.nan for k, v in new.items()} if len(steps) == 2 * 40 + 5 else new
+
+    monkeypatch.setattr(optim.Adam, "step", poisoned_step)
+    assert cli.main(["train", "--epochs", "5", "--out", str(model)]) == 1  # 1258 samples / 32 = 40 batches
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "diverged" in error and "epoch 3" in error and "holds the model of epoch 2" in error
+    assert checkpoint.load(model)[1]["training"]["epochs_done"] == 2
