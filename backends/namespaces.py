@@ -2,6 +2,7 @@
 
 ``numpy``  numpy through ``array_api_compat.numpy`` (the arrays are plain ``ndarray``\\s)
 ``strict`` ``array_api_strict``: the standard and nothing more, so code that runs here is portable
+``blas``   numpy, with every matrix product a direct dgemm call through nnkit's bridge
 """
 
 from __future__ import annotations
@@ -11,11 +12,8 @@ from typing import Any
 
 BACKENDS = ("numpy", "strict", "instrumented", "blas")
 
-_MODULES = {"numpy": "array_api_compat.numpy", "strict": "array_api_strict"}
-_PENDING = {
-    "instrumented": "the instrumented namespace (issue #5) is not available yet",
-    "blas": "the BLAS-bridge namespace (issue #4) is not available yet",
-}
+_MODULES = {"numpy": "array_api_compat.numpy", "strict": "array_api_strict", "blas": "nnkit.backends.bridged"}
+_PENDING = {"instrumented": "the instrumented namespace (issue #5) is not available yet"}
 
 
 class BackendUnavailable(ValueError):
@@ -32,7 +30,8 @@ def namespace(name: str):
         raise BackendUnavailable(f"backend {name!r}: {_PENDING[name]}; use one of: {', '.join(_MODULES)}")
     if name not in _MODULES:
         raise ValueError(f"unknown backend {name!r}; choose one of: {', '.join(BACKENDS)}")
-    return importlib.import_module(_MODULES[name])
+    module = importlib.import_module(_MODULES[name])
+    return getattr(module, "namespace", module)
 
 
 def to_numpy(x: Any):
