@@ -26,7 +26,7 @@ import numpy as np
 
 from nnkit.backends._native import ffi, lib as native
 from nnkit.backends.layout import Layout, describe
-from nnkit.backends.libraries import BlasLibrary, get_library
+from nnkit.backends.libraries import BlasLibrary, LibraryError, get_library
 
 __all__ = ["BridgeError", "Plan", "dgemm", "plan"]
 
@@ -189,7 +189,7 @@ def plan(A, B, *, alpha: float = 1.0, beta: float = 0.0, out: np.ndarray | None 
     ``library`` is a name from ``nnkit info`` (numpy's own OpenBLAS by default); ``interface``
     forces the CBLAS or the Fortran entry point (CBLAS when the library has it).
     """
-    lib = library if isinstance(library, BlasLibrary) else get_library(library)
+    lib = library if isinstance(library, BlasLibrary) else _library(library)
     interface = _interface(lib, interface)
     steps = [Step("library", f"{lib.name} ({lib.path}), {lib.int_width}-bit integers (probed), "
                              f"{interface} entry point {lib.symbols['cblas_dgemm' if interface == 'cblas' else 'dgemm']}")]
@@ -222,6 +222,15 @@ def dgemm(A, B, *, alpha: float = 1.0, beta: float = 0.0, out: np.ndarray | None
     without it a new C-ordered array is returned (then ``beta`` must be 0).
     """
     return plan(A, B, alpha=alpha, beta=beta, out=out, library=library, interface=interface, copy=copy).run()
+
+
+def _library(name) -> BlasLibrary:
+    if name is not None and not isinstance(name, str):
+        raise BridgeError(f"library: expected a library name or None, got {type(name).__name__}")
+    try:
+        return get_library(name)
+    except LibraryError as error:
+        raise BridgeError(f"library: {error}") from None
 
 
 def _interface(lib: BlasLibrary, interface: str | None) -> str:

@@ -68,7 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--backend", choices=BACKENDS, default="numpy")
     predict.set_defaults(run=_run_predict)
 
-    for command in (train, predict):
+    info = sub.add_parser("info", help="list every BLAS library found, with probed integer width and threads")
+    info.set_defaults(run=_run_info)
+
+    for command in (train, predict, info):
         command.add_argument("--json", action="store_true", help="end stdout with one JSON line")
     return parser
 
@@ -127,3 +130,17 @@ def _run_predict(args) -> dict:
     else:
         _say(args, f"predicted {len(dataset)} unlabelled samples of {dataset.source}: {counts}")
     return result
+
+
+def _run_info(args) -> dict:
+    from nnkit.backends import libraries
+    from nnkit.backends.cpu import cpu_info
+
+    found = [lib.info() for lib in libraries.find_libraries()]
+    cpu = cpu_info()
+    _say(args, f"CPU: {cpu['model']}, {cpu['logical_cores']} logical cores, SIMD: {', '.join(cpu['simd']) or 'none found'}")
+    for lib in found:
+        _say(args, f"{lib['name']:<18} {lib['version'] or '?':<16} {lib['int_width']}-bit ints (probed)  "
+                   f"threads {lib['num_threads']}  {lib['path']}")
+        _say(args, f"{'':<18} symbols: {', '.join(lib['symbols'].values())}; threads: {lib['threads_how']}")
+    return {"libraries": found, "cpu": cpu}

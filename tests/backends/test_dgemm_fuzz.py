@@ -1,0 +1,114 @@
+"""Invalid calls to the bridge, generated: each one a BridgeError naming the argument, raised
+before any library is called — on every library, the reference BLAS (which exits the process on
+a bad argument) included — with ``out`` and the memory around it untouched.
+
+1 000 cases run in CI; ``pytest -m long`` runs 50 000.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nnkit.backends import libraries
+from nnkit.backends.dgemm import BridgeError, dgemm
+
+LIBRARIES = libraries.find_libraries()
+LP64 = [lib for lib in LIBRARIES if lib.int_width == 32]
+
+
+def bad_matrix(rng, rows: int, cols: int):
+    """Something that is not a usable (rows, cols) float64 matrix, and never a valid one."""
+    good = rng.standard_normal((rows, cols))
+    choices = [
+        lambda: good.astype(rng.choice([np.float32, np.int64, np.complex128, np.bool_, np.float16])),
+        lambda: good.astype(">f8"),
+        lambda: good.tolist(),
+        lambda: None,
+        lambda: 3.0,
+        lambda: "matrix",
+        lambda: good.ravel(),
+        lambda: good[None],
+        lambda: np.float64(1.0),
+        lambda: rng.standard_normal((rows * 2, cols))[::-2],
+        lambda: rng.standard_normal((rows, cols * 2))[:, ::-2],
+        lambda: np.broadcast_to(good[:1], (max(rows, 2), cols)) if rows < 2 else np.broadcast_to(good[:1], (rows, cols)),
+        lambda: np.broadcast_to(good[:, :1], (rows, max(cols, 2))) if cols < 2 else np.broadcast_to(good[:, :1], (rows, cols)),
+        lambda: rng.standard_normal((rows * 2, cols * 2))[::2, ::2],
+        lambda: np.zeros(rows * cols * 8 + 8, np.uint8)[int(rng.integers(1, 8)) :][: rows * cols * 8].view(np.float64).reshape(rows, cols),
+        lambda: np.array([[object()] * cols] * rows, dtype=object),
+    ]
+    return choices[int(rng.integers(len(choices)))]()
+
+
+def generate(rng):
+    """One invalid call: (kwargs for dgemm, the argument its error must name, guard buffer or None)."""
+    m, n, k = (int(x) for x in rng.integers(2, 9, size=3))
+    lib = LIBRARIES[int(rng.integers(len(LIBRARIES)))].name
+    A, B = rng.standard_normal((m, k)), rng.standard_normal((k, n))
+    big = rng.standard_normal((m + 4, n + 4))
+    out = big[2 : 2 + m, 2 : 2 + n]
+    call = {"A": A, "B": B, "library": lib}
+    kind = int(rng.integers(12))
+    if kind == 0:
+        return {**call, "A": bad_matrix(rng, m, k)}, "A", None
+    if kind == 1:
+        return {**call, "B": bad_matrix(rng, k, n)}, "B", None
+    if kind == 2:
+        return {**call, "B": rng.standard_normal((k + int(rng.integers(1, 4)), n))}, "B", None
+    if kind == 3:
+        bad_out = None
+        while bad_out is None:  # out=None is valid: it asks for a new array
+            bad_out = bad_matrix(rng, m, n)
+        return {**call, "out": bad_out}, "out", bad_out if isinstance(bad_out, np.ndarray) else None
+    if kind == 4:
+        wrong = rng.standard_normal((m + int(rng.integers(1, 3)), n))
+        return {**call, "out": wrong}, "out", wrong
+    if kind == 5:
+        out.flags.writeable = False
+        return {**call, "out": out}, "out", big
+    if kind == 6:  # out overlapping an input: the same buffer, or a slice of it
+        shared = rng.standard_normal((max(m, k) + n + 2, max(m, k) + n + 2))
+        A = shared[:m, :k]
+        return {**call, "A": A, "out": shared[1 : 1 + m, 1 : 1 + n]}, "out", shared
+    if kind == 7:
+        return {**call, "beta": float(rng.choice([1.0, -2.0, 0.5]))}, "beta", None
+    if kind == 8:
+        name = str(rng.choice(["alpha", "beta"]))
+        return {**call, "out": out, name: [None, "x", 1j, [1.0, 2.0], np.ones(2), object()][int(rng.integers(6))]}, name, big
+    if kind == 9:
+        return {**call, "library": str(rng.choice(["atlas", "", "OpenBLAS"]))}, "library", None
+    if kind == 10:
+        return {**call, "interface": str(rng.choice(["fortran77", "c", "CBLAS"]))}, "interface", None
+    # kind 11: a dimension or leading dimension past 2**31 - 1 on an LP64 library (never touched:
+    # the views below claim far more memory than exists, so reaching BLAS would crash)
+    lib = LP64[int(rng.integers(len(LP64)))].name
+    huge = 2**31 + int(rng.integers(0, 2**20))
+    base = np.zeros((2, 4))
+    if rng.integers(2):
+        A = np.lib.stride_tricks.as_strided(base, shape=(2, 4), strides=(huge * 8, 8))
+        return {"A": A, "B": np.ones((4, 3)), "library": lib}, "lda", None
+    A = np.lib.stride_tricks.as_strided(base, shape=(huge, 1), strides=(8, 8))
+    return {"A": A, "B": np.ones((1, 3)), "library": lib}, "m", None
+
+
+def check(cases: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    for i in range(cases):
+        call, name, guard = generate(rng)
+        before = guard.copy() if guard is not None else None
+        with pytest.raises(BridgeError) as error:
+            dgemm(**call)
+        assert str(error.value).startswith(f"{name}:"), (i, name, str(error.value))
+        assert "\n" not in str(error.value)
+        if guard is not None:
+            assert np.array_equal(guard, before, equal_nan=guard.dtype.kind in "fc"), (i, "memory around out changed")
+
+
+def test_a_thousand_invalid_calls_are_refused_cleanly():
+    check(1000, seed=2026)
+
+
+@pytest.mark.long
+def test_fifty_thousand_invalid_calls_are_refused_cleanly():
+    check(50_000, seed=1)
