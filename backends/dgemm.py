@@ -183,17 +183,19 @@ def _layout_text(d: Layout) -> str:
 # --- the call ----------------------------------------------------------------------------------
 def plan(A, B, *, alpha: float = 1.0, beta: float = 0.0, out: np.ndarray | None = None,
          library: str | BlasLibrary | None = None, interface: Literal["cblas", "fortran"] | None = None,
-         copy: bool = False) -> Plan:
+         copy: bool = False, explain: bool = True) -> Plan:
     """Check everything and work out the dgemm call for ``alpha·A·B + beta·out``; call nothing.
 
     ``library`` is a name from ``nnkit info`` (numpy's own OpenBLAS by default); ``interface``
-    forces the CBLAS or the Fortran entry point (CBLAS when the library has it).
+    forces the CBLAS or the Fortran entry point (CBLAS when the library has it). With
+    ``explain`` the steps end with what ``np.dot`` and ``@`` would do with the same arrays.
     """
     lib = library if isinstance(library, BlasLibrary) else _library(library)
     interface = _interface(lib, interface)
     steps = [Step("library", f"{lib.name} ({lib.path}), {lib.int_width}-bit integers (probed), "
                              f"{interface} entry point {lib.symbols['cblas_dgemm' if interface == 'cblas' else 'dgemm']}")]
     copies: list[str] = []
+    original_a, original_b = A, B
     alpha, beta = _scalar("alpha", alpha), _scalar("beta", beta)
     A, sa = _operand("A", A, copy, steps, copies)
     B, sb = _operand("B", B, copy, steps, copies)
@@ -210,6 +212,8 @@ def plan(A, B, *, alpha: float = 1.0, beta: float = 0.0, out: np.ndarray | None 
     call.update(a=A.__array_interface__["data"][0], b=B.__array_interface__["data"][0], c=C.__array_interface__["data"][0])
     steps.append(Step("flags", _flags_text(call, sa, sb, sc)))
     steps.append(Step("call", _call_text(lib, interface, call, cm, alpha, beta)))
+    if explain:
+        steps.extend(_numpy_steps(original_a, original_b))
     return Plan(lib, interface, A, B, C, result, alpha, beta, call, cm, steps, copies)
 
 
@@ -221,7 +225,7 @@ def dgemm(A, B, *, alpha: float = 1.0, beta: float = 0.0, out: np.ndarray | None
     ``out`` (shape ``(m, n)``, float64, C or F order, may be a sub-block) receives the result;
     without it a new C-ordered array is returned (then ``beta`` must be 0).
     """
-    return plan(A, B, alpha=alpha, beta=beta, out=out, library=library, interface=interface, copy=copy).run()
+    return plan(A, B, alpha=alpha, beta=beta, out=out, library=library, interface=interface, copy=copy, explain=False).run()
 
 
 def _library(name) -> BlasLibrary:
@@ -346,3 +350,11 @@ def _call_text(lib: BlasLibrary, interface: str, call: dict, cm: dict, alpha: fl
     colmajor = (f"DGEMM({cm['transa']},{cm['transb']},{cm['m']},{cm['n']},{cm['k']},{alpha},{first:#x},{cm['lda']},"
                 f"{second:#x},{cm['ldb']},{beta},{call['c']:#x},{cm['ldc']})")
     return f"{made}; column-major view: {colmajor}" + (" (A and B swapped: C is row-major)" if cm["swapped"] else "")
+
+
+
+def _numpy_steps(A: np.ndarray, B: np.ndarray) -> list[Step]:
+    """numpy's own road for the same operands (:mod:`nnkit.backends.explain`), for comparison."""
+    from nnkit.backends.explain import numpy_summaries
+
+    return [Step(label, text) for label, text in numpy_summaries(A, B)]

@@ -71,7 +71,18 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="list every BLAS library found, with probed integer width and threads")
     info.set_defaults(run=_run_info)
 
-    for command in (train, predict, info):
+    explain = sub.add_parser("explain", help="step by step: what np.dot, @ and the BLAS bridge do with two matrices",
+                             description="Each operand is ROWSxCOLS[:layout], layout one of C F T sub colsub step rev bcast "
+                                         "misaligned, optionally :f32; the second may be A.T (A's transpose, same buffer).")
+    explain.add_argument("a", metavar="A", help="e.g. 256x128, 7x4:F, 7x4:sub")
+    explain.add_argument("b", metavar="B", help="e.g. 128x64:T, or A.T")
+    explain.add_argument("--call", choices=["dot", "matmul", "bridge"], default="dot",
+                         help="whose BLAS call the JSON reports (default: np.dot, the seed's)")
+    explain.add_argument("--library", help="library for the bridge (a name from 'nnkit info'; default numpy's own)")
+    explain.add_argument("--copy", action="store_true", help="let the bridge copy layouts BLAS cannot take")
+    explain.set_defaults(run=_run_explain)
+
+    for command in (train, predict, info, explain):
         command.add_argument("--json", action="store_true", help="end stdout with one JSON line")
     return parser
 
@@ -144,3 +155,39 @@ def _run_info(args) -> dict:
                    f"threads {lib['num_threads']}  {lib['path']}")
         _say(args, f"{'':<18} symbols: {', '.join(lib['symbols'].values())}; threads: {lib['threads_how']}")
     return {"libraries": found, "cpu": cpu}
+
+
+def _run_explain(args) -> dict:
+    import numpy as np
+
+    from nnkit import specs
+    from nnkit.backends import dgemm, explain
+
+    A, B = specs.operands(args.a, args.b)
+    predictions = {"dot": explain.predict_dot(A, B), "matmul": explain.predict_matmul(A, B)}
+    result = {"A": _describe(A), "B": _describe(B), **{k: p.to_dict() for k, p in predictions.items()}}
+    try:
+        plan = dgemm.plan(A, B, library=args.library, copy=args.copy)
+    except dgemm.BridgeError as error:
+        _say(args, f"the bridge refuses: {error}")
+        for label, text in explain.numpy_summaries(A, B):
+            _say(args, f"{label}: {text}")
+        result["bridge"] = {"refused": str(error)}
+    else:
+        _say(args, "The BLAS bridge, step by step:\n" + str(plan))
+        C = plan.run()
+        difference = float(np.max(np.abs(C - np.dot(A, B)), initial=0.0))
+        _say(args, f"{len(plan.steps) + 1}. result: C {C.shape} written at {C.__array_interface__['data'][0]:#x}; "
+                   f"largest difference from np.dot: {difference:.3g}" + (" (bit for bit equal)" if difference == 0 else ""))
+        result["bridge"] = {**plan.to_dict(), "max_abs_difference_from_np_dot": difference}
+    chosen = result["bridge"].get("call", {}) if args.call == "bridge" else (predictions[args.call].calls[:1] or [None])[0]
+    call = chosen if isinstance(chosen, dict) else (chosen.to_dict() if chosen else {"routine": None})
+    copies = result["bridge"].get("copies", []) if args.call == "bridge" else predictions[args.call].copies
+    return {**{k: call.get(k) for k in ("routine", "order", "transa", "transb", "m", "n", "k", "lda", "ldb", "ldc")},
+            "copies": copies, "call_of": args.call, **result}
+
+
+def _describe(x) -> dict:
+    from nnkit.backends.layout import describe
+
+    return describe(x).to_dict()
