@@ -131,3 +131,26 @@ def test_divergence_keeps_the_last_good_checkpoint(tmp_path, monkeypatch, capsys
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert "diverged" in error and "epoch 3" in error and "holds the model of epoch 2" in error
     assert checkpoint.load(model)[1]["training"]["epochs_done"] == 2
+
+
+def test_info_lists_numpys_library_first_with_a_probed_width():
+    result = last_json(nnkit("info", "--json"))
+    first = result["libraries"][0]
+    assert (first["name"], first["int_width"]) == ("numpy-openblas", 64)
+    assert "probed" in first["int_width_source"] and result["cpu"]["logical_cores"] >= 1
+
+
+def test_explain_tells_the_story_and_the_bridge_matches_np_dot_bit_for_bit():
+    done = nnkit("explain", "7x4:sub", "4x3", "--json")
+    result = last_json(done)
+    assert (result["routine"], result["lda"], result["call_of"]) == ("dgemm", 4, "dot")
+    assert result["copies"] and "copied" in result["copies"][0]  # np.dot copies the sub-block...
+    assert result["matmul"]["copies"] == [] and result["matmul"]["calls"][0]["lda"] == 9  # ...@ does not
+    assert result["bridge"]["call"]["lda"] == 9 and result["bridge"]["max_abs_difference_from_np_dot"] == 0
+    for word in ["layout of A", "strides (72, 8) bytes", "beside it: np.dot", "beside it: A @ B", "result"]:
+        assert word in done.stderr
+
+
+def test_explain_refusal_is_reported_not_raised():
+    result = last_json(nnkit("explain", "5x3:rev", "3x2", "--json"))
+    assert "negative stride" in result["bridge"]["refused"] and result["routine"] == "dgemm"
