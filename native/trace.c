@@ -1,0 +1,243 @@
+/* nnkit's in-process tracer of numpy's BLAS calls — see trace.h. Linux (ELF), x86-64 or AArch64. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <elf.h>
+#include <link.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "trace.h"
+
+#if defined(__x86_64__)
+#define JUMP_SLOT R_X86_64_JUMP_SLOT
+#define GLOB_DAT R_X86_64_GLOB_DAT
+#elif defined(__aarch64__)
+#define JUMP_SLOT R_AARCH64_JUMP_SLOT
+#define GLOB_DAT R_AARCH64_GLOB_DAT
+#else
+#error "nnkit's tracer knows x86-64 and AArch64 relocations only"
+#endif
+
+enum { DGEMM, SGEMM, DSYRK, SSYRK, DGEMV, SGEMV, DDOT, SDOT, DAXPY, SAXPY, N_ROUTINES };
+static const char *NAMES[N_ROUTINES] = {"dgemm", "sgemm", "dsyrk", "ssyrk", "dgemv", "sgemv", "ddot", "sdot", "daxpy", "saxpy"};
+
+#define CAPACITY (1 << 16)
+static nk_call ring[CAPACITY];
+static int64_t position;                 /* next record, atomically incremented */
+static void *real[N_ROUTINES];           /* the library's own routines */
+static __thread int64_t thread_id;       /* cached: a syscall per call would cost ~340 ns */
+static int64_t next_thread_id = 1;
+
+static int64_t now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static nk_call *begin(int routine) {
+    if (!thread_id) thread_id = __atomic_fetch_add(&next_thread_id, 1, __ATOMIC_RELAXED);
+    int64_t i = __atomic_fetch_add(&position, 1, __ATOMIC_RELAXED);
+    nk_call *r = &ring[i & (CAPACITY - 1)];
+    __atomic_store_n(&r->done, 0, __ATOMIC_RELAXED);
+    memset((char *)r + offsetof(nk_call, order), 0, sizeof *r - offsetof(nk_call, order));
+    r->routine = routine;
+    r->thread = thread_id;
+    r->start_ns = now_ns();
+    return r;
+}
+
+static void end(nk_call *r) {
+    r->end_ns = now_ns();
+    __atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
+}
+
+/* One wrapper per routine and integer width (I = int32_t or int64_t); T is the element type. */
+#define GEMM(NAME, ID, T, I)                                                                              \
+    static void NAME(int order, int ta, int tb, I m, I n, I k, T alpha, const T *a, I lda, const T *b,   \
+                     I ldb, T beta, T *c, I ldc) {                                                        \
+        nk_call *r = begin(ID);                                                                           \
+        r->order = order, r->transa = ta, r->transb = tb, r->m = m, r->n = n, r->k = k;                  \
+        r->alpha = alpha, r->beta = beta, r->a = (uint64_t)a, r->lda = lda, r->b = (uint64_t)b;          \
+        r->ldb = ldb, r->c = (uint64_t)c, r->ldc = ldc;                                                   \
+        ((void (*)(int, int, int, I, I, I, T, const T *, I, const T *, I, T, T *, I))real[ID])(          \
+            order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);                                 \
+        end(r);                                                                                           \
+    }
+#define SYRK(NAME, ID, T, I)                                                                              \
+    static void NAME(int order, int uplo, int trans, I n, I k, T alpha, const T *a, I lda, T beta, T *c, \
+                     I ldc) {                                                                             \
+        nk_call *r = begin(ID);                                                                           \
+        r->order = order, r->uplo = uplo, r->transa = trans, r->n = n, r->k = k, r->alpha = alpha;       \
+        r->a = (uint64_t)a, r->lda = lda, r->beta = beta, r->c = (uint64_t)c, r->ldc = ldc;              \
+        ((void (*)(int, int, int, I, I, T, const T *, I, T, T *, I))real[ID])(order, uplo, trans, n, k,  \
+                                                                              alpha, a, lda, beta, c, ldc); \
+        end(r);                                                                                           \
+    }
+#define GEMV(NAME, ID, T, I)                                                                              \
+    static void NAME(int order, int trans, I m, I n, T alpha, const T *a, I lda, const T *x, I incx,     \
+                     T beta, T *y, I incy) {                                                              \
+        nk_call *r = begin(ID);                                                                           \
+        r->order = order, r->transa = trans, r->m = m, r->n = n, r->alpha = alpha, r->a = (uint64_t)a;   \
+        r->lda = lda, r->b = (uint64_t)x, r->incx = incx, r->beta = beta, r->c = (uint64_t)y;            \
+        r->incy = incy;                                                                                   \
+        ((void (*)(int, int, I, I, T, const T *, I, const T *, I, T, T *, I))real[ID])(                  \
+            order, trans, m, n, alpha, a, lda, x, incx, beta, y, incy);                                   \
+        end(r);                                                                                           \
+    }
+#define DOT(NAME, ID, T, I)                                                                               \
+    static T NAME(I n, const T *x, I incx, const T *y, I incy) {                                         \
+        nk_call *r = begin(ID);                                                                           \
+        r->n = n, r->a = (uint64_t)x, r->incx = incx, r->b = (uint64_t)y, r->incy = incy;               \
+        T result = ((T(*)(I, const T *, I, const T *, I))real[ID])(n, x, incx, y, incy);                \
+        end(r);                                                                                           \
+        return result;                                                                                    \
+    }
+#define AXPY(NAME, ID, T, I)                                                                              \
+    static void NAME(I n, T alpha, const T *x, I incx, T *y, I incy) {                                   \
+        nk_call *r = begin(ID);                                                                           \
+        r->n = n, r->alpha = alpha, r->a = (uint64_t)x, r->incx = incx, r->c = (uint64_t)y;             \
+        r->incy = incy;                                                                                   \
+        ((void (*)(I, T, const T *, I, T *, I))real[ID])(n, alpha, x, incx, y, incy);                   \
+        end(r);                                                                                           \
+    }
+#define WRAPPERS(W, I)                                                                                    \
+    GEMM(dgemm##W, DGEMM, double, I) GEMM(sgemm##W, SGEMM, float, I)                                     \
+    SYRK(dsyrk##W, DSYRK, double, I) SYRK(ssyrk##W, SSYRK, float, I)                                     \
+    GEMV(dgemv##W, DGEMV, double, I) GEMV(sgemv##W, SGEMV, float, I)                                     \
+    DOT(ddot##W, DDOT, double, I) DOT(sdot##W, SDOT, float, I)                                           \
+    AXPY(daxpy##W, DAXPY, double, I) AXPY(saxpy##W, SAXPY, float, I)
+WRAPPERS(_32, int32_t)
+WRAPPERS(_64, int64_t)
+static void *const WRAPPER[2][N_ROUTINES] = {
+    {dgemm_32, sgemm_32, dsyrk_32, ssyrk_32, dgemv_32, sgemv_32, ddot_32, sdot_32, daxpy_32, saxpy_32},
+    {dgemm_64, sgemm_64, dsyrk_64, ssyrk_64, dgemv_64, sgemv_64, ddot_64, sdot_64, daxpy_64, saxpy_64},
+};
+
+/* --- finding and rewriting the slots -------------------------------------------------------- */
+#define MAX_HOOKS 64
+static struct { void **slot; void *original; void *wrapper; char symbol[64]; } hooks[MAX_HOOKS];
+static int n_hooks, installs;
+
+/* "scipy_cblas_dgemm64_" → DGEMM: "cblas_<routine>" then only an integer-width suffix. */
+static int routine_of(const char *symbol) {
+    const char *p = strstr(symbol, "cblas_");
+    if (!p) return -1;
+    p += 6;
+    for (int i = 0; i < N_ROUTINES; i++) {
+        size_t len = strlen(NAMES[i]);
+        if (strncmp(p, NAMES[i], len) == 0) {
+            const char *rest = p + len;
+            if (!*rest || !strcmp(rest, "64_") || !strcmp(rest, "_64") || !strcmp(rest, "64")) return i;
+        }
+    }
+    return -1;
+}
+
+struct module { const char *suffix; ElfW(Addr) base; const ElfW(Dyn) *dynamic; };
+
+static int find_module(struct dl_phdr_info *info, size_t size, void *data) {
+    (void)size;
+    struct module *m = data;
+    size_t n = strlen(info->dlpi_name), s = strlen(m->suffix);
+    if (n < s || strcmp(info->dlpi_name + n - s, m->suffix)) return 0;
+    for (int i = 0; i < info->dlpi_phnum; i++)
+        if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
+            m->dynamic = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+    m->base = info->dlpi_addr;
+    return 1;
+}
+
+static int make_writable(void **slot) {
+    long page = sysconf(_SC_PAGESIZE);
+    void *start = (void *)((uintptr_t)slot & ~(uintptr_t)(page - 1));
+    return mprotect(start, (size_t)page, PROT_READ | PROT_WRITE);
+}
+
+static int hook_relocations(ElfW(Addr) base, const ElfW(Rela) *rel, size_t count, const ElfW(Sym) *symtab,
+                            const char *strtab, void *library, int width) {
+    for (size_t i = 0; i < count; i++) {
+        unsigned type = ELF64_R_TYPE(rel[i].r_info);
+        if (type != JUMP_SLOT && type != GLOB_DAT) continue;
+        const char *name = strtab + symtab[ELF64_R_SYM(rel[i].r_info)].st_name;
+        int routine = routine_of(name);
+        if (routine < 0 || n_hooks == MAX_HOOKS) continue;
+        void *function = dlsym(library, name);  /* the real routine, never the slot's old value */
+        if (!function) return -3;
+        void **slot = (void **)(base + rel[i].r_offset);
+        if (make_writable(slot)) return -4;
+        real[routine] = function;
+        hooks[n_hooks].slot = slot;
+        hooks[n_hooks].original = *slot;
+        hooks[n_hooks].wrapper = WRAPPER[width == 64][routine];
+        strncpy(hooks[n_hooks].symbol, name, sizeof hooks[n_hooks].symbol - 1);
+        __atomic_store_n(slot, hooks[n_hooks].wrapper, __ATOMIC_SEQ_CST);
+        n_hooks++;
+    }
+    return 0;
+}
+
+static ElfW(Addr) absolute(ElfW(Addr) p, ElfW(Addr) base) { return p < base ? p + base : p; }
+
+int nk_trace_install(const char *module_suffix, const char *blas_path, int int_width) {
+    if (installs) return installs++, n_hooks;  /* nested: already hooked */
+    struct module m = {module_suffix, 0, NULL};
+    if (!dl_iterate_phdr(find_module, &m) || !m.dynamic) return -1;
+    void *library = dlopen(blas_path, RTLD_NOLOAD | RTLD_LAZY);
+    if (!library) return -2;
+    ElfW(Addr) jmprel = 0, rela = 0, symtab = 0, strtab = 0;
+    size_t pltsz = 0, relasz = 0;
+    for (const ElfW(Dyn) *d = m.dynamic; d->d_tag != DT_NULL; d++) {
+        switch (d->d_tag) {
+            case DT_JMPREL: jmprel = absolute(d->d_un.d_ptr, m.base); break;
+            case DT_PLTRELSZ: pltsz = d->d_un.d_val; break;
+            case DT_RELA: rela = absolute(d->d_un.d_ptr, m.base); break;
+            case DT_RELASZ: relasz = d->d_un.d_val; break;
+            case DT_SYMTAB: symtab = absolute(d->d_un.d_ptr, m.base); break;
+            case DT_STRTAB: strtab = absolute(d->d_un.d_ptr, m.base); break;
+        }
+    }
+    n_hooks = 0;
+    int status = 0;
+    if (jmprel) status = hook_relocations(m.base, (const ElfW(Rela) *)jmprel, pltsz / sizeof(ElfW(Rela)),
+                                          (const ElfW(Sym) *)symtab, (const char *)strtab, library, int_width);
+    if (!status && rela) status = hook_relocations(m.base, (const ElfW(Rela) *)rela, relasz / sizeof(ElfW(Rela)),
+                                                   (const ElfW(Sym) *)symtab, (const char *)strtab, library, int_width);
+    dlclose(library);  /* NOLOAD took a reference; numpy keeps the library loaded */
+    if (status) {
+        nk_trace_uninstall();
+        return status;
+    }
+    installs = 1;
+    return n_hooks;
+}
+
+int nk_trace_uninstall(void) {
+    if (installs > 1) return --installs;
+    for (int i = 0; i < n_hooks; i++) {
+        void *expected = hooks[i].wrapper;  /* restore only if nobody re-pointed the slot since */
+        __atomic_compare_exchange_n(hooks[i].slot, &expected, hooks[i].original, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    }
+    n_hooks = 0;
+    installs = 0;
+    return 0;
+}
+
+int64_t nk_trace_position(void) { return __atomic_load_n(&position, __ATOMIC_ACQUIRE); }
+
+int64_t nk_trace_read(int64_t from, nk_call *out, int64_t max) {
+    int64_t to = nk_trace_position(), n = 0;
+    if (to - from > CAPACITY) from = to - CAPACITY;  /* older records were overwritten */
+    for (int64_t i = from; i < to && n < max; i++) {
+        nk_call *r = &ring[i & (CAPACITY - 1)];
+        if (__atomic_load_n(&r->done, __ATOMIC_ACQUIRE)) out[n++] = *r;
+    }
+    return n;
+}
+
+int64_t nk_trace_capacity(void) { return CAPACITY; }
+const char *nk_trace_routine_name(int routine) { return routine >= 0 && routine < N_ROUTINES ? NAMES[routine] : "?"; }
+const char *nk_trace_hooked_symbol(int i) { return i >= 0 && i < n_hooks ? hooks[i].symbol : NULL; }

@@ -1,0 +1,28 @@
+/* nnkit's in-process tracer of the BLAS calls numpy makes: declarations read by cffi.
+ *
+ * numpy's _multiarray_umath calls its BLAS through PLT slots (its GOT). nk_trace_install points
+ * the slots of the CBLAS routines below at recording wrappers, which note every argument and the
+ * wall time in a ring buffer, then call the real routine (looked up in the BLAS library itself,
+ * never taken from the slot). nk_trace_uninstall puts the slots back. Installs nest.
+ */
+
+typedef struct {
+    int32_t routine;   /* index in nk_trace_routine_name */
+    int32_t done;      /* 1 once the call has returned and the record is complete */
+    int32_t order, transa, transb, uplo;
+    int64_t m, n, k, lda, ldb, ldc, incx, incy;
+    double alpha, beta;
+    uint64_t a, b, c;  /* pointers: A (or x), B (or y for dot), C (or y for gemv/axpy) */
+    int64_t start_ns, end_ns;
+    int64_t thread;
+} nk_call;
+
+/* Returns the number of slots hooked (0: nothing matched), or -1 module not found, -2 BLAS
+ * library not loadable, -3 a routine missing from it, -4 mprotect failed. */
+int nk_trace_install(const char *module_suffix, const char *blas_path, int int_width);
+int nk_trace_uninstall(void);          /* slots restored when the last install is undone */
+int64_t nk_trace_position(void);       /* calls recorded so far (monotonic) */
+int64_t nk_trace_read(int64_t from, nk_call *out, int64_t max);  /* copies; returns how many */
+int64_t nk_trace_capacity(void);
+const char *nk_trace_routine_name(int routine);
+const char *nk_trace_hooked_symbol(int i);   /* the symbols hooked, NULL past the end */
