@@ -13,7 +13,7 @@ from typing import Any
 BACKENDS = ("numpy", "strict", "instrumented", "blas")
 
 _MODULES = {"numpy": "array_api_compat.numpy", "strict": "array_api_strict", "blas": "nnkit.backends.bridged"}
-_PENDING = {"instrumented": "the instrumented namespace (issue #5) is not available yet"}
+PENDING = {"instrumented": "the instrumented namespace (issue #5) is not available yet"}
 
 
 class BackendUnavailable(ValueError):
@@ -26,8 +26,8 @@ def namespace(name: str):
     >>> namespace("numpy").__name__
     'array_api_compat.numpy'
     """
-    if name in _PENDING:
-        raise BackendUnavailable(f"backend {name!r}: {_PENDING[name]}; use one of: {', '.join(_MODULES)}")
+    if name in PENDING:
+        raise BackendUnavailable(f"backend {name!r}: {PENDING[name]}; use one of: {', '.join(_MODULES)}")
     if name not in _MODULES:
         raise ValueError(f"unknown backend {name!r}; choose one of: {', '.join(BACKENDS)}")
     module = importlib.import_module(_MODULES[name])

@@ -130,6 +130,8 @@ def load(spec: StrPath) -> Dataset:
     """
     if spec == "digits":
         return load_digits()
+    if not os.fspath(spec):
+        raise DataError("data path: expected 'digits' or a file path, got an empty string")
     if _read_bytes(spec, 2) == _IDX_UBYTE[:2]:
         return load_idx(spec)
     return load_csv(spec)
@@ -342,7 +344,7 @@ def _find_labels_file(images_path: Path) -> Path:
     for candidate in tried:
         if candidate.is_file():
             return candidate
-    raise _error(images_path, "labels file beside it", " or ".join(map(str, tried)), "neither exists")
+    raise _error(images_path, "labels file beside it", " or ".join(map(str, tried)), "no such file")
 
 
 def _check_idx_labels(labels: np.ndarray, path: StrPath) -> None:

@@ -26,6 +26,7 @@ class Experiment:
         if n_pixels != self.sizes[0]:
             raise data.DataError(f"{dataset.source}: {n_pixels} pixels per image, but the model expects {self.sizes[0]}")
         self.rng = np.random.default_rng(seed)
+        self._features: dict[int, tuple] = {}
         if params is None:
             self.params = model.init(self.sizes, self.xp, self.rng, self.dtype)
         else:
@@ -39,6 +40,22 @@ class Experiment:
         sizes = [dataset.images.shape[1], *args.hidden, dataset.n_classes]
         return cls(dataset, args.backend, args.dtype, sizes, seed=args.seed)
 
+    def splits(self, args) -> tuple[data.Dataset, data.Dataset, data.Dataset]:
+        """Train / validation / test sets: all cut from ``--data``, or the test set from ``--test-data``."""
+        ds = self.dataset
+        test_fraction = 0.0 if args.test_data else args.test_fraction
+        try:
+            parts = data.split(ds, val=args.val_fraction, test=test_fraction, seed=args.seed)
+        except ValueError as error:
+            raise data.DataError(f"{ds.source}: cannot split {len(ds)} samples with --val-fraction {args.val_fraction}"
+                                 f" and --test-fraction {test_fraction}: {error}") from None
+        if not args.test_data:
+            return parts
+        test = data.load(args.test_data)
+        if test.labels is None or test.images.shape[1] != ds.images.shape[1]:
+            raise data.DataError(f"{test.source}: expected labelled images of {ds.images.shape[1]} pixels like {ds.source}")
+        return parts[0], parts[1], test
+
     @classmethod
     def from_checkpoint(cls, params: dict, meta: dict, dataset: data.Dataset, backend: str) -> "Experiment":
         return cls(dataset, backend, meta["dtype"], meta["layer_sizes"], params=params)
@@ -48,8 +65,11 @@ class Experiment:
 
         The transpose of the stored ``(n, n_pixels)`` images is Fortran-ordered; it is copied once
         into C order here because numpy's ``take`` (the per-epoch shuffle) would otherwise copy the
-        whole array to C order on every call."""
-        return self.xp.asarray(np.ascontiguousarray(data.normalise(ds.images, ds.pixel_max, self.dtype_name).T))
+        whole array to C order on every call. Made once per data set and kept for the run."""
+        if id(ds) not in self._features:  # the cache holds ds too, so its id cannot be reused
+            X = np.ascontiguousarray(data.normalise(ds.images, ds.pixel_max, self.dtype_name).T)
+            self._features[id(ds)] = (ds, self.xp.asarray(X))
+        return self._features[id(ds)][1]
 
     def fit(self, train_set: data.Dataset, val_set: data.Dataset, args) -> train.History:
         """Train with the options of ``nnkit train``; save a checkpoint after every good epoch.
@@ -61,11 +81,12 @@ class Experiment:
         self.batch_size = len(train_set) if args.optimizer == "gd" else args.batch_size
         Y = data.one_hot(xp.asarray(train_set.labels), train_set.n_classes, dtype=self.dtype)
         save = (lambda epoch, params, history: self.save(args.out, params, args, history)) if args.out else None
+        validation = (self.features(val_set), xp.asarray(val_set.labels)) if len(val_set) else None
         try:
             self.params, history = train.fit(
                 self.params, self.features(train_set), Y, optim.make(args.optimizer, self.lr),
                 epochs=args.epochs, batch_size=self.batch_size, rng=self.rng, l2=args.l2,
-                validation=(self.features(val_set), xp.asarray(val_set.labels)), on_epoch=save,
+                validation=validation, on_epoch=save,
             )
         except train.Diverged as error:
             if args.out:
@@ -78,8 +99,8 @@ class Experiment:
         """Predicted class of every sample, as a numpy ``(n,)`` int array."""
         return np.asarray(to_numpy(model.predict(self.params, self.features(ds))), dtype=np.int64)
 
-    def accuracy(self, ds: data.Dataset) -> float:
-        return float((self.predict(ds) == ds.labels).mean())
+    def accuracy(self, ds: data.Dataset) -> float | None:
+        return float((self.predict(ds) == ds.labels).mean()) if len(ds) else None
 
     def evaluate(self, splits) -> dict:
         names = ("train_accuracy", "val_accuracy", "test_accuracy")

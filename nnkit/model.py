@@ -127,7 +127,9 @@ def backward(params: Params, Zs: list[Array], As: list[Array], Y: Array, l2: flo
     grads = {}
     for l in range(L, 0, -1):
         W = params[f"W{l}"]
-        grads[f"W{l}"] = dZ @ xp.matrix_transpose(As[l - 1]) + l2 * W if l2 else dZ @ xp.matrix_transpose(As[l - 1])
+        grads[f"W{l}"] = dZ @ xp.matrix_transpose(As[l - 1])
+        if l2:
+            grads[f"W{l}"] = grads[f"W{l}"] + l2 * W
         grads[f"b{l}"] = xp.sum(dZ, axis=1, keepdims=True)
         if l > 1:
             dZ = (xp.matrix_transpose(W) @ dZ) * xp.astype(Zs[l - 2] > 0, dZ.dtype)

@@ -58,7 +58,7 @@ def confusion_matrix(labels: np.ndarray, predictions: np.ndarray, path: str, n_c
         if c:
             ax.text(j, i, str(c), ha="center", va="center", fontsize=8, color="white" if c > counts.max() / 2 else "black")
     ax.set(xticks=range(n_classes), yticks=range(n_classes), xlabel="predicted class", ylabel="true class",
-           title=f"Confusion matrix — {np.trace(counts)}/{counts.sum()} correct")
+           title=f"Test set: {np.trace(counts)} of {counts.sum()} correct")
     fig.colorbar(image, ax=ax, label="samples")
     return _save(fig, path)
 
@@ -94,6 +94,7 @@ def first_layer_weights(W1: np.ndarray, image_shape: tuple[int, int], path: str,
         ax.axis("off")
         if i < count:
             image = ax.imshow(W1[i].reshape(image_shape), cmap="RdBu_r", vmin=-limit, vmax=limit)
-    fig.suptitle(f"First-layer weights of {count} hidden units (W1 rows as {image_shape[0]}×{image_shape[1]} images)")
+    shown = f"all {count}" if count == W1.shape[0] else f"the first {count} of {W1.shape[0]}"
+    fig.suptitle(f"First-layer weights: {shown} hidden units (rows of W1 as {image_shape[0]}×{image_shape[1]} images)")
     fig.colorbar(image, ax=axes, shrink=0.6, label="weight")
     return _save(fig, path)

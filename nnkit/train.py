@@ -20,23 +20,24 @@ Array = Any
 
 
 class Diverged(ArithmeticError):
-    """The loss became NaN or infinite; training stopped. ``epoch`` and ``batch`` are 1-based."""
+    """The loss became NaN or infinite; training stopped. ``epoch`` and ``batch`` are 1-based;
+    ``batch`` is None when the parameters left by an epoch's last update are the bad ones."""
 
-    def __init__(self, epoch: int, batch: int, value: float):
+    def __init__(self, epoch: int, batch: int | None, value: float):
         self.epoch, self.batch, self.value = epoch, batch, value
-        super().__init__(
-            f"training diverged: loss is {value} at epoch {epoch}, batch {batch} "
-            "(try a smaller --lr, or --dtype float64)"
-        )
+        where = f"batch {batch}" if batch else "the end (after its last update)"
+        super().__init__(f"training diverged: loss is {value} at epoch {epoch}, {where} (try a smaller --lr, or --dtype float64)")
 
 
 @dataclass
 class History:
     """Per-epoch figures: mean batch loss (cross-entropy), running training accuracy over the
-    epoch's batches, validation accuracy (empty without validation data), seconds since start."""
+    epoch's batches, validation loss and accuracy at the end of the epoch (empty without
+    validation data), seconds since start."""
 
     loss: list[float] = field(default_factory=list)
     train_accuracy: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
     val_accuracy: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
 
@@ -68,42 +69,63 @@ def fit(
     """Train on ``X`` (``(n_in, n)``) with one-hot targets ``Y`` (``(n_out, n)``).
 
     ``X`` should be C-contiguous (numpy's ``take`` along columns first copies anything else
-    whole). ``rng`` (a ``numpy.random.Generator``) shuffles the samples every epoch; ``validation`` is
-    ``(X_val, labels_val)``; ``on_epoch(epoch, params, history)`` runs after each epoch (the CLI
-    saves its checkpoint there). ``progress`` shows a bar on stderr (``None``: only on a terminal).
-    Raises :class:`Diverged` as soon as a batch loss is not finite, before that batch's update is
-    handed to ``on_epoch``.
+    whole). ``rng`` (a ``numpy.random.Generator``) shuffles the samples every epoch (not when one
+    batch holds them all: the seed's full-batch mode); ``validation`` is ``(X_val, labels_val)``;
+    ``on_epoch(epoch, params, history)`` runs after each epoch (the CLI saves its checkpoint
+    there). ``progress`` shows a bar on stderr (``None``: only on a terminal).
+
+    Raises :class:`Diverged` as soon as a batch loss is not finite, or when the parameters an
+    epoch ends with give a non-finite loss — in both cases before ``on_epoch`` sees them.
     """
     from tqdm.auto import tqdm
 
     xp = array_namespace(X, Y)
-    n = X.shape[1]
-    labels = xp.argmax(Y, axis=0)
     history, start = History(), time.perf_counter()
-    n_batches = -(-n // batch_size)
+    n_batches = -(-X.shape[1] // batch_size)
     with tqdm(total=epochs * n_batches, unit="batch", disable=None if progress is None else not progress) as bar:
         for epoch in range(1, epochs + 1):
-            total_loss, correct = 0.0, 0
-            # One gather per epoch, then every batch is a view (columns i:j): a gather per batch
-            # would touch each of a batch's samples in n_features far-apart places.
-            perm = xp.asarray(rng.permutation(n))
-            X_epoch, Y_epoch, labels_epoch = xp.take(X, perm, axis=1), xp.take(Y, perm, axis=1), xp.take(labels, perm)
-            for b, i in enumerate(range(0, n, batch_size), start=1):
-                j = min(i + batch_size, n)  # the array API leaves out-of-range slice ends unspecified
-                Xb, Yb = X_epoch[:, i:j], Y_epoch[:, i:j]
-                params, batch_loss, out = train_step(params, Xb, Yb, optimizer, l2)
-                value = float(batch_loss)
-                if not math.isfinite(value):
-                    raise Diverged(epoch, b, value)
-                total_loss += value * Yb.shape[1]
-                correct += int(xp.sum(xp.astype(xp.argmax(out, axis=0) == labels_epoch[i:j], xp.int64)))
-                bar.update()
-            history.loss.append(total_loss / n)
-            history.train_accuracy.append(correct / n)
+            params, loss, accuracy, last_batch = _epoch(params, X, Y, optimizer, batch_size, rng, l2, epoch, bar)
+            check_X, check_Y = (validation[0], _one_hot_like(validation[1], Y)) if validation is not None else last_batch
+            end_loss = float(model.loss(params, check_X, check_Y))
+            if not math.isfinite(end_loss):
+                raise Diverged(epoch, None, end_loss)
+            history.loss.append(loss)
+            history.train_accuracy.append(accuracy)
             if validation is not None:
+                history.val_loss.append(end_loss)
                 history.val_accuracy.append(model.accuracy(params, *validation))
             history.seconds.append(time.perf_counter() - start)
-            bar.set_postfix(epoch=epoch, loss=f"{history.loss[-1]:.4f}", acc=f"{history.train_accuracy[-1]:.3f}")
+            bar.set_postfix(epoch=epoch, loss=f"{loss:.4f}", acc=f"{accuracy:.3f}")
             if on_epoch is not None:
                 on_epoch(epoch, params, history)
     return params, history
+
+
+def _epoch(params: Params, X: Array, Y: Array, optimizer, batch_size: int, rng, l2: float, epoch: int, bar):
+    """One pass over the data; returns params, mean batch loss, running accuracy, the last batch."""
+    xp = array_namespace(X, Y)
+    n = X.shape[1]
+    if batch_size < n:
+        # One gather per epoch, then every batch is a view (columns i:j): a gather per batch
+        # would touch each of a batch's samples in n_features far-apart places.
+        perm = xp.asarray(rng.permutation(n))
+        X, Y = xp.take(X, perm, axis=1), xp.take(Y, perm, axis=1)
+    total_loss, correct = 0.0, 0
+    for b, i in enumerate(range(0, n, batch_size), start=1):
+        j = min(i + batch_size, n)  # the array API leaves out-of-range slice ends unspecified
+        Xb, Yb = X[:, i:j], Y[:, i:j]
+        params, batch_loss, out = train_step(params, Xb, Yb, optimizer, l2)
+        value = float(batch_loss)
+        if not math.isfinite(value):
+            raise Diverged(epoch, b, value)
+        total_loss += value * (j - i)
+        correct += int(xp.sum(xp.astype(xp.argmax(out, axis=0) == xp.argmax(Yb, axis=0), xp.int64)))
+        bar.update()
+    return params, total_loss / n, correct / n, (Xb, Yb)
+
+
+def _one_hot_like(labels: Array, Y: Array) -> Array:
+    """One-hot columns for ``labels`` with ``Y``'s classes and dtype (comparison form: portable)."""
+    xp = array_namespace(labels, Y)
+    classes = xp.arange(Y.shape[0], dtype=labels.dtype)
+    return xp.astype(xp.reshape(labels, (1, -1)) == xp.reshape(classes, (-1, 1)), Y.dtype)

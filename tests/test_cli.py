@@ -100,6 +100,17 @@ def corrupt_csv(tmp_path):
         (["predict", "--model", "{corrupt_csv}", "--data", "digits"], "bad.csv"),
         (["predict", "--model", "{model_784}", "--data", "digits"], "784"),
         (["frobnicate"], "invalid choice"),
+        (["train", "--lr", "-1"], "--lr: expected a learning rate > 0"),
+        (["train", "--lr", "nan"], "--lr"),
+        (["train", "--l2", "-5"], "--l2: expected a weight decay ≥ 0"),
+        (["train", "--hidden", "0"], "--hidden: expected a layer size ≥ 1"),
+        (["train", "--seed", "-1"], "--seed"),
+        (["train", "--epochs", "1.5"], "--epochs: expected a whole number ≥ 1, got '1.5'"),
+        (["train", "--test-fraction", "0"], "--test-fraction"),
+        (["train", "--val-fraction", "0.7", "--test-fraction", "0.5"], "--val-fraction 0.7 and --test-fraction 0.5"),
+        (["train", "--out", "/no/such/dir/m.npz"], "--out /no/such/dir/m.npz: expected a writable directory"),
+        (["train", "--out", "/tmp"], "is a directory"),
+        (["train", "--data", ""], "empty string"),
     ],
 )
 def test_bad_input_is_one_clear_line_and_a_failure_status(args, message, corrupt_csv, tmp_path, digits28):
@@ -114,6 +125,34 @@ def test_bad_input_is_one_clear_line_and_a_failure_status(args, message, corrupt
     assert "Traceback" not in done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], done.stderr
+
+
+def test_bad_output_paths_are_refused_before_training_starts():
+    done = nnkit("train", "--data", "/no/such/data.csv", "--out", "/no/such/dir/m.npz", expect_ok=False)
+    assert "--out" in done.stderr  # the output was checked first, before the data were even read
+
+
+def test_no_validation_set_and_a_separate_test_file(tmp_path, kaggle_csv, mnist_idx):
+    model = tmp_path / "m.npz"
+    result = last_json(nnkit("train", "--data", str(kaggle_csv), "--test-data", str(mnist_idx), "--val-fraction", "0",
+                             "--epochs", "3", "--out", str(model), "--json"))
+    assert result["val_accuracy"] is None and result["n_val"] == 0
+    assert result["n_test"] == 1797 and result["n_train"] == 1797  # all of --data trains; the test set is the other file
+    assert checkpoint.load(model)[1]["training"]["history"]["val_accuracy"] == []
+
+
+def test_predict_writes_one_line_per_sample_for_kaggle(tmp_path):
+    model, csv = tmp_path / "m.npz", tmp_path / "submission.csv"
+    nnkit("train", "--epochs", "3", "--out", str(model))
+    done = nnkit("predict", "--model", str(model), "--data", "digits", "--csv", str(csv))
+    lines = csv.read_text().splitlines()
+    assert lines[0] == "ImageId,Label" and len(lines) == 1798 and lines[1].split(",")[0] == "1"
+    assert "not a held-out figure" in done.stdout  # the model saw part of the bundled digits
+
+
+def test_a_run_that_learns_nothing_says_so():
+    done = nnkit("train", "--optimizer", "sgd", "--lr", "1000", "--epochs", "2", expect_ok=False)
+    assert "about chance" in done.stderr or "diverged" in done.stderr
 
 
 def test_divergence_keeps_the_last_good_checkpoint(tmp_path, monkeypatch, capsys):

@@ -134,7 +134,7 @@ def test_idx_labels_path_can_be_given(mnist_idx, tmp_path, digits28):
 def test_missing_idx_labels_file_error_names_the_paths_tried(mnist_idx):
     tried = [mnist_idx.with_name("train-labels-idx1-ubyte.gz"), mnist_idx.with_name("train-labels-idx1-ubyte")]
     tried[0].unlink()
-    _raises_data_error(lambda: data.load(mnist_idx), mnist_idx, f"{tried[0]} or {tried[1]},", "neither exists")
+    _raises_data_error(lambda: data.load(mnist_idx), mnist_idx, f"{tried[0]} or {tried[1]},", "no such file")
 
 
 def test_idx_file_name_without_images_needs_labels_path(mnist_idx, tmp_path):

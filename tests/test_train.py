@@ -43,7 +43,7 @@ def test_every_sample_is_seen_once_per_epoch(monkeypatch):
 
 def test_history_has_one_entry_per_epoch():
     _, history = run(seed=0, epochs=4)
-    for series in (history.loss, history.train_accuracy, history.val_accuracy, history.seconds):
+    for series in (history.loss, history.train_accuracy, history.val_loss, history.val_accuracy, history.seconds):
         assert len(series) == 4
     assert history.loss[-1] < history.loss[0]
     assert history.seconds == sorted(history.seconds)
@@ -63,3 +63,33 @@ def test_divergence_stops_with_a_clear_message_before_saving():
     with pytest.raises(train.Diverged, match=r"loss is (nan|inf) at epoch \d+, batch \d+") as info:
         run(seed=0, epochs=50, optimizer="sgd", lr=1e30, on_epoch=lambda epoch, params, history: saved.append(epoch))
     assert saved == list(range(1, info.value.epoch))  # every saved epoch came before the bad one
+
+
+def test_an_epoch_whose_last_update_explodes_is_not_handed_on():
+    """The loss of every batch was finite, but the parameters the epoch ends with are not usable."""
+    X, Y, labels = problem()
+    saved = []
+
+    class ExplodeOnLastStep:
+        steps = 0
+
+        def step(self, params, grads):
+            self.steps += 1
+            return {k: v * (1e308 if self.steps == 8 * 2 else 1.0) - 0.01 * grads[k] for k, v in params.items()}
+
+    with pytest.raises(train.Diverged, match="epoch 2, the end") as info:
+        with np.errstate(all="ignore"):
+            train.fit(model.init([6, 10, 3], xnp, np.random.default_rng(0)), X, Y, ExplodeOnLastStep(), epochs=3,
+                      batch_size=16, rng=np.random.default_rng(0), on_epoch=lambda e, p, h: saved.append(e), progress=False)
+    assert info.value.batch is None and saved == [1]
+
+
+def test_full_batch_training_does_not_shuffle():
+    X, Y, labels = problem()
+
+    class NoRandom:
+        def permutation(self, n):
+            raise AssertionError("full-batch gradient descent drew a permutation")
+
+    train.fit(model.init([6, 4, 3], xnp, np.random.default_rng(0)), X, Y, optim.make("gd"), epochs=2,
+              batch_size=X.shape[1], rng=NoRandom(), progress=False)

@@ -24,8 +24,9 @@ def test_training_on_the_bridge_gives_numpys_parameters_bit_for_bit(monkeypatch)
     monkeypatch.setattr(bridge, "dgemm", lambda *a, **k: calls.append(1) or real(*a, **k))
     on_bridge = train_digits("blas")
     on_numpy = train_digits("numpy")
-    # 40 batches × 2 epochs × (2 forward + 3 backward products: dW2, dA1, dW1)
-    assert len(calls) == 40 * 2 * 5
+    # 40 batches × 2 epochs × (2 forward + 3 backward products: dW2, dA1, dW1), and per epoch the
+    # 2 forward products of the end-of-epoch divergence check
+    assert len(calls) == 40 * 2 * 5 + 2 * 2
     for name in on_numpy:
         assert type(on_bridge[name]) is bridged.BridgedArray
         np.testing.assert_array_equal(np.asarray(on_bridge[name]), on_numpy[name])

@@ -1,0 +1,149 @@
+"""What each ``nnkit`` subcommand does (the options are in :mod:`nnkit.cli`).
+
+Each function takes the parsed options, talks to the reader through :func:`say`, and returns the
+dict that ``--json`` prints.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+DEFAULT_EPOCHS = {"gd": 500, "sgd": 40, "momentum": 40, "adam": 40}
+
+
+def say(args, text: str) -> None:
+    """Prose for the reader: stdout normally, stderr when stdout is reserved for JSON."""
+    print(text, file=sys.stderr if args.json else sys.stdout)
+
+
+def train(args) -> dict:
+    from nnkit.experiment import Experiment
+
+    args.epochs = args.epochs or DEFAULT_EPOCHS[args.optimizer]
+    _check_outputs(args)
+    experiment = Experiment.from_args(args)
+    train_set, val_set, test_set = splits = experiment.splits(args)
+    say(args, f"data: {train_set.source} — {len(train_set)} train / {len(val_set)} validation / {len(test_set)} test samples"
+              f"{' (test: ' + test_set.source + ')' if args.test_data else ''}, {train_set.images.shape[1]} features; "
+              f"network {experiment.sizes}, {args.optimizer}, {args.dtype}, backend {args.backend}")
+    start = time.perf_counter()
+    history = experiment.fit(train_set, val_set, args)
+    seconds = time.perf_counter() - start
+    result = experiment.evaluate(splits)
+    epochs = len(history.loss)
+    result.update(
+        epochs=epochs, seconds=round(seconds, 3), samples_per_second=round(epochs * len(train_set) / seconds, 1),
+        backend=args.backend, dtype=args.dtype, layer_sizes=experiment.sizes, optimizer=args.optimizer,
+        lr=experiment.lr, batch_size=experiment.batch_size, seed=args.seed, final_loss=history.loss[-1],
+        model=args.out, plots=experiment.write_plots(args.plots, history, test_set) if args.plots else None,
+    )
+    validation = f", validation {result['val_accuracy']:.2%}" if result["val_accuracy"] is not None else ""
+    say(args, f"test accuracy {result['test_accuracy']:.2%} (train {result['train_accuracy']:.2%}{validation}) "
+              f"after {epochs} epoch{'s' * (epochs != 1)} in {seconds:.1f} s")
+    chance = 1 / train_set.n_classes
+    if result["test_accuracy"] < 2 * chance:
+        print(f"warning: {result['test_accuracy']:.0%} is about chance ({chance:.0%}): the network did not learn "
+              "(try a smaller --lr)", file=sys.stderr)
+    return result
+
+
+def _check_outputs(args) -> None:
+    """Refuse unusable --out / --plots paths before training, not after it."""
+    if args.out:
+        directory = os.path.dirname(os.path.abspath(args.out))
+        if os.path.isdir(args.out):
+            raise ValueError(f"--out {args.out}: is a directory; expected a file name such as model.npz")
+        if not os.path.isdir(directory) or not os.access(directory, os.W_OK):
+            raise ValueError(f"--out {args.out}: expected a writable directory {directory}")
+    if args.plots:
+        try:
+            os.makedirs(args.plots, exist_ok=True)
+        except OSError as error:
+            raise ValueError(f"--plots {args.plots}: cannot create the directory ({error.strerror})") from None
+
+
+def predict(args) -> dict:
+    from nnkit import checkpoint, data
+    from nnkit.experiment import Experiment
+
+    params, meta = checkpoint.load(args.model)
+    dataset = data.load(args.data)
+    predictions = Experiment.from_checkpoint(params, meta, dataset, args.backend).predict(dataset)
+    counts = {str(c): int((predictions == c).sum()) for c in meta["classes"]}
+    result = {"n": len(dataset), "predictions": counts, "model": args.model, "data": dataset.source}
+    if args.csv:
+        result["csv"] = _write_predictions(args.csv, predictions)
+    if dataset.labels is not None:
+        result["accuracy"] = float((predictions == dataset.labels).mean())
+        seen = meta.get("training", {}).get("data") == dataset.source
+        say(args, f"accuracy {result['accuracy']:.2%} on {len(dataset)} samples of {dataset.source}"
+                  + (" — note: the model was trained on part of this file, so this is not a held-out figure" if seen else ""))
+    else:
+        say(args, f"predicted {len(dataset)} unlabelled samples of {dataset.source}: {counts}")
+    return result
+
+
+def _write_predictions(path: str, predictions) -> str:
+    """Kaggle's submission format, written atomically: ``ImageId,Label`` with ImageId from 1."""
+    import tempfile
+
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write("ImageId,Label\n")
+            f.writelines(f"{i},{int(label)}\n" for i, label in enumerate(predictions, start=1))
+        os.replace(temp, path)
+    except BaseException:
+        os.unlink(temp)
+        raise
+    return path
+
+
+def info(args) -> dict:
+    from nnkit.backends import libraries
+    from nnkit.backends.cpu import cpu_info
+
+    found = [lib.info() for lib in libraries.find_libraries()]
+    cpu = cpu_info()
+    say(args, f"CPU: {cpu['model']}, {cpu['logical_cores']} logical cores, SIMD: {', '.join(cpu['simd']) or 'none found'}")
+    for lib in found:
+        say(args, f"{lib['name']:<18} {lib['version'] or '?':<16} {lib['int_width']}-bit ints (probed)  "
+                  f"threads {lib['num_threads']}  {lib['path']}")
+        say(args, f"{'':<18} symbols: {', '.join(lib['symbols'].values())}; threads: {lib['threads_how']}")
+    return {"libraries": found, "cpu": cpu}
+
+
+def explain(args) -> dict:
+    import numpy as np
+
+    from nnkit import specs
+    from nnkit.backends import dgemm, explain as numpy_rules
+    from nnkit.backends.layout import describe
+
+    A, B = specs.operands(args.a, args.b)
+    predictions = {"dot": numpy_rules.predict_dot(A, B), "matmul": numpy_rules.predict_matmul(A, B)}
+    result = {"A": describe(A).to_dict(), "B": describe(B).to_dict(), **{k: p.to_dict() for k, p in predictions.items()}}
+    try:
+        plan = dgemm.plan(A, B, library=args.library, copy=args.copy)
+    except dgemm.BridgeError as error:
+        say(args, f"the bridge refuses: {error}")
+        for label, text in numpy_rules.numpy_summaries(A, B):
+            say(args, f"{label}: {text}")
+        result["bridge"] = {"refused": str(error)}
+    else:
+        say(args, "The BLAS bridge, step by step:\n" + str(plan))
+        C = plan.run()
+        difference = float(np.max(np.abs(C - np.dot(A, B)), initial=0.0))
+        say(args, f"{len(plan.steps) + 1}. result: C {C.shape} written at {C.__array_interface__['data'][0]:#x}; "
+                  f"largest difference from np.dot: {difference:.3g}" + (" (bit for bit equal)" if difference == 0 else ""))
+        result["bridge"] = {**plan.to_dict(), "max_abs_difference_from_np_dot": difference}
+    if args.call == "bridge":
+        call, copies = result["bridge"].get("call", {}), result["bridge"].get("copies", [])
+    else:
+        calls, copies = predictions[args.call].calls, predictions[args.call].copies
+        call = calls[0].to_dict() if calls else {}
+    keys = ("routine", "order", "transa", "transb", "m", "n", "k", "lda", "ldb", "ldc")
+    return {**{k: call.get(k) for k in keys}, "copies": copies, "call_of": args.call, **result}
