@@ -1,0 +1,175 @@
+"""Record the BLAS calls numpy itself makes — inside the running interpreter, no LD_PRELOAD.
+
+``with trace() as t: …`` points the PLT slots through which numpy's ``_multiarray_umath`` calls
+its CBLAS routines (dgemm, dsyrk, dgemv, ddot, daxpy and their float32 siblings) at recording
+wrappers in ``native/trace.c``, and puts them back on exit — also after an exception, also when
+blocks nest. The wrappers write into a C ring buffer (numpy releases the GIL around BLAS, so they
+never touch Python); ``t.calls`` lists what was recorded in the block, each call with its
+arguments, its wall time and the thread that made it.
+
+>>> import numpy as np
+>>> A, B = np.ones((3, 4)), np.ones((4, 5))
+>>> with trace() as t:
+...     C = A @ B
+>>> call = t.calls[0]
+>>> call.routine, call.order, call.transa, call.m, call.n, call.k, call.lda
+('dgemm', 'RowMajor', 'NoTrans', 3, 5, 4, 4)
+>>> t.owner(call.a, A=A, B=B, C=C), t.owner(call.c, A=A, B=B, C=C)
+('A', 'C')
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from dataclasses import asdict, dataclass, field
+from typing import Iterator
+
+import numpy as np
+
+from nnkit.backends._native import ffi, lib as native
+
+__all__ = ["Trace", "TracedCall", "TraceError", "trace"]
+
+_ENUM = {101: "RowMajor", 102: "ColMajor", 111: "NoTrans", 112: "Trans", 113: "ConjTrans", 121: "Upper", 122: "Lower"}
+_FIELDS = {  # which arguments each routine has, as the wrappers record them
+    "gemm": ("order", "transa", "transb", "m", "n", "k", "alpha", "a", "lda", "b", "ldb", "beta", "c", "ldc"),
+    "syrk": ("order", "uplo", "transa", "n", "k", "alpha", "a", "lda", "beta", "c", "ldc"),
+    "gemv": ("order", "transa", "m", "n", "alpha", "a", "lda", "b", "incx", "beta", "c", "incy"),
+    "dot": ("n", "a", "incx", "b", "incy"),
+    "axpy": ("n", "alpha", "a", "incx", "c", "incy"),
+}
+_lock = threading.Lock()
+
+
+class TraceError(RuntimeError):
+    """numpy's BLAS calls cannot be traced on this build (the message says why)."""
+
+
+@dataclass(frozen=True)
+class TracedCall:
+    """One BLAS call numpy made. Pointers are addresses (ints); arguments a routine lacks are None.
+
+    For gemv ``b`` is x and ``c`` is y; for dot ``a``/``b`` are x/y; for axpy ``a`` is x, ``c`` y.
+    """
+
+    routine: str
+    order: str | None
+    transa: str | None
+    transb: str | None
+    uplo: str | None
+    m: int | None
+    n: int | None
+    k: int | None
+    alpha: float | None
+    beta: float | None
+    lda: int | None
+    ldb: int | None
+    ldc: int | None
+    incx: int | None
+    incy: int | None
+    a: int | None
+    b: int | None
+    c: int | None
+    seconds: float
+    thread: int
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    def line(self) -> str:
+        """One MKL_VERBOSE-like line: ``DGEMM(RowMajor,NoTrans,Trans,3,5,4,1,0x…,4,…) 12.3us T1``."""
+        kind = self.routine[1:]
+        values = [getattr(self, f) for f in _FIELDS[kind]]
+        shown = [hex(v) if f in ("a", "b", "c") else f"{v:g}" if isinstance(v, float) else str(v) for f, v in zip(_FIELDS[kind], values)]
+        return f"NNKIT_TRACE {self.routine.upper()}({','.join(shown)}) {self.seconds * 1e6:.2f}us thread {self.thread}"
+
+
+@dataclass
+class Trace:
+    """The calls recorded inside one ``with trace()`` block (growing while the block runs)."""
+
+    start: int
+    stop: int | None = None
+    hooked: list[str] = field(default_factory=list)
+
+    @property
+    def calls(self) -> list[TracedCall]:
+        return _read(self.start, native.nk_trace_position() if self.stop is None else self.stop)
+
+    @staticmethod
+    def owner(address: int | None, **arrays: np.ndarray) -> str | None:
+        """Name of the array whose memory holds ``address``, ``"temporary"`` for none of them."""
+        if address is None:
+            return None
+        for name, array in arrays.items():
+            low, high = _extent(array)
+            if low <= address < high:
+                return name
+        return "temporary"
+
+
+def _extent(x: np.ndarray) -> tuple[int, int]:
+    """The byte range [low, high) an array's elements occupy (strides may be negative)."""
+    start = x.__array_interface__["data"][0]
+    if x.size == 0:
+        return start, start
+    low = start + sum(s * (n - 1) for s, n in zip(x.strides, x.shape) if s < 0)
+    high = start + sum(s * (n - 1) for s, n in zip(x.strides, x.shape) if s > 0) + x.itemsize
+    return low, high
+
+
+@contextlib.contextmanager
+def trace() -> Iterator[Trace]:
+    """Record numpy's BLAS calls made inside the block (by any thread); restore numpy on exit."""
+    hooked = _install()
+    t = Trace(start=native.nk_trace_position(), hooked=hooked)
+    try:
+        yield t
+    finally:
+        t.stop = native.nk_trace_position()
+        with _lock:
+            native.nk_trace_uninstall()
+
+
+def _install() -> list[str]:
+    from numpy._core import _multiarray_umath
+
+    from nnkit.backends.libraries import get_library
+
+    library = get_library()  # numpy's own
+    module = _multiarray_umath.__file__.rsplit("/", 1)[-1]
+    with _lock:
+        status = native.nk_trace_install(module.encode(), library.path.encode(), library.int_width)
+    if status <= 0:
+        reasons = {0: "no CBLAS slot found in numpy's module", -1: f"{module} is not loaded",
+                   -2: f"cannot reach {library.path}", -3: "a hooked routine is missing from numpy's BLAS",
+                   -4: "cannot make numpy's GOT writable"}
+        if status == 0:
+            native.nk_trace_uninstall()
+        raise TraceError(f"cannot trace numpy's BLAS calls: {reasons.get(status, status)}")
+    return [ffi.string(native.nk_trace_hooked_symbol(i)).decode() for i in range(status)]
+
+
+def _read(start: int, stop: int) -> list[TracedCall]:
+    if stop - start > native.nk_trace_capacity():
+        raise TraceError(f"{stop - start} calls overflowed the {native.nk_trace_capacity()}-call ring buffer")
+    buffer = ffi.new("nk_call[]", max(stop - start, 1))
+    count = native.nk_trace_read(start, buffer, stop - start)
+    return [_call(buffer[i]) for i in range(count)]
+
+
+def _call(r) -> TracedCall:
+    routine = ffi.string(native.nk_trace_routine_name(r.routine)).decode()
+    present = set(_FIELDS[routine[1:]])
+
+    def get(name, convert=int):
+        return convert(getattr(r, name)) if name in present else None
+
+    enum = lambda name: _ENUM.get(getattr(r, name)) if name in present else None  # noqa: E731
+    return TracedCall(
+        routine=routine, order=enum("order"), transa=enum("transa"), transb=enum("transb"), uplo=enum("uplo"),
+        m=get("m"), n=get("n"), k=get("k"), alpha=get("alpha", float), beta=get("beta", float),
+        lda=get("lda"), ldb=get("ldb"), ldc=get("ldc"), incx=get("incx"), incy=get("incy"),
+        a=get("a"), b=get("b"), c=get("c"), seconds=(r.end_ns - r.start_ns) * 1e-9, thread=r.thread,
+    )

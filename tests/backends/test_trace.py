@@ -1,0 +1,175 @@
+"""nnkit.backends.trace: the BLAS calls numpy really makes — and explain's prediction of them.
+
+The corpus below runs np.dot and @ on a few hundred layouts inside ``trace()`` and checks that
+:mod:`nnkit.backends.explain` predicted every recorded call: routine, flags, sizes, leading
+dimensions, increments, and which array each pointer points into.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+
+import numpy as np
+import pytest
+
+from nnkit.backends.explain import predict_dot, predict_matmul
+from nnkit.backends.trace import Trace, trace
+
+FIELDS = ("routine", "order", "transa", "transb", "uplo", "m", "n", "k", "lda", "ldb", "ldc", "incx", "incy")
+
+
+def layouts(rows: int, cols: int, dtype, rng):
+    """(name, matrix) in every layout numpy treats differently."""
+    draw = lambda shape, order="C": np.array(rng.standard_normal(shape), dtype=dtype, order=order)  # noqa: E731
+    yield "C", draw((rows, cols))
+    yield "F", draw((rows, cols), "F")
+    yield "T", draw((cols, rows)).T
+    yield "sub", draw((rows + 2, cols + 3))[1 : 1 + rows, :cols]
+    yield "Fsub", draw((rows + 2, cols), "F")[:rows]
+    yield "step", draw((rows, 2 * cols))[:, ::2]
+    yield "rows-step", draw((2 * rows, cols))[::2]
+    yield "rev", draw((rows, cols))[::-1]
+    yield "bcast", np.broadcast_to(draw((1, cols)), (rows, cols))
+    raw = np.zeros(rows * cols * np.dtype(dtype).itemsize + 1, np.uint8)[1:]
+    misaligned = raw.view(dtype).reshape(rows, cols)
+    misaligned[...] = 1
+    yield "misaligned", misaligned
+
+
+def vectors(n: int, dtype, rng):
+    yield "v", rng.standard_normal(n).astype(dtype)
+    yield "v-step", rng.standard_normal(2 * n).astype(dtype)[::2]
+    yield "v-rev", rng.standard_normal(n).astype(dtype)[::-1]
+
+
+def corpus():
+    rng = np.random.default_rng(0)
+    pick = np.random.default_rng(1)
+    for dtype in (np.float64, np.float32):
+        for m, k, n in itertools.product((0, 1, 2, 5), repeat=3):
+            for (la, A), (lb, B) in itertools.product(list(layouts(m, k, dtype, rng)), list(layouts(k, n, dtype, rng))):
+                if pick.random() < 0.06 or (la, lb) in (("C", "C"), ("sub", "C"), ("F", "T")):
+                    yield f"{np.dtype(dtype).name} {la}{A.shape}·{lb}{B.shape}", A, B
+        for m, k in itertools.product((1, 3, 5), (1, 4)):
+            for (la, A), (lv, v) in itertools.product(list(layouts(m, k, dtype, rng))[:6], list(vectors(k, dtype, rng))):
+                yield f"{np.dtype(dtype).name} {la}{A.shape}·{lv}", A, v
+                if m == k:
+                    yield f"{np.dtype(dtype).name} {lv}·{la}{A.shape}", v, A
+        X = rng.standard_normal((6, 4)).astype(dtype)
+        yield "A·Aᵀ", X, X.T
+        yield "Aᵀ·A", X.T, X
+        yield "batched", rng.standard_normal((3, 4, 5)).astype(dtype), rng.standard_normal((5, 2)).astype(dtype)
+        Y = rng.standard_normal((3, 4, 5)).astype(dtype)
+        yield "batched A·Aᵀ", Y, Y.transpose(0, 2, 1)
+        yield "1×1", rng.standard_normal((1, 1)).astype(dtype), rng.standard_normal((1, 4)).astype(dtype)
+
+
+CASES = list(corpus())
+
+
+def mismatch(prediction, calls, A, B, out) -> str | None:
+    """Why the traced calls differ from the prediction, or None when they agree."""
+    if len(prediction.calls) != len(calls):
+        return f"{len(prediction.calls)} predicted, {len(calls)} traced: {[c.routine for c in calls]}"
+    arrays = {"A": A, "B": B, "out": out} if isinstance(out, np.ndarray) else {"A": A, "B": B}
+    for want, got in zip(prediction.calls, calls):
+        for f in FIELDS:
+            if getattr(want, f) != getattr(got, f):
+                return f"{f}: predicted {getattr(want, f)}, traced {getattr(got, f)}"
+        for role in ("a", "b", "c"):
+            where, address = getattr(want, role), getattr(got, role)
+            if where is None:
+                continue
+            name, offset = where
+            if name == "copy":
+                if Trace.owner(address, **arrays) != "temporary":
+                    return f"{role}: predicted a temporary copy, traced a pointer into {Trace.owner(address, **arrays)}"
+            elif address != arrays[name].__array_interface__["data"][0] + offset:
+                return f"{role}: predicted {name}+{offset}, traced {Trace.owner(address, **arrays)}"
+    return None
+
+
+def test_the_corpus_is_large_and_covers_every_routine():
+    assert len(CASES) >= 200
+    routines = {c.routine for _, A, B in CASES for p in (predict_dot, predict_matmul) for c in p(A, B).calls if A.ndim <= 2 and B.ndim <= 2}
+    assert {"dgemm", "sgemm", "dsyrk", "dgemv", "sgemv", "ddot", "daxpy"} <= routines
+
+
+@pytest.mark.parametrize("function", ["dot", "matmul"])
+def test_explain_predicts_every_call_numpy_really_makes(function):
+    run, predict = (np.dot, predict_dot) if function == "dot" else (np.matmul, predict_matmul)
+    checked, failures = 0, []
+    for label, A, B in CASES:
+        if function == "dot" and (A.ndim > 2 or B.ndim > 2):
+            continue
+        with trace() as t:
+            out = run(A, B)
+        problem = mismatch(predict(A, B), t.calls, A, B, out)
+        checked += 1
+        if problem:
+            failures.append(f"{label}: {problem}")
+    assert not failures, f"{len(failures)} of {checked} cases differ, e.g. {failures[:5]}"
+    assert checked >= 200
+
+
+def test_nested_blocks_each_see_their_own_calls_and_numpy_is_restored():
+    A = np.ones((4, 4))
+    with trace() as outer:
+        A @ A
+        with trace() as inner:
+            A @ A.copy()
+        A @ A
+    assert (len(outer.calls), len(inner.calls)) == (3, 1)
+    with trace() as after:
+        pass
+    A @ A
+    assert after.calls == []  # nothing recorded outside a block
+
+
+def test_an_exception_inside_the_block_still_restores_numpy():
+    A = np.ones((3, 3))
+    with pytest.raises(ZeroDivisionError):
+        with trace() as t:
+            A @ A
+            1 / 0
+    assert len(t.calls) == 1
+    np.testing.assert_array_equal(A @ A, np.full((3, 3), 3.0))
+    for _ in range(50):  # repeated use
+        with trace() as t:
+            A @ A
+        assert len(t.calls) == 1
+
+
+def test_calls_from_other_threads_are_recorded_with_their_thread():
+    A = np.ones((64, 64))
+    with trace() as t:
+        workers = [threading.Thread(target=lambda: [A @ A for _ in range(20)]) for _ in range(3)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+    assert len(t.calls) == 60 and len({c.thread for c in t.calls}) == 3
+
+
+def test_a_call_line_reads_like_mkl_verbose():
+    A, B = np.ones((2, 3)), np.ones((3, 4))
+    with trace() as t:
+        A @ B
+    line = t.calls[0].line()
+    assert line.startswith(f"NNKIT_TRACE DGEMM(RowMajor,NoTrans,NoTrans,2,4,3,1,{hex(A.ctypes.data)},3,")
+    assert t.calls[0].seconds > 0
+
+
+def test_the_comparison_can_fail():
+    import dataclasses
+
+    A, B = np.ones((5, 4))[:, :3], np.ones((3, 2))
+    with trace() as t:
+        out = np.dot(A, B)
+    good = predict_dot(A, B)
+    assert mismatch(good, t.calls, A, B, out) is None
+    wrong = dataclasses.replace(good, calls=[dataclasses.replace(good.calls[0], lda=4)])
+    assert "lda" in mismatch(wrong, t.calls, A, B, out)
+    in_place = dataclasses.replace(good, calls=[dataclasses.replace(good.calls[0], a=("A", 0))])
+    assert "traced temporary" in mismatch(in_place, t.calls, A, B, out)  # np.dot copied the sub-block
