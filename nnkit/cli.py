@@ -100,6 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--library", help="library for the bridge (a name from 'nnkit info'; default numpy's own)")
     explain.add_argument("--copy", action="store_true", help="let the bridge copy layouts BLAS cannot take")
 
+    trace = sub.add_parser("trace", help="run a Python script and list every BLAS call numpy made in it")
+    trace.add_argument("script", metavar="SCRIPT", help="a Python file, run as __main__")
+    trace.add_argument("script_args", nargs=argparse.REMAINDER, metavar="ARGS", help="arguments for the script")
+
     for command in sub.choices.values():
         command.add_argument("--json", action="store_true", help="end stdout with one JSON line")
     return parser

@@ -147,3 +147,30 @@ def explain(args) -> dict:
         call = calls[0].to_dict() if calls else {}
     keys = ("routine", "order", "transa", "transb", "m", "n", "k", "lda", "ldb", "ldc")
     return {**{k: call.get(k) for k in keys}, "copies": copies, "call_of": args.call, **result}
+
+
+def trace(args) -> dict:
+    """Run ``SCRIPT`` under :func:`nnkit.backends.trace.trace`; one line per BLAS call numpy made."""
+    import runpy
+
+    from nnkit.backends.trace import trace as tracing
+
+    argv = sys.argv
+    sys.argv = [args.script, *args.script_args]
+    stdout = sys.stdout
+    try:
+        with tracing() as t:
+            if args.json:  # keep the script's own prints off the JSON line
+                sys.stdout = sys.stderr
+            runpy.run_path(args.script, run_name="__main__")
+    except SystemExit as exit_:
+        if exit_.code not in (None, 0):
+            raise ValueError(f"{args.script} exited with status {exit_.code}") from None
+    finally:
+        sys.argv, sys.stdout = argv, stdout
+    calls = t.calls
+    for call in calls:
+        say(args, call.line())
+    total = sum(c.seconds for c in calls)
+    say(args, f"{len(calls)} BLAS call{'s' * (len(calls) != 1)} from numpy in {args.script}, {total * 1e3:.3f} ms inside BLAS")
+    return {"calls": [c.to_dict() for c in calls], "script": args.script}

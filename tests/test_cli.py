@@ -193,3 +193,12 @@ def test_explain_tells_the_story_and_the_bridge_matches_np_dot_bit_for_bit():
 def test_explain_refusal_is_reported_not_raised():
     result = last_json(nnkit("explain", "5x3:rev", "3x2", "--json"))
     assert "negative stride" in result["bridge"]["refused"] and result["routine"] == "dgemm"
+
+
+def test_trace_runs_a_script_and_lists_numpys_blas_calls(tmp_path):
+    script = tmp_path / "step.py"
+    script.write_text("import numpy as np\nW, X = np.ones((10, 64)), np.ones((64, 32))\nprint('Z', (W @ X).shape)\n")
+    done = nnkit("trace", "--json", str(script))
+    calls = last_json(done)["calls"]
+    assert [(c["routine"], c["m"], c["n"], c["k"], c["lda"]) for c in calls] == [("dgemm", 10, 32, 64, 64)]
+    assert "NNKIT_TRACE DGEMM(RowMajor,NoTrans,NoTrans,10,32,64" in done.stderr and "Z (10, 32)" in done.stderr
