@@ -3,6 +3,7 @@
 ``numpy``  numpy through ``array_api_compat.numpy`` (the arrays are plain ``ndarray``\\s)
 ``strict`` ``array_api_strict``: the standard and nothing more, so code that runs here is portable
 ``blas``   numpy, with every matrix product a direct dgemm call through nnkit's bridge
+``instrumented`` numpy, with every operation recorded (``xp.recording()``; see instrumented.py)
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from typing import Any
 
 BACKENDS = ("numpy", "strict", "instrumented", "blas")
 
-_MODULES = {"numpy": "array_api_compat.numpy", "strict": "array_api_strict", "blas": "nnkit.backends.bridged"}
-PENDING = {"instrumented": "the instrumented namespace (issue #5) is not available yet"}
+_MODULES = {"numpy": "array_api_compat.numpy", "strict": "array_api_strict", "blas": "nnkit.backends.bridged",
+            "instrumented": "nnkit.backends.instrumented"}
+PENDING: dict[str, str] = {}  # backends announced but not built yet: name → why
 
 
 class BackendUnavailable(ValueError):
@@ -31,6 +33,8 @@ def namespace(name: str):
     if name not in _MODULES:
         raise ValueError(f"unknown backend {name!r}; choose one of: {', '.join(BACKENDS)}")
     module = importlib.import_module(_MODULES[name])
+    if name == "instrumented":
+        return module.instrumented(importlib.import_module(_MODULES["numpy"]))
     return getattr(module, "namespace", module)
 
 

@@ -104,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("script", metavar="SCRIPT", help="a Python file, run as __main__")
     trace.add_argument("script_args", nargs=argparse.REMAINDER, metavar="ARGS", help="arguments for the script")
 
+    bench = sub.add_parser("bench", help="measure: medians and ratios, side by side in one run")
+    bench.add_argument("--quick", action="store_true", help="fewer repeats (under a minute)")
+
     for command in sub.choices.values():
         command.add_argument("--json", action="store_true", help="end stdout with one JSON line")
     return parser

@@ -42,11 +42,28 @@ def train(args) -> dict:
     validation = f", validation {result['val_accuracy']:.2%}" if result["val_accuracy"] is not None else ""
     say(args, f"test accuracy {result['test_accuracy']:.2%} (train {result['train_accuracy']:.2%}{validation}) "
               f"after {epochs} epoch{'s' * (epochs != 1)} in {seconds:.1f} s")
+    if args.backend == "instrumented":
+        result["step_profile"] = _profile(args, experiment.profile_step(train_set, args))
     chance = 1 / train_set.n_classes
     if result["test_accuracy"] < 2 * chance:
         print(f"warning: {result['test_accuracy']:.0%} is about chance ({chance:.0%}): the network did not learn "
               "(try a smaller --lr)", file=sys.stderr)
     return result
+
+
+def _profile(args, ops) -> dict:
+    """Print where one training step spends its time, op by op; return the table and totals."""
+    from nnkit.backends.instrumented import report
+
+    rows = report(ops)
+    total = {key: sum(r[key] for r in rows) for key in ("count", "seconds", "flops", "bytes_read", "bytes_written")}
+    say(args, f"one training step, {total['count']} operations, {total['seconds'] * 1e3:.3f} ms, {total['flops']:,} FLOPs "
+              f"({total['flops'] / total['seconds'] / 1e9:.2f} GFLOP/s), {total['bytes_read'] + total['bytes_written']:,} bytes moved:")
+    say(args, f"  {'op':<18}{'count':>6}{'ms':>9}{'% time':>8}{'FLOPs':>13}{'GFLOP/s':>9}{'bytes':>12}{'new':>5}{'views':>6}")
+    for r in rows:
+        say(args, f"  {r['op']:<18}{r['count']:>6}{r['seconds'] * 1e3:>9.3f}{100 * r['seconds'] / total['seconds']:>7.1f}%"
+                  f"{r['flops']:>13,}{r['gflops_per_second']:>9.2f}{r['bytes_read'] + r['bytes_written']:>12,}{r['new_buffers']:>5}{r['views']:>6}")
+    return {"ops": rows, "total": total}
 
 
 def _check_outputs(args) -> None:
@@ -174,3 +191,15 @@ def trace(args) -> dict:
     total = sum(c.seconds for c in calls)
     say(args, f"{len(calls)} BLAS call{'s' * (len(calls) != 1)} from numpy in {args.script}, {total * 1e3:.3f} ms inside BLAS")
     return {"calls": [c.to_dict() for c in calls], "script": args.script}
+
+
+def bench(args) -> dict:
+    import importlib
+
+    from nnkit.bench import SUITES
+
+    results = {}
+    for name in SUITES:
+        say(args, f"== {name}")
+        results[name] = importlib.import_module(f"nnkit.bench.{name}").run(args.quick, lambda text: say(args, text))
+    return results

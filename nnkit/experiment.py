@@ -95,6 +95,19 @@ class Experiment:
             raise
         return history
 
+    def profile_step(self, train_set: data.Dataset, args) -> list:
+        """Record one training step (the first ``batch_size`` samples, a fresh optimizer, the result
+        thrown away) on the instrumented backend; return the recorded operations. An unrecorded
+        step runs first, so the record does not include BLAS waking its threads."""
+        xp = self.xp
+        n = min(self.batch_size, len(train_set))
+        X = self.features(train_set)[:, :n]
+        Y = data.one_hot(xp.asarray(train_set.labels[:n]), train_set.n_classes, dtype=self.dtype)
+        train.train_step(self.params, X, Y, optim.make(args.optimizer, self.lr), args.l2)
+        with xp.recording() as ops:
+            train.train_step(self.params, X, Y, optim.make(args.optimizer, self.lr), args.l2)
+        return ops
+
     def predict(self, ds: data.Dataset) -> np.ndarray:
         """Predicted class of every sample, as a numpy ``(n,)`` int array."""
         return np.asarray(to_numpy(model.predict(self.params, self.features(ds))), dtype=np.int64)

@@ -93,7 +93,7 @@ def corrupt_csv(tmp_path):
     [
         (["train", "--data", "/no/such/file.csv"], "/no/such/file.csv"),
         (["train", "--data", "{corrupt_csv}"], "line 3"),
-        (["train", "--backend", "instrumented"], "not available yet"),
+        (["train", "--backend", "blas", "--dtype", "float32"], "float64"),
         (["train", "--backend", "torch"], "invalid choice"),
         (["train", "--epochs", "0"], "--epochs"),
         (["train", "--test-fraction", "1.5"], "test"),
@@ -202,3 +202,20 @@ def test_trace_runs_a_script_and_lists_numpys_blas_calls(tmp_path):
     calls = last_json(done)["calls"]
     assert [(c["routine"], c["m"], c["n"], c["k"], c["lda"]) for c in calls] == [("dgemm", 10, 32, 64, 64)]
     assert "NNKIT_TRACE DGEMM(RowMajor,NoTrans,NoTrans,10,32,64" in done.stderr and "Z (10, 32)" in done.stderr
+
+
+def test_instrumented_backend_trains_and_shows_where_a_step_spends_its_time():
+    done = nnkit("train", "--backend", "instrumented", "--epochs", "2", "--json")
+    result = last_json(done)
+    ops = {row["op"]: row for row in result["step_profile"]["ops"]}
+    assert ops["matmul"]["count"] == 5 and ops["matmul"]["flops"] == 2 * 32 * (2 * 128 * 64 + 3 * 10 * 128)
+    assert "one training step" in done.stderr and "% time" in done.stderr
+    plain = last_json(nnkit("train", "--epochs", "2", "--json"))
+    assert result["test_accuracy"] == plain["test_accuracy"] and result["final_loss"] == plain["final_loss"]
+
+
+def test_bench_quick_runs_and_reports_its_measurements():
+    result = last_json(nnkit("bench", "--quick", "--json"))
+    watched = result["instrumentation"]
+    assert watched["blas_call_4x4_us"] > 0 and watched["step_784_128_10_batch256_ms"] > 0
+    assert watched["recorded_step_ratio"] > 0  # a measurement, never a threshold

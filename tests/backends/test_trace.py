@@ -173,3 +173,27 @@ def test_the_comparison_can_fail():
     assert "lda" in mismatch(wrong, t.calls, A, B, out)
     in_place = dataclasses.replace(good, calls=[dataclasses.replace(good.calls[0], a=("A", 0))])
     assert "traced temporary" in mismatch(in_place, t.calls, A, B, out)  # np.dot copied the sub-block
+
+
+def test_a_training_step_makes_exactly_the_models_five_matrix_products():
+    """Z1 = W1·X, Z2 = W2·A1, then dW2 = dZ2·A1ᵀ, dA1 = W2ᵀ·dZ2, dW1 = dZ1·Xᵀ — with the batch a
+    column block of the shuffled data (leading dimension N, passed in place, no copy)."""
+    from nnkit import model, optim, train
+
+    n0, h, k, N, b = 64, 32, 10, 200, 16
+    rng = np.random.default_rng(0)
+    params = model.init([n0, h, k], np, rng)
+    X = rng.standard_normal((n0, N))
+    Y = np.eye(k)[:, rng.integers(0, k, N)]
+    Xb, Yb = X[:, 16 : 16 + b], Y[:, 16 : 16 + b]
+    with trace() as t:
+        train.train_step(params, Xb, Yb, optim.SGD(0.1))
+    calls = [(c.routine, c.transa, c.transb, c.m, c.n, c.k, c.lda, c.ldb, c.ldc) for c in t.calls]
+    assert calls == [
+        ("dgemm", "NoTrans", "NoTrans", h, b, n0, n0, N, b),  # Z1 = W1 @ X: X read in place, ldb = N
+        ("dgemm", "NoTrans", "NoTrans", k, b, h, h, b, b),  # Z2 = W2 @ A1
+        ("dgemm", "NoTrans", "Trans", k, h, b, b, b, h),  # dW2 = dZ2 @ A1.T
+        ("dgemm", "Trans", "NoTrans", h, b, k, h, b, b),  # dA1 = W2.T @ dZ2
+        ("dgemm", "NoTrans", "Trans", h, n0, b, b, N, n0),  # dW1 = dZ1 @ X.T: X again in place
+    ]
+    assert t.owner(t.calls[0].b, X=X) == "X" and t.owner(t.calls[4].b, X=X) == "X"

@@ -1,0 +1,353 @@
+"""A namespace that wraps another array-API namespace and records every operation performed.
+
+``xp = instrumented(array_api_compat.numpy)`` (or ``namespace("instrumented")``) behaves like the
+namespace it wraps, but its arrays are :class:`InstrumentedArray`\\s: every function call,
+operator, index and conversion goes through :meth:`Recorder.call`, which — while recording is on —
+notes the operation, the shapes, dtypes, strides and contiguity of its inputs and outputs,
+whether each output is a view of an input or a new buffer, the bytes read and written, the FLOPs
+and the wall time. ``array_api_compat.array_namespace`` recognises the arrays, so the network,
+its tests and the tutorials run on it unchanged.
+
+>>> import array_api_compat.numpy as np_xp
+>>> xp = instrumented(np_xp)
+>>> W, X = xp.ones((4, 3)), xp.ones((3, 5))
+>>> with xp.recording() as ops:
+...     Z = W @ X + 1.0
+>>> [(op.name, op.flops) for op in ops]
+[('matmul', 120), ('add', 20)]
+>>> ops[0].outputs[0].new_buffer, ops[0].bytes_written
+(True, 160)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+import types
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterator
+
+__all__ = ["InstrumentedArray", "Op", "Recorder", "instrumented", "report"]
+
+
+@dataclass(frozen=True)
+class ArrayInfo:
+    """One input or output of an operation, as its memory looked at the time."""
+
+    shape: tuple[int, ...]
+    dtype: str
+    strides: tuple[int, ...] | None  # bytes; None when the array's memory is not visible
+    c_contiguous: bool | None
+    f_contiguous: bool | None
+    nbytes: int
+    new_buffer: bool | None = None  # outputs: True for a new buffer, False for a view of an input
+
+
+@dataclass(frozen=True)
+class Op:
+    """One recorded operation."""
+
+    name: str
+    inputs: tuple[ArrayInfo, ...]
+    outputs: tuple[ArrayInfo, ...]
+    bytes_read: int
+    bytes_written: int
+    flops: int
+    seconds: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# FLOPs per operation: matmul counts 2·m·n·k; elementwise arithmetic one per output element;
+# reductions one per input element; creating, copying, casting, indexing and reshaping none.
+_ELEMENTWISE = {
+    "add", "subtract", "multiply", "divide", "true_divide", "pow", "negative", "positive", "abs", "exp", "log",
+    "sqrt", "maximum", "minimum", "where", "greater", "greater_equal", "less", "less_equal", "equal", "not_equal",
+    "square", "tanh", "sin", "cos", "clip", "sign", "floor_divide", "remainder", "log1p", "expm1", "logaddexp",
+    "logical_and", "logical_or", "logical_not", "floor", "ceil", "round", "isnan", "isfinite", "isinf",
+}
+_REDUCTIONS = {"sum", "max", "min", "mean", "prod", "argmax", "argmin", "std", "var", "vector_norm", "matrix_norm", "all", "any"}
+_OPERATORS = {  # dunder → operation name
+    "add": "add", "radd": "add", "sub": "subtract", "rsub": "subtract", "mul": "multiply", "rmul": "multiply",
+    "truediv": "divide", "rtruediv": "divide", "floordiv": "floor_divide", "rfloordiv": "floor_divide",
+    "mod": "remainder", "rmod": "remainder", "pow": "pow", "rpow": "pow", "matmul": "matmul", "rmatmul": "matmul",
+    "lt": "less", "le": "less_equal", "gt": "greater", "ge": "greater_equal", "eq": "equal", "ne": "not_equal",
+    "and": "logical_and", "rand": "logical_and", "or": "logical_or", "ror": "logical_or", "xor": "bitwise_xor",
+    "rxor": "bitwise_xor", "lshift": "bitwise_left_shift", "rshift": "bitwise_right_shift",
+}
+
+
+def flops(name: str, inputs: list, outputs: list) -> int:
+    """FLOPs of one operation by the rule above (inputs and outputs are the raw arrays)."""
+    if name == "matmul" and len(inputs) == 2:
+        a, b = inputs
+        m = a.shape[-2] if a.ndim > 1 else 1
+        k = a.shape[-1]
+        return 2 * k * math.prod(outputs[0].shape) if outputs[0].ndim else 2 * k * m * (b.shape[-1] if b.ndim > 1 else 1)
+    if name in _ELEMENTWISE:
+        return sum(math.prod(o.shape) for o in outputs)
+    if name in _REDUCTIONS:
+        return sum(math.prod(i.shape) for i in inputs)
+    return 0
+
+
+class Recorder:
+    """Runs operations on the inner namespace and, while :meth:`recording`, records them."""
+
+    def __init__(self):
+        self.ops: list[Op] | None = None  # None: not recording (no timing, no metadata)
+
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[list[Op]]:
+        """Record every operation inside the block into the list it yields (blocks nest)."""
+        outer, self.ops = self.ops, []
+        try:
+            yield self.ops
+        finally:
+            inner, self.ops = self.ops, outer
+            if outer is not None:
+                outer.extend(inner)
+
+    def call(self, ns: "InstrumentedNamespace", name: str, function, args: tuple, kwargs: dict):
+        raw_args, raw_kwargs = _unwrap(args), _unwrap(kwargs)
+        if self.ops is None:
+            return _wrap(ns, function(*raw_args, **raw_kwargs))
+        start = time.perf_counter()
+        result = function(*raw_args, **raw_kwargs)
+        seconds = time.perf_counter() - start
+        if result is NotImplemented:
+            return result
+        inputs = [x for x in _arrays(raw_args) + _arrays(raw_kwargs) if hasattr(x, "shape")]
+        outputs = [x for x in _arrays(result) if hasattr(x, "shape")]
+        in_info = tuple(_info(x) for x in inputs)
+        out_info = tuple(_info(x, inputs) for x in outputs)
+        written = sum(o.nbytes for o in out_info if o.new_buffer)
+        if name == "setitem":  # writes into its first input; reads the value
+            written = in_info[-1].nbytes if len(in_info) > 1 else 0
+        self.ops.append(Op(name, in_info, out_info, sum(i.nbytes for i in in_info), written,
+                           flops(name, inputs, outputs), seconds))
+        return _wrap(ns, result)
+
+
+def _arrays(value) -> list:
+    if isinstance(value, (list, tuple)):
+        return [a for v in value for a in _arrays(v)]
+    if isinstance(value, dict):
+        return [a for v in value.values() for a in _arrays(v)]
+    return [value] if hasattr(value, "shape") and hasattr(value, "dtype") and not isinstance(value, type) else []
+
+
+def _numpy_view(x):
+    import numpy as np
+
+    if isinstance(x, np.ndarray):
+        return x
+    try:
+        return np.from_dlpack(x)
+    except (TypeError, BufferError, RuntimeError, AttributeError):
+        return None
+
+
+def _info(x, inputs=()) -> ArrayInfo:
+    view = _numpy_view(x)
+    shape = tuple(x.shape)
+    nbytes = math.prod(shape) * (view.itemsize if view is not None else getattr(x.dtype, "itemsize", 8))
+    if view is None:
+        return ArrayInfo(shape, str(x.dtype), None, None, None, nbytes, None if not inputs else True)
+    new = None
+    if inputs:
+        import numpy as np
+
+        new = not any(v is not None and np.may_share_memory(view, v) for v in map(_numpy_view, inputs))
+    return ArrayInfo(shape, view.dtype.str, view.strides, view.flags.c_contiguous, view.flags.f_contiguous, nbytes, new)
+
+
+def _unwrap(value):
+    if isinstance(value, InstrumentedArray):
+        return value._x
+    if isinstance(value, tuple):
+        return tuple(_unwrap(v) for v in value)
+    if isinstance(value, list):
+        return [_unwrap(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _unwrap(v) for k, v in value.items()}
+    return value
+
+
+def _wrap(ns, value):
+    if hasattr(value, "__array_namespace__") and not isinstance(value, InstrumentedArray):
+        return InstrumentedArray(value, ns)
+    if isinstance(value, tuple):
+        wrapped = tuple(_wrap(ns, v) for v in value)
+        return type(value)(*wrapped) if hasattr(value, "_fields") else wrapped
+    if isinstance(value, list):
+        return [_wrap(ns, v) for v in value]
+    return value
+
+
+class InstrumentedArray:
+    """An array of the inner namespace, seen through the instrumented one."""
+
+    __slots__ = ("_x", "_ns")
+    __hash__ = None  # like numpy arrays
+
+    def __init__(self, x, ns: "InstrumentedNamespace"):
+        self._x, self._ns = x, ns
+
+    def __array_namespace__(self, api_version=None):
+        return self._ns
+
+    shape = property(lambda self: self._x.shape)
+    dtype = property(lambda self: self._x.dtype)
+    ndim = property(lambda self: self._x.ndim)
+    size = property(lambda self: self._x.size)
+    device = property(lambda self: self._x.device)
+    T = property(lambda self: self._ns._recorder.call(self._ns, "permute_dims", lambda x: x.T, (self,), {}))
+    mT = property(lambda self: self._ns._recorder.call(self._ns, "matrix_transpose", lambda x: x.mT, (self,), {}))
+
+    def __getitem__(self, key):
+        return self._ns._recorder.call(self._ns, "getitem", lambda x, k: x[k], (self, key), {})
+
+    def __setitem__(self, key, value):
+        def assign(x, k, v):
+            x[k] = v
+
+        self._ns._recorder.call(self._ns, "setitem", assign, (self, key, value), {})
+
+    def __float__(self):
+        return float(self._x)
+
+    def __int__(self):
+        return int(self._x)
+
+    def __index__(self):
+        return self._x.__index__()
+
+    def __bool__(self):
+        return bool(self._x)
+
+    def __complex__(self):
+        return complex(self._x)
+
+    def __len__(self):
+        return len(self._x)
+
+    def __dlpack__(self, *args, **kwargs):
+        return self._x.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self):
+        return self._x.__dlpack_device__()
+
+    def __array__(self, dtype=None, copy=None):
+        import numpy as np
+
+        return np.asarray(self._x, dtype=dtype)
+
+    def __repr__(self):
+        return f"Instrumented({self._x!r})"
+
+    def __neg__(self):
+        return self._ns._recorder.call(self._ns, "negative", lambda x: -x, (self,), {})
+
+    def __pos__(self):
+        return self._ns._recorder.call(self._ns, "positive", lambda x: +x, (self,), {})
+
+    def __abs__(self):
+        return self._ns._recorder.call(self._ns, "abs", abs, (self,), {})
+
+    def __invert__(self):
+        return self._ns._recorder.call(self._ns, "bitwise_invert", lambda x: ~x, (self,), {})
+
+
+def _operator(dunder: str, name: str):
+    def method(self, other):
+        return self._ns._recorder.call(self._ns, name, lambda x, y: getattr(x, dunder)(y), (self, other), {})
+
+    return method
+
+
+def _in_place(dunder: str, name: str):
+    plain = dunder.replace("__i", "__", 1)
+
+    def update(x, y):  # numpy scalars (what x[i, j] gives) have no in-place operators
+        return getattr(x, dunder)(y) if hasattr(x, dunder) else getattr(x, plain)(y)
+
+    def method(self, other):
+        self._x = self._ns._recorder.call(self._ns, name, update, (self, other), {})._x
+        return self
+
+    return method
+
+
+for _short, _name in _OPERATORS.items():
+    setattr(InstrumentedArray, f"__{_short}__", _operator(f"__{_short}__", _name))
+for _short in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or", "xor", "lshift", "rshift"):
+    setattr(InstrumentedArray, f"__i{_short}__", _in_place(f"__i{_short}__", _OPERATORS[_short]))
+
+
+class InstrumentedNamespace(types.SimpleNamespace):
+    """The wrapped namespace: functions recorded, constants and dtypes passed through."""
+
+    def __init__(self, inner, recorder: Recorder | None = None, name: str | None = None):
+        super().__init__()
+        self._inner, self._recorder = inner, recorder or Recorder()
+        self.__name__ = name or f"nnkit.backends.instrumented({inner.__name__})"
+
+    def __getattr__(self, attribute: str):
+        value = getattr(self._inner, attribute)
+        if isinstance(value, types.ModuleType) or (hasattr(value, "__name__") and attribute in ("linalg", "fft")):
+            sub = InstrumentedNamespace(value, self._recorder, f"{self.__name__}.{attribute}")
+            sub._arrays_ns = self
+            setattr(self, attribute, sub)
+            return sub
+        if not callable(value) or isinstance(value, type) or attribute in ("isdtype", "finfo", "iinfo", "result_type", "can_cast"):
+            return value
+        top = getattr(self, "_arrays_ns", self)
+
+        def recorded(*args, **kwargs):
+            return self._recorder.call(top, attribute, value, args, kwargs)
+
+        recorded.__name__ = attribute
+        recorded.__doc__ = getattr(value, "__doc__", None)
+        setattr(self, attribute, recorded)
+        return recorded
+
+    def recording(self):
+        """``with xp.recording() as ops:`` — record every operation in the block into ``ops``."""
+        return self._recorder.recording()
+
+    def __hash__(self):
+        return id(self)
+
+    def __eq__(self, other):
+        return self is other
+
+
+def instrumented(inner) -> InstrumentedNamespace:
+    """The instrumented version of namespace ``inner`` (one per inner namespace)."""
+    if inner not in _NAMESPACES:
+        _NAMESPACES[inner] = InstrumentedNamespace(inner)
+    return _NAMESPACES[inner]
+
+
+_NAMESPACES: dict[Any, InstrumentedNamespace] = {}
+
+
+def report(ops: list[Op]) -> list[dict]:
+    """Per-operation totals, most time first: count, seconds, FLOPs, bytes, GFLOP/s, copies."""
+    table: dict[str, dict] = {}
+    for op in ops:
+        row = table.setdefault(op.name, {"op": op.name, "count": 0, "seconds": 0.0, "flops": 0, "bytes_read": 0,
+                                         "bytes_written": 0, "new_buffers": 0, "views": 0})
+        row["count"] += 1
+        row["seconds"] += op.seconds
+        row["flops"] += op.flops
+        row["bytes_read"] += op.bytes_read
+        row["bytes_written"] += op.bytes_written
+        row["new_buffers"] += sum(1 for o in op.outputs if o.new_buffer)
+        row["views"] += sum(1 for o in op.outputs if o.new_buffer is False)
+    for row in table.values():
+        row["gflops_per_second"] = row["flops"] / row["seconds"] / 1e9 if row["seconds"] else 0.0
+    return sorted(table.values(), key=lambda r: -r["seconds"])

@@ -1,0 +1,7 @@
+"""``nnkit bench``: measurements printed side by side, as medians and ratios from one run.
+
+Each suite is a module with ``run(quick: bool, say) -> dict``; :data:`SUITES` lists them in the
+order they run. Speed is measured here, never asserted in tests (these machines are noisy).
+"""
+
+SUITES = ["instrumentation"]
