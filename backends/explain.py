@@ -252,7 +252,8 @@ def _dot_gemm(pre: str, x: _Operand, y: _Operand, p: Prediction) -> BlasCall:
         p.reason = "A·Aᵀ on one buffer: ?syrk computes the upper triangle, numpy mirrors it"
         src, ld = (x, lda) if ta == _N else (y, ldb)
         return BlasCall(pre + "syrk", order=_ROW, uplo="Upper", transa=ta, n=n, k=k, lda=ld, ldc=max(n, 1), a=src.pointer(), c=("out", 0))
-    p.reason = "matrix · matrix: ?gemm, row-major; a Fortran-ordered operand is passed with Trans"
+    fortran = [name for name, t in (("A", ta), ("B", tb)) if t == _T]
+    p.reason = "matrix · matrix: ?gemm, row-major" + (f"; {' and '.join(fortran)} Fortran-ordered, so passed with Trans" if fortran else "")
     return BlasCall(pre + "gemm", order=_ROW, transa=ta, transb=tb, m=m, n=n, k=k, lda=lda, ldb=ldb, ldc=max(n, 1),
                     a=x.pointer(), b=y.pointer(), c=("out", 0))
 
@@ -280,7 +281,7 @@ def predict_matmul(A, B) -> Prediction:
     x, y = _matmul_operand("A", A, dtype, p.copies), _matmul_operand("B", B, dtype, p.copies)
     xs, ys = (x.shape if A.ndim > 1 else (1,) + x.shape), (y.shape if B.ndim > 1 else y.shape + (1,))
     xt, yt = (x.strides if A.ndim > 1 else (0,) + x.strides), (y.strides if B.ndim > 1 else y.strides + (0,))
-    (dm, dn), (dn2, dp) = xs[-2:], ys[-2:]
+    (dm, dn), dp = xs[-2:], ys[-1]
     batch = max(xs[:-2] + ys[:-2], default=1) if (xs[:-2] or ys[:-2]) else 1
     # numpy sets the stride of every core axis of length 1 to 0 (ufunc_object.c)
     is1_m, is1_n = (xt[-2] if dm > 1 else 0), (xt[-1] if dn > 1 else 0)

@@ -25,7 +25,7 @@ import contextlib
 import math
 import time
 import types
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, Iterator
 
 __all__ = ["InstrumentedArray", "Op", "Recorder", "instrumented", "report"]

@@ -64,3 +64,80 @@ def describe(a: np.ndarray) -> Layout:
 def alignment(address: int, limit: int = 64) -> int:
     """Largest power of two ≤ ``limit`` that divides ``address`` (``alignment(0x1008) == 8``)."""
     return min(address & -address, limit) if address else limit
+
+
+@dataclass(frozen=True)
+class Storage:
+    """How BLAS can read a 2-D matrix in place: ``order`` and leading dimension ``ld`` (elements)."""
+
+    order: str  # "row-major" or "column-major"
+    ld: int
+    reason: str
+
+
+def blas_storage(a: np.ndarray) -> Storage | str:
+    """How BLAS can read the 2-D array ``a`` in place, or the reason it cannot (dtype aside).
+
+    BLAS takes a matrix as a pointer and a leading dimension: consecutive elements along one
+    axis (unit stride) and a fixed, positive, whole-element step between rows (or columns) of at
+    least their length. An axis of length 1 is never stepped along, so its stride is free.
+    Row-major is preferred when both fit (as numpy does: C-contiguous first).
+
+    >>> blas_storage(np.zeros((3, 5))[:, :2])
+    Storage(order='row-major', ld=5, reason='unit stride along rows, 5 elements between rows')
+    >>> blas_storage(np.zeros((3, 5))[:, ::2])
+    'no unit stride in either axis (strides 40, 16 bytes); BLAS needs one'
+    """
+    (rows, cols), (s0, s1), size = a.shape, a.strides, a.itemsize
+    if rows * cols == 0:
+        return Storage("row-major", max(1, cols), "empty: no element is read, strides do not matter")
+    for axis, (extent, stride) in enumerate(zip(a.shape, a.strides)):
+        if extent > 1 and stride <= 0:
+            kind = "negative" if stride < 0 else "zero (broadcast)"
+            return f"{kind} stride {stride} bytes in axis {axis}; BLAS steps forward through memory"
+        if extent > 1 and stride % size:
+            return f"stride {stride} bytes in axis {axis} is not a whole number of {size}-byte elements"
+    address = a.__array_interface__["data"][0]
+    if address % size:
+        return f"address {address:#x} is not aligned to {size} bytes"
+    if cols <= 1 or s1 == size:
+        ld = s0 // size if rows > 1 else max(1, cols)
+        if ld >= max(1, cols):
+            return Storage("row-major", ld, f"unit stride along rows, {ld} elements between rows")
+    if rows <= 1 or s0 == size:
+        ld = s1 // size if cols > 1 else max(1, rows)
+        if ld >= max(1, rows):
+            return Storage("column-major", ld, f"unit stride down columns, {ld} elements between columns")
+    return f"no unit stride in either axis (strides {s0}, {s1} bytes); BLAS needs one"
+
+
+def extent(a: np.ndarray) -> tuple[int, int]:
+    """The byte range ``[low, high)`` the elements of ``a`` occupy (strides may be negative)."""
+    start = a.__array_interface__["data"][0]
+    if a.size == 0:
+        return start, start
+    low = start + sum(s * (n - 1) for s, n in zip(a.strides, a.shape) if s < 0)
+    high = start + sum(s * (n - 1) for s, n in zip(a.strides, a.shape) if s > 0) + a.itemsize
+    return low, high
+
+
+def outside_buffer(a: np.ndarray) -> str | None:
+    """Why ``a`` reaches outside the memory it views (``as_strided`` can make such arrays), or None.
+
+    Follows ``.base`` to the object that owns the memory — an ndarray, or any buffer (bytes,
+    bytearray, mmap) — and compares byte ranges. None also when no owner can be measured.
+    """
+    owner = a
+    while getattr(owner, "base", None) is not None and not (isinstance(owner, np.ndarray) and owner.flags.owndata):
+        owner = owner.base
+    try:
+        buffer = owner if isinstance(owner, np.ndarray) else np.frombuffer(owner, dtype=np.uint8)
+    except (TypeError, ValueError):
+        return None
+    low, high = extent(a)
+    start = buffer.__array_interface__["data"][0]
+    end = start + buffer.nbytes
+    if a.size and (low < start or high > end):
+        return (f"its strides {a.strides} reach bytes {low - start}..{high - start} of a {buffer.nbytes}-byte buffer; "
+                "BLAS would read or write outside it")
+    return None

@@ -55,6 +55,7 @@ class BlasLibrary:
             raise LibraryError(f"{path}: cannot be opened: {ffi.string(native.nk_open_error()).decode()}")
         self._handle = handle
         self.symbols = {role: name for role in ROLES if (name := self._first_symbol(self.symbol_names[role]))}
+        self._addresses = {role: native.nk_symbol(handle, name.encode()) for role, name in self.symbols.items()}
         if "dgemm" not in self.symbols and "cblas_dgemm" not in self.symbols:
             raise LibraryError(f"{path}: has no dgemm (looked for {self.symbol_names['dgemm'] + self.symbol_names['cblas_dgemm']})")
         self.int_width = self._probe_int_width()
@@ -65,7 +66,7 @@ class BlasLibrary:
 
     def address(self, role: str):
         """The address of the routine playing ``role`` (a ``void *``); KeyError if absent."""
-        return native.nk_symbol(self._handle, self.symbols[role].encode())
+        return self._addresses[role]
 
     def _probe_int_width(self) -> int:
         if "isamax" in self.symbols:
@@ -104,12 +105,12 @@ class BlasLibrary:
 
         return next((c for c in ThreadpoolController().lib_controllers if os.path.realpath(c.filepath) == self.path), None)
 
-    def version(self) -> str | None:
-        controller = self._threadpool_controller()
+    def version(self, controller=None) -> str | None:
+        controller = controller or self._threadpool_controller()
         return controller.version if controller else None
 
-    def num_threads(self) -> int | None:
-        controller = self._threadpool_controller()
+    def num_threads(self, controller=None) -> int | None:
+        controller = controller or self._threadpool_controller()
         return controller.num_threads if controller else None
 
     def info(self) -> dict:
@@ -118,11 +119,11 @@ class BlasLibrary:
         return {
             "name": self.name,
             "path": self.path,
-            "version": self.version(),
+            "version": self.version(controller),
             "int_width": self.int_width,
             "int_width_source": "probed: isamax with n = 0xffffffff00000003",
             "symbols": dict(self.symbols),
-            "num_threads": self.num_threads(),
+            "num_threads": self.num_threads(controller),
             "threads_how": self.threads_how,
             "architecture": getattr(controller, "architecture", None),
         }
@@ -171,11 +172,11 @@ class ReferenceBLAS(BlasLibrary):
     patterns = ("/usr/lib/{multiarch}/blas/libblas.so.3",)
     threads_how = "single-threaded: nothing to set"
 
-    def version(self) -> str | None:
+    def version(self, controller=None) -> str | None:
         name = os.path.basename(self.path)  # libblas.so.3.11.0
         return name.split(".so.", 1)[1] if ".so." in name else None
 
-    def num_threads(self) -> int:
+    def num_threads(self, controller=None) -> int:
         return 1
 
 
@@ -212,9 +213,11 @@ def find_libraries() -> tuple[BlasLibrary, ...]:
 def get_library(name: str | None = None) -> BlasLibrary:
     """The library called ``name`` (as in ``nnkit info``); numpy's own when ``name`` is None."""
     libraries = find_libraries()
-    if name is None:
-        return libraries[0]
+    wanted = NumpyOpenBLAS.flavour if name is None else name
     for library in libraries:
-        if library.name == name:
+        if library.name == wanted:
             return library
-    raise LibraryError(f"library {name!r} not found; found: {', '.join(l.name for l in libraries) or 'none'}")
+    found = ", ".join(lib.name for lib in libraries) or "none"
+    if name is None:
+        raise LibraryError(f"numpy's own BLAS was not found (a numpy without its bundled OpenBLAS?); found: {found}")
+    raise LibraryError(f"library {name!r} not found; found: {found}")

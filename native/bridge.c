@@ -3,6 +3,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bridge.h"
+
 void *nk_open(const char *path) { return dlopen(path, RTLD_NOW | RTLD_LOCAL); }
 
 const char *nk_open_error(void) {
@@ -22,7 +24,7 @@ static const float PROBE_X[3] = {1.0f, 2.0f, 3.0f};
 static int width_from_index(int index) { return index == 3 ? 32 : index == 0 ? 64 : 0; }
 
 int nk_int_width_cblas(void *fn) {
-    /* cblas_isamax returns CBLAS_INDEX (size_t) and its 0-based index: 2 for LP64. */
+    /* cblas_isamax returns a 0-based CBLAS_INDEX (size_t): 2 for LP64 where isamax_ says 3. */
     int index = (int)((size_t (*)(int64_t, const float *, int64_t))fn)(PROBE_N, PROBE_X, 1);
     return index == 2 ? 32 : index == 0 ? 64 : 0;
 }

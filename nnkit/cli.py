@@ -26,6 +26,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"nnkit {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader stopped reading (e.g. `| head`): nothing more to say
+        sys.stderr.close()
+        return 141
     except (ValueError, OSError, ArithmeticError) as error:  # DataError, CheckpointError, Diverged…
         print(f"nnkit {args.command}: error: {error}", file=sys.stderr)
         return 1

@@ -22,6 +22,8 @@ def train(args) -> dict:
     from nnkit.experiment import Experiment
 
     args.epochs = args.epochs or DEFAULT_EPOCHS[args.optimizer]
+    if args.backend == "blas" and args.dtype != "float64":
+        raise ValueError("--backend blas multiplies with dgemm, which is float64: use --dtype float64")
     _check_outputs(args)
     experiment = Experiment.from_args(args)
     train_set, val_set, test_set = splits = experiment.splits(args)
@@ -141,6 +143,10 @@ def explain(args) -> dict:
     from nnkit.backends.layout import describe
 
     A, B = specs.operands(args.a, args.b)
+    if A.shape[1] != B.shape[0]:
+        raise ValueError(f"A {A.shape} and B {B.shape} do not fit: (m, k)·(k, n) needs B to have {A.shape[1]} rows")
+    say(args, f"0. the operands: A: {specs.how(args.a).replace('x = ', '')}; "
+              f"B: {'A.T, the transpose of A on the same buffer' if args.b == 'A.T' else specs.how(args.b).replace('x = ', '')}")
     predictions = {"dot": numpy_rules.predict_dot(A, B), "matmul": numpy_rules.predict_matmul(A, B)}
     result = {"A": describe(A).to_dict(), "B": describe(B).to_dict(), **{k: p.to_dict() for k, p in predictions.items()}}
     try:

@@ -41,7 +41,7 @@ def matrix(spec: str, seed: int = 0) -> np.ndarray:
     if layout not in _BUILDERS:
         raise ValueError(f"{spec!r}: unknown layout {layout!r}; choose one of {', '.join(_BUILDERS)}")
     rng = np.random.default_rng(seed)
-    return _BUILDERS[layout](lambda shape, order="C": np.array(rng.standard_normal(shape), dtype=dtype, order=order), rows, cols)
+    return _BUILDERS[layout][0](lambda shape, order="C": np.array(rng.standard_normal(shape), dtype=dtype, order=order), rows, cols)
 
 
 def _misaligned(draw, rows: int, cols: int) -> np.ndarray:
@@ -52,17 +52,29 @@ def _misaligned(draw, rows: int, cols: int) -> np.ndarray:
     return out
 
 
+# layout word → (builder, how it is built, as Python a reader can type; r, c = rows, cols)
 _BUILDERS = {
-    "C": lambda draw, r, c: draw((r, c)),
-    "F": lambda draw, r, c: draw((r, c), "F"),
-    "T": lambda draw, r, c: draw((c, r)).T,
-    "sub": lambda draw, r, c: draw((r + 3, c + 5))[1 : 1 + r, 2 : 2 + c],
-    "colsub": lambda draw, r, c: draw((r + 5, c + 3), "F")[2 : 2 + r, 1 : 1 + c],
-    "step": lambda draw, r, c: draw((r, 2 * c))[:, ::2],
-    "rev": lambda draw, r, c: draw((r, c))[::-1],
-    "bcast": lambda draw, r, c: np.broadcast_to(draw((1, c)), (r, c)),
-    "misaligned": _misaligned,
+    "C": (lambda draw, r, c: draw((r, c)), "x = random(({r}, {c}))"),
+    "F": (lambda draw, r, c: draw((r, c), "F"), "x = np.asfortranarray(random(({r}, {c})))"),
+    "T": (lambda draw, r, c: draw((c, r)).T, "x = random(({c}, {r})).T"),
+    "sub": (lambda draw, r, c: draw((r + 3, c + 5))[1 : 1 + r, 2 : 2 + c], "x = random(({r3}, {c5}))[1:{r1}, 2:{c2}]"),
+    "colsub": (lambda draw, r, c: draw((r + 5, c + 3), "F")[2 : 2 + r, 1 : 1 + c],
+               "x = np.asfortranarray(random(({r5}, {c3})))[2:{r2}, 1:{c1}]"),
+    "step": (lambda draw, r, c: draw((r, 2 * c))[:, ::2], "x = random(({r}, {c2x}))[:, ::2]"),
+    "rev": (lambda draw, r, c: draw((r, c))[::-1], "x = random(({r}, {c}))[::-1]"),
+    "bcast": (lambda draw, r, c: np.broadcast_to(draw((1, c)), (r, c)), "x = np.broadcast_to(random((1, {c})), ({r}, {c}))"),
+    "misaligned": (_misaligned, "x = a ({r}, {c}) float view of a uint8 buffer starting 1 byte past an 8-byte boundary"),
 }
+
+
+def how(spec: str) -> str:
+    """How :func:`matrix` builds ``spec``, as a line of Python (``random`` is a seeded generator)."""
+    shape, *words = spec.split(":")
+    rows, cols = (int(v) for v in shape.split("x"))
+    layout = next((w for w in words if w != "f32"), "C")
+    text = _BUILDERS[layout][1].format(r=rows, c=cols, r3=rows + 3, c5=cols + 5, r1=1 + rows, c2=2 + cols, r5=rows + 5,
+                                       c3=cols + 3, r2=2 + rows, c1=1 + cols, c2x=2 * cols)
+    return text + (".astype(np.float32)" if "f32" in words else "")
 
 
 def operands(spec_a: str, spec_b: str) -> tuple[np.ndarray, np.ndarray]:

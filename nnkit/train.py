@@ -79,7 +79,6 @@ def fit(
     """
     from tqdm.auto import tqdm
 
-    xp = array_namespace(X, Y)
     history, start = History(), time.perf_counter()
     n_batches = -(-X.shape[1] // batch_size)
     with tqdm(total=epochs * n_batches, unit="batch", disable=None if progress is None else not progress) as bar:

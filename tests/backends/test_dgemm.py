@@ -109,7 +109,7 @@ def test_no_copy_the_call_gets_the_arrays_own_addresses(library, la, lc):
     p = plan(A, B, out=out, library=library)
     address = lambda x: x.__array_interface__["data"][0]  # noqa: E731
     assert (p.call["a"], p.call["b"], p.call["c"]) == (address(A), address(B), address(out))
-    assert p.copies == [] and p.a is A and p.b is B and p.c is out
+    assert not p.copies and p.a is A and p.b is B and p.c is out
     p.run()
     np.testing.assert_allclose(out, A @ B, rtol=1e-13, atol=1e-13)
 
@@ -192,16 +192,44 @@ def test_layouts_blas_cannot_take_are_refused_by_default_and_copied_on_request(b
     np.testing.assert_allclose(p.run(), np.asarray(A, np.float64) @ B, rtol=1e-13)
 
 
-def test_misaligned_operand_is_refused():
+def test_misaligned_operand_is_refused_or_copied_on_request():
     raw = np.zeros(8 * 12 + 1, np.uint8)
     A = raw[1:].view(np.float64).reshape(3, 4)
+    A[...] = np.arange(12.0).reshape(3, 4)
     with pytest.raises(BridgeError, match="^A: address .* not aligned to 8 bytes"):
         dgemm(A, np.ones((4, 2)))
+    p = plan(A, np.ones((4, 2)), copy=True)
+    assert p.call["a"] % 8 == 0 and "not aligned" in p.copies[0]
+    np.testing.assert_array_equal(p.run(), np.asarray(A) @ np.ones((4, 2)))
+
+
+def test_a_view_reaching_outside_its_buffer_is_refused_even_with_copy():
+    A = np.lib.stride_tricks.as_strided(np.zeros(8), shape=(2, 4), strides=(2**33, 8))
+    for copy in (False, True):
+        with pytest.raises(BridgeError, match="^A: its strides .* outside"):
+            dgemm(A, np.ones((4, 2)), copy=copy)
+
+
+def test_a_plan_cannot_be_changed_after_its_checks():
+    import dataclasses
+
+    p = plan(np.ones((3, 4)), np.ones((4, 2)), library="reference")
+    with pytest.raises(TypeError):
+        p.call["lda"] = 0  # would make the reference BLAS exit the process
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        p.a = np.ones((1000, 4))
 
 
 def test_explanation_names_every_step_with_real_values():
     A, B = np.ones((5, 3)), np.ones((4, 3)).T
     text = str(plan(A, B))
-    for word in ["library", "layout of A", "strides (24, 8) bytes", "C-contiguous", "offset 0 bytes", "aligned",
-                 "layout of B", "F-contiguous", "shapes", "(m, k)·(k, n)", "flags", "Trans", "ldb = 3", "call", "column-major view"]:
+    for word in ["library", "layout of A", "dtype float64", "strides (24, 8) bytes = (3, 1) elements", "C-contiguous",
+                 "offset 0 bytes", "aligned", "layout of B", "F-contiguous", "shapes", "(m, k)·(k, n)", "flags",
+                 "B is column-major → Trans", "ldb = 3 elements between its columns", "call", "column-major view",
+                 "beside it: np.dot", "beside it: A @ B"]:
         assert word in text, word
+
+
+def test_an_empty_product_says_no_call_is_made():
+    text = str(plan(np.ones((4, 0)), np.ones((0, 2))))
+    assert "no BLAS call: k = 0" in text

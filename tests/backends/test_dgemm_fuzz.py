@@ -7,6 +7,9 @@ a bad argument) included — with ``out`` and the memory around it untouched.
 
 from __future__ import annotations
 
+import functools
+import mmap
+
 import numpy as np
 import pytest
 
@@ -49,7 +52,7 @@ def generate(rng):
     big = rng.standard_normal((m + 4, n + 4))
     out = big[2 : 2 + m, 2 : 2 + n]
     call = {"A": A, "B": B, "library": lib}
-    kind = int(rng.integers(12))
+    kind = int(rng.integers(13))
     if kind == 0:
         return {**call, "A": bad_matrix(rng, m, k)}, "A", None
     if kind == 1:
@@ -80,16 +83,27 @@ def generate(rng):
         return {**call, "library": str(rng.choice(["atlas", "", "OpenBLAS"]))}, "library", None
     if kind == 10:
         return {**call, "interface": str(rng.choice(["fortran77", "c", "CBLAS"]))}, "interface", None
-    # kind 11: a dimension or leading dimension past 2**31 - 1 on an LP64 library (never touched:
-    # the views below claim far more memory than exists, so reaching BLAS would crash)
+    if kind == 11:  # strides reaching outside the buffer (as_strided makes such views): never passed on
+        base = np.zeros((2, 4))
+        A = np.lib.stride_tricks.as_strided(base, shape=(3, 4), strides=(int(rng.integers(5, 2**20)) * 8, 8))
+        return {"A": A, "B": np.ones((4, 3)), "library": lib}, "A", None
+    # kind 12: a dimension or leading dimension past 2**31 - 1 on an LP64 library, in a real (sparse,
+    # never touched) buffer that large: refused, never truncated
     lib = LP64[int(rng.integers(len(LP64)))].name
     huge = 2**31 + int(rng.integers(0, 2**20))
-    base = np.zeros((2, 4))
     if rng.integers(2):
-        A = np.lib.stride_tricks.as_strided(base, shape=(2, 4), strides=(huge * 8, 8))
+        A = np.lib.stride_tricks.as_strided(huge_buffer(), shape=(2, 4), strides=(huge * 8, 8))
         return {"A": A, "B": np.ones((4, 3)), "library": lib}, "lda", None
-    A = np.lib.stride_tricks.as_strided(base, shape=(huge, 1), strides=(8, 8))
+    A = np.lib.stride_tricks.as_strided(huge_buffer(), shape=(huge, 1), strides=(8, 8))
     return {"A": A, "B": np.ones((1, 3)), "library": lib}, "m", None
+
+
+@functools.cache
+def huge_buffer() -> np.ndarray:
+    """17 GiB of address space, reserved but never touched (no memory is used)."""
+    no_reserve = getattr(mmap, "MAP_NORESERVE", 0x4000)  # Linux's value; Python < 3.12 does not name it
+    flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | no_reserve
+    return np.frombuffer(mmap.mmap(-1, 17 * 2**30, flags=flags), dtype=np.float64)
 
 
 def check(cases: int, seed: int) -> None:
