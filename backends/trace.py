@@ -1,7 +1,8 @@
 """Record the BLAS calls numpy itself makes — inside the running interpreter, no LD_PRELOAD.
 
 ``with trace() as t: …`` points the PLT slots through which numpy's ``_multiarray_umath`` calls
-its CBLAS routines (dgemm, dsyrk, dgemv, ddot, daxpy and their float32 siblings) at recording
+its CBLAS routines (dgemm, dsyrk, dgemv, ddot, daxpy and their s, c, z siblings; for complex ones
+alpha and beta are recorded by their real parts) at recording
 wrappers in ``native/trace.c``, and puts them back on exit — also after an exception, also when
 blocks nest. The wrappers write into a C ring buffer (numpy releases the GIL around BLAS, so they
 never touch Python); ``t.calls`` lists what was recorded in the block, each call with its
@@ -38,6 +39,8 @@ _FIELDS = {  # which arguments each routine has, as the wrappers record them
     "gemv": ("order", "transa", "m", "n", "alpha", "a", "lda", "b", "incx", "beta", "c", "incy"),
     "dot": ("n", "a", "incx", "b", "incy"),
     "axpy": ("n", "alpha", "a", "incx", "c", "incy"),
+    "dotu_sub": ("n", "a", "incx", "b", "incy", "c"),  # complex dot: the result goes to *c
+    "dotc_sub": ("n", "a", "incx", "b", "incy", "c"),
 }
 _lock = threading.Lock()
 

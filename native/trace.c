@@ -22,8 +22,11 @@
 #error "nnkit's tracer knows x86-64 and AArch64 relocations only"
 #endif
 
-enum { DGEMM, SGEMM, DSYRK, SSYRK, DGEMV, SGEMV, DDOT, SDOT, DAXPY, SAXPY, N_ROUTINES };
-static const char *NAMES[N_ROUTINES] = {"dgemm", "sgemm", "dsyrk", "ssyrk", "dgemv", "sgemv", "ddot", "sdot", "daxpy", "saxpy"};
+enum { DGEMM, SGEMM, DSYRK, SSYRK, DGEMV, SGEMV, DDOT, SDOT, DAXPY, SAXPY,
+       ZGEMM, CGEMM, ZSYRK, CSYRK, ZGEMV, CGEMV, ZDOTU, CDOTU, ZDOTC, CDOTC, ZAXPY, CAXPY, N_ROUTINES };
+static const char *NAMES[N_ROUTINES] = {"dgemm", "sgemm", "dsyrk", "ssyrk", "dgemv", "sgemv", "ddot", "sdot", "daxpy", "saxpy",
+                                        "zgemm", "cgemm", "zsyrk", "csyrk", "zgemv", "cgemv", "zdotu_sub", "cdotu_sub",
+                                        "zdotc_sub", "cdotc_sub", "zaxpy", "caxpy"};
 
 #define CAPACITY (1 << 16)
 static nk_call ring[CAPACITY];
@@ -104,18 +107,75 @@ static void end(nk_call *r) {
         ((void (*)(I, T, const T *, I, T *, I))real[ID])(n, alpha, x, incx, y, incy);                   \
         end(r);                                                                                           \
     }
+/* Complex routines take alpha and beta by pointer (to a re, im pair); the record keeps the real parts.
+ * R is the real type of the pair: double for z, float for c. */
+#define ZGEMM(NAME, ID, R, I)                                                                             \
+    static void NAME(int order, int ta, int tb, I m, I n, I k, const void *alpha, const void *a, I lda,  \
+                     const void *b, I ldb, const void *beta, void *c, I ldc) {                           \
+        nk_call *r = begin(ID);                                                                           \
+        r->order = order, r->transa = ta, r->transb = tb, r->m = m, r->n = n, r->k = k;                  \
+        r->alpha = *(const R *)alpha, r->beta = *(const R *)beta, r->a = (uint64_t)a, r->lda = lda;      \
+        r->b = (uint64_t)b, r->ldb = ldb, r->c = (uint64_t)c, r->ldc = ldc;                              \
+        ((void (*)(int, int, int, I, I, I, const void *, const void *, I, const void *, I, const void *, \
+                   void *, I))real[ID])(order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);    \
+        end(r);                                                                                           \
+    }
+#define ZSYRK(NAME, ID, R, I)                                                                             \
+    static void NAME(int order, int uplo, int trans, I n, I k, const void *alpha, const void *a, I lda,  \
+                     const void *beta, void *c, I ldc) {                                                  \
+        nk_call *r = begin(ID);                                                                           \
+        r->order = order, r->uplo = uplo, r->transa = trans, r->n = n, r->k = k;                         \
+        r->alpha = *(const R *)alpha, r->beta = *(const R *)beta, r->a = (uint64_t)a, r->lda = lda;      \
+        r->c = (uint64_t)c, r->ldc = ldc;                                                                 \
+        ((void (*)(int, int, int, I, I, const void *, const void *, I, const void *, void *, I))real[ID])( \
+            order, uplo, trans, n, k, alpha, a, lda, beta, c, ldc);                                       \
+        end(r);                                                                                           \
+    }
+#define ZGEMV(NAME, ID, R, I)                                                                             \
+    static void NAME(int order, int trans, I m, I n, const void *alpha, const void *a, I lda,            \
+                     const void *x, I incx, const void *beta, void *y, I incy) {                          \
+        nk_call *r = begin(ID);                                                                           \
+        r->order = order, r->transa = trans, r->m = m, r->n = n, r->alpha = *(const R *)alpha;           \
+        r->beta = *(const R *)beta, r->a = (uint64_t)a, r->lda = lda, r->b = (uint64_t)x;                \
+        r->incx = incx, r->c = (uint64_t)y, r->incy = incy;                                               \
+        ((void (*)(int, int, I, I, const void *, const void *, I, const void *, I, const void *, void *, \
+                   I))real[ID])(order, trans, m, n, alpha, a, lda, x, incx, beta, y, incy);              \
+        end(r);                                                                                           \
+    }
+#define ZDOT(NAME, ID, I)                                                                                 \
+    static void NAME(I n, const void *x, I incx, const void *y, I incy, void *result) {                  \
+        nk_call *r = begin(ID);                                                                           \
+        r->n = n, r->a = (uint64_t)x, r->incx = incx, r->b = (uint64_t)y, r->incy = incy;               \
+        r->c = (uint64_t)result;                                                                          \
+        ((void (*)(I, const void *, I, const void *, I, void *))real[ID])(n, x, incx, y, incy, result);  \
+        end(r);                                                                                           \
+    }
+#define ZAXPY(NAME, ID, R, I)                                                                             \
+    static void NAME(I n, const void *alpha, const void *x, I incx, void *y, I incy) {                   \
+        nk_call *r = begin(ID);                                                                           \
+        r->n = n, r->alpha = *(const R *)alpha, r->a = (uint64_t)x, r->incx = incx;                      \
+        r->c = (uint64_t)y, r->incy = incy;                                                               \
+        ((void (*)(I, const void *, const void *, I, void *, I))real[ID])(n, alpha, x, incx, y, incy);   \
+        end(r);                                                                                           \
+    }
 #define WRAPPERS(W, I)                                                                                    \
     GEMM(dgemm##W, DGEMM, double, I) GEMM(sgemm##W, SGEMM, float, I)                                     \
     SYRK(dsyrk##W, DSYRK, double, I) SYRK(ssyrk##W, SSYRK, float, I)                                     \
     GEMV(dgemv##W, DGEMV, double, I) GEMV(sgemv##W, SGEMV, float, I)                                     \
     DOT(ddot##W, DDOT, double, I) DOT(sdot##W, SDOT, float, I)                                           \
-    AXPY(daxpy##W, DAXPY, double, I) AXPY(saxpy##W, SAXPY, float, I)
+    AXPY(daxpy##W, DAXPY, double, I) AXPY(saxpy##W, SAXPY, float, I)                                     \
+    ZGEMM(zgemm##W, ZGEMM, double, I) ZGEMM(cgemm##W, CGEMM, float, I)                                   \
+    ZSYRK(zsyrk##W, ZSYRK, double, I) ZSYRK(csyrk##W, CSYRK, float, I)                                   \
+    ZGEMV(zgemv##W, ZGEMV, double, I) ZGEMV(cgemv##W, CGEMV, float, I)                                   \
+    ZDOT(zdotu##W, ZDOTU, I) ZDOT(cdotu##W, CDOTU, I) ZDOT(zdotc##W, ZDOTC, I) ZDOT(cdotc##W, CDOTC, I)  \
+    ZAXPY(zaxpy##W, ZAXPY, double, I) ZAXPY(caxpy##W, CAXPY, float, I)
 WRAPPERS(_32, int32_t)
 WRAPPERS(_64, int64_t)
-static void *const WRAPPER[2][N_ROUTINES] = {
-    {dgemm_32, sgemm_32, dsyrk_32, ssyrk_32, dgemv_32, sgemv_32, ddot_32, sdot_32, daxpy_32, saxpy_32},
-    {dgemm_64, sgemm_64, dsyrk_64, ssyrk_64, dgemv_64, sgemv_64, ddot_64, sdot_64, daxpy_64, saxpy_64},
-};
+#define TABLE(W)                                                                                          \
+    {dgemm##W, sgemm##W, dsyrk##W, ssyrk##W, dgemv##W, sgemv##W, ddot##W, sdot##W, daxpy##W, saxpy##W,     \
+     zgemm##W, cgemm##W, zsyrk##W, csyrk##W, zgemv##W, cgemv##W, zdotu##W, cdotu##W, zdotc##W, cdotc##W,   \
+     zaxpy##W, caxpy##W}
+static void *const WRAPPER[2][N_ROUTINES] = {TABLE(_32), TABLE(_64)};
 
 /* --- finding and rewriting the slots -------------------------------------------------------- */
 #define MAX_HOOKS 64

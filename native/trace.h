@@ -1,7 +1,7 @@
 /* nnkit's in-process tracer of the BLAS calls numpy makes: declarations read by cffi.
  *
  * numpy's _multiarray_umath calls its BLAS through PLT slots (its GOT). nk_trace_install points
- * the slots of the CBLAS routines below at recording wrappers, which note every argument and the
+ * the slots of its CBLAS gemm, syrk, gemv, dot and axpy routines (s, d, c, z) at recording wrappers, which note every argument and the
  * wall time in a ring buffer, then call the real routine (looked up in the BLAS library itself,
  * never taken from the slot). nk_trace_uninstall puts the slots back. Installs nest.
  */

@@ -197,3 +197,16 @@ def test_a_training_step_makes_exactly_the_models_five_matrix_products():
         ("dgemm", "NoTrans", "Trans", h, n0, b, b, N, n0),  # dW1 = dZ1 @ X.T: X again in place
     ]
     assert t.owner(t.calls[0].b, X=X) == "X" and t.owner(t.calls[4].b, X=X) == "X"
+
+
+def test_the_complex_and_single_precision_siblings_are_recorded_too():
+    Z, S = np.ones((3, 4), np.complex128) * (1 + 2j), np.ones((4, 5), np.float32)
+    with trace() as t:
+        Z @ Z.conj().T  # zgemm (the conjugate is a copy, so not one buffer)
+        Z @ Z.T  # zsyrk
+        np.vdot(Z[0], Z[1])  # zdotc_sub
+        S.T @ S  # ssyrk
+        np.dot(Z.astype(np.complex64), np.ones(4, np.complex64))  # cgemv
+    assert [c.routine for c in t.calls] == ["zgemm", "zsyrk", "zdotc_sub", "ssyrk", "cgemv"]
+    assert t.calls[0].alpha == 1.0 and t.calls[0].beta == 0.0  # real parts of the complex scalars
+    assert len(t.hooked) == 22
