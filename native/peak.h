@@ -1,0 +1,18 @@
+/* nnkit's machine-peak probe: declarations read by cffi.
+ *
+ * Independent chains of fused multiply-adds on vector registers, the widest the CPU offers
+ * (detected at run time), on one thread or several. The result is the double-precision FLOP rate
+ * the cores actually sustain: the ceiling every GFLOP/s figure in nnkit is compared with.
+ */
+
+typedef struct {
+    double gflops;      /* measured, all threads together */
+    double seconds;     /* wall time of the measured run */
+    int lanes;          /* doubles per vector register used: 8 (AVX-512), 4 (AVX2), 2 (SSE2/NEON), 1 */
+    int chains;         /* independent accumulators per thread */
+    int threads;
+    const char *kernel; /* "avx512f+fma", "avx2+fma", "sse2", "neon", "scalar" */
+} nk_peak;
+
+/* Run `iterations` rounds per thread on `threads` threads (1..256); kernel NULL picks the widest. */
+nk_peak nk_peak_measure(int threads, long iterations, const char *kernel);
