@@ -19,6 +19,11 @@
 #include <arm_neon.h>
 #endif
 
+/* The chains must live in registers: unrolling the inner loop lets the compiler keep acc[] there
+ * (at -O2 it would otherwise stay in memory and the probe would measure loads and stores). */
+#define PRAGMA(x) _Pragma(#x)
+#define UNROLLED(n) PRAGMA(GCC unroll n)
+
 static double now(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -31,7 +36,7 @@ __attribute__((target("avx512f,fma"))) static double run_avx512(long rounds) {
     __m512d acc[24], x = _mm512_set1_pd(0.999999), y = _mm512_set1_pd(1e-9);
     for (int i = 0; i < 24; i++) acc[i] = _mm512_set1_pd(1.0 + i);
     for (long r = 0; r < rounds; r++)
-        for (int i = 0; i < 24; i++) acc[i] = _mm512_fmadd_pd(acc[i], x, y);
+        UNROLLED(24) for (int i = 0; i < 24; i++) acc[i] = _mm512_fmadd_pd(acc[i], x, y);
     __m512d s = acc[0];
     for (int i = 1; i < 24; i++) s = _mm512_add_pd(s, acc[i]);
     return _mm512_reduce_add_pd(s);
@@ -41,7 +46,7 @@ __attribute__((target("avx2,fma"))) static double run_avx2(long rounds) {
     __m256d acc[12], x = _mm256_set1_pd(0.999999), y = _mm256_set1_pd(1e-9);
     for (int i = 0; i < 12; i++) acc[i] = _mm256_set1_pd(1.0 + i);
     for (long r = 0; r < rounds; r++)
-        for (int i = 0; i < 12; i++) acc[i] = _mm256_fmadd_pd(acc[i], x, y);
+        UNROLLED(12) for (int i = 0; i < 12; i++) acc[i] = _mm256_fmadd_pd(acc[i], x, y);
     __m256d s = acc[0];
     for (int i = 1; i < 12; i++) s = _mm256_add_pd(s, acc[i]);
     double out[4];
@@ -53,7 +58,7 @@ static double run_sse2(long rounds) { /* no FMA: a multiply and an add, still 2 
     __m128d acc[12], x = _mm_set1_pd(0.999999), y = _mm_set1_pd(1e-9);
     for (int i = 0; i < 12; i++) acc[i] = _mm_set1_pd(1.0 + i);
     for (long r = 0; r < rounds; r++)
-        for (int i = 0; i < 12; i++) acc[i] = _mm_add_pd(_mm_mul_pd(acc[i], x), y);
+        UNROLLED(12) for (int i = 0; i < 12; i++) acc[i] = _mm_add_pd(_mm_mul_pd(acc[i], x), y);
     __m128d s = acc[0];
     for (int i = 1; i < 12; i++) s = _mm_add_pd(s, acc[i]);
     double out[2];
@@ -65,7 +70,7 @@ static double run_neon(long rounds) {
     float64x2_t acc[24], x = vdupq_n_f64(0.999999), y = vdupq_n_f64(1e-9);
     for (int i = 0; i < 24; i++) acc[i] = vdupq_n_f64(1.0 + i);
     for (long r = 0; r < rounds; r++)
-        for (int i = 0; i < 24; i++) acc[i] = vfmaq_f64(y, acc[i], x);
+        UNROLLED(24) for (int i = 0; i < 24; i++) acc[i] = vfmaq_f64(y, acc[i], x);
     float64x2_t s = acc[0];
     for (int i = 1; i < 24; i++) s = vaddq_f64(s, acc[i]);
     return vgetq_lane_f64(s, 0) + vgetq_lane_f64(s, 1);
@@ -76,7 +81,7 @@ static double run_scalar(long rounds) {
     double acc[8], x = 0.999999, y = 1e-9, s = 0;
     for (int i = 0; i < 8; i++) acc[i] = 1.0 + i;
     for (long r = 0; r < rounds; r++)
-        for (int i = 0; i < 8; i++) acc[i] = acc[i] * x + y;
+        UNROLLED(8) for (int i = 0; i < 8; i++) acc[i] = acc[i] * x + y;
     for (int i = 0; i < 8; i++) s += acc[i];
     return s;
 }

@@ -207,5 +207,5 @@ def bench(args) -> dict:
     results = {}
     for name in SUITES:
         say(args, f"== {name}")
-        results[name] = importlib.import_module(f"nnkit.bench.{name}").run(args.quick, lambda text: say(args, text))
+        results[name] = importlib.import_module(f"nnkit.bench.{name}").run(args.quick, lambda text: say(args, text), results)
     return results

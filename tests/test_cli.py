@@ -214,8 +214,12 @@ def test_instrumented_backend_trains_and_shows_where_a_step_spends_its_time():
     assert result["test_accuracy"] == plain["test_accuracy"] and result["final_loss"] == plain["final_loss"]
 
 
-def test_bench_quick_runs_and_reports_its_measurements():
+def test_bench_quick_runs_every_suite_and_checks_its_results():
     result = last_json(nnkit("bench", "--quick", "--json"))
-    watched = result["instrumentation"]
-    assert watched["blas_call_4x4_us"] > 0 and watched["step_784_128_10_batch256_ms"] > 0
-    assert watched["recorded_step_ratio"] > 0  # a measurement, never a threshold
+    assert list(result) == ["peak", "overhead", "dgemm_paths", "libraries", "training", "instrumentation"]
+    assert result["peak"]["one_thread"]["kernel"] and result["peak"]["one_thread"]["gflops"] > 0
+    rows = result["dgemm_paths"]["rows"]
+    assert rows and all(row["results_agree"] for row in rows)  # every road computed the same product
+    assert {"bridge", "np.dot", "@", "scipy dgemm"} == set(result["dgemm_paths"]["paths"])
+    assert {row["library"] for row in result["libraries"]["rows"]} >= {"numpy-openblas"}
+    assert result["instrumentation"]["recorded_step_ratio"] > 0  # a measurement, never a threshold

@@ -8,7 +8,7 @@ import numpy as np
 from nnkit.bench.timing import median_seconds
 
 
-def run(quick: bool, say) -> dict:
+def run(quick: bool, say, results: dict | None = None) -> dict:
     import array_api_compat.numpy as np_xp
 
     from nnkit import model, optim, train

@@ -1,0 +1,55 @@
+"""Four roads to the same product on numpy's own OpenBLAS: the bridge, ``np.dot``, ``@`` and
+SciPy's ``dgemm`` wrapper (SciPy ships its own OpenBLAS copy), for several sizes and layouts, on
+1 thread and on all of them. Ratios are bridge ÷ the other, from the same run."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from nnkit.bench.timing import median_seconds
+
+LAYOUTS = {
+    "C": lambda rng, n: rng.standard_normal((n, n)),
+    "F": lambda rng, n: np.asfortranarray(rng.standard_normal((n, n))),
+    "transposed": lambda rng, n: rng.standard_normal((n, n)).T,
+    "row-sub": lambda rng, n: rng.standard_normal((n, n + 64))[:, 32 : 32 + n],  # np.dot copies this; @ and the bridge do not
+}
+
+
+def paths() -> dict:
+    from nnkit.backends.dgemm import dgemm
+
+    roads = {"bridge": dgemm, "np.dot": np.dot, "@": np.matmul}
+    try:
+        from scipy.linalg.blas import dgemm as scipy_dgemm
+
+        roads["scipy dgemm"] = lambda a, b: scipy_dgemm(1.0, a, b)
+    except ImportError:
+        pass
+    return roads
+
+
+def run(quick: bool, say, results: dict | None = None) -> dict:
+    sizes = (64, 256) if quick else (4, 16, 64, 256, 512, 1024, 2048)
+    thread_counts = sorted({1, os.cpu_count() or 1})
+    rng = np.random.default_rng(0)
+    roads, rows = paths(), []
+    for threads in thread_counts:
+        with threadpool_limits(limits=threads):
+            for n in sizes:
+                for layout, make in LAYOUTS.items():
+                    A, B = make(rng, n), make(rng, n)
+                    reference = np.dot(A, B)
+                    agree = all(np.allclose(f(A, B), reference, rtol=1e-12, atol=1e-12 * n) for f in roads.values())
+                    times = {name: median_seconds(lambda f=f: f(A, B), 3 if quick or n >= 1024 else 7) for name, f in roads.items()}
+                    row = {"threads": threads, "n": n, "layout": layout, "results_agree": agree,
+                           **{f"{k} GFLOP/s": 2 * n**3 / t / 1e9 for k, t in times.items()},
+                           **{f"bridge÷{k}": t / times["bridge"] for k, t in times.items() if k != "bridge"}}
+                    rows.append(row)
+                    say(f"{threads} thread{'s' * (threads > 1)}  N={n:<5} {layout:<11} "
+                        + "  ".join(f"{k} {row[f'{k} GFLOP/s']:7.2f}" for k in times)
+                        + "   speed ratio bridge÷np.dot " + f"{row['bridge÷np.dot']:.2f}, ÷@ {row['bridge÷@']:.2f}")
+    return {"rows": rows, "paths": list(roads), "note": "GFLOP/s = 2·N³ / median seconds; ratio > 1: the bridge is faster"}
