@@ -187,14 +187,15 @@ def _scalar(name: str, value) -> float:
 # --- the operands ------------------------------------------------------------------------------
 def _problem(x: np.ndarray) -> tuple[str | None, Storage | None]:
     """What stops BLAS from reading ``x`` in place (dtype, byte order, layout, bounds), if anything."""
-    if x.dtype.kind != "f" or x.dtype.itemsize != 8:
+    if x.dtype != DOUBLE:
+        if x.dtype.kind == "f" and x.dtype.itemsize == 8:
+            return f"dtype {x.dtype.str} is byte-swapped; BLAS reads native {DOUBLE.str}", None
         return f"dtype {x.dtype} is not float64 (dgemm multiplies doubles)", None
-    if not x.dtype.isnative:
-        return f"dtype {x.dtype.str} is byte-swapped; BLAS reads native {DOUBLE.str}", None
-    storage = blas_storage(x)
+    address = _address(x)
+    storage = blas_storage(x, address)
     if isinstance(storage, str):
         return storage, None
-    return outside_buffer(x), storage
+    return outside_buffer(x, address), storage
 
 
 def _operand(name: str, x, copy: bool, steps: _Steps, copies: list[str]) -> tuple[np.ndarray, Storage]:

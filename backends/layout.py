@@ -75,7 +75,7 @@ class Storage:
     reason: str
 
 
-def blas_storage(a: np.ndarray) -> Storage | str:
+def blas_storage(a: np.ndarray, address: int | None = None) -> Storage | str:
     """How BLAS can read the 2-D array ``a`` in place, or the reason it cannot (dtype aside).
 
     BLAS takes a matrix as a pointer and a leading dimension: consecutive elements along one
@@ -97,7 +97,7 @@ def blas_storage(a: np.ndarray) -> Storage | str:
             return f"{kind} stride {stride} bytes in axis {axis}; BLAS steps forward through memory"
         if extent > 1 and stride % size:
             return f"stride {stride} bytes in axis {axis} is not a whole number of {size}-byte elements"
-    address = a.__array_interface__["data"][0]
+    address = a.__array_interface__["data"][0] if address is None else address
     if address % size:
         return f"address {address:#x} is not aligned to {size} bytes"
     if cols <= 1 or s1 == size:
@@ -111,9 +111,10 @@ def blas_storage(a: np.ndarray) -> Storage | str:
     return f"no unit stride in either axis (strides {s0}, {s1} bytes); BLAS needs one"
 
 
-def extent(a: np.ndarray) -> tuple[int, int]:
-    """The byte range ``[low, high)`` the elements of ``a`` occupy (strides may be negative)."""
-    start = a.__array_interface__["data"][0]
+def extent(a: np.ndarray, start: int | None = None) -> tuple[int, int]:
+    """The byte range ``[low, high)`` the elements of ``a`` occupy (strides may be negative);
+    ``start`` is the address of ``a[0, 0, …]`` when the caller already has it."""
+    start = a.__array_interface__["data"][0] if start is None else start
     if a.size == 0:
         return start, start
     low = start + sum(s * (n - 1) for s, n in zip(a.strides, a.shape) if s < 0)
@@ -121,12 +122,15 @@ def extent(a: np.ndarray) -> tuple[int, int]:
     return low, high
 
 
-def outside_buffer(a: np.ndarray) -> str | None:
+def outside_buffer(a: np.ndarray, address: int | None = None) -> str | None:
     """Why ``a`` reaches outside the memory it views (``as_strided`` can make such arrays), or None.
 
     Follows ``.base`` to the object that owns the memory — an ndarray, or any buffer (bytes,
-    bytearray, mmap) — and compares byte ranges. None also when no owner can be measured.
+    bytearray, mmap) — and compares byte ranges. None also when no owner can be measured, and at
+    once for an array that owns its memory (numpy sized that buffer for exactly these elements).
     """
+    if a.flags.owndata:
+        return None
     owner = a
     while getattr(owner, "base", None) is not None and not (isinstance(owner, np.ndarray) and owner.flags.owndata):
         owner = owner.base
@@ -134,7 +138,7 @@ def outside_buffer(a: np.ndarray) -> str | None:
         buffer = owner if isinstance(owner, np.ndarray) else np.frombuffer(owner, dtype=np.uint8)
     except (TypeError, ValueError):
         return None
-    low, high = extent(a)
+    low, high = extent(a, address)
     start = buffer.__array_interface__["data"][0]
     end = start + buffer.nbytes
     if a.size and (low < start or high > end):
