@@ -108,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("script_args", nargs=argparse.REMAINDER, metavar="ARGS", help="arguments for the script")
 
     bench = sub.add_parser("bench", help="measure: medians and ratios, side by side in one run")
-    bench.add_argument("--quick", action="store_true", help="fewer repeats (under a minute)")
+    bench.add_argument("--quick", action="store_true", help="fewer sizes and repeats (under a minute)")
+    bench.add_argument("--plots", metavar="DIR", help="write PNG figures into DIR")
 
     for command in sub.choices.values():
         command.add_argument("--json", action="store_true", help="end stdout with one JSON line")

@@ -204,8 +204,23 @@ def bench(args) -> dict:
 
     from nnkit.bench import SUITES
 
+    from nnkit.backends.cpu import cpu_info
+    from nnkit.backends.libraries import find_libraries
+
+    cpu = cpu_info()
+    setup = {"cpu": cpu, "libraries": [{k: lib.info()[k] for k in ("name", "version", "num_threads", "architecture")}
+                                       for lib in find_libraries()]}
+    say(args, f"CPU {cpu['model']}, {cpu['logical_cores']} logical cores, SIMD {', '.join(cpu['simd'])}; "
+              f"OPENBLAS_CORETYPE={cpu['openblas_coretype'] or '(not set)'}")
+    say(args, "libraries: " + "; ".join(f"{l['name']} {l['version']} ({l['num_threads']} threads"
+                                         + (f", kernel {l['architecture']}" if l["architecture"] else "") + ")" for l in setup["libraries"]))
     results = {}
     for name in SUITES:
         say(args, f"== {name}")
         results[name] = importlib.import_module(f"nnkit.bench.{name}").run(args.quick, lambda text: say(args, text), results)
-    return results
+    if args.plots:
+        from nnkit.bench import plots
+
+        results["plots"] = plots.write(results, args.plots)
+        say(args, "figures: " + ", ".join(results["plots"]))
+    return {"setup": setup, **results}

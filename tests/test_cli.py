@@ -214,9 +214,10 @@ def test_instrumented_backend_trains_and_shows_where_a_step_spends_its_time():
     assert result["test_accuracy"] == plain["test_accuracy"] and result["final_loss"] == plain["final_loss"]
 
 
-def test_bench_quick_runs_every_suite_and_checks_its_results():
-    result = last_json(nnkit("bench", "--quick", "--json"))
-    assert list(result) == ["peak", "overhead", "dgemm_paths", "libraries", "training", "instrumentation"]
+def test_bench_quick_runs_every_suite_and_checks_its_results(tmp_path):
+    result = last_json(nnkit("bench", "--quick", "--json", "--plots", str(tmp_path)))
+    assert list(result) == ["setup", "peak", "overhead", "dgemm_paths", "libraries", "training", "instrumentation", "plots"]
+    assert len(result["plots"]) == 4 and all(open(p, "rb").read(4) == b"\x89PNG" for p in result["plots"])
     assert result["peak"]["one_thread"]["kernel"] and result["peak"]["one_thread"]["gflops"] > 0
     rows = result["dgemm_paths"]["rows"]
     assert rows and all(row["results_agree"] for row in rows)  # every road computed the same product
