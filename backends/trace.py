@@ -6,7 +6,10 @@ alpha and beta are recorded by their real parts) at recording
 wrappers in ``native/trace.c``, and puts them back on exit — also after an exception, also when
 blocks nest. The wrappers write into a C ring buffer (numpy releases the GIL around BLAS, so they
 never touch Python); ``t.calls`` lists what was recorded in the block, each call with its
-arguments, its wall time and the thread that made it.
+arguments, its wall time and the thread that made it (``threading.get_native_id()``).
+
+What it cannot see: calls that do not pass numpy's own GOT — ``numpy.linalg`` calls LAPACK, and
+the BLAS calls LAPACK makes inside OpenBLAS stay inside OpenBLAS; SciPy has its own copy.
 
 >>> import numpy as np
 >>> A, B = np.ones((3, 4)), np.ones((4, 5))
@@ -90,15 +93,28 @@ class TracedCall:
 
 @dataclass
 class Trace:
-    """The calls recorded inside one ``with trace()`` block (growing while the block runs)."""
+    """The calls recorded inside one ``with trace()`` block: read while it runs, kept on exit.
+
+    The C ring buffer holds the newest 65 536 calls; a block that makes more keeps the newest
+    ones and counts the rest in ``dropped``."""
 
     start: int
     stop: int | None = None
     hooked: list[str] = field(default_factory=list)
+    dropped: int = 0
+    _kept: list[TracedCall] | None = None
 
     @property
     def calls(self) -> list[TracedCall]:
-        return _read(self.start, native.nk_trace_position() if self.stop is None else self.stop)
+        if self._kept is not None:
+            return self._kept
+        calls, self.dropped = _read(self.start, native.nk_trace_position())
+        return calls
+
+    def close(self) -> None:
+        """Copy the block's records out of the ring buffer (``trace()`` does this on exit)."""
+        self.stop = native.nk_trace_position()
+        self._kept, self.dropped = _read(self.start, self.stop)
 
     @staticmethod
     def owner(address: int | None, **arrays: np.ndarray) -> str | None:
@@ -130,9 +146,9 @@ def trace() -> Iterator[Trace]:
     try:
         yield t
     finally:
-        t.stop = native.nk_trace_position()
         with _lock:
             native.nk_trace_uninstall()
+        t.close()
 
 
 def _install() -> list[str]:
@@ -147,19 +163,18 @@ def _install() -> list[str]:
     if status <= 0:
         reasons = {0: "no CBLAS slot found in numpy's module", -1: f"{module} is not loaded",
                    -2: f"cannot reach {library.path}", -3: "a hooked routine is missing from numpy's BLAS",
-                   -4: "cannot make numpy's GOT writable"}
-        if status == 0:
-            native.nk_trace_uninstall()
+                   -4: "cannot make numpy's GOT writable", -5: "more CBLAS slots than the tracer can hold"}
         raise TraceError(f"cannot trace numpy's BLAS calls: {reasons.get(status, status)}")
     return [ffi.string(native.nk_trace_hooked_symbol(i)).decode() for i in range(status)]
 
 
-def _read(start: int, stop: int) -> list[TracedCall]:
-    if stop - start > native.nk_trace_capacity():
-        raise TraceError(f"{stop - start} calls overflowed the {native.nk_trace_capacity()}-call ring buffer")
+def _read(start: int, stop: int) -> tuple[list[TracedCall], int]:
+    """The completed calls numbered [start, stop), and how many of the oldest were overwritten."""
+    dropped = max(0, stop - start - native.nk_trace_capacity())
+    start += dropped
     buffer = ffi.new("nk_call[]", max(stop - start, 1))
-    count = native.nk_trace_read(start, buffer, stop - start)
-    return [_call(buffer[i]) for i in range(count)]
+    count = native.nk_trace_read(start, stop, buffer, stop - start)
+    return [_call(buffer[i]) for i in range(count)], dropped
 
 
 def _call(r) -> TracedCall:

@@ -5,8 +5,10 @@
 #include <link.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,8 +34,8 @@ static const char *NAMES[N_ROUTINES] = {"dgemm", "sgemm", "dsyrk", "ssyrk", "dge
 static nk_call ring[CAPACITY];
 static int64_t position;                 /* next record, atomically incremented */
 static void *real[N_ROUTINES];           /* the library's own routines */
-static __thread int64_t thread_id;       /* cached: a syscall per call would cost ~340 ns */
-static int64_t next_thread_id = 1;
+static __thread int64_t thread_id;       /* the kernel's id (threading.get_native_id()), cached:
+                                            a syscall per call would cost ~340 ns */
 
 static int64_t now_ns(void) {
     struct timespec t;
@@ -42,7 +44,7 @@ static int64_t now_ns(void) {
 }
 
 static nk_call *begin(int routine) {
-    if (!thread_id) thread_id = __atomic_fetch_add(&next_thread_id, 1, __ATOMIC_RELAXED);
+    if (!thread_id) thread_id = (int64_t)syscall(SYS_gettid);
     int64_t i = __atomic_fetch_add(&position, 1, __ATOMIC_RELAXED);
     nk_call *r = &ring[i & (CAPACITY - 1)];
     __atomic_store_n(&r->done, 0, __ATOMIC_RELAXED);
@@ -180,7 +182,8 @@ static void *const WRAPPER[2][N_ROUTINES] = {TABLE(_32), TABLE(_64)};
 /* --- finding and rewriting the slots -------------------------------------------------------- */
 #define MAX_HOOKS 64
 static struct { void **slot; void *original; void *wrapper; char symbol[64]; } hooks[MAX_HOOKS];
-static int n_hooks, installs;
+static int n_hooks, installs, scanned;
+static int read_only[MAX_HOOKS];  /* slots on a read-only page (full RELRO): opened, then closed again */
 
 /* "scipy_cblas_dgemm64_" → DGEMM: "cblas_<routine>" then only an integer-width suffix. */
 static int routine_of(const char *symbol) {
@@ -211,30 +214,43 @@ static int find_module(struct dl_phdr_info *info, size_t size, void *data) {
     return 1;
 }
 
-static int make_writable(void **slot) {
-    long page = sysconf(_SC_PAGESIZE);
-    void *start = (void *)((uintptr_t)slot & ~(uintptr_t)(page - 1));
-    return mprotect(start, (size_t)page, PROT_READ | PROT_WRITE);
+/* Is the page holding `address` writable now? From /proc/self/maps (-1: cannot tell). */
+static int page_writable(const void *address) {
+    FILE *maps = fopen("/proc/self/maps", "r");
+    if (!maps) return -1;
+    char line[512], perms[8];
+    unsigned long low, high;
+    int writable = -1;
+    while (fgets(line, sizeof line, maps))
+        if (sscanf(line, "%lx-%lx %7s", &low, &high, perms) == 3 && (uintptr_t)address >= low && (uintptr_t)address < high) {
+            writable = perms[1] == 'w';
+            break;
+        }
+    fclose(maps);
+    return writable;
 }
 
-static int hook_relocations(ElfW(Addr) base, const ElfW(Rela) *rel, size_t count, const ElfW(Sym) *symtab,
+static int set_protection(void **slot, int protection) {
+    long page = sysconf(_SC_PAGESIZE);
+    return mprotect((void *)((uintptr_t)slot & ~(uintptr_t)(page - 1)), (size_t)page, protection);
+}
+
+static int note_relocations(ElfW(Addr) base, const ElfW(Rela) *rel, size_t count, const ElfW(Sym) *symtab,
                             const char *strtab, void *library, int width) {
     for (size_t i = 0; i < count; i++) {
         unsigned type = ELF64_R_TYPE(rel[i].r_info);
         if (type != JUMP_SLOT && type != GLOB_DAT) continue;
         const char *name = strtab + symtab[ELF64_R_SYM(rel[i].r_info)].st_name;
         int routine = routine_of(name);
-        if (routine < 0 || n_hooks == MAX_HOOKS) continue;
+        if (routine < 0) continue;
+        if (n_hooks == MAX_HOOKS) return -5;
         void *function = dlsym(library, name);  /* the real routine, never the slot's old value */
         if (!function) return -3;
-        void **slot = (void **)(base + rel[i].r_offset);
-        if (make_writable(slot)) return -4;
         real[routine] = function;
-        hooks[n_hooks].slot = slot;
-        hooks[n_hooks].original = *slot;
+        hooks[n_hooks].slot = (void **)(base + rel[i].r_offset);
+        read_only[n_hooks] = page_writable(hooks[n_hooks].slot) != 1;
         hooks[n_hooks].wrapper = WRAPPER[width == 64][routine];
         strncpy(hooks[n_hooks].symbol, name, sizeof hooks[n_hooks].symbol - 1);
-        __atomic_store_n(slot, hooks[n_hooks].wrapper, __ATOMIC_SEQ_CST);
         n_hooks++;
     }
     return 0;
@@ -242,8 +258,8 @@ static int hook_relocations(ElfW(Addr) base, const ElfW(Rela) *rel, size_t count
 
 static ElfW(Addr) absolute(ElfW(Addr) p, ElfW(Addr) base) { return p < base ? p + base : p; }
 
-int nk_trace_install(const char *module_suffix, const char *blas_path, int int_width) {
-    if (installs) return installs++, n_hooks;  /* nested: already hooked */
+/* Find numpy's slots once; later installs only rewrite them. */
+static int scan(const char *module_suffix, const char *blas_path, int int_width) {
     struct module m = {module_suffix, 0, NULL};
     if (!dl_iterate_phdr(find_module, &m) || !m.dynamic) return -1;
     void *library = dlopen(blas_path, RTLD_NOLOAD | RTLD_LAZY);
@@ -262,14 +278,30 @@ int nk_trace_install(const char *module_suffix, const char *blas_path, int int_w
     }
     n_hooks = 0;
     int status = 0;
-    if (jmprel) status = hook_relocations(m.base, (const ElfW(Rela) *)jmprel, pltsz / sizeof(ElfW(Rela)),
+    if (jmprel) status = note_relocations(m.base, (const ElfW(Rela) *)jmprel, pltsz / sizeof(ElfW(Rela)),
                                           (const ElfW(Sym) *)symtab, (const char *)strtab, library, int_width);
-    if (!status && rela) status = hook_relocations(m.base, (const ElfW(Rela) *)rela, relasz / sizeof(ElfW(Rela)),
+    if (!status && rela) status = note_relocations(m.base, (const ElfW(Rela) *)rela, relasz / sizeof(ElfW(Rela)),
                                                    (const ElfW(Sym) *)symtab, (const char *)strtab, library, int_width);
     dlclose(library);  /* NOLOAD took a reference; numpy keeps the library loaded */
-    if (status) {
-        nk_trace_uninstall();
-        return status;
+    if (status) n_hooks = 0;
+    return status ? status : n_hooks;
+}
+
+int nk_trace_install(const char *module_suffix, const char *blas_path, int int_width) {
+    if (installs) return installs++, n_hooks;  /* nested: already hooked */
+    if (!scanned) {
+        int found = scan(module_suffix, blas_path, int_width);
+        if (found <= 0) return found;
+        scanned = 1;
+    }
+    for (int i = 0; i < n_hooks; i++) {
+        if (read_only[i] && set_protection(hooks[i].slot, PROT_READ | PROT_WRITE)) {
+            installs = 1;
+            nk_trace_uninstall();
+            return -4;
+        }
+        hooks[i].original = __atomic_load_n(hooks[i].slot, __ATOMIC_SEQ_CST);
+        __atomic_store_n(hooks[i].slot, hooks[i].wrapper, __ATOMIC_SEQ_CST);
     }
     installs = 1;
     return n_hooks;
@@ -277,20 +309,21 @@ int nk_trace_install(const char *module_suffix, const char *blas_path, int int_w
 
 int nk_trace_uninstall(void) {
     if (installs > 1) return --installs;
-    for (int i = 0; i < n_hooks; i++) {
+    for (int i = 0; i < n_hooks && installs; i++) {
         void *expected = hooks[i].wrapper;  /* restore only if nobody re-pointed the slot since */
-        __atomic_compare_exchange_n(hooks[i].slot, &expected, hooks[i].original, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+        if (hooks[i].original)
+            __atomic_compare_exchange_n(hooks[i].slot, &expected, hooks[i].original, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+        if (read_only[i]) set_protection(hooks[i].slot, PROT_READ);  /* a RELRO page goes back to read-only */
+        hooks[i].original = NULL;
     }
-    n_hooks = 0;
     installs = 0;
     return 0;
 }
 
 int64_t nk_trace_position(void) { return __atomic_load_n(&position, __ATOMIC_ACQUIRE); }
 
-int64_t nk_trace_read(int64_t from, nk_call *out, int64_t max) {
-    int64_t to = nk_trace_position(), n = 0;
-    if (to - from > CAPACITY) from = to - CAPACITY;  /* older records were overwritten */
+int64_t nk_trace_read(int64_t from, int64_t to, nk_call *out, int64_t max) {
+    int64_t n = 0;
     for (int64_t i = from; i < to && n < max; i++) {
         nk_call *r = &ring[i & (CAPACITY - 1)];
         if (__atomic_load_n(&r->done, __ATOMIC_ACQUIRE)) out[n++] = *r;

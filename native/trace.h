@@ -14,15 +14,18 @@ typedef struct {
     double alpha, beta;
     uint64_t a, b, c;  /* pointers: A (or x), B (or y for dot), C (or y for gemv/axpy) */
     int64_t start_ns, end_ns;
-    int64_t thread;
+    int64_t thread;    /* the kernel's thread id, as threading.get_native_id() gives it */
 } nk_call;
 
 /* Returns the number of slots hooked (0: nothing matched), or -1 module not found, -2 BLAS
- * library not loadable, -3 a routine missing from it, -4 mprotect failed. */
+ * library not loadable, -3 a routine missing from it, -4 mprotect failed, -5 too many slots.
+ * The slots are found once per process; a page that was read-only is made read-only again. */
 int nk_trace_install(const char *module_suffix, const char *blas_path, int int_width);
 int nk_trace_uninstall(void);          /* slots restored when the last install is undone */
 int64_t nk_trace_position(void);       /* calls recorded so far (monotonic) */
-int64_t nk_trace_read(int64_t from, nk_call *out, int64_t max);  /* copies; returns how many */
+/* Copies the completed records [from, to) — the caller keeps to - from ≤ capacity and reads
+ * before more than capacity newer calls reuse the slots. Returns how many were copied. */
+int64_t nk_trace_read(int64_t from, int64_t to, nk_call *out, int64_t max);
 int64_t nk_trace_capacity(void);
 const char *nk_trace_routine_name(int routine);
 const char *nk_trace_hooked_symbol(int i);   /* the symbols hooked, NULL past the end */

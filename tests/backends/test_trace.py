@@ -210,3 +210,21 @@ def test_the_complex_and_single_precision_siblings_are_recorded_too():
     assert [c.routine for c in t.calls] == ["zgemm", "zsyrk", "zdotc_sub", "ssyrk", "cgemv"]
     assert t.calls[0].alpha == 1.0 and t.calls[0].beta == 0.0  # real parts of the complex scalars
     assert len(t.hooked) == 22
+
+
+def test_a_block_keeps_its_own_calls_whatever_comes_after():
+    A, x = np.ones((3, 3)), np.ones(3)
+    with trace() as old:
+        A @ A
+    with trace() as later:
+        for _ in range(70_000):  # more than the ring buffer holds
+            np.dot(x, x)
+    assert [c.routine for c in old.calls] == ["dgemm"]
+    assert len(later.calls) == 65_536 and later.dropped == 70_000 - 65_536
+    assert {c.routine for c in later.calls} == {"ddot"}
+
+
+def test_thread_ids_are_the_kernels():
+    with trace() as t:
+        np.ones((2, 2)) @ np.ones((2, 2))
+    assert t.calls[0].thread == threading.get_native_id()
