@@ -81,13 +81,15 @@ class _Operand:
     def of(cls, name: str, x: np.ndarray) -> _Operand:
         return cls(name, x.shape, x.strides, x.itemsize, x.__array_interface__["data"][0])
 
-    def copied(self, order: str) -> _Operand:
-        """A fresh contiguous copy in C (``"C"``) or Fortran (``"F"``) order."""
-        strides, step = [0] * len(self.shape), self.itemsize
+    def copied(self, order: str, itemsize: int | None = None) -> _Operand:
+        """A fresh contiguous copy in C (``"C"``) or Fortran (``"F"``) order, of elements of
+        ``itemsize`` bytes (a cast changes it)."""
+        itemsize = itemsize or self.itemsize
+        strides, step = [0] * len(self.shape), itemsize
         axes = range(len(self.shape) - 1, -1, -1) if order == "C" else range(len(self.shape))
         for axis in axes:
             strides[axis], step = step, step * max(self.shape[axis], 1)
-        return _Operand("copy", self.shape, tuple(strides), self.itemsize, 0)
+        return _Operand("copy", self.shape, tuple(strides), itemsize, 0)
 
     def contiguous(self, order: str) -> bool:
         """numpy's C/F-contiguous flag (axes of length 1 ignored)."""
@@ -160,12 +162,19 @@ def _dot_operand(name: str, x: np.ndarray, dtype, copies: list[str]) -> _Operand
     op = _Operand.of(name, x)
     if x.dtype != dtype or not x.flags.aligned:
         copies.append(f"{name} copied: {'dtype ' + str(x.dtype) + ' → ' + str(dtype) if x.dtype != dtype else 'misaligned'}")
-        op = op.copied("F" if op.contiguous("F") and not op.contiguous("C") else "C")
+        op = op.copied(_keep_order(op), dtype.itemsize)
     bad = _bad_strides(op)
     if bad:
         copies.append(f"{name} copied: {bad}")
         op = op.copied("F" if op.contiguous("F") and not op.contiguous("C") else "C")
     return op
+
+
+def _keep_order(op: _Operand) -> str:
+    """The order of numpy's order="K" copy of a matrix: the order its strides already run in."""
+    if op.contiguous("C") or len(op.shape) < 2:
+        return "C"
+    return "F" if op.contiguous("F") or abs(op.strides[0]) < abs(op.strides[1]) else "C"
 
 
 def _bad_strides(op: _Operand) -> str | None:
@@ -303,7 +312,7 @@ def _matmul_operand(name: str, x: np.ndarray, dtype, copies: list[str]) -> _Oper
     op = _Operand.of(name, x)
     if x.dtype != dtype or not x.flags.aligned:
         copies.append(f"{name} copied to C order by the ufunc machinery: {'dtype ' + str(x.dtype) + ' → ' + str(dtype) if x.dtype != dtype else 'misaligned'}")
-        return op.copied("C")
+        return op.copied("C", dtype.itemsize)
     return op
 
 

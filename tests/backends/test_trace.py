@@ -63,6 +63,11 @@ def corpus():
         Y = rng.standard_normal((3, 4, 5)).astype(dtype)
         yield "batched A·Aᵀ", Y, Y.transpose(0, 2, 1)
         yield "1×1", rng.standard_normal((1, 1)).astype(dtype), rng.standard_normal((1, 4)).astype(dtype)
+    for (la, A), (lb, B) in itertools.product(list(layouts(6, 7, np.float32, rng))[:5], list(layouts(7, 5, np.float64, rng))[:5]):
+        yield f"mixed float32 {la} · float64 {lb}", A, B  # the float32 operand is cast first
+    yield "mixed batched", rng.standard_normal((3, 6, 7)).astype(np.float32), rng.standard_normal((7, 5))
+    yield "mixed vector · matrix", rng.standard_normal(7).astype(np.float32), rng.standard_normal((7, 5))
+    yield "mixed matrix · vector", rng.standard_normal((6, 7)), rng.standard_normal(7).astype(np.float32)
 
 
 CASES = list(corpus())
