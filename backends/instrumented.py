@@ -22,7 +22,9 @@ its tests and the tutorials run on it unchanged.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
+import threading
 import time
 import types
 from dataclasses import asdict, dataclass
@@ -60,8 +62,9 @@ class Op:
         return asdict(self)
 
 
-# FLOPs per operation: matmul counts 2·m·n·k; elementwise arithmetic one per output element;
-# reductions one per input element; creating, copying, casting, indexing and reshaping none.
+# FLOPs per operation: matmul counts 2·m·n·k, vecdot and tensordot 2 per multiply-add; elementwise
+# arithmetic one per output element (a complex one too); reductions one per input element;
+# creating, copying, casting, indexing and reshaping none.
 _ELEMENTWISE = {
     "add", "subtract", "multiply", "divide", "true_divide", "pow", "negative", "positive", "abs", "exp", "log",
     "sqrt", "maximum", "minimum", "where", "greater", "greater_equal", "less", "less_equal", "equal", "not_equal",
@@ -86,6 +89,12 @@ def flops(name: str, inputs: list, outputs: list) -> int:
         m = a.shape[-2] if a.ndim > 1 else 1
         k = a.shape[-1]
         return 2 * k * math.prod(outputs[0].shape) if outputs[0].ndim else 2 * k * m * (b.shape[-1] if b.ndim > 1 else 1)
+    if name == "vecdot" and inputs:
+        return 2 * inputs[0].shape[-1] * sum(math.prod(o.shape) for o in outputs)
+    if name == "tensordot" and len(inputs) == 2:
+        # the output has (a.size / K)·(b.size / K) elements for K contracted ones: K² = a.size·b.size / out.size
+        out = math.prod(outputs[0].shape)
+        return 2 * math.isqrt(math.prod(inputs[0].shape) * math.prod(inputs[1].shape) // out) * out if out else 0
     if name in _ELEMENTWISE:
         return sum(math.prod(o.shape) for o in outputs)
     if name in _REDUCTIONS:
@@ -93,11 +102,29 @@ def flops(name: str, inputs: list, outputs: list) -> int:
     return 0
 
 
+_METADATA_ONLY = {"zeros_like", "ones_like", "empty_like", "full_like"}  # read only the input's shape and dtype
+
+
 class Recorder:
-    """Runs operations on the inner namespace and, while :meth:`recording`, records them."""
+    """Runs operations on the inner namespace and, while :meth:`recording`, records them.
+
+    Bytes: an operation reads its array inputs and writes its new buffers; one that only makes
+    views (slicing, transposing, reshaping in place) reads and writes nothing; an in-place operator
+    writes its target; ``x[key] = value`` reads ``value`` and writes the region ``x[key]``.
+    Recording is per thread: a block records the operations of the thread that opened it.
+    """
 
     def __init__(self):
-        self.ops: list[Op] | None = None  # None: not recording (no timing, no metadata)
+        self._local = threading.local()
+
+    @property
+    def ops(self) -> list[Op] | None:
+        """The open record of this thread (None: not recording — no timing, no metadata)."""
+        return getattr(self._local, "ops", None)
+
+    @ops.setter
+    def ops(self, value: list[Op] | None) -> None:
+        self._local.ops = value
 
     @contextlib.contextmanager
     def recording(self) -> Iterator[list[Op]]:
@@ -110,9 +137,10 @@ class Recorder:
             if outer is not None:
                 outer.extend(inner)
 
-    def call(self, ns: "InstrumentedNamespace", name: str, function, args: tuple, kwargs: dict):
+    def call(self, ns: "InstrumentedNamespace", name: str, function, args: tuple, kwargs: dict, in_place: bool = False):
         raw_args, raw_kwargs = _unwrap(args), _unwrap(kwargs)
-        if self.ops is None:
+        ops = self.ops
+        if ops is None:
             return _wrap(ns, function(*raw_args, **raw_kwargs))
         start = time.perf_counter()
         result = function(*raw_args, **raw_kwargs)
@@ -123,12 +151,24 @@ class Recorder:
         outputs = [x for x in _arrays(result) if hasattr(x, "shape")]
         in_info = tuple(_info(x) for x in inputs)
         out_info = tuple(_info(x, inputs) for x in outputs)
-        written = sum(o.nbytes for o in out_info if o.new_buffer)
-        if name == "setitem":  # writes into its first input; reads the value
-            written = in_info[-1].nbytes if len(in_info) > 1 else 0
-        self.ops.append(Op(name, in_info, out_info, sum(i.nbytes for i in in_info), written,
-                           flops(name, inputs, outputs), seconds))
+        read, written = _traffic(name, raw_args, in_info, out_info, in_place)
+        ops.append(Op(name, in_info, out_info, read, written, flops(name, inputs, outputs), seconds))
         return _wrap(ns, result)
+
+
+def _traffic(name: str, raw_args: tuple, in_info: tuple, out_info: tuple, in_place: bool) -> tuple[int, int]:
+    """Bytes read and written by one operation, by the rule in :class:`Recorder`'s docstring."""
+    if name == "setitem":
+        target, key, value = raw_args
+        region = _info(target[key])
+        return sum(i.nbytes for i in in_info[1:]), region.nbytes  # the value (and index arrays); the region
+    if in_place:
+        return sum(i.nbytes for i in in_info), sum(o.nbytes for o in out_info)
+    if name in _METADATA_ONLY:
+        return 0, sum(o.nbytes for o in out_info)
+    if out_info and not any(o.new_buffer for o in out_info):
+        return 0, 0  # views only: nothing moved
+    return sum(i.nbytes for i in in_info), sum(o.nbytes for o in out_info if o.new_buffer)
 
 
 def _arrays(value) -> list:
@@ -150,18 +190,27 @@ def _numpy_view(x):
         return None
 
 
-def _info(x, inputs=()) -> ArrayInfo:
+def _info(x, inputs=None) -> ArrayInfo:
+    """``x`` described; with ``inputs`` (it is an output) also whether it is a new buffer."""
+    import numpy as np
+
     view = _numpy_view(x)
     shape = tuple(x.shape)
     nbytes = math.prod(shape) * (view.itemsize if view is not None else getattr(x.dtype, "itemsize", 8))
-    if view is None:
-        return ArrayInfo(shape, str(x.dtype), None, None, None, nbytes, None if not inputs else True)
     new = None
-    if inputs:
-        import numpy as np
+    if inputs is not None:
+        seen = [v for v in map(_numpy_view, inputs) if v is not None]
+        new = view is None or not any(np.may_share_memory(view, v) for v in seen)
+    if view is None:
+        return ArrayInfo(shape, _dtype_name(x.dtype), None, None, None, nbytes, new)
+    flags = view.flags
+    return ArrayInfo(shape, _dtype_name(view.dtype), view.strides, flags.c_contiguous, flags.f_contiguous, nbytes, new)
 
-        new = not any(v is not None and np.may_share_memory(view, v) for v in map(_numpy_view, inputs))
-    return ArrayInfo(shape, view.dtype.str, view.strides, view.flags.c_contiguous, view.flags.f_contiguous, nbytes, new)
+
+@functools.lru_cache(maxsize=64)
+def _dtype_name(dtype) -> str:
+    """``"float64"``: cached, because numpy builds a dtype's name in Python, slowly."""
+    return str(dtype)
 
 
 def _unwrap(value):
@@ -192,6 +241,8 @@ class InstrumentedArray:
 
     __slots__ = ("_x", "_ns")
     __hash__ = None  # like numpy arrays
+
+    __array_ufunc__ = None  # ndarray + this defers to this class's __radd__, so it is recorded too
 
     def __init__(self, x, ns: "InstrumentedNamespace"):
         self._x, self._ns = x, ns
@@ -243,7 +294,13 @@ class InstrumentedArray:
     def __array__(self, dtype=None, copy=None):
         import numpy as np
 
-        return np.asarray(self._x, dtype=dtype)
+        return np.array(self._x, dtype=dtype, copy=True) if copy else np.asarray(self._x, dtype=dtype)
+
+    def __iter__(self):
+        return (_wrap(self._ns, item) for item in iter(self._x))
+
+    def to_device(self, device, /, *, stream=None):
+        return self._ns._recorder.call(self._ns, "to_device", lambda x: x.to_device(device, stream=stream), (self,), {})
 
     def __repr__(self):
         return f"Instrumented({self._x!r})"
@@ -275,7 +332,7 @@ def _in_place(dunder: str, name: str):
         return getattr(x, dunder)(y) if hasattr(x, dunder) else getattr(x, plain)(y)
 
     def method(self, other):
-        self._x = self._ns._recorder.call(self._ns, name, update, (self, other), {})._x
+        self._x = self._ns._recorder.call(self._ns, name, update, (self, other), {}, in_place=True)._x
         return self
 
     return method

@@ -202,6 +202,7 @@ def test_trace_runs_a_script_and_lists_numpys_blas_calls(tmp_path):
     calls = last_json(done)["calls"]
     assert [(c["routine"], c["m"], c["n"], c["k"], c["lda"]) for c in calls] == [("dgemm", 10, 32, 64, 64)]
     assert "NNKIT_TRACE DGEMM(RowMajor,NoTrans,NoTrans,10,32,64" in done.stderr and "Z (10, 32)" in done.stderr
+    assert "[a→W, b→X, c→" in done.stderr  # pointers named after the script's arrays
 
 
 def test_instrumented_backend_trains_and_shows_where_a_step_spends_its_time():
@@ -224,3 +225,13 @@ def test_bench_quick_runs_every_suite_and_checks_its_results(tmp_path):
     assert {"bridge", "np.dot", "@", "scipy dgemm"} == set(result["dgemm_paths"]["paths"])
     assert {row["library"] for row in result["libraries"]["rows"]} >= {"numpy-openblas"}
     assert result["instrumentation"]["recorded_step_ratio"] > 0  # a measurement, never a threshold
+
+
+def test_trace_keeps_the_calls_of_a_script_that_fails(tmp_path):
+    (tmp_path / "helper_module.py").write_text("import numpy as np\nA = np.ones((3, 4))\n")
+    script = tmp_path / "fails.py"
+    script.write_text("import numpy as np\nfrom helper_module import A\nC = A @ np.ones((4, 2))\nraise RuntimeError('boom')\n")
+    done = nnkit("trace", str(script), expect_ok=False)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "NNKIT_TRACE DGEMM(RowMajor,NoTrans,NoTrans,3,2,4" in done.stdout  # helper_module was importable
+    assert "raised RuntimeError: boom" in done.stderr

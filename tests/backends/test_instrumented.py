@@ -103,3 +103,43 @@ def test_report_totals_per_operation():
         a + a
     rows = {r["op"]: r for r in report(ops)}
     assert rows["matmul"]["count"] == 3 and rows["matmul"]["flops"] == 3 * 2000 and rows["add"]["new_buffers"] == 1
+
+
+def test_bytes_follow_the_rule_for_creation_views_in_place_and_setitem():
+    xp = instrumented(np_xp)
+    with xp.recording() as ops:
+        z = xp.zeros((100, 10))  # creates: writes 8000 bytes, reads none
+        z.T  # a view: moves nothing
+        z *= 2.0  # in place: reads and writes z
+        z[:, 0:2] = 1.0  # writes the 100×2 region, reads the scalar (nothing)
+        xp.zeros_like(z)  # reads only z's shape and dtype
+    traffic = [(op.name, op.bytes_read, op.bytes_written) for op in ops]
+    assert traffic == [("zeros", 0, 8000), ("permute_dims", 0, 0), ("multiply", 8000, 8000), ("setitem", 0, 1600),
+                       ("zeros_like", 0, 8000)]
+
+
+def test_np_array_copy_is_a_real_copy_and_numpy_on_the_left_is_recorded():
+    xp = instrumented(np_xp)
+    a = xp.zeros((2, 2))
+    c = np.array(a, copy=True)
+    c[0, 0] = 99.0
+    assert float(a[0, 0]) == 0.0
+    with xp.recording() as ops:
+        r = np.ones((2, 2)) + a
+    assert isinstance(r, InstrumentedArray) and [op.name for op in ops] == ["add"]
+
+
+def test_vecdot_flops_iteration_and_recording_per_thread():
+    import threading
+
+    xp = instrumented(np_xp)
+    a = xp.ones((4, 8))
+    with xp.recording() as ops:
+        xp.vecdot(a, a)
+        other = threading.Thread(target=lambda: a + a)  # another thread's operations are not in this block
+        other.start()
+        other.join()
+    assert [(op.name, op.flops) for op in ops] == [("vecdot", 2 * 8 * 4)]
+    assert len(list(a)) == 4
+    with pytest.raises(TypeError):
+        list(instrumented(array_api_strict).ones((2, 3)))  # as array_api_strict itself refuses
