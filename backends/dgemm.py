@@ -20,15 +20,17 @@ them and says so in the plan. Views whose strides reach outside their own buffer
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Callable, Literal, Mapping
 
 import numpy as np
 
+from nnkit.backends import _fastpath
 from nnkit.backends._native import ffi, lib as native
 from nnkit.backends.layout import Storage, blas_storage, describe, outside_buffer
-from nnkit.backends.libraries import BlasLibrary, LibraryError, get_library
+from nnkit.backends.libraries import BlasLibrary, LibraryError, find_libraries, get_library
 
 __all__ = ["BridgeError", "Plan", "dgemm", "plan"]
 
@@ -109,8 +111,32 @@ def dgemm(A, B, *, alpha: float = 1.0, beta: float = 0.0, out: np.ndarray | None
 
     ``out`` (shape ``(m, n)``, float64, C or F order, may be a sub-block) receives the result;
     without it a new C-ordered array is returned (then ``beta`` must be 0).
+
+    The plain case — ``alpha·A·B`` into a new array, operands BLAS can read in place — is checked
+    and called in C (``native/fastpath.c``, the same rules); everything else goes through :func:`plan`.
     """
+    if out is None and interface is None and alpha.__class__ in _NUMBERS and alpha == 1 and beta.__class__ in _NUMBERS and not beta:
+        target = (_FAST_TARGETS or _fast_targets()).get(library)
+        if target is not None:
+            C = _fastpath.fast_dgemm(A, B, target[0], target[1])
+            if C is not None:
+                return C
     return plan(A, B, alpha=alpha, beta=beta, out=out, library=library, interface=interface, copy=copy, explain=False).run()
+
+
+_NUMBERS = (int, float)
+_FAST_TARGETS: dict = {}
+
+
+def _fast_targets() -> dict:
+    """Library name (and None for numpy's own) → (CBLAS dgemm address, integer width)."""
+    targets = _FAST_TARGETS
+    for lib in find_libraries():
+        if "cblas_dgemm" in lib.symbols:
+            targets[lib.name] = (int(ffi.cast("uintptr_t", lib.address("cblas_dgemm"))), lib.int_width)
+    with contextlib.suppress(LibraryError):
+        targets[None] = targets[get_library().name]
+    return targets
 
 
 def plan(A, B, *, alpha: float = 1.0, beta: float = 0.0, out: np.ndarray | None = None,
