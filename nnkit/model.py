@@ -54,8 +54,7 @@ def init(sizes: list[int], xp, rng, dtype=None) -> Params:
 
 
 def relu(Z: Array) -> Array:
-    xp = array_namespace(Z)
-    return xp.maximum(Z, xp.zeros_like(Z))
+    return array_namespace(Z).maximum(Z, 0.0)  # a Python scalar: no array of zeros is made
 
 
 def log_softmax(Z: Array) -> Array:
@@ -117,7 +116,7 @@ def backward(params: Params, Zs: list[Array], As: list[Array], Y: Array, l2: flo
     Softmax and cross-entropy together give ``dZ_L = (A_L - Y) / n``; then for each layer::
 
         dW_l = dZ_l @ A_{l-1}.T + l2·W_l      db_l = Σ_columns dZ_l  (keepdims: shape (h_l, 1))
-        dZ_{l-1} = (W_l.T @ dZ_l) * [Z_{l-1} > 0]
+        dZ_{l-1} = (W_l.T @ dZ_l) where Z_{l-1} > 0, else 0
 
     The seed summed ``db`` over the whole matrix into one scalar; here each neuron gets its own.
     """
@@ -132,7 +131,7 @@ def backward(params: Params, Zs: list[Array], As: list[Array], Y: Array, l2: flo
             grads[f"W{l}"] = grads[f"W{l}"] + l2 * W
         grads[f"b{l}"] = xp.sum(dZ, axis=1, keepdims=True)
         if l > 1:
-            dZ = (xp.matrix_transpose(W) @ dZ) * xp.astype(Zs[l - 2] > 0, dZ.dtype)
+            dZ = xp.where(Zs[l - 2] > 0, xp.matrix_transpose(W) @ dZ, 0.0)
     return grads
 
 

@@ -1,13 +1,17 @@
 """Four roads to the same product on numpy's own OpenBLAS: the bridge, ``np.dot``, ``@`` and
 SciPy's ``dgemm`` wrapper (SciPy ships its own OpenBLAS copy), for several sizes and layouts, on
-1 thread and on all of them. Ratios are bridge ÷ the other, from the same run."""
+1 thread and on all of them. Ratios are bridge ÷ the other, from the same run.
+
+While one road is timed, every *other* BLAS in the process is held to one thread: an OpenBLAS
+pool keeps its threads spinning for a while after a call, and two pools spinning on two cores
+would measure each other."""
 
 from __future__ import annotations
 
 import os
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from nnkit.bench.timing import median_seconds
 
@@ -20,16 +24,29 @@ LAYOUTS = {
 
 
 def paths() -> dict:
+    """Road name → (function, path of the BLAS library it runs on)."""
     from nnkit.backends.dgemm import dgemm
+    from nnkit.backends.libraries import get_library
 
-    roads = {"bridge": dgemm, "np.dot": np.dot, "@": np.matmul}
+    numpy_blas = get_library().path
+    roads = {"bridge": (dgemm, numpy_blas), "np.dot": (np.dot, numpy_blas), "@": (np.matmul, numpy_blas)}
     try:
-        from scipy.linalg.blas import dgemm as scipy_dgemm
+        import scipy.linalg.blas as scipy_blas
 
-        roads["scipy dgemm"] = lambda a, b: scipy_dgemm(1.0, a, b)
-    except ImportError:
+        scipy_lib = next(c.filepath for c in ThreadpoolController().lib_controllers
+                         if os.path.realpath(c.filepath) != numpy_blas and "scipy" in c.filepath)
+        roads["scipy dgemm"] = (lambda a, b: scipy_blas.dgemm(1.0, a, b), os.path.realpath(scipy_lib))
+    except (ImportError, StopIteration):
         pass
     return roads
+
+
+def timed_alone(function, library: str, threads: int, repeats: int) -> float:
+    """Median seconds of ``function`` with ``library`` on ``threads`` threads and every other BLAS on 1."""
+    controller = ThreadpoolController()
+    mine = [c for c in controller.lib_controllers if os.path.realpath(c.filepath) == library]
+    with controller.limit(limits=1), ThreadpoolController._from_controllers(mine).limit(limits=threads):
+        return median_seconds(function, repeats)
 
 
 def run(quick: bool, say, results: dict | None = None) -> dict:
@@ -38,18 +55,18 @@ def run(quick: bool, say, results: dict | None = None) -> dict:
     rng = np.random.default_rng(0)
     roads, rows = paths(), []
     for threads in thread_counts:
-        with threadpool_limits(limits=threads):
-            for n in sizes:
-                for layout, make in LAYOUTS.items():
-                    A, B = make(rng, n), make(rng, n)
-                    reference = np.dot(A, B)
-                    agree = all(np.allclose(f(A, B), reference, rtol=1e-12, atol=1e-12 * n) for f in roads.values())
-                    times = {name: median_seconds(lambda f=f: f(A, B), 3 if quick or n >= 1024 else 7) for name, f in roads.items()}
-                    row = {"threads": threads, "n": n, "layout": layout, "results_agree": agree,
-                           **{f"{k} GFLOP/s": 2 * n**3 / t / 1e9 for k, t in times.items()},
-                           **{f"bridge÷{k}": t / times["bridge"] for k, t in times.items() if k != "bridge"}}
-                    rows.append(row)
-                    say(f"{threads} thread{'s' * (threads > 1)}  N={n:<5} {layout:<11} "
-                        + "  ".join(f"{k} {row[f'{k} GFLOP/s']:7.2f}" for k in times)
-                        + "   speed ratio bridge÷np.dot " + f"{row['bridge÷np.dot']:.2f}, ÷@ {row['bridge÷@']:.2f}")
+        for n in sizes:
+            for layout, make in LAYOUTS.items():
+                A, B = make(rng, n), make(rng, n)
+                reference = np.dot(A, B)
+                agree = all(np.allclose(f(A, B), reference, rtol=1e-12, atol=1e-12 * n) for f, _ in roads.values())
+                repeats = 3 if quick or n >= 1024 else 7
+                times = {name: timed_alone(lambda f=f: f(A, B), lib, threads, repeats) for name, (f, lib) in roads.items()}
+                row = {"threads": threads, "n": n, "layout": layout, "results_agree": agree,
+                       **{f"{k} GFLOP/s": 2 * n**3 / t / 1e9 for k, t in times.items()},
+                       **{f"bridge÷{k}": t / times["bridge"] for k, t in times.items() if k != "bridge"}}
+                rows.append(row)
+                say(f"{threads} thread{'s' * (threads > 1)}  N={n:<5} {layout:<11} "
+                    + "  ".join(f"{k} {row[f'{k} GFLOP/s']:7.2f}" for k in times)
+                    + "   speed ratio bridge÷np.dot " + f"{row['bridge÷np.dot']:.2f}, ÷@ {row['bridge÷@']:.2f}")
     return {"rows": rows, "paths": list(roads), "note": "GFLOP/s = 2·N³ / median seconds; ratio > 1: the bridge is faster"}
