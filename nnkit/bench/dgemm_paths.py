@@ -13,6 +13,7 @@ import os
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from nnkit.bench.libraries import peak_for
 from nnkit.bench.timing import median_seconds
 
 LAYOUTS = {
@@ -42,10 +43,11 @@ def paths() -> dict:
 
 
 def timed_alone(function, library: str, threads: int, repeats: int) -> float:
-    """Median seconds of ``function`` with ``library`` on ``threads`` threads and every other BLAS on 1."""
+    """Median seconds of ``function`` with ``library`` (a path) on ``threads`` threads and every
+    other BLAS threadpoolctl knows on 1."""
     controller = ThreadpoolController()
-    mine = [c for c in controller.lib_controllers if os.path.realpath(c.filepath) == library]
-    with controller.limit(limits=1), ThreadpoolController._from_controllers(mine).limit(limits=threads):
+    mine = controller.select(filepath=[c.filepath for c in controller.lib_controllers if os.path.realpath(c.filepath) == library])
+    with controller.limit(limits=1), mine.limit(limits=threads):
         return median_seconds(function, repeats)
 
 
@@ -54,6 +56,7 @@ def run(quick: bool, say, results: dict | None = None) -> dict:
     thread_counts = sorted({1, os.cpu_count() or 1})
     rng = np.random.default_rng(0)
     roads, rows = paths(), []
+    peak = (results or {}).get("peak")
     for threads in thread_counts:
         for n in sizes:
             for layout, make in LAYOUTS.items():
@@ -65,8 +68,11 @@ def run(quick: bool, say, results: dict | None = None) -> dict:
                 row = {"threads": threads, "n": n, "layout": layout, "results_agree": agree,
                        **{f"{k} GFLOP/s": 2 * n**3 / t / 1e9 for k, t in times.items()},
                        **{f"bridge÷{k}": t / times["bridge"] for k, t in times.items() if k != "bridge"}}
+                if peak:
+                    row["bridge share of peak"] = row["bridge GFLOP/s"] / peak_for(peak, threads)
                 rows.append(row)
                 say(f"{threads} thread{'s' * (threads > 1)}  N={n:<5} {layout:<11} "
                     + "  ".join(f"{k} {row[f'{k} GFLOP/s']:7.2f}" for k in times)
+                    + (f" (bridge {row['bridge share of peak']:.0%} of peak)" if peak else "")
                     + "   speed ratio bridge÷np.dot " + f"{row['bridge÷np.dot']:.2f}, ÷@ {row['bridge÷@']:.2f}")
     return {"rows": rows, "paths": list(roads), "note": "GFLOP/s = 2·N³ / median seconds; ratio > 1: the bridge is faster"}
