@@ -234,6 +234,9 @@ def bench(args) -> dict:
     for name in SUITES:
         say(args, f"== {name}")
         results[name] = importlib.import_module(f"nnkit.bench.{name}").run(args.quick, lambda text: say(args, text), results)
+    from nnkit.bench import peak
+
+    results["peak_check"] = peak.check(results, lambda text: say(args, text))
     if args.plots:
         from nnkit.bench import plots
 

@@ -33,4 +33,21 @@ def run(quick: bool, say, results: dict | None = None) -> dict:
     every = measure(cores, 0.1 if quick else 0.4)
     say(f"peak (FMA chains, {one['kernel']}: {one['lanes']} doubles × {one['chains']} chains): "
         f"{one['gflops']:.1f} GFLOP/s on 1 thread, {every['gflops']:.1f} on {cores} ({every['gflops'] / one['gflops']:.2f}×)")
-    return {"one_thread": one, "all_threads": every}
+    clock = one["gflops"] / (2 * one["lanes"] * 2)
+    say(f"  measured: the loop's rate. Assumed: 2 FMA units per core — then the core ran at {clock:.2f} GHz "
+        "(check it against the CPU's boost clock); the dgemm suites below must stay under this peak")
+    return {"one_thread": one, "all_threads": every, "implied_ghz_if_2_fma_units": clock}
+
+
+def check(results: dict, say) -> dict:
+    """The peak must not be beaten by real code: compare it with the best dgemm rate measured."""
+    peak = results.get("peak")
+    rows = [(r["threads"], r["bridge GFLOP/s"]) for r in results.get("dgemm_paths", {}).get("rows", [])]
+    if not peak or not rows:
+        return {}
+    best = {t: max(g for tt, g in rows if tt == t) for t in {t for t, _ in rows}}
+    shares = {t: g / (peak["one_thread"]["gflops"] if t == 1 else peak["all_threads"]["gflops"]) for t, g in best.items()}
+    for t, share in sorted(shares.items()):
+        verdict = "consistent" if share <= 1.0 else "IMPOSSIBLE: the peak probe measured too low"
+        say(f"peak check, {t} thread{'s' * (t > 1)}: best dgemm {best[t]:.1f} GFLOP/s = {share:.0%} of the peak — {verdict}")
+    return {"best_dgemm_share_of_peak": {str(t): s for t, s in shares.items()}}
