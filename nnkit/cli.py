@@ -107,6 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("script", metavar="SCRIPT", help="a Python file, run as __main__")
     trace.add_argument("script_args", nargs=argparse.REMAINDER, metavar="ARGS", help="arguments for the script")
 
+    tutorial = sub.add_parser("tutorial", help="list the tutorials, or run one (its numbers come from this machine)")
+    tutorial.add_argument("name", nargs="?", help="a number (5) or part of a name (np-dot); none: list them")
+    tutorial.add_argument("--quick", action="store_true", help="small sizes (what the test suite runs)")
+
     bench = sub.add_parser("bench", help="measure: medians and ratios, side by side in one run")
     bench.add_argument("--quick", action="store_true", help="fewer sizes and repeats (under a minute)")
     bench.add_argument("--plots", metavar="DIR", help="write PNG figures into DIR")

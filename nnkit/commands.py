@@ -243,3 +243,17 @@ def bench(args) -> dict:
         results["plots"] = plots.write(results, args.plots)
         say(args, "figures: " + ", ".join(results["plots"]))
     return {"setup": setup, **results}
+
+
+def tutorial(args) -> dict:
+    from nnkit import tutorials
+
+    if not args.name:
+        for path in tutorials.available():
+            title = next((line[2:] for line in path.read_text().splitlines() if line.startswith("# ")), path.stem)
+            say(args, f"{path.stem[:2].lstrip('0'):>2}  {title}   ({path.relative_to(tutorials.FOLDER.parent)})")
+        return {"tutorials": [p.stem for p in tutorials.available()]}
+    path = tutorials.find(args.name)
+    say(args, f"running {path.relative_to(tutorials.FOLDER.parent)} — figures go to tutorials/out/{path.stem}/")
+    tutorials.run(path, quick=args.quick, echo=lambda text: say(args, text))
+    return {"tutorial": path.stem, "ok": True}
