@@ -11,7 +11,7 @@ from cffi import FFI
 HERE = Path(__file__).resolve().parent
 
 ffibuilder = FFI()
-HEADERS = ["bridge.h", "trace.h", "peak.h"]
+HEADERS = ["bridge.h", "trace.h", "peak.h", "naive.h"]
 ffibuilder.cdef("".join((HERE / h).read_text() for h in HEADERS))
 ffibuilder.set_source(
     "nnkit.backends._native",
