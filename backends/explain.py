@@ -214,7 +214,8 @@ def _contiguous_or_copied(op: _Operand, copies: list[str]) -> _Operand:
     """gemv/gemm in ``dot`` take lda from the shape, so anything not C- or F-contiguous is copied."""
     if op.contiguous("C") or op.contiguous("F"):
         return op
-    copies.append(f"{op.name} copied to C order: neither C- nor F-contiguous (strides {op.strides}), and np.dot derives lda from the shape")
+    copies.append(f"{op.name} copied to C order: neither C- nor F-contiguous (strides {op.strides}), "
+                  "and np.dot derives its leading dimension from the shape")
     return op.copied("C")
 
 
