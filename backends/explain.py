@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-__all__ = ["BlasCall", "Prediction", "numpy_summaries", "predict", "predict_dot", "predict_matmul"]
+__all__ = ["BlasCall", "Prediction", "numpy_summaries", "predict_dot", "predict_matmul"]
 
 
 @dataclass(frozen=True)
@@ -113,11 +113,6 @@ def numpy_summaries(A, B) -> list[tuple[str, str]]:
         calls = "; ".join(str(c) for c in p.calls) or "no BLAS call"
         lines.append((label, f"{p.reason} → {calls}; {'; '.join(p.copies) or 'no copies'}"))
     return lines
-
-
-def predict(function: str, A, B) -> Prediction:
-    """``predict("dot", A, B)`` or ``predict("matmul", A, B)``."""
-    return {"dot": predict_dot, "matmul": predict_matmul}[function](A, B)
 
 
 # --- np.dot -------------------------------------------------------------------------------------

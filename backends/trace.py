@@ -32,6 +32,7 @@ from typing import Iterator
 import numpy as np
 
 from nnkit.backends._native import ffi, lib as native
+from nnkit.backends.layout import extent
 
 __all__ = ["Trace", "TracedCall", "TraceError", "trace"]
 
@@ -122,20 +123,10 @@ class Trace:
         if address is None:
             return None
         for name, array in arrays.items():
-            low, high = _extent(array)
+            low, high = extent(array)
             if low <= address < high:
                 return name
         return "temporary"
-
-
-def _extent(x: np.ndarray) -> tuple[int, int]:
-    """The byte range [low, high) an array's elements occupy (strides may be negative)."""
-    start = x.__array_interface__["data"][0]
-    if x.size == 0:
-        return start, start
-    low = start + sum(s * (n - 1) for s, n in zip(x.strides, x.shape) if s < 0)
-    high = start + sum(s * (n - 1) for s, n in zip(x.strides, x.shape) if s > 0) + x.itemsize
-    return low, high
 
 
 @contextlib.contextmanager
