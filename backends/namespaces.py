@@ -4,6 +4,7 @@
 ``strict`` ``array_api_strict``: the standard and nothing more, so code that runs here is portable
 ``blas``   numpy, with every matrix product a direct dgemm call through nnkit's bridge
 ``instrumented`` numpy, with every operation recorded (``xp.recording()``; see instrumented.py)
+``dask``   dask.array: lazy, chunked along the samples, run by dask's scheduler (a cluster, perhaps)
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-BACKENDS = ("numpy", "strict", "instrumented", "blas")
+BACKENDS = ("numpy", "strict", "instrumented", "blas", "dask")
 
 _MODULES = {"numpy": "array_api_compat.numpy", "strict": "array_api_strict", "blas": "nnkit.backends.bridged",
-            "instrumented": "nnkit.backends.instrumented"}
+            "instrumented": "nnkit.backends.instrumented", "dask": "array_api_compat.dask.array"}
 PENDING: dict[str, str] = {}  # backends announced but not built yet: name → why
 
 
@@ -39,7 +40,10 @@ def namespace(name: str):
 
 
 def to_numpy(x: Any):
-    """A numpy view (no copy where possible) of an array from any namespace, via DLPack."""
+    """A numpy array of ``x`` from any namespace: a view via DLPack where possible; a lazy array
+    (dask) is computed first."""
     import numpy as np
 
+    if hasattr(x, "compute") and hasattr(x, "dask"):
+        x = x.compute()
     return x if isinstance(x, np.ndarray) else np.from_dlpack(x)

@@ -82,6 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=number(int, 0, what="a seed"), default=0)
     train.add_argument("--val-fraction", type=number(float, 0, 1, what="a fraction"), default=0.1, help="share of --data for validation (0: none)")
     train.add_argument("--test-fraction", type=number(float, 0, 1, low_open=True, what="a fraction"), default=0.2, help="share of --data for testing (ignored with --test-data)")
+    train.add_argument("--chunk-size", type=number(int, 1, what="a whole number"), default=10_000,
+                       help="dask: samples per chunk of the data")
+    train.add_argument("--scheduler", metavar="ADDRESS|local",
+                       help="dask: 'local' starts a 2-worker LocalCluster on loopback; an address connects to a running scheduler")
     train.add_argument("--out", help="write the model here (.npz, after every epoch, atomically)")
     train.add_argument("--plots", metavar="DIR", help="write PNG figures into DIR")
 

@@ -19,12 +19,24 @@ def say(args, text: str) -> None:
 
 
 def train(args) -> dict:
-    from nnkit.experiment import Experiment
-
     args.epochs = args.epochs or DEFAULT_EPOCHS[args.optimizer]
     if args.backend == "blas" and args.dtype != "float64":
         raise ValueError("--backend blas multiplies with dgemm, which is float64: use --dtype float64")
+    if args.scheduler and args.backend != "dask":
+        raise ValueError(f"--scheduler runs dask's work: use it with --backend dask, not {args.backend}")
     _check_outputs(args)
+    if not args.scheduler:
+        return _train(args)
+    from nnkit import cluster
+
+    with cluster.connect(args.scheduler) as client:
+        say(args, f"dask: {len(client.scheduler_info()['workers'])} workers at {client.scheduler.address}")
+        return _train(args)
+
+
+def _train(args) -> dict:
+    from nnkit.experiment import Experiment
+
     experiment = Experiment.from_args(args)
     train_set, val_set, test_set = splits = experiment.splits(args)
     say(args, f"data: {train_set.source} — {len(train_set)} train / {len(val_set)} validation / {len(test_set)} test samples"

@@ -18,7 +18,8 @@ from nnkit.backends import namespace, to_numpy
 class Experiment:
     """A network of layer sizes ``sizes`` on backend ``backend`` for data shaped like ``dataset``."""
 
-    def __init__(self, dataset: data.Dataset, backend: str, dtype: str, sizes: list[int], params=None, seed: int = 0):
+    def __init__(self, dataset: data.Dataset, backend: str, dtype: str, sizes: list[int], params=None, seed: int = 0,
+                 chunk_size: int = 10_000):
         self.dataset, self.backend, self.dtype_name, self.sizes = dataset, backend, dtype, list(sizes)
         self.xp = namespace(backend)
         self.dtype = getattr(self.xp, dtype)
@@ -26,6 +27,7 @@ class Experiment:
         if n_pixels != self.sizes[0]:
             raise data.DataError(f"{dataset.source}: {n_pixels} pixels per image, but the model expects {self.sizes[0]}")
         self.rng = np.random.default_rng(seed)
+        self.chunk_size = chunk_size
         self._features: dict[int, tuple] = {}
         if params is None:
             self.params = model.init(self.sizes, self.xp, self.rng, self.dtype)
@@ -38,7 +40,7 @@ class Experiment:
         if dataset.labels is None:
             raise data.DataError(f"{dataset.source}: has no labels; training needs a 'label' column or an IDX labels file")
         sizes = [dataset.images.shape[1], *args.hidden, dataset.n_classes]
-        return cls(dataset, args.backend, args.dtype, sizes, seed=args.seed)
+        return cls(dataset, args.backend, args.dtype, sizes, seed=args.seed, chunk_size=args.chunk_size)
 
     def splits(self, args) -> tuple[data.Dataset, data.Dataset, data.Dataset]:
         """Train / validation / test sets: all cut from ``--data``, or the test set from ``--test-data``."""
@@ -68,25 +70,36 @@ class Experiment:
         whole array to C order on every call. Made once per data set and kept for the run."""
         if id(ds) not in self._features:  # the cache holds ds too, so its id cannot be reused
             X = np.ascontiguousarray(data.normalise(ds.images, ds.pixel_max, self.dtype_name).T)
-            self._features[id(ds)] = (ds, self.xp.asarray(X))
+            self._features[id(ds)] = (ds, self.to_namespace(X))
         return self._features[id(ds)][1]
+
+    def to_namespace(self, values: np.ndarray):
+        """A numpy array in this experiment's namespace; for dask, chunked along its last axis (the
+        samples) into blocks of ``chunk_size`` — the parameters stay whole and small."""
+        if self.backend != "dask":
+            return self.xp.asarray(values)
+        import dask.array as da
+
+        return da.from_array(values, chunks=(*values.shape[:-1], self.chunk_size))
+
+    def labels(self, ds: data.Dataset):
+        return self.to_namespace(ds.labels)
 
     def fit(self, train_set: data.Dataset, val_set: data.Dataset, args) -> train.History:
         """Train with the options of ``nnkit train``; save a checkpoint after every good epoch.
 
         If training diverges, the checkpoint on disk is the one of the last good epoch."""
-        xp = self.xp
         self.optimizer_name = args.optimizer
         self.lr = args.lr if args.lr is not None else optim.DEFAULT_LR[args.optimizer]
         self.batch_size = len(train_set) if args.optimizer == "gd" else args.batch_size
-        Y = data.one_hot(xp.asarray(train_set.labels), train_set.n_classes, dtype=self.dtype)
+        Y = data.one_hot(self.labels(train_set), train_set.n_classes, dtype=self.dtype)
         save = (lambda epoch, params, history: self.save(args.out, params, args, history)) if args.out else None
-        validation = (self.features(val_set), xp.asarray(val_set.labels)) if len(val_set) else None
+        validation = (self.features(val_set), self.labels(val_set)) if len(val_set) else None
         try:
             self.params, history = train.fit(
                 self.params, self.features(train_set), Y, optim.make(args.optimizer, self.lr),
                 epochs=args.epochs, batch_size=self.batch_size, rng=self.rng, l2=args.l2,
-                validation=validation, on_epoch=save,
+                validation=validation, on_epoch=save, materialise=self._materialise(),
             )
         except train.Diverged as error:
             if args.out:
@@ -107,6 +120,14 @@ class Experiment:
         with xp.recording() as ops:
             train.train_step(self.params, X, Y, optim.make(args.optimizer, self.lr), args.l2)
         return ops
+
+    def _materialise(self):
+        """dask: compute each step's results together and keep them on the workers."""
+        if self.backend != "dask":
+            return None
+        import dask
+
+        return lambda *arrays: dask.persist(*arrays)
 
     def predict(self, ds: data.Dataset) -> np.ndarray:
         """Predicted class of every sample, as a numpy ``(n,)`` int array."""

@@ -65,6 +65,7 @@ def fit(
     validation: tuple[Array, Array] | None = None,
     on_epoch: Callable[[int, Params, History], None] | None = None,
     progress: bool | None = None,
+    materialise: Callable | None = None,
 ) -> tuple[Params, History]:
     """Train on ``X`` (``(n_in, n)``) with one-hot targets ``Y`` (``(n_out, n)``).
 
@@ -72,7 +73,9 @@ def fit(
     whole). ``rng`` (a ``numpy.random.Generator``) shuffles the samples every epoch (not when one
     batch holds them all: the seed's full-batch mode); ``validation`` is ``(X_val, labels_val)``;
     ``on_epoch(epoch, params, history)`` runs after each epoch (the CLI saves its checkpoint
-    there). ``progress`` shows a bar on stderr (``None``: only on a terminal).
+    there). ``progress`` shows a bar on stderr (``None``: only on a terminal). ``materialise``
+    (for lazy namespaces such as dask: ``dask.persist``) computes each step's results together, so
+    that the next step starts from values, not from an ever longer task graph.
 
     Raises :class:`Diverged` as soon as a batch loss is not finite, or when the parameters an
     epoch ends with give a non-finite loss — in both cases before ``on_epoch`` sees them.
@@ -83,7 +86,7 @@ def fit(
     n_batches = -(-X.shape[1] // batch_size)
     with tqdm(total=epochs * n_batches, unit="batch", disable=None if progress is None else not progress) as bar:
         for epoch in range(1, epochs + 1):
-            params, loss, accuracy, last_batch = _epoch(params, X, Y, optimizer, batch_size, rng, l2, epoch, bar)
+            params, loss, accuracy, last_batch = _epoch(params, X, Y, optimizer, batch_size, rng, l2, epoch, bar, materialise)
             check_X, check_Y = (validation[0], _one_hot_like(validation[1], Y)) if validation is not None else last_batch
             end_loss = float(model.loss(params, check_X, check_Y))
             if not math.isfinite(end_loss):
@@ -100,7 +103,7 @@ def fit(
     return params, history
 
 
-def _epoch(params: Params, X: Array, Y: Array, optimizer, batch_size: int, rng, l2: float, epoch: int, bar):
+def _epoch(params: Params, X: Array, Y: Array, optimizer, batch_size: int, rng, l2: float, epoch: int, bar, materialise):
     """One pass over the data; returns params, mean batch loss, running accuracy, the last batch."""
     xp = array_namespace(X, Y)
     n = X.shape[1]
@@ -114,6 +117,10 @@ def _epoch(params: Params, X: Array, Y: Array, optimizer, batch_size: int, rng, 
         j = min(i + batch_size, n)  # the array API leaves out-of-range slice ends unspecified
         Xb, Yb = X[:, i:j], Y[:, i:j]
         params, batch_loss, out = train_step(params, Xb, Yb, optimizer, l2)
+        if materialise is not None:
+            names = list(params)
+            *values, batch_loss, out = materialise(*params.values(), batch_loss, out)
+            params = dict(zip(names, values))
         value = float(batch_loss)
         if not math.isfinite(value):
             raise Diverged(epoch, b, value)

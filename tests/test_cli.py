@@ -236,3 +236,17 @@ def test_trace_keeps_the_calls_of_a_script_that_fails(tmp_path):
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "NNKIT_TRACE DGEMM(RowMajor,NoTrans,NoTrans,3,2,4" in done.stdout  # helper_module was importable
     assert "raised RuntimeError: boom" in done.stderr
+
+
+def test_dask_backend_on_a_local_cluster_matches_numpy():
+    args = ("train", "--optimizer", "gd", "--epochs", "5", "--json")
+    on_dask = nnkit(*args, "--backend", "dask", "--scheduler", "local", "--chunk-size", "400")
+    assert "dask: 2 workers at tcp://127.0.0.1:" in on_dask.stderr
+    plain = last_json(nnkit(*args))
+    assert abs(last_json(on_dask)["final_loss"] - plain["final_loss"]) < 1e-10
+    assert last_json(on_dask)["test_accuracy"] == plain["test_accuracy"]
+
+
+def test_scheduler_needs_the_dask_backend():
+    done = nnkit("train", "--scheduler", "local", expect_ok=False)
+    assert done.returncode == 1 and "--backend dask" in done.stderr

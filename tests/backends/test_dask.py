@@ -1,0 +1,57 @@
+"""The unchanged network on dask.array, on a real dask.distributed LocalCluster (2 worker
+processes on loopback): full-batch gradient descent gives numpy's parameters."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nnkit import cluster, data, model, optim, train
+from nnkit.backends import namespace, to_numpy
+
+
+@pytest.fixture(scope="module")
+def client():
+    with cluster.connect("local") as c:
+        yield c
+
+
+def full_batch(backend: str, steps: int = 4, chunk: int = 300):
+    import dask
+
+    xp = namespace(backend)
+    train_set, _, test_set = data.split(data.load_digits(), seed=0)
+    X = np.ascontiguousarray(data.normalise(train_set.images, 16).T)
+    labels = train_set.labels
+    if backend == "dask":
+        import dask.array as da
+
+        X, labels = da.from_array(X, chunks=(64, chunk)), da.from_array(labels, chunks=chunk)
+    Y = data.one_hot(xp.asarray(labels) if backend != "dask" else labels, 10, dtype=xp.float64)
+    params = model.init([64, 32, 10], xp, np.random.default_rng(0))
+    materialise = (lambda *arrays: dask.persist(*arrays)) if backend == "dask" else None
+    params, history = train.fit(params, X, Y, optim.SGD(0.5), epochs=steps, batch_size=X.shape[1],
+                                rng=np.random.default_rng(0), progress=False, materialise=materialise)
+    X_test = np.ascontiguousarray(data.normalise(test_set.images, 16).T)
+    params = {k: to_numpy(v) for k, v in params.items()}
+    return params, history, model.accuracy(params, X_test, test_set.labels)
+
+
+def test_full_batch_descent_on_a_local_cluster_gives_numpys_parameters(client):
+    assert len(client.scheduler_info()["workers"]) == 2
+    on_dask, history, accuracy = full_batch("dask")
+    on_numpy, _, expected = full_batch("numpy")
+    for name in on_numpy:
+        np.testing.assert_allclose(on_dask[name], on_numpy[name], rtol=0, atol=1e-10)
+    assert accuracy == expected and history.loss[-1] < history.loss[0]
+
+
+def test_the_cluster_is_closed_after_an_error():
+    with pytest.raises(RuntimeError):
+        with cluster.connect("local") as c:
+            address = c.scheduler.address
+            raise RuntimeError("boom")
+    from distributed import Client
+
+    with pytest.raises(OSError):
+        Client(address, timeout="2s")
