@@ -1,5 +1,6 @@
 """The unchanged network on dask.array, on a real dask.distributed LocalCluster (2 worker
-processes on loopback): full-batch gradient descent gives numpy's parameters."""
+processes on loopback): full-batch gradient descent gives numpy's parameters — also when a
+worker is killed in the middle of training (its nanny restarts it; what it held is recomputed)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ def client():
         yield c
 
 
-def full_batch(backend: str, steps: int = 4, chunk: int = 300):
+def full_batch(backend: str, steps: int = 4, chunk: int = 300, on_epoch=None):
     import dask
 
     xp = namespace(backend)
@@ -31,7 +32,7 @@ def full_batch(backend: str, steps: int = 4, chunk: int = 300):
     params = model.init([64, 32, 10], xp, np.random.default_rng(0))
     materialise = (lambda *arrays: dask.persist(*arrays)) if backend == "dask" else None
     params, history = train.fit(params, X, Y, optim.SGD(0.5), epochs=steps, batch_size=X.shape[1],
-                                rng=np.random.default_rng(0), progress=False, materialise=materialise)
+                                rng=np.random.default_rng(0), progress=False, materialise=materialise, on_epoch=on_epoch)
     X_test = np.ascontiguousarray(data.normalise(test_set.images, 16).T)
     params = {k: to_numpy(v) for k, v in params.items()}
     return params, history, model.accuracy(params, X_test, test_set.labels)
@@ -44,6 +45,32 @@ def test_full_batch_descent_on_a_local_cluster_gives_numpys_parameters(client):
     for name in on_numpy:
         np.testing.assert_allclose(on_dask[name], on_numpy[name], rtol=0, atol=1e-10)
     assert accuracy == expected and history.loss[-1] < history.loss[0]
+
+
+def test_a_worker_killed_mid_training_does_not_lose_the_run(client, tmp_path):
+    import os
+    import signal
+
+    from nnkit import checkpoint
+
+    killed = []
+
+    def kill_a_worker_after_epoch_2(epoch, params, history):
+        meta = {"layer_sizes": [64, 32, 10], "dtype": "float64", "normalisation": {"pixel_max": 16}, "classes": list(range(10))}
+        checkpoint.save(tmp_path / "model.npz", {k: to_numpy(v) for k, v in params.items()}, meta)
+        if epoch == 2:
+            victim = next(iter(client.scheduler_info()["workers"]))
+            pid = client.run(os.getpid, workers=[victim])[victim]
+            os.kill(pid, signal.SIGKILL)  # no goodbye: the worker and the chunks it held are gone
+            killed.append(victim)
+
+    on_dask, history, _ = full_batch("dask", steps=5, on_epoch=kill_a_worker_after_epoch_2)
+    on_numpy, _, _ = full_batch("numpy", steps=5)
+    assert killed and len(history.loss) == 5
+    for name in on_numpy:
+        np.testing.assert_allclose(on_dask[name], on_numpy[name], rtol=0, atol=1e-10)
+    saved, meta = checkpoint.load(tmp_path / "model.npz")  # the last checkpoint is whole
+    np.testing.assert_allclose(saved["W1"], on_numpy["W1"], rtol=0, atol=1e-10)
 
 
 def test_the_cluster_is_closed_after_an_error():
