@@ -21,7 +21,7 @@ def connect(scheduler: str, workers: int = 2) -> Iterator[object]:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                                dashboard_address=":0")  # any free port: never clash with another cluster
     try:
-        client = Client(cluster if cluster is not None else scheduler, timeout="20s")
+        client = Client(cluster if cluster is not None else scheduler, timeout="10s")
     except (OSError, TimeoutError) as error:
         if cluster is not None:
             cluster.close()

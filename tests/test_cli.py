@@ -248,6 +248,15 @@ def test_dask_backend_on_a_local_cluster_matches_numpy():
     assert last_json(on_dask)["test_accuracy"] == plain["test_accuracy"]
 
 
+def test_dask_backend_joins_a_running_scheduler_by_address():
+    from nnkit import cluster
+
+    with cluster.connect("local") as client:  # a scheduler nnkit did not start in this process
+        done = nnkit("train", "--backend", "dask", "--optimizer", "gd", "--epochs", "2", "--scheduler",
+                     client.scheduler.address, "--json")
+        assert f"at {client.scheduler.address}" in done.stderr and last_json(done)["epochs"] == 2
+
+
 def test_scheduler_needs_the_dask_backend():
     done = nnkit("train", "--scheduler", "local", expect_ok=False)
     assert done.returncode == 1 and "--backend dask" in done.stderr
