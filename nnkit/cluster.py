@@ -8,7 +8,10 @@ loopback (its dashboard on any free port); any other value is the address of a r
 from __future__ import annotations
 
 import contextlib
+import threading
 from typing import Iterator
+
+TIMEOUT = 10.0  # seconds to reach a scheduler
 
 
 @contextlib.contextmanager
@@ -21,8 +24,8 @@ def connect(scheduler: str, workers: int = 2) -> Iterator[object]:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                                dashboard_address=":0")  # any free port: never clash with another cluster
     try:
-        client = Client(cluster if cluster is not None else scheduler, timeout="10s")
-    except (OSError, TimeoutError) as error:
+        client = _client(Client, cluster if cluster is not None else scheduler)
+    except OSError as error:
         if cluster is not None:
             cluster.close()
         raise OSError(f"--scheduler {scheduler}: cannot connect ({error})") from None
@@ -32,3 +35,24 @@ def connect(scheduler: str, workers: int = 2) -> Iterator[object]:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _client(Client, target, seconds: float = TIMEOUT):
+    """``Client(target)``, given up after ``seconds``. Client's own timeout covers a refused or
+    silent port, but a port that accepts and then never speaks dask (a web server, a dashboard)
+    would hold it forever: the attempt runs in a daemon thread that is abandoned on time-out."""
+    outcome: dict = {}
+
+    def attempt():
+        try:
+            outcome["client"] = Client(target, timeout=f"{seconds}s")
+        except BaseException as error:  # handed to the caller below
+            outcome["error"] = error
+
+    thread = threading.Thread(target=attempt, daemon=True, name="nnkit-connect")
+    thread.start()
+    thread.join(seconds + 2)
+    if "client" in outcome:
+        return outcome["client"]
+    error = outcome.get("error")
+    raise OSError(str(error) if error else f"no dask answer within {seconds + 2:.0f} s — is this a dask scheduler?")
