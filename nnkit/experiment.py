@@ -75,12 +75,13 @@ class Experiment:
 
     def to_namespace(self, values: np.ndarray):
         """A numpy array in this experiment's namespace; for dask, chunked along its last axis (the
-        samples) into blocks of ``chunk_size`` — the parameters stay whole and small."""
+        samples) into blocks of ``chunk_size`` and persisted — sent to the workers once, where every
+        step then finds it (otherwise each step's graph would carry the whole data set again)."""
         if self.backend != "dask":
             return self.xp.asarray(values)
         import dask.array as da
 
-        return da.from_array(values, chunks=(*values.shape[:-1], self.chunk_size))
+        return da.from_array(values, chunks=(*values.shape[:-1], self.chunk_size)).persist()
 
     def labels(self, ds: data.Dataset):
         return self.to_namespace(ds.labels)
@@ -93,11 +94,16 @@ class Experiment:
         self.lr = args.lr if args.lr is not None else optim.DEFAULT_LR[args.optimizer]
         self.batch_size = len(train_set) if args.optimizer == "gd" else args.batch_size
         Y = data.one_hot(self.labels(train_set), train_set.n_classes, dtype=self.dtype)
+        if self.backend == "dask":
+            Y = Y.persist()
         save = (lambda epoch, params, history: self.save(args.out, params, args, history)) if args.out else None
         validation = (self.features(val_set), self.labels(val_set)) if len(val_set) else None
+        optimizer = optim.make(args.optimizer, self.lr)
+        if self.backend == "dask":
+            optimizer = _PersistingState(optimizer)
         try:
             self.params, history = train.fit(
-                self.params, self.features(train_set), Y, optim.make(args.optimizer, self.lr),
+                self.params, self.features(train_set), Y, optimizer,
                 epochs=args.epochs, batch_size=self.batch_size, rng=self.rng, l2=args.l2,
                 validation=validation, on_epoch=save, materialise=self._materialise(),
             )
@@ -170,3 +176,21 @@ class Experiment:
             plots.sample_predictions(test_set, predictions, os.path.join(directory, "predictions.png")),
             plots.first_layer_weights(W1, test_set.image_shape, os.path.join(directory, "weights.png")),
         ]
+
+
+class _PersistingState:
+    """An optimiser whose running averages (momentum's v, Adam's m and s) are persisted after each
+    step on dask — left lazy, each step would recompute every earlier gradient."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def step(self, params, grads):
+        import dask
+
+        new = self.inner.step(params, grads)
+        for name in ("v", "m", "s"):
+            state = getattr(self.inner, name, None)
+            if state:
+                setattr(self.inner, name, dict(zip(state, dask.persist(*state.values()))))
+        return new
