@@ -90,7 +90,6 @@ class Experiment:
         """Train with the options of ``nnkit train``; save a checkpoint after every good epoch.
 
         If training diverges, the checkpoint on disk is the one of the last good epoch."""
-        self.optimizer_name = args.optimizer
         self.lr = args.lr if args.lr is not None else optim.DEFAULT_LR[args.optimizer]
         self.batch_size = len(train_set) if args.optimizer == "gd" else args.batch_size
         Y = data.one_hot(self.labels(train_set), train_set.n_classes, dtype=self.dtype)

@@ -84,10 +84,11 @@ def fit(
 
     history, start = History(), time.perf_counter()
     n_batches = -(-X.shape[1] // batch_size)
+    validation_Y = _one_hot_like(validation[1], Y) if validation is not None else None  # once, not per epoch
     with tqdm(total=epochs * n_batches, unit="batch", disable=None if progress is None else not progress) as bar:
         for epoch in range(1, epochs + 1):
             params, loss, accuracy, last_batch = _epoch(params, X, Y, optimizer, batch_size, rng, l2, epoch, bar, materialise)
-            check_X, check_Y = (validation[0], _one_hot_like(validation[1], Y)) if validation is not None else last_batch
+            check_X, check_Y = (validation[0], validation_Y) if validation is not None else last_batch
             end_loss = float(model.loss(params, check_X, check_Y))
             if not math.isfinite(end_loss):
                 raise Diverged(epoch, None, end_loss)
