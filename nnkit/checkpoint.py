@@ -208,6 +208,9 @@ def _check_header(npz: np.lib.npyio.NpzFile, name: str) -> None:
     info = npz.zip.getinfo(f"{name}.npy")
     if info.compress_type not in _METHODS:
         raise ValueError(f"compression method {info.compress_type}; nnkit reads stored or deflated entries")
+    archive = os.fstat(npz.zip.fp.fileno()).st_size
+    if info.header_offset + info.compress_size > archive:
+        raise ValueError(f"{info.compress_size:,} bytes claimed at offset {info.header_offset:,} of a {archive:,}-byte file")
     if info.file_size > info.compress_size * _METHODS[info.compress_type] + 64:
         raise ValueError(f"{info.file_size:,} bytes claimed from {info.compress_size:,} compressed, more than possible")
     with npz.zip.open(info) as f:
@@ -216,11 +219,13 @@ def _check_header(npz: np.lib.npyio.NpzFile, name: str) -> None:
             raise ValueError(f".npy format version {version}; nnkit reads 1.0 and 2.0")
         declared_shape, _, dtype = _NPY_HEADERS[version](f)
         room = info.file_size - f.tell()
+    if any(n < 0 for n in declared_shape):
+        raise ValueError(f"its header declares a negative size, shape {declared_shape}")
     declared = math.prod(declared_shape) * dtype.itemsize
     if declared > room:
         raise ValueError(f"its header declares {declared:,} bytes of data (shape {declared_shape}, {dtype}), "
                          f"but the entry holds {room:,}")
-    memory.require(declared, f"entry {name!r} of shape {declared_shape}")
+    memory.require(declared, f"its data (shape {declared_shape}, {dtype})")
 
 
 def _reason(error: BaseException) -> str:

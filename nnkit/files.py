@@ -74,20 +74,25 @@ def check_input(path: StrPath, option: str) -> None:
         mode = os.stat(path).st_mode
     except OSError as error:
         raise PathError(path, f"cannot read it: {error.strerror}", error.errno, option) from None
-    if _kind(mode):
-        raise PathError(path, f"is {_kind(mode)}; expected a regular file", errno.EINVAL, option)
+    _refuse_to_read(path, mode, option)
+
+
+def _refuse_to_read(path: StrPath, mode: int, option: str | None = None) -> None:
+    kind = _kind(mode)
+    if kind:
+        raise PathError(path, f"is {kind}; expected a regular file", errno.EINVAL, option)
 
 
 def open_regular(path: StrPath) -> BinaryIO:
     """Open ``path`` for binary reading if it is a regular file; else :class:`PathError`.
 
-    Opened non-blocking (a FIFO without a writer would block ``open`` forever), then checked
-    with ``fstat`` on what was opened, then switched back to blocking reads."""
+    Checked by ``stat`` first (opening a socket fails, opening a device may do something), then
+    opened non-blocking (a FIFO swapped in meanwhile would block ``open`` forever) and checked
+    again with ``fstat`` on what was opened, then switched back to blocking reads."""
+    _refuse_to_read(path, os.stat(path).st_mode)
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
     try:
-        kind = _kind(os.fstat(fd).st_mode)
-        if kind:
-            raise PathError(path, f"is {kind}; expected a regular file", errno.EINVAL)
+        _refuse_to_read(path, os.fstat(fd).st_mode)
         fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
     except BaseException:
         os.close(fd)
