@@ -198,11 +198,12 @@ def explain(args) -> dict:
 
 def _explain_memory(args, A, B) -> int:
     """Bytes explain takes to build ``A`` and ``B`` (the arrays they are cut from), run the bridge
-    (its result, and copies of both operands with ``--copy``) and np.dot (its result)."""
+    (its result, and copies of both operands with ``--copy``) and np.dot (its result, and copies
+    of operands it cannot take as they are)."""
     from nnkit import specs
 
     built = specs.nbytes(args.a) + (0 if args.b == "A.T" else specs.nbytes(args.b))
-    copies = 8 * (A.size + B.size) if args.copy else 0
+    copies = 8 * (A.size + B.size) * (1 + args.copy)
     return built + copies + 2 * 8 * A.shape[0] * B.shape[1]
 
 
@@ -219,7 +220,8 @@ def _explain_bridge(args, A, B) -> dict:
         return {"refused": str(error)}
     say(args, "The BLAS bridge, step by step:\n" + str(plan))
     C = plan.run()
-    difference = float(np.max(np.abs(C - np.dot(A, B)), initial=0.0))
+    expected = np.dot(A, B)
+    difference = float(np.max(np.abs(np.subtract(C, expected, out=expected), out=expected), initial=0.0))
     say(args, f"{len(plan.steps) + 1}. result: C {C.shape} written at {C.__array_interface__['data'][0]:#x}; "
               f"largest difference from np.dot: {difference:.3g}" + (" (bit for bit equal)" if difference == 0 else ""))
     return {**plan.to_dict(), "max_abs_difference_from_np_dot": difference}

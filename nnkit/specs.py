@@ -87,7 +87,22 @@ def _parse(spec: str) -> tuple[int, int, str, np.dtype]:
 
 def _build(spec: str, draw) -> np.ndarray:
     rows, cols, layout, dtype = _parse(spec)
-    return _BUILDERS[layout][0](lambda shape, order="C", misaligned=False: draw(shape, dtype, order, misaligned), rows, cols)
+
+    def checked(shape, order="C", misaligned=False):
+        _check_size(spec, shape, dtype)
+        return draw(shape, dtype, order, misaligned)
+
+    _check_size(spec, (rows, cols), dtype)  # the view too: a broadcast one spans more than it draws
+    return _BUILDERS[layout][0](checked, rows, cols)
+
+
+def _check_size(spec: str, shape: tuple[int, int], dtype: np.dtype) -> None:
+    if math.prod(shape) * dtype.itemsize > _MAX_BYTES:
+        raise ValueError(f"{spec!r}: needs a {shape[0]}x{shape[1]} {dtype} array, more than the "
+                         f"{_MAX_BYTES:,} bytes any array can span")
+
+
+_MAX_BYTES = np.iinfo(np.intp).max  # numpy's limit on an array's size in bytes
 
 
 # layout word → (builder, how it is built, as Python a reader can type; r, c = rows, cols)
