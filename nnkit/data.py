@@ -336,7 +336,7 @@ def load_idx(images_path: StrPath, labels_path: StrPath | None = None) -> Datase
     labels_path = _find_labels_file(Path(images_path)) if labels_path is None else labels_path
     labels = _read_idx(labels_path, _IDX_LABELS_NDIM, "labels")
     if labels.shape[0] != images.shape[0]:
-        expected = f"{images.shape[0]} labels, one per image in {os.fspath(images_path)}"
+        expected = f"{images.shape[0]} labels, one per image in {quoted(images_path)}"
         raise _error(labels_path, "bytes 4-7 (item count)", expected, f"{labels.shape[0]}")
     _check_idx_labels(labels, labels_path)
     n, rows, cols = images.shape
@@ -376,7 +376,7 @@ def _find_labels_file(images_path: Path) -> Path:
     for candidate in tried:
         if candidate.is_file():
             return candidate
-    raise _error(images_path, "labels file beside it", " or ".join(map(str, tried)), "no such file")
+    raise _error(images_path, "labels file beside it", " or ".join(map(quoted, tried)), "no such file")
 
 
 def _check_idx_labels(labels: np.ndarray, path: StrPath) -> None:
