@@ -109,12 +109,7 @@ def check_output(path: StrPath, option: str) -> None:
     if not os.fspath(path):
         raise PathError(path, "expected a file path, got an empty string", errno.ENOENT, option)
     target = os.path.realpath(path)
-    with contextlib.suppress(FileNotFoundError):
-        kind = _kind(os.stat(target).st_mode)
-        if kind:
-            hint = "; expected a file name such as model.npz" if kind == "a directory" else \
-                   "; nnkit writes only regular files, and will not replace it"
-            raise PathError(path, f"is {kind}{hint}", errno.EINVAL, option)
+    _refuse_to_replace(path, target, option)
     directory = os.path.dirname(target)
     if not os.path.isdir(directory) or not os.access(directory, os.W_OK):
         raise PathError(path, f"expected a writable directory {quoted(directory)}", errno.ENOTDIR, option)
@@ -137,12 +132,13 @@ def atomic_write(path: StrPath, write: Callable[[BinaryIO], object]) -> None:
     Raises :class:`PathError` naming ``path`` (never the temporary) for an existing target that
     is not a regular file and for any error of the file system (full disk, quota, file size
     limit); ``path`` is then untouched and no temporary is left. An exception from ``write``
-    itself propagates unchanged, with the same guarantees.
+    itself propagates unchanged, with the same guarantees. One write at a time per target in a
+    process: the temporary's name holds the pid, not a thread.
     """
     target = os.path.realpath(path)
     directory, name = os.path.split(target)
-    _refuse_non_regular(path, target)
-    remove_stale_temporaries(target)
+    _refuse_to_replace(path, target)
+    _remove_stale_temporaries(target)
     temporary = os.path.join(directory, f".{name}.nnkit-{os.getpid()}.tmp")
     try:
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
@@ -150,7 +146,7 @@ def atomic_write(path: StrPath, write: Callable[[BinaryIO], object]) -> None:
             write(f)
             f.flush()
             os.fsync(f.fileno())
-        _refuse_non_regular(path, target)  # in case one appeared meanwhile
+        _refuse_to_replace(path, target)  # in case one appeared meanwhile
         os.replace(temporary, target)
     except BaseException as error:
         with contextlib.suppress(FileNotFoundError):
@@ -161,27 +157,27 @@ def atomic_write(path: StrPath, write: Callable[[BinaryIO], object]) -> None:
     _fsync_directory(directory)
 
 
-def _refuse_non_regular(path: StrPath, target: str) -> None:
+def _refuse_to_replace(path: StrPath, target: str, option: str | None = None) -> None:
+    """Refuse ``path`` (resolved: ``target``) when something other than a regular file is there."""
     with contextlib.suppress(FileNotFoundError):
         kind = _kind(os.stat(target).st_mode)
         if kind:
-            raise PathError(path, f"is {kind}; nnkit writes only regular files, and will not replace it", errno.EINVAL)
+            hint = "expected a file name such as model.npz" if kind == "a directory" else \
+                   "nnkit writes only regular files, and will not replace it"
+            raise PathError(path, f"is {kind}; {hint}", errno.EINVAL, option)
 
 
-def remove_stale_temporaries(target: str) -> list[str]:
+def _remove_stale_temporaries(target: str) -> None:
     """Remove the temporaries of ``target`` left by processes that no longer run (or by an
-    earlier process that had this one's pid); return their paths."""
+    earlier process that had this one's pid)."""
     directory, name = os.path.split(target)
     pattern = re.compile(re.escape(f".{name}.nnkit-") + r"(\d+)\.tmp")
-    removed = []
     with contextlib.suppress(OSError), os.scandir(directory) as entries:
         for entry in entries:
             match = pattern.fullmatch(entry.name)
             if match and not _running(int(match[1])):
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(entry.path)
-                    removed.append(entry.path)
-    return removed
 
 
 def _running(pid: int) -> bool:
