@@ -6,6 +6,7 @@ happens is one line saying what was being allocated. Never a traceback."""
 from __future__ import annotations
 
 import contextlib
+import gzip
 import io
 import json
 import random
@@ -223,3 +224,16 @@ def test_many_commands_near_an_address_space_limit():
     outcomes = [assert_ok_or_one_line_about_memory(nnkit(*argv, address_space=1_200_000_000))
                 for argv in sizes_near_the_limit(random.Random(4), 30)]
     print({kind: outcomes.count(kind) for kind in ("ran", "refused", "caught")})
+
+
+def test_a_gzip_bomb_as_data_is_refused_in_one_line(tmp_path):
+    """210 MB of zeros in a 210 kB gzip file, read under an 800 MB address-space limit: reading
+    stops at a quarter of the memory available (parsing takes a few times the text), at most
+    200 MB here, whatever the process already uses."""
+    bomb = tmp_path / "train.csv.gz"
+    with gzip.open(bomb, "wb", compresslevel=1) as f:
+        for _ in range(210):
+            f.write(bytes(2**20))
+    done = nnkit("train", "--data", str(bomb), address_space=800_000_000)
+    assert done.returncode == 1 and done.stderr.startswith(f"nnkit train: error: {bomb}: more than ")
+    assert done.stderr.endswith(" of memory available\n") and done.stderr.count("\n") == 1
