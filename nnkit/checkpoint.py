@@ -5,9 +5,11 @@ The file is a plain uncompressed ``.npz``: one entry per parameter (``W1``, ``b1
 ``.npz`` can open it with ``np.load(path, allow_pickle=False)``.
 
 :func:`save` refuses parameters that disagree with ``meta`` (names, shapes, dtype, non-finite
-values) and replaces the target in one ``os.replace``, so a crash or an error leaves the previous
-file whole. :func:`load` checks the same things and turns every way a file can be damaged or
-foreign into a one-line :class:`CheckpointError` that names the file.
+values) and replaces the target in one ``os.replace`` (:func:`nnkit.files.atomic_write`), so a
+crash or an error leaves the previous file whole. :func:`load` reads only a regular file, checks
+each entry's ``.npy`` header before numpy allocates anything (no more data than the file holds),
+checks the same things as :func:`save`, and turns every way a file can be damaged or foreign into
+a one-line :class:`CheckpointError` that names the file.
 """
 
 from __future__ import annotations
