@@ -80,7 +80,7 @@ def test_kill_9_at_random_moments_never_breaks_the_file_nor_piles_up_temporaries
 
 @pytest.mark.long
 def test_200_kills(tmp_path):
-    """~2 minutes. With 200 kills some must land mid-write, or this test did not test the cleanup."""
+    """~1 minute. With 200 kills some must land mid-write, or this test did not test the cleanup."""
     left_behind = kill_and_check(tmp_path, kills=200, seed=1)
     print(f"200 kills, {left_behind} mid-write (left a temporary)")
     assert left_behind > 0

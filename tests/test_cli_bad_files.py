@@ -201,7 +201,7 @@ def test_the_issues_idx_of_zero_sized_images_is_one_clear_line(tmp_path, model, 
 
 @pytest.mark.long
 def test_many_damaged_files(tmp_path, model, capsys):
-    """~2 minutes: 6 000 more cases."""
+    """~1 minute: 6 000 more cases."""
     kinds = {"csv": (csv_cases, 3000), "idx": (idx_cases, 2000), "npz": (model_cases, 1000)}
     outcomes = {}
     for kind, (cases, count) in kinds.items():

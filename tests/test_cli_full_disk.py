@@ -95,7 +95,7 @@ def test_plots_past_the_file_size_limit(tmp_path):
 
 @pytest.mark.long
 def test_random_file_size_limits_on_every_output(tmp_path, model):
-    """~1 minute: 24 limits drawn below each output's size; each run fails cleanly, the old file whole."""
+    """~20 s: 24 limits drawn below each output's size; each run fails cleanly, the old file whole."""
     rng = random.Random(0)
     for run in range(8):
         target = tmp_path / f"m{run}.npz"

@@ -220,7 +220,7 @@ def test_commands_near_an_address_space_limit_run_or_fail_in_one_line():
 
 @pytest.mark.long
 def test_many_commands_near_an_address_space_limit():
-    """~3 minutes: 60 runs."""
+    """~2 minutes: 60 runs."""
     outcomes = [assert_ok_or_one_line_about_memory(nnkit(*argv, address_space=1_200_000_000))
                 for argv in sizes_near_the_limit(random.Random(4), 30)]
     print({kind: outcomes.count(kind) for kind in ("ran", "refused", "caught")})
