@@ -5,9 +5,11 @@ The file is a plain uncompressed ``.npz``: one entry per parameter (``W1``, ``b1
 ``.npz`` can open it with ``np.load(path, allow_pickle=False)``.
 
 :func:`save` refuses parameters that disagree with ``meta`` (names, shapes, dtype, non-finite
-values) and replaces the target in one ``os.replace``, so a crash or an error leaves the previous
-file whole. :func:`load` checks the same things and turns every way a file can be damaged or
-foreign into a one-line :class:`CheckpointError` that names the file.
+values) and replaces the target in one ``os.replace`` (:func:`nnkit.files.atomic_write`), so a
+crash or an error leaves the previous file whole. :func:`load` reads only a regular file, checks
+each entry's ``.npy`` header before numpy allocates anything (no more data than the file holds),
+checks the same things as :func:`save`, and turns every way a file can be damaged or foreign into
+a one-line :class:`CheckpointError` that names the file.
 """
 
 from __future__ import annotations
@@ -15,14 +17,17 @@ from __future__ import annotations
 import contextlib
 import json
 import lzma
+import math
 import os
-import tempfile
 import zipfile
 import zlib
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
 import numpy as np
+
+from nnkit import files, memory
+from nnkit.files import quoted
 
 __all__ = ["FORMAT", "VERSION", "CheckpointError", "save", "load"]
 
@@ -84,7 +89,8 @@ def save(path: StrPath, params: Params, meta: dict[str, Any]) -> None:
     arrays = {name: np.asarray(value) for name, value in params.items()}
     _check_names(target, arrays, stored["layer_sizes"])
     _check_arrays(target, arrays, stored)
-    _write_atomically(target, {**arrays, "meta": np.array(text)})
+    entries = {**arrays, "meta": np.array(text)}
+    files.atomic_write(target, lambda f: np.savez(f, **entries))  # a file object: np.savez appends no ".npz"
 
 
 def load(path: StrPath, *, expect: dict[str, Any] | None = None) -> tuple[Params, dict[str, Any]]:
@@ -110,7 +116,7 @@ def load(path: StrPath, *, expect: dict[str, Any] | None = None) -> tuple[Params
         if "meta" not in npz.files:
             found = ", ".join(npz.files) or "none"
             raise CheckpointError(
-                f"{source}: no 'meta' entry, not an nnkit checkpoint (entries: {found})"
+                f"{quoted(source)}: no 'meta' entry, not an nnkit checkpoint (entries: {found})"
             )
         meta = _parse_meta(source, _read_entry(source, npz, "meta"))
         _check_meta(source, meta)
@@ -140,7 +146,7 @@ def _dump_meta(path: str, meta: dict[str, Any]) -> str:
     try:
         return json.dumps(meta, allow_nan=False, default=_numpy_to_json)
     except (TypeError, ValueError) as e:
-        raise CheckpointError(f"{path}: meta is not JSON-serialisable: {e}") from e
+        raise CheckpointError(f"{quoted(path)}: meta is not JSON-serialisable: {e}") from e
 
 
 def _numpy_to_json(value: Any) -> Any:
@@ -151,80 +157,77 @@ def _numpy_to_json(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
-def _write_atomically(path: str, arrays: dict[str, np.ndarray]) -> None:
-    """Write ``arrays`` as ``.npz`` to a temp file beside ``path``, then rename it onto ``path``.
-
-    The temp file is in the same directory so that ``os.replace`` is a rename within one file
-    system, which POSIX and Windows both perform atomically.
-    """
-    directory, name = os.path.split(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
-    try:
-        # A file object, not a name: given a name without ".npz", np.savez appends one.
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    _fsync_directory(directory)
-
-
-def _umask() -> int:
-    """The process umask (reading it means setting it, so put it straight back)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _fsync_directory(directory: str) -> None:
-    """Make the rename itself survive a crash; POSIX only, Windows cannot open a directory.
-
-    Best effort: some file systems refuse to fsync a directory, and by now the new file is in
-    place, so failing the save here would misreport it.
-    """
-    if os.name != "posix":
-        return
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 # --- reading -------------------------------------------------------------------------------
 
 
-def _open_npz(path: str) -> np.lib.npyio.NpzFile:
-    """Open ``path`` as ``.npz`` without pickle, or explain why it is not one."""
+@contextlib.contextmanager
+def _open_npz(path: str) -> Iterator[np.lib.npyio.NpzFile]:
+    """Open ``path`` as ``.npz`` without pickle, or explain why it is not one. Only a regular
+    file is opened (a FIFO would block, a device never end)."""
     try:
-        with open(path, "rb") as f:
-            head = f.read(4)
+        f = files.open_regular(path)
     except OSError as e:
-        raise CheckpointError(f"{path}: cannot read: {e.strerror or e}") from e
-    if not head:
-        raise CheckpointError(f"{path}: file is empty")
-    if head not in _ZIP_SIGNATURES:
-        raise CheckpointError(
-            f"{path}: not a .npz archive (starts with {head!r}, expected a zip signature)"
-        )
-    try:
-        return np.load(path, allow_pickle=False)
-    except _READ_ERRORS as e:
-        raise CheckpointError(f"{path}: damaged or truncated .npz archive: {_reason(e)}") from e
+        raise CheckpointError(f"{quoted(path)}: cannot read: {e.strerror or e}") from e
+    with f:
+        head = f.read(4)
+        if not head:
+            raise CheckpointError(f"{quoted(path)}: file is empty")
+        if head not in _ZIP_SIGNATURES:
+            raise CheckpointError(
+                f"{quoted(path)}: not a .npz archive (starts with {head!r}, expected a zip signature)"
+            )
+        f.seek(0)
+        try:
+            npz = np.load(f, allow_pickle=False)
+        except _READ_ERRORS as e:
+            raise CheckpointError(f"{quoted(path)}: damaged or truncated .npz archive: {_reason(e)}") from e
+        with npz:
+            yield npz
 
 
 def _read_entry(path: str, npz: np.lib.npyio.NpzFile, name: str) -> np.ndarray:
-    """Entry ``name`` of ``npz``; object arrays are refused by numpy before any unpickling."""
+    """Entry ``name`` of ``npz``, its ``.npy`` header checked first so that nothing is allocated
+    for data the file does not hold; object arrays are refused by numpy before any unpickling."""
     try:
+        _check_header(npz, name)
         return npz[name]
     except _READ_ERRORS as e:
-        raise CheckpointError(f"{path}: cannot read entry {name!r}: {_reason(e)}") from e
+        raise CheckpointError(f"{quoted(path)}: cannot read entry {name!r}: {_reason(e)}") from e
+
+
+# Stored or deflated entries only: deflate expands at most 1032-fold (zlib's technical details),
+# so an entry cannot honestly declare more data than that; bzip2 and lzma have no such bound.
+_DEFLATE_MAX_RATIO = 1032
+_METHODS = {zipfile.ZIP_STORED: 1, zipfile.ZIP_DEFLATED: _DEFLATE_MAX_RATIO}
+_NPY_HEADERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+
+
+def _check_header(npz: np.lib.npyio.NpzFile, name: str) -> None:
+    """Refuse an entry whose ``.npy`` header declares more data than the entry can hold, or more
+    memory than this machine has — before numpy allocates it."""
+    if f"{name}.npy" not in npz.zip.namelist():
+        raise ValueError("not a .npy member (no '.npy' in its name)")
+    info = npz.zip.getinfo(f"{name}.npy")
+    if info.compress_type not in _METHODS:
+        raise ValueError(f"compression method {info.compress_type}; nnkit reads stored or deflated entries")
+    archive = os.fstat(npz.zip.fp.fileno()).st_size
+    if info.header_offset + info.compress_size > archive:
+        raise ValueError(f"{info.compress_size:,} bytes claimed at offset {info.header_offset:,} of a {archive:,}-byte file")
+    if info.file_size > info.compress_size * _METHODS[info.compress_type] + 64:
+        raise ValueError(f"{info.file_size:,} bytes claimed from {info.compress_size:,} compressed, more than possible")
+    with npz.zip.open(info) as f:
+        version = np.lib.format.read_magic(f)
+        if version not in _NPY_HEADERS:
+            raise ValueError(f".npy format version {version}; nnkit reads 1.0 and 2.0")
+        declared_shape, _, dtype = _NPY_HEADERS[version](f)
+        room = info.file_size - f.tell()
+    if any(n < 0 for n in declared_shape):
+        raise ValueError(f"its header declares a negative size, shape {declared_shape}")
+    declared = math.prod(declared_shape) * dtype.itemsize
+    if declared > room:
+        raise ValueError(f"its header declares {declared:,} bytes of data (shape {declared_shape}, {dtype}), "
+                         f"but the entry holds {room:,}")
+    memory.require(declared, f"its data (shape {declared_shape}, {dtype})")
 
 
 def _reason(error: BaseException) -> str:
@@ -236,14 +239,14 @@ def _parse_meta(path: str, raw: np.ndarray) -> dict[str, Any]:
     """The JSON object in the 0-d unicode array ``raw``."""
     if raw.ndim != 0 or raw.dtype.kind != "U":
         raise CheckpointError(
-            f"{path}: meta entry is a {raw.dtype} array of shape {raw.shape}, expected a 0-d unicode string"
+            f"{quoted(path)}: meta entry is a {raw.dtype} array of shape {raw.shape}, expected a 0-d unicode string"
         )
     try:
         meta = json.loads(str(raw[()]))
     except json.JSONDecodeError as e:
-        raise CheckpointError(f"{path}: meta is not valid JSON ({e})") from e
+        raise CheckpointError(f"{quoted(path)}: meta is not valid JSON ({e})") from e
     if not isinstance(meta, dict):
-        raise CheckpointError(f"{path}: meta is a JSON {type(meta).__name__}, expected a JSON object")
+        raise CheckpointError(f"{quoted(path)}: meta is a JSON {type(meta).__name__}, expected a JSON object")
     return meta
 
 
@@ -269,22 +272,22 @@ _REQUIRED: dict[str, tuple[Callable[[Any], bool], str]] = {
 def _check_meta(path: str, meta: dict[str, Any]) -> None:
     """Check the format tag, the version, and each required key against :data:`_REQUIRED`."""
     if meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: format is {meta.get('format')!r}, expected {FORMAT!r}")
+        raise CheckpointError(f"{quoted(path)}: format is {meta.get('format')!r}, expected {FORMAT!r}")
     version = meta.get("version")
     if _is_int(version) and version > VERSION:
         raise CheckpointError(
-            f"{path}: version {version} is newer than this nnkit reads ({VERSION}); upgrade nnkit"
+            f"{quoted(path)}: version {version} is newer than this nnkit reads ({VERSION}); upgrade nnkit"
         )
     if version != VERSION or not _is_int(version):
-        raise CheckpointError(f"{path}: unknown version {version!r}, expected {VERSION}")
+        raise CheckpointError(f"{quoted(path)}: unknown version {version!r}, expected {VERSION}")
     for key, (valid, wanted) in _REQUIRED.items():
         if key not in meta:
-            raise CheckpointError(f"{path}: meta has no {key!r}")
+            raise CheckpointError(f"{quoted(path)}: meta has no {key!r}")
         if not valid(meta[key]):
-            raise CheckpointError(f"{path}: {key} is {meta[key]!r}, expected {wanted}")
+            raise CheckpointError(f"{quoted(path)}: {key} is {meta[key]!r}, expected {wanted}")
     n_out = meta["layer_sizes"][-1]
     if len(meta["classes"]) != n_out:
-        raise CheckpointError(f"{path}: {len(meta['classes'])} classes for an output layer of {n_out} units")
+        raise CheckpointError(f"{quoted(path)}: {len(meta['classes'])} classes for an output layer of {n_out} units")
 
 
 def _check_names(path: str, names: Collection[str], sizes: list[int]) -> None:
@@ -293,9 +296,9 @@ def _check_names(path: str, names: Collection[str], sizes: list[int]) -> None:
     missing = [name for name in wanted if name not in names]
     extra = sorted(set(names) - set(wanted))
     if missing:
-        raise CheckpointError(f"{path}: missing parameter {', '.join(missing)} for layer_sizes {sizes}")
+        raise CheckpointError(f"{quoted(path)}: missing parameter {', '.join(missing)} for layer_sizes {sizes}")
     if extra:
-        raise CheckpointError(f"{path}: unexpected entries {', '.join(extra)} for layer_sizes {sizes}")
+        raise CheckpointError(f"{quoted(path)}: unexpected entries {', '.join(extra)} for layer_sizes {sizes}")
 
 
 def _check_arrays(path: str, params: Params, meta: dict[str, Any]) -> None:
@@ -304,21 +307,21 @@ def _check_arrays(path: str, params: Params, meta: dict[str, Any]) -> None:
     dtype, sizes = np.dtype(meta["dtype"]), meta["layer_sizes"]
     for name, array in params.items():
         if array.dtype.newbyteorder("=") != dtype:
-            raise CheckpointError(f"{path}: {name} is {array.dtype}, expected {dtype} (meta dtype)")
+            raise CheckpointError(f"{quoted(path)}: {name} is {array.dtype}, expected {dtype} (meta dtype)")
         shape = _param_shape(name, sizes)
         if array.shape != shape:
             raise CheckpointError(
-                f"{path}: {name} has shape {array.shape}, expected {shape} from layer_sizes {sizes}"
+                f"{quoted(path)}: {name} has shape {array.shape}, expected {shape} from layer_sizes {sizes}"
             )
         bad = array.size - np.count_nonzero(np.isfinite(array))
         if bad:
-            raise CheckpointError(f"{path}: {name} has {bad} non-finite value(s) (nan or inf)")
+            raise CheckpointError(f"{quoted(path)}: {name} has {bad} non-finite value(s) (nan or inf)")
 
 
 def _check_expect(path: str, meta: dict[str, Any], expect: dict[str, Any]) -> None:
     """Each key of ``expect`` must be in ``meta`` with an equal value."""
     for key, wanted in json.loads(json.dumps(expect, default=_numpy_to_json)).items():
         if key not in meta:
-            raise CheckpointError(f"{path}: meta has no {key!r}, expected {wanted}")
+            raise CheckpointError(f"{quoted(path)}: meta has no {key!r}, expected {wanted}")
         if meta[key] != wanted:
-            raise CheckpointError(f"{path}: {key} is {meta[key]}, expected {wanted}")
+            raise CheckpointError(f"{quoted(path)}: {key} is {meta[key]}, expected {wanted}")

@@ -29,7 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader stopped reading (e.g. `| head`): nothing more to say
         sys.stderr.close()
         return 141
-    except (ValueError, OSError, ArithmeticError) as error:  # DataError, CheckpointError, Diverged…
+    except (ValueError, OSError, ArithmeticError, MemoryError) as error:  # DataError, CheckpointError, Diverged…
         print(f"nnkit {args.command}: error: {error}", file=sys.stderr)
         return 1
     if args.json:

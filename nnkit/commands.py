@@ -10,6 +10,8 @@ import os
 import sys
 import time
 
+from nnkit import files, memory
+
 DEFAULT_EPOCHS = {"gd": 500, "sgd": 40, "momentum": 40, "adam": 40}
 
 
@@ -25,6 +27,8 @@ def train(args) -> dict:
     if args.scheduler and args.backend != "dask":
         raise ValueError(f"--scheduler runs dask's work: use it with --backend dask, not {args.backend}")
     _check_outputs(args)
+    for option, path in (("--data", args.data), ("--test-data", args.test_data)):
+        _check_input(option, path)
     if not args.scheduler:
         return _train(args)
     from nnkit import cluster
@@ -82,26 +86,38 @@ def _profile(args, ops) -> dict:
 
 def _check_outputs(args) -> None:
     """Refuse unusable --out / --plots paths before training, not after it."""
-    if args.out:
-        directory = os.path.dirname(os.path.abspath(args.out))
-        if os.path.isdir(args.out):
-            raise ValueError(f"--out {args.out}: is a directory; expected a file name such as model.npz")
-        if not os.path.isdir(directory) or not os.access(directory, os.W_OK):
-            raise ValueError(f"--out {args.out}: expected a writable directory {directory}")
-    if args.plots:
+    if args.out is not None:
+        files.check_output(args.out, "--out")
+    if args.plots is not None:
+        if not args.plots:
+            raise files.PathError(args.plots, "expected a directory path, got an empty string", option="--plots")
         try:
             os.makedirs(args.plots, exist_ok=True)
         except OSError as error:
-            raise ValueError(f"--plots {args.plots}: cannot create the directory ({error.strerror})") from None
+            raise files.PathError(args.plots, f"cannot create the directory ({error.strerror})", error.errno, "--plots") from None
+
+
+def _check_input(option: str, path: str | None) -> None:
+    """Refuse an input path that is empty, missing or not a regular file ('digits' is bundled)."""
+    if path is not None and path != "digits":
+        files.check_input(path, option)
 
 
 def predict(args) -> dict:
     from nnkit import checkpoint, data
     from nnkit.experiment import Experiment
 
-    params, meta = checkpoint.load(args.model)
-    dataset = data.load(args.data)
-    predictions = Experiment.from_checkpoint(params, meta, dataset, args.backend).predict(dataset)
+    if args.csv is not None:
+        files.check_output(args.csv, "--csv")
+    _check_input("--model", args.model)
+    _check_input("--data", args.data)
+    with memory.allocating(f"loading --model {files.quoted(args.model)}"):
+        params, meta = checkpoint.load(args.model)
+    with memory.allocating(f"loading --data {files.quoted(args.data)}"):
+        dataset = data.load(args.data)
+    experiment = Experiment.from_checkpoint(params, meta, dataset, args.backend)
+    with memory.allocating(f"predicting {len(dataset)} samples with a network of layer sizes {meta['layer_sizes']}"):
+        predictions = experiment.predict(dataset)
     counts = {str(c): int((predictions == c).sum()) for c in meta["classes"]}
     result = {"n": len(dataset), "predictions": counts, "model": args.model, "data": dataset.source}
     if args.csv:
@@ -118,18 +134,9 @@ def predict(args) -> dict:
 
 def _write_predictions(path: str, predictions) -> str:
     """Kaggle's submission format, written atomically: ``ImageId,Label`` with ImageId from 1."""
-    import tempfile
-
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write("ImageId,Label\n")
-            f.writelines(f"{i},{int(label)}\n" for i, label in enumerate(predictions, start=1))
-        os.replace(temp, path)
-    except BaseException:
-        os.unlink(temp)
-        raise
+    lines = "".join(f"{i},{int(label)}\n" for i, label in enumerate(predictions, start=1))
+    with files.naming("--csv", path):
+        files.atomic_write(path, lambda f: f.write(("ImageId,Label\n" + lines).encode()))
     return path
 
 
@@ -148,33 +155,38 @@ def info(args) -> dict:
 
 
 def explain(args) -> dict:
-    import numpy as np
-
     from nnkit import specs
-    from nnkit.backends import dgemm, explain as numpy_rules
+    from nnkit.backends import explain as numpy_rules, libraries
     from nnkit.backends.layout import describe
 
-    A, B = specs.operands(args.a, args.b)
+    if args.library is not None:
+        try:
+            libraries.get_library(args.library)
+        except libraries.LibraryError as error:
+            raise ValueError(f"--library: {error}") from None
+    A, B = specs.operands(args.a, args.b, allocate=False)  # the layouts alone: checked before any memory is taken
     if A.shape[1] != B.shape[0]:
         raise ValueError(f"A {A.shape} and B {B.shape} do not fit: (m, k)·(k, n) needs B to have {A.shape[1]} rows")
+    need = _explain_memory(args, A, B)
+    allocated = need <= memory.available()
+    if allocated:
+        with memory.allocating(f"building the operands {args.a} and {args.b}"):
+            A, B = specs.operands(args.a, args.b)
     say(args, f"0. the operands: A: {specs.how(args.a).replace('x = ', '')}; "
               f"B: {'A.T, the transpose of A on the same buffer' if args.b == 'A.T' else specs.how(args.b).replace('x = ', '')}")
     predictions = {"dot": numpy_rules.predict_dot(A, B), "matmul": numpy_rules.predict_matmul(A, B)}
     result = {"A": describe(A).to_dict(), "B": describe(B).to_dict(), **{k: p.to_dict() for k, p in predictions.items()}}
-    try:
-        plan = dgemm.plan(A, B, library=args.library, copy=args.copy)
-    except dgemm.BridgeError as error:
-        say(args, f"the bridge refuses: {error}")
+    if allocated:
+        with memory.allocating(f"running the bridge and np.dot on {args.a} and {args.b}"):
+            result["bridge"] = _explain_bridge(args, A, B)
+    else:
+        why = (f"not run: the operands, the result and np.dot's result need {memory.size(need)}, more than the "
+               f"{memory.size(memory.available())} of memory available; A and B are described from their shapes and strides")
+        say(args, f"the bridge: {why}")
+        result["bridge"] = {"not_run": why}
+    if "call" not in result["bridge"]:
         for label, text in numpy_rules.numpy_summaries(A, B):
             say(args, f"{label}: {text}")
-        result["bridge"] = {"refused": str(error)}
-    else:
-        say(args, "The BLAS bridge, step by step:\n" + str(plan))
-        C = plan.run()
-        difference = float(np.max(np.abs(C - np.dot(A, B)), initial=0.0))
-        say(args, f"{len(plan.steps) + 1}. result: C {C.shape} written at {C.__array_interface__['data'][0]:#x}; "
-                  f"largest difference from np.dot: {difference:.3g}" + (" (bit for bit equal)" if difference == 0 else ""))
-        result["bridge"] = {**plan.to_dict(), "max_abs_difference_from_np_dot": difference}
     if args.call == "bridge":
         call, copies = result["bridge"].get("call", {}), result["bridge"].get("copies", [])
     else:
@@ -182,6 +194,37 @@ def explain(args) -> dict:
         call = calls[0].to_dict() if calls else {}
     keys = ("routine", "order", "transa", "transb", "m", "n", "k", "lda", "ldb", "ldc")
     return {**{k: call.get(k) for k in keys}, "copies": copies, "call_of": args.call, **result}
+
+
+def _explain_memory(args, A, B) -> int:
+    """Bytes explain takes to build ``A`` and ``B`` (the arrays they are cut from), run the bridge
+    (its result, and copies of both operands with ``--copy``) and np.dot (its result, and copies
+    of operands it cannot take as they are)."""
+    from nnkit import specs
+
+    built = specs.nbytes(args.a) + (0 if args.b == "A.T" else specs.nbytes(args.b))
+    copies = 8 * (A.size + B.size) * (1 + args.copy)
+    return built + copies + 2 * 8 * A.shape[0] * B.shape[1]
+
+
+def _explain_bridge(args, A, B) -> dict:
+    """Plan and run the bridge's call on ``A`` and ``B``, saying each step; compare with np.dot."""
+    import numpy as np
+
+    from nnkit.backends import dgemm
+
+    try:
+        plan = dgemm.plan(A, B, library=args.library, copy=args.copy)
+    except dgemm.BridgeError as error:
+        say(args, f"the bridge refuses: {error}")
+        return {"refused": str(error)}
+    say(args, "The BLAS bridge, step by step:\n" + str(plan))
+    C = plan.run()
+    expected = np.dot(A, B)
+    difference = float(np.max(np.abs(np.subtract(C, expected, out=expected), out=expected), initial=0.0))
+    say(args, f"{len(plan.steps) + 1}. result: C {C.shape} written at {C.__array_interface__['data'][0]:#x}; "
+              f"largest difference from np.dot: {difference:.3g}" + (" (bit for bit equal)" if difference == 0 else ""))
+    return {**plan.to_dict(), "max_abs_difference_from_np_dot": difference}
 
 
 def trace(args) -> dict:

@@ -37,6 +37,9 @@ from pathlib import Path
 import array_api_compat
 import numpy as np
 
+from nnkit import files, memory
+from nnkit.files import quoted
+
 __all__ = ["DataError", "Dataset", "load", "load_csv", "load_digits", "load_idx", "normalise", "one_hot", "split"]
 
 StrPath = str | os.PathLike[str]
@@ -49,6 +52,7 @@ KAGGLE_PIXEL_MAX = 255
 IDX_PIXEL_MAX = 255
 
 _GZIP_MAGIC = b"\x1f\x8b"
+_CHUNK = 1 << 24
 _IDX_UBYTE = b"\x00\x00\x08"  # IDX magic: two zero bytes, then type 0x08 = unsigned byte; the 4th byte is ndim
 _IDX_IMAGES_NDIM, _IDX_LABELS_NDIM = 3, 1
 # An integer cell as numpy.loadtxt(dtype=uint8) reads it: tells a digits row from a header line,
@@ -61,7 +65,7 @@ class DataError(ValueError):
 
 
 def _error(source: StrPath, where: str, expected: str, got: str) -> DataError:
-    return DataError(f"{os.fspath(source)}: {where}: expected {expected}, got {got}")
+    return DataError(f"{quoted(source)}: {where}: expected {expected}, got {got}")
 
 
 def _shown(text: str, limit: int = 40) -> str:
@@ -109,17 +113,36 @@ class Dataset:
 # Files
 
 
-def _read_bytes(path: StrPath, size: int = -1) -> bytes:
-    """The first ``size`` bytes (all with -1) of ``path``, decompressed when it starts like gzip."""
+def _read_bytes(path: StrPath, size: int = -1) -> bytes | bytearray:
+    """The first ``size`` bytes (all with -1) of ``path``, decompressed when it starts like gzip.
+
+    Only a regular file is read, and no more than a quarter of the memory available (parsing
+    takes a few times the text), so a gzip bomb is an error, not a ``MemoryError``."""
     try:
-        with open(path, "rb") as raw:
+        with files.open_regular(path) as raw:
             is_gzip = raw.read(2) == _GZIP_MAGIC
             raw.seek(0)
-            return (gzip.GzipFile(fileobj=raw) if is_gzip else raw).read(size)
+            return _read_at_most(gzip.GzipFile(fileobj=raw) if is_gzip else raw, size, path)
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         raise _error(path, "gzip stream", "a complete gzip file", f"corrupt or truncated data ({exc})") from None
+    except files.PathError as exc:
+        raise DataError(f"{quoted(path)}: {exc.strerror}") from None
     except OSError as exc:
         raise _error(path, "file", "a readable data file", exc.strerror or str(exc)) from None
+
+
+def _read_at_most(stream, size: int, path: StrPath) -> bytearray:
+    """Up to ``size`` bytes of ``stream`` (all with -1), in chunks, within the memory budget."""
+    budget, data = memory.available() // 4, bytearray()
+    while size < 0 or len(data) < size:
+        chunk = stream.read(_CHUNK if size < 0 else min(_CHUNK, size - len(data)))
+        if not chunk:
+            break
+        data += chunk
+        if len(data) > budget:
+            raise DataError(f"{quoted(path)}: more than {memory.size(budget)} of data, too much to parse "
+                            f"in the {memory.size(4 * budget)} of memory available")
+    return data
 
 
 def load(spec: StrPath) -> Dataset:
@@ -285,9 +308,16 @@ def _describe_bad_row(row: str, line: int, layout: _CsvLayout, source: str) -> D
         got = f"{len(cells)}" if row.strip() else "a blank line"
         return _error(source, f"line {line}", f"{layout.n_columns} comma-separated fields", got)
     for column, (cell, top) in enumerate(zip(cells, layout.column_max.tolist())):
-        if not _CELL.fullmatch(cell) or int(cell) > top:
+        if not _CELL.fullmatch(cell) or _too_big(cell, top):
             return _error(source, layout.where(line, column), f"an integer 0..{top}", _shown(cell))
     return _error(source, f"line {line}", f"{layout.n_columns} integers", "a row numpy cannot parse")
+
+
+def _too_big(cell: str, top: int) -> bool:
+    """Whether the integer cell ``cell`` exceeds ``top``, by its digits: ``int()`` refuses
+    strings of more than 4300 digits (a Python safeguard), and a cell may hold any number."""
+    digits = cell.strip().lstrip("+").lstrip("0") or "0"
+    return len(digits) > len(str(top)) or int(digits) > top
 
 
 # ---------------------------------------------------------------------------------------------
@@ -306,7 +336,7 @@ def load_idx(images_path: StrPath, labels_path: StrPath | None = None) -> Datase
     labels_path = _find_labels_file(Path(images_path)) if labels_path is None else labels_path
     labels = _read_idx(labels_path, _IDX_LABELS_NDIM, "labels")
     if labels.shape[0] != images.shape[0]:
-        expected = f"{images.shape[0]} labels, one per image in {os.fspath(images_path)}"
+        expected = f"{images.shape[0]} labels, one per image in {quoted(images_path)}"
         raise _error(labels_path, "bytes 4-7 (item count)", expected, f"{labels.shape[0]}")
     _check_idx_labels(labels, labels_path)
     n, rows, cols = images.shape
@@ -327,6 +357,8 @@ def _read_idx(path: StrPath, ndim: int, kind: str) -> np.ndarray:
         got = f"{len(data) - 4} bytes"
         raise _error(path, f"bytes 4-{header - 1} (IDX sizes)", f"{ndim} big-endian uint32 sizes", got)
     shape = struct.unpack(f">{ndim}I", data[4:header])
+    if 0 in shape:
+        raise _error(path, f"bytes 4-{header - 1} (IDX sizes)", f"{ndim} sizes of at least 1", f"shape {shape}")
     size, body = math.prod(shape), len(data) - header
     if body != size:
         got = f"{body} (truncated)" if body < size else f"{body} ({body - size} trailing bytes)"
@@ -344,7 +376,7 @@ def _find_labels_file(images_path: Path) -> Path:
     for candidate in tried:
         if candidate.is_file():
             return candidate
-    raise _error(images_path, "labels file beside it", " or ".join(map(str, tried)), "no such file")
+    raise _error(images_path, "labels file beside it", " or ".join(map(quoted, tried)), "no such file")
 
 
 def _check_idx_labels(labels: np.ndarray, path: StrPath) -> None:

@@ -11,8 +11,21 @@ import os
 
 import numpy as np
 
-from nnkit import checkpoint, data, model, optim, train
+from nnkit import checkpoint, data, files, memory, model, optim, train
 from nnkit.backends import namespace, to_numpy
+from nnkit.files import quoted
+
+# Copies of the parameters an optimiser keeps besides them (momentum's v, Adam's m and s).
+_OPTIMIZER_STATE = {"gd": 0, "sgd": 0, "momentum": 1, "adam": 2}
+
+
+def memory_needed(sizes: list[int], dtype: str, samples: int, optimizer: str | None = None) -> int:
+    """Bytes, roughly, to train a network of layer ``sizes`` with ``optimizer`` (or only to run it,
+    when None) on ``samples`` samples at once: the parameters (and, training, their gradients,
+    their next values and the optimiser's state), and three activations per unit and sample."""
+    parameters = sum((n_in + 1) * n_out for n_in, n_out in zip(sizes, sizes[1:]))
+    copies = 1 if optimizer is None else 3 + _OPTIMIZER_STATE[optimizer]
+    return np.dtype(dtype).itemsize * (copies * parameters + 3 * samples * sum(sizes[1:]))
 
 
 class Experiment:
@@ -25,7 +38,7 @@ class Experiment:
         self.dtype = getattr(self.xp, dtype)
         n_pixels = dataset.images.shape[1]
         if n_pixels != self.sizes[0]:
-            raise data.DataError(f"{dataset.source}: {n_pixels} pixels per image, but the model expects {self.sizes[0]}")
+            raise data.DataError(f"{quoted(dataset.source)}: {n_pixels} pixels per image, but the model expects {self.sizes[0]}")
         self.rng = np.random.default_rng(seed)
         self.chunk_size = chunk_size
         self._features: dict[int, tuple] = {}
@@ -36,11 +49,16 @@ class Experiment:
 
     @classmethod
     def from_args(cls, args) -> "Experiment":
-        dataset = data.load(args.data)
+        with memory.allocating(f"loading --data {quoted(args.data)}"):
+            dataset = data.load(args.data)
         if dataset.labels is None:
-            raise data.DataError(f"{dataset.source}: has no labels; training needs a 'label' column or an IDX labels file")
+            raise data.DataError(f"{quoted(dataset.source)}: has no labels; training needs a 'label' column or an IDX labels file")
         sizes = [dataset.images.shape[1], *args.hidden, dataset.n_classes]
-        return cls(dataset, args.backend, args.dtype, sizes, seed=args.seed, chunk_size=args.chunk_size)
+        memory.require(memory_needed(sizes, args.dtype, len(dataset), args.optimizer),
+                       f"--hidden {' '.join(map(str, args.hidden))}: training layer sizes {sizes} with {args.optimizer} "
+                       f"on {len(dataset)} samples ({args.dtype})")
+        with memory.allocating(f"initialising a network of layer sizes {sizes}"):
+            return cls(dataset, args.backend, args.dtype, sizes, seed=args.seed, chunk_size=args.chunk_size)
 
     def splits(self, args) -> tuple[data.Dataset, data.Dataset, data.Dataset]:
         """Train / validation / test sets: all cut from ``--data``, or the test set from ``--test-data``."""
@@ -49,18 +67,22 @@ class Experiment:
         try:
             parts = data.split(ds, val=args.val_fraction, test=test_fraction, seed=args.seed)
         except ValueError as error:
-            raise data.DataError(f"{ds.source}: cannot split {len(ds)} samples with --val-fraction {args.val_fraction}"
+            raise data.DataError(f"{quoted(ds.source)}: cannot split {len(ds)} samples with --val-fraction {args.val_fraction}"
                                  f" and --test-fraction {test_fraction}: {error}") from None
         if not args.test_data:
             return parts
-        test = data.load(args.test_data)
+        with memory.allocating(f"loading --test-data {quoted(args.test_data)}"):
+            test = data.load(args.test_data)
         if test.labels is None or test.images.shape[1] != ds.images.shape[1]:
-            raise data.DataError(f"{test.source}: expected labelled images of {ds.images.shape[1]} pixels like {ds.source}")
+            raise data.DataError(f"{quoted(test.source)}: expected labelled images of {ds.images.shape[1]} pixels like {quoted(ds.source)}")
         return parts[0], parts[1], test
 
     @classmethod
     def from_checkpoint(cls, params: dict, meta: dict, dataset: data.Dataset, backend: str) -> "Experiment":
-        return cls(dataset, backend, meta["dtype"], meta["layer_sizes"], params=params)
+        sizes = meta["layer_sizes"]
+        memory.require(memory_needed(sizes, meta["dtype"], len(dataset)),
+                       f"running layer sizes {sizes} on {len(dataset)} samples of {quoted(dataset.source)}")
+        return cls(dataset, backend, meta["dtype"], sizes, params=params)
 
     def features(self, ds: data.Dataset):
         """``(n_pixels, n)`` C-contiguous array in this namespace: samples in columns, pixels in [0, 1].
@@ -160,7 +182,8 @@ class Experiment:
         meta["training"] = {"data": self.dataset.source, "optimizer": args.optimizer, "lr": self.lr, "l2": args.l2,
                             "batch_size": self.batch_size, "seed": args.seed, "backend": self.backend,
                             "epochs_done": len(history.loss), "history": history.to_dict()}
-        checkpoint.save(path, {k: np.asarray(to_numpy(v)) for k, v in params.items()}, meta)
+        with files.naming("--out", path):
+            checkpoint.save(path, {k: np.asarray(to_numpy(v)) for k, v in params.items()}, meta)
 
     def write_plots(self, directory: str, history: train.History, test_set: data.Dataset) -> list[str]:
         """Write the PNG figures of a finished run into ``directory``; return their paths."""
@@ -169,12 +192,13 @@ class Experiment:
         os.makedirs(directory, exist_ok=True)
         predictions = self.predict(test_set)
         W1 = np.asarray(to_numpy(self.params["W1"]))
-        return [
-            plots.training_curves(history, os.path.join(directory, "curves.png")),
-            plots.confusion_matrix(test_set.labels, predictions, os.path.join(directory, "confusion.png")),
-            plots.sample_predictions(test_set, predictions, os.path.join(directory, "predictions.png")),
-            plots.first_layer_weights(W1, test_set.image_shape, os.path.join(directory, "weights.png")),
-        ]
+        with files.naming("--plots", directory):
+            return [
+                plots.training_curves(history, os.path.join(directory, "curves.png")),
+                plots.confusion_matrix(test_set.labels, predictions, os.path.join(directory, "confusion.png")),
+                plots.sample_predictions(test_set, predictions, os.path.join(directory, "predictions.png")),
+                plots.first_layer_weights(W1, test_set.image_shape, os.path.join(directory, "weights.png")),
+            ]
 
 
 class _PersistingState:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnkit import files
+
 
 def _figure(*args, **kwargs):
     import matplotlib
@@ -18,10 +20,13 @@ def _figure(*args, **kwargs):
 
 
 def _save(fig, path: str) -> str:
+    """Write ``fig`` as a PNG at ``path``, atomically (see :func:`nnkit.files.atomic_write`)."""
     import matplotlib.pyplot as plt
 
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    try:
+        files.atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=110))
+    finally:
+        plt.close(fig)
     return path
 
 

@@ -19,37 +19,90 @@ and ``A.T`` as the second operand means the first operand's transpose on the sam
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
 
-_SHAPE = re.compile(r"^(\d+)x(\d+)$")
+_SHAPE = re.compile(r"([0-9]{1,18})x([0-9]{1,18})")
 
 
 def matrix(spec: str, seed: int = 0) -> np.ndarray:
     """The (rows, cols) matrix ``spec`` describes, filled with seeded random values."""
+    rng = np.random.default_rng(seed)
+
+    def draw(shape, dtype, order="C", misaligned=False):
+        values = np.array(rng.standard_normal(shape), dtype=dtype, order=order)
+        if not misaligned:
+            return values
+        raw = np.zeros(values.nbytes + 1, np.uint8)[1:]  # a buffer starting one byte past its allocation
+        out = raw.view(dtype).reshape(shape)
+        out[...] = values
+        return out
+
+    return _build(spec, draw)
+
+
+def phantom(spec: str) -> np.ndarray:
+    """A read-only array with the shape, dtype, strides and alignment of ``matrix(spec)``, and no
+    memory behind it: for describing layouts too big to allocate. Never read its elements."""
+    return _build(spec, _no_memory)
+
+
+def nbytes(spec: str) -> int:
+    """Bytes ``matrix(spec)`` allocates (the whole array a view is cut from), without allocating them."""
+    total = []
+
+    def count(shape, dtype, order="C", misaligned=False):
+        total.append(math.prod(shape) * dtype.itemsize + misaligned)
+        return _no_memory(shape, dtype, order, misaligned)
+
+    _build(spec, count)
+    return sum(total)
+
+
+def _no_memory(shape: tuple[int, int], dtype: np.dtype, order: str = "C", misaligned: bool = False) -> np.ndarray:
+    """Strides of a contiguous ``shape`` array in ``order`` over a single element (never read)."""
+    one = np.zeros(16, np.uint8)[int(misaligned) :][: dtype.itemsize].view(dtype)
+    rows, cols = shape
+    strides = (cols * dtype.itemsize, dtype.itemsize) if order == "C" else (dtype.itemsize, rows * dtype.itemsize)
+    return np.lib.stride_tricks.as_strided(one, shape, strides, writeable=False)
+
+
+def _parse(spec: str) -> tuple[int, int, str, np.dtype]:
+    """``(rows, cols, layout word, dtype)`` of ``spec``, checked."""
     shape, *words = spec.split(":")
-    match = _SHAPE.match(shape)
+    match = _SHAPE.fullmatch(shape)
     if not match:
-        raise ValueError(f"{spec!r}: expected ROWSxCOLS[:layout…], e.g. 7x4:F")
-    rows, cols = int(match[1]), int(match[2])
-    dtype = np.float32 if "f32" in words else np.float64
+        raise ValueError(f"{spec!r}: expected ROWSxCOLS[:layout…] (at most 18 digits each), e.g. 7x4:F")
+    dtype = np.dtype(np.float32 if "f32" in words else np.float64)
     layouts = [w for w in words if w != "f32"]
     if len(layouts) > 1:
         raise ValueError(f"{spec!r}: one layout word at most, got {layouts}")
     layout = layouts[0] if layouts else "C"
     if layout not in _BUILDERS:
         raise ValueError(f"{spec!r}: unknown layout {layout!r}; choose one of {', '.join(_BUILDERS)}")
-    rng = np.random.default_rng(seed)
-    return _BUILDERS[layout][0](lambda shape, order="C": np.array(rng.standard_normal(shape), dtype=dtype, order=order), rows, cols)
+    return int(match[1]), int(match[2]), layout, dtype
 
 
-def _misaligned(draw, rows: int, cols: int) -> np.ndarray:
-    values = draw((rows, cols))
-    raw = np.zeros(values.nbytes + 1, np.uint8)[1:]
-    out = raw.view(values.dtype).reshape(rows, cols)
-    out[...] = values
-    return out
+def _build(spec: str, draw) -> np.ndarray:
+    rows, cols, layout, dtype = _parse(spec)
+
+    def checked(shape, order="C", misaligned=False):
+        _check_size(spec, shape, dtype)
+        return draw(shape, dtype, order, misaligned)
+
+    _check_size(spec, (rows, cols), dtype)  # the view too: a broadcast one spans more than it draws
+    return _BUILDERS[layout][0](checked, rows, cols)
+
+
+def _check_size(spec: str, shape: tuple[int, int], dtype: np.dtype) -> None:
+    if math.prod(shape) * dtype.itemsize > _MAX_BYTES:
+        raise ValueError(f"{spec!r}: needs a {shape[0]}x{shape[1]} {dtype} array, more than the "
+                         f"{_MAX_BYTES:,} bytes any array can span")
+
+
+_MAX_BYTES = np.iinfo(np.intp).max  # numpy's limit on an array's size in bytes
 
 
 # layout word → (builder, how it is built, as Python a reader can type; r, c = rows, cols)
@@ -63,21 +116,23 @@ _BUILDERS = {
     "step": (lambda draw, r, c: draw((r, 2 * c))[:, ::2], "x = random(({r}, {c2x}))[:, ::2]"),
     "rev": (lambda draw, r, c: draw((r, c))[::-1], "x = random(({r}, {c}))[::-1]"),
     "bcast": (lambda draw, r, c: np.broadcast_to(draw((1, c)), (r, c)), "x = np.broadcast_to(random((1, {c})), ({r}, {c}))"),
-    "misaligned": (_misaligned, "x = a ({r}, {c}) float view of a uint8 buffer starting 1 byte past an 8-byte boundary"),
+    "misaligned": (lambda draw, r, c: draw((r, c), misaligned=True),
+                   "x = a ({r}, {c}) float view of a uint8 buffer starting 1 byte past an 8-byte boundary"),
 }
 
 
 def how(spec: str) -> str:
     """How :func:`matrix` builds ``spec``, as a line of Python (``random`` is a seeded generator)."""
-    shape, *words = spec.split(":")
-    rows, cols = (int(v) for v in shape.split("x"))
-    layout = next((w for w in words if w != "f32"), "C")
+    rows, cols, layout, dtype = _parse(spec)
     text = _BUILDERS[layout][1].format(r=rows, c=cols, r3=rows + 3, c5=cols + 5, r1=1 + rows, c2=2 + cols, r5=rows + 5,
                                        c3=cols + 3, r2=2 + rows, c1=1 + cols, c2x=2 * cols)
-    return text + (".astype(np.float32)" if "f32" in words else "")
+    return text + (".astype(np.float32)" if dtype == np.float32 else "")
 
 
-def operands(spec_a: str, spec_b: str) -> tuple[np.ndarray, np.ndarray]:
-    """Both operands; ``spec_b == "A.T"`` gives the transpose of A on A's own buffer."""
-    A = matrix(spec_a, seed=0)
-    return A, (A.T if spec_b == "A.T" else matrix(spec_b, seed=1))
+def operands(spec_a: str, spec_b: str, *, allocate: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Both operands; ``spec_b == "A.T"`` gives the transpose of A on A's own buffer. Without
+    ``allocate``, :func:`phantom` operands: the layouts alone."""
+    A = matrix(spec_a, seed=0) if allocate else phantom(spec_a)
+    if spec_b == "A.T":
+        return A, A.T
+    return A, matrix(spec_b, seed=1) if allocate else phantom(spec_b)

@@ -174,8 +174,8 @@ def test_save_replaces_an_existing_checkpoint(good):
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
 @pytest.mark.parametrize("umask", [0o022, 0o077])
 def test_saved_file_gets_the_mode_of_any_new_file(tmp_path, umask):
-    """mkstemp creates 0600 files; a checkpoint gets the umask's default, as np.savez's would,
-    and reading the umask leaves it as it was."""
+    """A checkpoint gets the mode any new file gets under the umask, as np.savez's would (a
+    temporary made by mkstemp would be 0600), and the umask is left as it was."""
     previous = os.umask(umask)
     try:
         save(tmp_path / "model.npz", make_params(SIZES), make_meta(SIZES))
@@ -232,8 +232,8 @@ BROKEN_FILES = [
     (
         "unknown compression method",
         _writes(lambda d: _in_central_directory(d, 10, 99)),
-        "entry 'W1': That compression method is not supported",
-        NotImplementedError,
+        "entry 'W1': compression method 99; nnkit reads stored or deflated entries",
+        ValueError,
     ),
     (
         "encrypted flag",
