@@ -31,10 +31,11 @@ What is always refused:
 * an ``out`` whose elements overlap one another (a zero stride, a leading dimension shorter
   than its rows): BLAS would write several results into one place;
 * masked arrays: the bridge does not honour masks (pass ``x.filled(...)`` or ``x.data``);
-* ``alpha``/``beta`` other than finite real numbers (Python or numpy ints and floats; not bool,
-  str or complex). Non-finite ones are refused because the libraries disagree on them
-  (``beta = nan``: BLIS returns no NaN where the other four do; ``alpha = inf``: the reference
-  BLAS and MKL give NaN where OpenBLAS and BLIS give inf), so no single answer could be promised;
+* ``alpha``/``beta`` other than finite real numbers (``numbers.Real``: Python ints, floats and
+  fractions, numpy integer and floating scalars; not bool — ``True`` as a factor is taken for a
+  mistake — nor str, complex, arrays or Decimal). Non-finite ones are refused on every library
+  because the libraries disagree on them (``beta = nan``: BLIS returns no NaN where the other four
+  do; ``alpha = inf``: the reference BLAS and MKL give NaN where OpenBLAS and BLIS give inf);
 * views whose strides reach outside their own buffer (possible with ``as_strided``), when the
   buffer's owner can be found.
 
@@ -242,7 +243,7 @@ def _scalar(name: str, value) -> float:
     except OverflowError:
         raise BridgeError(f"{name}: {_shown(value)} is beyond the range of float64") from None
     if not math.isfinite(number):
-        raise BridgeError(f"{name}: {_shown(value)} is not finite; the BLAS libraries disagree on what a "
+        raise BridgeError(f"{name}: {number} is not finite; the BLAS libraries disagree on what a "
                           f"non-finite {name} gives, so the bridge refuses it")
     return number
 

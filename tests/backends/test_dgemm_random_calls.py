@@ -76,7 +76,7 @@ class Memory:
         else:
             raw = np.memmap(self.file, dtype=np.uint8, mode="r+", offset=in_file, shape=(nbytes,))
             self.buffers.append((raw, self.file, in_file))
-        raw[...] = rng.integers(0x30, 0x40, nbytes, dtype=np.uint8)  # read as any float type: finite
+        raw[...] = rng.integers(0xB0, 0xC0, nbytes, dtype=np.uint8)  # finite as any float type, x87's long double too
         return raw
 
     def coordinates(self, x: np.ndarray) -> tuple[str, np.ndarray]:
