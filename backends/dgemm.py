@@ -368,10 +368,11 @@ _SHARE_WORK = 1 << 20  # np.shares_memory's effort bound: exact for any real lay
 
 
 def _new(name: str, shape: tuple[int, int], make: Callable[[], np.ndarray]) -> np.ndarray:
-    """``make()`` — a new float64 array of ``shape`` — or a BridgeError when memory runs out."""
+    """``make()`` — a new float64 array of ``shape`` — or a BridgeError when memory runs out (or
+    when numpy finds the size past any address space: its ValueError "array is too big")."""
     try:
         return make()
-    except MemoryError:
+    except (MemoryError, ValueError):
         need = shape[0] * shape[1] * DOUBLE.itemsize
         raise BridgeError(f"{name}: a float64 array of shape {shape} needs {need} bytes, more than can be allocated") from None
 

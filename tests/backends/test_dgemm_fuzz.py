@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from nnkit.backends import libraries
-from nnkit.backends.dgemm import BridgeError, dgemm
+from nnkit.backends.dgemm import BridgeError, dgemm, plan
 
 LIBRARIES = libraries.find_libraries()
 LP64 = [lib for lib in LIBRARIES if lib.int_width == 32]
@@ -143,6 +143,18 @@ def test_every_value_past_32_bits_is_refused_on_every_32_bit_library(library, in
         call, name = past_32_bits(rng, name)
         with pytest.raises(BridgeError, match=f"^{name}: [0-9]+ does not fit the 32-bit integers of {library.name}"):
             dgemm(**call, library=library.name, interface=interface)
+
+
+@pytest.mark.parametrize("side", [2**26, 2**31])  # results of 2**55 and 2**65 bytes: past any address space
+def test_a_result_or_copy_too_large_to_allocate_is_refused_naming_it(side):
+    view = functools.partial(np.lib.stride_tricks.as_strided, huge_buffer())
+    A, B = view(shape=(side, 1), strides=(8, 8)), view(shape=(1, side), strides=(8, 8))
+    for make in (lambda: dgemm(A, B), lambda: plan(A, B).run()):  # the fast path, and the Python way
+        with pytest.raises(BridgeError, match=rf"^out: a float64 array of shape \({side}, {side}\) needs {side * side * 8} bytes"):
+            make()
+    tall = np.broadcast_to(np.float32(1), (side, 2**22))  # no memory of its own; a copy: past 2**47 bytes
+    with pytest.raises(BridgeError, match=rf"^A: a float64 array of shape \({side}, 4194304\) needs {side * 2**25} bytes"):
+        dgemm(tall, np.ones((2**22, 1)), copy=True)
 
 
 def test_a_thousand_invalid_calls_are_refused_cleanly():
