@@ -81,10 +81,10 @@ def generate(rng):
     if kind == 8:
         name = str(rng.choice(["alpha", "beta"]))
         return {**call, "out": out, name: [None, "x", 1j, [1.0, 2.0], np.ones(2), object()][int(rng.integers(6))]}, name, big
-    if kind == 9:
-        return {**call, "library": str(rng.choice(["atlas", "", "OpenBLAS"]))}, "library", None
+    if kind == 9:  # an unknown name, or not a name at all (unhashable too)
+        return {**call, "library": ["atlas", "", "OpenBLAS", ["mkl"], 3, b"mkl"][int(rng.integers(6))]}, "library", None
     if kind == 10:
-        return {**call, "interface": str(rng.choice(["fortran77", "c", "CBLAS"]))}, "interface", None
+        return {**call, "interface": ["fortran77", "c", "CBLAS", ["cblas"], 1, b"cblas"][int(rng.integers(6))]}, "interface", None
     if kind == 11:  # strides reaching outside the buffer (as_strided makes such views): never passed on
         base = np.zeros((2, 4))
         A = np.lib.stride_tricks.as_strided(base, shape=(3, 4), strides=(int(rng.integers(5, 2**20)) * 8, 8))
