@@ -234,8 +234,8 @@ def _interface(lib: BlasLibrary, interface: str | None) -> str:
 
 
 def _scalar(name: str, value) -> float:
-    """A finite real number (Python or numpy int or float) as a float; bool, str, complex,
-    arrays and non-finite values are refused (see the module docstring for why)."""
+    """A finite real number (``numbers.Real``: Python or numpy ints and floats, fractions) as a float;
+    bool, str, complex, arrays and non-finite values are refused (the module docstring says why)."""
     if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)):
         raise BridgeError(f"{name}: expected a real number (int or float), got {_shown(value)}")
     try:
@@ -341,13 +341,16 @@ def _output(out, m: int, n: int, beta: float, a, b, copy: bool, steps: _Steps, c
         return out, out, storage
     if not copy:
         raise BridgeError(f"out: {problem} (pass copy=True to compute into a temporary and copy back)")
-    old = (lambda: np.array(out, dtype=DOUBLE, order="C", copy=True)) if beta else (lambda: np.empty((m, n)))  # read only if beta ≠ 0
-    temp = _new("out", out.shape, old)
+    keep = beta != 0  # BLAS reads C only when beta ≠ 0
+    temp = _new("out", out.shape, lambda: np.array(out, dtype=DOUBLE, order="C", copy=True) if keep else np.empty((m, n)))
     note = (f"out computed in a temporary C-ordered float64 array at {_address(temp):#x} ({temp.nbytes} bytes), "
             f"copied back, because {problem}")
     copies.append(note)
     steps.add("out via a temporary", lambda: note)
     return temp, out, blas_storage(temp)
+
+
+_SHARE_WORK = 1 << 20  # np.shares_memory's effort bound: exact for any real layout, never a hang
 
 
 def _shared(out: np.ndarray, x: np.ndarray, name: str) -> str | None:
@@ -362,9 +365,6 @@ def _shared(out: np.ndarray, x: np.ndarray, name: str) -> str | None:
     if mapped_x and mapped_out[0] == mapped_x[0] and np.shares_memory(mapped_out[1], mapped_x[1]):
         return f"maps the same bytes of one file as {name} (two mappings of one file region)"
     return None
-
-
-_SHARE_WORK = 1 << 20  # np.shares_memory's effort bound: exact for any real layout, never a hang
 
 
 def _new(name: str, shape: tuple[int, int], make: Callable[[], np.ndarray]) -> np.ndarray:

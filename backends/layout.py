@@ -182,15 +182,20 @@ def elements_overlap(a: np.ndarray) -> str | None:
         return f"its elements overlap: its {lines} are {span} bytes long but each starts {v} bytes after the previous one"
     if max(p * u, q * v) >= 2**62:
         return f"its elements overlap or lie beyond any address space: strides {a.strides} reach past 2**62 bytes"
-    i, j = _collision(u, p, v, q, size) or (0, 0)
-    if not (i or j):
-        return None  # interleaved lines that never touch
-    delta = [0, 0]
-    delta[small], delta[large] = i * np.sign(a.strides[small]), j * np.sign(a.strides[large])
-    first = tuple(int(max(0, -d)) for d in delta)
-    second = tuple(int(f + d) for f, d in zip(first, delta))
-    return (f"its elements overlap: {list(first)} and {list(second)} start {abs(i * u + j * v)} bytes apart, "
-            f"less than one {size}-byte element (strides {a.strides} bytes)")
+    hit = _collision(u, p, v, q, size)
+    return None if hit is None else _pair_text(a, (small, hit[0]), (large, hit[1]))  # None: interleaved, never touching
+
+
+def _pair_text(a: np.ndarray, *steps: tuple[int, int]) -> str:
+    """Two elements of ``a`` that overlap, named by index: one is ``steps`` (axis, count of |stride|) from the other."""
+    delta = [0] * a.ndim
+    for axis, count in steps:
+        delta[axis] = count if a.strides[axis] > 0 else -count
+    first = [max(0, -d) for d in delta]
+    second = [f + d for f, d in zip(first, delta)]
+    apart = abs(sum(d * s for d, s in zip(delta, a.strides)))
+    return (f"its elements overlap: {first} and {second} start {apart} bytes apart, "
+            f"less than one {a.itemsize}-byte element (strides {a.strides} bytes)")
 
 
 def _collision(u: int, p: int, v: int, q: int, size: int, chunk: int = 1 << 16) -> tuple[int, int] | None:
@@ -219,7 +224,7 @@ def _owner(a: np.ndarray):
     return owner
 
 
-def file_bytes(a: np.ndarray) -> tuple[tuple[int, int], np.ndarray] | None:
+def file_bytes(a: np.ndarray) -> tuple[tuple[str, int], np.ndarray] | None:
     """Which file's bytes ``a`` lies on, when its memory is a file mapping (``np.memmap``, ``mmap``).
 
     Returns the file's (device, inode) and a stand-in for ``a`` whose addresses are positions in

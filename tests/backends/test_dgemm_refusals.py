@@ -125,9 +125,14 @@ def test_operands_whose_elements_overlap_say_so_and_are_copied_on_request(seed, 
     rng = np.random.default_rng(seed)
     call = {"A": rng.standard_normal((m, k)), "B": rng.standard_normal((k, n))}
     _, call[which] = strided(rng, call[which].shape, writeable=False)
-    if overlapping(call[which]) and all(s > 0 for s, e in zip(call[which].strides, call[which].shape) if e > 1):
-        with pytest.raises(BridgeError, match=f"^{which}: its elements overlap: .*copy=True"):
+    x = call[which]
+    if overlapping(x) and all(s > 0 for s, e in zip(x.strides, x.shape) if e > 1):
+        with pytest.raises(BridgeError, match=f"^{which}: its elements overlap: .*copy=True") as error:
             dgemm(**call)
+        named = [tuple(map(int, pair)) for pair in re.findall(r"\[(\d+), (\d+)\]", str(error.value))]
+        if named:  # the two elements it names do overlap
+            (i, j), (k, l) = named
+            assert abs((k - i) * x.strides[0] + (l - j) * x.strides[1]) < x.itemsize and (i, j) != (k, l)
     assert close(dgemm(**call, copy=True), call["A"], call["B"])
 
 
