@@ -12,15 +12,43 @@ True
 ``op()`` comes from the memory layout, as in numpy: a Fortran-ordered or transposed operand is
 passed with its transpose flag instead of being copied. Nothing invalid reaches the library (the
 reference BLAS would *exit the interpreter* on a bad argument): :class:`BridgeError` names the
-argument and what was expected. Layouts BLAS cannot take (negative, zero or non-unit strides in
-both axes, misaligned, byte-swapped, not float64) are refused unless ``copy=True``, which copies
-them and says so in the plan. Views whose strides reach outside their own buffer (possible with
-``as_strided``) are refused too, when the buffer's owner can be found.
+argument and what was expected.
+
+What ``copy=True`` may fix — the bridge copies and says so in the plan:
+
+* an operand BLAS cannot read in place: negative, zero or non-unit strides in both axes, rows or
+  columns that overlap (``sliding_window_view``), misaligned, byte-swapped, or a real dtype
+  numpy converts to float64 under its ``same_kind`` rule (bool, integers, other floats);
+* an ``out`` BLAS cannot write in place (the same layouts, or another float dtype, or complex
+  when ``beta == 0``), or one that shares memory with ``A`` or ``B``: computed in a temporary
+  and copied back.
+
+What is always refused:
+
+* complex ``A``/``B`` (dgemm would drop the imaginary parts), object, string and other
+  non-numeric dtypes; an ``out`` whose dtype cannot hold float64 results under ``same_kind``
+  (integers, bool), or complex with ``beta != 0`` (its imaginary part would be dropped);
+* an ``out`` whose elements overlap one another (a zero stride, a leading dimension shorter
+  than its rows): BLAS would write several results into one place;
+* masked arrays: the bridge does not honour masks (pass ``x.filled(...)`` or ``x.data``);
+* ``alpha``/``beta`` other than finite real numbers (``numbers.Real``: Python ints, floats and
+  fractions, numpy integer and floating scalars; not bool — ``True`` as a factor is taken for a
+  mistake — nor str, complex, arrays or Decimal). Non-finite ones are refused on every library
+  because the libraries disagree on them (``beta = nan``: BLIS returns no NaN where the other four
+  do; ``alpha = inf``: the reference BLAS and MKL give NaN where OpenBLAS and BLIS give inf);
+* views whose strides reach outside their own buffer (possible with ``as_strided``), when the
+  buffer's owner can be found.
+
+Two mappings of one file region (two ``np.memmap``s) share memory as much as one buffer does: an
+``out`` mapped on the same file bytes as ``A`` or ``B`` is found through ``/proc/self/maps``
+(Linux; elsewhere it cannot be seen, and such an ``out`` is the caller's to avoid).
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
+import numbers
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Callable, Literal, Mapping
@@ -29,7 +57,7 @@ import numpy as np
 
 from nnkit.backends import _fastpath
 from nnkit.backends._native import ffi, lib as native
-from nnkit.backends.layout import Storage, blas_storage, describe, outside_buffer
+from nnkit.backends.layout import Storage, blas_storage, describe, elements_overlap, file_bytes, outside_buffer
 from nnkit.backends.libraries import BlasLibrary, LibraryError, find_libraries, get_library
 
 __all__ = ["BridgeError", "Plan", "dgemm", "plan"]
@@ -115,7 +143,8 @@ def dgemm(A, B, *, alpha: float = 1.0, beta: float = 0.0, out: np.ndarray | None
     The plain case — ``alpha·A·B`` into a new array, operands BLAS can read in place — is checked
     and called in C (``native/fastpath.c``, the same rules); everything else goes through :func:`plan`.
     """
-    if out is None and interface is None and alpha.__class__ in _NUMBERS and alpha == 1 and beta.__class__ in _NUMBERS and not beta:
+    if (out is None and interface is None and alpha.__class__ in _NUMBERS and alpha == 1 and beta.__class__ in _NUMBERS
+            and not beta and (library is None or library.__class__ is str) and copy.__class__ is bool):
         target = (_FAST_TARGETS or _fast_targets()).get(library)
         if target is not None:
             C = _fastpath.fast_dgemm(A, B, target[0], target[1])
@@ -155,13 +184,16 @@ def plan(A, B, *, alpha: float = 1.0, beta: float = 0.0, out: np.ndarray | None 
     steps.add("library", lambda: f"{lib.name} ({lib.path}), {lib.int_width}-bit integers (probed), "
                                  f"{interface} entry point {lib.symbols['cblas_dgemm' if interface == 'cblas' else 'dgemm']}")
     alpha, beta = _scalar("alpha", alpha), _scalar("beta", beta)
+    if copy is not True and copy is not False:
+        raise BridgeError(f"copy: expected True or False, got {_shown(copy)}")
+    (m, k), (k2, n) = _matrix("A", A).shape, _matrix("B", B).shape
+    if k != k2:
+        raise BridgeError(f"B: shape {B.shape} does not fit A {A.shape}: (m, k)·(k, n) needs B to have {k} rows, not {k2}")
+    _check_width(lib, m=m, n=n, k=k)  # before anything of that size is copied or allocated
     a, sa = _operand("A", A, copy, steps, copies)
     b, sb = _operand("B", B, copy, steps, copies)
-    (m, k), (k2, n) = a.shape, b.shape
-    if k != k2:
-        raise BridgeError(f"B: shape {b.shape} does not fit A {a.shape}: (m, k)·(k, n) needs B to have {k} rows, not {k2}")
     steps.add("shapes", lambda: f"A {a.shape} · B {b.shape}: (m, k)·(k, n) with m = {m}, k = {k}, n = {n} → C ({m}, {n})")
-    _check_width(lib, m=m, n=n, k=k, lda=sa.ld, ldb=sb.ld)  # before an output of that size is allocated
+    _check_width(lib, lda=sa.ld, ldb=sb.ld)
     c, result, sc = _output(out, m, n, beta, a, b, copy, steps, copies)
     _check_width(lib, ldc=sc.ld)
     call, cm = _call(sa, sb, sc, m, n, k)
@@ -193,53 +225,86 @@ def _library(name) -> BlasLibrary:
 def _interface(lib: BlasLibrary, interface: str | None) -> str:
     if interface is None:
         return "cblas" if "cblas_dgemm" in lib.symbols else "fortran"
-    role = {"cblas": "cblas_dgemm", "fortran": "dgemm"}.get(interface)
+    role = {"cblas": "cblas_dgemm", "fortran": "dgemm"}.get(interface) if isinstance(interface, str) else None
     if role is None:
-        raise BridgeError(f"interface: expected 'cblas' or 'fortran', got {interface!r}")
+        raise BridgeError(f"interface: expected 'cblas' or 'fortran', got {_shown(interface)}")
     if role not in lib.symbols:
         raise BridgeError(f"interface: {lib.name} has no {interface} dgemm")
     return interface
 
 
 def _scalar(name: str, value) -> float:
-    if isinstance(value, (complex, np.complexfloating)) or (isinstance(value, np.ndarray) and value.ndim):
-        raise BridgeError(f"{name}: expected a real number, got {value!r}")
+    """A finite real number (``numbers.Real``: Python or numpy ints and floats, fractions) as a float;
+    bool, str, complex, arrays and non-finite values are refused (the module docstring says why)."""
+    if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)):
+        raise BridgeError(f"{name}: expected a real number (int or float), got {_shown(value)}")
     try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise BridgeError(f"{name}: expected a real number, got {value!r}") from None
+        number = float(value)
+    except OverflowError:
+        raise BridgeError(f"{name}: {_shown(value)} is beyond the range of float64") from None
+    if not math.isfinite(number):
+        raise BridgeError(f"{name}: {number} is not finite; the BLAS libraries disagree on what a "
+                          f"non-finite {name} gives, so the bridge refuses it")
+    return number
+
+
+def _shown(value) -> str:
+    """``value`` for an error message: its type, and its repr when short and on one line."""
+    text = repr(value)
+    return f"{type(value).__name__} {text}" if len(text) <= 40 and "\n" not in text else type(value).__name__
 
 
 # --- the operands ------------------------------------------------------------------------------
+def _matrix(name: str, x) -> np.ndarray:
+    """``x`` if it is a 2-D ndarray the bridge may look at (not masked), else a BridgeError."""
+    if not isinstance(x, np.ndarray):
+        raise BridgeError(f"{name}: expected a numpy.ndarray, got {type(x).__name__}")
+    if isinstance(x, np.ma.MaskedArray):
+        raise BridgeError(f"{name}: is a masked array; the bridge does not honour masks "
+                          f"(pass {name}.filled(value) or {name}.data)")
+    if x.ndim != 2:
+        raise BridgeError(f"{name}: expected a 2-D matrix, got {x.ndim}-D shape {x.shape}")
+    return x
+
+
+def _unconvertible(name: str, dtype: np.dtype, beta: float = 0.0) -> str | None:
+    """Why values of ``dtype`` cannot be read (``A``, ``B``) or written (``out``) as float64
+    without losing what they mean — numpy's ``same_kind`` rule, numbers only — or None."""
+    if name != "out":
+        if dtype.kind == "c":
+            return f"dtype {dtype} is complex; dgemm multiplies real doubles and would drop the imaginary parts"
+        return None if dtype.kind in "biuf" else f"dtype {dtype} is not a real number type dgemm can multiply"
+    if dtype.kind == "c" and beta != 0:
+        return f"dtype {dtype} is complex and beta = {beta} would read it; its imaginary part would be dropped"
+    if dtype.kind not in "fc":
+        return f"dtype {dtype} cannot hold float64 results (numpy's same_kind rule)"
+    return None
+
+
 def _problem(x: np.ndarray) -> tuple[str | None, Storage | None]:
-    """What stops BLAS from reading ``x`` in place (dtype, byte order, layout, bounds), if anything."""
+    """What stops BLAS from reading ``x`` in place (dtype, byte order, layout) — a copy would fix it — if anything."""
     if x.dtype != DOUBLE:
         if x.dtype.kind == "f" and x.dtype.itemsize == 8:
             return f"dtype {x.dtype.str} is byte-swapped; BLAS reads native {DOUBLE.str}", None
         return f"dtype {x.dtype} is not float64 (dgemm multiplies doubles)", None
-    address = _address(x)
-    storage = blas_storage(x, address)
-    if isinstance(storage, str):
-        return storage, None
-    return outside_buffer(x, address), storage
+    storage = blas_storage(x)
+    return (storage, None) if isinstance(storage, str) else (None, storage)
 
 
-def _operand(name: str, x, copy: bool, steps: _Steps, copies: list[str]) -> tuple[np.ndarray, Storage]:
-    """Check input ``name``; return the array BLAS will read (itself, or a copy if allowed)."""
-    if not isinstance(x, np.ndarray):
-        raise BridgeError(f"{name}: expected a numpy.ndarray, got {type(x).__name__}")
-    if x.ndim != 2:
-        raise BridgeError(f"{name}: expected a 2-D matrix, got {x.ndim}-D shape {x.shape}")
+def _operand(name: str, x: np.ndarray, copy: bool, steps: _Steps, copies: list[str]) -> tuple[np.ndarray, Storage]:
+    """Check input ``name`` (already a 2-D ndarray); return the array BLAS will read (itself, or a copy if allowed)."""
+    refused = _unconvertible(name, x.dtype) or outside_buffer(x)  # never copied: a copy would read outside
+    if refused:
+        raise BridgeError(f"{name}: {refused}")
     problem, storage = _problem(x)
     steps.add(f"layout of {name}", lambda: _layout_text(x))
     if problem is None:
         steps.add(f"{name} in place", lambda: f"{storage.order}, ld{name.lower()} = {storage.ld}: {storage.reason}; "
                                               f"pointer {_address(x):#x}, no copy")
         return x, storage
-    if not copy or "outside" in problem:
-        hint = "" if "outside" in problem else " (pass copy=True to let the bridge copy it)"
-        raise BridgeError(f"{name}: {problem}{hint}")
-    fixed = np.array(x, dtype=DOUBLE, order="C", copy=True)  # a fresh, aligned, native buffer
+    if not copy:
+        raise BridgeError(f"{name}: {problem} (pass copy=True to let the bridge copy it)")
+    fixed = _new(name, x.shape, lambda: np.array(x, dtype=DOUBLE, order="C", copy=True))  # fresh, aligned, native
     note = f"{name} copied to a new C-contiguous float64 array at {_address(fixed):#x} ({fixed.nbytes} bytes) because {problem}"
     copies.append(note)
     steps.add(f"{name} copied", lambda: note)
@@ -251,34 +316,65 @@ def _output(out, m: int, n: int, beta: float, a, b, copy: bool, steps: _Steps, c
     if out is None:
         if beta != 0:
             raise BridgeError(f"beta: {beta} accumulates into an existing C; pass out= (or beta=0)")
-        c = np.empty((m, n))
+        c = _new("out", (m, n), lambda: np.empty((m, n)))
         steps.add("output", lambda: f"new C-ordered ({m}, {n}) float64 array at {_address(c):#x}, {c.nbytes} bytes; "
                                     "beta = 0 so BLAS never reads it")
         return c, c, blas_storage(c)
-    if not isinstance(out, np.ndarray):
-        raise BridgeError(f"out: expected a numpy.ndarray, got {type(out).__name__}")
-    if out.shape != (m, n):
+    if _matrix("out", out).shape != (m, n):
         raise BridgeError(f"out: expected shape ({m}, {n}) for A {a.shape} · B {b.shape}, got {out.shape}")
     if not out.flags.writeable:
         raise BridgeError("out: is read-only; BLAS must write the result into it")
+    refused = _unconvertible("out", out.dtype, beta) or outside_buffer(out)
+    if refused:
+        raise BridgeError(f"out: {refused}")
+    overlap = elements_overlap(out)
+    if overlap:
+        raise BridgeError(f"out: {overlap}; BLAS would write several results into one place")
     problem, storage = _problem(out)
     steps.add("layout of out", lambda: _layout_text(out))
-    overlap = next((name for name, x in (("A", a), ("B", b)) if np.shares_memory(out, x)), None)
-    if overlap and problem is None:
-        problem = f"overlaps {overlap}: BLAS would overwrite its input while reading it"
+    shared = next((why for name, x in (("A", a), ("B", b)) if (why := _shared(out, x, name))), None)
+    if shared and problem is None:
+        problem = f"{shared}: BLAS would overwrite its input while reading it"
     if problem is None:
         steps.add("out in place", lambda: f"{storage.order}, ldc = {storage.ld}: {storage.reason}; pointer {_address(out):#x}; "
                                           f"beta = {beta}: {'BLAS reads it first' if beta else 'its old values are ignored'}")
         return out, out, storage
-    if not copy or "outside" in problem:
-        hint = "" if "outside" in problem else " (pass copy=True to compute into a temporary and copy back)"
-        raise BridgeError(f"out: {problem}{hint}")
-    temp = np.array(out, dtype=DOUBLE, order="C", copy=True)
+    if not copy:
+        raise BridgeError(f"out: {problem} (pass copy=True to compute into a temporary and copy back)")
+    keep = beta != 0  # BLAS reads C only when beta ≠ 0
+    temp = _new("out", out.shape, lambda: np.array(out, dtype=DOUBLE, order="C", copy=True) if keep else np.empty((m, n)))
     note = (f"out computed in a temporary C-ordered float64 array at {_address(temp):#x} ({temp.nbytes} bytes), "
             f"copied back, because {problem}")
     copies.append(note)
     steps.add("out via a temporary", lambda: note)
     return temp, out, blas_storage(temp)
+
+
+_SHARE_WORK = 1 << 20  # np.shares_memory's effort bound: exact for any real layout, never a hang
+
+
+def _shared(out: np.ndarray, x: np.ndarray, name: str) -> str | None:
+    """How ``out`` shares memory with input ``name``: one buffer, or one file region mapped twice."""
+    try:
+        if np.shares_memory(out, x, max_work=_SHARE_WORK):
+            return f"overlaps {name}"
+    except np.exceptions.TooHardError:
+        return f"may overlap {name} (numpy could not decide)"
+    mapped_out = file_bytes(out)
+    mapped_x = file_bytes(x) if mapped_out else None
+    if mapped_x and mapped_out[0] == mapped_x[0] and np.shares_memory(mapped_out[1], mapped_x[1]):
+        return f"maps the same bytes of one file as {name} (two mappings of one file region)"
+    return None
+
+
+def _new(name: str, shape: tuple[int, int], make: Callable[[], np.ndarray]) -> np.ndarray:
+    """``make()`` — a new float64 array of ``shape`` — or a BridgeError when memory runs out (or
+    when numpy finds the size past any address space: its ValueError "array is too big")."""
+    try:
+        return make()
+    except (MemoryError, ValueError):
+        need = shape[0] * shape[1] * DOUBLE.itemsize
+        raise BridgeError(f"{name}: a float64 array of shape {shape} needs {need} bytes, more than can be allocated") from None
 
 
 # --- the call ------------------------------------------------------------------------------------

@@ -87,6 +87,8 @@ def blas_storage(a: np.ndarray, address: int | None = None) -> Storage | str:
     Storage(order='row-major', ld=5, reason='unit stride along rows, 5 elements between rows')
     >>> blas_storage(np.zeros((3, 5))[:, ::2])
     'no unit stride in either axis (strides 40, 16 bytes); BLAS needs one'
+    >>> blas_storage(np.lib.stride_tricks.sliding_window_view(np.zeros(6), 3)).split(";")[0]
+    'its elements overlap: its rows are 24 bytes long but each starts 8 bytes after the previous one'
     """
     (rows, cols), (s0, s1), size = a.shape, a.strides, a.itemsize
     if rows * cols == 0:
@@ -95,6 +97,10 @@ def blas_storage(a: np.ndarray, address: int | None = None) -> Storage | str:
         if extent > 1 and stride <= 0:
             kind = "negative" if stride < 0 else "zero (broadcast)"
             return f"{kind} stride {stride} bytes in axis {axis}; BLAS steps forward through memory"
+    overlap = elements_overlap(a)
+    if overlap:
+        return f"{overlap}; BLAS reads a matrix whose elements are distinct"
+    for axis, (extent, stride) in enumerate(zip(a.shape, a.strides)):
         if extent > 1 and stride % size:
             return f"stride {stride} bytes in axis {axis} is not a whole number of {size}-byte elements"
     address = a.__array_interface__["data"][0] if address is None else address
@@ -131,9 +137,7 @@ def outside_buffer(a: np.ndarray, address: int | None = None) -> str | None:
     """
     if a.flags.owndata:
         return None
-    owner = a
-    while getattr(owner, "base", None) is not None and not (isinstance(owner, np.ndarray) and owner.flags.owndata):
-        owner = owner.base
+    owner = _owner(a)
     try:
         buffer = owner if isinstance(owner, np.ndarray) else np.frombuffer(owner, dtype=np.uint8)
     except (TypeError, ValueError):
@@ -145,3 +149,113 @@ def outside_buffer(a: np.ndarray, address: int | None = None) -> str | None:
         return (f"its strides {a.strides} reach bytes {low - start}..{high - start} of a {buffer.nbytes}-byte buffer; "
                 "BLAS would read or write outside it")
     return None
+
+
+def elements_overlap(a: np.ndarray) -> str | None:
+    """Why two elements of the 2-D array ``a`` share bytes, or None when none do.
+
+    numpy never makes such arrays itself, but ``as_strided`` and ``sliding_window_view`` do;
+    BLAS cannot read them as a matrix (its rows would share elements) and must never write them.
+
+    >>> elements_overlap(np.lib.stride_tricks.sliding_window_view(np.zeros(6), 3))
+    'its elements overlap: its rows are 24 bytes long but each starts 8 bytes after the previous one'
+    >>> elements_overlap(np.zeros((3, 4))[:, ::2]) is None
+    True
+    """
+    size = a.itemsize
+    axes = sorted((abs(s), n, axis) for axis, (s, n) in enumerate(zip(a.strides, a.shape)) if n > 1)
+    if a.size == 0:
+        return None
+    for stride, n, axis in axes:
+        if stride < size:
+            if stride == 0:
+                return f"its elements overlap: a zero stride in axis {axis} puts its {n} elements there in one place"
+            return f"its elements overlap: stride {a.strides[axis]} bytes in axis {axis} is less than one {size}-byte element"
+    if len(axes) < 2:
+        return None
+    (u, p, small), (v, q, large) = axes
+    span = (p - 1) * u + size  # bytes from the first to the end of the last element along `small`
+    if v >= span:
+        return None  # each line along `small` ends before the next one starts
+    if u == size:
+        lines = "rows" if small == 1 else "columns"
+        return f"its elements overlap: its {lines} are {span} bytes long but each starts {v} bytes after the previous one"
+    if max(p * u, q * v) >= 2**62:
+        return f"its elements overlap or lie beyond any address space: strides {a.strides} reach past 2**62 bytes"
+    hit = _collision(u, p, v, q, size)
+    return None if hit is None else _pair_text(a, (small, hit[0]), (large, hit[1]))  # None: interleaved, never touching
+
+
+def _pair_text(a: np.ndarray, *steps: tuple[int, int]) -> str:
+    """Two elements of ``a`` that overlap, named by index: one is ``steps`` (axis, count of |stride|) from the other."""
+    delta = [0] * a.ndim
+    for axis, count in steps:
+        delta[axis] = count if a.strides[axis] > 0 else -count
+    first = [max(0, -d) for d in delta]
+    second = [f + d for f, d in zip(first, delta)]
+    apart = abs(sum(d * s for d, s in zip(delta, a.strides)))
+    return (f"its elements overlap: {first} and {second} start {apart} bytes apart, "
+            f"less than one {a.itemsize}-byte element (strides {a.strides} bytes)")
+
+
+def _collision(u: int, p: int, v: int, q: int, size: int, chunk: int = 1 << 16) -> tuple[int, int] | None:
+    """A nonzero (i, j) with |i| < p, |j| < q and |i·u + j·v| < size, or None (u, v ≥ size).
+
+    Goes through the axis with fewer elements and, for each step t along it, tries the two
+    nearest steps along the other axis; int64 is safe as the caller keeps p·u and q·v < 2**62."""
+    swap = p < q
+    s_go, n_go, s_fit, n_fit = (u, p, v, q) if swap else (v, q, u, p)
+    for start in range(1, n_go, chunk):
+        t = np.arange(start, min(n_go, start + chunk), dtype=np.int64)
+        x = t * s_go
+        for c in (-(x // s_fit), -(x // s_fit) - 1):
+            hit = np.flatnonzero((np.abs(c) < n_fit) & (np.abs(x + c * s_fit) < size))
+            if hit.size:
+                go, fit = int(t[hit[0]]), int(c[hit[0]])
+                return (go, fit) if swap else (fit, go)
+    return None
+
+
+def _owner(a: np.ndarray):
+    """The object at the root of ``a``'s view chain: an ndarray that owns its memory, or any buffer."""
+    owner = a
+    while getattr(owner, "base", None) is not None and not (isinstance(owner, np.ndarray) and owner.flags.owndata):
+        owner = owner.base
+    return owner
+
+
+def file_bytes(a: np.ndarray) -> tuple[tuple[str, int], np.ndarray] | None:
+    """Which file's bytes ``a`` lies on, when its memory is a file mapping (``np.memmap``, ``mmap``).
+
+    Returns the file's (device, inode) and a stand-in for ``a`` whose addresses are positions in
+    that file (plus 2**40), so that ``np.shares_memory`` compares two mappings of one file as if
+    they were one buffer. None for numpy's own (anonymous) memory, for memory that is not a file
+    mapping, for an array spanning several mappings, and where ``/proc/self/maps`` is missing
+    (not Linux): nothing is known then.
+    """
+    owner = _owner(a)
+    if isinstance(owner, np.ndarray) and owner.flags.owndata:
+        return None  # numpy allocated it: anonymous memory
+    low, high = extent(a)
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:  # start-end perms offset major:minor inode [path]
+                fields = line.split()
+                start, end = (int(x, 16) for x in fields[0].split("-"))
+                if start <= low < end:
+                    inode = int(fields[4])
+                    if not inode or high > end:
+                        return None
+                    place = 2**40 + int(fields[2], 16) + a.__array_interface__["data"][0] - start
+                    return (fields[3], inode), np.asarray(_At(a, place))
+    except OSError:
+        return None
+    return None
+
+
+class _At:
+    """An ``__array_interface__`` describing ``a``'s shape and strides at another address; never read."""
+
+    def __init__(self, a: np.ndarray, address: int):
+        self.__array_interface__ = {"data": (address, True), "shape": a.shape, "strides": a.strides,
+                                    "typestr": a.dtype.str, "version": 3}

@@ -24,8 +24,21 @@ ROLES = ("cblas_dgemm", "dgemm", "cblas_isamax", "isamax")
 """The routines the bridge needs: CBLAS and Fortran dgemm, and isamax for the width probe."""
 
 
+ONLY_NUMPY_BLAS = "NNKIT_ONLY_NUMPY_BLAS"
+"""Environment variable: when set (non-empty), discovery finds numpy's own OpenBLAS and nothing
+else — the machine as a fresh install sees it, with no system BLAS (CI runs the bridge tests so)."""
+
+
 class LibraryError(OSError):
     """A BLAS library could not be opened or lacks what the bridge needs."""
+
+
+class LibraryNotFound(LibraryError):
+    """No library of that name on this machine; ``name`` is the one asked for."""
+
+    def __init__(self, name: str, message: str):
+        super().__init__(message)
+        self.name = name
 
 
 class BlasLibrary:
@@ -206,8 +219,10 @@ FLAVOURS: list[type[BlasLibrary]] = [NumpyOpenBLAS, DebianOpenBLAS, ReferenceBLA
 
 @functools.cache
 def find_libraries() -> tuple[BlasLibrary, ...]:
-    """Every BLAS found on this machine, numpy's own first (opened once per process)."""
-    return tuple(library for flavour in FLAVOURS for library in flavour.find())
+    """Every BLAS found on this machine, numpy's own first (opened once per process); only
+    numpy's own when the environment variable ``NNKIT_ONLY_NUMPY_BLAS`` is set."""
+    flavours = [NumpyOpenBLAS] if os.environ.get(ONLY_NUMPY_BLAS) else FLAVOURS
+    return tuple(library for flavour in flavours for library in flavour.find())
 
 
 def get_library(name: str | None = None) -> BlasLibrary:
@@ -218,6 +233,8 @@ def get_library(name: str | None = None) -> BlasLibrary:
         if library.name == wanted:
             return library
     found = ", ".join(lib.name for lib in libraries) or "none"
+    if os.environ.get(ONLY_NUMPY_BLAS):
+        found += f" ({ONLY_NUMPY_BLAS} is set: only numpy's own is looked for)"
     if name is None:
-        raise LibraryError(f"numpy's own BLAS was not found (a numpy without its bundled OpenBLAS?); found: {found}")
-    raise LibraryError(f"library {name!r} not found; found: {found}")
+        raise LibraryNotFound(wanted, f"numpy's own BLAS was not found (a numpy without its bundled OpenBLAS?); found: {found}")
+    raise LibraryNotFound(wanted, f"library {name!r} not found; found: {found}")

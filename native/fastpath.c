@@ -3,10 +3,12 @@
  * The Python bridge (backends/dgemm.py) spends tens of microseconds reading array headers
  * through __array_interface__; here the same facts come straight from the PyArrayObject. The
  * rules are the Python ones (backends/layout.py: blas_storage, outside_buffer; dgemm.py: _call),
- * for the simple cases only: A and B 2-D, aligned, native float64, each with a unit stride in one
- * axis, inside their buffers; out None (a new C-ordered result). Anything else — and every
- * explanation — returns None and goes the Python way. tests/backends/test_fastpath.py checks that
- * both ways make the same call.
+ * for the simple cases only: A and B plain ndarrays (not a subclass such as a masked array), 2-D,
+ * aligned, native float64, each with a unit stride in one axis (so their elements are distinct),
+ * inside their buffers; out None (a new C-ordered result). Anything else — and every explanation,
+ * and a result too large to allocate — returns None and goes the Python way, which names the
+ * problem. tests/backends/test_fastpath.py checks that both ways make the same call, and that the
+ * fast path never takes what the Python checks refuse.
  */
 #define PY_SSIZE_T_CLEAN
 #define NPY_NO_DEPRECATED_API NPY_2_0_API_VERSION
@@ -51,8 +53,12 @@ static int inside_owner(PyArrayObject *a) {
     return low >= start && high <= end;
 }
 
+/* Calls made, and the routine last called: how a test sees that the fast path ran, and where. */
+static unsigned long long calls;
+static uintptr_t last_function;
+
 static int simple(PyObject *x, PyArrayObject **out) {
-    if (!PyArray_Check(x)) return 0;
+    if (!PyArray_CheckExact(x)) return 0;
     PyArrayObject *a = (PyArrayObject *)x;
     if (PyArray_NDIM(a) != 2 || PyArray_TYPE(a) != NPY_DOUBLE || !PyArray_ISNOTSWAPPED(a) || !PyArray_ISALIGNED(a)) return 0;
     if (((uintptr_t)PyArray_DATA(a)) % 8) return 0;
@@ -80,11 +86,16 @@ static PyObject *fast_dgemm(PyObject *self, PyObject *const *args, Py_ssize_t na
     if (m > limit || n > limit || k > limit || lda > limit || ldb > limit) Py_RETURN_NONE;
     npy_intp dims[2] = {m, n};
     PyArrayObject *C = (PyArrayObject *)PyArray_SimpleNew(2, dims, NPY_DOUBLE);  /* C-ordered: RowMajor */
-    if (!C) return NULL;
+    if (!C) {
+        PyErr_Clear();  /* out of memory: the Python way says so, naming the argument */
+        Py_RETURN_NONE;
+    }
     npy_intp ldc = n > 1 ? n : 1;
     int ta = a_row ? NO_TRANS : TRANS, tb = b_row ? NO_TRANS : TRANS;
     const double *a = PyArray_DATA(A), *b = PyArray_DATA(B);
     double *c = PyArray_DATA(C);
+    calls++;
+    last_function = (uintptr_t)function;
     Py_BEGIN_ALLOW_THREADS
     if (width == 64)
         ((cblas64_t *)(uintptr_t)function)(ROW_MAJOR, ta, tb, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, ldc);
@@ -108,9 +119,15 @@ static PyObject *fast_call(PyObject *self, PyObject *args) {
     return Py_BuildValue("(iiinnn)", ROW_MAJOR, a_row ? NO_TRANS : TRANS, b_row ? NO_TRANS : TRANS, lda, ldb, n > 1 ? n : 1);
 }
 
+/* fast_calls() -> (calls made so far, address of the dgemm last called). */
+static PyObject *fast_calls(PyObject *self, PyObject *unused) {
+    return Py_BuildValue("(KK)", calls, (unsigned long long)last_function);
+}
+
 static PyMethodDef methods[] = {
     {"fast_dgemm", (PyCFunction)(void (*)(void))fast_dgemm, METH_FASTCALL, "fast_dgemm(A, B, function_address, int_width) -> C or None"},
     {"fast_call", fast_call, METH_VARARGS, "fast_call(A, B) -> (order, transa, transb, lda, ldb, ldc) or None"},
+    {"fast_calls", fast_calls, METH_NOARGS, "fast_calls() -> (calls made so far, address of the dgemm last called)"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,14 +1,20 @@
-"""Fixtures that write data files: Kaggle-style CSV and MNIST IDX, made from the bundled digits.
+"""What every test shares: the rule for optional parts, and fixtures that write data files.
 
-Each 8×8 digit becomes a 28×28 image (every pixel a 3×3 block, a 2-pixel border) with pixels
-scaled from 0..16 to 0..255, so a network trained on these files learns what it learns on the
-digits. File fixtures write into the test's own ``tmp_path`` and return the path to load.
+Optional parts (Debian's BLAS libraries, mkl, gdb, scipy, dask…): a test that needs one skips,
+saying which and why — and a test that asks the bridge for a library this machine lacks
+(:class:`~nnkit.backends.libraries.LibraryNotFound`, however deep in the call) skips too. With
+``NNKIT_REQUIRE_ALL_BLAS`` set (CI, where ``.ci/run`` installs everything) every skip is a failure.
+
+Data files: each 8×8 digit becomes a 28×28 image (every pixel a 3×3 block, a 2-pixel border) with
+pixels scaled from 0..16 to 0..255, so a network trained on these files learns what it learns on
+the digits. File fixtures write into the test's own ``tmp_path`` and return the path to load.
 """
 
 from __future__ import annotations
 
 import functools
 import gzip
+import os
 import struct
 from pathlib import Path
 
@@ -16,6 +22,36 @@ import numpy as np
 import pytest
 
 from nnkit import data
+from nnkit.backends.libraries import LibraryNotFound, NumpyOpenBLAS
+
+REQUIRE_ALL = "NNKIT_REQUIRE_ALL_BLAS"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """A missing optional library is a skip; under ``NNKIT_REQUIRE_ALL_BLAS`` a skip is a failure."""
+    report = (yield).get_result()
+    missing = _missing_library(call.excinfo)
+    if missing and report.failed:
+        _, line, _ = item.location
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), line + 1, f"Skipped: needs the BLAS library {missing!r}, not on this "
+                                                     "machine (.ci/run installs it)")
+    if report.skipped and not hasattr(report, "wasxfail") and os.environ.get(REQUIRE_ALL):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"{REQUIRE_ALL} is set (every optional part installed), so this skip is a failure: {reason}"
+
+
+def _missing_library(excinfo: pytest.ExceptionInfo | None) -> str | None:
+    """The optional library whose absence raised ``excinfo`` (anywhere in its chain), or None."""
+    error, seen = excinfo.value if excinfo else None, set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, LibraryNotFound) and error.name != NumpyOpenBLAS.flavour:
+            return error.name
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None
 
 
 def _upsample_to_mnist(images: np.ndarray) -> np.ndarray:

@@ -233,3 +233,12 @@ def test_explanation_names_every_step_with_real_values():
 def test_an_empty_product_says_no_call_is_made():
     text = str(plan(np.ones((4, 0)), np.ones((0, 2))))
     assert "no BLAS call: k = 0" in text
+
+
+def test_the_examples_in_the_docstrings_hold():
+    import doctest
+
+    from nnkit.backends import dgemm as bridge, layout
+
+    for module in (bridge, layout, libraries):
+        assert doctest.testmod(module).failed == 0, module.__name__
