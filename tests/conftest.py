@@ -3,7 +3,9 @@
 Optional parts (Debian's BLAS libraries, mkl, gdb, scipy, dask…): a test that needs one skips,
 saying which and why — and a test that asks the bridge for a library this machine lacks
 (:class:`~nnkit.backends.libraries.LibraryNotFound`, however deep in the call) skips too. With
-``NNKIT_REQUIRE_ALL_BLAS`` set (CI, where ``.ci/run`` installs everything) every skip is a failure.
+``NNKIT_REQUIRE_ALL_BLAS`` set (CI, where ``.ci/run`` installs everything) every skip is a failure —
+except a skip for a privilege the run lacks (root, a mount), which no install provides: those skip
+through :func:`skip_without_privilege`.
 
 Data files: each 8×8 digit becomes a 28×28 image (every pixel a 3×3 block, a 2-pixel border) with
 pixels scaled from 0..16 to 0..255, so a network trained on these files learns what it learns on
@@ -25,6 +27,12 @@ from nnkit import data
 from nnkit.backends.libraries import LibraryNotFound, NumpyOpenBLAS
 
 REQUIRE_ALL = "NNKIT_REQUIRE_ALL_BLAS"
+PRIVILEGE = "needs a privilege this run lacks: "
+
+
+def skip_without_privilege(reason: str) -> None:
+    """Skip for a privilege (root, mounting), not for a missing part: a skip even under ``NNKIT_REQUIRE_ALL_BLAS``."""
+    pytest.skip(PRIVILEGE + reason)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -37,8 +45,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         report.outcome = "skipped"
         report.longrepr = (str(item.path), line + 1, f"Skipped: needs the BLAS library {missing!r}, not on this "
                                                      "machine (.ci/run installs it)")
-    if report.skipped and not hasattr(report, "wasxfail") and os.environ.get(REQUIRE_ALL):
-        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    if report.skipped and not hasattr(report, "wasxfail") and os.environ.get(REQUIRE_ALL) and PRIVILEGE not in reason:
         report.outcome = "failed"
         report.longrepr = f"{REQUIRE_ALL} is set (every optional part installed), so this skip is a failure: {reason}"
 
