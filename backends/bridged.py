@@ -35,16 +35,16 @@ CALLS: collections.Counter = collections.Counter()
 """How each product was computed: ``"dgemm"`` (a bridge call) or ``"not a bridge call"``."""
 
 
-def matmul(x1, x2, /) -> BridgedArray:
+def matmul(x1, x2, /, **kwargs) -> BridgedArray:
     """``x1 @ x2``: 2-D float64 matrices through the bridge's dgemm (copying only layouts BLAS cannot
-    take); every other product the standard defines (1-D, batched, integer, float32, complex) through
-    numpy's own matmul, counted in :data:`CALLS` as ``"not a bridge call"``."""
+    take); every other product the standard defines (1-D, batched, integer, float32, complex), or one
+    given numpy's keywords, through numpy's own matmul, counted in :data:`CALLS` as ``"not a bridge call"``."""
     a, b = np.asarray(x1), np.asarray(x2)
-    if a.ndim == b.ndim == 2 and a.dtype == b.dtype == np.float64:
+    if a.ndim == b.ndim == 2 and a.dtype == b.dtype == np.float64 and not kwargs:
         CALLS["dgemm"] += 1
         return bridge.dgemm(a, b, library=LIBRARY, copy=True).view(BridgedArray)
     CALLS["not a bridge call"] += 1
-    return np.asarray(compat_numpy.matmul(a, b)).view(BridgedArray)
+    return np.asarray(compat_numpy.matmul(a, b, **kwargs)).view(BridgedArray)
 
 
 def _bridged(create):
