@@ -55,6 +55,5 @@ def test_nothing_fails_on_a_wrapper_that_passes_on_what_it_wraps(tmp_path):
 
 
 @pytest.mark.long
-@pytest.mark.parametrize("seed", [1, 2])
-def test_nothing_fails_on_a_wrapper_that_passes_on_what_it_wraps_with_many_examples(tmp_path, seed):
-    check_no_regressions(run_all(tmp_path, max_examples=100, seed=seed), tmp_path, max_examples=100, seed=seed)
+def test_nothing_fails_on_a_wrapper_that_passes_on_what_it_wraps_in_the_whole_suite(tmp_path):
+    check_no_regressions(run_all(tmp_path, max_examples=100, seed=1), tmp_path, max_examples=100, seed=1)

@@ -1,5 +1,11 @@
 """nnkit.backends.instrumented: every operation recorded, the network unchanged on it."""
 
+import inspect
+import itertools
+import operator
+import types
+import warnings
+
 import numpy as np
 import pytest
 from array_api_compat import array_namespace
@@ -9,7 +15,7 @@ import array_api_strict
 from digits_training import train_digits
 from nnkit import gradcheck, model, optim, train
 from nnkit.backends import namespace
-from nnkit.backends.instrumented import InstrumentedArray, instrumented, report
+from nnkit.backends.instrumented import InstrumentedArray, InstrumentedNamespace, instrumented, report
 
 
 @pytest.fixture(params=[np_xp, array_api_strict], ids=["numpy", "strict"])
@@ -146,15 +152,8 @@ def test_vecdot_flops_iteration_and_recording_per_thread():
         list(instrumented(array_api_strict).ones((2, 3)))  # as array_api_strict itself refuses
 
 
-# --- the standard's array object and namespace, name by name (generated cases; counts in the asserts) ---
+# The standard's array object and namespace, name by name.
 
-import inspect
-import itertools
-import operator
-import types
-import warnings
-
-from nnkit.backends.instrumented import InstrumentedNamespace
 
 BINARY = ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or", "xor", "lshift", "rshift")
 COMPARISONS = ("lt", "le", "gt", "ge", "eq", "ne")
