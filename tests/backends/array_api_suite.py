@@ -8,8 +8,8 @@ JUnit XML read back into one outcome per test.
 Where the suite comes from: a copy of data-apis/array-api-tests at commit 55fcc60 (MIT licence), with
 its ``array-api`` submodule (the standard's text and signature stubs, ``src/array_api_stubs`` and
 ``spec/2025.12``) at 5f847a3, in ``third_party/array-api-tests`` or in the folder
-``$NNKIT_ARRAY_API_TESTS`` names. It is not on the package index; it needs ``ndindex`` and
-``hypothesis>=6.151`` (the ``test`` extra).
+``$NNKIT_ARRAY_API_TESTS`` names. It is not on the package index; it needs ``ndindex``,
+``pytest-json-report`` (its conftest imports it) and ``hypothesis>=6.151``: the ``test`` extra.
 """
 
 from __future__ import annotations
