@@ -8,6 +8,8 @@ network runs unchanged; only its products take the other road to the same BLAS.
 
 from __future__ import annotations
 
+import collections
+import functools
 import types
 
 import array_api_compat.numpy as compat_numpy
@@ -29,20 +31,27 @@ class BridgedArray(np.ndarray):
         return matmul(other, self)
 
 
-def matmul(a, b) -> BridgedArray:
-    """``a @ b`` for 2-D float64 arrays through the bridge (copying only layouts BLAS cannot take)."""
-    a, b = np.asarray(a), np.asarray(b)
-    if a.ndim != 2 or b.ndim != 2 or a.dtype != np.float64 or b.dtype != np.float64:
-        raise bridge.BridgeError(f"the blas backend multiplies 2-D float64 matrices with dgemm; got {a.dtype} {a.shape} @ {b.dtype} {b.shape}")
-    return bridge.dgemm(a, b, library=LIBRARY, copy=True).view(BridgedArray)
+CALLS: collections.Counter = collections.Counter()
+"""How each product was computed: ``"dgemm"`` (a bridge call) or ``"not a bridge call"``."""
+
+
+def matmul(x1, x2, /, **kwargs) -> BridgedArray:
+    """``x1 @ x2``: 2-D float64 matrices through the bridge's dgemm (copying only layouts BLAS cannot
+    take); every other product the standard defines (1-D, batched, integer, float32, complex), or one
+    given numpy's keywords, through numpy's own matmul, counted in :data:`CALLS` as ``"not a bridge call"``."""
+    a, b = np.asarray(x1), np.asarray(x2)
+    if a.ndim == b.ndim == 2 and a.dtype == b.dtype == np.float64 and not kwargs:
+        CALLS["dgemm"] += 1
+        return bridge.dgemm(a, b, library=LIBRARY, copy=True).view(BridgedArray)
+    CALLS["not a bridge call"] += 1
+    return np.asarray(compat_numpy.matmul(a, b, **kwargs)).view(BridgedArray)
 
 
 def _bridged(create):
+    @functools.wraps(create)
     def wrapper(*args, **kwargs):
         return np.asarray(create(*args, **kwargs)).view(BridgedArray)
 
-    wrapper.__name__ = wrapper.__qualname__ = create.__name__
-    wrapper.__doc__ = create.__doc__
     return wrapper
 
 

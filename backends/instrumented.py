@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import operator
 import threading
 import time
 import types
@@ -78,7 +79,8 @@ _OPERATORS = {  # dunder → operation name
     "mod": "remainder", "rmod": "remainder", "pow": "pow", "rpow": "pow", "matmul": "matmul", "rmatmul": "matmul",
     "lt": "less", "le": "less_equal", "gt": "greater", "ge": "greater_equal", "eq": "equal", "ne": "not_equal",
     "and": "logical_and", "rand": "logical_and", "or": "logical_or", "ror": "logical_or", "xor": "bitwise_xor",
-    "rxor": "bitwise_xor", "lshift": "bitwise_left_shift", "rshift": "bitwise_right_shift",
+    "rxor": "bitwise_xor", "lshift": "bitwise_left_shift", "rlshift": "bitwise_left_shift",
+    "rshift": "bitwise_right_shift", "rrshift": "bitwise_right_shift",
 }
 
 
@@ -258,10 +260,10 @@ class InstrumentedArray:
     T = property(lambda self: self._ns._recorder.call(self._ns, "permute_dims", lambda x: x.T, (self,), {}))
     mT = property(lambda self: self._ns._recorder.call(self._ns, "matrix_transpose", lambda x: x.mT, (self,), {}))
 
-    def __getitem__(self, key):
+    def __getitem__(self, key, /):
         return self._ns._recorder.call(self._ns, "getitem", lambda x, k: x[k], (self, key), {})
 
-    def __setitem__(self, key, value):
+    def __setitem__(self, key, value, /):
         def assign(x, k, v):
             x[k] = v
 
@@ -274,7 +276,7 @@ class InstrumentedArray:
         return int(self._x)
 
     def __index__(self):
-        return self._x.__index__()
+        return operator.index(self._x)
 
     def __bool__(self):
         return bool(self._x)
@@ -285,8 +287,9 @@ class InstrumentedArray:
     def __len__(self):
         return len(self._x)
 
-    def __dlpack__(self, *args, **kwargs):
-        return self._x.__dlpack__(*args, **kwargs)
+    def __dlpack__(self, /, *, stream=None, max_version=None, dl_device=None, copy=None):
+        given = {"stream": stream, "max_version": max_version, "dl_device": dl_device, "copy": copy}
+        return self._x.__dlpack__(**{k: v for k, v in given.items() if v is not None})
 
     def __dlpack_device__(self):
         return self._x.__dlpack_device__()
@@ -318,30 +321,71 @@ class InstrumentedArray:
         return self._ns._recorder.call(self._ns, "bitwise_invert", lambda x: ~x, (self,), {})
 
 
-def _operator(dunder: str, name: str):
-    def method(self, other):
-        return self._ns._recorder.call(self._ns, name, lambda x, y: getattr(x, dunder)(y), (self, other), {})
+_BINARY = ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or", "xor", "lshift", "rshift")
+"""The binary operators that have reflected (``__radd__``) and in-place (``__iadd__``) forms."""
 
+
+def _operator(dunder: str, name: str):
+    """``x.__add__(y)`` as ``operator.add(x, y)``, ``x.__radd__(y)`` as ``operator.add(y, x)``, on the
+    inner arrays: Python's own dispatch then tries the reflected method too, which calling a dunder
+    directly would not (numpy scalars of two dtypes, 0-d results of indexing, need it)."""
+    short = dunder.strip("_")
+    reflected = short.startswith("r") and short[1:] in _BINARY
+    forward = short[1:] if reflected else short
+    apply = getattr(operator, _OPERATOR_FUNCTION.get(forward, forward))
+
+    def method(self, other, /):
+        compute = (lambda x, y: apply(y, x)) if reflected else apply
+        return self._ns._recorder.call(self._ns, name, compute, (self, other), {})
+
+    method.__name__ = method.__qualname__ = dunder
     return method
 
 
 def _in_place(dunder: str, name: str):
-    plain = dunder.replace("__i", "__", 1)
+    """``x += y`` as ``operator.iadd`` on the inner arrays: in place where the inner array can be
+    (an ndarray), a new value where it cannot (a numpy scalar from ``x[i]``), as Python does."""
+    apply = getattr(operator, dunder.strip("_"))
 
-    def update(x, y):  # numpy scalars (what x[i, j] gives) have no in-place operators
-        return getattr(x, dunder)(y) if hasattr(x, dunder) else getattr(x, plain)(y)
-
-    def method(self, other):
-        self._x = self._ns._recorder.call(self._ns, name, update, (self, other), {}, in_place=True)._x
+    def method(self, other, /):
+        self._x = self._ns._recorder.call(self._ns, name, apply, (self, other), {}, in_place=True)._x
         return self
 
+    method.__name__ = method.__qualname__ = dunder
     return method
 
 
+_OPERATOR_FUNCTION = {"and": "and_", "or": "or_"}  # the operator module's names where they differ
+
 for _short, _name in _OPERATORS.items():
     setattr(InstrumentedArray, f"__{_short}__", _operator(f"__{_short}__", _name))
-for _short in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or", "xor", "lshift", "rshift"):
+for _short in _BINARY:
     setattr(InstrumentedArray, f"__i{_short}__", _in_place(f"__i{_short}__", _OPERATORS[_short]))
+
+
+_METADATA = {"isdtype", "finfo", "iinfo", "result_type", "can_cast", "__array_namespace_info__"}
+"""Functions about dtypes and devices: given the inner arrays, not recorded (they compute nothing)."""
+
+
+def _unwrapping(function):
+    """``function`` called on the inner arrays, unrecorded; its name, signature and docstring kept."""
+
+    @functools.wraps(function)
+    def unwrapped(*args, **kwargs):
+        return function(*_unwrap(args), **_unwrap(kwargs))
+
+    return unwrapped
+
+
+def _recorded(recorder: Recorder, ns, name: str, function):
+    """``function`` recorded as operation ``name``, returning arrays of ``ns``; its name, signature
+    (through ``__wrapped__``) and docstring kept."""
+
+    @functools.wraps(function)
+    def recorded(*args, **kwargs):
+        return recorder.call(ns, name, function, args, kwargs)
+
+    return recorded
 
 
 class InstrumentedNamespace(types.SimpleNamespace):
@@ -351,25 +395,26 @@ class InstrumentedNamespace(types.SimpleNamespace):
         super().__init__()
         self._inner, self._recorder = inner, recorder or Recorder()
         self.__name__ = name or f"nnkit.backends.instrumented({inner.__name__})"
+        self._arrays_ns = self  # the namespace whose arrays this one's functions return
 
     def __getattr__(self, attribute: str):
         value = getattr(self._inner, attribute)
-        if isinstance(value, types.ModuleType) or (hasattr(value, "__name__") and attribute in ("linalg", "fft")):
+        if isinstance(value, (types.ModuleType, types.SimpleNamespace)):  # linalg, fft: not fft.fft
             sub = InstrumentedNamespace(value, self._recorder, f"{self.__name__}.{attribute}")
-            sub._arrays_ns = self
+            sub._arrays_ns = self._arrays_ns
             setattr(self, attribute, sub)
             return sub
-        if not callable(value) or isinstance(value, type) or attribute in ("isdtype", "finfo", "iinfo", "result_type", "can_cast"):
-            return value
-        top = getattr(self, "_arrays_ns", self)
+        if not callable(value) or isinstance(value, type):
+            return value  # constants, dtypes, classes
+        if attribute in _METADATA:
+            wrapper = _unwrapping(value)
+        else:
+            wrapper = _recorded(self._recorder, self._arrays_ns, attribute, value)
+        setattr(self, attribute, wrapper)
+        return wrapper
 
-        def recorded(*args, **kwargs):
-            return self._recorder.call(top, attribute, value, args, kwargs)
-
-        recorded.__name__ = attribute
-        recorded.__doc__ = getattr(value, "__doc__", None)
-        setattr(self, attribute, recorded)
-        return recorded
+    def __dir__(self):
+        return sorted(set(dir(self._inner)) | set(super().__dir__()))
 
     def recording(self):
         """``with xp.recording() as ops:`` — record every operation in the block into ``ops``."""
