@@ -4,8 +4,8 @@ Optional parts (Debian's BLAS libraries, mkl, gdb, scipy, dask…): a test that 
 saying which and why — and a test that asks the bridge for a library this machine lacks
 (:class:`~nnkit.backends.libraries.LibraryNotFound`, however deep in the call) skips too. With
 ``NNKIT_REQUIRE_ALL_BLAS`` set (CI, where ``.ci/run`` installs everything) every skip is a failure —
-except a skip for a privilege the run lacks (root, a mount), which no install provides: those skip
-through :func:`skip_without_privilege`.
+except a skip for what no install step can provide (root, a mount, a suite that is on no package
+index): those skip through :func:`skip_not_installable`.
 
 Data files: each 8×8 digit becomes a 28×28 image (every pixel a 3×3 block, a 2-pixel border) with
 pixels scaled from 0..16 to 0..255, so a network trained on these files learns what it learns on
@@ -27,12 +27,13 @@ from nnkit import data
 from nnkit.backends.libraries import LibraryNotFound, NumpyOpenBLAS
 
 REQUIRE_ALL = "NNKIT_REQUIRE_ALL_BLAS"
-PRIVILEGE = "needs a privilege this run lacks: "
+NOT_INSTALLABLE = "no install step provides this: "
 
 
-def skip_without_privilege(reason: str) -> None:
-    """Skip for a privilege (root, mounting), not for a missing part: a skip even under ``NNKIT_REQUIRE_ALL_BLAS``."""
-    pytest.skip(PRIVILEGE + reason)
+def skip_not_installable(reason: str, module: bool = False) -> None:
+    """Skip for what no install step can provide (a privilege, a suite on no package index): a skip
+    even under ``NNKIT_REQUIRE_ALL_BLAS``."""
+    pytest.skip(NOT_INSTALLABLE + reason, allow_module_level=module)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -46,7 +47,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         report.longrepr = (str(item.path), line + 1, f"Skipped: needs the BLAS library {missing!r}, not on this "
                                                      "machine (.ci/run installs it)")
     reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-    if report.skipped and not hasattr(report, "wasxfail") and os.environ.get(REQUIRE_ALL) and PRIVILEGE not in reason:
+    if report.skipped and not hasattr(report, "wasxfail") and os.environ.get(REQUIRE_ALL) and NOT_INSTALLABLE not in reason:
         report.outcome = "failed"
         report.longrepr = f"{REQUIRE_ALL} is set (every optional part installed), so this skip is a failure: {reason}"
 

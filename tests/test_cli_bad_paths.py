@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import skip_without_privilege
+from conftest import skip_not_installable
 
 from nnkit import checkpoint, cli
 from nnkit.files import quoted
@@ -109,7 +109,7 @@ def argv_for(command: str, option: str, value: str, model: Path) -> list[str]:
 @pytest.mark.parametrize("command, option, kind, name", CASES)
 def test_a_path_the_option_cannot_use_is_refused_in_one_line(command, option, kind, name, tmp_path, model, capsys):
     if kind == "device" and os.geteuid() != 0:
-        skip_without_privilege("making a device node needs root (mknod)")
+        skip_not_installable("making a device node needs root (mknod)")
     path = make(kind, tmp_path / name) if kind else Path("")
     value = os.fspath(path) if kind else ""
     before = {p: os.lstat(p).st_mode for p in tmp_path.iterdir()}
@@ -124,7 +124,7 @@ def test_a_path_the_option_cannot_use_is_refused_in_one_line(command, option, ki
 def test_a_plot_that_cannot_be_written_names_plots_and_the_file(kind, tmp_path, capsys):
     """--plots DIR is fine, but DIR/curves.png is in the way: found when the figures are written."""
     if kind == "device" and os.geteuid() != 0:
-        skip_without_privilege("making a device node needs root (mknod)")
+        skip_not_installable("making a device node needs root (mknod)")
     figures = tmp_path / "figs"
     figures.mkdir()
     blocker = make(kind, figures / "curves.png")

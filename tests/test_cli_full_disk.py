@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import skip_without_privilege
+from conftest import skip_not_installable
 
 from nnkit import checkpoint
 from nnkit.files import quoted
@@ -60,10 +60,10 @@ def small_disk(directory: Path, kib: int):
     """A tmpfs of ``kib`` KiB mounted at ``directory``; skips the test unless this runs as root."""
     directory.mkdir()
     if os.geteuid() != 0:
-        skip_without_privilege("mounting a small tmpfs needs root; the RLIMIT_FSIZE tests cover this without it")
+        skip_not_installable("mounting a small tmpfs needs root; the RLIMIT_FSIZE tests cover this without it")
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={kib}k", "tmpfs", str(directory)], capture_output=True, text=True)
     if mounted.returncode:
-        skip_without_privilege(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+        skip_not_installable(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
     try:
         yield directory
     finally:

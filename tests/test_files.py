@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import skip_without_privilege
+from conftest import skip_not_installable
 
 from nnkit import files
 from nnkit.files import PathError, atomic_write, open_regular, quoted
@@ -38,7 +38,7 @@ def special_files(directory: Path) -> dict[str, Path]:
 def device_node(directory: Path) -> Path:
     """A character device node (1, 3: what /dev/null is) inside ``directory``; needs root."""
     if os.geteuid() != 0:
-        skip_without_privilege("making a device node needs root (mknod)")
+        skip_not_installable("making a device node needs root (mknod)")
     path = directory / "device"
     os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
     return path
