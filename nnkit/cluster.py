@@ -2,7 +2,8 @@
 
 ``local`` starts a ``dask.distributed.LocalCluster`` of 2 worker processes (1 thread each) on
 loopback (its dashboard on any free port); any other value is the address of a running scheduler
-(``tcp://host:8786``). Closing happens on normal exit, on an error and on Ctrl-C alike.
+(``tcp://host:8786``). Closing happens on normal exit, on an error and on Ctrl-C alike. The
+workers of nnkit's own cluster print no numpy floating-point warnings (see :mod:`nnkit.float_errors`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ def connect(scheduler: str, workers: int = 2) -> Iterator[object]:
             cluster.close()
         raise OSError(f"--scheduler {scheduler}: cannot connect ({error})") from None
     try:
+        if cluster is not None:
+            client.run(_silence_float_warnings)
         yield client
     finally:
         client.close()
@@ -56,3 +59,12 @@ def _client(Client, target, seconds: float = TIMEOUT):
         return outcome["client"]
     error = outcome.get("error")
     raise OSError(str(error) if error else f"no dask answer within {seconds + 2:.0f} s — is this a dask scheduler?")
+
+
+def _silence_float_warnings() -> None:
+    """In a worker of nnkit's own cluster: numpy's overflow warnings are noise (see :mod:`nnkit.float_errors`)."""
+    import warnings
+
+    from nnkit.float_errors import MESSAGES
+
+    warnings.filterwarnings("ignore", message=MESSAGES, category=RuntimeWarning)

@@ -1,0 +1,77 @@
+"""Ctrl-C (SIGINT) and SIGTERM end every ``nnkit`` command alike: one line on stderr, exit status 128 + the signal.
+
+:func:`install` runs first thing when ``nnkit.cli`` is imported, before any heavy import. From then on:
+
+- outside :func:`raising` (while modules load, while options are read, after the command's result is out) a signal
+  ends the process at once — nothing is half-written then — after writing its one line;
+- inside :func:`raising` (the command itself) it raises :class:`Interrupted`, so ``finally`` blocks run on the way
+  out: temporaries are removed, a dask cluster is closed, a checkpoint is left as the last ``os.replace`` made it
+  (see :mod:`nnkit.checkpoint`), and ``main`` writes the line;
+- a second signal while unwinding ends the process at once (after the line, if not yet written).
+
+What stays out of reach: the interpreter's own start-up before ``nnkit.cli`` is imported (~20 ms; there SIGTERM
+kills silently and SIGINT raises in Python's own import machinery), and its last steps after :func:`quiet` (the
+signals are blocked there, so a run whose result is out exits with its own status).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from typing import Iterator
+
+__all__ = ["SIGNALS", "Interrupted", "install", "raising", "report", "quiet"]
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Interrupted(KeyboardInterrupt):
+    """The command was stopped by ``signum``; ``status`` is the conventional exit status 128 + signum."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+        self.status = 128 + signum
+
+
+_state = {"prog": "nnkit", "raising": False, "received": None, "reported": False}
+
+
+def install(prog: str = "nnkit") -> None:
+    """Handle SIGINT and SIGTERM from now on (see the module docstring); ``prog`` starts the line."""
+    _state["prog"] = prog
+    for signum in SIGNALS:
+        if signal.getsignal(signum) is not signal.SIG_IGN:  # `nohup` and the like asked to ignore it: keep that
+            signal.signal(signum, _on_signal)
+
+
+@contextlib.contextmanager
+def raising(prog: str) -> Iterator[None]:
+    """Inside the block a signal raises :class:`Interrupted`; ``prog`` (``"nnkit train"``) starts the line."""
+    _state.update(prog=prog, raising=True)
+    try:
+        yield
+    finally:
+        _state["raising"] = False
+
+
+def report(signum: int) -> int:
+    """Write the one line for ``signum`` (once per process); return the exit status."""
+    if not _state["reported"]:
+        _state["reported"] = True
+        name = signal.Signals(signum).name
+        os.write(2, f"{_state['prog']}: interrupted ({name}{', Ctrl-C' * (signum == signal.SIGINT)})\n".encode())
+    return 128 + signum
+
+
+def quiet() -> None:
+    """Block SIGINT and SIGTERM for the rest of the process: its result is out, let it exit with its own status."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+
+
+def _on_signal(signum: int, frame) -> None:
+    if _state["raising"] and _state["received"] is None:
+        _state["received"] = signum
+        raise Interrupted(signum)
+    os._exit(report(signum))
