@@ -16,10 +16,8 @@ signals are blocked there, so a run whose result is out exits with its own statu
 
 from __future__ import annotations
 
-import contextlib
-import os
+import os  # only modules the interpreter has already loaded: this runs before anything else
 import signal
-from typing import Iterator
 
 __all__ = ["SIGNALS", "Interrupted", "install", "raising", "report", "quiet"]
 
@@ -46,13 +44,16 @@ def install(prog: str = "nnkit") -> None:
             signal.signal(signum, _on_signal)
 
 
-@contextlib.contextmanager
-def raising(prog: str) -> Iterator[None]:
-    """Inside the block a signal raises :class:`Interrupted`; ``prog`` (``"nnkit train"``) starts the line."""
-    _state.update(prog=prog, raising=True)
-    try:
-        yield
-    finally:
+class raising:
+    """``with raising("nnkit train"):`` — inside the block a signal raises :class:`Interrupted`; ``prog`` starts the line."""
+
+    def __init__(self, prog: str):
+        self.prog = prog
+
+    def __enter__(self) -> None:
+        _state.update(prog=self.prog, raising=True)
+
+    def __exit__(self, *exc) -> None:
         _state["raising"] = False
 
 
@@ -66,8 +67,12 @@ def report(signum: int) -> int:
 
 
 def quiet() -> None:
-    """Block SIGINT and SIGTERM for the rest of the process: its result is out, let it exit with its own status."""
-    signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+    """Ignore SIGINT and SIGTERM for the rest of the process: its result is out, let it exit with its own status.
+
+    Ignored, not blocked: a mask is per thread, and the interpreter's last steps put back the default
+    action (death by the signal) for every signal that had a Python handler — but not for ignored ones."""
+    for signum in SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
 
 
 def _on_signal(signum: int, frame) -> None:
