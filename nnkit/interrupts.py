@@ -7,7 +7,10 @@
 - inside :func:`raising` (the command itself) it raises :class:`Interrupted`, so ``finally`` blocks run on the way
   out: temporaries are removed, a dask cluster is closed, a checkpoint is left as the last ``os.replace`` made it
   (see :mod:`nnkit.checkpoint`), and ``main`` writes the line;
-- a second signal while unwinding ends the process at once (after the line, if not yet written).
+- inside :class:`held` (code that must not stop half-way, such as starting or closing a dask cluster) it is
+  noted, and raised as :class:`Interrupted` when the block ends;
+- a second signal while unwinding (or while one is held) ends the process at once, after the line if not yet
+  written — the way out of a clean-up that hangs.
 
 What stays out of reach: the interpreter's own start-up before ``nnkit.cli`` is imported (~20 ms; there SIGTERM
 kills silently and SIGINT raises in Python's own import machinery), and its last steps after :func:`quiet` (the
@@ -19,7 +22,7 @@ from __future__ import annotations
 import os  # only modules the interpreter has already loaded: this runs before anything else
 import signal
 
-__all__ = ["SIGNALS", "Interrupted", "install", "raising", "report", "quiet"]
+__all__ = ["SIGNALS", "Interrupted", "held", "install", "raising", "report", "quiet"]
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -33,7 +36,7 @@ class Interrupted(KeyboardInterrupt):
         self.status = 128 + signum
 
 
-_state = {"prog": "nnkit", "raising": False, "received": None, "reported": False}
+_state = {"prog": "nnkit", "raising": False, "holding": 0, "received": None, "reported": False}
 
 
 def install(prog: str = "nnkit") -> None:
@@ -57,6 +60,20 @@ class raising:
         _state["raising"] = False
 
 
+class held:
+    """``with held():`` — a signal inside the block is raised as :class:`Interrupted` when the block ends
+    (only inside :class:`raising`; blocks nest)."""
+
+    def __enter__(self) -> None:
+        self.before = _state["received"]
+        _state["holding"] += 1
+
+    def __exit__(self, *exc) -> None:
+        _state["holding"] -= 1
+        if self.before is None and _state["received"] is not None and not _state["holding"]:
+            raise Interrupted(_state["received"])  # (the user's wish outranks an error the block raised)
+
+
 def report(signum: int) -> int:
     """Write the one line for ``signum`` (once per process); return the exit status."""
     if not _state["reported"]:
@@ -78,5 +95,7 @@ def quiet() -> None:
 def _on_signal(signum: int, frame) -> None:
     if _state["raising"] and _state["received"] is None:
         _state["received"] = signum
-        raise Interrupted(signum)
+        if not _state["holding"]:
+            raise Interrupted(signum)
+        return
     os._exit(report(signum))
