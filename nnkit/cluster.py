@@ -22,7 +22,6 @@ from nnkit import interrupts
 
 TIMEOUT = 10.0  # seconds to reach a scheduler
 CLOSE_TIMEOUT = 5.0  # seconds to close the client and the cluster
-QUIET_LOGGERS = ("distributed", "asyncio", "tornado")  # their lines would follow nnkit's own
 
 
 @contextlib.contextmanager
@@ -30,9 +29,7 @@ def connect(scheduler: str, workers: int = 2) -> Iterator[object]:
     """Yield a ``distributed.Client`` for ``scheduler`` (``"local"`` or an address)."""
     from distributed import Client, LocalCluster
 
-    levels = {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+    logging.disable()  # distributed's, asyncio's and tornado's lines would follow nnkit's own
     cluster = client = None
     try:
         with interrupts.held():
@@ -44,13 +41,14 @@ def connect(scheduler: str, workers: int = 2) -> Iterator[object]:
             if cluster is not None:
                 client.run(_silence_float_warnings)
         yield client
-    except concurrent.futures.CancelledError as error:  # a lost scheduler cancels every pending result
-        raise OSError(f"--scheduler {scheduler}: the dask scheduler went away mid-run ({error})".replace("\n", " ")) from None
+    except concurrent.futures.CancelledError:  # a lost scheduler cancels every pending result
+        if client.status == "running":
+            raise OSError(f"--scheduler {scheduler}: dask cancelled the computation mid-run") from None
+        raise OSError(f"--scheduler {scheduler}: lost the connection to the dask scheduler mid-run") from None
     finally:
         with interrupts.held():
             _close(client, cluster)
-    for name, level in levels.items():  # (after a failure nnkit ends: nothing more of dask's is wanted)
-        logging.getLogger(name).setLevel(level)
+    logging.disable(logging.NOTSET)  # (after a failure nnkit ends: nothing more of dask's is wanted)
 
 
 def _close(client, cluster) -> None:
