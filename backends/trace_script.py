@@ -7,7 +7,7 @@ The parent reads that mapping once the child is gone, so the calls made before a
 returns (or raises, or calls ``sys.exit``) the child also sends, through a pipe, how it ended and which of
 the script's global arrays each pointer points into.
 
-The child ignores SIGINT: a Ctrl-C stops nnkit, which ends the child (SIGTERM, then SIGKILL).
+The child starts with SIGINT blocked: a Ctrl-C stops nnkit, which ends the child (SIGTERM, then SIGKILL).
 """
 
 from __future__ import annotations
@@ -63,14 +63,15 @@ def run(script: str, args: list[str], stdout: int | None = None) -> ScriptRun:
 
 
 def _start(argv: list[str], stdout: int | None, **popen) -> subprocess.Popen:
-    """Start the child with SIGINT ignored (it inherits that); the parent's own handler is kept."""
+    """Start the child with SIGINT blocked: it inherits this thread's mask. (Blocked here too for that
+    moment, a Ctrl-C is not lost: it waits, and nnkit's handler takes it right after.)"""
     for stream in (sys.stdout, sys.stderr):
         stream.flush()  # what nnkit printed comes before what the script prints
-    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         return subprocess.Popen(argv, stdout=stdout, **popen)
     finally:
-        signal.signal(signal.SIGINT, handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def _wait(child: subprocess.Popen, report_in: int) -> dict | None:

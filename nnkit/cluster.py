@@ -85,7 +85,8 @@ def _client(Client, target, scheduler: str, seconds: float = TIMEOUT):
 def dask_setup(worker) -> None:
     """Run by each worker process of nnkit's own cluster as it starts (a dask "preload"): the terminal's
     Ctrl-C reaches the whole process group, but only nnkit acts on it, by closing the cluster. (Started
-    by the ``nnkit`` console script, a worker ignores it from its first moment: see :mod:`nnkit.__main__`.)"""
+    by the ``nnkit`` console script, a worker ignores it from its first moment: see :mod:`nnkit.__main__`;
+    under ``python -m nnkit`` a Ctrl-C in the second or so a worker takes to start still shows its traceback.)"""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
