@@ -1,20 +1,21 @@
 """Ctrl-C (SIGINT) and SIGTERM end every ``nnkit`` command alike: one line on stderr, exit status 128 + the signal.
 
-:func:`install` runs first thing when ``nnkit.cli`` is imported, before any heavy import. From then on:
+:func:`install` runs first thing in the program (:mod:`nnkit.__main__`, before any heavy import). From then on:
 
-- outside :func:`raising` (while modules load, while options are read, after the command's result is out) a signal
+- outside :class:`raising` (while modules load, while options are read, after the command's result is out) a signal
   ends the process at once — nothing is half-written then — after writing its one line;
-- inside :func:`raising` (the command itself) it raises :class:`Interrupted`, so ``finally`` blocks run on the way
+- inside :class:`raising` (the command itself) it raises :class:`Interrupted`, so ``finally`` blocks run on the way
   out: temporaries are removed, a dask cluster is closed, a checkpoint is left as the last ``os.replace`` made it
-  (see :mod:`nnkit.checkpoint`), and ``main`` writes the line;
+  (see :mod:`nnkit.checkpoint`), and ``main`` writes the line — also when code on the way turned the
+  exception into another or swallowed it;
 - inside :class:`held` (code that must not stop half-way, such as starting or closing a dask cluster) it is
   noted, and raised as :class:`Interrupted` when the block ends;
 - a second signal while unwinding (or while one is held) ends the process at once, after the line if not yet
   written — the way out of a clean-up that hangs.
 
-What stays out of reach: the interpreter's own start-up before ``nnkit.cli`` is imported (~20 ms; there SIGTERM
-kills silently and SIGINT raises in Python's own import machinery), and its last steps after :func:`quiet` (the
-signals are blocked there, so a run whose result is out exits with its own status).
+What stays out of reach: the interpreter's own start-up before nnkit's first line runs (that of ``python -c pass``,
+tens of milliseconds; there SIGTERM kills silently and SIGINT raises in Python's own import machinery). After
+:func:`quiet` the signals are ignored, so a run whose result is out exits with its own status.
 """
 
 from __future__ import annotations
@@ -56,8 +57,12 @@ class raising:
     def __enter__(self) -> None:
         _state.update(prog=self.prog, raising=True)
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, kind, error, traceback) -> None:
         _state["raising"] = False
+        if _state["received"] is not None and not isinstance(error, Interrupted):
+            # Raised at an arbitrary line, the exception met code that turned it into another
+            # (numpy's import makes an ImportError of it) or swallowed it: the signal still wins.
+            raise Interrupted(_state["received"]) from None
 
 
 class held:
