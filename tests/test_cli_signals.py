@@ -30,15 +30,18 @@ TRAIN = ("train", "--hidden", "16", "--epochs", str(EPOCHS))
 
 @pytest.fixture(scope="module")
 def run_seconds(tmp_path_factory) -> float:
-    """How long one whole run takes here, signal handlers to exit (the delays are drawn over it)."""
-    out = tmp_path_factory.mktemp("whole") / "m.npz"
-    start = time.monotonic()
-    process = procs.start(procs.command(*TRAIN, "--out", str(out)))
-    ready = time.monotonic()
-    outcome = procs.finish(process, ready)
-    assert outcome.status == 0 and outcome.stderr_lines == [], outcome
-    assert checkpoint.load(out)[1]["training"]["epochs_done"] == EPOCHS
-    return (time.monotonic() - start) * 1.15
+    """How long one whole run takes here, signal handlers to exit (the delays are drawn over it): the
+    faster of two runs (the first one reads every module from a cold disk cache), and 10 % more."""
+    seconds = []
+    for run in range(2):
+        out = tmp_path_factory.mktemp("whole") / "m.npz"
+        process = procs.start(procs.command(*TRAIN, "--out", str(out)))
+        ready = time.monotonic()
+        outcome = procs.finish(process, ready)
+        seconds.append(time.monotonic() - ready)
+        assert outcome.status == 0 and outcome.stderr_lines == [], outcome
+        assert checkpoint.load(out)[1]["training"]["epochs_done"] == EPOCHS
+    return min(seconds) * 1.1
 
 
 def signal_at_a_random_moment(case: int, run_seconds: float, folder) -> tuple[str, int, float]:
