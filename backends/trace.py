@@ -34,7 +34,7 @@ import numpy as np
 from nnkit.backends._native import ffi, lib as native
 from nnkit.backends.layout import extent
 
-__all__ = ["Trace", "TracedCall", "TraceError", "trace"]
+__all__ = ["STORE_BYTES", "Trace", "TracedCall", "TraceError", "read_shared", "share", "trace"]
 
 _ENUM = {101: "RowMajor", 102: "ColMajor", 111: "NoTrans", 112: "Trans", 113: "ConjTrans", 121: "Upper", 122: "Lower"}
 _FIELDS = {  # which arguments each routine has, as the wrappers record them
@@ -47,6 +47,8 @@ _FIELDS = {  # which arguments each routine has, as the wrappers record them
     "dotc_sub": ("n", "a", "incx", "b", "incy", "c"),
 }
 _lock = threading.Lock()
+STORE_BYTES = native.nk_trace_store_size()  # the records' memory: see share()
+_shared: list = []  # keeps the buffer given to share() alive
 
 
 class TraceError(RuntimeError):
@@ -142,6 +144,26 @@ def trace() -> Iterator[Trace]:
         t.close()
 
 
+def share(memory) -> None:
+    """Record into ``memory`` from now on — a writable buffer of :data:`STORE_BYTES` zeroed bytes, such as a
+    shared ``mmap`` — so that another process can :func:`read_shared` the calls even after this one died.
+    ``memory`` must outlive every later trace; call before any ``trace()`` block is open."""
+    status = native.nk_trace_share(ffi.from_buffer(memory, require_writable=True), len(memory))
+    if status:
+        raise TraceError("cannot move the records while a trace is open" if status == -1 else
+                         f"the shared memory holds {len(memory)} bytes; the records need {STORE_BYTES}")
+    _shared.append(memory)
+
+
+def read_shared(memory) -> tuple[list[TracedCall], int, int]:
+    """What another process recorded into ``memory`` (see :func:`share`): its completed calls, how many
+    of the oldest were overwritten, and how many had started but not returned when it stopped."""
+    store = ffi.from_buffer(memory)
+    stop = native.nk_trace_store_position(store)
+    calls, dropped = _read(0, stop, store)
+    return calls, dropped, stop - dropped - len(calls)
+
+
 def _install() -> list[str]:
     from numpy._core import _multiarray_umath
 
@@ -159,12 +181,16 @@ def _install() -> list[str]:
     return [ffi.string(native.nk_trace_hooked_symbol(i)).decode() for i in range(status)]
 
 
-def _read(start: int, stop: int) -> tuple[list[TracedCall], int]:
-    """The completed calls numbered [start, stop), and how many of the oldest were overwritten."""
+def _read(start: int, stop: int, store=None) -> tuple[list[TracedCall], int]:
+    """The completed calls numbered [start, stop) — in this process's records, or in ``store`` (another's,
+    see :func:`read_shared`) — and how many of the oldest were overwritten."""
     dropped = max(0, stop - start - native.nk_trace_capacity())
     start += dropped
     buffer = ffi.new("nk_call[]", max(stop - start, 1))
-    count = native.nk_trace_read(start, stop, buffer, stop - start)
+    if store is None:
+        count = native.nk_trace_read(start, stop, buffer, stop - start)
+    else:
+        count = native.nk_trace_read_store(store, start, stop, buffer, stop - start)
     return [_call(buffer[i]) for i in range(count)], dropped
 
 

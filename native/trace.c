@@ -31,8 +31,12 @@ static const char *NAMES[N_ROUTINES] = {"dgemm", "sgemm", "dsyrk", "ssyrk", "dge
                                         "zdotc_sub", "cdotc_sub", "zaxpy", "caxpy"};
 
 #define CAPACITY (1 << 16)
-static nk_call ring[CAPACITY];
-static int64_t position;                 /* next record, atomically incremented */
+typedef struct {
+    int64_t position;                    /* next record, atomically incremented */
+    nk_call ring[CAPACITY];
+} store_t;
+static store_t own;
+static store_t *store = &own;            /* nk_trace_share may move it into shared memory */
 static void *real[N_ROUTINES];           /* the library's own routines */
 static __thread int64_t thread_id;       /* the kernel's id (threading.get_native_id()), cached:
                                             a syscall per call would cost ~340 ns */
@@ -45,8 +49,8 @@ static int64_t now_ns(void) {
 
 static nk_call *begin(int routine) {
     if (!thread_id) thread_id = (int64_t)syscall(SYS_gettid);
-    int64_t i = __atomic_fetch_add(&position, 1, __ATOMIC_RELAXED);
-    nk_call *r = &ring[i & (CAPACITY - 1)];
+    int64_t i = __atomic_fetch_add(&store->position, 1, __ATOMIC_RELAXED);
+    nk_call *r = &store->ring[i & (CAPACITY - 1)];
     __atomic_store_n(&r->done, 0, __ATOMIC_RELAXED);
     memset((char *)r + offsetof(nk_call, order), 0, sizeof *r - offsetof(nk_call, order));
     r->routine = routine;
@@ -320,12 +324,28 @@ int nk_trace_uninstall(void) {
     return 0;
 }
 
-int64_t nk_trace_position(void) { return __atomic_load_n(&position, __ATOMIC_ACQUIRE); }
+int64_t nk_trace_position(void) { return nk_trace_store_position(store); }
 
-int64_t nk_trace_read(int64_t from, int64_t to, nk_call *out, int64_t max) {
+int64_t nk_trace_read(int64_t from, int64_t to, nk_call *out, int64_t max) { return nk_trace_read_store(store, from, to, out, max); }
+
+int64_t nk_trace_store_size(void) { return sizeof(store_t); }
+
+int nk_trace_share(void *memory, int64_t size) {
+    if (installs) return -1;
+    if (size < (int64_t)sizeof(store_t)) return -2;
+    store = memory;
+    return 0;
+}
+
+int64_t nk_trace_store_position(const void *memory) {
+    return __atomic_load_n(&((const store_t *)memory)->position, __ATOMIC_ACQUIRE);
+}
+
+int64_t nk_trace_read_store(const void *memory, int64_t from, int64_t to, nk_call *out, int64_t max) {
+    const store_t *s = memory;
     int64_t n = 0;
     for (int64_t i = from; i < to && n < max; i++) {
-        nk_call *r = &ring[i & (CAPACITY - 1)];
+        const nk_call *r = &s->ring[i & (CAPACITY - 1)];
         if (__atomic_load_n(&r->done, __ATOMIC_ACQUIRE)) out[n++] = *r;
     }
     return n;

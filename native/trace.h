@@ -27,5 +27,13 @@ int64_t nk_trace_position(void);       /* calls recorded so far (monotonic) */
  * before more than capacity newer calls reuse the slots. Returns how many were copied. */
 int64_t nk_trace_read(int64_t from, int64_t to, nk_call *out, int64_t max);
 int64_t nk_trace_capacity(void);
+/* The records (position and ring) live in this process's memory until nk_trace_share moves them —
+ * before any install — into `memory` (nk_trace_store_size() zeroed bytes, e.g. a shared mapping), where
+ * another process can read them with the *_store functions, even after this one died.
+ * Returns 0, or -1 while installed, -2 if `size` is too small. */
+int64_t nk_trace_store_size(void);
+int nk_trace_share(void *memory, int64_t size);
+int64_t nk_trace_store_position(const void *memory);
+int64_t nk_trace_read_store(const void *memory, int64_t from, int64_t to, nk_call *out, int64_t max);
 const char *nk_trace_routine_name(int routine);
 const char *nk_trace_hooked_symbol(int i);   /* the symbols hooked, NULL past the end */

@@ -2,7 +2,9 @@
 
 Every subcommand takes ``--json``: the last line of stdout is then one JSON object, and
 everything else (progress, prose) goes to stderr. Errors are one line on stderr, exit status 1
-(2 for bad options), never a traceback.
+(2 for bad options), never a traceback; Ctrl-C and SIGTERM are one line too, exit status 128 + the
+signal (130, 143), at any moment (:mod:`nnkit.interrupts`, installed by :mod:`nnkit.__main__` before
+anything else loads).
 """
 
 from __future__ import annotations
@@ -13,24 +15,28 @@ import math
 import sys
 from typing import Callable, Sequence
 
-from nnkit import __version__
+from nnkit import __version__, interrupts
 from nnkit.backends.namespaces import BACKENDS, PENDING
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from nnkit import commands
-
     args = build_parser().parse_args(argv)
     try:
-        result = getattr(commands, args.command)(args)
-    except KeyboardInterrupt:
-        print(f"nnkit {args.command}: interrupted", file=sys.stderr)
-        return 130
+        with interrupts.raising(f"nnkit {args.command}"):
+            from nnkit import commands
+
+            result = getattr(commands, args.command)(args)
+    except interrupts.Interrupted as stop:
+        return interrupts.report(stop.signum)
+    except KeyboardInterrupt:  # raised by something else than nnkit's handler (a library's own)
+        return interrupts.report(interrupts.signal.SIGINT)
     except BrokenPipeError:  # the reader stopped reading (e.g. `| head`): nothing more to say
         sys.stderr.close()
         return 141
     except (ValueError, OSError, ArithmeticError, MemoryError) as error:  # DataError, CheckpointError, Diverged…
         print(f"nnkit {args.command}: error: {error}", file=sys.stderr)
+        if args.json and getattr(error, "result", None) is not None:  # what was done before the error
+            print(json.dumps(error.result))
         return 1
     if args.json:
         print(json.dumps(result))

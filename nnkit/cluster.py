@@ -2,16 +2,26 @@
 
 ``local`` starts a ``dask.distributed.LocalCluster`` of 2 worker processes (1 thread each) on
 loopback (its dashboard on any free port); any other value is the address of a running scheduler
-(``tcp://host:8786``). Closing happens on normal exit, on an error and on Ctrl-C alike.
+(``tcp://host:8786``). Closing happens on normal exit, on an error and on Ctrl-C alike, within
+seconds, leaving no process behind. Starting and closing are not cut short by a signal (it is
+held until they are done: see :mod:`nnkit.interrupts`); a second one ends nnkit at once (the
+cluster's processes follow: each watches its parent). dask's own log lines are silenced for the
+run: what goes wrong reaches the reader as nnkit's one line (a lost scheduler included). The
+workers of nnkit's own cluster print no numpy floating-point warnings (see :mod:`nnkit.float_errors`).
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
+import logging
 import threading
 from typing import Iterator
 
+from nnkit import interrupts
+
 TIMEOUT = 10.0  # seconds to reach a scheduler
+CLOSE_TIMEOUT = 5.0  # seconds to close the client and the cluster
 
 
 @contextlib.contextmanager
@@ -19,25 +29,38 @@ def connect(scheduler: str, workers: int = 2) -> Iterator[object]:
     """Yield a ``distributed.Client`` for ``scheduler`` (``"local"`` or an address)."""
     from distributed import Client, LocalCluster
 
-    cluster = None
-    if scheduler == "local":
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address=":0")  # any free port: never clash with another cluster
+    logging.disable()  # distributed's, asyncio's and tornado's lines would follow nnkit's own
+    cluster = client = None
     try:
-        client = _client(Client, cluster if cluster is not None else scheduler)
-    except OSError as error:
-        if cluster is not None:
-            cluster.close()
-        raise OSError(f"--scheduler {scheduler}: cannot connect ({error})") from None
-    try:
+        with interrupts.held():
+            if scheduler == "local":
+                cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                       dashboard_address=":0",  # any free port: never clash with another cluster
+                                       silence_logs=logging.CRITICAL + 1, preload=[__name__])
+            client = _client(Client, cluster if cluster is not None else scheduler, scheduler)
+            if cluster is not None:
+                client.run(_silence_float_warnings)
         yield client
+    except concurrent.futures.CancelledError:  # a lost scheduler cancels every pending result
+        if client.status == "running":
+            raise OSError(f"--scheduler {scheduler}: dask cancelled the computation mid-run") from None
+        raise OSError(f"--scheduler {scheduler}: lost the connection to the dask scheduler mid-run") from None
     finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        with interrupts.held():
+            _close(client, cluster)
+    logging.disable(logging.NOTSET)  # (after a failure nnkit ends: nothing more of dask's is wanted)
 
 
-def _client(Client, target, seconds: float = TIMEOUT):
+def _close(client, cluster) -> None:
+    for closing in (client, cluster):
+        if closing is not None:
+            try:
+                closing.close(timeout=CLOSE_TIMEOUT)
+            except (OSError, TimeoutError, RuntimeError):  # already gone (a lost scheduler), or out of time
+                pass
+
+
+def _client(Client, target, scheduler: str, seconds: float = TIMEOUT):
     """``Client(target)``, given up after ``seconds``. Client's own timeout covers a refused or
     silent port, but a port that accepts and then never speaks dask (a web server, a dashboard)
     would hold it forever: the attempt runs in a daemon thread that is abandoned on time-out."""
@@ -55,4 +78,24 @@ def _client(Client, target, seconds: float = TIMEOUT):
     if "client" in outcome:
         return outcome["client"]
     error = outcome.get("error")
-    raise OSError(str(error) if error else f"no dask answer within {seconds + 2:.0f} s — is this a dask scheduler?")
+    reason = str(error) if error else f"no dask answer within {seconds + 2:.0f} s — is this a dask scheduler?"
+    raise OSError(f"--scheduler {scheduler}: cannot connect ({reason})")
+
+
+def dask_setup(worker) -> None:
+    """Run by each worker process of nnkit's own cluster as it starts (a dask "preload"): the terminal's
+    Ctrl-C reaches the whole process group, but only nnkit acts on it, by closing the cluster. (Started
+    by the ``nnkit`` console script, a worker ignores it from its first moment: see :mod:`nnkit.__main__`;
+    under ``python -m nnkit`` a Ctrl-C in the second or so a worker takes to start still shows its traceback.)"""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _silence_float_warnings() -> None:
+    """In a worker of nnkit's own cluster: numpy's overflow warnings are noise (see :mod:`nnkit.float_errors`)."""
+    import warnings
+
+    from nnkit.float_errors import MESSAGES
+
+    warnings.filterwarnings("ignore", message=MESSAGES, category=RuntimeWarning)

@@ -228,46 +228,9 @@ def _explain_bridge(args, A, B) -> dict:
 
 
 def trace(args) -> dict:
-    """Run ``SCRIPT`` under :func:`nnkit.backends.trace.trace`; one line per BLAS call numpy made.
+    from nnkit.trace_command import trace as run
 
-    The calls are printed even when the script fails (then the exit status is 1); pointers are
-    named after the script's global arrays they point into."""
-    import runpy
-
-    from nnkit.backends.trace import trace as tracing
-
-    saved = sys.argv, sys.stdout, list(sys.path)
-    sys.argv = [args.script, *args.script_args]
-    sys.path.insert(0, os.path.dirname(os.path.abspath(args.script)))  # as `python SCRIPT` does
-    failure, names = None, {}
-    try:
-        with tracing() as t:
-            if args.json:  # keep the script's own prints off the JSON line
-                sys.stdout = sys.stderr
-            try:
-                names = runpy.run_path(args.script, run_name="__main__")
-            except SystemExit as exit_:
-                failure = None if exit_.code in (None, 0) else f"{args.script} exited with status {exit_.code}"
-            except Exception as error:  # the script's own error: report it after the calls it made
-                failure = f"{args.script} raised {type(error).__name__}: {error}"
-    finally:
-        sys.argv, sys.stdout, sys.path[:] = saved
-    calls = t.calls
-    arrays = {k: v for k, v in names.items() if hasattr(v, "__array_interface__") and not k.startswith("_")}
-    for call in calls:
-        owners = ", ".join(f"{role}→{t.owner(getattr(call, role), **arrays)}" for role in ("a", "b", "c") if getattr(call, role))
-        say(args, f"{call.line()}  [{owners}]" if arrays else call.line())
-    total = sum(c.seconds for c in calls)
-    say(args, f"{len(calls)} BLAS call{'s' * (len(calls) != 1)} from numpy in {args.script}, {total * 1e3:.3f} ms inside BLAS"
-              + (f" ({t.dropped} earlier calls dropped: the ring buffer keeps the newest 65 536)" if t.dropped else ""))
-    if arrays and calls:
-        say(args, "(a→, b→, c→: the script's global arrays holding each pointer when it ended; memory a temporary "
-                  "freed during the script may since hold another array)")
-    if not calls:
-        say(args, "(numpy.linalg calls LAPACK, whose own BLAS calls stay inside OpenBLAS and are not seen here)")
-    if failure:
-        raise ValueError(failure)
-    return {"calls": [c.to_dict() for c in calls], "dropped": t.dropped, "script": args.script}
+    return run(args, say)
 
 
 def bench(args) -> dict:

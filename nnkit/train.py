@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from array_api_compat import array_namespace
 
-from nnkit import model
+from nnkit import float_errors, model
 from nnkit.model import Params
 
 Array = Any
@@ -21,12 +21,14 @@ Array = Any
 
 class Diverged(ArithmeticError):
     """The loss became NaN or infinite; training stopped. ``epoch`` and ``batch`` are 1-based;
-    ``batch`` is None when the parameters left by an epoch's last update are the bad ones."""
+    ``batch`` is None when the parameters left by an epoch's last update are the bad ones. The advice
+    fits the run: a smaller learning rate always; float64 only when the run is in float32."""
 
-    def __init__(self, epoch: int, batch: int | None, value: float):
+    def __init__(self, epoch: int, batch: int | None, value: float, float32: bool = False):
         self.epoch, self.batch, self.value = epoch, batch, value
         where = f"batch {batch}" if batch else "the end (after its last update)"
-        super().__init__(f"training diverged: loss is {value} at epoch {epoch}, {where} (try a smaller --lr, or --dtype float64)")
+        advice = "try a smaller --lr" + (", or --dtype float64" if float32 else "")
+        super().__init__(f"training diverged: loss is {value} at epoch {epoch}, {where} ({advice})")
 
 
 @dataclass
@@ -78,20 +80,23 @@ def fit(
     that the next step starts from values, not from an ever longer task graph.
 
     Raises :class:`Diverged` as soon as a batch loss is not finite, or when the parameters an
-    epoch ends with give a non-finite loss — in both cases before ``on_epoch`` sees them.
+    epoch ends with give a non-finite loss — in both cases before ``on_epoch`` sees them. numpy's
+    overflow warnings on the way there are silenced (:mod:`nnkit.float_errors`): the error says it.
     """
     from tqdm.auto import tqdm
 
     history, start = History(), time.perf_counter()
     n_batches = -(-X.shape[1] // batch_size)
     validation_Y = _one_hot_like(validation[1], Y) if validation is not None else None  # once, not per epoch
-    with tqdm(total=epochs * n_batches, unit="batch", disable=None if progress is None else not progress) as bar:
+    float32 = X.dtype == array_namespace(X).float32
+    with tqdm(total=epochs * n_batches, unit="batch", disable=None if progress is None else not progress) as bar, \
+            float_errors.silenced():
         for epoch in range(1, epochs + 1):
             params, loss, accuracy, last_batch = _epoch(params, X, Y, optimizer, batch_size, rng, l2, epoch, bar, materialise)
             check_X, check_Y = (validation[0], validation_Y) if validation is not None else last_batch
             end_loss = float(model.loss(params, check_X, check_Y))
             if not math.isfinite(end_loss):
-                raise Diverged(epoch, None, end_loss)
+                raise Diverged(epoch, None, end_loss, float32)
             history.loss.append(loss)
             history.train_accuracy.append(accuracy)
             if validation is not None:
@@ -124,7 +129,7 @@ def _epoch(params: Params, X: Array, Y: Array, optimizer, batch_size: int, rng, 
             params = dict(zip(names, values))
         value = float(batch_loss)
         if not math.isfinite(value):
-            raise Diverged(epoch, b, value)
+            raise Diverged(epoch, b, value, X.dtype == xp.float32)
         total_loss += value * (j - i)
         correct += int(xp.sum(xp.astype(xp.argmax(out, axis=0) == xp.argmax(Yb, axis=0), xp.int64)))
         bar.update()

@@ -1,0 +1,107 @@
+"""``nnkit trace`` on scripts that end badly: every BLAS call made before the end is listed, one line says
+how the script ended (the signal or status named), nnkit's exit status is 1, and ``--json`` still ends
+stdout with the JSON line (its ``failure`` saying the same).
+
+The scripts are generated (seeded): a random number of matrix products of random shapes, a print or
+not, then one of the endings below — crashes in Python's own code, inside a BLAS call, from a thread.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import random
+import subprocess
+import sys
+
+import pytest
+
+ENDINGS = {  # the script's last line → what nnkit must say about it
+    "segfault": ("import ctypes; ctypes.string_at(0)", "was killed by SIGSEGV"),
+    "abort": ("import os; os.abort()", "was killed by SIGABRT"),
+    "os._exit": ("import os; os._exit(3)", "ended with status 3 without returning"),
+    "sys.exit": ("import sys; sys.exit(2)", "exited with status 2"),
+    "raise": ("raise RuntimeError('boom')", "raised RuntimeError: boom"),
+    "SIGKILL": ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", "was killed by SIGKILL"),
+    "SIGTERM": ("import os, signal; os.kill(os.getpid(), signal.SIGTERM)", "was killed by SIGTERM"),
+    "segfault in a thread": ("import ctypes, threading; t = threading.Thread(target=ctypes.string_at, args=(0,)); "
+                             "t.start(); t.join()", "was killed by SIGSEGV"),
+    "segfault inside dgemm": ("from numpy.lib.stride_tricks import as_strided; "  # lda = 10⁸ elements: unmapped
+                              "as_strided(np.ones(4), (64, 64), (8 * 10**8, 8)) @ np.ones((64, 64))",
+                              "was killed by SIGSEGV (segmentation fault), inside 1 BLAS call not yet returned"),
+    "returns": ("pass", None),
+}
+
+
+def script(rng: random.Random, ending: str) -> tuple[str, list[tuple[int, int, int]]]:
+    """A script making dgemm calls of random shapes (m, n, k ≥ 2), then ``ending``; and those shapes."""
+    shapes = [tuple(rng.randint(2, 40) for _ in range(3)) for _ in range(rng.randint(0, 5))]
+    lines = ["import numpy as np"]
+    for i, (m, n, k) in enumerate(shapes):
+        lines.append(f"P{i} = np.ones(({m}, {k})) @ np.ones(({k}, {n}))")
+    if rng.random() < 0.5:
+        lines.append("print('the script speaks', flush=True)")
+    lines.append(ENDINGS[ending][0])
+    return "\n".join(lines) + "\n", shapes
+
+
+def check(case: int, tmp_path) -> str:
+    rng = random.Random(case)
+    ending = list(ENDINGS)[case % len(ENDINGS)]
+    text, shapes = script(rng, ending)
+    path = tmp_path / f"case{case}.py"
+    path.write_text(text)
+    as_json = rng.random() < 0.5
+    done = subprocess.run([sys.executable, "-m", "nnkit", "trace", *["--json"] * as_json, str(path)],
+                          capture_output=True, text=True, timeout=120)
+    where = f"case {case} ({ending}, json={as_json}):\n{text}\nstdout: {done.stdout[-2000:]}\nstderr: {done.stderr[-2000:]}"
+    expected = ENDINGS[ending][1]
+    errors = [line for line in done.stderr.splitlines() if line.startswith("nnkit trace: error")]
+    assert "Traceback" not in done.stderr, where
+    if expected is None:
+        assert done.returncode == 0 and errors == [], where
+    else:
+        assert done.returncode == 1 and len(errors) == 1 and expected in errors[0], where
+    listed = done.stderr if as_json else done.stdout
+    made = [line for line in listed.splitlines() if line.startswith("NNKIT_TRACE DGEMM(RowMajor,NoTrans,NoTrans,")]
+    assert [tuple(map(int, line.split(",")[3:6])) for line in made] == shapes, where  # m, n, k in order
+    if as_json:
+        result = json.loads(done.stdout.splitlines()[-1])
+        assert [(c["m"], c["n"], c["k"]) for c in result["calls"]] == shapes, where
+        assert (result["failure"] is None) == (expected is None), where
+        assert expected is None or expected.split(", inside")[0] in result["failure"], where
+    return ending
+
+
+def run_cases(cases: range, tmp_path) -> collections.Counter:
+    counts = collections.Counter(check(case, tmp_path) for case in cases)
+    print(dict(counts))
+    return counts
+
+
+def test_every_ending_keeps_the_calls_and_is_named(tmp_path):
+    assert set(run_cases(range(len(ENDINGS)), tmp_path)) == set(ENDINGS)
+
+
+@pytest.mark.long
+def test_many_generated_scripts_that_end_badly(tmp_path):
+    assert sum(run_cases(range(100, 300), tmp_path).values()) == 200
+
+
+def test_ctrl_c_ends_nnkit_and_the_script_with_one_line(tmp_path):
+    """The script ignores the terminal's SIGINT; nnkit ends it on the way out."""
+    import signal
+    import time
+
+    import cli_processes as procs
+
+    path = tmp_path / "slow.py"
+    path.write_text("import numpy as np, time\nnp.ones((3, 3)) @ np.ones((3, 3))\nprint('started', flush=True)\ntime.sleep(60)\n")
+    process = procs.start(procs.command("trace", str(path)))
+    assert process.stdout.readline() == "started\n"
+    time.sleep(0.2)
+    signalled = time.monotonic()
+    procs.send(process, signal.SIGINT)
+    outcome = procs.finish(process, signalled)
+    assert outcome.status == 130 and outcome.stderr_lines == ["nnkit trace: interrupted (SIGINT, Ctrl-C)"], outcome
+    assert outcome.left_behind == [], outcome

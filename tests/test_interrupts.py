@@ -1,0 +1,58 @@
+"""nnkit.interrupts in process: a signal inside a command always ends it as Interrupted — even when the code
+it lands in turns the exception into another or swallows it — and a held signal waits for its block's end."""
+
+import os
+import signal
+import time
+
+import pytest
+
+from nnkit import interrupts
+
+
+@pytest.fixture
+def handlers(monkeypatch):
+    """nnkit's handlers installed on a fresh state for the test; the previous handlers put back after it."""
+    previous = {signum: signal.getsignal(signum) for signum in interrupts.SIGNALS}
+    monkeypatch.setattr(interrupts, "_state", {"prog": "test", "raising": False, "holding": 0, "received": None,
+                                               "reported": True})  # (reported: the test's stderr stays quiet)
+    interrupts.install("test")
+    yield
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
+
+
+def deliver(signum: int) -> None:
+    os.kill(os.getpid(), signum)
+    time.sleep(0.5)  # Python runs the handler at the next bytecode: within this sleep
+
+
+@pytest.mark.parametrize("signum", interrupts.SIGNALS)
+def test_a_signal_turned_into_another_error_still_ends_as_interrupted(handlers, signum):
+    with pytest.raises(interrupts.Interrupted) as stop:
+        with interrupts.raising("test"):
+            try:
+                deliver(signum)
+            except KeyboardInterrupt as error:  # as numpy's import does with an error inside it
+                raise ImportError("numpy's C extension failed to import") from error
+    assert stop.value.signum == signum and stop.value.status == 128 + signum
+
+
+def test_a_swallowed_signal_still_ends_the_command(handlers):
+    with pytest.raises(interrupts.Interrupted):
+        with interrupts.raising("test"):
+            try:
+                deliver(signal.SIGTERM)
+            except BaseException:  # noqa: BLE001 — a library that swallows everything
+                pass
+
+
+def test_a_held_signal_is_raised_when_its_block_ends(handlers):
+    reached = []
+    with pytest.raises(interrupts.Interrupted):
+        with interrupts.raising("test"):
+            with interrupts.held():
+                deliver(signal.SIGINT)
+                reached.append("the rest of the held block")
+    assert reached == ["the rest of the held block"]
+
