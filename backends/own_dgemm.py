@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import importlib.metadata
 from typing import Iterator
 
 import numpy as np
+import threadpoolctl
 
 from nnkit.backends._native import ffi, lib
 
@@ -97,6 +99,27 @@ def reasoning(c: Config | None = None) -> list[str]:
         "all share one packed B panel",
     ]
 
+
+class ThreadpoolController(threadpoolctl.LibController):
+    """threadpoolctl's view of nnkit's dgemm: ``threadpool_info()`` lists it and
+    ``threadpool_limits(n)`` sets its threads, like any other BLAS in the process."""
+
+    user_api = "blas"
+    internal_api = "nnkit"
+    filename_prefixes = ("_native",)
+    check_symbols = ("nk_gemm_set_threads",)
+
+    def get_num_threads(self) -> int:
+        return self.dynlib.nk_gemm_get_threads()
+
+    def set_num_threads(self, num_threads: int) -> None:
+        self.dynlib.nk_gemm_set_threads(num_threads)
+
+    def get_version(self) -> str:
+        return importlib.metadata.version("nnkit")
+
+
+threadpoolctl.register(ThreadpoolController)
 
 RUNGS: list[str] = [ffi.string(lib.nk_gemm_rung_name(i)).decode() for i in range(lib.nk_gemm_rungs())]
 

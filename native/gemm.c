@@ -100,6 +100,13 @@ int nk_gemm_configure(const char *kernel_name, int threads, int64_t mc, int64_t 
     return 0;
 }
 
+int nk_gemm_get_threads(void) { return nk_gemm_config_get().threads; }
+
+void nk_gemm_set_threads(int threads) {
+    pthread_once(&config_once, config_init);
+    if (threads >= 0 && threads <= MAX_THREADS) config.threads = threads ? threads : cpus();
+}
+
 /* ---------- packing: copy a block into micro-panels the kernel reads front to back ---------- */
 
 /* A block (mc×kc) → micro-panels of MR rows, each stored column by column; short panels padded with 0. */

@@ -27,6 +27,10 @@ nk_gemm_config nk_gemm_config_get(void);
  * Not thread-safe: configure before calling. */
 int nk_gemm_configure(const char *kernel, int threads, int64_t mc, int64_t kc, int64_t nc);
 
+/* The thread count alone (threadpoolctl calls these through its controller for nnkit). */
+int nk_gemm_get_threads(void);
+void nk_gemm_set_threads(int threads); /* 1..256; 0: every CPU this process may use */
+
 /* The whole dgemm contract, C = alpha·op(A)·op(B) + beta·C, 64-bit integers (ILP64).
  * CBLAS: order 101 row-major / 102 column-major, trans 111 no / 112 yes. */
 void nk_gemm_cblas_dgemm(int order, int transa, int transb, int64_t m, int64_t n, int64_t k, double alpha,

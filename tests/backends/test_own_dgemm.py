@@ -154,3 +154,24 @@ def test_isamax_answers_the_integer_width_probe_as_a_64_bit_library():
     x = np.array([1.0, -5.0, 3.0, 5.0], dtype=np.float32)
     n, inc = ffi.new("int64_t *", 4), ffi.new("int64_t *", 1)
     assert lib.nk_gemm_isamax_(n, ffi.cast("float *", x.ctypes.data), inc) == 2  # 1-based, first of the largest
+
+
+def test_threadpoolctl_sees_and_sets_its_threads():
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    assert any(i["internal_api"] == "nnkit" for i in threadpool_info())
+    before = own_dgemm.config().threads
+    with threadpool_limits(1):
+        assert own_dgemm.config().threads == 1
+    assert own_dgemm.config().threads == before
+
+
+def test_the_bridge_calls_it_as_the_library_named_nnkit():
+    from nnkit.backends.dgemm import dgemm, plan
+    from nnkit.backends.libraries import get_library
+
+    library = get_library("nnkit")
+    assert library.int_width == 64 and library.symbols["cblas_dgemm"] == "nk_gemm_cblas_dgemm"
+    A, B = np.random.default_rng(0).standard_normal((70, 50)), np.random.default_rng(1).standard_normal((50, 30))
+    assert plan(A, B, library="nnkit").library.name == "nnkit"
+    np.testing.assert_allclose(dgemm(A, B, library="nnkit"), A @ B, rtol=1e-12, atol=1e-12)
