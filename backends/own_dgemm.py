@@ -44,9 +44,8 @@ class Config:
     l3_bytes: int
     l3_ways: int
     line_bytes: int
-    a_ways_l1: int
     b_ways_l1: int
-    b_ways_l2: int
+    a_ways_l2: int
     a_ways_l3: int
     nc_model: int
     nc_cap: int
@@ -81,20 +80,20 @@ def configured(kernel: str | None = None, threads: int = 0, mc: int = 0, kc: int
 
 
 def reasoning(c: Config | None = None) -> list[str]:
-    """How the block sizes follow from the caches, one line per block — the analytical model of
-    Low, Igual, Smith and Quintana-Ortí, "Analytical modeling is enough for high-performance BLIS"."""
+    """How the block sizes follow from the caches, one line per block: what a loop reuses stays in
+    its cache while the rest streams past — half of the ways for it, as BLIS's hand-tuned sizes do."""
     c = c or config()
-    way = lambda size, ways: size // ways
+    way1, way2, way3 = c.l1_bytes // c.l1_ways, c.l2_bytes // c.l2_ways, c.l3_bytes // c.l3_ways
     return [
         f"micro-kernel {c.kernel}: a {c.mr}×{c.nr} tile of C in registers",
-        f"L1 {c.l1_bytes // 1024} KiB, {c.l1_ways} ways of {way(c.l1_bytes, c.l1_ways)} B: one way for C and the next "
-        f"panel, the rest shared by an A micro-panel ({c.mr}×KC) and the B micro-panel (KC×{c.nr}) it meets, "
-        f"{c.mr}:{c.nr} → A gets {c.a_ways_l1} ways → KC = {c.a_ways_l1}·{way(c.l1_bytes, c.l1_ways)} B / ({c.mr}·8 B) "
-        f"= {c.kc} (the B micro-panel takes {c.b_ways_l1} ways)",
-        f"L2 {c.l2_bytes // 1024} KiB, {c.l2_ways} ways: the B micro-panel takes {c.b_ways_l2}, one is kept free, "
-        f"the A block (MC×{c.kc}) fills the rest → MC = {c.mc} (a multiple of MR = {c.mr})",
-        f"L3 {c.l3_bytes // 1024} KiB, {c.l3_ways} ways, shared: {c.threads} A block(s) take {c.a_ways_l3}, one is "
-        f"kept free, the B panel ({c.kc}×NC) fills the rest → NC ≤ {c.nc_model}, capped at {c.nc_cap} → NC = {c.nc}",
+        f"KC = {c.kc}: L1 is {c.l1_bytes // 1024} KiB in {c.l1_ways} ways of {way1} B; the B micro-panel (KC×{c.nr}), "
+        f"used by every A micro-panel, keeps {c.b_ways_l1} ways → KC = {c.b_ways_l1}·{way1} B / ({c.nr}·8 B)",
+        f"MC = {c.mc}: L2 is {c.l2_bytes // 1024} KiB in {c.l2_ways} ways of {way2} B; the A block (MC×{c.kc}), "
+        f"used by every B micro-panel, keeps {c.a_ways_l2} ways → MC = {c.a_ways_l2}·{way2} B / ({c.kc}·8 B), "
+        f"down to a multiple of MR = {c.mr}",
+        f"NC = {c.nc}: L3 is {c.l3_bytes // 1024} KiB in {c.l3_ways} ways of {way3} B, shared; {c.threads} A block(s) "
+        f"take {c.a_ways_l3}, one is kept free, the B panel ({c.kc}×NC) may fill the rest → NC ≤ {c.nc_model}, "
+        f"capped at {c.nc_cap}",
         f"threads: {c.threads}, splitting the ic loop — each core packs its own A block into its own L2, "
         "all share one packed B panel",
     ]

@@ -43,7 +43,9 @@ typedef struct {
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
 
-/* ---------- the cache model (Low, Igual, Smith, Quintana-Ortí: "Analytical modeling is enough") ---------- */
+/* ---------- block sizes from the caches ----------
+ * Each block is sized so that what a loop reuses stays in its cache level while the rest streams
+ * past it; "half the ways" leaves the streaming data room, as BLIS's hand-tuned sizes do. */
 
 static int64_t cache(int name, int64_t fallback) {
     long v = sysconf(name);
@@ -62,17 +64,14 @@ static nk_gemm_config derive(const nk_kernel *kernel, int threads) {
     c.l2_bytes = cache(_SC_LEVEL2_CACHE_SIZE, 512 << 10), c.l2_ways = cache(_SC_LEVEL2_CACHE_ASSOC, 8);
     c.l3_bytes = cache(_SC_LEVEL3_CACHE_SIZE, 8 << 20), c.l3_ways = cache(_SC_LEVEL3_CACHE_ASSOC, 16);
     int64_t way1 = c.l1_bytes / c.l1_ways, way2 = c.l2_bytes / c.l2_ways, way3 = c.l3_bytes / c.l3_ways;
-    /* L1: one way for C and the next A micro-panel; the rest split between the A micro-panel and
-     * the B micro-panel in proportion MR : NR. KC is how many columns the A share holds. */
-    c.a_ways_l1 = (int)((c.l1_ways - 1) * c.mr / (c.mr + c.nr));
-    if (c.a_ways_l1 < 1) c.a_ways_l1 = 1;
-    c.kc = c.a_ways_l1 * way1 / (c.mr * 8);
-    c.b_ways_l1 = (int)((c.kc * c.nr * 8 + way1 - 1) / way1);
-    /* L2: the A block takes every way but one and those of the B micro-panel. */
-    c.b_ways_l2 = (int)((c.kc * c.nr * 8 + way2 - 1) / way2);
-    c.mc = (c.l2_ways - 1 - c.b_ways_l2) * way2 / (c.kc * 8) / c.mr * c.mr;
+    /* L1 keeps the B micro-panel (KC×NR), used by every A micro-panel of the block, in half its ways. */
+    c.b_ways_l1 = (int)(c.l1_ways / 2 > 0 ? c.l1_ways / 2 : 1);
+    c.kc = c.b_ways_l1 * way1 / (c.nr * 8);
+    /* L2 keeps the A block (MC×KC), used by every B micro-panel of the panel, in half its ways. */
+    c.a_ways_l2 = (int)(c.l2_ways / 2 > 0 ? c.l2_ways / 2 : 1);
+    c.mc = c.a_ways_l2 * way2 / (c.kc * 8) / c.mr * c.mr;
     if (c.mc < c.mr) c.mc = c.mr;
-    /* L3 (shared): the B panel beside every thread's A block. */
+    /* L3 (shared) keeps the B panel (KC×NC) beside every thread's A block, one way free. */
     c.a_ways_l3 = (int)((threads * c.mc * c.kc * 8 + way3 - 1) / way3);
     c.nc_model = (c.l3_ways - 1 - c.a_ways_l3) * way3 / (c.kc * 8) / c.nr * c.nr;
     c.nc_cap = NC_CAP / c.nr * c.nr;
@@ -109,25 +108,31 @@ void nk_gemm_set_threads(int threads) {
 
 /* ---------- packing: copy a block into micro-panels the kernel reads front to back ---------- */
 
+/* Each packing routine reads its source along whichever of its strides is 1 (there is always one:
+ * BLAS operands have contiguous rows or contiguous columns), so that it streams through memory. */
+
 /* A block (mc×kc) → micro-panels of MR rows, each stored column by column; short panels padded with 0. */
 static void pack_a(int64_t mc, int64_t kc, mat a, int mr, double *to) {
-    for (int64_t ir = 0; ir < mc; ir += mr) {
+    for (int64_t ir = 0; ir < mc; ir += mr, to += mr * kc) {
         int rows = (int)min64(mr, mc - ir);
-        for (int64_t p = 0; p < kc; p++) {
-            for (int i = 0; i < rows; i++) to[i] = a.p[(ir + i) * a.rs + p * a.cs];
-            for (int i = rows; i < mr; i++) to[i] = 0.0;
-            to += mr;
-        }
+        const double *from = a.p + ir * a.rs;
+        if (rows < mr) memset(to, 0, sizeof(double) * (size_t)(mr * kc));
+        if (a.rs == 1)
+            for (int64_t p = 0; p < kc; p++) memcpy(to + p * mr, from + p * a.cs, sizeof(double) * (size_t)rows);
+        else
+            for (int i = 0; i < rows; i++)
+                for (int64_t p = 0; p < kc; p++) to[p * mr + i] = from[i * a.rs + p * a.cs];
     }
 }
 
 /* One B micro-panel (kc×NR from column j) → stored row by row; a short panel padded with 0. */
 static void pack_b_panel(int64_t kc, int cols, mat b, int nr, double *to) {
-    for (int64_t p = 0; p < kc; p++) {
-        for (int j = 0; j < cols; j++) to[j] = b.p[p * b.rs + j * b.cs];
-        for (int j = cols; j < nr; j++) to[j] = 0.0;
-        to += nr;
-    }
+    if (cols < nr) memset(to, 0, sizeof(double) * (size_t)(nr * kc));
+    if (b.cs == 1)
+        for (int64_t p = 0; p < kc; p++) memcpy(to + p * nr, b.p + p * b.rs, sizeof(double) * (size_t)cols);
+    else
+        for (int j = 0; j < cols; j++)
+            for (int64_t p = 0; p < kc; p++) to[p * nr + j] = b.p[p * b.rs + j * b.cs];
 }
 
 /* ---------- the tiles ---------- */
@@ -240,6 +245,42 @@ static int threads_for(const method *how, const problem *q) {
     return (int)min64(how->threads, tiles);
 }
 
+/* ---------- packing buffers: the calling thread keeps its own from one call to the next ---------- */
+
+typedef struct { void *p[2]; size_t bytes[2]; } kept;
+static pthread_key_t kept_key;
+static pthread_once_t kept_once = PTHREAD_ONCE_INIT;
+static void kept_free(void *k) { free(((kept *)k)->p[0]), free(((kept *)k)->p[1]), free(k); }
+static void kept_init(void) { pthread_key_create(&kept_key, kept_free); }
+
+#define KEPT_UP_TO (8 << 20) /* larger buffers go back at once: the rungs without cache blocks pack whole matrices */
+
+static kept *kept_here(void) {
+    pthread_once(&kept_once, kept_init);
+    kept *k = pthread_getspecific(kept_key);
+    if (!k && (k = calloc(1, sizeof *k)) && pthread_setspecific(kept_key, k)) free(k), k = NULL;
+    return k;
+}
+
+/* A 64-byte-aligned buffer of at least `bytes`; slot 0 or 1 is kept by this thread (freed when it
+ * exits): small products would otherwise spend as long in malloc and page faults as in arithmetic. */
+static double *buffer(int slot, int64_t bytes) {
+    size_t size = (size_t)round_up(bytes, 64);
+    kept *k = size <= KEPT_UP_TO ? kept_here() : NULL;
+    if (!k) return aligned_alloc(64, size);
+    if (k->bytes[slot] < size) {
+        free(k->p[slot]);
+        k->p[slot] = aligned_alloc(64, size);
+        k->bytes[slot] = k->p[slot] ? size : 0;
+    }
+    return k->p[slot];
+}
+
+static void release(int slot, double *p) {
+    kept *k = kept_here();
+    if (!k || k->p[slot] != p) free(p);
+}
+
 /* Returns 0 when a buffer cannot be allocated: the caller falls back to the unpacked loops. */
 static int packed(const method *how, const problem *q) {
     const nk_kernel *kn = how->kernel;
@@ -248,9 +289,9 @@ static int packed(const method *how, const problem *q) {
     int wanted = threads_for(how, q), size = 1, ok = 1;
     worker w[MAX_THREADS] = {{0}};
     pthread_t ids[MAX_THREADS];
-    t.bp = aligned_alloc(64, (size_t)round_up(t.kc * t.nc * 8, 64));
+    t.bp = buffer(0, t.kc * t.nc * 8);
     for (int i = 0; i < wanted; i++) {
-        w[i] = (worker){&t, i, aligned_alloc(64, (size_t)round_up(t.mc * t.kc * 8, 64))};
+        w[i] = (worker){&t, i, i ? aligned_alloc(64, (size_t)round_up(t.mc * t.kc * 8, 64)) : buffer(1, t.mc * t.kc * 8)};
         ok = ok && w[i].ap;
     }
     if (ok && t.bp) {
@@ -268,8 +309,9 @@ static int packed(const method *how, const problem *q) {
         pthread_cond_destroy(&t.started);
         pthread_mutex_destroy(&t.lock);
     }
-    for (int i = 0; i < wanted; i++) free(w[i].ap);
-    free(t.bp);
+    release(1, w[0].ap);
+    for (int i = 1; i < wanted; i++) free(w[i].ap);
+    release(0, t.bp);
     return ok && t.bp;
 }
 

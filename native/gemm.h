@@ -13,9 +13,8 @@ typedef struct {
     int threads;         /* threads a large product uses */
     /* the caches as the machine reports them (sysconf; defaults where it does not say) */
     int64_t l1_bytes, l1_ways, l2_bytes, l2_ways, l3_bytes, l3_ways, line_bytes;
-    int a_ways_l1;       /* L1 ways given to one A micro-panel (MR×KC) ... */
-    int b_ways_l1;       /* ... and to the B micro-panel (KC×NR) that stays there */
-    int b_ways_l2;       /* L2 ways the B micro-panel takes beside the A block */
+    int b_ways_l1;       /* L1 ways kept for the B micro-panel (KC×NR) */
+    int a_ways_l2;       /* L2 ways kept for the A block (MC×KC) */
     int a_ways_l3;       /* L3 ways the A blocks of all threads take beside the B panel */
     int64_t nc_model;    /* NC the L3 would allow, before the cap */
     int64_t nc_cap;

@@ -130,14 +130,13 @@ def test_a_rung_refuses_what_it_cannot_read(bad, message):
 
 def test_the_block_sizes_fit_the_caches_they_were_derived_from():
     c = own_dgemm.config()
-    way1, way2 = c.l1_bytes // c.l1_ways, c.l2_bytes // c.l2_ways
+    way1, way2, way3 = c.l1_bytes // c.l1_ways, c.l2_bytes // c.l2_ways, c.l3_bytes // c.l3_ways
     assert c.kernel == KERNELS[0] and c.mc % c.mr == 0 and c.nc % c.nr == 0
-    assert c.mr * c.kc * 8 <= c.a_ways_l1 * way1 and c.kc * c.nr * 8 <= c.b_ways_l1 * way1
-    assert c.a_ways_l1 + c.b_ways_l1 <= c.l1_ways
-    assert c.mc * c.kc * 8 <= (c.l2_ways - 1 - c.b_ways_l2) * way2
-    assert c.nc <= min(c.nc_model, c.nc_cap)
+    assert c.kc * c.nr * 8 <= c.b_ways_l1 * way1 < (c.kc + 1) * c.nr * 8  # the B micro-panel fills its L1 ways
+    assert c.mc * c.kc * 8 <= c.a_ways_l2 * way2 < (c.mc + c.mr) * c.kc * 8  # the A block fills its L2 ways
+    assert c.threads * c.mc * c.kc * 8 <= c.a_ways_l3 * way3 and c.nc <= min(c.nc_model, c.nc_cap)
     lines = own_dgemm.reasoning(c)
-    assert f"KC = {c.a_ways_l1}·{way1} B / ({c.mr}·8 B) = {c.kc}" in lines[1] and f"MC = {c.mc}" in lines[2]
+    assert lines[1].startswith(f"KC = {c.kc}:") and lines[2].startswith(f"MC = {c.mc}:") and lines[3].startswith(f"NC = {c.nc}:")
 
 
 def test_configured_restores_the_choice_and_refuses_unknown_kernels():
