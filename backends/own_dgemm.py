@@ -151,3 +151,25 @@ def _row_major(x: np.ndarray) -> tuple:
     """The pointer and leading dimension (elements between rows) of a row-major matrix."""
     ld = x.strides[0] // 8 if x.shape[0] > 1 and x.size else max(x.shape[1], 1)
     return ffi.cast("double *", x.ctypes.data), ld
+
+
+def bytes_moved(name: str, m: int, n: int, k: int, c: Config | None = None) -> int:
+    """A model, not a measurement: the bytes a rung's loops read and write for ``C = A·B``
+    (m×k times k×n, float64) beyond what they keep — in registers (the micro-kernel's tile) and,
+    for the blocked rungs, in the cache blocks. FLOPs ÷ this is the rung's arithmetic intensity.
+
+    >>> bytes_moved("loops, ijk", 100, 100, 100) // 8   # all of B once per row of C, A and C once
+    1020000
+    """
+    c = c or config()
+    tiles = lambda mr, nr: m * n * k * (1 / nr + 1 / mr) + m * n  # each MR×NR tile reads MR×k of A and k×NR of B
+    elements = {
+        "loops, ijk": m * k * n + m * k + m * n,
+        "loops, ikj": m * k * n + m * k + m * n,
+        "micro-kernel, plain C": tiles(4, 4),
+        "+ SIMD intrinsics": tiles(c.mr, c.nr),
+        "+ packing": tiles(c.mr, c.nr) + 2 * (m * k + k * n),  # and one pass to read and write each packed copy
+    }.get(name)
+    if elements is None:  # the blocked rungs: A once per B panel, B once, C once per slice of k
+        elements = m * k * -(-n // c.nc) + k * n + 2 * m * n * -(-k // c.kc)
+    return int(8 * elements)

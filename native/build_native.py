@@ -1,4 +1,4 @@
-"""cffi build script: compiles native/bridge.c, trace.c, peak.c, bandwidth.c, naive.c, gemm.c and microkernel.c into ``nnkit.backends._native`` (API mode).
+"""cffi build script: compiles native/bridge.c, trace.c, peak.c, bandwidth.c, gemm.c and microkernel.c into ``nnkit.backends._native`` (API mode).
 
 Run by setuptools at install time (``setup.py`` names it in ``cffi_modules``); after a change to
 the C, re-run ``pip install -e .`` — an editable install does not rebuild by itself.
@@ -11,7 +11,7 @@ from cffi import FFI
 HERE = Path(__file__).resolve().parent
 
 ffibuilder = FFI()
-HEADERS = ["bridge.h", "trace.h", "peak.h", "bandwidth.h", "naive.h", "gemm.h"]
+HEADERS = ["bridge.h", "trace.h", "peak.h", "bandwidth.h", "gemm.h"]
 INTERNAL = ["microkernel.c"]  # C with no declarations for Python
 ffibuilder.cdef("".join((HERE / h).read_text() for h in HEADERS))
 ffibuilder.set_source(
