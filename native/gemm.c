@@ -113,16 +113,16 @@ void nk_gemm_set_threads(int threads) {
 
 /* A block (mc×kc) → micro-panels of MR rows, each stored column by column; short panels padded with 0. */
 static void pack_a(int64_t mc, int64_t kc, mat a, int mr, double *to) {
-    for (int64_t ir = 0; ir < mc; ir += mr, to += mr * kc) {
-        int rows = (int)min64(mr, mc - ir);
-        const double *from = a.p + ir * a.rs;
-        if (rows < mr) memset(to, 0, sizeof(double) * (size_t)(mr * kc));
-        if (a.rs == 1)
-            for (int64_t p = 0; p < kc; p++) memcpy(to + p * mr, from + p * a.cs, sizeof(double) * (size_t)rows);
-        else
-            for (int i = 0; i < rows; i++)
-                for (int64_t p = 0; p < kc; p++) to[p * mr + i] = from[i * a.rs + p * a.cs];
-    }
+    int64_t panels = (mc + mr - 1) / mr;
+    if (mc % mr) memset(to + (panels - 1) * mr * kc, 0, sizeof(double) * (size_t)(mr * kc));
+    if (a.rs == 1) /* columns contiguous: one column of the block at a time, cut into the panels */
+        for (int64_t p = 0; p < kc; p++)
+            for (int64_t ir = 0; ir < mc; ir += mr)
+                memcpy(to + ir * kc + p * mr, a.p + p * a.cs + ir, sizeof(double) * (size_t)min64(mr, mc - ir));
+    else
+        for (int64_t ir = 0; ir < mc; ir += mr)
+            for (int i = 0; i < min64(mr, mc - ir); i++)
+                for (int64_t p = 0; p < kc; p++) to[ir * kc + p * mr + i] = a.p[(ir + i) * a.rs + p * a.cs];
 }
 
 /* One B micro-panel (kc×NR from column j) → stored row by row; a short panel padded with 0. */
@@ -130,9 +130,9 @@ static void pack_b_panel(int64_t kc, int cols, mat b, int nr, double *to) {
     if (cols < nr) memset(to, 0, sizeof(double) * (size_t)(nr * kc));
     if (b.cs == 1)
         for (int64_t p = 0; p < kc; p++) memcpy(to + p * nr, b.p + p * b.rs, sizeof(double) * (size_t)cols);
-    else
-        for (int j = 0; j < cols; j++)
-            for (int64_t p = 0; p < kc; p++) to[p * nr + j] = b.p[p * b.rs + j * b.cs];
+    else /* rows contiguous: NR of them read side by side, each row of the panel written whole */
+        for (int64_t p = 0; p < kc; p++)
+            for (int j = 0; j < cols; j++) to[p * nr + j] = b.p[p * b.rs + j * b.cs];
 }
 
 /* ---------- the tiles ---------- */
