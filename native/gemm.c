@@ -111,7 +111,9 @@ void nk_gemm_set_threads(int threads) {
 /* Each packing routine reads its source along whichever of its strides is 1 (there is always one:
  * BLAS operands have contiguous rows or contiguous columns), so that it streams through memory. */
 
-/* A block (mc×kc) → micro-panels of MR rows, each stored column by column; short panels padded with 0. */
+/* A block (mc×kc) → micro-panels of MR rows, each stored column by column. A short panel is padded
+ * with zeros: the kernel computes the padded rows too and edge_tile throws them away, but leftover
+ * bytes could be denormal numbers, which slow the multiply-adds down. */
 static void pack_a(int64_t mc, int64_t kc, mat a, int mr, double *to) {
     int64_t panels = (mc + mr - 1) / mr;
     if (mc % mr) memset(to + (panels - 1) * mr * kc, 0, sizeof(double) * (size_t)(mr * kc));
