@@ -213,7 +213,23 @@ class MKL(BlasLibrary):
     threads_how = "MKL_NUM_THREADS before start, or threadpoolctl.threadpool_limits(n)"
 
 
-FLAVOURS: list[type[BlasLibrary]] = [NumpyOpenBLAS, DebianOpenBLAS, ReferenceBLAS, BLIS, MKL]
+class NnkitBLAS(BlasLibrary):
+    """nnkit's own dgemm (``native/gemm.c``, BLIS-style, see :mod:`nnkit.backends.own_dgemm`),
+    inside nnkit's compiled module: dgemm (CBLAS and Fortran) and isamax, 64-bit integers."""
+
+    flavour = "nnkit"
+    symbol_names = {"cblas_dgemm": ("nk_gemm_cblas_dgemm",), "dgemm": ("nk_gemm_dgemm_",), "cblas_isamax": (),
+                    "isamax": ("nk_gemm_isamax_",)}
+    threads_how = "threadpoolctl.threadpool_limits(n), or nnkit.backends.own_dgemm.configured(threads=n)"
+
+    @classmethod
+    def _paths(cls) -> list[str]:
+        from nnkit.backends import _native, own_dgemm  # noqa: F401  (registers its threadpoolctl controller)
+
+        return [_native.__file__]
+
+
+FLAVOURS: list[type[BlasLibrary]] = [NumpyOpenBLAS, DebianOpenBLAS, ReferenceBLAS, BLIS, MKL, NnkitBLAS]
 """The flavours nnkit knows, numpy's own first. Add a subclass here to teach it another."""
 
 

@@ -5,4 +5,5 @@ suites that ran before it, e.g. the peak); :data:`SUITES` lists them in the orde
 is measured here, never asserted in tests (these machines are noisy).
 """
 
-SUITES = ["peak", "overhead", "dgemm_paths", "libraries", "training", "instrumentation", "dask_scaling"]
+SUITES = ["peak", "bandwidth", "overhead", "dgemm_paths", "libraries", "kernels", "training", "instrumentation",
+          "dask_scaling"]

@@ -1,0 +1,175 @@
+"""nnkit's own dgemm (``native/gemm.c``, ``native/microkernel.c``), BLIS-style, and the rungs that
+build it up one idea at a time.
+
+The whole BLAS contract is reached through the bridge like any other library
+(``dgemm(A, B, library="nnkit")``); this module shows what is inside: the block sizes and how
+they follow from this machine's caches (:func:`config`, :func:`reasoning`), and each rung of the
+ladder as a function of its own (:func:`rung`), all with one signature so they can be timed on
+the same matrices.
+
+>>> import numpy as np
+>>> A, B = np.ones((50, 30)), np.ones((30, 20))
+>>> [bool((rung(name, A, B) == 30).all()) for name in RUNGS]
+[True, True, True, True, True, True, True]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib.metadata
+from typing import Iterator
+
+import numpy as np
+import threadpoolctl
+
+from nnkit.backends._native import ffi, lib
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """What nnkit's dgemm does on this machine (sizes in elements, caches in bytes)."""
+
+    kernel: str
+    mr: int
+    nr: int
+    mc: int
+    kc: int
+    nc: int
+    threads: int
+    l1_bytes: int
+    l1_ways: int
+    l2_bytes: int
+    l2_ways: int
+    l3_bytes: int
+    l3_ways: int
+    line_bytes: int
+    b_ways_l1: int
+    a_ways_l2: int
+    a_ways_l3: int
+    nc_model: int
+    nc_cap: int
+
+
+def config() -> Config:
+    """The kernel, tile, cache blocks and threads nnkit's dgemm uses now, and the caches they came from."""
+    c = lib.nk_gemm_config_get()
+    fields = {f.name: getattr(c, f.name) for f in dataclasses.fields(Config) if f.name != "kernel"}
+    return Config(kernel=ffi.string(c.kernel).decode(), **fields)
+
+
+def kernels() -> list[str]:
+    """The micro-kernels this CPU can run, widest first."""
+    names = ("avx512f+fma", "avx2+fma", "portable")
+    with configured():
+        return [name for name in names if lib.nk_gemm_configure(name.encode(), 0, 0, 0, 0) == 0]
+
+
+@contextlib.contextmanager
+def configured(kernel: str | None = None, threads: int = 0, mc: int = 0, kc: int = 0, nc: int = 0) -> Iterator[Config]:
+    """Within the block, nnkit's dgemm uses this kernel, thread count and block sizes (0 or None:
+    what the machine suggests); the previous choice is restored after."""
+    before = config()
+    if lib.nk_gemm_configure(kernel.encode() if kernel else ffi.NULL, threads, mc, kc, nc) != 0:
+        raise ValueError(f"kernel {kernel!r}, threads {threads}, blocks {mc, kc, nc}: expected one of {kernels()}, "
+                         "threads 0–256 and blocks ≥ 0")
+    try:
+        yield config()
+    finally:
+        lib.nk_gemm_configure(before.kernel.encode(), before.threads, before.mc, before.kc, before.nc)
+
+
+def reasoning(c: Config | None = None) -> list[str]:
+    """How the block sizes follow from the caches, one line per block: what a loop reuses stays in
+    its cache while the rest streams past — half of the ways for it, as BLIS's hand-tuned sizes do."""
+    c = c or config()
+    way1, way2, way3 = c.l1_bytes // c.l1_ways, c.l2_bytes // c.l2_ways, c.l3_bytes // c.l3_ways
+    return [
+        f"micro-kernel {c.kernel}: a {c.mr}×{c.nr} tile of C in registers",
+        f"KC = {c.kc}: L1 is {c.l1_bytes // 1024} KiB in {c.l1_ways} ways of {way1} B; the B micro-panel (KC×{c.nr}), "
+        f"used by every A micro-panel, keeps {c.b_ways_l1} ways → KC = {c.b_ways_l1}·{way1} B / ({c.nr}·8 B)",
+        f"MC = {c.mc}: L2 is {c.l2_bytes // 1024} KiB in {c.l2_ways} ways of {way2} B; the A block (MC×{c.kc}), "
+        f"used by every B micro-panel, keeps {c.a_ways_l2} ways → MC = {c.a_ways_l2}·{way2} B / ({c.kc}·8 B), "
+        f"down to a multiple of MR = {c.mr}",
+        f"NC = {c.nc}: L3 is {c.l3_bytes // 1024} KiB in {c.l3_ways} ways of {way3} B, shared; {c.threads} A block(s) "
+        f"take {c.a_ways_l3}, one is kept free, the B panel ({c.kc}×NC) may fill the rest → NC ≤ {c.nc_model}, "
+        f"capped at {c.nc_cap}",
+        f"threads: {c.threads}, splitting the ic loop — each core packs its own A block into its own L2, "
+        "all share one packed B panel",
+    ]
+
+
+class ThreadpoolController(threadpoolctl.LibController):
+    """threadpoolctl's view of nnkit's dgemm: ``threadpool_info()`` lists it and
+    ``threadpool_limits(n)`` sets its threads, like any other BLAS in the process."""
+
+    user_api = "blas"
+    internal_api = "nnkit"
+    filename_prefixes = ("_native",)
+    check_symbols = ("nk_gemm_set_threads",)
+
+    def get_num_threads(self) -> int:
+        return self.dynlib.nk_gemm_get_threads()
+
+    def set_num_threads(self, num_threads: int) -> None:
+        self.dynlib.nk_gemm_set_threads(num_threads)
+
+    def get_version(self) -> str:
+        return importlib.metadata.version("nnkit")
+
+
+threadpoolctl.register(ThreadpoolController)
+
+RUNGS: list[str] = [ffi.string(lib.nk_gemm_rung_name(i)).decode() for i in range(lib.nk_gemm_rungs())]
+
+
+def rung(name: str, A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """``A @ B`` computed by one rung of the ladder (``RUNGS``): row-major float64 operands, rows
+    any distance apart but each row contiguous; returns a new C-ordered array.
+
+    >>> rung("loops, ijk", np.eye(2), np.arange(4.0).reshape(2, 2)).tolist()
+    [[0.0, 1.0], [2.0, 3.0]]
+    """
+    if name not in RUNGS:
+        raise ValueError(f"rung {name!r}: expected one of {RUNGS}")
+    for label, x in (("A", A), ("B", B)):
+        if not isinstance(x, np.ndarray) or x.dtype != np.float64 or x.ndim != 2:
+            raise ValueError(f"{label}: expected a 2-D float64 ndarray, got {getattr(x, 'dtype', type(x).__name__)} "
+                             f"with shape {getattr(x, 'shape', None)}")
+        rows_apart = x.shape[0] > 1 and (x.strides[0] % 8 or x.strides[0] < 8 * x.shape[1])
+        if x.size and (x.shape[1] > 1 and x.strides[1] != 8 or rows_apart):
+            raise ValueError(f"{label}: expected contiguous rows (strides (8·ld, 8) with ld ≥ columns), got strides {x.strides}")
+    if A.shape[1] != B.shape[0]:
+        raise ValueError(f"A {A.shape} and B {B.shape}: expected A's columns to equal B's rows")
+    (m, k), n = A.shape, B.shape[1]
+    C = np.empty((m, n))
+    lib.nk_gemm_rung(RUNGS.index(name), m, n, k, *_row_major(A), *_row_major(B), *_row_major(C))
+    return C
+
+
+def _row_major(x: np.ndarray) -> tuple:
+    """The pointer and leading dimension (elements between rows) of a row-major matrix."""
+    ld = x.strides[0] // 8 if x.shape[0] > 1 and x.size else max(x.shape[1], 1)
+    return ffi.cast("double *", x.ctypes.data), ld
+
+
+def bytes_moved(name: str, m: int, n: int, k: int, c: Config | None = None) -> int:
+    """A model, not a measurement: the bytes a rung's loops read and write for ``C = A·B``
+    (m×k times k×n, float64) beyond what they keep — in registers (the micro-kernel's tile) and,
+    for the blocked rungs, in the cache blocks. FLOPs ÷ this is the rung's arithmetic intensity.
+
+    >>> bytes_moved("loops, ijk", 100, 100, 100) // 8   # all of B once per row of C, A and C once
+    1020000
+    """
+    c = c or config()
+    tiles = lambda mr, nr: m * n * k * (1 / nr + 1 / mr) + m * n  # each MR×NR tile reads MR×k of A and k×NR of B
+    elements = {
+        "loops, ijk": m * k * n + m * k + m * n,
+        "loops, ikj": m * k * n + m * k + m * n,
+        "micro-kernel, plain C": tiles(4, 4),
+        "+ SIMD intrinsics": tiles(c.mr, c.nr),
+        "+ packing": tiles(c.mr, c.nr) + 2 * (m * k + k * n),  # and one pass to read and write each packed copy
+    }.get(name)
+    if elements is None:  # the blocked rungs: A once per B panel, B once, C once per slice of k
+        elements = m * k * -(-n // c.nc) + k * n + 2 * m * n * -(-k // c.kc)
+    return int(8 * elements)

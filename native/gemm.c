@@ -1,0 +1,423 @@
+/* nnkit's own dgemm — see gemm.h. The five loops of the BLIS design, around a micro-kernel
+ * (microkernel.c):
+ *
+ *   for jc over n, NC at a time          B panel KC×NC, packed once per (jc, pc): lives in L3
+ *     for pc over k, KC at a time
+ *       for ic over m, MC at a time      A block MC×KC, packed per thread: lives in that core's L2
+ *         for jr over NC, NR at a time   B micro-panel KC×NR: stays in L1 while ...
+ *           for ir over MC, MR at a time ... the A micro-panels MR×KC stream past it
+ *             micro-kernel: the MR×NR tile of C, in registers
+ *
+ * Threads split the ic loop: each core packs and works on its own rows of A in its own L2,
+ * all share the packed B panel (packed together, then a barrier).
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gemm.h"
+#include "microkernel.h"
+
+#define MAX_THREADS 256
+#define NC_CAP 4096 /* B panels past 4096 columns gain nothing and only grow the buffer */
+
+typedef struct { const double *p; int64_t rs, cs; } mat; /* element (i, j) at p[i*rs + j*cs] */
+
+typedef struct {
+    const nk_kernel *kernel;
+    int64_t mc, kc, nc; /* 0: the whole dimension (no cache blocking) */
+    int pack, threads;
+} method;
+
+typedef struct {
+    int64_t m, n, k;
+    double alpha, beta;
+    mat a, b;
+    double *c; /* column-major: C(i, j) at c[i + j*ldc] */
+    int64_t ldc;
+} problem;
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
+
+/* ---------- block sizes from the caches ----------
+ * Each block is sized so that what a loop reuses stays in its cache level while the rest streams
+ * past it; "half the ways" leaves the streaming data room, as BLIS's hand-tuned sizes do. */
+
+static int64_t cache(int name, int64_t fallback) {
+    long v = sysconf(name);
+    return v > 0 ? v : fallback;
+}
+
+static int cpus(void) {
+    cpu_set_t set;
+    return sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
+}
+
+static nk_gemm_config derive(const nk_kernel *kernel, int threads) {
+    nk_gemm_config c = {.kernel = kernel->name, .mr = kernel->mr, .nr = kernel->nr, .threads = threads};
+    c.line_bytes = cache(_SC_LEVEL1_DCACHE_LINESIZE, 64);
+    c.l1_bytes = cache(_SC_LEVEL1_DCACHE_SIZE, 32 << 10), c.l1_ways = cache(_SC_LEVEL1_DCACHE_ASSOC, 8);
+    c.l2_bytes = cache(_SC_LEVEL2_CACHE_SIZE, 512 << 10), c.l2_ways = cache(_SC_LEVEL2_CACHE_ASSOC, 8);
+    c.l3_bytes = cache(_SC_LEVEL3_CACHE_SIZE, 8 << 20), c.l3_ways = cache(_SC_LEVEL3_CACHE_ASSOC, 16);
+    int64_t way1 = c.l1_bytes / c.l1_ways, way2 = c.l2_bytes / c.l2_ways, way3 = c.l3_bytes / c.l3_ways;
+    /* L1 keeps the B micro-panel (KC×NR), used by every A micro-panel of the block, in half its ways. */
+    c.b_ways_l1 = (int)(c.l1_ways / 2 > 0 ? c.l1_ways / 2 : 1);
+    c.kc = c.b_ways_l1 * way1 / (c.nr * 8);
+    /* L2 keeps the A block (MC×KC), used by every B micro-panel of the panel, in half its ways. */
+    c.a_ways_l2 = (int)(c.l2_ways / 2 > 0 ? c.l2_ways / 2 : 1);
+    c.mc = c.a_ways_l2 * way2 / (c.kc * 8) / c.mr * c.mr;
+    if (c.mc < c.mr) c.mc = c.mr;
+    /* L3 (shared) keeps the B panel (KC×NC) beside every thread's A block, one way free. */
+    c.a_ways_l3 = (int)((threads * c.mc * c.kc * 8 + way3 - 1) / way3);
+    c.nc_model = (c.l3_ways - 1 - c.a_ways_l3) * way3 / (c.kc * 8) / c.nr * c.nr;
+    c.nc_cap = NC_CAP / c.nr * c.nr;
+    c.nc = c.nc_model < c.nr ? c.nr : min64(c.nc_model, c.nc_cap);
+    return c;
+}
+
+static nk_gemm_config config;
+static pthread_once_t config_once = PTHREAD_ONCE_INIT;
+static void config_init(void) { config = derive(nk_kernel_pick(NULL), cpus()); }
+
+nk_gemm_config nk_gemm_config_get(void) {
+    pthread_once(&config_once, config_init);
+    return config;
+}
+
+int nk_gemm_configure(const char *kernel_name, int threads, int64_t mc, int64_t kc, int64_t nc) {
+    const nk_kernel *kernel = nk_kernel_pick(kernel_name);
+    if (!kernel || threads < 0 || threads > MAX_THREADS || mc < 0 || kc < 0 || nc < 0) return -1;
+    pthread_once(&config_once, config_init);
+    config = derive(kernel, threads ? threads : cpus());
+    if (mc) config.mc = round_up(mc, kernel->mr);
+    if (kc) config.kc = kc;
+    if (nc) config.nc = round_up(nc, kernel->nr);
+    return 0;
+}
+
+int nk_gemm_get_threads(void) { return nk_gemm_config_get().threads; }
+
+void nk_gemm_set_threads(int threads) {
+    pthread_once(&config_once, config_init);
+    if (threads >= 0 && threads <= MAX_THREADS) config.threads = threads ? threads : cpus();
+}
+
+/* ---------- packing: copy a block into micro-panels the kernel reads front to back ---------- */
+
+/* Each packing routine reads its source along whichever of its strides is 1 (there is always one:
+ * BLAS operands have contiguous rows or contiguous columns), so that it streams through memory. */
+
+/* A block (mc×kc) → micro-panels of MR rows, each stored column by column. A short panel is padded
+ * with zeros: the kernel computes the padded rows too and edge_tile throws them away, but leftover
+ * bytes could be denormal numbers, which slow the multiply-adds down. */
+static void pack_a(int64_t mc, int64_t kc, mat a, int mr, double *to) {
+    int64_t panels = (mc + mr - 1) / mr;
+    if (mc % mr) memset(to + (panels - 1) * mr * kc, 0, sizeof(double) * (size_t)(mr * kc));
+    if (a.rs == 1) /* columns contiguous: one column of the block at a time, cut into the panels */
+        for (int64_t p = 0; p < kc; p++)
+            for (int64_t ir = 0; ir < mc; ir += mr)
+                memcpy(to + ir * kc + p * mr, a.p + p * a.cs + ir, sizeof(double) * (size_t)min64(mr, mc - ir));
+    else
+        for (int64_t ir = 0; ir < mc; ir += mr)
+            for (int i = 0; i < min64(mr, mc - ir); i++)
+                for (int64_t p = 0; p < kc; p++) to[ir * kc + p * mr + i] = a.p[(ir + i) * a.rs + p * a.cs];
+}
+
+/* One B micro-panel (kc×NR from column j) → stored row by row; a short panel padded with 0. */
+static void pack_b_panel(int64_t kc, int cols, mat b, int nr, double *to) {
+    if (cols < nr) memset(to, 0, sizeof(double) * (size_t)(nr * kc));
+    if (b.cs == 1)
+        for (int64_t p = 0; p < kc; p++) memcpy(to + p * nr, b.p + p * b.rs, sizeof(double) * (size_t)cols);
+    else /* rows contiguous: NR of them read side by side, each row of the panel written whole */
+        for (int64_t p = 0; p < kc; p++)
+            for (int j = 0; j < cols; j++) to[p * nr + j] = b.p[p * b.rs + j * b.cs];
+}
+
+/* ---------- the tiles ---------- */
+
+/* A tile that runs past the edge of C: computed whole into a scratch tile, then only its part of C updated. */
+static void edge_tile(const nk_kernel *kn, int64_t kc, const double *a, const double *b, int rows, int cols,
+                      double *c, int64_t ldc, double alpha, double beta) {
+    double tile[24 * 8] __attribute__((aligned(64)));
+    kn->packed(kc, a, kn->mr, b, kn->nr, 1, tile, kn->mr, 1.0, 0.0);
+    for (int j = 0; j < cols; j++)
+        for (int i = 0; i < rows; i++) {
+            double ab = alpha * tile[i + j * kn->mr];
+            c[i + j * ldc] = beta == 0.0 ? ab : ab + beta * c[i + j * ldc];
+        }
+}
+
+/* The two inner loops over one packed A block and one packed B panel. */
+static void macro_kernel(const nk_kernel *kn, int64_t mc, int64_t nc, int64_t kc, const double *ap, const double *bp,
+                         double *c, int64_t ldc, double alpha, double beta) {
+    int mr = kn->mr, nr = kn->nr;
+    for (int64_t jr = 0; jr < nc; jr += nr)
+        for (int64_t ir = 0; ir < mc; ir += mr) {
+            const double *a = ap + ir * kc, *b = bp + jr * kc;
+            double *t = c + ir + jr * ldc;
+            if (ir + mr <= mc && jr + nr <= nc)
+                kn->packed(kc, a, mr, b, nr, 1, t, ldc, alpha, beta);
+            else
+                edge_tile(kn, kc, a, b, (int)min64(mr, mc - ir), (int)min64(nr, nc - jr), t, ldc, alpha, beta);
+        }
+}
+
+/* Without packing: the kernel reads A and B where they are (the rungs before packing). */
+static void unpacked(const nk_kernel *kn, const problem *q) {
+    int mr = kn->mr, nr = kn->nr;
+    for (int64_t j = 0; j < q->n; j += nr)
+        for (int64_t i = 0; i < q->m; i += mr) {
+            const double *a = q->a.p + i * q->a.rs, *b = q->b.p + j * q->b.cs;
+            double *c = q->c + i + j * q->ldc;
+            if (i + mr <= q->m && j + nr <= q->n && q->a.rs == 1) {
+                kn->strided(q->k, a, q->a.cs, b, q->b.rs, q->b.cs, c, q->ldc, q->alpha, q->beta);
+                continue;
+            }
+            for (int64_t ii = 0; ii < min64(mr, q->m - i); ii++)
+                for (int64_t jj = 0; jj < min64(nr, q->n - j); jj++) {
+                    double s = 0.0;
+                    for (int64_t p = 0; p < q->k; p++) s += a[ii * q->a.rs + p * q->a.cs] * b[p * q->b.rs + jj * q->b.cs];
+                    double *cij = c + ii + jj * q->ldc;
+                    *cij = q->beta == 0.0 ? q->alpha * s : q->alpha * s + q->beta * *cij;
+                }
+        }
+}
+
+/* ---------- the five loops, on one thread of a team ---------- */
+
+typedef struct {
+    const problem *q;
+    const method *how;
+    int64_t mc, kc, nc;
+    double *bp; /* the packed B panel, shared */
+    pthread_barrier_t barrier;
+    pthread_mutex_t lock;
+    pthread_cond_t started;
+    int size; /* 0 until every thread that could be started is */
+} team;
+
+typedef struct { team *team; int id; double *ap; /* this thread's packed A block */ } worker;
+
+static int team_size(team *t) {
+    pthread_mutex_lock(&t->lock);
+    while (!t->size) pthread_cond_wait(&t->started, &t->lock);
+    pthread_mutex_unlock(&t->lock);
+    return t->size;
+}
+
+static void *blocked(void *arg) {
+    const worker *w = arg;
+    team *t = w->team;
+    const problem *q = t->q;
+    const nk_kernel *kn = t->how->kernel;
+    int size = team_size(t);
+    /* this thread's rows of C: an equal share, in whole micro-tiles */
+    int64_t share = round_up((q->m + size - 1) / size, kn->mr);
+    int64_t first = min64(q->m, w->id * share), last = min64(q->m, first + share);
+    for (int64_t jc = 0; jc < q->n; jc += t->nc) {
+        int64_t nc = min64(t->nc, q->n - jc);
+        for (int64_t pc = 0; pc < q->k; pc += t->kc) {
+            int64_t kc = min64(t->kc, q->k - pc);
+            double beta = pc == 0 ? q->beta : 1.0; /* later slices of k add to what the first wrote */
+            mat b = {q->b.p + pc * q->b.rs + jc * q->b.cs, q->b.rs, q->b.cs};
+            for (int64_t jr = w->id * kn->nr; jr < nc; jr += size * kn->nr) /* the team packs B together */
+                pack_b_panel(kc, (int)min64(kn->nr, nc - jr), (mat){b.p + jr * b.cs, b.rs, b.cs}, kn->nr, t->bp + jr * kc);
+            if (size > 1) pthread_barrier_wait(&t->barrier);
+            for (int64_t ic = first; ic < last; ic += t->mc) {
+                int64_t mc = min64(t->mc, last - ic);
+                pack_a(mc, kc, (mat){q->a.p + ic * q->a.rs + pc * q->a.cs, q->a.rs, q->a.cs}, kn->mr, w->ap);
+                macro_kernel(kn, mc, nc, kc, w->ap, t->bp, q->c + ic + jc * q->ldc, q->ldc, q->alpha, beta);
+            }
+            if (size > 1) pthread_barrier_wait(&t->barrier); /* before B is packed again */
+        }
+    }
+    return NULL;
+}
+
+/* Below this many multiply-adds a second thread costs more than it brings (measured: `nnkit bench`). */
+#define THREADED_FROM (96.0 * 96.0 * 96.0)
+
+static int threads_for(const method *how, const problem *q) {
+    int64_t tiles = (q->m + how->kernel->mr - 1) / how->kernel->mr; /* a row of micro-tiles each at least */
+    if ((double)q->m * q->n * q->k < THREADED_FROM) return 1;
+    return (int)min64(how->threads, tiles);
+}
+
+/* ---------- packing buffers: the calling thread keeps its own from one call to the next ---------- */
+
+typedef struct { void *p[2]; size_t bytes[2]; } kept;
+static pthread_key_t kept_key;
+static pthread_once_t kept_once = PTHREAD_ONCE_INIT;
+static void kept_free(void *k) { free(((kept *)k)->p[0]), free(((kept *)k)->p[1]), free(k); }
+static void kept_init(void) { pthread_key_create(&kept_key, kept_free); }
+
+#define KEPT_UP_TO (8 << 20) /* larger buffers go back at once: the rungs without cache blocks pack whole matrices */
+
+static kept *kept_here(void) {
+    pthread_once(&kept_once, kept_init);
+    kept *k = pthread_getspecific(kept_key);
+    if (!k && (k = calloc(1, sizeof *k)) && pthread_setspecific(kept_key, k)) free(k), k = NULL;
+    return k;
+}
+
+/* A 64-byte-aligned buffer of at least `bytes`; slot 0 or 1 is kept by this thread (freed when it
+ * exits): small products would otherwise spend as long in malloc and page faults as in arithmetic. */
+static double *buffer(int slot, int64_t bytes) {
+    size_t size = (size_t)round_up(bytes, 64);
+    kept *k = size <= KEPT_UP_TO ? kept_here() : NULL;
+    if (!k) return aligned_alloc(64, size);
+    if (k->bytes[slot] < size) {
+        free(k->p[slot]);
+        k->p[slot] = aligned_alloc(64, size);
+        k->bytes[slot] = k->p[slot] ? size : 0;
+    }
+    return k->p[slot];
+}
+
+static void release(int slot, double *p) {
+    kept *k = kept_here();
+    if (!k || k->p[slot] != p) free(p);
+}
+
+/* Returns 0 when a buffer cannot be allocated: the caller falls back to the unpacked loops. */
+static int packed(const method *how, const problem *q) {
+    const nk_kernel *kn = how->kernel;
+    team t = {q, how, round_up(how->mc ? min64(how->mc, q->m) : q->m, kn->mr), how->kc ? min64(how->kc, q->k) : q->k,
+              round_up(how->nc ? min64(how->nc, q->n) : q->n, kn->nr)};
+    int wanted = threads_for(how, q), size = 1, ok = 1;
+    worker w[MAX_THREADS] = {{0}};
+    pthread_t ids[MAX_THREADS];
+    t.bp = buffer(0, t.kc * t.nc * 8);
+    for (int i = 0; i < wanted; i++) {
+        w[i] = (worker){&t, i, i ? aligned_alloc(64, (size_t)round_up(t.mc * t.kc * 8, 64)) : buffer(1, t.mc * t.kc * 8)};
+        ok = ok && w[i].ap;
+    }
+    if (ok && t.bp) {
+        pthread_mutex_init(&t.lock, NULL);
+        pthread_cond_init(&t.started, NULL);
+        while (size < wanted && !pthread_create(&ids[size], NULL, blocked, &w[size])) size++;
+        if (size > 1) pthread_barrier_init(&t.barrier, NULL, (unsigned)size);
+        pthread_mutex_lock(&t.lock);
+        t.size = size; /* the threads that did start, this one included */
+        pthread_cond_broadcast(&t.started);
+        pthread_mutex_unlock(&t.lock);
+        blocked(&w[0]);
+        for (int i = 1; i < size; i++) pthread_join(ids[i], NULL);
+        if (size > 1) pthread_barrier_destroy(&t.barrier);
+        pthread_cond_destroy(&t.started);
+        pthread_mutex_destroy(&t.lock);
+    }
+    release(1, w[0].ap);
+    for (int i = 1; i < wanted; i++) free(w[i].ap);
+    release(0, t.bp);
+    return ok && t.bp;
+}
+
+/* C = beta·C, where A and B do not matter (alpha = 0 or k = 0); beta = 0 writes zeros, NaN or not. */
+static void scale(const problem *q) {
+    for (int64_t i = 0; i < q->m; i++)
+        for (int64_t j = 0; j < q->n; j++) {
+            double *cij = q->c + i + j * q->ldc;
+            *cij = q->beta == 0.0 ? 0.0 : q->beta * *cij;
+        }
+}
+
+static void run(const method *how, const problem *q) {
+    if (q->m == 0 || q->n == 0) return;
+    if (q->alpha == 0.0 || q->k == 0) scale(q);
+    else if (!how->pack || !packed(how, q)) unpacked(how->kernel, q);
+}
+
+/* ---------- the dgemm contract ---------- */
+
+/* op(X) as a matrix with strides: rows ld apart for row-major NoTrans and column-major Trans. */
+static mat operand(const double *p, int64_t ld, int row_major, int trans) {
+    return row_major != trans ? (mat){p, ld, 1} : (mat){p, 1, ld};
+}
+
+/* Any dgemm call as one column-major problem: a row-major C is the column-major Cᵀ = op(B)ᵀ·op(A)ᵀ. */
+static problem normalise(int row_major, int transa, int transb, int64_t m, int64_t n, int64_t k, double alpha,
+                         const double *a, int64_t lda, const double *b, int64_t ldb, double beta, double *c,
+                         int64_t ldc) {
+    mat A = operand(a, lda, row_major, transa), B = operand(b, ldb, row_major, transb);
+    if (row_major) return (problem){n, m, k, alpha, beta, {B.p, B.cs, B.rs}, {A.p, A.cs, A.rs}, c, ldc};
+    return (problem){m, n, k, alpha, beta, A, B, c, ldc};
+}
+
+static void dgemm(int row_major, int transa, int transb, int64_t m, int64_t n, int64_t k, double alpha,
+                  const double *a, int64_t lda, const double *b, int64_t ldb, double beta, double *c, int64_t ldc) {
+    nk_gemm_config cfg = nk_gemm_config_get();
+    method how = {nk_kernel_pick(cfg.kernel), cfg.mc, cfg.kc, cfg.nc, 1, cfg.threads};
+    problem q = normalise(row_major, transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    run(&how, &q);
+}
+
+void nk_gemm_cblas_dgemm(int order, int transa, int transb, int64_t m, int64_t n, int64_t k, double alpha,
+                         const double *a, int64_t lda, const double *b, int64_t ldb, double beta, double *c,
+                         int64_t ldc) {
+    dgemm(order == 101, transa != 111, transb != 111, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+static int transposed(const char *t) { return *t != 'N' && *t != 'n'; }
+
+void nk_gemm_dgemm_(const char *transa, const char *transb, const int64_t *m, const int64_t *n, const int64_t *k,
+                    const double *alpha, const double *a, const int64_t *lda, const double *b, const int64_t *ldb,
+                    const double *beta, double *c, const int64_t *ldc, size_t transa_len, size_t transb_len) {
+    (void)transa_len, (void)transb_len;
+    dgemm(0, transposed(transa), transposed(transb), *m, *n, *k, *alpha, a, *lda, b, *ldb, *beta, c, *ldc);
+}
+
+int64_t nk_gemm_isamax_(const int64_t *n, const float *x, const int64_t *incx) {
+    int64_t best = 0;
+    if (*n < 1 || *incx < 1) return 0;
+    for (int64_t i = 1; i < *n; i++)
+        if (__builtin_fabsf(x[i * *incx]) > __builtin_fabsf(x[best * *incx])) best = i;
+    return best + 1;
+}
+
+/* ---------- the rungs ---------- */
+
+/* The textbook loop: a serial sum down a column of B. */
+static void ijk(int64_t m, int64_t n, int64_t k, const double *a, int64_t lda, const double *b, int64_t ldb, double *c,
+                int64_t ldc) {
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) {
+            double s = 0.0;
+            for (int64_t p = 0; p < k; p++) s += a[i * lda + p] * b[p * ldb + j];
+            c[i * ldc + j] = s;
+        }
+}
+
+/* The same arithmetic, rows of B and C in the inner loop: memory order, and no serial sum. */
+static void ikj(int64_t m, int64_t n, int64_t k, const double *a, int64_t lda, const double *b, int64_t ldb, double *c,
+                int64_t ldc) {
+    for (int64_t i = 0; i < m; i++) {
+        memset(c + i * ldc, 0, sizeof(double) * (size_t)n);
+        for (int64_t p = 0; p < k; p++)
+            for (int64_t j = 0; j < n; j++) c[i * ldc + j] += a[i * lda + p] * b[p * ldb + j];
+    }
+}
+
+static const char *RUNGS[] = {"loops, ijk", "loops, ikj", "micro-kernel, plain C", "+ SIMD intrinsics",
+                              "+ packing", "+ cache blocking", "+ threads"};
+
+int nk_gemm_rungs(void) { return sizeof RUNGS / sizeof *RUNGS; }
+const char *nk_gemm_rung_name(int rung) { return rung >= 0 && rung < nk_gemm_rungs() ? RUNGS[rung] : NULL; }
+
+void nk_gemm_rung(int rung, int64_t m, int64_t n, int64_t k, const double *a, int64_t lda, const double *b,
+                  int64_t ldb, double *c, int64_t ldc) {
+    nk_gemm_config cfg = nk_gemm_config_get();
+    const nk_kernel *simd = nk_kernel_pick(cfg.kernel), *plain = nk_kernel_pick("portable");
+    method how[] = {
+        [2] = {plain, 0, 0, 0, 0, 1}, [3] = {simd, 0, 0, 0, 0, 1}, [4] = {simd, 0, 0, 0, 1, 1},
+        [5] = {simd, cfg.mc, cfg.kc, cfg.nc, 1, 1}, [6] = {simd, cfg.mc, cfg.kc, cfg.nc, 1, cfg.threads},
+    };
+    problem q = normalise(1, 0, 0, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, ldc);
+    if (rung == 0) ijk(m, n, k, a, lda, b, ldb, c, ldc);
+    else if (rung == 1) ikj(m, n, k, a, lda, b, ldb, c, ldc);
+    else if (rung > 1 && rung < nk_gemm_rungs()) run(&how[rung], &q);
+}

@@ -1,0 +1,50 @@
+/* nnkit's own dgemm (native/gemm.c, native/microkernel.c): declarations read by cffi.
+ *
+ * The BLIS design: five loops around a register-blocked micro-kernel, operands packed into
+ * contiguous micro-panels, block sizes derived from this machine's caches, threads over the
+ * loop whose blocks live in each core's private L2.
+ */
+
+/* What nnkit's dgemm will do, and what it derived it from. */
+typedef struct {
+    const char *kernel;  /* micro-kernel: "avx512f+fma", "avx2+fma", "portable" */
+    int mr, nr;          /* its tile of C, in elements */
+    int64_t mc, kc, nc;  /* cache blocks, in elements: A blocks are MC×KC, B panels KC×NC */
+    int threads;         /* threads a large product uses */
+    /* the caches as the machine reports them (sysconf; defaults where it does not say) */
+    int64_t l1_bytes, l1_ways, l2_bytes, l2_ways, l3_bytes, l3_ways, line_bytes;
+    int b_ways_l1;       /* L1 ways kept for the B micro-panel (KC×NR) */
+    int a_ways_l2;       /* L2 ways kept for the A block (MC×KC) */
+    int a_ways_l3;       /* L3 ways the A blocks of all threads take beside the B panel */
+    int64_t nc_model;    /* NC the L3 would allow, before the cap */
+    int64_t nc_cap;
+} nk_gemm_config;
+
+nk_gemm_config nk_gemm_config_get(void);
+/* Choose the kernel (NULL: the widest this CPU runs), threads (0: every CPU this process may use)
+ * and blocks (0: from the cache model). Returns 0, or -1 if the kernel is unknown or unavailable.
+ * Not thread-safe: configure before calling. */
+int nk_gemm_configure(const char *kernel, int threads, int64_t mc, int64_t kc, int64_t nc);
+
+/* The thread count alone (threadpoolctl calls these through its controller for nnkit). */
+int nk_gemm_get_threads(void);
+void nk_gemm_set_threads(int threads); /* 1..256; 0: every CPU this process may use */
+
+/* The whole dgemm contract, C = alpha·op(A)·op(B) + beta·C, 64-bit integers (ILP64).
+ * CBLAS: order 101 row-major / 102 column-major, trans 111 no / 112 yes. */
+void nk_gemm_cblas_dgemm(int order, int transa, int transb, int64_t m, int64_t n, int64_t k, double alpha,
+                         const double *a, int64_t lda, const double *b, int64_t ldb, double beta, double *c,
+                         int64_t ldc);
+/* Fortran: column-major, everything by reference, 'N'/'T'/'C' (and lower case), hidden string lengths. */
+void nk_gemm_dgemm_(const char *transa, const char *transb, const int64_t *m, const int64_t *n, const int64_t *k,
+                    const double *alpha, const double *a, const int64_t *lda, const double *b, const int64_t *ldb,
+                    const double *beta, double *c, const int64_t *ldc, size_t transa_len, size_t transb_len);
+/* BLAS isamax, so that nnkit's library answers the same integer-width probe as the others. */
+int64_t nk_gemm_isamax_(const int64_t *n, const float *x, const int64_t *incx);
+
+/* The rungs of the ladder, each callable on its own with one signature: C = A·B, row-major,
+ * A m×k (rows lda apart), B k×n (ldb), C m×n (ldc), C overwritten. */
+int nk_gemm_rungs(void);
+const char *nk_gemm_rung_name(int rung);
+void nk_gemm_rung(int rung, int64_t m, int64_t n, int64_t k, const double *a, int64_t lda, const double *b,
+                  int64_t ldb, double *c, int64_t ldc);

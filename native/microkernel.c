@@ -1,0 +1,121 @@
+/* The micro-kernels of nnkit's dgemm — see microkernel.h.
+ *
+ * Each keeps an MR×NR tile of C in registers for the whole loop over p. Per step it loads one
+ * column of A (MR numbers: MR/lanes vectors), broadcasts NR numbers of B one at a time, and does
+ * MR/lanes × NR fused multiply-adds. The tile is sized to the register file: AVX2 has 16 ymm
+ * registers — 8×6 keeps 12 accumulators, 2 for A and 1 for B; AVX-512 has 32 zmm registers —
+ * 24×8 keeps 24 accumulators, 3 for A and 1 for B. Function target attributes compile each for
+ * its instruction set, and the CPU is asked at run time (no -march: the module runs on any x86-64).
+ */
+#include <string.h>
+
+#include "microkernel.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#define PRAGMA(x) _Pragma(#x)
+#define UNROLLED(n) PRAGMA(GCC unroll n) /* fully unrolled: the accumulators stay in registers */
+#define INLINE static inline __attribute__((always_inline))
+/* Ask for a column of the C tile now, so that it has arrived when the loop over p ends. */
+#define PREFETCH(column, mr) \
+    for (int _i = 0; _i < (mr); _i += 8) __builtin_prefetch((column) + _i, 1, 3)
+
+/* The same body serves both entry points; the packed one passes constant strides that the
+ * compiler folds into the addressing. */
+#define ENTRY_POINTS(body, target, mr, nr)                                                                      \
+    target static void body##_packed(int64_t k, const double *a, int64_t csa, const double *b, int64_t rsb,   \
+                                     int64_t csb, double *c, int64_t ldc, double alpha, double beta) {      \
+        (void)csa, (void)rsb, (void)csb;                                                                       \
+        body(k, a, mr, b, nr, 1, c, ldc, alpha, beta);                                                         \
+    }                                                                                                          \
+    target static void body##_strided(int64_t k, const double *a, int64_t csa, const double *b, int64_t rsb,  \
+                                      int64_t csb, double *c, int64_t ldc, double alpha, double beta) {     \
+        body(k, a, csa, b, rsb, csb, c, ldc, alpha, beta);                                                     \
+    }
+
+/* Plain C, 4×4: whatever the compiler makes of it (SSE2 on x86-64 without -march). */
+INLINE void portable(int64_t k, const double *a, int64_t csa, const double *b, int64_t rsb, int64_t csb, double *c,
+                     int64_t ldc, double alpha, double beta) {
+    double acc[4][4] = {{0}};
+    for (int64_t p = 0; p < k; p++)
+        UNROLLED(4) for (int j = 0; j < 4; j++) UNROLLED(4) for (int i = 0; i < 4; i++)
+            acc[j][i] += a[i + p * csa] * b[p * rsb + j * csb];
+    for (int j = 0; j < 4; j++)
+        for (int i = 0; i < 4; i++)
+            c[i + j * ldc] = beta == 0.0 ? alpha * acc[j][i] : alpha * acc[j][i] + beta * c[i + j * ldc];
+}
+ENTRY_POINTS(portable, , 4, 4)
+
+#if defined(__x86_64__)
+#define AVX2 __attribute__((target("avx2,fma")))
+AVX2 INLINE void avx2(int64_t k, const double *a, int64_t csa, const double *b, int64_t rsb, int64_t csb, double *c,
+                      int64_t ldc, double alpha, double beta) {
+    __m256d acc[6][2];
+    UNROLLED(6) for (int j = 0; j < 6; j++) {
+        PREFETCH(c + j * ldc, 8);
+        acc[j][0] = acc[j][1] = _mm256_setzero_pd();
+    }
+    for (int64_t p = 0; p < k; p++) {
+        __m256d a0 = _mm256_loadu_pd(a + p * csa), a1 = _mm256_loadu_pd(a + p * csa + 4);
+        UNROLLED(6) for (int j = 0; j < 6; j++) {
+            __m256d bj = _mm256_broadcast_sd(b + p * rsb + j * csb);
+            acc[j][0] = _mm256_fmadd_pd(a0, bj, acc[j][0]);
+            acc[j][1] = _mm256_fmadd_pd(a1, bj, acc[j][1]);
+        }
+    }
+    __m256d va = _mm256_set1_pd(alpha), vb = _mm256_set1_pd(beta);
+    UNROLLED(6) for (int j = 0; j < 6; j++) UNROLLED(2) for (int v = 0; v < 2; v++) {
+        double *cij = c + j * ldc + 4 * v;
+        __m256d r = _mm256_mul_pd(va, acc[j][v]);
+        _mm256_storeu_pd(cij, beta == 0.0 ? r : _mm256_fmadd_pd(vb, _mm256_loadu_pd(cij), r));
+    }
+}
+ENTRY_POINTS(avx2, AVX2, 8, 6)
+
+#define AVX512 __attribute__((target("avx512f,fma")))
+AVX512 INLINE void avx512(int64_t k, const double *a, int64_t csa, const double *b, int64_t rsb, int64_t csb,
+                          double *c, int64_t ldc, double alpha, double beta) {
+    __m512d acc[8][3];
+    UNROLLED(8) for (int j = 0; j < 8; j++) {
+        PREFETCH(c + j * ldc, 24);
+        acc[j][0] = acc[j][1] = acc[j][2] = _mm512_setzero_pd();
+    }
+    for (int64_t p = 0; p < k; p++) {
+        const double *ap = a + p * csa;
+        __m512d a0 = _mm512_loadu_pd(ap), a1 = _mm512_loadu_pd(ap + 8), a2 = _mm512_loadu_pd(ap + 16);
+        UNROLLED(8) for (int j = 0; j < 8; j++) {
+            __m512d bj = _mm512_set1_pd(b[p * rsb + j * csb]);
+            acc[j][0] = _mm512_fmadd_pd(a0, bj, acc[j][0]);
+            acc[j][1] = _mm512_fmadd_pd(a1, bj, acc[j][1]);
+            acc[j][2] = _mm512_fmadd_pd(a2, bj, acc[j][2]);
+        }
+    }
+    __m512d va = _mm512_set1_pd(alpha), vb = _mm512_set1_pd(beta);
+    UNROLLED(8) for (int j = 0; j < 8; j++) UNROLLED(3) for (int v = 0; v < 3; v++) {
+        double *cij = c + j * ldc + 8 * v;
+        __m512d r = _mm512_mul_pd(va, acc[j][v]);
+        _mm512_storeu_pd(cij, beta == 0.0 ? r : _mm512_fmadd_pd(vb, _mm512_loadu_pd(cij), r));
+    }
+}
+ENTRY_POINTS(avx512, AVX512, 24, 8)
+
+static const nk_kernel KERNELS[] = {{"avx512f+fma", 24, 8, avx512_packed, avx512_strided},
+                                    {"avx2+fma", 8, 6, avx2_packed, avx2_strided},
+                                    {"portable", 4, 4, portable_packed, portable_strided}};
+static int available(const nk_kernel *k) {
+    if (k == &KERNELS[0]) return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+    if (k == &KERNELS[1]) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return 1;
+}
+#else
+static const nk_kernel KERNELS[] = {{"portable", 4, 4, portable_packed, portable_strided}};
+static int available(const nk_kernel *k) { return k != NULL; }
+#endif
+
+const nk_kernel *nk_kernel_pick(const char *name) {
+    for (size_t i = 0; i < sizeof KERNELS / sizeof *KERNELS; i++)
+        if ((!name || !strcmp(name, KERNELS[i].name)) && available(&KERNELS[i])) return &KERNELS[i];
+    return NULL;
+}

@@ -1,0 +1,22 @@
+/* The micro-kernels of nnkit's dgemm (native/microkernel.c), used by native/gemm.c; not read by cffi.
+ *
+ * A micro-kernel computes one MR×NR tile of C from k columns of A and k rows of B:
+ *     C_tile = alpha · Σ_p A(:, p) · B(p, :) + beta · C_tile      (beta = 0: C_tile is not read)
+ * Columns of A and of C are contiguous — the kernel loads them as vectors: A(i, p) is at a[i + p*csa],
+ * C(i, j) at c[i + j*ldc]; B(p, j), broadcast one number at a time, is at b[p*rsb + j*csb].
+ * `packed` assumes the packed micro-panels (csa = MR, rsb = NR, csb = 1) and ignores the strides;
+ * `strided` honours them (the rungs that do not pack).
+ */
+#include <stdint.h>
+
+typedef void (*nk_kernel_fn)(int64_t k, const double *a, int64_t csa, const double *b, int64_t rsb, int64_t csb,
+                             double *c, int64_t ldc, double alpha, double beta);
+
+typedef struct {
+    const char *name; /* "avx512f+fma", "avx2+fma", "portable" */
+    int mr, nr;       /* the tile: MR rows of C (vectors of A) × NR columns (numbers of B broadcast) */
+    nk_kernel_fn packed, strided;
+} nk_kernel;
+
+/* The kernel called `name`, or the widest this CPU runs when name is NULL; NULL if unavailable. */
+const nk_kernel *nk_kernel_pick(const char *name);

@@ -1,0 +1,63 @@
+"""nnkit's own dgemm (``native/gemm.c``) against every BLAS on the machine, n = 64 … 4096, on one
+thread and on all: GFLOP/s, share of the measured peak, and the ratios nnkit ÷ numpy's OpenBLAS
+and nnkit ÷ the best library present. Every library is reached the same way (the bridge, on the
+same matrices) and timed while every other pool is held to one thread. A library slower than a
+tenth of the best at one size is not timed at the larger ones (the reference BLAS would take
+minutes at n = 4096): said in the output."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from nnkit.bench.libraries import peak_for
+
+
+def run(quick: bool, say, results: dict | None = None) -> dict:
+    from nnkit.backends import own_dgemm
+    from nnkit.backends.dgemm import dgemm
+    from nnkit.backends.libraries import find_libraries
+    from nnkit.bench.dgemm_paths import timed_alone
+
+    peak = (results or {}).get("peak")
+    sizes = (64, 256) if quick else (64, 128, 256, 512, 1024, 2048, 4096)
+    for line in own_dgemm.reasoning():
+        say(f"nnkit's dgemm — {line}")
+    rng, rows = np.random.default_rng(0), []
+    for threads in sorted({1, os.cpu_count() or 1}):
+        timed = list(find_libraries())
+        for n in sizes:
+            A, B = rng.standard_normal((n, n)), rng.standard_normal((n, n))
+            expected, rate, agree = A @ B, {}, True
+            for library in timed:  # without out=: the bridge's C fast path, the same for every library
+                repeats = 3 if quick or n >= 2048 else 7
+                seconds = timed_alone(lambda: dgemm(A, B, library=library), library.path, threads, repeats)
+                rate[library.name] = 2 * n**3 / seconds / 1e9
+                agree &= bool(np.allclose(dgemm(A, B, library=library), expected, rtol=1e-12, atol=1e-12 * n))
+            rows.append(_row(n, threads, rate, agree, peak))
+            say(_line(rows[-1]))
+            slow = [lib for lib in timed if lib.name != "nnkit" and rate[lib.name] < max(rate.values()) / 10]
+            if slow and n != sizes[-1]:
+                say(f"  not timed at larger sizes (under a tenth of the best here): {', '.join(lib.name for lib in slow)}")
+            timed = [lib for lib in timed if lib not in slow]
+    return {"rows": rows, "config": own_dgemm.config().__dict__,
+            "note": "ratio = nnkit's GFLOP/s ÷ the other's, from the same run: > 1 means nnkit is faster"}
+
+
+def _row(n: int, threads: int, rate: dict, agree: bool, peak: dict | None) -> dict:
+    others = {name: r for name, r in rate.items() if name != "nnkit"}
+    best = max(others, key=others.get)
+    row = {"n": n, "threads": threads, "results_agree": agree, **{f"{k} GFLOP/s": v for k, v in rate.items()},
+           "best other": best, "nnkit÷numpy-openblas": rate["nnkit"] / rate["numpy-openblas"],
+           "nnkit÷best": rate["nnkit"] / others[best]}
+    if peak:
+        row["nnkit share of peak"] = rate["nnkit"] / peak_for(peak, threads)
+    return row
+
+
+def _line(row: dict) -> str:
+    rates = "  ".join(f"{k[:-8]} {v:6.1f}" for k, v in row.items() if k.endswith(" GFLOP/s"))
+    share = f" ({row['nnkit share of peak']:.0%} of peak)" if "nnkit share of peak" in row else ""
+    return (f"{row['threads']} thread{'s' * (row['threads'] > 1)} N={row['n']:<5} {rates}{share}   nnkit ÷ numpy's "
+            f"OpenBLAS {row['nnkit÷numpy-openblas']:.2f}, ÷ best ({row['best other']}) {row['nnkit÷best']:.2f}")

@@ -1,0 +1,176 @@
+"""nnkit's own dgemm computes what numpy computes — every rung, every kernel this CPU runs, both
+interfaces, both orders and transposes, any leading dimension, alpha and beta, every edge of every
+loop — and honours BLAS's rules for alpha = 0 and beta = 0, without writing outside C."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nnkit.backends import own_dgemm
+from nnkit.backends._native import ffi, lib
+
+KERNELS = own_dgemm.kernels()
+GUARD = 7  # elements of sentinel on each side of C's buffer
+
+
+def pointer(x):
+    return ffi.cast("double *", x.ctypes.data)
+
+
+def stored(op, trans: bool, row_major: bool, pad: int):
+    """op(X) stored as the library reads it: X = opᵀ when trans, in the given order, with `pad`
+    extra elements between consecutive rows (row-major) or columns (column-major)."""
+    X = op.T if trans else op
+    rows, cols = X.shape
+    if row_major:
+        buffer = np.full((rows, cols + pad), np.nan)
+        buffer[:, :cols] = X
+        return buffer, cols + pad
+    buffer = np.full((cols, rows + pad), np.nan)
+    buffer[:, :rows] = X.T
+    return buffer, rows + pad
+
+
+def call(interface, row_major, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc):
+    if interface == "cblas":
+        lib.nk_gemm_cblas_dgemm(101 if row_major else 102, 112 if ta else 111, 112 if tb else 111, m, n, k, alpha,
+                                pointer(A), lda, pointer(B), ldb, beta, pointer(C), ldc)
+        return
+    assert not row_major
+    i64 = lambda v: ffi.new("int64_t *", v)
+    f64 = lambda v: ffi.new("double *", v)
+    lib.nk_gemm_dgemm_(b"T" if ta else b"n", b"t" if tb else b"N", i64(m), i64(n), i64(k), f64(alpha), pointer(A),
+                       i64(lda), pointer(B), i64(ldb), f64(beta), pointer(C), i64(ldc), 1, 1)
+
+
+problems = st.fixed_dictionaries({
+    "m": st.integers(0, 60), "n": st.integers(0, 60), "k": st.integers(0, 60),
+    "interface": st.sampled_from(["cblas", "fortran"]), "row_major": st.booleans(),
+    "ta": st.booleans(), "tb": st.booleans(), "pads": st.tuples(*[st.integers(0, 3)] * 3),
+    "alpha": st.sampled_from([1.0, -0.5, 2.0, 0.0]), "beta": st.sampled_from([0.0, 1.0, -2.0, 0.25]),
+    "kernel": st.sampled_from(KERNELS), "threads": st.sampled_from([1, 2, 3]),
+    "blocks": st.sampled_from([(0, 0, 0), (1, 1, 1), (5, 3, 7), (30, 17, 11)]), "seed": st.integers(0, 2**32 - 1),
+})
+
+
+@settings(max_examples=400, deadline=None)
+@given(problems)
+def test_every_call_equals_numpy_and_writes_only_c(p):
+    row_major = p["row_major"] and p["interface"] == "cblas"
+    m, n, k, alpha, beta = p["m"], p["n"], p["k"], p["alpha"], p["beta"]
+    rng = np.random.default_rng(p["seed"])
+    opA, opB, C0 = rng.standard_normal((m, k)), rng.standard_normal((k, n)), rng.standard_normal((m, n))
+    A, lda = stored(opA, p["ta"], row_major, p["pads"][0])
+    B, ldb = stored(opB, p["tb"], row_major, p["pads"][1])
+    C, ldc = stored(C0, False, row_major, p["pads"][2])
+    guarded = np.full(C.size + 2 * GUARD, -7.0)
+    guarded[GUARD:-GUARD] = C.ravel()
+    C = guarded[GUARD:-GUARD].reshape(C.shape)
+    if beta == 0 and C0.size:
+        C[0, 0] = np.nan  # beta = 0: C is not read
+    with own_dgemm.configured(p["kernel"], p["threads"], *p["blocks"]):
+        call(p["interface"], row_major, p["ta"], p["tb"], m, n, k, alpha, A, max(lda, 1), B, max(ldb, 1), beta, C,
+             max(ldc, 1))
+    result = C[:, :n] if row_major else C[:, :m].T
+    expected = alpha * (opA @ opB) + (beta * C0 if beta else 0)
+    np.testing.assert_allclose(result, expected, rtol=1e-12, atol=1e-12 * (k + 1))
+    assert (guarded[:GUARD] == -7).all() and (guarded[-GUARD:] == -7).all()
+    padding = C[:, n:] if row_major else C[:, m:]
+    assert np.isnan(padding).all()  # the gaps between rows or columns are untouched
+
+
+@pytest.mark.parametrize("threads", [2, 3, 7])
+@pytest.mark.parametrize("blocks", [(0, 0, 0), (48, 40, 24)])
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_a_team_of_threads_computes_the_same_product(kernel, blocks, threads):
+    rng = np.random.default_rng(threads)
+    m, n, k = 203, 131, 97  # above the size where a second thread starts; no dimension a multiple of a tile
+    At, B, C = rng.standard_normal((k, m)), rng.standard_normal((k, n)), rng.standard_normal((m, n))
+    expected = 0.5 * At.T @ B - C
+    with own_dgemm.configured(kernel, threads, *blocks):
+        lib.nk_gemm_cblas_dgemm(101, 112, 111, m, n, k, 0.5, pointer(At), m, pointer(B), n, -1.0, pointer(C), n)
+    np.testing.assert_allclose(C, expected, rtol=1e-12, atol=1e-11)
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_alpha_zero_reads_neither_a_nor_b(kernel):
+    A, B, C = np.full((30, 20), np.nan), np.full((20, 40), np.inf), np.ones((30, 40))
+    with own_dgemm.configured(kernel):
+        lib.nk_gemm_cblas_dgemm(101, 111, 111, 30, 40, 20, 0.0, pointer(A), 20, pointer(B), 40, 3.0, pointer(C), 40)
+    assert (C == 3.0).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(own_dgemm.RUNGS), st.integers(0, 70), st.integers(0, 70), st.integers(0, 70),
+       st.integers(0, 3), st.integers(0, 3), st.integers(0, 2**32 - 1))
+def test_every_rung_multiplies_like_numpy(name, m, n, k, pad_a, pad_b, seed):
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((m, k + pad_a))[:, :k]
+    B = rng.standard_normal((k, n + pad_b))[:, :n]
+    np.testing.assert_allclose(own_dgemm.rung(name, A, B), A @ B, rtol=1e-12, atol=1e-12 * (k + 1))
+
+
+def test_the_ladder_climbs_in_the_order_the_tutorial_teaches():
+    assert own_dgemm.RUNGS == ["loops, ijk", "loops, ikj", "micro-kernel, plain C", "+ SIMD intrinsics",
+                               "+ packing", "+ cache blocking", "+ threads"]
+
+
+@pytest.mark.parametrize("bad, message", [
+    (lambda A, B: ("no such rung", A, B), "expected one of"),
+    (lambda A, B: ("loops, ijk", A.astype(np.float32), B), "A: expected a 2-D float64"),
+    (lambda A, B: ("loops, ijk", A, B.T), "B: expected contiguous rows"),
+    (lambda A, B: ("loops, ijk", A, B[:3]), "expected A's columns to equal B's rows"),
+])
+def test_a_rung_refuses_what_it_cannot_read(bad, message):
+    A, B = np.ones((4, 5)), np.ones((5, 6))
+    with pytest.raises(ValueError, match=message):
+        own_dgemm.rung(*bad(A, B))
+
+
+def test_the_block_sizes_fit_the_caches_they_were_derived_from():
+    c = own_dgemm.config()
+    way1, way2, way3 = c.l1_bytes // c.l1_ways, c.l2_bytes // c.l2_ways, c.l3_bytes // c.l3_ways
+    assert c.kernel == KERNELS[0] and c.mc % c.mr == 0 and c.nc % c.nr == 0
+    assert c.kc * c.nr * 8 <= c.b_ways_l1 * way1 < (c.kc + 1) * c.nr * 8  # the B micro-panel fills its L1 ways
+    assert c.mc * c.kc * 8 <= c.a_ways_l2 * way2 < (c.mc + c.mr) * c.kc * 8  # the A block fills its L2 ways
+    assert c.threads * c.mc * c.kc * 8 <= c.a_ways_l3 * way3 and c.nc <= min(c.nc_model, c.nc_cap)
+    lines = own_dgemm.reasoning(c)
+    assert lines[1].startswith(f"KC = {c.kc}:") and lines[2].startswith(f"MC = {c.mc}:") and lines[3].startswith(f"NC = {c.nc}:")
+
+
+def test_configured_restores_the_choice_and_refuses_unknown_kernels():
+    before = own_dgemm.config()
+    with own_dgemm.configured("portable", 1, 8, 16, 32) as inside:
+        assert (inside.kernel, inside.threads, inside.mc, inside.kc, inside.nc) == ("portable", 1, 8, 16, 32)
+    assert own_dgemm.config() == before
+    with pytest.raises(ValueError, match="expected one of"):
+        with own_dgemm.configured("sse9"):
+            pass
+
+
+def test_isamax_answers_the_integer_width_probe_as_a_64_bit_library():
+    x = np.array([1.0, -5.0, 3.0, 5.0], dtype=np.float32)
+    n, inc = ffi.new("int64_t *", 4), ffi.new("int64_t *", 1)
+    assert lib.nk_gemm_isamax_(n, ffi.cast("float *", x.ctypes.data), inc) == 2  # 1-based, first of the largest
+
+
+def test_threadpoolctl_sees_and_sets_its_threads():
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    assert any(i["internal_api"] == "nnkit" for i in threadpool_info())
+    before = own_dgemm.config().threads
+    with threadpool_limits(1):
+        assert own_dgemm.config().threads == 1
+    assert own_dgemm.config().threads == before
+
+
+def test_the_bridge_calls_it_as_the_library_named_nnkit():
+    from nnkit.backends.dgemm import dgemm, plan
+    from nnkit.backends.libraries import get_library
+
+    library = get_library("nnkit")
+    assert library.int_width == 64 and library.symbols["cblas_dgemm"] == "nk_gemm_cblas_dgemm"
+    A, B = np.random.default_rng(0).standard_normal((70, 50)), np.random.default_rng(1).standard_normal((50, 30))
+    assert plan(A, B, library="nnkit").library.name == "nnkit"
+    np.testing.assert_allclose(dgemm(A, B, library="nnkit"), A @ B, rtol=1e-12, atol=1e-12)
