@@ -25,8 +25,9 @@ ROLES = ("cblas_dgemm", "dgemm", "cblas_isamax", "isamax")
 
 
 ONLY_NUMPY_BLAS = "NNKIT_ONLY_NUMPY_BLAS"
-"""Environment variable: when set (non-empty), discovery finds numpy's own OpenBLAS and nothing
-else — the machine as a fresh install sees it, with no system BLAS (CI runs the bridge tests so)."""
+"""Environment variable: when set (non-empty), discovery finds numpy's own OpenBLAS and nnkit's own
+dgemm and nothing else — the machine as a fresh install sees it, with no system BLAS (CI runs the
+bridge tests so)."""
 
 
 class LibraryError(OSError):
@@ -236,8 +237,8 @@ FLAVOURS: list[type[BlasLibrary]] = [NumpyOpenBLAS, DebianOpenBLAS, ReferenceBLA
 @functools.cache
 def find_libraries() -> tuple[BlasLibrary, ...]:
     """Every BLAS found on this machine, numpy's own first (opened once per process); only
-    numpy's own when the environment variable ``NNKIT_ONLY_NUMPY_BLAS`` is set."""
-    flavours = [NumpyOpenBLAS] if os.environ.get(ONLY_NUMPY_BLAS) else FLAVOURS
+    numpy's own and nnkit's when the environment variable ``NNKIT_ONLY_NUMPY_BLAS`` is set."""
+    flavours = [NumpyOpenBLAS, NnkitBLAS] if os.environ.get(ONLY_NUMPY_BLAS) else FLAVOURS
     return tuple(library for flavour in flavours for library in flavour.find())
 
 
@@ -250,7 +251,7 @@ def get_library(name: str | None = None) -> BlasLibrary:
             return library
     found = ", ".join(lib.name for lib in libraries) or "none"
     if os.environ.get(ONLY_NUMPY_BLAS):
-        found += f" ({ONLY_NUMPY_BLAS} is set: only numpy's own is looked for)"
+        found += f" ({ONLY_NUMPY_BLAS} is set: only numpy's own and nnkit's are looked for)"
     if name is None:
         raise LibraryNotFound(wanted, f"numpy's own BLAS was not found (a numpy without its bundled OpenBLAS?); found: {found}")
     raise LibraryNotFound(wanted, f"library {name!r} not found; found: {found}")

@@ -217,8 +217,10 @@ def test_instrumented_backend_trains_and_shows_where_a_step_spends_its_time():
 
 def test_bench_quick_runs_every_suite_and_checks_its_results(tmp_path):
     result = last_json(nnkit("bench", "--quick", "--json", "--plots", str(tmp_path)))
-    assert list(result) == ["setup", "peak", "overhead", "dgemm_paths", "libraries", "training", "instrumentation",
-                            "dask_scaling", "peak_check", "plots"]
+    assert list(result) == ["setup", "peak", "bandwidth", "overhead", "dgemm_paths", "libraries", "kernels", "training",
+                            "instrumentation", "dask_scaling", "peak_check", "plots"]
+    assert result["bandwidth"]["one_thread"]["gbytes_per_s"] > 0
+    assert all(row["results_agree"] for row in result["kernels"]["rows"])  # nnkit's dgemm and every library agree
     assert all(row["tasks per step"] > 0 for row in result["dask_scaling"]["rows"])
     assert len(result["plots"]) == 4 and all(open(p, "rb").read(4) == b"\x89PNG" for p in result["plots"])
     assert result["peak"]["one_thread"]["kernel"] and result["peak"]["one_thread"]["gflops"] > 0

@@ -54,6 +54,14 @@ def make(kind: str, path: Path) -> Path:
 
 make.sockets = []
 
+
+@pytest.fixture(autouse=True)
+def _close_sockets():
+    """The sockets a test made live as long as it does."""
+    yield
+    while make.sockets:
+        make.sockets.pop().close()
+
 # What cannot be used, per kind of option (a missing output file is fine: it gets created;
 # an existing directory is what --plots wants; an empty file is a path --data may read).
 BAD = {

@@ -29,7 +29,7 @@ def test_every_expected_library_is_found_with_its_probed_width(name, width):
     assert libraries.get_library(name).int_width == width
 
 
-def test_only_numpys_own_library_is_found_when_the_others_are_hidden():
+def test_only_numpys_and_nnkits_own_libraries_are_found_when_the_others_are_hidden():
     """NNKIT_ONLY_NUMPY_BLAS: what a machine without any system BLAS sees (CI runs the bridge tests so)."""
     code = ("from nnkit.backends import libraries\n"
             "print([lib.name for lib in libraries.find_libraries()])\n"
@@ -37,8 +37,9 @@ def test_only_numpys_own_library_is_found_when_the_others_are_hidden():
             "except libraries.LibraryNotFound as error:\n    print(error.name, '|', error)")
     env = dict(os.environ, NNKIT_ONLY_NUMPY_BLAS="1")
     found, missing = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.splitlines()
-    assert found == "['numpy-openblas']"
-    assert missing == "reference | library 'reference' not found; found: numpy-openblas (NNKIT_ONLY_NUMPY_BLAS is set: only numpy's own is looked for)"
+    assert found == "['numpy-openblas', 'nnkit']"  # nnkit's own dgemm comes with nnkit
+    assert missing == ("reference | library 'reference' not found; found: numpy-openblas, nnkit (NNKIT_ONLY_NUMPY_BLAS is "
+                       "set: only numpy's own and nnkit's are looked for)")
 
 
 @pytest.mark.parametrize("library", FOUND, ids=NAMES)
