@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os  # only modules the interpreter has already loaded: this runs before anything else
 import signal
+import sys
 
 __all__ = ["SIGNALS", "Interrupted", "held", "install", "raising", "report", "quiet"]
 
@@ -46,6 +47,18 @@ def install(prog: str = "nnkit") -> None:
     for signum in SIGNALS:
         if signal.getsignal(signum) is not signal.SIG_IGN:  # `nohup` and the like asked to ignore it: keep that
             signal.signal(signum, _on_signal)
+    sys.unraisablehook = _unraisable(sys.unraisablehook)
+
+
+def _unraisable(previous):
+    """Where Python cannot raise (a weakref callback inside the import machinery, ``__del__``) it prints
+    the exception and goes on: not for :class:`Interrupted`, which :class:`raising` re-raises anyway."""
+
+    def hook(unraisable) -> None:
+        if not isinstance(unraisable.exc_value, Interrupted):
+            previous(unraisable)
+
+    return hook
 
 
 class raising:

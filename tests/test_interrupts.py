@@ -1,8 +1,10 @@
 """nnkit.interrupts in process: a signal inside a command always ends it as Interrupted — even when the code
 it lands in turns the exception into another or swallows it — and a held signal waits for its block's end."""
 
+import gc
 import os
 import signal
+import sys
 import time
 
 import pytest
@@ -16,6 +18,7 @@ def handlers(monkeypatch):
     previous = {signum: signal.getsignal(signum) for signum in interrupts.SIGNALS}
     monkeypatch.setattr(interrupts, "_state", {"prog": "test", "raising": False, "holding": 0, "received": None,
                                                "reported": True})  # (reported: the test's stderr stays quiet)
+    monkeypatch.setattr(sys, "unraisablehook", sys.unraisablehook)  # put back after the test
     interrupts.install("test")
     yield
     for signum, handler in previous.items():
@@ -56,3 +59,16 @@ def test_a_held_signal_is_raised_when_its_block_ends(handlers):
                 reached.append("the rest of the held block")
     assert reached == ["the rest of the held block"]
 
+
+
+class SignalledOnCollection:
+    def __del__(self):
+        deliver(signal.SIGINT)  # the handler runs where Python cannot raise: it prints and goes on
+
+
+def test_a_signal_where_python_cannot_raise_prints_nothing_and_still_ends_the_command(handlers, capfd):
+    with pytest.raises(interrupts.Interrupted):
+        with interrupts.raising("test"):
+            SignalledOnCollection()
+            gc.collect()
+    assert capfd.readouterr().err == ""  # no "Exception ignored in …" traceback
