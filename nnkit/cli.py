@@ -85,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--l2", type=number(float, 0, what="a weight decay"), default=0.0, help="L2 weight decay λ (loss + λ/2·Σ‖W‖²)")
     train.add_argument("--dtype", choices=["float32", "float64"], default="float64")
     train.add_argument("--backend", choices=BACKENDS, default="numpy", help=backend_help)
+    train.add_argument("--library", help="--backend blas: the BLAS whose dgemm multiplies (a name from 'nnkit info', "
+                                         "e.g. nnkit for nnkit's own; default numpy's own)")
     train.add_argument("--seed", type=number(int, 0, what="a seed"), default=0)
     train.add_argument("--val-fraction", type=number(float, 0, 1, what="a fraction"), default=0.1, help="share of --data for validation (0: none)")
     train.add_argument("--test-fraction", type=number(float, 0, 1, low_open=True, what="a fraction"), default=0.2, help="share of --data for testing (ignored with --test-data)")

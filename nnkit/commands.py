@@ -26,6 +26,12 @@ def train(args) -> dict:
         raise ValueError("--backend blas multiplies with dgemm, which is float64: use --dtype float64")
     if args.scheduler and args.backend != "dask":
         raise ValueError(f"--scheduler runs dask's work: use it with --backend dask, not {args.backend}")
+    if args.library is not None:
+        if args.backend != "blas":
+            raise ValueError(f"--library chooses the dgemm of --backend blas, not of {args.backend}")
+        from nnkit.backends import bridged
+
+        bridged.LIBRARY = _check_library(args.library)
     _check_outputs(args)
     for option, path in (("--data", args.data), ("--test-data", args.test_data)):
         _check_input(option, path)
@@ -53,7 +59,7 @@ def _train(args) -> dict:
     epochs = len(history.loss)
     result.update(
         epochs=epochs, seconds=round(seconds, 3), samples_per_second=round(epochs * len(train_set) / seconds, 1),
-        backend=args.backend, dtype=args.dtype, layer_sizes=experiment.sizes, optimizer=args.optimizer,
+        backend=args.backend, library=args.library, dtype=args.dtype, layer_sizes=experiment.sizes, optimizer=args.optimizer,
         lr=experiment.lr, batch_size=experiment.batch_size, seed=args.seed, final_loss=history.loss[-1],
         model=args.out, plots=experiment.write_plots(args.plots, history, test_set) if args.plots else None,
     )
@@ -154,16 +160,23 @@ def info(args) -> dict:
     return {"libraries": found, "cpu": cpu}
 
 
+def _check_library(name: str) -> str:
+    """``name`` if ``nnkit info`` finds a library so called; a one-line error listing those found otherwise."""
+    from nnkit.backends import libraries
+
+    try:
+        return libraries.get_library(name).name
+    except libraries.LibraryError as error:
+        raise ValueError(f"--library: {error}") from None
+
+
 def explain(args) -> dict:
     from nnkit import specs
-    from nnkit.backends import explain as numpy_rules, libraries
+    from nnkit.backends import explain as numpy_rules
     from nnkit.backends.layout import describe
 
     if args.library is not None:
-        try:
-            libraries.get_library(args.library)
-        except libraries.LibraryError as error:
-            raise ValueError(f"--library: {error}") from None
+        _check_library(args.library)
     A, B = specs.operands(args.a, args.b, allocate=False)  # the layouts alone: checked before any memory is taken
     if A.shape[1] != B.shape[0]:
         raise ValueError(f"A {A.shape} and B {B.shape} do not fit: (m, k)·(k, n) needs B to have {A.shape[1]} rows")

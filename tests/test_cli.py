@@ -94,6 +94,8 @@ def corrupt_csv(tmp_path):
         (["train", "--data", "/no/such/file.csv"], "/no/such/file.csv"),
         (["train", "--data", "{corrupt_csv}"], "line 3"),
         (["train", "--backend", "blas", "--dtype", "float32"], "float64"),
+        (["train", "--library", "nnkit"], "--backend blas"),
+        (["train", "--backend", "blas", "--library", "nosuchlib"], "--library"),
         (["train", "--backend", "torch"], "invalid choice"),
         (["train", "--epochs", "0"], "--epochs"),
         (["train", "--test-fraction", "1.5"], "test"),
@@ -262,3 +264,10 @@ def test_dask_backend_joins_a_running_scheduler_by_address():
 def test_scheduler_needs_the_dask_backend():
     done = nnkit("train", "--scheduler", "local", expect_ok=False)
     assert done.returncode == 1 and "--backend dask" in done.stderr
+
+
+def test_the_blas_backend_trains_on_the_library_named():
+    own = last_json(nnkit("train", "--backend", "blas", "--library", "nnkit", "--epochs", "3", "--json"))
+    plain = last_json(nnkit("train", "--epochs", "3", "--json"))
+    assert own["library"] == "nnkit" and plain["library"] is None
+    assert abs(own["test_accuracy"] - plain["test_accuracy"]) < 0.02  # another dgemm: the same network to rounding
