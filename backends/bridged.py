@@ -41,8 +41,9 @@ def matmul(x1, x2, /, **kwargs) -> BridgedArray:
     given numpy's keywords, through numpy's own matmul, counted in :data:`CALLS` as ``"not a bridge call"``."""
     a, b = np.asarray(x1), np.asarray(x2)
     if a.ndim == b.ndim == 2 and a.dtype == b.dtype == np.float64 and not kwargs:
-        CALLS["dgemm"] += 1
-        return bridge.dgemm(a, b, library=LIBRARY, copy=True).view(BridgedArray)
+        product = bridge.dgemm(a, b, library=LIBRARY, copy=True).view(BridgedArray)
+        CALLS["dgemm"] += 1  # counted once made: a refused call is no call
+        return product
     CALLS["not a bridge call"] += 1
     return np.asarray(compat_numpy.matmul(a, b, **kwargs)).view(BridgedArray)
 
@@ -61,3 +62,6 @@ namespace = types.SimpleNamespace(**{name: getattr(compat_numpy, name) for name 
 namespace.__name__ = __name__
 namespace.__dict__.update({name: _bridged(getattr(compat_numpy, name)) for name in _CREATION})
 namespace.matmul = matmul
+namespace.linalg = types.SimpleNamespace(**{name: getattr(compat_numpy.linalg, name) for name in compat_numpy.linalg.__all__})
+namespace.linalg.matmul = matmul  # the same product, the same road
+namespace.linalg.__name__ = f"{__name__}.linalg"

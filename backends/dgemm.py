@@ -39,6 +39,10 @@ What is always refused:
 * views whose strides reach outside their own buffer (possible with ``as_strided``), when the
   buffer's owner can be found.
 
+With ``alpha = 0`` no library is called: the result is ``beta·C`` (zeros when ``beta = 0``), as
+the BLAS reference defines it — A and B are not read. Left to the libraries, numpy's OpenBLAS
+reads them anyway, and an inf or NaN in them makes the result NaN where the others give 0.
+
 Two mappings of one file region (two ``np.memmap``s) share memory as much as one buffer does: an
 ``out`` mapped on the same file bytes as ``A`` or ``B`` is found through ``/proc/self/maps``
 (Linux; elsewhere it cannot be seen, and such an ``out`` is the caller's to avoid).
@@ -114,8 +118,8 @@ class Plan:
     def run(self) -> np.ndarray:
         """Make the call (or none, for an empty product) and return the result."""
         m, n, k = self.call["m"], self.call["n"], self.call["k"]
-        if m and n and not k:
-            self.c[...] = 0.0 if self.beta == 0 else self.c * self.beta  # alpha·(nothing) + beta·C
+        if m and n and (not k or self.alpha == 0):  # BLAS: with alpha = 0, A and B are not read
+            self.c[...] = 0.0 if self.beta == 0 else self.c * self.beta
         elif m and n:
             function, arguments = self._native_call
             function(*arguments)

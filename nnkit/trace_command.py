@@ -40,6 +40,6 @@ def trace(args, say: Callable[[object, str], None]) -> dict:
               "failure": run.failure, "unfinished": run.unfinished}
     if run.failure:
         inside = f", inside {run.unfinished} BLAS call{'s' * (run.unfinished != 1)} not yet returned" if run.unfinished else ""
-        made = f"the {count} it made before are listed above" if run.calls else "it made no BLAS call before"
+        made = f"the {count} it made before {'is' if len(run.calls) == 1 else 'are'} listed above" if run.calls else "it made no BLAS call before"
         raise ScriptFailed(f"{args.script} {run.failure}{inside}; {made}", result)
     return result

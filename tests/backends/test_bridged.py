@@ -73,3 +73,14 @@ def test_the_namespace_has_every_name_of_numpys_with_its_signature():
             assert parameters[0] == parameters[1], name
         checked += 1
     assert checked > 500
+
+
+def test_linalg_matmul_takes_the_same_road_and_a_refused_call_is_not_counted():
+    xp = bridged.namespace
+    a = xp.asarray(np.arange(6.0).reshape(2, 3))
+    before = bridged.CALLS["dgemm"]
+    assert np.array_equal(xp.linalg.matmul(a, a.T), np.asarray(a) @ np.asarray(a).T)
+    assert bridged.CALLS["dgemm"] == before + 1
+    with pytest.raises(bridge.BridgeError):
+        xp.matmul(a, xp.asarray(np.ones((2, 2))))  # shapes that do not fit: refused
+    assert bridged.CALLS["dgemm"] == before + 1

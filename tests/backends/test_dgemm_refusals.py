@@ -197,6 +197,20 @@ def test_non_finite_alpha_or_beta_is_refused_on_every_library(library, interface
     assert np.array_equal(out, np.ones((2, 2)))
 
 
+@pytest.mark.parametrize("library, interface", LIBRARIES)
+@pytest.mark.parametrize("beta", [0.0, 0.5])
+@pytest.mark.parametrize("poison", [math.nan, math.inf, -math.inf])
+def test_alpha_zero_reads_neither_operand_on_every_library(library, interface, beta, poison):
+    """BLAS defines alpha = 0 as C = beta·C with A and B unread; numpy's OpenBLAS reads them (0·inf = NaN)."""
+    rng = np.random.default_rng(7)
+    A, B, C = rng.standard_normal((5, 3)), rng.standard_normal((3, 4)), rng.standard_normal((5, 4))
+    A[1, 1], B[2, 0] = poison, poison
+    out = C.copy()
+    dgemm(A, B, alpha=0.0, beta=beta, out=out, library=library, interface=interface)
+    assert np.array_equal(out, beta * C)
+    assert np.array_equal(dgemm(A, B, alpha=0, library=library, interface=interface), np.zeros((5, 4)))
+
+
 # --- masked arrays -------------------------------------------------------------------------------
 @pytest.mark.parametrize("which", ["A", "B", "out"])
 @pytest.mark.parametrize("copy", [False, True])
