@@ -95,7 +95,7 @@ def reasoning(c: Config | None = None) -> list[str]:
         f"take {c.a_ways_l3}, one is kept free, the B panel ({c.kc}×NC) may fill the rest → NC ≤ {c.nc_model}, "
         f"capped at {c.nc_cap}",
         f"threads: {c.threads}, splitting the ic loop — each core packs its own A block into its own L2, "
-        "all share one packed B panel",
+        "all share one packed B panel; the caller's helpers are a pool, started once and asleep between products",
     ]
 
 

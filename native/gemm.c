@@ -9,11 +9,13 @@
  *             micro-kernel: the MR×NR tile of C, in registers
  *
  * Threads split the ic loop: each core packs and works on its own rows of A in its own L2,
- * all share the packed B panel (packed together, then a barrier).
+ * all share the packed B panel (packed together, then a barrier). The threads other than the
+ * caller's are a pool, started at the first product that needs them and asleep in between.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -195,26 +197,16 @@ typedef struct {
     int64_t mc, kc, nc;
     double *bp; /* the packed B panel, shared */
     pthread_barrier_t barrier;
-    pthread_mutex_t lock;
-    pthread_cond_t started;
-    int size; /* 0 until every thread that could be started is */
+    int size; /* threads in the team, the caller's included */
 } team;
 
 typedef struct { team *team; int id; double *ap; /* this thread's packed A block */ } worker;
 
-static int team_size(team *t) {
-    pthread_mutex_lock(&t->lock);
-    while (!t->size) pthread_cond_wait(&t->started, &t->lock);
-    pthread_mutex_unlock(&t->lock);
-    return t->size;
-}
-
-static void *blocked(void *arg) {
-    const worker *w = arg;
+static void blocked(const worker *w) {
     team *t = w->team;
     const problem *q = t->q;
     const nk_kernel *kn = t->how->kernel;
-    int size = team_size(t);
+    int size = t->size;
     /* this thread's rows of C: an equal share, in whole micro-tiles */
     int64_t share = round_up((q->m + size - 1) / size, kn->mr);
     int64_t first = min64(q->m, w->id * share), last = min64(q->m, first + share);
@@ -235,7 +227,77 @@ static void *blocked(void *arg) {
             if (size > 1) pthread_barrier_wait(&t->barrier); /* before B is packed again */
         }
     }
+}
+
+/* ---------- the team's other threads: a pool started once, asleep between products ---------- */
+
+static struct {
+    pthread_mutex_t lock; /* guards what follows */
+    pthread_cond_t work, done;
+    int started;          /* pool threads running, ids 1..started */
+    unsigned long job;    /* bumped for every product handed out */
+    const worker *workers;
+    int helpers, finished; /* pool threads this product uses, and those done with it */
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER};
+static pthread_mutex_t pool_user = PTHREAD_MUTEX_INITIALIZER; /* one product at a time has the pool */
+
+static void *pool_thread(void *arg) {
+    int id = (int)(intptr_t)arg;
+    unsigned long seen = 0;
+    pthread_mutex_lock(&pool.lock);
+    for (;;) {
+        while (pool.job == seen) pthread_cond_wait(&pool.work, &pool.lock);
+        seen = pool.job;
+        if (id > pool.helpers) continue;
+        pthread_mutex_unlock(&pool.lock);
+        blocked(&pool.workers[id]);
+        pthread_mutex_lock(&pool.lock);
+        if (++pool.finished == pool.helpers) pthread_cond_signal(&pool.done);
+    }
     return NULL;
+}
+
+/* A forked child has none of the parent's threads: it starts its pool afresh. */
+static void pool_forget(void) {
+    pthread_mutex_init(&pool.lock, NULL), pthread_mutex_init(&pool_user, NULL);
+    pthread_cond_init(&pool.work, NULL), pthread_cond_init(&pool.done, NULL);
+    pool.started = 0, pool.job = 0;
+}
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+static void pool_init(void) { pthread_atfork(NULL, NULL, pool_forget); }
+
+/* How many pool threads can help now (up to `wanted`, starting more if needed; 0 if another
+ * product has the pool). On a positive answer the caller has the pool until pool_run returns. */
+static int pool_take(int wanted) {
+    pthread_once(&pool_once, pool_init);
+    if (wanted < 1 || pthread_mutex_trylock(&pool_user)) return 0;
+    pthread_mutex_lock(&pool.lock);
+    for (pthread_t id; pool.started < wanted && !pthread_create(&id, NULL, pool_thread, (void *)(intptr_t)(pool.started + 1));)
+        pthread_detach(id), pool.started++;
+    pthread_mutex_unlock(&pool.lock);
+    int helpers = pool.started < wanted ? pool.started : wanted;
+    if (!helpers) pthread_mutex_unlock(&pool_user);
+    return helpers;
+}
+
+int nk_gemm_pool_size(void) {
+    pthread_mutex_lock(&pool.lock);
+    int size = pool.started;
+    pthread_mutex_unlock(&pool.lock);
+    return size;
+}
+
+/* workers[0] on this thread, workers[1..helpers] on the pool's; returns when all are done. */
+static void pool_run(const worker *workers, int helpers) {
+    pthread_mutex_lock(&pool.lock);
+    pool.workers = workers, pool.helpers = helpers, pool.finished = 0, pool.job++;
+    pthread_cond_broadcast(&pool.work);
+    pthread_mutex_unlock(&pool.lock);
+    blocked(&workers[0]);
+    pthread_mutex_lock(&pool.lock);
+    while (pool.finished < helpers) pthread_cond_wait(&pool.done, &pool.lock);
+    pthread_mutex_unlock(&pool.lock);
+    pthread_mutex_unlock(&pool_user);
 }
 
 /* Below this many multiply-adds a second thread costs more than it brings (measured: `nnkit bench`). */
@@ -288,31 +350,24 @@ static int packed(const method *how, const problem *q) {
     const nk_kernel *kn = how->kernel;
     team t = {q, how, round_up(how->mc ? min64(how->mc, q->m) : q->m, kn->mr), how->kc ? min64(how->kc, q->k) : q->k,
               round_up(how->nc ? min64(how->nc, q->n) : q->n, kn->nr)};
-    int wanted = threads_for(how, q), size = 1, ok = 1;
+    int helpers = pool_take(threads_for(how, q) - 1), ok = 1;
     worker w[MAX_THREADS] = {{0}};
-    pthread_t ids[MAX_THREADS];
     t.bp = buffer(0, t.kc * t.nc * 8);
-    for (int i = 0; i < wanted; i++) {
+    for (int i = 0; i <= helpers; i++) {
         w[i] = (worker){&t, i, i ? aligned_alloc(64, (size_t)round_up(t.mc * t.kc * 8, 64)) : buffer(1, t.mc * t.kc * 8)};
         ok = ok && w[i].ap;
     }
-    if (ok && t.bp) {
-        pthread_mutex_init(&t.lock, NULL);
-        pthread_cond_init(&t.started, NULL);
-        while (size < wanted && !pthread_create(&ids[size], NULL, blocked, &w[size])) size++;
-        if (size > 1) pthread_barrier_init(&t.barrier, NULL, (unsigned)size);
-        pthread_mutex_lock(&t.lock);
-        t.size = size; /* the threads that did start, this one included */
-        pthread_cond_broadcast(&t.started);
-        pthread_mutex_unlock(&t.lock);
-        blocked(&w[0]);
-        for (int i = 1; i < size; i++) pthread_join(ids[i], NULL);
-        if (size > 1) pthread_barrier_destroy(&t.barrier);
-        pthread_cond_destroy(&t.started);
-        pthread_mutex_destroy(&t.lock);
+    t.size = 1 + helpers;
+    if (ok && t.bp && helpers) {
+        pthread_barrier_init(&t.barrier, NULL, (unsigned)t.size);
+        pool_run(w, helpers);
+        pthread_barrier_destroy(&t.barrier);
+    } else {
+        if (helpers) pthread_mutex_unlock(&pool_user); /* not used after all */
+        if (ok && t.bp) blocked(&w[0]);
     }
     release(1, w[0].ap);
-    for (int i = 1; i < wanted; i++) free(w[i].ap);
+    for (int i = 1; i <= helpers; i++) free(w[i].ap);
     release(0, t.bp);
     return ok && t.bp;
 }

@@ -30,6 +30,9 @@ int nk_gemm_configure(const char *kernel, int threads, int64_t mc, int64_t kc, i
 int nk_gemm_get_threads(void);
 void nk_gemm_set_threads(int threads); /* 1..256; 0: every CPU this process may use */
 
+/* Threads in the pool that helps the caller (started at the first product needing them, kept asleep). */
+int nk_gemm_pool_size(void);
+
 /* The whole dgemm contract, C = alpha·op(A)·op(B) + beta·C, 64-bit integers (ILP64).
  * CBLAS: order 101 row-major / 102 column-major, trans 111 no / 112 yes. */
 void nk_gemm_cblas_dgemm(int order, int transa, int transb, int64_t m, int64_t n, int64_t k, double alpha,

@@ -174,3 +174,45 @@ def test_the_bridge_calls_it_as_the_library_named_nnkit():
     A, B = np.random.default_rng(0).standard_normal((70, 50)), np.random.default_rng(1).standard_normal((50, 30))
     assert plan(A, B, library="nnkit").library.name == "nnkit"
     np.testing.assert_allclose(dgemm(A, B, library="nnkit"), A @ B, rtol=1e-12, atol=1e-12)
+
+
+def threaded_product(seed: int, n: int = 160) -> tuple[np.ndarray, np.ndarray]:
+    """nnkit's dgemm on two threads, above the size where they start: (result, numpy's)."""
+    rng = np.random.default_rng(seed)
+    A, B, C = rng.standard_normal((n, n)), rng.standard_normal((n, n)), np.empty((n, n))
+    with own_dgemm.configured(threads=2):
+        lib.nk_gemm_cblas_dgemm(101, 111, 111, n, n, n, 1.0, pointer(A), n, pointer(B), n, 0.0, pointer(C), n)
+    return C, A @ B
+
+
+def test_the_team_is_a_pool_started_once():
+    import os
+
+    threaded_product(0)
+    threads, pool = len(os.listdir("/proc/self/task")), lib.nk_gemm_pool_size()
+    for seed in range(20):
+        got, expected = threaded_product(seed)
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-11)
+    assert lib.nk_gemm_pool_size() == pool >= 1  # the helper of two threads, started once and kept
+    assert len(os.listdir("/proc/self/task")) == threads
+
+
+def test_products_from_several_python_threads_at_once_are_each_right():
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as python_threads:  # one at a time gets the pool, the others run alone
+        for got, expected in python_threads.map(threaded_product, range(24)):
+            np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-11)
+
+
+def test_a_forked_child_starts_its_own_pool():
+    import multiprocessing
+
+    threaded_product(0)  # the parent's pool exists: the child has none of its threads
+    with multiprocessing.get_context("fork").Pool(1) as child:
+        assert child.apply_async(_child_product_is_right, (3,)).get(timeout=60)  # a lost pool would hang
+
+
+def _child_product_is_right(seed: int) -> bool:
+    got, expected = threaded_product(seed)
+    return bool(np.allclose(got, expected, rtol=1e-12, atol=1e-11))
