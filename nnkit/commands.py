@@ -62,6 +62,7 @@ def _train(args) -> dict:
         backend=args.backend, library=args.library, dtype=args.dtype, layer_sizes=experiment.sizes, optimizer=args.optimizer,
         lr=experiment.lr, batch_size=experiment.batch_size, seed=args.seed, final_loss=history.loss[-1],
         model=args.out, plots=experiment.write_plots(args.plots, history, test_set) if args.plots else None,
+        history=history.to_dict(),  # per epoch: loss, train/validation accuracy, seconds since start
     )
     validation = f", validation {result['val_accuracy']:.2%}" if result["val_accuracy"] is not None else ""
     say(args, f"test accuracy {result['test_accuracy']:.2%} (train {result['train_accuracy']:.2%}{validation}) "

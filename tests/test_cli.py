@@ -271,3 +271,11 @@ def test_the_blas_backend_trains_on_the_library_named():
     plain = last_json(nnkit("train", "--epochs", "3", "--json"))
     assert own["library"] == "nnkit" and plain["library"] is None
     assert abs(own["test_accuracy"] - plain["test_accuracy"]) < 0.02  # another dgemm: the same network to rounding
+
+
+def test_train_json_carries_the_learning_curve():
+    result = last_json(nnkit("train", "--epochs", "3", "--json"))
+    history = result["history"]
+    assert [len(history[key]) for key in ("loss", "train_accuracy", "val_loss", "val_accuracy", "seconds")] == [3] * 5
+    assert history["seconds"] == sorted(history["seconds"]) and history["seconds"][-1] <= result["seconds"] + 1e-3
+    assert history["loss"][-1] == result["final_loss"]
