@@ -144,7 +144,7 @@ static void pack_b_panel(int64_t kc, int cols, mat b, int nr, double *to) {
 /* A tile that runs past the edge of C: computed whole into a scratch tile, then only its part of C updated. */
 static void edge_tile(const nk_kernel *kn, int64_t kc, const double *a, const double *b, int rows, int cols,
                       double *c, int64_t ldc, double alpha, double beta) {
-    double tile[24 * 8] __attribute__((aligned(64)));
+    double tile[NK_MAX_TILE] __attribute__((aligned(64)));
     kn->packed(kc, a, kn->mr, b, kn->nr, 1, tile, kn->mr, 1.0, 0.0);
     for (int j = 0; j < cols; j++)
         for (int i = 0; i < rows; i++) {
@@ -300,7 +300,8 @@ static void pool_run(const worker *workers, int helpers) {
     pthread_mutex_unlock(&pool_user);
 }
 
-/* Below this many multiply-adds a second thread costs more than it brings (measured: `nnkit bench`). */
+/* Below this many multiply-adds the product stays on one thread. A first guess, not yet tuned: tutorial 10's
+ * Step 8 and `nnkit bench` (suite kernels) show where a second thread pays on a machine. */
 #define THREADED_FROM (96.0 * 96.0 * 96.0)
 
 static int threads_for(const method *how, const problem *q) {

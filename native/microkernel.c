@@ -101,6 +101,7 @@ AVX512 INLINE void avx512(int64_t k, const double *a, int64_t csa, const double 
 }
 ENTRY_POINTS(avx512, AVX512, 24, 8)
 
+_Static_assert(24 * 8 <= NK_MAX_TILE && 8 * 6 <= NK_MAX_TILE && 4 * 4 <= NK_MAX_TILE, "a tile outgrows NK_MAX_TILE");
 static const nk_kernel KERNELS[] = {{"avx512f+fma", 24, 8, avx512_packed, avx512_strided},
                                     {"avx2+fma", 8, 6, avx2_packed, avx2_strided},
                                     {"portable", 4, 4, portable_packed, portable_strided}};

@@ -12,6 +12,8 @@
 typedef void (*nk_kernel_fn)(int64_t k, const double *a, int64_t csa, const double *b, int64_t rsb, int64_t csb,
                              double *c, int64_t ldc, double alpha, double beta);
 
+#define NK_MAX_TILE (24 * 8) /* the largest MR×NR of the kernels below, in elements */
+
 typedef struct {
     const char *name; /* "avx512f+fma", "avx2+fma", "portable" */
     int mr, nr;       /* the tile: MR rows of C (vectors of A) × NR columns (numbers of B broadcast) */
