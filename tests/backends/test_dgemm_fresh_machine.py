@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from xml.etree import ElementTree
 
 ROOT = Path(__file__).resolve().parents[2]
 NEEDS_A_SYSTEM_LIBRARY = [
@@ -19,26 +21,41 @@ NEEDS_A_SYSTEM_LIBRARY = [
 ]
 
 
-def run_pytest(*arguments: str, **environment: str) -> str:
-    """pytest's output for ``arguments`` on a machine that has only numpy's own BLAS."""
+def run_pytest(*arguments: str, **environment: str) -> dict[str, tuple[str, str]]:
+    """Test name → (outcome, message) for pytest run on ``arguments`` on a machine that has only numpy's own
+    BLAS. Read from pytest's JUnit XML report, not its terminal, whose lines shorten with the width."""
     env = {k: v for k, v in os.environ.items() if k != "NNKIT_REQUIRE_ALL_BLAS"}
     env.update(NNKIT_ONLY_NUMPY_BLAS="1", **environment)
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rsf", "-p", "no:cacheprovider", *arguments],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    return done.stdout
+    with tempfile.TemporaryDirectory() as folder:
+        report = Path(folder) / "report.xml"
+        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}",
+                               *arguments], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        assert report.exists(), done.stdout + done.stderr
+        return {case.get("name"): outcome(case) for case in ElementTree.parse(report).iter("testcase")}
+
+
+def outcome(case: ElementTree.Element) -> tuple[str, str]:
+    """``("passed", "")``, or the tag (skipped, failure, error) of a JUnit test case and its message."""
+    for child in case:
+        if child.tag in ("skipped", "failure", "error"):
+            return child.tag, child.get("message", "")
+    return "passed", ""
 
 
 def test_a_test_needing_a_missing_library_skips_with_its_reason():
-    output = run_pytest(*NEEDS_A_SYSTEM_LIBRARY)
-    assert output.splitlines()[-1].startswith("2 skipped in"), output
-    assert "needs the BLAS library 'reference', not on this machine (.ci/run installs it)" in output
-    assert "mkl not found (the mkl wheel, in the test extra; .ci/run installs it)" in output
+    outcomes = run_pytest(*NEEDS_A_SYSTEM_LIBRARY)
+    assert outcomes["test_a_plan_cannot_be_changed_after_its_checks"] == (
+        "skipped", "needs the BLAS library 'reference', not on this machine (.ci/run installs it)")
+    assert outcomes["test_mkl_receives_exactly_the_call_the_plan_describes"] == (
+        "skipped", "mkl not found (the mkl wheel, in the test extra; .ci/run installs it)")
 
 
 def test_under_require_all_blas_the_same_tests_fail():
-    output = run_pytest(*NEEDS_A_SYSTEM_LIBRARY, NNKIT_REQUIRE_ALL_BLAS="1")
-    assert output.splitlines()[-1].startswith("1 failed, 1 error in"), output  # a skipif mark fails at setup: an error
-    assert output.count("NNKIT_REQUIRE_ALL_BLAS is set (every optional part installed), so this skip is a failure") == 2
+    outcomes = run_pytest(*NEEDS_A_SYSTEM_LIBRARY, NNKIT_REQUIRE_ALL_BLAS="1")
+    assert outcomes["test_a_plan_cannot_be_changed_after_its_checks"][0] == "failure"
+    assert outcomes["test_mkl_receives_exactly_the_call_the_plan_describes"][0] == "error"  # a skipif mark fails at setup
+    for kind, message in outcomes.values():
+        assert "NNKIT_REQUIRE_ALL_BLAS is set (every optional part installed), so this skip is a failure" in message
 
 
 def test_ci_runs_the_bridge_tests_with_the_system_libraries_hidden_then_the_readme_command():
