@@ -1,0 +1,206 @@
+"""``np.matmul(A, B, out=None)`` and ``A @ B``: numpy 2.4's rules, read from ``@TYPE@_matmul`` in
+``numpy/_core/src/umath/matmul.c.src`` and the generalised-ufunc machinery around it.
+
+matmul is a gufunc ``(m?,n),(n,p?)->(m?,p?)``: a loop over the broadcast batch axes around one 2-D
+kernel, which takes an operand in place whenever it is *blasable* — unit stride along one axis and
+a leading stride at least that axis's length — so, unlike np.dot, a row-strided sub-block is not
+copied. Operands and an ``out`` it cannot take are copied into one temporary buffer per loop.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+from .explain_model import PREFIX, ROW, COL, N, T, BlasCall, Operand, Prediction, blas_stride, is_aligned
+
+MAX_LISTED = 10_000
+
+
+def predict_matmul(A, B, out=None, roots: dict[str, np.ndarray] | None = None) -> Prediction:
+    """What ``np.matmul(A, B, out=out)`` calls, for operands of any number (≥ 1) of dimensions."""
+    A, B = np.asarray(A), np.asarray(B)
+    roots = roots if roots is not None else {k: v for k, v in (("A", A), ("B", B), ("out", out)) if v is not None}
+    dtype = np.result_type(A, B)
+    p = Prediction("matmul")
+    if A.ndim == 0 or B.ndim == 0:
+        p.reason = "numpy raises ValueError: matmul takes no 0-d operand"
+        return p
+    if dtype not in PREFIX:
+        p.reason = f"dtype {dtype}: numpy's own loop, no BLAS (BLAS takes float32, float64, complex64, complex128)"
+        return p
+    x, y = (_ufunc_input(Operand.of(v, roots), dtype, p.copies, label) for v, label in ((A, "A"), (B, "B")))
+    core_x = x.shape[-2:] if A.ndim > 1 else (1,) + x.shape
+    core_y = y.shape[-2:] if B.ndim > 1 else y.shape + (1,)
+    try:
+        batch = np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
+    except ValueError:
+        batch = None
+    if batch is None or core_x[1] != core_y[0]:
+        p.reason = f"numpy raises ValueError: shapes {A.shape} and {B.shape} do not fit"
+        return p
+    dm, dn, dp = core_x[0], core_x[1], core_y[1]
+    o = _output(x, y, out, roots, batch + (dm,) * (A.ndim > 1) + (dp,) * (B.ndim > 1), p)
+    steps = _core_steps(x, A.ndim > 1, y, B.ndim > 1, o, dm, dn, dp)
+    kernel = _kernel(PREFIX[dtype], x, y, o, dm, dn, dp, steps, p)
+    count = math.prod(batch) if kernel else 0
+    if kernel:
+        offsets = _batch_offsets(batch, [x, y, o], [x.ndim - 2, y.ndim - 2, len(batch)])
+        p.calls = [call for ox, oy, oo in itertools.islice(offsets, MAX_LISTED) for call in kernel(ox, oy, oo)]
+        p.total = count * len(kernel(0, 0, 0)) if count > MAX_LISTED else None
+    if count > 1:
+        p.reason += f"; once per matrix of the batch {batch} ({count} times)"
+    elif kernel and math.prod(batch) == 0:
+        p.reason += f"; but the batch {batch} is empty: no call"
+    return p
+
+
+def _ufunc_input(op: Operand, dtype, copies: list[str], label: str) -> Operand:
+    """The ufunc machinery copies (C-ordered) an input that needs a cast or is misaligned."""
+    if op.dtype == dtype and is_aligned(op):
+        return op
+    why = f"dtype {op.dtype} → {dtype}" if op.dtype != dtype else "misaligned"
+    copies.append(f"{label} copied to C order by the ufunc machinery: {why}")
+    return op.copied("C", dtype)
+
+
+def _output(x: Operand, y: Operand, out, roots, shape: tuple[int, ...], p: Prediction) -> Operand:
+    """numpy's fresh C-ordered result; or ``out`` itself; or, when ``out`` overlaps an input or is
+    misaligned, a temporary in out's own order that numpy copies back into it."""
+    if out is None:
+        return Operand("out", shape, (), x.dtype, 0).copied("C", name="out")
+    target = Operand.of(out, roots)
+    if target.overlaps(x) or target.overlaps(y) or not is_aligned(target):
+        p.copies.append("out overlaps an input (or is misaligned): numpy computes into a temporary, then copies it into out")
+        return target.copied(target.keep_order(), name="temp")
+    return target
+
+
+def _core_steps(x: Operand, x2d: bool, y: Operand, y2d: bool, o: Operand, dm: int, dn: int, dp: int) -> tuple[int, ...]:
+    """(is1_m, is1_n, is2_n, is2_p, os_m, os_p) in bytes; a core axis of length 1 (or one a 1-D
+    operand lacks) has stride 0."""
+    def step(op: Operand, axis: int, present: bool, length: int) -> int:
+        return op.strides[axis] if present and length > 1 else 0
+    return (step(x, -2, x2d, dm), step(x, -1, True, dn), step(y, -2 if y2d else -1, True, dn), step(y, -1, y2d, dp),
+            step(o, -2 if y2d else -1, x2d, dm), step(o, -1, y2d, dp))
+
+
+def _batch_offsets(batch: tuple[int, ...], ops: list[Operand], cores_at: list[int]):
+    """(A, B, out) byte offsets for each batch index, in C order; a broadcast axis stays put."""
+    def strides(op: Operand, batch_ndim: int) -> list[int]:
+        own = [s if d > 1 else 0 for s, d in zip(op.strides[:batch_ndim], op.shape[:batch_ndim])]
+        return [0] * (len(batch) - batch_ndim) + own
+    table = [strides(op, n) for op, n in zip(ops, cores_at)]
+    for index in itertools.product(*(range(d) for d in batch)):
+        yield tuple(sum(i * s for i, s in zip(index, st)) for st in table)
+
+
+def blasable(s1: int, s2: int, d1: int, d2: int, size: int) -> bool:
+    """matmul.c.src ``is_blasable2d``: unit stride along axis 2, a whole leading stride ≥ its length."""
+    return s2 == size and s1 % size == 0 and s1 // size >= d2
+
+
+def _kernel(pre, x, y, o, dm, dn, dp, steps, p: Prediction):
+    """The 2-D kernel as a function of the batch offsets (A, B, out) → its calls (maybe none)."""
+    is1_m, is1_n, is2_n, is2_p, os_m, os_p = steps
+    sz = x.itemsize
+    if 0 in (dm, dn, dp):
+        p.reason = "an empty dimension: numpy's own loop, no BLAS"
+        return None
+    if dm == 1 and dp == 1:
+        incx, incy = blas_stride(is1_n, sz), blas_stride(is2_n, sz)
+        if not (incx and incy):
+            p.reason = "vector @ vector with a stride BLAS cannot take: numpy's own loop, no BLAS"
+            return None
+        p.reason = "vector @ vector: ?dot" if pre in "sd" else "vector @ vector: ?dotu_sub"
+        if pre in "sd":
+            return lambda ox, oy, oo: [BlasCall(pre + "dot", n=dn, incx=incx, incy=incy, a=x.pointer(ox), b=y.pointer(oy))]
+        return lambda ox, oy, oo: [BlasCall(pre + "dotu_sub", n=dn, incx=incx, incy=incy, a=x.pointer(ox), b=y.pointer(oy), c=("temp", 0))]
+    if dn == 1:
+        p.reason = "inner dimension 1 (an outer product or a scaled vector): numpy's own loop, no BLAS"
+        return None
+    i1 = blasable(is1_m, is1_n, dm, dn, sz) or blasable(is1_n, is1_m, dn, dm, sz)
+    i2 = blasable(is2_n, is2_p, dn, dp, sz) or blasable(is2_p, is2_n, dp, dn, sz)
+    if dm == 1 or dp == 1:
+        return _gemv(pre, x, y, o, dm, dn, dp, steps, i1, i2, p)
+    return _gemm(pre, x, y, o, dm, dn, dp, steps, i1, i2, p)
+
+
+def _at(op: Operand, offset: int) -> tuple[str, int]:
+    """Where ``op`` is for the batch element at byte ``offset``: matmul's buffer does not move."""
+    return op.pointer(0 if op.name == "buffer" else offset)
+
+
+def _gemv(pre, x, y, o, dm, dn, dp, steps, i1, i2, p: Prediction):
+    is1_m, is1_n, is2_n, is2_p, os_m, os_p = steps
+    sz = x.itemsize
+    if dm == 1 and i2 and blasable(is1_n, sz, dn, 1, sz):
+        p.reason = "vector @ matrix: ?gemv, Trans"
+        matrix, s_m, s_n, vector, incx, rows, inc_out, matrix_is_x = y, is2_p, is2_n, x, is1_n, dp, os_p, False
+    elif dp == 1 and i1 and blasable(is2_n, sz, dn, 1, sz):
+        p.reason = "matrix @ vector: ?gemv, Trans"
+        matrix, s_m, s_n, vector, incx, rows, inc_out, matrix_is_x = x, is1_m, is1_n, y, is2_n, dm, os_m, True
+    else:
+        p.reason = "a vector case with an operand BLAS cannot take: numpy's own loop, no BLAS"
+        return None
+    order, lda = (COL, s_m // sz) if blasable(s_m, s_n, rows, dn, sz) else (ROW, s_n // sz)
+
+    def calls(ox, oy, oo):
+        om, ov = (ox, oy) if matrix_is_x else (oy, ox)
+        return [BlasCall(pre + "gemv", order=order, transa=T, m=dn, n=rows, lda=lda, incx=incx // sz, incy=inc_out // sz,
+                         a=matrix.pointer(om), b=vector.pointer(ov), c=o.pointer(oo))]
+    return calls
+
+
+def _gemm(pre, x, y, o, dm, dn, dp, steps, i1, i2, p: Prediction):
+    """Matrix @ matrix: operands BLAS cannot take go through one temporary buffer (A's part, then
+    B's, then out's); an out whose rows are closer than its columns flips the product to
+    ``Bᵀ·Aᵀ`` written into ``outᵀ``."""
+    is1_m, is1_n, is2_n, is2_p, os_m, os_p = steps
+    sz = x.itemsize
+    oblasable = blasable(os_m, os_p, dm, dp, sz) or blasable(os_p, os_m, dp, dm, sz)
+    t1, t2, to = abs(is1_m) < abs(is1_n), abs(is2_n) < abs(is2_p), abs(os_m) < abs(os_p)
+    used = 0
+    if not i1:
+        p.copies.append(f"A's matrix copied into matmul's buffer: strides ({is1_m}, {is1_n}) are not blasable")
+        x, is1_m, is1_n = _buffer(x, used), (sz if t1 else sz * dn), (sz * dm if t1 else sz)
+        used += sz * dm * dn
+    if not i2:
+        p.copies.append(f"B's matrix copied into matmul's buffer: strides ({is2_n}, {is2_p}) are not blasable")
+        y, is2_n, is2_p = _buffer(y, used), (sz if t2 else sz * dp), (sz * dn if t2 else sz)
+        used += sz * dn * dp
+    if not oblasable:
+        p.copies.append(f"the product computed in matmul's buffer, then copied into out: strides ({os_m}, {os_p}) are not blasable")
+        o, os_m, os_p = _buffer(o, used), (sz if to else sz * dp), (sz * dm if to else sz)
+    if to:
+        p.reason = "out's rows lie closer than its columns: numpy computes the transposed product Bᵀ·Aᵀ into outᵀ; "
+        return _matrix_matrix(pre, y, is2_p, is2_n, x, is1_n, is1_m, o, os_p, os_m, dp, dn, dm, True, p)
+    return _matrix_matrix(pre, x, is1_m, is1_n, y, is2_n, is2_p, o, os_m, os_p, dm, dn, dp, False, p)
+
+
+def _buffer(op: Operand, offset: int) -> Operand:
+    """matmul's temporary buffer, at byte ``offset`` in it."""
+    return Operand("buffer", op.shape, op.strides, op.dtype, 0, offset)
+
+
+def _matrix_matrix(pre, a, sa_m, sa_n, b, sb_n, sb_p, c, sc_m, sc_p, m, n, q, flipped: bool, p: Prediction):
+    """``@TYPE@_matmul_matrixmatrix``: gemm, or syrk for A·Aᵀ at one address; row-major."""
+    sz = a.itemsize
+    ldc = sc_m // sz
+    ta, lda = (N, sa_m // sz) if blasable(sa_m, sa_n, m, n, sz) else (T, sa_n // sz)
+    tb, ldb = (N, sb_n // sz) if blasable(sb_n, sb_p, n, q, sz) else (T, sb_p // sz)
+    twins = m == q and sa_m == sb_p and sa_n == sb_n and ta != tb
+    p.reason += ("matrix @ matrix: ?gemm, row-major, operands in place when blasable (lda may exceed the row length)"
+                 + ("; ?syrk where A @ Aᵀ starts at one address (numpy mirrors the upper triangle)" if twins else ""))
+
+    def calls(ox, oy, oo):
+        oa, ob = (oy, ox) if flipped else (ox, oy)
+        pa, pb, pc = _at(a, oa), _at(b, ob), _at(c, oo)
+        if twins and pa == pb and a.address + oa == b.address + ob:
+            return [BlasCall(pre + "syrk", order=ROW, uplo="Upper", transa=ta, n=q, k=n, lda=lda if ta == N else ldb,
+                             ldc=ldc, a=pa, c=pc)]
+        return [BlasCall(pre + "gemm", order=ROW, transa=ta, transb=tb, m=m, n=q, k=n, lda=lda, ldb=ldb, ldc=ldc,
+                         a=pa, b=pb, c=pc)]
+    return calls

@@ -1,0 +1,231 @@
+"""A seeded random corpus of products a learner writes, each predicted by nnkit's explain and then
+observed by gdb (:mod:`gdb_oracle`) in the same process, with the operands it predicted for.
+
+A case is plain data: the function, the operand specs (:mod:`nnkit.specs`; a later operand may be
+``A``/``A.T``), an ``out`` spec (or ``A``/``B``: the same buffer as an operand) and options. Each
+pointer — predicted or observed — is named the same way: the first of the case's arrays whose
+bytes hold it, with its offset from that array's first element, or ``temp`` for any other memory.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from pathlib import Path
+
+import gdb_oracle
+
+LAYOUTS = ["", ":F", ":T", ":sub", ":colsub", ":step", ":rev", ":bcast", ":misaligned"]
+REAL, COMPLEX = [":f64", ":f32"], [":c128", ":c64"]
+
+
+def _dtype(rng: random.Random) -> str:
+    roll = rng.random()
+    return rng.choice(REAL) if roll < 0.6 else rng.choice(COMPLEX) if roll < 0.9 else rng.choice([":i64", ":f16"])
+
+
+def _spec(rng: random.Random, shape: tuple[int, ...], dtype: str) -> str:
+    layout = rng.choice(LAYOUTS + ["", ""])
+    if len(shape) == 1 and layout in (":T", ":colsub"):
+        layout = ""
+    return "x".join(map(str, shape)) + layout + dtype
+
+
+def _dim(rng: random.Random) -> int:
+    return rng.choice([1, 1, 2, 3, 4, 5, 6, 7, 9, 0] if rng.random() < 0.3 else [2, 3, 4, 5, 6, 7, 8])
+
+
+def _pair_dtypes(rng: random.Random) -> tuple[str, str]:
+    first = _dtype(rng)
+    return first, (first if rng.random() < 0.8 else _dtype(rng))
+
+
+def dot_case(rng: random.Random) -> dict:
+    m, k, n = _dim(rng), _dim(rng), _dim(rng)
+    da, db = _pair_dtypes(rng)
+    kind = rng.choice(["mm", "mm", "mv", "vm", "vv", "nd", "nd"])
+    a, b = {"mm": ((m, k), (k, n)), "mv": ((m, k), (k,)), "vm": ((k,), (k, n)), "vv": ((k,), (k,)),
+            "nd": rng.choice([((2, m, k), (k, n)), ((m, k), (3, k, n)), ((k,), (2, k, n)), ((2, 2, m, k), (k,))])}[kind]
+    case = {"function": "dot", "operands": [_spec(rng, a, da), _spec(rng, b, db)]}
+    if kind == "mm" and m == k and da == db and rng.random() < 0.15:
+        case["operands"][1] = "A.T"
+    if kind not in ("nd", "vv") and rng.random() < 0.3:
+        case["out"] = _dot_out(rng, a, b, da, db)
+    return case
+
+
+def _dot_out(rng: random.Random, a, b, da, db) -> str:
+    """np.dot's ``out``: exactly the result's dtype and C-contiguous; sometimes A's own buffer."""
+    shape, word = a[:-1] + b[1:], _result_word(da, db)
+    if shape == a and da == db == word and rng.random() < 0.5:
+        return "A"
+    return "x".join(map(str, shape or (1,))) + word if shape else "1" + word
+
+
+def matmul_case(rng: random.Random) -> dict:
+    m, k, n = _dim(rng), _dim(rng), _dim(rng)
+    da, db = _pair_dtypes(rng)
+    batch_a = tuple(rng.choice([1, 2, 3, 0] if rng.random() < 0.2 else [2, 3]) for _ in range(rng.choice([0, 0, 1, 1, 2])))
+    batch_b = batch_a[rng.randrange(len(batch_a) + 1):] if rng.random() < 0.7 else tuple(1 for _ in batch_a)
+    a = batch_a + (m, k) if rng.random() < 0.85 else (k,)  # a vector has no batch axes
+    b = batch_b + (k, n) if rng.random() < 0.85 else (k,)
+    case = {"function": rng.choice(["matmul", "matmul", "matmul", "imatmul"]),
+            "operands": [_spec(rng, a, da), _spec(rng, b, db)]}
+    if len(a) >= 2 and len(b) >= 2 and a[-1] == a[-2] and da == db and rng.random() < 0.15:
+        case["operands"][1] = "A.T"
+    import numpy as np
+
+    out_shape = np.broadcast_shapes(a[:-2], b[:-2]) + (a[-2:-1] if len(a) > 1 else ()) + (b[-1:] if len(b) > 1 else ())
+    if case["function"] == "imatmul" and (tuple(out_shape) != a or da != _result_word(da, db)):
+        case["function"] = "matmul"
+    if case["function"] == "matmul" and out_shape and rng.random() < 0.4:
+        case["out"] = _spec(rng, tuple(out_shape), _result_word(da, db))
+    return case
+
+
+def _result_word(da: str, db: str) -> str:
+    import numpy as np
+
+    from nnkit import specs
+    result = np.result_type(specs.parse("1" + da)[2], specs.parse("1" + db)[2])
+    return ":" + next(w for w, d in specs.DTYPES.items() if np.dtype(d) == result)
+
+
+def other_case(rng: random.Random) -> dict:
+    m, k, n = _dim(rng), _dim(rng), _dim(rng)
+    da, db = _pair_dtypes(rng)
+    function = rng.choice(["vdot", "inner", "outer", "tensordot", "einsum", "einsum", "multi_dot"])
+    if function == "vdot":
+        shape = rng.choice([(k,), (m, k), (2, m, k)])
+        return {"function": function, "operands": [_spec(rng, shape, da), _spec(rng, shape, db)]}
+    if function in ("inner", "outer"):
+        return {"function": function, "operands": [_spec(rng, rng.choice([(k,), (m, k)]), da), _spec(rng, rng.choice([(k,), (n, k)]), db)]}
+    if function == "tensordot":
+        return {"function": function, "operands": [_spec(rng, (m, 2, k), da), _spec(rng, (2, k, n), db)],
+                "options": {"axes": rng.choice([2, [[1, 2], [0, 1]], [[2], [1]]])}}
+    if function == "einsum":
+        subscripts, shapes = rng.choice([("ij,jk->ik", ((m, k), (k, n))), ("ij,kj->ik", ((m, k), (n, k))),
+                                         ("bij,bjk->bik", ((2, m, k), (2, k, n))), ("ij,ij->", ((m, k), (m, k))),
+                                         ("i,j->ij", ((m,), (n,))), ("ijk,kj->i", ((m, 2, k), (k, 2)))])
+        return {"function": function, "operands": [_spec(rng, s, d) for s, d in zip(shapes, (da, db))],
+                "options": {"subscripts": subscripts, "optimize": rng.random() < 0.6}}
+    shapes = rng.choice([[(m, k), (k, n), (n, 3)], [(k,), (k, n), (n, m)], [(m, k), (k, n), (n, 2), (2, 5)], [(m, k), (k, n)]])
+    return {"function": function, "operands": [_spec(rng, s, da) for s in shapes]}
+
+
+KINDS = {"dot": dot_case, "matmul": matmul_case, "other": other_case}
+
+
+def corpus(seed: int, per_kind: int) -> list[dict]:
+    """``per_kind`` cases of each kind, drawn from ``random.Random(seed)``."""
+    rng = random.Random(seed)
+    return [dict(KINDS[kind](rng), kind=kind) for kind in KINDS for _ in range(per_kind)]
+
+
+CHILD = r'''
+import json, os, sys
+import numpy as np
+from nnkit import specs
+from nnkit.backends import explain
+
+cases, results = json.load(open(sys.argv[1])), open(sys.argv[2], "w")
+RUN = {"dot": lambda o, out, kw: np.dot(*o, out=out), "matmul": lambda o, out, kw: np.matmul(*o, out=out),
+       "vdot": lambda o, out, kw: np.vdot(*o), "inner": lambda o, out, kw: np.inner(*o),
+       "outer": lambda o, out, kw: np.outer(*o), "tensordot": lambda o, out, kw: np.tensordot(*o, axes=kw["axes"]),
+       "einsum": lambda o, out, kw: np.einsum(kw["subscripts"], *o, optimize=kw["optimize"]),
+       "multi_dot": lambda o, out, kw: np.linalg.multi_dot(o)}
+
+
+def imatmul(o, out, kw):
+    A = o[0]
+    A @= o[1]
+    return A
+
+
+RUN["imatmul"] = imatmul
+
+
+def where(address, named):
+    for name, x in named:
+        low, high = np.lib.array_utils.byte_bounds(x)
+        if low <= address < high or address == low:
+            return [name, address - x.__array_interface__["data"][0]]
+    return ["temp", 0]
+
+
+for i, case in enumerate(cases):
+    named = {}
+    for j, spec in enumerate(case["operands"]):
+        named["ABCDEFGH"[j]] = specs.operand(spec, named, seed=j)
+    arrays = list(named.values())
+    out = specs.operand(case["out"], named, seed=9) if case.get("out") else None
+    options = {k: (tuple(map(tuple, v)) if k == "axes" and isinstance(v, list) else v) for k, v in case.get("options", {}).items()}
+    try:
+        predicted, error = explain.predict(case["function"], *arrays, out=out, **options), None
+    except Exception as e:
+        predicted, error = None, repr(e)
+    roots = list(named.items()) + ([("out", out)] if out is not None else [])
+    os.getppid()
+    try:
+        result, raised = RUN[case["function"]](arrays, out, options), None
+    except Exception as e:
+        result, raised = None, repr(e)
+    if isinstance(result, np.ndarray) and out is None and case["function"] != "imatmul":
+        roots.append(("out", result))
+    by_name = dict(roots)
+
+    def resolve(pointer):
+        name, offset = pointer
+        if name not in by_name:
+            return ["temp", 0]
+        return where(by_name[name].__array_interface__["data"][0] + offset, roots)
+
+    calls = None if predicted is None else [
+        {k: (resolve(v) if k in "abc" else v) for k, v in c.to_dict().items()} for c in predicted.calls]
+    results.write(json.dumps({"case": i, "error": error, "raised": raised, "predicted": calls,
+                              "count": None if predicted is None else predicted.count,
+                              "reason": None if predicted is None else predicted.reason,
+                              "roots": {n: [*map(int, np.lib.array_utils.byte_bounds(x)), x.__array_interface__["data"][0]] for n, x in roots}}) + "\n")
+    results.flush()
+os.getppid()
+'''
+
+
+def observe(cases: list[dict], workdir: Path) -> list[dict]:
+    """Run ``cases`` under gdb: each case's record (prediction, count, reason) with ``observed``,
+    the calls gdb saw, pointers named by :func:`name_pointers`."""
+    (workdir / "cases.json").write_text(json.dumps(cases))
+    script = workdir / "child.py"
+    script.write_text(CHILD)
+    results = workdir / "results.jsonl"
+    commands = workdir / "oracle.gdb"
+    commands.write_text(gdb_oracle.gdb_commands())
+    import subprocess
+
+    done = subprocess.run(["gdb", "-batch", "-nx", "-x", str(commands), "--args", sys.executable, str(script),
+                           str(workdir / "cases.json"), str(results)], capture_output=True, text=True, timeout=3600)
+    seen = gdb_oracle.parse(done.stdout)[1:]  # before the first mark: numpy's import, the first prediction
+    records = [json.loads(line) for line in results.read_text().splitlines()] if results.exists() else []
+    assert len(records) == len(cases) and len(seen) == len(cases) + 1, done.stdout[-3000:] + done.stderr[-3000:]
+    for record, calls in zip(records, seen):
+        record["observed"] = [name_pointers(c, record["roots"]) for c in calls]
+    return records
+
+
+def name_pointers(call: dict, roots: dict[str, list[int]]) -> dict:
+    """gdb's call with each pointer named like the child names them (first root holding it)."""
+    def where(address):
+        for name, (low, high, _) in roots.items():
+            if low <= address < high or address == low:
+                return name
+        return None
+    named = dict(call)
+    for role in gdb_oracle.POINTERS:
+        if role in call:
+            named[role] = _named(call[role], roots, where(call[role]))
+    return named
+
+
+def _named(address: int, roots: dict, name: str | None) -> list:
+    return ["temp", 0] if name is None else [name, address - roots[name][2]]
