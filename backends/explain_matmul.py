@@ -42,12 +42,15 @@ def predict_matmul(A, B, out=None, roots: dict[str, np.ndarray] | None = None) -
         p.reason = f"numpy raises ValueError: shapes {A.shape} and {B.shape} do not fit"
         return p
     dm, dn, dp = core_x[0], core_x[1], core_y[1]
+    if out is not None and not out.flags.writeable:
+        p.reason = "numpy raises ValueError: out is read-only"
+        return p
     o = _output(x, y, out, roots, batch + (dm,) * (A.ndim > 1) + (dp,) * (B.ndim > 1), p)
     steps = _core_steps(x, A.ndim > 1, y, B.ndim > 1, o, dm, dn, dp)
     kernel = _kernel(PREFIX[dtype], x, y, o, dm, dn, dp, steps, p)
     count = math.prod(batch) if kernel else 0
     if kernel:
-        offsets = _batch_offsets(batch, [x, y, o], [x.ndim - 2, y.ndim - 2, len(batch)])
+        offsets = _batch_offsets(batch, [x, y, o], [max(x.ndim - 2, 0), max(y.ndim - 2, 0), len(batch)], out is None)
         p.calls = [call for ox, oy, oo in itertools.islice(offsets, MAX_LISTED) for call in kernel(ox, oy, oo)]
         p.total = count * len(kernel(0, 0, 0)) if count > MAX_LISTED else None
     if count > 1:
@@ -87,14 +90,56 @@ def _core_steps(x: Operand, x2d: bool, y: Operand, y2d: bool, o: Operand, dm: in
             step(o, -2 if y2d else -1, x2d, dm), step(o, -1, y2d, dp))
 
 
-def _batch_offsets(batch: tuple[int, ...], ops: list[Operand], cores_at: list[int]):
-    """(A, B, out) byte offsets for each batch index, in C order; a broadcast axis stays put."""
+def _batch_offsets(batch: tuple[int, ...], ops: list[Operand], cores_at: list[int], fresh_out: bool):
+    """(A, B, out) byte offsets for each batch index, in the order numpy's iterator visits them
+    (:func:`_visit_order`); a fresh result is laid out in that order."""
     def strides(op: Operand, batch_ndim: int) -> list[int]:
         own = [s if d > 1 else 0 for s, d in zip(op.strides[:batch_ndim], op.shape[:batch_ndim])]
         return [0] * (len(batch) - batch_ndim) + own
     table = [strides(op, n) for op, n in zip(ops, cores_at)]
-    for index in itertools.product(*(range(d) for d in batch)):
-        yield tuple(sum(i * s for i, s in zip(index, st)) for st in table)
+    order = _visit_order(batch, table[:2] if fresh_out else table, flip=not fresh_out)
+    if fresh_out:
+        table[2] = _laid_out(batch, order, ops[2].strides[len(batch):], ops[2].shape[len(batch):], ops[2].itemsize)
+    for index in itertools.product(*(range(batch[a])[::-1] if flip else range(batch[a]) for a, flip in order)):
+        yield tuple(sum(i * st[a] for i, (a, _) in zip(index, order)) for st in table)
+
+
+def _visit_order(batch: tuple[int, ...], table: list[list[int]], flip: bool) -> list[tuple[int, bool]]:
+    """nditer's order for ``order="K"``: with the caller's ``out`` (``flip``), an axis is walked
+    backwards when some operand steps backwards along it and none forwards (seen with gdb: not
+    when numpy allocates the result); axes are sorted outermost-first by their strides (an
+    insertion sort from the innermost axis, as ``npyiter_find_best_axis_ordering`` does)."""
+    flips = [flip and any(st[a] < 0 for st in table) and not any(st[a] > 0 for st in table) for a in range(len(batch))]
+    perm = list(range(len(batch)))[::-1]  # innermost first
+    for i in range(1, len(perm)):
+        axis, pos = perm[i], i
+        for j in range(i - 1, -1, -1):
+            verdict = None
+            for st in table:
+                if st[axis] and st[perm[j]]:
+                    if abs(st[perm[j]]) <= abs(st[axis]):
+                        verdict = False
+                    elif verdict is None:
+                        verdict = True
+            if verdict is None:
+                continue
+            if verdict:
+                pos = j
+            else:
+                break
+        perm.insert(pos, perm.pop(i))
+    return [(a, flips[a]) for a in reversed(perm)]
+
+
+def _laid_out(batch, order, core_strides, core_shape, itemsize) -> list[int]:
+    """Batch strides of the result numpy allocates: contiguous in visiting order, backwards along
+    a walked-backwards axis."""
+    step = itemsize * math.prod(core_shape)
+    strides = [0] * len(batch)
+    for axis, flip in reversed(order):
+        strides[axis] = -step if flip else step
+        step *= max(batch[axis], 1)
+    return strides
 
 
 def blasable(s1: int, s2: int, d1: int, d2: int, size: int) -> bool:
@@ -146,10 +191,15 @@ def _gemv(pre, x, y, o, dm, dn, dp, steps, i1, i2, p: Prediction):
         p.reason = "a vector case with an operand BLAS cannot take: numpy's own loop, no BLAS"
         return None
     order, lda = (COL, s_m // sz) if blasable(s_m, s_n, rows, dn, sz) else (ROW, s_n // sz)
+    # numpy divides out's byte stride by an unsigned sizeof: a negative stride arrives as a huge
+    # positive incy that wraps around to the right address (seen with gdb)
+    incy = inc_out // sz if inc_out >= 0 else (inc_out % 2**64) // sz
+    if inc_out < 0:
+        p.reason += f" (out steps backwards: incy arrives as {incy}, (2⁶⁴ {inc_out}) / {sz}, and wraps around)"
 
     def calls(ox, oy, oo):
         om, ov = (ox, oy) if matrix_is_x else (oy, ox)
-        return [BlasCall(pre + "gemv", order=order, transa=T, m=dn, n=rows, lda=lda, incx=incx // sz, incy=inc_out // sz,
+        return [BlasCall(pre + "gemv", order=order, transa=T, m=dn, n=rows, lda=lda, incx=incx // sz, incy=incy,
                          a=matrix.pointer(om), b=vector.pointer(ov), c=o.pointer(oo))]
     return calls
 

@@ -185,7 +185,7 @@ for i, case in enumerate(cases):
         {k: (resolve(v) if k in "abc" else v) for k, v in c.to_dict().items()} for c in predicted.calls]
     results.write(json.dumps({"case": i, "error": error, "raised": raised, "predicted": calls,
                               "count": None if predicted is None else predicted.count,
-                              "reason": None if predicted is None else predicted.reason,
+                              "reason": None if predicted is None else predicted.reason, "fresh": out is None,
                               "roots": {n: [*map(int, np.lib.array_utils.byte_bounds(x)), x.__array_interface__["data"][0]] for n, x in roots}}) + "\n")
     results.flush()
 os.getppid()
@@ -209,8 +209,19 @@ def observe(cases: list[dict], workdir: Path) -> list[dict]:
     records = [json.loads(line) for line in results.read_text().splitlines()] if results.exists() else []
     assert len(records) == len(cases) and len(seen) == len(cases) + 1, done.stdout[-3000:] + done.stderr[-3000:]
     for record, calls in zip(records, seen):
-        record["observed"] = [name_pointers(c, record["roots"]) for c in calls]
+        record["observed"] = _before_the_result([name_pointers(c, record["roots"]) for c in calls], record["fresh"])
     return records
+
+
+def _before_the_result(calls: list[dict], fresh: bool) -> list[dict]:
+    """numpy allocates its result just before the calls that write it (the last ones): memory of
+    that result seen by a call before the last one writing elsewhere (``multi_dot``'s first
+    products) was then a temporary, since freed and reused for the result."""
+    if not fresh:
+        return calls
+    last = max((i for i, c in enumerate(calls) if "c" in c and c["c"][0] != "out"), default=-1)
+    return [{k: (["temp", 0] if i <= last and k in gdb_oracle.POINTERS and v[0] == "out" else v) for k, v in c.items()}
+            for i, c in enumerate(calls)]
 
 
 def name_pointers(call: dict, roots: dict[str, list[int]]) -> dict:
