@@ -46,11 +46,15 @@ def predict_matmul(A, B, out=None, roots: dict[str, np.ndarray] | None = None) -
         p.reason = "numpy raises ValueError: out is read-only"
         return p
     o = _output(x, y, out, roots, batch + (dm,) * (A.ndim > 1) + (dp,) * (B.ndim > 1), p)
+    walk = o if out is None else Operand.of(out, roots)  # the iterator orders the batch by out itself
     steps = _core_steps(x, A.ndim > 1, y, B.ndim > 1, o, dm, dn, dp)
     kernel = _kernel(PREFIX[dtype], x, y, o, dm, dn, dp, steps, p)
     count = math.prod(batch) if kernel else 0
     if kernel:
-        offsets = _batch_offsets(batch, [x, y, o], [max(x.ndim - 2, 0), max(y.ndim - 2, 0), len(batch)], out is None)
+        # the iterator orders the batch by the operands as given, before its casting copies
+        given = [Operand.of(A, roots), Operand.of(B, roots)]
+        offsets = _batch_offsets(batch, [x, y, o] + given + [walk], [max(x.ndim - 2, 0), max(y.ndim - 2, 0), len(batch)] * 2,
+                                 out is None)
         p.calls = [call for ox, oy, oo in itertools.islice(offsets, MAX_LISTED) for call in kernel(ox, oy, oo)]
         p.total = count * len(kernel(0, 0, 0)) if count > MAX_LISTED else None
     if count > 1:
@@ -92,16 +96,17 @@ def _core_steps(x: Operand, x2d: bool, y: Operand, y2d: bool, o: Operand, dm: in
 
 def _batch_offsets(batch: tuple[int, ...], ops: list[Operand], cores_at: list[int], fresh_out: bool):
     """(A, B, out) byte offsets for each batch index, in the order numpy's iterator visits them
-    (:func:`_visit_order`); a fresh result is laid out in that order."""
+    (:func:`_visit_order`, by ``ops[3:]``: A, B and out as the caller gave them, whatever numpy
+    copies); a fresh result is laid out in that order."""
     def strides(op: Operand, batch_ndim: int) -> list[int]:
         own = [s if d > 1 else 0 for s, d in zip(op.strides[:batch_ndim], op.shape[:batch_ndim])]
         return [0] * (len(batch) - batch_ndim) + own
     table = [strides(op, n) for op, n in zip(ops, cores_at)]
-    order = _visit_order(batch, table[:2] if fresh_out else table, flip=not fresh_out)
+    order = _visit_order(batch, table[3:5] if fresh_out else table[3:], flip=not fresh_out)
     if fresh_out:
         table[2] = _laid_out(batch, order, ops[2].strides[len(batch):], ops[2].shape[len(batch):], ops[2].itemsize)
     for index in itertools.product(*(range(batch[a])[::-1] if flip else range(batch[a]) for a, flip in order)):
-        yield tuple(sum(i * st[a] for i, (a, _) in zip(index, order)) for st in table)
+        yield tuple(sum(i * st[a] for i, (a, _) in zip(index, order)) for st in table[:3])
 
 
 def _visit_order(batch: tuple[int, ...], table: list[list[int]], flip: bool) -> list[tuple[int, bool]]:

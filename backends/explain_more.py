@@ -35,7 +35,7 @@ def predict_vdot(A, B) -> Prediction:
         cast = x if x.dtype == dtype else x.astype(dtype)  # PyArray_FromAny with no flags: order K
         if cast is not x:
             p.copies.append(f"{label} copied: dtype {x.dtype} → {dtype}")
-        v = cast.reshape(-1)
+        v = cast if cast.ndim == 1 else cast.reshape(-1)  # a 1-D one keeps its strides, even a 0 one
         if not np.shares_memory(v, cast):
             p.copies.append(f"{label} copied: flattening it in C order needs a copy (strides {cast.strides})")
         flat.append(Operand.of(v, roots))

@@ -48,8 +48,8 @@ def dot_case(rng: random.Random) -> dict:
     a, b = {"mm": ((m, k), (k, n)), "mv": ((m, k), (k,)), "vm": ((k,), (k, n)), "vv": ((k,), (k,)),
             "nd": rng.choice([((2, m, k), (k, n)), ((m, k), (3, k, n)), ((k,), (2, k, n)), ((2, 2, m, k), (k,))])}[kind]
     case = {"function": "dot", "operands": [_spec(rng, a, da), _spec(rng, b, db)]}
-    if kind == "mm" and m == k and da == db and rng.random() < 0.15:
-        case["operands"][1] = "A.T"
+    if kind == "mm" and rng.random() < 0.2:
+        case["operands"][1] = "A.T"  # (m, k)·(k, m) on one buffer: syrk
     if kind not in ("nd", "vv") and rng.random() < 0.3:
         case["out"] = _dot_out(rng, a, b, da, db)
     return case
@@ -70,10 +70,13 @@ def matmul_case(rng: random.Random) -> dict:
     batch_b = batch_a[rng.randrange(len(batch_a) + 1):] if rng.random() < 0.7 else tuple(1 for _ in batch_a)
     a = batch_a + (m, k) if rng.random() < 0.85 else (k,)  # a vector has no batch axes
     b = batch_b + (k, n) if rng.random() < 0.85 else (k,)
-    case = {"function": rng.choice(["matmul", "matmul", "matmul", "imatmul"]),
-            "operands": [_spec(rng, a, da), _spec(rng, b, db)]}
-    if len(a) >= 2 and len(b) >= 2 and a[-1] == a[-2] and da == db and rng.random() < 0.15:
-        case["operands"][1] = "A.T"
+    function = rng.choice(["matmul", "matmul", "matmul", "imatmul"])
+    if function == "imatmul":  # A @= B keeps A's shape and dtype
+        a, b, db = batch_a + (m, k), (k, k), da
+    case = {"function": function, "operands": [_spec(rng, a, da), _spec(rng, b, db)]}
+    if function == "matmul" and len(a) == 2 and rng.random() < 0.2:
+        case["operands"][1] = "A.T"  # (m, k) @ (k, m) on one buffer: syrk
+        b = a[::-1]
     import numpy as np
 
     out_shape = np.broadcast_shapes(a[:-2], b[:-2]) + (a[-2:-1] if len(a) > 1 else ()) + (b[-1:] if len(b) > 1 else ())
