@@ -106,9 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("info", help="list every BLAS library found, with probed integer width and threads")
 
     explain = sub.add_parser("explain", help="step by step: what np.dot, @ and the BLAS bridge do with two matrices",
-                             description="Each operand is ROWSxCOLS[:layout], layout one of C F T sub colsub step rev bcast "
-                                         "misaligned, optionally :f32; the second may be A.T (A's transpose, same buffer).")
-    explain.add_argument("a", metavar="A", help="e.g. 256x128, 7x4:F, 7x4:sub")
+                             description="Each operand is a shape (7, 7x4, 2x7x4…) then :layout (C F T sub colsub step stepN rev "
+                                         "bcast misaligned) and :dtype (f16 f32 f64 c64 c128 i32 i64); the second may be A or "
+                                         "A.T (A itself, or its transpose on the same buffer). --json lists every call.")
+    explain.add_argument("a", metavar="A", help="e.g. 256x128, 7x4:F, 7x4:sub, 7, 2x7x4:c128")
     explain.add_argument("b", metavar="B", help="e.g. 128x64:T, or A.T")
     explain.add_argument("--call", choices=["dot", "matmul", "bridge"], default="dot",
                          help="whose BLAS call the JSON reports (default: np.dot, the seed's)")

@@ -179,6 +179,8 @@ def explain(args) -> dict:
     if args.library is not None:
         _check_library(args.library)
     A, B = specs.operands(args.a, args.b, allocate=False)  # the layouts alone: checked before any memory is taken
+    if A.ndim != 2 or B.ndim != 2:
+        return _explain_products(args, A, B)
     if A.shape[1] != B.shape[0]:
         raise ValueError(f"A {A.shape} and B {B.shape} do not fit: (m, k)·(k, n) needs B to have {A.shape[1]} rows")
     need = _explain_memory(args, A, B)
@@ -207,7 +209,26 @@ def explain(args) -> dict:
         calls, copies = predictions[args.call].calls, predictions[args.call].copies
         call = calls[0].to_dict() if calls else {}
     keys = ("routine", "order", "transa", "transb", "m", "n", "k", "lda", "ldb", "ldc")
-    return {**{k: call.get(k) for k in keys}, "copies": copies, "call_of": args.call, **result}
+    every = result["bridge"].get("call") and [result["bridge"]["call"]] if args.call == "bridge" else result[args.call]["calls"]
+    return {**{k: call.get(k) for k in keys}, "calls": every or [], "copies": copies, "call_of": args.call, **result}
+
+
+def _explain_products(args, A, B) -> dict:
+    """Vectors and batches: what np.dot and matmul do, every call listed (the bridge takes matrices)."""
+    from nnkit.backends import explain as numpy_rules
+
+    predictions = {"dot": numpy_rules.predict_dot(A, B), "matmul": numpy_rules.predict_matmul(A, B)}
+    for name, p in predictions.items():
+        if p.reason.startswith("numpy raises"):
+            raise ValueError(f"A {A.shape} and B {B.shape}: {p.reason}")
+        say(args, f"{name}: {p.reason}")
+        for call in p.calls[:20]:
+            say(args, f"  {call}")
+        if p.count > 20:
+            say(args, f"  … {p.count} calls in all")
+    chosen = predictions[args.call if args.call != "bridge" else "dot"]
+    return {"calls": [c.to_dict() for c in chosen.calls], "total_calls": chosen.count, "copies": chosen.copies,
+            "call_of": chosen.function, **{k: p.to_dict() for k, p in predictions.items()}}
 
 
 def _explain_memory(args, A, B) -> int:
