@@ -7,7 +7,7 @@ The rules are numpy 2.4's own, read from its sources: ``cblas_matrixproduct`` in
 (:mod:`.explain_dot`), ``@TYPE@_matmul`` in ``numpy/_core/src/umath/matmul.c.src`` for ``matmul``
 (:mod:`.explain_matmul`), and numpy's Python code for vdot, inner, outer, tensordot, einsum and
 multi_dot (:mod:`.explain_more`). Pointers are named by the memory they point into — ``"A"``,
-``"B"``, ``"out"`` (the result, or the caller's ``out``), ``"copy"``/``"temp"``/``"buffer"`` (a
+``"B"``, ``"out"`` (the result, or the caller's ``out``), ``"copy"``/``"temp"`` (a
 temporary numpy made) — with a byte offset, so a live trace or a debugger can check the prediction
 call by call.
 

@@ -180,7 +180,7 @@ def _kernel(pre, x, y, o, dm, dn, dp, steps, p: Prediction):
 
 def _at(op: Operand, offset: int) -> tuple[str, int]:
     """Where ``op`` is for the batch element at byte ``offset``: matmul's buffer does not move."""
-    return op.pointer(0 if op.name == "buffer" else offset)
+    return op.pointer(0 if op.fixed else offset)
 
 
 def _gemv(pre, x, y, o, dm, dn, dp, steps, i1, i2, p: Prediction):
@@ -237,7 +237,7 @@ def _gemm(pre, x, y, o, dm, dn, dp, steps, i1, i2, p: Prediction):
 
 def _buffer(op: Operand, offset: int) -> Operand:
     """matmul's temporary buffer, at byte ``offset`` in it."""
-    return Operand("buffer", op.shape, op.strides, op.dtype, 0, offset)
+    return Operand("copy", op.shape, op.strides, op.dtype, 0, offset, fixed=True)
 
 
 def _matrix_matrix(pre, a, sa_m, sa_n, b, sb_n, sb_p, c, sc_m, sc_p, m, n, q, flipped: bool, p: Prediction):

@@ -14,7 +14,7 @@ import numpy as np
 
 PREFIX = {np.dtype(np.float64): "d", np.dtype(np.float32): "s", np.dtype(np.complex128): "z", np.dtype(np.complex64): "c"}
 ROW, COL, N, T = "RowMajor", "ColMajor", "NoTrans", "Trans"
-TEMPORARY = ("copy", "temp", "buffer")
+TEMPORARY = ("copy", "temp")
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,7 @@ class Operand:
     dtype: np.dtype
     address: int
     origin: int = 0
+    fixed: bool = False  # a buffer that stays put while numpy loops over a batch
 
     @property
     def itemsize(self) -> int:

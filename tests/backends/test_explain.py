@@ -34,7 +34,7 @@ def test_np_dot(a, b, expected):
     [
         ("3x4:sub", "4x5", ("dgemm", "RowMajor", "NoTrans", "NoTrans", 3, 5, 4, 9, 5, 5, "A", "B")),  # in place, lda 9
         ("3x4:colsub", "4x5", ("dgemm", "RowMajor", "Trans", "NoTrans", 3, 5, 4, 8, 5, 5, "A", "B")),
-        ("3x4:step", "4x5", ("dgemm", "RowMajor", "NoTrans", "NoTrans", 3, 5, 4, 4, 5, 5, "buffer", "B")),  # matmul's own buffer
+        ("3x4:step", "4x5", ("dgemm", "RowMajor", "NoTrans", "NoTrans", 3, 5, 4, 4, 5, 5, "copy", "B")),  # matmul's own buffer
         ("3x4:F", "4x5:F", ("dgemm", "RowMajor", "Trans", "Trans", 3, 5, 4, 3, 4, 5, "A", "B")),
     ],
 )
