@@ -33,9 +33,10 @@ def predict_dot(A, B, out=None, roots: dict[str, np.ndarray] | None = None) -> P
         return p
     target = Operand.of(out, roots) if out is not None else None
     shape = _result_shape(A.shape, B.shape) if A.ndim <= 2 and B.ndim <= 2 else A.shape[:-1] + B.shape[:-2] + B.shape[-1:] * (B.ndim > 1)
-    if target is not None and (target.shape != shape or target.dtype != dtype or not target.contiguous("C")):
-        p.reason = (f"numpy raises ValueError: out must be a C-contiguous {dtype} array of shape {shape} "
-                    f"(got {target.dtype}, {target.shape}, strides {target.strides})")
+    if target is not None and (target.shape != shape or target.dtype != dtype or not target.contiguous("C")
+                               or not is_aligned(target) or not out.flags.writeable):
+        p.reason = (f"numpy raises ValueError: out must be a C-contiguous, aligned, writeable {dtype} array of shape "
+                    f"{shape} (got {target.dtype}, {target.shape}, strides {target.strides})")
         return p
     if A.ndim <= 2 and B.ndim <= 2:
         _matrix_product(x, y, target, p)

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from .explain_model import PREFIX, ROW, COL, N, T, BlasCall, Operand, Prediction, blas_stride, is_aligned
+from .explain_model import PREFIX, ROW, COL, N, T, TEMPORARY, BlasCall, Operand, Prediction, blas_stride, is_aligned
 
 MAX_LISTED = 10_000
 
@@ -253,7 +253,7 @@ def _matrix_matrix(pre, a, sa_m, sa_n, b, sb_n, sb_p, c, sc_m, sc_p, m, n, q, fl
     def calls(ox, oy, oo):
         oa, ob = (oy, ox) if flipped else (ox, oy)
         pa, pb, pc = _at(a, oa), _at(b, ob), _at(c, oo)
-        if twins and pa == pb and a.address + oa == b.address + ob:
+        if twins and pa == pb and pa[0] not in TEMPORARY:
             return [BlasCall(pre + "syrk", order=ROW, uplo="Upper", transa=ta, n=q, k=n, lda=lda if ta == N else ldb,
                              ldc=ldc, a=pa, c=pc)]
         return [BlasCall(pre + "gemm", order=ROW, transa=ta, transb=tb, m=m, n=q, k=n, lda=lda, ldb=ldb, ldc=ldc,

@@ -123,8 +123,11 @@ class Operand:
             strides[axis], step = step, step * max(self.shape[axis], 1)
         return Operand(name, self.shape, tuple(strides), dtype, 0)
 
-    def keep_order(self) -> tuple[int, ...]:
-        """The axis order of numpy's ``order="K"`` copy: by decreasing |stride|, C order on ties."""
+    def keep_order(self) -> str | tuple[int, ...]:
+        """The order of numpy's ``order="K"`` copy (``PyArray_NewLikeArray``): C or F when the
+        operand already is; else axes by decreasing |stride|, C order on ties."""
+        if self.contiguous("C") or self.contiguous("F"):
+            return "C" if self.contiguous("C") else "F"
         return tuple(sorted(range(self.ndim), key=lambda axis: -abs(self.strides[axis])))
 
     def contiguous(self, order: str) -> bool:

@@ -35,7 +35,9 @@ def predict_vdot(A, B) -> Prediction:
         cast = x if x.dtype == dtype else x.astype(dtype)  # PyArray_FromAny with no flags: order K
         if cast is not x:
             p.copies.append(f"{label} copied: dtype {x.dtype} → {dtype}")
-        v = cast if cast.ndim == 1 else cast.reshape(-1)  # a 1-D one keeps its strides, even a 0 one
+        # numpy resolves the -1 of its shape in place: B is reshaped to A's length, and a 1-D B of
+        # that length comes back as a plain view with its strides kept (even 0 or negative ones)
+        v = cast if label == "B" and cast.shape == (A.size,) else cast.reshape(-1)
         if not np.shares_memory(v, cast):
             p.copies.append(f"{label} copied: flattening it in C order needs a copy (strides {cast.strides})")
         flat.append(Operand.of(v, roots))

@@ -20,7 +20,7 @@ needs_gdb = pytest.mark.skipif(WHY_NOT is not None, reason=str(WHY_NOT))  # conf
 def disagreements(cases: list[dict], tmp_path) -> tuple[list[dict], collections.Counter]:
     records = explain_corpus.observe(cases, tmp_path)
     kinds = collections.Counter(c["kind"] for c in cases)
-    wrong = [dict(case=c, **r) for c, r in zip(cases, records)
+    wrong = [{**r, "spec": c} for c, r in zip(cases, records)
              if r["error"] or r["predicted"] != r["observed"] or r["count"] != len(r["observed"])]
     return wrong, kinds
 
@@ -29,7 +29,7 @@ def check(seed: int, per_kind: int, tmp_path) -> list[dict]:
     cases = explain_corpus.corpus(seed, per_kind)
     records = explain_corpus.observe(cases, tmp_path)
     assert collections.Counter(c["kind"] for c in cases) == {kind: per_kind for kind in explain_corpus.KINDS}
-    wrong = [dict(case=c, **r) for c, r in zip(cases, records)
+    wrong = [{**r, "spec": c} for c, r in zip(cases, records)
              if r["error"] or r["predicted"] != r["observed"] or r["count"] != len(r["observed"])]
     assert not wrong, f"{len(wrong)} of {len(cases)} disagree; first: {wrong[0]}"
     return records
