@@ -23,45 +23,57 @@ def predict_matmul(A, B, out=None, roots: dict[str, np.ndarray] | None = None) -
     """What ``np.matmul(A, B, out=out)`` calls, for operands of any number (≥ 1) of dimensions."""
     A, B = np.asarray(A), np.asarray(B)
     roots = roots if roots is not None else {k: v for k, v in (("A", A), ("B", B), ("out", out)) if v is not None}
-    dtype = np.result_type(A, B)
     p = Prediction("matmul")
+    shapes = _shapes(A, B, out, p)
+    if shapes is None:
+        return p
+    batch, (dm, dn, dp), shape = shapes
+    dtype = np.result_type(A, B)
+    x, y = (_ufunc_input(Operand.of(v, roots), dtype, p.copies, label) for v, label in ((A, "A"), (B, "B")))
+    o = _output(x, y, out, roots, shape, p)
+    if math.prod(batch) == 0:
+        p.reason = f"the batch {batch} is empty (a length 0 broadcast against 1 is 0): numpy's loop runs no time, no BLAS call"
+        return p
+    kernel = _kernel(PREFIX[dtype], x, y, o, dm, dn, dp, _core_steps(x, A.ndim > 1, y, B.ndim > 1, o, dm, dn, dp), p)
+    if kernel is None:
+        return p
+    # the iterator orders the batch by the operands as the caller gave them, before any copy
+    given = [Operand.of(v, roots) for v in (A, B, out if out is not None else None) if v is not None]
+    offsets = _batch_offsets(batch, [x, y, o] + given, [max(x.ndim - 2, 0), max(y.ndim - 2, 0), len(batch)], out is None)
+    p.calls = [call for ox, oy, oo in itertools.islice(offsets, MAX_LISTED) for call in kernel(ox, oy, oo)]
+    count = math.prod(batch)
+    p.total = count * len(kernel(0, 0, 0)) if count > MAX_LISTED else None
+    if count > 1:
+        p.reason += f"; once per matrix of the batch {batch} ({count} times)"
+    return p
+
+
+def _shapes(A: np.ndarray, B: np.ndarray, out, p: Prediction):
+    """(batch shape, (m, n, p), result shape), or None with the reason numpy makes no BLAS call."""
+    dtype = np.result_type(A, B)
     if A.ndim == 0 or B.ndim == 0:
         p.reason = "numpy raises ValueError: matmul takes no 0-d operand"
-        return p
-    if dtype not in PREFIX:
-        p.reason = f"dtype {dtype}: numpy's own loop, no BLAS (BLAS takes float32, float64, complex64, complex128)"
-        return p
-    x, y = (_ufunc_input(Operand.of(v, roots), dtype, p.copies, label) for v, label in ((A, "A"), (B, "B")))
-    core_x = x.shape[-2:] if A.ndim > 1 else (1,) + x.shape
-    core_y = y.shape[-2:] if B.ndim > 1 else y.shape + (1,)
+        return None
+    core_x = A.shape[-2:] if A.ndim > 1 else (1,) + A.shape
+    core_y = B.shape[-2:] if B.ndim > 1 else B.shape + (1,)
     try:
-        batch = np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
+        batch = np.broadcast_shapes(A.shape[:-2], B.shape[:-2])
     except ValueError:
         batch = None
     if batch is None or core_x[1] != core_y[0]:
         p.reason = f"numpy raises ValueError: shapes {A.shape} and {B.shape} do not fit"
-        return p
-    dm, dn, dp = core_x[0], core_x[1], core_y[1]
-    if out is not None and not out.flags.writeable:
-        p.reason = "numpy raises ValueError: out is read-only"
-        return p
-    o = _output(x, y, out, roots, batch + (dm,) * (A.ndim > 1) + (dp,) * (B.ndim > 1), p)
-    walk = o if out is None else Operand.of(out, roots)  # the iterator orders the batch by out itself
-    steps = _core_steps(x, A.ndim > 1, y, B.ndim > 1, o, dm, dn, dp)
-    kernel = _kernel(PREFIX[dtype], x, y, o, dm, dn, dp, steps, p)
-    count = math.prod(batch) if kernel else 0
-    if kernel:
-        # the iterator orders the batch by the operands as given, before its casting copies
-        given = [Operand.of(A, roots), Operand.of(B, roots)]
-        offsets = _batch_offsets(batch, [x, y, o] + given + [walk], [max(x.ndim - 2, 0), max(y.ndim - 2, 0), len(batch)] * 2,
-                                 out is None)
-        p.calls = [call for ox, oy, oo in itertools.islice(offsets, MAX_LISTED) for call in kernel(ox, oy, oo)]
-        p.total = count * len(kernel(0, 0, 0)) if count > MAX_LISTED else None
-    if count > 1:
-        p.reason += f"; once per matrix of the batch {batch} ({count} times)"
-    elif kernel and math.prod(batch) == 0:
-        p.reason += f"; but the batch {batch} is empty: no call"
-    return p
+        return None
+    shape = batch + core_x[:1] * (A.ndim > 1) + core_y[1:] * (B.ndim > 1)
+    if out is not None and (out.shape != shape or not out.flags.writeable):
+        p.reason = f"numpy raises ValueError: out must be a writeable array of shape {shape} (got {out.shape})"
+        return None
+    if dtype not in PREFIX:
+        p.reason = f"dtype {dtype}: numpy's own loop, no BLAS (BLAS takes float32, float64, complex64, complex128)"
+        return None
+    if out is not None and not np.can_cast(dtype, out.dtype, "same_kind"):
+        p.reason = f"numpy raises UFuncTypeError: a {dtype} product cannot be cast into out of dtype {out.dtype}"
+        return None
+    return batch, (core_x[0], core_x[1], core_y[1]), shape
 
 
 def _ufunc_input(op: Operand, dtype, copies: list[str], label: str) -> Operand:
@@ -74,14 +86,16 @@ def _ufunc_input(op: Operand, dtype, copies: list[str], label: str) -> Operand:
 
 
 def _output(x: Operand, y: Operand, out, roots, shape: tuple[int, ...], p: Prediction) -> Operand:
-    """numpy's fresh C-ordered result; or ``out`` itself; or, when ``out`` overlaps an input or is
-    misaligned, a temporary in out's own order that numpy copies back into it."""
+    """numpy's fresh C-ordered result; or ``out`` itself; or, when ``out`` overlaps an input, is
+    misaligned or of another dtype, a temporary in out's own order that numpy copies back into it."""
     if out is None:
         return Operand("out", shape, (), x.dtype, 0).copied("C", name="out")
     target = Operand.of(out, roots)
-    if target.overlaps(x) or target.overlaps(y) or not is_aligned(target):
-        p.copies.append("out overlaps an input (or is misaligned): numpy computes into a temporary, then copies it into out")
-        return target.copied(target.keep_order(), name="temp")
+    why = ("overlaps an input" if target.overlaps(x) or target.overlaps(y) else "is misaligned" if not is_aligned(target)
+           else f"is {target.dtype}" if target.dtype != x.dtype else None)
+    if why:
+        p.copies.append(f"out {why}: numpy computes into a temporary, then copies it into out")
+        return target.copied(target.keep_order(), x.dtype, name="temp")
     return target
 
 
@@ -96,13 +110,13 @@ def _core_steps(x: Operand, x2d: bool, y: Operand, y2d: bool, o: Operand, dm: in
 
 def _batch_offsets(batch: tuple[int, ...], ops: list[Operand], cores_at: list[int], fresh_out: bool):
     """(A, B, out) byte offsets for each batch index, in the order numpy's iterator visits them
-    (:func:`_visit_order`, by ``ops[3:]``: A, B and out as the caller gave them, whatever numpy
+    (:func:`_visit_order`, by ``ops[3:]``: A, B and the caller's out as given, whatever numpy
     copies); a fresh result is laid out in that order."""
     def strides(op: Operand, batch_ndim: int) -> list[int]:
         own = [s if d > 1 else 0 for s, d in zip(op.strides[:batch_ndim], op.shape[:batch_ndim])]
         return [0] * (len(batch) - batch_ndim) + own
-    table = [strides(op, n) for op, n in zip(ops, cores_at)]
-    order = _visit_order(batch, table[3:5] if fresh_out else table[3:], flip=not fresh_out)
+    table = [strides(op, n) for op, n in zip(ops, cores_at + cores_at)]
+    order = _visit_order(batch, table[3:], flip=not fresh_out)
     if fresh_out:
         table[2] = _laid_out(batch, order, ops[2].strides[len(batch):], ops[2].shape[len(batch):], ops[2].itemsize)
     for index in itertools.product(*(range(batch[a])[::-1] if flip else range(batch[a]) for a, flip in order)):

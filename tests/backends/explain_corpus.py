@@ -76,14 +76,15 @@ def matmul_case(rng: random.Random) -> dict:
     case = {"function": function, "operands": [_spec(rng, a, da), _spec(rng, b, db)]}
     if function == "matmul" and len(a) == 2 and rng.random() < 0.2:
         case["operands"][1] = "A.T"  # (m, k) @ (k, m) on one buffer: syrk
-        b = a[::-1]
+        b, db = a[::-1], da
     import numpy as np
 
     out_shape = np.broadcast_shapes(a[:-2], b[:-2]) + (a[-2:-1] if len(a) > 1 else ()) + (b[-1:] if len(b) > 1 else ())
     if case["function"] == "imatmul" and (tuple(out_shape) != a or da != _result_word(da, db)):
         case["function"] = "matmul"
     if case["function"] == "matmul" and out_shape and rng.random() < 0.4:
-        case["out"] = _spec(rng, tuple(out_shape), _result_word(da, db))
+        cast = rng.random() < 0.1 and _result_word(da, db) in (":f32", ":f64")  # out of a wider kind: cast back
+        case["out"] = _spec(rng, tuple(out_shape), ":c128" if cast else _result_word(da, db))
     return case
 
 
