@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nnkit import specs
-from nnkit.backends.explain import predict_dot, predict_matmul
+from nnkit.backends.explain import predict, predict_dot, predict_matmul
 
 
 def first(prediction):
@@ -65,3 +65,73 @@ def test_batched_matmul_is_one_call_per_batch_with_moving_pointers():
     assert [c.a for c in calls] == [("A", 0), ("A", 160), ("A", 320)]
     assert [c.b for c in calls] == [("B", 0)] * 3
     assert [c.c for c in calls] == [("out", 0), ("out", 64), ("out", 128)]
+
+
+# --- what the issue found explain could not say (each also in the gdb corpus, test_explain_oracle) ---
+def test_a_batch_of_length_0_against_1_is_empty_and_makes_no_call():
+    p = predict_matmul(np.ones((0, 27, 48)), np.ones((1, 48, 19)))
+    assert p.calls == [] and p.count == 0 and "empty" in p.reason
+    assert "gemm" not in predict_matmul(np.ones((0, 5, 6)), np.ones((6, 7))).reason
+
+
+def test_np_dot_beyond_2d_is_one_dot_per_output_element():
+    A, B = np.ones((3, 8, 5)), np.ones((5, 4))
+    calls = predict_dot(A, B).calls
+    assert len(calls) == 96 and {c.routine for c in calls} == {"ddot"}
+    assert (calls[1].n, calls[1].incx, calls[1].incy, calls[1].a, calls[1].b) == (5, 1, 4, ("A", 0), ("B", 8))
+
+
+def test_matmul_beyond_3d_is_one_gemm_per_matrix():
+    calls = predict_matmul(np.ones((2, 3, 4, 5)), np.ones((5, 6))).calls
+    assert [c.a for c in calls] == [("A", 160 * i) for i in range(6)] and [c.c for c in calls] == [("out", 192 * i) for i in range(6)]
+
+
+def test_np_dot_into_an_out_that_overlaps_an_operand_goes_through_a_temporary():
+    A = np.ones((6, 6))
+    c = predict_dot(A, A[:, :6], out=A).calls[0]
+    assert (c.routine, c.c) == ("dgemm", ("temp", 0))
+    assert predict_dot(A, np.ones((6, 6)), out=np.empty((6, 6))).calls[0].c == ("out", 0)
+
+
+def test_matmul_takes_ldc_from_out_and_an_f_ordered_out_flips_the_product():
+    A, B = np.ones((29, 5)), np.ones((5, 29))
+    sub = np.empty((40, 32))[3:32, :29]
+    assert predict_matmul(A, B, out=sub).calls[0].ldc == 32
+    c = predict_matmul(np.ones((7, 5)), np.ones((5, 3)), out=np.empty((7, 3), order="F")).calls[0]
+    assert (c.transa, c.transb, c.m, c.n, c.k, c.a, c.b, c.c) == ("Trans", "Trans", 3, 7, 5, ("B", 0), ("A", 0), ("out", 0))
+
+
+@pytest.mark.parametrize("dtype, routine", [(np.complex128, "zgemm"), (np.complex64, "cgemm")])
+def test_complex_products_use_the_complex_routines(dtype, routine):
+    A = np.ones((4, 3), dtype)
+    assert predict_dot(A, np.ones((3, 2), dtype)).calls[0].routine == routine
+    c = predict_matmul(A, np.ones(3, dtype)).calls[0]
+    assert (c.routine, c.order, c.transa) == (routine[0] + "gemv", "ColMajor", "Trans")
+    assert predict_dot(np.ones(3, dtype), np.ones(3, dtype)).calls[0].c == ("temp", 0)  # ?dotu_sub writes a scratch
+
+
+def test_mixed_dtypes_are_cast_first():
+    p = predict_dot(np.ones((3, 4), np.float32), np.ones((4, 2)))
+    assert p.calls[0].routine == "dgemm" and p.calls[0].a == ("copy", 0) and "float32 → float64" in p.copies[0]
+
+
+@pytest.mark.parametrize("function, operands, options, routines", [
+    ("vdot", [np.ones((2, 3)), np.ones((2, 3))], {}, ["ddot"]),
+    ("vdot", [np.ones(3, complex), np.ones(3, complex)], {}, ["zdotc_sub"]),
+    ("inner", [np.ones((2, 3)), np.ones((4, 3))], {}, ["dgemm"]),
+    ("outer", [np.ones(3), np.ones(4)], {}, []),
+    ("tensordot", [np.ones((2, 3, 4)), np.ones((3, 4, 5))], {"axes": 2}, ["dgemm"]),
+    ("einsum", [np.ones((2, 3)), np.ones((3, 4))], {"subscripts": "ij,jk->ik", "optimize": False}, []),
+    ("einsum", [np.ones((2, 3)), np.ones((3, 4))], {"subscripts": "ij,jk->ik", "optimize": True}, ["dgemm"]),
+    ("multi_dot", [np.ones((2, 3)), np.ones((3, 4)), np.ones((4, 5))], {}, ["dgemm", "dgemm"]),
+    ("imatmul", [np.ones((3, 3)), np.ones((3, 3))], {}, ["dgemm"]),
+    ("dot", [np.ones((3, 3), np.int64), np.ones((3, 3), np.int64)], {}, []),
+])
+def test_the_products_around_dot_and_matmul(function, operands, options, routines):
+    p = predict(function, *operands, **options)
+    assert [c.routine for c in p.calls] == routines and p.reason
+
+
+def test_x_at_equals_y_computes_into_a_temporary():
+    x = np.ones((3, 3))
+    assert predict("imatmul", x, np.ones((3, 3))).calls[0].c == ("temp", 0)

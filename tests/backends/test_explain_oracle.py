@@ -48,3 +48,26 @@ def test_a_sample_of_the_corpus_agrees_with_gdb(tmp_path):
 @needs_gdb
 def test_the_whole_corpus_agrees_with_gdb(tmp_path):
     check(seed=2026, per_kind=400, tmp_path=tmp_path)  # 1 200 cases
+
+
+ISSUE_CASES = [  # the examples of the issue that asked for all this, each seen by gdb
+    ({"function": "matmul", "operands": ["0x27x48", "1x48x19"]}, []),
+    ({"function": "matmul", "operands": ["0x5x6", "6x7"]}, []),
+    ({"function": "dot", "operands": ["3x8x5", "5x4"]}, ["ddot"] * 96),
+    ({"function": "dot", "operands": ["6x6", "6x6:sub"], "out": "A"}, ["dgemm"]),
+    ({"function": "matmul", "operands": ["29x7", "7x29"], "out": "29x29:sub"}, ["dgemm"]),
+    ({"function": "matmul", "operands": ["7x5", "5x3"], "out": "7x3:F"}, ["dgemm"]),
+    ({"function": "matmul", "operands": ["2x3x4x5", "5x6"]}, ["dgemm"] * 6),
+    ({"function": "matmul", "operands": ["4x3:c128", "3:c128"]}, ["zgemv"]),
+    ({"function": "dot", "operands": ["4x3:c64", "3x2:c64"]}, ["cgemm"]),
+    ({"function": "imatmul", "operands": ["5x5", "5x5"]}, ["dgemm"]),
+    ({"function": "einsum", "operands": ["5x4", "4x3"], "options": {"subscripts": "ij,jk->ik", "optimize": False}}, []),
+]
+
+
+@needs_gdb
+def test_the_issues_examples_as_gdb_sees_them(tmp_path):
+    cases = [dict(case, kind="issue") for case, _ in ISSUE_CASES]
+    for (case, routines), record in zip(ISSUE_CASES, explain_corpus.observe(cases, tmp_path)):
+        assert [c["routine"] for c in record["observed"]] == routines, case
+        assert record["predicted"] == record["observed"], case
