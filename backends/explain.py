@@ -57,10 +57,11 @@ def predict(function: str, *operands, out=None, **options) -> Prediction:
     return simple[function](*operands)
 
 
-def numpy_summaries(A, B) -> list[tuple[str, str]]:
-    """One line each for ``np.dot(A, B)`` and ``A @ B``: the reason, the calls, the copies."""
-    lines = []
-    for label, p in (("beside it: np.dot(A, B)", predict_dot(A, B)), ("beside it: A @ B", predict_matmul(A, B))):
+def numpy_summaries(A, B, out=None) -> list[tuple[str, str]]:
+    """One line each for ``np.dot(A, B)`` and ``A @ B`` (with ``out``): the reason, the calls, the copies."""
+    lines, given = [], ", out=out" if out is not None else ""
+    for label, p in ((f"beside it: np.dot(A, B{given})", predict_dot(A, B, out=out)),
+                     (f"beside it: np.matmul(A, B{given})" if given else "beside it: A @ B", predict_matmul(A, B, out=out))):
         calls = "; ".join(str(c) for c in p.calls[:3]) + (f"; … {p.count} calls in all" if p.count > 3 else "")
         lines.append((label, f"{p.reason} → {calls or 'no BLAS call'}; {'; '.join(p.copies) or 'no copies'}"))
     return lines

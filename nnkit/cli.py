@@ -110,9 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
                                          "bcast misaligned) and :dtype (f16 f32 f64 c64 c128 i32 i64); the second may be A or "
                                          "A.T (A itself, or its transpose on the same buffer). --json lists every call.")
     explain.add_argument("a", metavar="A", help="e.g. 256x128, 7x4:F, 7x4:sub, 7, 2x7x4:c128")
-    explain.add_argument("b", metavar="B", help="e.g. 128x64:T, or A.T")
+    explain.add_argument("b", metavar="B", help="e.g. 128x64:T, 4x3:step3, or A.T (A's transpose on its own buffer)")
     explain.add_argument("--call", choices=["dot", "matmul", "bridge"], default="dot",
                          help="whose BLAS call the JSON reports (default: np.dot, the seed's)")
+    explain.add_argument("--out", metavar="SPEC", help="np.dot's and matmul's out=: a spec (7x3:F), or A or B (that operand's own buffer)")
     explain.add_argument("--library", help="library for the bridge (a name from 'nnkit info'; default numpy's own)")
     explain.add_argument("--copy", action="store_true", help="let the bridge copy layouts BLAS cannot take")
 

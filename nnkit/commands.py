@@ -6,6 +6,8 @@ dict that ``--json`` prints.
 
 from __future__ import annotations
 
+import math
+
 import os
 import sys
 import time
@@ -178,19 +180,21 @@ def explain(args) -> dict:
 
     if args.library is not None:
         _check_library(args.library)
-    A, B = specs.operands(args.a, args.b, allocate=False)  # the layouts alone: checked before any memory is taken
+    A, B, out = _explain_operands(args, allocate=False)  # the layouts alone: checked before any memory is taken
     if A.ndim != 2 or B.ndim != 2:
-        return _explain_products(args, A, B)
+        if _explain_memory(args, A, B) <= memory.available():  # built: a phantom out would be read-only
+            with memory.allocating(f"building the operands {args.a} and {args.b}"):
+                A, B, out = _explain_operands(args, allocate=True)
+        return _explain_products(args, A, B, out)
     if A.shape[1] != B.shape[0]:
         raise ValueError(f"A {A.shape} and B {B.shape} do not fit: (m, k)·(k, n) needs B to have {A.shape[1]} rows")
     need = _explain_memory(args, A, B)
     allocated = need <= memory.available()
     if allocated:
         with memory.allocating(f"building the operands {args.a} and {args.b}"):
-            A, B = specs.operands(args.a, args.b)
-    say(args, f"0. the operands: A: {specs.how(args.a).replace('x = ', '')}; "
-              f"B: {'A.T, the transpose of A on the same buffer' if args.b == 'A.T' else specs.how(args.b).replace('x = ', '')}")
-    predictions = {"dot": numpy_rules.predict_dot(A, B), "matmul": numpy_rules.predict_matmul(A, B)}
+            A, B, out = _explain_operands(args, allocate=True)
+    say(args, f"0. the operands: A: {_how(args.a)}; B: {_how(args.b)}" + (f"; out: {_how(args.out)}" if out is not None else ""))
+    predictions = {"dot": numpy_rules.predict_dot(A, B, out=out), "matmul": numpy_rules.predict_matmul(A, B, out=out)}
     result = {"A": describe(A).to_dict(), "B": describe(B).to_dict(), **{k: p.to_dict() for k, p in predictions.items()}}
     if allocated:
         with memory.allocating(f"running the bridge and np.dot on {args.a} and {args.b}"):
@@ -200,46 +204,75 @@ def explain(args) -> dict:
                f"{memory.size(memory.available())} of memory available; A and B are described from their shapes and strides")
         say(args, f"the bridge: {why}")
         result["bridge"] = {"not_run": why}
-    if "call" not in result["bridge"]:
-        for label, text in numpy_rules.numpy_summaries(A, B):
+    if "call" not in result["bridge"] or out is not None:
+        for label, text in numpy_rules.numpy_summaries(A, B, out):
             say(args, f"{label}: {text}")
     if args.call == "bridge":
         call, copies = result["bridge"].get("call", {}), result["bridge"].get("copies", [])
+        calls = [call] if call else []
     else:
-        calls, copies = predictions[args.call].calls, predictions[args.call].copies
-        call = calls[0].to_dict() if calls else {}
+        calls, copies = result[args.call]["calls"], predictions[args.call].copies
+        call = calls[0] if calls else {}
     keys = ("routine", "order", "transa", "transb", "m", "n", "k", "lda", "ldb", "ldc")
-    every = result["bridge"].get("call") and [result["bridge"]["call"]] if args.call == "bridge" else result[args.call]["calls"]
-    return {**{k: call.get(k) for k in keys}, "calls": every or [], "copies": copies, "call_of": args.call, **result}
+    return {**{k: call.get(k) for k in keys}, "calls": calls, "copies": copies, "call_of": args.call, **result}
 
 
-def _explain_products(args, A, B) -> dict:
+def _explain_operands(args, allocate: bool):
+    """A, B and out (or None) from their specs; an error names the argument it is about."""
+    from nnkit import specs
+
+    named = {}
+    for label, spec in (("A", args.a), ("B", args.b), ("--out", args.out)):
+        if spec is not None:
+            try:
+                named[label] = specs.operand(spec, named, seed=len(named), allocate=allocate)
+            except ValueError as error:
+                raise ValueError(f"{label}: {error}") from None
+    return named["A"], named["B"], named.get("--out")
+
+
+def _how(spec: str) -> str:
+    from nnkit import specs
+
+    if spec in ("A", "B"):
+        return f"{spec} itself, the same buffer"
+    if spec == "A.T":
+        return "A.T, the transpose of A on the same buffer"
+    return specs.how(spec).replace("x = ", "")
+
+
+def _explain_products(args, A, B, out) -> dict:
     """Vectors and batches: what np.dot and matmul do, every call listed (the bridge takes matrices)."""
     from nnkit.backends import explain as numpy_rules
 
-    predictions = {"dot": numpy_rules.predict_dot(A, B), "matmul": numpy_rules.predict_matmul(A, B)}
+    predictions = {"dot": numpy_rules.predict_dot(A, B, out=out), "matmul": numpy_rules.predict_matmul(A, B, out=out)}
+    if all(p.reason.startswith("numpy raises") for p in predictions.values()):
+        raise ValueError(f"A {A.shape} and B {B.shape}: {predictions['matmul'].reason[len('numpy raises '):]}")
     for name, p in predictions.items():
-        if p.reason.startswith("numpy raises"):
-            raise ValueError(f"A {A.shape} and B {B.shape}: {p.reason}")
-        say(args, f"{name}: {p.reason}")
-        for call in p.calls[:20]:
+        say(args, f"{name}: {p.reason}" + (f"; {'; '.join(p.copies)}" if p.copies else ""))
+        for call in p.calls[:_LISTED]:
             say(args, f"  {call}")
-        if p.count > 20:
-            say(args, f"  … {p.count} calls in all")
-    chosen = predictions[args.call if args.call != "bridge" else "dot"]
+        if p.count > _LISTED:
+            say(args, f"  … {p.count} calls in all (--json lists them)")
+    chosen = predictions["dot" if args.call == "bridge" else args.call]
     return {"calls": [c.to_dict() for c in chosen.calls], "total_calls": chosen.count, "copies": chosen.copies,
             "call_of": chosen.function, **{k: p.to_dict() for k, p in predictions.items()}}
 
 
+_LISTED = 12  # calls printed per function; --json lists all
+
+
 def _explain_memory(args, A, B) -> int:
-    """Bytes explain takes to build ``A`` and ``B`` (the arrays they are cut from), run the bridge
-    (its result, and copies of both operands with ``--copy``) and np.dot (its result, and copies
-    of operands it cannot take as they are)."""
+    """Bytes explain takes to build ``A``, ``B`` and ``out`` (the arrays they are cut from), run the
+    bridge (its result, and copies of both operands with ``--copy``) and np.dot (its result, and
+    copies of operands it cannot take as they are)."""
     from nnkit import specs
 
-    built = specs.nbytes(args.a) + (0 if args.b == "A.T" else specs.nbytes(args.b))
-    copies = 8 * (A.size + B.size) * (1 + args.copy)
-    return built + copies + 2 * 8 * A.shape[0] * B.shape[1]
+    built = sum(specs.nbytes(spec) for spec in (args.a, args.b, args.out) if spec not in (None, "A", "B", "A.T"))
+    size = max(A.itemsize, B.itemsize, 8)
+    copies = size * (A.size + B.size) * (1 + args.copy)
+    result = size * math.prod(A.shape[:-1]) * math.prod(B.shape[:-2] + B.shape[-1:] * (B.ndim > 1))
+    return built + copies + 2 * result
 
 
 def _explain_bridge(args, A, B) -> dict:
