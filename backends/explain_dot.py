@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from .explain_model import PREFIX, ROW, COL, N, T, BlasCall, Operand, Prediction, blas_stride, cast_or_align, is_aligned
+from .explain_model import PREFIX, ROW, COL, N, T, BlasCall, Operand, Prediction, blas_stride, cast_or_align, indices, is_aligned
 
 MAX_LISTED = 10_000  # calls listed in a prediction; the count is always exact
 
@@ -222,12 +222,12 @@ def _loop_of_dots(x: Operand, y: Operand, p: Prediction) -> None:
         p.reason = "beyond 2-D with a stride BLAS cannot take (negative, zero or not whole elements): numpy's own loop, no BLAS"
         return
     p.reason = f"beyond 2-D: one ?dot per output element ({count} calls), over A's last axis and B's second-to-last"
-    offsets = itertools.product(_offsets(x, outer_x), _offsets(y, outer_y))
+    offsets = ((ox, oy) for ox in _offsets(x, outer_x) for oy in _offsets(y, outer_y))
     p.calls = _dots(PREFIX[x.dtype], k, x, incx, y, incy, itertools.islice(offsets, MAX_LISTED))
     p.total = count
 
 
 def _offsets(op: Operand, axes: list[int]):
     """Byte offsets of every index over ``axes``, in C order."""
-    for index in itertools.product(*(range(op.shape[a]) for a in axes)):
+    for index in indices([range(op.shape[a]) for a in axes]):
         yield sum(i * op.strides[a] for i, a in zip(index, axes))

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from .explain_model import PREFIX, ROW, COL, N, T, TEMPORARY, BlasCall, Operand, Prediction, blas_stride, is_aligned
+from .explain_model import PREFIX, ROW, COL, N, T, TEMPORARY, BlasCall, Operand, Prediction, blas_stride, indices, is_aligned
 
 MAX_LISTED = 10_000
 
@@ -119,7 +119,7 @@ def _batch_offsets(batch: tuple[int, ...], ops: list[Operand], cores_at: list[in
     order = _visit_order(batch, table[3:], flip=not fresh_out)
     if fresh_out:
         table[2] = _laid_out(batch, order, ops[2].strides[len(batch):], ops[2].shape[len(batch):], ops[2].itemsize)
-    for index in itertools.product(*(range(batch[a])[::-1] if flip else range(batch[a]) for a, flip in order)):
+    for index in indices([range(batch[a])[::-1] if flip else range(batch[a]) for a, flip in order]):
         yield tuple(sum(i * st[a] for i, (a, _) in zip(index, order)) for st in table[:3])
 
 

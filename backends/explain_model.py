@@ -88,6 +88,7 @@ class Operand:
     address: int
     origin: int = 0
     fixed: bool = False  # a buffer that stays put while numpy loops over a batch
+    owner: int | None = None  # id of the object owning the memory (None: a predicted copy)
 
     @property
     def itemsize(self) -> int:
@@ -102,13 +103,13 @@ class Operand:
         """``x`` named by the first root whose memory holds its first element, else a copy
         (roots ``"temp#1"``, ``"temp#2"``… are all called ``"temp"``)."""
         address = x.__array_interface__["data"][0]
-        name, origin = "copy", 0
+        name, origin, owner = "copy", 0, _owner(x)
         for root, array in roots.items():
             low, high = _bounds(array)
-            if low <= address < high or address == low:
+            if _owner(array) is owner and (low <= address < high or address == low):
                 name, origin = root.split("#")[0], address - array.__array_interface__["data"][0]
                 break
-        return cls(name, x.shape, x.strides, x.dtype, address, origin)
+        return cls(name, x.shape, x.strides, x.dtype, address, origin, owner=id(owner))
 
     def pointer(self, offset: int = 0) -> tuple[str, int]:
         return (self.name, self.origin + offset)
@@ -149,12 +150,31 @@ class Operand:
         return low, high + self.itemsize
 
     def overlaps(self, other: Operand) -> bool:
-        """Whether the byte ranges of two operands of the caller's memory meet (numpy's first,
+        """Whether the byte ranges of two operands of the same memory meet (numpy's first,
         bounds-only test of ``solve_may_share_memory``)."""
-        if self.name in TEMPORARY or other.name in TEMPORARY:
+        if self.name in TEMPORARY or other.name in TEMPORARY or self.owner != other.owner:
             return False
         (a0, a1), (b0, b1) = self.bounds(), other.bounds()
         return a1 > a0 and b1 > b0 and self.address + a0 < other.address + b1 and other.address + b0 < self.address + a1
+
+
+def indices(ranges: list[range]):
+    """Every index over ``ranges``, the last one fastest — lazily: ``itertools.product`` would
+    first hold each range whole (10⁸ elements for a batch too big to allocate)."""
+    if not ranges:
+        yield ()
+        return
+    for i in ranges[0]:
+        for rest in indices(ranges[1:]):
+            yield (i,) + rest
+
+
+def _owner(x: np.ndarray) -> object:
+    """The object that owns ``x``'s memory, at the end of its ``base`` chain: two arrays can share
+    memory only if they share it (a phantom's virtual bytes may cover another's real ones)."""
+    while isinstance(x, np.ndarray) and x.base is not None:
+        x = x.base
+    return x
 
 
 def _bounds(x: np.ndarray) -> tuple[int, int]:

@@ -1,0 +1,79 @@
+"""``nnkit explain`` as a reader types it: vectors, batches, every dtype, out=, one buffer twice,
+offsets and steps, every call in --json; a bad spec is one line naming the argument."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from nnkit import cli, specs
+
+
+def run(capsys, *argv: str) -> tuple[int, list[str], dict | None]:
+    status = cli.main(["explain", *argv, "--json"])
+    captured = capsys.readouterr()
+    return status, captured.err.strip().splitlines(), json.loads(captured.out) if status == 0 else None
+
+
+def test_vectors_and_batches(capsys):
+    _, _, result = run(capsys, "7", "7")
+    assert [c["routine"] for c in result["dot"]["calls"]] == ["ddot"]
+    _, _, result = run(capsys, "2x7x4", "4x3", "--call", "matmul")
+    assert [(c["routine"], c["a"]) for c in result["calls"]] == [("dgemm", ["A", 0]), ("dgemm", ["A", 224])]
+
+
+def test_json_lists_every_call(capsys):
+    _, _, result = run(capsys, "3x8x5", "5x4")
+    assert len(result["calls"]) == result["total_calls"] == 96 and result["call_of"] == "dot"
+
+
+@pytest.mark.parametrize("word, routine", [("f32", "sgemm"), ("f64", "dgemm"), ("c64", "cgemm"), ("c128", "zgemm")])
+def test_every_blas_dtype(capsys, word, routine):
+    _, _, result = run(capsys, f"5x4:{word}", f"4x3:{word}")
+    assert result["routine"] == routine and [c["routine"] for c in result["calls"]] == [routine]
+
+
+def test_integers_and_halves_never_reach_blas(capsys):
+    for word in ("i32", "i64", "f16"):
+        _, _, result = run(capsys, f"2x5x4:{word}", f"4x3:{word}")
+        assert result["calls"] == [] and "no BLAS" in result["dot"]["reason"]
+
+
+def test_out_the_same_buffer_twice_offsets_and_steps(capsys):
+    _, _, result = run(capsys, "6x6", "6x6:sub", "--out", "A")
+    assert result["dot"]["calls"][0]["c"] == ["temp", 0] and result["matmul"]["calls"][0]["ldb"] == 11
+    _, _, result = run(capsys, "7x4", "4x3", "--out", "7x3:sub", "--call", "matmul")
+    assert result["calls"][0]["ldc"] == 8
+    _, _, result = run(capsys, "7x4", "A.T")
+    assert result["routine"] == "dsyrk"
+    _, _, result = run(capsys, "7x4:T", "4:step3", "--call", "matmul")
+    assert result["calls"][0]["incx"] == 3
+
+
+def bad_specs(rng: random.Random, count: int) -> list[str]:
+    """Random near-misses of the spec language: a wrong separator, a stray word, two dtypes, …"""
+    pieces = ["7", "x", "4", ":", "F", "f32", "c128", "step", "step0", "Q", "-", "y", "", " ", "A", ".T", "0", "9" * 20]
+    out = []
+    while len(out) < count:
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 6)))
+        if text.startswith("-"):
+            continue  # argparse reads that as an option
+        try:
+            specs.parse(text)
+        except ValueError:
+            out.append(text)
+    return out
+
+
+@pytest.mark.parametrize("where", ["A", "B", "--out"])
+def test_a_bad_spec_is_one_line_naming_the_argument(capsys, where):
+    """60 random bad specs in each position: exit 1, one stderr line, the argument and the spec named."""
+    for bad in bad_specs(random.Random(where), 60):
+        argv = {"A": [bad, "4x3"], "B": ["7x4", bad], "--out": ["7x4", "4x3", "--out", bad]}[where]
+        if bad in ("A", "A.T") and where != "A":
+            continue  # a valid reference to A, not a bad spec
+        status, lines, _ = run(capsys, *argv)
+        assert status == 1 and len(lines) == 1, (bad, lines)
+        assert lines[0].startswith(f"nnkit explain: error: {where}: ") and repr(bad) in lines[0], lines
