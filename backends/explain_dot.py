@@ -26,8 +26,7 @@ def predict_dot(A, B, out=None, roots: dict[str, np.ndarray] | None = None) -> P
     if dtype not in PREFIX:
         p.reason = f"dtype {dtype}: numpy's own loop, no BLAS (BLAS takes float32, float64, complex64, complex128)"
         return p
-    x, y = (cast_or_align(Operand.of(v, roots), dtype, is_aligned(Operand.of(v, roots)), p.copies, label)
-            for v, label in ((A, "A"), (B, "B")))
+    x, y = (cast_or_align(Operand.of(v, roots), dtype, p.copies, label) for v, label in ((A, "A"), (B, "B")))
     if A.ndim and B.ndim and A.shape[-1] != B.shape[-2 if B.ndim >= 2 else 0]:
         p.reason = f"numpy raises ValueError: shapes {A.shape} and {B.shape} not aligned"
         return p

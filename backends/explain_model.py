@@ -186,10 +186,10 @@ def blas_stride(stride: int, itemsize: int) -> int:
     return stride // itemsize if stride > 0 and stride % itemsize == 0 else 0
 
 
-def cast_or_align(op: Operand, dtype: np.dtype, aligned: bool, copies: list[str], label: str) -> Operand:
+def cast_or_align(op: Operand, dtype: np.dtype, copies: list[str], label: str) -> Operand:
     """``PyArray_FromAny(op, dtype, ALIGNED)``: a copy in the operand's own order (``K``) when the
     dtype differs or the data is misaligned."""
-    if op.dtype == dtype and aligned:
+    if op.dtype == dtype and is_aligned(op):
         return op
     why = f"dtype {op.dtype} → {dtype}" if op.dtype != dtype else "misaligned"
     copies.append(f"{op.name if op.name not in TEMPORARY else label} copied: {why}")

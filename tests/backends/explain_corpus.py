@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
 import sys
 from pathlib import Path
 
 import gdb_oracle
+import numpy as np
+
+from nnkit import specs
 
 LAYOUTS = ["", ":F", ":T", ":sub", ":colsub", ":step", ":rev", ":bcast", ":misaligned"]
 REAL, COMPLEX = [":f64", ":f32"], [":c128", ":c64"]
@@ -77,8 +81,6 @@ def matmul_case(rng: random.Random) -> dict:
     if function == "matmul" and len(a) == 2 and rng.random() < 0.2:
         case["operands"][1] = "A.T"  # (m, k) @ (k, m) on one buffer: syrk
         b, db = a[::-1], da
-    import numpy as np
-
     out_shape = np.broadcast_shapes(a[:-2], b[:-2]) + (a[-2:-1] if len(a) > 1 else ()) + (b[-1:] if len(b) > 1 else ())
     if case["function"] == "imatmul" and (tuple(out_shape) != a or da != _result_word(da, db)):
         case["function"] = "matmul"
@@ -89,9 +91,7 @@ def matmul_case(rng: random.Random) -> dict:
 
 
 def _result_word(da: str, db: str) -> str:
-    import numpy as np
-
-    from nnkit import specs
+    """The dtype word of the product of two dtype words."""
     result = np.result_type(specs.parse("1" + da)[2], specs.parse("1" + db)[2])
     return ":" + next(w for w, d in specs.DTYPES.items() if np.dtype(d) == result)
 
@@ -205,8 +205,6 @@ def observe(cases: list[dict], workdir: Path) -> list[dict]:
     results = workdir / "results.jsonl"
     commands = workdir / "oracle.gdb"
     commands.write_text(gdb_oracle.gdb_commands())
-    import subprocess
-
     done = subprocess.run(["gdb", "-batch", "-nx", "-x", str(commands), "--args", sys.executable, str(script),
                            str(workdir / "cases.json"), str(results)], capture_output=True, text=True, timeout=3600)
     seen = gdb_oracle.parse(done.stdout)[1:]  # before the first mark: numpy's import, the first prediction

@@ -38,9 +38,9 @@ def check(seed: int, per_kind: int, tmp_path) -> list[dict]:
 @needs_gdb
 def test_a_sample_of_the_corpus_agrees_with_gdb(tmp_path):
     """90 cases; not a vacuous sample: most call BLAS, and every kind of routine numpy imports appears."""
-    records = check(seed=2, per_kind=30, tmp_path=tmp_path)
+    records = check(seed=1, per_kind=30, tmp_path=tmp_path)
     routines = {c["routine"][1:] for r in records for c in r["observed"]}
-    assert {"gemm", "gemv", "syrk", "dot", "dotu_sub", "dotc_sub"} <= routines, routines
+    assert {"gemm", "gemv", "syrk", "dot", "dotu_sub", "dotc_sub", "axpy"} <= routines, routines
     assert sum(bool(r["observed"]) for r in records) > len(records) / 2
 
 
