@@ -118,7 +118,7 @@ def _batch_offsets(batch: tuple[int, ...], ops: list[Operand], cores_at: list[in
     table = [strides(op, n) for op, n in zip(ops, cores_at + cores_at)]
     order = _visit_order(batch, table[3:], flip=not fresh_out)
     if fresh_out:
-        table[2] = _laid_out(batch, order, ops[2].strides[len(batch):], ops[2].shape[len(batch):], ops[2].itemsize)
+        table[2] = _laid_out(batch, order, ops[2].itemsize * math.prod(ops[2].shape[len(batch):]))
     for index in indices([range(batch[a])[::-1] if flip else range(batch[a]) for a, flip in order]):
         yield tuple(sum(i * st[a] for i, (a, _) in zip(index, order)) for st in table[:3])
 
@@ -150,14 +150,11 @@ def _visit_order(batch: tuple[int, ...], table: list[list[int]], flip: bool) -> 
     return [(a, flips[a]) for a in reversed(perm)]
 
 
-def _laid_out(batch, order, core_strides, core_shape, itemsize) -> list[int]:
-    """Batch strides of the result numpy allocates: contiguous in visiting order, backwards along
-    a walked-backwards axis."""
-    step = itemsize * math.prod(core_shape)
-    strides = [0] * len(batch)
-    for axis, flip in reversed(order):
-        strides[axis] = -step if flip else step
-        step *= max(batch[axis], 1)
+def _laid_out(batch: tuple[int, ...], order: list[tuple[int, bool]], matrix_bytes: int) -> list[int]:
+    """Batch strides of the result numpy allocates: its matrices one after another in visiting order."""
+    strides, step = [0] * len(batch), matrix_bytes
+    for axis, _ in reversed(order):
+        strides[axis], step = step, step * max(batch[axis], 1)
     return strides
 
 
