@@ -111,9 +111,8 @@ def predict_multi_dot(*arrays) -> Prediction:
         p.reason = "two arrays: np.dot"
         p.add(predict_dot(*arrays, roots=roots))
         return p
-    first, last = arrays[0], arrays[-1]
-    arrays[0] = first.reshape(1, -1) if first.ndim == 1 else first
-    arrays[-1] = last.reshape(-1, 1) if last.ndim == 1 else last
+    arrays[0] = np.atleast_2d(arrays[0]) if arrays[0].ndim == 1 else arrays[0]
+    arrays[-1] = np.atleast_2d(arrays[-1]).T if arrays[-1].ndim == 1 else arrays[-1]
     p.reason = "the chain in the order with the fewest multiplications, each step np.dot"
     _chain(arrays, _split(arrays), 0, len(arrays) - 1, roots, p, final=True)
     return p
@@ -160,34 +159,49 @@ def _renamed(call: BlasCall, old: str, new: str) -> BlasCall:
     return replace(call, **{role: (new, ptr[1]) for role in "abc" if (ptr := getattr(call, role)) and ptr[0] == old})
 
 
-def predict_einsum(subscripts: str, A, B, optimize=False) -> Prediction:
-    """``np.einsum(subscripts, A, B, optimize=…)``. Without ``optimize``: numpy's own C loops, no
-    BLAS. With it: numpy's planner picks the contraction; a pair is prepared (einsum's own
-    transposes/copies and reshapes) and multiplied by ``np.matmul``, or by ``np.multiply`` when
-    nothing is summed."""
-    A, B = np.asarray(A), np.asarray(B)
+def predict_einsum(subscripts: str, *operands, optimize=False) -> Prediction:
+    """``np.einsum(subscripts, *operands, optimize=…)``. Without ``optimize``: numpy's own C loops,
+    no BLAS. With it: numpy's planner orders the contractions; each pair is prepared (einsum's own
+    transposes/copies and reshapes) and multiplied by ``np.matmul`` — by ``np.multiply`` when
+    nothing is summed — its result a temporary the next contraction reads."""
+    operands = [np.asarray(x) for x in operands]
     p = Prediction("einsum")
     if optimize is False:
         p.reason = "optimize=False: numpy's own sum-of-products loops (c_einsum), no BLAS"
         return p
     from numpy._core.einsumfunc import _parse_eq_to_batch_matmul  # numpy's own rewrite, read not re-derived
 
-    roots = _roots(A, B)
-    operands, contractions = np.einsum_path(subscripts, A, B, optimize=optimize, einsum_call=True)
-    for positions, equation, _ in contractions:
+    roots = _roots(*operands)
+    operands, contractions = np.einsum_path(subscripts, *operands, optimize=optimize, einsum_call=True)
+    for number, (positions, equation, _) in enumerate(contractions):
         pair = [operands.pop(i) for i in positions]
+        last = number == len(contractions) - 1
         if len(pair) != 2:
-            p.reason = "a single-operand step: numpy's own loops, no BLAS"
-            return p
-        eq_a, eq_b, shape_a, shape_b, *_, pure = _parse_eq_to_batch_matmul(equation, pair[0].shape, pair[1].shape)
-        if pure:
-            p.reason = "nothing summed: np.multiply, no BLAS"
-            return p
-        a = _prepared(pair[0], eq_a, shape_a, "the first operand", p)
-        b = _prepared(pair[1], eq_b, shape_b, "the second operand", p)
-        p.reason = f"contraction {equation!r} as np.matmul of {a.shape} and {b.shape}"
-        p.add(predict_matmul(a, b, roots=roots))
+            p.reason = "; ".join(r for r in (p.reason, f"{equation!r} on one operand: numpy's own loops, no BLAS") if r)
+            operands.append(np.einsum(equation, *pair))
+            continue
+        plan = _parse_eq_to_batch_matmul(equation, pair[0].shape, pair[1].shape)
+        operands.append(_contract(equation, pair, plan, roots, p, last))
     return p
+
+
+def _contract(equation: str, pair: list[np.ndarray], plan, roots, p: Prediction, last: bool) -> np.ndarray:
+    """One pairwise contraction as ``bmm_einsum`` does it; returns a stand-in for its result."""
+    eq_a, eq_b, shape_a, shape_b, shape_ab, perm_ab, pure = plan
+    if pure:
+        p.reason = "; ".join(r for r in (p.reason, f"{equation!r} sums nothing: np.multiply, no BLAS") if r)
+        return np.einsum(equation, *pair)
+    a = _prepared(pair[0], eq_a, shape_a, "the first operand", p)
+    b = _prepared(pair[1], eq_b, shape_b, "the second operand", p)
+    step = predict_matmul(a, b, roots=roots)
+    step.reason = f"{equation!r} as np.matmul of {a.shape} and {b.shape}: {step.reason}"
+    if not last:
+        step.calls = [_renamed(c, "out", "temp") for c in step.calls]
+    p.add(step)
+    product = np.empty(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1]), np.result_type(a, b))
+    roots[f"temp#{len(roots)}"] = product
+    product = product.reshape(shape_ab) if shape_ab is not None else product
+    return product.transpose(perm_ab) if perm_ab is not None else product
 
 
 def _prepared(x: np.ndarray, equation: str | None, shape, label: str, p: Prediction) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Build example arrays from short descriptions, for ``nnkit explain``, its oracle and the tutorials.
 
 A spec is a shape — ``7`` (a vector), ``7x4`` (a matrix), ``2x7x4`` (a batch of matrices), any
-number of axes — followed by ``:``-separated words, at most one layout and one dtype::
+number of axes, ``()`` a 0-d array — followed by ``:``-separated words, at most one layout and one dtype::
 
     7x4            C-ordered (the default)        7x4:F       Fortran-ordered
     7x4:T          the last two axes swapped: a view of a C-ordered (4, 7) array
@@ -82,9 +82,9 @@ def _no_memory(shape: tuple[int, ...], dtype: np.dtype, order: str = "C", misali
 def parse(spec: str) -> tuple[tuple[int, ...], str, np.dtype]:
     """``(shape, layout word, dtype)`` of ``spec``, checked: a ValueError names what was expected."""
     shape_text, *words = spec.split(":")
-    dims = shape_text.split("x")
+    dims = shape_text.split("x") if shape_text != "()" else []
     if not shape_text or not all(_DIM.fullmatch(d) for d in dims) or len(dims) > _MAX_AXES:
-        raise ValueError(f"{spec!r}: expected a shape N, ROWSxCOLS or BATCHxROWSxCOLS… (at most {_MAX_AXES} axes "
+        raise ValueError(f"{spec!r}: expected a shape (), N, ROWSxCOLS or BATCHxROWSxCOLS… (at most {_MAX_AXES} axes "
                          "of at most 18 digits) followed by :layout and :dtype words, e.g. 7x4:F or 2x7x4:c128")
     dtypes = [w for w in words if w in DTYPES]
     layouts = [w for w in words if w not in DTYPES]
@@ -96,6 +96,8 @@ def parse(spec: str) -> tuple[tuple[int, ...], str, np.dtype]:
                          f"dtypes: {', '.join(DTYPES)}")
     if layout.startswith("step") and _step(layout) < 1:
         raise ValueError(f"{spec!r}: a step is at least 1, got {layout!r}")
+    if not dims and layout not in ("C", "misaligned"):
+        raise ValueError(f"{spec!r}: a 0-d array (a scalar) takes no layout but misaligned, got {layout!r}")
     return tuple(int(d) for d in dims), layout, np.dtype(DTYPES[dtypes[0]] if dtypes else np.float64)
 
 

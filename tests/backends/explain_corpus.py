@@ -30,10 +30,10 @@ def _dtype(rng: random.Random) -> str:
 
 
 def _spec(rng: random.Random, shape: tuple[int, ...], dtype: str) -> str:
-    layout = rng.choice(LAYOUTS + ["", ""])
-    if len(shape) == 1 and layout in (":T", ":colsub"):
+    layout = rng.choice(LAYOUTS + ["", "", ":step3"])
+    if len(shape) == 1 and layout in (":T", ":colsub") or not shape and layout != ":misaligned":
         layout = ""
-    return "x".join(map(str, shape)) + layout + dtype
+    return ("x".join(map(str, shape)) or "()") + layout + dtype
 
 
 def _dim(rng: random.Random) -> int:
@@ -48,13 +48,14 @@ def _pair_dtypes(rng: random.Random) -> tuple[str, str]:
 def dot_case(rng: random.Random) -> dict:
     m, k, n = _dim(rng), _dim(rng), _dim(rng)
     da, db = _pair_dtypes(rng)
-    kind = rng.choice(["mm", "mm", "mv", "vm", "vv", "nd", "nd"])
+    kind = rng.choice(["mm", "mm", "mv", "vm", "vv", "nd", "nd", "scalar"])
     a, b = {"mm": ((m, k), (k, n)), "mv": ((m, k), (k,)), "vm": ((k,), (k, n)), "vv": ((k,), (k,)),
-            "nd": rng.choice([((2, m, k), (k, n)), ((m, k), (3, k, n)), ((k,), (2, k, n)), ((2, 2, m, k), (k,))])}[kind]
+            "nd": rng.choice([((2, m, k), (k, n)), ((m, k), (3, k, n)), ((k,), (2, k, n)), ((2, 2, m, k), (k,))]),
+            "scalar": rng.choice([((), (m, k)), ((m, k), ()), ((), (k,)), ((1, 1), (m, k)), ((k, 1), (1,)), ((), (2, m, k))])}[kind]
     case = {"function": "dot", "operands": [_spec(rng, a, da), _spec(rng, b, db)]}
     if kind == "mm" and rng.random() < 0.2:
         case["operands"][1] = "A.T"  # (m, k)·(k, m) on one buffer: syrk
-    if kind not in ("nd", "vv") and rng.random() < 0.3:
+    if kind in ("mm", "mv", "vm") and rng.random() < 0.3:
         case["out"] = _dot_out(rng, a, b, da, db)
     return case
 
@@ -64,6 +65,8 @@ def _dot_out(rng: random.Random, a, b, da, db) -> str:
     shape, word = a[:-1] + b[1:], _result_word(da, db)
     if shape == a and da == db == word and rng.random() < 0.5:
         return "A"
+    if shape == b and da == db == word and rng.random() < 0.5:
+        return "B"
     return "x".join(map(str, shape or (1,))) + word if shape else "1" + word
 
 
@@ -101,20 +104,24 @@ def other_case(rng: random.Random) -> dict:
     da, db = _pair_dtypes(rng)
     function = rng.choice(["vdot", "inner", "outer", "tensordot", "einsum", "einsum", "multi_dot"])
     if function == "vdot":
-        shape = rng.choice([(k,), (m, k), (2, m, k)])
-        return {"function": function, "operands": [_spec(rng, shape, da), _spec(rng, shape, db)]}
+        shape_a, shape_b = rng.choice([((k,), (k,)), ((m, k), (m, k)), ((2, m, k), (2, m, k)), ((m, k), (m * k,)), ((k, m), (m, k))])
+        return {"function": function, "operands": [_spec(rng, shape_a, da), _spec(rng, shape_b, db)]}
     if function in ("inner", "outer"):
-        return {"function": function, "operands": [_spec(rng, rng.choice([(k,), (m, k)]), da), _spec(rng, rng.choice([(k,), (n, k)]), db)]}
+        return {"function": function, "operands": [_spec(rng, rng.choice([(k,), (m, k), (2, m, k)]), da),
+                                                   _spec(rng, rng.choice([(k,), (n, k), (2, n, k)]), db)]}
     if function == "tensordot":
         return {"function": function, "operands": [_spec(rng, (m, 2, k), da), _spec(rng, (2, k, n), db)],
-                "options": {"axes": rng.choice([2, [[1, 2], [0, 1]], [[2], [1]]])}}
+                "options": {"axes": rng.choice([2, 0, [[1, 2], [0, 1]], [[2], [1]], [[1], [0]]])}}
     if function == "einsum":
         subscripts, shapes = rng.choice([("ij,jk->ik", ((m, k), (k, n))), ("ij,kj->ik", ((m, k), (n, k))),
                                          ("bij,bjk->bik", ((2, m, k), (2, k, n))), ("ij,ij->", ((m, k), (m, k))),
-                                         ("i,j->ij", ((m,), (n,))), ("ijk,kj->i", ((m, 2, k), (k, 2)))])
-        return {"function": function, "operands": [_spec(rng, s, d) for s, d in zip(shapes, (da, db))],
-                "options": {"subscripts": subscripts, "optimize": rng.random() < 0.6}}
-    shapes = rng.choice([[(m, k), (k, n), (n, 3)], [(k,), (k, n), (n, m)], [(m, k), (k, n), (n, 2), (2, 5)], [(m, k), (k, n)]])
+                                         ("i,j->ij", ((m,), (n,))), ("ijk,kj->i", ((m, 2, k), (k, 2))),
+                                         ("ij,jk", ((m, k), (k, n))), ("ij,j->i", ((m, k), (k,))), ("i,i->", ((k,), (k,))),
+                                         ("bij,bkj->bki", ((2, m, k), (2, n, k))), ("ij,jk,kl->il", ((m, k), (k, n), (n, 3)))])
+        return {"function": function, "operands": [_spec(rng, s, d) for s, d in zip(shapes, (da, db, da))],
+                "options": {"subscripts": subscripts, "optimize": rng.choice([False, True, True, "greedy", "optimal"])}}
+    shapes = rng.choice([[(m, k), (k, n), (n, 3)], [(k,), (k, n), (n, m)], [(m, k), (k, n), (n, 2), (2, 5)], [(m, k), (k, n)],
+                         [(k,), (k, n), (n,)], [(m, k), (k, n), (n, 2), (2, 5), (5,)]])
     return {"function": function, "operands": [_spec(rng, s, da) for s in shapes]}
 
 
@@ -216,12 +223,12 @@ def observe(cases: list[dict], workdir: Path) -> list[dict]:
 
 
 def _before_the_result(calls: list[dict], fresh: bool) -> list[dict]:
-    """numpy allocates its result just before the calls that write it (the last ones): memory of
-    that result seen by a call before the last one writing elsewhere (``multi_dot``'s first
-    products) was then a temporary, since freed and reused for the result."""
+    """A fresh result is never read by the calls that compute it (gemm, gemv and syrk only write
+    their c): memory of that result read by a call — and anything there before — belonged to a
+    temporary of an earlier step (``multi_dot``'s first products), freed and reused for the result."""
     if not fresh:
         return calls
-    last = max((i for i, c in enumerate(calls) if "c" in c and c["c"][0] != "out"), default=-1)
+    last = max((i for i, c in enumerate(calls) if any(c.get(r, [None])[0] == "out" for r in ("a", "b"))), default=-1)
     return [{k: (["temp", 0] if i <= last and k in gdb_oracle.POINTERS and v[0] == "out" else v) for k, v in c.items()}
             for i, c in enumerate(calls)]
 
