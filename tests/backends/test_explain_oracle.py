@@ -47,7 +47,7 @@ def test_a_sample_of_the_corpus_agrees_with_gdb(tmp_path):
 @pytest.mark.long
 @needs_gdb
 def test_the_whole_corpus_agrees_with_gdb(tmp_path):
-    check(seed=2026, per_kind=400, tmp_path=tmp_path)  # 1 200 cases
+    check(seed=2026, per_kind=1000, tmp_path=tmp_path)  # 3 000 cases
 
 
 ISSUE_CASES = [  # the examples of the issue that asked for all this, each seen by gdb
