@@ -31,11 +31,9 @@ def predict_dot(A, B, out=None, roots: dict[str, np.ndarray] | None = None) -> P
         p.reason = f"numpy raises ValueError: shapes {A.shape} and {B.shape} not aligned"
         return p
     target = Operand.of(out, roots) if out is not None else None
-    shape = _result_shape(A.shape, B.shape) if A.ndim <= 2 and B.ndim <= 2 else A.shape[:-1] + B.shape[:-2] + B.shape[-1:] * (B.ndim > 1)
-    if target is not None and (target.shape != shape or target.dtype != dtype or not target.contiguous("C")
-                               or not is_aligned(target) or not out.flags.writeable):
+    if target is not None and not _acceptable(target, out.flags.writeable, _result_shape(A.shape, B.shape), dtype):
         p.reason = (f"numpy raises ValueError: out must be a C-contiguous, aligned, writeable {dtype} array of shape "
-                    f"{shape} (got {target.dtype}, {target.shape}, strides {target.strides})")
+                    f"{_result_shape(A.shape, B.shape)} (got {target.dtype}, {target.shape}, strides {target.strides})")
         return p
     if A.ndim <= 2 and B.ndim <= 2:
         _matrix_product(x, y, target, p)
@@ -94,7 +92,14 @@ def _bad_strides(op: Operand) -> str | None:
     return None
 
 
+def _acceptable(out: Operand, writeable: bool, shape: tuple[int, ...], dtype: np.dtype) -> bool:
+    """``new_array_for_sum``: np.dot writes only into a C-contiguous, aligned, writeable array of
+    exactly the result's shape and dtype."""
+    return out.shape == shape and out.dtype == dtype and out.contiguous("C") and is_aligned(out) and writeable
+
+
 def _result_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+    """np.dot's result: A's axes but its last, then B's but its second-to-last."""
     if not a or not b:
         return a or b
     return a[:-1] + (b[:-2] + b[-1:] if len(b) >= 2 else ())

@@ -60,11 +60,16 @@ def predict_vdot(A, B) -> Prediction:
 
 
 def predict_inner(A, B) -> Prediction:
-    """``np.inner(A, B)``: ``np.dot(A, B with its last two axes swapped)`` (a view, no copy)."""
+    """``np.inner(A, B)``: B cast (a copy in its own order) if need be, then ``np.dot(A, B with its
+    last two axes swapped)`` — a view, no copy."""
     A, B = np.asarray(A), np.asarray(B)
+    roots, dtype, p = _roots(A, B), np.result_type(A, B), Prediction("inner")
+    if B.dtype != dtype or not B.flags.aligned:  # before the swap: a K-order copy's ties fall in B's own order
+        p.copies.append(f"B copied: {'dtype ' + str(B.dtype) + ' → ' + str(dtype) if B.dtype != dtype else 'misaligned'}")
+        B = B.astype(dtype, order="K")
     swapped = B.swapaxes(-1, -2) if A.ndim >= 1 and B.ndim >= 2 else B
-    p = Prediction("inner", reason="np.dot(A, B.swapaxes(-1, -2))" if swapped is not B else "np.dot(A, B)")
-    p.add(predict_dot(A, swapped, roots=_roots(A, B)))
+    p.reason = "np.dot(A, B.swapaxes(-1, -2))" if swapped is not B else "np.dot(A, B)"
+    p.add(predict_dot(A, swapped, roots=roots))
     return p
 
 
