@@ -55,19 +55,20 @@ def dot_case(rng: random.Random) -> dict:
     case = {"function": "dot", "operands": [_spec(rng, a, da), _spec(rng, b, db)]}
     if kind == "mm" and rng.random() < 0.2:
         case["operands"][1] = "A.T"  # (m, k)·(k, m) on one buffer: syrk
-    if kind in ("mm", "mv", "vm") and rng.random() < 0.3:
+        b, db = a[::-1], da
+    if rng.random() < 0.3:
         case["out"] = _dot_out(rng, a, b, da, db)
     return case
 
 
 def _dot_out(rng: random.Random, a, b, da, db) -> str:
     """np.dot's ``out``: exactly the result's dtype and C-contiguous; sometimes A's own buffer."""
-    shape, word = a[:-1] + b[1:], _result_word(da, db)
+    shape, word = (a[:-1] + b[:-2] + b[-1:] * (len(b) > 1) if a and b else a or b), _result_word(da, db)
     if shape == a and da == db == word and rng.random() < 0.5:
         return "A"
     if shape == b and da == db == word and rng.random() < 0.5:
         return "B"
-    return "x".join(map(str, shape or (1,))) + word if shape else "1" + word
+    return _spec(rng, shape, word) if rng.random() < 0.2 else ("x".join(map(str, shape)) or "()") + word
 
 
 def matmul_case(rng: random.Random) -> dict:
