@@ -103,3 +103,31 @@ def first_layer_weights(W1: np.ndarray, image_shape: tuple[int, int], path: str,
     fig.suptitle(f"First-layer weights: {shown} hidden units (rows of W1 as {image_shape[0]}×{image_shape[1]} images)")
     fig.colorbar(image, ax=axes, shrink=0.6, label="weight")
     return _save(fig, path)
+
+
+def curves(series: dict[str, dict], path: str, xlabel: str, ylabel: str, title: str, log: str = "",
+           lines: dict[str, float] | None = None, ax=None) -> str:
+    """One line per ``series`` entry (label → {x: y}); ``log`` holds "x" and/or "y" for log axes;
+    ``lines`` draws labelled horizontal lines (a peak, a ratio of 1). With ``ax`` given, draws into it and
+    writes nothing (the caller saves the figure)."""
+    fig, ax = _figure(figsize=(7, 4.2)) if ax is None else (None, ax)
+    for label, points in series.items():
+        ax.plot(list(points), list(points.values()), "-o", markersize=4, label=label)
+    for (label, y), style in zip((lines or {}).items(), (":", "--", "-.")):
+        ax.axhline(y, color="grey", ls=style, label=label)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title, xscale="log" if "x" in log else "linear",
+           yscale="log" if "y" in log else "linear")
+    xs = sorted({x for points in series.values() for x in points})
+    if "x" in log and xs:
+        ax.set_xticks(xs, [str(x) for x in xs])
+        ax.minorticks_off()
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return path if fig is None else _save(fig, path)
+
+
+def panels(count: int, path: str, draw, width: float = 5.0, height: float = 4.0) -> str:
+    """A figure of ``count`` side-by-side panels; ``draw(axes)`` fills them; written to ``path``."""
+    fig, axes = _figure(1, count, figsize=(width * count, height), squeeze=False)
+    draw(list(axes.flat))
+    return _save(fig, path)
