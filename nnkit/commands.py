@@ -286,7 +286,8 @@ def tutorial(args) -> dict:
             say(args, f"{path.stem[:2].lstrip('0'):>2}  {title}   ({path.relative_to(tutorials.FOLDER.parent)})")
         return {"tutorials": [p.stem for p in tutorials.available()]}
     path = tutorials.find(args.name)
-    figures = "savefig" in path.read_text()
-    say(args, f"running {path.relative_to(tutorials.FOLDER.parent)}" + (f" — figures go to tutorials/out/{path.stem}/" if figures else ""))
-    tutorials.run(path, quick=args.quick, echo=lambda text: say(args, text))
+    say(args, f"running {path.relative_to(tutorials.FOLDER.parent)} — figures go to tutorials/out/{path.stem}/")
+    stream = sys.stderr if args.json else sys.stdout
+    tutorials.run(path, quick=args.quick, echo=lambda text: say(args, text),
+                  text=lambda markdown: say(args, tutorials.render(markdown, color=stream.isatty())))
     return {"tutorial": path.stem, "ok": True}
