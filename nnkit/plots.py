@@ -131,3 +131,20 @@ def panels(count: int, path: str, draw, width: float = 5.0, height: float = 4.0)
     fig, axes = _figure(1, count, figsize=(width * count, height), squeeze=False)
     draw(list(axes.flat))
     return _save(fig, path)
+
+
+def computational_graph(nodes: list[tuple[str, tuple]], gradients: list[str], path: str) -> str:
+    """A chain of operations left to right (``nodes``: name and the live array's shape), the forward
+    pass as black arrows, and under each arrow, in red, the rule that carries the gradient back."""
+    fig, ax = _figure(figsize=(2.3 * len(nodes), 2.4))
+    for i, (name, shape) in enumerate(nodes):
+        ax.text(i, 0, f"{name}\n{'×'.join(map(str, shape)) or 'a number'}", ha="center", va="center", fontsize=8,
+                bbox={"boxstyle": "round", "facecolor": "white" if i else "lightgrey", "edgecolor": "black"})
+        if i:
+            ax.annotate("", xy=(i - 0.42, 0.1), xytext=(i - 0.58, 0.1), arrowprops={"arrowstyle": "->"})
+            ax.annotate("", xy=(i - 0.58, -0.1), xytext=(i - 0.42, -0.1), arrowprops={"arrowstyle": "->", "color": "tab:red"})
+            ax.text(i - 0.5, -0.55, gradients[i - 1], ha="center", va="center", fontsize=7, color="tab:red")
+    ax.set(xlim=(-0.5, len(nodes) - 0.5), ylim=(-0.9, 0.4))
+    ax.axis("off")
+    ax.set_title("Forward (black) and the chain rule backwards (red)", fontsize=10)
+    return _save(fig, path)
