@@ -148,3 +148,39 @@ def computational_graph(nodes: list[tuple[str, tuple]], gradients: list[str], pa
     ax.axis("off")
     ax.set_title("Forward (black) and the chain rule backwards (red)", fontsize=10)
     return _save(fig, path)
+
+
+def memory_strips(arrays: dict[str, np.ndarray], path: str) -> str:
+    """For each 2-D array: its elements as a grid (coloured by row), and below it the bytes of memory
+    they live in, in address order — every element placed by its address, computed from the
+    array's own strides (``nnkit.backends.layout.describe``). An element drawn in a cell that
+    another element also uses (a stride of 0) counts them."""
+    from nnkit.backends.layout import describe
+
+    fig, axes = _figure(len(arrays), 1, figsize=(9, 2.3 * len(arrays)), squeeze=False)
+    span = max(sum(abs(s) * (n - 1) for s, n in zip(a.strides, a.shape)) // a.itemsize + 1 for a in arrays.values())
+    width = max([span] + [a.shape[1] for a in arrays.values()])      # one cell size in every panel
+    colours = __import__("matplotlib").colormaps["tab10"]
+    for ax, (name, a) in zip(axes.flat, arrays.items()):
+        d = describe(a)
+        addresses = {(i, j): d.address + i * d.strides[0] + j * d.strides[1] for i in range(a.shape[0]) for j in range(a.shape[1])}
+        low = min(addresses.values())
+        cells = (max(addresses.values()) - low) // d.itemsize + 1
+        users: dict[int, list] = {}
+        for (i, j), address in addresses.items():
+            users.setdefault((address - low) // d.itemsize, []).append((i, j))
+            ax.add_patch(__import__("matplotlib").patches.Rectangle((j, 3 + (a.shape[0] - 1 - i) * 0.9), 0.95, 0.85, color=colours(i % 10), alpha=0.5))
+            ax.text(j + 0.47, 3.42 + (a.shape[0] - 1 - i) * 0.9, f"{a[i, j]:g}", ha="center", va="center", fontsize=7)
+        for cell in range(cells):
+            who = users.get(cell, [])
+            colour = colours(who[0][0] % 10) if who else "white"
+            ax.add_patch(__import__("matplotlib").patches.Rectangle((cell, 0), 0.95, 1.2, facecolor=colour, alpha=0.5 if who else 1, edgecolor="grey"))
+            label = f"{a[who[0]]:g}" + (f"\n×{len(who)}" if len(who) > 1 else "") if who else ""
+            ax.text(cell + 0.47, 0.6, label, ha="center", va="center", fontsize=7)
+        skipped = ", blank: bytes between its elements that are not part of it" if len(users) < cells else ""
+        ax.text(0, -0.5, f"memory, {d.itemsize}-byte cells from address {low:#x} →{skipped}", fontsize=7, va="top")
+        ax.set_title(f"{name}: shape {d.shape}, strides {d.strides} bytes = {tuple(int(s) for s in d.element_strides)} cells"
+                     f"{', C-contiguous' if d.c_contiguous else ''}{', F-contiguous' if d.f_contiguous else ''}", fontsize=9)
+        ax.set(xlim=(-0.2, width + 0.2), ylim=(-1.2, 3 + a.shape[0] * 0.9 + 0.1))
+        ax.axis("off")
+    return _save(fig, path)
