@@ -184,3 +184,13 @@ def memory_strips(arrays: dict[str, np.ndarray], path: str) -> str:
         ax.set(xlim=(-0.2, width + 0.2), ylim=(-1.2, 3 + a.shape[0] * 0.9 + 0.1))
         ax.axis("off")
     return _save(fig, path)
+
+
+def bars(values: dict[str, float], path: str, xlabel: str, title: str, log: bool = False) -> str:
+    """One horizontal bar per entry (label → value), in the given order, top to bottom."""
+    fig, ax = _figure(figsize=(7, 0.5 * len(values) + 1.4))
+    ax.barh(list(values), list(values.values()), color="tab:blue")
+    ax.set(xlabel=xlabel, title=title, xscale="log" if log else "linear")
+    ax.invert_yaxis()
+    ax.grid(alpha=0.3, axis="x")
+    return _save(fig, path)
