@@ -194,3 +194,21 @@ def bars(values: dict[str, float], path: str, xlabel: str, title: str, log: bool
     ax.invert_yaxis()
     ax.grid(alpha=0.3, axis="x")
     return _save(fig, path)
+
+
+def roofline(points: dict[str, tuple[float, float]], peak: float, bandwidths: dict[str, float], path: str, title: str) -> str:
+    """The roofline: for each memory level (label → GB/s) the roof min(peak, intensity × bandwidth),
+    and each point (label → (FLOPs per byte, GFLOP/s)) where it ran."""
+    fig, ax = _figure(figsize=(7.5, 5))
+    xs = [x for x, _ in points.values()]
+    ai = np.logspace(np.log10(min(xs + [0.01]) / 2), np.log10(max(xs + [100.0]) * 2), 200)
+    for label, bandwidth in bandwidths.items():
+        ax.plot(ai, np.minimum(peak, ai * bandwidth), label=f"roof: {label}, {bandwidth:.0f} GB/s; peak {peak:.0f} GFLOP/s")
+    for i, (label, (intensity, rate)) in enumerate(points.items()):
+        ax.plot(intensity, rate, "ko", markersize=4)
+        ax.annotate(label, (intensity, rate), textcoords="offset points", xytext=(6, 8 if i % 2 else -12), fontsize=7)
+    ax.set(xscale="log", yscale="log", xlabel="arithmetic intensity: FLOPs ÷ bytes (the bytes a model of compulsory traffic)",
+           ylabel="GFLOP/s (measured)", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    return _save(fig, path)
