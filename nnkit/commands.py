@@ -85,8 +85,9 @@ def _profile(args, ops) -> dict:
     rows = report(ops)
     total = {key: sum(r[key] for r in rows) for key in ("count", "seconds", "flops", "bytes_read", "bytes_written")}
     say(args, f"one training step, {total['count']} operations, {total['seconds'] * 1e3:.3f} ms, {total['flops']:,} FLOPs "
-              f"({total['flops'] / total['seconds'] / 1e9:.2f} GFLOP/s), {total['bytes_read'] + total['bytes_written']:,} bytes moved:")
-    say(args, f"  {'op':<18}{'count':>6}{'ms':>9}{'% time':>8}{'FLOPs':>13}{'GFLOP/s':>9}{'bytes':>12}{'new':>5}{'views':>6}")
+              f"({total['flops'] / total['seconds'] / 1e9:.2f} GFLOP/s), {total['bytes_read'] + total['bytes_written']:,} bytes "
+              "(a model of compulsory traffic: each input read once, each output written once):")
+    say(args, f"  {'op':<18}{'count':>6}{'ms':>9}{'% time':>8}{'FLOPs':>13}{'GFLOP/s':>9}{'bytes*':>12}{'new':>5}{'views':>6}")
     for r in rows:
         say(args, f"  {r['op']:<18}{r['count']:>6}{r['seconds'] * 1e3:>9.3f}{100 * r['seconds'] / total['seconds']:>7.1f}%"
                   f"{r['flops']:>13,}{r['gflops_per_second']:>9.2f}{r['bytes_read'] + r['bytes_written']:>12,}{r['new_buffers']:>5}{r['views']:>6}")

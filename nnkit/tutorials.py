@@ -21,6 +21,7 @@ FOLDER = Path(__file__).resolve().parent.parent / "tutorials"
 _CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.S | re.M)
 _FRONT_MATTER = re.compile(r"\A---\n.*?^---\n", re.S | re.M)
 _BOLD, _CODE = re.compile(r"\*\*(.+?)\*\*"), re.compile(r"`([^`]+)`")
+_MARKS = ("\ue000", "\ue001", "\ue002", "\ue003")   # bold, italic, code start; end of any
 _ITALIC = re.compile(r"(?<![*\w])\*([^*\s][^*]*?)\*(?![*\w])")
 
 
@@ -51,24 +52,29 @@ def prose(path: Path) -> list[str]:
 
 def render(markdown: str, color: bool = False, width: int | None = None) -> str:
     """Markdown as terminal text: headings underlined, paragraphs and list items wrapped to
-    ``width`` columns; with ``color``, bold and `code` as ANSI bold and cyan instead of their marks."""
+    ``width`` columns; with ``color``, bold, italic and `code` in ANSI bold, italic and cyan instead
+    of their marks (without, only the bold and italic marks go)."""
     width = width or min(100, shutil.get_terminal_size((100, 24)).columns)
-    bold = (lambda m: f"\033[1m{m.group(1)}\033[0m") if color else (lambda m: m.group(1))
-    italic = (lambda m: f"\033[3m{m.group(1)}\033[0m") if color else (lambda m: m.group(1))
-    code = (lambda m: f"\033[36m{m.group(1)}\033[0m") if color else (lambda m: m.group(0))
+    # Marks become one private-use character each before wrapping (so a bold phrase may wrap),
+    # and their escape codes (or nothing) after it.
+    codes = dict(zip(_MARKS, ("\033[1m", "\033[3m", "\033[36m", "\033[0m") if color else ("", "", "", "")))
+    start_bold, start_italic, start_code, end = _MARKS
     lines = []
     for block in re.split(r"\n\s*\n", markdown.strip()):
         heading = re.match(r"(#+) (.*)", block)
         if heading:
-            title = _CODE.sub(code, heading.group(2))
+            title = _CODE.sub(lambda m: m.group(1), heading.group(2))
             rule = "=" if len(heading.group(1)) == 1 else "-"
-            lines += ["", f"\033[1m{title}\033[0m" if color else title, rule * len(heading.group(2)), ""]
+            lines += ["", f"\033[1m{title}\033[0m" if color else title, rule * len(title), ""]
             continue
         for item in re.split(r"\n(?=- |\*\*)", block):     # list items, and lines that open in bold
             bullet = item.startswith("- ")
             text = " ".join(item[2 if bullet else 0:].split())
-            wrapped = textwrap.fill(text, width, initial_indent="- " if bullet else "", subsequent_indent="  " if bullet else "")
-            lines.append(_CODE.sub(code, _ITALIC.sub(italic, _BOLD.sub(bold, wrapped))))
+            text = _CODE.sub(lambda m: start_code + (m.group(1) if color else m.group(0)) + end, text)
+            text = _ITALIC.sub(lambda m: start_italic + m.group(1) + end, _BOLD.sub(lambda m: start_bold + m.group(1) + end, text))
+            wrapped = textwrap.fill(text, width, initial_indent="- " if bullet else "", subsequent_indent="  " if bullet else "",
+                                    break_on_hyphens=False)
+            lines.append("".join(codes.get(c, c) for c in wrapped))
         lines.append("")
     return "\n" + "\n".join(lines).strip("\n") + "\n"
 

@@ -27,6 +27,17 @@ def measure(threads: int, seconds: float = 0.3) -> dict:
             "lanes": best.lanes, "chains": best.chains}
 
 
+def reported_ghz() -> float | None:
+    """The clock the CPU reports (``cpu MHz`` in /proc/cpuinfo, the highest core): a nominal or
+    sampled figure — boost clocks run higher — or ``None`` where there is none."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            mhz = [float(line.split(":")[1]) for line in f if line.startswith("cpu MHz")]
+    except (OSError, ValueError):
+        return None
+    return max(mhz) / 1000 if mhz else None
+
+
 CHAIN_COUNTS = (1, 2, 4, 8, 12, 14, 16, 24)   # the counts native/peak.c is built for (not every kernel has each)
 
 
@@ -50,6 +61,9 @@ def run(quick: bool, say, results: dict | None = None) -> dict:
         f"on 1 thread, {every['gflops']:.1f} on {cores} ({every['gflops'] / one['gflops']:.2f}×)")
     clock = one["gflops"] / (2 * one["lanes"] * 2)
     say(f"  peak = lanes × 2 FMA units × 2 FLOPs × clock: the clock was {clock:.2f} GHz if 2 units (assumed)")
+    reported = reported_ghz()
+    if reported and clock < 0.8 * reported:
+        say(f"  UNSTEADY: below the {reported:.2f} GHz the CPU reports — other work shared the core: run it again")
     return {"one_thread": one, "all_threads": every, "implied_ghz_if_2_fma_units": clock}
 
 
