@@ -119,7 +119,11 @@ def curves(series: dict[str, dict], path: str, xlabel: str, ylabel: str, title: 
            yscale="log" if "y" in log else "linear")
     xs = sorted({x for points in series.values() for x in points})
     if "x" in log and xs:
-        ax.set_xticks(xs, [str(x) for x in xs])
+        labelled = [xs[0]]
+        for x in xs[1:]:                  # leave out labels that would overlap the last one shown
+            if x >= 1.3 * labelled[-1]:
+                labelled.append(x)
+        ax.set_xticks(labelled, [str(x) for x in labelled])
         ax.minorticks_off()
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
