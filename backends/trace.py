@@ -92,6 +92,7 @@ class TracedCall:
     c: int | None
     seconds: float
     thread: int
+    number: int = 0  # its place among the calls recorded in this process (nk_trace_position when it began)
     file: str | None = None
     lineno: int | None = None
     function: str | None = None
@@ -244,7 +245,7 @@ def _call(r, sources: list[str]) -> TracedCall:
         m=get("m"), n=get("n"), k=get("k"), alpha=get("alpha", float), beta=get("beta", float),
         lda=get("lda"), ldb=get("ldb"), ldc=get("ldc"), incx=get("incx"), incy=get("incy"),
         a=get("a"), b=get("b"), c=get("c"), seconds=(r.end_ns - r.start_ns) * 1e-9, thread=r.thread,
-        **_where(r, sources),
+        number=r.number, **_where(r, sources),
     )
 
 

@@ -145,6 +145,7 @@ static nk_call *begin(int routine) {
     __atomic_store_n(&r->done, 0, __ATOMIC_RELAXED);
     memset((char *)r + offsetof(nk_call, order), 0, sizeof *r - offsetof(nk_call, order));
     r->routine = routine;
+    r->number = i;
     r->thread = thread_id;
     source_line(r);
     r->start_ns = now_ns();

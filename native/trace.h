@@ -15,6 +15,7 @@ typedef struct {
     uint64_t a, b, c;  /* pointers: A (or x), B (or y for dot), C (or y for gemv/axpy) */
     int64_t start_ns, end_ns;
     int64_t thread;    /* the kernel's thread id, as threading.get_native_id() gives it */
+    int64_t number;    /* its place in the sequence of calls recorded (nk_trace_position when it began) */
     int32_t file;      /* which watched source made the call (nk_trace_watch's index), -1: none */
     int32_t line;      /* the line in it, and the function (qualified name, UTF-8, cut at 63 bytes) */
     char function[64];
