@@ -238,9 +238,12 @@ def test_trace_keeps_the_calls_of_a_script_that_fails(tmp_path):
     script = tmp_path / "fails.py"
     script.write_text("import numpy as np\nfrom helper_module import A\nC = A @ np.ones((4, 2))\nraise RuntimeError('boom')\n")
     done = nnkit("trace", str(script), expect_ok=False)
-    assert done.returncode == 1 and "Traceback" not in done.stderr
+    python = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == python.returncode == 1
     assert "NNKIT_TRACE DGEMM(RowMajor,NoTrans,NoTrans,3,2,4" in done.stdout  # helper_module was importable
-    assert "raised RuntimeError: boom" in done.stderr
+    assert f"at {script}:3 in <module>" in done.stdout
+    traceback, error = done.stderr.rsplit("\n", 2)[:2]  # Python's traceback, then nnkit's one line
+    assert traceback + "\n" == python.stderr and error.startswith("nnkit trace: error: ") and "raised RuntimeError: boom" in error
 
 
 def test_dask_backend_on_a_local_cluster_matches_numpy():
