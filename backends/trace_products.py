@@ -183,6 +183,9 @@ class Recorder:
         site = self.sites[site_index]
         texts = site.as_method if kind == "ndarray.dot" else site.operands
         names = dict(zip(texts, operands[:2]))
+        for text, x in list(names.items()):
+            if isinstance(x, (list, tuple)):  # multi_dot([A, B, C]): each array of the list
+                names.update((f"{text}[{j}]", y) for j, y in enumerate(x))
         if isinstance(kwargs.get("out"), np.ndarray):
             names["out"] = kwargs["out"]
         memory = {name: extent(x) for name, x in names.items() if isinstance(x, np.ndarray)}

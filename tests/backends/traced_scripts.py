@@ -29,23 +29,28 @@ Bi = np.arange(24).reshape(6, 4)
 
 @dataclass(frozen=True)
 class Expr:
-    """A product: its text (lines joined by newlines), BLAS calls made, and whether numpy copies an
-    operand first (explain's verdict) or computes it in its own loops (a fallback)."""
+    """A product: its text (lines joined by newlines), BLAS calls made, whether numpy copies an
+    operand first (explain's verdict) or computes it in its own loops (a fallback), and — for a single
+    gemm — what its pointers a and b point into then (an operand's text, or a temporary copy)."""
 
     text: str
     calls: int
     copies: int = 0
     fallback: bool = False
+    owners: tuple[str, str] | None = None
 
 
 EXPRESSIONS = [
-    Expr("A @ B", 1), Expr("np.dot(A, B)", 1), Expr("np.matmul(A, B)", 1), Expr("A.dot(B)", 1),
-    Expr("np.dot(A, Bt)", 1), Expr("np.dot(Wide[:, :6], B)", 1, copies=1), Expr("Wide[:, :6] @ B", 1),
+    Expr("A @ B", 1, owners=("A", "B")), Expr("np.dot(A, B)", 1, owners=("A", "B")),
+    Expr("np.matmul(A, B)", 1, owners=("A", "B")), Expr("A.dot(B)", 1, owners=("A", "B")),
+    Expr("np.dot(A, Bt)", 1, owners=("A", "Bt")), Expr("np.dot(Wide[:, :6], B)", 1, copies=1, owners=("temporary", "B")),
+    Expr("Wide[:, :6] @ B", 1, owners=("Wide[:, :6]", "B")),
     Expr("np.linalg.multi_dot([A, B, C])", 2), Expr("np.tensordot(A, B, axes=1)", 1),
     Expr("np.einsum('ij,jk->ik', A, B, optimize=True)", 1), Expr("np.stack([A, A]) @ B", 2),
     Expr("Ai @ Bi", 0, fallback=True), Expr("np.dot(Ai, Bi)", 0, fallback=True),
     Expr("A.astype(object) @ B", 0, fallback=True), Expr("np.einsum('ij,jk->ik', A, B)", 0, fallback=True),
-    Expr("np.dot(\n    A,\n    B)", 1), Expr("(A\n @ B)", 1), Expr("np.dot(A[::-1], B)", 1, copies=1),
+    Expr("np.dot(\n    A,\n    B)", 1, owners=("A", "B")), Expr("(A\n @ B)", 1, owners=("A", "B")),
+    Expr("np.dot(A[::-1], B)", 1, copies=1, owners=("temporary", "B")),
 ]
 
 
@@ -57,6 +62,7 @@ class Product:
     function: str
     times: int
     expr: Expr
+    result: str = "result"  # the name its result is assigned to, as nnkit trace names it
 
 
 def script(seed: int, statements: int = 12, threads: bool = True) -> tuple[str, list[Product]]:
@@ -72,7 +78,7 @@ def script(seed: int, statements: int = 12, threads: bool = True) -> tuple[str, 
         else:
             place = rng.choice(places)
         body, offset, function, times = place(i, expr.text)
-        products.append(Product(len(lines) + 1 + offset, function, times, expr))
+        products.append(Product(len(lines) + 1 + offset, function, times, expr, f"r{i}" if place is _module else "result"))
         lines.extend(body)
     return "\n".join(lines) + "\n", products
 
