@@ -4,8 +4,9 @@ copied first and why, or the reason it made no BLAS call at all.
 :func:`compile_script` compiles a script with every ``a @ b`` and ``x @= b``, and every call of a
 function named like a product (``dot``, ``matmul``, ``vdot``, ``inner``, ``outer``, ``tensordot``,
 ``einsum``, ``multi_dot``, ``kron``), routed through a :class:`Recorder`. At run time the recorder
-checks that the function called really is numpy's (an ``np.dot`` renamed still counts, a function of
-the script's own called ``dot`` does not), then notes the operands' memory and the tracer's position
+checks that the function called really is numpy's (``from numpy import dot as matmul`` counts, a
+function of the script's own called ``dot`` does not; numpy's under another name, ``d = np.dot``, is
+not seen — its BLAS calls are still traced, as no product's), then notes the operands' memory and the tracer's position
 before and after: the BLAS calls recorded in between, on the same thread, are that product's.
 explain's rules (:func:`~nnkit.backends.explain.predict_dot`, :func:`~nnkit.backends.explain.predict_matmul`)
 say which operands numpy copies first, and why; a product during which no BLAS call happened was
