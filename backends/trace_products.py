@@ -18,12 +18,14 @@ from __future__ import annotations
 import ast
 import sys
 import threading
+import weakref
 from dataclasses import dataclass, field
 from types import CodeType
 
 import numpy as np
 
 from nnkit.backends._native import lib as native
+from nnkit.backends.explain import predict_dot, predict_matmul
 from nnkit.backends.layout import extent
 
 __all__ = ["PRODUCT_NAMES", "Product", "Recorder", "Site", "assign", "compile_script"]
@@ -43,6 +45,7 @@ class Site:
     operands: tuple[str, ...]
     as_method: tuple[str, ...] = ()
     result: str = "result"
+    elements: tuple[str, ...] = ()  # the texts of the first operand's items when it is a list: multi_dot([A, B])
 
 
 @dataclass
@@ -97,7 +100,9 @@ class _Rewriter(ast.NodeTransformer):
         self.source, self.sites, self._targets = source, [], {}
 
     def _site(self, node: ast.AST, operands: list[ast.expr], as_method: list[ast.expr] = ()) -> ast.Constant:
-        self.sites.append(Site(node.lineno, self._texts(operands), self._texts(as_method), self._targets.get(id(node), "result")))
+        items = operands[0].elts if operands and isinstance(operands[0], (ast.List, ast.Tuple)) else []
+        self.sites.append(Site(node.lineno, self._texts(operands), self._texts(as_method), self._targets.get(id(node), "result"),
+                               self._texts(items)))
         return ast.Constant(len(self.sites) - 1)
 
     def _texts(self, nodes: list[ast.expr]) -> tuple[str, ...]:
@@ -182,35 +187,26 @@ class Recorder:
 
     def _run(self, kind: str, site_index: int, compute, operands: tuple, kwargs: dict):
         site = self.sites[site_index]
-        texts = site.as_method if kind == "ndarray.dot" else site.operands
-        names = dict(zip(texts, operands[:2]))
-        for text, x in list(names.items()):
-            if isinstance(x, (list, tuple)):  # multi_dot([A, B, C]): each array of the list
-                names.update((f"{text}[{j}]", y) for j, y in enumerate(x))
-        if isinstance(kwargs.get("out"), np.ndarray):
-            names["out"] = kwargs["out"]
-        memory = {name: extent(x) for name, x in names.items() if isinstance(x, np.ndarray)}
         start = native.nk_trace_position()
         result = compute()
         stop = native.nk_trace_position()
-        if isinstance(result, np.ndarray) and site.result not in memory:
-            memory[site.result] = extent(result)
+        texts = site.as_method if kind == "ndarray.dot" else site.operands
         product = Product(kind, site.lineno, sys._getframe(2).f_code.co_qualname, threading.get_native_id(), start, stop,
-                          texts, memory, _dtype(kind, operands, result))
-        self._explain(product, operands, kwargs)
+                          texts, {}, _dtype(kind, operands, result))
+        if stop > start:  # the operands are still what they were during the calls: name their memory
+            product.memory = _memory(site, texts, operands, kwargs.get("out"), result)
+        self._explain(product, operands)
         self.products.append(product)
         return result
 
-    def _explain(self, product: Product, operands: tuple, kwargs: dict) -> None:
+    def _explain(self, product: Product, operands: tuple) -> None:
         """explain's copies and reason, for the np.dot and matmul family on two operands."""
-        from nnkit.backends.explain import predict_dot, predict_matmul
-
-        family = {"@": predict_matmul, "@=": predict_matmul, "np.matmul": predict_matmul,
-                  "np.dot": predict_dot, "ndarray.dot": predict_dot}.get(product.kind)
+        family = _EXPLAINED.get(product.kind)
         if family is None or len(operands) < 2:
             return
         a, b = np.asarray(operands[0]), np.asarray(operands[1])
-        key = (family, _signature(a), _signature(b), a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
+        twins = _root(a) is _root(b) and a.__array_interface__["data"][0] == b.__array_interface__["data"][0]  # A·Aᵀ?
+        key = (family, _signature(a), _signature(b), twins)
         if key not in self._predictions:
             self._predictions[key] = family(a, b)
         prediction = self._predictions[key]
@@ -218,9 +214,45 @@ class Recorder:
         product.predicted = not prediction.reason.startswith("not predicted")
 
 
+_EXPLAINED = {"@": predict_matmul, "@=": predict_matmul, "np.matmul": predict_matmul, "np.dot": predict_dot,
+              "ndarray.dot": predict_dot}
+
+
+def _root(x: np.ndarray):
+    return x if x.base is None else x.base
+
+
 def _signature(x: np.ndarray) -> tuple:
     """What explain's verdict depends on: dtype, shape, strides, alignment."""
-    return x.dtype.str, x.shape, x.strides, x.__array_interface__["data"][0] % max(x.itemsize, 1)
+    return x.dtype.str, x.shape, x.strides, x.flags.aligned
+
+
+_extents: dict[int, tuple] = {}  # id(array) → (weak reference, its byte range): an ndarray's memory never moves
+
+
+def _extent(x: np.ndarray) -> tuple[int, int]:
+    """``layout.extent(x)``, remembered while ``x`` lives (reading ``__array_interface__`` costs µs)."""
+    known = _extents.get(id(x))
+    if known is not None and known[0]() is x:
+        return known[1]
+    key = id(x)
+    _extents[key] = (weakref.ref(x, lambda _: _extents.pop(key, None)), extent(x))
+    return _extents[key][1]
+
+
+def _memory(site: Site, texts: tuple[str, ...], operands: tuple, out, result) -> dict[str, tuple[int, int]]:
+    """The byte ranges of the operands (by their text; each array of a list operand too), ``out``
+    and the result (by the name it is assigned to)."""
+    names = dict(zip(texts, operands[:2]))
+    for text, x in list(names.items()):
+        if isinstance(x, (list, tuple)):  # multi_dot([A, B, C]): each array of the list, by its text
+            items = site.elements if len(site.elements) == len(x) else [f"{text}[{j}]" for j in range(len(x))]
+            names.update(zip(items, x))
+    if isinstance(out, np.ndarray):
+        names["out"] = out
+    if isinstance(result, np.ndarray) and site.result not in names:
+        names[site.result] = result
+    return {name: _extent(x) for name, x in names.items() if isinstance(x, np.ndarray)}
 
 
 def _dtype(kind: str, operands: tuple, result) -> str:

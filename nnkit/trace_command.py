@@ -18,8 +18,8 @@ import sys
 from collections import defaultdict
 from typing import Callable
 
-STARTUP = ("the first BLAS call of a run includes OpenBLAS's one-time start-up (its work buffers, waking its "
-           "threads)")
+STARTUP = ("the first BLAS call of a run may include OpenBLAS's one-time start-up (its work buffers, waking its "
+           "threads): compare it with later calls")
 
 
 class ScriptFailed(ValueError):
@@ -98,7 +98,7 @@ def _summary(run, fallbacks: list[dict], script: str) -> list[str]:
     first = next((c for c in run.calls if c.number == 0), None)
     if first is not None:
         same = [c.seconds for c in run.calls[1:] if (c.routine, c.m, c.n, c.k) == (first.routine, first.m, first.n, first.k)]
-        again = f"; the {len(same)} later call{'s' * (len(same) != 1)} of that shape: median {statistics.median(same) * 1e3:.3f} ms" if same else ""
+        again = f", the {len(same)} later call{'s' * (len(same) != 1)} of that shape {statistics.median(same) * 1e3:.3f} ms (median)" if same else ""
         lines.append(f"first call {first.seconds * 1e3:.3f} ms{again} — {STARTUP}")
     if run.products:
         lines.append(f"{len(run.products)} matrix product{'s' * (len(run.products) != 1)} in the script's own code, "
