@@ -250,9 +250,10 @@ def _memory(site: Site, texts: tuple[str, ...], operands: tuple, out, result) ->
             names.update(zip(items, x))
     if isinstance(out, np.ndarray):
         names["out"] = out
-    if isinstance(result, np.ndarray) and site.result not in names:
-        names[site.result] = result
-    return {name: _extent(x) for name, x in names.items() if isinstance(x, np.ndarray)}
+    memory = {name: _extent(x) for name, x in names.items() if isinstance(x, np.ndarray)}
+    if isinstance(result, np.ndarray) and site.result not in memory:
+        memory[site.result] = extent(result)  # a new array: nothing to remember
+    return memory
 
 
 def _dtype(kind: str, operands: tuple, result) -> str:
