@@ -34,7 +34,9 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
+from array import array
 from dataclasses import asdict, dataclass, field
+from types import CodeType
 from typing import Iterator
 
 import numpy as np
@@ -42,7 +44,7 @@ import numpy as np
 from nnkit.backends._native import ffi, lib as native
 from nnkit.backends.layout import extent
 
-__all__ = ["LINES", "STORE_BYTES", "Trace", "TracedCall", "TraceError", "read_shared", "share", "trace"]
+__all__ = ["LINES", "STORE_BYTES", "Trace", "TracedCall", "TraceError", "read_shared", "remember_lines", "share", "trace"]
 
 _ENUM = {101: "RowMajor", 102: "ColMajor", 111: "NoTrans", 112: "Trans", 113: "ConjTrans", 121: "Upper", 122: "Lower"}
 _FIELDS = {  # which arguments each routine has, as the wrappers record them
@@ -57,6 +59,7 @@ _FIELDS = {  # which arguments each routine has, as the wrappers record them
 _lock = threading.Lock()
 LINES = bool(native.nk_trace_lines_supported())  # does this build record the line of each call?
 _watched: list[str] = []  # the files whose lines are recorded, by index (mirrors native/trace.c)
+_line_tables: list[tuple[CodeType, array]] = []  # given to native/trace.c: both live as long as the process
 STORE_BYTES = native.nk_trace_store_size()  # the records' memory: see share()
 _shared: list = []  # keeps the buffer given to share() alive
 
@@ -159,7 +162,10 @@ def trace(source: str | None = None) -> Iterator[Trace]:
 
     ``source``: the file whose lines the calls carry, as its code names it (``co_filename``);
     default: the file of the code that opened the block."""
-    source = source or sys._getframe(2).f_code.co_filename  # 0: this generator, 1: contextlib's __enter__
+    if source is None:
+        opener = sys._getframe(2).f_code  # 0: this generator, 1: contextlib's __enter__
+        source = opener.co_filename
+        remember_lines(opener)
     hooked = _install()
     _watch(source)
     t = Trace(start=native.nk_trace_position(), hooked=hooked)
@@ -172,6 +178,28 @@ def trace(source: str | None = None) -> Iterator[Trace]:
         if last:
             native.nk_trace_unwatch()
             _watched.clear()
+
+
+def remember_lines(code: CodeType) -> None:
+    """Give the recorder the line of every instruction of ``code`` and of the code nested in it
+    (functions, lambdas, comprehensions, classes): a call made from them then finds its line at
+    once, where CPython's own lookup scans the code's whole location table (µs in a long module).
+    The code objects are kept for the life of the process (4 096 at most; more go without)."""
+    with _lock:
+        for co in _nested(code):
+            lines = array("i", [-1]) * (len(co.co_code) // 2)  # one per code unit (2 bytes)
+            for start, end, line in co.co_lines():
+                lines[start // 2 : end // 2] = array("i", [-1 if line is None else line]) * ((end - start) // 2)
+            if native.nk_trace_code_lines(ffi.cast("void *", id(co)), ffi.from_buffer("int32_t[]", lines), len(lines)):
+                return
+            _line_tables.append((co, lines))
+
+
+def _nested(code: CodeType) -> Iterator[CodeType]:
+    yield code
+    for constant in code.co_consts:
+        if isinstance(constant, CodeType):
+            yield from _nested(constant)
 
 
 def _watch(source: str) -> None:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from importlib.util import decode_source
 
 from nnkit.backends import trace_products
-from nnkit.backends.trace import STORE_BYTES, TracedCall, read_shared, share, trace
+from nnkit.backends.trace import STORE_BYTES, TracedCall, read_shared, remember_lines, share, trace
 
 __all__ = ["ScriptRun", "run"]
 
@@ -161,6 +161,7 @@ def _run_main(path: str, recorder: trace_products.Recorder) -> None:
     with open(path, "rb") as file:
         source = decode_source(file.read())
     code, recorder.sites = trace_products.compile_script(source, path)
+    remember_lines(code)
     main = types.ModuleType("__main__")
     main.__dict__.update(__file__=path, __builtins__=__builtins__, **recorder.hooks())
     sys.modules["__main__"] = main

@@ -95,6 +95,36 @@ static size_t nk_utf8(PyObject *s, char *out, size_t size) {
     return n;
 }
 
+/* Line tables registered by nk_trace_code_lines: code object → line of each code unit, so that a
+ * call from a long module need not scan its whole location table (PyCode_Addr2Line is linear). */
+#define MAX_CODES 8192
+static struct { const void *code; const int32_t *lines; int64_t n; } codes[MAX_CODES];
+static int n_codes;
+
+int nk_trace_code_lines(const void *code, const int32_t *lines, int64_t n) {
+    if (2 * n_codes >= MAX_CODES) return -1;  /* kept half empty: a miss ends at an empty slot soon */
+    for (uintptr_t i = ((uintptr_t)code >> 4) & (MAX_CODES - 1);; i = (i + 1) & (MAX_CODES - 1)) {
+        const void *key = __atomic_load_n(&codes[i].code, __ATOMIC_ACQUIRE);
+        if (key == code) return 0;
+        if (!key) {
+            codes[i].lines = lines, codes[i].n = n;
+            __atomic_store_n(&codes[i].code, code, __ATOMIC_RELEASE);  /* readers see the entry whole */
+            n_codes++;
+            return 0;
+        }
+    }
+}
+
+#if NK_FRAMES
+static int line_of(PyCodeObject *code, int unit) {
+    for (uintptr_t i = ((uintptr_t)code >> 4) & (MAX_CODES - 1);; i = (i + 1) & (MAX_CODES - 1)) {
+        const void *key = __atomic_load_n(&codes[i].code, __ATOMIC_ACQUIRE);
+        if (key == code && unit >= 0 && unit < codes[i].n) return codes[i].lines[unit];
+        if (!key || key == code) return PyCode_Addr2Line(code, unit * (int)sizeof(_Py_CODEUNIT));
+    }
+}
+#endif
+
 /* The innermost frame of the calling thread that runs code from one of the sources: its file (index),
  * line and function, into r. numpy released the GIL around the call, but this thread's frames cannot
  * change while it waits in BLAS: they are read in place, through the thread's own state
@@ -113,7 +143,7 @@ static void source_line(nk_call *r) {
         for (int i = 0; i < n; i++)
             if (same_text(code->co_filename, sources[i], source_length[i])) {
                 r->file = i;
-                r->line = PyCode_Addr2Line(code, _PyInterpreterFrame_LASTI(f) * (int)sizeof(_Py_CODEUNIT));
+                r->line = line_of(code, _PyInterpreterFrame_LASTI(f));
                 nk_utf8(code->co_qualname, r->function, sizeof r->function);
                 return;
             }

@@ -46,5 +46,8 @@ int64_t nk_trace_read_store(const void *memory, int64_t from, int64_t to, nk_cal
 int nk_trace_watch(const char *path);
 void nk_trace_unwatch(void);
 int nk_trace_lines_supported(void);
+/* Registers the line of each code unit of a code object (`code`: its address; `lines`, n entries,
+ * must live as long as the process — so must the code object). Returns 0, or -1 when 4 096 are held. */
+int nk_trace_code_lines(const void *code, const int32_t *lines, int64_t n);
 const char *nk_trace_routine_name(int routine);
 const char *nk_trace_hooked_symbol(int i);   /* the symbols hooked, NULL past the end */

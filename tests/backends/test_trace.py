@@ -16,7 +16,7 @@ import pytest
 import traced_scripts
 
 from nnkit.backends.explain import predict_dot, predict_matmul
-from nnkit.backends.trace import LINES, Trace, trace
+from nnkit.backends.trace import LINES, Trace, remember_lines, trace
 
 FIELDS = ("routine", "order", "transa", "transb", "uplo", "m", "n", "k", "lda", "ldb", "ldc", "incx", "incy")
 
@@ -240,16 +240,20 @@ def test_thread_ids_are_the_kernels():
 needs_lines = pytest.mark.skipif(not LINES, reason="lines are read from CPython 3.11's frames; this Python records none")
 
 
-def lines_of_generated_scripts(seeds: range, tmp_path) -> int:
+def lines_of_generated_scripts(seeds: range, tmp_path, remember_every: int) -> int:
     """Run each generated script under ``trace(source=its file)``; every call must carry the line and
-    function the generator put its product at. Returns how many calls were checked."""
+    function the generator put its product at — found by CPython's own lookup, or (one script in
+    ``remember_every``) in the line tables given by ``remember_lines``. Returns how many calls were checked."""
     checked = 0
     for seed in seeds:
         text, products = traced_scripts.script(seed)
         path = tmp_path / f"generated_{seed}.py"
         path.write_text(text)
+        code = compile(text, str(path), "exec")
+        if seed % remember_every == 0:
+            remember_lines(code)
         with trace(source=str(path)) as t:
-            exec(compile(text, str(path), "exec"), {"__name__": "__main__"})
+            exec(code, {"__name__": "__main__"})
         want = traced_scripts.calls(products)
         assert [(c.lineno, c.function) for c in t.calls] == want, f"seed {seed}:\n{text}"
         assert {c.file for c in t.calls} <= {str(path)}
@@ -261,13 +265,13 @@ def lines_of_generated_scripts(seeds: range, tmp_path) -> int:
 def test_every_call_carries_the_line_and_function_that_made_it(tmp_path):
     """Module level, functions, nested functions, methods, lambdas, comprehensions, generators, threads;
     products in numpy's Python code (multi_dot, tensordot, einsum) reported on the script's line."""
-    assert lines_of_generated_scripts(range(200), tmp_path) >= 2000  # 2 370 calls in 200 scripts
+    assert lines_of_generated_scripts(range(200), tmp_path, remember_every=4) >= 2000  # 2 370 calls in 200 scripts
 
 
 @needs_lines
 @pytest.mark.long
 def test_lines_of_many_generated_scripts(tmp_path):
-    assert lines_of_generated_scripts(range(1000, 3000), tmp_path) >= 20_000  # 23 926 calls in 2 000 scripts, ~8 s
+    assert lines_of_generated_scripts(range(1000, 3000), tmp_path, remember_every=20) >= 20_000  # 23 926 calls in 2 000 scripts, ~8 s
 
 
 @needs_lines
@@ -306,3 +310,18 @@ def test_nested_blocks_watch_both_files_then_forget_them(tmp_path):
     with trace(source="/nowhere/else.py") as after:
         namespace["product"](A)
     assert after.calls[0].file is None
+
+
+@needs_lines
+def test_a_call_at_the_end_of_a_long_module_finds_its_line_either_way(tmp_path):
+    """CPython's lookup scans the module's whole location table; the remembered table answers at once."""
+    path = tmp_path / "long_module.py"
+    text = "import numpy as np\n" + "".join(f"x{i} = {i} * 2\n" for i in range(3000)) + "A = np.ones((3, 3))\nA @ A\nA @ (\n  A)\n"
+    path.write_text(text)
+    for remember in (False, True):
+        code = compile(text, str(path), "exec")
+        if remember:
+            remember_lines(code)
+        with trace(source=str(path)) as t:
+            exec(code, {})
+        assert [c.lineno for c in t.calls] == [3003, 3004], remember
