@@ -139,7 +139,7 @@ def _child(store: int, report_out: int, script: str, args: list[str]) -> int:
             status, failure, shown = _exit_status(exit_.code)
         except BaseException as error:  # the script's own error: its traceback comes after the calls it made
             status, failure = 1, f"raised {type(error).__name__}: {error}"
-            shown = "".join(_script_traceback(error))
+            shown = "".join(_script_traceback(error, path))
     calls = t.calls
     made_by = trace_products.assign([(c.number, c.thread) for c in calls], recorder.products)
     owners = {c.number: {role: recorder.products[i].owner(getattr(c, role)) for role in ("a", "b", "c") if getattr(c, role)}
@@ -176,13 +176,15 @@ def _exit_status(code) -> tuple[int, str | None, str | None]:
     return 1, f"exited: {code}", f"{code}\n"
 
 
-def _script_traceback(error: BaseException) -> list[str]:
-    """The traceback Python prints for ``error``: the script's frames, without nnkit's (the runner above
-    the script, the product recorder between the script and numpy)."""
-    ours = {os.path.abspath(__file__), os.path.abspath(trace_products.__file__)}
+def _script_traceback(error: BaseException, path: str) -> list[str]:
+    """The traceback Python prints for ``error``: from the script's first frame on (none for a
+    syntax error), without nnkit's (the runner above the script, the recorder between it and numpy)."""
+    recorder = os.path.abspath(trace_products.__file__)
     report = traceback.TracebackException.from_exception(error)
     for part in _chain(report):
-        part.stack = traceback.StackSummary.from_list([f for f in part.stack if os.path.abspath(f.filename) not in ours])
+        frames = list(part.stack)
+        first = next((i for i, f in enumerate(frames) if f.filename == path), len(frames))
+        part.stack = traceback.StackSummary.from_list([f for f in frames[first:] if os.path.abspath(f.filename) != recorder])
     return list(report.format())
 
 

@@ -114,3 +114,28 @@ def test_ctrl_c_ends_nnkit_and_the_script_with_one_line(tmp_path):
     outcome = procs.finish(process, signalled)
     assert outcome.status == 130 and outcome.stderr_lines == ["nnkit trace: interrupted (SIGINT, Ctrl-C)"], outcome
     assert outcome.left_behind == [], outcome
+
+
+AS_PYTHON = {  # scripts that end with an error Python reports itself: nnkit must report it the same way
+    "a product's shape error, two functions deep": "def f(a, b):\n    return a @ b\ndef g():\n    return f(np.ones((2, 3)), np.ones((2, 3)))\ng()\n",
+    "raise from": "try:\n    np.dot(np.ones(2), np.ones(3))\nexcept ValueError as e:\n    raise KeyError('k') from e\n",
+    "during handling": "try:\n    1 / 0\nexcept ZeroDivisionError:\n    np.ones((2, 2)) @ [1, 2, 3]\n",
+    "in a comprehension": "r = [np.ones((2, 2)) @ np.ones((k, 2)) for k in (2, 3)]\n",
+    "syntax error": "x = (1 +\n",
+    "exit with a message": "import sys\nsys.exit('bye')\n",
+    "exit 3": "import sys\nnp.ones((3, 3)) @ np.ones((3, 3))\nsys.exit(3)\n",
+    "an error in an imported module": "import helper_that_fails\n",
+}
+
+
+@pytest.mark.parametrize("case", AS_PYTHON)
+def test_a_failing_script_ends_as_python_ends_it(case, tmp_path):
+    """The same traceback (or message) on stderr, the same exit status, as ``python SCRIPT``."""
+    (tmp_path / "helper_that_fails.py").write_text("import numpy as np\n\nnp.linalg.multi_dot([np.ones((2, 2)), np.ones(3)])\n")
+    path = tmp_path / "script.py"
+    path.write_text("import numpy as np\n" + AS_PYTHON[case])
+    python = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-m", "nnkit", "trace", str(path)], capture_output=True, text=True, timeout=120)
+    *shown, error = done.stderr.splitlines(keepends=True)
+    assert python.returncode != 0 and done.returncode == python.returncode, done.stderr
+    assert "".join(shown) == python.stderr and error.startswith("nnkit trace: error: "), done.stderr
