@@ -6,8 +6,10 @@ function named like a product (``dot``, ``matmul``, ``vdot``, ``inner``, ``outer
 ``einsum``, ``multi_dot``, ``kron``), routed through a :class:`Recorder`. At run time the recorder
 checks that the function called really is numpy's (``from numpy import dot as matmul`` counts, a
 function of the script's own called ``dot`` does not; numpy's under another name, ``d = np.dot``, is
-not seen — its BLAS calls are still traced, as no product's), then notes the operands' memory and the tracer's position
-before and after: the BLAS calls recorded in between, on the same thread, are that product's.
+not seen — its BLAS calls are still traced, as no product's; nor is a product whose result is not
+numpy's, such as another type's own ``__matmul__``), then notes the tracer's position before and
+after — the BLAS calls recorded in between, on the same thread, are that product's — and the
+operands' memory.
 explain's rules (:func:`~nnkit.backends.explain.predict_dot`, :func:`~nnkit.backends.explain.predict_matmul`)
 say which operands numpy copies first, and why; a product during which no BLAS call happened was
 computed by numpy's own loops — a *fallback*.
@@ -54,7 +56,7 @@ class Product:
     ``ndarray.dot``, …), where (line, function), on which thread, the tracer's records
     ``[start, stop)`` made meanwhile, its operands (source text), the memory of its operands, ``out``
     and result then (name → byte range
-    ``[low, high)``), the dtype numpy computes in, and explain's copies and reason for it (``predicted``:
+    ``[low, high)``), the dtype of its result, and explain's copies and reason for it (``predicted``:
     whether explain's rules cover this case)."""
 
     kind: str
@@ -190,9 +192,11 @@ class Recorder:
         start = native.nk_trace_position()
         result = compute()
         stop = native.nk_trace_position()
+        if not isinstance(result, (np.ndarray, np.generic)):  # another type's own product (its __matmul__, __array_function__)
+            return result
         texts = site.as_method if kind == "ndarray.dot" else site.operands
         product = Product(kind, site.lineno, sys._getframe(2).f_code.co_qualname, threading.get_native_id(), start, stop,
-                          texts, {}, _dtype(kind, operands, result))
+                          texts, {}, result.dtype.str)
         if stop > start:  # the operands are still what they were during the calls: name their memory
             product.memory = _memory(site, texts, operands, kwargs.get("out"), result)
         self._explain(product, operands)
@@ -204,11 +208,15 @@ class Recorder:
         family = _EXPLAINED.get(product.kind)
         if family is None or len(operands) < 2:
             return
-        a, b = np.asarray(operands[0]), np.asarray(operands[1])
-        twins = _root(a) is _root(b) and a.__array_interface__["data"][0] == b.__array_interface__["data"][0]  # A·Aᵀ?
-        key = (family, _signature(a), _signature(b), twins)
-        if key not in self._predictions:
-            self._predictions[key] = family(a, b)
+        try:
+            a, b = np.asarray(operands[0]), np.asarray(operands[1])
+            twins = _root(a) is _root(b) and a.__array_interface__["data"][0] == b.__array_interface__["data"][0]  # A·Aᵀ?
+            key = (family, _signature(a), _signature(b), twins)
+            if key not in self._predictions:
+                self._predictions[key] = family(a, b)
+        except Exception as error:  # operands numpy cannot read as arrays: the script's business, not nnkit's
+            product.reason = f"not predicted: explain cannot read these operands ({type(error).__name__}: {error})"
+            return
         prediction = self._predictions[key]
         product.copies, product.reason = list(prediction.copies), prediction.reason
         product.predicted = not prediction.reason.startswith("not predicted")
@@ -254,14 +262,6 @@ def _memory(site: Site, texts: tuple[str, ...], operands: tuple, out, result) ->
     if isinstance(result, np.ndarray) and site.result not in memory:
         memory[site.result] = extent(result)  # a new array: nothing to remember
     return memory
-
-
-def _dtype(kind: str, operands: tuple, result) -> str:
-    """The dtype the product is computed in: its result's (the operands' common type otherwise)."""
-    if isinstance(result, (np.ndarray, np.generic)):
-        return result.dtype.str
-    arrays = operands[0] if kind == "np.linalg.multi_dot" else operands[1:] if kind == "np.einsum" else operands[:2]
-    return np.result_type(*arrays).str
 
 
 def assign(numbers: list[tuple[int, int]], products: list[Product]) -> list[int | None]:

@@ -125,3 +125,10 @@ def test_assign_finds_the_innermost_product_running_on_the_calls_thread():
 
 def _window(thread: int, start: int, stop: int) -> Product:
     return Product("@", 1, "<module>", thread, start, stop, (), {}, "<f8")
+
+
+def test_another_types_own_product_is_not_numpys():
+    source = ("class Odd:\n    def __matmul__(self, other):\n        return 42\n    def __rmatmul__(self, other):\n        return 43\n"
+              "a = Odd() @ Left\nb = Left @ Odd()\nc = Left @ Left\n")
+    recorder, calls = traced(source, Left=np.ones((2, 2)))
+    assert [(p.kind, p.lineno) for p in recorder.products] == [("@", 8)] and len(calls) == 1
