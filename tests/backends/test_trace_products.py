@@ -128,7 +128,8 @@ def _window(thread: int, start: int, stop: int) -> Product:
 
 
 def test_another_types_own_product_is_not_numpys():
-    source = ("class Odd:\n    __array_ufunc__ = None  # numpy defers to its __rmatmul__\n    def __matmul__(self, other):\n        return 42\n    def __rmatmul__(self, other):\n        return 43\n"
+    source = ("class Odd:\n    __array_ufunc__ = None  # numpy defers to its __rmatmul__\n"
+              "    def __matmul__(self, other):\n        return 42\n    def __rmatmul__(self, other):\n        return 43\n"
               "a = Odd() @ Left\nb = Left @ Odd()\nc = Left @ Left\n")  # c, line 9: numpy's
     recorder, calls = traced(source, Left=np.ones((2, 2)))
     assert [(p.kind, p.lineno) for p in recorder.products] == [("@", 9)] and len(calls) == 1
