@@ -37,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"nnkit {args.command}: error: {error}", file=sys.stderr)
         if args.json and getattr(error, "result", None) is not None:  # what was done before the error
             print(json.dumps(error.result))
-        return 1
+        return getattr(error, "status", 1)  # nnkit trace: the traced script's own status
     if args.json:
         print(json.dumps(result))
     return 0
