@@ -22,12 +22,13 @@ import sys
 import threading
 import weakref
 from dataclasses import dataclass, field
+from functools import partial
 from types import CodeType
 
 import numpy as np
 
 from nnkit.backends._native import lib as native
-from nnkit.backends.explain import predict_dot, predict_matmul
+from nnkit.backends.explain import predict, predict_dot, predict_matmul
 from nnkit.backends.layout import extent
 
 __all__ = ["PRODUCT_NAMES", "Product", "Recorder", "Site", "assign", "compile_script"]
@@ -211,7 +212,7 @@ class Recorder:
         try:
             a, b = np.asarray(operands[0]), np.asarray(operands[1])
             twins = _root(a) is _root(b) and a.__array_interface__["data"][0] == b.__array_interface__["data"][0]  # A·Aᵀ?
-            key = (family, _signature(a), _signature(b), twins)
+            key = (family, _signature(a), _signature(b), twins, np.may_share_memory(a, b))
             if key not in self._predictions:
                 self._predictions[key] = family(a, b)
         except Exception as error:  # operands numpy cannot read as arrays: the script's business, not nnkit's
@@ -222,7 +223,7 @@ class Recorder:
         product.predicted = not prediction.reason.startswith("not predicted")
 
 
-_EXPLAINED = {"@": predict_matmul, "@=": predict_matmul, "np.matmul": predict_matmul, "np.dot": predict_dot,
+_EXPLAINED = {"@": predict_matmul, "@=": partial(predict, "imatmul"), "np.matmul": predict_matmul, "np.dot": predict_dot,
               "ndarray.dot": predict_dot}
 
 

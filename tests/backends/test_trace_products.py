@@ -98,6 +98,16 @@ def test_in_place_matmul_is_a_product_and_keeps_its_meaning():
     np.testing.assert_array_equal(A, np.full((3, 3), 6.0))  # numpy's @= wrote into the array itself
 
 
+def test_in_place_matmul_says_numpy_computes_into_a_temporary():
+    """``X @= Y`` is ``np.matmul(X, Y, out=X)``: out overlaps an input, so the gemm writes a temporary
+    that numpy copies back — the copy explain names is the C the call wrote."""
+    recorder, calls = traced("X @= Right", X=np.ones((4, 3)), Right=np.ones((3, 3)))
+    (product,) = recorder.products
+    (owners,) = owners_of(recorder, calls)
+    assert owners["c"] == "temporary" and owners["a"] == "X"
+    assert [copy for copy in product.copies if copy.startswith("out overlaps")], product.copies
+
+
 def test_assign_finds_the_innermost_product_running_on_the_calls_thread():
     """Random nested and sequential product windows on two threads, against a direct search."""
     rng = random.Random(1)
