@@ -57,6 +57,23 @@ def predict(function: str, *operands, out=None, **options) -> Prediction:
     return simple[function](*operands)
 
 
+def answers(dot: Prediction, matmul: Prediction, with_out: bool = False) -> list[str]:
+    """The answer first, before the steps: the call each of np.dot and ``@`` makes and the copies it
+    needs, one short line each (``A @ B`` says "the same" when its calls are np.dot's)."""
+    given = ", out=out" if with_out else ""
+    lines = []
+    for label, p in ((f"np.dot(A, B{given})", dot), (f"np.matmul(A, B{given})" if with_out else "A @ B", matmul)):
+        if not p.calls:
+            lines.append(f"in short: {label} → no BLAS call: {p.reason}")
+        elif lines and [str(c) for c in p.calls] == [str(c) for c in dot.calls] and p.copies == dot.copies:
+            lines.append(f"in short: {label} → the same call{'s' * (p.count > 1)}")
+        else:
+            more = f" (+{p.count - 1} more)" if p.count > 1 else ""
+            copies = f"{len(p.copies) or 'no'} cop{'y' if len(p.copies) == 1 else 'ies'}"
+            lines.append(f"in short: {label} → {p.calls[0]}{more}; {copies}")
+    return lines
+
+
 def numpy_summaries(A, B, out=None) -> list[tuple[str, str]]:
     """One line each for ``np.dot(A, B)`` and ``A @ B`` (with ``out``): the reason, the calls, the copies."""
     lines, given = [], ", out=out" if out is not None else ""

@@ -198,6 +198,8 @@ def explain(args) -> dict:
             A, B, out = _explain_operands(args, allocate=True)
     say(args, f"0. the operands: A: {_how(args.a)}; B: {_how(args.b)}" + (f"; out: {_how(args.out)}" if out is not None else ""))
     predictions = {"dot": numpy_rules.predict_dot(A, B, out=out), "matmul": numpy_rules.predict_matmul(A, B, out=out)}
+    for line in numpy_rules.answers(predictions["dot"], predictions["matmul"], out is not None):
+        say(args, line)
     result = {"A": describe(A).to_dict(), "B": describe(B).to_dict(), **{k: p.to_dict() for k, p in predictions.items()}}
     if allocated:
         with memory.allocating(f"running the bridge and np.dot on {args.a} and {args.b}"):

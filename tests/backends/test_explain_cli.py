@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 
 import pytest
 
@@ -77,3 +78,31 @@ def test_a_bad_spec_is_one_line_naming_the_argument(capsys, where):
         status, lines, _ = run(capsys, *argv)
         assert status == 1 and len(lines) == 1, (bad, lines)
         assert lines[0].startswith(f"nnkit explain: error: {where}: ") and repr(bad) in lines[0], lines
+
+
+def test_the_answer_comes_first(capsys):
+    """Right after the operands, one line each for np.dot and ``@``: the first call as --json lists it
+    (routine, m, n, k and every ld) and how many copies, or "no BLAS call" with numpy's reason — on
+    random layout pairs, with and without ``--out``."""
+    rng = random.Random(7)
+    words = [*specs.LAYOUTS, "step3"]
+    for _ in range(40):
+        m, k, n = rng.randint(1, 9), rng.randint(1, 9), rng.randint(1, 9)
+        argv = [f"{m}x{k}:{rng.choice(words)}", f"{k}x{n}:{rng.choice(words)}"]
+        if rng.random() < 0.3:
+            argv += ["--out", rng.choice(["A", "B", f"{m}x{n}:{rng.choice(words)}"])]
+        status, lines, result = run(capsys, *argv)
+        assert status == 0, (argv, lines)
+        assert lines[0].startswith("0. the operands") and all(l.startswith("in short: ") for l in lines[1:3]), lines[:3]
+        for line, name in zip(lines[1:3], ("dot", "matmul")):
+            calls, copies = result[name]["calls"], result[name]["copies"]
+            if not calls:
+                assert "→ no BLAS call: " + result[name]["reason"] in line, (argv, line)
+            elif line.endswith("the same call" + "s" * (len(calls) > 1)):
+                assert name == "matmul" and calls == result["dot"]["calls"] and copies == result["dot"]["copies"]
+            else:
+                first = calls[0]
+                assert line.split("→ ", 1)[1].startswith(first["routine"] + "("), (argv, line)
+                for key in ("m", "n", "k", "lda", "ldb", "ldc"):
+                    assert first.get(key) is None or re.search(rf"[(, ]{key}={first[key]}[,)]", line), (argv, key, line)
+                assert line.endswith(f"; {len(copies) or 'no'} cop{'y' if len(copies) == 1 else 'ies'}"), (argv, line)
