@@ -69,13 +69,10 @@ def execute(path: Path, quick: bool, out: Path, timeout: int = 1800):
         kernel = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "k"))
         client = NotebookClient(notebook, km=kernel, timeout=timeout, resources={"metadata": {"path": str(out)}})
         try:
-            client.execute()
+            client.execute(cleanup_kc=True)  # stop the kernel it was handed, as it would one of its own
         except CellExecutionError as error:
             cell = _failed_cell(notebook)
             raise NotebookFailed(f"{path.name}, code cell {cell}: {error.ename}: {error.evalue}") from None
-        finally:
-            if kernel.has_kernel:  # nbclient leaves a kernel it was handed running
-                kernel.shutdown_kernel(now=True)
     del notebook.cells[0]
     return notebook
 
@@ -105,6 +102,13 @@ def show_figures_as_outputs(shell) -> None:
                 display(SVG(filename=path) if path.suffix.lower() == ".svg" else Image(filename=path))
 
     shell.events.register("post_run_cell", after_cell)
+
+
+def read(path: Path):
+    """The notebook (.ipynb) at ``path``."""
+    import nbformat
+
+    return nbformat.read(path, as_version=4)
 
 
 def write(notebook, target: Path) -> None:

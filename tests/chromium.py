@@ -4,7 +4,7 @@ answers and events on its fd 4) — no driver, no websocket, nothing downloaded.
 
 :class:`Browser` opens a page, waits for its load event, and reports what a reader would meet:
 console errors, uncaught exceptions, resources that failed to load, and every image with whether
-it was drawn.
+it was drawn, and the code cells' text.
 """
 
 from __future__ import annotations
@@ -19,9 +19,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# Every image on the page: its file, whether the browser decoded it, whether it is a cell's output.
-_IMAGES = """Array.from(document.images).map(i => ({src: i.currentSrc || i.src, drawn: i.complete && i.naturalWidth > 0,
-                                               output: !!i.closest('.cell_output')}))"""
+# Every image on the page (its file, whether the browser decoded it, whether it is a cell's output) and
+# the text of every code cell, as a reader sees them.
+_READ = """({images: Array.from(document.images).map(i => ({src: i.currentSrc || i.src, drawn: i.complete && i.naturalWidth > 0,
+                                                         output: !!i.closest('.cell_output')})),
+            code: Array.from(document.querySelectorAll('.cell_input pre')).map(e => e.innerText)})"""
 
 
 def find() -> str | None:
@@ -35,6 +37,7 @@ class Page:
 
     url: str
     images: list[dict] = field(default_factory=list)
+    code: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -89,8 +92,8 @@ class Browser:
         self._events.clear()
         self._call("Page.navigate", session=True, url=url)
         self._wait_for("Page.loadEventFired")
-        images = self._call("Runtime.evaluate", session=True, expression=_IMAGES, returnByValue=True)["result"]["value"]
-        return Page(url, images, [_error(event) for event in self._events if _error(event)])
+        seen = self._call("Runtime.evaluate", session=True, expression=_READ, returnByValue=True)["result"]["value"]
+        return Page(url, seen["images"], seen["code"], [_error(event) for event in self._events if _error(event)])
 
     def screenshot(self, target: Path, scroll_to: str | None = None) -> None:
         """Save the window (1280×1600) to ``target`` (PNG), scrolled first to the element that the CSS

@@ -2,6 +2,7 @@
 and executes in a real IPython kernel, its figures shown as the outputs of the cells that wrote them.
 (Every tutorial executes as a notebook in the book's full build: tests/test_book.py, ``-m long``.)"""
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -10,26 +11,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from myst_files import myst
 from nnkit import notebooks, tutorials
 
-pytest.importorskip("jupytext", reason="the notebooks extra is not installed (pip install -e '.[notebooks]')")
-pytest.importorskip("nbclient", reason="the notebooks extra is not installed (pip install -e '.[notebooks]')")
-pytest.importorskip("ipykernel", reason="the notebooks extra is not installed (pip install -e '.[notebooks]')")
+for _module in ("jupytext", "nbclient", "ipykernel"):
+    pytest.importorskip(_module, reason="the notebooks extra is not installed (pip install -e '.[notebooks]')")
 
 ALL = tutorials.available()
-HEADER = "---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\nkernelspec:\n  display_name: Python 3\n  name: python3\n---\n"
 
 
 def same_code(path) -> bool:
     """Does jupytext read the code cells ``nnkit tutorial`` runs (up to blank lines around them, which
     jupytext drops)?"""
     return [c.strip("\n") for c in notebooks.code_cells(notebooks.convert(path))] == [c.strip("\n") for c in tutorials.cells(path)]
-
-
-def myst(*cells: str, prose: str = "Some prose.") -> str:
-    """A MyST notebook: a heading, then each code cell after a line of prose."""
-    body = "".join(f"{prose}\n\n```{{code-cell}} ipython3\n{code}\n```\n\n" for code in cells)
-    return f"{HEADER}\n# A tutorial\n\n{body}"
 
 
 @pytest.mark.parametrize("path", ALL, ids=[p.stem for p in ALL])
@@ -76,6 +70,8 @@ def test_a_failing_cell_names_the_file_and_the_cell(tmp_path):
     path.write_text(myst("x = 1", "raise ValueError('the tutorial is wrong')", "print('never')"))
     with pytest.raises(notebooks.NotebookFailed, match=r"^broken\.md, code cell 2: ValueError: the tutorial is wrong$"):
         notebooks.execute(path, quick=True, out=tmp_path / "out")
+    children = subprocess.run(["ps", "--ppid", str(os.getpid()), "-o", "args="], capture_output=True, text=True).stdout
+    assert "ipykernel" not in children   # the kernel is stopped, not left behind
 
 
 def test_the_command_writes_an_executed_notebook(tmp_path):
