@@ -6,6 +6,7 @@ Sphinx on the copy; Sphinx never executes anything itself (``nb_execution_mode =
 
 project = "nnkit"
 author = "the nnkit authors"
+copyright = "the nnkit authors; the digits: E. Alpaydin and C. Kaynak (1998), CC BY 4.0"
 extensions = ["myst_nb", "sphinx.ext.autodoc", "sphinx.ext.autosummary"]
 nb_execution_mode = "off"  # nnkit.notebooks ran them: the cells `nnkit tutorial` runs, in a real kernel
 exclude_patterns = ["_build", "**/.ipynb_checkpoints"]
