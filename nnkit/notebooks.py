@@ -58,21 +58,23 @@ def execute(path: Path, quick: bool, out: Path, timeout: int = 1800):
     ``out``, created) and return the executed notebook; a cell that raises → :class:`NotebookFailed`.
     ``timeout`` bounds each cell, in seconds."""
     import nbformat
-    from jupyter_client import KernelManager
+    from jupyter_client import AsyncKernelManager
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
+    from nbclient.exceptions import CellExecutionError, DeadKernelError
 
     notebook = convert(path)
     out.mkdir(parents=True, exist_ok=True)
     notebook.cells.insert(0, nbformat.v4.new_code_cell(_SEED.format(quick=quick, out=str(out))))
     with tempfile.TemporaryDirectory(prefix="nnkit-kernel-") as sockets:  # the kernel's sockets: files, no TCP port
-        kernel = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "k"))
+        kernel = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "k"))
         client = NotebookClient(notebook, km=kernel, timeout=timeout, resources={"metadata": {"path": str(out)}})
         try:
             client.execute(cleanup_kc=True)  # stop the kernel it was handed, as it would one of its own
         except CellExecutionError as error:
             cell = _failed_cell(notebook)
             raise NotebookFailed(f"{path.name}, code cell {cell}: {error.ename}: {error.evalue}") from None
+        except DeadKernelError:
+            raise NotebookFailed(f"{path.name}: the kernel died while a cell ran (killed, or a crash in native code)") from None
     del notebook.cells[0]
     return notebook
 

@@ -74,6 +74,13 @@ def test_a_failing_cell_names_the_file_and_the_cell(tmp_path):
     assert "ipykernel" not in children   # the kernel is stopped, not left behind
 
 
+def test_a_kernel_that_dies_is_named_not_waited_for(tmp_path):
+    path = tmp_path / "crash.md"
+    path.write_text(myst("import os, signal", "os.kill(os.getpid(), signal.SIGKILL)"))
+    with pytest.raises(notebooks.NotebookFailed, match=r"^crash\.md: the kernel died while a cell ran"):
+        notebooks.execute(path, quick=True, out=tmp_path / "out")
+
+
 def test_the_command_writes_an_executed_notebook(tmp_path):
     import nbformat
 
