@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,9 +63,10 @@ class Browser:
             os.dup2(reading, 3)  # dup2 makes the copy inheritable
             os.dup2(writing, 4)
 
+        self._profile = tempfile.mkdtemp(prefix="nnkit-chromium-")  # never the user's own profile
         self._process = subprocess.Popen(
             [executable, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--remote-debugging-pipe",
-             "--window-size=1280,1600", "--allow-file-access-from-files", "about:blank"],
+             f"--user-data-dir={self._profile}", "--window-size=1280,1600", "--allow-file-access-from-files", "about:blank"],
             preexec_fn=as_fds_3_and_4, close_fds=False, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.close(to_browser)
         os.close(from_browser)
@@ -85,6 +87,7 @@ class Browser:
         self._process.wait(timeout=10)
         os.close(self._commands)
         os.close(self._answers)
+        shutil.rmtree(self._profile, ignore_errors=True)
 
     def open(self, path: Path) -> Page:
         """Load ``path`` (a local HTML file) and report its images and errors."""
