@@ -20,7 +20,7 @@ import pytest
 
 import chromium
 from myst_files import myst
-from nnkit import notebooks, tutorials
+from nnkit import book, notebooks, tutorials
 
 ALL = tutorials.available()
 MODULES = ("nnkit", "nnkit.backends")
@@ -68,6 +68,8 @@ def digest(path: Path) -> str:
 
 def check_book(out: Path, paths: list[Path], browser) -> dict:
     """Open every page and check it as a reader would; return the counts."""
+    about_the_text = [line for line in book.warnings(out) if "/src/tutorials/" in line or "/src/index" in line]
+    assert about_the_text == []   # the tutorials and the front page render cleanly (docstrings may warn: listed in the log)
     pages = pages_of(out / "html", browser)
     assert {name: page.errors for name, page in pages.items() if page.errors} == {}
     assert {name: page.missing for name, page in pages.items() if page.missing} == {}
