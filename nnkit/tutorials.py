@@ -18,7 +18,9 @@ import textwrap
 from pathlib import Path
 
 FOLDER = Path(__file__).resolve().parent.parent / "tutorials"
-_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.S | re.M)
+# A cell: its fence, MyST options (``:tags: …`` lines or a ``---`` block: metadata, not code), the code,
+# and a closing fence alone on its line (CommonMark: "``` text" does not close a block).
+_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(?:---\n.*?^---\n|(?::[\w-]+:[^\n]*\n)*)(.*?)^```[ \t]*$", re.S | re.M)
 _FRONT_MATTER = re.compile(r"\A---\n.*?^---\n", re.S | re.M)
 _BOLD, _CODE = re.compile(r"\*\*(.+?)\*\*"), re.compile(r"`([^`]+)`")
 _MARKS = ("\ue000", "\ue001", "\ue002", "\ue003")   # bold, italic, code start; end of any

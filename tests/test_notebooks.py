@@ -32,11 +32,13 @@ def test_a_tutorials_notebook_has_the_cells_the_terminal_runs(path):
 
 
 _LINE = st.sampled_from(["x = 1", "", "    y = [i for i in range(3)]", "# a comment: `code` and ``more``", "s = '```'",
-                         "print(f'{x:>4}')", "def f():", "\tpass", "z = x  # trailing"])
+                         "print(f'{x:>4}')", "def f():", "\tpass", "z = x  # trailing", "``` not a closing fence"])
+_OPTIONS = st.sampled_from(["", ":tags: [hide-input]\n", "---\ntags: [hide-output]\n---\n"])  # a cell's metadata
 
 
 @settings(max_examples=200, deadline=None)
-@given(cells=st.lists(st.lists(_LINE, min_size=1, max_size=6).map("\n".join).filter(str.strip), min_size=1, max_size=5),
+@given(cells=st.lists(st.tuples(_OPTIONS, st.lists(_LINE, min_size=1, max_size=6).map("\n".join).filter(str.strip))
+                      .map("".join), min_size=1, max_size=5),
        prose=st.sampled_from(["Prose.", "Prose with `code` and **bold**.", "A list:\n\n- one\n- two"]))
 def test_any_myst_file_gives_the_notebook_the_same_code_as_the_terminal(tmp_path_factory, cells, prose):
     path = tmp_path_factory.mktemp("myst") / "t.md"
