@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--optimizer", choices=["gd", "sgd", "momentum", "adam"], default="adam")
     train.add_argument("--lr", type=number(float, 0, low_open=True, what="a learning rate"), help="learning rate (default: gd 0.5, sgd 0.1, momentum 0.05, adam 0.003)")
     train.add_argument("--l2", type=number(float, 0, what="a weight decay"), default=0.0, help="L2 weight decay λ (loss + λ/2·Σ‖W‖²)")
-    train.add_argument("--dtype", choices=["float32", "float64"], default="float64")
+    train.add_argument("--dtype", choices=["float32", "float64"], help="default float32 (float64 with --backend blas: dgemm)")
     train.add_argument("--backend", choices=BACKENDS, default="numpy", help=backend_help)
     train.add_argument("--library", help="--backend blas: the BLAS whose dgemm multiplies (a name from 'nnkit info', "
                                          "e.g. nnkit for nnkit's own; default numpy's own)")
@@ -96,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="dask: 'local' starts a 2-worker LocalCluster on loopback; an address connects to a running scheduler")
     train.add_argument("--out", help="write the model here (.npz, after every epoch, atomically)")
     train.add_argument("--plots", metavar="DIR", help="write PNG figures into DIR")
+    _threads_option(train)
 
     predict = sub.add_parser("predict", help="classify a data file with a saved model", formatter_class=formatter)
     predict.add_argument("--model", required=True, help="a model saved by 'nnkit train --out'")
@@ -122,11 +123,18 @@ def build_parser() -> argparse.ArgumentParser:
     tutorial = sub.add_parser("tutorial", help="list the tutorials, or run one (its numbers come from this machine)")
     tutorial.add_argument("name", nargs="?", help="a number (5) or part of a name (np-dot); none: list them")
     tutorial.add_argument("--quick", action="store_true", help="small sizes (what the test suite runs)")
+    _threads_option(tutorial, "default: the libraries' own")
 
     bench = sub.add_parser("bench", help="measure: medians and ratios, side by side in one run")
     bench.add_argument("--quick", action="store_true", help="fewer sizes and repeats (under a minute)")
     bench.add_argument("--plots", metavar="DIR", help="write PNG figures into DIR")
+    _threads_option(bench, "default: the libraries' own, and training as 'nnkit train' chooses")
 
     for command in sub.choices.values():
         command.add_argument("--json", action="store_true", help="end stdout with one JSON line")
     return parser
+
+
+def _threads_option(command: argparse.ArgumentParser, default: str = "default: chosen from the product sizes and the idle cores") -> None:
+    command.add_argument("--threads", type=number(int, 1, what="a thread count"), metavar="N",
+                         help=f"BLAS threads (threadpoolctl), {default}")
