@@ -116,7 +116,7 @@ def cross_entropy_of_softmax(P: Array, Y: Array) -> Array:
     87.3 for that sample in float32, 708.4 in float64), where the exact value is larger still; use
     :func:`cross_entropy` for that. NaN stays NaN, so a diverged network is still seen.
     """
-    xp = array_namespace(P, Y)
+    xp = array_namespace(P)
     p_true = xp.vecdot(Y.T, P.T)  # Σ over the classes of Y·P: one call, not a product and a sum
     return xp.sum(xp.log(xp.maximum(p_true, xp.finfo(P.dtype).smallest_normal))) / -Y.shape[1]
 

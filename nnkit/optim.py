@@ -72,7 +72,8 @@ class Adam:
 
     def step(self, params: Params, grads: Params) -> Params:
         b1, b2 = self.beta1, self.beta2
-        g = _flatten([grads[k] for k in params])  # in the parameters' order (backward makes the last layer's first)
+        xp = array_namespace(next(iter(grads.values())))  # once a step: finding it costs a few µs
+        g = _flatten(xp, [grads[k] for k in params])  # in the parameters' order (backward makes the last layer's first)
         if self.m is None:
             self.m, self.s = 0 * g, 0 * g
         self.t += 1
@@ -82,9 +83,9 @@ class Adam:
         self.m += (1 - b1) * g
         self.s *= b2
         self.s += (1 - b2) * (g * g)
-        p = self._flat if _same(params.values(), self._returned) else _flatten(list(params.values()))
+        p = self._flat if _same(params.values(), self._returned) else _flatten(xp, list(params.values()))
         self._flat = p - lr * self.m / (self.s**0.5 + eps)
-        new = _unflatten(self._flat, params)
+        new = _unflatten(xp, self._flat, params)
         self._returned = tuple(new.values())
         if self.t % self.FLUSH_EVERY == 0:
             self._flush()
@@ -98,15 +99,14 @@ class Adam:
         self.s *= xp.astype(self.s >= tiny / self.beta2**self.FLUSH_EVERY, self.s.dtype)
 
 
-def _flatten(arrays: list):
-    """All of ``arrays``, in order, as one 1-D array (a copy)."""
-    xp = array_namespace(*arrays)
+def _flatten(xp, arrays: list):
+    """All of ``arrays`` (of namespace ``xp``), in order, as one 1-D array (a copy)."""
     return xp.concat([xp.reshape(a, (-1,)) for a in arrays])
 
 
-def _unflatten(flat, like: Params) -> Params:
-    """Views of the 1-D ``flat``, shaped and named like ``like``'s arrays, in order."""
-    xp, start, out = array_namespace(flat), 0, {}
+def _unflatten(xp, flat, like: Params) -> Params:
+    """Views of the 1-D ``flat`` (of namespace ``xp``), shaped and named like ``like``'s arrays, in order."""
+    start, out = 0, {}
     for k, a in like.items():
         size = math.prod(a.shape)
         out[k] = xp.reshape(flat[start : start + size], a.shape)
@@ -123,7 +123,7 @@ def _same(arrays, returned: tuple) -> bool:
 OPTIMIZERS = {"gd": SGD, "sgd": SGD, "momentum": Momentum, "adam": Adam}
 """Names the CLI accepts. ``gd`` is ``sgd`` on the whole training set at once (the seed's mode)."""
 
-DEFAULT_LR = {"gd": 0.5, "sgd": 0.1, "momentum": 0.05, "adam": 3e-3}
+DEFAULT_LR = {"gd": 0.5, "sgd": 0.1, "momentum": 0.05, "adam": 1e-2}
 
 
 def make(name: str, lr: float | None = None):
