@@ -74,8 +74,10 @@ def fit(
 ) -> tuple[Params, History]:
     """Train on ``X`` (``(n_in, n)``) with one-hot targets ``Y`` (``(n_out, n)``).
 
-    ``X`` should be C-contiguous (numpy's ``take`` along columns first copies anything else
-    whole). ``rng`` (a ``numpy.random.Generator``) shuffles the samples every epoch (not when one
+    ``X`` is fastest as the transpose of C-contiguous rows, one sample per row (Fortran order, as
+    :meth:`nnkit.experiment.Experiment.features` makes it): the shuffle gathers whole rows and each
+    batch is one contiguous block (numpy's ``take`` first copies an input that is not C-contiguous
+    whole, so another layout costs a copy per epoch). ``rng`` (a ``numpy.random.Generator``) shuffles the samples every epoch (not when one
     batch holds them all: the seed's full-batch mode); ``validation`` is ``(X_val, labels_val)``;
     ``on_epoch(epoch, params, history)`` runs after each epoch (the CLI saves its checkpoint
     there). ``progress`` shows a bar on stderr (``None``: only on a terminal). ``materialise``
