@@ -109,15 +109,15 @@ def cross_entropy(Z: Array, Y: Array) -> Array:
 
 def cross_entropy_of_softmax(P: Array, Y: Array) -> Array:
     """Mean cross-entropy ``−Σ log p_true / n`` read off probabilities ``P = softmax(Z)`` already
-    computed (``(n_out, n)``, one-hot ``Y`` alike), a 0-d array: four passes over ``n`` numbers
-    instead of :func:`cross_entropy`'s eight over ``n_out·n``.
+    computed (``(n_out, n)``, one-hot ``Y`` alike), a 0-d array: six operations, two of them over
+    ``n_out·n`` numbers, instead of :func:`cross_entropy`'s ten, seven of them over ``n_out·n``.
 
     A true-class probability that underflowed to 0 counts as the smallest normal number (a loss of
     87.3 for that sample in float32, 708.4 in float64), where the exact value is larger still; use
     :func:`cross_entropy` for that. NaN stays NaN, so a diverged network is still seen.
     """
     xp = array_namespace(P)
-    p_true = xp.vecdot(Y.T, P.T)  # Σ over the classes of Y·P: one call, not a product and a sum
+    p_true = xp.sum(Y * P, axis=0)  # not vecdot: numpy's makes one BLAS ddot call per sample
     return xp.sum(xp.log(xp.maximum(p_true, xp.finfo(P.dtype).smallest_normal))) / -Y.shape[1]
 
 

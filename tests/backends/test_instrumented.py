@@ -94,7 +94,7 @@ def test_one_sgd_step_costs_exactly_the_analytic_flops():
     softmax = 5 * k * b  # max, subtract, exp, sum, divide
     forward = h * b + h * b + k * b + softmax  # +b1, relu, +b2
     backward = 2 * k * b + k * b + 2 * h * b + h * b  # (A−Y)/n, Σ dZ2, (Z1>0)·dA1, Σ dZ1
-    loss = 2 * k * b + 3 * b + 1  # read off the softmax: Σ_classes Y·P (vecdot), max(·, tiny), log, Σ, /(−n)
+    loss = 2 * k * b + 3 * b + 1  # read off the softmax: Y·P, Σ over the classes, max(·, tiny), log, Σ, /(−n)
     update = 2 * (h * n0 + h + k * h + k)  # p − lr·g for every parameter
     assert sum(op.flops for op in ops if op.name == "matmul") == matmuls
     assert sum(op.flops for op in ops) == matmuls + forward + backward + loss + update
