@@ -32,11 +32,12 @@ def test_a_seed_that_never_reaches_the_threshold_leaves_no_median():
 
 def test_busy_processes_spin_during_the_block_and_are_gone_after_it():
     me = psutil.Process()
+    before = set(me.children())  # other tests may have left children of this process
     with suite._busy(2):
-        children = me.children()
+        children = set(me.children()) - before
         assert len(children) == 2 and all(child.is_running() for child in children)
     assert not any(child.is_running() and child.status() != psutil.STATUS_ZOMBIE for child in children)
-    assert me.children() == []
+    assert not children & set(me.children())
 
 
 def test_a_missing_optional_contender_is_said_and_listed(monkeypatch):
