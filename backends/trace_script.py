@@ -1,11 +1,14 @@
 """Trace a Python script in a child process, and keep the BLAS calls it made however it ends.
 
-:func:`run` starts ``python -m nnkit.backends.trace_script``, which runs the script as ``__main__`` inside
-:func:`nnkit.backends.trace.trace`, recording into a shared memory mapping (:func:`nnkit.backends.trace.share`).
-The parent reads that mapping once the child is gone, so the calls made before a segfault, an abort,
-``os._exit`` or a SIGKILL are all there; how the child ended is read from its exit status. When the script
-returns (or raises, or calls ``sys.exit``) the child also sends, through a pipe, how it ended and which of
-the script's global arrays each pointer points into.
+:func:`run` starts ``python -m nnkit.backends.trace_script``, which compiles the script with its matrix
+products routed through a recorder (:mod:`nnkit.backends.trace_products`) and runs it as ``__main__``
+inside :func:`nnkit.backends.trace.trace`, watching the script's own file (each call carries its line),
+recording into a shared memory mapping (:func:`nnkit.backends.trace.share`). The parent reads that
+mapping once the child is gone, so the calls made before a segfault, an abort, ``os._exit`` or a SIGKILL
+are all there; how the child ended is read from its exit status. When the script returns (or raises, or
+calls ``sys.exit``) the child also sends, through a pipe, how it ended (the traceback Python would have
+printed, the exit status Python would have given), the products the script computed, and for each call
+the product that made it and what its pointers pointed into at that moment.
 
 The child starts with SIGINT blocked: a Ctrl-C stops nnkit, which ends the child (SIGTERM, then SIGKILL).
 """
@@ -15,13 +18,16 @@ from __future__ import annotations
 import json
 import mmap
 import os
-import runpy
 import signal
 import subprocess
 import sys
+import traceback
+import types
 from dataclasses import dataclass, field
+from importlib.util import decode_source
 
-from nnkit.backends.trace import STORE_BYTES, TracedCall, read_shared, share, trace
+from nnkit.backends import trace_products
+from nnkit.backends.trace import STORE_BYTES, TracedCall, read_shared, remember_lines, share, trace
 
 __all__ = ["ScriptRun", "run"]
 
@@ -29,15 +35,27 @@ __all__ = ["ScriptRun", "run"]
 @dataclass
 class ScriptRun:
     """What a traced script did: its calls (the newest 65 536; ``dropped`` older ones), the calls it had
-    started but not finished when it died (``unfinished``), per call the script's global arrays its
-    pointers point into (``owners``, role → name; empty if the script did not return), and how it
-    ended when not well (``failure``: "raised …", "exited with status 2", "was killed by SIGSEGV …")."""
+    started but not finished when it died (``unfinished``), and how it ended when not well (``failure``:
+    "raised …", "exited with status 2", "was killed by SIGSEGV …"; ``traceback``: what Python would have
+    printed; ``status``: the exit status Python would have given, None when a signal killed it or it
+ended with status 0 without returning to nnkit).
+
+    When the script returned to nnkit (or raised, or exited) there is also: ``products``, the matrix
+    products it computed (:meth:`trace_products.Product.to_dict`, plus ``calls``: how many BLAS calls
+    each made, and ``fallback``: why it made none, or None), and per call, by its ``number``, the
+    product that made it (``made_by``) and what its pointers pointed into when it was made
+    (``owners``, role → an operand's source text, ``out``, the result's name, or ``temporary``)."""
 
     calls: list[TracedCall]
     dropped: int = 0
     unfinished: int = 0
-    owners: list[dict[str, str]] = field(default_factory=list)
     failure: str | None = None
+    traceback: str | None = None
+    status: int | None = 0
+    products: list[dict] = field(default_factory=list)
+    made_by: dict[int, int] = field(default_factory=dict)
+    owners: dict[int, dict[str, str]] = field(default_factory=dict)
+    source: str = ""
 
 
 def run(script: str, args: list[str], stdout: int | None = None) -> ScriptRun:
@@ -45,6 +63,7 @@ def run(script: str, args: list[str], stdout: int | None = None) -> ScriptRun:
     standard output goes (a file descriptor; default: this process's)."""
     store = os.memfd_create("nnkit-trace")
     report_in, report_out = os.pipe()
+    source = os.path.abspath(script)  # as Python names the file of the script it runs
     try:
         os.ftruncate(store, STORE_BYTES)
         child = _start([sys.executable, "-m", __name__, str(store), str(report_out), script, *args], stdout,
@@ -53,13 +72,17 @@ def run(script: str, args: list[str], stdout: int | None = None) -> ScriptRun:
         report_out = None
         report = _wait(child, report_in)
         with mmap.mmap(store, STORE_BYTES, prot=mmap.PROT_READ) as memory:
-            calls, dropped, unfinished = read_shared(memory)
+            calls, dropped, unfinished = read_shared(memory, [source])
     finally:
         for fd in (store, report_in, report_out):
             if fd is not None:
                 os.close(fd)
-    failure = report["failure"] if report else _ending(child.returncode)
-    return ScriptRun(calls, dropped, unfinished, report.get("owners", []) if report else [], failure)
+    if not report:
+        status = child.returncode if child.returncode > 0 else None
+        return ScriptRun(calls, dropped, unfinished, _ending(child.returncode), status=status, source=source)
+    return ScriptRun(calls, dropped, unfinished, report["failure"], report["traceback"], report["status"], report["products"],
+                     {int(k): v for k, v in report["made_by"].items()},
+                     {int(k): v for k, v in report["owners"].items()}, source)
 
 
 def _start(argv: list[str], stdout: int | None, **popen) -> subprocess.Popen:
@@ -101,26 +124,76 @@ def _ending(status: int) -> str:
 
 
 def _child(store: int, report_out: int, script: str, args: list[str]) -> int:
-    """In the child: record into the shared mapping, run the script, send the report; exit 0 or 1."""
+    """In the child: record into the shared mapping, run the script, send the report; exit as Python would."""
     share(mmap.mmap(store, STORE_BYTES))
     os.close(store)
     sys.argv = [script, *args]
-    sys.path[0] = os.path.dirname(os.path.abspath(script))  # as `python SCRIPT` does
-    failure, names = None, {}
-    with trace() as t:
+    path = os.path.abspath(script)
+    sys.path[0] = os.path.dirname(path)  # as `python SCRIPT` does
+    recorder = trace_products.Recorder([])
+    failure, shown, status = None, None, 0
+    with trace(source=path) as t:
         try:
-            names = runpy.run_path(script, run_name="__main__")
+            _run_main(path, recorder)
         except SystemExit as exit_:
-            if exit_.code not in (None, 0):
-                failure = f"exited with status {exit_.code}" if isinstance(exit_.code, int) else f"exited: {exit_.code}"
-        except BaseException as error:  # the script's own error: reported after the calls it made
-            failure = f"raised {type(error).__name__}: {error}"
-    arrays = {k: v for k, v in names.items() if hasattr(v, "__array_interface__") and not k.startswith("_")}
-    owners = [{role: t.owner(getattr(c, role), **arrays) for role in ("a", "b", "c") if getattr(c, role)}
-              for c in t.calls] if arrays else []
+            status, failure, shown = _exit_status(exit_.code)
+        except BaseException as error:  # the script's own error: its traceback comes after the calls it made
+            status, failure = 1, f"raised {type(error).__name__}: {error}"
+            shown = "".join(_script_traceback(error, path))
+    calls = t.calls
+    made_by = trace_products.assign([(c.number, c.thread) for c in calls], recorder.products)
+    owners = {c.number: {role: recorder.products[i].owner(getattr(c, role)) for role in ("a", "b", "c") if getattr(c, role)}
+              for c, i in zip(calls, made_by) if i is not None}
+    counts = [0] * len(recorder.products)
+    for i in made_by:
+        if i is not None:
+            counts[i] += 1
+    products = [{**p.to_dict(), "calls": n, "fallback": None if n else p.fallback_reason()}
+                for p, n in zip(recorder.products, counts)]
     with os.fdopen(report_out, "w") as report:
-        json.dump({"failure": failure, "owners": owners}, report)
-    return 1 if failure else 0
+        json.dump({"failure": failure, "traceback": shown, "status": status, "products": products,
+                   "made_by": {c.number: i for c, i in zip(calls, made_by) if i is not None}, "owners": owners}, report)
+    return status
+
+
+def _run_main(path: str, recorder: trace_products.Recorder) -> None:
+    """Run the script as ``__main__``, as ``python SCRIPT`` would, with the recorder's hooks in its globals."""
+    with open(path, "rb") as file:
+        source = decode_source(file.read())
+    code, recorder.sites = trace_products.compile_script(source, path)
+    remember_lines(code)
+    main = types.ModuleType("__main__")
+    main.__dict__.update(__file__=path, __builtins__=__builtins__, **recorder.hooks())
+    sys.modules["__main__"] = main
+    exec(code, main.__dict__)
+
+
+def _exit_status(code) -> tuple[int, str | None, str | None]:
+    """``sys.exit(code)`` as Python ends: the status, nnkit's words for it, and what Python prints."""
+    if code is None or isinstance(code, int):
+        status = (code or 0) & 0xFF
+        return status, f"exited with status {status}" if status else None, None
+    return 1, f"exited: {code}", f"{code}\n"
+
+
+def _script_traceback(error: BaseException, path: str) -> list[str]:
+    """The traceback Python prints for ``error``: from the script's first frame on (none for a
+    syntax error), without nnkit's (the runner above the script, the recorder between it and numpy)."""
+    recorder = os.path.abspath(trace_products.__file__)
+    report = traceback.TracebackException.from_exception(error)
+    for part in _chain(report):
+        frames = list(part.stack)
+        first = next((i for i, f in enumerate(frames) if f.filename == path), len(frames))
+        part.stack = traceback.StackSummary.from_list([f for f in frames[first:] if os.path.abspath(f.filename) != recorder])
+    return list(report.format())
+
+
+def _chain(report: traceback.TracebackException):
+    seen = set()
+    while report is not None and id(report) not in seen:
+        seen.add(id(report))
+        yield report
+        report = report.__cause__ or (report.__context__ if not report.__suppress_context__ else None)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,15 @@
 /* nnkit's machine-peak probe — see peak.h.
  *
- * Each round updates every chain once: acc[i] = acc[i] * x + y, one FMA (2 FLOPs) per lane. With
- * enough independent chains the FMA units never wait for a previous result, so rounds × chains ×
- * lanes × 2 / seconds is the peak. Too many chains spill registers to memory and measure the
- * spills instead: AVX2 has 16 ymm registers, so 12 chains; AVX-512 has 32 zmm registers, 24.
+ * Each round updates every chain once: acc[i] = acc[i] * x + y, one FMA (or a multiply and an
+ * add: 2 FLOPs) per lane. A chain can take its next step only when the previous one is done, so
+ * one chain runs at the instruction's latency; to keep every unit busy a kernel needs at least
+ * latency × units-per-cycle independent chains (an FMA of latency 4 on 2 units: 8). With the
+ * multiply and the add as two instructions the chain's latency is theirs added (≈ 6–8 cycles), so
+ * the scalar and SSE2 kernels need more chains than the FMA ones. Too many chains spill registers
+ * to memory and measure the spills instead: x86-64 without AVX-512 has 16 xmm/ymm registers
+ * (x and y take two), AVX-512 has 32 zmm. Every kernel is compiled for several chain counts so that
+ * the caller can see the rate climb with the chains and level off (nk_peak_measure_chains); the
+ * default of each kernel is its largest count that fits the registers.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -30,76 +36,89 @@ static double now(void) {
     return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
-/* The sum of the chains is returned so that the compiler cannot drop the work. */
+/* One kernel of N chains: VEC is the register type, SET broadcasts a double, STEP is one chain's
+ * update and ADD the final sum (returned so that the compiler cannot drop the work). */
+#define KERNEL(NAME, N, ATTR, VEC, SET, STEP, ADD, TOTAL)                                      \
+    ATTR static double NAME##_##N(long rounds) {                                              \
+        VEC acc[N], x = SET(0.999999), y = SET(1e-9);                                         \
+        for (int i = 0; i < N; i++) acc[i] = SET(1.0 + i);                                    \
+        for (long r = 0; r < rounds; r++)                                                     \
+            UNROLLED(N) for (int i = 0; i < N; i++) acc[i] = STEP(acc[i], x, y);              \
+        VEC s = acc[0];                                                                       \
+        for (int i = 1; i < N; i++) s = ADD(s, acc[i]);                                       \
+        return TOTAL(s);                                                                      \
+    }
+
+#define NO_ATTR
+/* GCC would pair scalar chains into SSE2 instructions (SLP vectorisation): one lane, really. */
+#define SCALAR_ATTR __attribute__((optimize("no-tree-vectorize", "no-tree-slp-vectorize")))
+static double scalar_set(double v) { return v; }
+static double scalar_step(double a, double x, double y) { return a * x + y; }
+static double scalar_add(double a, double b) { return a + b; }
+static double scalar_total(double s) { return s; }
+#define SCALAR(N) KERNEL(run_scalar, N, SCALAR_ATTR, double, scalar_set, scalar_step, scalar_add, scalar_total)
+SCALAR(1) SCALAR(2) SCALAR(4) SCALAR(8) SCALAR(12) SCALAR(14)
+
 #if defined(__x86_64__)
-__attribute__((target("avx512f,fma"))) static double run_avx512(long rounds) {
-    __m512d acc[24], x = _mm512_set1_pd(0.999999), y = _mm512_set1_pd(1e-9);
-    for (int i = 0; i < 24; i++) acc[i] = _mm512_set1_pd(1.0 + i);
-    for (long r = 0; r < rounds; r++)
-        UNROLLED(24) for (int i = 0; i < 24; i++) acc[i] = _mm512_fmadd_pd(acc[i], x, y);
-    __m512d s = acc[0];
-    for (int i = 1; i < 24; i++) s = _mm512_add_pd(s, acc[i]);
-    return _mm512_reduce_add_pd(s);
-}
-
-__attribute__((target("avx2,fma"))) static double run_avx2(long rounds) {
-    __m256d acc[12], x = _mm256_set1_pd(0.999999), y = _mm256_set1_pd(1e-9);
-    for (int i = 0; i < 12; i++) acc[i] = _mm256_set1_pd(1.0 + i);
-    for (long r = 0; r < rounds; r++)
-        UNROLLED(12) for (int i = 0; i < 12; i++) acc[i] = _mm256_fmadd_pd(acc[i], x, y);
-    __m256d s = acc[0];
-    for (int i = 1; i < 12; i++) s = _mm256_add_pd(s, acc[i]);
-    double out[4];
-    _mm256_storeu_pd(out, s);
-    return out[0] + out[1] + out[2] + out[3];
-}
-
-static double run_sse2(long rounds) { /* no FMA: a multiply and an add, still 2 FLOPs per lane */
-    __m128d acc[12], x = _mm_set1_pd(0.999999), y = _mm_set1_pd(1e-9);
-    for (int i = 0; i < 12; i++) acc[i] = _mm_set1_pd(1.0 + i);
-    for (long r = 0; r < rounds; r++)
-        UNROLLED(12) for (int i = 0; i < 12; i++) acc[i] = _mm_add_pd(_mm_mul_pd(acc[i], x), y);
-    __m128d s = acc[0];
-    for (int i = 1; i < 12; i++) s = _mm_add_pd(s, acc[i]);
+#define SSE2_STEP(a, x, y) _mm_add_pd(_mm_mul_pd(a, x), y) /* no FMA: a multiply and an add */
+static double sse2_total(__m128d s) {
     double out[2];
     _mm_storeu_pd(out, s);
     return out[0] + out[1];
 }
-#elif defined(__aarch64__)
-static double run_neon(long rounds) {
-    float64x2_t acc[24], x = vdupq_n_f64(0.999999), y = vdupq_n_f64(1e-9);
-    for (int i = 0; i < 24; i++) acc[i] = vdupq_n_f64(1.0 + i);
-    for (long r = 0; r < rounds; r++)
-        UNROLLED(24) for (int i = 0; i < 24; i++) acc[i] = vfmaq_f64(y, acc[i], x);
-    float64x2_t s = acc[0];
-    for (int i = 1; i < 24; i++) s = vaddq_f64(s, acc[i]);
-    return vgetq_lane_f64(s, 0) + vgetq_lane_f64(s, 1);
-}
-#endif
+#define SSE2(N) KERNEL(run_sse2, N, NO_ATTR, __m128d, _mm_set1_pd, SSE2_STEP, _mm_add_pd, sse2_total)
+SSE2(1) SSE2(2) SSE2(4) SSE2(8) SSE2(12) SSE2(14)
 
-static double run_scalar(long rounds) {
-    double acc[8], x = 0.999999, y = 1e-9, s = 0;
-    for (int i = 0; i < 8; i++) acc[i] = 1.0 + i;
-    for (long r = 0; r < rounds; r++)
-        UNROLLED(8) for (int i = 0; i < 8; i++) acc[i] = acc[i] * x + y;
-    for (int i = 0; i < 8; i++) s += acc[i];
-    return s;
+#define AVX2_ATTR __attribute__((target("avx2,fma")))
+#define AVX2_STEP(a, x, y) _mm256_fmadd_pd(a, x, y)
+AVX2_ATTR static double avx2_total(__m256d s) {
+    double out[4];
+    _mm256_storeu_pd(out, s);
+    return out[0] + out[1] + out[2] + out[3];
 }
+#define AVX2(N) KERNEL(run_avx2, N, AVX2_ATTR, __m256d, _mm256_set1_pd, AVX2_STEP, _mm256_add_pd, avx2_total)
+AVX2(1) AVX2(2) AVX2(4) AVX2(8) AVX2(12) AVX2(14)
+
+#define AVX512_ATTR __attribute__((target("avx512f,fma")))
+#define AVX512_STEP(a, x, y) _mm512_fmadd_pd(a, x, y)
+#define AVX512(N) KERNEL(run_avx512, N, AVX512_ATTR, __m512d, _mm512_set1_pd, AVX512_STEP, _mm512_add_pd, _mm512_reduce_add_pd)
+AVX512(1) AVX512(2) AVX512(4) AVX512(8) AVX512(12) AVX512(16) AVX512(24)
+#elif defined(__aarch64__)
+static double neon_total(float64x2_t s) { return vgetq_lane_f64(s, 0) + vgetq_lane_f64(s, 1); }
+#define NEON_STEP(a, x, y) vfmaq_f64(y, a, x)
+#define NEON(N) KERNEL(run_neon, N, NO_ATTR, float64x2_t, vdupq_n_f64, NEON_STEP, vaddq_f64, neon_total)
+NEON(1) NEON(2) NEON(4) NEON(8) NEON(12) NEON(16) NEON(24)
+#endif
 
 typedef struct { const char *name; int lanes, chains; double (*run)(long); int (*available)(void); } kernel_t;
 
+static int always(void) { return 1; }
+#define SCALAR_ROWS(NAME) {NAME, 1, 14, run_scalar_14, always}, {NAME, 1, 12, run_scalar_12, always}, \
+    {NAME, 1, 8, run_scalar_8, always}, {NAME, 1, 4, run_scalar_4, always}, {NAME, 1, 2, run_scalar_2, always}, \
+    {NAME, 1, 1, run_scalar_1, always}
+
+/* Widest first; within a kernel, its default (the most chains) first. */
 #if defined(__x86_64__)
 static int has_avx512(void) { return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma"); }
 static int has_avx2(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
-static int always(void) { return 1; }
-static const kernel_t KERNELS[] = {{"avx512f+fma", 8, 24, run_avx512, has_avx512}, {"avx2+fma", 4, 12, run_avx2, has_avx2},
-                                   {"sse2", 2, 12, run_sse2, always}, {"scalar", 1, 8, run_scalar, always}};
+static const kernel_t KERNELS[] = {
+    {"avx512f+fma", 8, 24, run_avx512_24, has_avx512}, {"avx512f+fma", 8, 16, run_avx512_16, has_avx512},
+    {"avx512f+fma", 8, 12, run_avx512_12, has_avx512}, {"avx512f+fma", 8, 8, run_avx512_8, has_avx512},
+    {"avx512f+fma", 8, 4, run_avx512_4, has_avx512}, {"avx512f+fma", 8, 2, run_avx512_2, has_avx512},
+    {"avx512f+fma", 8, 1, run_avx512_1, has_avx512},
+    {"avx2+fma", 4, 14, run_avx2_14, has_avx2}, {"avx2+fma", 4, 12, run_avx2_12, has_avx2},
+    {"avx2+fma", 4, 8, run_avx2_8, has_avx2}, {"avx2+fma", 4, 4, run_avx2_4, has_avx2},
+    {"avx2+fma", 4, 2, run_avx2_2, has_avx2}, {"avx2+fma", 4, 1, run_avx2_1, has_avx2},
+    {"sse2", 2, 14, run_sse2_14, always}, {"sse2", 2, 12, run_sse2_12, always}, {"sse2", 2, 8, run_sse2_8, always},
+    {"sse2", 2, 4, run_sse2_4, always}, {"sse2", 2, 2, run_sse2_2, always}, {"sse2", 2, 1, run_sse2_1, always},
+    SCALAR_ROWS("scalar")};
 #elif defined(__aarch64__)
-static int always(void) { return 1; }
-static const kernel_t KERNELS[] = {{"neon", 2, 24, run_neon, always}, {"scalar", 1, 8, run_scalar, always}};
+static const kernel_t KERNELS[] = {
+    {"neon", 2, 24, run_neon_24, always}, {"neon", 2, 16, run_neon_16, always}, {"neon", 2, 12, run_neon_12, always},
+    {"neon", 2, 8, run_neon_8, always}, {"neon", 2, 4, run_neon_4, always}, {"neon", 2, 2, run_neon_2, always},
+    {"neon", 2, 1, run_neon_1, always}, SCALAR_ROWS("scalar")};
 #else
-static int always(void) { return 1; }
-static const kernel_t KERNELS[] = {{"scalar", 1, 8, run_scalar, always}};
+static const kernel_t KERNELS[] = {SCALAR_ROWS("scalar")};
 #endif
 
 typedef struct { const kernel_t *kernel; long rounds; volatile double sink; } job_t;
@@ -110,11 +129,17 @@ static void *worker(void *arg) {
     return NULL;
 }
 
-nk_peak nk_peak_measure(int threads, long iterations, const char *kernel) {
+static const kernel_t *pick(const char *kernel, int chains) {
+    for (size_t i = 0; i < sizeof KERNELS / sizeof *KERNELS; i++) {
+        const kernel_t *k = &KERNELS[i];
+        if ((!kernel || !strcmp(kernel, k->name)) && (!chains || chains == k->chains) && k->available()) return k;
+    }
+    return NULL;
+}
+
+nk_peak nk_peak_measure_chains(int threads, long iterations, const char *kernel, int chains) {
     nk_peak result = {0};
-    const kernel_t *k = NULL;
-    for (size_t i = 0; i < sizeof KERNELS / sizeof *KERNELS && !k; i++)
-        if ((!kernel || !strcmp(kernel, KERNELS[i].name)) && KERNELS[i].available()) k = &KERNELS[i];
+    const kernel_t *k = pick(kernel, chains);
     if (!k || threads < 1 || threads > 256 || iterations < 1) return result;
     pthread_t ids[256];
     job_t jobs[256];
@@ -131,4 +156,8 @@ nk_peak nk_peak_measure(int threads, long iterations, const char *kernel) {
     result.threads = threads;
     result.kernel = k->name;
     return result;
+}
+
+nk_peak nk_peak_measure(int threads, long iterations, const char *kernel) {
+    return nk_peak_measure_chains(threads, iterations, kernel, 0);
 }

@@ -14,5 +14,11 @@ typedef struct {
     const char *kernel; /* "avx512f+fma", "avx2+fma", "sse2", "neon", "scalar" */
 } nk_peak;
 
-/* Run `iterations` rounds per thread on `threads` threads (1..256); kernel NULL picks the widest. */
+/* Run `iterations` rounds per thread on `threads` threads (1..256); kernel NULL picks the widest,
+ * with its default number of chains (the most that fit its registers). */
 nk_peak nk_peak_measure(int threads, long iterations, const char *kernel);
+
+/* The same with `chains` independent chains per thread (0: the default); kernels exist for some
+ * counts only (1, 2, 4, 8, 12, 14; AVX-512 and NEON 16 and 24 too, not 14): an absent one gives a
+ * result whose kernel is NULL. */
+nk_peak nk_peak_measure_chains(int threads, long iterations, const char *kernel, int chains);

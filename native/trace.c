@@ -1,5 +1,14 @@
 /* nnkit's in-process tracer of numpy's BLAS calls — see trace.h. Linux (ELF), x86-64 or AArch64. */
 #define _GNU_SOURCE
+#define PY_SSIZE_T_CLEAN
+#define Py_BUILD_CORE  /* the interpreter's frame stack, read without the GIL: see source_line() */
+#include <Python.h>
+#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000
+#include <internal/pycore_frame.h>
+#define NK_FRAMES 1
+#else
+#define NK_FRAMES 0
+#endif
 #include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
@@ -47,6 +56,118 @@ static int64_t now_ns(void) {
     return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
+/* --- which line of the traced source made the call -------------------------------------------- */
+#define MAX_SOURCES 8
+#define MAX_PATH 4096
+static char sources[MAX_SOURCES][MAX_PATH];  /* UTF-8 paths of the files whose lines are recorded: fixed */
+static size_t source_length[MAX_SOURCES];    /* storage, never freed (a call in flight may still read it) */
+static int n_sources;
+static size_t nk_utf8(PyObject *s, char *out, size_t size);
+
+/* Does the str object `s` hold exactly the UTF-8 bytes `text` (length n)? Reads the immutable
+ * string in place: no allocation, no reference count, so it is safe without the GIL. */
+static int same_text(PyObject *s, const char *text, size_t n) {
+    if (PyUnicode_IS_COMPACT_ASCII(s))
+        return (size_t)PyUnicode_GET_LENGTH(s) == n && !memcmp(PyUnicode_DATA(s), text, n);
+    char utf8[4 * 256];
+    return nk_utf8(s, utf8, sizeof utf8) == n && !memcmp(utf8, text, n);
+}
+
+/* Writes `s` as UTF-8 into out (NUL-terminated, cut at a character boundary); returns its length. */
+static size_t nk_utf8(PyObject *s, char *out, size_t size) {
+    int kind = PyUnicode_KIND(s);
+    const void *data = PyUnicode_DATA(s);
+    size_t n = 0;
+    for (Py_ssize_t i = 0; i < PyUnicode_GET_LENGTH(s); i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        char bytes[4];
+        size_t len = c < 0x80 ? (bytes[0] = (char)c, 1)
+                   : c < 0x800 ? (bytes[0] = (char)(0xC0 | c >> 6), bytes[1] = (char)(0x80 | (c & 0x3F)), 2)
+                   : c < 0x10000 ? (bytes[0] = (char)(0xE0 | c >> 12), bytes[1] = (char)(0x80 | (c >> 6 & 0x3F)),
+                                    bytes[2] = (char)(0x80 | (c & 0x3F)), 3)
+                   : (bytes[0] = (char)(0xF0 | c >> 18), bytes[1] = (char)(0x80 | (c >> 12 & 0x3F)),
+                      bytes[2] = (char)(0x80 | (c >> 6 & 0x3F)), bytes[3] = (char)(0x80 | (c & 0x3F)), 4);
+        if (n + len >= size) break;
+        memcpy(out + n, bytes, len);
+        n += len;
+    }
+    out[n] = 0;
+    return n;
+}
+
+/* Line tables registered by nk_trace_code_lines: code object → line of each code unit, so that a
+ * call from a long module need not scan its whole location table (PyCode_Addr2Line is linear). */
+#define MAX_CODES 8192
+static struct { const void *code; const int32_t *lines; int64_t n; } codes[MAX_CODES];
+static int n_codes;
+
+int nk_trace_code_lines(const void *code, const int32_t *lines, int64_t n) {
+    if (2 * n_codes >= MAX_CODES) return -1;  /* kept half empty: a miss ends at an empty slot soon */
+    for (uintptr_t i = ((uintptr_t)code >> 4) & (MAX_CODES - 1);; i = (i + 1) & (MAX_CODES - 1)) {
+        const void *key = __atomic_load_n(&codes[i].code, __ATOMIC_ACQUIRE);
+        if (key == code) return 0;
+        if (!key) {
+            codes[i].lines = lines, codes[i].n = n;
+            __atomic_store_n(&codes[i].code, code, __ATOMIC_RELEASE);  /* readers see the entry whole */
+            n_codes++;
+            return 0;
+        }
+    }
+}
+
+#if NK_FRAMES
+static int line_of(PyCodeObject *code, int unit) {
+    for (uintptr_t i = ((uintptr_t)code >> 4) & (MAX_CODES - 1);; i = (i + 1) & (MAX_CODES - 1)) {
+        const void *key = __atomic_load_n(&codes[i].code, __ATOMIC_ACQUIRE);
+        if (key == code && unit >= 0 && unit < codes[i].n) return codes[i].lines[unit];
+        if (!key || key == code) return PyCode_Addr2Line(code, unit * (int)sizeof(_Py_CODEUNIT));
+    }
+}
+#endif
+
+/* The innermost frame of the calling thread that runs code from one of the sources: its file (index),
+ * line and function, into r. numpy released the GIL around the call, but this thread's frames cannot
+ * change while it waits in BLAS: they are read in place, through the thread's own state
+ * (PyGILState_GetThisThreadState needs no GIL); nothing is allocated, nothing reference-counted. */
+static void source_line(nk_call *r) {
+    r->file = -1;
+#if NK_FRAMES
+    int n = __atomic_load_n(&n_sources, __ATOMIC_ACQUIRE);
+    if (!n) return;
+    PyThreadState *state = PyGILState_GetThisThreadState();
+    if (!state || !state->cframe) return;
+    for (_PyInterpreterFrame *f = state->cframe->current_frame; f; f = f->previous) {
+        PyCodeObject *code = f->f_code;
+        if (f->owner != FRAME_OWNED_BY_GENERATOR && f->prev_instr < _PyCode_CODE(code) + code->_co_firsttraceable)
+            continue;  /* a frame being set up: not yet running its code */
+        for (int i = 0; i < n; i++)
+            if (same_text(code->co_filename, sources[i], source_length[i])) {
+                r->file = i;
+                r->line = line_of(code, _PyInterpreterFrame_LASTI(f));
+                nk_utf8(code->co_qualname, r->function, sizeof r->function);
+                return;
+            }
+    }
+#else
+    (void)r;
+#endif
+}
+
+int nk_trace_lines_supported(void) { return NK_FRAMES; }
+
+int nk_trace_watch(const char *path) {
+    size_t n = strlen(path);
+    for (int i = 0; i < n_sources; i++)
+        if (source_length[i] == n && !memcmp(sources[i], path, n)) return i;
+    if (n_sources == MAX_SOURCES || n >= MAX_PATH) return -1;
+    memcpy(sources[n_sources], path, n + 1);
+    source_length[n_sources] = n;
+    __atomic_store_n(&n_sources, n_sources + 1, __ATOMIC_RELEASE);
+    return n_sources - 1;
+}
+
+void nk_trace_unwatch(void) { __atomic_store_n(&n_sources, 0, __ATOMIC_RELEASE); }
+
 static nk_call *begin(int routine) {
     if (!thread_id) thread_id = (int64_t)syscall(SYS_gettid);
     int64_t i = __atomic_fetch_add(&store->position, 1, __ATOMIC_RELAXED);
@@ -54,7 +175,9 @@ static nk_call *begin(int routine) {
     __atomic_store_n(&r->done, 0, __ATOMIC_RELAXED);
     memset((char *)r + offsetof(nk_call, order), 0, sizeof *r - offsetof(nk_call, order));
     r->routine = routine;
+    r->number = i;
     r->thread = thread_id;
+    source_line(r);
     r->start_ns = now_ns();
     return r;
 }

@@ -15,6 +15,10 @@ typedef struct {
     uint64_t a, b, c;  /* pointers: A (or x), B (or y for dot), C (or y for gemv/axpy) */
     int64_t start_ns, end_ns;
     int64_t thread;    /* the kernel's thread id, as threading.get_native_id() gives it */
+    int64_t number;    /* its place in the sequence of calls recorded (nk_trace_position when it began) */
+    int32_t file;      /* which watched source made the call (nk_trace_watch's index), -1: none */
+    int32_t line;      /* the line in it, and the function (qualified name, UTF-8, cut at 63 bytes) */
+    char function[64];
 } nk_call;
 
 /* Returns the number of slots hooked (0: nothing matched), or -1 module not found, -2 BLAS
@@ -35,5 +39,15 @@ int64_t nk_trace_store_size(void);
 int nk_trace_share(void *memory, int64_t size);
 int64_t nk_trace_store_position(const void *memory);
 int64_t nk_trace_read_store(const void *memory, int64_t from, int64_t to, nk_call *out, int64_t max);
+/* Each call records the innermost Python frame of the calling thread running code from a watched
+ * file (its path as the code's co_filename says it): returns the file's index, -1 if 8 are watched
+ * or the path is too long. nk_trace_unwatch forgets them all. Lines are recorded on CPython 3.11
+ * only (its frame layout is read); nk_trace_lines_supported says whether this build does. */
+int nk_trace_watch(const char *path);
+void nk_trace_unwatch(void);
+int nk_trace_lines_supported(void);
+/* Registers the line of each code unit of a code object (`code`: its address; `lines`, n entries,
+ * must live as long as the process — so must the code object). Returns 0, or -1 when 4 096 are held. */
+int nk_trace_code_lines(const void *code, const int32_t *lines, int64_t n);
 const char *nk_trace_routine_name(int routine);
 const char *nk_trace_hooked_symbol(int i);   /* the symbols hooked, NULL past the end */

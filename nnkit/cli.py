@@ -37,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"nnkit {args.command}: error: {error}", file=sys.stderr)
         if args.json and getattr(error, "result", None) is not None:  # what was done before the error
             print(json.dumps(error.result))
-        return 1
+        return getattr(error, "status", 1)  # nnkit trace: the traced script's own status
     if args.json:
         print(json.dumps(result))
     return 0
@@ -67,11 +67,21 @@ def number(kind: Callable, low: float, high: float = math.inf, *, low_open: bool
     return convert
 
 
+class _DefaultsShown(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows an option's default after its help, unless there is none (None, False) or the help
+    already says it."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="nnkit", description="A neural network from scratch, down to the BLAS call.")
     parser.add_argument("--version", action="version", version=f"nnkit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
-    formatter = argparse.ArgumentDefaultsHelpFormatter
+    formatter = _DefaultsShown
     backend_help = "array namespace: " + ", ".join(f"{b}{' (not yet)' if b in PENDING else ''}" for b in BACKENDS)
 
     train = sub.add_parser("train", help="train the network and report its accuracy", formatter_class=formatter)
@@ -80,14 +90,19 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--hidden", type=number(int, 1, what="a layer size"), nargs="+", default=[128], metavar="H", help="hidden layer sizes")
     train.add_argument("--epochs", type=number(int, 1, what="a whole number"), help="passes over the training set (default: 500 for gd, else 40)")
     train.add_argument("--batch-size", type=number(int, 1, what="a whole number"), default=128, help="samples per step (gd uses all)")
-    train.add_argument("--optimizer", choices=["gd", "sgd", "momentum", "adam"], default="adam")
+    train.add_argument("--optimizer", choices=["gd", "sgd", "momentum", "adam"], default="adam",
+                       help="gd: the seed's full-batch gradient descent (every step sees every sample); sgd, momentum, "
+                            "adam: minibatches of --batch-size")
     train.add_argument("--lr", type=number(float, 0, low_open=True, what="a learning rate"), help="learning rate (default: gd 0.5, sgd 0.1, momentum 0.05, adam 0.01)")
     train.add_argument("--l2", type=number(float, 0, what="a weight decay"), default=0.0, help="L2 weight decay λ (loss + λ/2·Σ‖W‖²)")
-    train.add_argument("--dtype", choices=["float32", "float64"], help="default float32 (float64 with --backend blas: dgemm)")
+    train.add_argument("--dtype", choices=["float32", "float64"],
+                       help="floating-point type of the data and parameters (4 or 8 bytes a number; default float32, "
+                            "float64 with --backend blas: dgemm)")
     train.add_argument("--backend", choices=BACKENDS, default="numpy", help=backend_help)
     train.add_argument("--library", help="--backend blas: the BLAS whose dgemm multiplies (a name from 'nnkit info', "
                                          "e.g. nnkit for nnkit's own; default numpy's own)")
-    train.add_argument("--seed", type=number(int, 0, what="a seed"), default=0)
+    train.add_argument("--seed", type=number(int, 0, what="a seed"), default=0,
+                       help="seeds the data split, the initial weights and the shuffles: one seed, one result")
     train.add_argument("--val-fraction", type=number(float, 0, 1, what="a fraction"), default=0.1, help="share of --data for validation (0: none)")
     train.add_argument("--test-fraction", type=number(float, 0, 1, low_open=True, what="a fraction"), default=0.2, help="share of --data for testing (ignored with --test-data)")
     train.add_argument("--chunk-size", type=number(int, 1, what="a whole number"), default=10_000,
@@ -95,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--scheduler", metavar="ADDRESS|local",
                        help="dask: 'local' starts a 2-worker LocalCluster on loopback; an address connects to a running scheduler")
     train.add_argument("--out", help="write the model here (.npz, after every epoch, atomically)")
-    train.add_argument("--plots", metavar="DIR", help="write PNG figures into DIR")
+    train.add_argument("--plots", metavar="DIR", help="write PNG figures into DIR (created if missing): curves.png, "
+                       "confusion.png, predictions.png, weights.png; their paths are printed at the end")
     _threads_option(train)
 
     predict = sub.add_parser("predict", help="classify a data file with a saved model", formatter_class=formatter)

@@ -79,6 +79,8 @@ def _train(args) -> dict:
     validation = f", validation {result['val_accuracy']:.2%}" if result["val_accuracy"] is not None else ""
     say(args, f"test accuracy {result['test_accuracy']:.2%} (train {result['train_accuracy']:.2%}{validation}) "
               f"after {epochs} epoch{'s' * (epochs != 1)} in {seconds:.1f} s")
+    if result["plots"]:
+        say(args, f"figures in {args.plots}: " + ", ".join(os.path.basename(p) for p in result["plots"]))
     if args.backend == "instrumented":
         result["step_profile"] = _profile(args, experiment.profile_step(train_set, args))
     chance = 1 / train_set.n_classes
@@ -102,8 +104,9 @@ def _profile(args, ops) -> dict:
     rows = report(ops)
     total = {key: sum(r[key] for r in rows) for key in ("count", "seconds", "flops", "bytes_read", "bytes_written")}
     say(args, f"one training step, {total['count']} operations, {total['seconds'] * 1e3:.3f} ms, {total['flops']:,} FLOPs "
-              f"({total['flops'] / total['seconds'] / 1e9:.2f} GFLOP/s), {total['bytes_read'] + total['bytes_written']:,} bytes moved:")
-    say(args, f"  {'op':<18}{'count':>6}{'ms':>9}{'% time':>8}{'FLOPs':>13}{'GFLOP/s':>9}{'bytes':>12}{'new':>5}{'views':>6}")
+              f"({total['flops'] / total['seconds'] / 1e9:.2f} GFLOP/s), {total['bytes_read'] + total['bytes_written']:,} bytes "
+              "(a model of compulsory traffic: each input read once, each output written once):")
+    say(args, f"  {'op':<18}{'count':>6}{'ms':>9}{'% time':>8}{'FLOPs':>13}{'GFLOP/s':>9}{'bytes*':>12}{'new':>5}{'views':>6}")
     for r in rows:
         say(args, f"  {r['op']:<18}{r['count']:>6}{r['seconds'] * 1e3:>9.3f}{100 * r['seconds'] / total['seconds']:>7.1f}%"
                   f"{r['flops']:>13,}{r['gflops_per_second']:>9.2f}{r['bytes_read'] + r['bytes_written']:>12,}{r['new_buffers']:>5}{r['views']:>6}")
@@ -308,8 +311,9 @@ def tutorial(args) -> dict:
             say(args, f"{path.stem[:2].lstrip('0'):>2}  {title}   ({path.relative_to(tutorials.FOLDER.parent)})")
         return {"tutorials": [p.stem for p in tutorials.available()]}
     path = tutorials.find(args.name)
-    figures = "savefig" in path.read_text()
-    say(args, f"running {path.relative_to(tutorials.FOLDER.parent)}" + (f" — figures go to tutorials/out/{path.stem}/" if figures else ""))
+    say(args, f"running {path.relative_to(tutorials.FOLDER.parent)} — figures go to tutorials/out/{path.stem}/")
+    stream = sys.stderr if args.json else sys.stdout
     with threads_module.limited(args.threads) if args.threads else contextlib.nullcontext():
-        tutorials.run(path, quick=args.quick, echo=lambda text: say(args, text))
+        tutorials.run(path, quick=args.quick, echo=lambda text: say(args, text),
+                      text=lambda markdown: say(args, tutorials.render(markdown, color=stream.isatty())))
     return {"tutorial": path.stem, "ok": True}

@@ -43,7 +43,7 @@ class Adam:
     ``m ← β1·m + (1−β1)·g``, ``s ← β2·s + (1−β2)·g²``, ``p ← p − lr·m̂ / (√ŝ + ε)`` with
     ``m̂ = m / (1−β1ᵗ)``, ``ŝ = s / (1−β2ᵗ)``.
 
-    How it is computed, for speed (each measured in tutorial 8), never changing the equations:
+    How it is computed, for speed (each measured in tutorial 9), never changing the equations:
 
     * all parameters as one flat vector: every rule above is elementwise, so it runs once over
       the concatenated gradients instead of once per array — twelve operations a step rather

@@ -103,3 +103,116 @@ def first_layer_weights(W1: np.ndarray, image_shape: tuple[int, int], path: str,
     fig.suptitle(f"First-layer weights: {shown} hidden units (rows of W1 as {image_shape[0]}×{image_shape[1]} images)")
     fig.colorbar(image, ax=axes, shrink=0.6, label="weight")
     return _save(fig, path)
+
+
+def curves(series: dict[str, dict], path: str, xlabel: str, ylabel: str, title: str, log: str = "",
+           lines: dict[str, float] | None = None, ax=None) -> str:
+    """One line per ``series`` entry (label → {x: y}); ``log`` holds "x" and/or "y" for log axes;
+    ``lines`` draws labelled horizontal lines (a peak, a ratio of 1). With ``ax`` given, draws into it and
+    writes nothing (the caller saves the figure)."""
+    fig, ax = _figure(figsize=(7, 4.2)) if ax is None else (None, ax)
+    for label, points in series.items():
+        ax.plot(list(points), list(points.values()), "-o", markersize=4, label=label)
+    for (label, y), style in zip((lines or {}).items(), (":", "--", "-.")):
+        ax.axhline(y, color="grey", ls=style, label=label)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title, xscale="log" if "x" in log else "linear",
+           yscale="log" if "y" in log else "linear")
+    xs = sorted({x for points in series.values() for x in points})
+    if "x" in log and xs:
+        labelled = [xs[0]]
+        for x in xs[1:]:                  # leave out labels that would overlap the last one shown
+            if x >= 1.3 * labelled[-1]:
+                labelled.append(x)
+        ax.set_xticks(labelled, [str(x) for x in labelled])
+        ax.minorticks_off()
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return path if fig is None else _save(fig, path)
+
+
+def panels(count: int, path: str, draw, width: float = 5.0, height: float = 4.0) -> str:
+    """A figure of ``count`` side-by-side panels; ``draw(axes)`` fills them; written to ``path``."""
+    fig, axes = _figure(1, count, figsize=(width * count, height), squeeze=False)
+    draw(list(axes.flat))
+    return _save(fig, path)
+
+
+def computational_graph(nodes: list[tuple[str, tuple]], gradients: list[str], path: str) -> str:
+    """A chain of operations left to right (``nodes``: name and the live array's shape), the forward
+    pass as black arrows, and under each arrow, in red, the rule that carries the gradient back."""
+    fig, ax = _figure(figsize=(2.3 * len(nodes), 2.4))
+    for i, (name, shape) in enumerate(nodes):
+        ax.text(i, 0, f"{name}\n{'×'.join(map(str, shape)) or 'a number'}", ha="center", va="center", fontsize=8,
+                bbox={"boxstyle": "round", "facecolor": "white" if i else "lightgrey", "edgecolor": "black"})
+        if i:
+            ax.annotate("", xy=(i - 0.42, 0.1), xytext=(i - 0.58, 0.1), arrowprops={"arrowstyle": "->"})
+            ax.annotate("", xy=(i - 0.58, -0.1), xytext=(i - 0.42, -0.1), arrowprops={"arrowstyle": "->", "color": "tab:red"})
+            ax.text(i - 0.5, -0.55, gradients[i - 1], ha="center", va="center", fontsize=7, color="tab:red")
+    ax.set(xlim=(-0.5, len(nodes) - 0.5), ylim=(-0.9, 0.4))
+    ax.axis("off")
+    ax.set_title("Forward (black) and the chain rule backwards (red)", fontsize=10)
+    return _save(fig, path)
+
+
+def memory_strips(arrays: dict[str, np.ndarray], path: str) -> str:
+    """For each 2-D array: its elements as a grid (coloured by row), and below it the bytes of memory
+    they live in, in address order — every element placed by its address, computed from the
+    array's own strides (``nnkit.backends.layout.describe``). An element drawn in a cell that
+    another element also uses (a stride of 0) counts them."""
+    from nnkit.backends.layout import describe
+
+    fig, axes = _figure(len(arrays), 1, figsize=(9, 2.3 * len(arrays)), squeeze=False)
+    span = max(sum(abs(s) * (n - 1) for s, n in zip(a.strides, a.shape)) // a.itemsize + 1 for a in arrays.values())
+    width = max([span] + [a.shape[1] for a in arrays.values()])      # one cell size in every panel
+    colours = __import__("matplotlib").colormaps["tab10"]
+    for ax, (name, a) in zip(axes.flat, arrays.items()):
+        d = describe(a)
+        addresses = {(i, j): d.address + i * d.strides[0] + j * d.strides[1] for i in range(a.shape[0]) for j in range(a.shape[1])}
+        low = min(addresses.values())
+        cells = (max(addresses.values()) - low) // d.itemsize + 1
+        users: dict[int, list] = {}
+        for (i, j), address in addresses.items():
+            users.setdefault((address - low) // d.itemsize, []).append((i, j))
+            ax.add_patch(__import__("matplotlib").patches.Rectangle((j, 3 + (a.shape[0] - 1 - i) * 0.9), 0.95, 0.85, color=colours(i % 10), alpha=0.5))
+            ax.text(j + 0.47, 3.42 + (a.shape[0] - 1 - i) * 0.9, f"{a[i, j]:g}", ha="center", va="center", fontsize=7)
+        for cell in range(cells):
+            who = users.get(cell, [])
+            colour = colours(who[0][0] % 10) if who else "white"
+            ax.add_patch(__import__("matplotlib").patches.Rectangle((cell, 0), 0.95, 1.2, facecolor=colour, alpha=0.5 if who else 1, edgecolor="grey"))
+            label = f"{a[who[0]]:g}" + (f"\n×{len(who)}" if len(who) > 1 else "") if who else ""
+            ax.text(cell + 0.47, 0.6, label, ha="center", va="center", fontsize=7)
+        skipped = ", blank: bytes between its elements that are not part of it" if len(users) < cells else ""
+        ax.text(0, -0.5, f"memory, {d.itemsize}-byte cells from address {low:#x} →{skipped}", fontsize=7, va="top")
+        ax.set_title(f"{name}: shape {d.shape}, strides {d.strides} bytes = {tuple(int(s) for s in d.element_strides)} cells"
+                     f"{', C-contiguous' if d.c_contiguous else ''}{', F-contiguous' if d.f_contiguous else ''}", fontsize=9)
+        ax.set(xlim=(-0.2, width + 0.2), ylim=(-1.2, 3 + a.shape[0] * 0.9 + 0.1))
+        ax.axis("off")
+    return _save(fig, path)
+
+
+def bars(values: dict[str, float], path: str, xlabel: str, title: str, log: bool = False) -> str:
+    """One horizontal bar per entry (label → value), in the given order, top to bottom."""
+    fig, ax = _figure(figsize=(7, 0.5 * len(values) + 1.4))
+    ax.barh(list(values), list(values.values()), color="tab:blue")
+    ax.set(xlabel=xlabel, title=title, xscale="log" if log else "linear")
+    ax.invert_yaxis()
+    ax.grid(alpha=0.3, axis="x")
+    return _save(fig, path)
+
+
+def roofline(points: dict[str, tuple[float, float]], peak: float, bandwidths: dict[str, float], path: str, title: str) -> str:
+    """The roofline: for each memory level (label → GB/s) the roof min(peak, intensity × bandwidth),
+    and each point (label → (FLOPs per byte, GFLOP/s)) where it ran."""
+    fig, ax = _figure(figsize=(7.5, 5))
+    xs = [x for x, _ in points.values()]
+    ai = np.logspace(np.log10(min(xs + [0.01]) / 2), np.log10(max(xs + [100.0]) * 2), 200)
+    for label, bandwidth in bandwidths.items():
+        ax.plot(ai, np.minimum(peak, ai * bandwidth), label=f"roof: {label}, {bandwidth:.0f} GB/s; peak {peak:.0f} GFLOP/s")
+    for i, (label, (intensity, rate)) in enumerate(points.items()):
+        ax.plot(intensity, rate, "ko", markersize=4)
+        ax.annotate(label, (intensity, rate), textcoords="offset points", xytext=(6, 8 if i % 2 else -12), fontsize=7)
+    ax.set(xscale="log", yscale="log", xlabel="arithmetic intensity: FLOPs ÷ bytes (the bytes a model of compulsory traffic)",
+           ylabel="GFLOP/s (measured)", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    return _save(fig, path)

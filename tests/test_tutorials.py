@@ -1,7 +1,13 @@
 """Every tutorial runs end to end (small sizes), and the values it claims hold — its own cells
-assert them (the explanation equals the trace, the bridge equals np.dot, the view is no copy)."""
+assert them (the explanation equals the trace, the bridge equals np.dot, the view is no copy).
+Each draws at least one figure, and every figure it names exists as a PNG; `nnkit tutorial N`
+prints the prose between the outputs; the order is the one a learner needs."""
+
+import re
+import sys
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from nnkit import tutorials
 
@@ -13,8 +19,15 @@ def test_there_are_tutorials_and_each_has_code():
 
 
 @pytest.mark.parametrize("path", ALL, ids=[p.stem for p in ALL])
-def test_a_tutorial_runs_from_top_to_bottom(path, tmp_path):
-    tutorials.run(path, quick=True, out=str(tmp_path), echo=lambda text: None)
+def test_a_tutorial_runs_from_top_to_bottom_and_draws_what_it_names(path, tmp_path):
+    printed = []
+    tutorials.run(path, quick=True, out=str(tmp_path), echo=printed.append)
+    figures = re.findall(r"^figure: (.+\.png)$", "\n".join(printed), re.M)
+    assert figures, f"{path.stem} draws no figure"
+    for figure in figures:
+        with open(figure, "rb") as f:
+            assert f.read(8) == b"\x89PNG\r\n\x1a\n", figure
+    assert {f.name for f in tmp_path.glob("*.png")} >= {figure.rsplit("/", 1)[-1] for figure in figures}
 
 
 def test_the_dgemm_tutorial_shows_the_real_call():
@@ -23,6 +36,62 @@ def test_the_dgemm_tutorial_shows_the_real_call():
     assert (ns["C"] == ns["Z1"]).all()
 
 
+def test_the_backends_tutorial_without_dask_says_what_to_install(monkeypatch, tmp_path):
+    class Absent:                    # as after `pip install -e .` alone: dask and distributed cannot be imported
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in ("dask", "distributed"):
+                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+    for name in [n for n in sys.modules if n.split(".")[0] in ("dask", "distributed")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setattr(sys, "meta_path", [Absent(), *sys.meta_path])
+    printed = []
+    tutorials.run(tutorials.find("backends"), quick=True, out=str(tmp_path), echo=printed.append)
+    missing = [line for text in printed for line in text.splitlines() if "needs dask" in line]
+    assert missing == ["Step 4 needs dask, which nnkit does not install by default: pip install -e '.[dask]' (then run this tutorial again)"]
+
+
 def test_find_names_what_exists():
     with pytest.raises(ValueError, match="expected one of"):
         tutorials.find("no-such-tutorial")
+    for number, path in enumerate(ALL, start=1):      # "1" is tutorial 1, not also 10
+        assert tutorials.find(str(number)) == path == tutorials.find(path.stem)
+
+
+def test_the_order_is_the_one_a_learner_needs():
+    position = {re.sub(r"^\d\d-", "", p.stem): i for i, p in enumerate(ALL)}
+    assert [p.stem[:2] for p in ALL] == [f"{i:02d}" for i in range(1, len(ALL) + 1)]
+    assert position["the-network"] == 0                                   # what the others build on
+    assert position["the-ndarray"] < position["broadcasting"] < position["np-dot-to-dgemm"]
+    assert max(position["memory"], position["threads-and-simd"]) < position["the-speed-ladder"] < position["inside-dgemm"]
+    assert position["inside-dgemm"] < position["training"]                # its roofline is used there
+
+
+@pytest.mark.parametrize("path", ALL, ids=[p.stem for p in ALL])
+def test_references_to_other_tutorials_name_the_right_one(path):
+    titles = {i: p.stem for i, p in enumerate(ALL, start=1)}
+    for number in re.findall(r"[Tt]utorials? (\d+)", path.read_text()):
+        assert int(number) in titles, f"{path.stem} names tutorial {number}"
+
+
+@pytest.mark.parametrize("path", ALL, ids=[p.stem for p in ALL])
+def test_the_prose_comes_between_the_outputs(path):
+    prose = tutorials.prose(path)
+    assert len(prose) == len(tutorials.cells(path)) + 1 and "jupytext" not in prose[0]
+    shown = tutorials.render("\n\n".join(prose), width=100)
+    headings = re.findall(r"^#+ (.*)$", path.read_text(), re.M)
+    assert headings and all(h.replace("`", "") in shown for h in headings)
+    assert "**" not in shown and max(len(line) for line in shown.splitlines() if not line.startswith("|")) <= 100 + 40
+    assert "\033[1m" in tutorials.render(prose[0], color=True)
+
+
+words = st.text(alphabet="abcdefghij ", min_size=1, max_size=12).filter(str.strip)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["", "**", "`", "*"]), words), min_size=1, max_size=30), st.integers(20, 120))
+def test_rendering_keeps_every_word_and_drops_only_the_marks(pieces, width):
+    markdown = " ".join(f"{mark}{text.strip()}{mark}" for mark, text in pieces)
+    shown = tutorials.render(markdown, width=width)
+    assert shown.split() == " ".join(text.strip() if mark != "`" else f"`{text.strip()}`" for mark, text in pieces).split()
+    assert all(len(line) <= width for line in shown.splitlines() if " " in line.strip())

@@ -8,13 +8,15 @@ dimensions, increments, and which array each pointer points into.
 from __future__ import annotations
 
 import itertools
+import sys
 import threading
 
 import numpy as np
 import pytest
+import traced_scripts
 
 from nnkit.backends.explain import predict_dot, predict_matmul
-from nnkit.backends.trace import Trace, trace
+from nnkit.backends.trace import LINES, Trace, remember_lines, trace
 
 FIELDS = ("routine", "order", "transa", "transb", "uplo", "m", "n", "k", "lda", "ldb", "ldc", "incx", "incy")
 
@@ -233,3 +235,93 @@ def test_thread_ids_are_the_kernels():
     with trace() as t:
         np.ones((2, 2)) @ np.ones((2, 2))
     assert t.calls[0].thread == threading.get_native_id()
+
+
+needs_lines = pytest.mark.skipif(not LINES, reason="lines are read from CPython 3.11's frames; this Python records none")
+
+
+def lines_of_generated_scripts(seeds: range, tmp_path, remember_every: int) -> int:
+    """Run each generated script under ``trace(source=its file)``; every call must carry the line and
+    function the generator put its product at — found by CPython's own lookup, or (one script in
+    ``remember_every``) in the line tables given by ``remember_lines``. Returns how many calls were checked."""
+    checked = 0
+    for seed in seeds:
+        text, products = traced_scripts.script(seed)
+        path = tmp_path / f"generated_{seed}.py"
+        path.write_text(text)
+        code = compile(text, str(path), "exec")
+        if seed % remember_every == 0:
+            remember_lines(code)
+        with trace(source=str(path)) as t:
+            exec(code, {"__name__": "__main__"})
+        want = traced_scripts.calls(products)
+        assert [(c.lineno, c.function) for c in t.calls] == want, f"seed {seed}:\n{text}"
+        assert {c.file for c in t.calls} <= {str(path)}
+        checked += len(want)
+    return checked
+
+
+@needs_lines
+def test_every_call_carries_the_line_and_function_that_made_it(tmp_path):
+    """Module level, functions, nested functions, methods, lambdas, comprehensions, generators, threads;
+    products in numpy's Python code (multi_dot, tensordot, einsum) reported on the script's line."""
+    assert lines_of_generated_scripts(range(200), tmp_path, remember_every=4) >= 2000  # 2 370 calls in 200 scripts
+
+
+@needs_lines
+@pytest.mark.long
+def test_lines_of_many_generated_scripts(tmp_path):
+    assert lines_of_generated_scripts(range(1000, 3000), tmp_path, remember_every=20) >= 20_000  # 23 926 calls in 2 000 scripts, ~8 s
+
+
+@needs_lines
+def test_by_default_the_lines_are_the_blocks_own_file():
+    A = np.ones((3, 3))
+    with trace() as t:
+        A @ A; line = sys._getframe().f_lineno  # noqa: E702  (the same line)
+    assert (t.calls[0].file, t.calls[0].lineno, t.calls[0].function) == (__file__, line, "test_by_default_the_lines_are_the_blocks_own_file")
+    assert f"at {__file__}:{line} in " in t.calls[0].line() and t.calls[0].to_dict()["line"] == line
+
+
+def test_calls_from_outside_the_source_carry_no_line():
+    from nnkit import model
+
+    params = model.init([4, 3, 2], np, np.random.default_rng(0))
+    with trace(source="/nowhere/else.py") as t:
+        model.forward(params, np.ones((4, 5)))
+    assert len(t.calls) == 2 and all(c.file is c.lineno is c.function is None for c in t.calls)
+    assert " at " not in t.calls[0].line() and "line" not in t.calls[0].to_dict()
+
+
+@needs_lines
+def test_nested_blocks_watch_both_files_then_forget_them(tmp_path):
+    from nnkit.backends import trace as tracing
+
+    other = tmp_path / "other.py"
+    other.write_text("import numpy as np\ndef product(A):\n    return A @ A\n")
+    namespace: dict = {}
+    exec(compile(other.read_text(), str(other), "exec"), namespace)
+    A = np.ones((3, 3))
+    with trace() as outer:
+        with trace(source=str(other)) as inner:
+            namespace["product"](A)
+    assert [(c.file, c.lineno) for c in inner.calls] == [(str(other), 3)]
+    assert tracing._watched == []  # the last block out forgets the files
+    with trace(source="/nowhere/else.py") as after:
+        namespace["product"](A)
+    assert after.calls[0].file is None
+
+
+@needs_lines
+def test_a_call_at_the_end_of_a_long_module_finds_its_line_either_way(tmp_path):
+    """CPython's lookup scans the module's whole location table; the remembered table answers at once."""
+    path = tmp_path / "long_module.py"
+    text = "import numpy as np\n" + "".join(f"x{i} = {i} * 2\n" for i in range(3000)) + "A = np.ones((3, 3))\nA @ A\nA @ (\n  A)\n"
+    path.write_text(text)
+    for remember in (False, True):
+        code = compile(text, str(path), "exec")
+        if remember:
+            remember_lines(code)
+        with trace(source=str(path)) as t:
+            exec(code, {})
+        assert [c.lineno for c in t.calls] == [3003, 3004], remember

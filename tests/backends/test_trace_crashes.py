@@ -1,6 +1,8 @@
 """``nnkit trace`` on scripts that end badly: every BLAS call made before the end is listed, one line says
-how the script ended (the signal or status named), nnkit's exit status is 1, and ``--json`` still ends
-stdout with the JSON line (its ``failure`` saying the same).
+how the script ended (the signal or status named), nnkit's exit status is the script's own (as Python's:
+1 for an exception, N for an exit with status N; 1 for a signal), a script's exception has its traceback
+printed as Python prints it (nnkit's own never), and ``--json`` still ends stdout with the JSON line (its
+``failure`` saying the same).
 
 The scripts are generated (seeded): a random number of matrix products of random shapes, a print or
 not, then one of the endings below — crashes in Python's own code, inside a BLAS call, from a thread.
@@ -16,20 +18,20 @@ import sys
 
 import pytest
 
-ENDINGS = {  # the script's last line → what nnkit must say about it
-    "segfault": ("import ctypes; ctypes.string_at(0)", "was killed by SIGSEGV"),
-    "abort": ("import os; os.abort()", "was killed by SIGABRT"),
-    "os._exit": ("import os; os._exit(3)", "ended with status 3 without returning"),
-    "sys.exit": ("import sys; sys.exit(2)", "exited with status 2"),
-    "raise": ("raise RuntimeError('boom')", "raised RuntimeError: boom"),
-    "SIGKILL": ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", "was killed by SIGKILL"),
-    "SIGTERM": ("import os, signal; os.kill(os.getpid(), signal.SIGTERM)", "was killed by SIGTERM"),
+ENDINGS = {  # the script's last line → what nnkit must say about it, and its exit status
+    "segfault": ("import ctypes; ctypes.string_at(0)", "was killed by SIGSEGV", 1),
+    "abort": ("import os; os.abort()", "was killed by SIGABRT", 1),
+    "os._exit": ("import os; os._exit(3)", "ended with status 3 without returning", 3),
+    "sys.exit": ("import sys; sys.exit(2)", "exited with status 2", 2),
+    "raise": ("raise RuntimeError('boom')", "raised RuntimeError: boom", 1),
+    "SIGKILL": ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", "was killed by SIGKILL", 1),
+    "SIGTERM": ("import os, signal; os.kill(os.getpid(), signal.SIGTERM)", "was killed by SIGTERM", 1),
     "segfault in a thread": ("import ctypes, threading; t = threading.Thread(target=ctypes.string_at, args=(0,)); "
-                             "t.start(); t.join()", "was killed by SIGSEGV"),
+                             "t.start(); t.join()", "was killed by SIGSEGV", 1),
     "segfault inside dgemm": ("from numpy.lib.stride_tricks import as_strided; "  # lda = 10⁸ elements: unmapped
                               "as_strided(np.ones(4), (64, 64), (8 * 10**8, 8)) @ np.ones((64, 64))",
-                              "was killed by SIGSEGV (segmentation fault), inside 1 BLAS call not yet returned"),
-    "returns": ("pass", None),
+                              "was killed by SIGSEGV (segmentation fault), inside 1 BLAS call not yet returned", 1),
+    "returns": ("pass", None, 0),
 }
 
 
@@ -55,16 +57,23 @@ def check(case: int, tmp_path) -> str:
     done = subprocess.run([sys.executable, "-m", "nnkit", "trace", *["--json"] * as_json, str(path)],
                           capture_output=True, text=True, timeout=120)
     where = f"case {case} ({ending}, json={as_json}):\n{text}\nstdout: {done.stdout[-2000:]}\nstderr: {done.stderr[-2000:]}"
-    expected = ENDINGS[ending][1]
+    last_line, expected, status = ENDINGS[ending]
     errors = [line for line in done.stderr.splitlines() if line.startswith("nnkit trace: error")]
-    assert "Traceback" not in done.stderr, where
-    if expected is None:
-        assert done.returncode == 0 and errors == [], where
+    assert done.returncode == status, where
+    if ending == "raise":  # the script's traceback, as Python prints it: its own frame only
+        traceback = f'Traceback (most recent call last):\n  File "{path}", line {text.count(chr(10))}, in <module>\n'
+        assert traceback + f"    {last_line}\nRuntimeError: boom\n" in done.stderr, where
+        assert done.stderr.count('  File "') == 1, where
     else:
-        assert done.returncode == 1 and len(errors) == 1 and expected in errors[0], where
+        assert "Traceback" not in done.stderr, where
+    if expected is None:
+        assert errors == [], where
+    else:
+        assert len(errors) == 1 and expected in errors[0], where
     listed = done.stderr if as_json else done.stdout
     made = [line for line in listed.splitlines() if line.startswith("NNKIT_TRACE DGEMM(RowMajor,NoTrans,NoTrans,")]
     assert [tuple(map(int, line.split(",")[3:6])) for line in made] == shapes, where  # m, n, k in order
+    assert [line.split(" at ")[1].split()[0] for line in made] == [f"{path}:{2 + i}" for i in range(len(shapes))], where
     if as_json:
         result = json.loads(done.stdout.splitlines()[-1])
         assert [(c["m"], c["n"], c["k"]) for c in result["calls"]] == shapes, where
@@ -105,3 +114,28 @@ def test_ctrl_c_ends_nnkit_and_the_script_with_one_line(tmp_path):
     outcome = procs.finish(process, signalled)
     assert outcome.status == 130 and outcome.stderr_lines == ["nnkit trace: interrupted (SIGINT, Ctrl-C)"], outcome
     assert outcome.left_behind == [], outcome
+
+
+AS_PYTHON = {  # scripts that end with an error Python reports itself: nnkit must report it the same way
+    "a product's shape error, two functions deep": "def f(a, b):\n    return a @ b\ndef g():\n    return f(np.ones((2, 3)), np.ones((2, 3)))\ng()\n",
+    "raise from": "try:\n    np.dot(np.ones(2), np.ones(3))\nexcept ValueError as e:\n    raise KeyError('k') from e\n",
+    "during handling": "try:\n    1 / 0\nexcept ZeroDivisionError:\n    np.ones((2, 2)) @ [1, 2, 3]\n",
+    "in a comprehension": "r = [np.ones((2, 2)) @ np.ones((k, 2)) for k in (2, 3)]\n",
+    "syntax error": "x = (1 +\n",
+    "exit with a message": "import sys\nsys.exit('bye')\n",
+    "exit 3": "import sys\nnp.ones((3, 3)) @ np.ones((3, 3))\nsys.exit(3)\n",
+    "an error in an imported module": "import helper_that_fails\n",
+}
+
+
+@pytest.mark.parametrize("case", AS_PYTHON)
+def test_a_failing_script_ends_as_python_ends_it(case, tmp_path):
+    """The same traceback (or message) on stderr, the same exit status, as ``python SCRIPT``."""
+    (tmp_path / "helper_that_fails.py").write_text("import numpy as np\n\nnp.linalg.multi_dot([np.ones((2, 2)), np.ones(3)])\n")
+    path = tmp_path / "script.py"
+    path.write_text("import numpy as np\n" + AS_PYTHON[case])
+    python = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-m", "nnkit", "trace", str(path)], capture_output=True, text=True, timeout=120)
+    *shown, error = done.stderr.splitlines(keepends=True)
+    assert python.returncode != 0 and done.returncode == python.returncode, done.stderr
+    assert "".join(shown) == python.stderr and error.startswith("nnkit trace: error: "), done.stderr
