@@ -89,14 +89,15 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--test-data", metavar="PATH", help="a separate test file (e.g. MNIST's t10k); default: split --data")
     train.add_argument("--hidden", type=number(int, 1, what="a layer size"), nargs="+", default=[128], metavar="H", help="hidden layer sizes")
     train.add_argument("--epochs", type=number(int, 1, what="a whole number"), help="passes over the training set (default: 500 for gd, else 40)")
-    train.add_argument("--batch-size", type=number(int, 1, what="a whole number"), default=32, help="samples per step (gd uses all)")
+    train.add_argument("--batch-size", type=number(int, 1, what="a whole number"), default=128, help="samples per step (gd uses all)")
     train.add_argument("--optimizer", choices=["gd", "sgd", "momentum", "adam"], default="adam",
                        help="gd: the seed's full-batch gradient descent (every step sees every sample); sgd, momentum, "
                             "adam: minibatches of --batch-size")
-    train.add_argument("--lr", type=number(float, 0, low_open=True, what="a learning rate"), help="learning rate (default: gd 0.5, sgd 0.1, momentum 0.05, adam 0.003)")
+    train.add_argument("--lr", type=number(float, 0, low_open=True, what="a learning rate"), help="learning rate (default: gd 0.5, sgd 0.1, momentum 0.05, adam 0.01)")
     train.add_argument("--l2", type=number(float, 0, what="a weight decay"), default=0.0, help="L2 weight decay λ (loss + λ/2·Σ‖W‖²)")
-    train.add_argument("--dtype", choices=["float32", "float64"], default="float64",
-                       help="floating-point type of the data and parameters (8 or 4 bytes a number)")
+    train.add_argument("--dtype", choices=["float32", "float64"],
+                       help="floating-point type of the data and parameters (4 or 8 bytes a number; default float32, "
+                            "float64 with --backend blas: dgemm)")
     train.add_argument("--backend", choices=BACKENDS, default="numpy", help=backend_help)
     train.add_argument("--library", help="--backend blas: the BLAS whose dgemm multiplies (a name from 'nnkit info', "
                                          "e.g. nnkit for nnkit's own; default numpy's own)")
@@ -111,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", help="write the model here (.npz, after every epoch, atomically)")
     train.add_argument("--plots", metavar="DIR", help="write PNG figures into DIR (created if missing): curves.png, "
                        "confusion.png, predictions.png, weights.png; their paths are printed at the end")
+    _threads_option(train)
 
     predict = sub.add_parser("predict", help="classify a data file with a saved model", formatter_class=formatter)
     predict.add_argument("--model", required=True, help="a model saved by 'nnkit train --out'")
@@ -139,11 +141,18 @@ def build_parser() -> argparse.ArgumentParser:
     tutorial = sub.add_parser("tutorial", help="list the tutorials, or run one (its numbers come from this machine)")
     tutorial.add_argument("name", nargs="?", help="a number (5) or part of a name (np-dot); none: list them")
     tutorial.add_argument("--quick", action="store_true", help="small sizes (what the test suite runs)")
+    _threads_option(tutorial, "default: the libraries' own")
 
     bench = sub.add_parser("bench", help="measure: medians and ratios, side by side in one run")
     bench.add_argument("--quick", action="store_true", help="fewer sizes and repeats (under a minute)")
     bench.add_argument("--plots", metavar="DIR", help="write PNG figures into DIR")
+    _threads_option(bench, "default: the libraries' own, and training as 'nnkit train' chooses")
 
     for command in sub.choices.values():
         command.add_argument("--json", action="store_true", help="end stdout with one JSON line")
     return parser
+
+
+def _threads_option(command: argparse.ArgumentParser, default: str = "default: chosen from the product sizes and the idle cores") -> None:
+    command.add_argument("--threads", type=number(int, 1, what="a thread count"), metavar="N",
+                         help=f"BLAS threads (threadpoolctl), {default}")

@@ -6,13 +6,14 @@ dict that ``--json`` prints.
 
 from __future__ import annotations
 
+import contextlib
 import math
-
 import os
 import sys
 import time
 
 from nnkit import files, memory
+from nnkit import threads as threads_module
 
 DEFAULT_EPOCHS = {"gd": 500, "sgd": 40, "momentum": 40, "adam": 40}
 
@@ -22,8 +23,15 @@ def say(args, text: str) -> None:
     print(text, file=sys.stderr if args.json else sys.stdout)
 
 
-def train(args) -> dict:
+def train_defaults(args):
+    """``args`` of ``nnkit train`` with the defaults that depend on other options filled in."""
     args.epochs = args.epochs or DEFAULT_EPOCHS[args.optimizer]
+    args.dtype = args.dtype or ("float64" if args.backend == "blas" else "float32")  # the bridge is dgemm: float64
+    return args
+
+
+def train(args) -> dict:
+    train_defaults(args)
     if args.backend == "blas" and args.dtype != "float64":
         raise ValueError("--backend blas multiplies with dgemm, which is float64: use --dtype float64")
     if args.scheduler and args.backend != "dask":
@@ -54,10 +62,12 @@ def _train(args) -> dict:
     say(args, f"data: {train_set.source} — {len(train_set)} train / {len(val_set)} validation / {len(test_set)} test samples"
               f"{' (test: ' + test_set.source + ')' if args.test_data else ''}, {train_set.images.shape[1]} features; "
               f"network {experiment.sizes}, {args.optimizer}, {args.dtype}, backend {args.backend}")
-    start = time.perf_counter()
-    history = experiment.fit(train_set, val_set, args)
-    seconds = time.perf_counter() - start
-    result = experiment.evaluate(splits)
+    threads = _threads(args, experiment.sizes, len(train_set) if args.optimizer == "gd" else args.batch_size)
+    with threads_module.limited(threads.threads):
+        start = time.perf_counter()
+        history = experiment.fit(train_set, val_set, args)
+        seconds = time.perf_counter() - start
+        result = experiment.evaluate(splits)
     epochs = len(history.loss)
     result.update(
         epochs=epochs, seconds=round(seconds, 3), samples_per_second=round(epochs * len(train_set) / seconds, 1),
@@ -65,6 +75,7 @@ def _train(args) -> dict:
         lr=experiment.lr, batch_size=experiment.batch_size, seed=args.seed, final_loss=history.loss[-1],
         model=args.out, plots=experiment.write_plots(args.plots, history, test_set) if args.plots else None,
         history=history.to_dict(),  # per epoch: loss, train/validation accuracy, seconds since start
+        threads=threads.to_dict(),
     )
     validation = f", validation {result['val_accuracy']:.2%}" if result["val_accuracy"] is not None else ""
     say(args, f"test accuracy {result['test_accuracy']:.2%} (train {result['train_accuracy']:.2%}{validation}) "
@@ -78,6 +89,13 @@ def _train(args) -> dict:
         print(f"warning: {result['test_accuracy']:.0%} is about chance ({chance:.0%}): the network did not learn "
               "(try a smaller --lr)", file=sys.stderr)
     return result
+
+
+def _threads(args, sizes: list[int], batch: int):
+    """The BLAS threads for this run (``--threads``, or chosen from the product sizes), said."""
+    choice = threads_module.choose(sizes, batch, args.dtype, args.threads)
+    say(args, f"threads: {choice.threads} ({choice.reason})")
+    return choice
 
 
 def _profile(args, ops) -> dict:
@@ -322,9 +340,12 @@ def bench(args) -> dict:
     say(args, "libraries: " + "; ".join(f"{l['name']} {l['version']} ({l['num_threads']} threads"
                                          + (f", kernel {l['architecture']}" if l["architecture"] else "") + ")" for l in setup["libraries"]))
     results = {}
-    for name in SUITES:
-        say(args, f"== {name}")
-        results[name] = importlib.import_module(f"nnkit.bench.{name}").run(args.quick, lambda text: say(args, text), results)
+    with threads_module.limited(args.threads) if args.threads else contextlib.nullcontext():
+        for name in SUITES:
+            say(args, f"== {name}")
+            options = {"threads": args.threads} if name == "time_to_accuracy" else {}  # the one suite that trains
+            results[name] = importlib.import_module(f"nnkit.bench.{name}").run(args.quick, lambda text: say(args, text), results,
+                                                                               **options)
     from nnkit.bench import peak
 
     results["peak_check"] = peak.check(results, lambda text: say(args, text))
@@ -347,6 +368,7 @@ def tutorial(args) -> dict:
     path = tutorials.find(args.name)
     say(args, f"running {path.relative_to(tutorials.FOLDER.parent)} — figures go to tutorials/out/{path.stem}/")
     stream = sys.stderr if args.json else sys.stdout
-    tutorials.run(path, quick=args.quick, echo=lambda text: say(args, text),
-                  text=lambda markdown: say(args, tutorials.render(markdown, color=stream.isatty())))
+    with threads_module.limited(args.threads) if args.threads else contextlib.nullcontext():
+        tutorials.run(path, quick=args.quick, echo=lambda text: say(args, text),
+                      text=lambda markdown: say(args, tutorials.render(markdown, color=stream.isatty())))
     return {"tutorial": path.stem, "ok": True}

@@ -85,25 +85,28 @@ class Experiment:
         return cls(dataset, backend, meta["dtype"], sizes, params=params)
 
     def features(self, ds: data.Dataset):
-        """``(n_pixels, n)`` C-contiguous array in this namespace: samples in columns, pixels in [0, 1].
+        """``(n_pixels, n)`` array in this namespace: samples in columns, pixels in [0, 1] — the
+        transpose of the ``(n, n_pixels)`` normalised images, a view, not a copy.
 
-        The transpose of the stored ``(n, n_pixels)`` images is Fortran-ordered; it is copied once
-        into C order here because numpy's ``take`` (the per-epoch shuffle) would otherwise copy the
-        whole array to C order on every call. Made once per data set and kept for the run."""
+        In memory each sample stays one contiguous row (the array is Fortran-ordered), so the
+        per-epoch shuffle gathers whole rows and each batch ``X[:, i:j]`` is one contiguous block;
+        ``W @ X`` reads it as it is (BLAS's transpose flag). Made once per data set and kept."""
         if id(ds) not in self._features:  # the cache holds ds too, so its id cannot be reused
-            X = np.ascontiguousarray(data.normalise(ds.images, ds.pixel_max, self.dtype_name).T)
-            self._features[id(ds)] = (ds, self.to_namespace(X))
+            rows = data.normalise(ds.images, ds.pixel_max, self.dtype_name)
+            self._features[id(ds)] = (ds, self.to_namespace(rows, samples_axis=0).T)
         return self._features[id(ds)][1]
 
-    def to_namespace(self, values: np.ndarray):
-        """A numpy array in this experiment's namespace; for dask, chunked along its last axis (the
-        samples) into blocks of ``chunk_size`` and persisted — sent to the workers once, where every
-        step then finds it (otherwise each step's graph would carry the whole data set again)."""
+    def to_namespace(self, values: np.ndarray, samples_axis: int = -1):
+        """A numpy array in this experiment's namespace; for dask, chunked along ``samples_axis``
+        into blocks of ``chunk_size`` and persisted — sent to the workers once, where every step
+        then finds it (otherwise each step's graph would carry the whole data set again)."""
         if self.backend != "dask":
             return self.xp.asarray(values)
         import dask.array as da
 
-        return da.from_array(values, chunks=(*values.shape[:-1], self.chunk_size)).persist()
+        chunks = list(values.shape)
+        chunks[samples_axis] = self.chunk_size
+        return da.from_array(values, chunks=tuple(chunks)).persist()
 
     def labels(self, ds: data.Dataset):
         return self.to_namespace(ds.labels)
@@ -214,6 +217,8 @@ class _PersistingState:
         new = self.inner.step(params, grads)
         for name in ("v", "m", "s"):
             state = getattr(self.inner, name, None)
-            if state:
+            if isinstance(state, dict):  # one array per parameter (momentum's v)
                 setattr(self.inner, name, dict(zip(state, dask.persist(*state.values()))))
+            elif state is not None:  # one vector for all of them (Adam's m and s)
+                setattr(self.inner, name, dask.persist(state)[0])
         return new

@@ -9,6 +9,10 @@ which is the training loop's business (``batch_size``). L2 weight decay is part 
 
 from __future__ import annotations
 
+import math
+
+from array_api_compat import array_namespace
+
 from nnkit.model import Params
 
 
@@ -38,28 +42,88 @@ class Adam:
 
     ``m ← β1·m + (1−β1)·g``, ``s ← β2·s + (1−β2)·g²``, ``p ← p − lr·m̂ / (√ŝ + ε)`` with
     ``m̂ = m / (1−β1ᵗ)``, ``ŝ = s / (1−β2ᵗ)``.
+
+    How it is computed, for speed (each measured in tutorial 9), never changing the equations:
+
+    * all parameters as one flat vector: every rule above is elementwise, so it runs once over
+      the concatenated gradients instead of once per array — twelve operations a step rather
+      than twelve per parameter array (four arrays for one hidden layer). The parameters handed
+      back are views of the new vector; the vector this optimiser returned last time is reused
+      when the same arrays come back, and made again by concatenation otherwise.
+    * the paper's own "more efficient" order (end of its section 2): both bias corrections folded
+      into one step size ``lr·√(1−β2ᵗ)/(1−β1ᵗ)`` and ``ε·√(1−β2ᵗ)``.
+    * ``m`` and ``s`` are the optimiser's own, updated in place (``*=``, ``+=``; where arrays
+      cannot be written, as in dask, Python makes new ones). The parameters are never written.
+    * every :attr:`FLUSH_EVERY` steps, a moment that would decay into the subnormal range before
+      the next flush (below ``smallest_normal / βᴷ``) is set to 0. A weight whose gradient has
+      stopped (a pixel that is off in every later batch) has its ``m`` shrink by ``β1`` a step,
+      below float32's smallest normal (1.2e-38) after ~800 steps; the CPU computes with such
+      numbers through a slow microcode path — a whole step 1.3–1.6× slower late in a run. What is
+      zeroed is below ``7e-38``; its share of an update, ``lr·m/(√s + ε)``, is below ``lr·1e-29``.
     """
+
+    FLUSH_EVERY = 16
 
     def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
         self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
         self.t, self.m, self.s = 0, None, None
+        self._returned: tuple = ()  # the arrays the last step handed back, and the vector they view
+        self._flat = None
 
     def step(self, params: Params, grads: Params) -> Params:
         b1, b2 = self.beta1, self.beta2
+        xp = array_namespace(next(iter(grads.values())))  # once a step: finding it costs a few µs
+        g = _flatten(xp, [grads[k] for k in params])  # in the parameters' order (backward makes the last layer's first)
         if self.m is None:
-            self.m = {k: 0 * g for k, g in grads.items()}
-            self.s = {k: 0 * g for k, g in grads.items()}
+            self.m, self.s = 0 * g, 0 * g
         self.t += 1
-        self.m = {k: b1 * m + (1 - b1) * grads[k] for k, m in self.m.items()}
-        self.s = {k: b2 * s + (1 - b2) * grads[k] ** 2 for k, s in self.s.items()}
-        c1, c2 = 1 - b1**self.t, 1 - b2**self.t
-        return {k: p - self.lr * (self.m[k] / c1) / ((self.s[k] / c2) ** 0.5 + self.eps) for k, p in params.items()}
+        root_c2 = (1 - b2**self.t) ** 0.5
+        lr, eps = self.lr * root_c2 / (1 - b1**self.t), self.eps * root_c2
+        self.m *= b1
+        self.m += (1 - b1) * g
+        self.s *= b2
+        self.s += (1 - b2) * (g * g)
+        p = self._flat if _same(params.values(), self._returned) else _flatten(xp, list(params.values()))
+        self._flat = p - lr * self.m / (self.s**0.5 + eps)
+        new = _unflatten(xp, self._flat, params)
+        self._returned = tuple(new.values())
+        if self.t % self.FLUSH_EVERY == 0:
+            self._flush()
+        return new
+
+    def _flush(self) -> None:
+        """Zero the moments that would be subnormal before the next flush (see the class docstring)."""
+        xp = array_namespace(self.m)
+        tiny = xp.finfo(self.m.dtype).smallest_normal
+        self.m *= xp.astype(xp.abs(self.m) >= tiny / self.beta1**self.FLUSH_EVERY, self.m.dtype)
+        self.s *= xp.astype(self.s >= tiny / self.beta2**self.FLUSH_EVERY, self.s.dtype)
+
+
+def _flatten(xp, arrays: list):
+    """All of ``arrays`` (of namespace ``xp``), in order, as one 1-D array (a copy)."""
+    return xp.concat([xp.reshape(a, (-1,)) for a in arrays])
+
+
+def _unflatten(xp, flat, like: Params) -> Params:
+    """Views of the 1-D ``flat`` (of namespace ``xp``), shaped and named like ``like``'s arrays, in order."""
+    start, out = 0, {}
+    for k, a in like.items():
+        size = math.prod(a.shape)
+        out[k] = xp.reshape(flat[start : start + size], a.shape)
+        start += size
+    return out
+
+
+def _same(arrays, returned: tuple) -> bool:
+    """Whether ``arrays`` are exactly the arrays of ``returned`` (identity, not values)."""
+    arrays = tuple(arrays)
+    return len(arrays) == len(returned) and all(a is b for a, b in zip(arrays, returned))
 
 
 OPTIMIZERS = {"gd": SGD, "sgd": SGD, "momentum": Momentum, "adam": Adam}
 """Names the CLI accepts. ``gd`` is ``sgd`` on the whole training set at once (the seed's mode)."""
 
-DEFAULT_LR = {"gd": 0.5, "sgd": 0.1, "momentum": 0.05, "adam": 3e-3}
+DEFAULT_LR = {"gd": 0.5, "sgd": 0.1, "momentum": 0.05, "adam": 1e-2}
 
 
 def make(name: str, lr: float | None = None):

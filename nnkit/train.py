@@ -48,10 +48,13 @@ class History:
 
 
 def train_step(params: Params, X: Array, Y: Array, optimizer, l2: float = 0.0) -> tuple[Params, Array, Array]:
-    """One forward/backward/update on a batch; return ``(new params, loss, output probabilities)``."""
+    """One forward/backward/update on a batch; return ``(new params, loss, output probabilities)``.
+
+    The loss (of the parameters before the update) is read off the softmax the forward pass
+    computed (:func:`nnkit.model.cross_entropy_of_softmax`), not computed again from the logits."""
     Zs, As = model.forward(params, X)
     grads = model.backward(params, Zs, As, Y, l2)
-    return optimizer.step(params, grads), model.cross_entropy(Zs[-1], Y), As[-1]
+    return optimizer.step(params, grads), model.cross_entropy_of_softmax(As[-1], Y), As[-1]
 
 
 def fit(
@@ -71,8 +74,10 @@ def fit(
 ) -> tuple[Params, History]:
     """Train on ``X`` (``(n_in, n)``) with one-hot targets ``Y`` (``(n_out, n)``).
 
-    ``X`` should be C-contiguous (numpy's ``take`` along columns first copies anything else
-    whole). ``rng`` (a ``numpy.random.Generator``) shuffles the samples every epoch (not when one
+    ``X`` is fastest as the transpose of C-contiguous rows, one sample per row (Fortran order, as
+    :meth:`nnkit.experiment.Experiment.features` makes it): the shuffle gathers whole rows and each
+    batch is one contiguous block (numpy's ``take`` first copies an input that is not C-contiguous
+    whole, so another layout costs a copy per epoch). ``rng`` (a ``numpy.random.Generator``) shuffles the samples every epoch (not when one
     batch holds them all: the seed's full-batch mode); ``validation`` is ``(X_val, labels_val)``;
     ``on_epoch(epoch, params, history)`` runs after each epoch (the CLI saves its checkpoint
     there). ``progress`` shows a bar on stderr (``None``: only on a terminal). ``materialise``
@@ -93,15 +98,15 @@ def fit(
             float_errors.silenced():
         for epoch in range(1, epochs + 1):
             params, loss, accuracy, last_batch = _epoch(params, X, Y, optimizer, batch_size, rng, l2, epoch, bar, materialise)
-            check_X, check_Y = (validation[0], validation_Y) if validation is not None else last_batch
-            end_loss = float(model.loss(params, check_X, check_Y))
+            check = (validation[0], validation_Y, validation[1]) if validation is not None else last_batch
+            end_loss, end_accuracy = _evaluate(params, *check)
             if not math.isfinite(end_loss):
                 raise Diverged(epoch, None, end_loss, float32)
             history.loss.append(loss)
             history.train_accuracy.append(accuracy)
             if validation is not None:
                 history.val_loss.append(end_loss)
-                history.val_accuracy.append(model.accuracy(params, *validation))
+                history.val_accuracy.append(end_accuracy)
             history.seconds.append(time.perf_counter() - start)
             bar.set_postfix(epoch=epoch, loss=f"{loss:.4f}", acc=f"{accuracy:.3f}")
             if on_epoch is not None:
@@ -110,14 +115,16 @@ def fit(
 
 
 def _epoch(params: Params, X: Array, Y: Array, optimizer, batch_size: int, rng, l2: float, epoch: int, bar, materialise):
-    """One pass over the data; returns params, mean batch loss, running accuracy, the last batch."""
+    """One pass over the data; returns params, mean batch loss, running accuracy, the last batch
+    (its samples, one-hot targets and labels)."""
     xp = array_namespace(X, Y)
     n = X.shape[1]
     if batch_size < n:
-        # One gather per epoch, then every batch is a view (columns i:j): a gather per batch
-        # would touch each of a batch's samples in n_features far-apart places.
+        # One gather per epoch of whole samples — the rows of X.T, contiguous when the data are
+        # stored one sample per row (nnkit.experiment does) — then every batch is a view.
         perm = xp.asarray(rng.permutation(n))
-        X, Y = xp.take(X, perm, axis=1), xp.take(Y, perm, axis=1)
+        X, Y = xp.take(X.T, perm, axis=0).T, xp.take(Y, perm, axis=1)
+    labels = xp.argmax(Y, axis=0)  # once per epoch: each batch's accuracy compares with a slice of it
     total_loss, correct = 0.0, 0
     for b, i in enumerate(range(0, n, batch_size), start=1):
         j = min(i + batch_size, n)  # the array API leaves out-of-range slice ends unspecified
@@ -131,9 +138,18 @@ def _epoch(params: Params, X: Array, Y: Array, optimizer, batch_size: int, rng, 
         if not math.isfinite(value):
             raise Diverged(epoch, b, value, X.dtype == xp.float32)
         total_loss += value * (j - i)
-        correct += int(xp.sum(xp.astype(xp.argmax(out, axis=0) == xp.argmax(Yb, axis=0), xp.int64)))
+        correct += int(xp.count_nonzero(xp.argmax(out, axis=0) == labels[i:j]))
         bar.update()
-    return params, total_loss / n, correct / n, (Xb, Yb)
+    return params, total_loss / n, correct / n, (Xb, Yb, labels[i:j])
+
+
+def _evaluate(params: Params, X: Array, Y: Array, labels: Array) -> tuple[float, float]:
+    """Cross-entropy (from the logits: exact however wrong the network) and accuracy of the
+    network on ``X``, from one forward pass."""
+    xp = array_namespace(X)
+    Z = model.forward(params, X)[0][-1]
+    loss = float(model.cross_entropy(Z, Y))
+    return loss, float(xp.count_nonzero(xp.argmax(Z, axis=0) == labels)) / X.shape[1]
 
 
 def _one_hot_like(labels: Array, Y: Array) -> Array:

@@ -23,12 +23,38 @@ def last_json(done: subprocess.CompletedProcess) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_default_training_reaches_97_percent_on_the_bundled_digits():
+def test_default_training_reaches_98_percent_on_the_bundled_digits():
     result = last_json(nnkit("train", "--json"))
-    assert result["test_accuracy"] >= 0.97
+    assert result["test_accuracy"] >= 0.98  # 0.992 with the default seed here (float32 rounding differs by CPU kernel)
     for key in ("train_accuracy", "n_train", "n_test", "epochs", "seconds", "samples_per_second", "backend", "dtype"):
         assert key in result
-    assert (result["backend"], result["dtype"], result["n_train"] + result["n_val"] + result["n_test"]) == ("numpy", "float64", 1797)
+    assert (result["backend"], result["dtype"], result["n_train"] + result["n_val"] + result["n_test"]) == ("numpy", "float32", 1797)
+    assert (result["batch_size"], result["lr"]) == (128, 0.01)
+
+
+def test_train_says_how_many_blas_threads_and_why():
+    done = nnkit("train", "--epochs", "1", "--threads", "1", "--json")
+    assert last_json(done)["threads"] == {"threads": 1, "reason": "--threads 1"} and "threads: 1 (--threads 1)" in done.stderr
+    chosen = last_json(nnkit("train", "--epochs", "1", "--json"))["threads"]
+    assert chosen["threads"] >= 1 and chosen["reason"]  # busy machine, small products or measured: the reason says which
+
+
+@pytest.mark.parametrize("command", [["train"], ["bench", "--quick"], ["tutorial", "ndarray"]])
+@pytest.mark.parametrize("value", ["0", "-1", "two", "1.5"])
+def test_threads_must_be_a_positive_whole_number(command, value):
+    done = nnkit(*command, "--threads", value, expect_ok=False)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "--threads: expected a thread count ≥ 1" in done.stderr
+
+
+def test_a_tutorial_runs_on_the_threads_asked_for():
+    done = nnkit("tutorial", "ndarray", "--quick", "--threads", "1", "--json")
+    result = last_json(done)
+    assert result["ok"] and result["tutorial"].endswith("-the-ndarray")
+
+
+def test_blas_backend_trains_in_float64_by_default():
+    result = last_json(nnkit("train", "--backend", "blas", "--epochs", "1", "--json"))
+    assert result["dtype"] == "float64"
 
 
 def test_json_is_the_only_stdout_line_and_prose_goes_to_stderr():
@@ -168,7 +194,7 @@ def test_divergence_keeps_the_last_good_checkpoint(tmp_path, monkeypatch, capsys
         return {k: v * np.nan for k, v in new.items()} if len(steps) == 2 * 40 + 5 else new
 
     monkeypatch.setattr(optim.Adam, "step", poisoned_step)
-    assert cli.main(["train", "--epochs", "5", "--out", str(model)]) == 1  # 1258 samples / 32 = 40 batches
+    assert cli.main(["train", "--epochs", "5", "--batch-size", "32", "--out", str(model)]) == 1  # 1258 samples / 32 = 40 batches
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert "diverged" in error and "epoch 3" in error and "holds the model of epoch 2" in error
     assert checkpoint.load(model)[1]["training"]["epochs_done"] == 2
@@ -269,7 +295,7 @@ def test_instrumented_backend_trains_and_shows_where_a_step_spends_its_time():
     done = nnkit("train", "--backend", "instrumented", "--epochs", "2", "--json")
     result = last_json(done)
     ops = {row["op"]: row for row in result["step_profile"]["ops"]}
-    assert ops["matmul"]["count"] == 5 and ops["matmul"]["flops"] == 2 * 32 * (2 * 128 * 64 + 3 * 10 * 128)
+    assert ops["matmul"]["count"] == 5 and ops["matmul"]["flops"] == 2 * result["batch_size"] * (2 * 128 * 64 + 3 * 10 * 128)
     assert "one training step" in done.stderr and "% time" in done.stderr
     plain = last_json(nnkit("train", "--epochs", "2", "--json"))
     assert result["test_accuracy"] == plain["test_accuracy"] and result["final_loss"] == plain["final_loss"]
@@ -278,7 +304,9 @@ def test_instrumented_backend_trains_and_shows_where_a_step_spends_its_time():
 def test_bench_quick_runs_every_suite_and_checks_its_results(tmp_path):
     result = last_json(nnkit("bench", "--quick", "--json", "--plots", str(tmp_path)))
     assert list(result) == ["setup", "peak", "bandwidth", "overhead", "dgemm_paths", "libraries", "kernels", "training",
-                            "instrumentation", "dask_scaling", "peak_check", "plots"]
+                            "time_to_accuracy", "instrumentation", "dask_scaling", "peak_check", "plots"]
+    contenders = [row["contender"] for row in result["time_to_accuracy"]["rows"]]
+    assert contenders[:3] == ["nnkit", "plain numpy", "scikit-learn"] and "pytorch" in contenders + result["time_to_accuracy"]["skipped"]
     assert result["bandwidth"]["one_thread"]["gbytes_per_s"] > 0
     assert all(row["results_agree"] for row in result["kernels"]["rows"])  # nnkit's dgemm and every library agree
     assert all(row["tasks per step"] > 0 for row in result["dask_scaling"]["rows"])

@@ -101,4 +101,4 @@ def test_divergence_on_a_local_cluster_is_one_line_without_the_workers_warnings(
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 1 and "Warning" not in done.stderr, done.stderr
     assert done.stderr.splitlines() == ["nnkit train: error: training diverged: loss is nan at epoch 1, batch 2 "
-                                        "(try a smaller --lr)"]
+                                        "(try a smaller --lr, or --dtype float64)"]

@@ -25,7 +25,7 @@ from conftest import skip_not_installable
 from nnkit import checkpoint
 from nnkit.files import quoted
 
-TRAIN = ["train", "--epochs", "2", "--hidden", "128"]  # a checkpoint of ~80 kB
+TRAIN = ["train", "--epochs", "2", "--hidden", "128", "--dtype", "float64"]  # a checkpoint of ~80 kB
 PREDICT_CSV_BYTES = 11486  # the predictions of the 1797 bundled digits
 
 

@@ -22,8 +22,9 @@ def test_every_option_has_help_and_no_empty_default(name):
 
 def test_train_help_shows_real_defaults():
     text = " ".join(SUBCOMMANDS["train"].format_help().split())
-    for shown in ("(default: adam)", "(default: float64)", "(default: 0)", "(default: 0.0)", "(default: 32)"):
+    for shown in ("(default: adam)", "(default: 0)", "(default: 0.0)", "(default: 128)"):
         assert shown in text
+    assert "default float32, float64 with --backend blas" in text  # --dtype: a default that depends on --backend
 
 
 def test_train_plots_says_where_the_figures_went(tmp_path, capsys):

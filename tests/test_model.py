@@ -105,3 +105,27 @@ def test_any_number_of_hidden_layers(hidden):
     assert [a.shape for a in As] == [(s, 4) for s in sizes]
     np.testing.assert_allclose(As[-1].sum(axis=0), 1)
     assert model.predict(params, As[0]).shape == (4,)
+
+
+LOSS_CASES = 30  # seeded: dtype × classes × samples × logit scale
+
+
+@pytest.mark.parametrize("case", range(LOSS_CASES))
+def test_the_loss_read_off_the_softmax_is_the_loss_from_the_logits(case):
+    rng = np.random.default_rng(case)
+    dtype = [np.float32, np.float64][case % 2]
+    k, n = int(rng.integers(2, 12)), int(rng.integers(1, 40))
+    Z = (rng.standard_normal((k, n)) * 10.0 ** rng.uniform(-2, 1.2)).astype(dtype)  # |logit gaps| up to ~80: no underflow
+    Y = np.eye(k, dtype=dtype)[:, rng.integers(0, k, n)]
+    got = model.cross_entropy_of_softmax(model.softmax(Z), Y)
+    assert got.dtype == dtype
+    np.testing.assert_allclose(float(got), float(model.cross_entropy(Z, Y)), rtol=1e-4 if dtype == np.float32 else 1e-11, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype, floor", [(np.float32, 87.33), (np.float64, 708.39)])
+def test_an_underflowed_probability_gives_a_finite_loss_and_nan_stays_nan(dtype, floor):
+    Z = np.array([[0.0, 0.0], [2000.0, 0.0]], dtype=dtype)  # sample 0: its true class 0 has probability e^-2000 = 0
+    Y = np.eye(2, dtype=dtype)[:, [0, 0]]
+    loss = float(model.cross_entropy_of_softmax(model.softmax(Z), Y))
+    assert loss == pytest.approx((floor + np.log(2)) / 2, rel=1e-3)  # the smallest normal's -log, not inf
+    assert np.isnan(float(model.cross_entropy_of_softmax(np.full((2, 2), np.nan, dtype), Y)))

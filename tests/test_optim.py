@@ -55,3 +55,66 @@ def test_every_optimizer_fits_a_separable_problem(name, lr):
 def test_unknown_optimizer_is_named_in_the_error():
     with pytest.raises(ValueError, match="'rmsprop'.*gd, sgd, momentum, adam"):
         optim.make("rmsprop")
+
+
+def textbook_adam(params, gradient_steps, lr, b1=0.9, b2=0.999, eps=1e-8):
+    """Adam as the paper's algorithm 1 writes it, one parameter array at a time, in float64."""
+    p = {k: v.astype(np.float64) for k, v in params.items()}
+    m = {k: np.zeros_like(v) for k, v in p.items()}
+    s = {k: np.zeros_like(v) for k, v in p.items()}
+    for t, grads in enumerate(gradient_steps, start=1):
+        for k in p:
+            g = grads[k].astype(np.float64)
+            m[k] = b1 * m[k] + (1 - b1) * g
+            s[k] = b2 * s[k] + (1 - b2) * g**2
+            p[k] = p[k] - lr * (m[k] / (1 - b1**t)) / (np.sqrt(s[k] / (1 - b2**t)) + eps)
+    return p
+
+
+ADAM_CASES = 24  # seeded: layer sizes × dtype × learning rate × steps
+
+
+@pytest.mark.parametrize("case", range(ADAM_CASES))
+def test_flat_adam_is_the_textbook_rule_on_every_array(case):
+    """One flat vector for all parameters (and folded bias corrections) changes no equation: the
+    result is the per-array float64 transcription's, to the dtype's rounding."""
+    rng = np.random.default_rng(case)
+    dtype = [np.float32, np.float64][case % 2]
+    sizes = rng.integers(1, 20, size=rng.integers(2, 5)).tolist()
+    params = {k: v.astype(dtype) for k, v in model.init(sizes, xnp, rng).items()}
+    steps = [{k: (rng.standard_normal(v.shape) * 10.0 ** rng.uniform(-4, 1)).astype(dtype) for k, v in params.items()}
+             for _ in range(int(rng.integers(1, 40)))]
+    lr = 10.0 ** rng.uniform(-4, -1)
+    opt, p = optim.Adam(lr), params
+    for grads in steps:
+        p = opt.step(p, dict(reversed(list(grads.items()))))  # the order backward makes them in: last layer first
+    want = textbook_adam(params, steps, lr)
+    for k in params:
+        assert p[k].dtype == dtype and p[k].shape == params[k].shape
+        np.testing.assert_allclose(p[k], want[k], rtol=2e-5 if dtype == np.float32 else 1e-12, atol=lr * 1e-5, err_msg=k)
+
+
+def test_adam_uses_the_arrays_it_is_given_not_a_stale_copy():
+    opt = optim.Adam(0.1)
+    p = opt.step({"W1": np.ones((2, 2)), "b1": np.zeros((2, 1))}, {"W1": np.ones((2, 2)), "b1": np.ones((2, 1))})
+    assert p["W1"].base is not None and p["W1"].base is p["b1"].base  # views of one vector
+    edited = dict(p, W1=np.full((2, 2), 5.0))  # a new array for W1: the next step must start from it
+    again = opt.step(edited, {"W1": np.zeros((2, 2)), "b1": np.zeros((2, 1))})
+    assert np.all(again["W1"] > 4) and np.all(again["b1"] < 0)
+    assert np.all(edited["W1"] == 5.0)  # and never writes the arrays it is given
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_adam_moments_never_become_subnormal_when_gradients_stop(seed):
+    """Gradients of normal size that stop (0 from a random step on, per weight): without the flush,
+    m decays through float32's subnormal range after ~800 steps, where arithmetic is slow."""
+    rng = np.random.default_rng(seed)
+    params = {"W1": rng.standard_normal((8, 16)).astype(np.float32), "b1": np.zeros((8, 1), np.float32)}
+    stops = {k: rng.integers(1, 200, size=v.shape) for k, v in params.items()}
+    opt, tiny = optim.Adam(1e-3), np.finfo(np.float32).smallest_normal
+    for t in range(1, 3000):
+        grads = {k: np.where(stops[k] > t, rng.standard_normal(v.shape), 0).astype(np.float32) for k, v in params.items()}
+        params = opt.step(params, grads)
+        for moment in (opt.m, opt.s):
+            assert not np.any((moment != 0) & (np.abs(moment) < tiny)), t
+    assert not np.any(opt.m)  # every moment reached 0 (it would still be subnormal, or decaying, without the flush)

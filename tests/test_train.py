@@ -134,3 +134,34 @@ def test_numpy_warns_again_after_training():
                   batch_size=16, rng=np.random.default_rng(0), progress=False)
     with pytest.warns(RuntimeWarning, match="overflow"):
         np.array([1e308]) * 10
+
+
+@pytest.mark.parametrize("dtype, backends", [("float32", ["strict", "instrumented"]),
+                                             ("float64", ["strict", "instrumented", "blas"])])
+def test_every_backend_trains_to_the_same_bits_with_samples_stored_in_rows(dtype, backends):
+    """The layout nnkit trains on (one sample per row, the network reads their transpose) and the
+    flat Adam give numpy's parameters to the last bit on every backend; the blas bridge (dgemm)
+    is float64 only."""
+    from nnkit import data
+    from nnkit.backends import to_numpy
+
+    train_set, val_set, _ = data.split(data.load_digits(), seed=0)
+
+    def trained(backend):
+        xp = namespace(backend)
+        X = xp.asarray(data.normalise(train_set.images, 16, dtype)).T
+        Y = data.one_hot(xp.asarray(train_set.labels), 10, dtype=getattr(xp, dtype))
+        X_val = xp.asarray(data.normalise(val_set.images, 16, dtype)).T
+        rng = np.random.default_rng(0)
+        params = model.init([64, 32, 10], xp, rng, getattr(xp, dtype))
+        params, history = train.fit(params, X, Y, optim.make("adam"), epochs=2, batch_size=128, rng=rng,
+                                    validation=(X_val, xp.asarray(val_set.labels)), progress=False)
+        return {k: np.asarray(to_numpy(v)) for k, v in params.items()}, history
+
+    expected, expected_history = trained("numpy")
+    assert expected["W1"].dtype == dtype
+    for backend in backends:
+        params, history = trained(backend)
+        assert history.loss == expected_history.loss and history.val_accuracy == expected_history.val_accuracy, backend
+        for k in expected:
+            np.testing.assert_array_equal(params[k], expected[k], err_msg=backend)

@@ -5,5 +5,6 @@ suites that ran before it, e.g. the peak); :data:`SUITES` lists them in the orde
 is measured here, never asserted in tests (these machines are noisy).
 """
 
-SUITES = ["peak", "bandwidth", "overhead", "dgemm_paths", "libraries", "kernels", "training", "instrumentation",
+SUITES = ["peak", "bandwidth", "overhead", "dgemm_paths", "libraries", "kernels", "training", "time_to_accuracy",
+          "instrumentation",
           "dask_scaling"]

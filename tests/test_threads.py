@@ -1,0 +1,80 @@
+"""nnkit.threads: the products of a step, the idle cores, the choice and its reason, the limit undone."""
+
+import os
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info
+
+import array_api_compat.numpy as np_xp
+from nnkit import model, optim, threads, train
+from nnkit.backends.instrumented import instrumented
+
+STEP_CASES = 20  # seeded: layer sizes (1-3 hidden layers) × batch size
+
+
+@pytest.mark.parametrize("case", range(STEP_CASES))
+def test_step_products_are_the_products_a_training_step_makes(case):
+    """The oracle: the instrumented namespace records every matmul of a real step, with its shapes."""
+    rng = np.random.default_rng(case)
+    sizes = rng.integers(1, 40, size=rng.integers(3, 6)).tolist()
+    batch = int(rng.integers(1, 50))
+    xp = instrumented(np_xp)
+    params = model.init(sizes, xp, rng)
+    X = xp.asarray(rng.standard_normal((sizes[0], batch)))
+    Y = xp.asarray(np.eye(sizes[-1])[:, rng.integers(0, sizes[-1], batch)])
+    with xp.recording() as ops:
+        train.train_step(params, X, Y, optim.make("adam"))
+    recorded = [(op.flops // 2) for op in ops if op.name == "matmul"]
+    assert sorted(recorded) == sorted(m * n * k for m, n, k in threads.step_products(sizes, batch))
+
+
+def test_idle_cores_is_between_none_and_all():
+    assert 0 <= threads.idle_cores(0.05) <= (os.cpu_count() or 1)
+
+
+def test_a_requested_count_is_taken_as_it_is():
+    assert threads.choose([64, 128, 10], 128, requested=3) == threads.Choice(3, "--threads 3")
+
+
+def test_a_busy_machine_gets_one_thread(monkeypatch):
+    monkeypatch.setattr(threads, "idle_cores", lambda seconds=0.1: 0.4)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    choice = threads.choose([784, 512, 10], 128)
+    assert choice.threads == 1 and "busy: 0.4 of" in choice.reason
+
+
+@pytest.mark.parametrize("sizes, batch", [([64, 128, 10], 32), ([64, 16, 10], 128), ([8, 8, 8, 8], 256)])
+def test_small_products_get_one_thread_on_an_idle_machine(monkeypatch, sizes, batch):
+    monkeypatch.setattr(threads, "idle_cores", lambda seconds=0.1: 2.0)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(threads, "time_products", lambda *a, **k: pytest.fail("small products are not timed"))
+    choice = threads.choose(sizes, batch)
+    assert choice.threads == 1 and "≤ 262,144" in choice.reason
+
+
+@pytest.mark.parametrize("one, many, expected", [(2.0, 1.0, 2), (1.0, 2.0, 1)])
+def test_large_products_get_the_faster_measured_count(monkeypatch, one, many, expected):
+    monkeypatch.setattr(threads, "idle_cores", lambda seconds=0.1: 2.0)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(threads, "time_products", lambda products, dtype, count: (one, many))
+    choice = threads.choose([784, 128, 10], 128)
+    assert choice.threads == expected and "measured" in choice.reason and "12,845,056 > 262,144" in choice.reason
+
+
+def test_time_products_times_real_products_on_both_counts():
+    one, many = threads.time_products([(64, 32, 48), (8, 8, 8)], "float32", 2, pairs=2)
+    assert one > 0 and many > 0
+
+
+def _blas_threads() -> list[int]:
+    return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+
+def test_the_limit_is_undone_after_the_block_even_after_an_error():
+    before = _blas_threads()
+    with pytest.raises(RuntimeError):
+        with threads.limited(1):
+            assert set(_blas_threads()) == {1}
+            raise RuntimeError("inside")
+    assert _blas_threads() == before
