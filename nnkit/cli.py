@@ -17,6 +17,7 @@ from typing import Callable, Sequence
 
 from nnkit import __version__, interrupts
 from nnkit.backends.namespaces import BACKENDS, PENDING
+from nnkit.bench import SUITES
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -147,6 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="fewer sizes and repeats (under a minute)")
     bench.add_argument("--plots", metavar="DIR", help="write PNG figures into DIR")
     _threads_option(bench, "default: the libraries' own, and training as 'nnkit train' chooses")
+    bench.add_argument("--suite", action="append", choices=SUITES, metavar="NAME",
+                       help=f"run only this suite (repeatable): {', '.join(SUITES)}; default: all, in that order")
+    bench.add_argument("--data", default="digits",
+                       help="time_to_accuracy's data: 'digits' (bundled) or a CSV/IDX file as for train (default: digits)")
+    bench.add_argument("--threshold", type=number(float, 0.0, 1.0, low_open=True, what="a validation accuracy"),
+                       default=0.97, help="time_to_accuracy's target validation accuracy (default: 0.97)")
 
     for command in sub.choices.values():
         command.add_argument("--json", action="store_true", help="end stdout with one JSON line")

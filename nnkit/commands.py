@@ -341,9 +341,10 @@ def bench(args) -> dict:
                                          + (f", kernel {l['architecture']}" if l["architecture"] else "") + ")" for l in setup["libraries"]))
     results = {}
     with threads_module.limited(args.threads) if args.threads else contextlib.nullcontext():
-        for name in SUITES:
+        for name in [suite for suite in SUITES if suite in (args.suite or SUITES)]:
             say(args, f"== {name}")
-            options = {"threads": args.threads} if name == "time_to_accuracy" else {}  # the one suite that trains
+            options = ({"threads": args.threads, "data_spec": args.data, "threshold": args.threshold}
+                       if name == "time_to_accuracy" else {})  # the one suite that trains
             results[name] = importlib.import_module(f"nnkit.bench.{name}").run(args.quick, lambda text: say(args, text), results,
                                                                                **options)
     from nnkit.bench import peak

@@ -160,6 +160,14 @@ def load(spec: StrPath) -> Dataset:
     return load_csv(spec)
 
 
+def load_labelled(spec: StrPath) -> Dataset:
+    """:func:`load`, for learning from: a file without labels is a :class:`DataError` naming it."""
+    dataset = load(spec)
+    if dataset.labels is None:
+        raise DataError(f"{quoted(dataset.source)}: has no labels; training needs a 'label' column or an IDX labels file")
+    return dataset
+
+
 def load_digits() -> Dataset:
     """Load the bundled 1797 digits, 8×8 pixels 0..16, after checking the file's sha256.
 

@@ -50,9 +50,7 @@ class Experiment:
     @classmethod
     def from_args(cls, args) -> "Experiment":
         with memory.allocating(f"loading --data {quoted(args.data)}"):
-            dataset = data.load(args.data)
-        if dataset.labels is None:
-            raise data.DataError(f"{quoted(dataset.source)}: has no labels; training needs a 'label' column or an IDX labels file")
+            dataset = data.load_labelled(args.data)
         sizes = [dataset.images.shape[1], *args.hidden, dataset.n_classes]
         memory.require(memory_needed(sizes, args.dtype, len(dataset), args.optimizer),
                        f"--hidden {' '.join(map(str, args.hidden))}: training layer sizes {sizes} with {args.optimizer} "

@@ -368,3 +368,19 @@ def test_train_json_carries_the_learning_curve():
     assert [len(history[key]) for key in ("loss", "train_accuracy", "val_loss", "val_accuracy", "seconds")] == [3] * 5
     assert history["seconds"] == sorted(history["seconds"]) and history["seconds"][-1] <= result["seconds"] + 1e-3
     assert history["loss"][-1] == result["final_loss"]
+
+
+def test_bench_runs_the_suites_asked_for_on_the_data_and_threshold_given(tmp_path):
+    """``--suite`` picks suites (in the bench's order), ``--data``/``--threshold`` feed time_to_accuracy;
+    a file without labels is one line naming it."""
+    done = nnkit("bench", "--quick", "--json", "--suite", "time_to_accuracy", "--suite", "peak", "--threshold", "0.5")
+    result = last_json(done)
+    assert list(result) == ["setup", "peak", "time_to_accuracy", "peak_check"]
+    assert result["time_to_accuracy"]["threshold"] == 0.5 and result["time_to_accuracy"]["data"] == "digits"
+    assert all(row["reached"] == 3 for row in result["time_to_accuracy"]["rows"])  # 0.5 is reached by every seed
+    assert "s to 0.50 val" in done.stderr
+    unlabelled = tmp_path / "test.csv"
+    unlabelled.write_text("pixel0,pixel1,pixel2,pixel3\n" + "1,2,3,4\n" * 20)
+    done = nnkit("bench", "--suite", "time_to_accuracy", "--data", str(unlabelled), expect_ok=False)
+    assert done.returncode == 1 and done.stderr.strip().splitlines()[-1] == (
+        f"nnkit bench: error: {unlabelled}: has no labels; training needs a 'label' column or an IDX labels file")

@@ -1,4 +1,4 @@
-"""Time to accuracy on the bundled digits: nnkit's defaults against plain NumPy, scikit-learn and
+"""Time to accuracy on the bundled digits (or any data set ``nnkit train`` reads): nnkit's defaults against plain NumPy, scikit-learn and
 PyTorch (:mod:`nnkit.bench.contenders`), each on the same splits and seeds, one after the other for
 each seed (so a moment's noise falls on all of them), all on the thread count ``nnkit train``
 chooses (or ``--threads``). Figures: seconds until the validation accuracy first reaches the
@@ -26,9 +26,11 @@ THRESHOLD = 0.97
 BASELINE = "plain numpy"
 
 
-def run(quick: bool, say, results: dict | None = None, threads: int | None = None) -> dict:
+def run(quick: bool, say, results: dict | None = None, threads: int | None = None, data_spec: str = "digits",
+        threshold: float = THRESHOLD) -> dict:
     seeds, epochs = ((0, 1, 2), 12) if quick else ((0, 1, 2), 40)
-    choice = _choice(threads)
+    dataset = data.load_labelled(data_spec)
+    choice = _choice(threads, dataset.images.shape[1])
     say(f"threads: {choice.threads} ({choice.reason}) — for every contender")
     contenders = {}
     for name, (fit, module) in CONTENDERS.items():
@@ -36,35 +38,34 @@ def run(quick: bool, say, results: dict | None = None, threads: int | None = Non
             say(f"{name}: skipped — {module} is not installed (pip install 'nnkit[{'torch' if module == 'torch' else 'test'}]')")
         else:
             contenders[name] = fit
-    digits = data.load_digits()
     runs: dict[str, list[Run]] = {name: [] for name in contenders}
     with threads_module.limited(choice.threads):
         for seed in seeds:
-            splits = data.split(digits, seed=seed)
+            splits = data.split(dataset, seed=seed)
             for name, fit in contenders.items():
                 runs[name].append(fit(splits, seed, epochs, choice.threads))
-    rows = [_row(name, runs[name], runs[BASELINE], epochs) for name in contenders]
-    say(f"digits, {len(seeds)} seeds, medians; ratio = time ÷ plain NumPy's on the same seed (median of the ratios):")
-    for line in _table(rows, epochs):
+    rows = [_row(name, runs[name], runs[BASELINE], epochs, threshold) for name in contenders]
+    say(f"{data_spec} ({len(dataset.labels)} samples), {len(seeds)} seeds, medians; ratio = time ÷ plain NumPy's on the same seed (median of the ratios):")
+    for line in _table(rows, epochs, threshold):
         say(line)
-    result = {"threshold": THRESHOLD, "epochs": epochs, "seeds": list(seeds), "threads": choice.to_dict(), "rows": rows,
+    result = {"data": data_spec, "threshold": threshold, "epochs": epochs, "seeds": list(seeds), "threads": choice.to_dict(), "rows": rows,
               "skipped": [name for name in CONTENDERS if name not in contenders]}
-    result["loaded"] = loaded_machine(quick, say, threads)
+    result["loaded"] = loaded_machine(quick, say, threads, dataset)
     return result
 
 
-def _choice(threads: int | None) -> threads_module.Choice:
-    """What ``nnkit train`` chooses for its default network and batch (or ``--threads``)."""
+def _choice(threads: int | None, features: int) -> threads_module.Choice:
+    """What ``nnkit train`` chooses for its default network and batch on ``features`` inputs (or ``--threads``)."""
     from nnkit import cli, commands
 
     args = commands.train_defaults(cli.build_parser().parse_args(["train"]))
-    sizes = [64, *args.hidden, 10]
+    sizes = [features, *args.hidden, 10]
     return threads_module.choose(sizes, args.batch_size, args.dtype, threads)
 
 
-def _row(name: str, runs: list[Run], baseline: list[Run], epochs: int) -> dict:
-    reached = [r.time_to(THRESHOLD) for r in runs]
-    ratios_to = [t / b.time_to(THRESHOLD) for t, b in zip(reached, baseline) if t is not None and b.time_to(THRESHOLD)]
+def _row(name: str, runs: list[Run], baseline: list[Run], epochs: int, threshold: float = THRESHOLD) -> dict:
+    reached = [r.time_to(threshold) for r in runs]
+    ratios_to = [t / b.time_to(threshold) for t, b in zip(reached, baseline) if t is not None and b.time_to(threshold)]
     return {
         "contender": name,
         "seconds to threshold": statistics.median(reached) if None not in reached else None,
@@ -76,14 +77,14 @@ def _row(name: str, runs: list[Run], baseline: list[Run], epochs: int) -> dict:
     }
 
 
-def _table(rows: list[dict], epochs: int) -> list[str]:
+def _table(rows: list[dict], epochs: int, threshold: float = THRESHOLD) -> list[str]:
     def seconds(value):
         return f"{value:.3f}" if value is not None else "—"
 
     def ratio(value):
         return f"{value:.2f}×" if value is not None else "—"
 
-    lines = [f"  {'':<14}{f's to {THRESHOLD:.2f} val':>14}{'ratio':>8}{f'{epochs} epochs, s':>16}{'ratio':>8}{'test acc':>10}"]
+    lines = [f"  {'':<14}{f's to {threshold:.2f} val':>14}{'ratio':>8}{f'{epochs} epochs, s':>16}{'ratio':>8}{'test acc':>10}"]
     for row in rows:
         lines.append(f"  {row['contender']:<14}{seconds(row['seconds to threshold']):>14}{ratio(row['ratio to threshold']):>8}"
                      f"{seconds(row[f'seconds for {epochs} epochs']):>16}{ratio(row['ratio all epochs']):>8}"
@@ -91,16 +92,16 @@ def _table(rows: list[dict], epochs: int) -> list[str]:
     return lines
 
 
-def loaded_machine(quick: bool, say, threads: int | None) -> dict:
+def loaded_machine(quick: bool, say, threads: int | None, dataset: data.Dataset) -> dict:
     """Start one busy process per core; say what would be chosen then, and time nnkit's default
-    training (seed 0) on that choice and on every core."""
+    training on ``dataset`` (seed 0) on that choice and on every core."""
     cores = os.cpu_count() or 1
     epochs = 5 if quick else 40
     with _busy(cores):
         time.sleep(0.3)  # the children are spinning by then
-        choice = _choice(threads)
+        choice = _choice(threads, dataset.images.shape[1])
         say(f"with {cores} busy process{'es' * (cores > 1)} started: threads {choice.threads} ({choice.reason})")
-        splits = data.split(data.load_digits(), seed=0)
+        splits = data.split(dataset, seed=0)
         seconds = {}
         for count in sorted({choice.threads, cores}):
             with threads_module.limited(count):

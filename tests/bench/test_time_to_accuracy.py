@@ -44,7 +44,7 @@ def test_a_missing_optional_contender_is_said_and_listed(monkeypatch):
     said = []
     real = suite.importlib.util.find_spec
     monkeypatch.setattr(suite.importlib.util, "find_spec", lambda name: None if name == "torch" else real(name))
-    monkeypatch.setattr(suite, "loaded_machine", lambda quick, say, threads: {})
+    monkeypatch.setattr(suite, "loaded_machine", lambda quick, say, threads, dataset: {})
     monkeypatch.setattr(suite, "CONTENDERS", {k: v for k, v in suite.CONTENDERS.items() if k in ("plain numpy", "pytorch")})
     result = suite.run(True, said.append, threads=1)
     assert result["skipped"] == ["pytorch"] and any("pytorch: skipped — torch is not installed" in line for line in said)
