@@ -27,7 +27,7 @@ warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm.auto wi
 from nnkit.notebooks import show_figures_as_outputs
 show_figures_as_outputs(get_ipython())
 del show_figures_as_outputs, warnings
-QUICK, OUT = {quick!r}, {out!r}
+QUICK, OUT, THREADS = {quick!r}, {out!r}, None
 """
 
 

@@ -73,9 +73,10 @@ def _cpu_times() -> tuple[int, int]:
 def choose(sizes: list[int], batch: int, dtype: str = "float32", requested: int | None = None) -> Choice:
     """The threads to train a network of layer ``sizes`` with minibatches of ``batch`` in ``dtype``:
     ``requested`` (``--threads``) if given, else by the rules of this module's docstring."""
-    if requested is not None:
-        return Choice(requested, f"--threads {requested}")
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if requested is not None:
+        more = f", more than the {cores} core{'s' * (cores > 1)} this process may use: threads will take turns" if requested > cores else ""
+        return Choice(requested, f"--threads {requested}{more}")
     if cores < 2:
         return Choice(1, "one core available")
     idle = idle_cores()

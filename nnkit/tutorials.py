@@ -3,8 +3,8 @@
 
 ``nnkit tutorial`` lists them; ``nnkit tutorial NAME`` runs one and prints its prose (the markdown,
 rendered for a terminal) with each cell's output in its place.
-Tutorials read ``QUICK`` (true under the test suite: small sizes) and ``OUT`` (where to write
-figures) from their namespace.
+Tutorials read ``QUICK`` (true under the test suite: small sizes), ``OUT`` (where to write
+figures) and ``THREADS`` (``nnkit tutorial --threads N``, else None) from their namespace.
 """
 
 from __future__ import annotations
@@ -81,13 +81,13 @@ def render(markdown: str, color: bool = False, width: int | None = None) -> str:
     return "\n" + "\n".join(lines).strip("\n") + "\n"
 
 
-def run(path: Path, quick: bool = False, out: str | None = None, echo=print, text=None) -> dict:
+def run(path: Path, quick: bool = False, out: str | None = None, echo=print, text=None, threads: int | None = None) -> dict:
     """Execute the tutorial's cells in one namespace; ``echo`` gets each cell's printed output, and
     ``text`` (when given) the markdown before each cell and after the last, in order.
     Returns the namespace (the tests read the values the tutorial computed)."""
     out = out or str(FOLDER / "out" / path.stem)
     os.makedirs(out, exist_ok=True)
-    namespace = {"__name__": "__main__", "QUICK": quick, "OUT": out}
+    namespace = {"__name__": "__main__", "QUICK": quick, "OUT": out, "THREADS": threads}
     between = prose(path)
     for number, code in enumerate(cells(path), start=1):
         if text and between[number - 1].strip():

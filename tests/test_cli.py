@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from nnkit import checkpoint, cli, optim
+from nnkit import checkpoint, cli, data, optim
 
 
 def nnkit(*args: str, expect_ok: bool = True) -> subprocess.CompletedProcess:
@@ -379,6 +379,13 @@ def test_bench_runs_the_suites_asked_for_on_the_data_and_threshold_given(tmp_pat
     assert result["time_to_accuracy"]["threshold"] == 0.5 and result["time_to_accuracy"]["data"] == "digits"
     assert all(row["reached"] == 3 for row in result["time_to_accuracy"]["rows"])  # 0.5 is reached by every seed
     assert "s to 0.50 val" in done.stderr
+    pooled = tmp_path / "pooled.csv"  # the digits as 4×4 images: another input size
+    images = data.load_digits().images.reshape(-1, 4, 2, 4, 2).sum(axis=(2, 4)) * 3  # 0..192
+    labels = data.load_digits().labels
+    pooled.write_text("label," + ",".join(f"pixel{i}" for i in range(16)) + "\n"
+                      + "".join(f"{y}," + ",".join(map(str, row.ravel())) + "\n" for y, row in zip(labels, images)))
+    result = last_json(nnkit("bench", "--quick", "--json", "--suite", "time_to_accuracy", "--data", str(pooled), "--threshold", "0.5"))
+    assert result["time_to_accuracy"]["data"] == str(pooled) and all(row["test accuracy"] > 0.5 for row in result["time_to_accuracy"]["rows"])
     unlabelled = tmp_path / "test.csv"
     unlabelled.write_text("pixel0,pixel1,pixel2,pixel3\n" + "1,2,3,4\n" * 20)
     done = nnkit("bench", "--suite", "time_to_accuracy", "--data", str(unlabelled), expect_ok=False)

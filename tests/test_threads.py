@@ -33,8 +33,11 @@ def test_idle_cores_is_between_none_and_all():
     assert 0 <= threads.idle_cores(0.05) <= (os.cpu_count() or 1)
 
 
-def test_a_requested_count_is_taken_as_it_is():
+def test_a_requested_count_is_taken_as_it_is_and_more_than_the_cores_is_said(monkeypatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
     assert threads.choose([64, 128, 10], 128, requested=3) == threads.Choice(3, "--threads 3")
+    assert threads.choose([64, 128, 10], 128, requested=64) == threads.Choice(
+        64, "--threads 64, more than the 4 cores this process may use: threads will take turns")
 
 
 def test_a_busy_machine_gets_one_thread(monkeypatch):

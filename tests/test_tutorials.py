@@ -95,3 +95,16 @@ def test_rendering_keeps_every_word_and_drops_only_the_marks(pieces, width):
     shown = tutorials.render(markdown, width=width)
     assert shown.split() == " ".join(text.strip() if mark != "`" else f"`{text.strip()}`" for mark, text in pieces).split()
     assert all(len(line) <= width for line in shown.splitlines() if " " in line.strip())
+
+
+def test_a_tutorial_reads_quick_out_and_the_threads_asked_for(tmp_path):
+    """``nnkit tutorial --threads N`` reaches the tutorial as ``THREADS`` (None when not given), so a
+    step that chooses threads as ``nnkit train`` does takes the reader's count."""
+    from myst_files import myst
+
+    path = tmp_path / "99-threads.md"
+    path.write_text(myst("print('THREADS is', THREADS, 'QUICK is', QUICK)"))
+    for threads in (None, 3):
+        printed = []
+        tutorials.run(path, quick=True, out=str(tmp_path), echo=printed.append, threads=threads)
+        assert "".join(printed).strip() == f"THREADS is {threads} QUICK is True"

@@ -39,14 +39,16 @@ def _rows(ds: data.Dataset) -> np.ndarray:
 
 
 def fit_nnkit(splits, seed: int, epochs: int, threads: int) -> Run:
-    """``nnkit train --seed SEED --epochs EPOCHS`` without its printing (the caller holds the threads)."""
+    """``nnkit train --seed SEED --epochs EPOCHS`` on these splits, without its printing (the caller
+    holds the threads): its default hidden layers between the splits' pixels and classes."""
     from nnkit import cli, commands
     from nnkit.experiment import Experiment
 
     args = commands.train_defaults(cli.build_parser().parse_args(
         ["train", "--seed", str(seed), "--epochs", str(epochs)]))
-    experiment = Experiment.from_args(args)
     train_set, val_set, test_set = splits
+    sizes = [train_set.images.shape[1], *args.hidden, train_set.n_classes]
+    experiment = Experiment(train_set, args.backend, args.dtype, sizes, seed=args.seed, chunk_size=args.chunk_size)
     history = experiment.fit(train_set, val_set, args)
     return Run(history.seconds, history.val_accuracy, experiment.accuracy(test_set))
 
