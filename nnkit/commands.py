@@ -68,6 +68,8 @@ def _train(args) -> dict:
         history = experiment.fit(train_set, val_set, args)
         seconds = time.perf_counter() - start
         result = experiment.evaluate(splits)
+        # the step profile runs under the same BLAS thread limit as the training it describes
+        profile = experiment.profile_step(train_set, args) if args.backend == "instrumented" else None
     epochs = len(history.loss)
     result.update(
         epochs=epochs, seconds=round(seconds, 3), samples_per_second=round(epochs * len(train_set) / seconds, 1),
@@ -82,8 +84,8 @@ def _train(args) -> dict:
               f"after {epochs} epoch{'s' * (epochs != 1)} in {seconds:.1f} s")
     if result["plots"]:
         say(args, f"figures in {args.plots}: " + ", ".join(os.path.basename(p) for p in result["plots"]))
-    if args.backend == "instrumented":
-        result["step_profile"] = _profile(args, experiment.profile_step(train_set, args))
+    if profile is not None:
+        result["step_profile"] = _profile(args, profile)
     chance = 1 / train_set.n_classes
     if result["test_accuracy"] < 2 * chance:
         print(f"warning: {result['test_accuracy']:.0%} is about chance ({chance:.0%}): the network did not learn "

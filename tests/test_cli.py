@@ -301,6 +301,23 @@ def test_instrumented_backend_trains_and_shows_where_a_step_spends_its_time():
     assert result["test_accuracy"] == plain["test_accuracy"] and result["final_loss"] == plain["final_loss"]
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_step_profile_runs_under_the_thread_limit_of_the_training_it_describes(threads, monkeypatch, capsys):
+    from threadpoolctl import threadpool_info
+
+    from nnkit.experiment import Experiment
+
+    seen, real = [], Experiment.profile_step
+
+    def watched(self, train_set, args):
+        seen.append({lib["num_threads"] for lib in threadpool_info()})
+        return real(self, train_set, args)
+
+    monkeypatch.setattr(Experiment, "profile_step", watched)
+    assert cli.main(["train", "--backend", "instrumented", "--epochs", "1", "--threads", str(threads)]) == 0
+    assert seen == [{threads}] and f"threads: {threads} (--threads {threads})" in capsys.readouterr().out
+
+
 def test_bench_quick_runs_every_suite_and_checks_its_results(tmp_path):
     result = last_json(nnkit("bench", "--quick", "--json", "--plots", str(tmp_path)))
     assert list(result) == ["setup", "peak", "bandwidth", "overhead", "dgemm_paths", "libraries", "kernels", "training",
