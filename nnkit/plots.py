@@ -125,9 +125,22 @@ def curves(series: dict[str, dict], path: str, xlabel: str, ylabel: str, title: 
                 labelled.append(x)
         ax.set_xticks(labelled, [str(x) for x in labelled])
         ax.minorticks_off()
+    if "y" in log:
+        _label_short_log_axis(ax.yaxis, [y for points in series.values() for y in points.values()])
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return path if fig is None else _save(fig, path)
+
+
+def _label_short_log_axis(axis, values: list[float]) -> None:
+    """A log axis spanning under two decades shows one or no power of ten: label 1, 2 and 5 × each."""
+    import matplotlib.ticker
+
+    positive = [v for v in values if v > 0 and np.isfinite(v)]
+    if positive and max(positive) / min(positive) < 100:
+        axis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+        axis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
 
 
 def panels(count: int, path: str, draw, width: float = 5.0, height: float = 4.0) -> str:
@@ -203,16 +216,17 @@ def bars(values: dict[str, float], path: str, xlabel: str, title: str, log: bool
 def roofline(points: dict[str, tuple[float, float]], peak: float, bandwidths: dict[str, float], path: str, title: str) -> str:
     """The roofline: for each memory level (label → GB/s) the roof min(peak, intensity × bandwidth),
     and each point (label → (FLOPs per byte, GFLOP/s)) where it ran."""
-    fig, ax = _figure(figsize=(7.5, 5))
+    fig, ax = _figure(figsize=(10, 5))
     xs = [x for x, _ in points.values()]
     ai = np.logspace(np.log10(min(xs + [0.01]) / 2), np.log10(max(xs + [100.0]) * 2), 200)
     for label, bandwidth in bandwidths.items():
         ax.plot(ai, np.minimum(peak, ai * bandwidth), label=f"roof: {label}, {bandwidth:.0f} GB/s; peak {peak:.0f} GFLOP/s")
-    for i, (label, (intensity, rate)) in enumerate(points.items()):
-        ax.plot(intensity, rate, "ko", markersize=4)
-        ax.annotate(label, (intensity, rate), textcoords="offset points", xytext=(6, 8 if i % 2 else -12), fontsize=7)
+    # each point its own marker, named in the legend: labels beside the points pile up where
+    # several operations share an intensity
+    for (label, (intensity, rate)), marker in zip(points.items(), "osD^v<>pPX*h8" * 4):
+        ax.plot(intensity, rate, marker, color="black", markerfacecolor="none", markersize=6, ls="none", label=label)
     ax.set(xscale="log", yscale="log", xlabel="arithmetic intensity: FLOPs ÷ bytes (the bytes a model of compulsory traffic)",
            ylabel="GFLOP/s (measured)", title=title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return _save(fig, path)
