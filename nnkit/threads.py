@@ -3,7 +3,9 @@ matrix products and the machine's idle cores, said with its reason.
 
 OpenBLAS splits a product over its threads only when ``m·n·k > 262 144`` (``interface/gemm.c``:
 ``SMP_THRESHOLD_MIN`` 65 536 × ``GEMM_MULTITHREAD_THRESHOLD`` 4); below that it runs one thread
-whatever it is allowed. A second thread that is allowed waits, spinning, for a core — on a busy
+whatever it is allowed (a necessary condition, not a sufficient one: builds with a small-matrix kernel,
+such as numpy's SkylakeX one, keep products up to about 100³ on one thread too — tutorial 6 measures
+where this machine's library switches). A second thread that is allowed waits, spinning, for a core — on a busy
 machine for a whole time slice, which is how small products become many times slower. So:
 
 1. a busy machine (fewer than two cores idle, measured over a tenth of a second): 1 thread;
