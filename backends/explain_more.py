@@ -30,6 +30,9 @@ def predict_vdot(A, B) -> Prediction:
     (real) or ``?dotc_sub`` (complex, conjugating A) over all elements."""
     A, B = np.asarray(A), np.asarray(B)
     roots, dtype, p = _roots(A, B), np.result_type(A, B), Prediction("vdot")
+    if A.size != B.size:
+        p.reason = f"numpy raises ValueError: A has {A.size} elements and B {B.size}; vdot needs as many"
+        return p
     flat = []
     for x, label in ((A, "A"), (B, "B")):
         cast = x if x.dtype == dtype else x.astype(dtype)  # PyArray_FromAny with no flags: order K

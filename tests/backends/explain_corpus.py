@@ -90,7 +90,8 @@ def matmul_case(rng: random.Random) -> dict:
         case["function"] = "matmul"
     if case["function"] == "matmul" and out_shape and rng.random() < 0.4:
         cast = rng.random() < 0.1 and _result_word(da, db) in (":f32", ":f64")  # out of a wider kind: cast back
-        case["out"] = _spec(rng, tuple(out_shape), ":c128" if cast else _result_word(da, db))
+        more = rng.choice([(), (), (), (2,), (3, 1)])  # out's extra batch axes: the operands broadcast to them
+        case["out"] = _spec(rng, more + tuple(out_shape), ":c128" if cast else _result_word(da, db))
     return case
 
 
@@ -105,7 +106,8 @@ def other_case(rng: random.Random) -> dict:
     da, db = _pair_dtypes(rng)
     function = rng.choice(["vdot", "inner", "outer", "tensordot", "einsum", "einsum", "multi_dot"])
     if function == "vdot":
-        shape_a, shape_b = rng.choice([((k,), (k,)), ((m, k), (m, k)), ((2, m, k), (2, m, k)), ((m, k), (m * k,)), ((k, m), (m, k))])
+        shape_a, shape_b = rng.choice([((k,), (k,)), ((m, k), (m, k)), ((2, m, k), (2, m, k)), ((m, k), (m * k,)), ((k, m), (m, k)),
+                                        ((k,), (k + 1,)), ((m, k), (n, k))])  # the last two: sizes that may differ
         return {"function": function, "operands": [_spec(rng, shape_a, da), _spec(rng, shape_b, db)]}
     if function in ("inner", "outer"):
         return {"function": function, "operands": [_spec(rng, rng.choice([(k,), (m, k), (2, m, k)]), da),
@@ -126,7 +128,44 @@ def other_case(rng: random.Random) -> dict:
     return {"function": function, "operands": [_spec(rng, s, da) for s in shapes]}
 
 
-KINDS = {"dot": dot_case, "matmul": matmul_case, "other": other_case}
+def shared_case(rng: random.Random) -> dict:
+    """np.dot or matmul with ``out`` and one or both operands cut from one buffer ``X``: random
+    starts and steps (sometimes backwards) make disjoint sub-blocks, interleaved rows or columns,
+    and true overlaps — numpy copies out only when ``solve_may_share_memory`` says they may meet."""
+    m, k, n = (rng.choice([1, 2, 3, 4, 5, 8]) for _ in range(3))
+    dtype = rng.choice(REAL + COMPLEX)
+    function = rng.choice(["dot", "matmul"])
+    a, b = rng.choice([((m, k), (k, n)), ((m, k), (k,)), ((k,), (k, n)), ((k,), (k,))])
+    shape = a[:-1] + b[1:] or (1,)
+    if shape == (1,):  # vector · vector: give it a vector out and a matrix operand
+        a, shape = (m, k), (m,)
+    side = (3 * max(m, k, n) + 2, 3 * max(m, k, n) + 2)
+    if function == "dot" and len(shape) == 2 and rng.random() < 0.7:
+        side = (side[0], n)  # np.dot takes only a C-contiguous out: whole rows of a buffer as wide as it
+    cut = {"A": a, "B": b, "out": shape}
+    shared = rng.choice([["A", "out"], ["B", "out"], ["A", "B", "out"]])
+    views = {name: _cut(rng, cut[name], side) if name in shared and _fits(cut[name], side) else "x".join(map(str, cut[name])) + dtype
+             for name in cut}
+    return {"function": function, "buffer": "x".join(map(str, side)) + dtype, "operands": [views["A"], views["B"]], "out": views["out"]}
+
+
+def _fits(shape: tuple[int, ...], side: tuple[int, int]) -> bool:
+    return all(length <= bound for length, bound in zip(shape[::-1], side[::-1]))
+
+
+def _cut(rng: random.Random, shape: tuple[int, ...], side: tuple[int, int]) -> dict:
+    """A view of ``shape`` into the case's buffer of ``side``: [start, stop, step] per axis (a 1-D
+    one along the last axis, in a row of the buffer)."""
+    axes = []
+    for length, bound in zip(shape, side[-len(shape):]):
+        step = rng.choice([s for s in (1, 1, 2, 3, -1, -2) if (length - 1) * abs(s) < bound])
+        span = (length - 1) * abs(step) + 1
+        start = rng.randrange(bound - span + 1)
+        axes.append([start, start + span, step] if step > 0 else [start + span - 1, (start - 1) if start else None, step])
+    return {"of": "X", "index": ([rng.randrange(side[0])] if len(shape) == 1 else []) + axes}
+
+
+KINDS = {"dot": dot_case, "matmul": matmul_case, "other": other_case, "shared": shared_case}
 
 
 def corpus(seed: int, per_kind: int) -> list[dict]:
@@ -166,12 +205,18 @@ def where(address, named):
     return ["temp", 0]
 
 
+def build(spec, named, seed, buffer):
+    if isinstance(spec, dict):  # a view of the case's buffer X
+        return buffer[tuple(slice(*i) if isinstance(i, list) else i for i in spec["index"])]
+    return specs.operand(spec, named, seed=seed)
+
+
 for i, case in enumerate(cases):
-    named = {}
+    named, buffer = {}, specs.matrix(case["buffer"], seed=7) if "buffer" in case else None
     for j, spec in enumerate(case["operands"]):
-        named["ABCDEFGH"[j]] = specs.operand(spec, named, seed=j)
+        named["ABCDEFGH"[j]] = build(spec, named, j, buffer)
     arrays = list(named.values())
-    out = specs.operand(case["out"], named, seed=9) if case.get("out") else None
+    out = build(case["out"], named, 9, buffer) if case.get("out") else None
     options = {k: (tuple(map(tuple, v)) if k == "axes" and isinstance(v, list) else v) for k, v in case.get("options", {}).items()}
     try:
         predicted, error = explain.predict(case["function"], *arrays, out=out, **options), None

@@ -17,27 +17,26 @@ WHY_NOT = gdb_oracle.unavailable()
 needs_gdb = pytest.mark.skipif(WHY_NOT is not None, reason=str(WHY_NOT))  # conftest: a failure under NNKIT_REQUIRE_ALL_BLAS
 
 
-def disagreements(cases: list[dict], tmp_path) -> tuple[list[dict], collections.Counter]:
-    records = explain_corpus.observe(cases, tmp_path)
-    kinds = collections.Counter(c["kind"] for c in cases)
-    wrong = [{**r, "spec": c} for c, r in zip(cases, records)
-             if r["error"] or r["predicted"] != r["observed"] or r["count"] != len(r["observed"])]
-    return wrong, kinds
+def disagrees(record: dict) -> bool:
+    """explain failed, or its calls differ from gdb's, or it says "numpy raises" where numpy does
+    not raise (or the other way round)."""
+    says_raises = bool(record["reason"]) and record["reason"].startswith("numpy raises")
+    return (bool(record["error"]) or record["predicted"] != record["observed"] or record["count"] != len(record["observed"])
+            or says_raises != bool(record["raised"]))
 
 
 def check(seed: int, per_kind: int, tmp_path) -> list[dict]:
     cases = explain_corpus.corpus(seed, per_kind)
     records = explain_corpus.observe(cases, tmp_path)
     assert collections.Counter(c["kind"] for c in cases) == {kind: per_kind for kind in explain_corpus.KINDS}
-    wrong = [{**r, "spec": c} for c, r in zip(cases, records)
-             if r["error"] or r["predicted"] != r["observed"] or r["count"] != len(r["observed"])]
+    wrong = [{**r, "spec": c} for c, r in zip(cases, records) if disagrees(r)]
     assert not wrong, f"{len(wrong)} of {len(cases)} disagree; first: {wrong[0]}"
     return records
 
 
 @needs_gdb
 def test_a_sample_of_the_corpus_agrees_with_gdb(tmp_path):
-    """90 cases; not a vacuous sample: most call BLAS, and every kind of routine numpy imports appears."""
+    """120 cases; not a vacuous sample: most call BLAS, and every kind of routine numpy imports appears."""
     records = check(seed=1, per_kind=30, tmp_path=tmp_path)
     routines = {c["routine"][1:] for r in records for c in r["observed"]}
     assert {"gemm", "gemv", "syrk", "dot", "dotu_sub", "dotc_sub", "axpy"} <= routines, routines
@@ -47,7 +46,7 @@ def test_a_sample_of_the_corpus_agrees_with_gdb(tmp_path):
 @pytest.mark.long
 @needs_gdb
 def test_the_whole_corpus_agrees_with_gdb(tmp_path):
-    check(seed=2026, per_kind=1000, tmp_path=tmp_path)  # 3 000 cases
+    check(seed=2026, per_kind=1000, tmp_path=tmp_path)  # 4 000 cases
 
 
 ISSUE_CASES = [  # the examples of the issue that asked for all this, each seen by gdb
