@@ -28,6 +28,7 @@ def predict_matmul(A, B, out=None, roots: dict[str, np.ndarray] | None = None) -
     if shapes is None:
         return p
     batch, (dm, dn, dp), shape = shapes
+    out = out.reshape(shape) if out is not None and out.shape != shape else out  # only axes of length 1 added: a view
     dtype = np.result_type(A, B)
     x, y = (_ufunc_input(Operand.of(v, roots), dtype, p.copies, label) for v, label in ((A, "A"), (B, "B")))
     o = _output(x, y, out, roots, shape, p)
@@ -84,9 +85,15 @@ def _shapes(A: np.ndarray, B: np.ndarray, out, p: Prediction):
 
 
 def _out_batch(batch: tuple[int, ...], core: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...] | None:
-    """The batch numpy loops over with ``out`` of ``shape``: out's own batch axes, which may be more
-    than the operands' (they broadcast to it, as a ufunc's inputs do); None when they do not fit."""
-    if len(shape) < len(core) + len(batch) or shape[len(shape) - len(core):] != core:
+    """The batch numpy loops over with ``out`` of ``shape``, or None when numpy raises. Out's own
+    batch axes may be more than the operands' (they broadcast to it, as a ufunc's inputs do). An
+    out with fewer axes than the result's core loses matmul's flexible core axes first ``n?``,
+    then ``m?`` (``_validate_num_dims``); the operands' lengths there must be 1, and their batch
+    all 1s, or numpy raises (a mismatch, or a reduction it does not allow)."""
+    if len(shape) < len(core):
+        dropped, kept = core[: len(core) - len(shape)], core[len(core) - len(shape):]
+        return batch if kept == shape and set(dropped) <= {1} and set(batch) <= {1} else None
+    if shape[len(shape) - len(core):] != core:
         return None
     given = shape[: len(shape) - len(core)]
     try:

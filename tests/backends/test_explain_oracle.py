@@ -37,7 +37,7 @@ def check(seed: int, per_kind: int, tmp_path) -> list[dict]:
 @needs_gdb
 def test_a_sample_of_the_corpus_agrees_with_gdb(tmp_path):
     """120 cases; not a vacuous sample: most call BLAS, and every kind of routine numpy imports appears."""
-    records = check(seed=1, per_kind=30, tmp_path=tmp_path)
+    records = check(seed=2, per_kind=30, tmp_path=tmp_path)
     routines = {c["routine"][1:] for r in records for c in r["observed"]}
     assert {"gemm", "gemv", "syrk", "dot", "dotu_sub", "dotc_sub", "axpy"} <= routines, routines
     assert sum(bool(r["observed"]) for r in records) > len(records) / 2
@@ -61,6 +61,16 @@ ISSUE_CASES = [  # the examples of the issue that asked for all this, each seen 
     ({"function": "dot", "operands": ["4x3:c64", "3x2:c64"]}, ["cgemm"]),
     ({"function": "imatmul", "operands": ["5x5", "5x5"]}, ["dgemm"]),
     ({"function": "einsum", "operands": ["5x4", "4x3"], "options": {"subscripts": "ij,jk->ik", "optimize": False}}, []),
+    # a newcomer's gdb check: out shares a buffer with an operand but no element, so numpy writes into it directly
+    ({"function": "matmul", "buffer": "16x16", "operands": [{"of": "X", "index": [[0, 8, 1], [0, 8, 1]]}, "8x8"],
+      "out": {"of": "X", "index": [[0, 8, 1], [8, 16, 1]]}}, ["dgemm"]),
+    ({"function": "dot", "buffer": "16x16", "operands": [{"of": "X", "index": [[0, 8, 1], [0, 8, 1]]}, "8"],
+      "out": {"of": "X", "index": [0, [8, 16, 1]]}}, ["dgemv"]),
+    ({"function": "matmul", "buffer": "12x4", "operands": [{"of": "X", "index": [[0, 12, 3]]}, "4x4"],
+      "out": {"of": "X", "index": [[1, 12, 3]]}}, ["dgemm"]),
+    ({"function": "matmul", "operands": ["7x4", "4x3"], "out": "5x7x3"}, ["dgemm"] * 5),  # out has more batch axes
+    ({"function": "vdot", "operands": ["5", "4"]}, []),  # numpy raises
+    ({"function": "vdot", "operands": ["3x6:c128", "2x3:c128"]}, []),
 ]
 
 
@@ -69,4 +79,4 @@ def test_the_issues_examples_as_gdb_sees_them(tmp_path):
     cases = [dict(case, kind="issue") for case, _ in ISSUE_CASES]
     for (case, routines), record in zip(ISSUE_CASES, explain_corpus.observe(cases, tmp_path)):
         assert [c["routine"] for c in record["observed"]] == routines, case
-        assert record["predicted"] == record["observed"], case
+        assert not disagrees(record), (case, record)
