@@ -56,7 +56,7 @@ def _shapes(A: np.ndarray, B: np.ndarray, out, p: Prediction):
         p.reason = "numpy raises ValueError: output array is read-only"
         return None
     if out is not None and not np.can_cast(dtype, out.dtype, "same_kind"):
-        p.reason = f"numpy raises UFuncTypeError: a {dtype} product cannot be cast into out of dtype {out.dtype}"
+        p.reason = f"numpy raises UFuncTypeError: Cannot cast ufunc 'matmul' output from {dtype!r} to {out.dtype!r} with casting rule 'same_kind'"
         return None
     if A.ndim == 0 or B.ndim == 0:
         p.reason = "numpy raises ValueError: matmul takes no 0-d operand"
