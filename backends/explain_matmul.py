@@ -88,18 +88,23 @@ def _out_batch(batch: tuple[int, ...], core: tuple[int, ...], shape: tuple[int, 
     """The batch numpy loops over with ``out`` of ``shape``, or None when numpy raises. Out's own
     batch axes may be more than the operands' (they broadcast to it, as a ufunc's inputs do). An
     out with fewer axes than the result's core loses matmul's flexible core axes first ``n?``,
-    then ``m?`` (``_validate_num_dims``); the operands' lengths there must be 1, and their batch
-    all 1s, or numpy raises (a mismatch, or a reduction it does not allow)."""
+    then ``m?`` (``_validate_num_dims``); the operands' lengths there must be 1. Batch axes out
+    lacks must be 1s, or numpy raises (a mismatch, or a reduction it does not allow)."""
     if len(shape) < len(core):
         dropped, kept = core[: len(core) - len(shape)], core[len(core) - len(shape):]
-        return batch if kept == shape and set(dropped) <= {1} and set(batch) <= {1} else None
-    if shape[len(shape) - len(core):] != core:
+        if kept != shape or not set(dropped) <= {1}:
+            return None
+        given = ()
+    elif shape[len(shape) - len(core):] != core:
         return None
-    given = shape[: len(shape) - len(core)]
+    else:
+        given = shape[: len(shape) - len(core)]
     try:
-        return given if np.broadcast_shapes(batch, given) == given else None
+        full = np.broadcast_shapes(batch, given)
     except ValueError:
         return None
+    extra = len(full) - len(given)  # batch axes out lacks: numpy takes them only of length 1
+    return full if full[extra:] == given and set(full[:extra]) <= {1} else None
 
 
 def _ufunc_input(op: Operand, dtype, copies: list[str], label: str) -> Operand:

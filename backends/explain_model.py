@@ -59,6 +59,13 @@ class Prediction:
     total: int | None = None  # calls numpy makes, when more than are listed
 
     @property
+    def raises(self) -> bool:
+        """Whether numpy raises (maybe after some calls: a step of ``multi_dot``…): a reason, or a
+        step's, that says "numpy raises"."""
+        return any(part.split(": ", 1)[-1].startswith("numpy raises") or part.startswith("numpy raises")
+                   for part in self.reason.split("; "))
+
+    @property
     def count(self) -> int:
         """How many BLAS calls numpy makes (``calls`` may list only the first ones)."""
         return self.total if self.total is not None else len(self.calls)

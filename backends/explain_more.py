@@ -129,11 +129,12 @@ def predict_multi_dot(*arrays) -> Prediction:
 def _split(arrays: list[np.ndarray]) -> dict[tuple[int, int], int]:
     """Where the cheapest product of ``arrays[i..j]`` splits: dynamic programming over the chain
     (a split replaces the best only when strictly cheaper); for three arrays numpy compares the two
-    orders directly, (A·B)·C only when strictly cheaper."""
+    orders directly, (A·B)·C only when strictly cheaper, from A's and C's shapes."""
     dims = [a.shape[0] for a in arrays] + [arrays[-1].shape[1]]
-    if len(arrays) == 3:
-        left = dims[0] * dims[2] * (dims[1] + dims[3])
-        right = dims[1] * dims[3] * (dims[0] + dims[2])
+    if len(arrays) == 3:  # numpy reads the shared length from A alone (B's own may not fit: dot raises later)
+        shared = arrays[0].shape[1]
+        left = dims[0] * dims[2] * (shared + dims[3])
+        right = shared * dims[3] * (dims[0] + dims[2])
         return {(0, 2): 1 if left < right else 0, (0, 1): 0, (1, 2): 1}
     cost, split = {(i, i): 0.0 for i in range(len(arrays))}, {}
     for length in range(1, len(arrays)):
@@ -154,6 +155,8 @@ def _chain(arrays, split, i, j, roots, p: Prediction, final: bool) -> np.ndarray
     k = split[i, j]
     left = _chain(arrays, split, i, k, roots, p, False)
     right = _chain(arrays, split, k + 1, j, roots, p, False)
+    if p.raises:  # an earlier product raised: numpy computes no more
+        return left
     step = predict_dot(left, right, roots=roots)
     if not final:
         step.calls = [_renamed(c, "out", "temp") for c in step.calls]
@@ -174,6 +177,11 @@ def predict_einsum(subscripts: str, *operands, optimize=False) -> Prediction:
     nothing is summed — its result a temporary the next contraction reads."""
     operands = [np.asarray(x) for x in operands]
     p = Prediction("einsum")
+    try:  # numpy's own parse: subscripts and operands that do not fit raise before any product
+        np.einsum_path(subscripts, *operands, optimize=False)
+    except ValueError as error:
+        p.reason = f"numpy raises ValueError: {error}"
+        return p
     if optimize is False:
         p.reason = "optimize=False: numpy's own sum-of-products loops (c_einsum), no BLAS"
         return p

@@ -270,7 +270,7 @@ def _explain_products(args, A, B, out) -> dict:
 
     predictions = {"dot": numpy_rules.predict_dot(A, B, out=out), "matmul": numpy_rules.predict_matmul(A, B, out=out)}
     bare = predictions if out is None else {"dot": numpy_rules.predict_dot(A, B), "matmul": numpy_rules.predict_matmul(A, B)}
-    if all(p.reason.startswith("numpy raises") for p in bare.values()):  # A and B themselves do not fit: bad input
+    if all(p.raises for p in bare.values()):  # A and B themselves do not fit: bad input
         raise ValueError(f"A {A.shape} and B {B.shape}: {bare['matmul'].reason[len('numpy raises '):]}" + _transpose_hint(args, A))
     for name, p in predictions.items():
         say(args, f"{name}: {p.reason}" + (f"; {'; '.join(p.copies)}" if p.copies else ""))

@@ -166,7 +166,22 @@ def _cut(rng: random.Random, shape: tuple[int, ...], side: tuple[int, int]) -> d
     return {"of": "X", "index": ([rng.randrange(side[0])] if len(shape) == 1 else []) + axes}
 
 
-KINDS = {"dot": dot_case, "matmul": matmul_case, "other": other_case, "shared": shared_case}
+def misfit_case(rng: random.Random) -> dict:
+    """A case of any kind with one operand's length changed by one: numpy may raise (before any
+    call, or after some: multi_dot's first products), or still accept it (a length 1 broadcasts)."""
+    case = rng.choice([dot_case, matmul_case, other_case])(rng)
+    plain = [i for i, spec in enumerate(case["operands"]) if spec not in ("A", "A.T") and specs.parse(spec)[0]]
+    if plain:
+        i = rng.choice(plain)
+        shape_text, _, words = case["operands"][i].partition(":")
+        dims = shape_text.split("x")
+        axis = rng.randrange(len(dims))
+        dims[axis] = str(int(dims[axis]) + rng.choice([1, -1]) if dims[axis] != "0" else 1)
+        case["operands"][i] = "x".join(dims) + (":" + words if words else "")
+    return case
+
+
+KINDS = {"dot": dot_case, "matmul": matmul_case, "other": other_case, "shared": shared_case, "misfit": misfit_case}
 
 
 def corpus(seed: int, per_kind: int) -> list[dict]:
@@ -244,6 +259,7 @@ for i, case in enumerate(cases):
     results.write(json.dumps({"case": i, "error": error, "raised": raised, "predicted": calls,
                               "count": None if predicted is None else predicted.count,
                               "reason": None if predicted is None else predicted.reason, "fresh": out is None,
+                              "raises": None if predicted is None else predicted.raises,
                               "roots": {n: [*map(int, np.lib.array_utils.byte_bounds(x)), x.__array_interface__["data"][0]] for n, x in roots}}) + "\n")
     results.flush()
 os.getppid()

@@ -20,7 +20,7 @@ needs_gdb = pytest.mark.skipif(WHY_NOT is not None, reason=str(WHY_NOT))  # conf
 def disagrees(record: dict) -> bool:
     """explain failed, or its calls differ from gdb's, or it says "numpy raises" where numpy does
     not raise (or the other way round)."""
-    says_raises = bool(record["reason"]) and record["reason"].startswith("numpy raises")
+    says_raises = bool(record["raises"])
     return (bool(record["error"]) or record["predicted"] != record["observed"] or record["count"] != len(record["observed"])
             or says_raises != bool(record["raised"]))
 
@@ -36,7 +36,7 @@ def check(seed: int, per_kind: int, tmp_path) -> list[dict]:
 
 @needs_gdb
 def test_a_sample_of_the_corpus_agrees_with_gdb(tmp_path):
-    """120 cases; not a vacuous sample: most call BLAS, and every kind of routine numpy imports appears."""
+    """150 cases; not a vacuous sample: most call BLAS, and every kind of routine numpy imports appears."""
     records = check(seed=2, per_kind=30, tmp_path=tmp_path)
     routines = {c["routine"][1:] for r in records for c in r["observed"]}
     assert {"gemm", "gemv", "syrk", "dot", "dotu_sub", "dotc_sub", "axpy"} <= routines, routines
@@ -46,7 +46,7 @@ def test_a_sample_of_the_corpus_agrees_with_gdb(tmp_path):
 @pytest.mark.long
 @needs_gdb
 def test_the_whole_corpus_agrees_with_gdb(tmp_path):
-    check(seed=2026, per_kind=1000, tmp_path=tmp_path)  # 4 000 cases
+    check(seed=2026, per_kind=1000, tmp_path=tmp_path)  # 5 000 cases
 
 
 ISSUE_CASES = [  # the examples of the issue that asked for all this, each seen by gdb
