@@ -92,6 +92,9 @@ def predict_tensordot(A, B, axes=2) -> Prediction:
     axes_a, axes_b = [a % A.ndim for a in axes_a], [b % B.ndim for b in axes_b]
     keep_a, keep_b = [k for k in range(A.ndim) if k not in axes_a], [k for k in range(B.ndim) if k not in axes_b]
     p = Prediction("tensordot")
+    if [A.shape[a] for a in axes_a] != [B.shape[b] for b in axes_b]:  # numpy checks each summed pair's length
+        p.reason = f"numpy raises ValueError: shape-mismatch for sum (A's axes {axes_a}, B's {axes_b})"
+        return p
     at = _reshaped(A, keep_a + axes_a, (_size(A, keep_a), _size(A, axes_a)), "A", p)
     bt = _reshaped(B, axes_b + keep_b, (_size(B, axes_b), _size(B, keep_b)), "B", p)
     p.reason = f"A as a {at.shape} matrix, B as a {bt.shape} one, then np.dot"
