@@ -2,7 +2,8 @@
 observed by gdb (:mod:`gdb_oracle`) in the same process, with the operands it predicted for.
 
 A case is plain data: the function, the operand specs (:mod:`nnkit.specs`; a later operand may be
-``A``/``A.T``), an ``out`` spec (or ``A``/``B``: the same buffer as an operand) and options. Each
+``A``/``A.T``), an ``out`` spec (or ``A``/``B``: the same buffer as an operand) and options; with a
+``buffer`` spec, an operand or out may be ``{"of": "X", "index": [...]}``, a view of that buffer. Each
 pointer — predicted or observed — is named the same way: the first of the case's arrays whose
 bytes hold it, with its offset from that array's first element, or ``temp`` for any other memory.
 """

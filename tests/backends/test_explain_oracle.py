@@ -1,7 +1,8 @@
 """explain against an oracle nnkit did not write: a seeded random corpus of the products a learner
 writes (np.dot, matmul, @=, vdot, inner, outer, tensordot, einsum, multi_dot; every layout spec,
 float32/64, complex64/128, mixed and integer dtypes; vectors, batches, N-d, out=, A·Aᵀ on one
-buffer), each predicted by explain and then observed by gdb breakpoints on numpy's own BLAS.
+buffer, out and operands cut from one buffer, lengths that do not fit), each predicted by explain and
+then observed by gdb breakpoints on numpy's own BLAS; explain says "numpy raises" exactly when numpy raises.
 Agreement is exact: the routines in order, every integer and char argument, where every pointer lands."""
 
 from __future__ import annotations
