@@ -23,25 +23,50 @@ def predict_dot(A, B, out=None, roots: dict[str, np.ndarray] | None = None) -> P
     roots = roots if roots is not None else {k: v for k, v in (("A", A), ("B", B), ("out", out)) if v is not None}
     dtype = np.result_type(A, B)
     p = Prediction("dot")
-    if dtype not in PREFIX:
-        p.reason = f"dtype {dtype}: numpy's own loop, no BLAS (BLAS takes float32, float64, complex64, complex128)"
-        return p
     x, y = (cast_or_align(Operand.of(v, roots), dtype, p.copies, label) for v, label in ((A, "A"), (B, "B")))
+    blas = A.ndim <= 2 and B.ndim <= 2 and dtype in PREFIX
+    if not blas and (A.ndim == 0 or B.ndim == 0):
+        _multiply(A, B, out, dtype, p)
+        return p
     if A.ndim and B.ndim and A.shape[-1] != B.shape[-2 if B.ndim >= 2 else 0]:
         p.reason = f"numpy raises ValueError: shapes {A.shape} and {B.shape} not aligned"
         return p
     target = Operand.of(out, roots) if out is not None else None
     if target is not None and not _acceptable(target, out.flags.writeable, _result_shape(A.shape, B.shape), dtype):
-        p.reason = (f"numpy raises ValueError: out must be a C-contiguous, aligned, writeable {dtype} array of shape "
-                    f"{_result_shape(A.shape, B.shape)} (got {target.dtype}, {target.shape}, strides {target.strides})")
+        p.reason = (f"numpy raises ValueError: output array is not acceptable (np.dot needs a C-contiguous, aligned, "
+                    f"writeable {dtype} array of shape {_result_shape(A.shape, B.shape)}; got {target.dtype}, "
+                    f"{target.shape}, strides {target.strides}{'' if out.flags.writeable else ', read-only'})")
         return p
-    if A.ndim <= 2 and B.ndim <= 2:
+    if dtype not in PREFIX:
+        p.reason = f"dtype {dtype}: numpy's own loop, no BLAS (BLAS takes float32, float64, complex64, complex128)"
+    elif blas:
         _matrix_product(x, y, target, p)
-    elif A.ndim == 0 or B.ndim == 0:
-        p.reason = "a 0-d operand with a higher one: np.multiply, no BLAS"
     else:
         _loop_of_dots(x, y, p)
     return p
+
+
+def _multiply(A: np.ndarray, B: np.ndarray, out, dtype: np.dtype, p: Prediction) -> None:
+    """A 0-d operand beside one BLAS does not take (beyond 2-D, or not a BLAS dtype): numpy calls
+    ``np.multiply(A, B, out)``, a ufunc, with a ufunc's rules for ``out``."""
+    shape = np.broadcast_shapes(A.shape, B.shape)
+    if out is None:
+        p.reason = "a 0-d operand with an operand BLAS does not take: np.multiply, no BLAS"
+    elif not out.flags.writeable:
+        p.reason = "numpy raises ValueError: output array is read-only (np.dot calls np.multiply here)"
+    elif not np.can_cast(dtype, out.dtype, "same_kind"):
+        p.reason = f"numpy raises UFuncTypeError: np.multiply cannot cast its {dtype} result into out of dtype {out.dtype}"
+    elif _broadcast_to(shape, out.shape) != out.shape:
+        p.reason = f"numpy raises ValueError: np.multiply's result {shape} does not fit out of shape {out.shape}"
+    else:
+        p.reason = "a 0-d operand with an operand BLAS does not take: np.multiply(A, B, out=out), no BLAS"
+
+
+def _broadcast_to(shape: tuple[int, ...], target: tuple[int, ...]) -> tuple[int, ...] | None:
+    try:
+        return np.broadcast_shapes(shape, target)
+    except ValueError:
+        return None
 
 
 # --- at most 2-D: cblas_matrixproduct ------------------------------------------------------------

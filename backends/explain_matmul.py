@@ -28,6 +28,7 @@ def predict_matmul(A, B, out=None, roots: dict[str, np.ndarray] | None = None) -
     if shapes is None:
         return p
     batch, (dm, dn, dp), shape = shapes
+    out = out.reshape(shape) if out is not None and out.shape != shape else out  # only axes of length 1 added: a view
     dtype = np.result_type(A, B)
     x, y = (_ufunc_input(Operand.of(v, roots), dtype, p.copies, label) for v, label in ((A, "A"), (B, "B")))
     o = _output(x, y, out, roots, shape, p)
@@ -51,6 +52,12 @@ def predict_matmul(A, B, out=None, roots: dict[str, np.ndarray] | None = None) -
 def _shapes(A: np.ndarray, B: np.ndarray, out, p: Prediction):
     """(batch shape, (m, n, p), result shape), or None with the reason numpy makes no BLAS call."""
     dtype = np.result_type(A, B)
+    if out is not None and not out.flags.writeable:
+        p.reason = "numpy raises ValueError: output array is read-only"
+        return None
+    if out is not None and not np.can_cast(dtype, out.dtype, "same_kind"):
+        p.reason = f"numpy raises UFuncTypeError: Cannot cast ufunc 'matmul' output from {dtype!r} to {out.dtype!r} with casting rule 'same_kind'"
+        return None
     if A.ndim == 0 or B.ndim == 0:
         p.reason = "numpy raises ValueError: matmul takes no 0-d operand"
         return None
@@ -63,17 +70,41 @@ def _shapes(A: np.ndarray, B: np.ndarray, out, p: Prediction):
     if batch is None or core_x[1] != core_y[0]:
         p.reason = f"numpy raises ValueError: shapes {A.shape} and {B.shape} do not fit"
         return None
-    shape = batch + core_x[:1] * (A.ndim > 1) + core_y[1:] * (B.ndim > 1)
-    if out is not None and (out.shape != shape or not out.flags.writeable):
-        p.reason = f"numpy raises ValueError: out must be a writeable array of shape {shape} (got {out.shape})"
-        return None
+    core = core_x[:1] * (A.ndim > 1) + core_y[1:] * (B.ndim > 1)
+    if out is not None:
+        batch = _out_batch(batch, core, out.shape)
+        if batch is None:
+            p.reason = (f"numpy raises ValueError: out's shape {out.shape} is not the result's {core} after batch "
+                        f"axes that {A.shape[:-2]} and {B.shape[:-2]} broadcast to")
+            return None
     if dtype not in PREFIX:
         p.reason = f"dtype {dtype}: numpy's own loop, no BLAS (BLAS takes float32, float64, complex64, complex128)"
         return None
-    if out is not None and not np.can_cast(dtype, out.dtype, "same_kind"):
-        p.reason = f"numpy raises UFuncTypeError: a {dtype} product cannot be cast into out of dtype {out.dtype}"
-        return None
+    shape = batch + core
     return batch, (core_x[0], core_x[1], core_y[1]), shape
+
+
+def _out_batch(batch: tuple[int, ...], core: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...] | None:
+    """The batch numpy loops over with ``out`` of ``shape``, or None when numpy raises. Out's own
+    batch axes may be more than the operands' (they broadcast to it, as a ufunc's inputs do). An
+    out with fewer axes than the result's core loses matmul's flexible core axes first ``n?``,
+    then ``m?`` (``_validate_num_dims``); the operands' lengths there must be 1. Batch axes out
+    lacks must be 1s, or numpy raises (a mismatch, or a reduction it does not allow)."""
+    if len(shape) < len(core):
+        dropped, kept = core[: len(core) - len(shape)], core[len(core) - len(shape):]
+        if kept != shape or not set(dropped) <= {1}:
+            return None
+        given = ()
+    elif shape[len(shape) - len(core):] != core:
+        return None
+    else:
+        given = shape[: len(shape) - len(core)]
+    try:
+        full = np.broadcast_shapes(batch, given)
+    except ValueError:
+        return None
+    extra = len(full) - len(given)  # batch axes out lacks: numpy takes them only of length 1
+    return full if full[extra:] == given and set(full[:extra]) <= {1} else None
 
 
 def _ufunc_input(op: Operand, dtype, copies: list[str], label: str) -> Operand:

@@ -59,6 +59,13 @@ class Prediction:
     total: int | None = None  # calls numpy makes, when more than are listed
 
     @property
+    def raises(self) -> bool:
+        """Whether numpy raises (maybe after some calls: a step of ``multi_dot``…): a reason, or a
+        step's, that says "numpy raises"."""
+        return any(part.split(": ", 1)[-1].startswith("numpy raises") or part.startswith("numpy raises")
+                   for part in self.reason.split("; "))
+
+    @property
     def count(self) -> int:
         """How many BLAS calls numpy makes (``calls`` may list only the first ones)."""
         return self.total if self.total is not None else len(self.calls)
@@ -150,12 +157,17 @@ class Operand:
         return low, high + self.itemsize
 
     def overlaps(self, other: Operand) -> bool:
-        """Whether the byte ranges of two operands of the same memory meet (numpy's first,
-        bounds-only test of ``solve_may_share_memory``)."""
+        """Whether numpy decides that two operands may share memory, as both np.dot
+        (``new_array_for_sum``) and matmul (nditer's ``COPY_IF_OVERLAP``) do:
+        ``solve_may_share_memory(a, b, max_work=1)`` is not "no" — byte ranges that meet, then an
+        exact search for a shared element that gives up (says "may") after one candidate. So
+        interleaved rows or disjoint sub-blocks of one buffer do not overlap."""
         if self.name in TEMPORARY or other.name in TEMPORARY or self.owner != other.owner:
             return False
-        (a0, a1), (b0, b1) = self.bounds(), other.bounds()
-        return a1 > a0 and b1 > b0 and self.address + a0 < other.address + b1 and other.address + b0 < self.address + a1
+        try:
+            return bool(np.shares_memory(_stand_in(self, self.address - other.address), _stand_in(other, 0), max_work=1))
+        except (np.exceptions.TooHardError, OverflowError):
+            return True  # numpy's answer when it gives up: they may share
 
 
 def indices(ranges: list[range]):
@@ -167,6 +179,16 @@ def indices(ranges: list[range]):
     for i in ranges[0]:
         for rest in indices(ranges[1:]):
             yield (i,) + rest
+
+
+_SCRATCH = np.zeros(16, np.uint8)  # where stand-ins are placed: only their relative addresses matter
+
+
+def _stand_in(op: Operand, offset: int) -> np.ndarray:
+    """A never-read array with ``op``'s shape, strides and itemsize, ``offset`` bytes past ``_SCRATCH``."""
+    element = _SCRATCH[: op.itemsize].view(np.dtype((np.void, op.itemsize)))
+    start = np.lib.stride_tricks.as_strided(element, (2,), (offset,))[1:]
+    return np.lib.stride_tricks.as_strided(start, op.shape, op.strides)
 
 
 def _owner(x: np.ndarray) -> object:

@@ -30,6 +30,9 @@ def predict_vdot(A, B) -> Prediction:
     (real) or ``?dotc_sub`` (complex, conjugating A) over all elements."""
     A, B = np.asarray(A), np.asarray(B)
     roots, dtype, p = _roots(A, B), np.result_type(A, B), Prediction("vdot")
+    if A.size != B.size:
+        p.reason = f"numpy raises ValueError: A has {A.size} elements and B {B.size}; vdot needs as many"
+        return p
     flat = []
     for x, label in ((A, "A"), (B, "B")):
         cast = x if x.dtype == dtype else x.astype(dtype)  # PyArray_FromAny with no flags: order K
@@ -89,6 +92,9 @@ def predict_tensordot(A, B, axes=2) -> Prediction:
     axes_a, axes_b = [a % A.ndim for a in axes_a], [b % B.ndim for b in axes_b]
     keep_a, keep_b = [k for k in range(A.ndim) if k not in axes_a], [k for k in range(B.ndim) if k not in axes_b]
     p = Prediction("tensordot")
+    if [A.shape[a] for a in axes_a] != [B.shape[b] for b in axes_b]:  # numpy checks each summed pair's length
+        p.reason = f"numpy raises ValueError: shape-mismatch for sum (A's axes {axes_a}, B's {axes_b})"
+        return p
     at = _reshaped(A, keep_a + axes_a, (_size(A, keep_a), _size(A, axes_a)), "A", p)
     bt = _reshaped(B, axes_b + keep_b, (_size(B, axes_b), _size(B, keep_b)), "B", p)
     p.reason = f"A as a {at.shape} matrix, B as a {bt.shape} one, then np.dot"
@@ -126,11 +132,12 @@ def predict_multi_dot(*arrays) -> Prediction:
 def _split(arrays: list[np.ndarray]) -> dict[tuple[int, int], int]:
     """Where the cheapest product of ``arrays[i..j]`` splits: dynamic programming over the chain
     (a split replaces the best only when strictly cheaper); for three arrays numpy compares the two
-    orders directly, (A·B)·C only when strictly cheaper."""
+    orders directly, (A·B)·C only when strictly cheaper, from A's and C's shapes."""
     dims = [a.shape[0] for a in arrays] + [arrays[-1].shape[1]]
-    if len(arrays) == 3:
-        left = dims[0] * dims[2] * (dims[1] + dims[3])
-        right = dims[1] * dims[3] * (dims[0] + dims[2])
+    if len(arrays) == 3:  # numpy reads the shared length from A alone (B's own may not fit: dot raises later)
+        shared = arrays[0].shape[1]
+        left = dims[0] * dims[2] * (shared + dims[3])
+        right = shared * dims[3] * (dims[0] + dims[2])
         return {(0, 2): 1 if left < right else 0, (0, 1): 0, (1, 2): 1}
     cost, split = {(i, i): 0.0 for i in range(len(arrays))}, {}
     for length in range(1, len(arrays)):
@@ -151,6 +158,8 @@ def _chain(arrays, split, i, j, roots, p: Prediction, final: bool) -> np.ndarray
     k = split[i, j]
     left = _chain(arrays, split, i, k, roots, p, False)
     right = _chain(arrays, split, k + 1, j, roots, p, False)
+    if p.raises:  # an earlier product raised: numpy computes no more
+        return left
     step = predict_dot(left, right, roots=roots)
     if not final:
         step.calls = [_renamed(c, "out", "temp") for c in step.calls]
@@ -171,6 +180,11 @@ def predict_einsum(subscripts: str, *operands, optimize=False) -> Prediction:
     nothing is summed — its result a temporary the next contraction reads."""
     operands = [np.asarray(x) for x in operands]
     p = Prediction("einsum")
+    try:  # numpy's own parse: subscripts and operands that do not fit raise before any product
+        np.einsum_path(subscripts, *operands, optimize=False)
+    except ValueError as error:
+        p.reason = f"numpy raises ValueError: {error}"
+        return p
     if optimize is False:
         p.reason = "optimize=False: numpy's own sum-of-products loops (c_einsum), no BLAS"
         return p

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
 from typing import Callable, Sequence
 
@@ -49,6 +50,14 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+    def parse_known_args(self, args=None, namespace=None):
+        """explain's operands: a shape with a minus sign is named as such (argparse would read it as an option)."""
+        if self.prog.endswith(" explain"):
+            for arg in args or ():
+                if re.fullmatch(r"-[0-9].*", arg):
+                    self.error(f"{arg!r}: an operand's lengths are whole numbers ≥ 0, e.g. 3x4 (a leading '-' reads as an option)")
+        return super().parse_known_args(args, namespace)
 
 
 def number(kind: Callable, low: float, high: float = math.inf, *, low_open: bool = False, what: str = "") -> Callable:
@@ -126,7 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     explain = sub.add_parser("explain", help="step by step: what np.dot, @ and the BLAS bridge do with two matrices",
                              description="Each operand is a shape (7, 7x4, 2x7x4…) then :layout (C F T sub colsub step stepN rev "
                                          "bcast misaligned) and :dtype (f16 f32 f64 c64 c128 i32 i64); the second may be A or "
-                                         "A.T (A itself, or its transpose on the same buffer). --json lists every call.")
+                                         "A.T (A itself, or its transpose on the same buffer: numpy's A.T, all axes reversed, "
+                                         "so for a batch 2x7x4 it is 4x7x2 — each matrix transposed is the :T layout). "
+                                         "--json lists every call.")
     explain.add_argument("a", metavar="A", help="e.g. 256x128, 7x4:F, 7x4:sub, 7, 2x7x4:c128")
     explain.add_argument("b", metavar="B", help="e.g. 128x64:T, 4x3:step3, or A.T (A's transpose on its own buffer)")
     explain.add_argument("--call", choices=["dot", "matmul", "bridge"], default="dot",

@@ -271,8 +271,9 @@ def _explain_products(args, A, B, out) -> dict:
     from nnkit.backends import explain as numpy_rules
 
     predictions = {"dot": numpy_rules.predict_dot(A, B, out=out), "matmul": numpy_rules.predict_matmul(A, B, out=out)}
-    if all(p.reason.startswith("numpy raises") for p in predictions.values()):
-        raise ValueError(f"A {A.shape} and B {B.shape}: {predictions['matmul'].reason[len('numpy raises '):]}")
+    bare = predictions if out is None else {"dot": numpy_rules.predict_dot(A, B), "matmul": numpy_rules.predict_matmul(A, B)}
+    if all(p.raises for p in bare.values()):  # A and B themselves do not fit: bad input
+        raise ValueError(f"A {A.shape} and B {B.shape}: {bare['matmul'].reason[len('numpy raises '):]}" + _transpose_hint(args, A))
     for name, p in predictions.items():
         say(args, f"{name}: {p.reason}" + (f"; {'; '.join(p.copies)}" if p.copies else ""))
         for call in p.calls[:_LISTED]:
@@ -285,6 +286,12 @@ def _explain_products(args, A, B, out) -> dict:
 
 
 _LISTED = 12  # calls printed per function; --json lists all
+
+
+def _transpose_hint(args, A) -> str:
+    if args.b != "A.T" or A.ndim < 3:
+        return ""
+    return f" (A.T reverses all of A's axes, as numpy's does; each matrix transposed is {args.a.split(':')[0]}:T's layout)"
 
 
 def _explain_memory(args, A, B) -> int:

@@ -2,7 +2,8 @@
 observed by gdb (:mod:`gdb_oracle`) in the same process, with the operands it predicted for.
 
 A case is plain data: the function, the operand specs (:mod:`nnkit.specs`; a later operand may be
-``A``/``A.T``), an ``out`` spec (or ``A``/``B``: the same buffer as an operand) and options. Each
+``A``/``A.T``), an ``out`` spec (or ``A``/``B``: the same buffer as an operand) and options; with a
+``buffer`` spec, an operand or out may be ``{"of": "X", "index": [...]}``, a view of that buffer. Each
 pointer — predicted or observed — is named the same way: the first of the case's arrays whose
 bytes hold it, with its offset from that array's first element, or ``temp`` for any other memory.
 """
@@ -90,7 +91,9 @@ def matmul_case(rng: random.Random) -> dict:
         case["function"] = "matmul"
     if case["function"] == "matmul" and out_shape and rng.random() < 0.4:
         cast = rng.random() < 0.1 and _result_word(da, db) in (":f32", ":f64")  # out of a wider kind: cast back
-        case["out"] = _spec(rng, tuple(out_shape), ":c128" if cast else _result_word(da, db))
+        more = rng.choice([(), (), (), (2,), (3, 1)])  # out's extra batch axes: the operands broadcast to them
+        shape = (more + tuple(out_shape))[rng.random() < 0.1:]  # or one axis fewer: numpy may still take it
+        case["out"] = _spec(rng, shape, ":c128" if cast else _result_word(da, db))
     return case
 
 
@@ -105,7 +108,8 @@ def other_case(rng: random.Random) -> dict:
     da, db = _pair_dtypes(rng)
     function = rng.choice(["vdot", "inner", "outer", "tensordot", "einsum", "einsum", "multi_dot"])
     if function == "vdot":
-        shape_a, shape_b = rng.choice([((k,), (k,)), ((m, k), (m, k)), ((2, m, k), (2, m, k)), ((m, k), (m * k,)), ((k, m), (m, k))])
+        shape_a, shape_b = rng.choice([((k,), (k,)), ((m, k), (m, k)), ((2, m, k), (2, m, k)), ((m, k), (m * k,)), ((k, m), (m, k)),
+                                        ((k,), (k + 1,)), ((m, k), (n, k))])  # the last two: sizes that may differ
         return {"function": function, "operands": [_spec(rng, shape_a, da), _spec(rng, shape_b, db)]}
     if function in ("inner", "outer"):
         return {"function": function, "operands": [_spec(rng, rng.choice([(k,), (m, k), (2, m, k)]), da),
@@ -126,7 +130,59 @@ def other_case(rng: random.Random) -> dict:
     return {"function": function, "operands": [_spec(rng, s, da) for s in shapes]}
 
 
-KINDS = {"dot": dot_case, "matmul": matmul_case, "other": other_case}
+def shared_case(rng: random.Random) -> dict:
+    """np.dot or matmul with ``out`` and one or both operands cut from one buffer ``X``: random
+    starts and steps (sometimes backwards) make disjoint sub-blocks, interleaved rows or columns,
+    and true overlaps — numpy copies out only when ``solve_may_share_memory`` says they may meet."""
+    m, k, n = (rng.choice([1, 2, 3, 4, 5, 8]) for _ in range(3))
+    dtype = rng.choice(REAL + COMPLEX)
+    function = rng.choice(["dot", "matmul"])
+    a, b = rng.choice([((m, k), (k, n)), ((m, k), (k,)), ((k,), (k, n)), ((k,), (k,))])
+    if len(a) == len(b) == 1:  # vector · vector: give it a matrix operand and a vector out
+        a = (m, k)
+    shape = a[:-1] + b[1:]
+    side = (3 * max(m, k, n) + 2, 3 * max(m, k, n) + 2)
+    if function == "dot" and len(shape) == 2 and rng.random() < 0.7:
+        side = (side[0], n)  # np.dot takes only a C-contiguous out: whole rows of a buffer as wide as it
+    cut = {"A": a, "B": b, "out": shape}
+    shared = rng.choice([["A", "out"], ["B", "out"], ["A", "B", "out"]])
+    views = {name: _cut(rng, cut[name], side) if name in shared and _fits(cut[name], side) else "x".join(map(str, cut[name])) + dtype
+             for name in cut}
+    return {"function": function, "buffer": "x".join(map(str, side)) + dtype, "operands": [views["A"], views["B"]], "out": views["out"]}
+
+
+def _fits(shape: tuple[int, ...], side: tuple[int, int]) -> bool:
+    return all(length <= bound for length, bound in zip(shape[::-1], side[::-1]))
+
+
+def _cut(rng: random.Random, shape: tuple[int, ...], side: tuple[int, int]) -> dict:
+    """A view of ``shape`` into the case's buffer of ``side``: [start, stop, step] per axis (a 1-D
+    one along the last axis, in a row of the buffer)."""
+    axes = []
+    for length, bound in zip(shape, side[-len(shape):]):
+        step = rng.choice([s for s in (1, 1, 2, 3, -1, -2) if (length - 1) * abs(s) < bound])
+        span = (length - 1) * abs(step) + 1
+        start = rng.randrange(bound - span + 1)
+        axes.append([start, start + span, step] if step > 0 else [start + span - 1, (start - 1) if start else None, step])
+    return {"of": "X", "index": ([rng.randrange(side[0])] if len(shape) == 1 else []) + axes}
+
+
+def misfit_case(rng: random.Random) -> dict:
+    """A case of any kind with one operand's length changed by one: numpy may raise (before any
+    call, or after some: multi_dot's first products), or still accept it (a length 1 broadcasts)."""
+    case = rng.choice([dot_case, matmul_case, other_case])(rng)
+    plain = [i for i, spec in enumerate(case["operands"]) if spec not in ("A", "A.T") and specs.parse(spec)[0]]
+    if plain:
+        i = rng.choice(plain)
+        shape_text, _, words = case["operands"][i].partition(":")
+        dims = shape_text.split("x")
+        axis = rng.randrange(len(dims))
+        dims[axis] = str(int(dims[axis]) + rng.choice([1, -1]) if dims[axis] != "0" else 1)
+        case["operands"][i] = "x".join(dims) + (":" + words if words else "")
+    return case
+
+
+KINDS = {"dot": dot_case, "matmul": matmul_case, "other": other_case, "shared": shared_case, "misfit": misfit_case}
 
 
 def corpus(seed: int, per_kind: int) -> list[dict]:
@@ -166,12 +222,18 @@ def where(address, named):
     return ["temp", 0]
 
 
+def build(spec, named, seed, buffer):
+    if isinstance(spec, dict):  # a view of the case's buffer X
+        return buffer[tuple(slice(*i) if isinstance(i, list) else i for i in spec["index"])]
+    return specs.operand(spec, named, seed=seed)
+
+
 for i, case in enumerate(cases):
-    named = {}
+    named, buffer = {}, specs.matrix(case["buffer"], seed=7) if "buffer" in case else None
     for j, spec in enumerate(case["operands"]):
-        named["ABCDEFGH"[j]] = specs.operand(spec, named, seed=j)
+        named["ABCDEFGH"[j]] = build(spec, named, j, buffer)
     arrays = list(named.values())
-    out = specs.operand(case["out"], named, seed=9) if case.get("out") else None
+    out = build(case["out"], named, 9, buffer) if case.get("out") else None
     options = {k: (tuple(map(tuple, v)) if k == "axes" and isinstance(v, list) else v) for k, v in case.get("options", {}).items()}
     try:
         predicted, error = explain.predict(case["function"], *arrays, out=out, **options), None
@@ -198,6 +260,7 @@ for i, case in enumerate(cases):
     results.write(json.dumps({"case": i, "error": error, "raised": raised, "predicted": calls,
                               "count": None if predicted is None else predicted.count,
                               "reason": None if predicted is None else predicted.reason, "fresh": out is None,
+                              "raises": None if predicted is None else predicted.raises,
                               "roots": {n: [*map(int, np.lib.array_utils.byte_bounds(x)), x.__array_interface__["data"][0]] for n, x in roots}}) + "\n")
     results.flush()
 os.getppid()

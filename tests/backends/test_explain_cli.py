@@ -106,3 +106,53 @@ def test_the_answer_comes_first(capsys):
                 for key in ("m", "n", "k", "lda", "ldb", "ldc"):
                     assert first.get(key) is None or re.search(rf"[(, ]{key}={first[key]}[,)]", line), (argv, key, line)
                 assert line.endswith(f"; {len(copies) or 'no'} cop{'y' if len(copies) == 1 else 'ies'}"), (argv, line)
+
+
+def _numpy_says(function, spec_a: str, spec_b: str, spec_out: str) -> str | None:
+    """What numpy itself raises (its message), or None, for these specs."""
+    import numpy as np
+
+    A, B = specs.operands(spec_a, spec_b)
+    try:
+        getattr(np, function)(A, B, out=specs.matrix(spec_out))
+    except (ValueError, TypeError) as error:
+        return str(error)
+    return None
+
+
+def test_an_out_numpy_rejects_is_said_per_function_with_numpys_reason(capsys):
+    """60 seeded cases, 2-D and not: exit 0, each function's reason says numpy raises exactly when it does."""
+    rng, raised = random.Random(14), 0
+    pairs = [("7x4", "4x3", "7x3"), ("2x7x4", "4x3", "2x7x3"), ("7x4", "4", "7"), ("4", "4x3", "3"), ("2x7x4", "2x4x3", "2x7x3")]
+    for _ in range(60):
+        a, b, shape = rng.choice(pairs)
+        out = shape + rng.choice([":bcast", ":i64", ":f32", ":c128", ":F", ""])
+        status, _, result = run(capsys, a, b, "--out", out)
+        assert status == 0, (a, b, out)
+        for function in ("dot", "matmul"):
+            said = _numpy_says(function, a, b, out)
+            reason = result[function]["reason"]
+            assert reason.startswith("numpy raises") == (said is not None), (function, a, b, out, reason, said)
+            if said is not None:
+                raised += 1
+                words = said if function == "matmul" else "output array is not acceptable"
+                assert words in reason, (function, a, b, out, reason, said)
+    assert raised > 30
+
+
+def test_matmul_broadcasts_the_operands_to_an_out_with_more_batch_axes(capsys):
+    _, _, result = run(capsys, "7x4", "4x3", "--out", "5x7x3", "--call", "matmul")
+    assert [(c["routine"], c["c"]) for c in result["calls"]] == [("dgemm", ["out", 168 * i]) for i in range(5)]
+
+
+def test_a_negative_length_is_one_line_naming_it(capsys):
+    with pytest.raises(SystemExit) as stop:  # argparse's way out, status 2 as for every bad option
+        cli.main(["explain", "-3x4", "4x3"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "'-3x4'" in err[0] and "≥ 0" in err[0]
+
+
+def test_a_batchs_A_T_reverses_all_axes_and_says_so(capsys):
+    status, err, _ = run(capsys, "2x7x4", "A.T")
+    assert status == 1 and len(err) == 1 and "(4, 7, 2)" in err[0] and "2x7x4:T" in err[0]
