@@ -92,11 +92,11 @@ def _read_reports(sent: bytes) -> tuple[list[trace_products.Product], dict | Non
     child was still writing when it died has no newline yet, and is left out."""
     products, end = [], None
     for line in sent.split(b"\n")[:-1]:
-        report = json.loads(line)
-        if "product" in report:
-            products.append(trace_products.Product.from_record(report["product"]))
+        kind, value = json.loads(line)
+        if kind == "product":
+            products.append(trace_products.Product.from_record(value))
         else:
-            end = report["end"]
+            end = value
     return products, end
 
 
@@ -161,7 +161,7 @@ def _child(store: int, report_out: int, script: str, args: list[str]) -> int:
     path = os.path.abspath(script)
     sys.path[0] = os.path.dirname(path)  # as `python SCRIPT` does
     send = _sender(report_out)
-    recorder = trace_products.Recorder([], lambda product: send({"product": product.record()}))
+    recorder = trace_products.Recorder([], lambda product: send("product", product.record()))
     failure, shown, status = None, None, 0
     with trace(source=path):
         try:
@@ -171,17 +171,17 @@ def _child(store: int, report_out: int, script: str, args: list[str]) -> int:
         except BaseException as error:  # the script's own error: its traceback comes after the calls it made
             status, failure = 1, f"raised {type(error).__name__}: {error}"
             shown = "".join(_script_traceback(error, path))
-    send({"end": {"failure": failure, "traceback": shown, "status": status}})
+    send("end", {"failure": failure, "traceback": shown, "status": status})
     os.close(report_out)
     return status
 
 
 def _sender(fd: int):
-    """A function writing one JSON line to ``fd`` whole — from any thread, one line at a time."""
-    lock = threading.Lock()
+    """A function writing ``[kind, value]`` as one JSON line to ``fd``, whole — from any thread, one line at a time."""
+    lock, encoder = threading.Lock(), json.JSONEncoder(check_circular=False, separators=(",", ":"))
 
-    def send(report: dict) -> None:
-        line = memoryview(json.dumps(report).encode() + b"\n")
+    def send(kind: str, value) -> None:
+        line = memoryview(encoder.encode([kind, value]).encode("ascii") + b"\n")
         with lock:
             while line:
                 line = line[os.write(fd, line):]
