@@ -42,7 +42,7 @@ from typing import Iterator
 import numpy as np
 
 from nnkit.backends._native import ffi, lib as native
-from nnkit.backends.layout import extent
+from nnkit.backends.trace_pointers import holder, region
 
 __all__ = ["LINES", "STORE_BYTES", "Trace", "TracedCall", "TraceError", "read_shared", "remember_lines", "share", "trace"]
 
@@ -146,14 +146,11 @@ class Trace:
 
     @staticmethod
     def owner(address: int | None, **arrays: np.ndarray) -> str | None:
-        """Name of the array whose memory holds ``address``, ``"temporary"`` for none of them."""
+        """Name of the array with an element at ``address`` (see :func:`~nnkit.backends.trace_pointers.holder`),
+        ``"temporary"`` for none of them."""
         if address is None:
             return None
-        for name, array in arrays.items():
-            low, high = extent(array)
-            if low <= address < high:
-                return name
-        return "temporary"
+        return holder(address, [(name, region(array)) for name, array in arrays.items()]) or "temporary"
 
 
 @contextlib.contextmanager

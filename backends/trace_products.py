@@ -21,15 +21,16 @@ import ast
 import sys
 import threading
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import partial
 from types import CodeType
+from typing import Callable
 
 import numpy as np
 
 from nnkit.backends._native import lib as native
 from nnkit.backends.explain import predict, predict_dot, predict_matmul
-from nnkit.backends.layout import extent
+from nnkit.backends.trace_pointers import Region, holder, region
 
 __all__ = ["PRODUCT_NAMES", "Product", "Recorder", "Site", "assign", "compile_script"]
 
@@ -42,13 +43,15 @@ _HOOK_PRODUCT, _HOOK_INPLACE, _HOOK_CALL = "__nnkit_product__", "__nnkit_inplace
 class Site:
     """One place in the source that may make a product: its line, the text of its operands
     (``as_method``: of ``x`` and ``y`` when ``x.dot(y)`` turns out to be ndarray's method), and
-    ``result``: the name the result is assigned to when the statement is ``name = …``."""
+    ``result``: the name the result is assigned to when the statement is ``name = …``; ``out``: the
+    text of the ``out`` argument."""
 
     lineno: int
     operands: tuple[str, ...]
     as_method: tuple[str, ...] = ()
     result: str = "result"
     elements: tuple[str, ...] = ()  # the texts of the first operand's items when it is a list: multi_dot([A, B])
+    out: str = "out"
 
 
 @dataclass
@@ -56,9 +59,9 @@ class Product:
     """One product the script computed: which function (``kind``: ``@``, ``@=``, ``np.dot``,
     ``ndarray.dot``, …), where (line, function), on which thread, the tracer's records
     ``[start, stop)`` made meanwhile, its operands (source text), the memory of its operands, ``out``
-    and result then (name → byte range
-    ``[low, high)``), the dtype of its result, and explain's copies and reason for it (``predicted``:
-    whether explain's rules cover this case)."""
+    and result then (``(name, region)`` pairs, see :mod:`~nnkit.backends.trace_pointers`), the dtype
+    of its result, and explain's copies and reason for it (``predicted``: whether explain's rules
+    cover this case)."""
 
     kind: str
     lineno: int
@@ -67,7 +70,7 @@ class Product:
     start: int
     stop: int
     operands: tuple[str, ...]
-    memory: dict[str, tuple[int, int]]
+    memory: list[tuple[str, Region]]
     dtype: str
     copies: list[str] = field(default_factory=list)
     reason: str = ""
@@ -80,9 +83,22 @@ class Product:
         return self.reason if self.predicted else "numpy's own loops"
 
     def owner(self, address: int) -> str:
-        """The operand (its source text), ``out`` or the result holding ``address`` when the product
-        ran, or ``"temporary"``: memory numpy allocated for the product (a copy of an operand)."""
-        return next((name for name, (low, high) in self.memory.items() if low <= address < high), "temporary")
+        """Which of the operands (by source text), ``out`` (by its text) and the result (by the name it
+        is assigned to) has an element at ``address`` when the product ran (see
+        :func:`~nnkit.backends.trace_pointers.holder`), or ``"temporary"``: memory numpy allocated for
+        the product (a copy of an operand)."""
+        return holder(address, self.memory) or "temporary"
+
+    def record(self) -> list:
+        """Every field in order, for JSON: :meth:`from_record` makes the product again. (A list: a dict,
+        or ``asdict``'s deep copy, costs µs more a product.)"""
+        return [getattr(self, f.name) for f in fields(self)]
+
+    @classmethod
+    def from_record(cls, record: list) -> "Product":
+        product = cls(*record)
+        product.operands, product.memory = tuple(product.operands), [tuple(m) for m in product.memory]
+        return product
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "line": self.lineno, "function": self.function, "dtype": np.dtype(self.dtype).name,
@@ -105,11 +121,21 @@ class _Rewriter(ast.NodeTransformer):
     def _site(self, node: ast.AST, operands: list[ast.expr], as_method: list[ast.expr] = ()) -> ast.Constant:
         items = operands[0].elts if operands and isinstance(operands[0], (ast.List, ast.Tuple)) else []
         self.sites.append(Site(node.lineno, self._texts(operands), self._texts(as_method), self._targets.get(id(node), "result"),
-                               self._texts(items)))
+                               self._texts(items), self._out_text(node)))
         return ast.Constant(len(self.sites) - 1)
 
     def _texts(self, nodes: list[ast.expr]) -> tuple[str, ...]:
         return tuple(_short(ast.get_source_segment(self.source, n) or "?") for n in nodes)
+
+    def _out_text(self, node: ast.AST) -> str:
+        """The text of a call's ``out`` argument: ``out=O``, or the third positional one of dot and matmul."""
+        if not isinstance(node, ast.Call):
+            return "out"
+        out = next((k.value for k in node.keywords if k.arg == "out"), None)
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+        if out is None and name in ("dot", "matmul") and len(node.args) > 2 and not isinstance(node.args[2], ast.Starred):
+            out = node.args[2]
+        return self._texts([out])[0] if out is not None else "out"
 
     def visit_Assign(self, node: ast.Assign) -> ast.AST:
         if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
@@ -151,10 +177,11 @@ def _short(text: str, width: int = 24) -> str:
 
 
 class Recorder:
-    """Runs the rewritten script's products and keeps one :class:`Product` each."""
+    """Runs the rewritten script's products and keeps one :class:`Product` each; ``sink``, when given,
+    receives each product as soon as it is complete (to get it out of a process that may crash)."""
 
-    def __init__(self, sites: list[Site]):
-        self.sites, self.products = sites, []
+    def __init__(self, sites: list[Site], sink: Callable[[Product], None] | None = None):
+        self.sites, self.products, self.sink = sites, [], sink
         self._predictions: dict[tuple, object] = {}
         self._kinds = _numpy_products()
 
@@ -163,21 +190,22 @@ class Recorder:
         return {_HOOK_PRODUCT: self.matmul, _HOOK_INPLACE: self.inplace, _HOOK_CALL: self.call}
 
     def matmul(self, site: int, a, b):
-        return self._run("@", site, lambda: a @ b, (a, b), {})
+        return self._run("@", site, lambda: a @ b, (a, b), None)
 
     def inplace(self, site: int, a, b):
         def compute():
             nonlocal a
             a @= b
             return a
-        return self._run("@=", site, compute, (a, b), {})
+        return self._run("@=", site, compute, (a, b), None)
 
     def call(self, site: int, function, *args, **kwargs):
         kind = self._kind(function)
         if kind is None:  # not numpy's product: the script's own function, or another library's
             return function(*args, **kwargs)
         operands = (function.__self__, *args) if kind == "ndarray.dot" else args
-        return self._run(kind, site, lambda: function(*args, **kwargs), operands, kwargs)
+        out = kwargs.get("out", args[2] if kind in ("np.dot", "np.matmul") and len(args) > 2 else None)
+        return self._run(kind, site, lambda: function(*args, **kwargs), operands, out)
 
     def _kind(self, function) -> str | None:
         owner = getattr(function, "__self__", None)
@@ -188,7 +216,7 @@ class Recorder:
         except TypeError:  # unhashable
             return None
 
-    def _run(self, kind: str, site_index: int, compute, operands: tuple, kwargs: dict):
+    def _run(self, kind: str, site_index: int, compute, operands: tuple, out):
         site = self.sites[site_index]
         start = native.nk_trace_position()
         result = compute()
@@ -197,11 +225,13 @@ class Recorder:
             return result
         texts = site.as_method if kind == "ndarray.dot" else site.operands
         product = Product(kind, site.lineno, sys._getframe(2).f_code.co_qualname, threading.get_native_id(), start, stop,
-                          texts, {}, result.dtype.str)
+                          texts, [], result.dtype.str)
         if stop > start:  # the operands are still what they were during the calls: name their memory
-            product.memory = _memory(site, texts, operands, kwargs.get("out"), result)
+            product.memory = _memory(site, texts, operands, out, result)
         self._explain(product, operands)
         self.products.append(product)
+        if self.sink is not None:
+            self.sink(product)
         return result
 
     def _explain(self, product: Product, operands: tuple) -> None:
@@ -236,32 +266,30 @@ def _signature(x: np.ndarray) -> tuple:
     return x.dtype.str, x.shape, x.strides, x.flags.aligned
 
 
-_extents: dict[int, tuple] = {}  # id(array) → (weak reference, its byte range): an ndarray's memory never moves
+_regions: dict[int, tuple] = {}  # id(array) → (weak reference, its region): an ndarray's memory never moves
 
 
-def _extent(x: np.ndarray) -> tuple[int, int]:
-    """``layout.extent(x)``, remembered while ``x`` lives (reading ``__array_interface__`` costs µs)."""
-    known = _extents.get(id(x))
+def _region(x: np.ndarray) -> Region:
+    """``trace_pointers.region(x)``, remembered while ``x`` lives (reading ``__array_interface__`` costs µs)."""
+    known = _regions.get(id(x))
     if known is not None and known[0]() is x:
         return known[1]
     key = id(x)
-    _extents[key] = (weakref.ref(x, lambda _: _extents.pop(key, None)), extent(x))
-    return _extents[key][1]
+    _regions[key] = (weakref.ref(x, lambda _: _regions.pop(key, None)), region(x))
+    return _regions[key][1]
 
 
-def _memory(site: Site, texts: tuple[str, ...], operands: tuple, out, result) -> dict[str, tuple[int, int]]:
-    """The byte ranges of the operands (by their text; each array of a list operand too), ``out``
-    and the result (by the name it is assigned to)."""
-    names = dict(zip(texts, operands[:2]))
-    for text, x in list(names.items()):
+def _memory(site: Site, texts: tuple[str, ...], operands: tuple, out, result) -> list[tuple[str, Region]]:
+    """The regions of the operands (by their text; each array of a list operand too), ``out`` (by its
+    text) and the result (by the name it is assigned to — an operand's own, in ``K = K @ K``)."""
+    names = list(zip(texts, operands[:2]))
+    for text, x in names[:2]:
         if isinstance(x, (list, tuple)):  # multi_dot([A, B, C]): each array of the list, by its text
             items = site.elements if len(site.elements) == len(x) else [f"{text}[{j}]" for j in range(len(x))]
-            names.update(zip(items, x))
-    if isinstance(out, np.ndarray):
-        names["out"] = out
-    memory = {name: _extent(x) for name, x in names.items() if isinstance(x, np.ndarray)}
-    if isinstance(result, np.ndarray) and site.result not in memory:
-        memory[site.result] = extent(result)  # a new array: nothing to remember
+            names.extend(zip(items, x))
+    memory = [(name, _region(x)) for name, x in [*names, (site.out, out)] if isinstance(x, np.ndarray)]
+    if isinstance(result, np.ndarray):
+        memory.append((site.result, region(result)))  # often a new array: nothing to remember
     return memory
 
 

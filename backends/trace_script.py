@@ -5,10 +5,12 @@ products routed through a recorder (:mod:`nnkit.backends.trace_products`) and ru
 inside :func:`nnkit.backends.trace.trace`, watching the script's own file (each call carries its line),
 recording into a shared memory mapping (:func:`nnkit.backends.trace.share`). The parent reads that
 mapping once the child is gone, so the calls made before a segfault, an abort, ``os._exit`` or a SIGKILL
-are all there; how the child ended is read from its exit status. When the script returns (or raises, or
-calls ``sys.exit``) the child also sends, through a pipe, how it ended (the traceback Python would have
-printed, the exit status Python would have given), the products the script computed, and for each call
-the product that made it and what its pointers pointed into at that moment.
+are all there; how the child ended is read from its exit status. Through a pipe the child sends each
+product the script computes as soon as it is complete (one JSON line: its operands' memory, copies,
+reason), so they too survive any ending; the parent finds the product that made each call and what
+its pointers pointed into at that moment. When the script returns (or raises, or calls ``sys.exit``)
+a last line says how it ended (the traceback Python would have printed, the exit status Python would
+have given).
 
 The child starts with SIGINT blocked: a Ctrl-C stops nnkit, which ends the child (SIGTERM, then SIGKILL).
 """
@@ -21,6 +23,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import traceback
 import types
 from dataclasses import dataclass, field
@@ -70,19 +73,45 @@ def run(script: str, args: list[str], stdout: int | None = None) -> ScriptRun:
                        pass_fds=(store, report_out))
         os.close(report_out)
         report_out = None
-        report = _wait(child, report_in)
+        products, end = _read_reports(_wait(child, report_in))
         with mmap.mmap(store, STORE_BYTES, prot=mmap.PROT_READ) as memory:
             calls, dropped, unfinished = read_shared(memory, [source])
     finally:
         for fd in (store, report_in, report_out):
             if fd is not None:
                 os.close(fd)
-    if not report:
-        status = child.returncode if child.returncode > 0 else None
-        return ScriptRun(calls, dropped, unfinished, _ending(child.returncode), status=status, source=source)
-    return ScriptRun(calls, dropped, unfinished, report["failure"], report["traceback"], report["status"], report["products"],
-                     {int(k): v for k, v in report["made_by"].items()},
-                     {int(k): v for k, v in report["owners"].items()}, source)
+    if end is None:
+        end = {"failure": _ending(child.returncode), "traceback": None,
+               "status": child.returncode if child.returncode > 0 else None}
+    return ScriptRun(calls, dropped, unfinished, end["failure"], end["traceback"], end["status"], source=source,
+                     **_attribute(calls, products))
+
+
+def _read_reports(sent: bytes) -> tuple[list[trace_products.Product], dict | None]:
+    """The products the child sent, and how it ended (None if it did not say: it died first). A line the
+    child was still writing when it died has no newline yet, and is left out."""
+    products, end = [], None
+    for line in sent.split(b"\n")[:-1]:
+        kind, value = json.loads(line)
+        if kind == "product":
+            products.append(trace_products.Product.from_record(value))
+        else:
+            end = value
+    return products, end
+
+
+def _attribute(calls: list[TracedCall], products: list[trace_products.Product]) -> dict:
+    """Each call's product and what its pointers pointed into; each product with its number of calls and,
+    when it made none, why (its fallback)."""
+    made_by = trace_products.assign([(c.number, c.thread) for c in calls], products)
+    owners = {c.number: {role: products[i].owner(getattr(c, role)) for role in ("a", "b", "c") if getattr(c, role)}
+              for c, i in zip(calls, made_by) if i is not None}
+    counts = [0] * len(products)
+    for i in made_by:
+        if i is not None:
+            counts[i] += 1
+    shown = [{**p.to_dict(), "calls": n, "fallback": None if n else p.fallback_reason()} for p, n in zip(products, counts)]
+    return {"products": shown, "made_by": {c.number: i for c, i in zip(calls, made_by) if i is not None}, "owners": owners}
 
 
 def _start(argv: list[str], stdout: int | None, **popen) -> subprocess.Popen:
@@ -97,8 +126,8 @@ def _start(argv: list[str], stdout: int | None, **popen) -> subprocess.Popen:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
-def _wait(child: subprocess.Popen, report_in: int) -> dict | None:
-    """Read the child's report (None if it sent none) and wait for it; end it if this process is stopped."""
+def _wait(child: subprocess.Popen, report_in: int) -> bytes:
+    """Read what the child reports and wait for it; end it if this process is stopped."""
     try:
         chunks = []
         while chunk := os.read(report_in, 1 << 16):
@@ -112,7 +141,7 @@ def _wait(child: subprocess.Popen, report_in: int) -> dict | None:
             child.kill()
             child.wait()
         raise
-    return json.loads(b"".join(chunks)) if chunks else None
+    return b"".join(chunks)
 
 
 def _ending(status: int) -> str:
@@ -124,15 +153,17 @@ def _ending(status: int) -> str:
 
 
 def _child(store: int, report_out: int, script: str, args: list[str]) -> int:
-    """In the child: record into the shared mapping, run the script, send the report; exit as Python would."""
+    """In the child: record into the shared mapping, run the script sending each product, then how it
+    ended; exit as Python would."""
     share(mmap.mmap(store, STORE_BYTES))
     os.close(store)
     sys.argv = [script, *args]
     path = os.path.abspath(script)
     sys.path[0] = os.path.dirname(path)  # as `python SCRIPT` does
-    recorder = trace_products.Recorder([])
+    send = _sender(report_out)
+    recorder = trace_products.Recorder([], lambda product: send("product", product.record()))
     failure, shown, status = None, None, 0
-    with trace(source=path) as t:
+    with trace(source=path):
         try:
             _run_main(path, recorder)
         except SystemExit as exit_:
@@ -140,20 +171,21 @@ def _child(store: int, report_out: int, script: str, args: list[str]) -> int:
         except BaseException as error:  # the script's own error: its traceback comes after the calls it made
             status, failure = 1, f"raised {type(error).__name__}: {error}"
             shown = "".join(_script_traceback(error, path))
-    calls = t.calls
-    made_by = trace_products.assign([(c.number, c.thread) for c in calls], recorder.products)
-    owners = {c.number: {role: recorder.products[i].owner(getattr(c, role)) for role in ("a", "b", "c") if getattr(c, role)}
-              for c, i in zip(calls, made_by) if i is not None}
-    counts = [0] * len(recorder.products)
-    for i in made_by:
-        if i is not None:
-            counts[i] += 1
-    products = [{**p.to_dict(), "calls": n, "fallback": None if n else p.fallback_reason()}
-                for p, n in zip(recorder.products, counts)]
-    with os.fdopen(report_out, "w") as report:
-        json.dump({"failure": failure, "traceback": shown, "status": status, "products": products,
-                   "made_by": {c.number: i for c, i in zip(calls, made_by) if i is not None}, "owners": owners}, report)
+    send("end", {"failure": failure, "traceback": shown, "status": status})
+    os.close(report_out)
     return status
+
+
+def _sender(fd: int):
+    """A function writing ``[kind, value]`` as one JSON line to ``fd``, whole — from any thread, one line at a time."""
+    lock, encoder = threading.Lock(), json.JSONEncoder(check_circular=False, separators=(",", ":"))
+
+    def send(kind: str, value) -> None:
+        line = memoryview(encoder.encode([kind, value]).encode("ascii") + b"\n")
+        with lock:
+            while line:
+                line = line[os.write(fd, line):]
+    return send
 
 
 def _run_main(path: str, recorder: trace_products.Recorder) -> None:

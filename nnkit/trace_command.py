@@ -98,8 +98,8 @@ def _summary(run, fallbacks: list[dict], script: str) -> list[str]:
     first = next((c for c in run.calls if c.number == 0), None)
     if first is not None:
         same = [c.seconds for c in run.calls[1:] if (c.routine, c.m, c.n, c.k) == (first.routine, first.m, first.n, first.k)]
-        again = f", the {len(same)} later call{'s' * (len(same) != 1)} of that shape {statistics.median(same) * 1e3:.3f} ms (median)" if same else ""
-        lines.append(f"first call {first.seconds * 1e3:.3f} ms{again} — {STARTUP}")
+        again = f", the {len(same)} later call{'s' * (len(same) != 1)} of that shape {duration(statistics.median(same))} (median)" if same else ""
+        lines.append(f"first call {duration(first.seconds)}{again} — {STARTUP}")
     if run.products:
         lines.append(f"{len(run.products)} matrix product{'s' * (len(run.products) != 1)} in the script's own code, "
                      f"{len(fallbacks)} never reached BLAS" + (":" if fallbacks else ""))
@@ -108,6 +108,11 @@ def _summary(run, fallbacks: list[dict], script: str) -> list[str]:
     if not run.calls and not run.failure:
         lines.append("(numpy.linalg calls LAPACK, whose own BLAS calls stay inside OpenBLAS and are not seen here)")
     return lines
+
+
+def duration(seconds: float) -> str:
+    """``seconds`` in ms, or in µs below 1 ms (where ms would show a fast call as 0.000)."""
+    return f"{seconds * 1e3:.3f} ms" if seconds >= 1e-3 else f"{seconds * 1e6:.2f} µs"
 
 
 def per_line(run) -> list[dict]:

@@ -4,8 +4,11 @@ how the script ended (the signal or status named), nnkit's exit status is the sc
 printed as Python prints it (nnkit's own never), and ``--json`` still ends stdout with the JSON line (its
 ``failure`` saying the same).
 
-The scripts are generated (seeded): a random number of matrix products of random shapes, a print or
-not, then one of the endings below — crashes in Python's own code, inside a BLAS call, from a thread.
+The scripts are generated (seeded): a random number of matrix products of random shapes — plain, with
+an operand numpy copies first, in integers (numpy's own loops) — a print or not, then one of the endings
+below: crashes in Python's own code, inside a BLAS call, from a thread. However the script ends, its
+completed products are all reported: each call's pointers named, the per-line table's products, copies
+and fallbacks.
 """
 
 from __future__ import annotations
@@ -35,22 +38,35 @@ ENDINGS = {  # the script's last line → what nnkit must say about it, and its 
 }
 
 
-def script(rng: random.Random, ending: str) -> tuple[str, list[tuple[int, int, int]]]:
-    """A script making dgemm calls of random shapes (m, n, k ≥ 2), then ``ending``; and those shapes."""
-    shapes = [tuple(rng.randint(2, 40) for _ in range(3)) for _ in range(rng.randint(0, 5))]
+PRODUCTS = {  # kind → its line (operands L, R made on it), its row of the per-line table, the names of its dgemm's pointers
+    "plain": ("L{i}, R{i} = np.ones(({m}, {k})), np.ones(({k}, {n})); P{i} = L{i} @ R{i}",
+              {"products": 1, "calls": 1, "copies": 0, "fallbacks": 0}, {"a": "L{i}", "b": "R{i}", "c": "P{i}"}),
+    "copied": ("L{i}, R{i} = np.ones(({m}, {k})), np.ones(({k}, {n})); P{i} = L{i}[:, ::-1] @ R{i}",
+               {"products": 1, "calls": 1, "copies": 1, "fallbacks": 0}, {"a": "temporary", "b": "R{i}", "c": "P{i}"}),
+    "integer": ("P{i} = np.arange({k}) @ np.arange({k})", {"products": 1, "calls": 0, "copies": 0, "fallbacks": 1}, None),
+}
+
+
+def script(rng: random.Random, ending: str) -> tuple[str, list[tuple[str, tuple[int, int, int]]]]:
+    """A script making products of random shapes (m, n, k ≥ 2) on lines 2, 3, …: none, or every kind and a
+    few more; then ``ending``. And the products' kinds and shapes."""
+    kinds = [] if rng.random() < 0.2 else rng.sample(list(PRODUCTS), len(PRODUCTS)) + rng.choices(list(PRODUCTS), k=rng.randint(0, 3))
+    plan = [(kind, tuple(rng.randint(2, 40) for _ in range(3))) for kind in kinds]
     lines = ["import numpy as np"]
-    for i, (m, n, k) in enumerate(shapes):
-        lines.append(f"P{i} = np.ones(({m}, {k})) @ np.ones(({k}, {n}))")
+    for i, (kind, (m, n, k)) in enumerate(plan):
+        lines.append(PRODUCTS[kind][0].format(i=i, m=m, n=n, k=k))
     if rng.random() < 0.5:
         lines.append("print('the script speaks', flush=True)")
     lines.append(ENDINGS[ending][0])
-    return "\n".join(lines) + "\n", shapes
+    return "\n".join(lines) + "\n", plan
 
 
-def check(case: int, tmp_path) -> str:
+def check(case: int, tmp_path) -> tuple[str, bool]:
+    """Run generated script ``case`` under nnkit trace and check all it says; its ending, and whether it made products."""
     rng = random.Random(case)
     ending = list(ENDINGS)[case % len(ENDINGS)]
-    text, shapes = script(rng, ending)
+    text, plan = script(rng, ending)
+    shapes = [shape for kind, shape in plan if kind != "integer"]
     path = tmp_path / f"case{case}.py"
     path.write_text(text)
     as_json = rng.random() < 0.5
@@ -73,23 +89,43 @@ def check(case: int, tmp_path) -> str:
     listed = done.stderr if as_json else done.stdout
     made = [line for line in listed.splitlines() if line.startswith("NNKIT_TRACE DGEMM(RowMajor,NoTrans,NoTrans,")]
     assert [tuple(map(int, line.split(",")[3:6])) for line in made] == shapes, where  # m, n, k in order
-    assert [line.split(" at ")[1].split()[0] for line in made] == [f"{path}:{2 + i}" for i in range(len(shapes))], where
+    assert [line.split(" at ")[1].split()[0] for line in made] == [f"{path}:{2 + i}" for i, (kind, _) in enumerate(plan)
+                                                                   if kind != "integer"], where
+    named = [{role: name.format(i=i) for role, name in PRODUCTS[kind][2].items()} for i, (kind, _) in enumerate(plan) if PRODUCTS[kind][2]]
+    assert [line.split("  [")[1].split("]")[0] for line in made] == [", ".join(f"{r}→{n}" for r, n in o.items()) for o in named], where
+    rows = {2 + i: PRODUCTS[kind][1] for i, (kind, _) in enumerate(plan)}
+    assert table(listed) == rows, where
     if as_json:
         result = json.loads(done.stdout.splitlines()[-1])
         assert [(c["m"], c["n"], c["k"]) for c in result["calls"]] == shapes, where
+        assert [c["owners"] for c in result["calls"]] == named, where
+        assert {r["line"]: {k: r[k] for k in ("products", "calls", "copies", "fallbacks")} for r in result["lines"]} == rows, where
         assert (result["failure"] is None) == (expected is None), where
         assert expected is None or expected.split(", inside")[0] in result["failure"], where
-    return ending
+    return ending, bool(plan)
 
 
-def run_cases(cases: range, tmp_path) -> collections.Counter:
+def table(listed: str) -> dict[int, dict[str, int]]:
+    """The per-line table nnkit printed: line → products, calls, copies, fallbacks."""
+    lines = listed.split("per line of ")[1].splitlines()[2:] if "per line of " in listed else []
+    rows = {}
+    for line in lines:
+        fields = line.split()
+        if not fields or not fields[0].isdigit():
+            break
+        rows[int(fields[0])] = dict(zip(("products", "calls", "copies", "fallbacks"), map(int, fields[1:3] + fields[4:6])))
+    return rows
+
+
+def run_cases(cases, tmp_path) -> collections.Counter:
     counts = collections.Counter(check(case, tmp_path) for case in cases)
     print(dict(counts))
     return counts
 
 
-def test_every_ending_keeps_the_calls_and_is_named(tmp_path):
-    assert set(run_cases(range(len(ENDINGS)), tmp_path)) == set(ENDINGS)
+def test_every_ending_keeps_the_calls_and_the_products_and_is_named(tmp_path):
+    counts = run_cases([*range(len(ENDINGS)), 11], tmp_path)  # case 1 (abort) makes no product, case 11 does
+    assert {ending for ending, products in counts if products} == set(ENDINGS)
 
 
 @pytest.mark.long

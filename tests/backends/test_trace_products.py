@@ -12,6 +12,8 @@ import pytest
 from test_trace import layouts
 
 from nnkit.backends.trace import trace
+from nnkit.backends.layout import extent
+from nnkit.backends.trace_pointers import region
 from nnkit.backends.trace_products import Product, Recorder, assign, compile_script
 
 BLAS = {np.dtype(t) for t in (np.float32, np.float64, np.complex64, np.complex128)}
@@ -134,7 +136,7 @@ def test_assign_finds_the_innermost_product_running_on_the_calls_thread():
 
 
 def _window(thread: int, start: int, stop: int) -> Product:
-    return Product("@", 1, "<module>", thread, start, stop, (), {}, "<f8")
+    return Product("@", 1, "<module>", thread, start, stop, (), [], "<f8")
 
 
 def test_another_types_own_product_is_not_numpys():
@@ -143,3 +145,59 @@ def test_another_types_own_product_is_not_numpys():
               "a = Odd() @ Left\nb = Left @ Odd()\nc = Left @ Left\n")  # c, line 9: numpy's
     recorder, calls = traced(source, Left=np.ones((2, 2)))
     assert [(p.kind, p.lineno) for p in recorder.products] == [("@", 9)] and len(calls) == 1
+
+
+def test_the_result_is_named_by_its_target_even_an_operands_and_out_by_its_text():
+    """Generated statements ``T = product`` / ``product`` over K, G, H (n×n), the result assigned to an
+    operand's name or another, ``out=O`` given by keyword or position: c is the out argument's text,
+    else the name assigned to, else "result" — never "temporary", which is numpy's own copy."""
+    rng = random.Random(5)
+    forms = {"@": "{a} @ {b}", "dot": "np.dot({a}, {b}{out})", "matmul": "np.matmul({a}, {b}{out})", "method": "{a}.dot({b})"}
+    seen = {"out": 0, "an operand's name": 0, "another name": 0, "result": 0}
+    for case in range(400):
+        form = rng.choice(list(forms))
+        a, b = rng.choice(["K", "G", "K.T", "G.T"]), rng.choice(["K", "G"])
+        out = rng.choice(["", ", out=O", ", O"]) if form in ("dot", "matmul") else ""
+        target = rng.choice(["K", "G", "H", None])
+        text = forms[form].format(a=a, b=b, out=out)
+        n = rng.randint(2, 9)
+        names = {name: np.random.default_rng(case).standard_normal((n, n)) for name in "KGH"}
+        recorder, calls = traced(f"{target} = {text}" if target else text, O=np.empty((n, n)), **names)
+        (call,) = calls
+        (owners,) = owners_of(recorder, calls)
+        want = "O" if out else target or "result"
+        assert owners["c"] == want, (case, target, text, owners)
+        seen["out" if out else "result" if not target else "an operand's name" if target in a + b else "another name"] += 1
+    assert min(seen.values()) >= 40, seen
+
+
+def test_a_pointer_is_an_operands_only_on_one_of_its_elements():
+    """Generated ``np.matmul(X[…], B, out=X[…])``: blocks of one buffer X, out beside, below or across
+    the left operand's block; each pointer is named after an array with an element there (counted
+    element by element), c after out whenever out shares no memory with the operands."""
+    rng = random.Random(6)
+    beside = 0
+    for case in range(300):
+        rows, cols = rng.randint(6, 24), rng.randint(6, 24)
+        m, k, n = rng.randint(1, rows // 2), rng.randint(1, cols // 2), rng.randint(1, cols // 2)
+        r0, c0 = rng.randint(0, rows - m), rng.randint(0, cols - k)
+        r1, c1 = rng.randint(0, rows - m), rng.randint(0, cols - n)
+        left, out = f"X[{r0}:{r0 + m}, {c0}:{c0 + k}]", f"X[{r1}:{r1 + m}, {c1}:{c1 + n}]"
+        X, B = np.zeros((rows, cols)), np.ones((k, n))
+        recorder, calls = traced(f"np.matmul({left}, B, out={out})", X=X, B=B)
+        arrays = {left: eval(left), "B": B, out: eval(out)}
+        for call, owners in zip(calls, owners_of(recorder, calls)):
+            for role, name in owners.items():
+                address = getattr(call, role)
+                holders = [text for text, x in arrays.items() if address in _element_starts(x)]
+                assert (name in holders) if holders else name == "temporary", (case, left, out, role, name, holders)
+            if "c" in owners and not np.shares_memory(arrays[left], arrays[out]):
+                assert owners["c"] == out, (case, left, out, owners)
+                low, high = extent(arrays[left])
+                beside += low <= region(arrays[out])[0] < high  # out starts between the left block's elements
+    assert beside >= 15, beside
+
+
+def _element_starts(x: np.ndarray) -> set[int]:
+    data, shape, strides, _ = region(x)
+    return {data + sum(i * s for i, s in zip(index, strides)) for index in itertools.product(*(range(d) for d in shape))}
