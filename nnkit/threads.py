@@ -11,8 +11,8 @@ machine for a whole time slice, which is how small products become many times sl
 1. a busy machine (fewer than two cores idle, measured over a tenth of a second): 1 thread;
 2. every product of a training step at most 262 144 multiply-adds: 1 thread (OpenBLAS would use
    one for them anyway; allowing two would only let the larger validation products spin one);
-3. otherwise the step's products are timed on 1 thread and on all, alternately, and the faster
-   wins.
+3. otherwise the step's products are timed on 1 thread and on all, alternately; all win only when
+   clearly faster (≤ 0.9× the time).
 """
 
 from __future__ import annotations
@@ -49,19 +49,31 @@ def step_products(sizes: list[int], batch: int) -> list[tuple[int, int, int]]:
     return products
 
 
+CLEAR_GAIN = 0.9  # all cores only when they take at most 90 % of one core's time: a tie is noise, and a second
+                  # thread is what collapses when the machine gets busy later
+
+
 def idle_cores(seconds: float = 0.1) -> float:
-    """Cores idle over the next ``seconds``, measured from ``/proc/stat`` (Linux); elsewhere the
-    cores less the one-minute load average."""
+    """Cores not used by other processes over the next ``seconds``, measured from ``/proc/stat``
+    (Linux) less this process's own use (its BLAS threads still spinning after a product are not
+    a competitor); elsewhere the cores less the one-minute load average."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     try:
-        before = _cpu_times()
+        before, mine_before = _cpu_times(), _own_ticks()
         time.sleep(seconds)
-        after = _cpu_times()
+        after, mine_after = _cpu_times(), _own_ticks()
     except OSError:
         return max(0.0, cores - os.getloadavg()[0])
     busy, idle = (a - b for a, b in zip(after, before))
+    mine = min(max(mine_after - mine_before, 0.0), busy)
     total_cores = os.cpu_count() or cores
-    return min(cores, total_cores * idle / max(busy + idle, 1))
+    return min(cores, total_cores * (idle + mine) / max(busy + idle, 1))
+
+
+def _own_ticks() -> float:
+    """Clock ticks of CPU this process (all its threads) has used."""
+    times = os.times()
+    return (times.user + times.system) * os.sysconf("SC_CLK_TCK")
 
 
 def _cpu_times() -> tuple[int, int]:
@@ -90,7 +102,7 @@ def choose(sizes: list[int], batch: int, dtype: str = "float32", requested: int 
         return Choice(1, f"every product of a step is at most {m}·{n}·{k} = {m * n * k:,} ≤ {OPENBLAS_ONE_THREAD_MNK:,} "
                          "multiply-adds, where OpenBLAS uses one thread anyway")
     one, many = time_products(step_products(sizes, batch), dtype, cores)
-    threads = cores if many < one else 1
+    threads = cores if many < CLEAR_GAIN * one else 1
     return Choice(threads, f"the step's products measured: {one * 1e3:.2f} ms on 1 thread, {many * 1e3:.2f} ms on {cores} "
                            f"(largest {m}·{n}·{k} = {m * n * k:,} > {OPENBLAS_ONE_THREAD_MNK:,})")
 

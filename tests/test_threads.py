@@ -1,6 +1,8 @@
 """nnkit.threads: the products of a step, the idle cores, the choice and its reason, the limit undone."""
 
 import os
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -31,6 +33,37 @@ def test_step_products_are_the_products_a_training_step_makes(case):
 
 def test_idle_cores_is_between_none_and_all():
     assert 0 <= threads.idle_cores(0.05) <= (os.cpu_count() or 1)
+
+
+def test_this_processs_own_ticks_include_its_other_threads():
+    """What idle_cores gives back is all of this process's CPU — a thread spinning beside the one that
+    measures (as OpenBLAS's do for a while after a product) included, whatever the machine's load."""
+    stop, used = threading.Event(), []
+
+    def spin():
+        start = time.thread_time()
+        while not stop.is_set():
+            pass
+        used.append(time.thread_time() - start)
+
+    before = threads._own_ticks()
+    spinner = threading.Thread(target=spin)
+    spinner.start()
+    time.sleep(0.3)
+    stop.set()
+    spinner.join()
+    ticks = threads._own_ticks() - before
+    assert ticks >= used[0] * os.sysconf("SC_CLK_TCK") - 2, (ticks, used)  # 2: a tick's rounding at each end
+
+
+def test_idle_cores_adds_back_only_this_processs_own_ticks(monkeypatch):
+    ticks = iter([(100, 100), (250, 150)])  # others and this process: 150 busy ticks, 50 idle
+    own = iter([0.0, 100.0])  # of the 150 busy ticks, 100 were this process's
+    monkeypatch.setattr(threads, "_cpu_times", lambda: next(ticks))
+    monkeypatch.setattr(threads, "_own_ticks", lambda: next(own))
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert threads.idle_cores(0.0) == 2 * (50 + 100) / 200
 
 
 def test_a_requested_count_is_taken_as_it_is_and_more_than_the_cores_is_said(monkeypatch):
@@ -81,3 +114,12 @@ def test_the_limit_is_undone_after_the_block_even_after_an_error():
             assert set(_blas_threads()) == {1}
             raise RuntimeError("inside")
     assert _blas_threads() == before
+
+
+@pytest.mark.parametrize("one, many, chosen", [(1.0, 0.5, 2), (1.0, 0.89, 2), (1.0, 0.95, 1), (1.0, 1.0, 1), (1.0, 1.3, 1)])
+def test_all_cores_only_when_clearly_faster(monkeypatch, one, many, chosen):
+    """An idle machine, large products: all cores win only at ≤ 0.9× one core's time (a tie is noise)."""
+    monkeypatch.setattr(threads, "idle_cores", lambda seconds=0.1: 2.0)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(threads, "time_products", lambda products, dtype, cores: (one, many))
+    assert threads.choose([784, 512, 10], 128).threads == chosen
