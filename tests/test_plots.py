@@ -22,7 +22,9 @@ def test_a_log_y_axis_names_at_least_two_values_inside_the_data(low, span, count
         fig.canvas.draw()
         shown = [t.get_text() for t in ax.yaxis.get_ticklabels()
                  if t.get_text() and low * (1 - 1e-9) <= t.get_position()[1] <= low * span * (1 + 1e-9)]
-        assert len(shown) >= 2 or span < 2, (low, span, shown)   # under 2× no 1-2-5 pair need fall inside
+        # 1-2-5 ticks are 2×, 2.5× and 2× apart: two of them fall inside any range of 5× (2 → 5 → 10), not
+        # always inside a shorter one (51 … 102 holds only 100)
+        assert len(shown) >= 2 or span < 5, (low, span, shown)
     finally:
         plt.close(fig)
 
