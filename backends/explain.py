@@ -60,9 +60,8 @@ def predict(function: str, *operands, out=None, **options) -> Prediction:
 def answers(dot: Prediction, matmul: Prediction, with_out: bool = False) -> list[str]:
     """The answer first, before the steps: the call each of np.dot and ``@`` makes and the copies it
     needs, one short line each (``A @ B`` says "the same" when its calls are np.dot's)."""
-    given = ", out=out" if with_out else ""
     lines = []
-    for label, p in ((f"np.dot(A, B{given})", dot), (f"np.matmul(A, B{given})" if with_out else "A @ B", matmul)):
+    for label, p in zip(_labels(with_out), (dot, matmul)):
         if not p.calls:
             lines.append(f"in short: {label} → no BLAS call: {p.reason}")
         elif lines and [str(c) for c in p.calls] == [str(c) for c in dot.calls] and p.copies == dot.copies:
@@ -74,11 +73,16 @@ def answers(dot: Prediction, matmul: Prediction, with_out: bool = False) -> list
     return lines
 
 
+def _labels(with_out: bool) -> tuple[str, str]:
+    """How np.dot's and matmul's calls are written, with ``out`` or without (matmul is then ``A @ B``)."""
+    return ("np.dot(A, B, out=out)", "np.matmul(A, B, out=out)") if with_out else ("np.dot(A, B)", "A @ B")
+
+
 def numpy_summaries(A, B, out=None) -> list[tuple[str, str]]:
     """One line each for ``np.dot(A, B)`` and ``A @ B`` (with ``out``): the reason, the calls, the copies."""
-    lines, given = [], ", out=out" if out is not None else ""
-    for label, p in ((f"beside it: np.dot(A, B{given})", predict_dot(A, B, out=out)),
-                     (f"beside it: np.matmul(A, B{given})" if given else "beside it: A @ B", predict_matmul(A, B, out=out))):
+    lines = []
+    for label, p in zip(_labels(out is not None), (predict_dot(A, B, out=out), predict_matmul(A, B, out=out))):
+        label = f"beside it: {label}"
         calls = "; ".join(str(c) for c in p.calls[:3]) + (f"; … {p.count} calls in all" if p.count > 3 else "")
         lines.append((label, f"{p.reason} → {calls or 'no BLAS call'}; {'; '.join(p.copies) or 'no copies'}"))
     return lines
