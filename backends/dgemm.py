@@ -479,3 +479,8 @@ def _numpy_steps(A: np.ndarray, B: np.ndarray) -> list[Step]:
     from nnkit.backends.explain import numpy_summaries
 
     return [Step(label, text) for label, text in numpy_summaries(A, B)]
+
+
+# Every BLAS the bridge can call is opened now, with the bridge: threadpoolctl limits only the libraries
+# already open when a `threadpool_limits` block is entered, so one opened inside it would run on all cores.
+find_libraries()

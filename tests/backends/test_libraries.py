@@ -82,3 +82,19 @@ def test_a_library_without_dgemm_is_refused():
         pytest.skip("no libm at the Debian path")
     with pytest.raises(libraries.LibraryError, match="has no dgemm"):
         libraries.DebianOpenBLAS(libm)
+
+
+def test_a_thread_limit_entered_after_importing_the_bridge_covers_every_library():
+    """threadpoolctl limits the libraries open when the block starts: the bridge opens them all on import,
+    so none escapes a limit (tutorial 6 once timed nnkit's dgemm "on 1 thread" with 2 cores busy)."""
+    code = ("import os\nfrom threadpoolctl import threadpool_info, threadpool_limits\n"
+            "import nnkit.backends.dgemm\nfrom nnkit.backends.libraries import find_libraries\n"
+            "with threadpool_limits(limits=1):\n"
+            "    counts = {os.path.realpath(i['filepath']): i['num_threads'] for i in threadpool_info()}\n"
+            "    for lib in find_libraries():\n"
+            "        print(lib.name, counts.get(os.path.realpath(lib.path), 'no threads'))\n")
+    lines = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+    threads = dict(line.split(" ", 1) for line in lines)
+    assert threads.keys() == set(NAMES)
+    assert {name: count for name, count in threads.items() if count != "1"} == {
+        name: "no threads" for name in NAMES if name == "reference"}  # netlib's dgemm has no threads to limit
