@@ -168,25 +168,30 @@ static void macro_kernel(const nk_kernel *kn, int64_t mc, int64_t nc, int64_t kc
         }
 }
 
-/* Without packing: the kernel reads A and B where they are (the rungs before packing). */
+/* A tile the kernel cannot read in place — at an edge of C, or with A's rows contiguous instead of its
+ * columns: its A rows and B columns copied into zero-padded panels, EDGE_K columns of A at a time. */
+#define EDGE_K 128
+static void copied_tile(const nk_kernel *kn, const problem *q, int64_t i, int64_t j) {
+    double ap[NK_MAX_MR * EDGE_K] __attribute__((aligned(64))), bp[EDGE_K * NK_MAX_NR] __attribute__((aligned(64)));
+    int rows = (int)min64(kn->mr, q->m - i), cols = (int)min64(kn->nr, q->n - j);
+    for (int64_t pc = 0; pc < q->k; pc += EDGE_K) {
+        int64_t kc = min64(EDGE_K, q->k - pc);
+        pack_a(rows, kc, (mat){q->a.p + i * q->a.rs + pc * q->a.cs, q->a.rs, q->a.cs}, kn->mr, ap);
+        pack_b_panel(kc, cols, (mat){q->b.p + pc * q->b.rs + j * q->b.cs, q->b.rs, q->b.cs}, kn->nr, bp);
+        edge_tile(kn, kc, ap, bp, rows, cols, q->c + i + j * q->ldc, q->ldc, q->alpha, pc ? 1.0 : q->beta);
+    }
+}
+
+/* Without packing: the kernel reads A and B where they are (the rungs before packing, and small products). */
 static void unpacked(const nk_kernel *kn, const problem *q) {
     int mr = kn->mr, nr = kn->nr;
     for (int64_t j = 0; j < q->n; j += nr)
-        for (int64_t i = 0; i < q->m; i += mr) {
-            const double *a = q->a.p + i * q->a.rs, *b = q->b.p + j * q->b.cs;
-            double *c = q->c + i + j * q->ldc;
-            if (i + mr <= q->m && j + nr <= q->n && q->a.rs == 1) {
-                kn->strided(q->k, a, q->a.cs, b, q->b.rs, q->b.cs, c, q->ldc, q->alpha, q->beta);
-                continue;
-            }
-            for (int64_t ii = 0; ii < min64(mr, q->m - i); ii++)
-                for (int64_t jj = 0; jj < min64(nr, q->n - j); jj++) {
-                    double s = 0.0;
-                    for (int64_t p = 0; p < q->k; p++) s += a[ii * q->a.rs + p * q->a.cs] * b[p * q->b.rs + jj * q->b.cs];
-                    double *cij = c + ii + jj * q->ldc;
-                    *cij = q->beta == 0.0 ? q->alpha * s : q->alpha * s + q->beta * *cij;
-                }
-        }
+        for (int64_t i = 0; i < q->m; i += mr)
+            if (i + mr <= q->m && j + nr <= q->n && q->a.rs == 1)
+                kn->strided(q->k, q->a.p + i, q->a.cs, q->b.p + j * q->b.cs, q->b.rs, q->b.cs, q->c + i + j * q->ldc,
+                            q->ldc, q->alpha, q->beta);
+            else
+                copied_tile(kn, q, i, j);
 }
 
 /* ---------- the five loops, on one thread of a team ---------- */

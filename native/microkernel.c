@@ -16,7 +16,8 @@
 #endif
 
 #define PRAGMA(x) _Pragma(#x)
-#define UNROLLED(n) PRAGMA(GCC unroll n) /* fully unrolled: the accumulators stay in registers */
+#define UNROLLED(n) PRAGMA(GCC unroll n) /* loops over the tile: fully, so the accumulators stay in registers;
+                                              over p: 4 steps per trip, +1–5 % at n = 2048 (paired runs) */
 #define INLINE static inline __attribute__((always_inline))
 /* Ask for a column of the C tile now, so that it has arrived when the loop over p ends. */
 #define PREFETCH(column, mr) \
@@ -57,7 +58,7 @@ AVX2 INLINE void avx2(int64_t k, const double *a, int64_t csa, const double *b, 
         PREFETCH(c + j * ldc, 8);
         acc[j][0] = acc[j][1] = _mm256_setzero_pd();
     }
-    for (int64_t p = 0; p < k; p++) {
+    UNROLLED(4) for (int64_t p = 0; p < k; p++) {
         __m256d a0 = _mm256_loadu_pd(a + p * csa), a1 = _mm256_loadu_pd(a + p * csa + 4);
         UNROLLED(6) for (int j = 0; j < 6; j++) {
             __m256d bj = _mm256_broadcast_sd(b + p * rsb + j * csb);
@@ -82,7 +83,7 @@ AVX512 INLINE void avx512(int64_t k, const double *a, int64_t csa, const double 
         PREFETCH(c + j * ldc, 24);
         acc[j][0] = acc[j][1] = acc[j][2] = _mm512_setzero_pd();
     }
-    for (int64_t p = 0; p < k; p++) {
+    UNROLLED(4) for (int64_t p = 0; p < k; p++) {
         const double *ap = a + p * csa;
         __m512d a0 = _mm512_loadu_pd(ap), a1 = _mm512_loadu_pd(ap + 8), a2 = _mm512_loadu_pd(ap + 16);
         UNROLLED(8) for (int j = 0; j < 8; j++) {
@@ -101,7 +102,7 @@ AVX512 INLINE void avx512(int64_t k, const double *a, int64_t csa, const double 
 }
 ENTRY_POINTS(avx512, AVX512, 24, 8)
 
-_Static_assert(24 * 8 <= NK_MAX_TILE && 8 * 6 <= NK_MAX_TILE && 4 * 4 <= NK_MAX_TILE, "a tile outgrows NK_MAX_TILE");
+_Static_assert(24 <= NK_MAX_MR && 8 <= NK_MAX_NR, "a tile outgrows NK_MAX_MR × NK_MAX_NR");
 static const nk_kernel KERNELS[] = {{"avx512f+fma", 24, 8, avx512_packed, avx512_strided},
                                     {"avx2+fma", 8, 6, avx2_packed, avx2_strided},
                                     {"portable", 4, 4, portable_packed, portable_strided}};

@@ -12,7 +12,9 @@
 typedef void (*nk_kernel_fn)(int64_t k, const double *a, int64_t csa, const double *b, int64_t rsb, int64_t csb,
                              double *c, int64_t ldc, double alpha, double beta);
 
-#define NK_MAX_TILE (24 * 8) /* the largest MR×NR of the kernels below, in elements */
+#define NK_MAX_MR 24 /* the largest MR and NR of the kernels below */
+#define NK_MAX_NR 8
+#define NK_MAX_TILE (NK_MAX_MR * NK_MAX_NR) /* in elements */
 
 typedef struct {
     const char *name; /* "avx512f+fma", "avx2+fma", "portable" */
