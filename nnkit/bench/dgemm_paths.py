@@ -2,19 +2,24 @@
 SciPy's ``dgemm`` wrapper (SciPy ships its own OpenBLAS copy), for several sizes and layouts, on
 1 thread and on all of them. Ratios are bridge ÷ the other, from the same run.
 
-While one road is timed, every *other* BLAS in the process is held to one thread: an OpenBLAS
-pool keeps its threads spinning for a while after a call, and two pools spinning on two cores
-would measure each other."""
+While one road is timed, every *other* BLAS in the process is held to one thread, and a
+multithreaded timing starts only after a pause: an OpenBLAS pool keeps its threads spinning for
+~100–200 ms after a multithreaded call (its thread timeout), and a pool timed meanwhile
+finds a core taken (nnkit's dgemm on 2 threads at n = 1024: 55–68 GFLOP/s within 50 ms of an
+OpenBLAS call, 107–137 after 200 ms; session 4, quiet machine)."""
 
 from __future__ import annotations
 
 import os
+import time
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from nnkit.bench.libraries import peak_for
 from nnkit.bench.timing import median_seconds
+
+SPIN_PAUSE_S = 0.3  # longer than an idle OpenBLAS thread spins before it sleeps
 
 LAYOUTS = {
     "C": lambda rng, n: rng.standard_normal((n, n)),
@@ -48,6 +53,8 @@ def timed_alone(function, library: str, threads: int, repeats: int) -> float:
     controller = ThreadpoolController()
     mine = controller.select(filepath=[c.filepath for c in controller.lib_controllers if os.path.realpath(c.filepath) == library])
     with controller.limit(limits=1), mine.limit(limits=threads):
+        if threads > 1:
+            time.sleep(SPIN_PAUSE_S)
         return median_seconds(function, repeats)
 
 
