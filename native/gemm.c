@@ -168,8 +168,8 @@ static void macro_kernel(const nk_kernel *kn, int64_t mc, int64_t nc, int64_t kc
         }
 }
 
-/* A tile the kernel cannot read in place — at an edge of C, or with A's rows contiguous instead of its
- * columns: its A rows and B columns copied into zero-padded panels, EDGE_K columns of A at a time. */
+/* A tile whose A has contiguous rows instead of columns (the kernel loads columns as vectors): its A
+ * rows and B columns copied into zero-padded panels first, EDGE_K columns of A at a time. */
 #define EDGE_K 128
 static void copied_tile(const nk_kernel *kn, const problem *q, int64_t i, int64_t j) {
     double ap[NK_MAX_MR * EDGE_K] __attribute__((aligned(64))), bp[EDGE_K * NK_MAX_NR] __attribute__((aligned(64)));
@@ -182,14 +182,15 @@ static void copied_tile(const nk_kernel *kn, const problem *q, int64_t i, int64_
     }
 }
 
-/* Without packing: the kernel reads A and B where they are (the rungs before packing, and small products). */
+/* Without packing: the kernel reads A and B where they are, edges included (the rungs before
+ * packing, and small products). */
 static void unpacked(const nk_kernel *kn, const problem *q) {
     int mr = kn->mr, nr = kn->nr;
     for (int64_t j = 0; j < q->n; j += nr)
         for (int64_t i = 0; i < q->m; i += mr)
-            if (i + mr <= q->m && j + nr <= q->n && q->a.rs == 1)
+            if (q->a.rs == 1)
                 kn->strided(q->k, q->a.p + i, q->a.cs, q->b.p + j * q->b.cs, q->b.rs, q->b.cs, q->c + i + j * q->ldc,
-                            q->ldc, q->alpha, q->beta);
+                            q->ldc, q->alpha, q->beta, (int)min64(mr, q->m - i), (int)min64(nr, q->n - j));
             else
                 copied_tile(kn, q, i, j);
 }
@@ -387,10 +388,17 @@ static void scale(const problem *q) {
         }
 }
 
+#ifndef DIRECT_UP_TO
+#define DIRECT_UP_TO (96.0 * 96.0 * 96.0)
+#endif
+/* A small product whose A the kernel can read in place skips packing: copying A and B would take as
+ * long as multiplying them (a 64×64 product spent 35 % of its time packing). */
+static int direct(const problem *q) { return q->a.rs == 1 && (double)q->m * q->n * q->k <= DIRECT_UP_TO; }
+
 static void run(const method *how, const problem *q) {
     if (q->m == 0 || q->n == 0) return;
     if (q->alpha == 0.0 || q->k == 0) scale(q);
-    else if (!how->pack || !packed(how, q)) unpacked(how->kernel, q);
+    else if (!how->pack || direct(q) || !packed(how, q)) unpacked(how->kernel, q);
 }
 
 /* ---------- the dgemm contract ---------- */

@@ -22,46 +22,59 @@
 /* Ask for a column of the C tile now, so that it has arrived when the loop over p ends. */
 #define PREFETCH(column, mr) \
     for (int _i = 0; _i < (mr); _i += 8) __builtin_prefetch((column) + _i, 1, 3)
+/* At an edge (rows < MR or cols < NR) the kernel still computes a whole tile in its registers, but
+ * the rows of A past `rows` are masked off (AVX2, AVX-512) or read again from row 0 (plain C), and
+ * the columns of B past `cols` repeat column cols − 1: it reads only what exists, and stores only
+ * the rows×cols it was asked for. */
+#define B_COLUMN(j) ((edge && (j) >= cols ? cols - 1 : (j)) * csb)
 
-/* The same body serves both entry points; the packed one passes constant strides that the
- * compiler folds into the addressing. */
+/* The same body serves both entry points; the packed one passes constant strides and a whole tile,
+ * which the compiler folds into the addressing (edge = 0 removes every mask). */
 #define ENTRY_POINTS(body, target, mr, nr)                                                                      \
     target static void body##_packed(int64_t k, const double *a, int64_t csa, const double *b, int64_t rsb,   \
                                      int64_t csb, double *c, int64_t ldc, double alpha, double beta) {      \
         (void)csa, (void)rsb, (void)csb;                                                                       \
-        body(k, a, mr, b, nr, 1, c, ldc, alpha, beta);                                                         \
+        body(k, a, mr, b, nr, 1, c, ldc, alpha, beta, mr, nr, 0);                                              \
     }                                                                                                          \
     target static void body##_strided(int64_t k, const double *a, int64_t csa, const double *b, int64_t rsb,  \
-                                      int64_t csb, double *c, int64_t ldc, double alpha, double beta) {     \
-        body(k, a, csa, b, rsb, csb, c, ldc, alpha, beta);                                                     \
+                                      int64_t csb, double *c, int64_t ldc, double alpha, double beta, int rows, \
+                                      int cols) {                                                              \
+        body(k, a, csa, b, rsb, csb, c, ldc, alpha, beta, rows, cols, 1);                                     \
     }
 
 /* Plain C, 4×4: whatever the compiler makes of it (SSE2 on x86-64 without -march). */
 INLINE void portable(int64_t k, const double *a, int64_t csa, const double *b, int64_t rsb, int64_t csb, double *c,
-                     int64_t ldc, double alpha, double beta) {
+                     int64_t ldc, double alpha, double beta, int rows, int cols, int edge) {
     double acc[4][4] = {{0}};
     for (int64_t p = 0; p < k; p++)
         UNROLLED(4) for (int j = 0; j < 4; j++) UNROLLED(4) for (int i = 0; i < 4; i++)
-            acc[j][i] += a[i + p * csa] * b[p * rsb + j * csb];
-    for (int j = 0; j < 4; j++)
-        for (int i = 0; i < 4; i++)
+            acc[j][i] += a[(i < rows ? i : 0) + p * csa] * b[p * rsb + B_COLUMN(j)];
+    for (int j = 0; j < cols; j++)
+        for (int i = 0; i < rows; i++)
             c[i + j * ldc] = beta == 0.0 ? alpha * acc[j][i] : alpha * acc[j][i] + beta * c[i + j * ldc];
 }
 ENTRY_POINTS(portable, , 4, 4)
 
 #if defined(__x86_64__)
 #define AVX2 __attribute__((target("avx2,fma")))
+/* Lanes 0..rows−1 of a 4-lane vector: maskload/maskstore touch only those. */
+AVX2 INLINE __m256i lanes(int rows) {
+    return _mm256_cmpgt_epi64(_mm256_set1_epi64x(rows), _mm256_setr_epi64x(0, 1, 2, 3));
+}
 AVX2 INLINE void avx2(int64_t k, const double *a, int64_t csa, const double *b, int64_t rsb, int64_t csb, double *c,
-                      int64_t ldc, double alpha, double beta) {
+                      int64_t ldc, double alpha, double beta, int rows, int cols, int edge) {
     __m256d acc[6][2];
+    __m256i mask[2] = {lanes(rows), lanes(rows - 4)};
     UNROLLED(6) for (int j = 0; j < 6; j++) {
-        PREFETCH(c + j * ldc, 8);
+        if (j < cols) PREFETCH(c + j * ldc, 8);
         acc[j][0] = acc[j][1] = _mm256_setzero_pd();
     }
     UNROLLED(4) for (int64_t p = 0; p < k; p++) {
-        __m256d a0 = _mm256_loadu_pd(a + p * csa), a1 = _mm256_loadu_pd(a + p * csa + 4);
+        const double *ap = a + p * csa;
+        __m256d a0 = edge ? _mm256_maskload_pd(ap, mask[0]) : _mm256_loadu_pd(ap);
+        __m256d a1 = edge ? _mm256_maskload_pd(ap + 4, mask[1]) : _mm256_loadu_pd(ap + 4);
         UNROLLED(6) for (int j = 0; j < 6; j++) {
-            __m256d bj = _mm256_broadcast_sd(b + p * rsb + j * csb);
+            __m256d bj = _mm256_broadcast_sd(b + p * rsb + B_COLUMN(j));
             acc[j][0] = _mm256_fmadd_pd(a0, bj, acc[j][0]);
             acc[j][1] = _mm256_fmadd_pd(a1, bj, acc[j][1]);
         }
@@ -70,34 +83,39 @@ AVX2 INLINE void avx2(int64_t k, const double *a, int64_t csa, const double *b, 
     UNROLLED(6) for (int j = 0; j < 6; j++) UNROLLED(2) for (int v = 0; v < 2; v++) {
         double *cij = c + j * ldc + 4 * v;
         __m256d r = _mm256_mul_pd(va, acc[j][v]);
-        _mm256_storeu_pd(cij, beta == 0.0 ? r : _mm256_fmadd_pd(vb, _mm256_loadu_pd(cij), r));
+        if (!edge) _mm256_storeu_pd(cij, beta == 0.0 ? r : _mm256_fmadd_pd(vb, _mm256_loadu_pd(cij), r));
+        else if (j < cols)
+            _mm256_maskstore_pd(cij, mask[v], beta == 0.0 ? r : _mm256_fmadd_pd(vb, _mm256_maskload_pd(cij, mask[v]), r));
     }
 }
 ENTRY_POINTS(avx2, AVX2, 8, 6)
 
 #define AVX512 __attribute__((target("avx512f,fma")))
 AVX512 INLINE void avx512(int64_t k, const double *a, int64_t csa, const double *b, int64_t rsb, int64_t csb,
-                          double *c, int64_t ldc, double alpha, double beta) {
+                          double *c, int64_t ldc, double alpha, double beta, int rows, int cols, int edge) {
     __m512d acc[8][3];
+    __mmask8 mask[3]; /* lanes 0..rows−1 of each vector of A and of C */
+    UNROLLED(3) for (int v = 0; v < 3; v++) mask[v] = rows >= 8 * v + 8 ? 0xff : rows <= 8 * v ? 0 : (1u << (rows - 8 * v)) - 1;
     UNROLLED(8) for (int j = 0; j < 8; j++) {
-        PREFETCH(c + j * ldc, 24);
+        if (j < cols) PREFETCH(c + j * ldc, 24);
         acc[j][0] = acc[j][1] = acc[j][2] = _mm512_setzero_pd();
     }
     UNROLLED(4) for (int64_t p = 0; p < k; p++) {
         const double *ap = a + p * csa;
-        __m512d a0 = _mm512_loadu_pd(ap), a1 = _mm512_loadu_pd(ap + 8), a2 = _mm512_loadu_pd(ap + 16);
+        __m512d av[3];
+        UNROLLED(3) for (int v = 0; v < 3; v++) av[v] = edge ? _mm512_maskz_loadu_pd(mask[v], ap + 8 * v) : _mm512_loadu_pd(ap + 8 * v);
         UNROLLED(8) for (int j = 0; j < 8; j++) {
-            __m512d bj = _mm512_set1_pd(b[p * rsb + j * csb]);
-            acc[j][0] = _mm512_fmadd_pd(a0, bj, acc[j][0]);
-            acc[j][1] = _mm512_fmadd_pd(a1, bj, acc[j][1]);
-            acc[j][2] = _mm512_fmadd_pd(a2, bj, acc[j][2]);
+            __m512d bj = _mm512_set1_pd(b[p * rsb + B_COLUMN(j)]);
+            UNROLLED(3) for (int v = 0; v < 3; v++) acc[j][v] = _mm512_fmadd_pd(av[v], bj, acc[j][v]);
         }
     }
     __m512d va = _mm512_set1_pd(alpha), vb = _mm512_set1_pd(beta);
     UNROLLED(8) for (int j = 0; j < 8; j++) UNROLLED(3) for (int v = 0; v < 3; v++) {
         double *cij = c + j * ldc + 8 * v;
         __m512d r = _mm512_mul_pd(va, acc[j][v]);
-        _mm512_storeu_pd(cij, beta == 0.0 ? r : _mm512_fmadd_pd(vb, _mm512_loadu_pd(cij), r));
+        if (!edge) _mm512_storeu_pd(cij, beta == 0.0 ? r : _mm512_fmadd_pd(vb, _mm512_loadu_pd(cij), r));
+        else if (j < cols)
+            _mm512_mask_storeu_pd(cij, mask[v], beta == 0.0 ? r : _mm512_fmadd_pd(vb, _mm512_maskz_loadu_pd(mask[v], cij), r));
     }
 }
 ENTRY_POINTS(avx512, AVX512, 24, 8)

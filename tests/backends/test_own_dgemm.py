@@ -216,3 +216,17 @@ def test_a_forked_child_starts_its_own_pool():
 def _child_product_is_right(seed: int) -> bool:
     got, expected = threaded_product(seed)
     return bool(np.allclose(got, expected, rtol=1e-12, atol=1e-11))
+
+
+@pytest.mark.parametrize("count", [pytest.param(200, id="200"), pytest.param(4000, id="4000", marks=pytest.mark.long)])
+def test_the_kernels_read_nothing_past_an_operand(count):
+    """Small products run the kernel on A and B in place, edges included: operands placed against an
+    inaccessible page (tests/backends/guarded_operands.py) — one element read past them is a SIGSEGV."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).with_name("guarded_operands.py")
+    run = subprocess.run([sys.executable, str(script), "1", str(count)], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, f"exit {run.returncode}: {run.stderr[-500:]}"
+    assert int(run.stdout) == count * len(KERNELS)
