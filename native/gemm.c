@@ -25,6 +25,12 @@
 
 #define MAX_THREADS 256
 #define NC_CAP 4096 /* B panels past 4096 columns gain nothing and only grow the buffer */
+/* Up to this many multiply-adds a product skips packing (see direct); from THREADED_FROM it uses the
+ * threads. First guesses, measured since: `nnkit bench` (suite kernels) and tutorial 8. */
+#ifndef DIRECT_UP_TO
+#define DIRECT_UP_TO (96 * 96 * 96)
+#endif
+#define THREADED_FROM (96 * 96 * 96)
 
 typedef struct { const double *p; int64_t rs, cs; } mat; /* element (i, j) at p[i*rs + j*cs] */
 
@@ -78,6 +84,7 @@ static nk_gemm_config derive(const nk_kernel *kernel, int threads) {
     c.nc_model = (c.l3_ways - 1 - c.a_ways_l3) * way3 / (c.kc * 8) / c.nr * c.nr;
     c.nc_cap = NC_CAP / c.nr * c.nr;
     c.nc = c.nc_model < c.nr ? c.nr : min64(c.nc_model, c.nc_cap);
+    c.direct_up_to = DIRECT_UP_TO, c.threaded_from = THREADED_FROM;
     return c;
 }
 
@@ -306,10 +313,6 @@ static void pool_run(const worker *workers, int helpers) {
     pthread_mutex_unlock(&pool_user);
 }
 
-/* Below this many multiply-adds the product stays on one thread. A first guess, not yet tuned: tutorial 10's
- * Step 8 and `nnkit bench` (suite kernels) show where a second thread pays on a machine. */
-#define THREADED_FROM (96.0 * 96.0 * 96.0)
-
 static int threads_for(const method *how, const problem *q) {
     int64_t tiles = (q->m + how->kernel->mr - 1) / how->kernel->mr; /* a row of micro-tiles each at least */
     if ((double)q->m * q->n * q->k < THREADED_FROM) return 1;
@@ -388,9 +391,6 @@ static void scale(const problem *q) {
         }
 }
 
-#ifndef DIRECT_UP_TO
-#define DIRECT_UP_TO (96.0 * 96.0 * 96.0)
-#endif
 /* A small product whose A the kernel can read in place skips packing: copying A and B would take as
  * long as multiplying them (a 64×64 product spent 35 % of its time packing). */
 static int direct(const problem *q) { return q->a.rs == 1 && (double)q->m * q->n * q->k <= DIRECT_UP_TO; }
