@@ -48,7 +48,8 @@ def test_the_backends_tutorial_without_dask_says_what_to_install(monkeypatch, tm
     printed = []
     tutorials.run(tutorials.find("backends"), quick=True, out=str(tmp_path), echo=printed.append)
     missing = [line for text in printed for line in text.splitlines() if "needs dask" in line]
-    assert missing == ["Step 4 needs dask, which nnkit does not install by default: pip install -e '.[dask]' (then run this tutorial again)"]
+    assert missing == ["Step 4 needs dask, which nnkit does not install by default: .venv/bin/pip install -q -e '.[dask]' "
+                       "(then run this tutorial again)"]
 
 
 def test_find_names_what_exists():
