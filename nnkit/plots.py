@@ -151,19 +151,23 @@ def panels(count: int, path: str, draw, width: float = 5.0, height: float = 4.0)
 
 
 def computational_graph(nodes: list[tuple[str, tuple]], gradients: list[str], path: str) -> str:
-    """A chain of operations left to right (``nodes``: name and the live array's shape), the forward
-    pass as black arrows, and under each arrow, in red, the rule that carries the gradient back."""
-    fig, ax = _figure(figsize=(2.3 * len(nodes), 2.4))
-    for i, (name, shape) in enumerate(nodes):
-        ax.text(i, 0, f"{name}\n{'×'.join(map(str, shape)) or 'a number'}", ha="center", va="center", fontsize=8,
-                bbox={"boxstyle": "round", "facecolor": "white" if i else "lightgrey", "edgecolor": "black"})
-        if i:
-            ax.annotate("", xy=(i - 0.42, 0.1), xytext=(i - 0.58, 0.1), arrowprops={"arrowstyle": "->"})
-            ax.annotate("", xy=(i - 0.58, -0.1), xytext=(i - 0.42, -0.1), arrowprops={"arrowstyle": "->", "color": "tab:red"})
-            ax.text(i - 0.5, -0.55, gradients[i - 1], ha="center", va="center", fontsize=7, color="tab:red")
-    ax.set(xlim=(-0.5, len(nodes) - 0.5), ylim=(-0.9, 0.4))
+    """A chain of operations top to bottom — ``nodes``: each name and the live array's shape, in a
+    box — with the forward pass as black arrows down and, beside each, a red arrow back up and, in
+    red to the right of every box, ``gradients[i]``: the rule that carries the gradient from node
+    ``i + 1`` back to node ``i``. 7 inches wide, 10-point text: read at the book's width unscaled."""
+    fig, ax = _figure(figsize=(7.0, 0.8 * len(nodes) + 0.5))
+    ax.set(xlim=(0, 7), ylim=(-len(nodes) + 0.5, 0.5))
     ax.axis("off")
-    ax.set_title("Forward (black) and the chain rule backwards (red)", fontsize=10)
+    boxes = [ax.text(0.1, -i, f"{name}\n{'×'.join(map(str, shape)) or 'a number'}", ha="left", va="center", fontsize=10,
+                     bbox={"boxstyle": "round", "facecolor": "white" if i else "lightgrey", "edgecolor": "black"})
+             for i, (name, shape) in enumerate(nodes)]
+    fig.canvas.draw()                                   # to measure the boxes: the rules start right of the widest
+    right = max(ax.transData.inverted().transform(b.get_bbox_patch().get_window_extent())[1, 0] for b in boxes)
+    for i, rule in enumerate(gradients, start=1):
+        ax.annotate("", xy=(0.35, -i + 0.28), xytext=(0.35, -i + 0.72), arrowprops={"arrowstyle": "->"})
+        ax.annotate("", xy=(0.6, -i + 0.72), xytext=(0.6, -i + 0.28), arrowprops={"arrowstyle": "->", "color": "tab:red"})
+        ax.text(right + 0.25, -i + 0.5, rule, ha="left", va="center", fontsize=10, color="tab:red")
+    ax.set_title("Forward: black arrows down. Backward, by the chain rule: red arrows up", fontsize=10)
     return _save(fig, path)
 
 

@@ -1,6 +1,8 @@
 """Figures a reader can read: a log axis names at least two values on it, a roofline's points are
 each named once."""
 
+from unittest import mock
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -42,3 +44,46 @@ def test_every_roofline_point_is_named_once_in_the_legend(tmp_path, monkeypatch)
     path = plots.roofline(points, 80.0, {"L2": 45.0}, str(tmp_path / "roof.png"), "t")
     assert open(path, "rb").read(4) == b"\x89PNG"
     assert [label for label in seen["labels"] if label in points] == list(points)
+
+
+BOOK_PX = 980 - 80          # docs/book/conf.py: page 1240 px less the 260 px sidebar, less the page's padding
+
+
+def _extents(fig):
+    """Every text's box (a node's rounded frame where it has one) and every arrow, in pixels."""
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    boxes = []
+    for t in ax.texts:
+        if t.get_text():
+            boxes.append(("text", t.get_text(), (t.get_bbox_patch() or t).get_window_extent()))
+        if getattr(t, "arrow_patch", None) is not None:
+            boxes.append(("arrow", "", t.arrow_patch.get_window_extent()))
+    return boxes + [("title", ax.title.get_text(), ax.title.get_window_extent())]
+
+
+names = st.text(alphabet="abcXYZ019 =·+()Σᵀ⊙−", min_size=1, max_size=22).map(str.strip).filter(bool)
+rules = st.lists(st.text(alphabet="dWbZ= ·Σⱼ()+−/:,ᵀ", min_size=1, max_size=50).map(str.strip).filter(bool),
+                 min_size=1, max_size=3).map("\n".join)
+
+
+@settings(max_examples=25, deadline=None)
+@given(nodes=st.lists(st.tuples(names, st.lists(st.integers(1, 9999), max_size=2).map(tuple)), min_size=2, max_size=8),
+       data=st.data())
+def test_a_computational_graph_reads_at_the_books_width_and_nothing_overlaps(nodes, data):
+    gradients = data.draw(st.lists(rules, min_size=len(nodes) - 1, max_size=len(nodes) - 1))
+    seen = []
+    with mock.patch.object(plots, "_save", lambda fig, path: seen.append(fig) or path):
+        plots.computational_graph(nodes, gradients, "unused.png")
+    fig = seen[0]
+    try:
+        assert fig.get_size_inches()[0] * 110 <= BOOK_PX             # plots._save writes 110 dpi: shown unscaled
+        assert min(t.get_fontsize() for t in fig.axes[0].texts + [fig.axes[0].title]) >= 10
+        boxes = _extents(fig)
+        for kind, text, box in boxes:
+            assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1 and fig.bbox.y0 <= box.y0 and box.y1 <= fig.bbox.y1, (kind, text)
+        for i, (kind, text, box) in enumerate(boxes):
+            for other_kind, other_text, other in boxes[i + 1:]:
+                assert not box.overlaps(other), ((kind, text), (other_kind, other_text))
+    finally:
+        plt.close(fig)

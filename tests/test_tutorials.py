@@ -28,6 +28,17 @@ def test_a_tutorial_runs_from_top_to_bottom_and_draws_what_it_names(path, tmp_pa
         with open(figure, "rb") as f:
             assert f.read(8) == b"\x89PNG\r\n\x1a\n", figure
     assert {f.name for f in tmp_path.glob("*.png")} >= {figure.rsplit("/", 1)[-1] for figure in figures}
+    if path.stem in FIT_THE_BOOK:
+        assert [line for text in printed for line in text.splitlines() if not fits_the_book(line)] == []
+
+
+# Tutorials whose output has been laid out for the book's code column (docs/book/conf.py: ~120 characters)
+FIT_THE_BOOK = {"01-the-network", "02-the-ndarray", "05-np-dot-to-dgemm", "10-one-network-many-backends"}
+
+
+def fits_the_book(line: str) -> bool:
+    """At most 120 characters, unless one word (a path, a whole BLAS call) cannot be broken."""
+    return len(line) <= 120 or len(line) - len(max(line.split(), key=len)) <= 20
 
 
 def test_the_dgemm_tutorial_shows_the_real_call():
@@ -48,7 +59,8 @@ def test_the_backends_tutorial_without_dask_says_what_to_install(monkeypatch, tm
     printed = []
     tutorials.run(tutorials.find("backends"), quick=True, out=str(tmp_path), echo=printed.append)
     missing = [line for text in printed for line in text.splitlines() if "needs dask" in line]
-    assert missing == ["Step 4 needs dask, which nnkit does not install by default: pip install -e '.[dask]' (then run this tutorial again)"]
+    assert missing == ["Step 4 needs dask, which nnkit does not install by default: .venv/bin/pip install -q -e '.[dask]' "
+                       "(then run this tutorial again)"]
 
 
 def test_find_names_what_exists():
