@@ -31,10 +31,10 @@ def triad(working_set: int) -> float:
 
 
 def working_sets(l2_bytes: int, main_bytes: int) -> list[int]:
-    """The sweep's working sets in bytes: half of L2, then doubling from 2× L2 to ``main_bytes``
-    (which ends it)."""
+    """The sweep's working sets in bytes: half of L2, then doubling from 2× L2 while below half of
+    ``main_bytes``, then ``main_bytes``."""
     sets, size = [l2_bytes // 2], 2 * l2_bytes
-    while size < main_bytes:
+    while 2 * size < main_bytes:
         sets.append(size)
         size *= 2
     return sets + [main_bytes]
@@ -50,8 +50,8 @@ def roofs(measured: dict[int, float], l2_bytes: int, l3_bytes: int) -> dict:
     (its smallest set is in L2, its largest in main memory). Returns ``roofs`` (label → GB/s,
     nearest level first) with the L2 and L3 roofs only where measured more than ``ABOVE``× the
     level behind them; ``l3`` the fastest set between 2× L2 and half the reported L3 (None if the
-    sweep has none); ``served_up_to`` the largest set still ``ABOVE``× main memory's rate (bytes,
-    None if no set beyond L2 is)."""
+    sweep has none); ``served_up_to`` the end of the run of sets beyond L2 that are all ``ABOVE``×
+    main memory's rate, counted from the first (bytes; None if the first is not)."""
     sizes = sorted(measured)
     main = measured[sizes[-1]]
     middle = [s for s in sizes[1:-1] if 2 * l2_bytes <= s <= l3_bytes // 2]
@@ -61,8 +61,12 @@ def roofs(measured: dict[int, float], l2_bytes: int, l3_bytes: int) -> dict:
         roofs = {"L3": l3, **roofs}
     if measured[sizes[0]] > ABOVE * next(iter(roofs.values())):
         roofs = {"L2": measured[sizes[0]], **roofs}
-    served = [s for s in sizes[1:-1] if measured[s] > ABOVE * main]
-    return {"roofs": roofs, "l3": l3, "served_up_to": max(served, default=None)}
+    served = None
+    for size in sizes[1:-1]:
+        if measured[size] <= ABOVE * main:
+            break
+        served = size
+    return {"roofs": roofs, "l3": l3, "served_up_to": served}
 
 
 def run(quick: bool, say, results: dict | None = None) -> dict:

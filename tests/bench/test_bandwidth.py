@@ -18,10 +18,10 @@ def test_the_readers_machine_draws_no_l3_roof_below_main_memory():
 
 
 def test_a_cache_that_serves_a_core_faster_gets_its_roof_and_its_reach():
-    measured = {1 * MiB: 40.0, 4 * MiB: 24.0, 32 * MiB: 22.0, 64 * MiB: 13.0, 600 * MiB: 15.0}
+    measured = {1 * MiB: 40.0, 4 * MiB: 24.0, 32 * MiB: 22.0, 64 * MiB: 13.0, 256 * MiB: 18.0, 600 * MiB: 15.0}
     found = bandwidth.roofs(measured, L2, L3)
     assert list(found["roofs"]) == ["L2", "L3", "main memory"] and found["roofs"]["L3"] == 24.0
-    assert found["served_up_to"] == 32 * MiB
+    assert found["served_up_to"] == 32 * MiB   # where the sweep first falls to memory's rate, not a noisy point beyond
 
 
 @settings(max_examples=300, deadline=None)
@@ -39,8 +39,10 @@ def test_every_roof_drawn_is_measured_above_the_next(l2, l3_in_l2s, data):
         assert found["roofs"][near] > bandwidth.ABOVE * found["roofs"][far]
     if found["l3"] is not None:
         assert ("L3" in levels) == (found["l3"] > bandwidth.ABOVE * measured[sizes[-1]])
-    if found["served_up_to"] is not None:
-        assert measured[found["served_up_to"]] > bandwidth.ABOVE * measured[sizes[-1]]
+    beyond_l2 = sizes[1:-1]
+    reach = beyond_l2.index(found["served_up_to"]) + 1 if found["served_up_to"] is not None else 0
+    assert all(measured[s] > bandwidth.ABOVE * measured[sizes[-1]] for s in beyond_l2[:reach])
+    assert reach == len(beyond_l2) or measured[beyond_l2[reach]] <= bandwidth.ABOVE * measured[sizes[-1]]
 
 
 @settings(max_examples=100, deadline=None)
@@ -48,7 +50,7 @@ def test_every_roof_drawn_is_measured_above_the_next(l2, l3_in_l2s, data):
 def test_the_sweep_starts_in_l2_doubles_and_ends_in_main_memory(l2, main):
     sets = bandwidth.working_sets(l2, main)
     assert sets[0] == l2 // 2 and sets[-1] == main
-    assert all(b == 2 * a for a, b in zip(sets[1:-1], sets[2:-1]))
+    assert all(b == 2 * a for a, b in zip(sets[1:-1], sets[2:-1])) and all(2 * s < main for s in sets[1:-1])
 
 
 def test_a_sweep_measures_every_working_set():
