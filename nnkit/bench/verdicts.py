@@ -4,7 +4,7 @@ numbers beside it do not show: a trend, an impossible speed-up, an order that he
 from __future__ import annotations
 
 STEP = 1.1      # a trend needs every step to move by more than this factor
-IDLE = 0.25     # cores other processes may use while a machine still counts as idle
+IDLE = 0.25     # cores other processes may use beyond the spare ones while a machine still counts as idle
 
 
 def trend(values: list[float]) -> str:
@@ -27,13 +27,14 @@ def impossible_speed_up(gain: float, cores: int) -> str:
     return f"IMPOSSIBLE on {cores} cores ({gain:.2f}×): one of the two runs was disturbed — noise, run it again"
 
 
-def order(again: float, others: float) -> str:
+def order(again: float, others: float, spare: int) -> str:
     """Whether a rung found slower than an earlier one stays slower when the two are re-timed in
     alternating pairs (``again``: its speed ÷ the earlier one's), with ``others`` cores used by
-    other processes meanwhile."""
+    other processes meanwhile and ``spare`` cores the pair's threads leave free (other work there
+    takes nothing from the pair)."""
     if again >= 0.95:
         return "the order flips or ties: the first run was noise"
-    if others > IDLE:
+    if others > spare + IDLE:
         return "the order holds on a busy machine: it may be the load's, run it on an idle one"
     return "the order holds on an idle machine: the code's, not noise"
 
