@@ -27,6 +27,16 @@ def impossible_speed_up(gain: float, cores: int) -> str:
     return f"IMPOSSIBLE on {cores} cores ({gain:.2f}×): one of the two runs was disturbed — noise, run it again"
 
 
+def unsteady_peak(one_core: float, all_cores: float, cores: int) -> str:
+    """A warning ('' when there is none) for an all-core peak (GFLOP/s) below 0.9 × ``cores`` × the
+    1-core one: the FMA loop's cores are independent, so only other processes holding a core during
+    its runs make it scale less."""
+    if all_cores >= 0.9 * cores * one_core:
+        return ""
+    return (f"UNSTEADY: the {cores}-core peak ({all_cores:.0f}) came out {all_cores / one_core:.2f}× the 1-core one "
+            f"({one_core:.0f}), not about {cores}×: other processes held a core during its runs — run it again")
+
+
 def order(again: float, others: float, spare: int) -> str:
     """Whether a rung found slower than an earlier one stays slower when the two are re-timed in
     alternating pairs (``again``: its speed ÷ the earlier one's), with ``others`` cores used by

@@ -38,6 +38,16 @@ def test_the_readers_openblas_ratio_on_two_cores_is_impossible():
 
 
 @settings(max_examples=300, deadline=None)
+@given(rates, rates, st.integers(1, 256))
+def test_an_all_core_peak_that_does_not_scale_is_flagged(one_core, all_cores, cores):
+    assert bool(verdicts.unsteady_peak(one_core, all_cores, cores)) == (all_cores < 0.9 * cores * one_core)
+
+
+def test_the_loaded_runs_two_core_peak_is_flagged():
+    assert verdicts.unsteady_peak(85.2, 89.2, 2).startswith("UNSTEADY") and not verdicts.unsteady_peak(87.4, 174.6, 2)
+
+
+@settings(max_examples=300, deadline=None)
 @given(st.floats(0.0, 3.0), st.floats(0.0, 4.0), st.integers(0, 3))
 def test_an_order_is_the_codes_only_when_it_held_on_an_idle_machine(again, others, spare):
     said = verdicts.order(again, others, spare)
