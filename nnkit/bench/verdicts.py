@@ -34,7 +34,7 @@ def unsteady_peak(one_core: float, all_cores: float, cores: int) -> str:
     if all_cores >= 0.9 * cores * one_core:
         return ""
     return (f"UNSTEADY: the {cores}-core peak ({all_cores:.0f}) came out {all_cores / one_core:.2f}× the 1-core one "
-            f"({one_core:.0f}), not about {cores}×: other processes held a core during its runs — run it again")
+            f"({one_core:.0f}), not about {cores}×:\n  other processes held a core during its runs — run it again")
 
 
 def order(again: float, others: float, spare: int) -> str:
