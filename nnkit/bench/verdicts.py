@@ -4,7 +4,7 @@ numbers beside it do not show: a trend, an impossible speed-up, an order that he
 from __future__ import annotations
 
 STEP = 1.1      # a trend needs every step to move by more than this factor
-IDLE = 0.25     # cores other processes may use beyond the spare ones while a machine still counts as idle
+IDLE = 0.25     # cores other processes may use while a machine still counts as idle
 
 
 def trend(values: list[float]) -> str:
@@ -37,14 +37,14 @@ def unsteady_peak(one_core: float, all_cores: float, cores: int) -> str:
             f"({one_core:.0f}), not about {cores}×:\n  other processes held a core during its runs — run it again")
 
 
-def order(again: float, others: float, spare: int) -> str:
+def order(again: float, others: float) -> str:
     """Whether a rung found slower than an earlier one stays slower when the two are re-timed in
     alternating pairs (``again``: its speed ÷ the earlier one's), with ``others`` cores used by
-    other processes meanwhile and ``spare`` cores the pair's threads leave free (other work there
-    takes nothing from the pair)."""
+    other processes meanwhile. Any other work counts, even on a core the pair leaves free: on a
+    shared or virtual machine it slows one-thread code too (memory, the host's scheduling)."""
     if again >= 0.95:
         return "the order flips or ties: the first run was noise"
-    if others > spare + IDLE:
+    if others > IDLE:
         return "the order holds on a busy machine: it may be the load's, run it on an idle one"
     return "the order holds on an idle machine: the code's, not noise"
 
