@@ -1,7 +1,8 @@
-"""Main memory's bandwidth, measured: STREAM's triad ``a = b + s·c`` (``native/bandwidth.c``) on
-three arrays together larger than the last-level cache, on 1 thread and on all of them. With the
-peak, it draws the roofline: code that does fewer FLOPs per byte than peak ÷ bandwidth is limited
-by memory, whatever its instructions.
+"""Memory bandwidth, measured: STREAM's triad ``a = b + s·c`` (``native/bandwidth.c``) on three
+arrays together larger than the last-level cache, on 1 thread and on all of them; and on working
+sets of growing size, to find which cache levels really serve a core faster than main memory.
+With the peak, it draws the roofline: code that does fewer FLOPs per byte than peak ÷ bandwidth is
+limited by memory, whatever its instructions.
 """
 
 from __future__ import annotations
@@ -10,12 +11,62 @@ import os
 
 from nnkit.backends._native import lib as native
 
+ABOVE = 1.15   # a level is drawn as its own roof only when it is this much faster than the level behind it
+TRAFFIC = 2e8  # bytes each working-set measurement moves in all: about 10 ms of main memory's triad
+
 
 def measure(threads: int, passes: int) -> dict:
     """GB/s (10⁹ bytes, STREAM's count: 24 bytes per element) of the best of ``passes`` triads."""
     elements = max(2**24, 2 * native.nk_gemm_config_get().l3_bytes // 24)  # 3 arrays: ≥ 2× the L3 together
     r = native.nk_bandwidth_measure(threads, elements, passes)
     return {"gbytes_per_s": r.gbytes, "threads": r.threads, "array_bytes": r.bytes, "seconds": r.seconds}
+
+
+def triad(working_set: int) -> float:
+    """GB/s of the best 1-thread triad on three arrays of ``working_set`` bytes together (the
+    passes move about ``TRAFFIC`` bytes in all, at least 3 of them)."""
+    elements = max(working_set // 24, 4096)
+    passes = max(3, min(200, int(TRAFFIC // (24 * elements))))
+    return native.nk_bandwidth_measure(1, elements, passes).gbytes
+
+
+def working_sets(l2_bytes: int, main_bytes: int) -> list[int]:
+    """The sweep's working sets in bytes: half of L2, then doubling from 2× L2 while below half of
+    ``main_bytes``, then ``main_bytes``."""
+    sets, size = [l2_bytes // 2], 2 * l2_bytes
+    while 2 * size < main_bytes:
+        sets.append(size)
+        size *= 2
+    return sets + [main_bytes]
+
+
+def sweep(l2_bytes: int, main_bytes: int) -> dict[int, float]:
+    """Working set (bytes) → GB/s of the 1-thread triad, from half of L2 to ``main_bytes``."""
+    return {size: triad(size) for size in working_sets(l2_bytes, main_bytes)}
+
+
+def roofs(measured: dict[int, float], l2_bytes: int, l3_bytes: int) -> dict:
+    """The roofs a sweep supports. ``measured``: working set (bytes) → GB/s from :func:`sweep`
+    (its smallest set is in L2, its largest in main memory). Returns ``roofs`` (label → GB/s,
+    nearest level first) with the L2 and L3 roofs only where measured more than ``ABOVE``× the
+    level behind them; ``l3`` the fastest set between 2× L2 and half the reported L3 (None if the
+    sweep has none); ``served_up_to`` the end of the run of sets beyond L2 that are all ``ABOVE``×
+    main memory's rate, counted from the first (bytes; None if the first is not)."""
+    sizes = sorted(measured)
+    main = measured[sizes[-1]]
+    middle = [s for s in sizes[1:-1] if 2 * l2_bytes <= s <= l3_bytes // 2]
+    l3 = max((measured[s] for s in middle), default=None)
+    roofs = {"main memory": main}
+    if l3 is not None and l3 > ABOVE * main:
+        roofs = {"L3": l3, **roofs}
+    if measured[sizes[0]] > ABOVE * next(iter(roofs.values())):
+        roofs = {"L2": measured[sizes[0]], **roofs}
+    served = None
+    for size in sizes[1:-1]:
+        if measured[size] <= ABOVE * main:
+            break
+        served = size
+    return {"roofs": roofs, "l3": l3, "served_up_to": served}
 
 
 def run(quick: bool, say, results: dict | None = None) -> dict:

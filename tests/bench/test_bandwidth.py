@@ -1,0 +1,59 @@
+"""The triad sweep and the roofs it supports: a cache level gets a roof of its own only where it was
+measured faster than the level behind it (a machine whose reported L3 runs at main memory's rate
+draws no L3 roof, and never one below main memory)."""
+
+from hypothesis import given, settings, strategies as st
+
+from nnkit.bench import bandwidth
+
+MiB = 2**20
+L2, L3 = 2 * MiB, 300 * MiB
+
+
+def test_the_readers_machine_draws_no_l3_roof_below_main_memory():
+    measured = {1 * MiB: 45.1, 150 * MiB: 15.8, 600 * MiB: 16.7}   # tutorial 8's run on a VM: "L3" slower than memory
+    found = bandwidth.roofs(measured, L2, L3)
+    assert found["roofs"] == {"L2": 45.1, "main memory": 16.7}
+    assert found["l3"] == 15.8 and found["served_up_to"] is None
+
+
+def test_a_cache_that_serves_a_core_faster_gets_its_roof_and_its_reach():
+    measured = {1 * MiB: 40.0, 4 * MiB: 24.0, 32 * MiB: 22.0, 64 * MiB: 13.0, 256 * MiB: 18.0, 600 * MiB: 15.0}
+    found = bandwidth.roofs(measured, L2, L3)
+    assert list(found["roofs"]) == ["L2", "L3", "main memory"] and found["roofs"]["L3"] == 24.0
+    assert found["served_up_to"] == 32 * MiB   # where the sweep first falls to memory's rate, not a noisy point beyond
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 64).map(lambda k: k * MiB), st.integers(2, 64), st.data())
+def test_every_roof_drawn_is_measured_above_the_next(l2, l3_in_l2s, data):
+    l3 = l2 * l3_in_l2s
+    sizes = bandwidth.working_sets(l2, 2 * l3)
+    rates = data.draw(st.lists(st.floats(0.5, 200.0), min_size=len(sizes), max_size=len(sizes)))
+    measured = dict(zip(sizes, rates))
+    found = bandwidth.roofs(measured, l2, l3)
+    levels = list(found["roofs"])
+    assert levels[-1] == "main memory" and found["roofs"]["main memory"] == measured[sizes[-1]]
+    assert set(levels) <= {"L2", "L3", "main memory"} and levels == sorted(levels, key=["L2", "L3", "main memory"].index)
+    for near, far in zip(levels, levels[1:]):
+        assert found["roofs"][near] > bandwidth.ABOVE * found["roofs"][far]
+    if found["l3"] is not None:
+        assert ("L3" in levels) == (found["l3"] > bandwidth.ABOVE * measured[sizes[-1]])
+    beyond_l2 = sizes[1:-1]
+    reach = beyond_l2.index(found["served_up_to"]) + 1 if found["served_up_to"] is not None else 0
+    assert all(measured[s] > bandwidth.ABOVE * measured[sizes[-1]] for s in beyond_l2[:reach])
+    assert reach == len(beyond_l2) or measured[beyond_l2[reach]] <= bandwidth.ABOVE * measured[sizes[-1]]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 2**30), st.integers(1, 2**34))
+def test_the_sweep_starts_in_l2_doubles_and_ends_in_main_memory(l2, main):
+    sets = bandwidth.working_sets(l2, main)
+    assert sets[0] == l2 // 2 and sets[-1] == main
+    assert all(b == 2 * a for a, b in zip(sets[1:-1], sets[2:-1])) and all(2 * s < main for s in sets[1:-1])
+
+
+def test_a_sweep_measures_every_working_set():
+    measured = bandwidth.sweep(256 * 1024, 4 * MiB)
+    assert list(measured) == bandwidth.working_sets(256 * 1024, 4 * MiB)
+    assert all(rate > 0 for rate in measured.values())
