@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib.metadata
+import textwrap
 from typing import Iterator
 
 import numpy as np
@@ -82,11 +83,11 @@ def configured(kernel: str | None = None, threads: int = 0, mc: int = 0, kc: int
 
 
 def reasoning(c: Config | None = None) -> list[str]:
-    """How the block sizes follow from the caches, one line per block: what a loop reuses stays in
+    """How the block sizes follow from the caches, one paragraph per block (lines of ≤ 100 characters): what a loop reuses stays in
     its cache while the rest streams past — half of the ways for it, as BLIS's hand-tuned sizes do."""
     c = c or config()
     way1, way2, way3 = c.l1_bytes // c.l1_ways, c.l2_bytes // c.l2_ways, c.l3_bytes // c.l3_ways
-    return [
+    return [textwrap.fill(line, 100, subsequent_indent="  ") for line in [
         f"micro-kernel {c.kernel}: a {c.mr}×{c.nr} tile of C in registers",
         f"KC = {c.kc}: L1 is {c.l1_bytes // 1024} KiB in {c.l1_ways} ways of {way1} B; the B micro-panel (KC×{c.nr}), "
         f"used by every A micro-panel, keeps {c.b_ways_l1} ways → KC = {c.b_ways_l1}·{way1} B / ({c.nr}·8 B)",
@@ -101,7 +102,7 @@ def reasoning(c: Config | None = None) -> list[str]:
         f"threads: {c.threads} from m·n·k = {c.threaded_from:,}, splitting the ic loop — each core packs its own A "
         "block into its own L2, all share one packed B panel; the caller's helpers are a pool, started once and "
         "asleep between products",
-    ]
+    ]]
 
 
 class ThreadpoolController(threadpoolctl.LibController):
