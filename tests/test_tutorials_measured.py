@@ -1,0 +1,79 @@
+"""Tutorials 4 and 6 print verdicts that follow from what the run measured: the page size the
+array lies on decides the page wording, every Step 1 rate is printed where it is judged, and a
+rate above the peak is blamed on the cores it used only when it used more than one."""
+
+import mmap
+import re
+
+import numpy as np
+import pytest
+
+from nnkit import tutorials
+
+
+@pytest.fixture(scope="module")
+def memory(tmp_path_factory):
+    printed = []
+    ns = tutorials.run(tutorials.find("memory"), quick=True, out=str(tmp_path_factory.mktemp("t4")), echo=printed.append)
+    return ns, "\n".join(printed)
+
+
+@pytest.fixture(scope="module")
+def simd(tmp_path_factory):
+    printed = []
+    ns = tutorials.run(tutorials.find("threads-and-simd"), quick=True, out=str(tmp_path_factory.mktemp("t6")),
+                       echo=printed.append)
+    return ns, "\n".join(printed)
+
+
+def _thp_mode() -> str | None:
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            return re.search(r"\[(\w+)\]", f.read()).group(1)
+    except OSError:
+        return None
+
+
+def test_the_page_verdict_names_the_page_size_measured(memory):
+    ns, text = memory
+    share = float(re.search(r"^its pages: (\d+)% of it on 2 MiB huge pages", text, re.M).group(1)) / 100
+    assert share == pytest.approx(ns["huge"], abs=0.005)
+    verdict = re.search(r"^step 64 \(512 B\) → 512 \(4 KiB\): .*$", text, re.M).group(0)
+    assert ("on huge pages a 4 KiB step is not a new page" in verdict) == (ns["huge"] > 0.9)
+    assert ("on 4 KiB pages every read is on a new page" in verdict) == (ns["huge"] <= 0.9)
+
+
+@pytest.mark.parametrize("mib", [4, 16, 40])
+def test_memory_nobody_advised_lies_on_no_huge_page_and_the_share_is_a_fraction(memory, mib):
+    """The kernel's THP in 'madvise' mode gives huge pages only where a program asked (madvise): a
+    fresh anonymous mapping that did not ask holds none; one that asked holds some share of them."""
+    if _thp_mode() != "madvise":
+        pytest.skip(f"transparent huge pages are {_thp_mode()!r} here, not 'madvise'")
+    share = memory[0]["huge_page_share"]
+    plain, advised = mmap.mmap(-1, mib * 2**20), mmap.mmap(-1, mib * 2**20)
+    advised.madvise(mmap.MADV_HUGEPAGE)
+    arrays = [np.frombuffer(m, dtype=np.float64) for m in (plain, advised)]
+    for array in arrays:
+        array[:] = 1.0                                  # touched: the pages exist now
+    assert share(arrays[0]) == 0.0 and share(arrays[0][1000:]) == 0.0
+    assert 0.0 <= share(arrays[1]) <= 1.0
+
+
+def test_every_step_1_rate_is_printed_beside_its_verdict(simd):
+    ns, text = simd
+    judged = re.findall(r"^Step 1's (\S+): (\d+\.\d) GFLOP/s = \d+% of the 1-core peak(.*)$", text, re.M)
+    assert {name for name, _, _ in judged} == set(ns["library_rates"])
+    for name, rate, rest in judged:
+        assert float(rate) == pytest.approx(ns["library_rates"][name], abs=0.051)
+        above = float(rate) > ns["one_core"]["gflops"]
+        assert ("ABOVE the 1-core peak" in rest or "ABOVE the measured peak" in rest) == above
+        assert ("because it ran on" in rest) == (above and ns["cores_used"][name] > 1.2)
+
+
+def test_the_fma_verdict_follows_the_range_of_its_pairs(simd):
+    ns, text = simd
+    line = re.search(r"^FMA's share, per lane: .*$", text, re.M).group(0)
+    low, high = ns["per_lane"][0], ns["per_lane"][-1]
+    settled = low > 1.15 or high < 1.15
+    assert ("not settled in this run" in line) == (not settled)
+    assert f"{low:.2f} to {high:.2f}" in line
