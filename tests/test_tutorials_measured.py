@@ -77,3 +77,15 @@ def test_the_fma_verdict_follows_the_range_of_its_pairs(simd):
     settled = low > 1.15 or high < 1.15
     assert ("not settled in this run" in line) == (not settled)
     assert f"{low:.2f} to {high:.2f}" in line
+
+
+def test_each_thread_row_flags_exactly_the_speed_ups_its_own_measurements_rule_out(simd):
+    ns, text = simd
+    rows = dict(re.findall(r"^n = +(\d+): (.*)$", text, re.M))
+    assert {int(n) for n in rows} == set(ns["sizes"])
+    for n, row in rows.items():
+        speedup, helpers = ns["speedups"][int(n)], ns["helpers"][int(n)]
+        impossible = speedup > 1.05 * ns["cores"]
+        assert ("IMPOSSIBLE above" in row) == impossible
+        assert ("IMPLAUSIBLE with idle helpers" in row) == (not impossible and speedup > 1.2 and helpers < 0.1)
+        assert f"speed-up {speedup:.2f}×; helper threads busy {helpers:.2f} cores" in row
