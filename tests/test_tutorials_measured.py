@@ -68,6 +68,11 @@ def test_every_step_1_rate_is_printed_beside_its_verdict(simd):
         above = float(rate) > ns["one_core"]["gflops"]
         assert ("ABOVE the 1-core peak" in rest or "ABOVE the measured peak" in rest) == above
         assert ("because it ran on" in rest) == (above and ns["cores_used"][name] > 1.2)
+        probe = re.search(r"of the sse2 probe's (\d+\.\d)", rest)
+        assert bool(probe) == (ns["kernel_of"][name] in ns["sse_only"] and "sse2" in ns["best"])
+        if probe:
+            assert float(probe.group(1)) == pytest.approx(ns["best"]["sse2"], abs=0.051)
+            assert ("ABOVE its instruction set's rate" in rest) == (ns["library_rates"][name] > 1.1 * ns["best"]["sse2"])
 
 
 def test_the_fma_verdict_follows_the_range_of_its_pairs(simd):
