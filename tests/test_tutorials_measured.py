@@ -94,3 +94,16 @@ def test_each_thread_row_flags_exactly_the_speed_ups_its_own_measurements_rule_o
         assert ("IMPOSSIBLE above" in row) == impossible
         assert ("IMPLAUSIBLE with idle helpers" in row) == (not impossible and speedup > 1.2 and helpers < 0.1)
         assert f"speed-up {speedup:.2f}×; helper threads busy {helpers:.2f} cores" in row
+
+
+def test_the_split_cost_verdict_follows_the_shares_printed(simd):
+    ns, text = simd
+    line = re.search(r"^what splitting cost beyond an even share.*$", text, re.M)
+    if not ns["shared"]:
+        assert line is None
+        return
+    shares = [int(s) for s in re.findall(r"= (\d+)% of t1", line.group(0))]
+    assert len(shares) == len(ns["shared"])
+    if len(shares) > 1:
+        falling = all(a >= b - 1 for a, b in zip(shares, shares[1:]))      # printed to the percent
+        assert "a smaller share as the product grows" in line.group(0) or not falling
