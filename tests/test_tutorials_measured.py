@@ -102,8 +102,10 @@ def test_the_split_cost_verdict_follows_the_shares_printed(simd):
     if not ns["shared"]:
         assert line is None
         return
-    shares = [int(s) for s in re.findall(r"= (\d+)% of t1", line.group(0))]
-    assert len(shares) == len(ns["shared"])
+    sizes = re.findall(r"n = (\d+)(\*?): \d+ µs = (\d+)% of t1", line.group(0))
+    assert [int(n) for n, _, _ in sizes] == list(ns["shared"])
+    assert {int(n) for n, star, _ in sizes if star} == ns["crowded"]
+    shares = [int(share) for _, star, share in sizes if not star]
     if len(shares) > 1:
         falling = all(a >= b - 1 for a, b in zip(shares, shares[1:]))      # printed to the percent
         assert "a smaller share as the product grows" in line.group(0) or not falling
