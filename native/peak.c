@@ -1,15 +1,18 @@
 /* nnkit's machine-peak probe — see peak.h.
  *
- * Each round updates every chain once: acc[i] = acc[i] * x + y, one FMA (or a multiply and an
- * add: 2 FLOPs) per lane. A chain can take its next step only when the previous one is done, so
- * one chain runs at the instruction's latency; to keep every unit busy a kernel needs at least
- * latency × units-per-cycle independent chains (an FMA of latency 4 on 2 units: 8). With the
- * multiply and the add as two instructions the chain's latency is theirs added (≈ 6–8 cycles), so
- * the scalar and SSE2 kernels need more chains than the FMA ones. Too many chains spill registers
- * to memory and measure the spills instead: x86-64 without AVX-512 has 16 xmm/ymm registers
- * (x and y take two), AVX-512 has 32 zmm. Every kernel is compiled for several chain counts so that
- * the caller can see the rate climb with the chains and level off (nk_peak_measure_chains); the
- * default of each kernel is its largest count that fits the registers.
+ * Each round updates every chain once. The FMA kernels (AVX2, AVX-512, NEON) do acc[i] =
+ * acc[i] * x + y, one fused multiply-add: 2 FLOPs per lane. A chain can take its next step only
+ * when the previous one is done, so one chain runs at the instruction's latency; to keep every unit
+ * busy a kernel needs at least latency × units-per-cycle independent chains (an FMA of latency 4 on
+ * 2 units: 8). The kernels without FMA (scalar, SSE2) must issue a multiply and an add as two
+ * instructions; chaining them (acc * x + y) would add their latencies and measure the chain, not
+ * the units. So half their chains multiply (acc *= x) and half add (acc += y): 1 FLOP per lane per
+ * step, a multiply and an add always ready side by side — what a dgemm without FMA does, whose
+ * c += a·b waits only on the add. Too many chains spill registers to memory and measure the spills
+ * instead: x86-64 without AVX-512 has 16 xmm/ymm registers (x and y take two), AVX-512 has 32 zmm.
+ * Every kernel is compiled for several chain counts so that the caller can see the rate climb with
+ * the chains and level off (nk_peak_measure_chains); the default of each kernel is its largest
+ * count that fits the registers.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -36,14 +39,15 @@ static double now(void) {
     return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
-/* One kernel of N chains: VEC is the register type, SET broadcasts a double, STEP is one chain's
- * update and ADD the final sum (returned so that the compiler cannot drop the work). */
+/* One kernel of N chains: VEC is the register type, SET broadcasts a double, STEP(acc, x, y, i) is
+ * chain i's update (i is a constant once unrolled) and ADD the final sum (returned so that the
+ * compiler cannot drop the work). */
 #define KERNEL(NAME, N, ATTR, VEC, SET, STEP, ADD, TOTAL)                                      \
     ATTR static double NAME##_##N(long rounds) {                                              \
         VEC acc[N], x = SET(0.999999), y = SET(1e-9);                                         \
         for (int i = 0; i < N; i++) acc[i] = SET(1.0 + i);                                    \
         for (long r = 0; r < rounds; r++)                                                     \
-            UNROLLED(N) for (int i = 0; i < N; i++) acc[i] = STEP(acc[i], x, y);              \
+            UNROLLED(N) for (int i = 0; i < N; i++) acc[i] = STEP(acc[i], x, y, i);              \
         VEC s = acc[0];                                                                       \
         for (int i = 1; i < N; i++) s = ADD(s, acc[i]);                                       \
         return TOTAL(s);                                                                      \
@@ -53,14 +57,15 @@ static double now(void) {
 /* GCC would pair scalar chains into SSE2 instructions (SLP vectorisation): one lane, really. */
 #define SCALAR_ATTR __attribute__((optimize("no-tree-vectorize", "no-tree-slp-vectorize")))
 static double scalar_set(double v) { return v; }
-static double scalar_step(double a, double x, double y) { return a * x + y; }
+/* Even chains multiply, odd chains add: both instructions in flight, neither waiting on the other. */
+static double scalar_step(double a, double x, double y, int i) { return i & 1 ? a + y : a * x; }
 static double scalar_add(double a, double b) { return a + b; }
 static double scalar_total(double s) { return s; }
 #define SCALAR(N) KERNEL(run_scalar, N, SCALAR_ATTR, double, scalar_set, scalar_step, scalar_add, scalar_total)
 SCALAR(1) SCALAR(2) SCALAR(4) SCALAR(8) SCALAR(12) SCALAR(14)
 
 #if defined(__x86_64__)
-#define SSE2_STEP(a, x, y) _mm_add_pd(_mm_mul_pd(a, x), y) /* no FMA: a multiply and an add */
+#define SSE2_STEP(a, x, y, i) ((i) & 1 ? _mm_add_pd(a, y) : _mm_mul_pd(a, x)) /* no FMA: as scalar_step */
 static double sse2_total(__m128d s) {
     double out[2];
     _mm_storeu_pd(out, s);
@@ -70,7 +75,7 @@ static double sse2_total(__m128d s) {
 SSE2(1) SSE2(2) SSE2(4) SSE2(8) SSE2(12) SSE2(14)
 
 #define AVX2_ATTR __attribute__((target("avx2,fma")))
-#define AVX2_STEP(a, x, y) _mm256_fmadd_pd(a, x, y)
+#define AVX2_STEP(a, x, y, i) _mm256_fmadd_pd(a, x, y)
 AVX2_ATTR static double avx2_total(__m256d s) {
     double out[4];
     _mm256_storeu_pd(out, s);
@@ -80,17 +85,20 @@ AVX2_ATTR static double avx2_total(__m256d s) {
 AVX2(1) AVX2(2) AVX2(4) AVX2(8) AVX2(12) AVX2(14)
 
 #define AVX512_ATTR __attribute__((target("avx512f,fma")))
-#define AVX512_STEP(a, x, y) _mm512_fmadd_pd(a, x, y)
+#define AVX512_STEP(a, x, y, i) _mm512_fmadd_pd(a, x, y)
 #define AVX512(N) KERNEL(run_avx512, N, AVX512_ATTR, __m512d, _mm512_set1_pd, AVX512_STEP, _mm512_add_pd, _mm512_reduce_add_pd)
 AVX512(1) AVX512(2) AVX512(4) AVX512(8) AVX512(12) AVX512(16) AVX512(24)
 #elif defined(__aarch64__)
 static double neon_total(float64x2_t s) { return vgetq_lane_f64(s, 0) + vgetq_lane_f64(s, 1); }
-#define NEON_STEP(a, x, y) vfmaq_f64(y, a, x)
+#define NEON_STEP(a, x, y, i) vfmaq_f64(y, a, x)
 #define NEON(N) KERNEL(run_neon, N, NO_ATTR, float64x2_t, vdupq_n_f64, NEON_STEP, vaddq_f64, neon_total)
 NEON(1) NEON(2) NEON(4) NEON(8) NEON(12) NEON(16) NEON(24)
 #endif
 
 typedef struct { const char *name; int lanes, chains; double (*run)(long); int (*available)(void); } kernel_t;
+
+/* FLOPs per lane per chain step: an FMA is 2, a lone multiply or add 1. */
+static int flops_per_step(const kernel_t *k) { return strstr(k->name, "fma") || !strcmp(k->name, "neon") ? 2 : 1; }
 
 static int always(void) { return 1; }
 #define SCALAR_ROWS(NAME) {NAME, 1, 14, run_scalar_14, always}, {NAME, 1, 12, run_scalar_12, always}, \
@@ -150,9 +158,10 @@ nk_peak nk_peak_measure_chains(int threads, long iterations, const char *kernel,
     }
     for (int t = 0; t < threads; t++) pthread_join(ids[t], NULL);
     result.seconds = now() - start;
-    result.gflops = 2.0 * k->lanes * k->chains * (double)iterations * threads / result.seconds / 1e9;
+    result.gflops = (double)flops_per_step(k) * k->lanes * k->chains * (double)iterations * threads / result.seconds / 1e9;
     result.lanes = k->lanes;
     result.chains = k->chains;
+    result.flops_per_step = flops_per_step(k);
     result.threads = threads;
     result.kernel = k->name;
     return result;

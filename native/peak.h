@@ -1,7 +1,8 @@
 /* nnkit's machine-peak probe: declarations read by cffi.
  *
  * Independent chains of fused multiply-adds on vector registers, the widest the CPU offers
- * (detected at run time), on one thread or several. The result is the double-precision FLOP rate
+ * (detected at run time), on one thread or several; the kernels without FMA (scalar, SSE2) run
+ * half their chains as multiplies and half as adds. The result is the double-precision FLOP rate
  * the cores actually sustain: the ceiling every GFLOP/s figure in nnkit is compared with.
  */
 
@@ -10,6 +11,7 @@ typedef struct {
     double seconds;     /* wall time of the measured run */
     int lanes;          /* doubles per vector register used: 8 (AVX-512), 4 (AVX2), 2 (SSE2/NEON), 1 */
     int chains;         /* independent accumulators per thread */
+    int flops_per_step; /* per lane per chain step: 2 (an FMA) or 1 (a multiply or an add alone) */
     int threads;
     const char *kernel; /* "avx512f+fma", "avx2+fma", "sse2", "neon", "scalar" */
 } nk_peak;

@@ -42,11 +42,16 @@ def _keep(threads: int, run: dict) -> None:
         _best[threads] = run
 
 
-def above(gflops: float, peak_gflops: float) -> str:
-    """A warning to print after a measured rate above the measured peak ('' when it is not): such a
-    rate is impossible, so either that rate or the peak probe was disturbed — noise, not a result."""
+def above(gflops: float, peak_gflops: float, cores_used: float | None = None, peak_cores: int = 1) -> str:
+    """A warning to print after a measured rate above the measured peak of ``peak_cores`` cores ('' when
+    it is not). With ``cores_used`` (this process's CPU-seconds per wall second while the rate was
+    timed) above ``peak_cores`` the reason is measured: the work ran on more cores than the peak's.
+    Otherwise such a rate is impossible, so either it or the peak probe was disturbed — noise."""
     if gflops <= peak_gflops:
         return ""
+    if cores_used is not None and cores_used > peak_cores + 0.2:
+        return (f"  (ABOVE the {peak_cores}-core peak {peak_gflops:.1f} GFLOP/s because it ran on {cores_used:.2f} cores: "
+                "the thread limit did not hold for it)")
     return (f"  (ABOVE the measured peak {peak_gflops:.1f} GFLOP/s: impossible — noise in this run, "
             "the probe or this rate was disturbed)")
 
@@ -78,6 +83,19 @@ def chain_sweep(kernel: str, rounds: int, threads: int = 1, repeats: int = 3) ->
             if best.lanes == _widest_lanes():
                 _keep(threads, {"gflops": best.gflops, "threads": threads, "kernel": kernel,
                                 "lanes": best.lanes, "chains": chains})
+    return rates
+
+
+def alternate(kernels: list[tuple[str, int]], rounds: int, times: int = 5, repeats: int = 1) -> dict[tuple[str, int], list[float]]:
+    """GFLOP/s of each ``(kernel, chains)`` on one thread, the kernels run in turn ``times`` times
+    (each time the best of ``repeats`` runs back to back: other work only slows a run): the i-th
+    rates of two kernels were measured moments apart, so their ratio is fair even when the machine
+    changes speed between rounds (a shared machine, a VM's slow and fast modes)."""
+    rates: dict[tuple[str, int], list[float]] = {k: [] for k in kernels}
+    for _ in range(times):
+        for kernel, chains in kernels:
+            runs = (native.nk_peak_measure_chains(1, rounds, kernel.encode(), chains).gflops for _ in range(repeats))
+            rates[(kernel, chains)].append(max(runs))
     return rates
 
 

@@ -1,9 +1,11 @@
 """The measured peak is one figure per process: the fastest run seen, never lowered by a later,
-disturbed measurement; a rate above it is flagged."""
+disturbed measurement; a rate above it is flagged, with its measured reason when it ran on more
+cores than the peak. The kernels without FMA count 1 FLOP per lane per step, the FMA ones 2."""
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from nnkit.backends._native import ffi, lib as native
 from nnkit.bench import peak
 
 
@@ -18,10 +20,38 @@ def test_a_chain_sweep_of_the_widest_kernel_raises_the_peak_the_next_measurement
     assert peak.measure(1, 0.03)["gflops"] >= max(sweep.values())
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.floats(0.01, 1e4), st.floats(0.01, 1e4))
-def test_a_rate_is_flagged_exactly_when_it_is_above_the_peak(rate, ceiling):
-    flag = peak.above(rate, ceiling)
-    assert bool(flag) == (rate > ceiling)
-    if flag:
-        assert "ABOVE the measured peak" in flag and f"{ceiling:.1f}" in flag
+@settings(max_examples=300, deadline=None)
+@given(st.floats(0.01, 1e4), st.floats(0.01, 1e4), st.none() | st.floats(0.0, 8.0), st.integers(1, 4))
+def test_a_rate_is_flagged_exactly_when_it_is_above_the_peak_and_says_why(rate, ceiling, cores_used, peak_cores):
+    flag = peak.above(rate, ceiling, cores_used, peak_cores)
+    assert bool(flag) == (rate > ceiling) and (flag == "" or f"{ceiling:.1f}" in flag)
+    if flag and cores_used is not None and cores_used > peak_cores + 0.2:
+        assert f"ran on {cores_used:.2f} cores" in flag and f"{peak_cores}-core peak" in flag and "noise" not in flag
+    elif flag:
+        assert "impossible — noise" in flag
+
+
+def _kernels() -> list[tuple[str, int]]:
+    """(kernel, chains) this CPU can run, every chain count native/peak.c is built for."""
+    found = []
+    for kernel in ("scalar", "sse2", "avx2+fma", "avx512f+fma", "neon"):
+        for chains in peak.CHAIN_COUNTS:
+            if native.nk_peak_measure_chains(1, 1, kernel.encode(), chains).kernel:
+                found.append((kernel, chains))
+    return found
+
+
+def test_each_kernel_counts_its_flops_per_step_by_whether_it_fuses_the_multiply_and_the_add():
+    kernels = _kernels()
+    assert ("scalar", 14) in kernels
+    for kernel, chains in kernels:
+        r = native.nk_peak_measure_chains(1, 1000, kernel.encode(), chains)
+        fused = kernel.endswith("+fma") or kernel == "neon"
+        assert (ffi.string(r.kernel).decode(), r.chains, r.flops_per_step) == (kernel, chains, 2 if fused else 1)
+        assert r.gflops > 0
+
+
+def test_alternate_runs_each_kernel_the_times_asked_in_turn():
+    kernels = [("scalar", 2), ("scalar", 14)]
+    rates = peak.alternate(kernels, 20_000, times=3, repeats=2)
+    assert list(rates) == kernels and all(len(r) == 3 and min(r) > 0 for r in rates.values())

@@ -1,0 +1,111 @@
+"""Tutorials 4 and 6 print verdicts that follow from what the run measured: the page size the
+array lies on decides the page wording, every Step 1 rate is printed where it is judged, and a
+rate above the peak is blamed on the cores it used only when it used more than one."""
+
+import mmap
+import re
+
+import numpy as np
+import pytest
+
+from nnkit import tutorials
+
+
+@pytest.fixture(scope="module")
+def memory(tmp_path_factory):
+    printed = []
+    ns = tutorials.run(tutorials.find("memory"), quick=True, out=str(tmp_path_factory.mktemp("t4")), echo=printed.append)
+    return ns, "\n".join(printed)
+
+
+@pytest.fixture(scope="module")
+def simd(tmp_path_factory):
+    printed = []
+    ns = tutorials.run(tutorials.find("threads-and-simd"), quick=True, out=str(tmp_path_factory.mktemp("t6")),
+                       echo=printed.append)
+    return ns, "\n".join(printed)
+
+
+def _thp_mode() -> str | None:
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            return re.search(r"\[(\w+)\]", f.read()).group(1)
+    except OSError:
+        return None
+
+
+def test_the_page_verdict_names_the_page_size_measured(memory):
+    ns, text = memory
+    share = float(re.search(r"^its pages: (\d+)% of it on 2 MiB huge pages", text, re.M).group(1)) / 100
+    assert share == pytest.approx(ns["huge"], abs=0.005)
+    verdict = re.search(r"^step 64 \(512 B\) → 512 \(4 KiB\): .*$", text, re.M).group(0)
+    assert ("on huge pages a 4 KiB step is not a new page" in verdict) == (ns["huge"] > 0.9)
+    assert ("on 4 KiB pages every read is on a new page" in verdict) == (ns["huge"] <= 0.9)
+
+
+@pytest.mark.parametrize("mib", [4, 16, 40])
+def test_memory_nobody_advised_lies_on_no_huge_page_and_the_share_is_a_fraction(memory, mib):
+    """The kernel's THP in 'madvise' mode gives huge pages only where a program asked (madvise): a
+    fresh anonymous mapping that did not ask holds none; one that asked holds some share of them."""
+    if _thp_mode() != "madvise":
+        pytest.skip(f"transparent huge pages are {_thp_mode()!r} here, not 'madvise'")
+    share = memory[0]["huge_page_share"]
+    plain, advised = mmap.mmap(-1, mib * 2**20), mmap.mmap(-1, mib * 2**20)
+    advised.madvise(mmap.MADV_HUGEPAGE)
+    arrays = [np.frombuffer(m, dtype=np.float64) for m in (plain, advised)]
+    for array in arrays:
+        array[:] = 1.0                                  # touched: the pages exist now
+    assert share(arrays[0]) == 0.0 and share(arrays[0][1000:]) == 0.0
+    assert 0.0 <= share(arrays[1]) <= 1.0
+
+
+def test_every_step_1_rate_is_printed_beside_its_verdict(simd):
+    ns, text = simd
+    judged = re.findall(r"^Step 1's (\S+): (\d+\.\d) GFLOP/s = \d+% of the 1-core peak(.*)$", text, re.M)
+    assert {name for name, _, _ in judged} == set(ns["library_rates"])
+    for name, rate, rest in judged:
+        assert float(rate) == pytest.approx(ns["library_rates"][name], abs=0.051)
+        above = float(rate) > ns["one_core"]["gflops"]
+        assert ("ABOVE the 1-core peak" in rest or "ABOVE the measured peak" in rest) == above
+        assert ("because it ran on" in rest) == (above and ns["cores_used"][name] > 1.2)
+        probe = re.search(r"of the sse2 probe's (\d+\.\d)", rest)
+        assert bool(probe) == (ns["kernel_of"][name] in ns["sse_only"] and "sse2" in ns["best"])
+        if probe:
+            assert float(probe.group(1)) == pytest.approx(ns["best"]["sse2"], abs=0.051)
+            assert ("ABOVE its instruction set's rate" in rest) == (ns["library_rates"][name] > 1.1 * ns["best"]["sse2"])
+
+
+def test_the_fma_verdict_follows_the_range_of_its_pairs(simd):
+    ns, text = simd
+    line = re.search(r"^FMA's share, per lane: .*$", text, re.M).group(0)
+    low, high = ns["per_lane"][0], ns["per_lane"][-1]
+    settled = low > 1.15 or high < 1.15
+    assert ("not settled in this run" in line) == (not settled)
+    assert f"{low:.2f} to {high:.2f}" in line
+
+
+def test_each_thread_row_flags_exactly_the_speed_ups_its_own_measurements_rule_out(simd):
+    ns, text = simd
+    rows = dict(re.findall(r"^n = +(\d+): (1 thread .*)$", text, re.M))
+    assert {int(n) for n in rows} == set(ns["sizes"])
+    for n, row in rows.items():
+        speedup, helpers = ns["speedups"][int(n)], ns["helpers"][int(n)]
+        impossible = speedup > 1.05 * ns["cores"]
+        assert ("IMPOSSIBLE above" in row) == impossible
+        assert ("IMPLAUSIBLE with idle helpers" in row) == (not impossible and speedup > 1.2 and helpers < 0.1)
+        assert f"speed-up {speedup:.2f}×; helper threads busy {helpers:.2f} cores" in row
+
+
+def test_the_split_cost_verdict_follows_the_shares_printed(simd):
+    ns, text = simd
+    line = re.search(r"^what splitting cost beyond an even share.*$", text, re.M)
+    if not ns["shared"]:
+        assert line is None
+        return
+    sizes = re.findall(r"n = (\d+)(\*?): \d+ µs = (\d+)% of t1", line.group(0))
+    assert [int(n) for n, _, _ in sizes] == list(ns["shared"])
+    assert {int(n) for n, star, _ in sizes if star} == ns["crowded"]
+    shares = [int(share) for _, star, share in sizes if not star]
+    if len(shares) > 1:
+        falling = all(a >= b - 1 for a, b in zip(shares, shares[1:]))      # printed to the percent
+        assert "a smaller share as the product grows" in line.group(0) or not falling
