@@ -97,8 +97,9 @@ def reasoning(c: Config | None = None) -> list[str]:
         f"NC = {c.nc}: L3 is {c.l3_bytes // 1024} KiB in {c.l3_ways} ways of {way3} B, shared; {c.threads} A block(s) "
         f"take {c.a_ways_l3}, one is kept free, the B panel ({c.kc}×NC) may fill the rest → NC ≤ {c.nc_model}, "
         f"capped at {c.nc_cap}",
-        f"small products (m·n·k ≤ {c.direct_up_to:,} multiply-adds) skip packing: the kernel reads A and B where "
-        "they are, its loads masked at the edges — copying would take as long as multiplying",
+        f"small products on one thread (m·n·k ≤ {c.direct_up_to:,} multiply-adds) skip packing: the kernel reads "
+        "A and B where they are, its loads masked at the edges — at this size copying them costs more than "
+        "their reuse from packed panels saves",
         f"threads: {c.threads} from m·n·k = {c.threaded_from:,}, splitting the ic loop — each core packs its own A "
         "block into its own L2, all share one packed B panel; the caller's helpers are a pool, started once and "
         "asleep between products",

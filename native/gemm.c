@@ -25,10 +25,11 @@
 
 #define MAX_THREADS 256
 #define NC_CAP 4096 /* B panels past 4096 columns gain nothing and only grow the buffer */
-/* Up to this many multiply-adds a product skips packing (see direct); from THREADED_FROM it uses the
- * threads. First guesses, measured since: `nnkit bench` (suite kernels) and tutorial 8. */
+/* Up to this many multiply-adds a product on one thread skips packing (see direct; measured against
+ * packing at n = 24 … 384, session 4); from THREADED_FROM it uses the threads (a first guess:
+ * `nnkit bench` (suite kernels) and tutorial 8 measure where a second thread pays). */
 #ifndef DIRECT_UP_TO
-#define DIRECT_UP_TO (96 * 96 * 96)
+#define DIRECT_UP_TO (256 * 256 * 256)
 #endif
 #define THREADED_FROM (96 * 96 * 96)
 
@@ -391,14 +392,16 @@ static void scale(const problem *q) {
         }
 }
 
-/* A small product whose A the kernel can read in place skips packing: copying A and B would take as
- * long as multiplying them (a 64×64 product spent 35 % of its time packing). */
-static int direct(const problem *q) { return q->a.rs == 1 && (double)q->m * q->n * q->k <= DIRECT_UP_TO; }
+/* A small product on one thread whose A the kernel can read in place skips packing: at n = 64,
+ * packing took 35 % of the time (perf), and skipping it ran 1.6× faster; at n = 384, 0.95×. */
+static int direct(const method *how, const problem *q) {
+    return q->a.rs == 1 && (double)q->m * q->n * q->k <= DIRECT_UP_TO && threads_for(how, q) == 1;
+}
 
 static void run(const method *how, const problem *q) {
     if (q->m == 0 || q->n == 0) return;
     if (q->alpha == 0.0 || q->k == 0) scale(q);
-    else if (!how->pack || direct(q) || !packed(how, q)) unpacked(how->kernel, q);
+    else if (!how->pack || direct(how, q) || !packed(how, q)) unpacked(how->kernel, q);
 }
 
 /* ---------- the dgemm contract ---------- */

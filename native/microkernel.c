@@ -91,11 +91,13 @@ AVX2 INLINE void avx2(int64_t k, const double *a, int64_t csa, const double *b, 
 ENTRY_POINTS(avx2, AVX2, 8, 6)
 
 #define AVX512 __attribute__((target("avx512f,fma")))
-AVX512 INLINE void avx512(int64_t k, const double *a, int64_t csa, const double *b, int64_t rsb, int64_t csb,
-                          double *c, int64_t ldc, double alpha, double beta, int rows, int cols, int edge) {
+/* nv vectors of A per step (a constant once inlined): an edge tile of at most 16 or 8 rows runs the
+ * FMAs its rows need, not all 24 rows' (a 64-row product: tiles of 24, 24 and 16 rows). */
+AVX512 INLINE void avx512_rows(int64_t k, const double *a, int64_t csa, const double *b, int64_t rsb, int64_t csb,
+                               double *c, int64_t ldc, double alpha, double beta, int rows, int cols, int edge, int nv) {
     __m512d acc[8][3];
     __mmask8 mask[3]; /* lanes 0..rows−1 of each vector of A and of C */
-    UNROLLED(3) for (int v = 0; v < 3; v++) mask[v] = rows >= 8 * v + 8 ? 0xff : rows <= 8 * v ? 0 : (1u << (rows - 8 * v)) - 1;
+    UNROLLED(3) for (int v = 0; v < nv; v++) mask[v] = rows >= 8 * v + 8 ? 0xff : rows <= 8 * v ? 0 : (1u << (rows - 8 * v)) - 1;
     UNROLLED(8) for (int j = 0; j < 8; j++) {
         if (j < cols) PREFETCH(c + j * ldc, 24);
         acc[j][0] = acc[j][1] = acc[j][2] = _mm512_setzero_pd();
@@ -103,20 +105,26 @@ AVX512 INLINE void avx512(int64_t k, const double *a, int64_t csa, const double 
     UNROLLED(4) for (int64_t p = 0; p < k; p++) {
         const double *ap = a + p * csa;
         __m512d av[3];
-        UNROLLED(3) for (int v = 0; v < 3; v++) av[v] = edge ? _mm512_maskz_loadu_pd(mask[v], ap + 8 * v) : _mm512_loadu_pd(ap + 8 * v);
+        UNROLLED(3) for (int v = 0; v < nv; v++) av[v] = edge ? _mm512_maskz_loadu_pd(mask[v], ap + 8 * v) : _mm512_loadu_pd(ap + 8 * v);
         UNROLLED(8) for (int j = 0; j < 8; j++) {
             __m512d bj = _mm512_set1_pd(b[p * rsb + B_COLUMN(j)]);
-            UNROLLED(3) for (int v = 0; v < 3; v++) acc[j][v] = _mm512_fmadd_pd(av[v], bj, acc[j][v]);
+            UNROLLED(3) for (int v = 0; v < nv; v++) acc[j][v] = _mm512_fmadd_pd(av[v], bj, acc[j][v]);
         }
     }
     __m512d va = _mm512_set1_pd(alpha), vb = _mm512_set1_pd(beta);
-    UNROLLED(8) for (int j = 0; j < 8; j++) UNROLLED(3) for (int v = 0; v < 3; v++) {
+    UNROLLED(8) for (int j = 0; j < 8; j++) UNROLLED(3) for (int v = 0; v < nv; v++) {
         double *cij = c + j * ldc + 8 * v;
         __m512d r = _mm512_mul_pd(va, acc[j][v]);
         if (!edge) _mm512_storeu_pd(cij, beta == 0.0 ? r : _mm512_fmadd_pd(vb, _mm512_loadu_pd(cij), r));
         else if (j < cols)
             _mm512_mask_storeu_pd(cij, mask[v], beta == 0.0 ? r : _mm512_fmadd_pd(vb, _mm512_maskz_loadu_pd(mask[v], cij), r));
     }
+}
+AVX512 INLINE void avx512(int64_t k, const double *a, int64_t csa, const double *b, int64_t rsb, int64_t csb,
+                          double *c, int64_t ldc, double alpha, double beta, int rows, int cols, int edge) {
+    if (!edge || rows > 16) avx512_rows(k, a, csa, b, rsb, csb, c, ldc, alpha, beta, rows, cols, edge, 3);
+    else if (rows > 8) avx512_rows(k, a, csa, b, rsb, csb, c, ldc, alpha, beta, rows, cols, edge, 2);
+    else avx512_rows(k, a, csa, b, rsb, csb, c, ldc, alpha, beta, rows, cols, edge, 1);
 }
 ENTRY_POINTS(avx512, AVX512, 24, 8)
 
