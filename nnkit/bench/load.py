@@ -26,7 +26,11 @@ def _machine_busy_seconds() -> float | None:
 def watch(function: Callable[[], object]) -> dict:
     """Run ``function`` once and return ``wall`` seconds, this process's CPU-seconds per wall second
     (``ours``, in cores: > 1 when several of its threads ran), the cores used meanwhile by everything
-    else (``others``), and by this process's threads other than the caller's (``helpers``)."""
+    else (``others``), by this process's threads other than the caller's (``helpers``), and the
+    core's ``speed``: the slower of two short peak-probe runs, just before and just after, as a share
+    of the fastest the probe has run in this process. A virtual machine's cores slow down with no
+    other process to show for it (the host's other guests, its clock): speed < 1 with others ≈ 0."""
+    speed_before = _speed()
     machine, own, caller, start = _machine_busy_seconds(), time.process_time(), time.thread_time(), time.perf_counter()
     function()
     wall = time.perf_counter() - start
@@ -34,4 +38,12 @@ def watch(function: Callable[[], object]) -> dict:
     helpers = ours - (time.thread_time() - caller) / wall
     after = _machine_busy_seconds()
     others = None if machine is None or after is None else max(0.0, (after - machine) / wall - ours)
-    return {"wall": wall, "ours": ours, "helpers": max(0.0, helpers), "others": others}
+    return {"wall": wall, "ours": ours, "helpers": max(0.0, helpers), "others": others,
+            "speed": min(speed_before, _speed())}
+
+
+def _speed() -> float:
+    from nnkit.bench import peak
+
+    peak.best(1)  # a best to compare with, before this run can become it
+    return peak.now(1) / peak.best(1)

@@ -8,6 +8,8 @@ below against the best dgemm rate seen (a "peak" below a measured dgemm would be
 
 from __future__ import annotations
 
+import functools
+
 import os
 
 from nnkit.backends._native import ffi, lib as native
@@ -18,23 +20,42 @@ RUN_SECONDS = 0.02   # one run of the probe: short, so that some runs fall betwe
 _best: dict[int, dict] = {}   # threads → the fastest run of the widest kernel seen in this process
 
 
+def now(threads: int = 1) -> float:
+    """GFLOP/s of one short run of the peak probe (``RUN_SECONDS``) on ``threads`` threads, now —
+    against :func:`measure`'s best it tells how fast the cores run at this moment."""
+    run = native.nk_peak_measure(threads, _rounds(threads), ffi.NULL)
+    _keep(threads, {"gflops": run.gflops, "threads": threads, "kernel": ffi.string(run.kernel).decode(),
+                    "lanes": run.lanes, "chains": run.chains})
+    return run.gflops
+
+
+@functools.cache
+def _rounds(threads: int) -> int:
+    """Probe rounds that take about ``RUN_SECONDS``."""
+    rounds = 100_000
+    while True:
+        r = native.nk_peak_measure(threads, rounds, ffi.NULL)
+        if r.seconds >= RUN_SECONDS / 3 or rounds > 10**10:
+            return int(rounds * RUN_SECONDS / max(r.seconds, 1e-9))
+        rounds *= 4
+
+
 def measure(threads: int, seconds: float = 0.3) -> dict:
     """Peak GFLOP/s on ``threads`` threads: the best of short runs (``RUN_SECONDS`` each) filling
     about ``seconds`` — other work only ever slows a run, so the fastest is the machine's rate.
     Also the best of every earlier measurement in this process (``chain_sweep`` included), so
     every tutorial step and benchmark quotes one peak, never two."""
-    rounds = 100_000
-    while True:
-        r = native.nk_peak_measure(threads, rounds, ffi.NULL)
-        if r.seconds >= RUN_SECONDS / 3 or rounds > 10**10:
-            break
-        rounds *= 4
-    rounds = int(rounds * RUN_SECONDS / max(r.seconds, 1e-9))
     runs = max(3, int(seconds / RUN_SECONDS))
-    best = max((native.nk_peak_measure(threads, rounds, ffi.NULL) for _ in range(runs)), key=lambda r: r.gflops)
+    best = max((native.nk_peak_measure(threads, _rounds(threads), ffi.NULL) for _ in range(runs)), key=lambda r: r.gflops)
     _keep(threads, {"gflops": best.gflops, "threads": threads, "kernel": ffi.string(best.kernel).decode(),
                     "lanes": best.lanes, "chains": best.chains})
     return dict(_best[threads])
+
+
+def best(threads: int = 1) -> float:
+    """The fastest GFLOP/s the probe has run on ``threads`` threads in this process (measured for a
+    tenth of a second first if it never ran)."""
+    return _best[threads]["gflops"] if threads in _best else measure(threads, 0.1)["gflops"]
 
 
 def _keep(threads: int, run: dict) -> None:
