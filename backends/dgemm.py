@@ -148,7 +148,8 @@ def dgemm(A, B, *, alpha: float = 1.0, beta: float = 0.0, out: np.ndarray | None
     and called in C (``native/fastpath.c``, the same rules); everything else goes through :func:`plan`.
     """
     if (out is None and interface is None and alpha.__class__ in _NUMBERS and alpha == 1 and beta.__class__ in _NUMBERS
-            and not beta and (library is None or library.__class__ is str) and copy.__class__ is bool):
+            and not beta and (library is None or library.__class__ is str or isinstance(library, BlasLibrary))
+            and copy.__class__ is bool):
         target = (_FAST_TARGETS or _fast_targets()).get(library)
         if target is not None:
             C = _fastpath.fast_dgemm(A, B, target[0], target[1])
@@ -162,11 +163,11 @@ _FAST_TARGETS: dict = {}
 
 
 def _fast_targets() -> dict:
-    """Library name (and None for numpy's own) → (CBLAS dgemm address, integer width)."""
+    """Library name or object (and None for numpy's own) → (CBLAS dgemm address, integer width)."""
     targets = _FAST_TARGETS
     for lib in find_libraries():
         if "cblas_dgemm" in lib.symbols:
-            targets[lib.name] = (int(ffi.cast("uintptr_t", lib.address("cblas_dgemm"))), lib.int_width)
+            targets[lib.name] = targets[lib] = (int(ffi.cast("uintptr_t", lib.address("cblas_dgemm"))), lib.int_width)
     with contextlib.suppress(LibraryError):
         targets[None] = targets[get_library().name]
     return targets

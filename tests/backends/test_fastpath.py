@@ -57,15 +57,16 @@ def own_address(library: libraries.BlasLibrary) -> int:
 CANDIDATES = [(16, 1000, 16), (3, 777, 5), (100, 300, 100), (7, 2049, 9)]
 
 
+@pytest.mark.parametrize("by_object", [False, True], ids=["by name", "by object"])  # the benchmarks pass objects
 @pytest.mark.parametrize("library", [lib for lib in libraries.find_libraries() if "cblas_dgemm" in lib.symbols],
                          ids=lambda lib: lib.name)
-def test_the_plain_case_takes_the_fast_path_to_the_library_named(library):
+def test_the_plain_case_takes_the_fast_path_to_the_library_named(library, by_object):
     rng = np.random.default_rng(5)
     operands = [(rng.standard_normal((m, k)), rng.standard_normal((k, n))) for m, k, n in CANDIDATES]
     by_plan = {lib.name: [plan(A, B, library=lib.name).run() for A, B in operands] for lib in libraries.find_libraries()}
     for i, (A, B) in enumerate(operands):
         calls = _fastpath.fast_calls()[0]
-        C = dgemm(A, B, library=library.name)
+        C = dgemm(A, B, library=library if by_object else library.name)
         assert _fastpath.fast_calls() == (calls + 1, own_address(library))  # the fast path, to this library's dgemm
         assert np.array_equal(C, by_plan[library.name][i])  # the bits this library computes
         for other, results in by_plan.items():
