@@ -10,8 +10,10 @@ OpenBLAS call, 107–137 after 200 ms; session 4, quiet machine)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
+from typing import Iterator
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
@@ -50,12 +52,26 @@ def paths() -> dict:
 def timed_alone(function, library: str, threads: int, repeats: int) -> float:
     """Median seconds of ``function`` with ``library`` (a path) on ``threads`` threads and every
     other BLAS threadpoolctl knows on 1."""
-    controller = ThreadpoolController()
-    mine = controller.select(filepath=[c.filepath for c in controller.lib_controllers if os.path.realpath(c.filepath) == library])
-    with controller.limit(limits=1), mine.limit(limits=threads):
+    with alone([library], threads):
         if threads > 1:
             time.sleep(SPIN_PAUSE_S)
         return median_seconds(function, repeats)
+
+
+@contextlib.contextmanager
+def alone(libraries: list[str], threads: int) -> Iterator[None]:
+    """Within the block, these libraries (paths) on ``threads`` threads, every other BLAS on 1."""
+    controller = ThreadpoolController()
+    mine = controller.select(filepath=[c.filepath for c in controller.lib_controllers if os.path.realpath(c.filepath) in libraries])
+    with controller.limit(limits=1), mine.limit(limits=threads):
+        yield
+
+
+@contextlib.contextmanager
+def after_spin_pause() -> Iterator[None]:
+    """Enter once another library's idle threads have stopped spinning (``SPIN_PAUSE_S``)."""
+    time.sleep(SPIN_PAUSE_S)
+    yield
 
 
 def run(quick: bool, say, results: dict | None = None) -> dict:

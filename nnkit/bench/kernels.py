@@ -34,7 +34,7 @@ def run(quick: bool, say, results: dict | None = None) -> dict:
                 seconds = timed_alone(lambda: dgemm(A, B, library=library), library.path, threads, repeats)
                 rate[library.name] = 2 * n**3 / seconds / 1e9
                 agree &= bool(np.allclose(dgemm(A, B, library=library), expected, rtol=1e-12, atol=1e-12 * n))
-            rows.append(_row(n, threads, rate, agree, peak))
+            rows.append(_row(n, threads, rate, agree, peak) | {"nnkit÷numpy-openblas, paired": _paired(A, B, threads)})
             say(_line(rows[-1]))
             slow = [lib for lib in timed  # nnkit and numpy's OpenBLAS are the ratio's two sides: always timed
                     if lib.name not in ("nnkit", "numpy-openblas") and rate[lib.name] < max(rate.values()) / 10]
@@ -43,6 +43,21 @@ def run(quick: bool, say, results: dict | None = None) -> dict:
             timed = [lib for lib in timed if lib not in slow]
     return {"rows": rows, "config": own_dgemm.config().__dict__,
             "note": "ratio = nnkit's GFLOP/s ÷ the other's, from the same run: > 1 means nnkit is faster"}
+
+
+def _paired(A: np.ndarray, B: np.ndarray, threads: int) -> float:
+    """nnkit's speed ÷ numpy's OpenBLAS's, the median over 7 pairs of runs side by side: each pair
+    shares one moment, and this machine's speed changes between moments (the separate medians of
+    the table can be minutes apart)."""
+    from nnkit.backends.dgemm import dgemm
+    from nnkit.backends.libraries import get_library
+    from nnkit.bench.dgemm_paths import after_spin_pause, alone
+    from nnkit.bench.timing import paired
+
+    with alone([get_library("nnkit").path, get_library("numpy-openblas").path], threads):
+        pair = paired(lambda: dgemm(A, B, library="numpy-openblas"), lambda: dgemm(A, B, library="nnkit"), repeats=7,
+                      around_other=after_spin_pause if threads > 1 else None)  # OpenBLAS's helpers spin after its runs
+    return 1 / pair["ratio"]
 
 
 def _row(n: int, threads: int, rate: dict, agree: bool, peak: dict | None) -> dict:
@@ -59,5 +74,6 @@ def _row(n: int, threads: int, rate: dict, agree: bool, peak: dict | None) -> di
 def _line(row: dict) -> str:
     rates = "  ".join(f"{k[:-8]} {v:6.1f}" for k, v in row.items() if k.endswith(" GFLOP/s"))
     share = f" ({row['nnkit share of peak']:.0%} of peak)" if "nnkit share of peak" in row else ""
-    return (f"{row['threads']} thread{'s' * (row['threads'] > 1)} N={row['n']:<5} {rates}{share}   nnkit ÷ numpy's "
-            f"OpenBLAS {row['nnkit÷numpy-openblas']:.2f}, ÷ best ({row['best other']}) {row['nnkit÷best']:.2f}")
+    return (f"{row['threads']} thread{'s' * (row['threads'] > 1)} N={row['n']:<5} {rates}{share}\n"
+            f"  nnkit ÷ numpy's OpenBLAS {row['nnkit÷numpy-openblas']:.2f} (paired: {row['nnkit÷numpy-openblas, paired']:.2f}),"
+            f" ÷ best ({row['best other']}) {row['nnkit÷best']:.2f}")
