@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "gemm.h"
@@ -337,15 +338,27 @@ static kept *kept_here(void) {
     return k;
 }
 
+/* Buffers of 2 MiB and more on 2 MiB pages where the kernel allows it (transparent huge pages,
+ * "madvise" mode): a 6 MiB packed B panel spans 1536 pages of 4 KiB, more than the TLB holds; on
+ * 3 huge pages it stays mapped (paired runs, one thread: +1.5–4 % at n = 1024 and 2048). */
+#define HUGE_PAGE (2 << 20)
+static void *pages_for(size_t size) {
+    if (size < HUGE_PAGE) return aligned_alloc(64, size);
+    size = (size + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+    void *p = aligned_alloc(HUGE_PAGE, size);
+    if (p) madvise(p, size, MADV_HUGEPAGE);
+    return p;
+}
+
 /* A 64-byte-aligned buffer of at least `bytes`; slot 0 or 1 is kept by this thread (freed when it
  * exits): small products would otherwise spend as long in malloc and page faults as in arithmetic. */
 static double *buffer(int slot, int64_t bytes) {
     size_t size = (size_t)round_up(bytes, 64);
     kept *k = size <= KEPT_UP_TO ? kept_here() : NULL;
-    if (!k) return aligned_alloc(64, size);
+    if (!k) return pages_for(size);
     if (k->bytes[slot] < size) {
         free(k->p[slot]);
-        k->p[slot] = aligned_alloc(64, size);
+        k->p[slot] = pages_for(size);
         k->bytes[slot] = k->p[slot] ? size : 0;
     }
     return k->p[slot];
