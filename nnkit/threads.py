@@ -1,5 +1,5 @@
 """How many BLAS threads training gets: ``--threads N``, or a choice made from the sizes of the
-matrix products and the machine's idle cores, said with its reason.
+matrix products and the cores other processes use, said with its reason.
 
 OpenBLAS splits a product over its threads only when ``m·n·k > 262 144`` (``interface/gemm.c``:
 ``SMP_THRESHOLD_MIN`` 65 536 × ``GEMM_MULTITHREAD_THRESHOLD`` 4); below that it runs one thread
@@ -8,7 +8,12 @@ such as numpy's SkylakeX one, keep products up to about 100³ on one thread too 
 where this machine's library switches). A second thread that is allowed waits, spinning, for a core — on a busy
 machine for a whole time slice, which is how small products become many times slower. So:
 
-1. a busy machine (fewer than two cores idle, measured over a tenth of a second): 1 thread;
+1. a busy machine — other processes leave less than ``cores − 0.5`` free over a tenth of a second, so a
+   second thread would find no core most of the time: 1 thread. Counted as other processes: the
+   kernel's busy ticks (``/proc/stat``) less this process's own (its BLAS helpers spinning after a
+   product included). Not counted: ``iowait`` (an idle core) and ``steal`` (time the hypervisor gave
+   to other guests: it slows this machine's cores, it is no process a second thread would queue
+   behind — rule 3's timing sees what it costs);
 2. every product of a training step at most 262 144 multiply-adds: 1 thread (OpenBLAS would use
    one for them anyway; allowing two would only let the larger validation products spin one);
 3. otherwise the step's products are timed on 1 thread and on all, alternately; all win only when
@@ -18,6 +23,7 @@ machine for a whole time slice, which is how small products become many times sl
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import statistics
 import time
@@ -29,7 +35,7 @@ OPENBLAS_ONE_THREAD_MNK = 65_536 * 4
 """Every OpenBLAS build runs ``gemm`` on one thread while ``m·n·k`` is at most this (64³, its generic
 rule); some keep larger products on one thread too (tutorial 6 measures this machine's)."""
 
-GENERIC_RULE = f"{OPENBLAS_ONE_THREAD_MNK:,} = 64³, where every OpenBLAS build uses one thread"
+GENERIC_RULE = f"up to {OPENBLAS_ONE_THREAD_MNK:,} = 64³ multiply-adds every OpenBLAS build stays on one thread"
 
 
 @dataclass(frozen=True)
@@ -56,21 +62,55 @@ CLEAR_GAIN = 0.9  # all cores only when they take at most 90 % of one core's tim
                   # thread is what collapses when the machine gets busy later
 
 
-def idle_cores(seconds: float = 0.1) -> float:
-    """Cores not used by other processes over the next ``seconds``, measured from ``/proc/stat``
-    (Linux) less this process's own use (its BLAS threads still spinning after a product are not
-    a competitor); elsewhere the cores less the one-minute load average."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+FREE_FOR_A_SECOND_THREAD = 1.5  # cores other processes must leave free: one for the caller, most of one more
+
+
+@dataclass(frozen=True)
+class Load:
+    """What the cores did over ``seconds``: ``others`` cores used by other processes, ``steal``
+    cores the hypervisor held back (given to other guests), of ``cores``; ``source`` says how."""
+
+    others: float
+    steal: float
+    seconds: float
+    cores: int
+    source: str = "/proc/stat"
+    busiest: tuple[str, float] | None = None  # the other process that used the most, and its cores
+
+    def __str__(self) -> str:
+        if self.source != "/proc/stat":
+            return f"the one-minute load average less this process: {self.others:.1f} of {self.cores} cores"
+        stolen = f", the host held back {self.steal:.1f} more (steal)" if self.steal >= 0.05 else ""
+        most = f" (most: {self.busiest[0]}, {self.busiest[1]:.1f})" if self.busiest and self.others >= 0.05 else ""
+        return f"other processes used {self.others:.1f} of {self.cores} cores over {self.seconds:.1f} s{most}{stolen}"
+
+
+def load(seconds: float = 0.1) -> Load:
+    """The cores other processes used over the next ``seconds``: from ``/proc/stat`` (Linux), the
+    busy ticks less this process's own, with ``iowait`` counted idle and ``steal`` apart; elsewhere
+    the one-minute load average less the one core this process is running on."""
+    cores = os.cpu_count() or 1
     try:
-        before, mine_before = _cpu_times(), _own_ticks()
+        processes, before, mine_before = _process_ticks(), _stat_fields(), _own_ticks()
         time.sleep(seconds)
-        after, mine_after = _cpu_times(), _own_ticks()
+        after, mine_after, later = _stat_fields(), _own_ticks(), _process_ticks()
     except OSError:
-        return max(0.0, cores - os.getloadavg()[0])
-    busy, idle = (a - b for a, b in zip(after, before))
-    mine = min(max(mine_after - mine_before, 0.0), busy)
-    total_cores = os.cpu_count() or cores
-    return min(cores, total_cores * (idle + mine) / max(busy + idle, 1))
+        return Load(max(0.0, os.getloadavg()[0] - 1), 0.0, 60.0, cores, "load average")
+    seen = ticks_to_load([a - b for a, b in zip(after, before)], mine_after - mine_before, seconds, cores)
+    used = {pid: (name, ticks - processes[pid][1]) for pid, (name, ticks) in later.items() if pid in processes}
+    pid, (name, ticks) = max(used.items(), key=lambda item: item[1][1], default=(0, ("", 0)))
+    return seen if not ticks else dataclasses.replace(
+        seen, busiest=(f"{name} (pid {pid})", ticks / os.sysconf("SC_CLK_TCK") / seconds))
+
+
+def ticks_to_load(delta: list[int], mine: float, seconds: float, cores: int) -> Load:
+    """:class:`Load` from the change of ``/proc/stat``'s first eight fields (user nice system idle
+    iowait irq softirq steal, in ticks of all ``cores``) and this process's own ``mine`` ticks."""
+    user, nice, system, idle, iowait, irq, softirq, steal = delta[:8]
+    busy = user + nice + system + irq + softirq
+    total = max(busy + idle + iowait + steal, 1)
+    others = max(0.0, busy - max(mine, 0.0))
+    return Load(cores * others / total, cores * steal / total, seconds, cores)
 
 
 def _own_ticks() -> float:
@@ -79,12 +119,25 @@ def _own_ticks() -> float:
     return (times.user + times.system) * os.sysconf("SC_CLK_TCK")
 
 
-def _cpu_times() -> tuple[int, int]:
-    """(busy, idle) clock ticks of all CPUs since boot: the first line of /proc/stat."""
+def _process_ticks() -> dict[int, tuple[str, int]]:
+    """Every other process's name and clock ticks of CPU used so far (/proc/PID/stat); unreadable ones left out."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != os.getpid():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    head, _, tail = stat.read().rpartition(")")
+            except OSError:
+                continue
+            fields = tail.split()
+            found[int(entry)] = (head.partition("(")[2], int(fields[11]) + int(fields[12]))  # utime + stime
+    return found
+
+
+def _stat_fields() -> list[int]:
+    """The first eight fields of /proc/stat's ``cpu`` line: ticks of all CPUs since boot."""
     with open("/proc/stat") as stat:
-        fields = [int(v) for v in stat.readline().split()[1:]]
-    idle = fields[3] + fields[4]  # idle + iowait
-    return sum(fields[:8]) - idle, idle
+        return [int(v) for v in stat.readline().split()[1:9]]
 
 
 def choose(sizes: list[int], batch: int, dtype: str = "float32", requested: int | None = None) -> Choice:
@@ -96,17 +149,17 @@ def choose(sizes: list[int], batch: int, dtype: str = "float32", requested: int 
         return Choice(requested, f"--threads {requested}{more}")
     if cores < 2:
         return Choice(1, "one core available")
-    idle = idle_cores()
-    if idle < 2:
-        return Choice(1, f"the machine is busy: {idle:.1f} of {os.cpu_count()} cores idle, so a second BLAS thread would "
-                         "wait for a core")
+    seen = load()
+    if seen.cores - seen.others < FREE_FOR_A_SECOND_THREAD:
+        return Choice(1, f"{seen}: a second BLAS thread would wait for a core")
     m, n, k = largest = max(step_products(sizes, batch), key=lambda p: p[0] * p[1] * p[2])
     if m * n * k <= OPENBLAS_ONE_THREAD_MNK:
-        return Choice(1, f"every product of a step is at most {m}·{n}·{k} = {m * n * k:,} multiply-adds ≤ {GENERIC_RULE}")
+        return Choice(1, f"every product of a step is at most {m}·{n}·{k} = {m * n * k:,} multiply-adds, and {GENERIC_RULE}")
     one, many = time_products(step_products(sizes, batch), dtype, cores)
     threads = cores if many < CLEAR_GAIN * one else 1
     return Choice(threads, f"the step's products measured: {one * 1e3:.2f} ms on 1 thread, {many * 1e3:.2f} ms on {cores} "
-                           f"(largest {m}·{n}·{k} = {m * n * k:,} multiply-adds: above {GENERIC_RULE}, so timed)")
+                           f"(largest {m}·{n}·{k} = {m * n * k:,} multiply-adds, more than the 64³ up to which every OpenBLAS "
+                           f"build stays on one thread, so timed; {seen})")
 
 
 def time_products(products: list[tuple[int, int, int]], dtype: str, threads: int, pairs: int = 5) -> tuple[float, float]:

@@ -12,6 +12,7 @@ import array_api_compat.numpy as np_xp
 from nnkit import model, optim, threads, train
 from nnkit.backends.instrumented import instrumented
 
+IDLE = threads.Load(0.0, 0.0, 0.1, 2)
 STEP_CASES = 20  # seeded: layer sizes (1-3 hidden layers) × batch size
 
 
@@ -31,12 +32,13 @@ def test_step_products_are_the_products_a_training_step_makes(case):
     assert sorted(recorded) == sorted(m * n * k for m, n, k in threads.step_products(sizes, batch))
 
 
-def test_idle_cores_is_between_none_and_all():
-    assert 0 <= threads.idle_cores(0.05) <= (os.cpu_count() or 1)
+def test_the_cores_other_processes_used_are_between_none_and_all():
+    seen = threads.load(0.05)
+    assert 0 <= seen.others <= seen.cores and 0 <= seen.steal <= seen.cores and seen.cores == (os.cpu_count() or 1)
 
 
 def test_this_processs_own_ticks_include_its_other_threads():
-    """What idle_cores gives back is all of this process's CPU — a thread spinning beside the one that
+    """What load() leaves out is all of this process's CPU — a thread spinning beside the one that
     measures (as OpenBLAS's do for a while after a product) included, whatever the machine's load."""
     stop, used = threading.Event(), []
 
@@ -56,14 +58,83 @@ def test_this_processs_own_ticks_include_its_other_threads():
     assert ticks >= used[0] * os.sysconf("SC_CLK_TCK") - 2, (ticks, used)  # 2: a tick's rounding at each end
 
 
-def test_idle_cores_adds_back_only_this_processs_own_ticks(monkeypatch):
-    ticks = iter([(100, 100), (250, 150)])  # others and this process: 150 busy ticks, 50 idle
-    own = iter([0.0, 100.0])  # of the 150 busy ticks, 100 were this process's
-    monkeypatch.setattr(threads, "_cpu_times", lambda: next(ticks))
-    monkeypatch.setattr(threads, "_own_ticks", lambda: next(own))
+LOAD_CASES = 300  # seeded: /proc/stat deltas over a window, this process's share of the busy ticks
+
+
+def _random_window(rng):
+    """Ticks of a window as /proc/stat's first eight fields, and this process's own share of the busy ones."""
+    user, nice, system, idle, iowait, irq, softirq, steal = (int(v) for v in rng.integers(0, 40, 8) * rng.integers(0, 2, 8))
+    busy = user + nice + system + irq + softirq
+    return [user, nice, system, idle, iowait, irq, softirq, steal], float(rng.integers(0, busy + 1))
+
+
+@pytest.mark.parametrize("case", range(LOAD_CASES))
+def test_other_processes_are_the_busy_ticks_less_this_processs_and_nothing_else(case):
+    """iowait is an idle core and steal the host's, not a process a second thread would queue behind:
+    neither counts as other processes; this process's own ticks (its spinning helpers) do not either."""
+    rng = np.random.default_rng(case)
+    delta, mine = _random_window(rng)
+    cores = int(rng.integers(1, 65))
+    seen = threads.ticks_to_load(delta, mine, 0.1, cores)
+    user, nice, system, idle, iowait, irq, softirq, steal = delta
+    total = max(sum(delta), 1)
+    assert seen.others == pytest.approx(cores * (user + nice + system + irq + softirq - mine) / total)
+    assert seen.steal == pytest.approx(cores * steal / total)
+    assert 0 <= seen.others + seen.steal <= cores + 1e-9
+
+
+@pytest.mark.parametrize("case", range(LOAD_CASES))
+def test_only_this_process_steal_and_iowait_never_make_the_machine_busy(case, monkeypatch):
+    """The reader's case: nothing else ran — whatever this process, the host (steal) and the disks (iowait) did."""
+    rng = np.random.default_rng(case)
+    delta, _ = _random_window(rng)
+    mine = float(sum(delta[i] for i in (0, 1, 2, 5, 6)))      # every busy tick was this process's own
+    monkeypatch.setattr(threads, "load", lambda seconds=0.1: threads.ticks_to_load(delta, mine, 0.1, 2))
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    assert threads.idle_cores(0.0) == 2 * (50 + 100) / 200
+    monkeypatch.setattr(threads, "time_products", lambda *a, **k: (1.0, 1.0))
+    assert "would wait for a core" not in threads.choose([784, 512, 10], 128).reason
+
+
+@pytest.mark.parametrize("case", range(LOAD_CASES))
+def test_one_thread_for_a_busy_machine_exactly_when_others_leave_less_than_a_core_and_a_half(case, monkeypatch):
+    rng = np.random.default_rng(case)
+    cores = int(rng.integers(2, 17))
+    seen = threads.Load(float(rng.uniform(0, cores)), float(rng.uniform(0, 1)), 0.1, cores,
+                        busiest=("spin (pid 42)", 1.0))
+    monkeypatch.setattr(threads, "load", lambda seconds=0.1: seen)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)), raising=False)
+    monkeypatch.setattr(threads, "time_products", lambda *a, **k: (1.0, 1.0))
+    choice = threads.choose([784, 512, 10], 128)
+    busy = cores - seen.others < threads.FREE_FOR_A_SECOND_THREAD
+    assert ("would wait for a core" in choice.reason) == busy
+    if busy:
+        assert choice.threads == 1
+        assert f"other processes used {seen.others:.1f} of {cores} cores over 0.1 s (most: spin (pid 42), 1.0)" in choice.reason
+
+
+def test_without_proc_stat_the_load_average_less_this_process_is_said(monkeypatch):
+    def missing():
+        raise OSError("no /proc/stat")
+
+    monkeypatch.setattr(threads, "_stat_fields", missing)
+    monkeypatch.setattr(os, "getloadavg", lambda: (3.25, 0.0, 0.0))
+    seen = threads.load(0.0)
+    assert seen.others == 2.25 and "the one-minute load average less this process: 2.2" in str(seen)
+
+
+def test_the_busiest_other_process_is_named_with_its_cores():
+    """A child spinning beside the measurement is another process: it is counted and named."""
+    import subprocess
+    import sys
+
+    spin = subprocess.Popen([sys.executable, "-c", "import time\nend = time.monotonic() + 5\nwhile time.monotonic() < end: pass"])
+    try:
+        time.sleep(0.2)
+        seen = threads.load(0.3)
+    finally:
+        spin.kill()
+        spin.wait()
+    assert seen.busiest is not None and seen.others > 0 and str(seen).startswith("other processes used")
 
 
 def test_a_requested_count_is_taken_as_it_is_and_more_than_the_cores_is_said(monkeypatch):
@@ -73,29 +144,24 @@ def test_a_requested_count_is_taken_as_it_is_and_more_than_the_cores_is_said(mon
         64, "--threads 64, more than the 4 cores this process may use: threads will take turns")
 
 
-def test_a_busy_machine_gets_one_thread(monkeypatch):
-    monkeypatch.setattr(threads, "idle_cores", lambda seconds=0.1: 0.4)
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
-    choice = threads.choose([784, 512, 10], 128)
-    assert choice.threads == 1 and "busy: 0.4 of" in choice.reason
 
 
 @pytest.mark.parametrize("sizes, batch", [([64, 128, 10], 32), ([64, 16, 10], 128), ([8, 8, 8, 8], 256)])
 def test_small_products_get_one_thread_on_an_idle_machine(monkeypatch, sizes, batch):
-    monkeypatch.setattr(threads, "idle_cores", lambda seconds=0.1: 2.0)
+    monkeypatch.setattr(threads, "load", lambda seconds=0.1: IDLE)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     monkeypatch.setattr(threads, "time_products", lambda *a, **k: pytest.fail("small products are not timed"))
     choice = threads.choose(sizes, batch)
-    assert choice.threads == 1 and "multiply-adds ≤ 262,144 = 64³, where every OpenBLAS build uses one thread" in choice.reason
+    assert choice.threads == 1 and "multiply-adds, and up to 262,144 = 64³ multiply-adds every OpenBLAS build stays on one thread" in choice.reason
 
 
 @pytest.mark.parametrize("one, many, expected", [(2.0, 1.0, 2), (1.0, 2.0, 1)])
 def test_large_products_get_the_faster_measured_count(monkeypatch, one, many, expected):
-    monkeypatch.setattr(threads, "idle_cores", lambda seconds=0.1: 2.0)
+    monkeypatch.setattr(threads, "load", lambda seconds=0.1: IDLE)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     monkeypatch.setattr(threads, "time_products", lambda products, dtype, count: (one, many))
     choice = threads.choose([784, 128, 10], 128)
-    assert choice.threads == expected and "measured" in choice.reason and "12,845,056 multiply-adds: above 262,144 = 64³" in choice.reason
+    assert choice.threads == expected and "measured" in choice.reason and "12,845,056 multiply-adds, more than the 64³ up to which every OpenBLAS build stays on one thread" in choice.reason
 
 
 def test_time_products_times_real_products_on_both_counts():
@@ -119,7 +185,7 @@ def test_the_limit_is_undone_after_the_block_even_after_an_error():
 @pytest.mark.parametrize("one, many, chosen", [(1.0, 0.5, 2), (1.0, 0.89, 2), (1.0, 0.95, 1), (1.0, 1.0, 1), (1.0, 1.3, 1)])
 def test_all_cores_only_when_clearly_faster(monkeypatch, one, many, chosen):
     """An idle machine, large products: all cores win only at ≤ 0.9× one core's time (a tie is noise)."""
-    monkeypatch.setattr(threads, "idle_cores", lambda seconds=0.1: 2.0)
+    monkeypatch.setattr(threads, "load", lambda seconds=0.1: IDLE)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     monkeypatch.setattr(threads, "time_products", lambda products, dtype, cores: (one, many))
     assert threads.choose([784, 512, 10], 128).threads == chosen

@@ -84,21 +84,46 @@ def test_the_fma_verdict_follows_the_range_of_its_pairs(simd):
     assert f"{low:.2f} to {high:.2f}" in line
 
 
+def _unwrapped(text: str) -> str:
+    """The printed text with each wrapped line (continued after a newline and two spaces) made one again."""
+    return re.sub(r"\n  (?=\S)", " ", text)
+
+
 def test_each_thread_row_flags_exactly_the_speed_ups_its_own_measurements_rule_out(simd):
     ns, text = simd
-    rows = dict(re.findall(r"^n = +(\d+): (1 thread .*)$", text, re.M))
+    rows = dict(re.findall(r"^n = +(\d+): (1 thread .*\n +helper threads .*)$", text, re.M))
     assert {int(n) for n in rows} == set(ns["sizes"])
     for n, row in rows.items():
         speedup, helpers = ns["speedups"][int(n)], ns["helpers"][int(n)]
+        quotient = ns["rates"][f"{ns['cores']} threads"][int(n)] / ns["rates"]["1 thread"][int(n)]
         impossible = speedup > 1.05 * ns["cores"]
         assert ("IMPOSSIBLE above" in row) == impossible
         assert ("IMPLAUSIBLE with idle helpers" in row) == (not impossible and speedup > 1.2 and helpers < 0.1)
-        assert f"speed-up {speedup:.2f}×; helper threads busy {helpers:.2f} cores" in row
+        assert f"({quotient:.2f}×); pair by pair {speedup:.2f}×" in row and f"helper threads {helpers:.2f} cores" in row
+        assert ("they differ" in row) == (max(quotient, speedup) > 1.15 * min(quotient, speedup))
+
+
+def test_the_step_1_comparison_names_the_cause_its_measurements_show(simd):
+    """A change between Step 1 and Step 4 is put on the core's speed only when the probe moved as much with
+    other processes idle, on other processes only when they used the core — else it is said to be unexplained."""
+    ns, text = simd
+    line = re.search(r"^numpy's OpenBLAS at n = .*(?:\n  .*)*", text, re.M)
+    if "numpy-openblas" not in ns["library_rates"]:
+        assert line is None
+        return
+    line = line.group(0)
+    again, core, others = ns["again"], ns["core"], ns["others"][128] or 0
+    assert f"({again:.2f}×)" in line and f"({core:.2f}×)" in line
+    changed = not 0.83 < again < 1.2
+    host = changed and max(core, again) < 1.15 * min(core, again) and others < 0.3
+    assert ("this VM's host" in line) == host
+    assert ("other processes took part" in line) == (changed and not host and others >= 0.3)
+    assert ("not explained by this run" in line) == (changed and not host and others < 0.3)
 
 
 def test_the_split_cost_verdict_follows_the_shares_printed(simd):
     ns, text = simd
-    line = re.search(r"^what splitting cost beyond an even share.*$", text, re.M)
+    line = re.search(r"^what splitting cost beyond an even share.*$", _unwrapped(text), re.M)
     if not ns["shared"]:
         assert line is None
         return
