@@ -5,6 +5,20 @@ from __future__ import annotations
 
 STEP = 1.1      # a trend needs every step to move by more than this factor
 IDLE = 0.25     # cores other processes may use while a machine still counts as idle
+SLOW = 0.85     # a core below this share of its best probe speed ran slow (``load.watch``'s ``speed``)
+LOW = 0.8       # a rate below this share of the same work's rate elsewhere in the run was disturbed
+
+
+def cause(others: float | None, speed: float | None) -> str:
+    """The measured disturbance of a run ('' when neither measurement shows one): ``others`` cores
+    used by other processes, and the core's ``speed`` (share of its best probe rate) around it."""
+    busy = others is not None and others > IDLE
+    slow = speed is not None and speed < SLOW
+    said = f"other processes used {others:.2f} cores" if busy else ""
+    if slow:
+        said += ("; " if said else "") + f"the core ran at {speed:.0%} of its best speed meanwhile" + (
+            "" if busy else f", with other processes at {others or 0:.2f} cores: the host slowed it")
+    return said
 
 
 def trend(values: list[float]) -> str:
@@ -27,26 +41,53 @@ def impossible_speed_up(gain: float, cores: int) -> str:
     return f"IMPOSSIBLE on {cores} cores ({gain:.2f}×): one of the two runs was disturbed — noise, run it again"
 
 
-def unsteady_peak(one_core: float, all_cores: float, cores: int) -> str:
+def unsteady_peak(one_core: float, all_cores: float, cores: int, others: float | None = None) -> str:
     """A warning ('' when there is none) for an all-core peak (GFLOP/s) below 0.9 × ``cores`` × the
-    1-core one: the FMA loop's cores are independent, so only other processes holding a core during
-    its runs make it scale less."""
+    1-core one: the FMA loop's cores are independent, so only something holding or slowing a core
+    during its runs makes it scale less. ``others`` (cores other processes used meanwhile, None if
+    not measured) says which: other work, or — with others idle — the host running a core slow."""
     if all_cores >= 0.9 * cores * one_core:
         return ""
+    if others is None:
+        why = "other processes held a core, or the host slowed one, during its runs"
+    elif others > IDLE:
+        why = f"other processes used {others:.2f} cores during its runs"
+    else:
+        why = (f"other processes used only {others:.2f} cores during its runs: the host ran a core "
+               "of this virtual machine slow")
     return (f"UNSTEADY: the {cores}-core peak ({all_cores:.0f}) came out {all_cores / one_core:.2f}× the 1-core one "
-            f"({one_core:.0f}), not about {cores}×:\n  other processes held a core during its runs — run it again")
+            f"({one_core:.0f}), not about {cores}×:\n  {why} — run it again; shares of the {cores}-core peak "
+            f"below use {cores} × the 1-core peak ({cores * one_core:.0f})")
 
 
-def order(again: float, others: float) -> str:
+def all_core_peak(one_core: float, all_cores: float, cores: int) -> float:
+    """The all-core peak (GFLOP/s) to divide by: the measured one, or ``cores`` × the 1-core one when
+    :func:`unsteady_peak` flags the measured one."""
+    return cores * one_core if unsteady_peak(one_core, all_cores, cores) else all_cores
+
+
+def below(rate: float, reference: float, what: str) -> str:
+    """A warning ('' when there is none) for a rate under ``LOW`` × the same work's ``reference``
+    rate measured elsewhere in the run (``what`` names it): the machine disturbed the slower one,
+    so no conclusion may rest on it."""
+    if rate >= LOW * reference:
+        return ""
+    return (f"DISTURBED: {rate:.1f} is {rate / reference:.2f}× {what} ({reference:.1f}) — "
+            "read nothing off it, run it again")
+
+
+def order(again: float, others: float, speed: float = 1.0) -> str:
     """Whether a rung found slower than an earlier one stays slower when the two are re-timed in
     alternating pairs (``again``: its speed ÷ the earlier one's), with ``others`` cores used by
-    other processes meanwhile. Any other work counts, even on a core the pair leaves free: on a
-    shared or virtual machine it slows one-thread code too (memory, the host's scheduling)."""
+    other processes meanwhile and the core at ``speed`` of its best. Any other work counts, even on
+    a core the pair leaves free: on a shared or virtual machine it slows one-thread code too
+    (memory, the host's scheduling); so does a core the host ran slow."""
     if again >= 0.95:
         return "the order flips or ties: the first run was noise"
-    if others > IDLE:
-        return "the order holds on a busy machine: it may be the load's, run it on an idle one"
-    return "the order holds on an idle machine: the code's, not noise"
+    disturbed = cause(others, speed)
+    if disturbed:
+        return f"the order holds, but {disturbed}: it may be that, run it again"
+    return "the order holds on an idle machine at full speed: the code's, not noise"
 
 
 def closest(chosen: float, rest: list[float]) -> str:
