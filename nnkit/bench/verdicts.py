@@ -42,11 +42,13 @@ def impossible_speed_up(gain: float, cores: int) -> str:
 
 
 def unsteady_peak(one_core: float, all_cores: float, cores: int, others: float | None = None) -> str:
-    """A warning ('' when there is none) for an all-core peak (GFLOP/s) below 0.9 × ``cores`` × the
-    1-core one: the FMA loop's cores are independent, so only something holding or slowing a core
-    during its runs makes it scale less. ``others`` (cores other processes used meanwhile, None if
-    not measured) says which: other work, or — with others idle — the host running a core slow."""
-    if all_cores >= 0.9 * cores * one_core:
+    """A warning ('' when there is none) for an all-core peak (GFLOP/s) off ``cores`` × the 1-core
+    one by more than 10 %: the FMA loop's cores are independent, so it scales by exactly that unless
+    something held or slowed a core during the runs of one of the two. Below: the all-core runs were
+    hit; above: the 1-core runs were. ``others`` (cores other processes used meanwhile, None if not
+    measured) says what: other work, or — with others idle — the host running a core slow."""
+    scale = all_cores / one_core
+    if 0.9 * cores <= scale <= 1.1 * cores:
         return ""
     if others is None:
         why = "other processes held a core, or the host slowed one, during its runs"
@@ -55,15 +57,22 @@ def unsteady_peak(one_core: float, all_cores: float, cores: int, others: float |
     else:
         why = (f"other processes used only {others:.2f} cores during its runs: the host ran a core "
                "of this virtual machine slow")
-    return (f"UNSTEADY: the {cores}-core peak ({all_cores:.0f}) came out {all_cores / one_core:.2f}× the 1-core one "
-            f"({one_core:.0f}), not about {cores}×:\n  {why} — run it again; shares of the {cores}-core peak "
-            f"below use {cores} × the 1-core peak ({cores * one_core:.0f})")
+    one, every = steady_peaks(one_core, all_cores, cores)
+    hit, base = (f"the {cores}-core peak", f"{cores} × the 1-core one ({every:.0f})") if scale < cores else \
+        ("the 1-core peak", f"the {cores}-core one ÷ {cores} ({one:.0f})")
+    return (f"UNSTEADY: the {cores}-core peak ({all_cores:.0f}) came out {scale:.2f}× the 1-core one "
+            f"({one_core:.0f}), not about {cores}×:\n  {why} (of {hit}) — run it again; shares of {hit} "
+            f"below use {base}")
 
 
-def all_core_peak(one_core: float, all_cores: float, cores: int) -> float:
-    """The all-core peak (GFLOP/s) to divide by: the measured one, or ``cores`` × the 1-core one when
-    :func:`unsteady_peak` flags the measured one."""
-    return cores * one_core if unsteady_peak(one_core, all_cores, cores) else all_cores
+def steady_peaks(one_core: float, all_cores: float, cores: int) -> tuple[float, float]:
+    """The 1-core and all-core peaks (GFLOP/s) to divide by: the measured ones, or, when
+    :func:`unsteady_peak` flags them, the unflagged one scaled by ``cores`` in place of the other."""
+    if all_cores < 0.9 * cores * one_core:
+        return one_core, cores * one_core
+    if all_cores > 1.1 * cores * one_core:
+        return all_cores / cores, all_cores
+    return one_core, all_cores
 
 
 def below(rate: float, reference: float, what: str) -> str:
