@@ -81,8 +81,7 @@ def below(rate: float, reference: float, what: str) -> str:
     so no conclusion may rest on it."""
     if rate >= LOW * reference:
         return ""
-    return (f"DISTURBED: {rate:.1f} is {rate / reference:.2f}× {what} ({reference:.1f}) — "
-            "read nothing off it, run it again")
+    return f"{rate:.1f} is only {rate / reference:.2f}× {what} ({reference:.1f}): read nothing off it, run it again"
 
 
 def order(again: float, others: float, speed: float = 1.0) -> str:
