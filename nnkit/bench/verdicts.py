@@ -5,6 +5,20 @@ from __future__ import annotations
 
 STEP = 1.1      # a trend needs every step to move by more than this factor
 IDLE = 0.25     # cores other processes may use while a machine still counts as idle
+SLOW = 0.85     # a core below this share of its best probe speed ran slow (``load.watch``'s ``speed``)
+LOW = 0.8       # a rate below this share of the same work's rate elsewhere in the run was disturbed
+
+
+def cause(others: float | None, speed: float | None) -> str:
+    """The measured disturbance of a run ('' when neither measurement shows one): ``others`` cores
+    used by other processes, and the core's ``speed`` (share of its best probe rate) around it."""
+    busy = others is not None and others > IDLE
+    slow = speed is not None and speed < SLOW
+    said = f"other processes used {others:.2f} cores" if busy else ""
+    if slow:
+        said += ("; " if said else "") + f"the core ran at {speed:.0%} of its best speed meanwhile" + (
+            "" if busy else f", with other processes at {others or 0:.2f} cores: the host slowed it")
+    return said
 
 
 def trend(values: list[float]) -> str:
@@ -27,26 +41,61 @@ def impossible_speed_up(gain: float, cores: int) -> str:
     return f"IMPOSSIBLE on {cores} cores ({gain:.2f}×): one of the two runs was disturbed — noise, run it again"
 
 
-def unsteady_peak(one_core: float, all_cores: float, cores: int) -> str:
-    """A warning ('' when there is none) for an all-core peak (GFLOP/s) below 0.9 × ``cores`` × the
-    1-core one: the FMA loop's cores are independent, so only other processes holding a core during
-    its runs make it scale less."""
-    if all_cores >= 0.9 * cores * one_core:
+def unsteady_peak(one_core: float, all_cores: float, cores: int, others: float | None = None) -> str:
+    """A warning ('' when there is none) for an all-core peak (GFLOP/s) off ``cores`` × the 1-core
+    one by more than 10 %: the FMA loop's cores are independent, so it scales by exactly that unless
+    something held or slowed a core during the runs of one of the two. Below: the all-core runs were
+    hit; above: the 1-core runs were. ``others`` (cores other processes used meanwhile, None if not
+    measured) says what: other work, or — with others idle — the host running a core slow."""
+    scale = all_cores / one_core
+    if 0.9 * cores <= scale <= 1.1 * cores:
         return ""
-    return (f"UNSTEADY: the {cores}-core peak ({all_cores:.0f}) came out {all_cores / one_core:.2f}× the 1-core one "
-            f"({one_core:.0f}), not about {cores}×:\n  other processes held a core during its runs — run it again")
+    if others is None:
+        why = "other processes held a core, or the host slowed one, during its runs"
+    elif others > IDLE:
+        why = f"other processes used {others:.2f} cores during its runs"
+    else:
+        why = (f"other processes used only {others:.2f} cores during its runs: the host ran a core "
+               "of this virtual machine slow")
+    one, every = steady_peaks(one_core, all_cores, cores)
+    hit, base = (f"the {cores}-core peak", f"{cores} × the 1-core one ({every:.0f})") if scale < cores else \
+        ("the 1-core peak", f"the {cores}-core one ÷ {cores} ({one:.0f})")
+    return (f"UNSTEADY: the {cores}-core peak ({all_cores:.0f}) came out {scale:.2f}× the 1-core one "
+            f"({one_core:.0f}), not about {cores}×:\n  {why} (of {hit}) — run it again; shares of {hit} "
+            f"below use {base}")
 
 
-def order(again: float, others: float) -> str:
+def steady_peaks(one_core: float, all_cores: float, cores: int) -> tuple[float, float]:
+    """The 1-core and all-core peaks (GFLOP/s) to divide by: the measured ones, or, when
+    :func:`unsteady_peak` flags them, the unflagged one scaled by ``cores`` in place of the other."""
+    if all_cores < 0.9 * cores * one_core:
+        return one_core, cores * one_core
+    if all_cores > 1.1 * cores * one_core:
+        return all_cores / cores, all_cores
+    return one_core, all_cores
+
+
+def below(rate: float, reference: float, what: str) -> str:
+    """A warning ('' when there is none) for a rate under ``LOW`` × the same work's ``reference``
+    rate measured elsewhere in the run (``what`` names it): the machine disturbed the slower one,
+    so no conclusion may rest on it."""
+    if rate >= LOW * reference:
+        return ""
+    return f"{rate:.1f} is only {rate / reference:.2f}× {what} ({reference:.1f}): read nothing off it, run it again"
+
+
+def order(again: float, others: float, speed: float = 1.0) -> str:
     """Whether a rung found slower than an earlier one stays slower when the two are re-timed in
     alternating pairs (``again``: its speed ÷ the earlier one's), with ``others`` cores used by
-    other processes meanwhile. Any other work counts, even on a core the pair leaves free: on a
-    shared or virtual machine it slows one-thread code too (memory, the host's scheduling)."""
+    other processes meanwhile and the core at ``speed`` of its best. Any other work counts, even on
+    a core the pair leaves free: on a shared or virtual machine it slows one-thread code too
+    (memory, the host's scheduling); so does a core the host ran slow."""
     if again >= 0.95:
         return "the order flips or ties: the first run was noise"
-    if others > IDLE:
-        return "the order holds on a busy machine: it may be the load's, run it on an idle one"
-    return "the order holds on an idle machine: the code's, not noise"
+    disturbed = cause(others, speed)
+    if disturbed:
+        return f"the order holds, but {disturbed}: it may be that, run it again"
+    return "the order holds on an idle machine at full speed: the code's, not noise"
 
 
 def closest(chosen: float, rest: list[float]) -> str:

@@ -1,7 +1,9 @@
 """The verdicts the tutorials print follow from the numbers beside them: a trend only when every
 step moves the same way, a speed-up above the core count always flagged, an order called the code's
-only when it held on an idle machine."""
+only when it held on an idle machine whose core ran at full speed, a disturbance blamed only on what
+was measured (other processes, or the core's own speed)."""
 
+import math
 import statistics
 
 from hypothesis import given, settings, strategies as st
@@ -37,10 +39,66 @@ def test_the_readers_openblas_ratio_on_two_cores_is_impossible():
     assert verdicts.impossible_speed_up(1.88, 2) == ""
 
 
+others = st.one_of(st.none(), st.floats(0.0, 4.0))
+
+
+@settings(max_examples=300, deadline=None)
+@given(rates, rates, st.integers(1, 256), others)
+def test_an_all_core_peak_that_does_not_scale_is_flagged(one_core, all_cores, cores, busy):
+    said = verdicts.unsteady_peak(one_core, all_cores, cores, busy)
+    assert bool(said) == (not 0.9 * cores * one_core <= all_cores <= 1.1 * cores * one_core)
+    assert not said or ("other processes used" in said and "held a core" not in said) == (busy is not None)
+    assert not said or ("the host ran a core" in said) == (busy is not None and busy <= verdicts.IDLE)
+
+
 @settings(max_examples=300, deadline=None)
 @given(rates, rates, st.integers(1, 256))
-def test_an_all_core_peak_that_does_not_scale_is_flagged(one_core, all_cores, cores):
-    assert bool(verdicts.unsteady_peak(one_core, all_cores, cores)) == (all_cores < 0.9 * cores * one_core)
+def test_shares_never_divide_by_a_flagged_peak(one_core, all_cores, cores):
+    one, every = verdicts.steady_peaks(one_core, all_cores, cores)
+    if not verdicts.unsteady_peak(one_core, all_cores, cores):
+        assert (one, every) == (one_core, all_cores)
+    else:   # the higher of the two measurements stands (other work only slows a run), the other is scaled from it
+        assert math.isclose(every, cores * one) and (one == one_core or every == all_cores)
+        assert math.isclose(max(one_core * cores, all_cores), every)
+
+
+def test_the_readers_flagged_peak_is_blamed_on_the_host_not_on_other_processes():
+    said = verdicts.unsteady_peak(79.2, 78.5, 2, others=0.01)
+    assert "the host ran a core" in said and "2 × the 1-core one (158)" in said
+    assert verdicts.steady_peaks(79.2, 78.5, 2) == (79.2, 2 * 79.2)
+
+
+def test_a_one_core_peak_slowed_by_a_busy_machine_is_flagged_too():
+    said = verdicts.unsteady_peak(16.4, 63.8, 2, others=1.4)
+    assert "3.89×" in said and "of the 1-core peak" in said and "other processes used 1.40 cores" in said
+    assert verdicts.steady_peaks(16.4, 63.8, 2) == (31.9, 63.8)
+
+
+@settings(max_examples=500, deadline=None)
+@given(others, st.one_of(st.none(), st.floats(0.0, 1.5)))
+def test_a_cause_is_named_only_when_it_was_measured(busy, speed):
+    said = verdicts.cause(busy, speed)
+    assert ("other processes used" in said) == (busy is not None and busy > verdicts.IDLE)
+    assert ("of its best speed" in said) == (speed is not None and speed < verdicts.SLOW)
+    assert ("the host slowed it" in said) == ("of its best speed" in said and "other processes used" not in said)
+
+
+def test_the_readers_slow_core_with_no_other_process_busy_is_named():
+    assert verdicts.cause(0.00, 0.72) == "the core ran at 72% of its best speed meanwhile, with other processes at 0.00 cores: the host slowed it"
+    assert verdicts.cause(0.00, 0.97) == ""
+
+
+@settings(max_examples=500, deadline=None)
+@given(rates, rates)
+def test_a_rate_far_below_the_same_works_rate_elsewhere_is_flagged(rate, reference):
+    said = verdicts.below(rate, reference, "its rate elsewhere")
+    assert bool(said) == (rate < verdicts.LOW * reference)
+    assert not said or "read nothing off it" in said and "its rate elsewhere" in said
+
+
+def test_the_readers_cache_blocking_rung_below_its_re_timing_is_flagged():
+    assert verdicts.below(32.8, 65.0, "its re-timing") == "32.8 is only 0.50× its re-timing (65.0): read nothing off it, run it again"
+    assert verdicts.below(53.3, 56.0, "its re-timing") == ""
 
 
 def test_the_loaded_runs_two_core_peak_is_flagged():
@@ -48,11 +106,12 @@ def test_the_loaded_runs_two_core_peak_is_flagged():
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.floats(0.0, 3.0), st.floats(0.0, 4.0))
-def test_an_order_is_the_codes_only_when_it_held_on_an_idle_machine(again, others):
-    said = verdicts.order(again, others)
-    assert ("the code's" in said) == (again < 0.95 and others <= verdicts.IDLE)
+@given(st.floats(0.0, 3.0), st.floats(0.0, 4.0), st.floats(0.0, 1.5))
+def test_an_order_is_the_codes_only_when_it_held_on_an_idle_machine_at_full_speed(again, busy, speed):
+    said = verdicts.order(again, busy, speed)
+    assert ("the code's" in said) == (again < 0.95 and busy <= verdicts.IDLE and speed >= verdicts.SLOW)
     assert ("noise" in said and "flips" in said) == (again >= 0.95)
+    assert again >= 0.95 or ("the host slowed it" in said) == (speed < verdicts.SLOW and busy <= verdicts.IDLE)
 
 
 @settings(max_examples=300, deadline=None)
