@@ -50,8 +50,7 @@ class Config:
     a_ways_l3: int
     nc_model: int
     nc_cap: int
-    direct_up_to: int
-    threaded_from: int
+    one_thread_up_to: int
 
 
 def config() -> Config:
@@ -97,11 +96,11 @@ def reasoning(c: Config | None = None) -> list[str]:
         f"NC = {c.nc}: L3 is {c.l3_bytes // 1024} KiB in {c.l3_ways} ways of {way3} B, shared; {c.threads} A block(s) "
         f"take {c.a_ways_l3}, one is kept free, the B panel ({c.kc}×NC) may fill the rest → NC ≤ {c.nc_model}, "
         f"capped at {c.nc_cap}",
-        f"small products on one thread (m·n·k ≤ {c.direct_up_to:,} multiply-adds) skip packing: the kernel reads "
-        "A and B where they are, its loads masked at the edges — at this size copying them costs more than "
-        "their reuse from packed panels saves",
-        f"threads: {c.threads} from m·n·k = {c.threaded_from:,}, splitting the ic loop — each core packs its own A "
-        "block into its own L2, all share one packed B panel; the caller's helpers are a pool, started once and "
+        f"small products (m·n·k ≤ {c.one_thread_up_to:,} multiply-adds) run on one thread and skip packing: the "
+        "kernel reads A and B where they are, its loads masked at the edges — at this size copying them costs "
+        "more than their reuse from packed panels saves, and a second thread more than it brings",
+        f"threads: {c.threads} above that, splitting the ic loop — each core packs its own A block into its own "
+        "L2, all share one packed B panel; the caller's helpers are a pool, started once and "
         "asleep between products",
     ]]
 

@@ -26,13 +26,11 @@
 
 #define MAX_THREADS 256
 #define NC_CAP 4096 /* B panels past 4096 columns gain nothing and only grow the buffer */
-/* Up to this many multiply-adds a product on one thread skips packing (see direct; measured against
- * packing at n = 24 … 384, session 4); from THREADED_FROM it uses the threads (a first guess:
- * `nnkit bench` (suite kernels) and tutorial 8 measure where a second thread pays). */
-#ifndef DIRECT_UP_TO
-#define DIRECT_UP_TO (256 * 256 * 256)
-#endif
-#define THREADED_FROM (96 * 96 * 96)
+/* Up to this many multiply-adds (m·n·k) a product runs on one thread, and skips packing (see
+ * direct): at n = 256 one thread without packing ran 79 GFLOP/s, two threads with it 60, and
+ * skipping packing paid up to n = 256 (1.6× at n = 64, 1.03× at 256, 0.95× at 384; paired runs,
+ * session 4). Tutorial 8's Step 8 and `nnkit bench` (suite kernels) measure where threads pay. */
+#define ONE_THREAD_UP_TO (256 * 256 * 256)
 
 typedef struct { const double *p; int64_t rs, cs; } mat; /* element (i, j) at p[i*rs + j*cs] */
 
@@ -86,7 +84,7 @@ static nk_gemm_config derive(const nk_kernel *kernel, int threads) {
     c.nc_model = (c.l3_ways - 1 - c.a_ways_l3) * way3 / (c.kc * 8) / c.nr * c.nr;
     c.nc_cap = NC_CAP / c.nr * c.nr;
     c.nc = c.nc_model < c.nr ? c.nr : min64(c.nc_model, c.nc_cap);
-    c.direct_up_to = DIRECT_UP_TO, c.threaded_from = THREADED_FROM;
+    c.one_thread_up_to = ONE_THREAD_UP_TO;
     return c;
 }
 
@@ -317,7 +315,7 @@ static void pool_run(const worker *workers, int helpers) {
 
 static int threads_for(const method *how, const problem *q) {
     int64_t tiles = (q->m + how->kernel->mr - 1) / how->kernel->mr; /* a row of micro-tiles each at least */
-    if ((double)q->m * q->n * q->k < THREADED_FROM) return 1;
+    if ((double)q->m * q->n * q->k <= ONE_THREAD_UP_TO) return 1;
     return (int)min64(how->threads, tiles);
 }
 
@@ -405,11 +403,9 @@ static void scale(const problem *q) {
         }
 }
 
-/* A small product on one thread whose A the kernel can read in place skips packing: at n = 64,
- * packing took 35 % of the time (perf), and skipping it ran 1.6× faster; at n = 384, 0.95×. */
-static int direct(const method *how, const problem *q) {
-    return q->a.rs == 1 && (double)q->m * q->n * q->k <= DIRECT_UP_TO && threads_for(how, q) == 1;
-}
+/* A small product — one that runs on one thread — skips packing when the kernel can read its A in
+ * place: at n = 64 packing took 35 % of the time (perf). */
+static int direct(const method *how, const problem *q) { return q->a.rs == 1 && threads_for(how, q) == 1; }
 
 static void run(const method *how, const problem *q) {
     if (q->m == 0 || q->n == 0) return;

@@ -18,8 +18,7 @@ typedef struct {
     int a_ways_l3;       /* L3 ways the A blocks of all threads take beside the B panel */
     int64_t nc_model;    /* NC the L3 would allow, before the cap */
     int64_t nc_cap;
-    int64_t direct_up_to;  /* multiply-adds (m·n·k) up to which a product skips packing */
-    int64_t threaded_from; /* multiply-adds from which a product uses the threads */
+    int64_t one_thread_up_to; /* multiply-adds (m·n·k) up to which a product runs on one thread, unpacked */
 } nk_gemm_config;
 
 nk_gemm_config nk_gemm_config_get(void);

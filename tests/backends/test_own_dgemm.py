@@ -85,7 +85,8 @@ def test_every_call_equals_numpy_and_writes_only_c(p):
 @pytest.mark.parametrize("kernel", KERNELS)
 def test_a_team_of_threads_computes_the_same_product(kernel, blocks, threads):
     rng = np.random.default_rng(threads)
-    m, n, k = 203, 131, 97  # above the size where a second thread starts; no dimension a multiple of a tile
+    m, n, k = 403, 301, 197  # no dimension a multiple of a tile
+    assert m * n * k > own_dgemm.config().one_thread_up_to  # above the size where a second thread starts
     At, B, C = rng.standard_normal((k, m)), rng.standard_normal((k, n)), rng.standard_normal((m, n))
     expected = 0.5 * At.T @ B - C
     with own_dgemm.configured(kernel, threads, *blocks):
@@ -176,8 +177,9 @@ def test_the_bridge_calls_it_as_the_library_named_nnkit():
     np.testing.assert_allclose(dgemm(A, B, library="nnkit"), A @ B, rtol=1e-12, atol=1e-12)
 
 
-def threaded_product(seed: int, n: int = 160) -> tuple[np.ndarray, np.ndarray]:
+def threaded_product(seed: int, n: int = 260) -> tuple[np.ndarray, np.ndarray]:
     """nnkit's dgemm on two threads, above the size where they start: (result, numpy's)."""
+    assert n**3 > own_dgemm.config().one_thread_up_to
     rng = np.random.default_rng(seed)
     A, B, C = rng.standard_normal((n, n)), rng.standard_normal((n, n)), np.empty((n, n))
     with own_dgemm.configured(threads=2):
