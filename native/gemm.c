@@ -34,10 +34,12 @@
 
 typedef struct { const double *p; int64_t rs, cs; } mat; /* element (i, j) at p[i*rs + j*cs] */
 
+enum { NEVER, ALWAYS, LARGE };
+
 typedef struct {
     const nk_kernel *kernel;
     int64_t mc, kc, nc; /* 0: the whole dimension (no cache blocking) */
-    int pack, threads;
+    int pack, threads; /* pack: NEVER, ALWAYS (the rungs), or LARGE (the library: see direct) */
 } method;
 
 typedef struct {
@@ -403,14 +405,16 @@ static void scale(const problem *q) {
         }
 }
 
-/* A small product — one that runs on one thread — skips packing when the kernel can read its A in
- * place: at n = 64 packing took 35 % of the time (perf). */
-static int direct(const method *how, const problem *q) { return q->a.rs == 1 && threads_for(how, q) == 1; }
+/* The library's small products — those it runs on one thread — skip packing when the kernel can
+ * read their A in place: at n = 64 packing took 35 % of the time (perf). The rungs keep their choice. */
+static int direct(const method *how, const problem *q) {
+    return how->pack == LARGE && q->a.rs == 1 && (double)q->m * q->n * q->k <= ONE_THREAD_UP_TO;
+}
 
 static void run(const method *how, const problem *q) {
     if (q->m == 0 || q->n == 0) return;
     if (q->alpha == 0.0 || q->k == 0) scale(q);
-    else if (!how->pack || direct(how, q) || !packed(how, q)) unpacked(how->kernel, q);
+    else if (how->pack == NEVER || direct(how, q) || !packed(how, q)) unpacked(how->kernel, q);
 }
 
 /* ---------- the dgemm contract ---------- */
@@ -432,7 +436,7 @@ static problem normalise(int row_major, int transa, int transb, int64_t m, int64
 static void dgemm(int row_major, int transa, int transb, int64_t m, int64_t n, int64_t k, double alpha,
                   const double *a, int64_t lda, const double *b, int64_t ldb, double beta, double *c, int64_t ldc) {
     nk_gemm_config cfg = nk_gemm_config_get();
-    method how = {nk_kernel_pick(cfg.kernel), cfg.mc, cfg.kc, cfg.nc, 1, cfg.threads};
+    method how = {nk_kernel_pick(cfg.kernel), cfg.mc, cfg.kc, cfg.nc, LARGE, cfg.threads};
     problem q = normalise(row_major, transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     run(&how, &q);
 }
@@ -494,8 +498,8 @@ void nk_gemm_rung(int rung, int64_t m, int64_t n, int64_t k, const double *a, in
     nk_gemm_config cfg = nk_gemm_config_get();
     const nk_kernel *simd = nk_kernel_pick(cfg.kernel), *plain = nk_kernel_pick("portable");
     method how[] = {
-        [2] = {plain, 0, 0, 0, 0, 1}, [3] = {simd, 0, 0, 0, 0, 1}, [4] = {simd, 0, 0, 0, 1, 1},
-        [5] = {simd, cfg.mc, cfg.kc, cfg.nc, 1, 1}, [6] = {simd, cfg.mc, cfg.kc, cfg.nc, 1, cfg.threads},
+        [2] = {plain, 0, 0, 0, NEVER, 1}, [3] = {simd, 0, 0, 0, NEVER, 1}, [4] = {simd, 0, 0, 0, ALWAYS, 1},
+        [5] = {simd, cfg.mc, cfg.kc, cfg.nc, ALWAYS, 1}, [6] = {simd, cfg.mc, cfg.kc, cfg.nc, ALWAYS, cfg.threads},
     };
     problem q = normalise(1, 0, 0, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, ldc);
     if (rung == 0) ijk(m, n, k, a, lda, b, ldb, c, ldc);
