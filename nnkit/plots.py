@@ -217,9 +217,11 @@ def bars(values: dict[str, float], path: str, xlabel: str, title: str, log: bool
     return _save(fig, path)
 
 
-def roofline(points: dict[str, tuple[float, float]], peak: float, bandwidths: dict[str, float], path: str, title: str) -> str:
+def roofline(points: dict[str, tuple[float, float]], peak: float, bandwidths: dict[str, float], path: str, title: str,
+             bytes_are: str = "each input read once, each output written once") -> str:
     """The roofline: for each memory level (label → GB/s) the roof min(peak, intensity × bandwidth),
-    and each point (label → (FLOPs per byte, GFLOP/s)) where it ran."""
+    and each point (label → (FLOPs per byte, GFLOP/s)) where it ran; ``bytes_are`` says which
+    bytes the intensity counts (a model, not a measurement)."""
     fig, ax = _figure(figsize=(10, 5))
     xs = [x for x, _ in points.values()]
     ai = np.logspace(np.log10(min(xs + [0.01]) / 2), np.log10(max(xs + [100.0]) * 2), 200)
@@ -229,7 +231,7 @@ def roofline(points: dict[str, tuple[float, float]], peak: float, bandwidths: di
     # several operations share an intensity
     for (label, (intensity, rate)), marker in zip(points.items(), "osD^v<>pPX*h8" * 4):
         ax.plot(intensity, rate, marker, color="black", markerfacecolor="none", markersize=6, ls="none", label=label)
-    ax.set(xscale="log", yscale="log", xlabel="arithmetic intensity: FLOPs ÷ bytes (the bytes a model of compulsory traffic)",
+    ax.set(xscale="log", yscale="log", xlabel=f"arithmetic intensity: FLOPs ÷ bytes (a model: {bytes_are})",
            ylabel="GFLOP/s (measured)", title=title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
