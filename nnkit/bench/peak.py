@@ -93,17 +93,19 @@ CHAIN_COUNTS = (1, 2, 4, 8, 12, 14, 16, 24)   # the counts native/peak.c is buil
 
 def chain_sweep(kernel: str, rounds: int, threads: int = 1, repeats: int = 3) -> dict[int, float]:
     """GFLOP/s of ``kernel`` ("scalar", "sse2", "avx2+fma", "avx512f+fma", "neon") by number of
-    independent chains per thread, the best of ``repeats`` runs (other work only ever slows a run);
-    empty when this CPU cannot run the kernel."""
-    rates = {}
-    for chains in CHAIN_COUNTS:
-        runs = [native.nk_peak_measure_chains(threads, rounds, kernel.encode(), chains) for _ in range(repeats)]
-        if runs[0].kernel:
-            best = max(runs, key=lambda r: r.gflops)
-            rates[chains] = best.gflops
-            if best.lanes == _widest_lanes():
-                _keep(threads, {"gflops": best.gflops, "threads": threads, "kernel": kernel,
-                                "lanes": best.lanes, "chains": chains})
+    independent chains per thread, the best of ``repeats`` sweeps over all the counts (other work,
+    or a host slowing the core, only ever slows a run; a slow moment then hits one sweep, not every
+    run of one count); empty when this CPU cannot run the kernel."""
+    rates: dict[int, float] = {}
+    for _ in range(repeats):
+        for chains in CHAIN_COUNTS:
+            run = native.nk_peak_measure_chains(threads, rounds, kernel.encode(), chains)
+            if not run.kernel:
+                continue
+            rates[chains] = max(rates.get(chains, 0.0), run.gflops)
+            if run.lanes == _widest_lanes():
+                _keep(threads, {"gflops": run.gflops, "threads": threads, "kernel": kernel,
+                                "lanes": run.lanes, "chains": chains})
     return rates
 
 
