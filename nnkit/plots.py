@@ -218,7 +218,7 @@ def bars(values: dict[str, float], path: str, xlabel: str, title: str, log: bool
 
 
 def roofline(points: dict[str, tuple[float, float]], peak: float, bandwidths: dict[str, float], path: str, title: str,
-             bytes_are: str = "each input read once, each output written once") -> str:
+             bytes_are: str = "each input read once, each output once") -> str:
     """The roofline: for each memory level (label → GB/s) the roof min(peak, intensity × bandwidth),
     and each point (label → (FLOPs per byte, GFLOP/s)) where it ran; ``bytes_are`` says which
     bytes the intensity counts (a model, not a measurement)."""
