@@ -157,9 +157,10 @@ def choose(sizes: list[int], batch: int, dtype: str = "float32", requested: int 
         return Choice(1, f"every product of a step is at most {m}·{n}·{k} = {m * n * k:,} multiply-adds, and {GENERIC_RULE}")
     one, many = time_products(step_products(sizes, batch), dtype, cores)
     threads = cores if many < CLEAR_GAIN * one else 1
-    return Choice(threads, f"the step's products measured: {one * 1e3:.2f} ms on 1 thread, {many * 1e3:.2f} ms on {cores} "
-                           f"(largest {m}·{n}·{k} = {m * n * k:,} multiply-adds, more than the 64³ up to which every OpenBLAS "
-                           f"build stays on one thread, so timed; {seen})")
+    verdict = "clearly faster" if threads > 1 else f"not clearly faster: all cores need ≤ {CLEAR_GAIN:.0%} of the time"
+    return Choice(threads, f"the step's products measured: {one * 1e3:.2f} ms on 1 thread, {many * 1e3:.2f} ms on {cores}, "
+                           f"{verdict} (largest {m}·{n}·{k} = {m * n * k:,} multiply-adds, more than the 64³ up to which "
+                           f"every OpenBLAS build stays on one thread, so timed; {seen})")
 
 
 def time_products(products: list[tuple[int, int, int]], dtype: str, threads: int, pairs: int = 5) -> tuple[float, float]:
