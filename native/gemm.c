@@ -123,7 +123,7 @@ void nk_gemm_set_threads(int threads) {
  * BLAS operands have contiguous rows or contiguous columns), so that it streams through memory. */
 
 /* A block (mc×kc) → micro-panels of MR rows, each stored column by column. A short panel is padded
- * with zeros: the kernel computes the padded rows too and edge_tile throws them away, but leftover
+ * with zeros: the kernel computes the padded rows too and stores only the real ones, but leftover
  * bytes could be denormal numbers, which slow the multiply-adds down. */
 static void pack_a(int64_t mc, int64_t kc, mat a, int mr, double *to) {
     int64_t panels = (mc + mr - 1) / mr;
@@ -150,18 +150,6 @@ static void pack_b_panel(int64_t kc, int cols, mat b, int nr, double *to) {
 
 /* ---------- the tiles ---------- */
 
-/* A tile that runs past the edge of C: computed whole into a scratch tile, then only its part of C updated. */
-static void edge_tile(const nk_kernel *kn, int64_t kc, const double *a, const double *b, int rows, int cols,
-                      double *c, int64_t ldc, double alpha, double beta) {
-    double tile[NK_MAX_TILE] __attribute__((aligned(64)));
-    kn->packed(kc, a, kn->mr, b, kn->nr, 1, tile, kn->mr, 1.0, 0.0);
-    for (int j = 0; j < cols; j++)
-        for (int i = 0; i < rows; i++) {
-            double ab = alpha * tile[i + j * kn->mr];
-            c[i + j * ldc] = beta == 0.0 ? ab : ab + beta * c[i + j * ldc];
-        }
-}
-
 /* The two inner loops over one packed A block and one packed B panel. */
 static void macro_kernel(const nk_kernel *kn, int64_t mc, int64_t nc, int64_t kc, const double *ap, const double *bp,
                          double *c, int64_t ldc, double alpha, double beta) {
@@ -173,7 +161,7 @@ static void macro_kernel(const nk_kernel *kn, int64_t mc, int64_t nc, int64_t kc
             if (ir + mr <= mc && jr + nr <= nc)
                 kn->packed(kc, a, mr, b, nr, 1, t, ldc, alpha, beta);
             else
-                edge_tile(kn, kc, a, b, (int)min64(mr, mc - ir), (int)min64(nr, nc - jr), t, ldc, alpha, beta);
+                kn->strided(kc, a, mr, b, nr, 1, t, ldc, alpha, beta, (int)min64(mr, mc - ir), (int)min64(nr, nc - jr));
         }
 }
 
@@ -187,7 +175,7 @@ static void copied_tile(const nk_kernel *kn, const problem *q, int64_t i, int64_
         int64_t kc = min64(EDGE_K, q->k - pc);
         pack_a(rows, kc, (mat){q->a.p + i * q->a.rs + pc * q->a.cs, q->a.rs, q->a.cs}, kn->mr, ap);
         pack_b_panel(kc, cols, (mat){q->b.p + pc * q->b.rs + j * q->b.cs, q->b.rs, q->b.cs}, kn->nr, bp);
-        edge_tile(kn, kc, ap, bp, rows, cols, q->c + i + j * q->ldc, q->ldc, q->alpha, pc ? 1.0 : q->beta);
+        kn->strided(kc, ap, kn->mr, bp, kn->nr, 1, q->c + i + j * q->ldc, q->ldc, q->alpha, pc ? 1.0 : q->beta, rows, cols);
     }
 }
 
@@ -315,9 +303,11 @@ static void pool_run(const worker *workers, int helpers) {
     pthread_mutex_unlock(&pool_user);
 }
 
+static int small(const problem *q) { return (double)q->m * q->n * q->k <= ONE_THREAD_UP_TO; }
+
 static int threads_for(const method *how, const problem *q) {
     int64_t tiles = (q->m + how->kernel->mr - 1) / how->kernel->mr; /* a row of micro-tiles each at least */
-    if ((double)q->m * q->n * q->k <= ONE_THREAD_UP_TO) return 1;
+    if (small(q)) return 1;
     return (int)min64(how->threads, tiles);
 }
 
@@ -408,7 +398,7 @@ static void scale(const problem *q) {
 /* The library's small products — those it runs on one thread — skip packing when the kernel can
  * read their A in place: at n = 64 packing took 35 % of the time (perf). The rungs keep their choice. */
 static int direct(const method *how, const problem *q) {
-    return how->pack == LARGE && q->a.rs == 1 && (double)q->m * q->n * q->k <= ONE_THREAD_UP_TO;
+    return how->pack == LARGE && q->a.rs == 1 && small(q);
 }
 
 static void run(const method *how, const problem *q) {

@@ -19,7 +19,6 @@ typedef void (*nk_edge_kernel_fn)(int64_t k, const double *a, int64_t csa, const
 
 #define NK_MAX_MR 24 /* the largest MR and NR of the kernels below */
 #define NK_MAX_NR 8
-#define NK_MAX_TILE (NK_MAX_MR * NK_MAX_NR) /* in elements */
 
 typedef struct {
     const char *name; /* "avx512f+fma", "avx2+fma", "portable" */
