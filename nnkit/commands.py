@@ -379,6 +379,6 @@ def tutorial(args) -> dict:
     say(args, f"running {path.relative_to(tutorials.FOLDER.parent)} — figures go to tutorials/out/{path.stem}/")
     stream = sys.stderr if args.json else sys.stdout
     with threads_module.limited(args.threads) if args.threads else contextlib.nullcontext():
-        tutorials.run(path, quick=args.quick, echo=lambda text: say(args, text), threads=args.threads,
+        tutorials.run(path, quick=args.quick, echo=lambda text: say(args, tutorials.fit(text)), threads=args.threads,
                       text=lambda markdown: say(args, tutorials.render(markdown, color=stream.isatty())))
     return {"tutorial": path.stem, "ok": True}

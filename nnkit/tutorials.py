@@ -81,6 +81,20 @@ def render(markdown: str, color: bool = False, width: int | None = None) -> str:
     return "\n" + "\n".join(lines).strip("\n") + "\n"
 
 
+def fit(output: str, width: int = 118) -> str:
+    """A cell's printed ``output`` with every line longer than ``width`` columns wrapped at spaces,
+    its continuation indented 4 columns past the line's own indent; shorter lines stay as printed.
+
+    >>> fit("a " * 5, width=6)
+    'a a a\n    a\n    a'
+    """
+    def wrapped(line: str) -> str:
+        indent = " " * (len(line) - len(line.lstrip(" ")))
+        return textwrap.fill(line.strip(), width, initial_indent=indent, subsequent_indent=indent + "    ",
+                             break_on_hyphens=False, break_long_words=False)
+    return "\n".join(wrapped(line) if len(line) > width else line for line in output.split("\n"))
+
+
 def run(path: Path, quick: bool = False, out: str | None = None, echo=print, text=None, threads: int | None = None) -> dict:
     """Execute the tutorial's cells in one namespace; ``echo`` gets each cell's printed output, and
     ``text`` (when given) the markdown before each cell and after the last, in order.

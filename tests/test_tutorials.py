@@ -106,6 +106,19 @@ def test_rendering_keeps_every_word_and_drops_only_the_marks(pieces, width):
     markdown = " ".join(f"{mark}{text.strip()}{mark}" for mark, text in pieces)
     shown = tutorials.render(markdown, width=width)
     assert shown.split() == " ".join(text.strip() if mark != "`" else f"`{text.strip()}`" for mark, text in pieces).split()
+
+
+@given(st.lists(st.tuples(st.integers(0, 12), st.lists(st.text("ab←:|", min_size=1, max_size=30), max_size=40)),
+                min_size=1, max_size=6), st.integers(30, 160))
+def test_output_lines_are_fitted_to_a_width_keeping_words_indent_and_short_lines(lines, width):
+    output = "\n".join(" " * indent + " ".join(words) for indent, words in lines)
+    shown = tutorials.fit(output, width)
+    assert shown.split() == output.split()
+    for line in shown.split("\n"):
+        assert len(line) <= width or " " not in line.strip(), line
+    for line in output.split("\n"):
+        if len(line) <= width:
+            assert line in shown.split("\n")
     assert all(len(line) <= width for line in shown.splitlines() if " " in line.strip())
 
 
