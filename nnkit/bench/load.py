@@ -28,8 +28,10 @@ def watch(function: Callable[[], object]) -> dict:
     (``ours``, in cores: > 1 when several of its threads ran), the cores used meanwhile by everything
     else (``others``), by this process's threads other than the caller's (``helpers``), and the
     core's ``speed``: the slower of two short peak-probe runs, just before and just after, as a share
-    of the fastest the probe has run in this process. A virtual machine's cores slow down with no
-    other process to show for it (the host's other guests, its clock): speed < 1 with others ≈ 0."""
+    of the fastest the probe has run in this process, each counting only the time the probe held
+    its core (``peak.now``: another process taking the core is not a slow core). A virtual
+    machine's cores slow down with no other process to show for it (the host's other guests, its
+    clock): speed < 1 measured so is the host's."""
     speed_before = _speed()
     machine, own, caller, start = _machine_busy_seconds(), time.process_time(), time.thread_time(), time.perf_counter()
     function()
@@ -46,4 +48,4 @@ def _speed() -> float:
     from nnkit.bench import peak
 
     peak.best(1)  # a best to compare with, before this run can become it
-    return peak.now(1) / peak.best(1)
+    return min(1.0, peak.now(1) / peak.best(1))   # above 1: faster than any whole run so far

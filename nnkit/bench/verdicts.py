@@ -16,7 +16,7 @@ def cause(others: float | None, speed: float | None) -> str:
     slow = speed is not None and speed < SLOW
     said = f"other processes used {others:.2f} cores" if busy else ""
     if slow:
-        said += ("; " if said else "") + f"the core ran as slow as {speed:.0%} of its best speed around it" + (
+        said += ("; " if said else "") + f"the core ran as slow as {speed:.0%} of its best speed around it (timed while the probe held it)" + (
             "" if busy else f", with other processes at {others or 0:.2f} cores: the host slowed it")
     return said
 

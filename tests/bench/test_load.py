@@ -16,3 +16,31 @@ def test_watch_reports_the_cores_used_and_the_cores_speed():
 def test_the_probes_best_is_never_below_a_run_it_has_seen():
     now = peak.now(1)
     assert peak.best(1) >= now > 0
+
+
+def test_a_probe_sharing_its_core_counts_the_wait_the_other_task_caused():
+    """With a busy process pinned to the probe's own core the scheduler gives each about half of it:
+    the probe reports that wait (its threads' run-queue delay), so ``peak.now`` can leave it out."""
+    import os
+    import statistics
+    import subprocess
+    import sys
+
+    import pytest
+
+    from nnkit.backends._native import ffi, lib
+
+    if not os.path.exists("/proc/thread-self/schedstat"):
+        pytest.skip("no per-thread run-queue accounting (/proc/thread-self/schedstat) on this system")
+    mask = os.sched_getaffinity(0)
+    core = min(mask)
+    spinner = subprocess.Popen([sys.executable, "-c", f"import os; os.sched_setaffinity(0, {{{core}}})\nwhile True: pass"])
+    try:
+        os.sched_setaffinity(0, {core})
+        time.sleep(0.2)   # the spinner is pinned and running
+        runs = [lib.nk_peak_measure(1, 2_000_000, ffi.NULL) for _ in range(5)]
+    finally:
+        os.sched_setaffinity(0, mask)
+        spinner.kill()
+        spinner.wait()
+    assert 0.2 < statistics.median(r.waited / r.seconds for r in runs) < 0.8
