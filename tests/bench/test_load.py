@@ -13,11 +13,6 @@ def test_watch_reports_the_cores_used_and_the_cores_speed():
     assert 0 < seen["speed"] <= 1  # a share of the fastest probe run in this process, which includes its own
 
 
-def test_the_probes_best_is_never_below_a_run_it_has_seen():
-    now = peak.now(1)
-    assert peak.best(1) >= now > 0
-
-
 def test_a_probe_sharing_its_core_counts_the_wait_the_other_task_caused():
     """With a busy process pinned to the probe's own core the scheduler gives each about half of it:
     the probe reports that wait (its threads' run-queue delay), so ``peak.now`` can leave it out."""

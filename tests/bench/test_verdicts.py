@@ -84,7 +84,7 @@ def test_a_cause_is_named_only_when_it_was_measured(busy, speed):
 
 
 def test_the_readers_slow_core_with_no_other_process_busy_is_named():
-    assert verdicts.cause(0.00, 0.72) == "the core ran as slow as 72% of its best speed around it, with other processes at 0.00 cores: the host slowed it"
+    assert verdicts.cause(0.00, 0.72) == "the core ran as slow as 72% of its best speed around it (timed while the probe held it), with other processes at 0.00 cores: the host slowed it"
     assert verdicts.cause(0.00, 0.97) == ""
 
 
