@@ -1,8 +1,15 @@
 """nnkit.bench.load: who used the CPU while something ran, and how fast the core ran meanwhile."""
 
+import os
+import statistics
+import subprocess
+import sys
 import time
 
-from nnkit.bench import load, peak
+import pytest
+
+from nnkit.backends._native import ffi, lib
+from nnkit.bench import load
 
 
 def test_watch_reports_the_cores_used_and_the_cores_speed():
@@ -16,15 +23,6 @@ def test_watch_reports_the_cores_used_and_the_cores_speed():
 def test_a_probe_sharing_its_core_counts_the_wait_the_other_task_caused():
     """With a busy process pinned to the probe's own core the scheduler gives each about half of it:
     the probe reports that wait (its threads' run-queue delay), so ``peak.now`` can leave it out."""
-    import os
-    import statistics
-    import subprocess
-    import sys
-
-    import pytest
-
-    from nnkit.backends._native import ffi, lib
-
     if not os.path.exists("/proc/thread-self/schedstat"):
         pytest.skip("no per-thread run-queue accounting (/proc/thread-self/schedstat) on this system")
     mask = os.sched_getaffinity(0)
