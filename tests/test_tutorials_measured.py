@@ -1,12 +1,17 @@
-"""Tutorials 4 and 6 print verdicts that follow from what the run measured: the page size the
-array lies on decides the page wording, every Step 1 rate is printed where it is judged, and a
-rate above the peak is blamed on the cores it used only when it used more than one."""
+"""Tutorials 1, 3, 4 and 6 print verdicts that follow from what the run measured: the page size the
+array lies on decides the page wording, a share is claimed only as far as the printed numbers
+show it, a disturbed timing supports no conclusion, every Step 1 rate is printed where it is
+judged, a rate above the peak is blamed on the cores it used only when it used more than one, and a
+mark beside a number (a wrong gradient, a loss that rose) stands exactly where the number earns it."""
 
+import contextlib
+import io
 import mmap
 import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from nnkit import tutorials
 
@@ -134,3 +139,101 @@ def test_the_split_cost_verdict_follows_the_shares_printed(simd):
     if len(shares) > 1:
         falling = all(a >= b - 1 for a, b in zip(shares, shares[1:]))      # printed to the percent
         assert "a smaller share as the product grows" in line.group(0) or not falling
+
+
+def _printed(number: str) -> tuple[float, float]:
+    """The interval a number printed to one decimal stands for."""
+    return float(number) - 0.05, float(number) + 0.05
+
+
+@settings(max_examples=400, deadline=None)
+@given(step=st.sampled_from([1, 2]), step_8=st.floats(0.5, 20), extra=st.floats(-5, 20), adding=st.floats(0.05, 20))
+def test_the_adding_verdict_claims_only_the_share_its_printed_numbers_show(memory, step, step_8, extra, adding):
+    """Tutorial 4's `step 1:`/`step 2:` lines: "explains" only within 20 %, else how much it explains
+    and what is left — each checked against the numbers the line itself prints."""
+    ns = memory[0]
+    kept = ns["ns_per_line"], ns["add_ns"]
+    ns["ns_per_line"], ns["add_ns"] = {8: step_8, step: step_8 + extra}, adding * 8 / (8 // step)
+    try:
+        measured, conclusion = ns["adding_share"](step)
+    finally:
+        ns["ns_per_line"], ns["add_ns"] = kept
+    shown = re.search(r", ([+-]\d+\.\d) on step 8's; adding its \d numbers per line alone takes (\d+\.\d)", measured)
+    (extra_low, extra_high), (add_low, add_high) = _printed(shown.group(1)), _printed(shown.group(2))
+    if "no slower than step 8" in conclusion:
+        assert extra < 0.15 * step_8
+        return
+    assert extra_high > 0
+    if "more than the difference" in conclusion:
+        assert add_high > 1.2 * extra_low
+        return
+    share = re.search(r"the adding explains (\d+\.\d) of the (\d+\.\d) ns", conclusion)
+    assert share and share.group(1) == shown.group(2) and float(share.group(2)) == pytest.approx(abs(float(shown.group(1))))
+    if "within 20 %" in conclusion:
+        assert 0.8 * extra_low <= add_high and add_low <= 1.2 * extra_high
+    else:
+        left = float(re.search(r"; (\d+\.\d) ns left that this run does not explain", conclusion).group(1))
+        assert add_low < 0.8 * extra_high and left == pytest.approx(extra - adding, abs=0.051)
+
+
+@settings(max_examples=100, deadline=None)
+@given(flagged=st.sets(st.sampled_from([1, 2, 8, "the triad", "the adding alone"])))
+def test_a_verdict_on_a_disturbed_timing_draws_no_conclusion(memory, flagged):
+    ns = memory[0]
+    kept = dict(ns["disturbed"])
+    ns["disturbed"].update({key: ("other processes used 1.00 cores" if key in flagged else "") for key in kept})
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed):
+            ns["judge"]("a measurement", " — A CONCLUSION", 1, 8, "the adding alone")
+    finally:
+        ns["disturbed"].update(kept)
+    rested_on = flagged & {1, 8, "the adding alone"}
+    assert ("A CONCLUSION" in printed.getvalue()) == (not rested_on)
+    assert ("not settled in this run" in printed.getvalue()) == bool(rested_on)
+
+
+def test_the_batch_split_adds_up_and_follows_the_pairs_printed(memory):
+    """Step 3 splits a batch's time into fresh memory, different rows and the gather itself from
+    the alternating pairs' ratios: the shares add up and the `rows per batch took` line agrees."""
+    text = _unwrapped(memory[1])
+    ratios = re.search(r"a fresh result per batch took (\d+\.\d\d)× the reused buffer, different rows (\d+\.\d\d)×", text)
+    fresh, different = float(ratios.group(1)), float(ratios.group(2))
+    shares = [int(p) for p in re.findall(r"\((-?\d+)%\)", re.search(r"^of the \d+\.\d+ ms: .*$", text, re.M).group(0))]
+    assert len(shares) == 3 and abs(sum(shares) - 100) <= 2
+    took = re.search(r"^rows per batch took (\d+\.\d\d)× the whole-epoch gather, (\d+\.\d\d)× into the reused", text, re.M)
+    assert float(took.group(2)) == pytest.approx(float(took.group(1)) / fresh, rel=0.02, abs=0.011)
+    assert shares[2] == pytest.approx(100 / fresh / different, abs=2)
+
+
+@pytest.fixture(scope="module")
+def network(tmp_path_factory):
+    printed = []
+    tutorials.run(tutorials.find("the-network"), quick=True, out=str(tmp_path_factory.mktemp("t1")), echo=printed.append)
+    return "\n".join(printed)
+
+
+def test_each_learning_rate_shows_its_own_path_and_is_called_up_and_down_only_when_it_rose(network):
+    paths = re.findall(r"^ +(\d+(?:\.\d+)?): ((?:\d+\.\d{4}(?: → )?)+)(  \((?:up and down|diverged)\))?$", network, re.M)
+    assert len(paths) == 6
+    for _, losses, mark in paths:
+        values = [float(v) for v in losses.split(" → ")]
+        assert ("up and down" in mark) == any(b >= a for a, b in zip(values, values[1:]))
+
+
+def test_the_seed_bug_check_marks_exactly_the_wrong_gradient(network):
+    checks = re.findall(r"^(W1|b1|W2|b2): relative error (\S+)(  ← wrong)?$", network, re.M)
+    assert [name for name, _, _ in checks] == ["W1", "b1", "W2", "b2"] * 2         # Step 4's check, then Step 5's
+    rows = checks[4:]
+    assert all(bool(wrong) == (float(error) > 1e-6) for _, error, wrong in rows)
+    assert [name for name, _, wrong in rows if wrong] == ["b1"]
+
+
+def test_the_broadcast_ratios_are_called_unsettled_exactly_when_a_timing_was_disturbed(tmp_path):
+    printed = []
+    tutorials.run(tutorials.find("broadcasting"), quick=True, out=str(tmp_path), echo=printed.append)
+    text = "\n".join(printed)
+    step_2 = text[text.index("Python loop over samples"):text.index("the ratios rest on")]
+    verdict = re.search(r"^the ratios rest on .*$", text, re.M).group(0)
+    assert ("disturbed timings" in verdict) == ("disturbed:" in step_2)
+    assert ("not settled in this run" in verdict) == ("disturbed:" in step_2)
