@@ -164,6 +164,12 @@ def test_the_split_cost_verdict_rests_on_three_undisturbed_sizes_or_is_not_settl
         assert f"of the undisturbed sizes, the share {said}" in line.group(0)
 
 
+def _paying_opening(paying: list[int]) -> str:
+    """How the verdict opens when the fair sizes ``paying`` (from the first on, all above 1.2×) are known."""
+    return (f"from n = {paying[0]} on" if len(paying) > 1 else f"only n = {paying[0]}," if paying
+            else "no size with a fair ratio")
+
+
 def _left_out(verdict: str) -> set[int]:
     """The sizes (n ≥ 100) the verdict's "(left out, …)" clause names."""
     clause = re.search(r"\(left out, .*", verdict)
@@ -172,13 +178,13 @@ def _left_out(verdict: str) -> set[int]:
 
 def test_the_paying_verdict_rests_on_the_fair_ratios_and_names_the_rest(simd):
     ns, text = simd
-    line = re.search(r"^(?:from n = \d+ on|no size with a fair ratio|whether a second thread pays).*$", _unwrapped(text), re.M).group(0)
+    line = re.search(r"^(?:from n = \d+ on|only n = |no size with a fair ratio|whether a second thread pays).*$", _unwrapped(text), re.M).group(0)
     fair = [n for n in ns["shared"] if not ns["unfair"][n]]
     assert _left_out(line) == {n for n in ns["shared"] if ns["unfair"][n]}
     assert line.startswith("whether a second thread pays: not settled") == (len(fair) < 2)
     if len(fair) >= 2:
         paying = [n for n in fair if all(ns["speedups"][m] > 1.2 for m in fair if m >= n)]
-        assert line.startswith(f"from n = {paying[0]} on" if paying else "no size with a fair ratio")
+        assert line.startswith(_paying_opening(paying))
 
 
 @pytest.mark.parametrize("seed", range(150))
@@ -203,9 +209,9 @@ def test_the_verdicts_never_count_a_size_they_must_leave_out(simd, seed):
     text = _unwrapped(printed.getvalue())
     fair = [n for n in shared if not rows["unfair"][n]]
     paying = [n for n in fair if all(rows["speedups"][m] > 1.2 for m in fair if m >= n)]
-    verdict = re.search(r"^(?:from n = \d+ on|no size with a fair ratio|whether a second thread pays).*$", text, re.M).group(0)
+    verdict = re.search(r"^(?:from n = \d+ on|only n = |no size with a fair ratio|whether a second thread pays).*$", text, re.M).group(0)
     assert verdict.startswith("whether a second thread pays: not settled" if len(fair) < 2 else
-                              f"from n = {paying[0]} on" if paying else "no size with a fair ratio")
+                              _paying_opening(paying))
     assert _left_out(verdict) == {n for n in shared if rows["unfair"][n]}
     steady = [n for n in shared if not rows["disturbed"][n]]
     cost = re.search(r"^what splitting cost.*$", text, re.M).group(0)
