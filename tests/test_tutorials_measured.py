@@ -78,7 +78,8 @@ def test_every_step_1_rate_is_printed_beside_its_verdict(simd):
             lower = "sse2" in ns["climbing"]     # the probe's figure a lower bound: the share an upper one
             assert float(probe.group(3)) == pytest.approx(ns["best"]["sse2"], abs=0.051)
             assert bool(probe.group(1)) == lower and bool(probe.group(2)) == lower
-            assert ("ABOVE its instruction set's rate" in rest) == (not lower and ns["library_rates"][name] > 1.1 * ns["best"]["sse2"])
+            above = ns["library_rates"][name] > 1.1 * ns["best"]["sse2"]
+            assert ("ABOVE its instruction set's rate" in rest) == (above and not lower)
 
 
 def test_the_fma_verdict_follows_the_range_of_its_pairs(simd):
@@ -99,7 +100,8 @@ def test_each_kernel_has_one_best_and_a_change_is_printed_where_it_happens(simd)
     its own — and marks a best from a sweep still climbing as a lower bound (≥)."""
     ns, text = simd
     text = _unwrapped(text)
-    per_lane = dict(re.findall(r"(\S+) (≥?\d+\.\d)", re.search(r"^per lane, each kernel's best: (.*) GFLOP/s", text, re.M).group(1)))
+    line = re.search(r"^per lane, each kernel's best: (.*) GFLOP/s", text, re.M).group(1)
+    per_lane = dict(re.findall(r"(\S+) (≥?\d+\.\d)", line))
     assert set(per_lane) == set(ns["best"])
     for kernel, shown in per_lane.items():
         assert shown.startswith("≥") == (kernel in ns["climbing"])
@@ -164,6 +166,9 @@ def test_the_split_cost_verdict_rests_on_three_undisturbed_sizes_or_is_not_settl
         assert f"of the undisturbed sizes, the share {said}" in line.group(0)
 
 
+_PAYING = r"^(?:from n = \d+ on|only n = |no size with a fair ratio|whether a second thread pays).*$"   # its line
+
+
 def _paying_opening(paying: list[int]) -> str:
     """How the verdict opens when the fair sizes ``paying`` (from the first on, all above 1.2×) are known."""
     return (f"from n = {paying[0]} on" if len(paying) > 1 else f"only n = {paying[0]}," if paying
@@ -178,7 +183,7 @@ def _left_out(verdict: str) -> set[int]:
 
 def test_the_paying_verdict_rests_on_the_fair_ratios_and_names_the_rest(simd):
     ns, text = simd
-    line = re.search(r"^(?:from n = \d+ on|only n = |no size with a fair ratio|whether a second thread pays).*$", _unwrapped(text), re.M).group(0)
+    line = re.search(_PAYING, _unwrapped(text), re.M).group(0)
     fair = [n for n in ns["shared"] if not ns["unfair"][n]]
     assert _left_out(line) == {n for n in ns["shared"] if ns["unfair"][n]}
     assert line.startswith("whether a second thread pays: not settled") == (len(fair) < 2)
@@ -193,7 +198,8 @@ def test_the_verdicts_never_count_a_size_they_must_leave_out(simd, seed):
     with a fair ratio alone give, the split-cost trend the one the undisturbed sizes alone give, and every size
     left out is named — whatever the left-out sizes measured."""
     rng = np.random.default_rng(seed)
-    shared = sorted(rng.choice([104, 128, 256, 384, 512, 768, 1024], size=int(rng.integers(1, 7)), replace=False).tolist())
+    allowed = [104, 128, 256, 384, 512, 768, 1024]       # sizes a second thread is allowed at
+    shared = sorted(rng.choice(allowed, size=int(rng.integers(1, 7)), replace=False).tolist())
     sizes = [16, 64] + shared
     rows = {"sizes": sizes, "helpers": {n: 0.9 * (n in shared) for n in sizes},
             "speedups": {n: float(rng.uniform(0.2, 1.9)) for n in sizes},
@@ -209,7 +215,7 @@ def test_the_verdicts_never_count_a_size_they_must_leave_out(simd, seed):
     text = _unwrapped(printed.getvalue())
     fair = [n for n in shared if not rows["unfair"][n]]
     paying = [n for n in fair if all(rows["speedups"][m] > 1.2 for m in fair if m >= n)]
-    verdict = re.search(r"^(?:from n = \d+ on|only n = |no size with a fair ratio|whether a second thread pays).*$", text, re.M).group(0)
+    verdict = re.search(_PAYING, text, re.M).group(0)
     assert verdict.startswith("whether a second thread pays: not settled" if len(fair) < 2 else
                               _paying_opening(paying))
     assert _left_out(verdict) == {n for n in shared if rows["unfair"][n]}
