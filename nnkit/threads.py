@@ -17,13 +17,15 @@ machine for a whole time slice, which is how small products become many times sl
 2. every product of a training step at most 262 144 multiply-adds: 1 thread (OpenBLAS would use
    one for them anyway; allowing two would only let the larger validation products spin one);
 3. otherwise the step's products are timed on 1 thread and on all, alternately; all win only when
-   clearly faster (≤ 0.9× the time).
+   clearly faster (≤ 0.9× the time), decided from the times as printed (µs, 3 significant digits) and their
+   ratio (3 decimals), so that the reason's own figures always show the rule.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 import os
 import statistics
 import time
@@ -155,12 +157,24 @@ def choose(sizes: list[int], batch: int, dtype: str = "float32", requested: int 
     m, n, k = largest = max(step_products(sizes, batch), key=lambda p: p[0] * p[1] * p[2])
     if m * n * k <= OPENBLAS_ONE_THREAD_MNK:
         return Choice(1, f"every product of a step is at most {m}·{n}·{k} = {m * n * k:,} multiply-adds, and {GENERIC_RULE}")
-    one, many = time_products(step_products(sizes, batch), dtype, cores)
-    threads = cores if many < CLEAR_GAIN * one else 1
-    verdict = "clearly faster" if threads > 1 else f"not clearly faster: all cores need ≤ {CLEAR_GAIN:.0%} of the time"
-    return Choice(threads, f"the step's products measured: {one * 1e3:.2f} ms on 1 thread, {many * 1e3:.2f} ms on {cores}, "
-                           f"{verdict} (largest {m}·{n}·{k} = {m * n * k:,} multiply-adds, more than the 64³ up to which "
-                           f"every OpenBLAS build stays on one thread, so timed; {seen})")
+    one, many = (_significant(seconds * 1e6) for seconds in time_products(step_products(sizes, batch), dtype, cores))
+    ratio = round(many / one, 3)   # decided from the figures printed, so that the line can be checked by hand
+    threads = cores if ratio <= CLEAR_GAIN else 1
+    verdict = "clearly faster" if threads > 1 else "not clearly faster"
+    return Choice(threads, f"the step's products measured: {_shown(one)} µs on 1 thread, {_shown(many)} µs on {cores}, "
+                           f"{ratio:.3f}× the time, {verdict} (all cores need ≤ {CLEAR_GAIN:.2f}×; largest {m}·{n}·{k} = "
+                           f"{m * n * k:,} multiply-adds, more than the 64³ up to which every OpenBLAS build stays on one "
+                           f"thread, so timed; {seen})")
+
+
+def _significant(value: float, digits: int = 3) -> float:
+    """``value`` (> 0) rounded to ``digits`` significant digits."""
+    return float(f"{value:.{digits - 1}e}")
+
+
+def _shown(value: float, digits: int = 3) -> str:
+    """``value`` with ``digits`` significant digits and no exponent (trailing zeros kept: 90.0, 1.20)."""
+    return f"{value:.{max(0, digits - 1 - math.floor(math.log10(value)))}f}"
 
 
 def time_products(products: list[tuple[int, int, int]], dtype: str, threads: int, pairs: int = 5) -> tuple[float, float]:

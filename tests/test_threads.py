@@ -1,11 +1,13 @@
 """nnkit.threads: the products of a step, the idle cores, the choice and its reason, the limit undone."""
 
 import os
+import re
 import threading
 import time
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 from threadpoolctl import threadpool_info
 
 import array_api_compat.numpy as np_xp
@@ -189,3 +191,27 @@ def test_all_cores_only_when_clearly_faster(monkeypatch, one, many, chosen):
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     monkeypatch.setattr(threads, "time_products", lambda products, dtype, cores: (one, many))
     assert threads.choose([784, 512, 10], 128).threads == chosen
+
+
+MEASURED = re.compile(r"measured: ([\d.]+) µs on 1 thread, ([\d.]+) µs on 2, ([\d.]+)× the time, (clearly|not clearly) faster "
+                      r"\(all cores need ≤ 0\.90×")
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(one=st.floats(1e-6, 10.0), share=st.floats(0.3, 1.5))
+@example(one=9.04e-5, share=0.8 / 0.904)   # the reader's 0.09 and 0.08 ms, as they might have been
+@example(one=1e-4, share=0.9004)
+def test_the_printed_times_and_ratio_always_show_the_decision(monkeypatch, one, share):
+    """The reader's case: 0.09 ms and 0.08 ms printed beside "not clearly faster" (0.08/0.09 ≤ 0.9). The
+    reason's figures — both times to 3 significant digits, their ratio to 3 decimals — decide, so
+    dividing them by hand gives the printed ratio and comparing it with 0.90 gives the verdict."""
+    monkeypatch.setattr(threads, "load", lambda seconds=0.1: IDLE)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(threads, "time_products", lambda products, dtype, cores: (one, one * share))
+    choice = threads.choose([784, 512, 10], 128)
+    shown_one, shown_many, shown_ratio, verdict = MEASURED.search(choice.reason).groups()
+    assert float(shown_one) == pytest.approx(one * 1e6, rel=5e-3) and float(shown_many) == pytest.approx(one * share * 1e6, rel=5e-3)
+    assert len(shown_one.replace(".", "").lstrip("0")) >= 3 and len(shown_many.replace(".", "").lstrip("0")) >= 3
+    assert abs(float(shown_ratio) - float(shown_many) / float(shown_one)) <= 5e-4 + 1e-12
+    faster = float(shown_ratio) <= 0.9
+    assert (verdict == "clearly") == faster and choice.threads == (2 if faster else 1)

@@ -1,0 +1,68 @@
+"""Tutorials 7, 9 and 10 conclude only from undisturbed measurements, and their conclusions follow
+the figures printed beside them. The machine's load is replaced here (``load.watch``) by a calm one
+and by a busy one, so both outcomes are exercised whatever this machine is doing. The busy cases
+run with ``-m long`` (about 55 s together); the calm ones in the default suite (about 35 s)."""
+
+import re
+
+import pytest
+
+from nnkit import tutorials
+from nnkit.bench import load
+
+
+def _watched(others):
+    def watch(function):
+        function()
+        return {"wall": 0.0, "ours": 1.0, "helpers": 0.0, "others": others, "speed": 1.0}
+    return watch
+
+
+CALM, BUSY = _watched(0.0), _watched(1.5)
+
+
+def _run(name, watch, monkeypatch, tmp_path):
+    monkeypatch.setattr(load, "watch", watch)
+    printed = []
+    ns = tutorials.run(tutorials.find(name), quick=True, out=str(tmp_path), echo=printed.append)
+    return ns, "\n".join(printed)
+
+
+def test_the_speed_ladder_names_the_conflict_only_when_its_three_pairs_show_it(monkeypatch, tmp_path):
+    ns, text = _run("the-speed-ladder", CALM, monkeypatch, tmp_path)
+    ratios = {key: float(re.search(rf"^  {re.escape(label)} +÷ {re.escape(base)} +(\d+\.\d\d)×$", text, re.M).group(1))
+              for key, label, base in (("padded", ns["spaced"], ns["plain"]), ("swap", ns["plain"], f"NumPy elementwise, n = {ns['size']}"),
+                                       ("away", ns["smaller"], f"NumPy elementwise, n = {ns['size']}"))}
+    verdict = re.search(r"^→ .*(?:\n  .*)?", text, re.M).group(0)
+    assert "not settled" not in verdict
+    assert ("the cache-set conflict of a power-of-two row" in verdict) == (ratios["padded"] > 1.3)
+    assert ("Step 3's swap of the two is that conflict" in verdict) == (
+        ratios["padded"] > 1.3 and ratios["swap"] < 1 and ratios["away"] > 1)
+
+
+@pytest.mark.long
+def test_the_speed_ladder_concludes_nothing_from_disturbed_pairs(monkeypatch, tmp_path):
+    _, text = _run("the-speed-ladder", BUSY, monkeypatch, tmp_path)
+    verdict = re.search(r"^→ .*", text, re.M).group(0)
+    assert "not settled in this run" in verdict and "conflict" not in verdict
+
+
+@pytest.mark.parametrize("watch", [CALM, pytest.param(BUSY, marks=pytest.mark.long)], ids=["calm", "busy"])
+def test_training_puts_the_time_on_the_fixed_cost_only_as_far_as_its_measurement_shows(monkeypatch, tmp_path, watch):
+    ns, text = _run("training", watch, monkeypatch, tmp_path)
+    share = int(re.search(r"^  against the step on 32 samples \([\d.]+ µs\): (\d+)% of its time;", text, re.M).group(1)) / 100
+    verdict = re.search(r"^  → .*", text, re.M).group(0)
+    if watch is BUSY:
+        assert "not settled in this run" in verdict
+    else:
+        assert ("the fixed cost per call, not memory or arithmetic, set most" in verdict) == (share >= 0.5)
+        assert ("the work on the data (what grows with the arrays), not the fixed cost per call" in verdict) == (share < 0.5)
+    assert re.search(r"they differ by at most \d\.\de-\d\d", text) and "DIFFER" not in text
+    assert re.search(r"^largest difference after one step: \d\.\de[-+]\d\d \(in \w+, whose entries reach", text, re.M)
+
+
+@pytest.mark.long
+def test_the_backends_tutorial_leaves_disturbed_turns_out_and_says_so(monkeypatch, tmp_path):
+    _, text = _run("backends", BUSY, monkeypatch, tmp_path)
+    assert "turn 1 of 1 left out, disturbed:\n  other processes used 1.50 cores" in text
+    assert "(only 0 of 1 turns undisturbed: the times are not settled in this run — run it again)" in text
