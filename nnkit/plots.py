@@ -128,8 +128,33 @@ def curves(series: dict[str, dict], path: str, xlabel: str, ylabel: str, title: 
     if "y" in log:
         _label_short_log_axis(ax.yaxis, [y for points in series.values() for y in points.values()])
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    legend_clear_of_points(ax, fontsize=8)
     return path if fig is None else _save(fig, path)
+
+
+def legend_clear_of_points(ax, **kwargs):
+    """Draw ``ax``'s legend where it covers the fewest lines ("best"); when it still covers a data
+    point — a vertex of a line drawn in data coordinates, marker included — move it outside the
+    axes, to their right (a constrained layout makes room). ``kwargs`` go to ``ax.legend``."""
+    legend = ax.legend(loc="best", **kwargs)
+    ax.figure.canvas.draw()
+    if _covers_a_point(ax, legend):
+        legend = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, **kwargs)
+    return legend
+
+
+def _covers_a_point(ax, legend) -> bool:
+    box = legend.get_window_extent()
+    for line in ax.get_lines():
+        if line.get_transform() is not ax.transData:      # axhline, axvline: they cross any legend's row
+            continue
+        reach = line.get_markersize() * ax.figure.dpi / 72 / 2 if line.get_marker() not in (None, "", "None") else 0
+        xy = line.get_transform().transform(line.get_xydata())
+        xy = xy[np.isfinite(xy).all(axis=1)]
+        if ((xy[:, 0] >= box.x0 - reach) & (xy[:, 0] <= box.x1 + reach)
+                & (xy[:, 1] >= box.y0 - reach) & (xy[:, 1] <= box.y1 + reach)).any():
+            return True
+    return False
 
 
 def _label_short_log_axis(axis, values: list[float]) -> None:

@@ -87,3 +87,32 @@ def test_a_computational_graph_reads_at_the_books_width_and_nothing_overlaps(nod
                 assert not box.overlaps(other), ((kind, text), (other_kind, other_text))
     finally:
         plt.close(fig)
+
+
+def _points_under_legend(fig) -> list:
+    """Every line's data point (in pixels, after the figure's final layout) inside its axes' legend."""
+    fig.canvas.draw()
+    covered = []
+    for ax in fig.axes:
+        box = ax.get_legend().get_window_extent()
+        for line in ax.get_lines():
+            if line.get_transform() is ax.transData:
+                covered += [tuple(p) for p in line.get_transform().transform(line.get_xydata()) if box.contains(*p)]
+    return covered
+
+
+series = st.dictionaries(st.text(alphabet="abcdefgh ,+=()", min_size=1, max_size=40).map(str.strip).filter(bool),
+                         st.lists(st.floats(0.1, 1e3), min_size=2, max_size=6), min_size=1, max_size=11)
+
+
+@settings(max_examples=40, deadline=None)
+@given(series, st.sampled_from(["", "x", "y", "xy"]), st.booleans())
+def test_a_curves_legend_never_covers_a_point(drawn, log, peak_line):
+    seen = []
+    with mock.patch.object(plots, "_save", lambda fig, path: seen.append(fig) or path):
+        plots.curves({label: {2 ** i: y for i, y in enumerate(ys)} for label, ys in drawn.items()}, "unused.png",
+                     "n", "rate", "t", log=log, lines={"peak": 500.0} if peak_line else None)
+    try:
+        assert _points_under_legend(seen[0]) == []
+    finally:
+        plt.close(seen[0])
