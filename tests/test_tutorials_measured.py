@@ -95,7 +95,7 @@ def test_the_fma_verdict_follows_the_range_of_its_pairs(simd):
     assert ("a rerun cannot settle it" in line) == registers
     assert line.startswith("FMA's share, per lane: ≤") == (registers and ns["widest"] not in ns["climbing"])
     assert f"{low:.2f} to {high:.2f}" in line
-    width = re.search(r"^  the two FMA kernels per lane: .*$", _unwrapped(text), re.M)
+    width = re.search(r"the two FMA kernels per lane: .*$", _unwrapped(text), re.M)   # joined to the line above
     if width:    # it may not claim what the share's line declined to settle, nor promise a rerun settles it
         claims = "the share above is fusing's" in width.group(0)
         assert not claims or (low > 1.15 and "not settled" not in line)
