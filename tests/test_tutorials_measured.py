@@ -89,13 +89,17 @@ def test_the_fma_verdict_follows_the_range_of_its_pairs(simd):
     ns, text = simd
     line = re.search(r"^FMA's share, per lane: .*$", _unwrapped(text), re.M).group(0)
     low, high = ns["per_lane"][0], ns["per_lane"][-1]
+    registers = ns["two"] in ns["climbing"]     # the register limit comes first: no rerun settles it
     settled = low > 1.15 or high < 1.15
-    assert ("not settled in this run" in line) == (not settled)
+    assert ("not settled in this run" in line) == (not settled and not registers)
+    assert ("a rerun cannot settle it" in line) == registers
+    assert line.startswith("FMA's share, per lane: ≤") == (registers and ns["widest"] not in ns["climbing"])
     assert f"{low:.2f} to {high:.2f}" in line
-    width = re.search(r"^  the two FMA kernels per lane: .*$", _unwrapped(text), re.M)
-    if width:    # it may not claim what the share's line declined to settle
+    width = re.search(r"the two FMA kernels per lane: .*$", _unwrapped(text), re.M)   # joined to the line above
+    if width:    # it may not claim what the share's line declined to settle, nor promise a rerun settles it
         claims = "the share above is fusing's" in width.group(0)
         assert not claims or (low > 1.15 and "not settled" not in line)
+        assert not registers or "a rerun settles" not in width.group(0)
 
 
 def test_each_kernel_has_one_best_and_a_change_is_printed_where_it_happens(simd):
@@ -153,6 +157,11 @@ def test_the_step_1_comparison_names_the_cause_its_measurements_show(simd):
     assert ("not explained by this run" in line) == (changed and not host and others < 0.3)
 
 
+def _noisy(ns: dict) -> bool:
+    """Whether the A/A controls (sizes whose helper threads stayed idle) strayed 20 % or more from 1, pair by pair."""
+    return any(abs(ns["speedups"][n] - 1) >= 0.2 for n in ns["sizes"] if ns["helpers"][n] < 0.1)
+
+
 def test_the_split_cost_verdict_rests_on_three_undisturbed_sizes_or_is_not_settled(simd):
     ns, text = simd
     line = re.search(r"^what splitting cost beyond an even share.*$", _unwrapped(text), re.M)
@@ -163,8 +172,8 @@ def test_the_split_cost_verdict_rests_on_three_undisturbed_sizes_or_is_not_settl
     assert [int(n) for n, _ in sizes] == list(ns["shared"])
     assert {int(n) for n, star in sizes if star} == {n for n in ns["shared"] if ns["disturbed"][n]}
     steady = [n for n in ns["shared"] if not ns["disturbed"][n]]
-    assert ("not settled in this run" in line.group(0)) == (len(steady) < 3)
-    if len(steady) >= 3:
+    assert ("not settled in this run" in line.group(0)) == (len(steady) < 3 or _noisy(ns))
+    if len(steady) >= 3 and not _noisy(ns):
         said = verdicts.trend([ns["cost"][n] / ns["t1"][n] for n in steady])
         assert f"of the undisturbed sizes, the share {said}" in line.group(0)
 
@@ -189,8 +198,8 @@ def test_the_paying_verdict_rests_on_the_fair_ratios_and_names_the_rest(simd):
     line = re.search(_PAYING, _unwrapped(text), re.M).group(0)
     fair = [n for n in ns["shared"] if not ns["unfair"][n]]
     assert _left_out(line) == {n for n in ns["shared"] if ns["unfair"][n]}
-    assert line.startswith("whether a second thread pays: not settled") == (len(fair) < 2)
-    if len(fair) >= 2:
+    assert line.startswith("whether a second thread pays: not settled") == (len(fair) < 2 or _noisy(ns))
+    if len(fair) >= 2 and not _noisy(ns):
         paying = [n for n in fair if all(ns["speedups"][m] > 1.2 for m in fair if m >= n)]
         assert line.startswith(_paying_opening(paying))
 
@@ -198,8 +207,9 @@ def test_the_paying_verdict_rests_on_the_fair_ratios_and_names_the_rest(simd):
 @pytest.mark.parametrize("seed", range(150))
 def test_the_verdicts_never_count_a_size_they_must_leave_out(simd, seed):
     """Seeded made-up rows run through the tutorial's own verdict cell: the paying verdict is the one the sizes
-    with a fair ratio alone give, the split-cost trend the one the undisturbed sizes alone give, and every size
-    left out is named — whatever the left-out sizes measured."""
+    with a fair ratio alone give, the split-cost trend the one the undisturbed sizes alone give, neither is settled
+    when the A/A controls (helpers idle) strayed 20 % from 1, and every size left out is named — whatever the
+    left-out sizes measured."""
     rng = np.random.default_rng(seed)
     allowed = [104, 128, 256, 384, 512, 768, 1024]       # sizes a second thread is allowed at
     shared = sorted(rng.choice(allowed, size=int(rng.integers(1, 7)), replace=False).tolist())
@@ -209,6 +219,8 @@ def test_the_verdicts_never_count_a_size_they_must_leave_out(simd, seed):
             "others": {n: float(rng.choice([0.05, 1.2])) for n in sizes},
             "disturbed": {n: "slow core" if rng.random() < 0.3 else "" for n in sizes},
             "rates": {label: {n: float(rng.uniform(5, 90)) for n in sizes} for label in ("1 thread", "2 threads")}}
+    spread = float(rng.choice([0.1, 0.19, 0.21, 0.5]))     # how far the A/A controls (helpers idle) may stray
+    rows["speedups"] |= {n: float(rng.uniform(1 - spread, 1 + spread)) for n in (16, 64)}
     rows["unfair"] = {n: "other processes used 1.20 cores" if rows["others"][n] > 1 else "" for n in sizes}
     rows["disturbed"] |= {n: "crowded" for n in sizes if rows["unfair"][n]}
     printed = io.StringIO()
@@ -219,15 +231,16 @@ def test_the_verdicts_never_count_a_size_they_must_leave_out(simd, seed):
     fair = [n for n in shared if not rows["unfair"][n]]
     paying = [n for n in fair if all(rows["speedups"][m] > 1.2 for m in fair if m >= n)]
     verdict = re.search(_PAYING, text, re.M).group(0)
-    assert verdict.startswith("whether a second thread pays: not settled" if len(fair) < 2 else
+    noisy = _noisy(rows)
+    assert verdict.startswith("whether a second thread pays: not settled" if len(fair) < 2 or noisy else
                               _paying_opening(paying))
     assert _left_out(verdict) == {n for n in shared if rows["unfair"][n]}
     steady = [n for n in shared if not rows["disturbed"][n]]
     cost = re.search(r"^what splitting cost.*$", text, re.M).group(0)
     t1 = {n: 2 * n**3 / rows["rates"]["1 thread"][n] for n in steady}
     share = [(2 * n**3 / rows["rates"]["2 threads"][n] - t1[n] / 2) / t1[n] for n in steady]
-    assert ("not settled in this run" in cost) == (len(steady) < 3)
-    if len(steady) >= 3:
+    assert ("not settled in this run" in cost) == (len(steady) < 3 or noisy)
+    if len(steady) >= 3 and not noisy:
         assert f"the share {verdicts.trend(share)}" in cost
 
 
