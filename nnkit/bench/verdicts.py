@@ -95,7 +95,8 @@ def order(again: float, others: float, speed: float = 1.0) -> str:
     disturbed = cause(others, speed)
     if disturbed:
         return f"the order holds, but {disturbed}: it may be that, run it again"
-    return "the order holds on an idle machine at full speed: the code's, not noise"
+    return (f"the order holds on an idle machine, the core at {speed:.0%} of its best speed (within the {SLOW:.0%} "
+            "mark): the code's, not noise")
 
 
 def closest(chosen: float, rest: list[float]) -> str:

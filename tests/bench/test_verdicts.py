@@ -112,6 +112,7 @@ def test_an_order_is_the_codes_only_when_it_held_on_an_idle_machine_at_full_spee
     assert ("the code's" in said) == (again < 0.95 and busy <= verdicts.IDLE and speed >= verdicts.SLOW)
     assert ("noise" in said and "flips" in said) == (again >= 0.95)
     assert again >= 0.95 or ("the host slowed it" in said) == (speed < verdicts.SLOW and busy <= verdicts.IDLE)
+    assert "the code's" not in said or f"the core at {speed:.0%} of its best speed (within the {verdicts.SLOW:.0%}" in said
 
 
 @settings(max_examples=300, deadline=None)

@@ -1,0 +1,47 @@
+"""Tutorial 7, Step 4: the share of the n = 500 / n = 512 gap put on the 4 KiB stride follows the two
+alternating pairs printed beside it, for every outcome (the machine's load replaced by a calm one)."""
+
+import math
+import re
+
+from nnkit import tutorials
+from nnkit.bench import load
+
+
+def _calm(function):
+    function()
+    return {"wall": 0.0, "ours": 1.0, "helpers": 0.0, "others": 0.0, "speed": 1.0}
+
+
+def test_the_strides_share_of_the_gap_follows_the_pairs(monkeypatch, tmp_path):
+    monkeypatch.setattr(load, "watch", _calm)
+    printed = []
+    ns = tutorials.run(tutorials.find("the-speed-ladder"), quick=True, out=str(tmp_path), echo=printed.append)
+    text = "\n".join(printed)
+    pair = lambda label, base: float(re.search(rf"^  {re.escape(label)} +÷ {re.escape(base)} +(\d+\.\d\d)×$", text, re.M).group(1))
+    recovered, gap = pair(ns["spaced"], ns["plain"]), pair(ns["smaller"], ns["plain"])
+    verdict = re.search(r"^→ .*(?:\n  .*)*", text, re.M).group(0)
+    if recovered >= gap > 1.1:
+        assert "accounts for all of that gap" in verdict
+    elif gap > 1.1 and recovered > 1:
+        share = int(re.search(r"(\d+)% of it \(on a log scale\)", verdict).group(1))
+        assert abs(share - 100 * math.log(recovered) / math.log(gap)) <= 1.5
+    elif gap <= 1.1:
+        assert "no gap for the stride to explain" in verdict
+    else:
+        assert "the gap is not the stride's" in verdict
+    assert "for scale only" in text and "not the size of an effect" in text
+
+
+def test_each_share_wording_matches_its_numbers():
+    """The four outcomes of the share, from the cell's own expression, on made-up pairs."""
+    source = tutorials.find("the-speed-ladder").read_text()
+    code = source[source.index("kib = size * 8"):source.index('print(f"→ not settled')]
+    said = {}
+    for gap, recovered in ((3.0, 3.44), (3.4, 1.7), (1.05, 1.2), (2.0, 0.9)):
+        scope = {"np": __import__("numpy"), "size": 512, "gap": gap, "recovered": recovered}
+        exec(code, scope)
+        said[gap, recovered] = scope["stride_share"]
+    assert "all of that gap" in said[3.0, 3.44]
+    assert "43% of it" in said[3.4, 1.7]
+    assert "no gap" in said[1.05, 1.2] and "not the stride's" in said[2.0, 0.9]
