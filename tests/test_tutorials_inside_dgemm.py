@@ -66,7 +66,7 @@ def test_a_disturbed_block_size_sweep_gets_no_verdict(dgemm):
 def test_only_undisturbed_rungs_under_every_roof_are_said_to_be_bound_by_neither(dgemm):
     ns, text = dgemm
     n = max(m for m in ns["sizes"] if m <= ns["slow_up_to"])
-    lowest, peak = min(ns["found"]["roofs"].values()), ns["one_core"]["gflops"]
+    lowest, peak = min(ns["found"]["roofs"].values()), ns["peak_one"]
     under = {name for name, (intensity, rate) in ns["points"].items()
              if intensity * lowest < peak and rate < ns["HELD"] * intensity * lowest}
     assert set(ns["under"]) == under
@@ -77,3 +77,59 @@ def test_only_undisturbed_rungs_under_every_roof_are_said_to_be_bound_by_neither
         said, _, rest = found.group(0).partition("by those bytes neither roof binds them")
         assert {name for name in ns["points"] if f"{name} (" in said} == steady
         assert bool(rest) == bool(steady)
+
+
+def test_step_1_prints_the_kernel_body_with_its_loop_over_k(dgemm):
+    ns, text = dgemm
+    assert ns["kernel"] in text
+    assert "for (int64_t p = 0; p < k; p++)" in ns["kernel"]
+    assert ("fmadd" in ns["kernel"]) == (ns["config"].kernel != "portable")
+
+
+def test_the_peak_is_printed_before_any_share_of_it_and_never_below_the_all_core_one_per_core(dgemm):
+    ns, text = dgemm
+    assert text.index("\npeak: ") < text.index("of the peak")
+    one, every = verdicts.steady_peaks(ns["one_core"]["gflops"], ns["all_cores"]["gflops"], ns["cores"])
+    slowed = every / ns["cores"] > 1.001 * one
+    assert ns["peak_one"] == (every / ns["cores"] if slowed else one)
+    assert ("so every share of" in text) == slowed
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.floats(0.3, 3), min_size=2, max_size=2), st.floats(0, 0.5))
+def test_packing_is_said_to_pay_or_cost_only_when_both_rounds_leave_the_same_work_noise(dgemm, rounds, noise):
+    effect = dgemm[0]["measured_effect"](rounds, noise)
+    assert (effect == "paid") == all(r > 1 + noise for r in rounds)
+    assert (effect == "cost") == all(r < 1 - noise for r in rounds)
+
+
+def test_step_4_says_for_each_size_what_its_pairs_measured(dgemm):
+    ns, text = dgemm
+    for n, effect in ns["effects"].items():
+        block = re.search(rf"^n = {n} .*with packing .*(?:\n  .*)*", text, re.M).group(0)
+        assert ("packing paid" in block) == (effect == "paid")
+        assert ("packing cost" in block) == (effect == "cost")
+        assert ("not settled in this run" in block) == (effect is None)
+    if ns["small"]:
+        summary = re.search(r"^where nnkit's dgemm skips packing .*", text, re.M).group(0)
+        assert ("the rule's reason holds here" in summary) == (set(ns["small"].values()) == {"cost"})
+        assert ("does not hold" in summary) == ("paid" in ns["small"].values() and None not in ns["small"].values())
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(0.3, 3), st.sampled_from(["", "other processes used 1.20 cores"]))
+def test_a_same_work_ratio_is_called_about_1_only_within_the_stated_band(dgemm, ratio, why):
+    ns = dgemm[0]
+    line = ns["one_thread_pair"](ratio, why)
+    assert f"{ratio:.2f}×" in line
+    assert ("within ±10% of 1" in line) == (abs(ratio - 1) <= ns["BAND"])
+    assert ("a disturbance was measured" in line) == (abs(ratio - 1) > ns["BAND"] and bool(why))
+
+
+def test_step_8_names_the_same_work_pairs_and_how_far_they_strayed(dgemm):
+    ns, text = dgemm
+    small = [n for n in ns["sizes"] if n**3 <= ns["config"].one_thread_up_to]
+    assert list(ns["same_work"]) == small
+    if small:
+        strayed = max(abs(r - 1) for r in ns["same_work"].values())
+        assert f"strayed up to {strayed:.0%} from 1" in text
