@@ -17,7 +17,8 @@ def cause(others: float | None, speed: float | None) -> str:
     said = f"other processes used {others:.2f} cores" if busy else ""
     if slow:
         said += ("; " if said else "") + f"the core ran as slow as {speed:.0%} of its best speed around it (timed while the probe held it)" + (
-            "" if busy else f", with other processes at {others or 0:.2f} cores: the host slowed it")
+            "" if busy else f", with other processes at {others or 0:.2f} cores: not another process — the host or the CPU's "
+            "own clock slowed it")
     return said
 
 
@@ -51,11 +52,11 @@ def unsteady_peak(one_core: float, all_cores: float, cores: int, others: float |
     if 0.9 * cores <= scale <= 1.1 * cores:
         return ""
     if others is None:
-        why = "other processes held a core, or the host slowed one, during its runs"
+        why = "other processes held a core, or the host or the CPU's own clock slowed one, during its runs"
     elif others > IDLE:
         why = f"other processes used {others:.2f} cores during its runs"
     else:
-        why = (f"other processes used only {others:.2f} cores during its runs: the host ran a core "
+        why = (f"other processes used only {others:.2f} cores during its runs: the host or the CPU's own clock ran a core "
                "of this virtual machine slow")
     one, every = steady_peaks(one_core, all_cores, cores)
     hit, base = (f"the {cores}-core peak", f"{cores} × the 1-core one ({every:.0f})") if scale < cores else \

@@ -48,7 +48,7 @@ def test_an_all_core_peak_that_does_not_scale_is_flagged(one_core, all_cores, co
     said = verdicts.unsteady_peak(one_core, all_cores, cores, busy)
     assert bool(said) == (not 0.9 * cores * one_core <= all_cores <= 1.1 * cores * one_core)
     assert not said or ("other processes used" in said and "held a core" not in said) == (busy is not None)
-    assert not said or ("the host ran a core" in said) == (busy is not None and busy <= verdicts.IDLE)
+    assert not said or ("own clock ran a core" in said) == (busy is not None and busy <= verdicts.IDLE)
 
 
 @settings(max_examples=300, deadline=None)
@@ -64,7 +64,7 @@ def test_shares_never_divide_by_a_flagged_peak(one_core, all_cores, cores):
 
 def test_the_readers_flagged_peak_is_blamed_on_the_host_not_on_other_processes():
     said = verdicts.unsteady_peak(79.2, 78.5, 2, others=0.01)
-    assert "the host ran a core" in said and "2 × the 1-core one (158)" in said
+    assert "own clock ran a core" in said and "2 × the 1-core one (158)" in said
     assert verdicts.steady_peaks(79.2, 78.5, 2) == (79.2, 2 * 79.2)
 
 
@@ -80,11 +80,11 @@ def test_a_cause_is_named_only_when_it_was_measured(busy, speed):
     said = verdicts.cause(busy, speed)
     assert ("other processes used" in said) == (busy is not None and busy > verdicts.IDLE)
     assert ("of its best speed" in said) == (speed is not None and speed < verdicts.SLOW)
-    assert ("the host slowed it" in said) == ("of its best speed" in said and "other processes used" not in said)
+    assert ("the host or the CPU's own clock slowed it" in said) == ("of its best speed" in said and "other processes used" not in said)
 
 
 def test_the_readers_slow_core_with_no_other_process_busy_is_named():
-    assert verdicts.cause(0.00, 0.72) == "the core ran as slow as 72% of its best speed around it (timed while the probe held it), with other processes at 0.00 cores: the host slowed it"
+    assert verdicts.cause(0.00, 0.72) == "the core ran as slow as 72% of its best speed around it (timed while the probe held it), with other processes at 0.00 cores: not another process — the host or the CPU's own clock slowed it"
     assert verdicts.cause(0.00, 0.97) == ""
 
 
@@ -111,7 +111,7 @@ def test_an_order_is_the_codes_only_when_it_held_on_an_idle_machine_at_full_spee
     said = verdicts.order(again, busy, speed)
     assert ("the code's" in said) == (again < 0.95 and busy <= verdicts.IDLE and speed >= verdicts.SLOW)
     assert ("noise" in said and "flips" in said) == (again >= 0.95)
-    assert again >= 0.95 or ("the host slowed it" in said) == (speed < verdicts.SLOW and busy <= verdicts.IDLE)
+    assert again >= 0.95 or ("the host or the CPU's own clock slowed it" in said) == (speed < verdicts.SLOW and busy <= verdicts.IDLE)
     assert "the code's" not in said or f"the core at {speed:.0%} of its best speed (within the {verdicts.SLOW:.0%}" in said
 
 
