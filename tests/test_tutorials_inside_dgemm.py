@@ -172,3 +172,21 @@ def test_every_step_8_row_sets_its_ratios_beside_step_3s_and_says_the_band(dgemm
     for row in rows:
         assert "Step 3's table: nnkit's" in row
         assert ("0.80–1.25× of these pairs" in row)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(st.sampled_from(["+ packing", "+ threads", "b", "c"]), _interval, min_size=2, max_size=4),
+       st.one_of(st.none(), st.floats(0.1, 40)))
+def test_the_pairs_replace_a_steps_gain_and_void_the_tables_verdict_only_when_the_winner_changes(dgemm, drawn, ratio):
+    ns = dgemm[0]
+    kept = ns["steps"]
+    ns["steps"] = {name: (low, low * width) for name, (low, width, _) in drawn.items()}
+    try:
+        was = ns["biggest"](dict(ns["steps"]))
+        said = ns["rerank"]("+ packing", ratio, "these pairs")
+        if ratio is not None:
+            assert ns["steps"]["+ packing"] == (ratio, ratio)
+        assert ns["ranking_said"](ns["steps"]) in said
+        assert ("the pairs void that verdict" in said) == (ns["biggest"](ns["steps"]) != was)
+    finally:
+        ns["steps"] = kept
