@@ -61,6 +61,8 @@ def test_a_disturbed_block_size_sweep_gets_no_verdict(dgemm):
         assert ("read nothing off this sweep" in block) == bool(why)
     noise = re.search(r"^the rule's own KC and MC ran in both sweeps.*\n.*", text, re.M).group(0)
     assert ("differences up to that are noise" in noise) == (not any(ns["sweep_why"].values()))
+    assert ("both of the two sweeps disturbed" in noise) == all(ns["sweep_why"].values())
+    assert ("one of the two sweeps disturbed" in noise) == (any(ns["sweep_why"].values()) and not all(ns["sweep_why"].values()))
 
 
 def test_only_undisturbed_rungs_under_every_roof_are_said_to_be_bound_by_neither(dgemm):
@@ -133,3 +135,58 @@ def test_step_8_names_the_same_work_pairs_and_how_far_they_strayed(dgemm):
     if small:
         strayed = max(abs(r - 1) for r in ns["same_work"].values())
         assert f"strayed up to {strayed:.0%} from 1" in text
+
+
+_interval = st.tuples(st.floats(0.1, 20), st.floats(1, 3), st.floats(0, 1))   # low, width factor, where the truth lies
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(["a", "b", "c", "d", "e"]), _interval, min_size=2, max_size=5))
+def test_a_step_is_named_biggest_only_when_no_gain_its_bounds_allow_can_lose(dgemm, drawn):
+    ns = dgemm[0]
+    bounds = {name: (low, low * width) for name, (low, width, _) in drawn.items()}
+    truth = {name: low * width**at for name, (low, width, at) in drawn.items()}   # one gain each, inside its bounds
+    winner = ns["biggest"](bounds)
+    if winner:
+        assert max(truth, key=truth.get) == winner
+        assert all(bounds[winner][0] > high for name, (_, high) in bounds.items() if name != winner)
+    else:
+        assert all(any(high >= low for other, (_, high) in bounds.items() if other != name) for name, (low, _) in bounds.items())
+    said = ns["ranking_said"](bounds)
+    assert ("not settled in this run" in said) == (winner is None)
+    assert ("bounded, not exact" in said) == any(low != high for low, high in bounds.values())
+
+
+def test_the_biggest_step_is_printed_from_the_table_and_again_from_the_pairs(dgemm):
+    ns, text = dgemm
+    assert "from the table's rates, each timed at its own moment" in text
+    assert text.count(f"Step 3's ranking at n = {ns['ranked_n']} with ") == 2   # Step 4's packing pairs, Step 8's threads
+    last = text[text.rindex(f"Step 3's ranking at n = {ns['ranked_n']} with "):]
+    assert ns["ranking_said"](ns["steps"]) in last
+
+
+def test_every_step_8_row_sets_its_ratios_beside_step_3s_and_says_the_band(dgemm):
+    ns, text = dgemm
+    rows = re.findall(r"^n = \d+ +\d+ threads ÷ 1 thread.*(?:\n  .*)*", text, re.M)
+    assert len(rows) == len(ns["sizes"])
+    for row in rows:
+        assert "Step 3's table: nnkit's" in row
+        assert ("0.80–1.25× of these pairs" in row)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(st.sampled_from(["+ packing", "+ threads", "b", "c"]), _interval, min_size=2, max_size=4),
+       st.one_of(st.none(), st.floats(0.1, 40)))
+def test_the_pairs_replace_a_steps_gain_and_void_the_tables_verdict_only_when_the_winner_changes(dgemm, drawn, ratio):
+    ns = dgemm[0]
+    kept = ns["steps"]
+    ns["steps"] = {name: (low, low * width) for name, (low, width, _) in drawn.items()}
+    try:
+        was = ns["biggest"](dict(ns["steps"]))
+        said = ns["rerank"]("+ packing", ratio, "these pairs")
+        if ratio is not None:
+            assert ns["steps"]["+ packing"] == (ratio, ratio)
+        assert ns["ranking_said"](ns["steps"]) in said
+        assert ("the pairs void that verdict" in said) == (ns["biggest"](ns["steps"]) != was)
+    finally:
+        ns["steps"] = kept
