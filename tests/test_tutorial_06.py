@@ -59,3 +59,23 @@ def test_a_register_limit_makes_the_share_an_upper_bound_no_rerun_settles(seed):
         assert line.startswith("FMA's share, per lane: ≥") == wide_climbing
     assert ("this CPU issues a separate multiply and add slower than one FMA" in line
             and "not settled" not in line) <= (low > 1.15 and not registers)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_step_3_never_uses_a_peak_below_the_best_step_2_saw_and_says_when_it_lifts_it(seed):
+    """Step 3's own measurement of a kernel, against Step 2's best of it (seeded made-up figures): the clock and
+    every share after it use the higher of the two, and a line says so exactly when Step 2's best is the higher."""
+    rng = np.random.default_rng(seed)
+    source = next(code for code in tutorials.cells(tutorials.find("threads-and-simd")) if "one_core = peak.measure" in code)
+    code = source[source.index("seen = best.get"):source.index("reported = ")]
+    measured, swept = (round(float(rng.uniform(60, 90)), 2) for _ in range(2))
+    printed = []
+    scope = {"one_core": {"gflops": measured, "kernel": "avx512f+fma", "lanes": 8}, "best": {"avx512f+fma": swept},
+             "bound": lambda k: "", "units": 2, "say": printed.append}
+    exec(code, scope)
+    lifted = round(swept, 1) > round(measured, 1)
+    assert bool(printed) == lifted
+    assert scope["one_core"]["gflops"] == (swept if lifted else measured)
+    assert scope["clock"] == pytest.approx(scope["one_core"]["gflops"] / 32)
+    if lifted:
+        assert f"use {swept:.1f}" in printed[0]

@@ -45,3 +45,27 @@ def test_each_share_wording_matches_its_numbers():
     assert "all of that gap" in said[3.0, 3.44]
     assert "43% of it" in said[3.4, 1.7]
     assert "no gap" in said[1.05, 1.2] and "not the stride's" in said[2.0, 0.9]
+
+
+def test_the_instruction_verdict_reads_a_disturbed_rate_only_as_its_bound():
+    """Seeded made-up table rates, some disturbed: 'far below' only when every rate, a disturbed one divided by the
+    share of a full-speed core it had, is under 0.7 of the scalar probe; a disturbed fastest loop near it settles nothing."""
+    import numpy as np
+
+    source = tutorials.find("the-speed-ladder").read_text()
+    code = source[source.index("ceiling = {label"):source.index("from nnkit import plots")]
+    code = code.replace("print(", "said.append(", 1)
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        labels = ["ijk, n = 500", "ijk, n = 512", "ikj, n = 512"]
+        walks = {k: float(rng.uniform(0.5, 5)) for k in labels}
+        held = {k: float(rng.uniform(0.3, 1)) for k in labels}
+        shaky = {k for k in labels if rng.random() < 0.5}
+        scope = {"walks": walks, "held": held, "shaky": shaky, "scalar": 6.0, "said": []}
+        exec(code, scope)
+        verdict = scope["said"][0]
+        bound = max(r / held[k] if k in shaky else r for k, r in walks.items())
+        assert ("the instruction set is not what limits" in verdict) == (bound < 0.7 * 6.0)
+        fastest = scope["fastest"]
+        assert ("not settled" in verdict) == (bound >= 0.7 * 6.0 and fastest in shaky)
+        assert (f"at most {walks[fastest]:.2f} ÷ {held[fastest]:.2f}" in verdict) == (fastest in shaky)
