@@ -35,8 +35,8 @@ def test_the_speed_ladder_names_the_conflict_only_when_its_three_pairs_show_it(m
                                        ("away", ns["smaller"], f"NumPy elementwise, n = {ns['size']}"))}
     verdict = re.search(r"^→ .*(?:\n  .*)?", text, re.M).group(0)
     assert "not settled" not in verdict
-    assert ("the cache-set conflict of a power-of-two row" in verdict) == (ratios["padded"] > 1.3)
-    assert ("Step 3's swap of the two is that conflict" in verdict) == (
+    assert ("the price of a power-of-two row" in verdict) == (ratios["padded"] > 1.3)
+    assert ("Step 3's swap of the two is that price" in verdict) == (
         ratios["padded"] > 1.3 and ratios["swap"] < 1 and ratios["away"] > 1)
 
 
