@@ -3,20 +3,13 @@ add up, and the page verdict decides from the 0.9–1.1× band it prints."""
 
 import re
 
-from nnkit import tutorials
 from nnkit.bench import load
-
-
-def _calm(function):
-    function()
-    return {"wall": 0.0, "ours": 1.0, "helpers": 0.0, "others": 0.0, "speed": 1.0}
+from tutorial_runs import CALM, quick
 
 
 def test_on_a_calm_machine_the_split_and_the_page_band_are_printed(monkeypatch, tmp_path):
-    monkeypatch.setattr(load, "watch", _calm)
-    printed = []
-    tutorials.run(tutorials.find("memory"), quick=True, out=str(tmp_path), echo=printed.append)
-    text = re.sub(r"\n +", " ", "\n".join(printed))
+    monkeypatch.setattr(load, "watch", CALM)
+    text = re.sub(r"\n +", " ", quick("memory", tmp_path)[1])
     split = re.search(r"^of the \d+\.\d+ ms per batch, split by the two pairs' ratios: .*$", text, re.M).group(0)
     assert len(re.findall(r"\(-?\d+%\)", split)) == 3 and "not settled" not in text
     page = re.search(r"^step 64 \(512 B\) → 512 \(4 KiB\): (\d+\.\d\d)× .*$", text, re.M)

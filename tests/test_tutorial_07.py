@@ -6,18 +6,12 @@ import re
 
 from nnkit import tutorials
 from nnkit.bench import load
-
-
-def _calm(function):
-    function()
-    return {"wall": 0.0, "ours": 1.0, "helpers": 0.0, "others": 0.0, "speed": 1.0}
+from tutorial_runs import CALM, quick
 
 
 def test_the_strides_share_of_the_gap_follows_the_pairs(monkeypatch, tmp_path):
-    monkeypatch.setattr(load, "watch", _calm)
-    printed = []
-    ns = tutorials.run(tutorials.find("the-speed-ladder"), quick=True, out=str(tmp_path), echo=printed.append)
-    text = "\n".join(printed)
+    monkeypatch.setattr(load, "watch", CALM)
+    ns, text = quick("the-speed-ladder", tmp_path)
     pair = lambda label, base: float(re.search(rf"^  {re.escape(label)} +÷ {re.escape(base)} +(\d+\.\d\d)×$", text, re.M).group(1))
     recovered, gap = pair(ns["spaced"], ns["plain"]), pair(ns["smaller"], ns["plain"])
     verdict = re.search(r"^→ .*(?:\n  .*)*", text, re.M).group(0)

@@ -9,16 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nnkit import tutorials
 from nnkit.bench import verdicts
+from tutorial_runs import quick
 
 
 @pytest.fixture(scope="module")
 def dgemm(tmp_path_factory):
-    printed = []
-    ns = tutorials.run(tutorials.find("inside-dgemm"), quick=True, out=str(tmp_path_factory.mktemp("t8")),
-                       echo=printed.append)
-    return ns, "\n".join(printed)
+    return quick("inside-dgemm", tmp_path_factory.mktemp("t8"))
 
 
 def _agree(rounds) -> bool:

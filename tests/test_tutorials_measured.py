@@ -15,21 +15,17 @@ from hypothesis import given, settings, strategies as st
 
 from nnkit import tutorials
 from nnkit.bench import verdicts
+from tutorial_runs import quick
 
 
 @pytest.fixture(scope="module")
 def memory(tmp_path_factory):
-    printed = []
-    ns = tutorials.run(tutorials.find("memory"), quick=True, out=str(tmp_path_factory.mktemp("t4")), echo=printed.append)
-    return ns, "\n".join(printed)
+    return quick("memory", tmp_path_factory.mktemp("t4"))
 
 
 @pytest.fixture(scope="module")
 def simd(tmp_path_factory):
-    printed = []
-    ns = tutorials.run(tutorials.find("threads-and-simd"), quick=True, out=str(tmp_path_factory.mktemp("t6")),
-                       echo=printed.append)
-    return ns, "\n".join(printed)
+    return quick("threads-and-simd", tmp_path_factory.mktemp("t6"))
 
 
 def _thp_mode() -> str | None:
@@ -316,9 +312,7 @@ def test_the_batch_split_adds_up_and_follows_the_pairs_printed(memory):
 
 @pytest.fixture(scope="module")
 def network(tmp_path_factory):
-    printed = []
-    tutorials.run(tutorials.find("the-network"), quick=True, out=str(tmp_path_factory.mktemp("t1")), echo=printed.append)
-    return "\n".join(printed)
+    return quick("the-network", tmp_path_factory.mktemp("t1"))[1]
 
 
 def test_each_learning_rate_shows_its_own_path_and_is_called_up_and_down_only_when_it_rose(network):
@@ -338,9 +332,7 @@ def test_the_seed_bug_check_marks_exactly_the_wrong_gradient(network):
 
 
 def test_the_broadcast_ratios_are_called_unsettled_exactly_when_a_timing_was_disturbed(tmp_path):
-    printed = []
-    tutorials.run(tutorials.find("broadcasting"), quick=True, out=str(tmp_path), echo=printed.append)
-    text = "\n".join(printed)
+    text = quick("broadcasting", tmp_path)[1]
     step_2 = text[text.index("Python loop over samples"):text.index("the ratios rest on")]
     verdict = re.search(r"^the ratios rest on .*$", text, re.M).group(0)
     assert ("disturbed timings" in verdict) == ("disturbed:" in step_2)

@@ -7,25 +7,13 @@ import re
 
 import pytest
 
-from nnkit import tutorials
 from nnkit.bench import load
-
-
-def _watched(others):
-    def watch(function):
-        function()
-        return {"wall": 0.0, "ours": 1.0, "helpers": 0.0, "others": others, "speed": 1.0}
-    return watch
-
-
-CALM, BUSY = _watched(0.0), _watched(1.5)
+from tutorial_runs import BUSY, CALM, quick
 
 
 def _run(name, watch, monkeypatch, tmp_path):
     monkeypatch.setattr(load, "watch", watch)
-    printed = []
-    ns = tutorials.run(tutorials.find(name), quick=True, out=str(tmp_path), echo=printed.append)
-    return ns, "\n".join(printed)
+    return quick(name, tmp_path)
 
 
 def test_the_speed_ladder_names_the_conflict_only_when_its_three_pairs_show_it(monkeypatch, tmp_path):

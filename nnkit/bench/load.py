@@ -31,7 +31,7 @@ def watch(function: Callable[[], object]) -> dict:
     of the fastest the probe has run in this process, each counting only the time the probe held
     its core (``peak.now``: another process taking the core is not a slow core). A virtual
     machine's cores slow down with no other process to show for it (the host's other guests, its
-    clock): speed < 1 measured so is the host's."""
+    clock): speed < 1 measured so is the host's or the CPU's own clock's, not another process's."""
     speed_before = _speed()
     machine, own, caller, start = _machine_busy_seconds(), time.process_time(), time.thread_time(), time.perf_counter()
     function()

@@ -1,0 +1,25 @@
+"""Running a tutorial in a test: at its quick size, with everything it printed gathered; and, for
+tests that must see both branches of a verdict whatever this machine is doing, stand-ins for
+``load.watch`` that make the machine look calm or busy."""
+
+from nnkit import tutorials
+
+
+def quick(name: str, out) -> tuple[dict, str]:
+    """Tutorial ``name`` run at its quick size, figures written to ``out``: its namespace, and all
+    it printed as one text."""
+    printed = []
+    ns = tutorials.run(tutorials.find(name), quick=True, out=str(out), echo=printed.append)
+    return ns, "\n".join(printed)
+
+
+def looks(others: float):
+    """A stand-in for ``load.watch``: runs the function and reports ``others`` cores used by other
+    processes meanwhile, the core at its full speed."""
+    def watch(function):
+        function()
+        return {"wall": 0.0, "ours": 1.0, "helpers": 0.0, "others": others, "speed": 1.0}
+    return watch
+
+
+CALM, BUSY = looks(0.0), looks(1.5)
