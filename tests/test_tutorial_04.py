@@ -1,19 +1,153 @@
 """Tutorial 4 on a calm machine (``load.watch`` replaced): the batch split is printed, in shares that
-add up, and the page verdict decides from the 0.9–1.1× band it prints."""
+add up, and the page verdict decides from the 0.9–1.1× band it prints. And, for every outcome a
+generator draws, the words its verdicts print agree with the figures they print: a figure raised
+from alternating pairs is compared only with figures from pairs, no figure or verdict rests on a
+timing flagged as disturbed, a rate is judged against the traffic that isolates it, and "about
+constant" holds only within the band the line prints."""
 
+import contextlib
+import io
 import re
 
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from nnkit import tutorials
 from nnkit.bench import load
 from tutorial_runs import CALM, quick
 
 
-def test_on_a_calm_machine_the_split_and_the_page_band_are_printed(monkeypatch, tmp_path):
-    monkeypatch.setattr(load, "watch", CALM)
-    text = re.sub(r"\n +", " ", quick("memory", tmp_path)[1])
-    split = re.search(r"^of the \d+\.\d+ ms per batch, split by the two pairs' ratios: .*$", text, re.M).group(0)
+@pytest.fixture(scope="module")
+def calm(tmp_path_factory):
+    """Tutorial 4's quick run on a machine made to look calm: its namespace and what it printed."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(load, "watch", CALM)
+        yield quick("memory", tmp_path_factory.mktemp("t4"))
+
+
+def _joined(text: str) -> str:
+    return re.sub(r"\n +", " ", text)
+
+
+def test_on_a_calm_machine_the_split_and_the_page_band_are_printed(calm):
+    text = _joined(calm[1])
+    split = re.search(r"^a batch's time, split by the two pairs' ratios: .*$", text, re.M).group(0)
     assert len(re.findall(r"\(-?\d+%\)", split)) == 3 and "not settled" not in text
     page = re.search(r"^step 64 \(512 B\) → 512 \(4 KiB\): (\d+\.\d\d)× .*$", text, re.M)
     ratio, verdict = float(page.group(1)), page.group(0)
     assert ("costs more" in verdict) == (ratio > 1.1) and ("costs less" in verdict) == (ratio < 0.9)
     assert ("within 0.9–1.1×: about the same" in verdict) == (0.9 <= ratio <= 1.1)
     assert "did not overlap, they added up" not in text      # a match of two moments is no measure of overlap
+
+
+# Step 3's last cell, rerun with its pairs and its watch replaced by drawn outcomes.
+PAIRS = ("fresh against reused", "different rows against the same", "the gather against rows per batch",
+         "the gather against the reused buffer", "the table's cut, same rows against different")
+_pair = st.fixed_dictionaries({"plain": st.floats(0.001, 1.0), "ratio": st.floats(0.3, 12.0)}).map(
+    lambda p: {**p, "other": p["plain"] * p["ratio"] * (1 + 0.1 * (p["ratio"] % 0.37 - 0.18))})  # median ≠ ratio × median
+_watched = st.sampled_from([(0.0, 1.0), (1.4, 1.0), (0.02, 0.7)])      # calm; other processes; a slow core
+
+
+def _rerun_last_cell(ns: dict, pairs: list[dict], watched: list[tuple], epoch_seconds: dict) -> str:
+    kept = {name: ns[name] for name in ("paired", "watch", "epoch_seconds")}
+    drawn_pairs, drawn_watch = iter(pairs), iter(watched)
+
+    def watch(function):
+        function()
+        others, speed = next(drawn_watch)
+        return {"wall": 0.0, "ours": 1.0, "helpers": 0.0, "others": others, "speed": speed}
+
+    ns.update(paired=lambda plain, other, repeats: next(drawn_pairs), watch=watch, epoch_seconds=epoch_seconds)
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed):
+            exec(tutorials.cells(tutorials.find("memory"))[-1], ns)
+    finally:
+        ns.update(kept)
+    return _joined(printed.getvalue())
+
+
+def _line(text: str, opening: str) -> str:
+    return re.search(rf"^{re.escape(opening)}.*$", text, re.M).group(0)
+
+
+@settings(max_examples=150, deadline=None)
+@given(pairs=st.lists(_pair, min_size=5, max_size=5), watched=st.lists(_watched, min_size=5, max_size=5),
+       elsewhere=st.floats(0.001, 10.0))
+def test_step_3_derives_figures_from_its_pairs_alone_and_none_from_a_flagged_one(calm, pairs, watched, elsewhere):
+    """Every outcome of Step 3's last cell: the split's milliseconds come from the first pair's own
+    median and the ratios, whatever the whole-epoch lines (timed at other moments) said; each verdict
+    settles exactly when none of its pairs is flagged, and prints no absolute figure otherwise; its
+    words follow the bands it prints."""
+    ns = calm[0]
+    text = _rerun_last_cell(ns, pairs, watched, {key: elsewhere for key in ns["epoch_seconds"]})
+    pair, flagged = dict(zip(PAIRS, pairs)), {key for key, (others, speed) in zip(PAIRS, watched) if (others, speed) != (0.0, 1.0)}
+    assert {key for key in PAIRS if f"disturbed ({key})" in text} == flagged
+    fresh, cache = pair[PAIRS[0]], pair[PAIRS[1]]
+    split = _line(text, "a batch's time, split by the two pairs' ratios")
+    figures = re.search(r"\d ms", split)
+    assert ("not settled" in split) == bool(flagged & set(PAIRS[:2])) == (not figures)
+    if figures:
+        whole = float(re.search(r"of (\d+\.\d{3}) ms with fresh results \(the first pair's own median\)", split).group(1))
+        assert whole == pytest.approx(fresh["other"] / ns["batches"] * 1e3, abs=5e-4)
+        parts = [float(t) for t in re.findall(r" (-?\d+\.\d{3}) \(-?\d+%\)", split)]
+        assert sum(parts) == pytest.approx(whole, abs=2e-3)
+        assert parts[2] == pytest.approx(fresh["other"] / ns["batches"] * 1e3 / fresh["ratio"] / cache["ratio"], abs=5e-4)
+    gather = _line(text, "in alternating pairs with the whole-epoch gather")
+    assert ("not settled" in gather) == bool(flagged & set(PAIRS[2:4]))
+    shown = [float(r) for r in re.findall(r"took (\d+\.\d\d)× it with fresh results, (\d+\.\d\d)× into", gather)[0]]
+    assert shown == [round(pair[PAIRS[2]]["ratio"], 2), round(pair[PAIRS[3]]["ratio"], 2)]
+    if "not settled" not in gather:
+        assert ("1.25× or more even without fresh memory" in gather) == (shown[1] >= 1.25)
+        assert ("below 0.8× once each batch reuses its buffer" in gather) == (shown[1] < 0.8)
+        assert ("the fresh memory made up the difference" in gather) == (0.8 <= shown[1] < 1.25 <= shown[0])
+    table = _line(text, "the table's cut, images[batch].T")
+    ratio = float(re.search(r"different rows per batch took (\d+\.\d\d)× the same 32", table).group(1))
+    assert ratio == round(pair[PAIRS[4]]["ratio"], 2)
+    assert ("not settled" in table) == (PAIRS[4] in flagged)
+    assert ("came from the cache" in table) == (ratio > 1.25 and PAIRS[4] not in flagged) == ("ms per batch" in table)
+    if "came from the cache" in table:
+        different, same = (float(t) for t in re.search(r"\((\d+\.\d{3}) against (\d+\.\d{3}) ms", table).groups())
+        assert (different, same) == pytest.approx(tuple(pair[PAIRS[4]][s] / ns["batches"] * 1e3 for s in ("other", "plain")),
+                                                  abs=5e-4)
+    if "not settled" not in table and ratio <= 1.25:
+        assert ("the cache does not separate them" in table) == (ratio >= 0.8)
+
+
+@settings(max_examples=400, deadline=None)
+@given(lines_rate=st.floats(1.0, 60.0), triad=st.floats(1.0, 60.0), from_dram=st.booleans())
+def test_the_step_8_rate_is_judged_against_the_bytes_moved_never_the_count(calm, lines_rate, triad, from_dram):
+    """The lines a strided read fetches are bytes moved: the verdict decides from the share of the
+    triad's moved bytes it prints (band 0.85–1.15×), whatever STREAM's counted share says."""
+    ns = calm[0]
+    kept, ns["from_dram"] = ns["from_dram"], from_dram
+    try:
+        measured, conclusion = ns["rate_verdict"](lines_rate, triad, triad * 32 / 24)
+    finally:
+        ns["from_dram"] = kept
+    moved, counted = (float(x) for x in re.search(r": (\d+\.\d\d)× the bytes the triad moved \((\d+\.\d\d)× its rate as "
+                                                   r"STREAM counts it\)", measured).groups())
+    assert counted == pytest.approx(lines_rate / triad, abs=0.005) and moved == pytest.approx(counted * 0.75, abs=0.01)
+    assert ("within 0.85–1.15×" in conclusion) == (0.85 <= moved <= 1.15)
+    assert ("memory's rate" in conclusion) == (0.85 <= moved <= 1.15 and from_dram)
+    assert ("below 0.85×" in conclusion) == (moved < 0.85) and ("above 1.15×" in conclusion) == (moved > 1.15)
+
+
+@settings(max_examples=400, deadline=None)
+@given(step_4=st.floats(0.5, 30.0), step_8=st.floats(0.5, 30.0), per_read_16=st.floats(0.5, 60.0))
+def test_constant_and_the_line_counts_are_said_only_within_the_bands_printed(calm, step_4, step_8, per_read_16):
+    """`steps 4–8:` says which way the cost per line moved and calls it about constant only within
+    the band it prints; `step 8 → 16` names one or two lines per read by the bands it prints."""
+    ns = calm[0]
+    measured, conclusion = ns["per_line_verdict"]({4: step_4, 8: step_8})
+    first, last, change = (float(x) for x in re.search(r"from (\d+\.\d\d) to (\d+\.\d\d) ns \((\d+\.\d\d)×\)", measured).groups())
+    assert (first, last) == (round(step_4, 2), round(step_8, 2))
+    assert ("falls" in measured) == (step_8 < step_4) and ("rises" in measured) == (step_8 >= step_4)
+    band = float(re.search(r"(\d+\.\d\d)× (?:\(the band this line calls|this line calls) about constant", conclusion).group(1))
+    assert ("within" in conclusion) == (change <= band) and ("something besides the lines" in conclusion) == (change > band)
+    measured, conclusion = ns["pairs_verdict"]({8: step_8, 16: per_read_16}, 20.0)
+    ratio = float(re.search(r": (\d+\.\d\d)× the cost per read", measured).group(1))
+    assert ratio == round(per_read_16 / step_8, 2)
+    assert ("above 1.6×: as if each read brought two lines" in conclusion) == (ratio > 1.6)
+    assert ("below 1.3×: one line per read" in conclusion) == (ratio < 1.3)
+    assert ("between 1.3× and 1.6×" in conclusion) == (1.3 <= ratio <= 1.6)
