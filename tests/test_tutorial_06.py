@@ -187,7 +187,7 @@ def test_a_drifted_round_is_named_and_left_out(seed):
     steady = [i for i, d in enumerate(drift) if abs(d - 1) <= 0.05]
     assert f"{len(steady)} within 5% of 1" in line
     if len(steady) >= 3:
-        named = re.search(r"left out: round (.*)\)$", line)
+        named = re.search(r"left out: rounds? (.*)\)$", line)
         left = {int(n) for n in re.findall(r"(\d+) \(", named.group(1))} if named else set()
         assert left == {i + 1 for i in range(len(drift)) if i not in steady}
     else:
