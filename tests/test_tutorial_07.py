@@ -12,7 +12,7 @@ from tutorial_runs import CALM, quick
 def test_the_strides_share_of_the_gap_follows_the_pairs(monkeypatch, tmp_path):
     monkeypatch.setattr(load, "watch", CALM)
     ns, text = quick("the-speed-ladder", tmp_path)
-    pair = lambda label, base: float(re.search(rf"^  {re.escape(label)} +÷ {re.escape(base)} +(\d+\.\d\d)×$", text, re.M).group(1))
+    pair = lambda label, base: float(re.search(rf"^  {re.escape(label)} +÷ {re.escape(base)} +(\d+\.\d\d)×  the core at ", text, re.M).group(1))
     recovered, gap = pair(ns["spaced"], ns["plain"]), pair(ns["smaller"], ns["plain"])
     verdict = re.search(r"^→ .*(?:\n  .*)*", text, re.M).group(0)
     if recovered >= gap > 1.1:
