@@ -33,7 +33,7 @@ def _rounds(rng: np.random.Generator, best: float) -> list[float]:
     return [round(best * (1.0 if rng.random() < 0.6 else float(rng.uniform(0.5, 0.85))), 3) for _ in range(3)]
 
 
-def _roofline(rng: np.random.Generator) -> tuple[str, dict]:
+def _roofline(rng: np.random.Generator) -> str:
     """Step 3's roof lines, table and ranking, run on made-up rounds and a made-up recorded step."""
     code = _cell("def confirmed")
     code = code[code.index("def confirmed"):code.index("tiny_net = ")]
@@ -47,20 +47,22 @@ def _roofline(rng: np.random.Generator) -> tuple[str, dict]:
     scope = {"rounds": rounds, "sets": sets, "roofs": roofs, "near": near, "near_bandwidth": near_bandwidth,
              "top": max(rounds["peak"]), "rows": rows, "config": type("Config", (), {"l2_bytes": 2 * 2**20}),
              "statistics": statistics, "verdicts": verdicts}
-    return _printed(code, scope), scope
+    return _printed(code, scope)
 
 
 @pytest.mark.parametrize("seed", range(300))
 def test_the_ranking_speaks_only_when_every_roof_it_rests_on_was_steady(seed):
-    text, _ = _roofline(np.random.default_rng(seed))
-    said = {}                                  # roof → steady, as its line prints it
+    text = _roofline(np.random.default_rng(seed))
+    said, best = {}, {}                        # roof → steady, as its line prints it; its best
     for name, key in (("peak, 1 core", "peak"), ("triad, 1 MiB", "L2"), ("triad, 600 MiB", "main memory")):
         line = re.search(rf"^  {re.escape(name)} +([\d. ]+) (?:GFLOP/s|GB/s) +→ +([\d.]+), (.*)$", text, re.M)
-        values, best, word = sorted(float(v) for v in line.group(1).split()), float(line.group(2)), line.group(3)
-        assert best == values[-1] and (word.endswith(": steady") or word.endswith(": UNSTEADY (no other round within 10%)"))
+        values, best[key], word = sorted(float(v) for v in line.group(1).split()), float(line.group(2)), line.group(3)
+        assert best[key] == values[-1] and (word.endswith(": steady") or word.endswith(": UNSTEADY (no other round within 10%)"))
         said[key] = word.endswith(": steady")
         if abs(values[-2] / values[-1] - 0.9) > 0.005:        # clear of the printed figures' rounding
             assert said[key] == (values[-2] >= 0.9 * values[-1])
+    l2_roof = best["L2"] > bandwidth.ABOVE * best["main memory"]
+    assert (", the L2 roof: " in text) == l2_roof != (", no roof of its own: " in text)
     rows = re.findall(r"^(\w+) +[\d.]+ FLOPs/byte +[\d.]+ GFLOP/s = +([\d.]+)% of its roof, the "
                       r"(?:flat \((peak)\)|sloped \((L2|main memory)\)) one$", text, re.M)
     shares, binding = {op: float(share) for op, share, _, _ in rows}, {op: flat or sloped for op, _, flat, sloped in rows}
