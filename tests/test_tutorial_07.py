@@ -1,18 +1,23 @@
 """Tutorial 7, Step 4: the share of the n = 500 / n = 512 gap put on the 4 KiB stride follows the two
-alternating pairs printed beside it, for every outcome (the machine's load replaced by a calm one)."""
+alternating pairs printed beside it, for every outcome (the machine's load replaced by a calm one); each pair's
+line prints the core's speed and other processes' cores it was judged by."""
 
 import math
 import re
 
+import numpy as np
+
 from nnkit import tutorials
-from nnkit.bench import load
+from nnkit.bench import load, verdicts
 from tutorial_runs import CALM, quick
+
+PAIR = re.compile(r"^  (.+?) +÷ (.+?) +(\d+\.\d\d)×  the core at (\d+)%, others (\d+\.\d\d) cores$((?:\n    disturbed: .*)?)", re.M)
 
 
 def test_the_strides_share_of_the_gap_follows_the_pairs(monkeypatch, tmp_path):
     monkeypatch.setattr(load, "watch", CALM)
     ns, text = quick("the-speed-ladder", tmp_path)
-    pair = lambda label, base: float(re.search(rf"^  {re.escape(label)} +÷ {re.escape(base)} +(\d+\.\d\d)×$", text, re.M).group(1))
+    pair = lambda label, base: float(re.search(rf"^  {re.escape(label)} +÷ {re.escape(base)} +(\d+\.\d\d)×  the core at ", text, re.M).group(1))
     recovered, gap = pair(ns["spaced"], ns["plain"]), pair(ns["smaller"], ns["plain"])
     verdict = re.search(r"^→ .*(?:\n  .*)*", text, re.M).group(0)
     if recovered >= gap > 1.1:
@@ -25,6 +30,31 @@ def test_the_strides_share_of_the_gap_follows_the_pairs(monkeypatch, tmp_path):
     else:
         assert "the gap is not the stride's" in verdict
     assert "for scale only" in text and "not the size of an effect" in text
+    assert [m.group(4, 5, 6) for m in PAIR.finditer(text)] == [("100", "0.00", "")] * 4
+
+
+def test_each_pair_line_prints_the_figures_its_verdict_reads(monkeypatch, tmp_path):
+    """A seeded stand-in for ``load.watch`` reports, at random, a core's speed and other processes' cores on both
+    sides of each mark: every pair line prints what its own watch reported, says 'disturbed' exactly when
+    ``verdicts.cause`` does on the figures printed, and the verdict concludes only when no pair was disturbed."""
+    rng, reported = np.random.default_rng(7), []
+
+    def watch(function):
+        function()
+        reported.append({"wall": 0.0, "ours": 1.0, "helpers": 0.0, "others": float(rng.choice([0.0, 0.1, 0.5, 1.5])),
+                         "speed": float(rng.choice([0.6, 0.8, 0.9, 1.0]))})
+        return reported[-1]
+
+    monkeypatch.setattr(load, "watch", watch)
+    _, text = quick("the-speed-ladder", tmp_path)
+    pairs = list(PAIR.finditer(text))
+    assert len(pairs) == 4
+    for line, seen in zip(pairs, reported[-4:]):     # the pairs are the last four runs it watched
+        speed, others = int(line.group(4)) / 100, float(line.group(5))
+        assert (speed, others) == (round(seen["speed"], 2), seen["others"])
+        assert bool(line.group(6)) == bool(verdicts.cause(others, speed))
+    disturbed = any(line.group(6) for line in pairs)
+    assert bool(re.search(r"^→ not settled in this run: the pairs above were disturbed", text, re.M)) == disturbed
 
 
 def test_each_share_wording_matches_its_numbers():

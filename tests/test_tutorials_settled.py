@@ -18,7 +18,7 @@ def _run(name, watch, monkeypatch, tmp_path):
 
 def test_the_speed_ladder_names_the_conflict_only_when_its_three_pairs_show_it(monkeypatch, tmp_path):
     ns, text = _run("the-speed-ladder", CALM, monkeypatch, tmp_path)
-    ratios = {key: float(re.search(rf"^  {re.escape(label)} +÷ {re.escape(base)} +(\d+\.\d\d)×$", text, re.M).group(1))
+    ratios = {key: float(re.search(rf"^  {re.escape(label)} +÷ {re.escape(base)} +(\d+\.\d\d)×  the core at ", text, re.M).group(1))
               for key, label, base in (("padded", ns["spaced"], ns["plain"]), ("swap", ns["plain"], f"NumPy elementwise, n = {ns['size']}"),
                                        ("away", ns["smaller"], f"NumPy elementwise, n = {ns['size']}"))}
     verdict = re.search(r"^→ .*(?:\n  .*)?", text, re.M).group(0)
