@@ -25,12 +25,10 @@
 #include "microkernel.h"
 
 #define MAX_THREADS 256
-/* The L3 the machine reports may not be the L3 this process gets: on the KVM guest nnkit was tuned on
- * (300 MiB reported) a pointer chase took 42 ns per load up to 8 MiB and 125 ns from 16 MiB, so a
- * 12 MiB B panel (NC = 4096) came from memory, and the first tile of each B micro-panel took 1.8× the
- * cycles of the others. A 6 MiB panel (2048 columns): 1.025–1.048× at n = 4096, one thread (paired,
- * 4 runs); 1024 (3 MiB) measured 1.01× (session 5): it packs each A block twice as often. */
-#define NC_CAP 2048
+#define NC_CAP 4096 /* B panels past 4096 columns gain nothing and only grow the buffer; 1024
+                      * (a 3 MiB panel) measured 1.01× at n = 4096 and 2048 (paired, session 5), 2048
+                      * 0.999–1.048× at n = 4096 (4 paired runs, session 6): not kept. This guest gets
+                      * ~8 MiB of its 300 MiB L3 (a pointer chase: 42 ns to 8 MiB, 125 ns from 16 MiB) */
 /* Up to this many multiply-adds (m·n·k) a product runs on one thread, and skips packing (see
  * direct): at n = 256 one thread without packing ran 79 GFLOP/s, two threads with it 60, and
  * skipping packing paid up to n = 256 (1.6× at n = 64, 1.03× at 256, 0.95× at 384; paired runs,
