@@ -94,6 +94,25 @@ def test_a_team_of_threads_computes_the_same_product(kernel, blocks, threads):
     np.testing.assert_allclose(C, expected, rtol=1e-12, atol=1e-11)
 
 
+@pytest.mark.parametrize("extra", [1, 13, 52])  # columns past the first B panel: an edge, and whole tiles + an edge
+@pytest.mark.parametrize("row_major", [True, False])
+def test_a_product_wider_than_one_b_panel_with_the_default_blocks(row_major, extra):
+    """The jc loop past its first panel with the blocks the library really uses (NC capped below the L3
+    it reports): C's columns are n = NC + extra, for a row-major C its rows."""
+    rng = np.random.default_rng(extra)
+    c = own_dgemm.config()
+    wide, short, k = c.nc + extra, 64, c.kc + 5
+    m, n = (wide, short) if row_major else (short, wide)
+    assert m * n * k > c.one_thread_up_to  # packed, not the small products' direct path
+    A, B, C = rng.standard_normal((m, k)), rng.standard_normal((k, n)), rng.standard_normal((m, n))
+    expected = 2.0 * A @ B + 0.5 * C
+    if not row_major:
+        A, B, C = np.asfortranarray(A), np.asfortranarray(B), np.asfortranarray(C)
+    order, lda, ldb, ldc = (101, k, n, n) if row_major else (102, m, k, m)
+    lib.nk_gemm_cblas_dgemm(order, 111, 111, m, n, k, 2.0, pointer(A), lda, pointer(B), ldb, 0.5, pointer(C), ldc)
+    np.testing.assert_allclose(C, expected, rtol=1e-12, atol=1e-10)
+
+
 @pytest.mark.parametrize("kernel", KERNELS)
 def test_alpha_zero_reads_neither_a_nor_b(kernel):
     A, B, C = np.full((30, 20), np.nan), np.full((20, 40), np.inf), np.ones((30, 40))
