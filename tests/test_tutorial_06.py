@@ -2,9 +2,10 @@
 
 Step 2 sets kernels against each other only within its alternating rounds: no ratio, per-lane figure or verdict
 moves when the sweeps (another moment) change; a round whose A/A control drifted is left out, and with too few
-steady rounds nothing is settled. Step 4 counts no size whose row flags it — a busy core, an impossible ratio, two
-ratios that differ — and never calls a difference unexplained beside a row it flagged. Its figure keeps every size
-apart from its neighbours and from the 100³ rule's line."""
+steady rounds nothing is settled. Step 4 counts no size whose row flags it — a busy core, a core slow on either
+probe (one core, or both around the 2-thread halves), an impossible ratio, two ratios that differ — and never calls a
+difference unexplained beside a row it flagged. Its figure keeps every size apart from its neighbours and from the
+100³ rule's line."""
 
 import contextlib
 import io
@@ -210,6 +211,7 @@ def _step_4(rng: np.random.Generator) -> dict:
             "helpers": {n: 0.0 if n in CONTROLS else 0.93 for n in sizes},
             "others": {n: float(rng.choice([0.05, 0.1, 0.6, 1.3])) for n in sizes},
             "speed": {n: float(rng.choice([1.0, 0.95, 0.77])) for n in sizes},
+            "both": {n: float(rng.choice([1.0, 0.97, 0.9, 0.66])) for n in sizes},   # the slower core, 2-thread halves
             "disturbed": {}, "unfair": {}, "cores": 2, "verdicts": verdicts, "peak": peak, "say": _say,
             "one_core": {"gflops": 80.0}, "all_cores": {"gflops": 160.0}}
 
@@ -217,13 +219,13 @@ def _step_4(rng: np.random.Generator) -> dict:
 def _rows(ns: dict) -> dict[int, str]:
     """Each size's two printed lines, from the tutorial's own ``row``."""
     exec(_cell("def row("), ns)   # noqa: S102 — defines settle, half and row
-    return {n: ns["row"](n, ns["speed"][n]) for n in ns["sizes"]}
+    return {n: ns["row"](n, ns["speed"][n], ns["both"][n]) for n in ns["sizes"]}
 
 
 def _flagged(row: str) -> bool:
     """Whether a size's printed row says its ratio may not count: two ratios that differ, a core other processes
-    held, an impossible or implausible speed-up."""
-    return any(mark in row for mark in ("they differ", "busy", "IMPOSSIBLE", "IMPLAUSIBLE"))
+    held, a core the probes saw slow (on its own or beside the other), an impossible or implausible speed-up."""
+    return any(mark in row for mark in ("they differ", "busy", "slow", "IMPOSSIBLE", "IMPLAUSIBLE"))
 
 
 @pytest.mark.parametrize("seed", range(200))
@@ -253,6 +255,34 @@ def test_no_verdict_counts_a_size_its_row_flags(seed):
     cost = re.search(r"^what splitting cost.*$", text, re.M).group(0)
     starred = {int(n) for n in re.findall(r"n = (\d+)\*", cost)}
     assert flagged | {n for n in SHARED if "← disturbed" in rows[n]} == starred
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_a_core_seen_slow_on_either_probe_keeps_its_ratio_out_of_every_verdict_and_bounds_it(seed):
+    """The one-core probe cannot see a second core the host slows, which lowers only the 2-thread side: each row
+    shows both probes; a size where either saw a core below ``SLOW`` is flagged, left out with the range its ratio
+    could span, and never named as one where a second thread "did not pay"; the rows fit 118 columns."""
+    rng = np.random.default_rng(seed)
+    ns = _step_4(rng)
+    ns["speed"] = {n: float(rng.choice([1.0, 1.0, 0.6])) for n in ns["sizes"]}
+    rows = _rows(ns)
+    text = _exec("paying = ", ns)
+    verdict = re.search(r"^(?:from n = \d+ on|only n = |no size with a fair ratio|whether a second thread pays).*$",
+                        text, re.M).group(0)
+    for n in SHARED:
+        slowest = min(ns["speed"][n], ns["both"][n])
+        assert f"≥ {ns['speed'][n]:.0%} on 1 core, ≥ {ns['both'][n]:.0%} on both" in rows[n]
+        assert ("← disturbed: slow" in rows[n]) == (slowest < verdicts.SLOW)
+        r = ns["speedups"][n]
+        worse = ns["others"][n] > verdicts.IDLE or r > 2.1 or any(m in rows[n] for m in ("IMPOSSIBLE", "IMPLAUSIBLE"))
+        if slowest < verdicts.SLOW:      # left out; with no worse flag first, for its slow core, bounded
+            assert ns["unfair"][n] and str(n) in re.search(r"\(left out, .*", verdict).group(0)
+            assert worse or f"n = {n}: a core ran as slow as {slowest:.0%}" in verdict
+            assert worse or f"its {r:.2f}× could be {r * slowest:.2f} to {r / slowest:.2f}×" in verdict
+    unpaid = re.search(r"at n = ([\d, ]+) a second thread was allowed but did not pay", verdict)
+    for n in map(int, unpaid.group(1).split(", ")) if unpaid else ():
+        assert min(ns["speed"][n], ns["both"][n]) >= verdicts.SLOW and not _flagged(rows[n])
+    assert all(len(line) <= 118 for row in rows.values() for line in row.splitlines())
 
 
 @pytest.mark.parametrize("seed", range(200))
