@@ -271,7 +271,7 @@ def test_a_core_seen_slow_on_either_probe_keeps_its_ratio_out_of_every_verdict_a
                         text, re.M).group(0)
     for n in SHARED:
         slowest = min(ns["speed"][n], ns["both"][n])
-        assert f"≥ {ns['speed'][n]:.0%} on 1 core, ≥ {ns['both'][n]:.0%} on both" in rows[n]
+        assert f"speed ≥ {ns['speed'][n]:.0%} (1 core), ≥ {ns['both'][n]:.0%} (both)" in rows[n]
         assert ("← disturbed: slow" in rows[n]) == (slowest < verdicts.SLOW)
         r = ns["speedups"][n]
         worse = ns["others"][n] > verdicts.IDLE or r > 2.1 or any(m in rows[n] for m in ("IMPOSSIBLE", "IMPLAUSIBLE"))

@@ -125,7 +125,7 @@ def _unwrapped(text: str) -> str:
 
 def test_each_thread_row_flags_exactly_the_speed_ups_its_own_measurements_rule_out(simd):
     ns, text = simd
-    rows = dict(re.findall(r"^n = +(\d+): (1 thread .*\n +helper threads .*)$", text, re.M))
+    rows = dict(re.findall(r"^n = +(\d+): (1 thread .*\n +helper threads .*(?:\n {10}\(.*)*)$", text, re.M))
     assert {int(n) for n in rows} == set(ns["sizes"])
     for n, row in rows.items():
         speedup, helpers = ns["speedups"][int(n)], ns["helpers"][int(n)]
