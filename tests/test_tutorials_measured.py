@@ -146,7 +146,7 @@ def test_the_step_1_comparison_names_the_cause_its_measurements_show(simd):
     if "numpy-openblas" not in ns["library_rates"]:
         assert line is None
         return
-    line = line.group(0)
+    line = _unwrapped(line.group(0))
     again, core, others = ns["again"], ns["core"], ns["others"][128] or 0
     assert f"({again:.2f}×)" in line and f"({core:.2f}×)" in line
     changed = not 0.83 < again < 1.2
