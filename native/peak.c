@@ -130,7 +130,7 @@ static const kernel_t KERNELS[] = {
 static const kernel_t KERNELS[] = {SCALAR_ROWS("scalar")};
 #endif
 
-typedef struct { const kernel_t *kernel; long rounds; volatile double sink; double waited; } job_t;
+typedef struct { const kernel_t *kernel; long rounds; volatile double sink; double waited, held; } job_t;
 
 /* Seconds this thread has waited on a run queue for a core since it started (Linux's schedstat:
  * run time, wait time, slices, in ns); 0 where that is not readable. */
@@ -145,8 +145,10 @@ static double waited_so_far(void) {
 
 static void *worker(void *arg) {
     job_t *job = arg;
+    double start = now(), waited_before = waited_so_far();
     job->sink = job->kernel->run(job->rounds);
     job->waited = waited_so_far(); /* its whole life lies inside the timed run, its first wait included */
+    job->held = now() - start - (job->waited - waited_before);
     return NULL;
 }
 
@@ -166,7 +168,7 @@ nk_peak nk_peak_measure_chains(int threads, long iterations, const char *kernel,
     job_t jobs[256];
     double start = now(), caller_waited = waited_so_far();
     for (int t = 0; t < threads; t++) {
-        jobs[t] = (job_t){k, iterations, 0.0, 0.0};
+        jobs[t] = (job_t){k, iterations, 0.0, 0.0, 0.0};
         pthread_create(&ids[t], NULL, worker, &jobs[t]);
     }
     for (int t = 0; t < threads; t++) pthread_join(ids[t], NULL);
@@ -174,7 +176,11 @@ nk_peak nk_peak_measure_chains(int threads, long iterations, const char *kernel,
     for (int t = 0; t < threads; t++)
         if (jobs[t].waited > result.waited) result.waited = jobs[t].waited;
     result.waited += waited_so_far() - caller_waited; /* the caller's own wait to wake from the joins */
-    result.gflops = (double)flops_per_step(k) * k->lanes * k->chains * (double)iterations * threads / result.seconds / 1e9;
+    double per_thread = (double)flops_per_step(k) * k->lanes * k->chains * (double)iterations / 1e9;
+    result.gflops = per_thread * threads / result.seconds;
+    /* Each thread's own held time, not the wall less the worst wait: threads that wait at different
+     * moments would otherwise leave a held time near zero and a rate without bound. */
+    for (int t = 0; t < threads; t++) result.held_gflops += per_thread / (jobs[t].held > 1e-9 ? jobs[t].held : 1e-9);
     result.lanes = k->lanes;
     result.chains = k->chains;
     result.flops_per_step = flops_per_step(k);

@@ -11,6 +11,8 @@ typedef struct {
     double seconds;     /* wall time of the measured run */
     double waited;      /* of those, seconds the most-delayed thread waited for a core that another
                            task held (its run-queue delay; Linux, else 0) */
+    double held_gflops; /* the sum over threads of each one's rate while it held its core: its work over
+                           its own running time less its own run-queue wait (= gflops where nothing waited) */
     int lanes;          /* doubles per vector register used: 8 (AVX-512), 4 (AVX2), 2 (SSE2/NEON), 1 */
     int chains;         /* independent accumulators per thread */
     int flops_per_step; /* per lane per chain step: 2 (an FMA) or 1 (a multiply or an add alone) */

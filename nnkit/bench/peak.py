@@ -22,13 +22,13 @@ _best: dict[int, dict] = {}   # threads → the fastest run of the widest kernel
 
 def now(threads: int = 1) -> float:
     """GFLOP/s of one short run of the peak probe (``RUN_SECONDS``) on ``threads`` threads, now,
-    counting only the time its threads held their cores (the run-queue wait another task caused,
-    ``waited``, is left out) — against :func:`measure`'s best it tells how fast the cores themselves
-    run at this moment, apart from how much of them other processes took."""
+    counting only the time each thread held its core (its own run-queue wait, which another task
+    caused, is left out; the threads' rates are added) — against :func:`measure`'s best it tells how
+    fast the cores themselves run at this moment, apart from how much of them other processes took."""
     run = native.nk_peak_measure(threads, _rounds(threads), ffi.NULL)
     _keep(threads, {"gflops": run.gflops, "threads": threads, "kernel": ffi.string(run.kernel).decode(),
                     "lanes": run.lanes, "chains": run.chains})
-    return run.gflops * run.seconds / max(run.seconds - run.waited, 1e-9)
+    return run.held_gflops
 
 
 @functools.cache
