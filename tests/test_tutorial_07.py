@@ -120,7 +120,7 @@ def test_the_instruction_verdict_reads_a_disturbed_rate_only_as_its_bound():
     """Seeded made-up table rates, some disturbed: 'far below' only when every rate, a disturbed one divided by the
     share of a full-speed core it had, is under 0.7 of the scalar probe; a disturbed fastest loop near it settles nothing."""
     source = tutorials.find("the-speed-ladder").read_text()
-    code = source[source.index("ceiling = {label"):source.index("from nnkit import plots")]
+    code = source[source.index("ceiling = {label"):source.index("from nnkit.backends._native import lib as native")]
     code = code.replace("print(", "said.append(", 1)
     rng = np.random.default_rng(0)
     for _ in range(300):
