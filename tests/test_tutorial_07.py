@@ -142,7 +142,7 @@ def test_what_bounds_the_ijk_loop_is_said_only_when_the_pairs_bounds_fall_in_one
     """2,000 seeded ratios of ijk's rate to twice one add chain's, with the pairs calm, on a slowed core, or with
     others busy: 'one serial sum … is what bounds' only inside 0.8–1.25× (all of a disturbed pair's bounds), 'below'
     and 'above' likewise outside; otherwise not settled; every line within 118 characters once printed after '  → '."""
-    sum_bound = _cell_functions("def sum_bound(", "print(f\"one chain of dependent adds", m=500)["sum_bound"]
+    sum_bound = _cell_functions("def sum_bound(", "rough = verdicts.cause(", m=500)["sum_bound"]
     rng = np.random.default_rng(7)
     for ratio, others, speed in [(1.0, 0.0, 1.0), (1.0, 1.6, 0.98), (2.08, 1.62, 0.91)] + [
             (round(float(rng.uniform(0.3, 2.5)), 2), float(rng.choice([0.0, 0.1, 0.5])), float(rng.choice([0.6, 0.8, 0.9, 1.0])))
