@@ -64,6 +64,10 @@ static double scalar_add(double a, double b) { return a + b; }
 static double scalar_total(double s) { return s; }
 #define SCALAR(N) KERNEL(run_scalar, N, SCALAR_ATTR, double, scalar_set, scalar_step, scalar_add, scalar_total)
 SCALAR(1) SCALAR(2) SCALAR(4) SCALAR(8) SCALAR(12) SCALAR(14)
+/* One chain of dependent adds alone ("scalar-add"): its rate is 1 ÷ the add's latency, which on some
+ * cores is shorter than the multiply's (scalar 1 chain is a multiply chain) — the bound of a serial sum. */
+static double add_step(double a, double x, double y, int i) { return (void)x, (void)i, a + y; }
+KERNEL(run_scalar_add, 1, SCALAR_ATTR, double, scalar_set, add_step, scalar_add, scalar_total)
 
 #if defined(__x86_64__)
 #define SSE2_STEP(a, x, y, i) ((i) & 1 ? _mm_add_pd(a, y) : _mm_mul_pd(a, x)) /* no FMA: as scalar_step */
@@ -105,6 +109,7 @@ static int always(void) { return 1; }
 #define SCALAR_ROWS(NAME) {NAME, 1, 14, run_scalar_14, always}, {NAME, 1, 12, run_scalar_12, always}, \
     {NAME, 1, 8, run_scalar_8, always}, {NAME, 1, 4, run_scalar_4, always}, {NAME, 1, 2, run_scalar_2, always}, \
     {NAME, 1, 1, run_scalar_1, always}
+#define SCALAR_ADD {"scalar-add", 1, 1, run_scalar_add_1, always}
 
 /* Widest first; within a kernel, its default (the most chains) first. */
 #if defined(__x86_64__)
@@ -120,14 +125,14 @@ static const kernel_t KERNELS[] = {
     {"avx2+fma", 4, 2, run_avx2_2, has_avx2}, {"avx2+fma", 4, 1, run_avx2_1, has_avx2},
     {"sse2", 2, 14, run_sse2_14, always}, {"sse2", 2, 12, run_sse2_12, always}, {"sse2", 2, 8, run_sse2_8, always},
     {"sse2", 2, 4, run_sse2_4, always}, {"sse2", 2, 2, run_sse2_2, always}, {"sse2", 2, 1, run_sse2_1, always},
-    SCALAR_ROWS("scalar")};
+    SCALAR_ROWS("scalar"), SCALAR_ADD};
 #elif defined(__aarch64__)
 static const kernel_t KERNELS[] = {
     {"neon", 2, 24, run_neon_24, always}, {"neon", 2, 16, run_neon_16, always}, {"neon", 2, 12, run_neon_12, always},
     {"neon", 2, 8, run_neon_8, always}, {"neon", 2, 4, run_neon_4, always}, {"neon", 2, 2, run_neon_2, always},
-    {"neon", 2, 1, run_neon_1, always}, SCALAR_ROWS("scalar")};
+    {"neon", 2, 1, run_neon_1, always}, SCALAR_ROWS("scalar"), SCALAR_ADD};
 #else
-static const kernel_t KERNELS[] = {SCALAR_ROWS("scalar")};
+static const kernel_t KERNELS[] = {SCALAR_ROWS("scalar"), SCALAR_ADD};
 #endif
 
 typedef struct { const kernel_t *kernel; long rounds; volatile double sink; double waited, held; } job_t;

@@ -85,19 +85,40 @@ def below(rate: float, reference: float, what: str) -> str:
     return f"{rate:.1f} is only {rate / reference:.2f}× {what} ({reference:.1f}): read nothing off it, run it again"
 
 
+def ratio_bounds(ratio: float, others: float | None, speed: float | None) -> tuple[float, float]:
+    """What a ratio of two rates timed in alternating pairs can truly be, given the disturbance around the
+    pairs: exact when undisturbed; a core slowed to ``speed`` (share of its best) with other processes
+    idle may have slowed either side alone, so ``ratio × speed`` … ``ratio ÷ speed``; other processes
+    busy (more than ``IDLE`` cores) bound nothing: (0, inf)."""
+    if others is not None and others > IDLE:
+        return 0.0, float("inf")
+    slowed = min(speed, 1.0) if speed is not None and speed < SLOW else 1.0
+    return ratio * slowed, ratio / slowed
+
+
 def order(again: float, others: float, speed: float = 1.0) -> str:
     """Whether a rung found slower than an earlier one stays slower when the two are re-timed in
     alternating pairs (``again``: its speed ÷ the earlier one's), with ``others`` cores used by
     other processes meanwhile and the core at ``speed`` of its best. Any other work counts, even on
     a core the pair leaves free: on a shared or virtual machine it slows one-thread code too
-    (memory, the host's scheduling); so does a core the host ran slow."""
-    if again >= 0.95:
-        return "the order flips or ties: the first run was noise"
+    (memory, the host's scheduling); so does a core the host ran slow. The rule cuts both ways: a
+    disturbed re-timing settles the order either way only through its bounds (:func:`ratio_bounds`)."""
     disturbed = cause(others, speed)
-    if disturbed:
-        return f"the order holds, but {disturbed}: it may be that, run it again"
-    return (f"the order holds on an idle machine, the core at {speed:.0%} of its best speed (within the {SLOW:.0%} "
-            "mark): the code's, not noise")
+    low, high = ratio_bounds(again, others, speed)
+    if not disturbed:
+        if again >= 0.95:
+            return "the order flips or ties: the first run was noise"
+        return (f"the order holds on an idle machine, the core at {speed:.0%} of its best (within the {SLOW:.0%} "
+                "mark): the code's, not noise")
+    bound = f"{again:.2f} × {speed:.2f} … {again:.2f} ÷ {speed:.2f}"   # only a slowed core bounds it
+    if low >= 0.95:
+        return f"the order flips or ties even at its bounds ({bound} = {low:.2f}…{high:.2f}): the first run was noise"
+    if high < 0.95:
+        return f"the order holds even at its bounds ({bound} = {low:.2f}…{high:.2f}): the code's, not noise"
+    if high == float("inf"):
+        return f"not settled in this run — run it again: other processes used {others:.2f} cores, which bounds nothing"
+    return (f"not settled in this run — run it again: the core ran at {speed:.0%} (below the {SLOW:.0%} mark), so either\n"
+            f"    side alone may have been slowed: {bound} = {low:.2f}…{high:.2f}× spans the 0.95 mark")
 
 
 def closest(chosen: float, rest: list[float]) -> str:
