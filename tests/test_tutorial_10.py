@@ -54,6 +54,7 @@ def test_each_turn_starts_one_backend_further_on_so_no_backend_always_runs_first
     assert list(scope["runs"]) == list(backends)                 # printed in the same order whatever ran first
 
 
+@pytest.mark.long   # ~20 s: tests/test_tutorials.py runs the same quick run by default; this reads its Step 3
 def test_the_quick_run_times_one_product_and_reads_the_blas_ratio(tmp_path, monkeypatch):
     monkeypatch.setattr("nnkit.bench.load.watch", CALM)
     _, text = quick("backends", tmp_path)
