@@ -172,7 +172,8 @@ def test_a_whole_run_with_an_unsteady_peak_settles_no_ranking(monkeypatch, tmp_p
     assert re.search(r"^validation accuracy \(%\) after each of the first 8 epochs, on \d+ samples \(seed 0\):$", text, re.M)
     assert re.search(r"^→ (the larger rate (keeps|wins back|does not)|batch 128 alone loses no|not settled over 3 seeds)",
                      text, re.M)
-    assert re.search(r"^  beside the recorded step on 32 samples \([\d.]+ µs, the calls' own times\): \d+% of its time;$", text, re.M)
+    assert re.search(r"^  beside the recorded step on 32 samples \([\d.]+ µs, the calls' own times\): \d+% of its time;$",
+                     text, re.M)
     unrecorded = re.search(r"^  against the step on 32 samples \([\d.]+ µs\): (\d+)% of its time; this share, without "
                            r"the recording's cost, decides:\n(  → .*)$", text, re.M)
     assert unrecorded.group(2) == _weighed(int(unrecorded.group(1)) / 100, "")      # the unrecorded share decides
