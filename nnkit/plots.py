@@ -252,10 +252,11 @@ def roofline(points: dict[str, tuple[float, float]], peak: float, bandwidths: di
     ai = np.logspace(np.log10(min(xs + [0.01]) / 2), np.log10(max(xs + [100.0]) * 2), 200)
     for label, bandwidth in bandwidths.items():
         ax.plot(ai, np.minimum(peak, ai * bandwidth), label=f"roof: {label}, {bandwidth:.0f} GB/s; peak {peak:.0f} GFLOP/s")
-    # each point its own marker, named in the legend: labels beside the points pile up where
-    # several operations share an intensity
-    for (label, (intensity, rate)), marker in zip(points.items(), "osD^v<>pPX*h8" * 4):
-        ax.plot(intensity, rate, marker, color="black", markerfacecolor="none", markersize=6, ls="none", label=label)
+    # each point its own marker, colour and size, named in the legend: labels beside the points pile up
+    # where several operations share an intensity, and hollow markers of growing size nest there visibly
+    for number, ((label, (intensity, rate)), marker) in enumerate(zip(points.items(), "osD^v<>pPX*h8" * 4)):
+        ax.plot(intensity, rate, marker, color=f"C{number % 10}", markerfacecolor="none", markersize=5 + 1.5 * number,
+                markeredgewidth=1.5, ls="none", label=label)
     ax.set(xscale="log", yscale="log", xlabel=f"arithmetic intensity: FLOPs ÷ bytes (a model: {bytes_are})",
            ylabel="GFLOP/s (measured)", title=title)
     ax.grid(alpha=0.3)
