@@ -266,3 +266,10 @@ def test_the_pairs_replace_a_steps_gain_and_void_the_tables_verdict_only_when_th
         assert ("the pairs void that verdict" in said) == (ns["biggest"](ns["steps"]) != was)
     finally:
         ns["steps"] = kept
+
+
+def test_the_ladders_legend_sits_outside_its_axes_clear_of_every_point(dgemm):
+    ax = dgemm[0]["ladder_ax"]
+    ax.figure.canvas.draw()
+    legend, frame = ax.get_legend().get_window_extent(), ax.get_window_extent()
+    assert legend.x0 >= frame.x1
