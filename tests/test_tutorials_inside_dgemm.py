@@ -22,14 +22,94 @@ def _agree(rounds) -> bool:
     return verdicts.LOW < rounds[0] / rounds[1] < 1 / verdicts.LOW
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.tuples(st.floats(0.05, 20), st.floats(0.05, 20)), st.sampled_from(["", "other processes used 1.20 cores"]))
-def test_two_rounds_of_pairs_settle_a_ratio_only_when_they_agree(dgemm, rounds, why):
-    agree, line = dgemm[0]["settled"](list(rounds), why)
+_cause = st.sampled_from(["", "other processes used 1.20 cores"])
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.tuples(st.floats(0.05, 20), st.floats(0.05, 20)), st.tuples(_cause, _cause))
+def test_two_rounds_of_pairs_settle_a_ratio_only_when_they_agree_and_name_the_disturbed_round(dgemm, rounds, causes):
+    agree, line = dgemm[0]["settled"](list(rounds), list(causes))
+    why = dgemm[0]["disturbance"](list(causes))
     assert agree == _agree(rounds)
     assert ("not settled in this run" in line) == (not agree)
     assert ("disturbed: " + why in line) if why else "disturbed" not in line
     assert (line == "") == (agree and not why)
+    assert all((f"round {i}: " in why) == bool(c) for i, c in enumerate(causes, 1))
+    hit = [i for i, c in enumerate(causes, 1) if c]
+    one = agree and len(hit) == 1
+    assert ("both rounds were disturbed, and still agree" in line) == (agree and len(hit) == 2)
+    assert (f"the disturbed round {hit[0]} agreed with the undisturbed round {3 - hit[0]}" in line if one
+            else "agreed with the undisturbed" not in line)
+    assert "hit both rounds alike" not in line
+
+
+_names = st.lists(st.sampled_from(["+ cache blocking", "numpy's OpenBLAS, 1 thread"]), unique=True)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(0.1, 10), st.tuples(st.floats(0.1, 10), st.floats(0.1, 10)), _names, st.integers(48, 1000))
+def test_the_tables_row_names_every_flagged_rate_under_it(dgemm, table, pairs, flagged, n):
+    line = dgemm[0]["table_row_said"](table, list(pairs), flagged, n)
+    median = (pairs[0] + pairs[1]) / 2
+    differ = not verdicts.LOW < table / median < 1 / verdicts.LOW
+    assert f"the table's row gave {table:.2f}×" in line
+    assert ("the two disagree" in line) == differ
+    assert all((f"flagged disturbed above: {who}, n = {n}" in line) == (who in flagged)
+               for who in ("+ cache blocking", "numpy's OpenBLAS, 1 thread"))
+    assert ("read the pairs" in line) == (differ or bool(flagged))
+    assert all(len(row) <= 118 for row in line.splitlines())
+
+
+_flags = st.lists(st.sampled_from(["Step 3's numpy's OpenBLAS, 1 thread: disturbed", "Step 3's ratio: IMPOSSIBLE on 2 cores (2.63×)",
+                                   "these pairs: disturbed"]), unique=True)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(["nnkit's", "OpenBLAS's"]), unique=True), _flags, _flags)
+def test_a_ratio_outside_the_band_lists_every_flag_and_says_unseen_only_without_one(dgemm, apart, ours, theirs):
+    flags = {"nnkit's": ours, "OpenBLAS's": theirs}
+    line = dgemm[0]["band_said"](apart, flags)
+    assert ("both within" in line) == (not apart)
+    for who in apart:
+        assert (f"{who}: by something neither measurement saw" in line) == (not flags[who])
+        assert all(f"\n      {flag}" in line for flag in flags[who])
+    assert all(len(row) <= 118 for row in line.splitlines())
+
+
+def test_step_8_flags_are_the_ones_the_run_printed(dgemm):
+    """Every flag a Step 8 row lists is one the run printed above it: a disturbed rate under the table or an
+    IMPOSSIBLE ratio; and a Step 3 rate the run flagged is listed for its library."""
+    ns, text = dgemm
+    table_lines = text[:text.index("figure:")]
+    for n in ns["sizes"]:
+        table = {"nnkit's": ns["rates"]["+ threads"][n] / ns["rates"]["+ cache blocking"][n],
+                 "OpenBLAS's": ns["rates"][ns["threaded"][1]][n] / ns["rates"]["numpy's OpenBLAS, 1 thread"][n]}
+        flags = ns["flagged"](n, table, {"nnkit's": 1.0, "OpenBLAS's": 1.0}, "")
+        for who, names in ns["COMPARED"].items():
+            for name in names:
+                assert (f"Step 3's {name}: disturbed" in flags[who]) == (f"  {name}, n = {n}: disturbed" in table_lines)
+            assert any(f.startswith("Step 3's ratio: IMPOSSIBLE") for f in flags[who]) == bool(
+                verdicts.impossible_speed_up(table[who], ns["cores"]))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.tuples(st.floats(0.3, 4), st.floats(0.3, 4)), st.floats(0.1, 0.5), st.floats(1, 4))
+def test_the_library_against_the_unpacked_rung_is_explained_only_as_far_as_measured(dgemm, ratios, noise, expected):
+    line = dgemm[0]["library_said"](list(ratios), noise, expected)
+    faster, slower = min(ratios) > 1 + noise, max(ratios) < 1 - noise
+    assert ("runs as the unpacked rung does" in line) == all(abs(r - 1) <= noise for r in ratios)
+    assert ("straddle" in line) == (not faster and not slower and not all(abs(r - 1) <= noise for r in ratios))
+    assert ("ran slower" in line) == slower
+    assert ("that accounts for it" in line) == (faster and all(abs(r / expected - 1) <= noise for r in ratios))
+    assert ("not explained" in line) == (faster and not all(abs(r / expected - 1) <= noise for r in ratios))
+
+
+def test_step_4_times_the_library_call_against_the_unpacked_rung_where_it_skips_packing(dgemm):
+    ns, text = dgemm
+    small = [n for n in ns["sizes"] if n**3 <= ns["config"].one_thread_up_to]
+    rows = re.findall(r"^n = (\d+) +nnkit's dgemm called as the library", text, re.M)
+    assert [int(n) for n in rows] == small
+    assert ("one call at n = 4" in text) == bool(small)
 
 
 def test_the_stride_price_is_named_only_from_agreeing_rounds(dgemm):
@@ -187,3 +267,10 @@ def test_the_pairs_replace_a_steps_gain_and_void_the_tables_verdict_only_when_th
         assert ("the pairs void that verdict" in said) == (ns["biggest"](ns["steps"]) != was)
     finally:
         ns["steps"] = kept
+
+
+def test_the_ladders_legend_sits_outside_its_axes_clear_of_every_point(dgemm):
+    ax = dgemm[0]["ladder_ax"]
+    ax.figure.canvas.draw()
+    legend, frame = ax.get_legend().get_window_extent(), ax.get_window_extent()
+    assert legend.x0 >= frame.x1
