@@ -21,8 +21,9 @@ def test_watch_reports_the_cores_used_and_the_cores_speed():
 
 
 def test_a_probe_sharing_its_core_counts_the_wait_the_other_task_caused():
-    """With a busy process pinned to the probe's own core the scheduler gives each about half of it:
-    the probe reports that wait (its threads' run-queue delay), so ``peak.now`` can leave it out."""
+    """With a busy process pinned to the probe's own core the scheduler gives each about half of it
+    (less to the probe on a machine busy already): the probe reports that wait (its threads' run-queue
+    delay), never more than the run itself, so ``peak.now`` can leave it out."""
     if not os.path.exists("/proc/thread-self/schedstat"):
         pytest.skip("no per-thread run-queue accounting (/proc/thread-self/schedstat) on this system")
     mask = os.sched_getaffinity(0)
@@ -36,7 +37,7 @@ def test_a_probe_sharing_its_core_counts_the_wait_the_other_task_caused():
         os.sched_setaffinity(0, mask)
         spinner.kill()
         spinner.wait()
-    assert 0.2 < statistics.median(r.waited / r.seconds for r in runs) < 0.8
+    assert 0.2 < statistics.median(r.waited / r.seconds for r in runs) < 0.95
 
 
 def test_the_held_core_rate_never_exceeds_what_the_cores_can_do_while_others_compete():
