@@ -66,12 +66,15 @@ _flags = st.lists(st.sampled_from(["Step 3's numpy's OpenBLAS, 1 thread: disturb
 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.sampled_from(["nnkit's", "OpenBLAS's"]), unique=True), _flags, _flags)
-def test_a_ratio_outside_the_band_lists_every_flag_and_says_unseen_only_without_one(dgemm, apart, ours, theirs):
+def test_a_ratio_lists_every_flag_about_its_figures_outside_the_band_or_within_it(dgemm, apart, ours, theirs):
     flags = {"nnkit's": ours, "OpenBLAS's": theirs}
     line = dgemm[0]["band_said"](apart, flags)
     assert ("both within" in line) == (not apart)
     for who in apart:
         assert (f"{who}: by something neither measurement saw" in line) == (not flags[who])
+        assert all(f"\n      {flag}" in line for flag in flags[who])
+    for who in set(flags) - set(apart):   # within the band: an agreement on flagged figures names them
+        assert (f"{who} agrees, on figures flagged in this run:" in line) == bool(flags[who])
         assert all(f"\n      {flag}" in line for flag in flags[who])
     assert all(len(row) <= 118 for row in line.splitlines())
 
