@@ -81,7 +81,7 @@ def _step_2(rounds: dict, sweeps: dict, climbing: set) -> tuple[str, dict]:
         return {kernels[0]: [rounds["reruns"][i]]}        # the rerun that ends the round
 
     ns = {"sweeps": sweeps, "best": {k: max(s.values()) for k, s in sweeps.items()}, "lanes": LANES,
-          "climbing": set(climbing), "rounds": 1, "QUICK": False, "say": _say,
+          "climbing": set(climbing), "rounds": 1, "QUICK": False, "say": _say, "verdicts": verdicts,
           "peak": type("Peak", (), {"alternate": staticmethod(alternate)})}
     return _exec("fusing = ", ns), ns
 
@@ -94,7 +94,7 @@ def _kept(rounds: dict) -> list[int]:
     """The rounds whose A/A control (the first kernel rerun at the round's end) stayed within 5 % — all of them when
     fewer than three did."""
     drift = [a / r for r, a in zip(rounds["table"]["scalar"], rounds["reruns"])]
-    steady = [i for i, d in enumerate(drift) if abs(d - 1) <= 0.05]
+    steady = [i for i, d in enumerate(drift) if verdicts.apart(d) <= 0.05]
     return steady if len(steady) >= 3 else list(range(len(drift)))
 
 
@@ -185,7 +185,7 @@ def test_a_drifted_round_is_named_and_left_out(seed):
     text, _ = _step_2(rounds, _sweeps(rng), set())
     line = re.search(r"^the A/A control, .*$", text, re.M).group(0)
     drift = [a / r for r, a in zip(rounds["table"]["scalar"], rounds["reruns"])]
-    steady = [i for i, d in enumerate(drift) if abs(d - 1) <= 0.05]
+    steady = [i for i, d in enumerate(drift) if verdicts.apart(d) <= 0.05]
     assert f"{len(steady)} within 5% of 1" in line
     if len(steady) >= 3:
         named = re.search(r"left out: rounds? (.*)\)$", line)
@@ -245,7 +245,7 @@ def test_no_verdict_counts_a_size_its_row_flags(seed):
                         text, re.M).group(0)
     clause = re.search(r"\(left out, .*", verdict)
     assert ({int(n) for n in re.findall(r"(?<![\d.])\d{3,4}(?![\d.])", clause.group(0))} if clause else set()) == flagged
-    noisy = any(abs(ns["speedups"][n] - 1) >= 0.2 for n in CONTROLS)
+    noisy = any(verdicts.apart(ns["speedups"][n]) >= 0.2 for n in CONTROLS)
     paying = [n for n in fair if all(ns["speedups"][m] > 1.2 for m in fair if m >= n)]
     if noisy or len(fair) < 2:
         assert verdict.startswith("whether a second thread pays: not settled")

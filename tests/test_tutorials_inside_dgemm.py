@@ -99,12 +99,12 @@ def test_step_8_flags_are_the_ones_the_run_printed(dgemm):
 @given(st.tuples(st.floats(0.3, 4), st.floats(0.3, 4)), st.floats(0.1, 0.5), st.floats(1, 4))
 def test_the_library_against_the_unpacked_rung_is_explained_only_as_far_as_measured(dgemm, ratios, noise, expected):
     line = dgemm[0]["library_said"](list(ratios), noise, expected)
-    faster, slower = min(ratios) > 1 + noise, max(ratios) < 1 - noise
-    assert ("runs as the unpacked rung does" in line) == all(abs(r - 1) <= noise for r in ratios)
-    assert ("straddle" in line) == (not faster and not slower and not all(abs(r - 1) <= noise for r in ratios))
+    faster, slower = min(ratios) > 1 + noise, max(ratios) < 1 / (1 + noise)
+    assert ("runs as the unpacked rung does" in line) == all(verdicts.apart(r) <= noise for r in ratios)
+    assert ("straddle" in line) == (not faster and not slower and not all(verdicts.apart(r) <= noise for r in ratios))
     assert ("ran slower" in line) == slower
-    assert ("that accounts for it" in line) == (faster and all(abs(r / expected - 1) <= noise for r in ratios))
-    assert ("not explained" in line) == (faster and not all(abs(r / expected - 1) <= noise for r in ratios))
+    assert ("that accounts for it" in line) == (faster and all(verdicts.apart(r / expected) <= noise for r in ratios))
+    assert ("not explained" in line) == (faster and not all(verdicts.apart(r / expected) <= noise for r in ratios))
 
 
 def test_step_4_times_the_library_call_against_the_unpacked_rung_where_it_skips_packing(dgemm):
@@ -181,8 +181,8 @@ def test_the_peak_is_printed_before_any_share_of_it_and_never_below_the_all_core
 @given(st.lists(st.floats(0.3, 3), min_size=2, max_size=2), st.floats(0, 0.5))
 def test_packing_is_said_to_pay_or_cost_only_when_both_rounds_leave_the_same_work_noise(dgemm, rounds, noise):
     effect = dgemm[0]["measured_effect"](rounds, noise)
-    assert (effect == "paid") == all(r > 1 + noise for r in rounds)
-    assert (effect == "cost") == all(r < 1 - noise for r in rounds)
+    assert (effect == "paid") == all(r > 1 and verdicts.apart(r) > noise for r in rounds)   # noise either way from 1
+    assert (effect == "cost") == all(r < 1 and verdicts.apart(r) > noise for r in rounds)
 
 
 def test_step_4_says_for_each_size_what_its_pairs_measured(dgemm):
@@ -204,8 +204,8 @@ def test_a_same_work_ratio_is_called_about_1_only_within_the_stated_band(dgemm, 
     ns = dgemm[0]
     line = ns["one_thread_pair"](ratio, why)
     assert f"{ratio:.2f}×" in line
-    assert ("within ±10% of 1" in line) == (abs(ratio - 1) <= ns["BAND"])
-    assert ("a disturbance was measured" in line) == (abs(ratio - 1) > ns["BAND"] and bool(why))
+    assert ("within ±10% of 1" in line) == (verdicts.apart(ratio) <= ns["BAND"])
+    assert ("a disturbance was measured" in line) == (verdicts.apart(ratio) > ns["BAND"] and bool(why))
 
 
 def test_step_8_names_the_same_work_pairs_and_how_far_they_strayed(dgemm):
@@ -213,7 +213,7 @@ def test_step_8_names_the_same_work_pairs_and_how_far_they_strayed(dgemm):
     small = [n for n in ns["sizes"] if n**3 <= ns["config"].one_thread_up_to]
     assert list(ns["same_work"]) == small
     if small:
-        strayed = max(abs(r - 1) for r in ns["same_work"].values())
+        strayed = max(verdicts.apart(r) for r in ns["same_work"].values())
         assert f"strayed up to {strayed:.0%} from 1" in text
 
 

@@ -161,7 +161,7 @@ def test_the_step_1_comparison_names_the_cause_its_measurements_show(simd):
 def _noisy(ns: dict) -> bool:
     """Whether the A/A controls (sizes whose helper threads stayed idle) strayed 1.2× or more from 1 either way (a
     ratio r or 1/r), pair by pair."""
-    return any(max(ns["speedups"][n], 1 / ns["speedups"][n]) >= 1.2 for n in ns["sizes"] if ns["helpers"][n] < 0.1)
+    return any(verdicts.apart(ns["speedups"][n]) >= 0.2 for n in ns["sizes"] if ns["helpers"][n] < 0.1)
 
 
 def test_the_split_cost_verdict_rests_on_three_undisturbed_sizes_or_is_not_settled(simd):

@@ -121,6 +121,16 @@ def order(again: float, others: float, speed: float = 1.0) -> str:
             f"    side alone may have been slowed: {bound} = {low:.2f}…{high:.2f}× spans the 0.95 mark")
 
 
+def apart(ratio: float) -> float:
+    """How far ``ratio`` lies from 1, either way, as a share: a pair timed the other way round gives the
+    inverse ratio, so 0.8× and 1.25× are equally far (0.25) — the one measure of pair noise in the book.
+
+    >>> round(apart(0.8), 2), round(apart(1.25), 2)
+    (0.25, 0.25)
+    """
+    return max(ratio, 1 / ratio) - 1
+
+
 def closest(chosen: float, rest: list[float]) -> str:
     """How a share (of a roof) compares with the other shares: above all, above the median, or not."""
     ordered = sorted(rest)

@@ -6,6 +6,7 @@ was measured (other processes, or the core's own speed)."""
 import math
 import statistics
 
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from nnkit.bench import verdicts
@@ -137,3 +138,10 @@ def test_the_products_are_called_closest_only_when_they_were(chosen, rest):
 
 def test_the_readers_step_where_subtract_beat_the_products_is_not_called_closest():
     assert verdicts.closest(0.272, [0.293, 0.262, 0.021, 0.13]) != "came closest"
+
+
+@given(st.floats(min_value=0.01, max_value=100))
+def test_a_ratio_and_its_inverse_lie_equally_far_from_1(ratio):
+    """Pair noise is one measure everywhere: a pair timed the other way round is as far from 1."""
+    assert verdicts.apart(ratio) >= 0 and verdicts.apart(ratio) == pytest.approx(verdicts.apart(1 / ratio))
+    assert verdicts.apart(ratio) >= abs(ratio - 1) - 1e-12   # never narrower than the linear distance
