@@ -18,8 +18,9 @@ def median_seconds(function: Callable[[], object], repeats: int = 7, min_time: f
 def paired(plain: Callable[[], object], other: Callable[[], object], repeats: int = 9, min_time: float = 0.02,
            around_other=None) -> dict:
     """Time ``plain`` and ``other`` in alternation (plain, other, plain, …) and return both
-    medians and the median of the per-pair ratios ``other / plain`` — on a noisy machine the
-    pairs share the same moment, so their ratio is steadier than a ratio of two separate medians.
+    medians and the median of the per-pair ratios ``other / plain`` (each pair's in ``ratios``) — on a
+    noisy machine the pairs share the same moment, so their ratio is steadier than a ratio of two
+    separate medians.
     ``around_other`` is a context manager factory entered around each run of ``other``."""
     loops = max(_loops(plain, min_time), _loops(other, min_time))
     a, b = [], []
@@ -27,8 +28,9 @@ def paired(plain: Callable[[], object], other: Callable[[], object], repeats: in
         a.append(_per_call(plain, loops))
         with around_other() if around_other else _nothing():
             b.append(_per_call(other, loops))
-    return {"plain": statistics.median(a), "other": statistics.median(b),
-            "ratio": statistics.median(y / x for x, y in zip(a, b)), "difference": statistics.median(y - x for x, y in zip(a, b))}
+    ratios = [y / x for x, y in zip(a, b)]
+    return {"plain": statistics.median(a), "other": statistics.median(b), "ratio": statistics.median(ratios),
+            "ratios": ratios, "difference": statistics.median(y - x for x, y in zip(a, b))}
 
 
 def _loops(function: Callable[[], object], min_time: float) -> int:

@@ -3,6 +3,8 @@ numbers beside it do not show: a trend, an impossible speed-up, an order that he
 
 from __future__ import annotations
 
+import bisect
+
 STEP = 1.1      # a trend needs every step to move by more than this factor
 IDLE = 0.25     # cores other processes may use while a machine still counts as idle
 SLOW = 0.85     # a core below this share of its best probe speed ran slow (``load.watch``'s ``speed``)
@@ -94,6 +96,40 @@ def ratio_bounds(ratio: float, others: float | None, speed: float | None) -> tup
         return 0.0, float("inf")
     slowed = min(speed, 1.0) if speed is not None and speed < SLOW else 1.0
     return ratio * slowed, ratio / slowed
+
+
+def place(ratio: float, marks: tuple[float, ...], others: float | None = None, speed: float | None = None,
+          noise: float = 0.0) -> tuple[int | None, tuple[float, float]]:
+    """The one rule by which the book places a ratio of two rates timed in alternating pairs against
+    ``marks`` (ascending; region 0 lies below the first mark, region i at or above mark i − 1 and
+    below mark i): decided from the range the ratio can truly lie in — :func:`ratio_bounds` for the
+    disturbance around the pairs (a slowed core may have slowed either side alone), widened both ways
+    by the pair ``noise`` (an :func:`apart` share: an A/A control's spread, or the pairs' own, from
+    :func:`spread`). Returns the region the whole range lies in (None when it spans a mark, or other
+    processes were busy, which bounds nothing) and the range. ``load.watch`` samples the core's speed
+    around the pairs, not during them, so the range holds only if the pairs ran no slower than that.
+
+    >>> place(1.3, (0.8, 1.25))                          # undisturbed, no noise: at or above 1.25
+    (2, (1.3, 1.3))
+    >>> place(1.3, (0.8, 1.25), others=0.0, speed=0.8)[0] is None    # 1.04…1.63 spans 1.25
+    True
+    """
+    low, high = ratio_bounds(ratio, others, speed)
+    low, high = low / (1 + noise), high * (1 + noise)
+    region = bisect.bisect_right(marks, low)
+    return (region if high < float("inf") and bisect.bisect_right(marks, high) == region else None), (low, high)
+
+
+def spread(ratios: list[float]) -> float:
+    """The pair noise of a set of pair ratios: how far (:func:`apart`) the one farthest from their median
+    lies from it — with a handful of pairs a lower bound on the noise, never zero unless they all agree.
+
+    >>> round(spread([1.0, 1.1, 0.9]), 3)
+    0.111
+    """
+    ordered = sorted(ratios)
+    middle = (ordered[(len(ordered) - 1) // 2] + ordered[len(ordered) // 2]) / 2
+    return max(apart(r / middle) for r in ordered)
 
 
 def order(again: float, others: float, speed: float = 1.0) -> str:

@@ -145,3 +145,40 @@ def test_a_ratio_and_its_inverse_lie_equally_far_from_1(ratio):
     """Pair noise is one measure everywhere: a pair timed the other way round is as far from 1."""
     assert verdicts.apart(ratio) >= 0 and verdicts.apart(ratio) == pytest.approx(verdicts.apart(1 / ratio))
     assert verdicts.apart(ratio) >= abs(ratio - 1) - 1e-12   # never narrower than the linear distance
+
+
+MARKS = st.lists(st.floats(0.1, 10.0), min_size=1, max_size=3, unique=True).map(lambda m: tuple(sorted(m)))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.floats(0.05, 20.0), MARKS, st.one_of(st.none(), st.floats(0.0, 2.0)), st.one_of(st.none(), st.floats(0.3, 1.2)),
+       st.floats(0.0, 0.5))
+def test_a_ratio_is_placed_only_where_its_whole_range_lies(ratio, marks, others, speed, noise):
+    """The book's one bound rule: a region is named only when every value the pair can truly be (a slowed core on
+    either side alone, the pair noise either way) lies in it; busy other processes bound nothing."""
+    region, (low, high) = verdicts.place(ratio, marks, others, speed, noise)
+    assert low <= ratio <= high
+    if others is not None and others > verdicts.IDLE:
+        assert region is None and high == float("inf")
+    elif region is not None:
+        inside = lambda x: (region == 0 or x >= marks[region - 1]) and (region == len(marks) or x < marks[region])
+        assert inside(low) and inside(high) and inside(ratio)
+    else:
+        assert any(low < mark <= high for mark in marks)
+    wider, _ = verdicts.place(ratio, marks, others, speed, noise + 0.1)
+    assert wider in (None, region)   # more noise never settles what less left open, nor moves a settled one
+
+
+def test_the_readers_bound_wholly_above_its_mark_is_placed_above():
+    """Reader 16: tutorial 6 refused n = 512's bound 1.22–2.00×, wholly above its 1.2 mark."""
+    assert verdicts.place(1.56, (1.2,), others=0.0, speed=0.78)[0] == 1
+
+
+def test_the_readers_verdict_closer_to_its_mark_than_its_noise_is_not_settled():
+    """Reader 16: 0.94× against 0.95 from three pairs whose own ratios strayed 3 % settles nothing."""
+    assert verdicts.place(0.94, (0.95,), noise=verdicts.spread([0.94, 0.91, 0.97]))[0] is None
+
+
+@given(st.lists(st.floats(0.01, 100.0), min_size=1, max_size=9))
+def test_the_pairs_own_spread_is_zero_only_when_they_agree(ratios):
+    assert (verdicts.spread(ratios) == 0) == (len(set(ratios)) == 1) or min(ratios) == pytest.approx(max(ratios))
