@@ -132,29 +132,33 @@ def spread(ratios: list[float]) -> float:
     return max(apart(r / middle) for r in ordered)
 
 
-def order(again: float, others: float, speed: float = 1.0) -> str:
+def order(again: float, others: float, speed: float = 1.0, noise: float = 0.0) -> str:
     """Whether a rung found slower than an earlier one stays slower when the two are re-timed in
     alternating pairs (``again``: its speed ÷ the earlier one's), with ``others`` cores used by
-    other processes meanwhile and the core at ``speed`` of its best. Any other work counts, even on
-    a core the pair leaves free: on a shared or virtual machine it slows one-thread code too
-    (memory, the host's scheduling); so does a core the host ran slow. The rule cuts both ways: a
-    disturbed re-timing settles the order either way only through its bounds (:func:`ratio_bounds`)."""
+    other processes meanwhile, the core at ``speed`` of its best and the pairs' own ``noise`` (an
+    :func:`apart` share, :func:`spread` of their ratios). Any other work counts, even on a core the
+    pair leaves free: on a shared or virtual machine it slows one-thread code too (memory, the host's
+    scheduling); so does a core the host ran slow. Decided by :func:`place` against 0.95: a hold or a
+    flip only when the ratio's whole range lies on one side of it."""
+    region, (low, high) = place(again, (0.95,), others, speed, noise)
     disturbed = cause(others, speed)
-    low, high = ratio_bounds(again, others, speed)
-    if not disturbed:
-        if again >= 0.95:
-            return "the order flips or ties: the first run was noise"
+    bound = (f"{again:.2f} × {speed:.2f} … {again:.2f} ÷ {speed:.2f}" if disturbed else f"{again:.2f}") + (
+        f", widened by the pairs' {noise:.0%} spread," if noise else "") + f" = {low:.2f}…{high:.2f}×"
+    said = f" ({bound})" if disturbed or noise else ""
+    if region == 1:
+        return f"the order flips or ties{' even at its bounds' if disturbed else ''}{said}: the first run was noise"
+    if region == 0 and not disturbed:
         return (f"the order holds on an idle machine, the core at {speed:.0%} of its best (within the {SLOW:.0%} "
-                "mark): the code's, not noise")
-    bound = f"{again:.2f} × {speed:.2f} … {again:.2f} ÷ {speed:.2f}"   # only a slowed core bounds it
-    if low >= 0.95:
-        return f"the order flips or ties even at its bounds ({bound} = {low:.2f}…{high:.2f}): the first run was noise"
-    if high < 0.95:
-        return f"the order holds even at its bounds ({bound} = {low:.2f}…{high:.2f}): the code's, not noise"
+                f"mark){said}: the code's, not noise")
+    if region == 0:
+        return f"the order holds even at its bounds{said}: the code's, not noise"
     if high == float("inf"):
         return f"not settled in this run — run it again: other processes used {others:.2f} cores, which bounds nothing"
+    if not disturbed:
+        return (f"not settled in this run — run it again: the pairs' own {noise:.0%} spread leaves {again:.2f} at "
+                f"{low:.2f}…{high:.2f}×, across the 0.95 mark")
     return (f"not settled in this run — run it again: the core ran at {speed:.0%} (below the {SLOW:.0%} mark), so either\n"
-            f"    side alone may have been slowed: {bound} = {low:.2f}…{high:.2f}× spans the 0.95 mark")
+            f"    side alone may have been slowed: {bound} spans the 0.95 mark")
 
 
 def apart(ratio: float) -> float:

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from nnkit.bench import verdicts
+from nnkit.tutorials import fit
 
 rates = st.floats(0.01, 1e4)
 
@@ -107,19 +108,27 @@ def test_the_loaded_runs_two_core_peak_is_flagged():
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.floats(0.0, 3.0), st.floats(0.0, 4.0), st.floats(0.01, 1.5))
-def test_an_order_is_settled_either_way_only_by_an_undisturbed_re_timing_or_by_its_bounds(again, busy, speed):
-    """Flips (noise) and holds (the code's) alike: from the ratio when the pairs were undisturbed, else only when
-    the whole range a slowed core leaves (ratio × speed … ratio ÷ speed) is on one side of 0.95; busy others
-    bound nothing. Every printed line stays within 118 characters."""
-    said = verdicts.order(again, busy, speed)
+@given(st.floats(0.0, 3.0), st.floats(0.0, 4.0), st.floats(0.01, 1.5), st.sampled_from([0.0, 0.0, 0.03, 0.2]))
+def test_an_order_is_settled_either_way_only_by_an_undisturbed_re_timing_or_by_its_bounds(again, busy, speed, noise):
+    """Flips (noise) and holds (the code's) alike: only when the whole range (``verdicts.place``: a slowed core's
+    ratio × speed … ratio ÷ speed, widened by the pairs' own spread either way) is on one side of 0.95; busy others
+    bound nothing. Every printed line stays within 118 characters once wrapped by ``tutorials.fit``."""
+    said = verdicts.order(again, busy, speed, noise)
     disturbed = bool(verdicts.cause(busy, speed))
     low, high = (again, again) if not disturbed else (0, float("inf")) if busy > verdicts.IDLE else (again * speed, again / speed)
+    low, high = low / (1 + noise), high * (1 + noise)
     assert ("noise" in said and "flips" in said) == (low >= 0.95)
     assert ("the code's" in said) == (high < 0.95)
     assert ("not settled" in said) == (low < 0.95 <= high)
     assert not disturbed or "idle machine" not in said
-    assert all(len(line) + 4 <= 118 for line in said.split("\n"))
+    assert (f"{noise:.0%} spread" in said) == (noise > 0 and high < float("inf"))
+    assert all(len(line) <= 118 for line in fit("  → " + said).split("\n"))
+
+
+def test_the_readers_0_94_against_0_95_from_three_pairs_is_not_settled():
+    """Reader 16: 0.94× against 0.95 on an idle machine, from pairs whose own ratios strayed 3 %."""
+    said = verdicts.order(0.94, 0.01, 0.98, verdicts.spread([0.94, 0.91, 0.97]))
+    assert said.startswith("not settled") and "0.91…0.97×" in said
 
 
 def test_the_readers_re_timing_on_a_core_at_72_percent_settles_nothing():
