@@ -51,8 +51,8 @@ def test_the_python_rungs_rate_across_its_sizes_is_named_by_its_range(calm):
     """The bottom-to-top ratio divides rates at two sizes: the line before it says, from alternating pairs of the
     Python rung at two of its own sizes, whether its rate stands for the larger n — only where its range says so."""
     text = re.sub(r"\n +", " ", calm[1])
-    line = re.search(rf"Python loops' rate at n = \d+ ÷ at n = \d+, in 3 alternating pairs: (\d+\.\d\d)× \({RANGE}, "
-                     r"its range: verdicts.place\) — (.*)$", text, re.M)
+    line = re.search(rf"Python loops' rate at n = \d+ ÷ at n = \d+, in 3 alternating pairs: (\d+\.\d\d)× \(its range "
+                     rf"{RANGE}\) — (.*)$", text, re.M)
     low, high = float(line.group(2)), float(line.group(3))
     assert line.group(4).startswith("within 0.8–1.25×") == (0.8 <= low and high < 1.25)
     assert line.group(4).startswith("outside") == (high < 0.8 or low >= 1.25)
@@ -84,7 +84,8 @@ def test_each_share_wording_follows_the_two_ranges():
     """3,000 seeded pairs of pairs (and the reader's: the sizes' 3.01× on a core at 63 %, padding's 2.72× at 92 %):
     the stride's share is 'not settled' exactly when a range spans its mark (the gap 1.1×, padding 1×) or is
     unbounded; otherwise the words follow the ranges, and 'at least' is padding's lowest gain over the highest gap."""
-    share = _cell_functions("def placed(", "def verdict(", size=512)["share"]
+    span = _cell_functions("def span(", "half, python =")["span"]
+    share = _cell_functions("def placed(", "def verdict(", size=512, span=span)["share"]
     rng = np.random.default_rng(5)
     reader = ((3.01, {"others": 0.01, "speed": 0.63}, "slow", 0.0), (2.72, {"others": 0.0, "speed": 0.92}, "", 0.0))
     for sizes, padded in [reader] + [(_entry(rng), _entry(rng)) for _ in range(3000)]:
@@ -109,7 +110,8 @@ def test_step_4s_verdict_follows_each_pairs_range_and_takes_step_3s_re_timing_wh
     pair's range (``verdicts.place``) lies wholly on one side of its mark; the swap uses Step 3's re-timing exactly
     when its own pair leaves it open and Step 3's settles; 'run it again' exactly when something is left open; every
     line fits 118 characters once wrapped. (The reader's run: swap disturbed at 63 %, Step 3's 0.75× calm.)"""
-    cell = _cell_functions("MARKS = {", "step_3 = retimed", size=512, n=512)
+    cell = _cell_functions("MARKS = {", "step_3 = retimed", size=512, n=512, span=_cell_functions(
+        "def span(", "half, python =")["span"])
     verdict = cell["verdict"]
     rng = np.random.default_rng(15)
     calm = lambda rate, speed=0.98, noise=0.02: (rate, {"others": 0.0, "speed": speed}, verdicts.cause(0.0, speed), noise)
