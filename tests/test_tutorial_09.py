@@ -79,12 +79,12 @@ def test_the_ranking_speaks_only_when_every_roof_it_rests_on_was_steady(seed):
     rows = re.findall(r"^(\w+) +[\d.]+ FLOPs/byte +[\d.]+ GFLOP/s \(± *(\d+)%\) = +([\d.]+)% of its roof, the "
                       r"(?:flat \((peak)\)|sloped \((L2|main memory)\)) one$", text, re.M)
     shares, binding = {op: float(share) for op, _, share, _, _ in rows}, {op: flat or sloped for op, _, _, flat, sloped in rows}
-    assert set(shares) == set(OPS) and len(step_rounds) == int(re.search(r"median of (\d+) more recorded", text).group(1))
+    assert set(shares) == set(OPS) and len(step_rounds) == int(re.search(r"median of (\d+) rounds of 10 more recorded", text).group(1))
     rates = [{r["op"]: r["flops"] / r["seconds"] for r in step} for step in step_rounds]
     for op, strayed, _, _, _ in rows:                      # each rate's ± is how far its steps strayed from their median
         assert abs(int(strayed) - 100 * _strayed([r[op] for r in rates])) <= 0.5 + 1e-9
     noise = max(_strayed([r["matmul"] / r[op] for r in rates]) for op in OPS if op != "matmul")
-    printed_noise = float(re.search(r"step by step: the farthest strayed ×/÷ ([\d.]+) from its median", text).group(1))
+    printed_noise = float(re.search(r"round by round: the farthest strayed ×/÷ ([\d.]+) from its median", text).group(1))
     assert printed_noise == pytest.approx(1 + noise, abs=0.0051)
     verdict = " ".join(re.search(r"of their roof; the other operations a median of .*\n  (.*(?:\n     .*)*)", text,
                                  re.M).group(1).split())        # the verdict, its wrapped lines joined
@@ -202,6 +202,17 @@ def test_a_whole_run_with_an_unsteady_peak_settles_no_ranking(monkeypatch, tmp_p
     unrecorded = re.search(r"^  against the step on 32 samples \([\d.]+ µs\): (\d+)% of its time; this share, without "
                            r"the recording's cost, decides:\n(  → .*)$", text, re.M)
     assert unrecorded.group(2) == _weighed(int(unrecorded.group(1)) / 100, "")      # the unrecorded share decides
+    assert re.search(r"^each rate: the median of 5 rounds of 10 more recorded steps", text, re.M)
+    for part in ("the whole step", "its five products alone"):
+        assert re.search(rf"^float32 ÷ float64, {part}: [\d.]+× of [\d.]+ µs — saved -?[\d.]+ … -?[\d.]+ µs$", text, re.M)
+    assert re.search(r"^  → (most of float32's gain came from the (five products|rest of the step)|not settled in this run)",
+                     text, re.M)
+    share = re.search(r"^  each timed step starts from m with ([\d.]+)% of its entries subnormal, s with 0\.0%; after the "
+                      r"step ([\d.]+)% of m still are", text, re.M)
+    assert 20 < float(share.group(1)) < 30 and float(share.group(2)) < float(share.group(1))
+    levers = re.findall(r"^(.{58}) +[\d.]+×  [\d.]+–[\d.]+  (faster now|not faster now|not settled — run it again)$",
+                        text, re.M)
+    assert len(levers) == 7 and "Adam step without subnormal moments" in levers[-1][0]   # every paired lever, placed
 
 
 @pytest.mark.parametrize("seed", range(12))
@@ -296,3 +307,28 @@ def test_each_levers_verdict_follows_the_range_it_prints(seed):
 def test_a_figure_timed_otherwise_keeps_its_own_line_and_flag():
     assert _lever_line()("timed apart", 0.35).endswith(" 0.35×  — rests on a disturbed timing (above)")
     assert _lever_line()("namespace look-up (µs per call, not a ratio)", 1.35).endswith(" 1.35")
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_roofline_points_crowded_at_one_spot_are_named_beside_them_and_the_names_do_not_overlap(seed, monkeypatch, tmp_path):
+    """Step 3's roofline (``named=True``): every operation's name is written once, joined to its own point, and no two
+    names' boxes overlap, however the points crowd (reader 16: multiply, subtract, add and maximum on one spot)."""
+    import matplotlib.text
+
+    rng = np.random.default_rng(seed)
+    points = {f"op{i} (x)": (0.05 * float(rng.uniform(0.7, 2.5)), float(rng.choice([0.5, 0.1])) * float(rng.uniform(0.9, 1.1)))
+              for i in range(int(rng.integers(2, 13)))}
+    seen = {}
+    real_save = plots._save
+
+    def keep(fig, path):
+        fig.canvas.draw()
+        seen["names"] = [(t.get_text(), t.xy, matplotlib.text.Text.get_window_extent(t))   # the name, not its line
+                         for t in fig.axes[0].texts]
+        return real_save(fig, path)
+
+    monkeypatch.setattr(plots, "_save", keep)
+    plots.roofline(points, 50.0, {"L2": 40.0}, str(tmp_path / "roof.png"), "t", named=True)
+    assert {(name, tuple(xy)) for name, xy, _ in seen["names"]} == {(label.split(" (")[0], xy) for label, xy in points.items()}
+    boxes = [box for _, _, box in seen["names"]]
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
