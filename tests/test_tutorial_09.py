@@ -218,6 +218,8 @@ def test_a_whole_run_with_an_unsteady_peak_settles_no_ranking(monkeypatch, tmp_p
                      text, re.M)
     share = re.search(r"^  each timed step starts from m with ([\d.]+)% of its entries subnormal, s with 0\.0%; after the "
                       r"step ([\d.]+)% of m still are", text, re.M)
+    touched = ("subnormal", "float32 ÷", "→ ", "rounds of 10", "round by round", "not settled", "saved", "gain")
+    assert all(len(line) <= 118 for line in text.splitlines() if any(word in line for word in touched))
     assert 20 < float(share.group(1)) < 30 and float(share.group(2)) < float(share.group(1))
     levers = re.findall(r"^(.{58}) +[\d.]+×  [\d.]+–[\d.]+  (faster now|not faster now|not settled — run it again)$",
                         text, re.M)
