@@ -243,10 +243,11 @@ def bars(values: dict[str, float], path: str, xlabel: str, title: str, log: bool
 
 
 def roofline(points: dict[str, tuple[float, float]], peak: float, bandwidths: dict[str, float], path: str, title: str,
-             bytes_are: str = "each input read once, each output once") -> str:
+             bytes_are: str = "each input read once, each output once", named: bool = False) -> str:
     """The roofline: for each memory level (label → GB/s) the roof min(peak, intensity × bandwidth),
     and each point (label → (FLOPs per byte, GFLOP/s)) where it ran; ``bytes_are`` says which
-    bytes the intensity counts (a model, not a measurement)."""
+    bytes the intensity counts (a model, not a measurement); ``named``: each point's name (its label
+    up to " (") also written beside it, for points that crowd one spot."""
     fig, ax = _figure(figsize=(10, 5))
     xs = [x for x, _ in points.values()]
     ai = np.logspace(np.log10(min(xs + [0.01]) / 2), np.log10(max(xs + [100.0]) * 2), 200)
@@ -259,6 +260,25 @@ def roofline(points: dict[str, tuple[float, float]], peak: float, bandwidths: di
                 markeredgewidth=1.5, ls="none", label=label)
     ax.set(xscale="log", yscale="log", xlabel=f"arithmetic intensity: FLOPs ÷ bytes (a model: {bytes_are})",
            ylabel="GFLOP/s (measured)", title=title)
+    if named:
+        _name_points(ax, points)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return _save(fig, path)
+
+
+def _name_points(ax, points: dict[str, tuple[float, float]], gap: float = 11.0) -> None:
+    """Write each point's name to the right of it and of its neighbours (the points within a factor 8 in x, a
+    name's width), joined to it by a thin line; neighbours' names are moved apart upward to ``gap`` points."""
+    ax.autoscale_view()
+    at = {label: ax.transData.transform(xy) * 72 / ax.figure.dpi for label, xy in points.items()}   # in points
+    band = {label: int(np.floor(np.log2(x))) for label, (x, _) in points.items()}     # intensity in factors of 2
+    last: dict[int, float] = {}     # per band, the height of the last name written
+    for label, (x, y) in sorted(points.items(), key=lambda p: p[1][1]):
+        near = range(band[label] - 3, band[label] + 4)
+        height = max(at[label][1], max(last.get(b, -np.inf) for b in near) + gap)
+        last[band[label]] = height
+        right = max(at[name][0] for name in points if band[name] in near)
+        ax.annotate(label.split(" (")[0], (x, y), xytext=(right - at[label][0] + 14, height - at[label][1]),
+                    textcoords="offset points", fontsize=7, va="center",
+                    arrowprops={"arrowstyle": "-", "color": "grey", "lw": 0.5})

@@ -171,12 +171,24 @@ def apart(ratio: float) -> float:
     return max(ratio, 1 / ratio) - 1
 
 
-def closest(chosen: float, rest: list[float]) -> str:
-    """How a share (of a roof) compares with the other shares: above all, above the median, or not."""
+def closest(chosen: float, rest: list[float], noise: float = 0.0) -> str:
+    """How a share (of a roof) compares with the other shares: above all, above their median, or not — each said
+    only when ``chosen`` lies farther from that mark than ``noise`` (an :func:`apart` share: how far its ratio to
+    another share strayed over repeated measurements), as ``chosen ÷ (1 + noise)`` … ``chosen × (1 + noise)``;
+    a range that reaches a mark is not settled.
+
+    >>> closest(0.242, [0.227, 0.224, 0.05]), closest(0.242, [0.227, 0.224, 0.05], noise=0.1)[:11]
+    ('came closest', 'not settled')
+    """
     ordered = sorted(rest)
     median = (ordered[(len(ordered) - 1) // 2] + ordered[len(ordered) // 2]) / 2
-    if chosen > ordered[-1]:
+    low, high = chosen / (1 + noise), chosen * (1 + noise)
+    if low > ordered[-1]:
         return "came closest"
-    if chosen > median:
+    if high <= ordered[-1] and low > median:
         return "came closer than most"
-    return "came no closer than the median operation"
+    if high <= median:
+        return "came no closer than the median operation"
+    mark, name = (ordered[-1], "the closest other's") if high > ordered[-1] else (median, "the median's")
+    return (f"not settled in this run: {chosen:.1%} ÷/× {1 + noise:.2f} (the noise) = {low:.1%}–{high:.1%} reaches "
+            f"{name} {mark:.1%} — run it again")

@@ -4,6 +4,7 @@ only when it held on an idle machine whose core ran at full speed, a disturbance
 was measured (other processes, or the core's own speed)."""
 
 import math
+import re
 import statistics
 
 import pytest
@@ -147,6 +148,26 @@ def test_the_products_are_called_closest_only_when_they_were(chosen, rest):
 
 def test_the_readers_step_where_subtract_beat_the_products_is_not_called_closest():
     assert verdicts.closest(0.272, [0.293, 0.262, 0.021, 0.13]) != "came closest"
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.floats(0.001, 1.0), st.lists(st.floats(0.001, 1.0), min_size=1, max_size=12), st.floats(0.0, 1.0))
+def test_a_place_among_the_shares_is_said_only_where_the_whole_noise_range_lies(chosen, rest, noise):
+    """Every outcome: the words agree with the range chosen ÷ (1 + noise) … chosen × (1 + noise) and the marks."""
+    said = verdicts.closest(chosen, rest, noise)
+    low, high, top, median = chosen / (1 + noise), chosen * (1 + noise), max(rest), statistics.median(rest)
+    assert (said == "came closest") == (low > top)
+    assert (said == "came closer than most") == (median < low and high <= top)
+    assert (said == "came no closer than the median operation") == (high <= median)
+    if said.startswith("not settled in this run: "):
+        mark = re.search(r"reaches (?:the closest other's|the median's) ([\d.]+)%", said).group(1)
+        assert float(mark) == pytest.approx(100 * (top if high > top else median), abs=0.051)
+        assert low <= (top if high > top else median) < high and said.endswith("— run it again")
+
+
+def test_the_readers_lead_of_24_2_over_22_7_percent_is_not_settled_by_a_noise_of_10_percent():
+    assert verdicts.closest(0.242, [0.227, 0.224, 0.128, 0.008], 0.10).startswith("not settled in this run")
+    assert verdicts.closest(0.242, [0.227, 0.224, 0.128, 0.008], 0.05) == "came closest"
 
 
 @given(st.floats(min_value=0.01, max_value=100))
