@@ -430,7 +430,8 @@ def test_the_threads_figure_keeps_every_size_apart_from_its_neighbours_and_the_r
     ns = _step_4(rng)
     _rows(ns)
     band = (float(rng.uniform(0.8, 1.0)), float(rng.uniform(1.0, 1.05)))   # the A/A controls' ratios, lopsided
-    ns |= {"os": __import__("os"), "OUT": str(tmp_path), "plots": plots, "band": band, "unsettled": []}
+    ns |= {"os": __import__("os"), "OUT": str(tmp_path), "plots": plots, "band": band, "unsettled": [],
+           "all_cores": {"gflops": (160.0, 100.0)[seed]}}   # the second: slowed, so drawn as 2 × the 1-core peak
     _exec("def draw(axes)", ns)
     matplotlib.use("Agg")
     fig, axes = plt.subplots(1, 2, figsize=(10.0, 5.0), layout="constrained")   # the size plots.panels draws at
@@ -451,6 +452,7 @@ def test_the_threads_figure_keeps_every_size_apart_from_its_neighbours_and_the_r
     assert drawn == pytest.approx(band)
     peaks = {line.get_label(): line.get_ydata()[0] for line in axes[0].get_lines() if line.get_label().startswith("peak")}
     assert sorted(peaks.values()) == [80.0, 160.0]   # the 1-core and the 2-core peak
+    assert any("was slowed" in label for label in peaks) == (seed == 1)
     plt.close(fig)
 
 
