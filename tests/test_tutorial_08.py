@@ -155,3 +155,28 @@ def test_every_line_it_prints_at_the_touched_places_fits_118_characters(run):
         if any(key in line for key in ("flagged", "rests on a rate", "round's range", "called as the library", "one call at",
                                        "right after", "the pair noise", "below even", "the rule's")):
             assert len(line) <= 118, line
+
+
+def test_the_ladders_lines_stay_apart_where_they_meet(run):
+    """Reader 16 (c10): at n = 128 four lines overlapped under one marker. Each line has a marker of its own, and at
+    every n its point sits a little to the side of every other line's (at least 2 % apart on the log axis)."""
+    ns, _ = run
+    lines = [line for line in ns["ladder_ax"].get_lines() if line.get_label() in ns["rates"]]
+    assert len(lines) == len(ns["rates"]) and len({line.get_marker() for line in lines}) == len(lines)
+    for n in ns["sizes"]:
+        xs = sorted(x for line in lines for x in line.get_xdata() if abs(x / n - 1) < 0.2)
+        assert all(b / a >= 1.02 for a, b in zip(xs, xs[1:]))
+
+
+@pytest.mark.parametrize("mask", range(1, 8))
+def test_the_below_the_slope_line_explains_only_the_rungs_it_counts(mask):
+    """Reader 16 (c8): the explanation under "below even main memory's slope" led with ijk's serial sum while ijk was
+    the one rung left out (a disturbed rate). For every set of counted rungs, the reasons name those rungs only."""
+    source = tutorials.find("inside-dgemm").read_text()
+    scope = {}
+    exec(source[source.index("def held_back("):source.index("lowest = min(found")], scope)   # noqa: S102
+    rungs = ["loops, ijk", "loops, ikj", "micro-kernel, plain C"]
+    counted = [name for i, name in enumerate(rungs) if mask >> i & 1]
+    said = scope["held_back"](counted)
+    for name in rungs:
+        assert (name in said) == (name in counted)
