@@ -2,10 +2,12 @@
 
 Step 2 sets kernels against each other only within its alternating rounds: no ratio, per-lane figure or verdict
 moves when the sweeps (another moment) change; a round whose A/A control drifted is left out, and with too few
-steady rounds nothing is settled. Step 4 counts no size whose row flags it — a busy core, a core slow on either
-probe (one core, or both around the 2-thread halves), an impossible ratio, two ratios that differ — and never calls a
-difference unexplained beside a row it flagged. Its figure keeps every size apart from its neighbours and from the
-100³ rule's line."""
+steady rounds nothing is settled. Step 4 places every speed-up by the book's one rule (``verdicts.place``): a core
+slow on either probe (one core, or both around the 2-thread halves) may have slowed either side alone, busy others
+bound nothing, the A/A noise widens the range both ways — a range wholly on one side of 1.2× settles, and the printed
+ranges read as the verdict does; a row whose ratio is not the code's (impossible, implausible, two ratios that differ)
+is left out; a difference is never called unexplained beside a row it flagged. Its figure keeps every size apart from
+its neighbours and from the 100³ rule's line, draws the A/A band as measured and both peaks."""
 
 import contextlib
 import io
@@ -308,6 +310,11 @@ def test_every_size_is_placed_by_the_one_rule_and_the_verdict_reads_the_ranges_i
     cost = re.search(r"^what splitting cost.*$", text, re.M).group(0)
     starred = {int(n) for n in re.findall(r"n = (\d+)\*", cost)}
     assert {n for n in SHARED if _flagged(rows[n])} == starred
+    slower = re.search(r"^slower on 2 threads at n = ([\d, ]+), the whole range below 1×", text, re.M)
+    busy = {n: ns["others"][n] > verdicts.IDLE for n in placed}
+    below_1 = [n for n in placed if verdicts.place(ns["speedups"][n], (1.0,), ns["others"][n], ns["speed"][n]
+                                                   if busy[n] else min(ns["speed"][n], ns["both"][n]), noise)[0] == 0]
+    assert (sorted(map(int, slower.group(1).split(", "))) if slower else []) == sorted(below_1)
 
 
 @pytest.mark.parametrize("seed", range(200))
