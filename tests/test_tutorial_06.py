@@ -2,17 +2,17 @@
 
 Step 2 sets kernels against each other only within its alternating rounds: no ratio, per-lane figure or verdict
 moves when the sweeps (another moment) change; a round whose A/A control drifted is left out, and with too few
-steady rounds nothing is settled. Step 4 counts no size whose row flags it — a busy core, a core slow on either
-probe (one core, or both around the 2-thread halves), an impossible ratio, two ratios that differ — and never calls a
-difference unexplained beside a row it flagged. Its figure keeps every size apart from its neighbours and from the
-100³ rule's line."""
+steady rounds nothing is settled. Step 4 places every speed-up by the book's one rule (``verdicts.place``): a core
+slow on either probe (one core, or both around the 2-thread halves) may have slowed either side alone, busy others
+bound nothing, the A/A noise widens the range both ways — a range wholly on one side of 1.2× settles, and the printed
+ranges read as the verdict does; a row whose ratio is not the code's (impossible, implausible, two ratios that differ)
+is left out; a difference is never called unexplained beside a row it flagged. Its figure keeps every size apart from
+its neighbours and from the 100³ rule's line, draws the A/A band as measured and both peaks."""
 
 import contextlib
 import io
 import re
 import statistics
-from textwrap import fill
-
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
@@ -32,7 +32,7 @@ def _cell(marker: str) -> str:
 
 
 def _say(text: str) -> None:
-    print(fill(text, 118, subsequent_indent="  "))
+    print(tutorials.fit(text))   # as the tutorial's own ``say``
 
 
 def _exec(marker: str, namespace: dict) -> str:
@@ -40,7 +40,8 @@ def _exec(marker: str, namespace: dict) -> str:
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         exec(_cell(marker), namespace)   # noqa: S102 — the tutorial's own cell
-    return re.sub(r"\n  (?=\S)", " ", printed.getvalue())
+    assert all(len(line) <= 118 for line in printed.getvalue().splitlines())
+    return re.sub(r"\n    (?=\S)", " ", printed.getvalue())
 
 
 # Step 2: the rounds ------------------------------------------------------------------------------------------
@@ -212,8 +213,8 @@ def _step_4(rng: np.random.Generator) -> dict:
             "others": {n: float(rng.choice([0.05, 0.1, 0.6, 1.3])) for n in sizes},
             "speed": {n: float(rng.choice([1.0, 0.95, 0.77])) for n in sizes},
             "both": {n: float(rng.choice([1.0, 0.97, 0.9, 0.66])) for n in sizes},   # the slower core, 2-thread halves
-            "disturbed": {}, "disturbed_one": {}, "unfair": {}, "cores": 2, "verdicts": verdicts, "peak": peak, "say": _say,
-            "one_core": {"gflops": 80.0}, "all_cores": {"gflops": 160.0}}
+            "disturbed": {}, "disturbed_one": {}, "unfair": {}, "slowest_of": {}, "cores": 2, "verdicts": verdicts,
+            "peak": peak, "say": _say, "one_core": {"gflops": 80.0}, "all_cores": {"gflops": 160.0}}
 
 
 def _rows(ns: dict) -> dict[int, str]:
@@ -228,10 +229,37 @@ def _flagged(row: str) -> bool:
     return any(mark in row for mark in ("they differ", "busy", "slow", "IMPOSSIBLE", "IMPLAUSIBLE"))
 
 
-@pytest.mark.parametrize("seed", range(200))
-def test_no_verdict_counts_a_size_its_row_flags(seed):
-    """Seeded rows through the tutorial's own row and verdict cells: the paying verdict is the one the unflagged
-    sizes alone give, every flagged size is named among those left out, and the split-cost line stars it."""
+def _expected(ns: dict, rows: dict[int, str]) -> tuple[float, dict]:
+    """The pair noise and each fair size's (region, range) by the book's one rule, worked out here from the rows:
+    the noise from the A/A controls no row flags (all of them when every one is flagged), a slowed core on either
+    side alone (the wall-clock probe of both cores only while other processes stayed idle), busy others bound
+    nothing."""
+    controls = [n for n in ns["sizes"] if ns["helpers"][n] < 0.1]
+    quiet = [n for n in controls if not _flagged(rows[n])]
+    noise = max(verdicts.apart(ns["speedups"][n]) for n in quiet or controls)
+    placed = {}
+    for n in SHARED:
+        if any(mark in rows[n] for mark in ("they differ", "IMPOSSIBLE", "IMPLAUSIBLE")):
+            continue
+        busy = ns["others"][n] > verdicts.IDLE
+        slowest = ns["speed"][n] if busy else min(ns["speed"][n], ns["both"][n])
+        placed[n] = verdicts.place(ns["speedups"][n], (1.2,), ns["others"][n], slowest, noise)
+    return noise, placed
+
+
+def _verdict(text: str) -> str:
+    return re.search(r"^(?:from n = \d+ on|a second thread paid|no size whose range|whether a second thread pays).*$",
+                     text, re.M).group(0)
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_every_size_is_placed_by_the_one_rule_and_the_verdict_reads_the_ranges_it_prints(seed):
+    """Seeded rows through the tutorial's own row and verdict cells (reader 16, a3): every fair size's range is
+    ``verdicts.place``'s — a slowed core on either side alone, the A/A noise both ways — printed with the words its
+    figures read ("wholly above" only with the low end at 1.20 or more, "wholly below" only with the high end under it),
+    a range wholly on one side settles, one across 1.2× or unbounded is named not settled, a row whose ratio is not
+    the code's (they differ, impossible, implausible) is left out, and the verdict names exactly the sizes whose
+    ranges lie above or below."""
     rng = np.random.default_rng(seed)
     ns = _step_4(rng)
     rows = _rows(ns)
@@ -239,74 +267,134 @@ def test_no_verdict_counts_a_size_its_row_flags(seed):
         quotient = ns["rates"]["2 threads"][n] / ns["rates"]["1 thread"][n]
         assert ("they differ" in row) == (max(quotient, ns["speedups"][n]) > 1.15 * min(quotient, ns["speedups"][n]))
     text = _exec("paying = ", ns)
-    flagged = {n for n in SHARED if _flagged(rows[n])}
-    fair = [n for n in SHARED if n not in flagged]
-    verdict = re.search(r"^(?:from n = \d+ on|only n = |no size with a fair ratio|whether a second thread pays).*$",
-                        text, re.M).group(0)
-    clause = re.search(r"\(left out, .*", verdict)
-    assert ({int(n) for n in re.findall(r"(?<![\d.])\d{3,4}(?![\d.])", clause.group(0))} if clause else set()) == flagged
-    noisy = any(verdicts.apart(ns["speedups"][n]) >= 0.2 for n in CONTROLS)
-    paying = [n for n in fair if all(ns["speedups"][m] > 1.2 for m in fair if m >= n)]
-    if noisy or len(fair) < 2:
+    noise, placed = _expected(ns, rows)
+    assert f"up to {1 + noise:.2f}× from 1 either way" in text
+    line = re.search(r"^each fair ratio's range.*$", text, re.M)
+    assert bool(line) == bool(placed)
+    ranges = dict(re.findall(r"n = (\d+): \d+\.\d\d× → ([^,]*(?:, (?!n = )[a-z][^,]*)?)(?:, |$)",
+                             line.group(0) if line else ""))
+    assert {int(n) for n in ranges} == set(placed)
+    for n, (region, (low, high)) in placed.items():
+        said = ranges[str(n)]
+        if high == float("inf"):
+            assert said == "unbounded (other processes busy)"
+            continue
+        shown = [float(x) for x in re.findall(r"\d+\.\d\d", said)]
+        assert shown == [round(low, 2), round(min(high, 2), 2)]
+        words = {1: "wholly above", 0: "wholly below", None: "across the mark"}[region]
+        assert said.endswith(words)
+        assert region != 1 or shown[0] >= 1.2
+        assert region != 0 or shown[1] <= 1.2
+    verdict = _verdict(text)
+    above = sorted(n for n, (r, _) in placed.items() if r == 1)
+    below = sorted(n for n, (r, _) in placed.items() if r == 0)
+    unsettled = sorted(n for n, (r, _) in placed.items() if r is None)
+    if not above and not below:
         assert verdict.startswith("whether a second thread pays: not settled")
+    elif verdict.startswith("from n = "):
+        start = int(re.match(r"from n = (\d+)", verdict).group(1))
+        assert above == [n for n in above + below if n >= start] and len(above) > 1
+    elif above:
+        assert verdict.startswith(f"a second thread paid more than 1.2× (the whole range above) at n = "
+                                  f"{', '.join(map(str, above))}")
     else:
-        assert verdict.startswith(f"from n = {paying[0]} on" if len(paying) > 1 else f"only n = {paying[0]},"
-                                  if paying else "no size with a fair ratio")
+        assert verdict.startswith("no size whose range settles")
+    unpaid = re.search(r"at n = ([\d, ]+) (?:a second thread was allowed but did not pay|it did not)", verdict)
+    assert sorted(map(int, unpaid.group(1).split(", ")) if unpaid else []) == (below if above else [])
+    not_settled = re.search(r"\(not settled, the range across 1.2× or unbounded: n = ([\d, ]+)\)", verdict)
+    assert sorted(map(int, not_settled.group(1).split(", ")) if not_settled else []) == (
+        unsettled if above or below else [])
+    clause = re.search(r"\(left out, .*", verdict)
+    left = {int(n) for n in re.findall(r"n = (\d+):", clause.group(0))} if clause else set()
+    assert left == set(SHARED) - set(placed)
     cost = re.search(r"^what splitting cost.*$", text, re.M).group(0)
     starred = {int(n) for n in re.findall(r"n = (\d+)\*", cost)}
-    assert flagged | {n for n in SHARED if "← disturbed" in rows[n]} == starred
+    assert {n for n in SHARED if _flagged(rows[n])} == starred
+    slower = re.search(r"^slower on 2 threads at n = ([\d, ]+), the whole range below 1×", text, re.M)
+    busy = {n: ns["others"][n] > verdicts.IDLE for n in placed}
+    below_1 = [n for n in placed if verdicts.place(ns["speedups"][n], (1.0,), ns["others"][n], ns["speed"][n]
+                                                   if busy[n] else min(ns["speed"][n], ns["both"][n]), noise)[0] == 0]
+    assert (sorted(map(int, slower.group(1).split(", "))) if slower else []) == sorted(below_1)
 
 
 @pytest.mark.parametrize("seed", range(200))
-def test_a_core_seen_slow_on_either_probe_keeps_its_ratio_out_of_every_verdict_and_bounds_it(seed):
+def test_each_row_shows_both_probes_and_names_the_probe_behind_its_slow_note(seed):
     """The one-core probe cannot see a second core the host slows, which lowers only the 2-thread side: each row
-    shows both probes; a size where either saw a core below ``SLOW`` (the wall-clock one of both cores only while
-    other processes stayed idle) is flagged, left out with the range its ratio could span (never above the cores), and
-    never named as one where a second thread "did not pay"; the rows fit 118 columns."""
+    shows both probes, is marked slow when either saw a core below ``SLOW`` (the wall-clock one of both cores only
+    while other processes stayed idle), and its disturbance note names the probe the speed came from (reader 16, c5:
+    a wall-clock figure was labelled as timed while the probe held its core); the rows fit 118 columns."""
     rng = np.random.default_rng(seed)
     ns = _step_4(rng)
-    ns["speed"] = {n: float(rng.choice([1.0, 1.0, 0.6])) for n in ns["sizes"]}
+    ns["speed"] = {n: float(rng.choice([1.0, 1.0, 0.6, 0.8])) for n in ns["sizes"]}
     rows = _rows(ns)
-    text = _exec("paying = ", ns)
-    verdict = re.search(r"^(?:from n = \d+ on|only n = |no size with a fair ratio|whether a second thread pays).*$",
-                        text, re.M).group(0)
-    for n in SHARED:
-        busy = ns["others"][n] > verdicts.IDLE     # then the wall-clock probe of both cores counts their turns: unused
+    for n in ns["sizes"]:
+        busy = ns["others"][n] > verdicts.IDLE
         slowest = ns["speed"][n] if busy else min(ns["speed"][n], ns["both"][n])
         assert f"speed ≥ {ns['speed'][n]:.0%} (1 core), ≥ {ns['both'][n]:.0%} (both)" in rows[n]
         assert ("← disturbed: slow" in rows[n]) == (slowest < verdicts.SLOW)
-        r = ns["speedups"][n]
-        worse = busy or r > 2.1 or any(m in rows[n] for m in ("IMPOSSIBLE", "IMPLAUSIBLE"))
-        if slowest < verdicts.SLOW:      # left out; with no worse flag first, for its slow core, bounded
-            assert ns["unfair"][n] and str(n) in re.search(r"\(left out, .*", verdict).group(0)
-            assert worse or f"n = {n}: a core ran as slow as {slowest:.0%}" in verdict
-            assert worse or f"its {r:.2f}× could be {r * slowest:.2f} to {min(r / slowest, 2):.2f}×" in verdict
-    unpaid = re.search(r"at n = ([\d, ]+) a second thread was allowed but did not pay", verdict)
-    for n in map(int, unpaid.group(1).split(", ")) if unpaid else ():
-        assert min(ns["speed"][n], ns["both"][n]) >= verdicts.SLOW and not _flagged(rows[n])
+        note = ns["disturbed"][n]
+        assert ("by the wall clock, the probe on both cores" in note) == (slowest < min(verdicts.SLOW, ns["speed"][n]))
+        assert ("timed while the probe held it" in note) == (verdicts.SLOW > slowest == ns["speed"][n])
     assert all(len(line) <= 118 for row in rows.values() for line in row.splitlines())
+
+
+def _reader(speedups: tuple, speed: tuple, both: tuple, one: tuple, every: tuple, helpers: tuple, others: tuple) -> dict:
+    sizes = CONTROLS + SHARED
+    return {"sizes": sizes, "rates": {"1 thread": dict(zip(sizes, one)), "2 threads": dict(zip(sizes, every))},
+            "speedups": dict(zip(sizes, speedups)), "helpers": dict(zip(sizes, helpers)), "others": dict(zip(sizes, others)),
+            "speed": dict(zip(sizes, speed)), "both": dict(zip(sizes, both)), "disturbed": {}, "disturbed_one": {},
+            "unfair": {}, "slowest_of": {}, "pair_ratios": {n: [r] for n, r in zip(sizes, speedups)}, "cores": 2,
+            "verdicts": verdicts, "peak": peak, "say": _say, "one_core": {"gflops": 87.6}, "all_cores": {"gflops": 174.3}}
 
 
 def test_reader_15s_run_no_longer_says_a_size_flagged_slow_did_not_pay():
     """Reader 15's Step 4 (out-6.txt): n = 104 at 1.06× beside a core at 66% was called "allowed but did not pay";
-    now it is left out with the range its ratio could span, and the verdict rests on n = 128 and 256 alone."""
-    sizes = CONTROLS + SHARED
-    one = dict(zip(sizes, (5.3, 23.0, 49.1, 55.4, 50.0, 56.9, 43.5, 47.7, 57.4, 61.9, 65.1)))
-    every = dict(zip(sizes, (5.3, 22.9, 49.2, 58.4, 51.9, 55.1, 45.9, 65.2, 87.2, 104.4, 92.4)))
-    ns = {"sizes": sizes, "rates": {"1 thread": one, "2 threads": every},
-          "speedups": dict(zip(sizes, (0.99, 1.00, 1.00, 1.00, 1.03, 1.00, 1.06, 1.38, 1.62, 1.86, 1.78))),
-          "helpers": dict(zip(sizes, (0, 0, 0, 0, 0, 0, 0.83, 0.86, 0.90, 0.92, 0.90))),
-          "others": dict(zip(sizes, (0.01, 0.04, 0.06, 0.09, 0.08, 0.08, 0.08, 0.08, 0.11, 0.08, 0.10))),
-          "speed": dict(zip(sizes, (0.94, 0.96, 0.96, 0.97, 0.96, 0.60, 0.66, 0.96, 0.88, 0.91, 0.59))),
-          "both": dict.fromkeys(sizes, 1.0),   # not measured then: the one-core probe's flag alone decides here
-          "disturbed": {}, "disturbed_one": {}, "unfair": {}, "cores": 2, "verdicts": verdicts, "peak": peak, "say": _say,
-          "one_core": {"gflops": 87.6}, "all_cores": {"gflops": 174.3}}
+    now its range spans 1.2× and it is named not settled, and the verdict rests on n = 128, 256 and 512."""
+    ns = _reader((0.99, 1.00, 1.00, 1.00, 1.03, 1.00, 1.06, 1.38, 1.62, 1.86, 1.78),
+                 (0.94, 0.96, 0.96, 0.97, 0.96, 0.60, 0.66, 0.96, 0.88, 0.91, 0.59), (1.0,) * 11,
+                 (5.3, 23.0, 49.1, 55.4, 50.0, 56.9, 43.5, 47.7, 57.4, 61.9, 65.1),
+                 (5.3, 22.9, 49.2, 58.4, 51.9, 55.1, 45.9, 65.2, 87.2, 104.4, 92.4),
+                 (0, 0, 0, 0, 0, 0, 0.83, 0.86, 0.90, 0.92, 0.90),
+                 (0.01, 0.04, 0.06, 0.09, 0.08, 0.08, 0.08, 0.08, 0.11, 0.08, 0.10))
     _rows(ns)
     text = _exec("paying = ", ns)
     assert "did not pay" not in text
-    assert "n = 104: a core ran as slow as 66% of its best around its halves, perhaps beside one side only: its " \
-           "1.06× could be 0.70 to 1.61×" in text
-    assert "from n = 128 on, every size with a fair ratio ran more than 1.2× faster on 2 threads (up to n = 512" in text
+    assert "n = 104: 1.06× → 0.68 to 1.65×, across the mark" in text
+    assert ("from n = 128 on, every size whose range settles ran more than 1.2× faster on 2 threads (up to n = 512, "
+            "the largest such) (not settled, the range across 1.2× or unbounded: n = 104)") in text
+
+
+READER_16 = dict(speedups=(1.01, 0.81, 0.99, 1.00, 1.01, 1.00, 1.07, 1.13, 1.28, 1.71, 1.75),
+                 speed=(0.56, 0.57, 0.54, 0.84, 0.85, 0.71, 0.91, 0.87, 0.76, 0.88, 0.65),
+                 both=(0.56, 0.59, 0.62, 0.77, 0.84, 0.91, 0.86, 0.89, 0.87, 0.71, 0.65),
+                 one=(4.1, 13.7, 32.5, 17.5, 19.5, 24.7, 21.9, 27.8, 38.7, 31.6, 64.9),
+                 every=(4.3, 11.3, 32.2, 17.5, 19.3, 27.2, 22.2, 29.6, 45.9, 58.3, 96.0),
+                 helpers=(0, 0, 0, 0, 0, 0, 0.94, 0.95, 0.91, 0.94, 0.91),
+                 others=(0.01, 0.08, 0.08, 0.03, 0.06, 0.08, 0.11, 0.06, 0.09, 0.07, 0.07))
+
+
+def test_reader_16s_n_512_is_placed_by_the_one_rule_with_its_noise():
+    """Reader 16 (a3): n = 512's 1.71× beside a core at 71% was left out although 1.22–2.00× lies above 1.2×. By the
+    one rule it is placed, and with this run's A/A noise (every control flagged slow, 0.81× the farthest: 1.23×) its
+    range, 0.98 to 2.00×, spans 1.2× — printed so, and named not settled; with steady controls (1.00 to 1.01×) the
+    same row settles above 1.2×, and the verdict says a second thread paid there."""
+    ns = _reader(**READER_16)
+    _rows(ns)
+    text = _exec("paying = ", ns)
+    assert "up to 1.23× from 1 either way" in text and "every one flagged disturbed" in text
+    assert "n = 512: 1.71× → 0.98 to 2.00×, across the mark" in text
+    assert _verdict(text).startswith("whether a second thread pays: not settled in this run — no size's range lies "
+                                     "wholly on one side of 1.2× — run it again")
+    steady = dict(READER_16, speedups=(1.00, 1.01, 1.00, 1.00, 1.00, 1.00) + READER_16["speedups"][6:],
+                  speed=(1.0,) * 6 + READER_16["speed"][6:], both=(1.0,) * 6 + READER_16["both"][6:],
+                  every=READER_16["one"][:6] + READER_16["every"][6:])
+    ns = _reader(**steady)
+    _rows(ns)
+    text = _exec("paying = ", ns)
+    assert "n = 512: 1.71× → 1.20 to 2.00×, wholly above" in text
+    assert _verdict(text).startswith("a second thread paid more than 1.2× (the whole range above) at n = 512; at n = "
+                                     "104, 128 it did not (the whole range below) — from which n it pays for good, "
+                                     "these sizes cannot say")
 
 
 @pytest.mark.parametrize("seed", range(200))
@@ -343,11 +431,14 @@ def test_a_difference_from_step_1_is_never_called_unexplained_beside_a_flagged_r
 @pytest.mark.parametrize("seed", range(2))
 def test_the_threads_figure_keeps_every_size_apart_from_its_neighbours_and_the_rule(seed, tmp_path):
     """Drawn from seeded rows by the tutorial's own figure cell: on both panels, markers of neighbouring sizes
-    (n = 96, 100, 104 among them) lie at least a marker's width apart, and the 100³ rule's line crosses none."""
+    (n = 96, 100, 104 among them) lie at least a marker's width apart, and the 100³ rule's line crosses none; the
+    pair-noise band spans the controls' ratios as measured, not a symmetric band, and both peaks are drawn."""
     rng = np.random.default_rng(seed)
     ns = _step_4(rng)
     _rows(ns)
-    ns |= {"os": __import__("os"), "OUT": str(tmp_path), "plots": plots, "noise": 0.03}
+    band = (float(rng.uniform(0.8, 1.0)), float(rng.uniform(1.0, 1.05)))   # the A/A controls' ratios, lopsided
+    ns |= {"os": __import__("os"), "OUT": str(tmp_path), "plots": plots, "band": band, "unsettled": [],
+           "all_cores": {"gflops": (160.0, 100.0)[seed]}}   # the second: slowed, so drawn as 2 × the 1-core peak
     _exec("def draw(axes)", ns)
     matplotlib.use("Agg")
     fig, axes = plt.subplots(1, 2, figsize=(10.0, 5.0), layout="constrained")   # the size plots.panels draws at
@@ -362,6 +453,13 @@ def test_the_threads_figure_keeps_every_size_apart_from_its_neighbours_and_the_r
         rule = [float(ax.transData.transform((line.get_xdata()[0], 1))[0]) for line in ax.get_lines()
                 if line.get_label().startswith("the 100³ rule")]
         assert rule and min(abs(x - rule[0]) for x in xs) >= marker
+    spans = [p for p in axes[1].patches if p.get_label().startswith("pair noise")]   # reader 16, c6: as measured
+    assert len(spans) == 1
+    drawn = spans[0].get_y(), spans[0].get_y() + spans[0].get_height()   # an axhspan: y from the data
+    assert drawn == pytest.approx(band)
+    peaks = {line.get_label(): line.get_ydata()[0] for line in axes[0].get_lines() if line.get_label().startswith("peak")}
+    assert sorted(peaks.values()) == [80.0, 160.0]   # the 1-core and the 2-core peak
+    assert any("was slowed" in label for label in peaks) == (seed == 1)
     plt.close(fig)
 
 

@@ -4,11 +4,15 @@ printed above them — a Step 8 row outside the band lists every flag printed ab
 and says "neither measurement saw" only when there is none; Step 3's table row names a flagged rate under
 it; an agreeing pair of rounds says which round was disturbed."""
 
+import math
 import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from nnkit import tutorials
 from nnkit.bench import load, verdicts
 from tutorial_runs import quick
 
@@ -66,20 +70,113 @@ def test_step_3s_table_row_names_every_flagged_rate_under_it(run):
         assert (f"it rests on a rate flagged disturbed above: {who}, n = {top}" in text) == flagged
 
 
-def test_an_agreeing_pair_of_rounds_says_which_round_was_disturbed(run):
-    _, text = run
-    assert "hit both rounds alike" not in text
-    for said in re.finditer(r"^  disturbed: (round .*)\n  the two rounds are \d+% apart, within .*", text, re.M):
-        hit = {int(i) for i in re.findall(r"round (\d): ", said.group(1))}
-        line = said.group(0)
-        assert ("both rounds were disturbed" in line) == (hit == {1, 2})
-        if len(hit) == 1:
-            (i,) = hit
-            assert f"the disturbed round {i} agreed with the undisturbed round {3 - i}" in line
+def _placed():
+    """The tutorial's own ``in_pairs`` … ``placed`` functions (Step 3's cell), defined in a fresh scope."""
+    source = tutorials.find("inside-dgemm").read_text()
+    scope = {"math": math, "verdicts": verdicts, "fit": tutorials.fit}
+    exec(source[source.index("ROUNDS = 3"):source.index("def table_row_said(")], scope)   # noqa: S102 — the tutorial's
+    return scope["placed"]
+
+
+RANGES = re.compile(r"each round's range \(× and ÷ a slowed core's speed, then × and ÷ (\d+\.\d\d), the pair noise\): "
+                    r"(.*) — (wholly above|wholly below|reaching|not settled)[^\d]*(\d+\.\d\d)×")
+
+
+def _words_agree_with_ranges(said: str) -> str:
+    """Checks one ``placed`` line against the figures it prints; returns its verdict word."""
+    joined = re.sub(r"\n {6}", " ", said)
+    found = RANGES.search(joined)
+    assert found, joined
+    disturbed = "\n  disturbed: round" in joined
+    ranges = [tuple(map(float, r)) for r in re.findall(r"(\d+\.\d\d)–(\d+\.\d\d)×", found.group(2))]
+    unbounded = "unbounded" in found.group(2)
+    word, mark = found.group(3), float(found.group(4))
+    up, down = mark + 0.005, mark - 0.005      # a printed end within half a digit of the mark may lie on either side
+    if word == "wholly above":
+        assert not unbounded and all(low >= down for low, _ in ranges)
+    elif word == "wholly below":
+        assert not unbounded and all(high <= up for _, high in ranges)
+    elif word == "reaching":   # some range reaches the mark, none lies wholly on the other side of it from another
+        assert not disturbed and not unbounded and "within this run's noise" in joined
+        assert any(low <= up and high >= down for low, high in ranges)
+        assert not (any(high < down for _, high in ranges) and any(low > up for low, _ in ranges))
+    else:
+        assert disturbed or any(low < up and high > down for low, high in ranges) or (
+            min(high for _, high in ranges) < up and max(low for low, _ in ranges) >= down)   # rounds on two sides
+    return word
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.floats(0.3, 3.0), min_size=3, max_size=3), st.lists(st.sampled_from([0.0, 0.1, 0.3, 0.6, 1.5]),
+       min_size=3, max_size=3), st.lists(st.sampled_from([1.0, 0.95, 0.84, 0.7, 0.5]), min_size=3, max_size=3),
+       st.sampled_from([1.0, 1.3]), st.floats(0.0, 0.5))
+def test_every_ratio_of_pairs_is_decided_by_the_one_rule_in_words_its_printed_ranges_read(rounds, others, speeds,
+                                                                                           mark, noise):
+    """Reader 16 (a3, a7): tutorial 8 decided rounds that "agree" as settled, disturbed or not — the premise that a
+    busy moment slows both sides of a pair. Now every round is placed by ``verdicts.place`` (a slowed core on either
+    side alone, busy others bound nothing, the pair noise both ways): above or below only when every round's range
+    lies wholly there, "within this run's noise" only for undisturbed ranges that reach the mark, else not settled;
+    the printed ranges read the same way, and every line fits 118 columns."""
+    placed = _placed()
+    loads = [{"others": o, "speed": v, "ratios": []} for o, v in zip(others, speeds)]
+    where, said = placed(rounds, loads, mark, noise)
+    regions = {verdicts.place(r, (mark,), o, v, noise)[0] for r, o, v in zip(rounds, others, speeds)}
+    calm = not any(verdicts.cause(o, v) for o, v in zip(others, speeds))
+    assert where == ("above" if regions == {1} else "below" if regions == {0} else
+                     "within" if None in regions and not {0, 1} <= regions and calm else "open")
+    word = _words_agree_with_ranges(said)
+    assert word == {"above": "wholly above", "below": "wholly below", "within": "reaching", "open": "not settled"}[where]
+    assert f"× and ÷ {1 + noise:.2f}, the pair noise" in re.sub(r"\n {6}", " ", said)
+    assert all(len(line) <= 118 for line in said.splitlines())
+
+
+def test_reader_16s_kc_verdict_now_needs_its_pairs_and_prints_its_ranges():
+    """Reader 16 (a7): "beyond this run's noise" was decided on 72.5 ÷ 65.3 = 1.110 against one A/A sample, 10.9 %;
+    re-timed in pairs, rounds like 1.11, 1.02 and 1.06 beside that noise reach 1 and are within it, printed so."""
+    where, said = _placed()([1.11, 1.02, 1.06], [{"others": 0.05, "speed": 0.97, "ratios": []}] * 3, 1.0, 0.1087)
+    assert where == "within" and "1.00–1.23×, 0.92–1.13×, 0.96–1.18× — reaching 1.00×, no round disturbed: within this run's noise" in re.sub(r"\n {6}", " ", said)
+
+
+def test_every_placed_line_of_a_run_reads_as_its_ranges(run):
+    """In a whole quick run (seeded disturbances), each comparison in pairs prints its ranges and a verdict they read;
+    the KC and MC pairs, when a sweep's fastest differs from the rule's choice, ran three rounds and three A/A rounds."""
+    ns, text = run
+    lines = re.findall(r"(?:\n  disturbed: round.*(?:\n {6}.*)*)?\n  each round's range.*(?:\n {6}.*)*", "\n" + text)
+    assert len(lines) >= 4
+    for said in lines:
+        _words_agree_with_ranges(said)
+    for block in re.findall(r"against the sweep's fastest.*?the pair noise, up to", text, re.S):
+        assert len(re.findall(r"\d\.\d\d×", block)) >= 6
 
 
 def test_every_line_it_prints_at_the_touched_places_fits_118_characters(run):
     _, text = run
     for line in text.splitlines():
-        if any(key in line for key in ("flagged", "rests on a rate", "the two rounds are", "called as the library", "one call at")):
+        if any(key in line for key in ("flagged", "rests on a rate", "round's range", "called as the library", "one call at",
+                                       "right after", "the pair noise", "below even", "the rule's")):
             assert len(line) <= 118, line
+
+
+def test_the_ladders_lines_stay_apart_where_they_meet(run):
+    """Reader 16 (c10): at n = 128 four lines overlapped under one marker. Each line has a marker of its own, and at
+    every n its point sits a little to the side of every other line's (at least 2 % apart on the log axis)."""
+    ns, _ = run
+    lines = [line for line in ns["ladder_ax"].get_lines() if line.get_label() in ns["rates"]]
+    assert len(lines) == len(ns["rates"]) and len({line.get_marker() for line in lines}) == len(lines)
+    for n in ns["sizes"]:
+        xs = sorted(x for line in lines for x in line.get_xdata() if abs(x / n - 1) < 0.2)
+        assert all(b / a >= 1.02 for a, b in zip(xs, xs[1:]))
+
+
+@pytest.mark.parametrize("mask", range(1, 8))
+def test_the_below_the_slope_line_explains_only_the_rungs_it_counts(mask):
+    """Reader 16 (c8): the explanation under "below even main memory's slope" led with ijk's serial sum while ijk was
+    the one rung left out (a disturbed rate). For every set of counted rungs, the reasons name those rungs only."""
+    source = tutorials.find("inside-dgemm").read_text()
+    scope = {}
+    exec(source[source.index("def held_back("):source.index("lowest = min(found")], scope)   # noqa: S102
+    rungs = ["loops, ijk", "loops, ikj", "micro-kernel, plain C"]
+    counted = [name for i, name in enumerate(rungs) if mask >> i & 1]
+    said = scope["held_back"](counted)
+    for name in rungs:
+        assert (name in said) == (name in counted)

@@ -11,14 +11,18 @@ SLOW = 0.85     # a core below this share of its best probe speed ran slow (``lo
 LOW = 0.8       # a rate below this share of the same work's rate elsewhere in the run was disturbed
 
 
-def cause(others: float | None, speed: float | None) -> str:
+HELD = "timed while the probe held it"   # how ``load.watch`` times the core's speed
+
+
+def cause(others: float | None, speed: float | None, probe: str = HELD) -> str:
     """The measured disturbance of a run ('' when neither measurement shows one): ``others`` cores
-    used by other processes, and the core's ``speed`` (share of its best probe rate) around it."""
+    used by other processes, and the core's ``speed`` (share of its best probe rate) around it, as
+    timed by ``probe`` (how the speed was measured: ``load.watch``'s one-core probe by default)."""
     busy = others is not None and others > IDLE
     slow = speed is not None and speed < SLOW
     said = f"other processes used {others:.2f} cores" if busy else ""
     if slow:
-        said += ("; " if said else "") + f"the core ran as slow as {speed:.0%} of its best speed around it (timed while the probe held it)" + (
+        said += ("; " if said else "") + f"the core ran as slow as {speed:.0%} of its best speed around it ({probe})" + (
             "" if busy else f", with other processes at {others or 0:.2f} cores: not another process — the host or the CPU's "
             "own clock slowed it")
     return said

@@ -86,6 +86,17 @@ def test_a_cause_is_named_only_when_it_was_measured(busy, speed):
     assert ("the host or the CPU's own clock slowed it" in said) == ("of its best speed" in said and "other processes used" not in said)
 
 
+@settings(max_examples=300, deadline=None)
+@given(others, st.floats(0.0, 1.5), st.sampled_from(["by the wall clock, the probe on both cores", verdicts.HELD]))
+def test_a_slow_core_names_the_probe_that_timed_it(busy, speed, probe):
+    """Reader 16 (c5): a speed from the wall-clock probe of both cores was labelled as timed while the probe held
+    its core — each note names the probe its speed came from, and only that one."""
+    said = verdicts.cause(busy, speed, probe)
+    assert (f"({probe})" in said) == (speed < verdicts.SLOW)
+    assert all(f"({other})" not in said for other in ("by the wall clock, the probe on both cores", verdicts.HELD)
+               if other != probe)
+
+
 def test_the_readers_slow_core_with_no_other_process_busy_is_named():
     assert verdicts.cause(0.00, 0.72) == "the core ran as slow as 72% of its best speed around it (timed while the probe held it), with other processes at 0.00 cores: not another process — the host or the CPU's own clock slowed it"
     assert verdicts.cause(0.00, 0.97) == ""
