@@ -28,7 +28,11 @@
 #define NC_CAP 4096 /* B panels past 4096 columns gain nothing and only grow the buffer; 1024
                       * (a 3 MiB panel) measured 1.01× at n = 4096 and 2048 (paired, session 5), 2048
                       * 0.999–1.048× at n = 4096 (4 paired runs, session 6): not kept. This guest gets
-                      * ~8 MiB of its 300 MiB L3 (a pointer chase: 42 ns to 8 MiB, 125 ns from 16 MiB) */
+                      * ~8 MiB of its 300 MiB L3 (a pointer chase: 42 ns to 8 MiB, 125 ns from 16 MiB).
+                      * Session 7, paired: NC 1360 (B panel ≤ half of that) with every A block of a slice of k
+                      * packed once for all B panels 0.95–1.06× at 4096, 1.00–1.01× at 2048; B micro-panels
+                      * packed just before the first A block's tiles use them 1.00–1.03× at 4096, 0.96–1.00×
+                      * at 2048 (one thread, medians of 9–21 alternating rounds): not kept */
 /* Up to this many multiply-adds (m·n·k) a product runs on one thread, and skips packing (see
  * direct): at n = 256 one thread without packing ran 79 GFLOP/s, two threads with it 60, and
  * skipping packing paid up to n = 256 (1.6× at n = 64, 1.03× at 256, 0.95× at 384; paired runs,
