@@ -6,6 +6,7 @@ made-up measurements, for every outcome, and once in a whole quick run."""
 
 import contextlib
 import io
+import itertools
 import math
 import re
 import statistics
@@ -200,6 +201,8 @@ def test_a_whole_run_with_an_unsteady_peak_settles_no_ranking(monkeypatch, tmp_p
     monkeypatch.setattr(load, "watch", CALM)          # nothing else calls the probe: its calls are the rounds' own
     calls = iter(range(10**6))
     monkeypatch.setattr(peak, "now", lambda threads=1: 80.0 if next(calls) < 5 else 50.0)
+    triads = itertools.cycle([200.0, 20.0])           # L2, then main memory, each round: steady roofs, the products'
+    monkeypatch.setattr(bandwidth, "triad", lambda size: next(triads))   # the flat one (a slow L2 moved it off it)
     _, text = quick("training", tmp_path)
     assert re.search(r"^  peak, 1 core +80\.0 +50\.0 +50\.0 GFLOP/s → +80\.0, the flat roof: UNSTEADY", text, re.M)
     assert re.search(r"^  not settled in this run: the peak roof came out UNSTEADY \(above\)", text, re.M)
