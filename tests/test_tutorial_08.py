@@ -88,16 +88,21 @@ def _words_agree_with_ranges(said: str) -> str:
     found = RANGES.search(joined)
     assert found, joined
     disturbed = "\n  disturbed: round" in joined
-    ranges = [tuple(map(float, r)) for r in re.findall(r"(\d+\.\d\d)–(\d+\.\d\d)×", found.group(2))]
-    unbounded = "unbounded" in found.group(2)
+    hit = {int(i) - 1 for i in re.findall(r"(?:disturbed: |; )round (\d+):", joined)}
+    entries = found.group(2).split(", ")
+    ranges = [(0.0, math.inf) if "unbounded" in e else tuple(map(float, re.findall(r"\d+\.\d\d", e))) for e in entries
+              if "unbounded" in e or re.search(r"\d\.\d\d", e)]
     word, mark = found.group(3), float(found.group(4))
     up, down = mark + 0.005, mark - 0.005      # a printed end within half a digit of the mark may lie on either side
+    if "in every undisturbed round" in joined:   # the clean rounds settle; a disturbed range may only span the mark
+        assert word in ("wholly above", "wholly below") and len(ranges) - len(hit) >= 2
+        ranges = [r for i, r in enumerate(ranges) if i not in hit or not (r[0] < up and r[1] > down)]
     if word == "wholly above":
-        assert not unbounded and all(low >= down for low, _ in ranges)
+        assert all(low >= down for low, _ in ranges)
     elif word == "wholly below":
-        assert not unbounded and all(high <= up for _, high in ranges)
+        assert all(high <= up for _, high in ranges)
     elif word == "reaching":   # some range reaches the mark, none lies wholly on the other side of it from another
-        assert not disturbed and not unbounded and "within this run's noise" in joined
+        assert not disturbed and "within this run's noise" in joined
         assert any(low <= up and high >= down for low, high in ranges)
         assert not (any(high < down for _, high in ranges) and any(low > up for low, _ in ranges))
     else:
@@ -115,14 +120,19 @@ def test_every_ratio_of_pairs_is_decided_by_the_one_rule_in_words_its_printed_ra
     """Reader 16 (a3, a7): tutorial 8 decided rounds that "agree" as settled, disturbed or not — the premise that a
     busy moment slows both sides of a pair. Now every round is placed by ``verdicts.place`` (a slowed core on either
     side alone, busy others bound nothing, the pair noise both ways): above or below only when every round's range
-    lies wholly there, "within this run's noise" only for undisturbed ranges that reach the mark, else not settled;
+    lies wholly there (or at least two undisturbed rounds' do and no disturbed one lies wholly on the other side:
+    reader 17's quiet run left 1.04–1.09× twice undecided beside one slowed round's 0.74–1.49×), "within this run's
+    noise" only for undisturbed ranges that reach the mark, else not settled;
     the printed ranges read the same way, and every line fits 118 columns."""
     placed = _placed()
     loads = [{"others": o, "speed": v, "ratios": []} for o, v in zip(others, speeds)]
     where, said = placed(rounds, loads, mark, noise)
     regions = {verdicts.place(r, (mark,), o, v, noise)[0] for r, o, v in zip(rounds, others, speeds)}
-    calm = not any(verdicts.cause(o, v) for o, v in zip(others, speeds))
-    assert where == ("above" if regions == {1} else "below" if regions == {0} else
+    clean = [verdicts.place(r, (mark,), o, v, noise)[0] for r, o, v in zip(rounds, others, speeds) if not verdicts.cause(o, v)]
+    calm = len(clean) == len(rounds)
+    settled_by_clean = len(clean) >= 2 and len(set(clean)) == 1 and clean[0] is not None and not {0, 1} <= regions
+    assert where == ("above" if regions == {1} or settled_by_clean and clean[0] == 1 else
+                     "below" if regions == {0} or settled_by_clean and clean[0] == 0 else
                      "within" if None in regions and not {0, 1} <= regions and calm else "open")
     word = _words_agree_with_ranges(said)
     assert word == {"above": "wholly above", "below": "wholly below", "within": "reaching", "open": "not settled"}[where]

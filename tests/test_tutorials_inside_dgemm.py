@@ -21,10 +21,12 @@ def dgemm(tmp_path_factory):
 
 def _where(rounds, loads, mark, noise) -> str:
     """Where the book's one rule puts rounds of pairs against ``mark``, worked out here from ``verdicts.place``."""
-    regions = {verdicts.place(r, (mark,), load["others"], load["speed"], noise)[0] for r, load in zip(rounds, loads)}
-    calm = not any(verdicts.cause(load["others"], load["speed"]) for load in loads)
-    return ("above" if regions == {1} else "below" if regions == {0} else
-            "within" if None in regions and not {0, 1} <= regions and calm else "open")
+    at = [(verdicts.place(r, (mark,), load["others"], load["speed"], noise)[0], verdicts.cause(load["others"], load["speed"]))
+          for r, load in zip(rounds, loads)]
+    regions, clean = {region for region, _ in at}, [region for region, why in at if not why]
+    by_clean = clean[0] if len(clean) >= 2 and len(set(clean)) == 1 and not {0, 1} <= regions else None  # the rest span
+    return ("above" if regions == {1} or by_clean == 1 else "below" if regions == {0} or by_clean == 0 else
+            "within" if None in regions and not {0, 1} <= regions and len(clean) == len(at) else "open")
 
 
 _load = st.fixed_dictionaries({"others": st.sampled_from([0.0, 0.1, 1.2]), "speed": st.sampled_from([1.0, 0.9, 0.7]),
