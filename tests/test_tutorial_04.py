@@ -212,9 +212,9 @@ def _line(text: str, opening: str) -> str:
        elsewhere=st.floats(0.001, 10.0))
 def test_step_3_derives_figures_from_its_pairs_alone_and_none_from_a_flagged_one(calm, pairs, watched, elsewhere):
     """Every outcome of Step 3's last cell: the split's milliseconds come from the first pair's own
-    median and the ratios, whatever the whole-epoch lines (timed at other moments) said; each verdict
-    settles exactly when none of its pairs is flagged, and prints no absolute figure otherwise; its
-    words follow the bands it prints."""
+    median and the ratios, whatever the whole-epoch lines (timed at other moments) said, and only from
+    undisturbed pairs; on a slowed core its shares are the ranges its pairs' ranges give, and with other
+    processes it is not settled; every other verdict's words follow the bands and range it prints."""
     ns = calm[0]
     text = _rerun_last_cell(ns, pairs, watched, {key: elsewhere for key in ns["epoch_seconds"]})
     pair = dict(zip(PAIRS, pairs))
@@ -224,7 +224,17 @@ def test_step_3_derives_figures_from_its_pairs_alone_and_none_from_a_flagged_one
     ms = lambda seconds: seconds / ns["batches"] * 1e3          # per batch, from an epoch's seconds
     split = _line(text, "a batch's time, split by the two pairs' ratios")
     figures = re.search(r"\d ms", split)
-    assert ("not settled" in split) == bool(flagged & set(PAIRS[:2])) == (not figures)
+    spans = [_span(round(p["ratio"], 2), seen, p["stray"]) for p, seen in zip(pairs[:2], watched[:2])]
+    assert bool(figures) == (not flagged & set(PAIRS[:2]))             # milliseconds only from undisturbed pairs
+    assert ("not settled" in split) == (None in spans)                # other processes ran: nothing bounds it
+    if not figures and None not in spans:                             # a slowed core: each share a range
+        (f_low, f_high), (c_low, c_high) = spans
+        corners = [(u, v) for u in (1 / f_low, 1 / f_high) for v in (1 / c_low, 1 / c_high)]
+        expected = [[1 - u for u, _ in corners], [u * (1 - v) for u, v in corners], [u * v for u, v in corners]]
+        shown = re.findall(r"(?:kept result|the same 32|gather itself) (-?\d+)%…(-?\d+)%", split)
+        assert len(shown) == 3
+        for (low, high), values in zip(shown, expected):
+            assert (int(low) / 100, int(high) / 100) == pytest.approx((min(values), max(values)), abs=0.0051)
     if figures:
         whole = float(re.search(r"of (\d+\.\d{3}) ms with every result kept \(the first pair's own median\)", split)[1])
         assert whole == pytest.approx(ms(fresh["other"]), abs=5.1e-4)
