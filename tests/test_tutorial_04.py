@@ -52,8 +52,23 @@ def test_the_one_chain_line_prints_the_share_its_own_figures_give(calm):
     assert chain == again and float(share) == pytest.approx(float(chain) / adding, abs=0.01 + 0.005 / adding)
 
 
-@pytest.mark.parametrize("shaken", [[], [8], [1, 512]])
-def test_the_legend_names_a_hollow_marker_only_when_a_point_is_drawn_hollow(calm, shaken):
+def test_the_one_chain_line_names_the_probe_kernel_it_times_as_what_that_kernel_computes(calm):
+    """Reader 17 a1: the probe's "scalar" kernel chains multiplies; a chain of dependent adds is its "scalar-add"
+    kernel. Every probe kernel the tutorial calls is the one its printed words name."""
+    source = "\n".join(tutorials.cells(tutorials.find("memory")))
+    calls = re.findall(r"nk_peak_measure_chains\(1, [\d_]+, (\w+)\.encode\(\), 1\)", source)
+    assert calls == ["CHAIN"] == ["CHAIN"] * source.count("nk_peak_measure_chains(")
+    assert calm[0]["CHAIN"] == "scalar-add"
+    assert re.search(r"^one chain of dependent adds \(the peak probe's scalar-add kernel, as tutorial 7 times it\): "
+                     r"one add per \d+\.\d\d ns —$", calm[1], re.M)
+    assert "multipl" not in re.search(r"^one chain.*\n.*$", calm[1], re.M).group(0)
+
+
+@pytest.mark.parametrize("shaken", [[], [8], [1, 512], [16, 64]])
+def test_the_stride_figure_shows_both_series_where_they_meet_and_marks_the_disturbed_ones(calm, shaken):
+    """Reader 17 c2: past a step of 8 the two series are equal; each keeps its own marker there — the per-number
+    circle larger and drawn under the per-line square — and a disturbed step is drawn hollow in both, the legend
+    naming the hollow marker only when one is drawn."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -68,6 +83,63 @@ def test_the_legend_names_a_hollow_marker_only_when_a_point_is_drawn_hollow(calm
         plt.close(figure)
     labels = [text.get_text() for text in ax.get_legend().get_texts()]
     assert ("hollow: disturbed timing" in labels) == bool(shaken)
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    read, line = lines["ns per number read"], lines["ns per cache line touched"]
+    assert read.get_marker() != line.get_marker() and read.get_markersize() > line.get_markersize()
+    assert read.get_zorder() < line.get_zorder()
+    hollow = [drawn for drawn in ax.get_lines() if drawn.get_markerfacecolor() == "white" and len(drawn.get_xdata())]
+    assert sorted((drawn.get_marker(), list(drawn.get_xdata())) for drawn in hollow) == (
+        sorted([(read.get_marker(), shaken), (line.get_marker(), shaken)]) if shaken else [])
+    for drawn in hollow:     # each drawn over its own series, the per-number circle still under the per-line square
+        own = read if drawn.get_marker() == read.get_marker() else line
+        assert own.get_zorder() < drawn.get_zorder() and drawn.get_markersize() == own.get_markersize()
+        assert own is line or drawn.get_zorder() < line.get_zorder()
+
+
+def _layout(ns: dict, ratio: float, seen: tuple, stray: float) -> str:
+    """The rows-against-columns verdict for a drawn pair: its ratio, what was seen around it, its pairs' stray."""
+    key = ns["LAYOUTS"]
+    kept = ns["watched"][key], ns["spreads"][key]
+    ns["watched"][key] = {"others": seen[0], "speed": seen[1]}
+    ns["spreads"][key] = verdicts.spread([ratio / (1 + stray), ratio, ratio * (1 + stray)])
+    try:
+        return ns["layout_verdict"](key, ratio)
+    finally:
+        ns["watched"][key], ns["spreads"][key] = kept
+
+
+@settings(max_examples=400, deadline=None)
+@given(ratio=st.floats(0.2, 3.0), seen=st.one_of(st.just((0.0, 1.0)), st.just((1.4, 1.0)),
+                                                 st.tuples(st.floats(0.0, 0.25), st.floats(0.3, 0.84))),
+       stray=st.sampled_from([0.0, 0.02, 0.1, 0.3]))
+@example(ratio=0.61, seen=(0.0, 0.61), stray=0.0).via("reader 17's 0.61× beside a core at 61 %")
+def test_rows_against_columns_is_decided_from_its_pairs_range(calm, ratio, seen, stray):
+    """Reader 17 a2: the rows' gather against the columns' comes from alternating pairs, and its verdict from the
+    range ``verdicts.place`` gives (its pairs' spread, a slowed core either side alone) against 0.8–1.25×: below,
+    within or above only where the whole printed range lies; otherwise — or when other processes ran — not settled."""
+    text = _layout(calm[0], ratio, seen, stray)
+    printed = float(re.search(r"^in alternating pairs, the rows' gather took (\d+\.\d\d)× the columns'", text)[1])
+    assert printed == round(ratio, 2)
+    noise = verdicts.spread([ratio / (1 + stray), ratio, ratio * (1 + stray)])
+    region, (low, high) = verdicts.place(printed, (0.8, 1.25), *seen, noise)
+    if high == float("inf"):
+        assert text.endswith("not settled in this run (other processes ran): run it again")
+        return
+    shown = [float(x) for x in re.search(r"its range (\d+\.\d\d)…(\d+\.\d\d)×", text).groups()]
+    assert shown == pytest.approx([low, high], abs=0.0051)
+    assert ("— below 0.8×" in text and "the row layout is the faster one" in text) == (region == 0)
+    assert ("— within 0.8–1.25×" in text and "about the same here" in text) == (region == 1)
+    assert ("— 1.25× or more" in text and "the row layout was the slower one" in text) == (region == 2)
+    assert ("not settled in this run" in text) == (region is None)
+    assert all(len(line) <= 118 for line in tutorials.fit(text).split("\n"))
+
+
+def test_the_calm_run_times_rows_against_columns_in_pairs(calm):
+    """The float64 verdict comes from its own pairs, so the float32 line sets pairs against pairs, at two moments."""
+    text = _joined(calm[1])
+    assert re.search(r"^in alternating pairs, the rows' gather took \d+\.\d\d× the columns' — (below|within|1\.25×|not)",
+                     text, re.M)
+    assert "the float64 pairs" in text and "another way" not in text
 
 
 # Step 3's last cell, rerun with its pairs and its watch replaced by drawn outcomes.
@@ -140,9 +212,9 @@ def _line(text: str, opening: str) -> str:
        elsewhere=st.floats(0.001, 10.0))
 def test_step_3_derives_figures_from_its_pairs_alone_and_none_from_a_flagged_one(calm, pairs, watched, elsewhere):
     """Every outcome of Step 3's last cell: the split's milliseconds come from the first pair's own
-    median and the ratios, whatever the whole-epoch lines (timed at other moments) said; each verdict
-    settles exactly when none of its pairs is flagged, and prints no absolute figure otherwise; its
-    words follow the bands it prints."""
+    median and the ratios, whatever the whole-epoch lines (timed at other moments) said, and only from
+    undisturbed pairs; on a slowed core its shares are the ranges its pairs' ranges give, and with other
+    processes it is not settled; every other verdict's words follow the bands and range it prints."""
     ns = calm[0]
     text = _rerun_last_cell(ns, pairs, watched, {key: elsewhere for key in ns["epoch_seconds"]})
     pair = dict(zip(PAIRS, pairs))
@@ -152,7 +224,17 @@ def test_step_3_derives_figures_from_its_pairs_alone_and_none_from_a_flagged_one
     ms = lambda seconds: seconds / ns["batches"] * 1e3          # per batch, from an epoch's seconds
     split = _line(text, "a batch's time, split by the two pairs' ratios")
     figures = re.search(r"\d ms", split)
-    assert ("not settled" in split) == bool(flagged & set(PAIRS[:2])) == (not figures)
+    spans = [_span(round(p["ratio"], 2), seen, p["stray"]) for p, seen in zip(pairs[:2], watched[:2])]
+    assert bool(figures) == (not flagged & set(PAIRS[:2]))             # milliseconds only from undisturbed pairs
+    assert ("not settled" in split) == (None in spans)                # other processes ran: nothing bounds it
+    if not figures and None not in spans:                             # a slowed core: each share a range
+        (f_low, f_high), (c_low, c_high) = spans
+        corners = [(u, v) for u in (1 / f_low, 1 / f_high) for v in (1 / c_low, 1 / c_high)]
+        expected = [[1 - u for u, _ in corners], [u * (1 - v) for u, v in corners], [u * v for u, v in corners]]
+        shown = re.findall(r"(?:kept result|the same 32|gather itself) (-?\d+)%…(-?\d+)%", split)
+        assert len(shown) == 3
+        for (low, high), values in zip(shown, expected):
+            assert (int(low) / 100, int(high) / 100) == pytest.approx((min(values), max(values)), abs=0.0051)
     if figures:
         whole = float(re.search(r"of (\d+\.\d{3}) ms with every result kept \(the first pair's own median\)", split)[1])
         assert whole == pytest.approx(ms(fresh["other"]), abs=5.1e-4)

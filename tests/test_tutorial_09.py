@@ -211,9 +211,13 @@ def test_a_whole_run_with_an_unsteady_peak_settles_no_ranking(monkeypatch, tmp_p
                      text, re.M)
     assert re.search(r"^  beside the recorded step on 32 samples \([\d.]+ µs, the calls' own times\): \d+% of its time;$",
                      text, re.M)
-    unrecorded = re.search(r"^  against the step on 32 samples \([\d.]+ µs\): (\d+)% of its time; this share, without "
-                           r"the recording's cost, decides:\n(  → .*)$", text, re.M)
-    assert unrecorded.group(2) == _weighed(int(unrecorded.group(1)) / 100, "")      # the unrecorded share decides
+    unrecorded = re.search(r"^  the 1-element step took ([\d.]+) µs\n  against the step on 32 samples \(([\d.]+) µs\): "
+                           r"(\d+)% of its time; the median of the \d+ pairs' ratios \(these\n  two medians' own ratio: "
+                           r"(\d+)%\) — this share, without the recording's cost, decides:\n(  → .*)$", text, re.M)
+    assert unrecorded.group(5) == _weighed(int(unrecorded.group(3)) / 100, "")      # the unrecorded share decides
+    # reader 17 c8: the ratio of the two printed medians is printed too, as those figures give it (each to 0.05 µs)
+    tiny, step = float(unrecorded.group(1)), float(unrecorded.group(2))
+    assert abs(int(unrecorded.group(4)) / 100 - tiny / step) <= 0.005 + 0.05 / step + 0.05 * tiny / step ** 2 + 1e-9
     assert re.search(r"^each rate: the median of [345] of 5 rounds of 10 more recorded steps", text, re.M)
     for part in ("the whole step", "its five products alone"):
         assert re.search(rf"^float32 ÷ float64, {part}: [\d.]+× of [\d.]+ µs — saved -?[\d.]+ … -?[\d.]+ µs$", text, re.M)

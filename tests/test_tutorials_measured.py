@@ -11,7 +11,6 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
 
 from nnkit import tutorials
 from nnkit.bench import verdicts
@@ -262,33 +261,19 @@ def test_the_verdicts_never_count_a_size_they_must_leave_out(simd, seed):
         assert f"the share {verdicts.trend(share)}" in cost
 
 
-@settings(max_examples=100, deadline=None)
-@given(flagged=st.sets(st.sampled_from([1, 2, 8, "the triad", "the adding alone"])))
-def test_a_verdict_on_a_disturbed_timing_draws_no_conclusion(memory, flagged):
-    ns = memory[0]
-    kept = dict(ns["disturbed"])
-    ns["disturbed"].update({key: ("other processes used 1.00 cores" if key in flagged else "") for key in kept})
-    printed = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(printed):
-            ns["judge"]("a measurement", " — A CONCLUSION", 1, 8, "the adding alone")
-    finally:
-        ns["disturbed"].update(kept)
-    rested_on = flagged & {1, 8, "the adding alone"}
-    assert ("A CONCLUSION" in printed.getvalue()) == (not rested_on)
-    assert ("not settled in this run" in printed.getvalue()) == bool(rested_on)
-
-
 def test_the_batch_split_adds_up_and_follows_the_pairs_printed(memory):
     """Step 3 splits a batch's time into fresh memory, different rows and the gather itself from
     the alternating pairs' ratios: the shares add up."""
     text = re.sub(r"\n +", " ", memory[1])                      # its lines wrapped by tutorials.fit
     ratios = re.search(r"every result kept took (\d+\.\d\d)× the reused buffer, different rows (\d+\.\d\d)×", text)
     fresh, different = float(ratios.group(1)), float(ratios.group(2))
-    split = re.search(r"^a batch's time, split by the two pairs' ratios(:| — rests on disturbed) .*$", text, re.M).group(0)
+    split = re.search(r"^a batch's time, split by the two pairs' ratios(:|, on a slowed core| — other) .*$", text,
+                      re.M).group(0)
     shares = [int(p) for p in re.findall(r"\((-?\d+)%\)", split)]
     pairs = text[text.index("every result kept took"):text.index("page faults in one epoch")]
-    assert ("not settled in this run" in split) == (not shares) == ("disturbed (" in pairs)   # shares from calm pairs only
+    assert bool(shares) == ("disturbed (" not in pairs)                 # milliseconds and shares from calm pairs only
+    if not shares:                                                       # a slowed core: ranges; others: none
+        assert len(re.findall(r" -?\d+%…-?\d+%", split)) == (0 if "not settled in this run" in split else 3)
     if shares:
         assert len(shares) == 3 and abs(sum(shares) - 100) <= 2
         assert shares[2] == pytest.approx(100 / fresh / different, abs=2)
