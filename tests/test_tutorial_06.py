@@ -506,6 +506,11 @@ def test_the_threads_figure_keeps_every_size_apart_from_its_neighbours_and_the_r
     assert len(spans) == 1
     drawn = spans[0].get_y(), spans[0].get_y() + spans[0].get_height()   # an axhspan: y from the data
     assert drawn == pytest.approx(band)
+    for ax, hollowed in zip(axes, ([n for n in ns["sizes"] if ns["disturbed"][n]],   # reader 17, c4: disturbed A/A
+                                   [n for n in ns["sizes"] if ns["disturbed"][n] or ns["unfair"][n]])):  # controls too
+        drawn = {float(x) for line in ax.get_lines() if line.get_marker() == "o" and line.get_markerfacecolor() == "white"
+                 for x in line.get_xdata()}
+        assert drawn == {float(ns["place"][n]) for n in hollowed}
     peaks = {line.get_label(): line.get_ydata()[0] for line in axes[0].get_lines() if line.get_label().startswith("peak")}
     assert sorted(peaks.values()) == [80.0, 160.0]   # the 1-core and the 2-core peak
     assert any("was slowed" in label for label in peaks) == (seed == 1)
