@@ -474,12 +474,12 @@ def test_the_comparison_with_step_1_names_every_flag_and_reads_a_flagged_figure_
         again = here / statistics.median(rounds)
         assert f"({again:.2f}×)" in said and all(flag in said for flag in flagged)
         low, high = (here / max(rounds), here / slowed / min(rounds)) if flagged else (again, again)
-        if flagged:
-            assert f"{low:.2f}…{high:.2f}×" in said
         busy = others >= 0.3
+        assert (f"so read as its range, {low:.2f}…{high:.2f}×" in said) == (bool(flagged) and not busy)
         agree = not busy and 0.83 < low and high < 1.2
         open_ = not busy and not agree and low < 1.2 and high > 0.83
-        assert ("which bounds nothing: not settled" in said) == busy
+        assert ("which bounds nothing" in said and said.endswith("not settled whether the two paths differ — run it "
+                                                                 "again")) == busy
         assert ("the two paths agree" in said) == (agree and bool(flagged))
         assert ("not settled whether the two paths differ; run it again" in said) == open_
         differ = not (busy or agree or open_)
