@@ -545,6 +545,8 @@ def test_the_threads_figure_keeps_every_size_apart_from_its_neighbours_and_the_r
         rule = [float(ax.transData.transform((line.get_xdata()[0], 1))[0]) for line in ax.get_lines()
                 if line.get_label().startswith("the 100³ rule")]
         assert rule and min(abs(x - rule[0]) for x in xs) >= marker
+    left, right = (legend.get_window_extent() for legend in fig.legends)   # each panel's legend under it, apart
+    assert left.x1 <= right.x0 or left.y1 <= right.y0 or right.y1 <= left.y0
     spans = [p for p in axes[1].patches if p.get_label().startswith("pair noise")]   # reader 16, c6: as measured
     assert len(spans) == 1
     drawn = spans[0].get_y(), spans[0].get_y() + spans[0].get_height()   # an axhspan: y from the data
