@@ -137,25 +137,22 @@ def test_each_thread_row_flags_exactly_the_speed_ups_its_own_measurements_rule_o
         assert ("they differ" in row) == (max(quotient, speedup) > 1.15 * min(quotient, speedup))
 
 
-def test_the_step_1_comparison_names_the_cause_its_measurements_show(simd):
-    """A change between Step 1 and Step 4 is put on the core's speed only when the probe moved as much with
-    other processes idle, on other processes only when they used the core, else on a row it compares that is
-    flagged — and only with none of those is it said to be unexplained."""
+def test_the_step_1_comparison_names_every_flag_and_reads_as_its_function_does(simd):
+    """The line setting Step 4's 1-thread rate against Step 1's is the cell's ``step_1_line`` of the run's own
+    figures (its outcomes: tests/test_tutorial_06.py), and names Step 1's UNSTEADY flag and Step 4's row's
+    disturbance exactly when they were raised."""
     ns, text = simd
     line = re.search(r"^numpy's OpenBLAS at n = .*(?:\n  .*)*", text, re.M)
     if "numpy-openblas" not in ns["library_rates"]:
         assert line is None
         return
     line = _unwrapped(line.group(0), 4)
-    again, core, others = ns["again"], ns["core"], ns["others"][128] or 0
-    assert f"({again:.2f}×)" in line and f"({core:.2f}×)" in line
-    changed = not 0.83 < again < 1.2
-    host = changed and max(core, again) < 1.15 * min(core, again) and others < 0.3
-    assert ("the host or the CPU's clock" in line) == host
-    assert ("other processes took part" in line) == (changed and not host and others >= 0.3)
-    flagged = bool(ns["disturbed_one"][128]) or "numpy-openblas" in ns["unsteady_rate"]
-    assert ("the rows it compares are flagged" in line) == (changed and not host and others < 0.3 and flagged)
-    assert ("not explained by this run" in line) == (changed and not host and others < 0.3 and not flagged)
+    expected = ns["step_1_line"](ns["rates"]["1 thread"][128], ns["rounds_of"]["numpy-openblas"],
+                                 (ns["probe"][128], ns["statistics"].median(ns["probe_of"]["numpy-openblas"])),
+                                 ns["others"][128], ns["slowed"], ns["flagged"])
+    assert line == expected
+    assert ("Step 1 UNSTEADY" in line) == ("numpy-openblas" in ns["unsteady_rate"])
+    assert ("Step 4's n = 128, 1 thread" in line) == bool(ns["disturbed_one"][128])
 
 
 def _noise(ns: dict) -> float:
