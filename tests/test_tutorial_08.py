@@ -190,3 +190,23 @@ def test_the_below_the_slope_line_explains_only_the_rungs_it_counts(mask):
     said = scope["held_back"](counted)
     for name in rungs:
         assert (name in said) == (name in counted)
+
+
+def test_no_share_printed_in_a_run_exceeds_100_percent_and_the_roof_lies_over_every_undisturbed_rate(run):
+    """Reader 17 (a5): "at least 106% of the peak", and a flat roof (55.7) under the run's own 71.3. In a whole quick
+    run under seeded disturbances: no share of the peak (or of the roofline's flat roof) above 100 % is printed; a
+    share is "at most" exactly when a rate stood in for the slowed probe; the peak divided by lies over every
+    undisturbed 1-core rate."""
+    ns, text = run
+    joined = re.sub(r"\n {4,}", " ", text)
+    for share in re.findall(r"(\d+)% of the peak|\(the flat peak[^)]*\), (?:at most )?(\d+)% of it", joined):
+        assert int("".join(share)) <= 100
+    rows = re.findall(r"^.*FLOPs/byte \(model\).*roof .*", text, re.M)
+    for row in rows:
+        flat = "(the flat peak" in row
+        assert ("at most" in row) == (flat and ns["slowed_one"] is not None)
+    for name, rate in ns["rates"].items():
+        for n, gflops in rate.items():
+            if name not in ns["threaded"] and not ns["disturbed"][name][n]:
+                assert gflops <= ns["peak_one"]
+    assert ("so the probe was" in text) == (ns["slowed_one"] is not None or ns["slowed_all"] is not None)
