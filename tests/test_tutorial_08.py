@@ -210,3 +210,13 @@ def test_no_share_printed_in_a_run_exceeds_100_percent_and_the_roof_lies_over_ev
             if name not in ns["threaded"] and not ns["disturbed"][name][n]:
                 assert gflops <= ns["peak_one"]
     assert ("so the probe was" in text) == (ns["slowed_one"] is not None or ns["slowed_all"] is not None)
+
+
+def test_the_ladder_rings_every_rate_above_its_probes_best_and_only_those(run):
+    """Reader 17 (c5): ladder.png drew a rate "ABOVE the measured peak" with no marker. Every rate above its probe's
+    best (the 1-core one, or the all-core one for the threaded lines) is ringed, and no other."""
+    ns, _ = run
+    rings = [line for line in ns["ladder_ax"].get_lines() if line.get_label().startswith("above the probe's best")]
+    over = sorted(ns["rates"][name][n] for name in ns["rates"] for n in ns["rates"][name]
+                  if ns["rates"][name][n] > ns["probe_at"]["1-core" if name not in ns["threaded"] else f"{ns['cores']}-core"])
+    assert sorted(y for line in rings for y in line.get_ydata()) == over
