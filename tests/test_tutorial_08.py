@@ -190,3 +190,33 @@ def test_the_below_the_slope_line_explains_only_the_rungs_it_counts(mask):
     said = scope["held_back"](counted)
     for name in rungs:
         assert (name in said) == (name in counted)
+
+
+def test_no_share_printed_in_a_run_exceeds_100_percent_and_the_roof_lies_over_every_undisturbed_rate(run):
+    """Reader 17 (a5): "at least 106% of the peak", and a flat roof (55.7) under the run's own 71.3. In a whole quick
+    run under seeded disturbances: no share of the peak (or of the roofline's flat roof) above 100 % is printed; a
+    share is "at most" exactly when a rate stood in for the slowed probe; the peak divided by lies over every
+    undisturbed 1-core rate."""
+    ns, text = run
+    joined = re.sub(r"\n {4,}", " ", text)
+    for share in re.findall(r"(\d+)% of the peak|\(the flat peak[^)]*\), (?:at most )?(\d+)% of it", joined):
+        assert int("".join(share)) <= 100
+    rows = re.findall(r"^.*FLOPs/byte \(model\).*roof .*", text, re.M)
+    for row in rows:
+        flat = "(the flat peak" in row
+        assert ("at most" in row) == (flat and ns["slowed_one"] is not None)
+    for name, rate in ns["rates"].items():
+        for n, gflops in rate.items():
+            if name not in ns["threaded"] and not ns["disturbed"][name][n]:
+                assert gflops <= ns["peak_one"]
+    assert ("so the probe was" in text) == (ns["slowed_one"] is not None or ns["slowed_all"] is not None)
+
+
+def test_the_ladder_rings_every_rate_above_its_probes_best_and_only_those(run):
+    """Reader 17 (c5): ladder.png drew a rate "ABOVE the measured peak" with no marker. Every rate above its probe's
+    best (the 1-core one, or the all-core one for the threaded lines) is ringed, and no other."""
+    ns, _ = run
+    rings = [line for line in ns["ladder_ax"].get_lines() if line.get_label().startswith("above the probe's best")]
+    over = sorted(ns["rates"][name][n] for name in ns["rates"] for n in ns["rates"][name]
+                  if ns["rates"][name][n] > ns["probe_at"]["1-core" if name not in ns["threaded"] else f"{ns['cores']}-core"])
+    assert sorted(y for line in rings for y in line.get_ydata()) == over

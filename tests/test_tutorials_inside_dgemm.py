@@ -4,12 +4,14 @@ busy others bound nothing, the pair noise both ways), a share of the peak from a
 lower bound, a block size is judged only in pairs beside a same-work control, and only undisturbed rungs
 are named as bounded by neither roof."""
 
+import math
 import re
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from nnkit import tutorials
 from nnkit.bench import verdicts
 from tutorial_runs import quick
 
@@ -179,10 +181,103 @@ def test_step_1_prints_the_kernel_body_with_its_loop_over_k(dgemm):
 def test_the_peak_is_printed_before_any_share_of_it_and_never_below_the_all_core_one_per_core(dgemm):
     ns, text = dgemm
     assert text.index("\npeak: ") < text.index("of the peak")
-    one, every = verdicts.steady_peaks(ns["one_core"]["gflops"], ns["all_cores"]["gflops"], ns["cores"])
+    one, every = verdicts.steady_peaks(ns["probe_one"], ns["all_cores"]["gflops"], ns["cores"])
     slowed = every / ns["cores"] > 1.001 * one
-    assert ns["peak_one"] == (every / ns["cores"] if slowed else one)
+    assert ns["probe_at"]["1-core"] == (every / ns["cores"] if slowed else one)
     assert ("so every share of" in text) == slowed
+
+
+def test_the_peak_is_the_best_of_at_least_three_probe_rounds_interleaved_with_the_rungs(dgemm):
+    """Reader 17 (a5): one probe before the table came out 55.7 while the rungs ran up to 71.3. The probe now runs in
+    rounds between the sizes (a slow moment lowers one round), and the peak is the best of them, each printed."""
+    ns, text = dgemm
+    rounds = [ns["one_core"]["gflops"], *ns["probe_rounds"]]
+    assert len(rounds) >= 3 and len(ns["probe_rounds"]) == len(ns["sizes"]) + 1
+    assert ns["probe_one"] == max(rounds)
+    assert ", ".join(f"{r:.1f}" for r in rounds) in re.sub(r"\n +", " ", text)
+
+
+def test_every_undisturbed_rate_lies_under_the_peak_the_shares_and_the_roofline_divide_by(dgemm):
+    """Reader 17 (a5): the roofline's flat roof sat under rates of the same run. The peak used is never below an
+    undisturbed 1-core rate of Step 3 (nor, at the end, of Step 6's sweeps), and the line under the peak says so."""
+    ns, text = dgemm
+    for name, rate in ns["rates"].items():
+        for n, gflops in rate.items():
+            if not ns["disturbed"][name][n]:
+                assert gflops <= (ns["peak_all"] if name in ns["threaded"] else ns["peak_one"])
+    for label, sweep in (("KC", ns["by_kc"]), ("MC", ns["by_mc"])):
+        assert ns["sweep_why"][label] or max(sweep.values()) <= ns["peak_one"]
+    assert (ns["slowed_one"] is not None) == (ns["peak_one"] > ns["probe_at"]["1-core"])
+    assert ("so the probe was" in text) == (ns["slowed_one"] is not None or ns["slowed_all"] is not None)
+
+
+_rate = st.tuples(st.floats(1, 150), st.booleans())   # GFLOP/s, disturbed
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.floats(20, 120), st.dictionaries(st.text("abc", min_size=1, max_size=3), _rate, max_size=8))
+def test_no_share_of_the_peak_above_100_percent_is_printed_unflagged(dgemm, probe, seen):
+    """Reader 17 (a5): "at least 106% of the peak". For seeded probes and rates: the peak divided by is at least the
+    probe and every undisturbed rate (a lower bound of the peak when above the probe: the line says so); a share of an
+    undisturbed rate is then at most 100 %, an upper bound ("at most") when the peak stood in; a disturbed rate's is a
+    lower bound ("at least"), or not settled when the peak stood in or the rate ran above it: no share above 100 %."""
+    ns = dgemm[0]
+    undisturbed = {label: rate for label, (rate, hit) in seen.items() if not hit}
+    bound, label = ns["peak_bound"](probe, undisturbed)
+    assert bound >= probe and all(rate <= bound for rate in undisturbed.values())
+    assert (label is None) == all(rate <= probe for rate in undisturbed.values())
+    if label is not None:
+        said = ns["slowed_said"](probe, bound, label, "1-core")
+        assert f"{bound:.1f} GFLOP/s" in said and "upper bound" in said
+        assert all(len(line) <= 118 for line in said.splitlines())
+    for rate, hit in seen.values():
+        said = ns["share_said"](rate / bound, hit, label is not None)
+        shown = re.search(r"(\d+)% of the peak", said)
+        above = rate / bound > 1   # only a disturbed rate can: the peak was slowed, the share is not settled
+        assert ("not settled" in said) == (hit and label is not None or above)
+        assert ("at most" in said) == (not hit and label is not None)
+        assert ("at least" in said) == (hit and label is None and not above)
+        assert not shown or int(shown.group(1)) <= 100
+
+
+_step = st.tuples(st.floats(0.1, 10), st.floats(1, 3), st.booleans())   # low, width factor, bounded above at all
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.dictionaries(st.sampled_from(["+ packing", "+ SIMD intrinsics", "+ cache blocking", "b"]), _step, max_size=4),
+       st.floats(0.0, 5.0), st.booleans())
+def test_the_threads_step_is_bounded_by_the_core_count_and_the_ranking_settles_when_a_lowest_beats_every_highest(
+        dgemm, drawn, threads_low, threads_exact):
+    """Reader 17 (a6): SIMD's exact 7.40× beat every other step's highest (≤ 1.72×) but threads' "at least 0.81×" had no
+    upper bound, so the ranking was refused. A 2-thread ÷ 1-thread gain is at most the core count: the threads step is
+    bounded by it (a measured lowest above it is impossible and bounds nothing), and a step wins exactly when its
+    lowest beats every other step's highest."""
+    ns = dgemm[0]
+    cores = ns["cores"]
+    bounds = {name: (low, low * width if bounded else math.inf) for name, (low, width, bounded) in drawn.items()}
+    bounds["+ threads"] = ns["capped"]("+ threads", threads_low, threads_low if threads_exact else math.inf)
+    low, high = bounds["+ threads"]
+    assert high <= cores and low <= high
+    assert (low == threads_low) == (threads_low <= cores)
+    winner = ns["biggest"](bounds)
+    lows = {name for name, (low, _) in bounds.items()
+            if all(low > high for other, (_, high) in bounds.items() if other != name)}
+    assert winner == (next(iter(lows)) if lows else None)
+    assert ("not settled" in ns["ranking_said"](bounds)) == (winner is None)
+    assert ns["capped"]("+ packing", threads_low, math.inf) == (threads_low, math.inf)
+
+
+def test_reader_17s_ranking_is_settled_by_simds_exact_gain():
+    """out-8.txt:152–159 of reader 17's run: SIMD 7.40× exact; plain C 1.72×; blocking at most 1.70×; threads at least
+    0.81× — on 2 cores at most 2×, so SIMD's lowest beats every other step's highest."""
+    source = tutorials.find("inside-dgemm").read_text()
+    scope = {"math": math, "cores": 2}
+    exec(source[source.index("def capped("):source.index("\nsteps = {after")], scope)   # noqa: S102 — the tutorial's
+    exec(source[source.index("def biggest("):source.index("def bound_said(")], scope)   # noqa: S102
+    steps = {"loops, ikj": (1.05, 1.05), "micro-kernel, plain C": (1.72, 1.72), "+ SIMD intrinsics": (7.40, 7.40),
+             "+ packing": (0.95, 0.95), "+ cache blocking": (0.0, 1.70),
+             "+ threads": scope["capped"]("+ threads", 0.81, math.inf)}
+    assert steps["+ threads"] == (0.81, 2) and scope["biggest"](steps) == "+ SIMD intrinsics"
 
 
 @settings(max_examples=200, deadline=None)
@@ -287,3 +382,21 @@ def test_the_ladders_legend_sits_outside_its_axes_clear_of_every_point(dgemm):
     ax.figure.canvas.draw()
     legend, frame = ax.get_legend().get_window_extent(), ax.get_window_extent()
     assert legend.x0 >= frame.x1
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.floats(5, 30), max_size=5), st.floats(5, 30), st.floats(0, 0.3))
+def test_the_sets_beyond_the_l3s_reach_are_said_to_run_as_main_memory_only_within_its_spread(larger, main, spread):
+    """Reader 17 (c7): "behaves like 32 MiB or less" while 64 MiB ran 1.08× main memory, beyond its 3 % spread. The
+    words follow the figures: a larger set faster than main memory by more than its spread is said to be served in
+    part by a cache; otherwise the line says none ran faster beyond that spread."""
+    source = tutorials.find("inside-dgemm").read_text()
+    scope = {"triads": __import__("nnkit.bench.bandwidth", fromlist=["ABOVE"])}
+    exec(source[source.index("def beyond_spread("):source.index('print(f"main memory, measured 3 times')], scope)  # noqa: S102
+    said = scope["beyond_spread"](larger, main, spread)
+    faster = bool(larger) and max(larger) / main > 1 + spread
+    assert ("some cache still served part of it" in said) == faster
+    assert ("no larger set ran faster than main memory beyond its own spread" in said) == (bool(larger) and not faster)
+    assert said == "" or f"{spread:.0%}" in said
+    if faster:
+        assert f"{max(larger) / main:.2f}× main memory" in said
