@@ -220,3 +220,17 @@ def test_the_ladder_rings_every_rate_above_its_probes_best_and_only_those(run):
     over = sorted(ns["rates"][name][n] for name in ns["rates"] for n in ns["rates"][name]
                   if ns["rates"][name][n] > ns["probe_at"]["1-core" if name not in ns["threaded"] else f"{ns['cores']}-core"])
     assert sorted(y for line in rings for y in line.get_ydata()) == over
+
+
+def test_a_rate_is_held_to_the_peak_only_when_the_probes_rounds_held(run):
+    """Reader 18: "+ cache blocking" had no upper bound (its rate flagged), so SIMD's 8.35× could not win; a rate at the
+    core's best speed cannot pass the peak measured there — held to 1.1 × it when the probe's rounds held within 10 %,
+    and the line above the steps says which."""
+    ns, text = run
+    rounds = sorted(ns["probe_rounds"] + [ns["one_core"]["gflops"]])
+    holds = not ns["unsteady"] and not ns["slowed_one"] and not ns["slowed_all"] and rounds[-2] >= 0.9 * rounds[-1]
+    assert ns["peak_holds"] == holds
+    assert ("no rate passes 1.1 × its peak" in text) == holds and ("so it bounds no rate" in text) == (not holds)
+    for name, by_n in ns["highest"].items():
+        ceiling = 1.1 * (ns["peak_all"] if name in ns["threaded"] else ns["peak_one"])
+        assert not holds or all(h <= ceiling for h in by_n.values())
