@@ -202,7 +202,7 @@ def test_what_bounds_the_ijk_loop_is_said_only_when_the_pairs_range_falls_in_one
     others busy, and a drawn spread: 'one serial sum … is what bounds' only where the whole range
     (``verdicts.place``) lies inside 0.8–1.25×, 'below' and 'above' likewise outside; otherwise not settled, with the
     range printed; every line within 118 characters once wrapped after '  → '."""
-    sum_bound = _cell_functions("def sum_bound(", "rough = verdicts.cause(", m=500)["sum_bound"]
+    sum_bound = _cell_functions("def sum_bound(", "def latency(", m=500)["sum_bound"]
     rng = np.random.default_rng(7)
     for ratio, others, speed, noise in [(1.0, 0.0, 1.0, 0.0), (1.0, 1.6, 0.98, 0.02), (0.9, 0.01, 0.98, 0.03)] + [
             (round(float(rng.uniform(0.3, 2.5)), 2), float(rng.choice([0.0, 0.1, 0.5])),

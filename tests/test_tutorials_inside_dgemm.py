@@ -360,7 +360,7 @@ def test_every_cause_of_a_flagged_rate_is_kept_and_a_pairs_rate_flags_the_table(
         for n, why in by_n.items():
             later = ns["lowered"].get(name, "") if n == top else ""
             before = why.removesuffix(later).removesuffix("; ") if later else why
-            assert not before or f"  {name}, n = {n}: disturbed — {before}" in flat
+            assert not before or f"{name}, n = {n}: disturbed — {before}" in flat
 
 
 @settings(max_examples=100, deadline=None)
