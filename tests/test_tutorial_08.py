@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from nnkit import tutorials
 from nnkit.bench import load, verdicts
-from tutorial_runs import quick
+from tutorial_runs import printed_disturbed, quick
 
 SEEDS = (3, pytest.param(11, marks=pytest.mark.long))   # each seed one quick run, ~30 s
 
@@ -34,7 +34,7 @@ def run(request, tmp_path_factory):
 
 
 def _printed_flags(text, n, who, compared, threads_name, one_name, row):
-    flags = [f"Step 3's {name}: disturbed" for name in compared if f"\n  {name}, n = {n}: disturbed" in text]
+    flags = [f"Step 3's {name}: disturbed" for name in compared if printed_disturbed(text, name, n)]
     impossible = re.search(rf"^  {re.escape(threads_name)} ÷ {re.escape(one_name)}, n = {n}: (IMPOSSIBLE[^:]*):", text, re.M)
     flags += [f"Step 3's ratio: {impossible.group(1)}"] if impossible else []
     flags += ["these pairs: disturbed"] if "\n  disturbed: " in row else []
@@ -66,7 +66,7 @@ def test_step_3s_table_row_names_every_flagged_rate_under_it(run):
     ns, text = run
     top = max(ns["sizes"])
     for who in ("+ cache blocking", "numpy's OpenBLAS, 1 thread"):
-        flagged = f"\n  {who}, n = {top}: disturbed" in text
+        flagged = printed_disturbed(text, who, top)
         assert (f"it rests on a rate flagged disturbed above: {who}, n = {top}" in text) == flagged
 
 

@@ -13,12 +13,18 @@ from hypothesis import strategies as st
 
 from nnkit import tutorials
 from nnkit.bench import verdicts
-from tutorial_runs import quick
+from tutorial_runs import printed_disturbed, quick
 
 
 @pytest.fixture(scope="module")
 def dgemm(tmp_path_factory):
     return quick("inside-dgemm", tmp_path_factory.mktemp("t8"))
+
+
+def _said(pattern: str, text: str) -> str:
+    """The block the run printed from the line matching ``pattern`` over its indented continuation lines, as one
+    line: ``fit`` wraps long lines at any space, so a phrase may be split across two printed lines."""
+    return re.sub(r"\n +", " ", re.search(pattern + r".*(?:\n  .*)*", text, re.M).group(0))
 
 
 def _where(rounds, loads, mark, noise) -> str:
@@ -80,17 +86,18 @@ def test_a_ratio_lists_every_flag_about_its_figures_outside_the_band_or_within_i
 
 
 def test_step_8_flags_are_the_ones_the_run_printed(dgemm):
-    """Every flag a Step 8 row lists is one the run printed above it: a disturbed rate under the table or an
-    IMPOSSIBLE ratio; and a Step 3 rate the run flagged is listed for its library."""
+    """Every flag a Step 8 row lists is one the run printed above it: a disturbed rate under the table, or a table
+    rate the later pairs flagged (printed where they ran), or an IMPOSSIBLE ratio; and a Step 3 rate the run flagged
+    is listed for its library."""
     ns, text = dgemm
-    table_lines = text[:text.index("figure:")]
+    before_step_8 = text[:re.search(r"^n = \d+ +\d+ threads ÷ 1 thread", text, re.M).start()]
     for n in ns["sizes"]:
         table = {"nnkit's": ns["rates"]["+ threads"][n] / ns["rates"]["+ cache blocking"][n],
                  "OpenBLAS's": ns["rates"][ns["threaded"][1]][n] / ns["rates"]["numpy's OpenBLAS, 1 thread"][n]}
         flags = ns["flagged"](n, table, {"nnkit's": 1.0, "OpenBLAS's": 1.0}, "")
         for who, names in ns["COMPARED"].items():
             for name in names:
-                assert (f"Step 3's {name}: disturbed" in flags[who]) == (f"  {name}, n = {n}: disturbed" in table_lines)
+                assert (f"Step 3's {name}: disturbed" in flags[who]) == printed_disturbed(before_step_8, name, n)
             assert any(f.startswith("Step 3's ratio: IMPOSSIBLE") for f in flags[who]) == bool(
                 verdicts.impossible_speed_up(table[who], ns["cores"]))
 
@@ -121,10 +128,10 @@ def test_step_4_times_the_library_call_against_the_unpacked_rung_where_it_skips_
 
 def test_the_stride_price_is_named_only_when_every_rounds_range_lies_above_its_mark(dgemm):
     ns, text = dgemm
-    line = re.search(r"^same n, rows .*(?:\n  .*)*", text, re.M).group(0)
+    line = _said(r"^same n, rows ", text)
     stride, loads = ns["stride"], ns["stride_loads"]
     where = _where(stride, loads, 1.3, ns["stride_noise"])
-    assert " and ".join(f"{r:.2f}×" for r in stride) in re.sub(r"\n +", " ", line)
+    assert " and ".join(f"{r:.2f}×" for r in stride) in line
     assert ("not settled in this run" in line) == (where == "open")
     assert ("the price of the power-of-two row" in line) == (where == "above")
     assert ("disturbed:" in line) == bool(ns["disturbance"](loads))
@@ -132,8 +139,8 @@ def test_the_stride_price_is_named_only_when_every_rounds_range_lies_above_its_m
 
 def test_nnkit_against_openblas_is_flagged_and_its_share_a_lower_bound_when_disturbed(dgemm):
     ns, text = dgemm
-    line = re.search(r"^at n = \d+, 1 thread, 3 rounds .*(?:\n  .*)*", text, re.M).group(0)
-    assert " and ".join(f"{r:.2f}×" for r in ns["versus"]) in re.sub(r"\n +", " ", line)
+    line = _said(r"^at n = \d+, 1 thread, 3 rounds ", text)
+    assert " and ".join(f"{r:.2f}×" for r in ns["versus"]) in line
     assert ("at least" in line and "disturbed:" in line) == bool(ns["versus_why"])
     where = _where(ns["versus"], ns["versus_loads"], 1.0, ns["aa_noise"])
     assert ("not settled in this run" in line) == (where == "open")
@@ -146,7 +153,7 @@ def test_the_block_sizes_are_judged_in_pairs_beside_a_same_work_control(dgemm):
     against the fastest in three rounds of pairs beside three same-work rounds, and judged by the one rule."""
     ns, text = dgemm
     for label, why in ns["sweep_why"].items():
-        block = re.search(rf"^{label}, n = \d+: .*(?:\n  .*)*", text, re.M).group(0)
+        block = _said(rf"^{label}, n = \d+: ", text)
         assert ("may be the moment's" in block) == bool(why)
         sweep = block.split("against the sweep's fastest")[0]   # the sweep's own lines; the pairs' verdict follows them
         assert "gives" not in sweep and "beyond this run's noise" not in sweep
@@ -294,7 +301,7 @@ def test_packing_is_said_to_pay_or_cost_only_when_every_round_leaves_the_same_wo
 def test_step_4_says_for_each_size_what_its_pairs_measured(dgemm):
     ns, text = dgemm
     for n, effect in ns["effects"].items():
-        block = re.search(rf"^n = {n} .*with packing .*(?:\n  .*)*", text, re.M).group(0)
+        block = _said(rf"^n = {n} .*with packing ", text)
         assert ("packing paid" in block) == (effect == "paid")
         assert ("packing cost" in block) == (effect == "cost")
         assert ("not settled in this run" in block) == (effect is None)

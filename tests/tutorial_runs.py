@@ -23,3 +23,9 @@ def looks(others: float):
 
 
 CALM, BUSY = looks(0.0), looks(1.5)
+
+
+def printed_disturbed(text: str, name: str, n: int) -> bool:
+    """Whether tutorial 8's ``text`` flagged Step 3's rate of ``name`` at ``n`` as disturbed: under the table, or
+    later where the pairs that lowered it ran ("Step 3's table, …")."""
+    return any(f"\n  {where}{name}, n = {n}: disturbed" in text for where in ("", "Step 3's table, "))
