@@ -97,25 +97,6 @@ def test_the_fma_verdict_follows_the_range_of_its_pairs(simd):
         assert not registers or "a rerun settles" not in width.group(0)
 
 
-def test_the_rounds_against_the_sweeps_say_what_their_figures_show(simd):
-    """The run's own line (its outcomes: tests/test_tutorial_06.py): "as in their sweeps" only where the share's two
-    kernels both lie within the A/A noise of 1; kernels within that noise of each other but not of 1 slowed (or sped
-    up) alike, and the line names it (reader 18, a2)."""
-    ns, text = simd
-    line = re.search(r"^the rounds against each kernel's own sweep.*$", _unwrapped(text, 4), re.M).group(0)
-    assert line == ns["rounds_against_sweeps"]()
-    figures = {k: float(v) for k, v in re.findall(r"(\S+) (\d+\.\d\d)×", line.split(" — ")[0])}
-    noise = float(re.search(r"A/A controls' (\d+)%", line).group(1)) / 100
-    near = all(verdicts.apart(figures[k]) <= noise + 0.01 for k in (ns["two"], ns["widest"]))   # 0.01: rounding
-    if "as in their sweeps" in line:
-        assert near
-    elif "alike" in line:
-        snug = all(verdicts.apart(figures[k]) <= noise - 0.01 for k in (ns["two"], ns["widest"]))
-        assert not snug and ("slowed alike" in line) == (figures[ns["two"]] < 1)
-    else:
-        assert "a disturbance that reached one kernel more than the other" in line
-
-
 def test_each_kernel_has_one_best_and_a_change_is_printed_where_it_happens(simd):
     """The per-lane line uses each kernel's median in the rounds kept (never a sweep's figure) and marks a kernel
     whose sweep still climbed as a lower bound (≥); a kernel's ceiling — the sweep's best, or the rounds' when they
