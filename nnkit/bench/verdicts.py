@@ -4,6 +4,7 @@ numbers beside it do not show: a trend, an impossible speed-up, an order that he
 from __future__ import annotations
 
 import bisect
+import statistics
 
 STEP = 1.1      # a trend needs every step to move by more than this factor
 IDLE = 0.25     # cores other processes may use while a machine still counts as idle
@@ -131,9 +132,8 @@ def spread(ratios: list[float]) -> float:
     >>> round(spread([1.0, 1.1, 0.9]), 3)
     0.111
     """
-    ordered = sorted(ratios)
-    middle = (ordered[(len(ordered) - 1) // 2] + ordered[len(ordered) // 2]) / 2
-    return max(apart(r / middle) for r in ordered)
+    middle = statistics.median(ratios)
+    return max(apart(r / middle) for r in ratios)
 
 
 def order(again: float, others: float, speed: float = 1.0, noise: float = 0.0) -> str:
@@ -184,8 +184,7 @@ def closest(chosen: float, rest: list[float], noise: float = 0.0) -> str:
     >>> closest(0.242, [0.227, 0.224, 0.05]), closest(0.242, [0.227, 0.224, 0.05], noise=0.1)[:11]
     ('came closest', 'not settled')
     """
-    ordered = sorted(rest)
-    median = (ordered[(len(ordered) - 1) // 2] + ordered[len(ordered) // 2]) / 2
+    ordered, median = sorted(rest), statistics.median(rest)
     low, high = chosen / (1 + noise), chosen * (1 + noise)
     if low > ordered[-1]:
         return "came closest"
