@@ -6,7 +6,9 @@ steady rounds nothing is settled. Step 4 places every speed-up by the book's one
 slow on either probe (one core, or both around the 2-thread halves) may have slowed either side alone, busy others
 bound nothing, the A/A noise widens the range both ways — a range wholly on one side of 1.2× settles, and the printed
 ranges read as the verdict does; a row whose ratio is not the code's (impossible, implausible, two ratios that differ)
-is left out; a difference is never called unexplained beside a row it flagged. Its figure keeps every size apart from
+is left out; a difference is never called unexplained beside a row it flagged. The pairs alternate which half runs
+first, each order's median is printed, and the order is said to have biased the A/A controls only where those
+medians lie apart by the same one rule. Its figure keeps every size apart from
 its neighbours and from the 100³ rule's line, draws the A/A band as measured and both peaks."""
 
 import contextlib
