@@ -160,8 +160,8 @@ def _column_cut(ns: dict, ratios: tuple, seen: tuple, strays: tuple) -> str:
             ns["watched"][key], ns["spreads"][key] = kept[key]
 
 
-_PART = r"(\d+\.\d\d)× the {} \((below 0\.8×: cheaper|within 0\.8–1\.25×: about the same|1\.25× or more: costlier|not settled)" \
-        r"(?:, its range (\d+\.\d\d)…(\d+\.\d\d)×|: [^)]*)\)"
+_PART = (r"(\d+\.\d\d)× the {} \((below 0\.8×: cheaper|within 0\.8–1\.25×: about the same|1\.25× or more: costlier|"
+         r"not settled)(?:, its range (\d+\.\d\d)…(\d+\.\d\d)×|: [^)]*)\)")
 _REGIONS = {"below 0.8×: cheaper": "below", "within 0.8–1.25×: about the same": "within",
             "1.25× or more: costlier": "above", "not settled": "unsettled"}
 
@@ -223,12 +223,17 @@ def test_the_column_cut_names_the_part_that_costs_only_where_its_range_lies(calm
     text = _column_cut(ns, ratios, seen, strays)
     printed = _check_column_cut(text)
     assert printed == (round(ratios[0], 2), round(ratios[1], 2))
-    for ratio, (others, speed), stray, word in zip(printed, seen, strays, re.findall(r"\((below 0\.8×|within 0\.8|"
-                                                                                     r"1\.25× or more|not settled)",
-                                                                                     text)):
+    readings = re.findall(r"\((below 0\.8×|within 0\.8|1\.25× or more|not settled)"
+                          r"(?:[^)]*?(\d+\.\d\d)…(\d+\.\d\d)×)?[^)]*\)", text)
+    assert len(readings) == 2
+    for ratio, (others, speed), stray, (word, low, high) in zip(printed, seen, strays, readings):
         noise = verdicts.spread([ratio / (1 + stray), ratio, ratio * (1 + stray)])
-        region, _ = verdicts.place(ratio, (0.8, 1.25), others, speed, noise)
+        region, span = verdicts.place(ratio, (0.8, 1.25), others, speed, noise)
         assert word == ("not settled" if region is None else ("below 0.8×", "within 0.8", "1.25× or more")[region])
+        if span[1] == float("inf"):
+            assert not low
+        else:
+            assert [float(low), float(high)] == pytest.approx(list(span), abs=0.0051)
     assert all(len(line) <= 118 for line in tutorials.fit(text).split("\n"))
 
 
