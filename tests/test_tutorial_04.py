@@ -221,7 +221,7 @@ def _check_column_cut(text: str) -> tuple[float, float]:
 @example(ratios=(0.5, 3.77), seen=((0.0, 1.0), (0.0, 1.0)), strays=(0.02, 0.02)).via("a part below its control")
 def test_the_column_cut_names_the_part_that_costs_only_where_its_range_lies(calm, ratios, seen, strays):
     """Reader 18 b2: the column cut's cost was blamed on its cache lines with nothing measured against the other
-    reading, its 25 088 copies of one number each. Two pairs split it — the same copies from packed lines against
+    reading, its 25,088 copies of one number each. Two pairs split it — the same copies from packed lines against
     whole rows, and one number per line against those packed lines — and the line names as costlier exactly the
     parts whose range (``verdicts.place``: its pairs' spread, a slowed side alone) lies wholly at or above 1.25×;
     a range across an edge, or other processes, leaves it not settled."""
