@@ -96,6 +96,9 @@ def test_the_stride_figure_shows_both_series_where_they_meet_and_marks_the_distu
         assert own is line or drawn.get_zorder() < line.get_zorder()
 
 
+SEEN = st.one_of(st.just((0.0, 1.0)), st.just((1.4, 1.0)), st.tuples(st.floats(0.0, 0.25), st.floats(0.3, 0.84)))
+
+
 def _layout(ns: dict, ratio: float, seen: tuple, stray: float) -> str:
     """The rows-against-columns verdict for a drawn pair: its ratio, what was seen around it, its pairs' stray."""
     key = ns["LAYOUTS"]
@@ -140,6 +143,131 @@ def test_the_calm_run_times_rows_against_columns_in_pairs(calm):
     assert re.search(r"^in alternating pairs, the rows' gather took \d+\.\d\d× the columns' — (below|within|1\.25×|not)",
                      text, re.M)
     assert "the float64 pairs" in text and "another way" not in text
+
+
+def _column_cut(ns: dict, ratios: tuple, seen: tuple, strays: tuple) -> str:
+    """The column cut's verdict for two drawn pairs (copies one at a time ÷ whole rows, one per line ÷ packed):
+    their ratios, what was seen around each, how far each pair's ratios strayed."""
+    keys = ns["COPIES"], ns["LINES"]
+    kept = {key: (ns["watched"][key], ns["spreads"][key]) for key in keys}
+    for key, ratio, (others, speed), stray in zip(keys, ratios, seen, strays):
+        ns["watched"][key] = {"others": others, "speed": speed}
+        ns["spreads"][key] = verdicts.spread([ratio / (1 + stray), ratio, ratio * (1 + stray)])
+    try:
+        return ns["column_cut_verdict"](*ratios)
+    finally:
+        for key in keys:
+            ns["watched"][key], ns["spreads"][key] = kept[key]
+
+
+_PART = (r"(\d+\.\d\d)× the {} \((below 0\.8×: cheaper|within 0\.8–1\.25×: about the same|1\.25× or more: costlier|"
+         r"not settled)(?:, its range (\d+\.\d\d)…(\d+\.\d\d)×|: [^)]*)\)")
+_REGIONS = {"below 0.8×: cheaper": "below", "within 0.8–1.25×: about the same": "within",
+            "1.25× or more: costlier": "above", "not settled": "unsettled"}
+
+
+def _band(low: float, high: float) -> str:
+    """Where a range lies against 0.8–1.25×: wholly below, within or at or above it, or across an edge."""
+    return ("below" if high < 0.8 else "above" if low >= 1.25 else "within" if 0.8 <= low and high < 1.25 else
+            "unsettled")
+
+
+def _check_column_cut(text: str) -> tuple[float, float]:
+    """The column cut's line read as printed: each part's word follows the range it prints (as rounded to two
+    places), and the conclusion
+    names as costlier exactly the parts whose whole range lies at or above 1.25×; returns the two ratios."""
+    text = _joined(text)
+    line = re.search(r"^the column cut in alternating pairs, on the table's batch: its 25,088 numbers copied one at "
+                     r"a time from packed lines took .*$", text, re.M).group(0)
+    places, ratios = [], []
+    for control in ("32 whole rows", "packed"):
+        ratio, word, low, high = re.search(_PART.format(re.escape(control)), line).groups()
+        place = _REGIONS[word]
+        if low is not None:
+            low, high = float(low), float(high)
+            assert low <= float(ratio) <= high
+            assert place in {_band(lo, hi) for lo in (low - 0.005, low + 0.005) for hi in (high - 0.005, high + 0.005)}
+        else:
+            assert place == "unsettled"
+        places.append(place)
+        ratios.append(float(ratio))
+    copies, lines = places
+    conclusion = line.split(" — ")[-1]
+    assert ("not settled in this run" in conclusion) == ("unsettled" in places)
+    one_open = sorted(places) == ["above", "unsettled"]
+    assert ("costs more here; whether" in conclusion) == one_open
+    if one_open:
+        named = ("copying one number at a time", "one number per cache line")[places.index("above")]
+        assert conclusion.startswith(f"{named} costs more here; whether")
+    assert ("neither reading explains" in conclusion) == ("below" in places and "unsettled" not in places)
+    settled = set(places) <= {"within", "above"}
+    assert ("both cost more here" in conclusion) == (settled and places == ["above", "above"])
+    assert ("neither part costs more here" in conclusion) == (settled and places == ["within", "within"])
+    assert conclusion.startswith("copying one number at a time costs more here; one number per cache line, about "
+                                 "what its control costs") == (settled and places == ["above", "within"])
+    assert conclusion.startswith("one number per cache line costs more here; copying one number at a time, about "
+                                 "what its control costs") == (settled and places == ["within", "above"])
+    return ratios[0], ratios[1]
+
+
+@settings(max_examples=400, deadline=None)
+@given(ratios=st.tuples(st.floats(0.3, 8.0), st.floats(0.3, 8.0)), seen=st.tuples(SEEN, SEEN),
+       strays=st.tuples(st.sampled_from([0.0, 0.02, 0.1, 0.3]), st.sampled_from([0.0, 0.02, 0.1, 0.3])))
+@example(ratios=(4.47, 3.77), seen=((0.0, 1.0), (0.0, 1.0)), strays=(0.0, 0.0)).via("both parts cost, as on this box")
+@example(ratios=(4.47, 1.02), seen=((0.0, 1.0), (0.0, 1.0)), strays=(0.02, 0.02)).via("the copies alone")
+@example(ratios=(1.02, 3.77), seen=((0.0, 1.0), (0.0, 1.0)), strays=(0.02, 0.02)).via("the lines alone")
+@example(ratios=(1.0, 1.0), seen=((0.0, 1.0), (0.0, 1.0)), strays=(0.0, 0.0)).via("neither part")
+@example(ratios=(4.47, 1.25), seen=((0.0, 1.0), (0.0, 1.0)), strays=(0.0, 0.1)).via("the copies, the lines open")
+@example(ratios=(0.5, 3.77), seen=((0.0, 1.0), (0.0, 1.0)), strays=(0.02, 0.02)).via("a part below its control")
+def test_the_column_cut_names_the_part_that_costs_only_where_its_range_lies(calm, ratios, seen, strays):
+    """Reader 18 b2: the column cut's cost was blamed on its cache lines with nothing measured against the other
+    reading, its 25,088 copies of one number each. Two pairs split it — the same copies from packed lines against
+    whole rows, and one number per line against those packed lines — and the line names as costlier exactly the
+    parts whose range (``verdicts.place``: its pairs' spread, a slowed side alone) lies wholly at or above 1.25×;
+    a range across an edge, or other processes, leaves it not settled."""
+    ns = calm[0]
+    text = _column_cut(ns, ratios, seen, strays)
+    printed = _check_column_cut(text)
+    assert printed == (round(ratios[0], 2), round(ratios[1], 2))
+    readings = re.findall(r"\((below 0\.8×|within 0\.8|1\.25× or more|not settled)"
+                          r"(?:[^)]*?(\d+\.\d\d)…(\d+\.\d\d)×)?[^)]*\)", text)
+    assert len(readings) == 2
+    for ratio, (others, speed), stray, (word, low, high) in zip(printed, seen, strays, readings):
+        noise = verdicts.spread([ratio / (1 + stray), ratio, ratio * (1 + stray)])
+        region, span = verdicts.place(ratio, (0.8, 1.25), others, speed, noise)
+        assert word == ("not settled" if region is None else ("below 0.8×", "within 0.8", "1.25× or more")[region])
+        if span[1] == float("inf"):
+            assert not low
+        else:
+            assert [float(low), float(high)] == pytest.approx(list(span), abs=0.0051)
+    assert all(len(line) <= 118 for line in tutorials.fit(text).split("\n"))
+
+
+def test_the_run_splits_the_column_cut_and_its_words_follow_its_figures(calm):
+    """Whatever this run's pairs gave, the column cut's printed words follow its printed ranges, and the prose
+    no longer says the cut fetches its lines from memory."""
+    copies, lines = _check_column_cut(calm[1])
+    assert (copies, lines) == (round(calm[0]["copies"]["ratio"], 2), round(calm[0]["lines"]["ratio"], 2))
+    page = re.sub(r"\s+", " ", tutorials.find("memory").read_text())
+    assert "fetches 784 × 32 lines" not in page and "lines that come from the caches, not from DRAM" in page
+
+
+@settings(max_examples=200, deadline=None)
+@given(ratios=st.lists(st.floats(0.2, 5.0), min_size=1, max_size=9))
+def test_the_direction_count_is_what_the_pairs_gave(calm, ratios):
+    """Reader 18 b3: 'the ratio moves, but not its direction' was asserted from one run; now the line counts the
+    pairs that went each way, and the page claims no rule from it."""
+    said = calm[0]["directions"](ratios)
+    faster = sum(ratio < 1 for ratio in ratios)
+    assert said.startswith(f"its {len(ratios)} pairs one by one, each at its own moment: {faster} with the rows' "
+                           f"gather faster, {len(ratios) - faster} with the columns'")
+    assert "not a rule" in said
+
+
+def test_the_run_prints_its_own_direction_count_and_no_rule(calm):
+    ratios = calm[0]["layouts"]["ratios"]
+    assert calm[0]["directions"](ratios) in _joined(calm[1])
+    assert "not its direction" not in re.sub(r"\s+", " ", tutorials.find("memory").read_text())
 
 
 # Step 3's last cell, rerun with its pairs and its watch replaced by drawn outcomes.
@@ -273,7 +401,6 @@ def test_step_3_derives_figures_from_its_pairs_alone_and_none_from_a_flagged_one
         assert (different, same) == pytest.approx(medians, abs=5.1e-4)
 
 
-SEEN = st.one_of(st.just((0.0, 1.0)), st.just((1.4, 1.0)), st.tuples(st.floats(0.0, 0.25), st.floats(0.3, 0.84)))
 NOISE = st.sampled_from([0.0, 0.01, 0.05, 0.2])
 
 

@@ -6,7 +6,9 @@ steady rounds nothing is settled. Step 4 places every speed-up by the book's one
 slow on either probe (one core, or both around the 2-thread halves) may have slowed either side alone, busy others
 bound nothing, the A/A noise widens the range both ways — a range wholly on one side of 1.2× settles, and the printed
 ranges read as the verdict does; a row whose ratio is not the code's (impossible, implausible, two ratios that differ)
-is left out; a difference is never called unexplained beside a row it flagged. Its figure keeps every size apart from
+is left out; a difference is never called unexplained beside a row it flagged. The pairs alternate which half runs
+first, each order's median is printed, and the order is said to have biased the A/A controls only where those
+medians lie apart by the same one rule. Its figure keeps every size apart from
 its neighbours and from the 100³ rule's line, draws the A/A band as measured and both peaks."""
 
 import contextlib
@@ -274,13 +276,30 @@ def _step_4(rng: np.random.Generator) -> dict:
     gain = {n: float(rng.uniform(0.95, 1.05)) if n in CONTROLS else float(rng.uniform(0.6, 2.1)) for n in sizes}
     rates["2 threads"] = {n: rates["1 thread"][n] * gain[n] for n in sizes}
     moments = {n: float(rng.choice([1.0] * (9 if n in CONTROLS else 3) + [1.3, 0.7])) for n in sizes}   # other moments
-    return {"sizes": sizes, "rates": rates, "speedups": {n: gain[n] * moments[n] for n in sizes},
+    pair_ratios = _pairs(rng, {n: gain[n] * moments[n] for n in sizes})
+    return {"sizes": sizes, "rates": rates, "speedups": {n: _alternated(r) for n, r in pair_ratios.items()},
+            "pair_ratios": pair_ratios, "statistics": statistics,
             "helpers": {n: 0.0 if n in CONTROLS else 0.93 for n in sizes},
             "others": {n: float(rng.choice([0.05, 0.1, 0.6, 1.3])) for n in sizes},
             "speed": {n: float(rng.choice([1.0, 0.95, 0.77])) for n in sizes},
             "both": {n: float(rng.choice([1.0, 0.97, 0.9, 0.66])) for n in sizes},   # the slower core, 2-thread halves
             "disturbed": {}, "disturbed_one": {}, "unfair": {}, "slowest_of": {}, "cores": 2, "verdicts": verdicts,
             "peak": peak, "say": _say, "one_core": {"gflops": 80.0}, "all_cores": {"gflops": 160.0}}
+
+
+def _pairs(rng: np.random.Generator, ratios: dict[int, float]) -> dict[int, list[float]]:
+    """Each size's pair ratios in the order run (3 or 7 pairs, the 1-thread half first in the even ones) around its
+    ``ratios``: a run-wide order bias (the even pairs' ratio × that factor, the odd ones' ÷ it) or none, and a jitter
+    of its own per size."""
+    bias, count = float(rng.choice([1.0, 1.0, 1.4, 0.75])), int(rng.choice([3, 7]))
+    jitter = {n: float(rng.choice([0.005, 0.03, 0.15])) for n in ratios}
+    return {n: [r * bias ** (-1) ** i * float(rng.uniform(1 - jitter[n], 1 + jitter[n])) for i in range(count)]
+            for n, r in ratios.items()}
+
+
+def _alternated(ratios: list[float]) -> float:
+    """The pair-by-pair ratio with each order weighed alike: the geometric mean of the even and the odd pairs' medians."""
+    return (statistics.median(ratios[0::2]) * statistics.median(ratios[1::2])) ** 0.5
 
 
 def _rows(ns: dict) -> dict[int, str]:
@@ -335,8 +354,6 @@ def test_every_size_is_placed_by_the_one_rule_and_the_verdict_reads_the_ranges_i
     text = _exec("paying = ", ns)
     noise, placed = _expected(ns, rows)
     assert f"up to {1 + noise:.2f}× from 1 either way" in text
-    assert ("the 1-thread half ran first, after the helpers slept, and the other half after the all-core probe: a "
-            "noise that drifts steadily with n may be that order, not the moment") in text   # reader 18, b1
     line = re.search(r"^each fair ratio's range.*$", text, re.M)
     assert bool(line) == bool(placed)
     ranges = dict(re.findall(r"n = (\d+): \d+\.\d\d× → ([^,]*(?:, (?!n = )[a-z][^,]*)?)(?:, |$)",
@@ -385,6 +402,134 @@ def test_every_size_is_placed_by_the_one_rule_and_the_verdict_reads_the_ranges_i
     assert (sorted(map(int, slower.group(1).split(", "))) if slower else []) == sorted(below_1)
 
 
+def _order_lines(text: str) -> tuple[str, str]:
+    """The printed "which half ran first" line and the line on the order at the A/A controls ('' when none ran),
+    each read flattened (``tutorials.fit`` may wrap at any space)."""
+    flat = re.sub(r"\n +", " ", text)
+    verdict = re.search(r"^the order, at those controls: .*$", flat, re.M)
+    return re.search(r"^which half ran first.*$", flat, re.M).group(0), verdict.group(0) if verdict else ""
+
+
+def _settled_off_1(ratio: float, noise: float, others: float = 0.0, speed: float = 1.0) -> bool:
+    """Whether ``ratio`` lies wholly on one side of 1 by ``verdicts.place``'s rule: × and ÷ a core's ``speed`` below
+    ``SLOW`` (either side alone), then ``noise`` both ways; busy ``others`` bound nothing."""
+    slowed = speed if speed < verdicts.SLOW else 1.0
+    low, high = ratio * slowed / (1 + noise), ratio / slowed * (1 + noise)
+    return others <= verdicts.IDLE and (low >= 1 or high < 1)
+
+
+def _sizes_in(pattern: str, said: str) -> list[int]:
+    found = re.search(pattern, said)
+    return sorted(map(int, found.group(1).split(", "))) if found else []
+
+
+def _order_outcome(ns: dict, rows: dict[int, str], text: str) -> dict[str, list[int]]:
+    """Checks that the order lines of ``text`` follow the run's pair ratios and their own printed figures; returns
+    the A/A controls read ("aa") and those the line says the order biased, left open, agreed at, or still strayed
+    from 1 at."""
+    line, said = _order_lines(text)
+    figures = {}
+    for n in ns["sizes"]:
+        ratios = ns["pair_ratios"][n]
+        firsts, seconds = ratios[0::2], ratios[1::2]
+        one, every = statistics.median(firsts), statistics.median(seconds)
+        within = max(verdicts.spread(firsts), verdicts.spread(seconds))
+        assert f"n = {n}: {one:.2f} | {every:.2f}× ±{within:.0%}" in line
+        figures[n] = (one, every, within)
+    controls = [n for n in ns["sizes"] if ns["helpers"][n] < 0.1]
+    aa = [n for n in controls if not _flagged(rows[n])] or controls
+    apart = [n for n in aa if _settled_off_1(figures[n][0] / figures[n][1], figures[n][2])]
+    got = {"aa": aa, "biased": [n for n in apart if _settled_off_1(figures[n][0] / figures[n][1], figures[n][2],
+                                                                   ns["others"][n], ns["slowest_of"][n])]}
+    got |= {"open": [n for n in apart if n not in got["biased"]], "agree": [n for n in aa if n not in apart],
+            "stray": [n for n in aa if _settled_off_1(ns["speedups"][n], verdicts.spread(ns["pair_ratios"][n]))]}
+    for n in aa:   # the words against the printed figures, where rounding cannot move them
+        printed = [float(x) for x in re.search(rf"n = {n}: (\d+\.\d\d) \| (\d+\.\d\d)× ±(\d+)%", line).groups()]
+        gap = verdicts.apart(printed[0] / printed[1])
+        assert gap < printed[2] / 100 + 0.03 or n in apart
+        assert gap > printed[2] / 100 - 0.03 or n not in apart
+    assert _sizes_in(r"the order biased the pairs at n = ([\d, ]+):", said) == sorted(got["biased"])
+    assert ("the pair-by-pair ratio, which weighs both orders alike, is the one the verdicts use" in said) == bool(
+        got["biased"])
+    assert _sizes_in(r"at n = ([\d, ]+) the two orders' medians lie further apart than the spread within them, but a "
+                     r"core slowed around the pairs, or other processes' busy cores, leave it open: not settled whether "
+                     r"the order biased them — run it again", said) == sorted(got["open"])
+    assert _sizes_in(r"at n = ([\d, ]+) the orders agree within their spread", said) == (
+        sorted(got["agree"]) if apart else [])
+    assert ("the order did not bias the pairs beyond that spread, so the controls' drift is not the order" in said) == (
+        not apart)
+    assert _sizes_in(r"the pair-by-pair ratio at n = ([\d, ]+) still lies beyond its own pairs' spread from 1",
+                     said) == sorted(got["stray"])
+    assert ("the halves saw different moments, or a per-call cost differs between the two thread limits (1 thread, 2 "
+            "allowed) — this run does not tell the two apart" in said) == bool(got["stray"])
+    assert ("neither different moments nor a per-call cost that differs between the two thread limits shows beyond "
+            "that spread" in said) == (not got["stray"])
+    return got
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_the_order_lines_print_each_orders_median_and_say_only_what_those_figures_show(seed):
+    """Reader 18 (b1): the pairs alternate which half runs first, and the run prints, per size, the median ratio of
+    the pairs of each order and the spread within them. At the A/A controls the order is said to have biased the
+    pairs exactly where the two medians lie further apart than that spread (the alternated median is what the
+    verdicts use), and the drift is said not to be the order only where none does; a control whose alternated ratio
+    still lies beyond its own pairs' spread from 1 names both causes left — the moment, or a per-call cost that
+    differs between the two thread limits — and no other wording appears."""
+    ns = _step_4(np.random.default_rng(seed))
+    rows = _rows(ns)
+    _order_outcome(ns, rows, _exec("paying = ", ns))
+
+
+def test_the_halves_alternate_which_runs_first_and_each_pair_is_returned_one_thread_first():
+    """``pair`` runs the 1-thread half first in even pairs and the all-thread half first in odd ones, and returns
+    every pair as (1 thread, all threads) whichever ran first."""
+    ns = _step_4(np.random.default_rng(0))
+    _rows(ns)
+    ran = []
+    ns["half"] = lambda threads, product, loops: ran.append(threads) or {"threads": threads, "run": len(ran)}
+    for i in range(7):
+        one, every = ns["pair"](i, None, 1)
+        assert (one["threads"], every["threads"]) == (1, 2)
+        assert (one["run"] < every["run"]) == (i % 2 == 0)
+    assert ran == [1, 2, 2, 1, 1, 2, 2, 1, 1, 2, 2, 1, 1, 2]
+
+
+def test_the_order_generator_reaches_every_outcome_of_the_order_line():
+    """The seeds of the test above reach every outcome: the order biased some control, left some open (a slowed
+    core's range or busy others), or all agreed; some control strayed from 1 with the order cancelled, or none did."""
+    seen = set()
+    for seed in range(300):
+        ns = _step_4(np.random.default_rng(seed))
+        rows = _rows(ns)
+        got = _order_outcome(ns, rows, _exec("paying = ", ns))
+        seen |= {outcome for outcome in ("biased", "open", "stray") if got[outcome]}
+        seen |= {"all agree"} if got["agree"] == got["aa"] else set()
+        seen |= {"none stray"} if not got["stray"] else set()
+        if seen == {"biased", "open", "all agree", "stray", "none stray"}:
+            return
+    pytest.fail(f"only {sorted(seen)} reached")
+
+
+def test_reader_18s_drifting_controls_are_read_for_their_order():
+    """Reader 18's A/A controls (1.45, 1.15, 1.00, 1.04, 1.06, 0.93×), each from pairs whose 1-thread half always ran
+    first: had the order done it (the half run first slowed alike in every pair), the odd pairs show the inverse, the
+    line names the order and the pair-by-pair ratios come back to 1; had the order done nothing, both orders show the
+    same drift and the line names the moment and the per-call cost instead."""
+    drift = dict(zip(CONTROLS, (1.45, 1.15, 1.00, 1.04, 1.06, 0.93)))
+    for order_did_it in (True, False):
+        ns = _reader(**READER_16)
+        ns["pair_ratios"] = {n: [drift.get(n, 1.5) ** (-1) ** i if order_did_it else drift.get(n, 1.5)
+                                 for i in range(7)] for n in ns["sizes"]}   # the order: the first half slowed
+        ns["pair_ratios"] = {n: [r * (1 + 0.01 * (i % 3)) for i, r in enumerate(ratios)]
+                             for n, ratios in ns["pair_ratios"].items()}
+        ns["speedups"] = {n: _alternated(r) for n, r in ns["pair_ratios"].items()}
+        rows = _rows(ns)
+        got = _order_outcome(ns, rows, _exec("paying = ", ns))
+        drifted = [n for n in got["aa"] if n != 64]     # n = 64's 1.00× did not drift
+        assert drifted and (got["biased"] + got["open"], got["stray"]) == (
+            (drifted, []) if order_did_it else ([], drifted))
+
+
 @pytest.mark.parametrize("seed", range(200))
 def test_each_row_shows_both_probes_and_names_the_probe_behind_its_slow_note(seed):
     """The one-core probe cannot see a second core the host slows, which lowers only the 2-thread side: each row
@@ -411,7 +556,8 @@ def _reader(speedups: tuple, speed: tuple, both: tuple, one: tuple, every: tuple
     return {"sizes": sizes, "rates": {"1 thread": dict(zip(sizes, one)), "2 threads": dict(zip(sizes, every))},
             "speedups": dict(zip(sizes, speedups)), "helpers": dict(zip(sizes, helpers)), "others": dict(zip(sizes, others)),
             "speed": dict(zip(sizes, speed)), "both": dict(zip(sizes, both)), "disturbed": {}, "disturbed_one": {},
-            "unfair": {}, "slowest_of": {}, "pair_ratios": {n: [r] for n, r in zip(sizes, speedups)}, "cores": 2,
+            "unfair": {}, "slowest_of": {}, "pair_ratios": {n: [r] * 3 for n, r in zip(sizes, speedups)}, "cores": 2,
+            "statistics": statistics,
             "verdicts": verdicts, "peak": peak, "say": _say, "one_core": {"gflops": 87.6}, "all_cores": {"gflops": 174.3}}
 
 

@@ -187,6 +187,26 @@ def _noisy(ns: dict) -> bool:
     return _noise(ns) >= 0.2
 
 
+def test_the_order_lines_read_the_runs_own_alternated_pairs(simd):
+    """Step 4's pairs alternate which half runs first (reader 18, b1): the run prints each size's two orders' medians
+    and the spread within them as its own pair ratios give them, its pair-by-pair ratio is the two medians' geometric
+    mean, and the line on the order at the A/A controls is the cell's ``order_verdict`` of this run's own pairs,
+    whichever outcome it took (each outcome's words against its figures: tests/test_tutorial_06.py)."""
+    ns, text = simd
+    flat = re.sub(r"\n +", " ", text)
+    line = re.search(r"^which half ran first.*$", flat, re.M).group(0)
+    for n in ns["sizes"]:
+        firsts, seconds = ns["pair_ratios"][n][0::2], ns["pair_ratios"][n][1::2]
+        assert (len(firsts), len(seconds)) == (2, 1)
+        one, every = ns["statistics"].median(firsts), ns["statistics"].median(seconds)
+        within = max(verdicts.spread(firsts), verdicts.spread(seconds))
+        assert f"n = {n}: {one:.2f} | {every:.2f}× ±{within:.0%}" in line
+        assert ns["speedups"][n] == pytest.approx((one * every) ** 0.5)
+    said = re.search(r"^the order, at those controls: (.*)$", flat, re.M)
+    assert bool(said) == bool(ns["aa"])
+    assert not said or said.group(1) == ns["order_verdict"](ns["aa"])
+
+
 def test_the_split_cost_verdict_rests_on_three_undisturbed_sizes_or_is_not_settled(simd):
     ns, text = simd
     line = re.search(r"^what splitting cost beyond an even share.*$", _unwrapped(text, 4), re.M)
@@ -254,7 +274,7 @@ def test_the_verdicts_never_count_a_size_they_must_leave_out(simd, seed):
             "rates": {label: {n: float(rng.uniform(5, 90)) for n in sizes} for label in ("1 thread", "2 threads")}}
     spread = float(rng.choice([0.1, 0.19, 0.21, 0.5]))     # how far the A/A controls (helpers idle) may stray
     rows["speedups"] |= {n: float(rng.uniform(1 - spread, 1 + spread)) for n in (16, 64)}
-    rows["pair_ratios"] = {n: [rows["speedups"][n]] for n in sizes}
+    rows["pair_ratios"] = {n: [rows["speedups"][n]] * 3 for n in sizes}
     rows["unfair"] = {n: "its two ratios differ (1.00× and 1.30×): the pairs saw different moments"
                       if rng.random() < 0.2 else "" for n in sizes}
     rows["disturbed"] = {n: "slow core" if rows["slowest_of"][n] < verdicts.SLOW or rows["others"][n] > 1 else ""

@@ -17,20 +17,31 @@ def median_seconds(function: Callable[[], object], repeats: int = 7, min_time: f
 
 def paired(plain: Callable[[], object], other: Callable[[], object], repeats: int = 9, min_time: float = 0.02,
            around_other=None) -> dict:
-    """Time ``plain`` and ``other`` in alternation (plain, other, plain, …) and return both
-    medians and the median of the per-pair ratios ``other / plain`` (each pair's in ``ratios``) — on a
-    noisy machine the pairs share the same moment, so their ratio is steadier than a ratio of two
+    """Time ``plain`` and ``other`` side by side in ``repeats`` pairs and return both medians (seconds per
+    call) and the median of the per-pair ratios ``other / plain`` (each pair's in ``ratios``) — on a noisy
+    machine the two halves of a pair share one moment, so their ratio is steadier than a ratio of two
     separate medians.
-    ``around_other`` is a context manager factory entered around each run of ``other``."""
+
+    The halves swap places from pair to pair (plain first in pairs 0, 2, 4 …, other first in 1, 3 …), so
+    a cost that falls on whichever half runs first or second cancels in the median instead of biasing it;
+    ``by_order`` gives the median ratio of each order's pairs, which shows that cost when there is one.
+    ``around_other`` is a context manager factory entered around each run of ``other``.
+
+    >>> sorted(paired(lambda: None, lambda: None, repeats=2, min_time=0.0)["by_order"])
+    ['other first', 'plain first']
+    """
     loops = max(_loops(plain, min_time), _loops(other, min_time))
     a, b = [], []
-    for _ in range(repeats):
-        a.append(_per_call(plain, loops))
-        with around_other() if around_other else _nothing():
-            b.append(_per_call(other, loops))
+    for pair in range(repeats):
+        halves = [(a, plain, _nothing), (b, other, around_other or _nothing)]
+        for times, function, around in halves[::-1] if pair % 2 else halves:
+            with around():
+                times.append(_per_call(function, loops))
     ratios = [y / x for x, y in zip(a, b)]
     return {"plain": statistics.median(a), "other": statistics.median(b), "ratio": statistics.median(ratios),
-            "ratios": ratios, "difference": statistics.median(y - x for x, y in zip(a, b))}
+            "ratios": ratios, "difference": statistics.median(y - x for x, y in zip(a, b)),
+            "by_order": {"plain first": statistics.median(ratios[0::2]),
+                         "other first": statistics.median(ratios[1::2]) if repeats > 1 else None}}
 
 
 def _loops(function: Callable[[], object], min_time: float) -> int:
