@@ -196,8 +196,8 @@ FIXED = re.compile(r"^  → (?:(\d+)%, its range ([\d.]+)%–([\d.]+)% \(its pai
                    r"|lies below 50%: the work on the data \(what grows with the arrays\), not the fixed cost per call, "
                    r"set most of the step's time)"
                    r"|not settled in this run — run it again: (?:(\d+)%, its range ([\d.]+)%–([\d.]+)% \(its pairs' "
-                   r"(\d+)% spread(; disturbed: .*?)?\) spans 50%|(other processes used .*) around the pairs, which "
-                   r"bounds nothing))$")
+                   r"(\d+)% spread(; disturbed: .*?)?\) spans 50%|(\d+)% \(its pairs' (\d+)% spread\), but (other processes used .*) "
+                   r"around the pairs, which bounds nothing))$")
 
 
 def _fixed_cost_verdict_follows_its_range(said: str, share: float, noise: float, others, speed) -> str:
@@ -208,7 +208,7 @@ def _fixed_cost_verdict_follows_its_range(said: str, share: float, noise: float,
     line = FIXED.match(flat)
     assert line, flat
     if high == math.inf:
-        assert line.group(12) == verdicts.cause(others, speed)
+        assert line.group(12, 13, 14) == (f"{share * 100:.0f}", f"{noise * 100:.0f}", verdicts.cause(others, speed))
         return "busy"
     figures = line.group(1, 2, 3, 4) if line.group(1) else line.group(7, 8, 9, 10)
     assert figures == (f"{share * 100:.0f}", f"{low * 100:.1f}", f"{high * 100:.1f}", f"{noise * 100:.0f}")
