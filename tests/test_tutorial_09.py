@@ -196,8 +196,8 @@ FIXED = re.compile(r"^  → (?:(\d+)%, its range ([\d.]+)%–([\d.]+)% \(its pai
                    r"|lies below 50%: the work on the data \(what grows with the arrays\), not the fixed cost per call, "
                    r"set most of the step's time)"
                    r"|not settled in this run — run it again: (?:(\d+)%, its range ([\d.]+)%–([\d.]+)% \(its pairs' "
-                   r"(\d+)% spread(; disturbed: .*?)?\) spans 50%|(\d+)% \(its pairs' (\d+)% spread\), but (other processes used .*) "
-                   r"around the pairs, which bounds nothing))$")
+                   r"(\d+)% spread(; disturbed: .*?)?\) spans 50%|(\d+)% \(its pairs' (\d+)% spread\), but (other processes used .*): "
+                   r"busy other processes bound nothing))$")
 
 
 def _fixed_cost_verdict_follows_its_range(said: str, share: float, noise: float, others, speed) -> str:

@@ -45,7 +45,7 @@ def test_training_puts_the_time_on_the_fixed_cost_only_as_far_as_its_measurement
     share = int(re.search(r"^  against the step on 32 samples \([\d.]+ µs\): (\d+)% of its time;", text, re.M).group(1)) / 100
     verdict = re.sub(r"\n +", " ", re.search(r"without the recording's cost, decides:\n(  → .*?)\nfigure:", text, re.S).group(1))
     if watch is BUSY:
-        assert "not settled in this run" in verdict and "which bounds nothing" in verdict
+        assert "not settled in this run" in verdict and "busy other processes bound nothing" in verdict
     else:   # reader 18 c5: placed by its range (its pairs' spread) against 50 %, the range printed
         region, (low, high) = verdicts.place(share, (0.5,), 0.0, 1.0, verdicts.spread(ns["plain"]["ratios"]))
         assert f"its range {low:.1%}–{high:.1%}" in verdict
