@@ -34,7 +34,7 @@ def test_on_a_calm_machine_each_pair_line_prints_its_ratio_and_spread(calm):
         assert float(line.group(3)) == rate and int(line.group(6)) == round(100 * noise)
         assert line.group(4, 5, 7) == ("100", "0.00", "") and not why
     assert "for scale only" in text and "not the size of an effect" in text
-    assert "disturbed, so bounded" not in text
+    assert "a pair marked disturbed" not in text and ", disturbed)" not in text
 
 
 def test_each_out_of_order_line_decides_by_its_pairs_own_spread(calm):
@@ -102,7 +102,7 @@ def test_each_share_wording_follows_the_two_ranges():
             assert abs(int(re.search(r"at least (\d+)% from their ranges", said).group(1)) - 100 * least) <= 0.5
         assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
     said = share(*reader)
-    assert "at least 64% from their ranges" in said and "(1.90…4.78×)" in said   # reader 16: log 2.72 / log 4.78
+    assert "at least 64% from their ranges" in said and "(1.90…4.78×, disturbed)" in said   # reader 16: log 2.72 / log 4.78
 
 
 def test_step_4s_verdict_follows_each_pairs_range_and_takes_step_3s_re_timing_where_it_settles():
@@ -124,23 +124,31 @@ def test_step_4s_verdict_follows_each_pairs_range_and_takes_step_3s_re_timing_wh
         said = verdict(again, earlier)
         at = {key: _place(entry, cell["MARKS"][key]) for key, entry in again.items()}
         assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
-        disturbed = [key for key, (_, _, why, _) in again.items() if why]
-        head = said.split(" —\n")[0]
-        assert ("disturbed, so bounded" in head) == bool(disturbed)
-        assert not disturbed or head.endswith(", ".join(cell["PAIRS"][key] for key in disturbed))
+        head, body = said.split(":\n  ", 1)
+        lines = body.split(";\n  ")
+        assert len(lines) == 3
+        for key, line in (("padded", lines[0]), ("swap", lines[1]), ("away", lines[1])):   # reader 18 c1: each range
+            rate, _, why, _ = again[key]                                                 # a verdict reads, printed
+            figures = f"{cell['PAIRS'][key]}, {rate:.2f}× ({cell['span'](*at[key][1])}" + (", disturbed" * bool(why))
+            assert figures + ")" in line and line.startswith(cell["PAIRS"]["padded" if key == "padded" else "swap"])
+        assert lines[2].startswith(("n = 500's", "the stride's share", "no gap", "the gap is not"))
         conflict = at["padded"][0]
         assert ("the price of a power-of-two row" in said) == (conflict == 1)
         assert ("no price of the power-of-two row visible" in said) == (conflict == 0)
         assert ("not settled whether a power-of-two row has a price" in said) == (conflict is None)
         from_step_3 = at["swap"][0] is None and earlier is not None and _place(earlier, (1.0,))[0] is not None
-        assert ("by Step 3's re-timing of the same pair" in said) == (
-            from_step_3 and at["away"][0] is not None and (_place(earlier, (1.0,))[0] == 1 or at["away"][0] == 1))
+        assert ("by Step 3's re-timing of the same pair" in said) == from_step_3
         beats = _place(earlier, (1.0,))[0] if from_step_3 else at["swap"][0]
         beats_smaller = at["away"][0]
         assert ("swap between the sizes" in said) == (beats is None or beats_smaller is None)
         assert ("Step 3's swap of the two is that price" in said) == (conflict == 1 and beats == 0 and beats_smaller == 1)
         assert ("beats NumPy's rung at n = 512" in said) == (beats == 1 and beats_smaller is not None)
-        assert ("not settled in this run" in said.split("\n")[0]) == ("not settled" in said.split(" —\n", 1)[1])
+        assert ("not settled in this run" in head) == ("not settled" in body)
+        assert ("a pair marked disturbed by its slowed core too" in head) == (", disturbed" in body)
+        assert any(why for _, _, why, _ in again.values()) <= (", disturbed" in body)
+        if "by Step 3's re-timing" in said:
+            step_3 = f"{earlier[0]:.2f}×, {cell['span'](*_place(earlier, (1.0,))[1])}" + ", disturbed" * bool(earlier[2])
+            assert f"by Step 3's re-timing of the same pair, {step_3}; this step's left it open" in said
     said = verdict(*reader)
     assert "loses to NumPy's rung at n = 512 (by Step 3's re-timing of the same pair, 0.75×" in said
     assert "Step 3's swap of the two is that price" in said and "at least" in said
