@@ -293,7 +293,8 @@ def _rerun_last_cell(ns: dict, pairs: list[dict], watched: list[tuple], epoch_se
         others, speed = next(drawn_watch)
         return {"wall": 0.0, "ours": 1.0, "helpers": 0.0, "others": others, "speed": speed}
 
-    ns.update(paired=lambda plain, other, repeats: next(drawn_pairs), watch=watch, epoch_seconds=epoch_seconds)
+    ns.update(paired=lambda plain, other, repeats, **timing: next(drawn_pairs), watch=watch,
+              epoch_seconds=epoch_seconds)
     printed = io.StringIO()
     try:
         with contextlib.redirect_stdout(printed):
@@ -541,9 +542,11 @@ def _gap(ns: dict, ratio: float, seen: tuple, stray: float) -> str:
 
 
 @settings(max_examples=400, deadline=None)
-@given(ratio=st.floats(1.0, 50_000.0), seen=SEEN, stray=st.sampled_from([0.0, 0.05, 0.3, 1.0]))
+@given(ratio=st.one_of(st.floats(1.0, 30.0), st.floats(1.0, 50_000.0)), seen=SEEN,
+       stray=st.sampled_from([0.0, 0.05, 0.3, 1.0]))
 @example(ratio=41730.6, seen=(1.6, 0.69), stray=0.1).via("reader 19's table, 1.6 cores busy")
 @example(ratio=11.0, seen=(0.0, 1.0), stray=0.05).via("just above ten, in its noise")
+@example(ratio=5.0, seen=(0.0, 1.0), stray=0.05).via("a calm run within ten")
 def test_more_than_tenfold_is_said_only_where_the_gap_pairs_whole_range_lies(calm, ratio, seen, stray):
     """Reader 19 c2: 'they differ by more than a factor of ten' rested on four unwatched medians. Now the slowest way
     is timed against the fastest in alternating pairs and placed against 10× by ``verdicts.place``: 10× or more,
@@ -570,4 +573,4 @@ def test_every_row_of_the_cut_table_is_watched_and_the_gap_is_timed_in_pairs(cal
     line = re.search(r"^in alternating pairs, the table's slowest way, .*$", text, re.M).group(0)
     assert re.search(r"\(\d+\.\d\d…\d+\.\d\d×\) — (10× or more|below 10×|whether)", line)
     prose = " ".join(tutorials.find("memory").read_text().split())
-    assert "they differ by more than a factor of ten" not in prose
+    assert "ways to cut it, and they differ by more than a factor of ten" not in prose   # a claim before the run
