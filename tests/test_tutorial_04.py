@@ -293,7 +293,8 @@ def _rerun_last_cell(ns: dict, pairs: list[dict], watched: list[tuple], epoch_se
         others, speed = next(drawn_watch)
         return {"wall": 0.0, "ours": 1.0, "helpers": 0.0, "others": others, "speed": speed}
 
-    ns.update(paired=lambda plain, other, repeats: next(drawn_pairs), watch=watch, epoch_seconds=epoch_seconds)
+    ns.update(paired=lambda plain, other, repeats, **timing: next(drawn_pairs), watch=watch,
+              epoch_seconds=epoch_seconds)
     printed = io.StringIO()
     try:
         with contextlib.redirect_stdout(printed):
@@ -462,7 +463,8 @@ def test_constant_and_the_line_counts_are_said_only_where_the_whole_range_lies(c
     assert ratio == round(in_pairs, 2) and "ns" not in measured          # no figure from a flagged row (reader 16 c1)
     region = _placed(measured, ratio, (1 / 1.1, 1.1), seen, noise)
     assert ("within 0.91–1.10× (the band this line calls about constant)" in conclusion) == (region == 1)
-    assert ("not told apart from constant" in conclusion) == (region is None)
+    assert ("not settled in this run, run it again" in conclusion) == (region is None)
+    assert "told apart from constant" not in conclusion                # reader 19 c5: the book's words
     beyond = "moved with the stride" in conclusion
     assert beyond == (region in (0, 2))
     if beyond:
@@ -511,14 +513,64 @@ def test_the_adding_is_set_against_step_8_only_where_its_range_lies(calm, step, 
 @example(page=0.86, huge=1.0, seen=(0.0, 1.0), noise=0.0).via("reader 16's 0.86×, now from pairs")
 def test_the_page_step_is_decided_from_its_pairs_range_and_names_its_alternatives(calm, page, huge, seen, noise):
     """Reader 16 (b2): '4 KiB cheaper than 512 B' came from two medians at different moments; now from alternating
-    pairs, by the range of their ratio against 0.9–1.1×, and a cheaper 4 KiB step names the prefetcher as the likely
-    reading beside DRAM page/bank locality and the L2 streamer at page boundaries."""
+    pairs, by the range of their ratio against 0.9–1.1×, and a cheaper 4 KiB step names the L2 streamer (unused lines
+    within a 4 KiB page — reader 19 c3: not a stride prefetcher) as the likely, unmeasured mechanism beside DRAM
+    page/bank locality."""
     measured, conclusion = calm[0]["page_verdict"](page, huge, seen, noise)
     ratio = float(re.search(r"in alternating pairs: (\d+\.\d\d)× the cost per read", measured).group(1))
     assert ratio == round(page, 2)
     region = _placed(measured, ratio, (0.9, 1.1), seen, noise)
     assert _region(conclusion, ("below 0.9×", "within 0.9–1.1×", "1.1× or more")) == region
     if region == 0:
-        assert "Likely the stride prefetcher" in conclusion and "DRAM page and bank" in conclusion
-        assert "L2 streamer" in conclusion and "does not tell which" in conclusion
+        assert "Likely the L2 streamer's fetches" in conclusion and "never reads" in conclusion
+        assert "not measured here" in conclusion and "DRAM page and bank" in conclusion
+        assert "does not tell which" in conclusion
+    assert "stride prefetcher" not in conclusion
     assert all(len(line) <= 118 for line in tutorials.fit(measured + conclusion).split("\n"))
+
+
+def _gap(ns: dict, ratio: float, seen: tuple, stray: float) -> str:
+    """The table's gap verdict for a drawn pair (slowest ÷ fastest): its ratio, what was seen around it, its stray."""
+    key, (fast, *_, slow) = ns["GAP"], list(ns["ways"])
+    kept = ns["watched"][key], ns["spreads"][key]
+    ns["watched"][key] = {"others": seen[0], "speed": seen[1]}
+    ns["spreads"][key] = verdicts.spread([ratio / (1 + stray), ratio, ratio * (1 + stray)])
+    try:
+        return ns["gap_verdict"](key, fast, slow, ratio)
+    finally:
+        ns["watched"][key], ns["spreads"][key] = kept
+
+
+@settings(max_examples=400, deadline=None)
+@given(ratio=st.one_of(st.floats(1.0, 30.0), st.floats(1.0, 50_000.0)), seen=SEEN,
+       stray=st.sampled_from([0.0, 0.05, 0.3, 1.0]))
+@example(ratio=41730.6, seen=(1.6, 0.69), stray=0.1).via("reader 19's table, 1.6 cores busy")
+@example(ratio=11.0, seen=(0.0, 1.0), stray=0.05).via("just above ten, in its noise")
+@example(ratio=5.0, seen=(0.0, 1.0), stray=0.05).via("a calm run within ten")
+def test_more_than_tenfold_is_said_only_where_the_gap_pairs_whole_range_lies(calm, ratio, seen, stray):
+    """Reader 19 c2: 'they differ by more than a factor of ten' rested on four unwatched medians. Now the slowest way
+    is timed against the fastest in alternating pairs and placed against 10× by ``verdicts.place``: 10× or more,
+    or below it, only where the whole printed range lies; when other processes ran, or the range spans 10×, not
+    settled."""
+    text = _gap(calm[0], ratio, seen, stray)
+    printed = float(re.search(r"took ([\d,]+\.\d)× its fastest", text)[1].replace(",", ""))
+    assert printed == round(ratio, 1)
+    noise = verdicts.spread([ratio / (1 + stray), ratio, ratio * (1 + stray)])
+    region = _placed(text, printed, (10.0,), seen, noise)
+    assert ("— 10× or more: the ways to cut one batch differ by more than a factor of ten" in text) == (region == 1)
+    assert ("— below 10×" in text) == (region == 0)
+    assert ("not settled in this run, run it again" in text) == (region is None)
+    assert all(len(line) <= 118 for line in tutorials.fit(text).split("\n"))
+
+
+def test_every_row_of_the_cut_table_is_watched_and_the_gap_is_timed_in_pairs(calm):
+    """Reader 19 c2: each row of Step 3's table is timed under ``load.watch`` (a disturbed row is flagged under it),
+    and on a calm machine the gap line prints a range and a verdict from it."""
+    ns, text = calm[0], _joined(calm[1])
+    assert set(ns["ways"]) | {ns["GAP"]} <= set(ns["disturbed"])
+    source = "\n".join(tutorials.cells(tutorials.find("memory")))
+    assert 'held {held:>12,} bytes"\n          + flag(name))' in source
+    line = re.search(r"^in alternating pairs, the table's slowest way, .*$", text, re.M).group(0)
+    assert re.search(r"\(\d+\.\d\d…\d+\.\d\d×\) — (10× or more|below 10×|whether)", line)
+    prose = " ".join(tutorials.find("memory").read_text().split())
+    assert "ways to cut it, and they differ by more than a factor of ten" not in prose   # a claim before the run
