@@ -861,6 +861,7 @@ def test_the_threads_figure_keeps_every_size_apart_from_its_neighbours_and_the_r
         assert drawn == {float(ns["place"][n]) for n in hollowed}
     peaks = {line.get_label(): line.get_ydata()[0] for line in axes[0].get_lines() if line.get_label().startswith("peak")}
     assert sorted(peaks.values()) == [80.0, 160.0]   # the 1-core and the 2-core peak
+    assert all("(≥" in label for label in peaks)     # reader 19, b5: a probe's best is a lower bound
     assert any("was slowed" in label for label in peaks) == (seed == 1)
     plt.close(fig)
 
