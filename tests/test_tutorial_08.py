@@ -260,3 +260,52 @@ def test_the_printed_reason_the_peak_bounds_no_rate_is_the_one_that_failed(run):
         assert "the peak bounds no rate" not in flat
     else:
         assert f"the peak bounds no rate: {'; '.join(ns['peak_failed'])}" in flat and "rounds did not hold" not in flat
+
+
+@st.composite
+def _sweeps(draw):
+    """Three sweeps' GB/s per working set (lowest first, the largest set main memory's) and the last set the medians
+    put above main memory (None: none)."""
+    sizes = [2**20 * 2**i for i in range(draw(st.integers(3, 8)))]
+    runs = {size: sorted(draw(st.lists(st.floats(1.0, 60.0), min_size=3, max_size=3))) for size in sizes}
+    return runs, draw(st.sampled_from([None, *sizes[1:-1]]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(sweeps=_sweeps(), why=st.sampled_from(["", "other processes used 1.50 cores"]))
+def test_a_cache_size_is_read_only_where_the_step_exceeds_the_sweeps_ranges(run, sweeps, why):
+    """Reader 19 (b4): an L3 size and "some cache still served part of it" were read from single, unwatched triads
+    whose swings exceeded the step. Over random sweeps: the size is said only when nothing disturbed them and the
+    step down from the last set served lies beyond both sets' ranges; a larger set is said served part-way only
+    when its whole range lies above main memory's."""
+    ns, _ = run
+    runs, served = sweeps
+    said = ns["reach_said"](runs, served, why)
+    sizes = sorted(runs)
+    edge = served or sizes[0]
+    after = sizes[sizes.index(edge) + 1]
+    settles = not why and runs[edge][0] > runs[after][-1]
+    assert ("behaves like" in said or "no L3 serves this core faster" in said) == settles
+    assert ("not settled in this run" in said) == (not settles)
+    larger = [size for size in sizes[1:-1] if size > edge]
+    part_way = settles and any(runs[size][0] > runs[sizes[-1]][-1] for size in larger)
+    assert ("some cache still served part of it" in said) == part_way
+
+
+def test_the_sweeps_print_each_sets_median_and_range_and_a_disturbance(run):
+    ns, text = run
+    for size, values in ns["swept"].items():
+        assert len(values) == ns["SWEEPS"] >= 3
+        assert re.search(rf"working set +{size / 2**20:.1f} MiB: +{ns['measured'][size]:.1f} GB/s "
+                         rf"\( *{values[0]:.1f}– *{values[-1]:.1f}\)", text)
+    assert ("the sweeps were disturbed" in text) == bool(ns["sweep_why"])
+
+
+def test_roofline_points_a_marker_width_apart_say_so_in_the_legend(run):
+    """Reader 19 (c7): the ijk circle sat hidden under the ikj square, 7 % apart, and its label did not say so."""
+    ns, _ = run
+    for name, (x, y) in ns["points"].items():
+        near = [other for other, (u, v) in ns["points"].items()
+                if other != name and max(u / x, x / u) < 1.25 and max(v / y, y / v) < 1.25]
+        assert ("over or under" in ns["drawn_as"](name)) == bool(near)
+        assert all(other in ns["drawn_as"](name) for other in near)
