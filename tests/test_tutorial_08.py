@@ -274,10 +274,10 @@ def _sweeps(draw):
 @settings(max_examples=300, deadline=None)
 @given(sweeps=_sweeps(), why=st.sampled_from(["", "other processes used 1.50 cores"]))
 def test_a_cache_size_is_read_only_where_the_step_exceeds_the_sweeps_ranges(run, sweeps, why):
-    """Reader 19 (b4): an L3 size and "some cache still served part of it" were read from single, unwatched triads
-    whose swings exceeded the step. Over random sweeps: the size is said only when nothing disturbed them and the
-    step down from the last set served lies beyond both sets' ranges; a larger set is said served part-way only
-    when its whole range lies above main memory's."""
+    """Reader 19 (b4), after reader 17 (c7): an L3 size and "some cache still served part of it" were read from single,
+    unwatched triads whose swings exceeded the step. Over random sweeps: the size is said only when nothing disturbed
+    them and the step down from the last set served lies beyond both sets' ranges; a larger set is said served
+    part-way only when its whole range lies above main memory's."""
     ns, _ = run
     runs, served = sweeps
     said = ns["reach_said"](runs, served, why)
@@ -294,11 +294,11 @@ def test_a_cache_size_is_read_only_where_the_step_exceeds_the_sweeps_ranges(run,
 
 def test_the_sweeps_print_each_sets_median_and_range_and_a_disturbance(run):
     ns, text = run
-    for size, values in ns["swept"].items():
+    for size, values in ns["triad_runs"].items():
         assert len(values) == ns["SWEEPS"] >= 3
         assert re.search(rf"working set +{size / 2**20:.1f} MiB: +{ns['measured'][size]:.1f} GB/s "
                          rf"\( *{values[0]:.1f}– *{values[-1]:.1f}\)", text)
-    assert ("the sweeps were disturbed" in text) == bool(ns["sweep_why"])
+    assert ("the sweeps were disturbed" in text) == bool(ns["triads_why"])
 
 
 def test_roofline_points_a_marker_width_apart_say_so_in_the_legend(run):
