@@ -98,7 +98,7 @@ def reasoning(c: Config | None = None) -> list[str]:
         f"capped at {c.nc_cap}",
         f"small products (m·n·k ≤ {c.one_thread_up_to:,} multiply-adds) run on one thread and skip packing: the "
         "kernel reads A and B where they are, its loads masked at the edges — set where, on the machine it was "
-        "tuned on, packing stopped paying (paired: 1.6× faster without at n = 64, 1.03× at 256, 0.95× at 384) "
+        "tuned on, skipping packing stopped paying (paired: 1.6× faster without at n = 64, 1.03× at 256, 0.95× at 384) "
         "and one thread unpacked beat two packed (n = 256: 79 against 60 GFLOP/s)",
         f"threads: {c.threads} above that, splitting the ic loop — each core packs its own A block into its own "
         "L2, all share one packed B panel; the caller's helpers are a pool, started once and "

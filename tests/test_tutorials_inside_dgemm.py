@@ -450,21 +450,3 @@ def test_the_ladders_legend_sits_outside_its_axes_clear_of_every_point(dgemm):
     ax.figure.canvas.draw()
     legend, frame = ax.get_legend().get_window_extent(), ax.get_window_extent()
     assert legend.x0 >= frame.x1
-
-
-@settings(max_examples=500, deadline=None)
-@given(st.lists(st.floats(5, 30), max_size=5), st.floats(5, 30), st.floats(0, 0.3))
-def test_the_sets_beyond_the_l3s_reach_are_said_to_run_as_main_memory_only_within_its_spread(larger, main, spread):
-    """Reader 17 (c7): "behaves like 32 MiB or less" while 64 MiB ran 1.08× main memory, beyond its 3 % spread. The
-    words follow the figures: a larger set faster than main memory by more than its spread is said to be served in
-    part by a cache; otherwise the line says none ran faster beyond that spread."""
-    source = tutorials.find("inside-dgemm").read_text()
-    scope = {"triads": __import__("nnkit.bench.bandwidth", fromlist=["ABOVE"])}
-    exec(source[source.index("def beyond_spread("):source.index('print(f"main memory, measured 3 times')], scope)  # noqa: S102
-    said = scope["beyond_spread"](larger, main, spread)
-    faster = bool(larger) and max(larger) / main > 1 + spread
-    assert ("some cache still served part of it" in said) == faster
-    assert ("no larger set ran faster than main memory beyond its own spread" in said) == (bool(larger) and not faster)
-    assert said == "" or f"{spread:.0%}" in said
-    if faster:
-        assert f"{max(larger) / main:.2f}× main memory" in said

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from nnkit import plots
 from nnkit.bench import load, verdicts
 from tutorial_runs import BUSY, CALM, quick
 
@@ -41,7 +42,14 @@ def test_the_speed_ladder_concludes_nothing_from_disturbed_pairs(monkeypatch, tm
 
 @pytest.mark.parametrize("watch", [CALM, pytest.param(BUSY, marks=pytest.mark.long)], ids=["calm", "busy"])
 def test_training_puts_the_time_on_the_fixed_cost_only_as_far_as_its_measurement_shows(monkeypatch, tmp_path, watch):
+    roofs = []
+    real = plots.roofline
+    monkeypatch.setattr(plots, "roofline", lambda points, peak, bandwidths, *rest, **named: (
+        roofs.append(bandwidths), real(points, peak, bandwidths, *rest, **named))[1])
     ns, text = _run("training", watch, monkeypatch, tmp_path)
+    _training_flags_what_the_machine_disturbed(ns, text, watch is BUSY)
+    # reader 19 c7: a roof from an UNSTEADY triad is marked so in the figure's legend
+    assert [("UNSTEADY" in label) for label in roofs[0]] == [not ns["steady"][level] for level in ns["roofs"]]
     share = int(re.search(r"^  against the step on 32 samples \([\d.]+ µs\): (\d+)% of its time;", text, re.M).group(1)) / 100
     verdict = re.sub(r"\n +", " ", re.search(r"without the recording's cost, decides:\n(  → .*?)\nfigure:", text, re.S).group(1))
     if watch is BUSY:
@@ -61,3 +69,19 @@ def test_the_backends_tutorial_leaves_disturbed_turns_out_and_says_so(monkeypatc
     _, text = _run("backends", BUSY, monkeypatch, tmp_path)
     assert "turn 1 of 1 left out, disturbed:\n  other processes used 1.50 cores" in text
     assert "(only 0 of 1 turns undisturbed: the times are not settled in this run — run it again)" in text
+
+
+def _training_flags_what_the_machine_disturbed(ns, text, busy):
+    """Reader 19 (c2): Step 1's seconds and the namespace look-up's µs were printed unwatched; (b2) the products' small
+    share of the time was put down to the fixed cost alone — the split's line follows the figures it prints."""
+    runs = re.findall(r"^(?:full batch|minibatches) .* s → test accuracy .*(\n  its seconds disturbed: .*)?$", text, re.M)
+    assert len(runs) == 2 and all(bool(flag) == busy for flag in runs)
+    look_up = re.search(r"^namespace look-up \(µs per call, not a ratio\) +[\d.]+(.*)$", text, re.M).group(1)
+    assert ("rests on a disturbed timing" in look_up) == busy == ("was timed while disturbed" in text)
+    split = re.sub(r"\n +", " ", re.search(r"^  the products: .*(?:\n {2,}.*)*", text, re.M).group(0))
+    assert f"{ns['products'] / ns['step']:.0%} of the recorded step's time, {ns['flops_share']:.0%} of its FLOPs" in split
+    if ns["left"] is None:
+        assert "not separated in this run" in split
+    else:
+        assert f"less each side's fixed cost, {ns['left']:.0%} of the time" in split
+    assert ("(disturbed:" in split) == busy
