@@ -153,7 +153,7 @@ def choose(sizes: list[int], batch: int, dtype: str = "float32", requested: int 
         return Choice(1, "one core available")
     seen = load()
     if seen.cores - seen.others < FREE_FOR_A_SECOND_THREAD:
-        return Choice(1, f"{seen}: a second BLAS thread would wait for a core")
+        return Choice(1, f"{seen}: no core is free for a second BLAS thread (it would share one)")
     m, n, k = largest = max(step_products(sizes, batch), key=lambda p: p[0] * p[1] * p[2])
     if m * n * k <= OPENBLAS_ONE_THREAD_MNK:
         return Choice(1, f"every product of a step is at most {m}·{n}·{k} = {m * n * k:,} multiply-adds, and {GENERIC_RULE}")

@@ -94,7 +94,7 @@ def test_only_this_process_steal_and_iowait_never_make_the_machine_busy(case, mo
     monkeypatch.setattr(threads, "load", lambda seconds=0.1: threads.ticks_to_load(delta, mine, 0.1, 2))
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     monkeypatch.setattr(threads, "time_products", lambda *a, **k: (1.0, 1.0))
-    assert "would wait for a core" not in threads.choose([784, 512, 10], 128).reason
+    assert "no core is free for a second BLAS thread" not in threads.choose([784, 512, 10], 128).reason
 
 
 @pytest.mark.parametrize("case", range(LOAD_CASES))
@@ -108,7 +108,7 @@ def test_one_thread_for_a_busy_machine_exactly_when_others_leave_less_than_a_cor
     monkeypatch.setattr(threads, "time_products", lambda *a, **k: (1.0, 1.0))
     choice = threads.choose([784, 512, 10], 128)
     busy = cores - seen.others < threads.FREE_FOR_A_SECOND_THREAD
-    assert ("would wait for a core" in choice.reason) == busy
+    assert ("no core is free for a second BLAS thread" in choice.reason) == busy
     if busy:
         assert choice.threads == 1
         assert f"other processes used {seen.others:.1f} of {cores} cores over 0.1 s (most: spin (pid 42), 1.0)" in choice.reason
