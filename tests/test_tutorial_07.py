@@ -192,6 +192,8 @@ def test_the_instruction_verdict_names_the_tables_fastest_and_reads_a_disturbed_
             assert top in shaky and said_top.group(1).endswith(" itself") == (top == named.group(1))
             assert held[top] == 0 if said_top is unbounded else abs(float(higher.group(4)) - high * scalar) <= 0.051
         assert ("far below the probe" in flat) == (high <= 0.5)
+        # reader 20 b3: the probe is register-only; far below it leaves an instruction-count limit (loads, stores) open
+        assert ("does not rule out the instruction set" in flat) == (high <= 0.5) and "not what limits" not in flat
         assert ("near the probe" in flat) == (low >= 0.8 and high > 0.5)
         assert ("not far below" in flat) == (0.5 < low and high < 0.8)
         assert ("not settled in this run" in flat) == (low < 0.8 and high > 0.5 and not (0.5 < low and high < 0.8))
@@ -289,3 +291,83 @@ def test_the_compiled_ijk_loop_keeps_one_sum():
     assert len(adds) == 1 and sum(op.startswith("mulsd") for op in sums[0]) == 1, sums[0]
     source, target = re.match(r"addsd +(%xmm\d+),(%xmm\d+)$", adds[0]).groups()
     assert source != target and not any(op.startswith("movsd") and op.endswith(")") and target in op for op in sums[0])
+
+
+RUNGS = ["Python loops", "C, textbook loop (ijk)", "nnkit's dgemm, 1 thread", "OpenBLAS, 1 thread", "OpenBLAS, 2 threads"]
+
+
+def _peak_cases(rng, count):
+    """Reader 20's Step 1 and 2 (a 1-core probe of 58.6 below two undisturbed 1-thread rates, the 2-core probe 98.9
+    flagged UNSTEADY), then ``count`` seeded ones: probes steady or not, rates from half to 1.4× the probe's
+    figure, some disturbed — (1-core probe, 2-core probe, rates, shaky)."""
+    cases = [(58.6, 98.9, dict(zip(RUNGS, (0.034, 0.796, 69.963, 61.870, 90.058))), set())]
+    for _ in range(count):
+        one = round(float(rng.uniform(20, 100)), 1)
+        rates = {k: round(one * float(rng.uniform(0.5, 1.4)) * (2 if k.endswith("2 threads") else 1), 3) for k in RUNGS}
+        cases.append((one, round(one * 2 * float(rng.uniform(0.5, 1.3)), 1), rates | {RUNGS[0]: 0.03, RUNGS[1]: 0.8},
+                      {k for k in RUNGS if rng.random() < 0.3}))
+    return cases
+
+
+def test_a_peak_below_an_undisturbed_rate_is_named_slowed_and_no_share_passes_its_peak():
+    """Reader 20 a2 and c4, 3,000 seeded runs of Step 1 and 2 (and the reader's): a peak is only ever slowed, so an
+    undisturbed rate above it stands in as a lower bound and a line names what set it (2 × the 1-core bound where
+    that lifts the 2-core peak); every share then is "at most", no printed share exceeds 100 %, a rate above its
+    peak or disturbed against a slowed peak is "not settled", and the figure's legend marks a slowed peak so."""
+    cell = _cell_functions("on_all = lambda", "peak_one, peak_all, slowed, said = bound_peaks(", fit=tutorials.fit)
+    bound_peaks, on_all = cell["bound_peaks"], cell["on_all"]
+    share_said = _cell_functions("def share_said(", "\nfor name, rate in results.items():")["share_said"]
+    outcomes = {"steady": 0, "1-core slowed": 0, "2-core by a rate": 0, "2-core by scale": 0}
+    for one, measured_all, rates, shaky in _peak_cases(np.random.default_rng(20), 3000):
+        probes = dict(zip((False, True), verdicts.steady_peaks(one, measured_all, 2)))
+        peak_one, peak_all, slowed, said = bound_peaks(probes[False], probes[True], measured_all, rates, shaky, 2)
+        peaks, flat = {False: peak_one, True: peak_all}, re.sub(r"\n +", " ", said)
+        for level in (False, True):
+            assert peaks[level] >= probes[level] and bool(slowed[level]) == (peaks[level] > probes[level])
+            assert bool(slowed[level]) == (f"({probes[level]:.1f}): " in flat and
+                                           f"shares of it below divide by {peaks[level]:.1f}" in flat)
+        for name, rate in rates.items():
+            level = on_all(name)
+            assert name in shaky or rate <= peaks[level]
+            words = share_said(rate / peaks[level], name in shaky, bool(slowed[level]))
+            shown = re.search(r"([\d.]+)% of the peak", words)
+            assert shown is None or float(shown.group(1)) <= 100
+            assert words.startswith("at most") == (bool(slowed[level]) and name not in shaky)
+            assert words.startswith("at least") == (not slowed[level] and name in shaky and rate <= peaks[level])
+            assert ("not settled" in words) == (rate > peaks[level] or (name in shaky and bool(slowed[level])))
+        legend = _cell_functions("def peak_label(", "ax.axvline(peak_one", peak_one=peak_one, peak_all=peak_all,
+                                 slowed=slowed, one_core={"gflops": one}, all_cores={"gflops": measured_all})["peak_label"]
+        for level in (False, True):
+            label = legend(level)
+            assert ("slowed: a lower bound" in label) == bool(slowed[level]) and f"{peaks[level]:.0f} GFLOP/s" in label
+            assert ("(measured)" in label) == (not slowed[level] and peaks[level] == (measured_all if level else one))
+        assert all(len(line) <= 118 for line in said.split("\n"))
+        outcomes["1-core slowed" if slowed[False] else "steady"] += 1
+        if slowed[True]:
+            outcomes["2-core by scale" if slowed[True].startswith("2 ×") else "2-core by a rate"] += 1
+    assert min(outcomes.values()) >= 50, outcomes
+    peak_one, peak_all, slowed, said = bound_peaks(58.6, 2 * 58.6, 98.9, _peak_cases(None, 0)[0][2], set(), 2)
+    assert (peak_one, slowed[False], slowed[True]) == (69.963, "nnkit's dgemm, 1 thread", "2 × the 1-core bound")
+    assert "nnkit's dgemm, 1 thread ran 70.0 GFLOP/s undisturbed, above the 1-core peak so far (58.6)" in said
+    assert share_said(90.058 / peak_all, False, True) == "at most 64.36% of the peak"
+
+
+def test_the_readers_re_timing_inside_the_tie_band_is_an_order_that_held_not_noise():
+    """Reader 20 c1: 0.97× from pairs that strayed 1 % (0.96…0.98×, wholly below 1) held the order by a few percent;
+    only the declared 0.95 band makes it a tie — no flip, no noise."""
+    said = verdicts.order(0.97, 0.01, 1.0, 0.01)
+    assert said.startswith("the order held, by 2%…4% (0.97, widened by the pairs' 1% spread, = 0.96…0.98×)")
+    assert "inside the 0.95 tie band" in said and "flip" not in said and "noise" not in said
+
+
+def test_on_a_calm_machine_no_table_share_passes_its_peak_nor_is_called_implausible_against_a_slowed_one(calm):
+    """Whatever this run's rates: each printed share is at most 100 % or not settled, and an IMPLAUSIBLE line
+    against "the measured peak" is printed only for a peak not found slowed."""
+    ns, text = calm
+    shares = re.findall(r"^\S.*? n=\d+ +[\d.]+ GFLOP/s  (.*)$", text, re.M)
+    assert len(shares) == len(ns["results"])
+    for words in shares:
+        shown = re.search(r"([\d.]+)% of the peak", words)
+        assert (shown and float(shown.group(1)) <= 100) or "not settled" in words
+    for name in re.findall(r"^IMPLAUSIBLE: (.+?)  \(ABOVE", text, re.M):
+        assert not ns["slowed"][ns["on_all"](name)]

@@ -143,14 +143,19 @@ def order(again: float, others: float, speed: float = 1.0, noise: float = 0.0) -
     :func:`apart` share, :func:`spread` of their ratios). Any other work counts, even on a core the
     pair leaves free: on a shared or virtual machine it slows one-thread code too (memory, the host's
     scheduling); so does a core the host ran slow. Decided by :func:`place` against 0.95: a hold or a
-    flip only when the ratio's whole range lies on one side of it."""
+    flip only when the ratio's whole range lies on one side of it; a range above 0.95 yet wholly below 1 is an
+    order that held, by less than the tie band."""
     region, (low, high) = place(again, (0.95,), others, speed, noise)
     disturbed = cause(others, speed)
     bound = (f"{again:.2f} × {speed:.2f} … {again:.2f} ÷ {speed:.2f}" if disturbed else f"{again:.2f}") + (
         f", widened by the pairs' {noise:.0%} spread," if noise else "") + f" = {low:.2f}…{high:.2f}×"
     said = f" ({bound})" if disturbed or noise else ""
+    if region == 1 and round(high, 2) < 1:   # slower still, by less than the 0.95 mark: a tie by it, not a flip
+        return (f"the order held{' even at its bounds' if disturbed else ''}, by {1 - high:.0%}…{1 - low:.0%}{said} — "
+                "inside the 0.95 tie band, so by that mark the two count as tied")
     if region == 1:
-        return f"the order flips or ties{' even at its bounds' if disturbed else ''}{said}: the first run was noise"
+        return (f"the order {'flips' if low >= 1 else 'ties'}{' even at its bounds' if disturbed else ''}{said}"
+                + ("" if low >= 1 else ", its range reaching 1") + ": the first run's order did not hold")
     if region == 0 and not disturbed:
         return (f"the order holds on an idle machine, the core at {speed:.0%} of its best (within the {SLOW:.0%} "
                 f"mark){said}: the code's, not noise")

@@ -129,7 +129,10 @@ def test_an_order_is_settled_either_way_only_by_an_undisturbed_re_timing_or_by_i
     disturbed = bool(verdicts.cause(busy, speed))
     low, high = (again, again) if not disturbed else (0, float("inf")) if busy > verdicts.IDLE else (again * speed, again / speed)
     low, high = low / (1 + noise), high * (1 + noise)
-    assert ("noise" in said and "flips" in said) == (low >= 0.95)
+    assert ("flips" in said) == (low >= 1) and ("the order ties" in said) == (0.95 <= low < 1 <= round(high, 2))
+    # reader 20 c1: 0.96…0.98× is an order that held by a few percent, inside the tie band — not a flip
+    assert ("inside the 0.95 tie band" in said) == (low >= 0.95 and round(high, 2) < 1)
+    assert low < 0.95 or "noise" not in said
     assert ("the code's" in said) == (high < 0.95)
     assert ("not settled" in said) == (low < 0.95 <= high)
     assert not disturbed or "idle machine" not in said
