@@ -4,12 +4,13 @@ Step 2 sets kernels against each other only within its alternating rounds: no ra
 moves when the sweeps (another moment) change; a round whose A/A control drifted is left out, and with too few
 steady rounds nothing is settled. Step 4 places every speed-up by the book's one rule (``verdicts.place``): a core
 slow on either probe (one core, or both around the 2-thread halves) may have slowed either side alone, busy others
-bound nothing, the A/A noise widens the range both ways — a range wholly on one side of 1.2× settles, and the printed
+bound nothing, the pair noise widens the range both ways (the A/A controls' — their ratios' distance from 1 or
+their own pairs' spread — or the size's own pairs' spread where wider) — a range wholly on one side of 1.2× settles, and the printed
 ranges read as the verdict does; a row whose ratio is not the code's (impossible, implausible, two ratios that differ)
 is left out; a difference is never called unexplained beside a row it flagged. The pairs alternate which half runs
 first, each order's median is printed, and the order is said to have biased the A/A controls only where those
 medians lie apart by the same one rule. Its figure keeps every size apart from
-its neighbours and from the 100³ rule's line, draws the A/A band as measured and both peaks."""
+its neighbours and from the 100³ rule's line, draws the verdicts' pair-noise band with its edges, and both peaks."""
 
 import contextlib
 import io
@@ -423,15 +424,21 @@ def _expected(ns: dict, rows: dict[int, str]) -> tuple[float, dict]:
     nothing."""
     controls = [n for n in ns["sizes"] if ns["helpers"][n] < 0.1]
     quiet = [n for n in controls if not _flagged(rows[n])]
-    noise = max(verdicts.apart(ns["speedups"][n]) for n in quiet or controls)
+    noise = max(max(verdicts.apart(ns["speedups"][n]), _own(ns, n)) for n in quiet or controls)
     placed = {}
     for n in SHARED:
         if any(mark in rows[n] for mark in ("they differ", "IMPOSSIBLE", "IMPLAUSIBLE")):
             continue
         busy = ns["others"][n] > verdicts.IDLE
         slowest = ns["speed"][n] if busy else min(ns["speed"][n], ns["both"][n])
-        placed[n] = verdicts.place(ns["speedups"][n], (1.2,), ns["others"][n], slowest, noise)
+        placed[n] = verdicts.place(ns["speedups"][n], (1.2,), ns["others"][n], slowest, max(noise, _own(ns, n)))
     return noise, placed
+
+
+def _own(ns: dict, n: int) -> float:
+    """Size ``n``'s pairs' own spread: the wider of all its pairs' and either order's (reader 20, a1)."""
+    ratios = ns["pair_ratios"][n]
+    return max(map(verdicts.spread, (ratios, ratios[0::2], ratios[1::2])))
 
 
 def _verdict(text: str) -> str:
@@ -458,7 +465,7 @@ def test_every_size_is_placed_by_the_one_rule_and_the_verdict_reads_the_ranges_i
     assert f"up to {1 + noise:.2f}× from 1 either way" in text
     line = re.search(r"^each fair ratio's range.*$", text, re.M)
     assert bool(line) == bool(placed)
-    ranges = dict(re.findall(r"n = (\d+): \d+\.\d\d× → ([^,]*(?:, (?!n = )[a-z][^,]*)?)(?:, |$)",
+    ranges = dict(re.findall(r"n = (\d+): \d+\.\d\d× ±\d+% → ([^,]*(?:, (?!n = )[a-z][^,]*)?)(?:, |$)",
                              line.group(0) if line else ""))
     assert {int(n) for n in ranges} == set(placed)
     for n, (region, (low, high)) in placed.items():
@@ -500,12 +507,42 @@ def test_every_size_is_placed_by_the_one_rule_and_the_verdict_reads_the_ranges_i
     slower = re.search(r"^slower on 2 threads at n = ([\d, ]+), the whole range below 1×", text, re.M)
     busy = {n: ns["others"][n] > verdicts.IDLE for n in placed}
     below_1 = [n for n in placed if verdicts.place(ns["speedups"][n], (1.0,), ns["others"][n], ns["speed"][n]
-                                                   if busy[n] else min(ns["speed"][n], ns["both"][n]), noise)[0] == 0]
+                                                   if busy[n] else min(ns["speed"][n], ns["both"][n]),
+                                                   max(noise, _own(ns, n)))[0] == 0]
     assert (sorted(map(int, slower.group(1).split(", "))) if slower else []) == sorted(below_1)
     crowded = re.search(r"^slower on 2 threads at n = ([\d, ]+), beyond the pair noise", text, re.M)   # reader 19, a4
     beyond = [n for n in SHARED if ns["others"][n] > verdicts.IDLE
-              and verdicts.place(ns["speedups"][n], (1.0,), None, ns["speed"][n], noise)[0] == 0]
+              and verdicts.place(ns["speedups"][n], (1.0,), None, ns["speed"][n], max(noise, _own(ns, n)))[0] == 0]
     assert (sorted(map(int, crowded.group(1).split(", "))) if crowded else []) == beyond
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_no_range_is_narrower_than_the_spread_the_run_printed_for_its_pairs(seed):
+    """Reader 20 (a1): two A/A controls whose medians both read 1.00× gave a pair noise of 0, while their own pairs
+    spread ±4 % and ±15 % and n = 104's ±21 %. Read from the printed lines alone, for whatever outcome the seeded rows
+    take: the pair noise is no narrower than any control's printed spread, each size's ± no narrower than its own
+    printed spread nor the pair noise, and every printed range reaches at least that ± beyond its ratio both ways
+    (the high end capped at 2×) — so a size "settles" only where its own pairs' spread leaves it settled."""
+    rng = np.random.default_rng(seed)
+    ns = _step_4(rng)
+    _rows(ns)
+    flat = re.sub(r"\n +", " ", _exec("paying = ", ns))
+    spreads = {int(n): int(s) / 100 for n, s in re.findall(r"n = (\d+): \d+\.\d\d \| \d+\.\d\d× ±(\d+)%",
+                                                           re.search(r"^which half ran first.*$", flat, re.M).group(0))}
+    assert set(spreads) == set(ns["sizes"])
+    said = re.search(r"^pair noise, from the A/A controls \(n = ([\d, ]+)[:;].*up to (\d+\.\d\d)× from 1", flat, re.M)
+    noise = float(said.group(2)) - 1
+    assert noise >= max(spreads[int(n)] for n in said.group(1).split(", ")) - 0.006   # rounding of the two figures
+    line = re.search(r"^each fair ratio's range.*$", flat, re.M)
+    found = re.findall(r"n = (\d+): (\d+\.\d\d)× ±(\d+)% → (\d+\.\d\d) to (\d+\.\d\d)×, ([a-z ]+)",
+                       line.group(0) if line else "")
+    for n, ratio, plus, low, high, words in found:
+        own, ratio, low, high = int(plus) / 100, float(ratio), float(low), float(high)
+        rounding = 0.01 + 0.006 * ratio    # each printed figure is rounded: the ratio, the ± and the ends
+        assert own >= max(spreads[int(n)], noise) - 0.006
+        assert low <= ratio / (1 + own) + rounding and high >= min(ratio * (1 + own), 2.0) - rounding
+        assert words != "wholly above" or ratio / (1 + own) >= 1.2 - rounding   # settled by its own printed spread too
+        assert words != "wholly below" or ratio * (1 + own) <= 1.2 + rounding
 
 
 def _order_lines(text: str) -> tuple[str, str]:
@@ -699,7 +736,7 @@ def test_reader_15s_run_no_longer_says_a_size_flagged_slow_did_not_pay():
     _rows(ns)
     text = _exec("paying = ", ns)
     assert "did not pay" not in text
-    assert "n = 104: 1.06× → 0.68 to 1.65×, across the mark" in text
+    assert "n = 104: 1.06× ±3% → 0.68 to 1.65×, across the mark" in text
     assert ("from n = 128 on, every size whose range settles ran more than 1.2× faster on 2 threads (up to n = 512, "
             "the largest such) (not settled, the range across 1.2× or unbounded: n = 104)") in text
 
@@ -722,7 +759,7 @@ def test_reader_16s_n_512_is_placed_by_the_one_rule_with_its_noise():
     _rows(ns)
     text = _exec("paying = ", ns)
     assert "up to 1.23× from 1 either way" in text and "every one flagged disturbed" in text
-    assert "n = 512: 1.71× → 0.98 to 2.00×, across the mark" in text
+    assert "n = 512: 1.71× ±23% → 0.98 to 2.00×, across the mark" in text
     assert _verdict(text).startswith("whether a second thread pays: not settled in this run — no size's range lies "
                                      "wholly on one side of 1.2× — run it again")
     steady = dict(READER_16, speedups=(1.00, 1.01, 1.00, 1.00, 1.00, 1.00) + READER_16["speedups"][6:],
@@ -731,10 +768,36 @@ def test_reader_16s_n_512_is_placed_by_the_one_rule_with_its_noise():
     ns = _reader(**steady)
     _rows(ns)
     text = _exec("paying = ", ns)
-    assert "n = 512: 1.71× → 1.20 to 2.00×, wholly above" in text
+    assert "n = 512: 1.71× ±1% → 1.20 to 2.00×, wholly above" in text
     assert _verdict(text).startswith("a second thread paid more than 1.2× (the whole range above) at n = 512; at n = "
                                      "104, 128 it did not (the whole range below) — from which n it pays for good, "
                                      "these sizes cannot say")
+
+
+READER_20 = dict(speedups=(1.04, 1.21, 0.99, 0.93, 1.00, 1.00, 1.06, 1.15, 1.46, 1.64, 1.68),   # out-6.txt:223–308
+                 speed=(0.54, 0.58, 0.67, 0.86, 0.87, 0.88, 0.89, 0.91, 0.76, 0.74, 0.53),
+                 both=(0.48, 0.57, 0.76, 0.74, 0.88, 0.89, 0.89, 0.85, 0.77, 0.79, 0.53),
+                 one=(2.5, 13.4, 35.6, 19.6, 18.5, 19.6, 18.1, 20.1, 26.8, 34.3, 51.1),
+                 every=(2.6, 14.3, 41.3, 18.0, 18.2, 19.7, 20.0, 25.9, 39.1, 55.6, 87.6),
+                 helpers=(0, 0, 0, 0, 0, 0, 0.95, 0.94, 0.94, 0.91, 0.91),
+                 others=(0.12, 0.03, 0.13, 0.07, 0.04, 0.06, 0.09, 0.10, 0.09, 0.21, 0.11))
+
+
+def test_reader_20s_controls_at_1_00_no_longer_give_a_noise_of_zero():
+    """Reader 20 (a1): the controls n = 96 and 100 both read 1.00×, so the pair noise was 0 and n = 512's 1.64× beside a
+    core at 74% (1.21 to 2.00×) "paid", n = 104's 1.06× "did not" — while those controls' own pairs spread ±4 % and
+    ±15 % and n = 104's ±21 %. With their pairs as printed (1.00 | 1.00× ±15 %, 1.08 | 1.03× ±21 %), the noise is
+    1.15×, n = 512's range reaches below 1.2× and n = 104's above it: neither settles."""
+    ns = _reader(**READER_20)
+    ns["pair_ratios"] |= {96: [0.99, 1.00, 0.95, 0.97, 1.03, 1.03, 0.99], 100: [1.00, 1.00, 0.87, 1.00, 1.00, 1.00, 1.15],
+                          104: [1.08, 1.03, 1.08, 1.03, 0.90, 1.03, 1.31]}
+    _rows(ns)
+    text = re.sub(r"\n +", " ", _exec("paying = ", ns))
+    assert "n = 96: 0.99 | 1.00× ±4%" in text and "n = 100: 1.00 | 1.00× ±15%" in text
+    assert "pair by pair 1.00 to 1.00×, their own pairs spread up to ±15% (above) — so up to 1.15× from 1" in text
+    assert "n = 512: 1.64× ±15% → 1.06 to 2.00×, across the mark" in text
+    assert re.search(r"n = 104: 1\.06× ±(2\d)% → 0\.8\d to 1\.3\d×, across the mark", text)
+    assert _verdict(text).startswith("whether a second thread pays: not settled in this run")
 
 
 def _step_1_line():
@@ -827,12 +890,13 @@ def test_the_step_1_cell_names_the_flags_its_rows_carry(seed):
 def test_the_threads_figure_keeps_every_size_apart_from_its_neighbours_and_the_rule(seed, tmp_path):
     """Drawn from seeded rows by the tutorial's own figure cell: on both panels, markers of neighbouring sizes
     (n = 96, 100, 104 among them) lie at least a marker's width apart, and the 100³ rule's line crosses none; the
-    pair-noise band spans the controls' ratios as measured, not a symmetric band, and both peaks are drawn."""
+    pair-noise band is the noise the verdicts widen every ratio by (÷ and × 1 + noise), its edges drawn as lines so
+    that a band of no height still shows (reader 20, c3), and both peaks are drawn."""
     rng = np.random.default_rng(seed)
     ns = _step_4(rng)
     _rows(ns)
-    band = (float(rng.uniform(0.8, 1.0)), float(rng.uniform(1.0, 1.05)))   # the A/A controls' ratios, lopsided
-    ns |= {"os": __import__("os"), "OUT": str(tmp_path), "plots": plots, "band": band, "unsettled": [],
+    noise = (0.0, 0.15)[seed]   # the first: two controls' pairs that all agreed, a band of no height (reader 20, c3)
+    ns |= {"os": __import__("os"), "OUT": str(tmp_path), "plots": plots, "noise": noise, "unsettled": [],
            "all_cores": {"gflops": (160.0, 100.0)[seed]}}   # the second: slowed, so drawn as 2 × the 1-core peak
     _exec("def draw(axes)", ns)
     matplotlib.use("Agg")
@@ -850,10 +914,14 @@ def test_the_threads_figure_keeps_every_size_apart_from_its_neighbours_and_the_r
         assert rule and min(abs(x - rule[0]) for x in xs) >= marker
     left, right = (legend.get_window_extent() for legend in fig.legends)   # each panel's legend under it, apart
     assert left.x1 <= right.x0 or left.y1 <= right.y0 or right.y1 <= left.y0
-    spans = [p for p in axes[1].patches if p.get_label().startswith("pair noise")]   # reader 16, c6: as measured
-    assert len(spans) == 1
+    spans = [p for p in axes[1].patches if p.get_label().startswith("pair noise the verdicts use")]
+    assert len(spans) == 1 and f"÷ and × {1 + noise:.2f}" in spans[0].get_label()
     drawn = spans[0].get_y(), spans[0].get_y() + spans[0].get_height()   # an axhspan: y from the data
-    assert drawn == pytest.approx(band)
+    edges = (1 / (1 + noise), 1 + noise)    # reader 20, c3: the noise the verdicts widen by, both ways
+    assert drawn == pytest.approx(edges)
+    lines = [line for line in axes[1].get_lines() if line.get_label() == "_pair noise edge"]
+    assert sorted(line.get_ydata()[0] for line in lines) == pytest.approx(edges)   # its edges drawn: never unseen
+    assert all(line.get_linewidth() > 0 and line.get_visible() for line in lines)
     for ax, hollowed in zip(axes, ([n for n in ns["sizes"] if ns["disturbed"][n]],   # reader 17, c4: disturbed A/A
                                    [n for n in ns["sizes"] if ns["disturbed"][n] or ns["unfair"][n]])):  # controls too
         drawn = {float(x) for line in ax.get_lines() if line.get_marker() == "o" and line.get_markerfacecolor() == "white"

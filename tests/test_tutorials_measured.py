@@ -182,11 +182,18 @@ def test_the_step_1_comparison_names_every_flag_and_reads_as_its_function_does(s
 
 
 def _noise(ns: dict) -> float:
-    """The pair noise the verdicts widen every ratio by: how far (``verdicts.apart``) the A/A controls (sizes whose
-    helper threads stayed idle) strayed from 1, from the controls no flag touched — all of them when none is left."""
+    """The pair noise the verdicts widen every ratio by at least: how far (``verdicts.apart``) the A/A controls (sizes
+    whose helper threads stayed idle) strayed from 1, or their own pairs' spread, whichever is wider (reader 20, a1),
+    from the controls no flag touched — all of them when none is left."""
     controls = [n for n in ns["sizes"] if ns["helpers"][n] < 0.1]
     quiet = [n for n in controls if not ns["disturbed"][n] and not ns["unfair"][n]]
-    return max(verdicts.apart(ns["speedups"][n]) for n in quiet or controls)
+    return max(max(verdicts.apart(ns["speedups"][n]), _own(ns, n)) for n in quiet or controls)
+
+
+def _own(ns: dict, n: int) -> float:
+    """Size ``n``'s pairs' own spread, as the run printed it or wider: all its pairs', or either order's."""
+    ratios = ns["pair_ratios"][n]
+    return max(map(verdicts.spread, (ratios, ratios[0::2], ratios[1::2])))
 
 
 def _noisy(ns: dict) -> bool:
@@ -238,7 +245,8 @@ def _opening(ns: dict) -> str:
     """How the paying verdict opens, by the book's one rule (``verdicts.place``) on the sizes whose ratio is the
     code's: a slowed core on either side alone, busy others bounding nothing, the pair noise both ways."""
     fair = [n for n in ns["shared"] if not ns["unfair"][n]]
-    region = {n: verdicts.place(ns["speedups"][n], (1.2,), ns["others"][n], ns["slowest_of"][n], _noise(ns))[0]
+    region = {n: verdicts.place(ns["speedups"][n], (1.2,), ns["others"][n], ns["slowest_of"][n],
+                                max(_noise(ns), _own(ns, n)))[0]
               for n in fair}
     settled = [n for n in fair if region[n] is not None]
     above = [n for n in settled if region[n] == 1]
@@ -281,7 +289,8 @@ def test_the_verdicts_never_count_a_size_they_must_leave_out(simd, seed):
             "rates": {label: {n: float(rng.uniform(5, 90)) for n in sizes} for label in ("1 thread", "2 threads")}}
     spread = float(rng.choice([0.1, 0.19, 0.21, 0.5]))     # how far the A/A controls (helpers idle) may stray
     rows["speedups"] |= {n: float(rng.uniform(1 - spread, 1 + spread)) for n in (16, 64)}
-    rows["pair_ratios"] = {n: [rows["speedups"][n]] * 3 for n in sizes}
+    rows["pair_ratios"] = {n: [rows["speedups"][n] * float(rng.choice([1.0, 1.0, 0.85, 1.15])) for _ in range(3)]
+                           for n in sizes}   # their own spread: 0 or 15 %, wider than the A/A noise or not
     rows["unfair"] = {n: "its two ratios differ (1.00× and 1.30×): the pairs saw different moments"
                       if rng.random() < 0.2 else "" for n in sizes}
     rows["disturbed"] = {n: "slow core" if rows["slowest_of"][n] < verdicts.SLOW or rows["others"][n] > 1 else ""
