@@ -80,7 +80,7 @@ def _training_flags_what_the_machine_disturbed(ns, text, busy):
     assert ("rests on a disturbed timing" in look_up) == busy == ("was timed while disturbed" in text)
     # reader 20 c11: the op table is the median of several recorded steps, its range printed; the products' share of
     # the time is that step's own
-    head = re.search(r"^the median of (\d+) recorded steps by their total time \(([\d.]+) µs; the \1 took ([\d.]+)–"
+    head = re.search(r"^the median of (\d+) recorded steps by total time \(([\d.]+) µs; the \1 took ([\d.]+)–"
                      r"([\d.]+) µs\)", text, re.M)
     total, low, high = (float(head.group(i)) for i in (2, 3, 4))
     assert int(head.group(1)) >= 5 and low <= total <= high
