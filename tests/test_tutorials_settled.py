@@ -78,6 +78,15 @@ def _training_flags_what_the_machine_disturbed(ns, text, busy):
     assert len(runs) == 2 and all(bool(flag) == busy for flag in runs)
     look_up = re.search(r"^namespace look-up \(µs per call, not a ratio\) +[\d.]+(.*)$", text, re.M).group(1)
     assert ("rests on a disturbed timing" in look_up) == busy == ("was timed while disturbed" in text)
+    # reader 20 c11: the op table is the median of several recorded steps, its range printed; the products' share of
+    # the time is that step's own
+    head = re.search(r"^the median of (\d+) recorded steps by total time \(([\d.]+) µs; the \1 took ([\d.]+)–"
+                     r"([\d.]+) µs\)", text, re.M)
+    total, low, high = (float(head.group(i)) for i in (2, 3, 4))
+    assert int(head.group(1)) >= 5 and low <= total <= high
+    matmul = float(re.search(r"^matmul +×5 +([\d.]+) µs", text, re.M).group(1))
+    time_share = int(re.search(r"^matrix products: \d+% of the FLOPs, (\d+)% of the time", text, re.M).group(1))
+    assert abs(time_share - 100 * matmul / total) <= 0.6
     split = re.sub(r"\n +", " ", re.search(r"^  the products: .*(?:\n {2,}.*)*", text, re.M).group(0))
     assert f"{ns['products'] / ns['step']:.0%} of the recorded step's time, {ns['flops_share']:.0%} of its FLOPs" in split
     if ns["left"] is None:
