@@ -344,6 +344,12 @@ def test_each_learning_rate_shows_its_own_path_and_is_called_up_and_down_only_wh
         assert ("up and down" in mark) == any(b >= a for a, b in zip(values, values[1:]))
 
 
+def test_the_first_check_prints_each_classs_guess_and_flags_it_only_when_far_from_a_tenth(network):
+    low, high, far = re.search(r"^    each class's mean probability over the \d+ images: (\S+) to (\S+); 1/10 = 0.100(  — FAR)?",
+                               network, re.M).groups()
+    assert bool(far) == (not (0.05 <= float(low) and float(high) <= 0.2))
+
+
 def test_the_seed_bug_check_marks_exactly_the_wrong_gradient(network):
     checks = re.findall(r"^(W1|b1|W2|b2): relative error (\S+)(  ← wrong)?$", network, re.M)
     assert [name for name, _, _ in checks] == ["W1", "b1", "W2", "b2"] * 2         # Step 4's check, then Step 5's
