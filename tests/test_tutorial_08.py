@@ -248,7 +248,8 @@ def test_no_share_printed_in_a_run_exceeds_100_percent_and_the_roof_lies_over_ev
     rows = re.findall(r"^.*FLOPs/byte \(model\).*roof .*", text, re.M)
     for row in rows:
         flat = "(the flat peak" in row
-        assert ("at most" in row) == (flat and ns["slowed_one"] is not None)
+        # a roof from flagged sweeps may have been measured low: a share of its slope is an upper bound too
+        assert ("at most" in row) == (flat and ns["slowed_one"] is not None or not flat and bool(ns["triads_why"]))
     for name, rate in ns["rates"].items():
         for n, gflops in rate.items():
             if name not in ns["threaded"] and not ns["disturbed"][name][n]:
