@@ -20,11 +20,12 @@ def _figure(*args, **kwargs):
 
 
 def _save(fig, path: str) -> str:
-    """Write ``fig`` as a PNG at ``path``, atomically (see :func:`nnkit.files.atomic_write`)."""
+    """Write ``fig`` as a PNG at ``path``, atomically (see :func:`nnkit.files.atomic_write`), cropped to what it
+    draws: a label wider than its axes (a long x label beside an outside legend) is saved whole, not clipped."""
     import matplotlib.pyplot as plt
 
     try:
-        files.atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=110))
+        files.atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=110, bbox_inches="tight"))
     finally:
         plt.close(fig)
     return path

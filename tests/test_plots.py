@@ -1,6 +1,8 @@
 """Figures a reader can read: a log axis names at least two values on it, a roofline's points are
 each named once."""
 
+import os
+import tempfile
 from unittest import mock
 
 import matplotlib
@@ -116,3 +118,35 @@ def test_a_curves_legend_never_covers_a_point(drawn, log, peak_line):
         assert _points_under_legend(seen[0]) == []
     finally:
         plt.close(seen[0])
+
+
+def _drawn_span(fig) -> tuple[float, float]:
+    """The width and height (pixels at the figure's dpi) of the smallest box holding every axes with all it draws
+    around it: its title, axis labels, tick labels and legend."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [ax.get_tightbbox(renderer) for ax in fig.axes]
+    return (max(b.x1 for b in boxes) - min(b.x0 for b in boxes), max(b.y1 for b in boxes) - min(b.y0 for b in boxes))
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.integers(0, 120), st.integers(0, 90), st.integers(1, 3))
+def test_a_saved_figure_holds_every_text_it_draws(label_chars, legend_chars, title_lines):
+    """Reader 20 c6: the roofline's x label, wider than its axes beside an outside legend, was clipped on the left.
+    Whatever the labels' lengths, the saved PNG is at least as wide and tall as the box of every text drawn."""
+    from matplotlib.image import imread
+
+    seen = {}
+    real_save = plots._save
+
+    def measure(fig, path):
+        seen["span"], seen["dpi"] = _drawn_span(fig), fig.dpi
+        return real_save(fig, path)
+
+    points = {"a" * legend_chars + "b": (0.3, 2.0), "c": (20.0, 50.0)}
+    with mock.patch.object(plots, "_save", measure), tempfile.TemporaryDirectory() as folder:
+        path = plots.roofline(points, 80.0, {"L2 — DISTURBED sweeps": 45.0}, os.path.join(folder, "roof.png"),
+                              "\n".join(["a title line"] * title_lines), "x" * label_chars)
+        height, width = imread(path).shape[:2]
+    scale = 110 / seen["dpi"]   # plots._save writes 110 dpi
+    assert width >= seen["span"][0] * scale - 2 and height >= seen["span"][1] * scale - 2, (width, height, seen["span"])

@@ -450,3 +450,49 @@ def test_the_ladders_legend_sits_outside_its_axes_clear_of_every_point(dgemm):
     ax.figure.canvas.draw()
     legend, frame = ax.get_legend().get_window_extent(), ax.get_window_extent()
     assert legend.x0 >= frame.x1
+
+
+def test_each_tiled_rungs_tile_is_printed_from_the_code_and_the_model_counts_that_tile(dgemm):
+    """Reader 20 (a3): the prose called the intrinsics rung "the same tile" as plain C, while the model gave 0.50
+    against 1.48 FLOPs/byte. The run prints each rung's MR×NR from the kernels it calls, and the model's intensity
+    for each is the printed tile's MR·NR / (4·(MR + NR)) (large n)."""
+    from nnkit.backends import own_dgemm
+
+    ns, text = dgemm
+    with own_dgemm.configured("portable") as plain:
+        tiles = {"micro-kernel, plain C": (plain.mr, plain.nr), "+ SIMD intrinsics": (ns["config"].mr, ns["config"].nr)}
+    line = re.search(r"^the register tiles: .*", text, re.M).group(0)
+    n = 4096
+    for name, (mr, nr) in tiles.items():
+        assert f"{name} {mr}×{nr} (" in line
+        model = 2 * n**3 / own_dgemm.bytes_moved(name, n, n, n, ns["config"])
+        assert model == pytest.approx(mr * nr / (4 * (mr + nr)), rel=0.01)
+    assert "the same tile" not in tutorials.find("inside-dgemm").read_text()
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.sampled_from([None, "loops, ikj", "micro-kernel, plain C", "+ SIMD intrinsics", "+ packing",
+                        "+ cache blocking", "+ threads"]),
+       st.tuples(st.sampled_from([4, 8, 12, 24]), st.sampled_from([4, 8])))
+def test_the_simd_step_is_credited_to_its_tile_and_its_instructions_together(dgemm, winner, simd_tile):
+    """Reader 20 (b1): "the biggest step: + SIMD intrinsics" credited wider instructions and FMA alone, though that
+    rung also changes the tile. When it wins, the line names both changes (the tile only where the tiles differ)
+    and says this run does not time them apart; no other winner gets that line."""
+    ns, _ = dgemm
+    tiles = {"micro-kernel, plain C": (4, 4, "plain C, SSE2"), "+ SIMD intrinsics": (*simd_tile, "avx2+fma")}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(ns, "tiles", tiles)
+        steps = {name: (5.0 if name == winner else 1.0,) * 2 for name in ns["own_dgemm"].RUNGS[1:]}
+        said = re.sub(r"\n +", " ", ns["ranking_said"](steps))
+    assert (f"the biggest step: {winner}" in said) == (winner is not None)
+    differ = simd_tile != (4, 4)
+    assert ("the instructions (plain C, SSE2 → avx2+fma)" in said) == (winner == "+ SIMD intrinsics")
+    assert (f"the tile (4×4 → {simd_tile[0]}×{simd_tile[1]})" in said) == (winner == "+ SIMD intrinsics" and differ)
+    assert ("does not time them apart" in said) == (winner == "+ SIMD intrinsics" and differ)
+
+
+def test_a_printed_biggest_simd_step_names_both_changes(dgemm):
+    ns, text = dgemm
+    flat = re.sub(r"\n +", " ", text)
+    for said in re.findall(r"the biggest step: \+ SIMD intrinsics[^\n]*", flat):
+        assert "it changes the tile" in said and "and the instructions" in said
