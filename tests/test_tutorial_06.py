@@ -6,8 +6,9 @@ steady rounds nothing is settled. Step 4 places every speed-up by the book's one
 slow on either probe (one core, or both around the 2-thread halves) may have slowed either side alone, busy others
 bound nothing, the pair noise widens the range both ways (the A/A controls' — their ratios' distance from 1 or
 their own pairs' spread — or the size's own pairs' spread where wider) — a range wholly on one side of 1.2× settles, and the printed
-ranges read as the verdict does; a row whose ratio is not the code's (impossible, implausible, two ratios that differ)
-is left out; a difference is never called unexplained beside a row it flagged. The pairs alternate which half runs
+ranges read as the verdict does; a row whose ratio is flagged (impossible, implausible, two ratios that differ) is
+left out, never called "not the code's" for a mere difference; a difference is never called unexplained beside a row
+it flagged. The pairs alternate which half runs
 first, each order's median is printed, and the order is said to have biased the A/A controls only where those
 medians lie apart by the same one rule. Its figure keeps every size apart from
 its neighbours and from the 100³ rule's line, draws the verdicts' pair-noise band with its edges, and both peaks."""
@@ -451,8 +452,9 @@ def test_every_size_is_placed_by_the_one_rule_and_the_verdict_reads_the_ranges_i
     """Seeded rows through the tutorial's own row and verdict cells (reader 16, a3): every fair size's range is
     ``verdicts.place``'s — a slowed core on either side alone, the A/A noise both ways — printed with the words its
     figures read ("wholly above" only with the low end at 1.20 or more, "wholly below" only with the high end under it),
-    a range wholly on one side settles, one across 1.2× or unbounded is named not settled, a row whose ratio is not
-    the code's (they differ, impossible, implausible) is left out, and the verdict names exactly the sizes whose
+    a range wholly on one side settles, one across 1.2× or unbounded is named not settled, a row whose ratio is
+    flagged (they differ, impossible, implausible) is left out (reader 21 a2: a difference names the helpers' cores),
+    and the verdict names exactly the sizes whose
     ranges lie above or below."""
     rng = np.random.default_rng(seed)
     ns = _step_4(rng)
@@ -781,7 +783,7 @@ def test_reader_16s_n_512_is_placed_by_the_one_rule_with_its_noise():
     ns = _reader(**READER_16)
     _rows(ns)
     text = _exec("paying = ", ns)
-    assert "up to 1.23× from 1 either way" in text and "every one flagged disturbed" in text
+    assert "up to 1.23× from 1 either way" in text and "every one flagged, used anyway" in text
     assert "n = 512: 1.71× ±23% → 0.98 to 2.00×, across the mark" in text
     assert _verdict(text).startswith("whether a second thread pays: not settled in this run — no size's range lies "
                                      "wholly on one side of 1.2× — run it again")
