@@ -624,3 +624,18 @@ def test_the_batches_figure_draws_a_disturbed_row_hollow_as_the_stride_figure_do
     assert [bar.get_width() for bar in bars] == pytest.approx([t * 1e3 for t, _ in ns["cost"].values()])
     legend = ax.get_legend()
     assert ([t.get_text() for t in legend.get_texts()] if legend else []) == (["hollow: disturbed timing"] if shaken else [])
+
+
+def test_the_tables_cache_reading_is_what_step_3_tests_never_a_finding():
+    """Reader 21 a8: the prose and the figure's caption said the two fastest cuts read rows from the cache while Step
+    3's last line, which tests it, can say "not settled": every place (prose or caption, its string literals joined)
+    that says so poses it ("may", "whether") and names that line as the test."""
+    page = tutorials.find("memory").read_text()
+    page = re.sub(r"\s+", " ", re.sub(r'"\s*\n\s*"', "", page).replace("\\n", " "))
+    said = [match.start() for match in re.finditer(r"read rows the cache kept", page)]
+    assert len(said) == 2                                         # the prose and the figure's caption
+    for at in said:
+        before, after = page[max(0, at - 60):at], page[at:at + 200]
+        assert re.search(r"\b(may|whether)\b", before), before
+        assert "Step 3's last line tests" in after, after
+        assert "times how much that helps" not in after

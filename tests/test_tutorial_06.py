@@ -6,8 +6,9 @@ steady rounds nothing is settled. Step 4 places every speed-up by the book's one
 slow on either probe (one core, or both around the 2-thread halves) may have slowed either side alone, busy others
 bound nothing, the pair noise widens the range both ways (the A/A controls' — their ratios' distance from 1 or
 their own pairs' spread — or the size's own pairs' spread where wider) — a range wholly on one side of 1.2× settles, and the printed
-ranges read as the verdict does; a row whose ratio is not the code's (impossible, implausible, two ratios that differ)
-is left out; a difference is never called unexplained beside a row it flagged. The pairs alternate which half runs
+ranges read as the verdict does; a row whose ratio is flagged (impossible, implausible, two ratios that differ) is
+left out, never called "not the code's" for a mere difference; a difference is never called unexplained beside a row
+it flagged. The pairs alternate which half runs
 first, each order's median is printed, and the order is said to have biased the A/A controls only where those
 medians lie apart by the same one rule. Its figure keeps every size apart from
 its neighbours and from the 100³ rule's line, draws the verdicts' pair-noise band with its edges, and both peaks."""
@@ -451,8 +452,9 @@ def test_every_size_is_placed_by_the_one_rule_and_the_verdict_reads_the_ranges_i
     """Seeded rows through the tutorial's own row and verdict cells (reader 16, a3): every fair size's range is
     ``verdicts.place``'s — a slowed core on either side alone, the A/A noise both ways — printed with the words its
     figures read ("wholly above" only with the low end at 1.20 or more, "wholly below" only with the high end under it),
-    a range wholly on one side settles, one across 1.2× or unbounded is named not settled, a row whose ratio is not
-    the code's (they differ, impossible, implausible) is left out, and the verdict names exactly the sizes whose
+    a range wholly on one side settles, one across 1.2× or unbounded is named not settled, a row whose ratio is
+    flagged (they differ, impossible, implausible) is left out (reader 21 a2: a difference names the helpers' cores),
+    and the verdict names exactly the sizes whose
     ranges lie above or below."""
     rng = np.random.default_rng(seed)
     ns = _step_4(rng)
@@ -501,6 +503,13 @@ def test_every_size_is_placed_by_the_one_rule_and_the_verdict_reads_the_ranges_i
     clause = re.search(r"\(left out, .*", verdict)
     left = {int(n) for n in re.findall(r"n = (\d+):", clause.group(0))} if clause else set()
     assert left == set(SHARED) - set(placed)
+    for n in left:   # reader 21 (a2): a row left out for two ratios that differ names its helpers, its cause left open
+        differ = "they differ" in rows[n] and not re.search("IMPOSSIBLE|IMPLAUSIBLE", rows[n])
+        assert (f"n = {n}: its two ratios differ" in clause.group(0)) == differ
+        assert not differ or re.search(rf"n = {n}: its two ratios differ \(\d+\.\d\d× and \d+\.\d\d×\), its helpers at "
+                                       rf"{ns['helpers'][n]:.2f} cores: its pairs saw different moments, or felt their "
+                                       r"order — which, this run does not tell", clause.group(0))
+    assert "not the code's" not in re.sub(r"rates (?:are|were) not the code's alone", "", text)   # a disturbed row's
     cost = re.search(r"^what splitting cost.*$", text, re.M).group(0)
     starred = {int(n) for n in re.findall(r"n = (\d+)\*", cost)}
     assert {n for n in SHARED if _flagged(rows[n])} == starred
@@ -586,6 +595,7 @@ def _order_outcome(ns: dict, rows: dict[int, str], text: str) -> dict[str, list[
                                                                    ns["others"][n], ns["slowest_of"][n])]}
     got |= {"open": [n for n in apart if n not in got["biased"]], "agree": [n for n in aa if n not in apart],
             "stray": [n for n in aa if _settled_off_1(ns["speedups"][n], verdicts.spread(ns["pair_ratios"][n]))]}
+    got["loose"] = [n for n in got["agree"] if _flagged(rows[n])]   # a flagged row settles no "not biased" (reader 21)
     for n in aa:   # the words against the printed figures, where rounding cannot move them
         printed = [float(x) for x in re.search(rf"n = {n}: (\d+\.\d\d) \| (\d+\.\d\d)× ±(\d+)%", line).groups()]
         gap = verdicts.apart(printed[0] / printed[1])
@@ -599,8 +609,18 @@ def _order_outcome(ns: dict, rows: dict[int, str], text: str) -> dict[str, list[
                      r"the order biased them — run it again", said) == sorted(got["open"])
     assert _sizes_in(r"at n = ([\d, ]+) the orders agree within their spread", said) == (
         sorted(got["agree"]) if apart else [])
+    assert _sizes_in(r"the orders agree within their spread \(flagged at n = ([\d, ]+): not settled that the order did "
+                     r"not bias them\)", said) == (sorted(got["loose"]) if apart else [])
     assert ("the order did not bias the pairs beyond that spread, so the controls' drift is not the order" in said) == (
-        not apart)
+        not apart and not got["loose"])
+    assert _sizes_in(r"lie within the spread of their own pairs, but at n = ([\d, ]+) its row is flagged \(its marker "
+                     r"says why\), which can hide a bias of the order as well as show one: not settled whether the "
+                     r"order biased the pairs — run it again", said) == ([] if apart else sorted(got["loose"]))
+    flat = re.sub(r"\n +", " ", text)   # reader 21 (b1): 1-thread-both-sides controls cannot see a 2-thread-only cause
+    assert "only overstate" not in flat
+    assert ("every one flagged, used anyway: a disturbance may have widened them, and one that reaches only the "
+            "2-thread half (another process holding the second core) they cannot see at all, 1 thread on both sides — "
+            "so this may overstate the noise, or understate it" in flat) == all(_flagged(rows[n]) for n in controls)
     assert _sizes_in(r"the pair-by-pair ratio at n = ([\d, ]+) still lies beyond its own pairs' spread from 1",
                      said) == sorted(got["stray"])
     assert ("the halves saw different moments, or a per-call cost differs between the two thread limits (1 thread, 2 "
@@ -639,16 +659,21 @@ def test_the_halves_alternate_which_runs_first_and_each_pair_is_returned_one_thr
 
 def test_the_order_generator_reaches_every_outcome_of_the_order_line():
     """The seeds of the test above reach every outcome: the order biased some control, left some open (a slowed
-    core's range or busy others), or all agreed; some control strayed from 1 with the order cancelled, or none did."""
+    core's range or busy others), or all agreed — on unflagged controls (settled: not the order) or on flagged ones
+    (not settled, reader 21 a1), and flagged ones agreeing beside others apart; some control strayed from 1 with the
+    order cancelled, or none did."""
     seen = set()
     for seed in range(300):
         ns = _step_4(np.random.default_rng(seed))
         rows = _rows(ns)
         got = _order_outcome(ns, rows, _exec("paying = ", ns))
         seen |= {outcome for outcome in ("biased", "open", "stray") if got[outcome]}
-        seen |= {"all agree"} if got["agree"] == got["aa"] else set()
+        seen |= {"all agree"} if got["agree"] == got["aa"] and not got["loose"] else set()
+        seen |= {"all agree, flagged"} if got["agree"] == got["aa"] and got["loose"] else set()
+        seen |= {"agree beside apart, flagged"} if got["loose"] and got["agree"] != got["aa"] else set()
         seen |= {"none stray"} if not got["stray"] else set()
-        if seen == {"biased", "open", "all agree", "stray", "none stray"}:
+        if seen == {"biased", "open", "all agree", "all agree, flagged", "agree beside apart, flagged", "stray",
+                    "none stray"}:
             return
     pytest.fail(f"only {sorted(seen)} reached")
 
@@ -758,7 +783,7 @@ def test_reader_16s_n_512_is_placed_by_the_one_rule_with_its_noise():
     ns = _reader(**READER_16)
     _rows(ns)
     text = _exec("paying = ", ns)
-    assert "up to 1.23× from 1 either way" in text and "every one flagged disturbed" in text
+    assert "up to 1.23× from 1 either way" in text and "every one flagged, used anyway" in text
     assert "n = 512: 1.71× ±23% → 0.98 to 2.00×, across the mark" in text
     assert _verdict(text).startswith("whether a second thread pays: not settled in this run — no size's range lies "
                                      "wholly on one side of 1.2× — run it again")
@@ -993,3 +1018,40 @@ def test_every_share_of_a_rate_timed_on_a_shared_core_is_said_as_a_lower_bound(s
             probe_lower = "sse2" in lower
             assert shares[2] == ("" if probe_lower == shared else "at least " if shared else "at most ")
             assert ("this share bounds nothing" in line) == (probe_lower and shared)
+
+
+READER_21 = dict(speedups=(1.08, 1.42, 1.05, 0.83, 1.02, 1.00, 0.02, 0.07, 0.29, 0.35, 0.83),   # out-6.txt:229-250
+                 speed=(0.50, 0.60, 0.70, 0.77, 0.44, 0.75, 0.77, 0.58, 0.80, 0.87, 0.77),
+                 both=(0.28, 0.15, 0.33, 0.39, 0.25, 0.30, 0.38, 0.36, 0.44, 0.42, 0.35),
+                 one=(2.5, 6.3, 28.0, 16.3, 16.1, 17.5, 20.9, 20.1, 29.3, 39.4, 48.0),
+                 every=(2.5, 11.6, 28.5, 15.4, 15.2, 16.6, 0.14, 1.6, 18.4, 12.0, 38.9),
+                 helpers=(0, 0, 0, 0, 0, 0, 0.49, 0.57, 0.49, 0.28, 0.62),
+                 others=(1.00, 1.25, 1.05, 1.03, 1.26, 1.02, 1.01, 1.35, 1.09, 1.20, 0.93))
+READER_21_ORDERS = ((1.20, 0.98, 0.45), (1.44, 1.41, 0.89), (1.09, 1.01, 0.40), (0.69, 0.98, 0.44),   # out-6.txt:301
+                    (1.02, 1.01, 0.34), (0.95, 1.05, 0.25), (0.01, 0.08, 12.51), (0.06, 0.09, 15.09),
+                    (1.04, 0.08, 17.37), (0.41, 0.30, 3.94), (0.96, 0.73, 0.36))
+
+
+def test_reader_21s_busy_controls_settle_no_order_and_a_differing_row_keeps_its_helpers():
+    """Reader 21 (a1, a2, b1): every control busy and slowed, each order's median within its pairs' spread. The order
+    line no longer says "the controls' drift is not the order" (a flagged row can hide a bias as well as show one) but
+    not settled; the noise line says the flagged controls may understate the noise (1 thread on both sides, they
+    cannot see a cause that reaches only the 2-thread half); and n = 104, left out for its two differing ratios, is
+    not called "not the code's": the verdict names its helpers' 0.49 cores and leaves the cause open."""
+    ns = _reader(**READER_21)
+    ns["pair_ratios"] = {n: [one * (1 + w), every * (1 + w), one, every, one, every / (1 + w), one / (1 + w)]
+                         for n, (one, every, w) in zip(ns["sizes"], READER_21_ORDERS)}   # each order's median, ±w
+    ns["speedups"] = {n: _alternated(r) for n, r in ns["pair_ratios"].items()}
+    rows = _rows(ns)
+    text = _exec("paying = ", ns)
+    got = _order_outcome(ns, rows, text)
+    assert got["loose"] == got["aa"] == list(CONTROLS) and not got["biased"] + got["open"]
+    flat = re.sub(r"\n +", " ", text)
+    assert "the controls' drift is not the order" not in flat
+    assert ("lie within the spread of their own pairs, but at n = 16, 32, 64, 80, 96, 100 its row is flagged (its "
+            "marker says why), which can hide a bias of the order as well as show one: not settled whether the order "
+            "biased the pairs — run it again") in flat
+    assert "so this may overstate the noise, or understate it" in flat
+    assert re.search(r"n = 104: its two ratios differ \(0\.01× and 0\.0\d×\), its helpers at 0\.49 cores: its pairs "
+                     r"saw different moments, or felt their order — which, this run does not tell", _verdict(text))
+    assert "not the code's" not in re.sub(r"rates (?:are|were) not the code's alone", "", flat)

@@ -352,6 +352,8 @@ def test_the_products_timed_for_float32_are_the_steps_own_five():
 def _lever_line():
     code = _cell("def lever_line")
     scope = {"math": __import__("math"), "shaky_levers": {"timed apart"}}
+    ratios = _cell("def settles")
+    exec(ratios[ratios.index("def settles"):ratios.index("\nlever = {}")], scope)   # noqa: S102 — the tutorial's own code
     exec(code[code.index("def lever_line"):code.index("\n\nprint(")], scope)   # noqa: S102 — the tutorial's own code
     return scope["lever_line"]
 

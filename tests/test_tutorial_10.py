@@ -43,11 +43,13 @@ def test_a_blas_ratio_below_one_is_read_only_when_every_turn_agrees(seed):
 
 
 @pytest.mark.parametrize("repeats", range(1, 9))
-@pytest.mark.parametrize("dropped", [(), (2,), (0, 5), (1, 2, 3)])
+@pytest.mark.parametrize("dropped", [(), (2,), (0, 5), (1, 2, 3), tuple(range(8))])
 def test_each_turn_starts_one_backend_further_on_and_the_starts_kept_are_counted(repeats, dropped):
     """Each turn starts one backend further on; reader 20 c8: the run says how often each backend started among the
     turns its figures come from (disturbed turns, ``dropped``, left out), and calls the place in the turn favouring
-    none only when those counts are all equal — as the full run's 8 turns, two whole rotations, are when none drops."""
+    none only when those counts are all equal — as the full run's 8 turns, two whole rotations, are when none drops.
+    Reader 21 a7: when every turn was left out, the figures still printed and drawn come from the disturbed turns, and
+    the counting line, the summary line, the figure's axis label and its title say so."""
     code = next(code for code in tutorials.cells(tutorials.find("backends")) if "turns = []" in code)
     backends, calls, watched = ("numpy", "strict", "instrumented", "blas"), [], []
 
@@ -65,6 +67,7 @@ def test_each_turn_starts_one_backend_further_on_and_the_starts_kept_are_counted
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(code[code.index("turns = []"):], scope)   # noqa: S102 — the tutorial's own code
+        drawn = _drawn(scope)
     orders = [calls[i:i + 4] for i in range(0, len(calls), 4)]
     assert len(orders) == repeats and all(sorted(order) == sorted(backends) for order in orders)
     assert [order[0] for order in orders] == [backends[turn % 4] for turn in range(repeats)]
@@ -73,12 +76,47 @@ def test_each_turn_starts_one_backend_further_on_and_the_starts_kept_are_counted
     starts = {backend: sum(backends[turn % 4] == backend for turn in kept) for backend in backends}
     assert all(len(printed) <= 118 for printed in out.getvalue().splitlines())
     line = re.sub(r"\n +", " ", re.search(r"^first in a turn, .*(?:\n  .*)?", out.getvalue(), re.M).group(0))
-    assert f"of the {len(kept)} turn" in line
+    every = all(turn in dropped for turn in range(repeats))
+    assert f"of the {len(kept)}{' disturbed' * every} turn" in line
+    flat = re.sub(r"\n +", " ", out.getvalue())
+    assert (f"every turn was left out, so the times above come from the {repeats} disturbed turn" in flat) == every
+    assert ("disturbed" in drawn["xlabel"]) == every
+    settled = repeats - len([turn for turn in dropped if turn < repeats]) >= (3 if repeats > 1 else 1)
+    assert drawn["title"].endswith("namespace" if settled else "not settled: from disturbed turns" if every else
+                                   "not settled: too few undisturbed turns")
     assert ", ".join(f"{backend} {count}" for backend, count in starts.items()) in line
     equal = len(set(starts.values())) == 1
     assert ("each equally often: the place in the turn favours none" in line) == equal
     assert ("not equally often: the place in the turn is not ruled out" in line) == (not equal)
     assert equal == (len(kept) % 4 == 0 and all(count == len(kept) // 4 for count in starts.values()))
+
+
+class _Axes:
+    """Keeps what the tutorial's figure sets on its axes (title, labels)."""
+
+    def __init__(self):
+        self.said: dict = {}
+
+    def set(self, **said):
+        self.said.update(said)
+
+    def barh(self, *args, **named):
+        pass
+
+    def invert_yaxis(self):
+        pass
+
+    def grid(self, *args, **named):
+        pass
+
+
+def _drawn(scope: dict) -> dict:
+    """The title and labels Step 3's figure draws from Step 1's figures in ``scope``."""
+    code = next(code for code in tutorials.cells(tutorials.find("backends")) if "def draw(" in code)
+    figure, axes = dict(scope, epochs=2), _Axes()
+    exec(code[code.index("def draw("):code.index('print("figure:"')], figure)   # noqa: S102 — the tutorial's own code
+    figure["draw"]([axes])
+    return axes.said
 
 
 def test_the_full_run_turns_are_two_whole_rotations():

@@ -68,7 +68,9 @@ def test_training_puts_the_time_on_the_fixed_cost_only_as_far_as_its_measurement
 def test_the_backends_tutorial_leaves_disturbed_turns_out_and_says_so(monkeypatch, tmp_path):
     _, text = _run("backends", BUSY, monkeypatch, tmp_path)
     assert "turn 1 of 1 left out, disturbed:\n  other processes used 1.50 cores" in text
-    assert "(only 0 of 1 turns undisturbed: the times are not settled in this run — run it again)" in text
+    assert ("(only 0 of 1 turns undisturbed: the times are not settled in this run — run it again;\n  every turn was "
+            "left out, so the times above come from the 1 disturbed turn)") in text
+    assert "first in a turn, of the 1 disturbed turn these figures come from" in text
 
 
 def _training_flags_what_the_machine_disturbed(ns, text, busy):
@@ -94,3 +96,10 @@ def _training_flags_what_the_machine_disturbed(ns, text, busy):
     else:
         assert f"less each side's fixed cost, {ns['left']:.0%} of the time" in split
     assert ("(disturbed:" in split) == busy
+    # reader 21 a9: the Adam step's ratio, where first printed, carries Step 7's range and verdict in the same words
+    adam = re.search(r"^Adam step, normal moments ÷ a quarter subnormal: (\d+\.\d\d)× the time \(([^)]*)\);",
+                     re.sub(r"\n +", " ", text), re.M)
+    table = re.search(r"^Adam step without subnormal moments +(\d+\.\d\d)×  (others busy|\d+\.\d\d–\d+\.\d\d)  (.*)$",
+                      text, re.M)
+    assert adam.group(1) == table.group(1) and adam.group(2) == f"{table.group(2)}, {table.group(3)}"
+    assert ("others busy, not settled — run it again" == adam.group(2)) == busy
