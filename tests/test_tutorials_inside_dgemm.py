@@ -496,3 +496,18 @@ def test_a_printed_biggest_simd_step_names_both_changes(dgemm):
     flat = re.sub(r"\n +", " ", text)
     for said in re.findall(r"the biggest step: \+ SIMD intrinsics[^\n]*", flat):
         assert "it changes the tile" in said and "and the instructions" in said
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(0.1, 200), st.floats(0.1, 200), st.booleans(), st.booleans())
+def test_a_share_of_a_roof_is_bounded_the_way_its_rate_and_roof_are(dgemm, rate, roof, rate_low, roof_low):
+    """Reader 21 (a4, a5): one rule words every roofline share — a disturbed rate (a lower bound) only lowers it ("at
+    least"), a roof that is a lower bound only raises it ("at most"), both: not settled; neither: the bare share."""
+    ns = dgemm[0]
+    said = ns["roof_share_said"](rate, roof, rate_low, roof_low)
+    assert ("not settled" in said) == (rate_low and roof_low)
+    assert ("at least" in said) == (rate_low and not roof_low)
+    assert ("at most" in said) == (roof_low and not rate_low)
+    assert f"{rate / roof:.0%}" in said
+    assert ns["bound_word"](rate_low, roof_low) == {(True, True): None, (True, False): "at least ",
+                                                     (False, True): "at most ", (False, False): ""}[rate_low, roof_low]
