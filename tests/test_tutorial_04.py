@@ -36,9 +36,11 @@ def test_on_a_calm_machine_the_split_and_the_page_band_are_printed(calm):
     page = re.search(r"^step 64 \(512 B\) → 512 \(4 KiB\), in alternating pairs: (\d+\.\d\d)× the cost per read "
                      r"\((\d+\.\d\d)…(\d+\.\d\d)×\).*$", text, re.M)
     low, high, verdict = float(page.group(2)), float(page.group(3)), page.group(0)
-    assert ("costs more" in verdict) == (low >= 1.1) and ("costs less" in verdict) == (high < 0.9)
-    assert ("within 0.9–1.1×: about the same" in verdict) == (0.9 <= low and high < 1.1)
-    assert ("not settled" in verdict) == (low < 0.9 <= high or low < 1.1 <= high)
+    # an end printed at its mark to two decimals (1.0996 → 1.10) cannot say on which side it lies: those are not read
+    if not any(abs(end - mark) < 0.006 for end in (low, high) for mark in (0.9, 1.1)):
+        assert ("costs more" in verdict) == (low >= 1.1) and ("costs less" in verdict) == (high < 0.9)
+        assert ("within 0.9–1.1×: about the same" in verdict) == (0.9 <= low and high < 1.1)
+        assert ("not settled" in verdict) == (low < 0.9 <= high or low < 1.1 <= high)
     assert "did not overlap, they added up" not in text      # a match of two moments is no measure of overlap
     assert "disturbed" not in text                           # a calm machine: no flag, and Step 2 is watched too
 
