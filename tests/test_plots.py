@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from nnkit import plots
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(st.floats(1e-3, 1e3), st.floats(1.05, 1e4), st.integers(2, 8))
 def test_a_log_y_axis_names_at_least_two_values_inside_the_data(low, span, count):
     values = {i: low * span ** (i / (count - 1)) for i in range(count)}
@@ -107,7 +107,7 @@ series = st.dictionaries(st.text(alphabet="abcdefgh ,+=()", min_size=1, max_size
                          st.lists(st.floats(0.1, 1e3), min_size=2, max_size=6), min_size=1, max_size=11)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(series, st.sampled_from(["", "x", "y", "xy"]), st.booleans())
 def test_a_curves_legend_never_covers_a_point(drawn, log, peak_line):
     seen = []
@@ -129,7 +129,7 @@ def _drawn_span(fig) -> tuple[float, float]:
     return (max(b.x1 for b in boxes) - min(b.x0 for b in boxes), max(b.y1 for b in boxes) - min(b.y0 for b in boxes))
 
 
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=4, deadline=None)
 @given(st.integers(0, 120), st.integers(0, 90), st.integers(1, 3))
 def test_a_saved_figure_holds_every_text_it_draws(label_chars, legend_chars, title_lines):
     """Reader 20 c6: the roofline's x label, wider than its axes beside an outside legend, was clipped on the left.
