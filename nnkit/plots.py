@@ -233,7 +233,8 @@ def memory_strips(arrays: dict[str, np.ndarray], path: str) -> str:
     return _save(fig, path)
 
 
-def bars(values: dict[str, float], path: str, xlabel: str, title: str, log: bool = False, flagged: frozenset = frozenset(),
+def bars(values: dict[str, float], path: str, xlabel: str, title: str, log: bool = False,
+         flagged: set[str] | frozenset[str] = frozenset(),
          flag_label: str = "hollow: flagged", flag_mark: str = "", marks: dict[str, float] | None = None) -> str:
     """One row per entry (label → value), in the given order, top to bottom, each value written beside it: a bar
     from 0 on a linear axis; on a log axis (``log``) a dot, since a log axis has no zero and a bar's length would
@@ -248,7 +249,8 @@ def bars(values: dict[str, float], path: str, xlabel: str, title: str, log: bool
             ax.plot(value, row, "o", markersize=8, markerfacecolor=face, markeredgecolor="tab:blue", markeredgewidth=1.5)
         else:
             ax.barh(row, value, color=face, edgecolor="tab:blue", linewidth=1.5)
-        ax.annotate(f"{flag_mark * empty}{value:.3g}", (value, row), xytext=(8, 0), textcoords="offset points", va="center", fontsize=8)
+        ax.annotate(f"{flag_mark * empty}{value:.3g}", (value, row), xytext=(8, 0), textcoords="offset points",
+                    va="center", fontsize=8)
     for number, (label, value) in enumerate((marks or {}).items()):
         ax.axvline(value, color="grey", ls=(":", "--", "-.", "-")[number % 4], label=label)
     if any(hollow):
