@@ -534,3 +534,14 @@ def test_the_bump_verdict_follows_the_counts_over_many_made_up_runs():
     """As above, over 600 cases (~9 s), each outcome at least 20 times."""
     seen = _bump_cases(600)
     assert min(seen.values()) >= 20 and len(seen) == 5, seen
+
+
+def test_the_prose_states_the_unisolated_causes_as_candidates_not_findings():
+    """Reader 21 b3, b4: the prose called the bump's link to the rate a finding from one run, and the other operations'
+    low intensity one of 'two things' that keep the products' time share low, though the run separates only the fixed
+    cost. The prose now names the correlation, the hypothesis and its alternative, and the four candidates unsplit."""
+    flat = " ".join(tutorials.find("training").read_text().split())
+    assert "Two things keep the products' share" not in flat and "the bump comes with the larger learning rate" not in flat
+    assert "that is a correlation: a hypothesis is that the larger steps overshoot" in flat
+    assert "never reach the part of the surface where the faster ones bumped" in flat
+    assert "four candidates fit it, which this run does not split: the other operations' low intensity" in flat
