@@ -256,8 +256,7 @@ def roofline(points: dict[str, tuple[float, float]], peak: float, bandwidths: di
     ai = np.logspace(np.log10(min(xs + ridges) / 2), np.log10(max(xs + ridges) * 4), 200)
     for label, bandwidth in bandwidths.items():
         ax.plot(ai, np.minimum(peak, ai * bandwidth), label=f"roof: {label}, {bandwidth:.0f} GB/s")
-    ax.annotate(f"flat roof {peak:.0f} GFLOP/s", (ai[-1], peak), xytext=(0, 3), textcoords="offset points", ha="right",
-                va="bottom", fontsize=8)
+    ax.axhline(peak, color="grey", ls=":", lw=1, label=f"flat roof (every level): {peak:.0f} GFLOP/s")
     # each point its own marker and colour, named in the legend. Unnamed, hollow markers of growing size nest
     # visibly where several operations share an intensity; named, each is joined to its name instead
     for number, ((label, (intensity, rate)), marker) in enumerate(zip(points.items(), "osD^v<>pPX*h8" * 4)):
