@@ -275,32 +275,57 @@ def roofline(points: dict[str, tuple[float, float]], peak: float, bandwidths: di
     """The roofline: for each memory level (label → GB/s) the roof min(peak, intensity × bandwidth),
     and each point (label → (FLOPs per byte, GFLOP/s)) where it ran; ``bytes_are`` says which
     bytes the intensity counts (a model, not a measurement); ``named``: each point's name (its label
-    up to " (") also written beside it, for points that crowd one spot."""
-    fig, ax = _figure(figsize=(10, 5))
+    up to " (") also written beside it, joined to it by a line in its colour, for points that crowd one
+    spot. The legend sits under the axes, in as many columns as fit the figure's width."""
+    fig, ax = _figure(figsize=(8, 4.2 + 0.16 * (len(points) + len(bandwidths))))
     xs = [x for x, _ in points.values()]
-    ai = np.logspace(np.log10(min(xs + [0.01]) / 2), np.log10(max(xs + [100.0]) * 2), 200)
+    ridges = [peak / bandwidth for bandwidth in bandwidths.values() if bandwidth > 0]
+    ai = np.logspace(np.log10(min(xs + ridges) / 2), np.log10(max(xs + ridges) * 4), 200)
     for label, bandwidth in bandwidths.items():
-        ax.plot(ai, np.minimum(peak, ai * bandwidth), label=f"roof: {label}, {bandwidth:.0f} GB/s; peak {peak:.0f} GFLOP/s")
-    # each point its own marker, colour and size, named in the legend: labels beside the points pile up
-    # where several operations share an intensity, and hollow markers of growing size nest there visibly
+        ax.plot(ai, np.minimum(peak, ai * bandwidth), label=f"roof: {label}, {bandwidth:.0f} GB/s")
+    ax.axhline(peak, color="grey", ls=":", lw=1, label=f"flat roof (every level): {peak:.0f} GFLOP/s")
+    # each point its own marker and colour, named in the legend. Unnamed, hollow markers of growing size nest
+    # visibly where several operations share an intensity; named, each is joined to its name instead
     for number, ((label, (intensity, rate)), marker) in enumerate(zip(points.items(), "osD^v<>pPX*h8" * 4)):
-        ax.plot(intensity, rate, marker, color=f"C{number % 10}", markerfacecolor="none", markersize=5 + 1.5 * number,
-                markeredgewidth=1.5, ls="none", label=label)
+        ax.plot(intensity, rate, marker, color=f"C{number % 10}", markerfacecolor="none",
+                markersize=7 if named else 5 + 1.5 * number, markeredgewidth=1.5, ls="none", label=label)
     ax.set(xscale="log", yscale="log", xlabel=f"arithmetic intensity: FLOPs ÷ bytes (a model: {bytes_are})",
            ylabel="GFLOP/s (measured)", title=title)
-    if named:
-        _name_points(ax, points)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    _legend_below(ax, fontsize=7)
+    if named:      # the names are spaced in points on the final layout: fix it first
+        fig.canvas.draw()
+        fig.set_layout_engine("none")
+        _name_points(ax, points)
     return _save(fig, path)
+
+
+def _legend_below(ax, **kwargs):
+    """``ax``'s legend under its x label, centred, in the most columns (up to 3) that keep it within the figure's
+    width; a constrained layout shrinks the axes to make room."""
+    import matplotlib.transforms
+
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    under = (ax.bbox.y0 - ax.xaxis.get_tightbbox(renderer).y0) * 72 / fig.dpi + 4      # points: tick labels, x label
+    anchor = matplotlib.transforms.offset_copy(ax.transAxes, fig=fig, y=-under, units="points")
+    for columns in (3, 2, 1):
+        legend = ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=anchor, ncols=columns,
+                           **kwargs)
+        if columns == 1 or legend.get_window_extent(renderer).width <= 0.98 * fig.bbox.width:
+            return legend
 
 
 def _name_points(ax, points: dict[str, tuple[float, float]], gap: float = 11.0) -> None:
     """Write each point's name to the right of it and of its neighbours (the points within a factor 8 in x, a
-    name's width), joined to it by a thin line; neighbours' names are moved apart upward to ``gap`` points."""
+    name's width), joined to it by a thin leader line; name and line take the point's colour (``roofline``'s
+    ``C0, C1, …`` in ``points``' order), so a name leads to its own marker among crowded ones. Neighbours' names are
+    moved apart upward to ``gap`` points."""
     ax.autoscale_view()
     at = {label: ax.transData.transform(xy) * 72 / ax.figure.dpi for label, xy in points.items()}   # in points
     band = {label: int(np.floor(np.log2(x))) for label, (x, _) in points.items()}     # intensity in factors of 2
+    colour = {label: f"C{number % 10}" for number, label in enumerate(points)}
     last: dict[int, float] = {}     # per band, the height of the last name written
     for label, (x, y) in sorted(points.items(), key=lambda p: p[1][1]):
         near = range(band[label] - 3, band[label] + 4)
@@ -308,5 +333,5 @@ def _name_points(ax, points: dict[str, tuple[float, float]], gap: float = 11.0) 
         last[band[label]] = height
         right = max(at[name][0] for name in points if band[name] in near)
         ax.annotate(label.split(" (")[0], (x, y), xytext=(right - at[label][0] + 14, height - at[label][1]),
-                    textcoords="offset points", fontsize=7, va="center",
-                    arrowprops={"arrowstyle": "-", "color": "grey", "lw": 0.5})
+                    textcoords="offset points", fontsize=7, va="center", color=colour[label],
+                    arrowprops={"arrowstyle": "-", "color": colour[label], "lw": 0.7, "shrinkA": 1, "shrinkB": 0})

@@ -192,3 +192,39 @@ def test_bars_draw_dots_on_a_log_axis_bars_on_a_linear_one_and_each_flagged_entr
         assert legend == list(marks) + ["hollow: flagged"] * bool(flagged)
     finally:
         plt.close(fig)
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.lists(st.integers(1, 90), min_size=1, max_size=12), st.lists(st.integers(1, 100), min_size=1, max_size=3),
+       st.booleans())
+def test_a_rooflines_legend_sits_under_its_x_label_and_names_lead_to_their_own_points(point_chars, roof_chars, named):
+    """Reader 21 c5: beside the axes, the roofline's legend took more than half the figure's width. Whatever its
+    labels' lengths and counts, it sits under the axes and their x label, within the figure's width unless one label
+    alone is wider, and the axes keep most of the figure's width; named, each name and its leader line take the
+    colour of the point they lead to, so crowded points are told apart."""
+    from matplotlib.colors import same_color
+
+    points = {f"op{i}" + "a" * n + " (x)": (0.05 * (1 + 0.03 * i), 0.5 * (1 + 0.05 * i)) for i, n in enumerate(point_chars)}
+    roofs = {"b" * n + str(i): 10.0 * (i + 1) for i, n in enumerate(roof_chars)}
+    seen = []
+    with mock.patch.object(plots, "_save", lambda fig, path: seen.append(fig) or path):
+        plots.roofline(points, 80.0, roofs, "unused.png", "t", named=named)
+    fig = seen[0]
+    try:
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        ax = fig.axes[0]
+        legend = ax.get_legend()
+        box = legend.get_window_extent(renderer)
+        assert box.y1 <= ax.xaxis.get_tightbbox(renderer).y0 + 1          # under the tick labels and the x label
+        widest = max(t.get_window_extent(renderer).width for t in legend.get_texts())
+        assert box.width <= fig.bbox.width or widest > 0.8 * fig.bbox.width
+        assert ax.bbox.width >= 0.7 * fig.bbox.width
+        colour = {line.get_label().split(" (")[0]: line.get_color() for line in ax.get_lines()}
+        names = [t for t in ax.texts if t.get_text()]
+        assert len(names) == (len(points) if named else 0)
+        for name in names:
+            assert same_color(name.get_color(), colour[name.get_text()])
+            assert same_color(name.arrow_patch.get_edgecolor(), colour[name.get_text()])
+    finally:
+        plt.close(fig)

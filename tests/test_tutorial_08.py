@@ -82,27 +82,35 @@ def _placed():
     return _step_3()["placed"]
 
 
-@settings(max_examples=500, deadline=None)
-@given(st.floats(0.05, 5.0), st.sampled_from([1.0, 1.3]))
-def test_an_end_printed_beside_its_mark_lies_on_its_own_side_of_it(value, mark):
+@pytest.mark.parametrize("examples", [30, pytest.param(500, marks=pytest.mark.long)])
+def test_an_end_printed_beside_its_mark_lies_on_its_own_side_of_it(examples):
     """Reader 20 (c7): "0.39–1.00×" was called wholly below 1.00× — its top end, 0.996…, rounded onto the mark. An end
     printed beside a mark keeps the digits that tell it from the mark: read back, it lies on the same side."""
-    printed = _step_3()["beside"](value, mark)
-    assert len(printed.split(".")[1]) >= 2
-    if abs(value - mark) > 1e-8:
-        assert (float(printed) < mark) == (value < mark) and float(printed) != mark, (value, printed)
+    @settings(max_examples=examples, deadline=None)
+    @given(st.floats(0.05, 5.0), st.sampled_from([1.0, 1.3]))
+    def check(value, mark):
+        printed = _step_3()["beside"](value, mark)
+        assert len(printed.split(".")[1]) >= 2
+        if abs(value - mark) > 1e-8:
+            assert (float(printed) < mark) == (value < mark) and float(printed) != mark, (value, printed)
+
+    check()
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.floats(0.5, 2.0), min_size=1, max_size=3),
-       st.lists(st.lists(st.floats(0.5, 2.0), min_size=1, max_size=5), min_size=1, max_size=3))
-def test_the_pair_noise_is_never_narrower_than_the_run_measured_it(same, pairs):
+@pytest.mark.parametrize("examples", [30, pytest.param(300, marks=pytest.mark.long)])
+def test_the_pair_noise_is_never_narrower_than_the_run_measured_it(examples):
     """Reader 20 (a6): a fixed ±10 % floor was called "this run's noise" while the same-work pairs strayed 1 %. The
     noise a verdict reads is the larger of the A/A rounds' stray and the compared pairs' own spread, and says both."""
-    noise, said = _step_3()["pair_noise"](same, [{"ratios": r} for r in pairs])
-    strayed, own = max(verdicts.apart(r) for r in same), verdicts.spread([r for rs in pairs for r in rs])
-    assert noise == max(strayed, own)
-    assert f"the same-work rounds' {strayed:.0%} from 1" in said and f"these pairs' own spread {own:.0%}" in said
+    @settings(max_examples=examples, deadline=None)
+    @given(st.lists(st.floats(0.5, 2.0), min_size=1, max_size=3),
+           st.lists(st.lists(st.floats(0.5, 2.0), min_size=1, max_size=5), min_size=1, max_size=3))
+    def check(same, pairs):
+        noise, said = _step_3()["pair_noise"](same, [{"ratios": r} for r in pairs])
+        strayed, own = max(verdicts.apart(r) for r in same), verdicts.spread([r for rs in pairs for r in rs])
+        assert noise == max(strayed, own)
+        assert f"the same-work rounds' {strayed:.0%} from 1" in said and f"these pairs' own spread {own:.0%}" in said
+
+    check()
 
 
 def test_every_printed_pair_noise_is_the_larger_of_what_the_run_measured(run):
@@ -155,12 +163,8 @@ def _words_agree_with_ranges(said: str) -> str:
     return word
 
 
-@settings(max_examples=2000, deadline=None)
-@given(st.lists(st.floats(0.3, 3.0), min_size=3, max_size=3), st.lists(st.sampled_from([0.0, 0.1, 0.3, 0.6, 1.5]),
-       min_size=3, max_size=3), st.lists(st.sampled_from([1.0, 0.95, 0.84, 0.7, 0.5]), min_size=3, max_size=3),
-       st.sampled_from([1.0, 1.3]), st.floats(0.0, 0.5))
-def test_every_ratio_of_pairs_is_decided_by_the_one_rule_in_words_its_printed_ranges_read(rounds, others, speeds,
-                                                                                           mark, noise):
+@pytest.mark.parametrize("examples", [30, pytest.param(2000, marks=pytest.mark.long)])
+def test_every_ratio_of_pairs_is_decided_by_the_one_rule_in_words_its_printed_ranges_read(examples):
     """Reader 16 (a3, a7): tutorial 8 decided rounds that "agree" as settled, disturbed or not — the premise that a
     busy moment slows both sides of a pair. Now every round is placed by ``verdicts.place`` (a slowed core on either
     side alone, busy others bound nothing, the pair noise both ways): above or below only when every round's range
@@ -168,20 +172,27 @@ def test_every_ratio_of_pairs_is_decided_by_the_one_rule_in_words_its_printed_ra
     reader 17's quiet run left 1.04–1.09× twice undecided beside one slowed round's 0.74–1.49×), "within this run's
     noise" only for undisturbed ranges that reach the mark, else not settled;
     the printed ranges read the same way, and every line fits 118 columns."""
-    placed = _placed()
-    loads = [{"others": o, "speed": v, "ratios": []} for o, v in zip(others, speeds)]
-    where, said = placed(rounds, loads, mark, noise)
-    regions = {verdicts.place(r, (mark,), o, v, noise)[0] for r, o, v in zip(rounds, others, speeds)}
-    clean = [verdicts.place(r, (mark,), o, v, noise)[0] for r, o, v in zip(rounds, others, speeds) if not verdicts.cause(o, v)]
-    calm = len(clean) == len(rounds)
-    settled_by_clean = len(clean) >= 2 and len(set(clean)) == 1 and clean[0] is not None and not {0, 1} <= regions
-    assert where == ("above" if regions == {1} or settled_by_clean and clean[0] == 1 else
-                     "below" if regions == {0} or settled_by_clean and clean[0] == 0 else
-                     "within" if None in regions and not {0, 1} <= regions and calm else "open")
-    word = _words_agree_with_ranges(said)
-    assert word == {"above": "wholly above", "below": "wholly below", "within": "reaching", "open": "not settled"}[where]
-    assert f"× and ÷ {1 + noise:.2f}, the pair noise" in re.sub(r"\n {6}", " ", said)
-    assert all(len(line) <= 118 for line in said.splitlines())
+    @settings(max_examples=examples, deadline=None)
+    @given(st.lists(st.floats(0.3, 3.0), min_size=3, max_size=3), st.lists(st.sampled_from([0.0, 0.1, 0.3, 0.6, 1.5]),
+           min_size=3, max_size=3), st.lists(st.sampled_from([1.0, 0.95, 0.84, 0.7, 0.5]), min_size=3, max_size=3),
+           st.sampled_from([1.0, 1.3]), st.floats(0.0, 0.5))
+    def check(rounds, others, speeds, mark, noise):
+        placed = _placed()
+        loads = [{"others": o, "speed": v, "ratios": []} for o, v in zip(others, speeds)]
+        where, said = placed(rounds, loads, mark, noise)
+        regions = {verdicts.place(r, (mark,), o, v, noise)[0] for r, o, v in zip(rounds, others, speeds)}
+        clean = [verdicts.place(r, (mark,), o, v, noise)[0] for r, o, v in zip(rounds, others, speeds) if not verdicts.cause(o, v)]
+        calm = len(clean) == len(rounds)
+        settled_by_clean = len(clean) >= 2 and len(set(clean)) == 1 and clean[0] is not None and not {0, 1} <= regions
+        assert where == ("above" if regions == {1} or settled_by_clean and clean[0] == 1 else
+                         "below" if regions == {0} or settled_by_clean and clean[0] == 0 else
+                         "within" if None in regions and not {0, 1} <= regions and calm else "open")
+        word = _words_agree_with_ranges(said)
+        assert word == {"above": "wholly above", "below": "wholly below", "within": "reaching", "open": "not settled"}[where]
+        assert f"× and ÷ {1 + noise:.2f}, the pair noise" in re.sub(r"\n {6}", " ", said)
+        assert all(len(line) <= 118 for line in said.splitlines())
+
+    check()
 
 
 def test_reader_16s_kc_verdict_now_needs_its_pairs_and_prints_its_ranges():
@@ -276,21 +287,25 @@ def test_a_rate_is_held_to_the_peak_only_when_the_probes_rounds_held(run):
                                               if holds else math.inf) for name in ns["rates"])
 
 
-@settings(max_examples=200, deadline=None)
-@given(unsteady=st.sampled_from(["", "UNSTEADY: …"]), slowed_one=st.sampled_from([None, "loops, ikj, n = 128"]),
-       slowed_all=st.sampled_from([None, "+ threads, n = 500"]),
-       rounds=st.lists(st.floats(1.0, 200.0), min_size=2, max_size=7))
-def test_the_peak_names_each_condition_that_failed_and_only_those(run, unsteady, slowed_one, slowed_all, rounds):
+@pytest.mark.parametrize("examples", [30, pytest.param(200, marks=pytest.mark.long)])
+def test_the_peak_names_each_condition_that_failed_and_only_those(run, examples):
     """Reader 19 (a5): "the peak's rounds did not hold" was printed while the rounds held and the 2-core peak was what
     failed. Over every combination of the four conditions, each failed one is named, no held one is."""
-    ns, _ = run
-    failed = ns["peak_failures"](unsteady, slowed_one, slowed_all, rounds)
-    best, second = sorted(rounds)[-1], sorted(rounds)[-2]
-    assert any("UNSTEADY" in f for f in failed) == bool(unsteady)
-    assert any("1-core probe ran below a rate" in f for f in failed) == (slowed_one is not None)
-    assert any(f"{ns['cores']}-core probe ran below a rate" in f for f in failed) == (slowed_all is not None)
-    assert any("two best rounds" in f for f in failed) == (second < 0.9 * best)
-    assert len(failed) == bool(unsteady) + (slowed_one is not None) + (slowed_all is not None) + (second < 0.9 * best)
+    @settings(max_examples=examples, deadline=None)
+    @given(unsteady=st.sampled_from(["", "UNSTEADY: …"]), slowed_one=st.sampled_from([None, "loops, ikj, n = 128"]),
+           slowed_all=st.sampled_from([None, "+ threads, n = 500"]),
+           rounds=st.lists(st.floats(1.0, 200.0), min_size=2, max_size=7))
+    def check(unsteady, slowed_one, slowed_all, rounds):
+        ns, _ = run
+        failed = ns["peak_failures"](unsteady, slowed_one, slowed_all, rounds)
+        best, second = sorted(rounds)[-1], sorted(rounds)[-2]
+        assert any("UNSTEADY" in f for f in failed) == bool(unsteady)
+        assert any("1-core probe ran below a rate" in f for f in failed) == (slowed_one is not None)
+        assert any(f"{ns['cores']}-core probe ran below a rate" in f for f in failed) == (slowed_all is not None)
+        assert any("two best rounds" in f for f in failed) == (second < 0.9 * best)
+        assert len(failed) == bool(unsteady) + (slowed_one is not None) + (slowed_all is not None) + (second < 0.9 * best)
+
+    check()
 
 
 def test_the_printed_reason_the_peak_bounds_no_rate_is_the_one_that_failed(run):
@@ -311,25 +326,29 @@ def _sweeps(draw):
     return runs, draw(st.sampled_from([None, *sizes[1:-1]]))
 
 
-@settings(max_examples=300, deadline=None)
-@given(sweeps=_sweeps(), why=st.sampled_from(["", "other processes used 1.50 cores"]))
-def test_a_cache_size_is_read_only_where_the_step_exceeds_the_sweeps_ranges(run, sweeps, why):
+@pytest.mark.parametrize("examples", [30, pytest.param(300, marks=pytest.mark.long)])
+def test_a_cache_size_is_read_only_where_the_step_exceeds_the_sweeps_ranges(run, examples):
     """Reader 19 (b4), after reader 17 (c7): an L3 size and "some cache still served part of it" were read from single,
     unwatched triads whose swings exceeded the step. Over random sweeps: the size is said only when nothing disturbed
     them and the step down from the last set served lies beyond both sets' ranges; a larger set is said served
     part-way only when its whole range lies above main memory's."""
-    ns, _ = run
-    runs, served = sweeps
-    said = ns["reach_said"](runs, served, why)
-    sizes = sorted(runs)
-    edge = served or sizes[0]
-    after = sizes[sizes.index(edge) + 1]
-    settles = not why and runs[edge][0] > runs[after][-1]
-    assert ("behaves like" in said or "no L3 serves this core faster" in said) == settles
-    assert ("not settled in this run" in said) == (not settles)
-    larger = [size for size in sizes[1:-1] if size > edge]
-    part_way = settles and any(runs[size][0] > runs[sizes[-1]][-1] for size in larger)
-    assert ("some cache still served part of it" in said) == part_way
+    @settings(max_examples=examples, deadline=None)
+    @given(sweeps=_sweeps(), why=st.sampled_from(["", "other processes used 1.50 cores"]))
+    def check(sweeps, why):
+        ns, _ = run
+        runs, served = sweeps
+        said = ns["reach_said"](runs, served, why)
+        sizes = sorted(runs)
+        edge = served or sizes[0]
+        after = sizes[sizes.index(edge) + 1]
+        settles = not why and runs[edge][0] > runs[after][-1]
+        assert ("behaves like" in said or "no L3 serves this core faster" in said) == settles
+        assert ("not settled in this run" in said) == (not settles)
+        larger = [size for size in sizes[1:-1] if size > edge]
+        part_way = settles and any(runs[size][0] > runs[sizes[-1]][-1] for size in larger)
+        assert ("some cache still served part of it" in said) == part_way
+
+    check()
 
 
 def test_the_sweeps_print_each_sets_median_and_range_and_a_disturbance(run):
@@ -351,48 +370,55 @@ def test_roofline_points_a_marker_width_apart_say_so_in_the_legend(run):
         assert all(other in ns["drawn_as"](name) for other in near)
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.floats(1.0, 80.0), st.floats(1.06, 3.0), st.floats(1.0, 4.0), st.sampled_from([0.0, 0.05, 1.5]),
-       st.sampled_from([1.0, 0.9, 0.6]), st.booleans())
-def test_a_rate_above_a_flagged_roof_names_the_roof_measured_low_and_settles_nothing(run, sloped, over, nearer,
-                                                                                     others, speed, flagged):
+@pytest.mark.parametrize("examples", [30, pytest.param(300, marks=pytest.mark.long)])
+def test_a_rate_above_a_flagged_roof_names_the_roof_measured_low_and_settles_nothing(run, examples):
     """Reader 20 (a4): "+ packing … 113 % of its roof — above its roof" named two readings, from sweeps the run had
     just flagged; the third — a roof measured low on a slowed core — went unsaid. Over random roofs and watches:
     the third reading is named exactly when the sweeps were flagged, the slope divided by the slowest speed the
     one rule allows (busy others bound nothing), and nothing is then settled above that roof."""
-    ns, _ = run
-    rate = sloped * over
-    watches = [{"others": others, "speed": speed}]
-    why = verdicts.cause(others, speed) if flagged else ""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(ns, "triads_why", why)
-        patch.setitem(ns, "triad_watches", watches)
-        said = re.sub(r"\n +", " ", tutorials.fit(ns["above_said"](rate, sloped, sloped * nearer, "L2")))
-    assert ("measured low" in said) == ("nothing is settled above a flagged roof" in said) == bool(why)
-    assert ("the roofline alone cannot tell which" in said) == (not why)
-    most = verdicts.ratio_bounds(sloped, others, speed)[1]
-    if why and most < math.inf:
-        assert f"the slope could reach {most:.1f}, this rung {rate / most:.0%} of it" in said
-    elif why:
-        assert "other processes were busy" in said
-    assert all(len(line) <= 118 for line in tutorials.fit(ns["above_said"](rate, sloped, sloped * nearer, "L2")).split("\n"))
+    @settings(max_examples=examples, deadline=None)
+    @given(st.floats(1.0, 80.0), st.floats(1.06, 3.0), st.floats(1.0, 4.0), st.sampled_from([0.0, 0.05, 1.5]),
+           st.sampled_from([1.0, 0.9, 0.6]), st.booleans())
+    def check(sloped, over, nearer, others, speed, flagged):
+        ns, _ = run
+        rate = sloped * over
+        watches = [{"others": others, "speed": speed}]
+        why = verdicts.cause(others, speed) if flagged else ""
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setitem(ns, "triads_why", why)
+            patch.setitem(ns, "triad_watches", watches)
+            said = re.sub(r"\n +", " ", tutorials.fit(ns["above_said"](rate, sloped, sloped * nearer, "L2")))
+        assert ("measured low" in said) == ("nothing is settled above a flagged roof" in said) == bool(why)
+        assert ("the roofline alone cannot tell which" in said) == (not why)
+        most = verdicts.ratio_bounds(sloped, others, speed)[1]
+        if why and most < math.inf:
+            assert f"the slope could reach {most:.1f}, this rung {rate / most:.0%} of it" in said
+        elif why:
+            assert "other processes were busy" in said
+        assert all(len(line) <= 118 for line in tutorials.fit(ns["above_said"](rate, sloped, sloped * nearer, "L2")).split("\n"))
+
+    check()
 
 
-@settings(max_examples=300, deadline=None)
-@given(sweeps=_sweeps(), why=st.sampled_from(["", "other processes used 1.50 cores"]))
-def test_the_l3_roof_is_labelled_with_a_reach_only_where_the_sweeps_settle_it(run, sweeps, why):
+@pytest.mark.parametrize("examples", [30, pytest.param(300, marks=pytest.mark.long)])
+def test_the_l3_roof_is_labelled_with_a_reach_only_where_the_sweeps_settle_it(run, examples):
     """Reader 20 (a4): roofline.png labelled "L3, sets up to 32 MiB" while the text said how far a cache serves was
     not settled. The label names a reach exactly where ``reach_said`` settles one, else the set read and "not settled"."""
-    ns, _ = run
-    runs, served = sweeps
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(ns, "triad_runs", runs)
-        patch.setitem(ns, "measured", {size: sorted(values)[1] for size, values in runs.items()})
-        patch.setitem(ns, "triads_why", why)
-        label = ns["l3_label"](served)
-    settles = served is not None and "not settled" not in ns["reach_said"](runs, served, why)
-    assert ("sets up to" in label) == settles
-    assert ("its reach not settled" in label) == (not settles)
+    @settings(max_examples=examples, deadline=None)
+    @given(sweeps=_sweeps(), why=st.sampled_from(["", "other processes used 1.50 cores"]))
+    def check(sweeps, why):
+        ns, _ = run
+        runs, served = sweeps
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setitem(ns, "triad_runs", runs)
+            patch.setitem(ns, "measured", {size: sorted(values)[1] for size, values in runs.items()})
+            patch.setitem(ns, "triads_why", why)
+            label = ns["l3_label"](served)
+        settles = served is not None and "not settled" not in ns["reach_said"](runs, served, why)
+        assert ("sets up to" in label) == settles
+        assert ("its reach not settled" in label) == (not settles)
+
+    check()
 
 
 def test_a_roof_from_disturbed_sweeps_names_no_reach_in_the_figure(run):
