@@ -8,11 +8,12 @@ constant" holds only within the band the line prints."""
 import contextlib
 import io
 import re
+from unittest import mock
 
 import pytest
 from hypothesis import example, given, settings, strategies as st
 
-from nnkit import tutorials
+from nnkit import plots, tutorials
 from nnkit.bench import load, verdicts
 from tutorial_runs import CALM, quick
 
@@ -642,30 +643,32 @@ def test_every_row_of_the_cut_table_is_watched_and_the_gap_is_timed_in_pairs(cal
 def test_the_batches_figure_draws_a_disturbed_row_hollow_as_the_stride_figure_does(calm, shaken):
     """Reader 20 c5: a row of Step 3's table flagged as disturbed is drawn as a hollow dot, the legend naming the hollow
     dot only when one is drawn; the others are filled; one dot per row, at its table time."""
-    import matplotlib
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     ns = calm[0]
-    kept = dict(ns["disturbed"])
+    kept, drawn = dict(ns["disturbed"]), []
     ns["disturbed"].update({name: ("slowed" if name in shaken else "") for name in ns["cost"]})
-    figure, ax = plt.subplots()
     try:
-        ns["draw_cuts"]([ax])
+        with mock.patch.object(plots, "_save", lambda fig, path: drawn.append(fig) or path):
+            ns["cut_figure"]("unused.png")
     finally:
         ns["disturbed"].clear()
         ns["disturbed"].update(kept)
+    figure = drawn[0]
+    ax = figure.axes[0]
+    try:
+        # reader 21 c4: dots, not bars — a bar's length on a log axis hangs on where the axis starts
+        assert not ax.patches and ax.get_xscale() == "log"
+        dots = [line for line in ax.get_lines() if len(line.get_xdata())]
+        assert len(dots) == len(ns["cost"])
+        hollow = [name for name, dot in zip(ns["cost"], dots) if dot.get_markerfacecolor() == "white"]
+        assert set(hollow) == shaken
+        assert [dot.get_xdata()[0] for dot in dots] == pytest.approx([t * 1e3 for t, _ in ns["cost"].values()])
+        assert [dot.get_ydata()[0] for dot in dots] == list(range(len(dots)))
+        legend = [t.get_text() for t in figure.legends[0].get_texts()] if figure.legends else []
+        assert legend == (["hollow: disturbed timing"] if shaken else [])
+    finally:
         plt.close(figure)
-    # reader 21 c4: dots, not bars — a bar's length on a log axis hangs on where the axis starts
-    assert not ax.patches
-    dots = [line for line in ax.get_lines() if len(line.get_xdata())]
-    assert len(dots) == len(ns["cost"])
-    hollow = [name for name, dot in zip(ns["cost"], dots) if dot.get_markerfacecolor() == "white"]
-    assert set(hollow) == shaken
-    assert [dot.get_xdata()[0] for dot in dots] == pytest.approx([t * 1e3 for t, _ in ns["cost"].values()])
-    assert [dot.get_ydata()[0] for dot in dots] == list(range(len(dots)))
-    legend = ax.get_legend()
-    assert ([t.get_text() for t in legend.get_texts()] if legend else []) == (["hollow: disturbed timing"] if shaken else [])
 
 
 def test_the_tables_cache_reading_is_what_step_3_tests_never_a_finding():
