@@ -442,6 +442,57 @@ def _own(ns: dict, n: int) -> float:
     return max(map(verdicts.spread, (ratios, ratios[0::2], ratios[1::2])))
 
 
+def _differ_as_printed(row: str) -> bool:
+    """Whether a row's two printed ratios — the rates' quotient and the pair-by-pair one — lie more than 15 % apart,
+    worked out exactly (in thousandths) from the figures as printed."""
+    shown = re.search(r"\((\d+\.\d{3})×\); pair by pair (\d+\.\d{3})×", row).groups()
+    low, high = sorted(round(float(x) * 1000) for x in shown)
+    return 100 * high > 115 * low
+
+
+def _rows_at_the_mark(seed: int) -> tuple[dict, dict[int, str]]:
+    """Seeded rows whose two ratios lie at the 15 % mark — within a thousandth either side of it, exactly at it in
+    printed thousandths — or anywhere: the namespace and each size's printed row."""
+    rng = np.random.default_rng(seed)
+    ns = _step_4(rng)
+    for n in ns["sizes"]:
+        quotient = float(rng.choice([0.01, 0.3, 0.4, 1.0, 1.7])) * float(rng.uniform(0.95, 1.05))
+        other = {"near": quotient * 1.15 * (1 + float(rng.uniform(-1e-3, 1e-3))),
+                 "at": round(quotient, 3) * 1.15, "any": quotient * float(rng.uniform(0.7, 1.4))}[
+                     str(rng.choice(["near", "at", "any"]))]
+        first, second = (quotient, other) if rng.random() < 0.5 else (other, quotient)
+        ns["rates"]["2 threads"][n] = ns["rates"]["1 thread"][n] * first
+        ns["speedups"][n] = second
+    return ns, _rows(ns)
+
+
+@pytest.mark.parametrize("seed", range(50))
+def test_they_differ_is_decided_on_the_ratios_as_printed_even_at_the_15_percent_mark(seed):
+    """Reader 21 (c2): "0.31× … pair by pair 0.35× ← they differ" read 13 % apart as printed, below the 15 % the note
+    states. On rows at the mark (``_rows_at_the_mark``) each row prints both ratios to three decimals and says "they
+    differ" — and leaves its ratio out for it — exactly when those printed figures lie more than 15 % apart."""
+    ns, rows = _rows_at_the_mark(seed)
+    for n, row in rows.items():
+        assert (f"({ns['rates']['2 threads'][n] / ns['rates']['1 thread'][n]:.3f}×); "
+                f"pair by pair {ns['speedups'][n]:.3f}×") in row
+        assert ("← they differ" in row) == _differ_as_printed(row)
+        assert ("its two ratios differ" in ns["unfair"][n]) == (
+            _differ_as_printed(row) and not re.search("IMPOSSIBLE|IMPLAUSIBLE", row))
+
+
+def test_the_they_differ_generator_reaches_both_sides_of_the_mark_and_the_mark_itself():
+    """The seeds above reach printed ratios just over 15 % apart (they differ), just under it, and exactly at it
+    (not "more than 15 %": they do not differ)."""
+    reached = set()
+    for seed in range(50):
+        for row in _rows_at_the_mark(seed)[1].values():
+            low, high = sorted(round(float(x) * 1000) for x in re.search(
+                r"\((\d+\.\d{3})×\); pair by pair (\d+\.\d{3})×", row).groups())
+            if low >= 100 and abs(100 * high - 115 * low) <= 2 * low:   # within 2 % of the mark, in printed figures
+                reached.add("at" if 100 * high == 115 * low else "over" if "they differ" in row else "under")
+    assert reached == {"at", "over", "under"}
+
+
 def _verdict(text: str) -> str:
     return re.search(r"^(?:from n = \d+ on|a second thread paid|no size whose range|whether a second thread pays).*$",
                      text, re.M).group(0)
@@ -460,8 +511,7 @@ def test_every_size_is_placed_by_the_one_rule_and_the_verdict_reads_the_ranges_i
     ns = _step_4(rng)
     rows = _rows(ns)
     for n, row in rows.items():
-        quotient = ns["rates"]["2 threads"][n] / ns["rates"]["1 thread"][n]
-        assert ("they differ" in row) == (max(quotient, ns["speedups"][n]) > 1.15 * min(quotient, ns["speedups"][n]))
+        assert ("they differ" in row) == _differ_as_printed(row)
     text = _exec("paying = ", ns)
     noise, placed = _expected(ns, rows)
     assert f"up to {1 + noise:.2f}× from 1 either way" in text
@@ -506,7 +556,7 @@ def test_every_size_is_placed_by_the_one_rule_and_the_verdict_reads_the_ranges_i
     for n in left:   # reader 21 (a2): a row left out for two ratios that differ names its helpers, its cause left open
         differ = "they differ" in rows[n] and not re.search("IMPOSSIBLE|IMPLAUSIBLE", rows[n])
         assert (f"n = {n}: its two ratios differ" in clause.group(0)) == differ
-        assert not differ or re.search(rf"n = {n}: its two ratios differ \(\d+\.\d\d× and \d+\.\d\d×\), its helpers at "
+        assert not differ or re.search(rf"n = {n}: its two ratios differ \(\d+\.\d{{3}}× and \d+\.\d{{3}}×\), its helpers at "
                                        rf"{ns['helpers'][n]:.2f} cores: its pairs saw different moments, or felt their "
                                        r"order — which, this run does not tell", clause.group(0))
     assert "not the code's" not in re.sub(r"rates (?:are|were) not the code's alone", "", text)   # a disturbed row's
@@ -1052,6 +1102,6 @@ def test_reader_21s_busy_controls_settle_no_order_and_a_differing_row_keeps_its_
             "marker says why), which can hide a bias of the order as well as show one: not settled whether the order "
             "biased the pairs — run it again") in flat
     assert "so this may overstate the noise, or understate it" in flat
-    assert re.search(r"n = 104: its two ratios differ \(0\.01× and 0\.0\d×\), its helpers at 0\.49 cores: its pairs "
+    assert re.search(r"n = 104: its two ratios differ \(0\.0\d\d× and 0\.0\d\d×\), its helpers at 0\.49 cores: its pairs "
                      r"saw different moments, or felt their order — which, this run does not tell", _verdict(text))
     assert "not the code's" not in re.sub(r"rates (?:are|were) not the code's alone", "", flat)
