@@ -279,6 +279,50 @@ def test_a_sweep_is_flagged_where_it_falls_anywhere_or_ran_disturbed(seed):
     assert rising == (sweep[last] / sweep[before] - 1 >= (last / before - 1) / 4)
 
 
+def _sweep_figure(rng: np.random.Generator, monkeypatch) -> tuple[str, dict]:
+    """The tutorial's sweep cell on seeded sweeps (some still climbing, some falling) and seeded ``watch`` readings
+    (some busy or slowed): what it printed, flattened, and what it passed to ``plots.curves``."""
+    sweeps = {k: {c: float(rng.uniform(0.8, 1.2)) * LANES[k] * min(c, float(rng.choice([8, 12, 30]))) for c in chains}
+              for k, chains in CHAINS.items()}
+    drawn = {}
+    monkeypatch.setattr(peak, "chain_sweep", lambda kernel, rounds: sweeps.get(kernel, {}))
+    monkeypatch.setattr("nnkit.bench.load.watch", lambda function: function() or {
+        "others": float(rng.choice([0.05, 0.05, 1.6])), "speed": float(rng.choice([1.0, 1.0, 0.7]))})
+    monkeypatch.setattr(plots, "curves", lambda series, path, *args, **kwargs: drawn.update(
+        series=series, lower=kwargs.get("lower", set())) or path)
+    text = _exec("peak_by_chains.png", {"say": _say, "os": __import__("os"), "OUT": "unused", "QUICK": True})
+    return re.sub(r"\n +", " ", text), drawn
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_the_sweep_figure_draws_every_flagged_sweep_as_a_lower_bound_named_by_its_flags(seed, monkeypatch):
+    """Reader 21 (c3): peak_by_chains.png marked neither the DISTURBED/UNSTEADY sweeps nor the still-climbing ones,
+    while the text says a flagged kernel carries a "≥". Whatever flags the seeded sweeps get, each kernel's curve is
+    passed as a lower bound (drawn hollow) exactly when a printed line flags it, and its legend label opens with "≥"
+    and names exactly the flags printed for it."""
+    text, drawn = _sweep_figure(np.random.default_rng(seed), monkeypatch)
+    labels = {label.split(" (")[0].removeprefix("≥ "): label for label in drawn["series"]}
+    assert set(labels) == set(LANES) and set(drawn["lower"]) <= set(drawn["series"])
+    for kernel, label in labels.items():
+        printed = (["still climbing"] * (f"STILL CLIMBING: {kernel} gained" in text)
+                   + [flag for flag in ("UNSTEADY", "DISTURBED") if f"{flag}: {kernel}'s sweep" in text])
+        assert (label in drawn["lower"]) == bool(printed) == label.startswith("≥ ")
+        assert label.endswith(f": {', '.join(printed)}" if printed else "lane)" if LANES[kernel] == 1 else "lanes)")
+
+
+def test_the_sweep_figure_generator_reaches_every_flag_and_none():
+    """The seeds above reach a kernel still climbing, one UNSTEADY, one DISTURBED, one with two flags and one with
+    none."""
+    reached = set()
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for seed in range(30):
+            _, drawn = _sweep_figure(np.random.default_rng(seed), monkeypatch)
+            for label in drawn["series"]:
+                flags = label.split(": ")[1].split(", ") if ": " in label else []
+                reached |= set(flags) | ({"two"} if len(flags) > 1 else set()) | ({"none"} if not flags else set())
+    assert reached == {"still climbing", "UNSTEADY", "DISTURBED", "two", "none"}
+
+
 READER_17_SWEEPS = {"scalar": {12: 7.1, 14: 7.7}, "sse2": {12: 14.5, 14: 15.4}, "avx2+fma": {12: 41.7, 14: 42.3},
                     "avx512f+fma": {12: 83.4, 16: 83.4, 24: 80.1}}   # out-6.txt:70–73, the last counts
 
