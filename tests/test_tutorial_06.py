@@ -25,6 +25,11 @@ import pytest
 from nnkit import plots, tutorials
 from nnkit.bench import peak, verdicts
 
+def _seeds(count: int, default: int = 30) -> list:
+    """Seeds 0 … ``count`` - 1: the first ``default`` run by default, the rest only with ``-m long``."""
+    return [seed if seed < default else pytest.param(seed, marks=pytest.mark.long) for seed in range(count)]
+
+
 LANES = {"scalar": 1, "sse2": 2, "avx2+fma": 4, "avx512f+fma": 8}
 CHAINS = {"scalar": (1, 2, 4, 8, 12, 14), "sse2": (1, 2, 4, 8, 12, 14), "avx2+fma": (1, 2, 4, 8, 12, 14),
           "avx512f+fma": (1, 2, 4, 8, 12, 16, 24)}
@@ -134,7 +139,7 @@ def _comparisons(text: str) -> list[str]:
             and not line.startswith("the rounds against each kernel's own sweep")]   # that one reads the sweeps
 
 
-@pytest.mark.parametrize("seed", range(150))
+@pytest.mark.parametrize("seed", _seeds(150))
 def test_no_comparison_moves_when_the_sweeps_from_another_moment_change(seed):
     """The same rounds beside two sweeps of unrelated levels (each kernel's best chain count kept): every ratio,
     per-lane figure and verdict comes out the same — none of them sets a round's figure against a sweep's."""
@@ -150,7 +155,7 @@ def test_no_comparison_moves_when_the_sweeps_from_another_moment_change(seed):
     assert _comparisons(first) == _comparisons(second)
 
 
-@pytest.mark.parametrize("seed", range(150))
+@pytest.mark.parametrize("seed", _seeds(150))
 def test_each_width_step_is_judged_on_the_steady_rounds_alone(seed):
     """Scalar → SSE2 and AVX2 → AVX-512, kernels that differ in width alone: the printed per-lane ratio and range are
     the steady rounds' (A/A within 5 %, neither busy nor slow around them), the verdict follows that range against
@@ -203,7 +208,7 @@ _FMA_WORDS = {"neither": "rests on two lower bounds and bounds nothing",
               "nothing": "nothing beyond the lanes: this CPU issues a separate multiply and add as fast as one FMA"}
 
 
-@pytest.mark.parametrize("seed", range(300))
+@pytest.mark.parametrize("seed", _seeds(300))
 def test_the_fma_share_and_the_per_lane_figures_come_from_the_same_steady_rounds(seed):
     """FMA's share (the widest FMA kernel against SSE2, per lane) and each kernel's per-lane figure are medians over
     the steady rounds (A/A within 5 %, neither busy nor slow); a kernel still climbing or whose sweep was flagged
@@ -262,7 +267,7 @@ def _sweep_flags():
     return scope["sweep_flags"]
 
 
-@pytest.mark.parametrize("seed", range(200))
+@pytest.mark.parametrize("seed", _seeds(200))
 def test_a_sweep_is_flagged_where_it_falls_anywhere_or_ran_disturbed(seed):
     """Seeded sweeps and what ``watch`` saw around them (reader 19, a3: a dip at 12 chains and a sweep on a busy machine
     went unflagged): a sweep falls at exactly the counts below 90 % of its best at fewer chains, is disturbed exactly
@@ -327,7 +332,7 @@ READER_17_SWEEPS = {"scalar": {12: 7.1, 14: 7.7}, "sse2": {12: 14.5, 14: 15.4}, 
                     "avx512f+fma": {12: 83.4, 16: 83.4, 24: 80.1}}   # out-6.txt:70–73, the last counts
 
 
-@pytest.mark.parametrize("seed", range(300))
+@pytest.mark.parametrize("seed", _seeds(300))
 def test_a_kernel_the_rounds_slowed_more_than_another_is_named_a_disturbance_beyond_the_aa_noise(seed):
     """Seeded rounds beside sweeps that agree with them (one level for every kernel) or not (each kernel its own):
     the line sets each kernel's median in the rounds kept against its own sweep at the same chain count, and names a
@@ -388,7 +393,7 @@ def test_reader_18s_kernels_slowed_alike_are_not_said_to_have_run_as_in_their_sw
     assert "both slower in the rounds than in their sweeps, sse2 and avx512f+fma beyond that drift: slowed alike" in line
 
 
-@pytest.mark.parametrize("seed", range(60))
+@pytest.mark.parametrize("seed", _seeds(60))
 def test_a_drifted_round_is_named_and_left_out(seed):
     """The A/A line names every round whose control strayed more than 5 % from 1, or that ``watch`` saw busy (other
     processes above a quarter of a core) or slow (the core below 85 %), each with its drift and its flags, and says
@@ -510,7 +515,7 @@ def _rows_at_the_mark(seed: int) -> tuple[dict, dict[int, str]]:
     return ns, _rows(ns)
 
 
-@pytest.mark.parametrize("seed", range(50))
+@pytest.mark.parametrize("seed", _seeds(50))
 def test_they_differ_is_decided_on_the_ratios_as_printed_even_at_the_15_percent_mark(seed):
     """Reader 21 (c2): "0.31× … pair by pair 0.35× ← they differ" read 13 % apart as printed, below the 15 % the note
     states. On rows at the mark (``_rows_at_the_mark``) each row prints both ratios to three decimals and says "they
@@ -542,7 +547,7 @@ def _verdict(text: str) -> str:
                      text, re.M).group(0)
 
 
-@pytest.mark.parametrize("seed", range(300))
+@pytest.mark.parametrize("seed", _seeds(300))
 def test_every_size_is_placed_by_the_one_rule_and_the_verdict_reads_the_ranges_it_prints(seed):
     """Seeded rows through the tutorial's own row and verdict cells (reader 16, a3): every fair size's range is
     ``verdicts.place``'s — a slowed core on either side alone, the A/A noise both ways — printed with the words its
@@ -619,7 +624,7 @@ def test_every_size_is_placed_by_the_one_rule_and_the_verdict_reads_the_ranges_i
     assert (sorted(map(int, crowded.group(1).split(", "))) if crowded else []) == beyond
 
 
-@pytest.mark.parametrize("seed", range(200))
+@pytest.mark.parametrize("seed", _seeds(200))
 def test_no_range_is_narrower_than_the_spread_the_run_printed_for_its_pairs(seed):
     """Reader 20 (a1): two A/A controls whose medians both read 1.00× gave a pair noise of 0, while their own pairs
     spread ±4 % and ±15 % and n = 104's ±21 %. Read from the printed lines alone, for whatever outcome the seeded rows
@@ -724,7 +729,7 @@ def _order_outcome(ns: dict, rows: dict[int, str], text: str) -> dict[str, list[
     return got
 
 
-@pytest.mark.parametrize("seed", range(300))
+@pytest.mark.parametrize("seed", _seeds(300))
 def test_the_order_lines_print_each_orders_median_and_say_only_what_those_figures_show(seed):
     """Reader 18 (b1): the pairs alternate which half runs first, and the run prints, per size, the median ratio of
     the pairs of each order and the spread within them. At the A/A controls the order is said to have biased the
@@ -792,7 +797,7 @@ def test_reader_18s_drifting_controls_are_read_for_their_order():
             (drifted, []) if order_did_it else ([], drifted))
 
 
-@pytest.mark.parametrize("seed", range(200))
+@pytest.mark.parametrize("seed", _seeds(200))
 def test_each_row_shows_both_probes_and_names_the_probe_behind_its_slow_note(seed):
     """The one-core probe cannot see a second core the host slows, which lowers only the 2-thread side: each row
     shows both probes, is marked slow when either saw a core below ``SLOW`` (the wall-clock one of both cores only
@@ -981,7 +986,7 @@ def test_the_comparison_with_step_1_names_every_flag_and_reads_a_flagged_figure_
                          "processes 0.08 cores: within 0.83–1.2×, the two paths agree")
 
 
-@pytest.mark.parametrize("seed", range(100))
+@pytest.mark.parametrize("seed", _seeds(100))
 def test_the_step_1_cell_names_the_flags_its_rows_carry(seed):
     """Through the cell, on seeded Step 4 rows: Step 4's 1-thread flag (the one-core probe's: the both-core probe ran
     around the 2-thread halves only) and Step 1's UNSTEADY are named in the line exactly when they are raised."""
@@ -1005,7 +1010,7 @@ def test_the_step_1_cell_names_the_flags_its_rows_carry(seed):
     assert ("Step 1 UNSTEADY, its rounds gave 30.0 to 40.0" in line) == bool(ns["unsteady_rate"])
 
 
-@pytest.mark.parametrize("seed", range(2))
+@pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.long)])   # ~5 s each
 def test_the_threads_figure_keeps_every_size_apart_from_its_neighbours_and_the_rule(seed, tmp_path):
     """Drawn from seeded rows by the tutorial's own figure cell: on both panels, markers of neighbouring sizes
     (n = 96, 100, 104 among them) lie at least a marker's width apart, and the 100³ rule's line crosses none; the
@@ -1053,7 +1058,7 @@ def test_the_threads_figure_keeps_every_size_apart_from_its_neighbours_and_the_r
     plt.close(fig)
 
 
-@pytest.mark.parametrize("seed", range(80))
+@pytest.mark.parametrize("seed", _seeds(80))
 def test_step_3_never_uses_a_peak_below_the_best_step_2_saw_and_says_when_it_lifts_it(seed):
     """Step 3's own measurement of a kernel, against Step 2's best of it (seeded made-up figures): the clock and
     every share after it use the higher of the two, and a line says so exactly when Step 2's best is the higher. The
@@ -1080,7 +1085,7 @@ def test_step_3_never_uses_a_peak_below_the_best_step_2_saw_and_says_when_it_lif
     assert ("FLAGGED" in clock) == bool(unsteady if lifted else probe_flag)
 
 
-@pytest.mark.parametrize("seed", range(200))
+@pytest.mark.parametrize("seed", _seeds(200))
 def test_every_share_of_a_rate_timed_on_a_shared_core_is_said_as_a_lower_bound(seed):
     """Step 3's library lines on seeded Step 1 figures (reader 19, a2: shares of rates timed with 0.37–0.50 of a core
     read as the libraries' own): every library that used less than ``SHARED_CORE`` of a core is flagged SHARED CORE,
