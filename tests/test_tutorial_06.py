@@ -638,9 +638,9 @@ def test_no_range_is_narrower_than_the_spread_the_run_printed_for_its_pairs(seed
     spreads = {int(n): int(s) / 100 for n, s in re.findall(r"n = (\d+): \d+\.\d\d \| \d+\.\d\d× ±(\d+)%",
                                                            re.search(r"^which half ran first.*$", flat, re.M).group(0))}
     assert set(spreads) == set(ns["sizes"])
-    said = re.search(r"^pair noise, from the A/A controls \(n = ([\d, ]+)[:;].*up to (\d+\.\d\d)× from 1", flat, re.M)
-    noise = float(said.group(2)) - 1
-    assert noise >= max(spreads[int(n)] for n in said.group(1).split(", ")) - 0.006   # rounding of the two figures
+    said = re.search(r"^pair noise: up to (\d+\.\d\d)× from 1 .* From the A/A controls \(n = ([\d, ]+)[:;]", flat, re.M)
+    noise = float(said.group(1)) - 1
+    assert noise >= max(spreads[int(n)] for n in said.group(2).split(", ")) - 0.006   # rounding of the two figures
     line = re.search(r"^each fair ratio's range.*$", flat, re.M)
     found = re.findall(r"n = (\d+): (\d+\.\d\d)× ±(\d+)% → (\d+\.\d\d) to (\d+\.\d\d)×, ([a-z ]+)",
                        line.group(0) if line else "")
@@ -703,29 +703,33 @@ def _order_outcome(ns: dict, rows: dict[int, str], text: str) -> dict[str, list[
     assert _sizes_in(r"the order biased the pairs at n = ([\d, ]+):", said) == sorted(got["biased"])
     assert ("the pair-by-pair ratio, which weighs both orders alike, is the one the verdicts use" in said) == bool(
         got["biased"])
-    assert _sizes_in(r"at n = ([\d, ]+) the two orders' medians lie further apart than the spread within them, but a "
-                     r"core slowed around the pairs, or other processes' busy cores, leave it open: not settled whether "
-                     r"the order biased them — run it again", said) == sorted(got["open"])
+    assert _sizes_in(r"not settled whether the order biased the pairs at n = ([\d, ]+) — run it again: there the two "
+                     r"orders' medians lie further apart than the spread within them, but a core slowed around the "
+                     r"pairs, or other processes' busy cores, leave it open", said) == sorted(got["open"])
     assert _sizes_in(r"at n = ([\d, ]+) the orders agree within their spread", said) == (
         sorted(got["agree"]) if apart else [])
     assert _sizes_in(r"the orders agree within their spread \(flagged at n = ([\d, ]+): not settled that the order did "
                      r"not bias them\)", said) == (sorted(got["loose"]) if apart else [])
-    assert ("the order did not bias the pairs beyond that spread, so the controls' drift is not the order" in said) == (
-        not apart and not got["loose"])
-    assert _sizes_in(r"lie within the spread of their own pairs, but at n = ([\d, ]+) its row is flagged \(its marker "
-                     r"says why\), which can hide a bias of the order as well as show one: not settled whether the "
-                     r"order biased the pairs — run it again", said) == ([] if apart else sorted(got["loose"]))
+    assert said.startswith("the order, at those controls: the order did not bias the pairs beyond the spread within "
+                           "them, so the controls' drift is not the order: at every control") == (not apart and not got["loose"])
+    assert "the controls' drift is not the order" not in said or (not apart and not got["loose"])
+    assert _sizes_in(r"^the order, at those controls: not settled whether the order biased the pairs — run it again: at every "
+                     r"control the two orders' "
+                     r"medians lie within the spread of their own pairs, but at n = ([\d, ]+) its row is flagged \(its "
+                     r"marker says why\), which can hide a bias of the order as well as show one", said) == (
+        [] if apart else sorted(got["loose"]))
     flat = re.sub(r"\n +", " ", text)   # reader 21 (b1): 1-thread-both-sides controls cannot see a 2-thread-only cause
     assert "only overstate" not in flat
     assert ("every one flagged, used anyway: a disturbance may have widened them, and one that reaches only the "
             "2-thread half (another process holding the second core) they cannot see at all, 1 thread on both sides — "
             "so this may overstate the noise, or understate it" in flat) == all(_flagged(rows[n]) for n in controls)
-    assert _sizes_in(r"the pair-by-pair ratio at n = ([\d, ]+) still lies beyond its own pairs' spread from 1",
+    assert _sizes_in(r"; at n = ([\d, ]+) the halves saw different moments, or a per-call cost differs between the two "
+                     r"thread limits \(1 thread, 2 allowed\) — this run does not tell the two apart: with the order "
+                     r"cancelled, the pair-by-pair ratio there still lies beyond its own pairs' spread from 1$",
                      said) == sorted(got["stray"])
-    assert ("the halves saw different moments, or a per-call cost differs between the two thread limits (1 thread, 2 "
-            "allowed) — this run does not tell the two apart" in said) == bool(got["stray"])
-    assert ("neither different moments nor a per-call cost that differs between the two thread limits shows beyond "
-            "that spread" in said) == (not got["stray"])
+    assert said.endswith("; neither different moments nor a per-call cost that differs between the two thread limits "
+                         "shows: no control's pair-by-pair ratio lies beyond its own pairs' spread from 1") == (
+        not got["stray"])
     return got
 
 
@@ -918,7 +922,8 @@ def test_reader_20s_controls_at_1_00_no_longer_give_a_noise_of_zero():
     _rows(ns)
     text = re.sub(r"\n +", " ", _exec("paying = ", ns))
     assert "n = 96: 0.99 | 1.00× ±4%" in text and "n = 100: 1.00 | 1.00× ±15%" in text
-    assert "pair by pair 1.00 to 1.00×, their own pairs spread up to ±15% (above) — so up to 1.15× from 1" in text
+    assert "pair noise: up to 1.15× from 1 either way" in text
+    assert "pair by pair 1.00 to 1.00×, their own pairs spread up to ±15% (above)" in text
     assert "n = 512: 1.64× ±15% → 1.06 to 2.00×, across the mark" in text
     assert re.search(r"n = 104: 1\.06× ±(2\d)% → 0\.8\d to 1\.3\d×, across the mark", text)
     assert _verdict(text).startswith("whether a second thread pays: not settled in this run")
@@ -1147,9 +1152,9 @@ def test_reader_21s_busy_controls_settle_no_order_and_a_differing_row_keeps_its_
     assert got["loose"] == got["aa"] == list(CONTROLS) and not got["biased"] + got["open"]
     flat = re.sub(r"\n +", " ", text)
     assert "the controls' drift is not the order" not in flat
-    assert ("lie within the spread of their own pairs, but at n = 16, 32, 64, 80, 96, 100 its row is flagged (its "
-            "marker says why), which can hide a bias of the order as well as show one: not settled whether the order "
-            "biased the pairs — run it again") in flat
+    assert ("the order, at those controls: not settled whether the order biased the pairs — run it again: at every "
+            "control the two orders' medians lie within the spread of their own pairs, but at n = 16, 32, 64, 80, 96, "
+            "100 its row is flagged (its marker says why), which can hide a bias of the order as well as show one") in flat
     assert "so this may overstate the noise, or understate it" in flat
     assert re.search(r"n = 104: its two ratios differ \(0\.0\d\d× and 0\.0\d\d×\), its helpers at 0\.49 cores: its pairs "
                      r"saw different moments, or felt their order — which, this run does not tell", _verdict(text))
