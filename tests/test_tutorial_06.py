@@ -130,7 +130,7 @@ def _kept(rounds: dict) -> list[int]:
 
 def _lane_ratios(rounds: dict, narrow: str, wide: str) -> list[float]:
     t = rounds["table"]
-    return sorted((t[wide][i] / LANES[wide]) / (t[narrow][i] / LANES[narrow]) for i in _kept(rounds))
+    return sorted(round((t[wide][i] / LANES[wide]) / (t[narrow][i] / LANES[narrow]), 2) for i in _kept(rounds))
 
 
 def _comparisons(text: str) -> list[str]:
@@ -178,6 +178,54 @@ def test_each_width_step_is_judged_on_the_steady_rounds_alone(seed):
         assert ("not settled" in line) == (bool(lower) or not enough or not (scaled or off))
         if not lower and not enough:
             assert "steady round" in line and "run it again" in line
+
+
+def _rounds_at_the_marks(rng: np.random.Generator) -> dict:
+    """Seven steady rounds whose per-lane ratios sit at the verdicts' marks — within half a hundredth of 0.9, 1.1 or
+    1.15, or exactly at one — so that rounding to the printed two decimals moves some across."""
+    def near() -> float:
+        return float(rng.choice([0.9, 1.1, 1.15])) + float(rng.choice([-0.006, -0.004, 0.0, 0.004, 0.006, 0.0049]))
+
+    unit = float(rng.uniform(3, 8))
+    table = {"scalar": [unit] * 7, "avx2+fma": [unit * 4 * float(rng.uniform(0.5, 1.0)) for _ in range(7)]}
+    table["sse2"] = [unit * 2 * near() for _ in range(7)]
+    table["avx512f+fma"] = [a / 4 * 8 * near() for a in table["avx2+fma"]]
+    if rng.random() < 0.5:   # FMA's share at its mark: avx512f+fma per lane against sse2's
+        table["avx512f+fma"] = [s / 2 * 8 * near() for s in table["sse2"]]
+    return {"table": table, "reruns": list(table["scalar"])}
+
+
+@pytest.mark.parametrize("seed", _seeds(60))
+def test_the_width_and_fma_verdicts_follow_their_ranges_as_printed_at_the_marks(seed):
+    """Reader 21 (c2), the same class in Step 2: a verdict decided on unrounded ratios could print "0.90 to 1.05 —
+    width scaled" or "1.15 to 1.40 — more than the lanes". At the marks, every verdict follows its printed range:
+    width scaled only with the printed low above 0.90 and high below 1.10, "more" only from 1.10 up, "less" only up to
+    0.90; FMA pays only with the printed low above 1.15, "nothing beyond the lanes" only with the high below it."""
+    text, _ = _step_2(_rounds_at_the_marks(np.random.default_rng(seed)), READER_17_SWEEPS, set())
+    flat = re.sub(r"\n +", " ", text)
+    for narrow, wide in (("scalar", "sse2"), ("avx2+fma", "avx512f+fma")):
+        line = re.search(rf"^{re.escape(narrow)} → {re.escape(wide)} \(width alone.*$", flat, re.M).group(0)
+        low, high = map(float, re.search(r"rounds: (\d+\.\d\d) to (\d+\.\d\d)\)", line).groups())
+        said = [w for w in ("width scaled", "more than the lanes", "less than the lanes", "not settled") if w in line]
+        assert said == ["width scaled" if 0.9 < low and high < 1.1 else "more than the lanes" if low >= 1.1 else
+                        "less than the lanes" if high <= 0.9 else "not settled"]
+    line = re.search(r"^FMA's share, per lane: .*$", flat, re.M).group(0)
+    low, high = map(float, re.search(r"rounds: (\d+\.\d\d) to (\d+\.\d\d)\)", line).groups())
+    said = [o for o in ("pays", "nothing", "across") if _FMA_WORDS[o] in line]
+    assert said == ["pays" if low > 1.15 else "nothing" if high < 1.15 else "across"]
+
+
+def test_the_step_2_mark_generator_moves_a_figure_across_a_mark_by_rounding():
+    """The seeds above reach ranges whose unrounded and printed ends lie on two sides of a mark — the case a verdict
+    on unrounded ratios gets wrong."""
+    crossed = set()
+    for seed in range(60):
+        rounds = _rounds_at_the_marks(np.random.default_rng(seed))
+        t = rounds["table"]
+        for narrow, wide in (("scalar", "sse2"), ("avx2+fma", "avx512f+fma"), ("sse2", "avx512f+fma")):
+            for r in ((t[wide][i] / LANES[wide]) / (t[narrow][i] / LANES[narrow]) for i in range(7)):
+                crossed |= {mark for mark in (0.9, 1.1, 1.15) if (r > mark) != (round(r, 2) > mark)}
+    assert crossed == {0.9, 1.1, 1.15}
 
 
 def _fma_outcome(rounds: dict, climbing: set, unsteady: frozenset) -> tuple[str, str]:
