@@ -591,6 +591,31 @@ def test_they_differ_is_decided_on_the_ratios_as_printed_even_at_the_15_percent_
             _differ_as_printed(row) and not re.search("IMPOSSIBLE|IMPLAUSIBLE", row))
 
 
+@pytest.mark.parametrize("seed", _seeds(50))
+def test_each_rows_flags_follow_its_printed_cores_and_speeds_at_their_marks(seed):
+    """The class of reader 21 (c2) in the rows' second line: with other processes at 0.2504 cores printed "0.25" and
+    flagged busy ("more than 0.25"), or a core at 84.96 % printed "85%" and flagged slow ("below 85%"), a flag would
+    contradict its figure. Seeded cores and speeds within a little of their marks (others 0.25, helpers 0.1, speed
+    85 %): "busy" exactly when the printed others exceed 0.25, "slow" exactly when a printed speed that counts lies
+    below 85 %, and IMPLAUSIBLE only beside printed helpers under 0.10."""
+    rng = np.random.default_rng(seed)
+    ns = _step_4(rng)
+    near = lambda mark: mark + float(rng.choice([-0.006, -0.0049, -0.0004, 0.0, 0.0004, 0.0049, 0.006]))
+    for n in ns["sizes"]:
+        ns["others"][n] = near(verdicts.IDLE) if rng.random() < 0.7 else ns["others"][n]
+        ns["speed"][n], ns["both"][n] = (near(verdicts.SLOW) if rng.random() < 0.6 else 1.0 for _ in range(2))
+        if n in SHARED and rng.random() < 0.5:
+            ns["helpers"][n], ns["speedups"][n] = near(0.1), 1.5
+    rows = _rows(ns)
+    for n, row in rows.items():
+        others, helpers, speed, both = re.search(r"helper threads (\d\.\d\d) cores, others (\d\.\d\d) cores, speed ≥ "
+                                                 r"(\d+)% \(1 core\), ≥ (\d+)% \(both\)", row).group(2, 1, 3, 4)
+        busy = float(others) > verdicts.IDLE
+        assert ("busy" in row.splitlines()[1]) == busy
+        assert ("slow" in row.splitlines()[1]) == (min(int(speed), 100 if busy else int(both)) < 100 * verdicts.SLOW)
+        assert "IMPLAUSIBLE" not in row or float(helpers) < 0.1
+
+
 def test_the_they_differ_generator_reaches_both_sides_of_the_mark_and_the_mark_itself():
     """The seeds above reach printed ratios just over 15 % apart (they differ), just under it, and exactly at it
     (not "more than 15 %": they do not differ)."""
