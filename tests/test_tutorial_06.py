@@ -324,12 +324,23 @@ def test_a_sweep_is_flagged_where_it_falls_anywhere_or_ran_disturbed(seed):
     rng = np.random.default_rng(seed)
     counts = CHAINS[str(rng.choice(list(CHAINS)))]
     sweep = {c: float(rng.uniform(0.5, 1.5)) * min(c, 8) for c in counts}
-    seen = {"others": float(rng.choice([0.0, 0.2, 0.3, 1.6])), "speed": float(rng.choice([1.0, 0.9, 0.8]))}
+    if rng.random() < 0.5:   # reader 21 (c2)'s class: a fall, or a climb, within rounding of its mark
+        before, last = counts[-2:]
+        at = float(rng.choice([0.9, 1 + (last / before - 1) / 4]))
+        sweep[last] = sweep[before] * at + float(rng.choice([-0.04, -0.01, 0.0, 0.01, 0.04]))
+    seen = {"others": float(rng.choice([0.0, 0.2, 0.3, 1.6, 0.2504, 0.2496])),
+            "speed": float(rng.choice([1.0, 0.9, 0.8, 0.8496, 0.8504]))}
     rising, fell, disturbed = _sweep_flags()(sweep, seen)
-    assert fell == [c for i, c in enumerate(counts) if i and sweep[c] < 0.9 * max(sweep[d] for d in counts[:i])]
-    assert bool(disturbed) == (seen["others"] > verdicts.IDLE or seen["speed"] < verdicts.SLOW)
+    shown = {c: round(r, 1) for c, r in sweep.items()}   # the flags read the figures as printed
+    assert fell == [c for i, c in enumerate(counts) if i and shown[c] < 0.9 * max(shown[d] for d in counts[:i])]
+    assert bool(disturbed) == (round(seen["others"], 2) > verdicts.IDLE or round(seen["speed"], 2) < verdicts.SLOW)
+    assert not disturbed or re.search(r"used (\d\.\d\d) cores|as slow as (\d+)%", disturbed)
+    for cores in re.findall(r"used (\d\.\d\d) cores", disturbed):
+        assert float(cores) > verdicts.IDLE
+    for speed in re.findall(r"as slow as (\d+)%", disturbed):
+        assert int(speed) < 100 * verdicts.SLOW
     before, last = counts[-2:]
-    assert rising == (sweep[last] / sweep[before] - 1 >= (last / before - 1) / 4)
+    assert rising == (shown[last] >= shown[before] * (1 + (last / before - 1) / 4))
 
 
 def _sweep_figure(rng: np.random.Generator, monkeypatch) -> tuple[str, dict]:
