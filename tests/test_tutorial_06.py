@@ -11,7 +11,9 @@ left out, never called "not the code's" for a mere difference; a difference is n
 it flagged. The pairs alternate which half runs
 first, each order's median is printed, and the order is said to have biased the A/A controls only where those
 medians lie apart by the same one rule. Its figure keeps every size apart from
-its neighbours and from the 100³ rule's line, draws the verdicts' pair-noise band with its edges, and both peaks."""
+its neighbours and from the 100³ rule's line, draws the verdicts' pair-noise band with its edges, and both peaks;
+the sweep figure draws every flagged sweep as a lower bound. Every flag and verdict reads its figures as printed:
+generators put them at their marks, where rounding would otherwise move a figure across (reader 21, c2)."""
 
 import contextlib
 import io
