@@ -241,13 +241,40 @@ def memory_strips(arrays: dict[str, np.ndarray], path: str) -> str:
     return _save(fig, path)
 
 
-def bars(values: dict[str, float], path: str, xlabel: str, title: str, log: bool = False) -> str:
-    """One horizontal bar per entry (label → value), in the given order, top to bottom."""
-    fig, ax = _figure(figsize=(7, 0.5 * len(values) + 1.4))
-    ax.barh(list(values), list(values.values()), color="tab:blue")
+def bars(values: dict[str, float], path: str, xlabel: str, title: str, log: bool = False,
+         flagged: set[str] | frozenset[str] = frozenset(),
+         flag_label: str = "hollow: flagged", flag_mark: str = "", marks: dict[str, float] | None = None) -> str:
+    """One row per entry (label → value), in the given order, top to bottom, each value written beside it: a bar
+    from 0 on a linear axis; on a log axis (``log``) a dot, since a log axis has no zero and a bar's length would
+    only say where the axis happens to start. Entries in ``flagged`` are drawn hollow, named in the legend by
+    ``flag_label`` (what the flag means), their values written after ``flag_mark`` (e.g. "≥" for a lower bound);
+    ``marks`` (legend label → value) are vertical lines across every row, each its own line style."""
+    fig, ax = _figure(figsize=(8, 0.5 * len(values) + 1.6))
+    rows, hollow = range(len(values)), [label in flagged for label in values]
+    for row, value, empty in zip(rows, values.values(), hollow):
+        face = "white" if empty else "tab:blue"
+        if log:
+            ax.plot(value, row, "o", markersize=8, markerfacecolor=face, markeredgecolor="tab:blue", markeredgewidth=1.5)
+        else:
+            ax.barh(row, value, color=face, edgecolor="tab:blue", linewidth=1.5)
+        ax.annotate(f"{flag_mark * empty}{value:.3g}", (value, row), xytext=(8, 0), textcoords="offset points",
+                    va="center", fontsize=8)
+    for number, (label, value) in enumerate((marks or {}).items()):
+        ax.axvline(value, color="grey", ls=(":", "--", "-.", "-")[number % 4], label=label)
+    if any(hollow):
+        ax.plot([], [], "o" if log else "s", markerfacecolor="white", markeredgecolor="tab:blue", ls="none",
+                label=flag_label)
+    ax.set_yticks(rows, list(values))
     ax.set(xlabel=xlabel, title=title, xscale="log" if log else "linear")
+    if log:   # from half the least value drawn to thrice the most: room for the values written right of the dots
+        shown = list(values.values()) + list((marks or {}).values())
+        ax.set_xlim(min(shown) / 2, max(shown) * 3)
+    else:
+        ax.margins(x=0.15)
     ax.invert_yaxis()
-    ax.grid(alpha=0.3, axis="x")
+    ax.grid(alpha=0.3, axis="both" if log else "x")
+    if marks or any(hollow):
+        fig.legend(loc="outside lower left", fontsize=8)   # under the axes: it covers no row
     return _save(fig, path)
 
 

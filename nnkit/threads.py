@@ -83,8 +83,16 @@ class Load:
         if self.source != "/proc/stat":
             return f"the one-minute load average less this process: {self.others:.1f} of {self.cores} cores"
         stolen = f", the host held back {self.steal:.1f} more (steal)" if self.steal >= 0.05 else ""
-        most = f" (most: {self.busiest[0]}, {self.busiest[1]:.1f})" if self.busiest and self.others >= 0.05 else ""
+        most = f" ({_busiest_said(self.busiest, self.others)})" if self.busiest and self.others >= 0.05 else ""
         return f"other processes used {self.others:.1f} of {self.cores} cores over {self.seconds:.1f} s{most}{stolen}"
+
+
+def _busiest_said(busiest: tuple[str, float], others: float) -> str:
+    """The busiest other process and its share. Its own ticks are counted a whole tick at a time
+    (10 ms) over a window of only ``seconds``, so they may come out above ``others`` (all of them,
+    counted from /proc/stat): then it used all or nearly all of them, and no number is printed."""
+    name, cores = busiest
+    return f"most: {name}, {cores:.1f}" if cores < 0.9 * others else f"nearly all of it: {name}"
 
 
 def load(seconds: float = 0.1) -> Load:
@@ -93,16 +101,16 @@ def load(seconds: float = 0.1) -> Load:
     the one-minute load average less the one core this process is running on."""
     cores = os.cpu_count() or 1
     try:
-        processes, before, mine_before = _process_ticks(), _stat_fields(), _own_ticks()
+        start, processes, before, mine_before = time.monotonic(), _process_ticks(), _stat_fields(), _own_ticks()
         time.sleep(seconds)
-        after, mine_after, later = _stat_fields(), _own_ticks(), _process_ticks()
+        after, mine_after, later, window = _stat_fields(), _own_ticks(), _process_ticks(), time.monotonic() - start
     except OSError:
         return Load(max(0.0, os.getloadavg()[0] - 1), 0.0, 60.0, cores, "load average")
     seen = ticks_to_load([a - b for a, b in zip(after, before)], mine_after - mine_before, seconds, cores)
     used = {pid: (name, ticks - processes[pid][1]) for pid, (name, ticks) in later.items() if pid in processes}
     pid, (name, ticks) = max(used.items(), key=lambda item: item[1][1], default=(0, ("", 0)))
     return seen if not ticks else dataclasses.replace(
-        seen, busiest=(f"{name} (pid {pid})", ticks / os.sysconf("SC_CLK_TCK") / seconds))
+        seen, busiest=(f"{name} (pid {pid})", ticks / os.sysconf("SC_CLK_TCK") / window))
 
 
 def ticks_to_load(delta: list[int], mine: float, seconds: float, cores: int) -> Load:

@@ -318,6 +318,7 @@ def test_the_step_profile_runs_under_the_thread_limit_of_the_training_it_describ
     assert seen == [{threads}] and f"threads: {threads} (--threads {threads})" in capsys.readouterr().out
 
 
+@pytest.mark.long  # about a minute and a half on 2 cores: .ci/run runs it with the long checks
 def test_bench_quick_runs_every_suite_and_checks_its_results(tmp_path):
     result = last_json(nnkit("bench", "--quick", "--json", "--plots", str(tmp_path)))
     assert list(result) == ["setup", "peak", "bandwidth", "overhead", "dgemm_paths", "libraries", "kernels", "training",

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from nnkit import plots
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(st.floats(1e-3, 1e3), st.floats(1.05, 1e4), st.integers(2, 8))
 def test_a_log_y_axis_names_at_least_two_values_inside_the_data(low, span, count):
     values = {i: low * span ** (i / (count - 1)) for i in range(count)}
@@ -107,7 +107,7 @@ series = st.dictionaries(st.text(alphabet="abcdefgh ,+=()", min_size=1, max_size
                          st.lists(st.floats(0.1, 1e3), min_size=2, max_size=6), min_size=1, max_size=11)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(series, st.sampled_from(["", "x", "y", "xy"]), st.booleans())
 def test_a_curves_legend_never_covers_a_point(drawn, log, peak_line):
     seen = []
@@ -129,7 +129,7 @@ def _drawn_span(fig) -> tuple[float, float]:
     return (max(b.x1 for b in boxes) - min(b.x0 for b in boxes), max(b.y1 for b in boxes) - min(b.y0 for b in boxes))
 
 
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=4, deadline=None)
 @given(st.integers(0, 120), st.integers(0, 90), st.integers(1, 3))
 def test_a_saved_figure_holds_every_text_it_draws(label_chars, legend_chars, title_lines):
     """Reader 20 c6: the roofline's x label, wider than its axes beside an outside legend, was clipped on the left.
@@ -181,3 +181,45 @@ def test_curves_refuses_a_lower_bound_it_has_no_series_for():
 
     with pytest.raises(ValueError, match=r"lower names no series: \['b'\]"):
         plots.curves({"a": {1: 1.0, 2: 2.0}}, "unused.png", "x", "y", "t", lower={"b"})
+
+
+def _drawn_bars(values, log, flagged, marks):
+    """The figure ``plots.bars`` draws for these arguments (not saved)."""
+    seen = []
+    with mock.patch.object(plots, "_save", lambda fig, path: seen.append(fig) or path):
+        plots.bars(values, "unused.png", "x", "t", log=log, flagged=flagged, flag_label="hollow: flagged",
+                   flag_mark="≥", marks=marks)
+    return seen[0]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.floats(1e-3, 1e3), min_size=1, max_size=8), st.booleans(), st.data())
+def test_bars_draw_dots_on_a_log_axis_bars_on_a_linear_one_and_each_flagged_entry_hollow(rates, log, data):
+    """Reader 21 c4: on a log axis a bar's length depends on where the axis starts, so there each entry is a dot;
+    on a linear axis a bar from 0. Flagged entries (and only they) are hollow, their value written after the flag's
+    mark; the legend names the flag only when something is flagged, and every mark line."""
+    values = {f"rung {i}": rate for i, rate in enumerate(rates)}
+    flagged = set(data.draw(st.lists(st.sampled_from(list(values)), max_size=len(values))))
+    marks = {f"peak {i}": value for i, value in enumerate(data.draw(st.lists(st.floats(1e-2, 1e3), max_size=3)))}
+    fig = _drawn_bars(values, log, flagged, marks)
+    try:
+        ax = fig.axes[0]
+        assert ax.get_xscale() == ("log" if log else "linear")
+        assert [t.get_text() for t in ax.get_yticklabels()] == list(values)
+        if log:
+            assert not ax.patches
+            dots = [line for line in ax.get_lines() if line.get_marker() == "o" and len(line.get_xdata()) == 1]
+            assert [(line.get_xdata()[0], line.get_ydata()[0]) for line in dots] == [
+                (value, row) for row, value in enumerate(values.values())]
+            faces = [matplotlib.colors.to_hex(line.get_markerfacecolor()) for line in dots]
+        else:
+            assert [bar.get_width() for bar in ax.patches] == list(values.values())
+            faces = [matplotlib.colors.to_hex(bar.get_facecolor()) for bar in ax.patches]
+        assert [face == "#ffffff" for face in faces] == [label in flagged for label in values]
+        assert [t.get_text() for t in ax.texts] == [("≥" if label in flagged else "") + f"{value:.3g}"
+                                                    for label, value in values.items()]
+        assert [line.get_xdata()[0] for line in ax.get_lines() if line.get_linestyle() != "None"] == list(marks.values())
+        legend = [t.get_text() for t in fig.legends[0].get_texts()] if fig.legends else []
+        assert legend == list(marks) + ["hollow: flagged"] * bool(flagged)
+    finally:
+        plt.close(fig)
