@@ -107,13 +107,21 @@ def first_layer_weights(W1: np.ndarray, image_shape: tuple[int, int], path: str,
 
 
 def curves(series: dict[str, dict], path: str, xlabel: str, ylabel: str, title: str, log: str = "",
-           lines: dict[str, float] | None = None, ax=None) -> str:
+           lines: dict[str, float] | None = None, ax=None, lower: frozenset[str] | set[str] = frozenset()) -> str:
     """One line per ``series`` entry (label → {x: y}); ``log`` holds "x" and/or "y" for log axes;
-    ``lines`` draws labelled horizontal lines (a peak, a ratio of 1). With ``ax`` given, draws into it and
-    writes nothing (the caller saves the figure)."""
+    ``lines`` draws labelled horizontal lines (a peak, a ratio of 1); the series labelled in ``lower`` — figures
+    that are only lower bounds — are drawn dashed with hollow markers, and the legend says what hollow means.
+    With ``ax`` given, draws into it and writes nothing (the caller saves the figure)."""
+    unknown = sorted(set(lower) - set(series))
+    if unknown:
+        raise ValueError(f"curves: lower names no series: {unknown!r} (the series are {sorted(series)!r})")
     fig, ax = _figure(figsize=(7, 4.2)) if ax is None else (None, ax)
     for label, points in series.items():
-        ax.plot(list(points), list(points.values()), "-o", markersize=4, label=label)
+        style = {"ls": "--", "mfc": "white", "mew": 1.2, "markersize": 5} if label in lower else {"markersize": 4}
+        ax.plot(list(points), list(points.values()), **{"ls": "-", "marker": "o", **style}, label=label)
+    if lower:
+        ax.plot([], [], ls="--", marker="o", color="grey", mfc="white", mew=1.2,
+                label="hollow, dashed: a lower bound (≥)")
     for (label, y), style in zip((lines or {}).items(), (":", "--", "-.")):
         ax.axhline(y, color="grey", ls=style, label=label)
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title, xscale="log" if "x" in log else "linear",

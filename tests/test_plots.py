@@ -152,6 +152,37 @@ def test_a_saved_figure_holds_every_text_it_draws(label_chars, legend_chars, tit
     assert width >= seen["span"][0] * scale - 2 and height >= seen["span"][1] * scale - 2, (width, height, seen["span"])
 
 
+@settings(max_examples=10, deadline=None)
+@given(series, st.data())
+def test_curves_draws_the_series_it_is_told_are_lower_bounds_hollow_and_dashed(drawn, data):
+    """Reader 21 c3: a figure marks every flagged (lower-bound) series. The series named in ``lower`` are drawn dashed
+    with hollow markers, every other one solid and filled, and the legend says what hollow means exactly when some
+    series is a lower bound; without ``lower`` nothing changes."""
+    lower = data.draw(st.sets(st.sampled_from(sorted(drawn))))
+    seen = []
+    with mock.patch.object(plots, "_save", lambda fig, path: seen.append(fig) or path):
+        plots.curves({label: {2 ** i: y for i, y in enumerate(ys)} for label, ys in drawn.items()}, "unused.png",
+                     "n", "rate", "t", log="xy", lines={"peak": 500.0}, lower=lower)
+    try:
+        ax = seen[0].axes[0]
+        lines = {line.get_label(): line for line in ax.get_lines() if len(line.get_xdata())}
+        for label in drawn:
+            hollow = lines[label].get_markerfacecolor() == "white"
+            assert hollow == (label in lower) and (lines[label].get_linestyle() == "--") == (label in lower)
+        legend = [text.get_text() for text in ax.get_legend().get_texts()]
+        assert ("hollow, dashed: a lower bound (≥)" in legend) == bool(lower)
+    finally:
+        plt.close(seen[0])
+
+
+def test_curves_refuses_a_lower_bound_it_has_no_series_for():
+    """A ``lower`` label that names no series is a precise ValueError, never a figure silently missing its flag."""
+    import pytest
+
+    with pytest.raises(ValueError, match=r"lower names no series: \['b'\]"):
+        plots.curves({"a": {1: 1.0, 2: 2.0}}, "unused.png", "x", "y", "t", lower={"b"})
+
+
 def _drawn_bars(values, log, flagged, marks):
     """The figure ``plots.bars`` draws for these arguments (not saved)."""
     seen = []

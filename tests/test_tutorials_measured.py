@@ -159,8 +159,9 @@ def test_each_thread_row_flags_exactly_the_speed_ups_its_own_measurements_rule_o
         impossible = speedup > 1.05 * ns["cores"]
         assert ("IMPOSSIBLE above" in row) == impossible
         assert ("IMPLAUSIBLE with idle helpers" in row) == (not impossible and speedup > 1.2 and helpers < 0.1)
-        assert f"({quotient:.2f}×); pair by pair {speedup:.2f}×" in row and f"helper threads {helpers:.2f} cores" in row
-        assert ("they differ" in row) == (max(quotient, speedup) > 1.15 * min(quotient, speedup))
+        assert f"({quotient:.3f}×); pair by pair {speedup:.3f}×" in row and f"helper threads {helpers:.2f} cores" in row
+        low, high = sorted(round(x * 1000) for x in (float(f"{quotient:.3f}"), float(f"{speedup:.3f}")))
+        assert ("they differ" in row) == (100 * high > 115 * low)   # decided on the ratios as printed (reader 21 c2)
 
 
 def test_the_step_1_comparison_names_every_flag_and_reads_as_its_function_does(simd):
