@@ -120,8 +120,8 @@ def _steady(rounds: dict) -> list[int]:
     other processes at most ``IDLE`` cores and the core at ``SLOW`` or more of its best."""
     drift = [a / r for r, a in zip(rounds["table"]["scalar"], rounds["reruns"])]
     seen = rounds.get("seen", [{"others": 0.05, "speed": 1.0}] * len(drift))
-    return [i for i, d in enumerate(drift) if verdicts.apart(d) <= 0.05 and seen[i]["others"] <= verdicts.IDLE
-            and seen[i]["speed"] >= verdicts.SLOW]
+    return [i for i, d in enumerate(drift) if verdicts.apart(d) <= 0.05 and not verdicts.busy(seen[i]["others"])
+            and not verdicts.slow(seen[i]["speed"])]
 
 
 def _kept(rounds: dict) -> list[int]:
@@ -335,7 +335,7 @@ def test_a_sweep_is_flagged_where_it_falls_anywhere_or_ran_disturbed(seed):
     rising, fell, disturbed = _sweep_flags()(sweep, seen)
     shown = {c: round(r, 1) for c, r in sweep.items()}   # the flags read the figures as printed
     assert fell == [c for i, c in enumerate(counts) if i and shown[c] < 0.9 * max(shown[d] for d in counts[:i])]
-    assert bool(disturbed) == (round(seen["others"], 2) > verdicts.IDLE or round(seen["speed"], 2) < verdicts.SLOW)
+    assert bool(disturbed) == (verdicts.busy(seen["others"]) or verdicts.slow(seen["speed"]))
     assert not disturbed or re.search(r"used (\d\.\d\d) cores|as slow as (\d+)%", disturbed)
     for cores in re.findall(r"used (\d\.\d\d) cores", disturbed):
         assert float(cores) > verdicts.IDLE
@@ -486,8 +486,8 @@ def test_a_drifted_round_is_named_and_left_out(seed):
         assert set(map(int, left)) == {i + 1 for i in range(len(drift)) if i not in steady}
         for i, flags in left.items():
             seen = rounds["seen"][int(i) - 1]
-            assert ("busy" in flags) == (seen["others"] > verdicts.IDLE)
-            assert ("slow" in flags) == (seen["speed"] < verdicts.SLOW)
+            assert ("busy" in flags) == verdicts.busy(seen["others"])
+            assert ("slow" in flags) == verdicts.slow(seen["speed"])
     else:
         assert "settle nothing — run it again" in line
 
@@ -554,7 +554,7 @@ def _expected(ns: dict, rows: dict[int, str]) -> tuple[float, dict]:
     for n in SHARED:
         if any(mark in rows[n] for mark in ("they differ", "IMPOSSIBLE", "IMPLAUSIBLE")):
             continue
-        busy = ns["others"][n] > verdicts.IDLE
+        busy = verdicts.busy(ns["others"][n])
         slowest = ns["speed"][n] if busy else min(ns["speed"][n], ns["both"][n])
         placed[n] = verdicts.place(ns["speedups"][n], (1.2,), ns["others"][n], slowest, max(noise, _own(ns, n)))
     return noise, placed
@@ -715,13 +715,13 @@ def test_every_size_is_placed_by_the_one_rule_and_the_verdict_reads_the_ranges_i
     starred = {int(n) for n in re.findall(r"n = (\d+)\*", cost)}
     assert {n for n in SHARED if _flagged(rows[n])} == starred
     slower = re.search(r"^slower on 2 threads at n = ([\d, ]+), the whole range below 1×", text, re.M)
-    busy = {n: ns["others"][n] > verdicts.IDLE for n in placed}
+    busy = {n: verdicts.busy(ns["others"][n]) for n in placed}
     below_1 = [n for n in placed if verdicts.place(ns["speedups"][n], (1.0,), ns["others"][n], ns["speed"][n]
                                                    if busy[n] else min(ns["speed"][n], ns["both"][n]),
                                                    max(noise, _own(ns, n)))[0] == 0]
     assert (sorted(map(int, slower.group(1).split(", "))) if slower else []) == sorted(below_1)
     crowded = re.search(r"^slower on 2 threads at n = ([\d, ]+), beyond the pair noise", text, re.M)   # reader 19, a4
-    beyond = [n for n in SHARED if ns["others"][n] > verdicts.IDLE
+    beyond = [n for n in SHARED if verdicts.busy(ns["others"][n])
               and verdicts.place(ns["speedups"][n], (1.0,), None, ns["speed"][n], max(noise, _own(ns, n)))[0] == 0]
     assert (sorted(map(int, crowded.group(1).split(", "))) if crowded else []) == beyond
 
@@ -766,9 +766,9 @@ def _order_lines(text: str) -> tuple[str, str]:
 def _settled_off_1(ratio: float, noise: float, others: float = 0.0, speed: float = 1.0) -> bool:
     """Whether ``ratio`` lies wholly on one side of 1 by ``verdicts.place``'s rule: × and ÷ a core's ``speed`` below
     ``SLOW`` (either side alone), then ``noise`` both ways; busy ``others`` bound nothing."""
-    slowed = speed if speed < verdicts.SLOW else 1.0
+    slowed = speed if verdicts.slow(speed) else 1.0
     low, high = ratio * slowed / (1 + noise), ratio / slowed * (1 + noise)
-    return others <= verdicts.IDLE and (low >= 1 or high < 1)
+    return not verdicts.busy(others) and (low >= 1 or high < 1)
 
 
 def _sizes_in(pattern: str, said: str) -> list[int]:
@@ -914,7 +914,7 @@ def test_each_row_shows_both_probes_and_names_the_probe_behind_its_slow_note(see
     ns["speed"] = {n: float(rng.choice([1.0, 1.0, 0.6, 0.8])) for n in ns["sizes"]}
     rows = _rows(ns)
     for n in ns["sizes"]:
-        busy = ns["others"][n] > verdicts.IDLE
+        busy = verdicts.busy(ns["others"][n])
         slowest = ns["speed"][n] if busy else min(ns["speed"][n], ns["both"][n])
         assert f"speed ≥ {ns['speed'][n]:.0%} (1 core), ≥ {ns['both'][n]:.0%} (both)" in rows[n]
         assert ("← disturbed: slow" in rows[n]) == (slowest < verdicts.SLOW)

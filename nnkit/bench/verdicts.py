@@ -12,6 +12,26 @@ SLOW = 0.85     # a core below this share of its best probe speed ran slow (``lo
 LOW = 0.8       # a rate below this share of the same work's rate elsewhere in the run was disturbed
 
 
+def busy(others: float | None) -> bool:
+    """Whether other processes' ``others`` cores (None: not measured) disturbed a run: more than ``IDLE``, decided
+    on the figure as printed (two decimals), so a printed "0.25 cores" is never called busy.
+
+    >>> busy(0.2504), busy(0.2551), busy(None)
+    (False, True, False)
+    """
+    return others is not None and float(f"{others:.2f}") > IDLE
+
+
+def slow(speed: float | None) -> bool:
+    """Whether a core at ``speed`` (share of its best; None: not measured) ran slow: below ``SLOW``, decided on the
+    figure as printed (a whole percent), so a printed "85%" is never called slow.
+
+    >>> slow(0.8496), slow(0.8449), slow(None)
+    (False, True, False)
+    """
+    return speed is not None and float(f"{speed:.0%}"[:-1]) < 100 * SLOW
+
+
 HELD = "timed while the probe held it"   # how ``load.watch`` times the core's speed
 
 
@@ -19,12 +39,10 @@ def cause(others: float | None, speed: float | None, probe: str = HELD) -> str:
     """The measured disturbance of a run ('' when neither measurement shows one): ``others`` cores
     used by other processes, and the core's ``speed`` (share of its best probe rate) around it, as
     timed by ``probe`` (how the speed was measured: ``load.watch``'s one-core probe by default)."""
-    busy = others is not None and others > IDLE
-    slow = speed is not None and speed < SLOW
-    said = f"other processes used {others:.2f} cores" if busy else ""
-    if slow:
+    said = f"other processes used {others:.2f} cores" if busy(others) else ""
+    if slow(speed):
         said += ("; " if said else "") + f"the core ran as slow as {speed:.0%} of its best speed around it ({probe})" + (
-            "" if busy else f", with other processes at {others or 0:.2f} cores: not another process — the host or the CPU's "
+            "" if busy(others) else f", with other processes at {others or 0:.2f} cores: not another process — the host or the CPU's "
             "own clock slowed it")
     return said
 
@@ -60,7 +78,7 @@ def unsteady_peak(one_core: float, all_cores: float, cores: int, others: float |
         return ""
     if others is None:
         why = "other processes held a core, or the host or the CPU's own clock slowed one, during its runs"
-    elif others > IDLE:
+    elif busy(others):
         why = f"other processes used {others:.2f} cores during its runs"
     else:
         why = (f"other processes used only {others:.2f} cores during its runs: the host or the CPU's own clock ran a core "
@@ -97,9 +115,9 @@ def ratio_bounds(ratio: float, others: float | None, speed: float | None) -> tup
     pairs: exact when undisturbed; a core slowed to ``speed`` (share of its best) with other processes
     idle may have slowed either side alone, so ``ratio × speed`` … ``ratio ÷ speed``; other processes
     busy (more than ``IDLE`` cores) bound nothing: (0, inf)."""
-    if others is not None and others > IDLE:
+    if busy(others):
         return 0.0, float("inf")
-    slowed = min(speed, 1.0) if speed is not None and speed < SLOW else 1.0
+    slowed = min(speed, 1.0) if slow(speed) else 1.0
     return ratio * slowed, ratio / slowed
 
 
