@@ -240,7 +240,7 @@ def test_no_share_of_the_peak_above_100_percent_is_printed_unflagged(dgemm, exam
     def check(probe, seen):
         ns = dgemm[0]
         undisturbed = {label: rate for label, (rate, hit) in seen.items() if not hit}
-        bound, label = ns["peak_bound"](probe, undisturbed)
+        bound, label = verdicts.peak_bound(probe, undisturbed)
         assert bound >= probe and all(rate <= bound for rate in undisturbed.values())
         assert (label is None) == all(rate <= probe for rate in undisturbed.values())
         if label is not None:

@@ -101,6 +101,18 @@ def steady_peaks(one_core: float, all_cores: float, cores: int) -> tuple[float, 
     return one_core, all_cores
 
 
+def peak_bound(probe: float, seen: dict[str, float]) -> tuple[float, str | None]:
+    """The peak to divide by (GFLOP/s) and the rate that set it (None: the ``probe``'s figure). A peak, like every
+    rate, is only ever slowed, so the highest undisturbed rate in ``seen`` (name → GFLOP/s) is a lower bound of it:
+    above the probe's figure, the probe was slowed and that rate stands in (every share of it then an upper bound).
+
+    >>> peak_bound(80.0, {"packing": 84.0, "loops": 2.0}), peak_bound(80.0, {"loops": 2.0})
+    ((84.0, 'packing'), (80.0, None))
+    """
+    name = max(seen, key=seen.get, default=None)
+    return (seen[name], name) if name is not None and seen[name] > probe else (probe, None)
+
+
 def below(rate: float, reference: float, what: str) -> str:
     """A warning ('' when there is none) for a rate under ``LOW`` × the same work's ``reference``
     rate measured elsewhere in the run (``what`` names it): the machine disturbed the slower one,
