@@ -191,6 +191,12 @@ def test_every_ratio_of_pairs_is_decided_by_the_one_rule_in_words_its_printed_ra
         assert word == {"above": "wholly above", "below": "wholly below", "within": "reaching", "open": "not settled"}[where]
         assert f"× and ÷ {1 + noise:.2f}, the pair noise" in re.sub(r"\n {6}", " ", said)
         assert all(len(line) <= 118 for line in said.splitlines())
+        # the disturbed note names exactly the disturbed rounds, and no other phrase holds "disturbed: round"
+        # ("no round disturbed: within …" holds "disturbed:": a test that looked for that failed on the "within" outcome)
+        note = re.search(r"^  disturbed: (.*?)\n  each round's range", said, re.M | re.S)
+        causes = [f"round {i}: {verdicts.cause(o, v)}" for i, (o, v) in enumerate(zip(others, speeds), 1) if verdicts.cause(o, v)]
+        assert (re.sub(r"\n +", " ", note[1]) if note else "") == "; ".join(causes)
+        assert re.sub(r"\n +", " ", said).count("disturbed: round ") == bool(causes)
 
     check()
 
