@@ -34,10 +34,12 @@ from dataclasses import dataclass
 import numpy as np
 
 OPENBLAS_ONE_THREAD_MNK = 65_536 * 4
-"""Every OpenBLAS build runs ``gemm`` on one thread while ``m·n·k`` is at most this (64³, its generic
-rule); some keep larger products on one thread too (tutorial 6 measures this machine's)."""
+"""OpenBLAS runs ``gemm`` on one thread while ``m·n·k`` is at most 65 536 × GEMM_MULTITHREAD_THRESHOLD, a build
+option whose default, 4, gives this (64³, its generic rule, read in its ``interface/gemm.c``); some builds keep
+larger products on one thread too (tutorial 6 measures this machine's)."""
 
-GENERIC_RULE = f"up to {OPENBLAS_ONE_THREAD_MNK:,} = 64³ multiply-adds every OpenBLAS build stays on one thread"
+GENERIC_RULE = (f"up to {OPENBLAS_ONE_THREAD_MNK:,} = 64³ multiply-adds OpenBLAS stays on one thread (built with the "
+                "default GEMM_MULTITHREAD_THRESHOLD, 4)")
 
 
 @dataclass(frozen=True)
@@ -171,8 +173,8 @@ def choose(sizes: list[int], batch: int, dtype: str = "float32", requested: int 
     verdict = "clearly faster" if threads > 1 else "not clearly faster"
     return Choice(threads, f"the step's products measured: {_shown(one)} µs on 1 thread, {_shown(many)} µs on {cores}, "
                            f"{ratio:.3f}× the time, {verdict} (all cores need ≤ {CLEAR_GAIN:.2f}×; largest {m}·{n}·{k} = "
-                           f"{m * n * k:,} multiply-adds, more than the 64³ up to which every OpenBLAS build stays on one "
-                           f"thread, so timed; {seen})")
+                           f"{m * n * k:,} multiply-adds, more than the 64³ up to which OpenBLAS stays on one thread when "
+                           f"built with the default threshold, so timed; {seen})")
 
 
 def _significant(value: float, digits: int = 3) -> float:

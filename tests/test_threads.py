@@ -167,7 +167,7 @@ def test_small_products_get_one_thread_on_an_idle_machine(monkeypatch, sizes, ba
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     monkeypatch.setattr(threads, "time_products", lambda *a, **k: pytest.fail("small products are not timed"))
     choice = threads.choose(sizes, batch)
-    assert choice.threads == 1 and "multiply-adds, and up to 262,144 = 64³ multiply-adds every OpenBLAS build stays on one thread" in choice.reason
+    assert choice.threads == 1 and "multiply-adds, and up to 262,144 = 64³ multiply-adds OpenBLAS stays on one thread (built with the default GEMM_MULTITHREAD_THRESHOLD, 4)" in choice.reason
 
 
 @pytest.mark.parametrize("one, many, expected", [(2.0, 1.0, 2), (1.0, 2.0, 1)])
@@ -176,7 +176,7 @@ def test_large_products_get_the_faster_measured_count(monkeypatch, one, many, ex
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     monkeypatch.setattr(threads, "time_products", lambda products, dtype, count: (one, many))
     choice = threads.choose([784, 128, 10], 128)
-    assert choice.threads == expected and "measured" in choice.reason and "12,845,056 multiply-adds, more than the 64³ up to which every OpenBLAS build stays on one thread" in choice.reason
+    assert choice.threads == expected and "measured" in choice.reason and "12,845,056 multiply-adds, more than the 64³ up to which OpenBLAS stays on one thread when built with the default threshold" in choice.reason
 
 
 def test_time_products_times_real_products_on_both_counts():
