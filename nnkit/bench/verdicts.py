@@ -155,6 +155,17 @@ def place(ratio: float, marks: tuple[float, ...], others: float | None = None, s
     return (region if high < float("inf") and bisect.bisect_right(marks, high) == region else None), (low, high)
 
 
+def beside(value: float, mark: float) -> str:
+    """``value`` printed beside ``mark``: two decimals, or as many more (up to 8) as it takes to tell the two apart —
+    an end of a range that rounds to its mark would read as reaching it when it does not.
+
+    >>> beside(0.9512, 0.95), beside(0.9499, 0.95), beside(0.84, 0.95)
+    ('0.951', '0.9499', '0.84')
+    """
+    digits = next((d for d in range(2, 9) if f"{value:.{d}f}" != f"{mark:.{d}f}"), 2)
+    return f"{value:.{digits}f}"
+
+
 def spread(ratios: list[float]) -> float:
     """The pair noise of a set of pair ratios: how far (:func:`apart`) the one farthest from their median
     lies from it — with a handful of pairs a lower bound on the noise, never zero unless they all agree.
@@ -178,7 +189,7 @@ def order(again: float, others: float, speed: float = 1.0, noise: float = 0.0) -
     region, (low, high) = place(again, (0.95,), others, speed, noise)
     disturbed = cause(others, speed)
     bound = (f"{again:.2f} × {speed:.2f} … {again:.2f} ÷ {speed:.2f}" if disturbed else f"{again:.2f}") + (
-        f", widened by the pairs' {noise:.0%} spread," if noise else "") + f" = {low:.2f}…{high:.2f}×"
+        f", widened by the pairs' {noise:.0%} spread," if noise else "") + f" = {beside(low, 0.95)}…{beside(high, 0.95)}×"
     said = f" ({bound})" if disturbed or noise else ""
     if region == 1 and round(high, 2) < 1:   # slower still, by less than the 0.95 mark: a tie by it, not a flip
         return (f"the order held{' even at its bounds' if disturbed else ''}, by {1 - high:.0%}…{1 - low:.0%}{said} — "
@@ -195,7 +206,7 @@ def order(again: float, others: float, speed: float = 1.0, noise: float = 0.0) -
         return f"not settled in this run — run it again: other processes used {others:.2f} cores, which bounds nothing"
     if not disturbed:
         return (f"not settled in this run — run it again: the pairs' own {noise:.0%} spread leaves {again:.2f} at "
-                f"{low:.2f}…{high:.2f}×, across the 0.95 mark")
+                f"{beside(low, 0.95)}…{beside(high, 0.95)}×, across the 0.95 mark")
     return (f"not settled in this run — run it again: the core ran at {speed:.0%} (below the {SLOW:.0%} mark), so either\n"
             f"    side alone may have been slowed: {bound} spans the 0.95 mark")
 

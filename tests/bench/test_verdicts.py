@@ -229,3 +229,17 @@ def test_the_readers_verdict_closer_to_its_mark_than_its_noise_is_not_settled():
 @given(st.lists(st.floats(0.01, 100.0), min_size=1, max_size=9))
 def test_the_pairs_own_spread_is_zero_only_when_they_agree(ratios):
     assert (verdicts.spread(ratios) == 0) == (len(set(ratios)) == 1) or min(ratios) == pytest.approx(max(ratios))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(0.5, 1.5), st.sampled_from([0.0, 0.1]), st.floats(0.5, 1.0), st.floats(0.0, 0.2))
+@example(0.90, 0.0, 1.0, 0.0556)   # reader 22: "leaves 0.90 at 0.84…0.95×, across the 0.95 mark"
+def test_an_orders_range_never_prints_an_end_as_its_mark_unless_it_is_the_mark(again, busy, speed, noise):
+    """An end of the range that lies off 0.95 is printed with as many digits as show it off the mark (``beside``)."""
+    said = verdicts.order(again, busy, speed, noise)
+    _, (low, high) = verdicts.place(again, (0.95,), busy, speed, noise)
+    for shown in re.findall(r"= (\d\.\d+)…(\d\.\d+)×|leaves [\d.]+ at (\d\.\d+)…(\d\.\d+)×", said):
+        ends = [end for end in shown if end]
+        assert [float(end) for end in ends] == pytest.approx([low, high], abs=0.0051)
+        for end, value in zip(ends, (low, high)):
+            assert float(end) != 0.95 or abs(value - 0.95) < 5e-9, (end, value)
