@@ -338,11 +338,13 @@ def test_float32s_gain_is_put_on_a_part_only_when_the_two_savings_ranges_are_apa
     for measured, (low, high) in ((whole, step), (alone, products)):   # the µs saved: 1 − the ratio's range, times float64's
         assert low <= measured["pair"]["plain"] * (1 - measured["ratio"]) * 1e6 <= high
     rest = (step[0] - products[1], step[1] - products[0])
-    said = step5["gained_where"](step, products)
+    disturbed = any(verdicts.cause(m["seen"]["others"], m["seen"]["speed"]) for m in (whole, alone))
+    said = step5["gained_where"](step, products, disturbed)
+    assert ("the disturbance around them" in said) == (said.startswith("not settled") and disturbed)   # reader 22 c6
     assert ("from the five products" in said) == (products[0] > rest[1])
     assert ("from the rest of the step" in said) == (rest[0] > products[1])
     assert said.startswith("not settled") == (not products[0] > rest[1] and not rest[0] > products[1])
-    if whole["seen"]["others"] > verdicts.IDLE or alone["seen"]["others"] > verdicts.IDLE:
+    if verdicts.busy(whole["seen"]["others"]) or verdicts.busy(alone["seen"]["others"]):
         assert math.inf in (step[1] - step[0], products[1] - products[0])   # busy others bound a saving only by 0×
     assert all(len(line) + 6 <= 118 for line in said.split("\n"))
 
