@@ -205,31 +205,36 @@ def computational_graph(nodes: list[tuple[str, tuple]], gradients: list[str], pa
     return _save(fig, path)
 
 
-def memory_strips(arrays: dict[str, np.ndarray], path: str) -> str:
+def memory_strips(arrays: dict[str, np.ndarray], path: str, by_address: bool = False) -> str:
     """For each 2-D array: its elements as a grid (coloured by row), and below it the bytes of memory
     they live in, in address order — every element placed by its address, computed from the
     array's own strides (``nnkit.backends.layout.describe``). An element drawn in a cell that
-    another element also uses (a stride of 0) counts them."""
+    another element also uses (a stride of 0) counts them. ``by_address`` colours every element by
+    its cell's place in memory instead, so views of the same bytes show each byte in one colour."""
     from nnkit.backends.layout import describe
 
     fig, axes = _figure(len(arrays), 1, figsize=(9, 2.3 * len(arrays)), squeeze=False)
     span = max(sum(abs(s) * (n - 1) for s, n in zip(a.strides, a.shape)) // a.itemsize + 1 for a in arrays.values())
     width = max([span] + [a.shape[1] for a in arrays.values()])      # one cell size in every panel
-    colours = __import__("matplotlib").colormaps["tab10"]
+    matplotlib = __import__("matplotlib")
+    rows, spread = matplotlib.colormaps["tab10"], matplotlib.colormaps["viridis"]
+    ends = [end for a in arrays.values() for end in _address_range(a)]   # one colour scale for every panel's bytes
     for ax, (name, a) in zip(axes.flat, arrays.items()):
         d = describe(a)
         addresses = {(i, j): d.address + i * d.strides[0] + j * d.strides[1] for i in range(a.shape[0]) for j in range(a.shape[1])}
         low = min(addresses.values())
         cells = (max(addresses.values()) - low) // d.itemsize + 1
         users: dict[int, list] = {}
+        colour_of = (lambda i, j: spread((addresses[i, j] - min(ends)) / max(max(ends) - min(ends), 1))) if by_address \
+            else (lambda i, j: rows(i % 10))
         for (i, j), address in addresses.items():
             users.setdefault((address - low) // d.itemsize, []).append((i, j))
-            ax.add_patch(__import__("matplotlib").patches.Rectangle((j, 3 + (a.shape[0] - 1 - i) * 0.9), 0.95, 0.85, color=colours(i % 10), alpha=0.5))
+            ax.add_patch(matplotlib.patches.Rectangle((j, 3 + (a.shape[0] - 1 - i) * 0.9), 0.95, 0.85, color=colour_of(i, j), alpha=0.5))
             ax.text(j + 0.47, 3.42 + (a.shape[0] - 1 - i) * 0.9, f"{a[i, j]:g}", ha="center", va="center", fontsize=7)
         for cell in range(cells):
             who = users.get(cell, [])
-            colour = colours(who[0][0] % 10) if who else "white"
-            ax.add_patch(__import__("matplotlib").patches.Rectangle((cell, 0), 0.95, 1.2, facecolor=colour, alpha=0.5 if who else 1, edgecolor="grey"))
+            colour = colour_of(*who[0]) if who else "white"
+            ax.add_patch(matplotlib.patches.Rectangle((cell, 0), 0.95, 1.2, facecolor=colour, alpha=0.5 if who else 1, edgecolor="grey"))
             label = f"{a[who[0]]:g}" + (f"\n×{len(who)}" if len(who) > 1 else "") if who else ""
             ax.text(cell + 0.47, 0.6, label, ha="center", va="center", fontsize=7)
         skipped = ", blank: bytes between its elements that are not part of it" if len(users) < cells else ""
@@ -239,6 +244,15 @@ def memory_strips(arrays: dict[str, np.ndarray], path: str) -> str:
         ax.set(xlim=(-0.2, width + 0.2), ylim=(-1.2, 3 + a.shape[0] * 0.9 + 0.1))
         ax.axis("off")
     return _save(fig, path)
+
+
+def _address_range(a: np.ndarray) -> tuple[int, int]:
+    """The lowest and highest address (bytes) of a 2-D array's elements, from its strides."""
+    from nnkit.backends.layout import describe
+
+    d = describe(a)
+    offsets = [s * (n - 1) for s, n in zip(d.strides, d.shape)]
+    return d.address + sum(min(o, 0) for o in offsets), d.address + sum(max(o, 0) for o in offsets)
 
 
 def bars(values: dict[str, float], path: str, xlabel: str, title: str, log: bool = False,

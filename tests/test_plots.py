@@ -5,6 +5,9 @@ import os
 import tempfile
 from unittest import mock
 
+import numpy as np
+import pytest
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -259,3 +262,24 @@ def test_a_rooflines_legend_sits_under_its_x_label_and_names_lead_to_their_own_p
             assert same_color(name.arrow_patch.get_edgecolor(), colour[name.get_text()])
     finally:
         plt.close(fig)
+
+
+@pytest.mark.parametrize("view", ["F", "T", "sliced"])
+def test_memory_strips_by_address_give_each_byte_one_colour_in_every_view_of_it(view):
+    """Reader 22 c1: coloured by row, the same bytes took two colours in tutorial 5's two strips; by address, every
+    memory cell (and every grid cell on it) has the one colour of its address, whichever view draws it."""
+    small = np.arange(12.0).reshape(3, 4)
+    other = {"F": np.ndarray((4, 3), dtype=small.dtype, buffer=small, order="F"), "T": small.T, "sliced": small[:, 1::2]}[view]
+    seen = []
+    with mock.patch.object(plots, "_save", lambda fig, path: seen.append(fig) or path):
+        plots.memory_strips({"a": small, "b": other}, "unused.png", by_address=True)
+    try:
+        colour_of_value: dict[str, set] = {}
+        for ax in seen[0].axes:
+            for patch, text in zip(ax.patches, [t for t in ax.texts if not t.get_text().startswith("memory")]):
+                if text.get_text():
+                    colour_of_value.setdefault(text.get_text().split("\n")[0], set()).add(
+                        matplotlib.colors.to_hex(patch.get_facecolor()))
+        assert colour_of_value and all(len(colours) == 1 for colours in colour_of_value.values()), colour_of_value
+    finally:
+        plt.close(seen[0])
