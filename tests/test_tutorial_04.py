@@ -813,10 +813,10 @@ def test_the_run_prints_each_share_with_the_bound_its_flags_give(calm):
     """The run's own shares (the 8 chains against the adding alone, the transposing copy against the straight one,
     each row of the cut table against the fastest) are printed in the words ``share_said`` gives its flags."""
     ns, text = calm[0], _joined(calm[1])
-    assert f"against the adding alone, {ns['share_said'](1 / ns['chain'] / ns['add_ns'], 'one chain', 'the adding alone')}" \
-        in text
-    assert f"({ns['share_said'](ns['t_transpose'] / ns['t_copy'], ns['COPIED'], ns['COPIED'], 1)} the straight copy)" \
-        in text
+    chains = ns["share_said"](1 / ns["chain"] / ns["add_ns"], "one chain", "the adding alone")
+    assert f"against the adding alone, {chains}" in text
+    transpose = ns["share_said"](ns["t_transpose"] / ns["t_copy"], ns["COPIED"], ns["COPIED"], 1)
+    assert f"ms: against the straight copy, {transpose}" in text
     for name, (seconds, _) in ns["cost"].items():
         bound = ns["share_said"](seconds / ns["fastest"], name, ns["first"], 1)
         assert (f"its share of the fastest: {bound}" in text) == (name != ns["first"] and
@@ -835,3 +835,25 @@ def test_the_write_allocate_traffic_is_printed_as_a_model_and_the_column_cut_nam
     prose = tutorials.prose(tutorials.find("memory"))
     joined = " ".join(" ".join(prose).split())
     assert "from 24 to 32 bytes per element" in joined and "only the lines differ" not in joined
+
+
+@pytest.mark.parametrize("examples", [30, pytest.param(300, marks=pytest.mark.long)])
+def test_a_step_3_range_open_at_one_edge_says_which_side_of_the_other_it_lies(calm, examples):
+    """Reader 22 a5 in Step 3's band (0.8–1.25×): a range left open names the edge it crosses and, where it lies wholly
+    on one side of the other edge, that side — in words that name no region (a verdict reads 'cheaper' or
+    'costlier' from its pair's words)."""
+    @settings(max_examples=examples, deadline=None)
+    @given(ratio=st.floats(0.4, 2.5), seen=SEEN, stray=st.sampled_from([0.0, 0.02, 0.1, 0.3]))
+    @example(ratio=0.7, seen=(0.0, 1.0), stray=0.2).via("0.58…0.84×: across 0.8 only")
+    def check(ratio, seen, stray):
+        text = _layout(calm[0], ratio, seen, stray)
+        noise = verdicts.spread([ratio / (1 + stray), ratio, ratio * (1 + stray)])
+        region, (low, high) = verdicts.place(round(ratio, 2), (0.8, 1.25), *seen, noise)
+        sides = {"crosses 1.25× only, wholly at or above 0.8×": region is None and 0.8 <= low and high < float("inf"),
+                 "crosses 0.8× only, wholly below 1.25×": region is None and high < 1.25,
+                 "crosses both edges of the band": region is None and low < 0.8 and 1.25 <= high < float("inf")}
+        for words, expected in sides.items():
+            assert (words in text) == expected, (words, low, high)
+        assert "cheaper" not in text and "costlier" not in text
+
+    check()
