@@ -56,7 +56,7 @@ def test_the_one_chain_line_prints_the_share_its_own_figures_give(calm):
     text = _joined(calm[1])
     adding = float(re.search(r"in the L2 cache: (\d+\.\d\d) ns per 8 numbers", text)[1])
     chain, again, share = re.search(r"one add per (\d+\.\d\d) ns — 8 chains at that pace add 8 numbers in "
-                                    r"(\d+\.\d\d) ns, (\d+\.\d\d)× the adding alone", text).groups()
+                                    r"(\d+\.\d\d) ns; against the adding alone, (\d+\.\d\d)×", text).groups()
     assert chain == again and float(share) == pytest.approx(float(chain) / adding, abs=0.01 + 0.005 / adding)
 
 
@@ -173,7 +173,7 @@ def _column_cut(ns: dict, ratios: tuple, seen: tuple, strays: tuple) -> str:
 
 
 _PART = (r"(\d+\.\d\d)× the {} \((below 0\.8×: cheaper|within 0\.8–1\.25×: about the same|1\.25× or more: costlier|"
-         r"not settled)(?:, its range (\d+\.\d\d)…(\d+\.\d\d)×|: [^)]*)\)")
+         r"not settled)(?:, its range (\d+\.\d\d)…(\d+\.\d\d)×|: [^)]*)(?:; [^)]*)?\)")
 _REGIONS = {"below 0.8×: cheaper": "below", "within 0.8–1.25×: about the same": "within",
             "1.25× or more: costlier": "above", "not settled": "unsettled"}
 
@@ -631,7 +631,7 @@ def test_every_row_of_the_cut_table_is_watched_and_the_gap_is_timed_in_pairs(cal
     ns, text = calm[0], _joined(calm[1])
     assert set(ns["ways"]) | {ns["GAP"]} <= set(ns["disturbed"])
     source = "\n".join(tutorials.cells(tutorials.find("memory")))
-    assert 'held {held:>12,} bytes"\n          + flag(name))' in source
+    assert 'held {held:>12,} bytes"\n          + flag(name) + (' in source
     line = re.search(r"^in alternating pairs of one call a side .*$", text, re.M).group(0)
     assert re.search(r"\(\d+\.\d\d…\d+\.\d\d×\) — (10× or more|below 10×|whether)", line)
     prose = " ".join(tutorials.find("memory").read_text().split())
@@ -684,3 +684,176 @@ def test_the_tables_cache_reading_is_what_step_3_tests_never_a_finding():
         assert re.search(r"\b(may|whether)\b", before), before
         assert "Step 3's last line tests" in after, after
         assert "times how much that helps" not in after
+
+
+_UNSETTLED = " — the range crosses a band's edge, or nothing bounds it: not settled in this run, run it again"
+
+
+def _check_left_open(conclusion: str, ratio: float, marks: tuple, seen: tuple, noise: float) -> None:
+    """Reader 22 a5: a verdict ``verdicts.place`` left open prints the part its range settles — the marks it lies
+    wholly beyond — and leaves open only the regions the range spans; a range across every mark, or one nothing
+    bounds, settles nothing and says so plainly."""
+    region, (low, high) = verdicts.place(ratio, marks, *seen, noise)
+    if region is not None:
+        assert "not settled" not in conclusion
+        return
+    first, last = sum(m <= low for m in marks), sum(m <= high for m in marks)
+    if high == float("inf") or (first == 0 and last == len(marks)):
+        assert conclusion == _UNSETTLED
+        return
+    mark = lambda i: f"{round(marks[i], 2):g}"
+    side = (f"wholly within {mark(first - 1)}–{mark(last)}×" if 0 < first and last < len(marks) else
+            f"wholly above {mark(first - 1)}×" if first > 0 else f"wholly below {mark(last)}×")
+    assert conclusion.startswith(f" — the range lies {side}: not ")
+    assert conclusion.endswith(" is not settled in this run, run it again") and "; whether " in conclusion
+
+
+@pytest.mark.parametrize("examples", [40, pytest.param(600, marks=pytest.mark.long)])
+def test_a_range_open_at_one_mark_prints_what_the_other_marks_settle(calm, examples):
+    """Reader 22 a5 by class, over every region combination: for marks (one to three), the regions ruled out are
+    exactly those the range lies wholly beyond, and the ones left open exactly those it spans."""
+    names = ("alpha", "beta", "gamma", "delta")
+
+    @settings(max_examples=examples, deadline=None)
+    @given(marks=st.lists(st.sampled_from([0.5, 0.8, 0.9, 1.1, 1.25, 1.3, 1.6, 2.0]), min_size=1, max_size=3,
+                          unique=True).map(lambda m: tuple(sorted(m))),
+           ratio=st.floats(0.3, 3.0), seen=SEEN, noise=NOISE)
+    @example(marks=(1.3, 1.6), ratio=1.89, seen=(0.0, 1.0), noise=0.21).via("reader 22's step 8 → 16: 1.56…2.29×")
+    def check(marks, ratio, seen, noise):
+        region, (low, high) = verdicts.place(ratio, marks, *seen, noise)
+        if region is not None:                 # a verdict asks what is left open only of a range place left open
+            return
+        said = calm[0]["left_open"](ratio, marks, seen, noise, names[:len(marks) + 1])
+        _check_left_open(said, ratio, marks, seen, noise)
+        if said != _UNSETTLED:
+            first, last = sum(m <= low for m in marks), sum(m <= high for m in marks)
+            ruled, open_ = said.split(": not ")[1].split("; whether ")
+            assert ruled.split(" or ") == list(names[:first] + names[last + 1:len(marks) + 1])
+            assert open_.split(" is not settled")[0].split(" or ") == list(names[first:last + 1])
+
+    check()
+
+
+def test_reader_22s_step_8_to_16_prints_that_it_is_not_one_line_per_read(calm):
+    """Reader 22 a5: 1.89× (1.56…2.29×) lies wholly above 1.3×, so the prediction of one line per read fails in that
+    run; only whether it reaches two lines' time (1.6×) is open."""
+    _, conclusion = calm[0]["pairs_verdict"]({8: 5.02, 16: 9.50}, 16.6, (0.0, 1.0), 0.21, (0.0, 0.76))
+    assert conclusion == (" — the range lies wholly above 1.3×: not one line per read, as the lines alone predict; "
+                          "whether between one and two lines' time or two lines' time is not settled in this run, "
+                          "run it again")
+
+
+@pytest.mark.parametrize("examples", [30, pytest.param(400, marks=pytest.mark.long)])
+def test_every_step_1_verdict_left_open_prints_the_part_it_settles(calm, examples):
+    """The class of a5 across Step 1: each verdict with two marks, when its range spans one, says what the other
+    settles (``_check_left_open``), from the figure it prints."""
+    @settings(max_examples=examples, deadline=None)
+    @given(ratio=st.floats(0.5, 2.5), base=st.floats(1.0, 20.0), seen=SEEN, noise=NOISE)
+    @example(ratio=1.0, base=4.0, seen=(0.0, 0.8), noise=0.05).via("spans 0.91 and 1.10: nothing settled")
+    @example(ratio=0.86, base=4.0, seen=(0.0, 1.0), noise=0.21).via("reader 22's steps 4–8: 0.71…1.04×")
+    def check(ratio, base, seen, noise):
+        ns = calm[0]
+        _, said = ns["per_line_verdict"](ratio, seen, noise)
+        _check_left_open(said, round(ratio, 2), (1 / 1.1, 1.1), seen, noise)
+        _, said = ns["page_verdict"](ratio, 1.0, seen, noise)
+        _check_left_open(said, round(ratio, 2), (0.9, 1.1), seen, noise)
+        _, said = ns["pairs_verdict"]({8: base, 16: base * ratio}, 20.0, seen, noise, seen)
+        _check_left_open(said, round(base * ratio / base, 2), (1.3, 1.6), seen, noise)
+        _, said = ns["rate_verdict"](20.0 * ratio, 15.0, 20.0, seen, noise)
+        _check_left_open(said, round(20.0 * ratio / 20.0, 2), (0.85, 1.15), seen, noise)
+        per_line = {2: base * ratio * 1.5, 8: base}
+        measured, said = ns["adding_share"](2, per_line, 2.0, seen, noise)
+        hid, _ = verdicts.place(round(per_line[2] / base, 2), (1.15,), *seen, noise)
+        if hid != 0:
+            _check_left_open(said, round(per_line[2] / (base + 1.0), 2), (0.9, 1.1), seen, noise)
+
+    check()
+
+
+def _seen(others: float, speed: float) -> dict:
+    return {"others": others, "speed": speed}
+
+
+@pytest.mark.parametrize("examples", [40, pytest.param(400, marks=pytest.mark.long)])
+def test_a_share_of_a_flagged_timing_says_which_bound_it_is(calm, examples):
+    """Reader 22 a6 by class: a share of two timings (top ÷ bottom) where one ran on a slowed core says which
+    bound it is — a slowed bottom reads long, so the share is at least what it reads; a slowed top, at most;
+    both, a range — and other processes around either bound nothing; undisturbed, the share stands bare."""
+    @settings(max_examples=examples, deadline=None)
+    @given(share=st.floats(0.01, 50.0), top=st.tuples(st.sampled_from([0.0, 0.1, 1.4]), st.floats(0.3, 1.0)),
+           bottom=st.tuples(st.sampled_from([0.0, 0.1, 1.4]), st.floats(0.3, 1.0)), digits=st.sampled_from([1, 2]))
+    @example(share=0.26, top=(0.0, 1.0), bottom=(0.0, 0.76), digits=2).via("reader 22's 8 chains: at least 0.26×")
+    def check(share, top, bottom, digits):
+        ns = calm[0]
+        kept = dict(ns["watched"])
+        ns["watched"].update({"top": _seen(*top), "bottom": _seen(*bottom)})
+        try:
+            said = ns["share_said"](share, "top", "bottom", digits)
+        finally:
+            ns["watched"].clear()
+            ns["watched"].update(kept)
+        read = f"{share:,.{digits}f}×"
+        if verdicts.busy(top[0]) or verdicts.busy(bottom[0]):
+            assert said == read + " (other processes ran around a timing under it, which bounds nothing)"
+            return
+        top_s, bottom_s = (s if verdicts.slow(s) else 1.0 for _, s in (top, bottom))
+        if top_s == bottom_s == 1.0:
+            assert said == read
+        elif top_s == 1.0:
+            assert said.startswith(f"at least {read} (up to {share / bottom_s:,.{digits}f}×: bottom ran on a slowed")
+        elif bottom_s == 1.0:
+            assert said.startswith(f"at most {read} (down to {share * top_s:,.{digits}f}×: top ran on a slowed")
+        else:
+            assert said.startswith(f"{share * top_s:,.{digits}f}×…{share / bottom_s:,.{digits}f}× (read as {read}")
+
+    check()
+
+
+def test_the_run_prints_each_share_with_the_bound_its_flags_give(calm):
+    """The run's own shares (the 8 chains against the adding alone, the transposing copy against the straight one,
+    each row of the cut table against the fastest) are printed in the words ``share_said`` gives its flags."""
+    ns, text = calm[0], _joined(calm[1])
+    chains = ns["share_said"](1 / ns["chain"] / ns["add_ns"], "one chain", "the adding alone")
+    assert f"against the adding alone, {chains}" in text
+    transpose = ns["share_said"](ns["t_transpose"] / ns["t_copy"], ns["COPIED"], ns["COPIED"], 1)
+    assert f"ms: against the straight copy, {transpose}" in text
+    for name, (seconds, _) in ns["cost"].items():
+        bound = ns["share_said"](seconds / ns["fastest"], name, ns["first"], 1)
+        assert (f"its share of the fastest: {bound}" in text) == (name != ns["first"] and
+                                                                  bound != f"{seconds / ns['fastest']:,.1f}×")
+
+
+def test_the_write_allocate_traffic_is_printed_as_a_model_and_the_column_cut_names_its_other_differences(calm):
+    """Reader 22 b1, b2: the 32 bytes per element are a model the verdicts say they use (a core may skip the reads:
+    24–32), and the column-cut pair names the pages and prefetch patterns it does not separate from the lines."""
+    text = _joined(calm[1])
+    assert "(32; a model, not measured: the verdicts use it)" in text
+    assert "actually cross" not in text
+    assert re.search(r"× the bytes the triad moved, 32 per element by the write-allocate model \(", text)
+    assert re.search(r"× the packed \([^)]*; X_c's [\d,]+ MB against the packed [\d,]+ KB also differ in pages and in "
+                     r"what the prefetchers see, which this pair does not separate from the lines\)", text)
+    prose = tutorials.prose(tutorials.find("memory"))
+    joined = " ".join(" ".join(prose).split())
+    assert "from 24 to 32 bytes per element" in joined and "only the lines differ" not in joined
+
+
+@pytest.mark.parametrize("examples", [30, pytest.param(300, marks=pytest.mark.long)])
+def test_a_step_3_range_open_at_one_edge_says_which_side_of_the_other_it_lies(calm, examples):
+    """Reader 22 a5 in Step 3's band (0.8–1.25×): a range left open names the edge it crosses and, where it lies wholly
+    on one side of the other edge, that side — in words that name no region (a verdict reads 'cheaper' or
+    'costlier' from its pair's words)."""
+    @settings(max_examples=examples, deadline=None)
+    @given(ratio=st.floats(0.4, 2.5), seen=SEEN, stray=st.sampled_from([0.0, 0.02, 0.1, 0.3]))
+    @example(ratio=0.7, seen=(0.0, 1.0), stray=0.2).via("0.58…0.84×: across 0.8 only")
+    def check(ratio, seen, stray):
+        text = _layout(calm[0], ratio, seen, stray)
+        noise = verdicts.spread([ratio / (1 + stray), ratio, ratio * (1 + stray)])
+        region, (low, high) = verdicts.place(round(ratio, 2), (0.8, 1.25), *seen, noise)
+        sides = {"crosses 1.25× only, wholly at or above 0.8×": region is None and 0.8 <= low and high < float("inf"),
+                 "crosses 0.8× only, wholly below 1.25×": region is None and high < 1.25,
+                 "crosses both edges of the band": region is None and low < 0.8 and 1.25 <= high < float("inf")}
+        for words, expected in sides.items():
+            assert (words in text) == expected, (words, low, high)
+        assert "cheaper" not in text and "costlier" not in text
+
+    check()
