@@ -726,7 +726,10 @@ def test_every_size_is_placed_by_the_one_rule_and_the_verdict_reads_the_ranges_i
     assert (sorted(map(int, crowded.group(1).split(", "))) if crowded else []) == beyond
 
 
-@pytest.mark.parametrize("seed", _seeds(200))
+WITHIN = (73, 84)   # seeds whose pair noise is set by the spread within an order (the first 30 reach the other two)
+
+
+@pytest.mark.parametrize("seed", [*_seeds(30), *WITHIN, *(s for s in _seeds(200)[30:] if s.values[0] not in WITHIN)])
 def test_no_range_is_narrower_than_the_spread_the_run_printed_for_its_pairs(seed):
     """Reader 20 (a1): two A/A controls whose medians both read 1.00× gave a pair noise of 0, while their own pairs
     spread ±4 % and ±15 % and n = 104's ±21 %. Read from the printed lines alone, for whatever outcome the seeded rows
@@ -737,12 +740,19 @@ def test_no_range_is_narrower_than_the_spread_the_run_printed_for_its_pairs(seed
     ns = _step_4(rng)
     _rows(ns)
     flat = re.sub(r"\n +", " ", _exec("paying = ", ns))
-    spreads = {int(n): int(s) / 100 for n, s in re.findall(r"n = (\d+): \d+\.\d\d \| \d+\.\d\d× ±(\d+)%",
-                                                           re.search(r"^which half ran first.*$", flat, re.M).group(0))}
+    spreads = {int(n): max(int(within), int(every)) / 100 for n, within, every in re.findall(
+        r"n = (\d+): \d+\.\d\d \| \d+\.\d\d× ±(\d+)% \(all ±(\d+)%\)",
+        re.search(r"^which half ran first.*$", flat, re.M).group(0))}   # the wider of each size's two printed ±
     assert set(spreads) == set(ns["sizes"])
-    said = re.search(r"^pair noise: up to (\d+\.\d\d)× from 1 .* From the A/A controls \(n = ([\d, ]+)[:;]", flat, re.M)
-    noise = float(said.group(1)) - 1
-    assert noise >= max(spreads[int(n)] for n in said.group(2).split(", ")) - 0.006   # rounding of the two figures
+    said = re.search(r"^pair noise: up to (\d+\.\d\d)× from 1 .* From the A/A controls \(n = ([\d, ]+)[:;].*"
+                     r"pair by pair (\d+\.\d\d) to (\d+\.\d\d)×, their own pairs spread up to ±(\d+)% \(above: the "
+                     r"wider of each control's two ±, within either order and all\)$", flat, re.M)
+    noise, controls = float(said.group(1)) - 1, [int(n) for n in said.group(2).split(", ")]
+    # reader 22 (a1): the spread the noise line cites is one printed above — the widest of its controls' printed ±
+    assert int(said.group(5)) / 100 == max(spreads[n] for n in controls)
+    band = [verdicts.apart(float(x)) for x in said.group(3, 4)]
+    # and the noise is the wider of the two figures its line prints, within their rounding (0.005× and 0.5 %)
+    assert abs(noise - max(band + [int(said.group(5)) / 100])) <= 0.0051 + 0.006 * (1 + noise)
     line = re.search(r"^each fair ratio's range.*$", flat, re.M)
     found = re.findall(r"n = (\d+): (\d+\.\d\d)× ±(\d+)% → (\d+\.\d\d) to (\d+\.\d\d)×, ([a-z ]+)",
                        line.group(0) if line else "")
@@ -863,7 +873,7 @@ def test_the_halves_alternate_which_runs_first_and_each_pair_is_returned_one_thr
 
 
 def test_the_order_generator_reaches_every_outcome_of_the_order_line():
-    """The seeds of the test above reach every outcome: the order biased some control, left some open (a slowed
+    """The default seeds of the spread test above reach every outcome: the order biased some control, left some open (a slowed
     core's range or busy others), or all agreed — on unflagged controls (settled: not the order) or on flagged ones
     (not settled, reader 21 a1), and flagged ones agreeing beside others apart; some control strayed from 1 with the
     order cancelled, or none did."""
@@ -1025,7 +1035,7 @@ def test_reader_20s_controls_at_1_00_no_longer_give_a_noise_of_zero():
     text = re.sub(r"\n +", " ", _exec("paying = ", ns))
     assert "n = 96: 0.99 | 1.00× ±4%" in text and "n = 100: 1.00 | 1.00× ±15%" in text
     assert "pair noise: up to 1.15× from 1 either way" in text
-    assert "pair by pair 1.00 to 1.00×, their own pairs spread up to ±15% (above)" in text
+    assert "pair by pair 1.00 to 1.00×, their own pairs spread up to ±15% (above: the wider" in text
     assert "n = 512: 1.64× ±15% → 1.06 to 2.00×, across the mark" in text
     assert re.search(r"n = 104: 1\.06× ±(2\d)% → 0\.8\d to 1\.3\d×, across the mark", text)
     assert _verdict(text).startswith("whether a second thread pays: not settled in this run")
@@ -1263,3 +1273,64 @@ def test_reader_21s_busy_controls_settle_no_order_and_a_differing_row_keeps_its_
     assert _verdict(text).endswith(" — where two ratios differ, the pairs saw different moments, or felt their order: "
                                    "which, this run does not tell)")
     assert "not the code's" not in re.sub(r"rates (?:are|were) not the code's alone", "", flat)
+
+
+def test_the_spread_generator_reaches_a_noise_set_by_each_printed_figure():
+    """The default seeds of the spread test above reach a pair noise set by a control's spread of all its pairs wider than within
+    either order (reader 22's a1: ±78 % printed nowhere), by the spread within an order, and by a ratio's distance
+    from 1."""
+    reached = set()
+    for seed in (*range(30), *WITHIN):
+        ns = _step_4(np.random.default_rng(seed))
+        rows = _rows(ns)
+        _exec("paying = ", ns)
+        aa = ns["aa"]
+        noise = max(max(verdicts.apart(ns["speedups"][n]), _own(ns, n)) for n in aa)
+        whole = max(verdicts.spread(ns["pair_ratios"][n]) for n in aa)
+        within = max(ns["by_order"][n][2] for n in aa)
+        reached.add("all" if noise == whole > within else "within" if noise == within else "ratio")
+        assert aa == ([n for n in CONTROLS if not _flagged(rows[n])] or list(CONTROLS))
+    assert reached == {"all", "within", "ratio"}
+
+
+def _cost_case(seed: int) -> tuple[dict, dict]:
+    """Seeded rows whose 2-thread rates put each shared size's cost beyond an even share of the work just below zero,
+    at it, just above it or far from it: the namespace and each size's share (t2 − t1/2 = share × t1)."""
+    rng = np.random.default_rng(seed)
+    ns = _step_4(rng)
+    shares = {n: float(rng.choice([-0.0049, -0.006, -0.0001, 0.0, 0.003, -0.3, 0.2])) for n in SHARED}
+    for n in SHARED:
+        ns["rates"]["2 threads"][n] = ns["rates"]["1 thread"][n] / (shares[n] + 0.5)
+    return ns, shares
+
+
+def _rounded(value: float, spec: str) -> str:
+    """``value`` rounded by ``spec`` as a reader writes it: no minus before a figure that rounds to zero."""
+    said = format(value, spec)
+    return said.lstrip("-") if set(said.lstrip("-")) <= set("0.%") else said
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_splitting_cost_never_prints_a_negative_zero(seed):
+    """Reader 22 (c): "n = 1024*: -102 µs = -0% of t1". On ``_cost_case``'s rows every printed cost and share is
+    the figure rounded, its minus only where a digit other than 0 follows it."""
+    ns, shares = _cost_case(seed)
+    _rows(ns)
+    cost = re.search(r"^what splitting cost.*$", re.sub(r"\n +", " ", _exec("paying = ", ns)), re.M).group(0)
+    printed = {int(n): (us, share) for n, us, share in re.findall(r"n = (\d+)\*?: (-?\d+) µs = (-?\d+%) of t1", cost)}
+    assert set(printed) == set(SHARED)
+    for n, said in printed.items():
+        t1 = 2 * n**3 / ns["rates"]["1 thread"][n] / 1e3
+        assert said == (_rounded(shares[n] * t1, ".0f"), _rounded(shares[n], ".0%"))
+
+
+def test_the_cost_generator_reaches_a_would_be_negative_zero_in_both_figures_and_a_negative_figure():
+    """The seeds above reach a cost and a share that Python would print as "-0", and a truly negative one."""
+    reached = set()
+    for seed in range(20):
+        ns, shares = _cost_case(seed)
+        for n in SHARED:
+            t1 = 2 * n**3 / ns["rates"]["1 thread"][n] / 1e3
+            reached |= {kind for kind, text in (("µs", f"{shares[n] * t1:.0f}"), ("%", f"{shares[n]:.0%}"))
+                        if text.startswith("-0")} | ({"negative"} if shares[n] <= -0.3 else set())
+    assert reached == {"µs", "%", "negative"}

@@ -5,41 +5,150 @@ outcome, and once in a whole quick run."""
 import contextlib
 import io
 import re
+import statistics
+import textwrap
 
 import numpy as np
 import pytest
 
 from nnkit import tutorials
+from nnkit.bench import verdicts
 from tutorial_runs import BUSY, CALM, quick
 
 
-def _reading():
+def _step_3() -> dict:
+    """Step 3's functions (``near_1``, ``product_reading``, ``blas_reading``), from the tutorial's own cell."""
     code = next(code for code in tutorials.cells(tutorials.find("backends")) if "def blas_reading" in code)
-    scope: dict = {}
-    exec(code[code.index("def blas_reading"):code.index("print(blas_reading(")], scope)   # noqa: S102 — the tutorial's
-    return scope["blas_reading"]
+    scope: dict = {"verdicts": verdicts, "statistics": statistics}
+    exec(code[code.index("def near_1"):code.index("xb, rng = ")], scope)   # noqa: S102 — the tutorial's own code
+    exec(code[code.index("def blas_reading"):code.index("print(blas_reading(")], scope)   # noqa: S102
+    return scope
 
 
 @pytest.mark.parametrize("seed", range(200))
 def test_a_blas_ratio_below_one_is_read_only_when_every_turn_agrees(seed):
     rng = np.random.default_rng(seed)
     turns = sorted(round(float(rng.uniform(0.6, 1.4)), 1) for _ in range(int(rng.integers(1, 6))))
-    one_product, settled = round(float(rng.uniform(0.7, 1.3)), 2), bool(rng.random() < 0.8)
+    one_product, settled = [0, 1, None][int(rng.integers(3))], bool(rng.random() < 0.8)
     balanced = bool(rng.random() < 0.5)
-    text = _reading()(turns[0], turns[-1], one_product, settled, balanced)
+    text = _step_3()["blas_reading"](turns[0], turns[-1], one_product, settled, balanced)
     assert text.startswith("→ ") and all(len(line) <= 118 for line in text.splitlines())
     # reader 20 c8: the place in the turn is ruled out only when every backend started equally often
-    assert ("so not the place in the turn" in text) == (settled and turns[-1] < 1 <= one_product and balanced)
-    assert ("the place in the turn is" in text) == (settled and turns[-1] < 1 and not balanced)
+    below = settled and turns[-1] < 1
+    assert ("so not the place in the turn" in text) == (below and one_product != 0 and balanced)
+    assert ("the place in the turn is" in text) == (below and not balanced)
     assert ("not settled in this run" in text) == (not settled)
     assert ("costs more than none" in text) == (settled and turns[0] >= 1)
     assert ("on both sides of 1×" in text) == (settled and turns[0] < 1 <= turns[-1])
-    below = settled and turns[-1] < 1
-    assert ("consistent with\n  the bridge's direct dgemm call" in text) == (below and one_product < 1)
-    assert ("not explained" in text) == (below and one_product >= 1)
-    if below:
-        assert "a hypothesis" in text or "left:" in text or "others:" in text   # a reading, never a measured fact
-        assert f"({one_product:.2f}×)" in text or f"{one_product:.2f}× through it" in text
+    # reader 22 (c): the product's ratio is read where it bears on the reading, and said not read where it does not
+    flat = re.sub(r"\n +", " ", text)
+    assert ("one product's ratio above is not read into this: a step holds more than that product" in flat) == (
+        settled and not below)
+    assert ("consistent with the bridge's direct dgemm call" in flat) == (below and one_product == 0)
+    assert ("not explained" in text) == (below and one_product != 0)
+    if below:   # a reading, never a measured fact, naming what the product's range showed
+        assert "a hypothesis" in text or "left:" in text or "others:" in text
+        assert ("(its range above: slower)" in flat) == (one_product == 1)
+        assert ("(its range above: not settled)" in flat) == (one_product is None)
+
+
+@pytest.mark.parametrize("seed", range(50))
+def test_one_products_ratio_is_placed_against_1_by_the_one_rule_and_printed_with_its_range(seed):
+    """Reader 22 (c): "1.40× (median of 15 paired ratios)" had no range. Seeded paired ratios around 1 (some just off
+    it), other processes idle or busy, the core at full speed or slowed: the product's region is
+    ``verdicts.place``'s with the pairs' own spread, and its printed range and words follow it; where two decimals
+    would print 1.00 for an end that is not 1, three are printed."""
+    rng = np.random.default_rng(seed)
+    centre = float(rng.choice([0.7, 0.97, 0.999, 1.0, 1.002, 1.03, 1.4]))
+    ratios = [centre * float(rng.uniform(1 - jitter, 1 + jitter))
+              for jitter in [float(rng.choice([0.0, 0.001, 0.02, 0.2]))] for _ in range(int(rng.choice([3, 15])))]
+    others, speed = float(rng.choice([0.0, 0.1, 0.6])), float(rng.choice([1.0, 0.9, 0.7]))
+    region, said = _step_3()["product_reading"](ratios, others, speed)
+    expected, (low, high) = verdicts.place(statistics.median(ratios), (1.0,), others, speed, verdicts.spread(ratios))
+    assert region == expected
+    assert said.startswith(f"{statistics.median(ratios):.2f}× (median of {len(ratios)} paired ratios, "
+                           f"±{verdicts.spread(ratios):.0%} their spread")
+    assert ("; disturbed: " in said) == bool(verdicts.cause(others, speed))
+    if high == float("inf"):
+        assert said.endswith("→ unbounded (other processes busy)") and region is None
+        return
+    ends = re.search(r"→ (\d\.\d+)–(\d\.\d+)×, (.*)$", said)
+    for shown, end in zip(ends.group(1, 2), (low, high)):
+        assert float(shown) == round(end, len(shown) - 2) and (shown != "1.00" or end == 1)
+    assert ends.group(3) == {0: "wholly below 1×: faster through the blas backend",
+                             1: "wholly above 1×: slower through the blas backend",
+                             None: "across 1×: not settled which is faster"}[region]
+
+
+def test_the_product_generator_reaches_every_region_and_an_end_just_off_1():
+    """The seeds above reach a product faster, slower and not settled through blas, and an end three decimals show."""
+    reached = set()
+    for seed in range(50):
+        rng = np.random.default_rng(seed)
+        centre = float(rng.choice([0.7, 0.97, 0.999, 1.0, 1.002, 1.03, 1.4]))
+        ratios = [centre * float(rng.uniform(1 - jitter, 1 + jitter))
+                  for jitter in [float(rng.choice([0.0, 0.001, 0.02, 0.2]))] for _ in range(int(rng.choice([3, 15])))]
+        others, speed = float(rng.choice([0.0, 0.1, 0.6])), float(rng.choice([1.0, 0.9, 0.7]))
+        region, said = _step_3()["product_reading"](ratios, others, speed)
+        reached |= {region} | ({"three decimals"} if re.search(r"[→–]\s?1\.00\d", said) else set())
+    assert reached == {0, 1, None, "three decimals"}
+
+
+def _one_cause_at_a_time():
+    code = next(code for code in tutorials.cells(tutorials.find("backends")) if "def one_cause_at_a_time" in code)
+    scope: dict = {"np": np, "tutorials": tutorials}
+    exec(textwrap.dedent(code[code.index("    def one_cause_at_a_time"):code.index("    def in_chunks")]), scope)   # noqa: S102
+    return scope["one_cause_at_a_time"]
+
+
+def _last_bits(seed: int) -> tuple[dict, list]:
+    """Seeded parameters of the five runs, each a few last bits off the run it differs from by one cause, or not;
+    the workers' BLAS threads (1 or 2 each)."""
+    rng = np.random.default_rng(seed)
+    base = {"W": rng.standard_normal((3, 4)), "b": rng.standard_normal(3)}
+    params, previous = {}, base
+    for run in ("numpy, 1 thread", "numpy", "no cluster", "cluster, 1 chunk", "cluster"):
+        nudge = float(rng.choice([0.0, 1.1e-16, 4.4e-16]))
+        params[run] = {k: v + nudge for k, v in (base if run == "numpy" else previous).items()}
+        previous = params[run] if run != "numpy" else previous
+    return params, [int(rng.choice([1, 1, 2])) for _ in range(2)]
+
+
+def test_the_last_bits_generator_reaches_each_line_both_ways_and_workers_off_1_thread():
+    reached = set()
+    for seed in range(40):
+        params, workers = _last_bits(seed)
+        text = _one_cause_at_a_time()(params, 2, workers, 4)
+        reached |= {(cause, "no bit" in line) for line in re.sub(r"\n {6}", " ", text).splitlines()[2:]   # wraps joined
+                    for cause in ("thread count", "own operations", "cluster itself", "the chunks") if cause in line}
+        reached |= {"workers" for _ in [0] if set(workers) != {1}}
+    assert reached == {(cause, zero) for cause in ("thread count", "own operations", "cluster itself", "the chunks")
+                       for zero in (True, False)} | {"workers"}
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_each_last_bits_line_compares_two_runs_that_differ_by_its_one_cause(seed):
+    """Reader 22 (b3): "the cluster, 1 chunk vs numpy on 1 thread … the cluster itself" changed the cluster and
+    dask.array's own operations at once. Seeded parameters, each run a few last bits off another or not: the line
+    for dask.array compares it without a cluster to numpy on one thread, the cluster's line the cluster to dask.array
+    without one (naming the workers' BLAS threads as a cause beside it where they are not 1), each says "changed no
+    bit" exactly when its two runs agree, and every line fits."""
+    params, workers = _last_bits(seed)
+    text = _one_cause_at_a_time()(params, 2, workers, 4)
+    assert all(len(line) <= 118 for line in text.splitlines())
+    flat = re.sub(r"\n +", " ", text)
+    differ = lambda p, q: max(float(np.max(np.abs(params[p][k] - params[q][k]))) for k in params[p])
+    for label, (p, q), cause in (("numpy on 2 BLAS threads vs on 1", ("numpy", "numpy, 1 thread"), "the thread count"),
+                                 ("no cluster, 1 chunk vs numpy", ("no cluster", "numpy, 1 thread"),
+                                  "dask.array's own operations"),
+                                 ("the cluster, 1 chunk vs no cluster", ("cluster, 1 chunk", "no cluster"),
+                                  "the cluster itself" + ("" if set(workers) == {1} else
+                                                          f" or its workers' {workers[0]}/{workers[1]} BLAS threads")),
+                                 ("the cluster, 4 chunks vs 1 chunk", ("cluster", "cluster, 1 chunk"), "the chunks")):
+        d = differ(p, q)
+        assert re.search(rf"{re.escape(label)} +{re.escape(f'{d:.1e}')}: {re.escape(cause)} "
+                         + ("changed the last bits" if d else "changed no bit"), flat)
+    assert flat.startswith(f"largest difference from numpy's parameters: {differ('cluster', 'numpy'):.1e}")
 
 
 @pytest.mark.parametrize("repeats", range(1, 9))
@@ -131,6 +240,6 @@ def test_the_full_run_turns_are_two_whole_rotations():
 def test_the_quick_run_times_one_product_and_reads_the_blas_ratio(tmp_path, monkeypatch):
     monkeypatch.setattr("nnkit.bench.load.watch", CALM)
     _, text = quick("backends", tmp_path)
-    assert re.search(r"^one product \(32×64 @ 64×32\): numpy's @ [\d.]+ µs, the blas backend's @ [\d.]+ µs: [\d.]+× ",
-                     text, re.M)
+    assert re.search(r"^one product \(32×64 @ 64×32\): numpy's @ [\d.]+ µs, the blas backend's @ [\d.]+ µs: [\d.]+× "
+                     r"\(median of 3 paired ratios, ±\d+% their spread.*\) → ", re.sub(r"\n +", " ", text), re.M)
     assert re.search(r"^→ (blas took|blas ran faster|Step 1's times are not settled)", text, re.M)
