@@ -22,9 +22,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 from nnkit import data
 from nnkit.backends.libraries import LibraryNotFound, NumpyOpenBLAS
+
+# The generators draw the same cases on every run (CI runs what its author ran); NNKIT_HYPOTHESIS_EXPLORE=1 draws
+# fresh ones each run, to hunt for new counterexamples (then add each found as an @example).
+settings.register_profile("fixed", derandomize=True, database=None)
+settings.register_profile("explore")
+settings.load_profile("explore" if os.environ.get("NNKIT_HYPOTHESIS_EXPLORE") else "fixed")
 
 REQUIRE_ALL = "NNKIT_REQUIRE_ALL_BLAS"
 NOT_INSTALLABLE = "no install step provides this: "

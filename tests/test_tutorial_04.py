@@ -694,8 +694,8 @@ def _check_left_open(conclusion: str, ratio: float, marks: tuple, seen: tuple, n
     wholly beyond — and leaves open only the regions the range spans; a range across every mark, or one nothing
     bounds, settles nothing and says so plainly."""
     region, (low, high) = verdicts.place(ratio, marks, *seen, noise)
-    if region is not None:
-        assert "not settled" not in conclusion
+    if region is not None:   # settled: neither open form (a clause on another figure may still say "not settled")
+        assert conclusion != _UNSETTLED and not conclusion.startswith(" — the range lies")
         return
     first, last = sum(m <= low for m in marks), sum(m <= high for m in marks)
     if high == float("inf") or (first == 0 and last == len(marks)):
@@ -751,6 +751,7 @@ def test_every_step_1_verdict_left_open_prints_the_part_it_settles(calm, example
     @given(ratio=st.floats(0.5, 2.5), base=st.floats(1.0, 20.0), seen=SEEN, noise=NOISE)
     @example(ratio=1.0, base=4.0, seen=(0.0, 0.8), noise=0.05).via("spans 0.91 and 1.10: nothing settled")
     @example(ratio=0.86, base=4.0, seen=(0.0, 1.0), noise=0.21).via("reader 22's steps 4–8: 0.71…1.04×")
+    @example(ratio=2.5, base=2.0, seen=(0.0, 0.75), noise=0.0).via("settled, beside a clause on the traffic left open")
     def check(ratio, base, seen, noise):
         ns = calm[0]
         _, said = ns["per_line_verdict"](ratio, seen, noise)
