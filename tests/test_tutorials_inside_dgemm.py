@@ -8,7 +8,7 @@ import math
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
 from nnkit import tutorials
@@ -450,12 +450,13 @@ def test_every_step_8_row_sets_its_ratios_beside_step_3s_and_says_the_band(dgemm
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.dictionaries(st.sampled_from(["+ packing", "+ threads", "b", "c"]), _interval, min_size=2, max_size=4),
+@given(_interval, st.dictionaries(st.sampled_from(["+ threads", "b", "c"]), _interval, min_size=1, max_size=3),
        st.one_of(st.none(), st.floats(0.1, 40)))
-def test_the_pairs_replace_a_steps_gain_and_void_the_tables_verdict_only_when_the_winner_changes(dgemm, drawn, ratio):
+def test_the_pairs_replace_a_steps_gain_and_void_the_tables_verdict_only_when_the_winner_changes(dgemm, packing, drawn,
+                                                                                                  ratio):
     ns = dgemm[0]
     kept = ns["steps"]
-    ns["steps"] = {name: (low, low * width) for name, (low, width, _) in drawn.items()}
+    ns["steps"] = {name: (low, low * width) for name, (low, width, _) in {"+ packing": packing, **drawn}.items()}
     try:
         was = ns["biggest"](dict(ns["steps"]))
         said = ns["rerank"]("+ packing", ratio, "these pairs")
@@ -465,6 +466,121 @@ def test_the_pairs_replace_a_steps_gain_and_void_the_tables_verdict_only_when_th
         assert ("the pairs void that verdict" in said) == (ns["biggest"](ns["steps"]) != was)
     finally:
         ns["steps"] = kept
+
+
+_table_rate = st.tuples(st.floats(1.0, 100.0), st.sampled_from([None, 1.0, 1.3, 2.5, math.inf]))   # GFLOP/s; flag: its slack
+_AIMS = ("within", "below", "above", "beyond the cores")
+
+
+def _outcome(step, ratio, low, high, cores):
+    """Where a pairs' ``ratio`` of ``step`` lies against the bounds (``low``, ``high``) Step 3 printed on it."""
+    return ("exact" if low == high else "within" if low <= ratio <= high else
+            "beyond the cores" if step == "+ threads" and ratio > cores else "below" if ratio < low else "above")
+
+
+@pytest.mark.parametrize("examples", [50, pytest.param(2000, marks=pytest.mark.long)])
+def test_the_pairs_ratio_is_said_within_the_printed_bounds_or_the_failed_bound_is_named(dgemm, examples):
+    """Reader 22 (a2, a3): a pairs' ratio that replaces a step's gain Step 3 printed with bounds says whether it lies
+    within them; outside, the bound FAILED — the line names the rate its failed end rested on (flagged or not, and the
+    most it was taken to be) and drops the neighbouring step's bound resting on the same rate before ranking; the
+    threads step's core count is no rate's bound, so passing it is the pairs' fault. The table's rates, flags and
+    highest are drawn (each rung's rate exact when unflagged, else up to its slack × itself or unbounded) and the
+    bounds come from ``table_steps`` as in a run; the ratio is drawn to land in each outcome, right up to an end, and
+    printed beside that end as far apart as the two are."""
+    ns = dgemm[0]
+    rungs, cores, n = ns["own_dgemm"].RUNGS, ns["cores"], ns["ranked_n"]
+
+    @settings(max_examples=examples, deadline=None)
+    @given(st.sampled_from(["+ packing", "+ threads"]), st.sampled_from(_AIMS), st.floats(0, 1, exclude_max=True),
+           st.lists(_table_rate, min_size=len(rungs), max_size=len(rungs)))
+    @example("+ packing", "within", 0.5, [(10.0, 1.3)] * 9)   # each outcome at least once, whatever is drawn
+    @example("+ packing", "below", 0.0, [(37.5, None)] * 3 + [(37.5, None), (53.7, 1.19)] + [(64.6, 1.3)] * 4)
+    @example("+ packing", "above", 0.0, [(37.5, None)] * 3 + [(37.5, None), (53.7, 1.19)] + [(64.6, 1.3)] * 4)
+    @example("+ threads", "above", 0.1, [(10.0, None)] * 5 + [(64.6, 1.31), (96.3, None)] + [(1.0, None)] * 2)
+    @example("+ threads", "below", 0.5, [(10.0, None)] * 5 + [(64.6, 1.31), (96.3, None)] + [(1.0, None)] * 2)
+    @example("+ threads", "beyond the cores", 0.5, [(10.0, None)] * 5 + [(64.6, 1.31), (96.3, None)] + [(1.0, None)] * 2)
+    @example("+ packing", "within", 0.3, [(10.0, None)] * 9)   # every rate exact: no bound to lie in
+    def check(step, aim, at, drawn):
+        kept = {key: ns[key] for key in ("steps", "rates", "highest", "disturbed")}
+        ns["rates"], ns["highest"], ns["disturbed"] = ({k: dict(v) for k, v in ns[key].items()}
+                                                       for key in ("rates", "highest", "disturbed"))
+        for rung, (rate, slack) in zip(rungs, drawn):
+            ns["rates"][rung][n], ns["disturbed"][rung][n] = rate, "" if slack is None else "drawn"
+            ns["highest"][rung][n] = rate * (slack or 1.0)
+        try:
+            steps = ns["steps"] = ns["table_steps"](n)
+            steps = dict(steps)
+            low, high = steps[step]
+            top = min(high, 50.0)
+            ratio = {"within": low + at * (top - low), "below": low * (1 - 0.7 * at) - 1e-9,
+                     "above": top * (1 + 2 * at) + 1e-9, "beyond the cores": cores * (1 + at) + 1e-9}[aim]
+            if ratio <= 0:
+                return   # no end below to fall outside of
+            outcome = _outcome(step, ratio, low, high, cores)
+            event(outcome)
+            said = ns["rerank"](step, ratio, "these pairs")
+            flat = re.sub(r"\n +", " ", said)
+            assert all(len(line) <= 118 for line in said.split("\n"))
+            assert ns["ranking_said"](ns["steps"]) in said
+            assert ns["steps"][step] == ns["capped"](step, ratio, ratio)
+            assert ("Step 3 printed on it" in flat) == (outcome in ("within", "below", "above"))
+            assert ("lies within the bounds Step 3 printed on it" in flat) == (outcome == "within")
+            assert ("FAILED" in flat) == (outcome in ("below", "above"))
+            assert (f"the most {cores} cores give" in flat) == (outcome == "beyond the cores")
+            if outcome == "within":
+                assert f"({ns['ends_said'](low, high)})" in flat
+            touched = {step}
+            if outcome in ("below", "above"):
+                under = rungs[rungs.index(step) - 1] if outcome == "below" else step
+                printed, end = map(float, re.search(r"these pairs' ([\d.]+)× lies (?:below|above) the \"at (?:least|most) "
+                                                    r"([\d.]+)×\"", flat).groups())
+                assert (printed < end) if outcome == "below" else (printed > end)   # told apart as printed
+                assert f"It rested on the rate of {under} at n = {n} ({ns['rates'][under][n]:.1f} GFLOP/s)" in flat
+                assert ("flagged nothing, taken as exact" in flat) == (not ns["disturbed"][under][n])
+                if ns["disturbed"][under][n]:
+                    assert f"taken as at most {ns['highest'][under][n]:.1f} GFLOP/s" in flat
+                assert "the probe samples the core only around a timing, not during it" in flat
+                assert "or these pairs are off by their own noise" in flat
+                neighbour = under if outcome == "below" else (rungs[rungs.index(step) + 1:] or [None])[0]
+                assert ("the ranking below drops it" in flat) == (neighbour is not None)
+                if neighbour is not None:
+                    was_low, was_high = steps[neighbour]
+                    assert ns["steps"][neighbour] == ((was_low, ns["capped"](neighbour, was_low, math.inf)[1])
+                                                      if outcome == "below" else (0.0, was_high))
+                    touched.add(neighbour)
+            assert all(ns["steps"][name] == steps[name] for name in set(steps) - touched)
+        finally:
+            ns.update(kept)
+
+    check()
+
+
+def test_each_printed_ranking_with_pairs_says_where_their_ratio_lies_against_step_3s_printed_bounds(dgemm):
+    """Reader 22 (a2, a3), read off the run: each ranking with a pairs' ratio in it says the ratio lies within the
+    bounds the ladder printed on that step — the printed figures agreeing, to their rounding — or that the bound
+    FAILED, the two printed figures on the failed side of each other; no word of bounds where the ladder printed
+    the gain exact."""
+    ns, text = dgemm
+    blocks = re.findall(r"^ *Step 3's ranking at n = \d+ with these pairs' .*(?:\n  .*)*", text, re.M)
+    recomputed = "that rate now bounded from below only" in text
+    for block in (re.sub(r"\n +", " ", b) for b in blocks):
+        step, ratio = re.search(r"these pairs' (\+ [a-z ]+?) \(([\d.]+)×\)", block).groups()
+        ladder = re.search(rf"^  {re.escape(step)} +[\d.]+×(?:  — a disturbed rate under it: (.*))?$", text, re.M).group(1)
+        if "lies within the bounds Step 3 printed on it" in block:
+            ends = re.search(r"Step 3 printed on it \((.*?)\)(?: the biggest| $|$)", block).group(1)
+            low = re.search(r"at least ([\d.]+)×", ends)
+            high = re.search(r"at most ([\d.]+)×", ends)
+            assert (not low or float(ratio) >= float(low.group(1)) - 0.005) and (
+                not high or float(ratio) <= float(high.group(1)) + 0.005)
+            assert recomputed or ladder and ends.startswith(ladder.split(" (no more")[0])
+        elif "FAILED" in block:
+            printed, side, end = re.search(r"these pairs' ([\d.]+)× lies (below|above) the \"at (?:least|most) ([\d.]+)×",
+                                           block).groups()
+            assert (float(printed) < float(end)) if side == "below" else (float(printed) > float(end))
+            assert recomputed or f"at {'least' if side == 'below' else 'most'} {float(end):.2f}×" in ladder
+        elif f"the most {ns['cores']} cores give" not in block:
+            assert recomputed or ladder is None   # the ladder printed the gain exact
+    assert len(blocks) == sum(f"with these pairs' {step} (" in text for step in ("+ packing", "+ threads"))
 
 
 def test_the_ladders_legend_sits_outside_its_axes_clear_of_every_point(dgemm):
