@@ -91,7 +91,7 @@ def test_an_end_printed_beside_its_mark_lies_on_its_own_side_of_it(examples):
     @given(st.one_of(st.floats(0.05, 5.0), st.sampled_from([1.0, 1.3]).map(lambda m: m + 3e-16)),
            st.sampled_from([1.0, 1.3]))
     def check(value, mark):
-        printed = _step_3()["beside"](value, mark)
+        printed = verdicts.beside(value, mark)
         assert len(printed.split(".")[1]) >= 2
         if value != mark:   # a double's 17 digits tell any two apart
             assert (float(printed) < mark) == (value < mark) and float(printed) != mark, (value, printed)

@@ -156,13 +156,13 @@ def place(ratio: float, marks: tuple[float, ...], others: float | None = None, s
 
 
 def beside(value: float, mark: float) -> str:
-    """``value`` printed beside ``mark``: two decimals, or as many more (up to 8) as it takes to tell the two apart —
-    an end of a range that rounds to its mark would read as reaching it when it does not.
+    """``value`` printed beside ``mark``: two decimals, or as many more (up to 17, a double's digits) as it takes to
+    tell the two apart — an end of a range that rounds to its mark would read as reaching it when it does not.
 
     >>> beside(0.9512, 0.95), beside(0.9499, 0.95), beside(0.84, 0.95)
     ('0.951', '0.9499', '0.84')
     """
-    digits = next((d for d in range(2, 9) if f"{value:.{d}f}" != f"{mark:.{d}f}"), 2)
+    digits = next((d for d in range(2, 18) if f"{value:.{d}f}" != f"{mark:.{d}f}"), 2)
     return f"{value:.{digits}f}"
 
 
