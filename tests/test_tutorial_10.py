@@ -52,17 +52,23 @@ def test_a_blas_ratio_below_one_is_read_only_when_every_turn_agrees(seed):
         assert ("(its range above: not settled)" in flat) == (one_product is None)
 
 
+def _product_pairs(seed: int) -> tuple[list[float], float, float]:
+    """Seeded paired ratios of one product around 1 (some just off it), the cores other processes used (idle or
+    busy) and the core's speed (full or slowed)."""
+    rng = np.random.default_rng(seed)
+    centre = float(rng.choice([0.7, 0.97, 0.999, 1.0, 1.002, 1.03, 1.4]))
+    ratios = [centre * float(rng.uniform(1 - jitter, 1 + jitter))
+              for jitter in [float(rng.choice([0.0, 0.001, 0.02, 0.2]))] for _ in range(int(rng.choice([3, 15])))]
+    return ratios, float(rng.choice([0.0, 0.1, 0.6])), float(rng.choice([1.0, 0.9, 0.7]))
+
+
 @pytest.mark.parametrize("seed", range(50))
 def test_one_products_ratio_is_placed_against_1_by_the_one_rule_and_printed_with_its_range(seed):
     """Reader 22 (c): "1.40× (median of 15 paired ratios)" had no range. Seeded paired ratios around 1 (some just off
     it), other processes idle or busy, the core at full speed or slowed: the product's region is
     ``verdicts.place``'s with the pairs' own spread, and its printed range and words follow it; where two decimals
     would print 1.00 for an end that is not 1, three are printed."""
-    rng = np.random.default_rng(seed)
-    centre = float(rng.choice([0.7, 0.97, 0.999, 1.0, 1.002, 1.03, 1.4]))
-    ratios = [centre * float(rng.uniform(1 - jitter, 1 + jitter))
-              for jitter in [float(rng.choice([0.0, 0.001, 0.02, 0.2]))] for _ in range(int(rng.choice([3, 15])))]
-    others, speed = float(rng.choice([0.0, 0.1, 0.6])), float(rng.choice([1.0, 0.9, 0.7]))
+    ratios, others, speed = _product_pairs(seed)
     region, said = _step_3()["product_reading"](ratios, others, speed)
     expected, (low, high) = verdicts.place(statistics.median(ratios), (1.0,), others, speed, verdicts.spread(ratios))
     assert region == expected
@@ -84,12 +90,7 @@ def test_the_product_generator_reaches_every_region_and_an_end_just_off_1():
     """The seeds above reach a product faster, slower and not settled through blas, and an end three decimals show."""
     reached = set()
     for seed in range(50):
-        rng = np.random.default_rng(seed)
-        centre = float(rng.choice([0.7, 0.97, 0.999, 1.0, 1.002, 1.03, 1.4]))
-        ratios = [centre * float(rng.uniform(1 - jitter, 1 + jitter))
-                  for jitter in [float(rng.choice([0.0, 0.001, 0.02, 0.2]))] for _ in range(int(rng.choice([3, 15])))]
-        others, speed = float(rng.choice([0.0, 0.1, 0.6])), float(rng.choice([1.0, 0.9, 0.7]))
-        region, said = _step_3()["product_reading"](ratios, others, speed)
+        region, said = _step_3()["product_reading"](*_product_pairs(seed))
         reached |= {region} | ({"three decimals"} if re.search(r"[→–]\s?1\.00\d", said) else set())
     assert reached == {0, 1, None, "three decimals"}
 
