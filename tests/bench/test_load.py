@@ -57,3 +57,22 @@ def test_the_held_core_rate_never_exceeds_what_the_cores_can_do_while_others_com
             spinner.wait()
     for threads, seen in rates.items():
         assert all(0 < rate <= 1.3 * threads * best for rate in seen), (threads, best, seen)
+
+
+def test_the_others_of_a_run_shorter_than_a_tick_are_read_over_the_window_and_never_pass_the_cores():
+    """Reader 23: a 1 ms run read "other processes used 3.45 cores" on an idle 2-core machine — /proc/stat counts
+    in 10 ms ticks. Read over the probes and the run, padded to ``WINDOW``, no reading passes the cores."""
+    cores = len(os.sched_getaffinity(0))
+    seen = [load.watch(lambda: None)["others"] for _ in range(30)]
+    assert all(0 <= others <= cores for others in seen), seen
+
+
+def test_a_process_spinning_beside_a_short_run_is_still_counted():
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.2)
+        seen = [load.watch(lambda: time.sleep(0.001))["others"] for _ in range(5)]
+    finally:
+        spinner.kill()
+        spinner.wait()
+    assert statistics.median(seen) >= 0.5, seen
