@@ -60,6 +60,7 @@ def test_the_tables_row_names_every_flagged_rate_under_it(dgemm, table, pairs, f
     differ = not verdicts.LOW < table / median < 1 / verdicts.LOW
     assert f"the table's row gave {table:.2f}×" in line
     assert ("the two disagree" in line) == differ
+    assert ("which rate is off this run does not say" in line) == differ   # reader 23 b3: not only the flagged one
     assert all((f"flagged disturbed above: {who}, n = {n}" in line) == (who in flagged)
                for who in ("+ cache blocking", "numpy's OpenBLAS, 1 thread"))
     assert ("read the pairs" in line) == (differ or bool(flagged))
