@@ -211,14 +211,15 @@ def memory_strips(arrays: dict[str, np.ndarray], path: str, by_address: bool = F
     array's own strides (``nnkit.backends.layout.describe``). An element drawn in a cell that
     another element also uses (a stride of 0) counts them. ``by_address`` colours every element by
     its cell's place in memory instead, so views of the same bytes show each byte in one colour."""
-    from nnkit.backends.layout import describe
+    from nnkit.backends.layout import describe, extent
 
     fig, axes = _figure(len(arrays), 1, figsize=(9, 2.3 * len(arrays)), squeeze=False)
     span = max(sum(abs(s) * (n - 1) for s, n in zip(a.strides, a.shape)) // a.itemsize + 1 for a in arrays.values())
     width = max([span] + [a.shape[1] for a in arrays.values()])      # one cell size in every panel
     matplotlib = __import__("matplotlib")
     rows, spread = matplotlib.colormaps["tab10"], matplotlib.colormaps["viridis"]
-    ends = [end for a in arrays.values() for end in _address_range(a)]   # one colour scale for every panel's bytes
+    # one colour scale for every panel's bytes: from the lowest element's address to the highest's
+    ends = [end for a in arrays.values() for end in (extent(a)[0], extent(a)[1] - a.itemsize)]
     for ax, (name, a) in zip(axes.flat, arrays.items()):
         d = describe(a)
         addresses = {(i, j): d.address + i * d.strides[0] + j * d.strides[1] for i in range(a.shape[0]) for j in range(a.shape[1])}
@@ -244,15 +245,6 @@ def memory_strips(arrays: dict[str, np.ndarray], path: str, by_address: bool = F
         ax.set(xlim=(-0.2, width + 0.2), ylim=(-1.2, 3 + a.shape[0] * 0.9 + 0.1))
         ax.axis("off")
     return _save(fig, path)
-
-
-def _address_range(a: np.ndarray) -> tuple[int, int]:
-    """The lowest and highest address (bytes) of a 2-D array's elements, from its strides."""
-    from nnkit.backends.layout import describe
-
-    d = describe(a)
-    offsets = [s * (n - 1) for s, n in zip(d.strides, d.shape)]
-    return d.address + sum(min(o, 0) for o in offsets), d.address + sum(max(o, 0) for o in offsets)
 
 
 def bars(values: dict[str, float], path: str, xlabel: str, title: str, log: bool = False,

@@ -152,10 +152,15 @@ def _stat_fields() -> list[int]:
         return [int(v) for v in stat.readline().split()[1:9]]
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity; all the machine's where that is not known)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def choose(sizes: list[int], batch: int, dtype: str = "float32", requested: int | None = None) -> Choice:
     """The threads to train a network of layer ``sizes`` with minibatches of ``batch`` in ``dtype``:
     ``requested`` (``--threads``) if given, else by the rules of this module's docstring."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    cores = usable_cores()
     if requested is not None:
         more = f", more than the {cores} core{'s' * (cores > 1)} this process may use: threads will take turns" if requested > cores else ""
         return Choice(requested, f"--threads {requested}{more}")

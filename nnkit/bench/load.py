@@ -10,6 +10,8 @@ import os
 import time
 from typing import Callable
 
+from nnkit.threads import usable_cores
+
 
 def _machine_busy_seconds() -> float | None:
     """CPU-seconds all cores spent busy since boot (user, system, interrupts, and time the
@@ -30,9 +32,9 @@ def watch(function: Callable[[], object]) -> dict:
     """Run ``function`` once and return ``wall`` seconds, this process's CPU-seconds per wall second
     (``ours``, in cores: > 1 when several of its threads ran), the cores used meanwhile by everything
     else (``others``, around the run: see below), by this process's threads other than the caller's
-    (``helpers``), and the core's ``speed``: the slower of two short peak-probe runs, just before and just after, as a share
-    of the fastest the probe has run in this process, each counting only the time the probe held
-    its core (``peak.now``: another process taking the core is not a slow core). A virtual
+    (``helpers``), and the core's ``speed``: the slower of two short peak-probe runs, just before and
+    just after, as a share of the fastest the probe has run in this process, each counting only the
+    time the probe held its core (``peak.now``: another process taking the core is not a slow core). A virtual
     machine's cores slow down with no other process to show for it (the host's other guests, its
     clock): speed < 1 measured so is the host's or the CPU's own clock's, not another process's.
 
@@ -49,7 +51,7 @@ def watch(function: Callable[[], object]) -> dict:
     speed = min(speed_before, _speed())
     time.sleep(max(0.0, WINDOW - (time.perf_counter() - window)))
     after, all_ours, window = _machine_busy_seconds(), time.process_time() - all_ours, time.perf_counter() - window
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    cores = usable_cores()
     others = None if machine is None or after is None else min(
         max(0.0, (after - machine - all_ours) / window), max(0.0, cores - all_ours / window))
     return {"wall": wall, "ours": ours, "helpers": max(0.0, helpers), "others": others, "speed": speed}
