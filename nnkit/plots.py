@@ -25,7 +25,8 @@ def _save(fig, path: str) -> str:
     import matplotlib.pyplot as plt
 
     try:
-        files.atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=110, bbox_inches="tight"))
+        files.atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=110, bbox_inches="tight",
+                                                             pad_inches=0.2))
     finally:
         plt.close(fig)
     return path
@@ -264,7 +265,7 @@ def bars(values: dict[str, float], path: str, xlabel: str, title: str, log: bool
         else:
             ax.barh(row, value, color=face, edgecolor="tab:blue", linewidth=1.5)
         ax.annotate(f"{flag_mark * empty}{value:.3g}", (value, row), xytext=(8, 0), textcoords="offset points",
-                    va="center", fontsize=8)
+                    va="center", fontsize=8, zorder=3, bbox={"fc": "white", "ec": "none", "pad": 1})   # over a mark
     for number, (label, value) in enumerate((marks or {}).items()):
         ax.axvline(value, color="grey", ls=(":", "--", "-.", "-")[number % 4], label=label)
     if any(hollow):

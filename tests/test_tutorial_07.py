@@ -80,7 +80,7 @@ def test_what_the_cores_added_is_printed_once_and_read_from_its_pairs(calm):
     assert len(said) == 1
     every, one = ns["top"], "OpenBLAS, 1 thread"
     assert ns["gain"] == ns["retimed"].get((every, one), ns["gain"])
-    assert re.sub(r"\n +", " ", said[0]) == re.sub(r"\n +", " ", ns["cores_added"](every, one, *ns["gain"]))
+    assert re.sub(r"\n +", " ", said[0]) == re.sub(r"\n +", " ", ns["cores_added"](every, one, *ns["gain"], ns["cores"]))
     assert "out of order on this machine" not in flat
     assert len(re.findall(r"^out of order in the table: ", text, re.M)) == len(ns["retimed"])
 
@@ -101,7 +101,8 @@ def test_the_lines_the_text_names_are_the_lines_the_run_prints(calm):
 def test_what_the_cores_added_follows_its_range(count):
     """Seeded pairs of the all-core rung ÷ one thread (and reader 21's 0.41× with others at 1.01 cores), calm, slowed
     or with others busy, with a drawn spread: 'faster' only where the whole range (``verdicts.place``) lies at or above
-    1×, 'slower' only where it lies below, else not settled — with the range printed and lines ≤ 118 once wrapped."""
+    1×, 'slower' only where it lies below, else not settled — with the range printed, its top never above the cores
+    (reader 23 c4: 1.45…2.53× on 2 cores), and lines ≤ 118 once wrapped."""
     cores_added = _cell_functions("def cores_added(", "if cores > 1:", span=_cell_functions(
         "def span(", "half, python =")["span"])["cores_added"]
     rng = np.random.default_rng(21)
@@ -109,15 +110,18 @@ def test_what_the_cores_added_follows_its_range(count):
         (round(float(rng.uniform(0.2, 2.5)), 2), float(rng.choice([0.0, 0.1, 0.5, 1.5])),
          float(rng.choice([0.6, 0.8, 0.9, 1.0])), float(rng.choice([0.0, 0.02, 0.1, 0.3]))) for _ in range(count)]
     for again, others, speed, noise in cases:
-        said = re.sub(r"\n +", " ", cores_added("OpenBLAS, 2 threads", "OpenBLAS, 1 thread", again, others, speed, noise))
+        said = re.sub(r"\n +", " ", cores_added("OpenBLAS, 2 threads", "OpenBLAS, 1 thread", again, others, speed, noise, 2))
         region, (low, high) = verdicts.place(again, (1.0,), others, speed, noise)
+        assert ("its top capped at the 2 cores" in said) == (2 < high < math.inf)   # reader 23 c4: 2 cores, at most 2×
+        high = min(high, 2) if high < math.inf else high
         assert ("faster on every core" in said) == (region == 1) == ("the extra cores paid" in said)
         assert ("slower on every core" in said) == (region == 0) == ("cost time" in said)
         assert ("not settled in this run" in said) == (region is None)
         assert ("which bounds nothing" in said) == (high == math.inf)
         assert f"{again:.2f}× (its range " in said and (high == math.inf or f"{low:.2f}…{high:.2f}×" in said)
         assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
-    assert "not settled" in cores_added("OpenBLAS, 2 threads", "OpenBLAS, 1 thread", *cases[0])   # reader 21's run
+    assert "not settled" in cores_added("OpenBLAS, 2 threads", "OpenBLAS, 1 thread", *cases[0], 2)   # reader 21's run
+    assert "…2.00×" in cores_added("OpenBLAS, 2 threads", "OpenBLAS, 1 thread", 1.92, 0.0, 0.79, 0.05, 2)   # reader 23
 
 
 def test_the_python_rungs_rate_across_its_sizes_is_named_by_its_range(calm):
@@ -283,24 +287,49 @@ def test_the_instruction_verdict_names_the_tables_fastest_and_reads_a_disturbed_
     assert "not settled in this run" in said
 
 
+def _drawn_pairs(rng, count: int, top: float) -> list:
+    """``count`` seeded (ratio, others' cores, the core's speed, the pairs' spread): calm, slowed, busy, noisy."""
+    return [(round(float(rng.uniform(0.3, top)), 2), float(rng.choice([0.0, 0.1, 0.5])),
+             float(rng.choice([0.6, 0.8, 0.9, 1.0])), float(rng.choice([0.0, 0.02, 0.1]))) for _ in range(count)]
+
+
+@pytest.mark.parametrize("count", counts(2000))
+def test_what_the_walk_down_b_costs_follows_its_range(count):
+    """Reader 23 b2: the serial-sum verdict matched a rate inside a ±25 % band and left the walk down B's columns
+    open. The same loop on 8 columns of B (a walk of one line after the next) is timed beside ijk: its ratio is
+    placed by its range against 0.8–1.25×, and only inside that band is the walk 'not what holds' the loop."""
+    walk_cost = _cell_functions("def banded(", "def sum_bound(")["walk_cost"]
+    for ratio, others, speed, noise in [(1.0, 0.0, 1.0, 0.0), (1.3, 0.0, 1.0, 0.02)] + _drawn_pairs(
+            np.random.default_rng(23), count, 2.5):
+        region, said = walk_cost(ratio, others, speed, noise)
+        placed, (low, high) = verdicts.place(ratio, (0.8, 1.25), others, speed, noise)
+        assert region == placed
+        assert ("is not what holds ijk" in said) == (region == 1) and ("costs ijk time" in said) == (region == 2)
+        assert said.startswith("below") == (region == 0) and said.startswith("not settled") == (region is None)
+        assert high == math.inf or f"({low:.2f}…{high:.2f}×, its pairs' {noise:.0%} spread" in said
+        assert all(len(line) <= 118 for line in tutorials.fit("  → " + said).split("\n"))
+
+
 @pytest.mark.parametrize("count", counts(2000))
 def test_what_bounds_the_ijk_loop_is_said_only_when_the_pairs_range_falls_in_one_band(count):
     """2,000 seeded ratios of ijk's rate to twice one add chain's, with the pairs calm, on a slowed core, or with
-    others busy, and a drawn spread: 'one serial sum … is what bounds' only where the whole range
-    (``verdicts.place``) lies inside 0.8–1.25×, 'below' and 'above' likewise outside; otherwise not settled, with the
-    range printed; every line within 118 characters once wrapped after '  → '."""
-    sum_bound = _cell_functions("def sum_bound(", "def latency(", m=500)["sum_bound"]
+    others busy, and a drawn spread, beside each verdict the walk down B can get: 'the add's latency … is what
+    bounds' only where the whole range (``verdicts.place``) lies inside 0.8–1.25× AND the walk was ruled out (reader
+    23 b2: matched is not isolated); inside the band otherwise both fit, by name; 'below' and 'above' likewise
+    outside; otherwise not settled, with the range printed; every line within 118 characters once wrapped."""
+    sum_bound = _cell_functions("def banded(", "def latency(", m=500)["sum_bound"]
     rng = np.random.default_rng(7)
-    for ratio, others, speed, noise in [(1.0, 0.0, 1.0, 0.0), (1.0, 1.6, 0.98, 0.02), (0.9, 0.01, 0.98, 0.03)] + [
-            (round(float(rng.uniform(0.3, 2.5)), 2), float(rng.choice([0.0, 0.1, 0.5])),
-             float(rng.choice([0.6, 0.8, 0.9, 1.0])), float(rng.choice([0.0, 0.02, 0.1]))) for _ in range(count)]:
-        said = sum_bound(ratio, others, speed, noise)
-        region, (low, high) = verdicts.place(ratio, (0.8, 1.25), others, speed, noise)
-        assert ("is what bounds" in said) == (region == 1)
-        assert said.startswith("below") == (region == 0) and said.startswith("above") == (region == 2)
-        assert said.startswith("not settled") == (region is None)
-        assert high == float("inf") or f"({low:.2f}…{high:.2f}×, its pairs' {noise:.0%} spread" in said
-        assert all(len(line) <= 118 for line in tutorials.fit("  → " + said).split("\n"))
+    for ratio, others, speed, noise in [(1.0, 0.0, 1.0, 0.0), (1.0, 1.6, 0.98, 0.02), (0.9, 0.01, 0.98, 0.03)] + (
+            _drawn_pairs(rng, count, 2.5)):
+        for walked in (1, 2, 0, None):
+            said = sum_bound(ratio, others, speed, noise, walked)
+            region, (low, high) = verdicts.place(ratio, (0.8, 1.25), others, speed, noise)
+            assert ("is what bounds" in said) == (region == 1 and walked == 1)
+            assert ("which one bounds the loop this run does not isolate" in said) == (region == 1 and walked != 1)
+            assert said.startswith("below") == (region == 0) and said.startswith("above") == (region == 2)
+            assert said.startswith("not settled") == (region is None)
+            assert high == float("inf") or f"({low:.2f}…{high:.2f}×, its pairs' {noise:.0%} spread" in said
+            assert all(len(line) <= 118 for line in tutorials.fit("  → " + said).split("\n"))
 
 
 @pytest.mark.parametrize("count", counts(3000))
