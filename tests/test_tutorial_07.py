@@ -39,11 +39,12 @@ def calm(tmp_path_factory):
 def test_on_a_calm_machine_each_pair_line_prints_its_ratio_and_spread(calm):
     ns, text = calm
     pairs = list(PAIR.finditer(text))
-    assert len(pairs) == 4
+    assert len(pairs) == 5   # the padded rows, the two sizes, two swaps, the loop order alone (reader 24 b1)
     for line, (rate, seen, why, noise) in zip(pairs, ns["again"].values()):
         assert float(line.group(3)) == rate and int(line.group(6)) == round(100 * noise)
         assert line.group(4, 5, 7) == ("100", "0.00", "") and not why
     assert "for scale only" in text and "not the size of an effect" in text
+    assert tutorials.fit(ns["order_worth"](ns["again"]["order"])) in text   # the loop order alone, from its own pairs
     assert "a pair marked disturbed" not in text and ", disturbed)" not in text
 
 
@@ -294,6 +295,27 @@ def _drawn_pairs(rng, count: int, top: float) -> list:
 
 
 @pytest.mark.parametrize("count", counts(2000))
+def test_what_the_loop_order_alone_is_worth_follows_its_range(count):
+    """Reader 24 b1: 'ikj … shows what the loop order is worth' read a table ratio at n = 512 that carries ijk's 4 KiB
+    stride. ikj is timed beside ijk on padded rows (no stride's price on either) and the ratio is placed by its range
+    against 0.8–1.25×: 'less than 1.25×' only inside that band, 'more' only above it, else not settled."""
+    cell = _cell_functions("def placed(", "\n\ndef share(", span=_cell_functions("def span(", "half, python =")["span"])
+    cell.update(_cell_functions("def order_worth(", "\n\nstep_3 = ", placed=cell["placed"], span=cell["span"], size=512,
+                                MARKS={"order": (0.8, 1.25)}, PAIRS={"order": "ikj ÷ ijk"}))
+    for ratio, others, speed, noise in [(1.0, 0.0, 1.0, 0.02), (2.5, 0.0, 0.9, 0.02)] + _drawn_pairs(
+            np.random.default_rng(24), count, 3.0):
+        entry = (ratio, {"others": others, "speed": speed}, verdicts.cause(others, speed), noise)
+        said = re.sub(r"\n +", " ", cell["order_worth"](entry))
+        region, (low, high) = verdicts.place(ratio, (0.8, 1.25), others, speed, noise)
+        assert ("worth less than 1.25×" in said) == (region == 1) and ("worth more than 1.25×" in said) == (region == 2)
+        assert ("ijk runs ahead of ikj" in said) == (region == 0) and ("not settled" in said) == (region is None)
+        assert (", disturbed)" in said) == bool(verdicts.cause(others, speed))
+        assert ("which bounds nothing" in said) == (high == math.inf) and ("its range spans" in said) == (
+            region is None and high < math.inf)
+        assert all(len(line) <= 118 for line in tutorials.fit(cell["order_worth"](entry)).split("\n"))
+
+
+@pytest.mark.parametrize("count", counts(2000))
 def test_what_the_walk_down_b_costs_follows_its_range(count):
     """Reader 23 b2: the serial-sum verdict matched a rate inside a ±25 % band and left the walk down B's columns
     open. The same loop on 8 columns of B (a walk of one line after the next) is timed beside ijk: its ratio is
@@ -420,16 +442,18 @@ def _peak_cases(rng, count):
 def test_a_peak_below_an_undisturbed_rate_is_named_slowed_and_no_share_passes_its_peak(count):
     """Reader 20 a2 and c4, 3,000 seeded runs of Step 1 and 2 (and the reader's): a peak is only ever slowed, so an
     undisturbed rate above it stands in as a lower bound and a line names what set it (2 × the 1-core bound where
-    that lifts the 2-core peak); every share then is "at most", no printed share exceeds 100 %, a rate above its
+    that lifts the 2-core peak; the 2-core probe ÷ 2 where it stands above the 1-core one, reader 24 a1); every share
+    then is "at most", no printed share exceeds 100 %, a rate above its
     peak or disturbed against a slowed peak is "not settled", and the figure's legend marks a slowed peak so."""
     cell = _cell_functions("on_all = lambda", "peak_one, peak_all, slowed, said = bound_peaks(", fit=tutorials.fit)
     bound_peaks, on_all = cell["bound_peaks"], cell["on_all"]
     share_said = _cell_functions("def share_said(", "\nfor name, rate in results.items():")["share_said"]
-    outcomes = {"steady": 0, "1-core slowed": 0, "2-core by a rate": 0, "2-core by scale": 0}
+    outcomes = {"steady": 0, "1-core slowed": 0, "1-core by the 2-core probe": 0, "2-core by a rate": 0, "2-core by scale": 0}
     for one, measured_all, rates, shaky in _peak_cases(np.random.default_rng(20), count):
         probes = dict(zip((False, True), verdicts.steady_peaks(one, measured_all, 2)))
         peak_one, peak_all, slowed, said = bound_peaks(probes[False], probes[True], measured_all, rates, shaky, 2)
         peaks, flat = {False: peak_one, True: peak_all}, re.sub(r"\n +", " ", said)
+        assert peak_one >= measured_all / 2   # one core runs the probe at least as fast as each of two
         for level in (False, True):
             assert peaks[level] >= probes[level] and bool(slowed[level]) == (peaks[level] > probes[level])
             assert bool(slowed[level]) == (f"({probes[level]:.1f}): " in flat and
@@ -451,9 +475,15 @@ def test_a_peak_below_an_undisturbed_rate_is_named_slowed_and_no_share_passes_it
             assert ("(measured)" in label) == (not slowed[level] and peaks[level] == (measured_all if level else one))
         assert all(len(line) <= 118 for line in said.split("\n"))
         outcomes["1-core slowed" if slowed[False] else "steady"] += 1
+        outcomes["1-core by the 2-core probe"] += slowed[False] == "the 2-core probe ÷ 2"
         if slowed[True]:
             outcomes["2-core by scale" if slowed[True].startswith("2 ×") else "2-core by a rate"] += 1
     assert count == SAMPLE or min(outcomes.values()) >= 50, outcomes   # every outcome drawn (the full count)
+    reader24 = dict(zip(RUNGS, (0.031, 0.796, 57.509, 51.331, 90.861)))   # reader 24 a1: 80.5 on one core, 170.1 on 2
+    one, every, slowed, said = bound_peaks(80.5, 170.1, 170.1, reader24, set(), 2)
+    assert (one, slowed[False], slowed[True]) == (85.05, "the 2-core probe ÷ 2", None)
+    assert "the 2-core probe ÷ 2 is 85.0 GFLOP/s, above the 1-core peak so far (80.5)" in re.sub(r"\n +", " ", said)
+    assert share_said(57.509 / one, False, True) == "at most 67.62% of the peak"
     peak_one, peak_all, slowed, said = bound_peaks(58.6, 2 * 58.6, 98.9, _peak_cases(None, 0)[0][2], set(), 2)
     assert (peak_one, slowed[False], slowed[True]) == (69.963, "nnkit's dgemm, 1 thread", "2 × the 1-core bound")
     assert "nnkit's dgemm, 1 thread ran 70.0 GFLOP/s undisturbed, above the 1-core peak so far (58.6)" in said
