@@ -28,6 +28,11 @@ def _seeds(total: int, default: int = 50) -> list:
     return [seed if seed < default else pytest.param(seed, marks=pytest.mark.long) for seed in range(total)]
 
 
+def _joined(text: str) -> str:
+    """A printed block with the lines ``fit`` wrapped joined again."""
+    return re.sub(r"\n +", " ", text)
+
+
 def _cell(marker: str) -> str:
     return next(code for code in tutorials.cells(tutorials.find("training")) if marker in code)
 
@@ -87,7 +92,7 @@ def test_the_ranking_speaks_only_when_every_roof_it_rests_on_was_steady(seed):
             assert said[key] == (values[-2] >= 0.9 * values[-1])
     l2_roof = best["L2"] > bandwidth.ABOVE * best["main memory"]
     assert (", the L2 roof: " in text) == l2_roof != (", no roof of its own: " in text)
-    rows = re.findall(r"^(\w+) +[\d.]+ FLOPs/byte +[\d.]+ GFLOP/s \(± *(\d+)%\) = +([\d.]+)% of its roof, the "
+    rows = re.findall(r"^(\w+)\*? +[\d.]+ FLOPs/byte +[\d.]+ GFLOP/s \(± *(\d+)%\) = +([\d.]+)% of its roof, the "
                       r"(?:flat \((peak)\)|sloped \((L2|main memory)\)) one$", text, re.M)
     shares, binding = {op: float(share) for op, _, share, _, _ in rows}, {op: flat or sloped for op, _, _, flat, sloped in rows}
     totals = [sum(r["seconds"] for r in step) for step in step_rounds]
@@ -95,6 +100,9 @@ def test_the_ranking_speaks_only_when_every_roof_it_rests_on_was_steady(seed):
     said_kept = re.search(r"median of (\d+) of (\d+) rounds of 10 more recorded steps \(± how far the farthest round strayed "
                           r"from it\)(?:;\n  (\d+) left out: each took "
                           r"over 1\.25× the median round's time)?", text)
+    # reader 23 c10: exp is counted 1 FLOP per element, and its row says so (a star, the note under the table)
+    assert re.findall(r"^(\w+)\* ", text, re.M) == ["exp"] and _joined(text).count(
+        "* exp: counted as 1 FLOP per element, as every elementwise operation is — a count, not what one costs") == 1
     assert set(shares) == set(OPS) and [int(n) for n in said_kept.groups(0)] == [
         len(kept), len(step_rounds), len(step_rounds) - len(kept)]
     rates = [{r["op"]: r["flops"] / r["seconds"] for r in step} for step in kept]   # the rounds left in decide
@@ -392,22 +400,38 @@ def test_a_figure_timed_otherwise_keeps_its_own_line_and_flag():
     assert _lever_line()("namespace look-up (µs per call, not a ratio)", 1.35).endswith(" 1.35")
 
 
-@pytest.mark.parametrize("seed", _seeds(12, 3))   # each draws and measures a figure: ~5 s
+# reader 23's table: the operations on the roofline (FLOPs per byte, GFLOP/s), whose leaders crossed (c10)
+READER_23 = {"matmul": (3.18, 10.63), "sum": (0.12, 0.05), "max": (0.11, 0.02), "greater": (0.11, 0.30),
+             "exp": (0.06, 0.09), "log": (0.06, 0.01), "maximum": (0.06, 0.21), "add": (0.06, 0.17),
+             "divide": (0.06, 0.05), "multiply": (0.05, 0.26), "subtract": (0.04, 0.25)}
+
+
+def _crosses(p, q, r, s) -> bool:
+    """Whether segment p–q and segment r–s cross at a point inside both."""
+    side = lambda a, b, c: np.sign((b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]))
+    return side(p, q, r) * side(p, q, s) < 0 and side(r, s, p) * side(r, s, q) < 0
+
+
+@pytest.mark.parametrize("seed", [-1] + _seeds(12, 3))   # each draws and measures a figure: ~5 s
 def test_roofline_points_crowded_at_one_spot_are_named_beside_them_and_the_names_do_not_overlap(seed, monkeypatch, tmp_path):
-    """Step 3's roofline (``named=True``): every operation's name is written once, joined to its own point, and no two
-    names' boxes overlap, however the points crowd (reader 16: multiply, subtract, add and maximum on one spot)."""
+    """Step 3's roofline (``named=True``): every operation's name is written once, joined to its own point, no two
+    names' boxes overlap and no two leader lines cross, however the points crowd (reader 16: multiply, subtract, add
+    and maximum on one spot; reader 23 c10: the leaders of greater, multiply and subtract crossed — seed -1)."""
     import matplotlib.text
 
-    rng = np.random.default_rng(seed)
-    points = {f"op{i} (x)": (0.05 * float(rng.uniform(0.7, 2.5)), float(rng.choice([0.5, 0.1])) * float(rng.uniform(0.9, 1.1)))
-              for i in range(int(rng.integers(2, 13)))}
+    rng = np.random.default_rng(seed if seed >= 0 else 0)
+    points = ({f"{op} (x)": xy for op, xy in READER_23.items()} if seed < 0 else
+              {f"op{i} (x)": (0.05 * float(rng.uniform(0.7, 2.5)), float(rng.choice([0.5, 0.1])) * float(rng.uniform(0.9, 1.1)))
+               for i in range(int(rng.integers(2, 13)))})
     seen = {}
     real_save = plots._save
 
     def keep(fig, path):
         fig.canvas.draw()
+        ax = fig.axes[0]
         seen["names"] = [(t.get_text(), t.xy, matplotlib.text.Text.get_window_extent(t))   # the name, not its line
-                         for t in fig.axes[0].texts]
+                         for t in ax.texts]
+        seen["at"] = [tuple(ax.transData.transform(t.xy)) for t in ax.texts]
         return real_save(fig, path)
 
     monkeypatch.setattr(plots, "_save", keep)
@@ -415,6 +439,8 @@ def test_roofline_points_crowded_at_one_spot_are_named_beside_them_and_the_names
     assert {(name, tuple(xy)) for name, xy, _ in seen["names"]} == {(label.split(" (")[0], xy) for label, xy in points.items()}
     boxes = [box for _, _, box in seen["names"]]
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    leaders = [(at, (box.x0, (box.y0 + box.y1) / 2)) for at, box in zip(seen["at"], boxes)]   # point → name's left middle
+    assert not any(_crosses(*a, *b) for i, a in enumerate(leaders) for b in leaders[i + 1:])
 
 
 def _what_is_left():
