@@ -510,6 +510,9 @@ def test_constant_and_the_line_counts_are_said_only_where_the_whole_range_lies(c
         region = _placed(measured, ratio, (1.3, 1.6), seen, noise)
         assert _region(conclusion, ("below 1.3×", "within 1.3–1.6×", "1.6× or more")) == region
         assert ("triad's traffic" in conclusion) == (region == 2)
+        # reader 23 c1: the prose says the GB/s and the two readings come only with a range wholly at or above 1.6×
+        assert ("GB/s" in measured + conclusion) == ("prefetcher" in conclusion) == ("in flight" in conclusion) == (
+            region == 2)
         if region == 2:
             assert "adjacent-line prefetcher" in conclusion and "fewer lines were in flight" in conclusion
             assert "does not tell which" in conclusion
