@@ -274,6 +274,12 @@ def test_a_whole_run_with_an_unsteady_peak_settles_no_ranking(monkeypatch, tmp_p
                      text, re.M)
     assert re.search(r"^  beside the recorded step on 32 samples \([\d.]+ µs, the calls' own times\): \d+% of its time;$",
                      text, re.M)
+    # reader 23 c9: the run says which recorded step is which, from the step it recorded three ways
+    which = re.search(r"^  which step is which: the table's ([\d.]+) µs is the median of 9 steps recorded in a row .*?"
+                      r"right after itself: ([\d.]+) µs\. The order .*? The moment .*?$", _joined(text), re.M)
+    assert which and float(which[1]) == pytest.approx(statistics.median(ns["step_totals"]), abs=0.051)
+    assert float(which[2]) == pytest.approx(statistics.median(a[1] for a in ns["again"]) * 1e6, abs=0.051)
+    assert "question each line answers: is it faster now at all, by any amount?):" in _joined(text)   # reader 23 c5
     unrecorded = re.search(r"^  the 1-element step took ([\d.]+) µs\n  against the step on 32 samples \(([\d.]+) µs\): "
                            r"(\d+)% of its time; the median of the \d+ pairs' ratios \(these\n  two medians' own ratio: "
                            r"(\d+)%\) — this share, without the recording's cost, decides:\n(  → .*?)\nfigure:", text, re.M | re.S)
@@ -441,6 +447,49 @@ def test_roofline_points_crowded_at_one_spot_are_named_beside_them_and_the_names
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
     leaders = [(at, (box.x0, (box.y0 + box.y1) / 2)) for at, box in zip(seen["at"], boxes)]   # point → name's left middle
     assert not any(_crosses(*a, *b) for i, a in enumerate(leaders) for b in leaders[i + 1:])
+
+
+def _which_step():
+    code = _cell("def which_step")
+    scope: dict = {"statistics": statistics, "verdicts": verdicts}
+    exec(code[code.index("def which_step"):code.index("print(fit(which_step(")], scope)   # noqa: S102 — the tutorial's
+    return scope["which_step"]
+
+
+@pytest.mark.parametrize("seed", _seeds(200))
+def test_which_recorded_step_is_which_splits_the_gap_into_order_and_moment_by_its_own_measurements(seed):
+    """Reader 23 c9: the table's 121.7 µs and the 247.3 µs beside the 1-element step were two ways of recording the
+    same step. For seeded steps (the table's nine in a row; later rounds, each right after the 1-element step and once
+    more right after itself) and disturbances: the line names which is which; the order's verdict is the book's rule on
+    the rounds' paired ratios against 0.91–1.10×, and the moment's follows where the steps in a row here lie against
+    the table's nine — above, below or within their range."""
+    rng = np.random.default_rng(seed)
+    table = list(rng.uniform(100e-6, 180e-6, 9))
+    rounds = int(rng.choice([5, 25]))
+    in_a_row = list(float(rng.choice([0.6, 1.0, 1.6, 2.2])) * np.array(table).mean() * rng.uniform(0.9, 1.1, rounds))
+    order, jitter = float(rng.choice([0.8, 1.0, 1.3, 2.0])), float(rng.choice([0.01, 0.05, 0.3]))   # one per run
+    after_tiny = [a * order * float(rng.uniform(1 - jitter, 1 + jitter)) for a in in_a_row]
+    others, speed = float(rng.choice([0.0, 0.0, 0.1, 0.9])), float(rng.choice([1.0, 1.0, 0.95, 0.7]))
+    said = _which_step()(table, after_tiny, in_a_row, others, speed)
+    assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
+    said = _joined(tutorials.fit(said))
+    assert f"the table's {statistics.median(table) * 1e6:.1f} µs is the median of 9 steps recorded in a row" in said
+    assert f"the {statistics.median(after_tiny) * 1e6:.1f} µs above, of {rounds} recorded later, each right after the " \
+           "1-element step" in said
+    now = statistics.median(in_a_row)
+    assert f"right after itself: {now * 1e6:.1f} µs." in said
+    ratios = [t / a for t, a in zip(after_tiny, in_a_row)]
+    region, (low, high) = verdicts.place(statistics.median(ratios), (1 / 1.1, 1.1), others, speed, verdicts.spread(ratios))
+    order = said.split("The order")[1].split(". The moment")[0]
+    assert ("below 0.91×" in order) == (region == 0) and ("within 0.91–1.10×" in order) == (region == 1)
+    assert ("above 1.10×: right after the 1-element step it took longer" in order) == (region == 2)
+    assert ("not settled in this run" in order) == (region is None)
+    assert ("which bounds nothing" in order) == (high == float("inf"))
+    moment = said.split(". The moment")[1]
+    assert ("above all of the table's nine" in moment) == (now > max(table))
+    assert ("below all of the table's nine" in moment) == (now < min(table))
+    assert ("within the range of the table's nine" in moment) == (min(table) <= now <= max(table))
+    assert ("this run does not separate" in moment) == (not min(table) <= now <= max(table))
 
 
 def _what_is_left():
