@@ -275,8 +275,8 @@ def test_a_whole_run_with_an_unsteady_peak_settles_no_ranking(monkeypatch, tmp_p
     assert re.search(r"^  beside the recorded step on 32 samples \([\d.]+ µs, the calls' own times\): \d+% of its time;$",
                      text, re.M)
     # reader 23 c9: the run says which recorded step is which, from the step it recorded three ways
-    which = re.search(r"^  which step is which: the table's ([\d.]+) µs is the median of 9 steps recorded in a row .*?"
-                      r"right after itself: ([\d.]+) µs\. The order .*? The moment .*?$", _joined(text), re.M)
+    which = re.search(r"which step is which: the table's ([\d.]+) µs is the median of 9 steps recorded in a row .*?"
+                      r"right after itself: ([\d.]+) µs\. The order .*? The moment ", _joined(text))
     assert which and float(which[1]) == pytest.approx(statistics.median(ns["step_totals"]), abs=0.051)
     assert float(which[2]) == pytest.approx(statistics.median(a[1] for a in ns["again"]) * 1e6, abs=0.051)
     assert "question each line answers: is it faster now at all, by any amount?):" in _joined(text)   # reader 23 c5
