@@ -336,17 +336,28 @@ def _name_points(ax, points: dict[str, tuple[float, float]], gap: float = 11.0) 
     """Write each point's name to the right of it and of its neighbours (the points within a factor 8 in x, a
     name's width), joined to it by a thin leader line; name and line take the point's colour (``roofline``'s
     ``C0, C1, …`` in ``points``' order), so a name leads to its own marker among crowded ones. Neighbours' names are
-    moved apart upward to ``gap`` points."""
+    moved apart upward to ``gap`` points; where two leaders would cross, the two names trade places (each trade
+    shortens the leaders' total length, so the trading ends, with no two crossing)."""
     ax.autoscale_view()
     at = {label: ax.transData.transform(xy) * 72 / ax.figure.dpi for label, xy in points.items()}   # in points
     band = {label: int(np.floor(np.log2(x))) for label, (x, _) in points.items()}     # intensity in factors of 2
     colour = {label: f"C{number % 10}" for number, label in enumerate(points)}
     last: dict[int, float] = {}     # per band, the height of the last name written
+    spot = {}                       # each name's place (left edge, middle), in points
     for label, (x, y) in sorted(points.items(), key=lambda p: p[1][1]):
         near = range(band[label] - 3, band[label] + 4)
         height = max(at[label][1], max(last.get(b, -np.inf) for b in near) + gap)
         last[band[label]] = height
-        right = max(at[name][0] for name in points if band[name] in near)
-        ax.annotate(label.split(" (")[0], (x, y), xytext=(right - at[label][0] + 14, height - at[label][1]),
+        spot[label] = (max(at[name][0] for name in points if band[name] in near) + 14, height)
+    side = lambda a, b, c: np.sign((b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]))
+    cross = lambda a, b: (side(at[a], spot[a], at[b]) * side(at[a], spot[a], spot[b]) < 0
+                          and side(at[b], spot[b], at[a]) * side(at[b], spot[b], spot[a]) < 0)
+    labels = list(points)
+    while crossing := [(a, b) for i, a in enumerate(labels) for b in labels[i + 1:] if cross(a, b)]:
+        a, b = crossing[0]
+        spot[a], spot[b] = spot[b], spot[a]
+    for label, (x, y) in points.items():
+        ax.annotate(label.split(" (")[0], (x, y), xytext=(spot[label][0] - at[label][0], spot[label][1] - at[label][1]),
                     textcoords="offset points", fontsize=7, va="center", color=colour[label],
-                    arrowprops={"arrowstyle": "-", "color": colour[label], "lw": 0.7, "shrinkA": 1, "shrinkB": 0})
+                    arrowprops={"arrowstyle": "-", "color": colour[label], "lw": 0.7, "shrinkA": 1, "shrinkB": 0,
+                                   "relpos": (0, 0.5)})    # the leader leaves the name's left middle: its place

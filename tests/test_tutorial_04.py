@@ -7,6 +7,7 @@ constant" holds only within the band the line prints."""
 
 import contextlib
 import io
+import math
 import re
 from unittest import mock
 
@@ -129,6 +130,8 @@ def test_rows_against_columns_is_decided_from_its_pairs_range(calm, examples):
                                                      st.tuples(st.floats(0.0, 0.25), st.floats(0.3, 0.84))),
            stray=st.sampled_from([0.0, 0.02, 0.1, 0.3]))
     @example(ratio=0.61, seen=(0.0, 0.61), stray=0.0).via("reader 17's 0.61× beside a core at 61 %")
+    @example(ratio=0.57, seen=(0.0, 0.75), stray=0.1).via("reader 23 c5: open against 0.8×, wholly below 1×")
+    @example(ratio=0.9, seen=(0.0, 1.0), stray=0.02).via("within the band, wholly below 1×")
     def check(ratio, seen, stray):
         text = _layout(calm[0], ratio, seen, stray)
         printed = float(re.search(r"^in alternating pairs, the rows' gather took (\d+\.\d\d)× the columns'", text)[1])
@@ -141,18 +144,39 @@ def test_rows_against_columns_is_decided_from_its_pairs_range(calm, examples):
         shown = [float(x) for x in re.search(r"its range (\d+\.\d\d)…(\d+\.\d\d)×", text).groups()]
         assert shown == pytest.approx([low, high], abs=0.0051)
         assert ("— below 0.8×" in text and "the row layout is the faster one" in text) == (region == 0)
-        assert ("— within 0.8–1.25×" in text and "about the same here" in text) == (region == 1)
+        assert ("— within 0.8–1.25×" in text and "the band this line calls about the same: each row" in text) == (
+            region == 1)
         assert ("— 1.25× or more" in text and "the row layout was the slower one" in text) == (region == 2)
         assert ("not settled in this run" in text) == (region is None)
         assert all(len(line) <= 118 for line in tutorials.fit(text).split("\n"))
+        # reader 23 c5: where the band's answer is 'about the same' or open, the line also answers tutorial 9 Step 7's
+        # question (1×) from the same range, in Step 7's own words for that range
+        one, bounds = verdicts.place(printed, (1.0,), *seen, noise)
+        step_7 = _step_7_settles()({"range": bounds, "region": one})[1]
+        clause = re.search(r"; against 1× \(tutorial 9 Step 7's mark: is the rows' gather faster at all\?\): (.*)$", text)
+        assert (clause is not None) == (region in (1, None))
+        if clause:
+            word = clause[1].split(",")[0]
+            assert word == {"not settled — run it again": "not settled"}.get(step_7, step_7)
+            assert clause[1].endswith({0: "its range wholly below 1×", 1: "its range wholly at or above 1×",
+                                       None: "its range spans 1×"}[one])
+            assert word != "faster now" or high < 1.0           # 'faster' never beside a range that reaches 1×
 
     check()
+
+
+def _step_7_settles():
+    """Tutorial 9's ``settles``: what a lever's range settles against 1×, in the words of its Step 7 table."""
+    code = next(code for code in tutorials.cells(tutorials.find("training")) if "def settles" in code)
+    scope = {"math": math}
+    exec(code[code.index("def settles"):code.index("lever = {}")], scope)   # noqa: S102 — the tutorial's own code
+    return scope["settles"]
 
 
 def test_the_calm_run_times_rows_against_columns_in_pairs(calm):
     """The float64 verdict comes from its own pairs, so the float32 line sets pairs against pairs, at two moments."""
     text = _joined(calm[1])
-    assert re.search(r"^in alternating pairs, the rows' gather took \d+\.\d\d× the columns' — (below|within|1\.25×|not)",
+    assert re.search(r"^in alternating pairs, the rows' gather took \d+\.\d\d× the columns' — (below|within|1\.25×|against)",
                      text, re.M)
     assert "the float64 pairs" in text and "another way" not in text
 
@@ -510,6 +534,9 @@ def test_constant_and_the_line_counts_are_said_only_where_the_whole_range_lies(c
         region = _placed(measured, ratio, (1.3, 1.6), seen, noise)
         assert _region(conclusion, ("below 1.3×", "within 1.3–1.6×", "1.6× or more")) == region
         assert ("triad's traffic" in conclusion) == (region == 2)
+        # reader 23 c1: the prose says the GB/s and the two readings come only with a range wholly at or above 1.6×
+        assert ("GB/s" in measured + conclusion) == ("prefetcher" in conclusion) == ("in flight" in conclusion) == (
+            region == 2)
         if region == 2:
             assert "adjacent-line prefetcher" in conclusion and "fewer lines were in flight" in conclusion
             assert "does not tell which" in conclusion

@@ -28,6 +28,11 @@ def _seeds(total: int, default: int = 50) -> list:
     return [seed if seed < default else pytest.param(seed, marks=pytest.mark.long) for seed in range(total)]
 
 
+def _joined(text: str) -> str:
+    """A printed block with the lines ``fit`` wrapped joined again."""
+    return re.sub(r"\n +", " ", text)
+
+
 def _cell(marker: str) -> str:
     return next(code for code in tutorials.cells(tutorials.find("training")) if marker in code)
 
@@ -87,7 +92,7 @@ def test_the_ranking_speaks_only_when_every_roof_it_rests_on_was_steady(seed):
             assert said[key] == (values[-2] >= 0.9 * values[-1])
     l2_roof = best["L2"] > bandwidth.ABOVE * best["main memory"]
     assert (", the L2 roof: " in text) == l2_roof != (", no roof of its own: " in text)
-    rows = re.findall(r"^(\w+) +[\d.]+ FLOPs/byte +[\d.]+ GFLOP/s \(± *(\d+)%\) = +([\d.]+)% of its roof, the "
+    rows = re.findall(r"^(\w+)\*? +[\d.]+ FLOPs/byte +[\d.]+ GFLOP/s \(± *(\d+)%\) = +([\d.]+)% of its roof, the "
                       r"(?:flat \((peak)\)|sloped \((L2|main memory)\)) one$", text, re.M)
     shares, binding = {op: float(share) for op, _, share, _, _ in rows}, {op: flat or sloped for op, _, _, flat, sloped in rows}
     totals = [sum(r["seconds"] for r in step) for step in step_rounds]
@@ -95,6 +100,9 @@ def test_the_ranking_speaks_only_when_every_roof_it_rests_on_was_steady(seed):
     said_kept = re.search(r"median of (\d+) of (\d+) rounds of 10 more recorded steps \(± how far the farthest round strayed "
                           r"from it\)(?:;\n  (\d+) left out: each took "
                           r"over 1\.25× the median round's time)?", text)
+    # reader 23 c10: exp is counted 1 FLOP per element, and its row says so (a star, the note under the table)
+    assert re.findall(r"^(\w+)\* ", text, re.M) == ["exp"] and _joined(text).count(
+        "* exp: counted as 1 FLOP per element, as every elementwise operation is — a count, not what one costs") == 1
     assert set(shares) == set(OPS) and [int(n) for n in said_kept.groups(0)] == [
         len(kept), len(step_rounds), len(step_rounds) - len(kept)]
     rates = [{r["op"]: r["flops"] / r["seconds"] for r in step} for step in kept]   # the rounds left in decide
@@ -266,6 +274,12 @@ def test_a_whole_run_with_an_unsteady_peak_settles_no_ranking(monkeypatch, tmp_p
                      text, re.M)
     assert re.search(r"^  beside the recorded step on 32 samples \([\d.]+ µs, the calls' own times\): \d+% of its time;$",
                      text, re.M)
+    # reader 23 c9: the run says which recorded step is which, from the step it recorded three ways
+    which = re.search(r"which step is which: the table's ([\d.]+) µs is the median of 9 steps recorded in a row .*?"
+                      r"right after itself: ([\d.]+) µs\. The order .*? The moment ", _joined(text))
+    assert which and float(which[1]) == pytest.approx(statistics.median(ns["step_totals"]), abs=0.051)
+    assert float(which[2]) == pytest.approx(statistics.median(a[1] for a in ns["again"]) * 1e6, abs=0.051)
+    assert "question each line answers: is it faster now at all, by any amount?):" in _joined(text)   # reader 23 c5
     unrecorded = re.search(r"^  the 1-element step took ([\d.]+) µs\n  against the step on 32 samples \(([\d.]+) µs\): "
                            r"(\d+)% of its time; the median of the \d+ pairs' ratios \(these\n  two medians' own ratio: "
                            r"(\d+)%\) — this share, without the recording's cost, decides:\n(  → .*?)\nfigure:", text, re.M | re.S)
@@ -392,22 +406,38 @@ def test_a_figure_timed_otherwise_keeps_its_own_line_and_flag():
     assert _lever_line()("namespace look-up (µs per call, not a ratio)", 1.35).endswith(" 1.35")
 
 
-@pytest.mark.parametrize("seed", _seeds(12, 3))   # each draws and measures a figure: ~5 s
+# reader 23's table: the operations on the roofline (FLOPs per byte, GFLOP/s), whose leaders crossed (c10)
+READER_23 = {"matmul": (3.18, 10.63), "sum": (0.12, 0.05), "max": (0.11, 0.02), "greater": (0.11, 0.30),
+             "exp": (0.06, 0.09), "log": (0.06, 0.01), "maximum": (0.06, 0.21), "add": (0.06, 0.17),
+             "divide": (0.06, 0.05), "multiply": (0.05, 0.26), "subtract": (0.04, 0.25)}
+
+
+def _crosses(p, q, r, s) -> bool:
+    """Whether segment p–q and segment r–s cross at a point inside both."""
+    side = lambda a, b, c: np.sign((b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]))
+    return side(p, q, r) * side(p, q, s) < 0 and side(r, s, p) * side(r, s, q) < 0
+
+
+@pytest.mark.parametrize("seed", [-1] + _seeds(12, 3))   # each draws and measures a figure: ~5 s
 def test_roofline_points_crowded_at_one_spot_are_named_beside_them_and_the_names_do_not_overlap(seed, monkeypatch, tmp_path):
-    """Step 3's roofline (``named=True``): every operation's name is written once, joined to its own point, and no two
-    names' boxes overlap, however the points crowd (reader 16: multiply, subtract, add and maximum on one spot)."""
+    """Step 3's roofline (``named=True``): every operation's name is written once, joined to its own point, no two
+    names' boxes overlap and no two leader lines cross, however the points crowd (reader 16: multiply, subtract, add
+    and maximum on one spot; reader 23 c10: the leaders of greater, multiply and subtract crossed — seed -1)."""
     import matplotlib.text
 
-    rng = np.random.default_rng(seed)
-    points = {f"op{i} (x)": (0.05 * float(rng.uniform(0.7, 2.5)), float(rng.choice([0.5, 0.1])) * float(rng.uniform(0.9, 1.1)))
-              for i in range(int(rng.integers(2, 13)))}
+    rng = np.random.default_rng(seed if seed >= 0 else 0)
+    points = ({f"{op} (x)": xy for op, xy in READER_23.items()} if seed < 0 else
+              {f"op{i} (x)": (0.05 * float(rng.uniform(0.7, 2.5)), float(rng.choice([0.5, 0.1])) * float(rng.uniform(0.9, 1.1)))
+               for i in range(int(rng.integers(2, 13)))})
     seen = {}
     real_save = plots._save
 
     def keep(fig, path):
         fig.canvas.draw()
+        ax = fig.axes[0]
         seen["names"] = [(t.get_text(), t.xy, matplotlib.text.Text.get_window_extent(t))   # the name, not its line
-                         for t in fig.axes[0].texts]
+                         for t in ax.texts]
+        seen["at"] = [tuple(ax.transData.transform(t.xy)) for t in ax.texts]
         return real_save(fig, path)
 
     monkeypatch.setattr(plots, "_save", keep)
@@ -415,6 +445,51 @@ def test_roofline_points_crowded_at_one_spot_are_named_beside_them_and_the_names
     assert {(name, tuple(xy)) for name, xy, _ in seen["names"]} == {(label.split(" (")[0], xy) for label, xy in points.items()}
     boxes = [box for _, _, box in seen["names"]]
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    leaders = [(at, (box.x0, (box.y0 + box.y1) / 2)) for at, box in zip(seen["at"], boxes)]   # point → name's left middle
+    assert not any(_crosses(*a, *b) for i, a in enumerate(leaders) for b in leaders[i + 1:])
+
+
+def _which_step():
+    code = _cell("def which_step")
+    scope: dict = {"statistics": statistics, "verdicts": verdicts}
+    exec(code[code.index("def which_step"):code.index("print(fit(which_step(")], scope)   # noqa: S102 — the tutorial's
+    return scope["which_step"]
+
+
+@pytest.mark.parametrize("seed", _seeds(200))
+def test_which_recorded_step_is_which_splits_the_gap_into_order_and_moment_by_its_own_measurements(seed):
+    """Reader 23 c9: the table's 121.7 µs and the 247.3 µs beside the 1-element step were two ways of recording the
+    same step. For seeded steps (the table's nine in a row; later rounds, each right after the 1-element step and once
+    more right after itself) and disturbances: the line names which is which; the order's verdict is the book's rule on
+    the rounds' paired ratios against 0.91–1.10×, and the moment's follows where the steps in a row here lie against
+    the table's nine — above, below or within their range."""
+    rng = np.random.default_rng(seed)
+    table = list(rng.uniform(100e-6, 180e-6, 9))
+    rounds = int(rng.choice([5, 25]))
+    in_a_row = list(float(rng.choice([0.6, 1.0, 1.6, 2.2])) * np.array(table).mean() * rng.uniform(0.9, 1.1, rounds))
+    order, jitter = float(rng.choice([0.8, 1.0, 1.3, 2.0])), float(rng.choice([0.01, 0.05, 0.3]))   # one per run
+    after_tiny = [a * order * float(rng.uniform(1 - jitter, 1 + jitter)) for a in in_a_row]
+    others, speed = float(rng.choice([0.0, 0.0, 0.1, 0.9])), float(rng.choice([1.0, 1.0, 0.95, 0.7]))
+    said = _which_step()(table, after_tiny, in_a_row, others, speed)
+    assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
+    said = _joined(tutorials.fit(said))
+    assert f"the table's {statistics.median(table) * 1e6:.1f} µs is the median of 9 steps recorded in a row" in said
+    assert f"the {statistics.median(after_tiny) * 1e6:.1f} µs above, of {rounds} recorded later, each right after the " \
+           "1-element step" in said
+    now = statistics.median(in_a_row)
+    assert f"right after itself: {now * 1e6:.1f} µs." in said
+    ratios = [t / a for t, a in zip(after_tiny, in_a_row)]
+    region, (low, high) = verdicts.place(statistics.median(ratios), (1 / 1.1, 1.1), others, speed, verdicts.spread(ratios))
+    order = said.split("The order")[1].split(". The moment")[0]
+    assert ("below 0.91×" in order) == (region == 0) and ("within 0.91–1.10×" in order) == (region == 1)
+    assert ("above 1.10×: right after the 1-element step it took longer" in order) == (region == 2)
+    assert ("not settled in this run" in order) == (region is None)
+    assert ("which bounds nothing" in order) == (high == float("inf"))
+    moment = said.split(". The moment")[1]
+    assert ("above all of the table's nine" in moment) == (now > max(table))
+    assert ("below all of the table's nine" in moment) == (now < min(table))
+    assert ("within the range of the table's nine" in moment) == (min(table) <= now <= max(table))
+    assert ("this run does not separate" in moment) == (not min(table) <= now <= max(table))
 
 
 def _what_is_left():
