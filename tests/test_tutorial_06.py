@@ -479,7 +479,9 @@ def test_a_drifted_round_is_named_and_left_out(seed):
     line = re.search(r"^the A/A control, .*$", text, re.M).group(0)
     drift = [a / r for r, a in zip(rounds["table"]["scalar"], rounds["reruns"])]
     steady = _steady(rounds)
-    assert f"{len(steady)} within 5% of 1 and undisturbed" in line
+    assert _aa_counts(line) == (sum(verdicts.apart(d) <= 0.05 for d in drift),
+                                sum(not verdicts.busy(s["others"]) and not verdicts.slow(s["speed"])
+                                    for s in rounds["seen"]), len(steady))
     if len(steady) >= 3:
         named = re.search(r"left out: rounds? (.*)\)$", line)
         left = dict(re.findall(r"(\d+) \([+-]\d+\.\d%((?:, \w+)*)\)", named.group(1))) if named else {}
@@ -490,6 +492,70 @@ def test_a_drifted_round_is_named_and_left_out(seed):
             assert ("slow" in flags) == verdicts.slow(seen["speed"])
     else:
         assert "settle nothing — run it again" in line
+
+
+def _aa_counts(line: str) -> tuple[int, int, int]:
+    """The A/A line's three counts of rounds — within 5 % of 1, undisturbed, steady (both) — read back as numbers
+    from their words ("none", "all 7", "3 of 7")."""
+    said = re.search(r"rounds: [\d.]+ to [\d.]+×; (.+) within 5% of 1, (.+) undisturbed \(.*\), so (.+) steady \(both\)",
+                     line)
+    total = int(re.search(r"each of the (\d+) rounds", line).group(1))
+    return tuple(0 if words == "none" else total if words == f"all {total}" else
+                 int(re.fullmatch(rf"(\d+) of {total}", words).group(1)) for words in said.groups())
+
+
+def _rounds_drifted_and_disturbed_apart(rng: np.random.Generator, count: int = 7) -> dict:
+    """Rounds whose drift (within 5 % of 1 or beyond) and disturbance (busy, slow, or neither) are drawn apart, each
+    from a seeded share that may be none, some or all: every pair of counts the A/A line can print, reader 23's
+    (all within, none undisturbed) among them."""
+    rounds = _rounds(rng, count)
+    drifting, disturbed = (float(rng.choice([0.0, 0.5, 1.0])) for _ in range(2))
+    rounds["reruns"] = [r * (float(rng.choice([0.9, 1.07])) if rng.random() < drifting else float(rng.uniform(0.97, 1.03)))
+                        for r in rounds["table"]["scalar"]]
+    rounds["seen"] = [{"others": 0.6, "speed": 1.0} if rng.random() < disturbed / 2 else
+                      {"others": 0.05, "speed": 0.7} if rng.random() < disturbed else {"others": 0.05, "speed": 1.0}
+                      for _ in range(count)]
+    return rounds
+
+
+@pytest.mark.parametrize("seed", _seeds(200, 40))
+def test_the_aa_line_counts_the_rounds_within_5_percent_and_the_undisturbed_apart(seed):
+    """Reader 23 (c2): "0 within 5% of 1 and undisturbed" read as if no control stayed within 5 %, when all 7 had and
+    none was undisturbed. The line now prints the two counts apart, and the steady ones (both), each in words that
+    read alone — for every mix of drifted and disturbed rounds."""
+    rounds = _rounds_drifted_and_disturbed_apart(np.random.default_rng(seed))
+    text, ns = _step_2(rounds, _sweeps(np.random.default_rng(seed)), set())
+    line = re.search(r"^the A/A control, .*$", text, re.M).group(0)
+    drift = [a / r for r, a in zip(rounds["table"]["scalar"], rounds["reruns"])]
+    quiet = [not verdicts.busy(s["others"]) and not verdicts.slow(s["speed"]) for s in rounds["seen"]]
+    assert _aa_counts(line) == (sum(verdicts.apart(d) <= 0.05 for d in drift), sum(quiet), len(_steady(rounds)))
+    assert "within 5% of 1 and undisturbed" not in line
+
+
+def test_reader_23s_aa_line_says_all_within_5_percent_and_none_undisturbed():
+    """Reader 23's run (out-6.txt:100): all 7 controls 0.99–1.02×, every round around a slow core."""
+    rounds = _rounds(np.random.default_rng(0))
+    rounds["reruns"] = [r * d for r, d in zip(rounds["table"]["scalar"], (0.99, 1.0, 1.02, 1.01, 1.0, 0.99, 1.0))]
+    rounds["seen"] = [{"others": 0.1, "speed": 0.8}] * 7
+    line = re.search(r"^the A/A control, .*$", _step_2(rounds, READER_17_SWEEPS, set())[0], re.M).group(0)
+    assert "0.99 to 1.02×; all 7 within 5% of 1, none undisturbed (" in line
+    assert "so none steady (both) — 3 needed" in line
+
+
+def test_the_aa_count_generator_reaches_none_some_and_all_of_each_count():
+    """The generator above draws, over its default seeds, every count from none through some to all, for both, and
+    reader 23's mix (all within 5 %, none undisturbed)."""
+    counts, mixes = set(), set()
+    for s in range(40):
+        rounds = _rounds_drifted_and_disturbed_apart(np.random.default_rng(s))
+        drift = [a / r for r, a in zip(rounds["table"]["scalar"], rounds["reruns"])]
+        within = sum(verdicts.apart(d) <= 0.05 for d in drift)
+        quiet = sum(not verdicts.busy(x["others"]) and not verdicts.slow(x["speed"]) for x in rounds["seen"])
+        counts |= {(which, "none" if k == 0 else "all" if k == 7 else "some") for which, k in (("in", within),
+                                                                                               ("quiet", quiet))}
+        mixes.add((within, quiet))
+    assert (7, 0) in mixes
+    assert counts == {(which, how) for which in ("in", "quiet") for how in ("none", "some", "all")}
 
 
 # Step 4: rows, verdicts and the comparison with Step 1 ----------------------------------------------------------
@@ -685,7 +751,7 @@ def test_every_size_is_placed_by_the_one_rule_and_the_verdict_reads_the_ranges_i
     below = sorted(n for n, (r, _) in placed.items() if r == 0)
     unsettled = sorted(n for n, (r, _) in placed.items() if r is None)
     if not above and not below:
-        assert verdict.startswith("whether a second thread pays: not settled")
+        assert verdict.startswith("whether a second thread pays more than 1.2×: not settled")
     elif verdict.startswith("from n = "):
         start = int(re.match(r"from n = (\d+)", verdict).group(1))
         assert above == [n for n in above + below if n >= start] and len(above) > 1
@@ -1000,7 +1066,7 @@ def test_reader_16s_n_512_is_placed_by_the_one_rule_with_its_noise():
     text = _exec("paying = ", ns)
     assert "up to 1.23× from 1 either way" in text and "every one flagged, used anyway" in text
     assert "n = 512: 1.71× ±23% → 0.98 to 2.00×, across the mark" in text
-    assert _verdict(text).startswith("whether a second thread pays: not settled in this run — no size's range lies "
+    assert _verdict(text).startswith("whether a second thread pays more than 1.2×: not settled in this run — no size's range lies "
                                      "wholly on one side of 1.2× — run it again")
     steady = dict(READER_16, speedups=(1.00, 1.01, 1.00, 1.00, 1.00, 1.00) + READER_16["speedups"][6:],
                   speed=(1.0,) * 6 + READER_16["speed"][6:], both=(1.0,) * 6 + READER_16["both"][6:],
@@ -1038,7 +1104,7 @@ def test_reader_20s_controls_at_1_00_no_longer_give_a_noise_of_zero():
     assert "pair by pair 1.00 to 1.00×, their own pairs spread up to ±15% (above: the wider" in text
     assert "n = 512: 1.64× ±15% → 1.06 to 2.00×, across the mark" in text
     assert re.search(r"n = 104: 1\.06× ±(2\d)% → 0\.8\d to 1\.3\d×, across the mark", text)
-    assert _verdict(text).startswith("whether a second thread pays: not settled in this run")
+    assert _verdict(text).startswith("whether a second thread pays more than 1.2×: not settled in this run")
 
 
 def _step_1_line():
@@ -1129,19 +1195,20 @@ def test_the_step_1_cell_names_the_flags_its_rows_carry(seed):
 
 @pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.long)])   # ~5 s each
 def test_the_threads_figure_keeps_every_size_apart_from_its_neighbours_and_the_rule(seed, tmp_path):
-    """Drawn from seeded rows by the tutorial's own figure cell: on both panels, markers of neighbouring sizes
+    """Drawn from seeded rows by the tutorial's own figure cell: on every panel, markers of neighbouring sizes
     (n = 96, 100, 104 among them) lie at least a marker's width apart, and the 100³ rule's line crosses none; the
     pair-noise band is the noise the verdicts widen every ratio by (÷ and × 1 + noise), its edges drawn as lines so
-    that a band of no height still shows (reader 20, c3), and both peaks are drawn."""
+    that a band of no height still shows (reader 20, c3), and both peaks are drawn. The speed-up has a panel and an
+    axis of its own, apart from the cores used, and draws the 1.2× mark its verdicts read (reader 23, c3)."""
     rng = np.random.default_rng(seed)
     ns = _step_4(rng)
     _rows(ns)
     noise = (0.0, 0.15)[seed]   # the first: two controls' pairs that all agreed, a band of no height (reader 20, c3)
-    ns |= {"os": __import__("os"), "OUT": str(tmp_path), "plots": plots, "noise": noise, "unsettled": [],
+    ns |= {"os": __import__("os"), "OUT": str(tmp_path), "plots": plots, "noise": noise, "unsettled": [], "PAYS": 1.2,
            "all_cores": {"gflops": (160.0, 100.0)[seed]}}   # the second: slowed, so drawn as 2 × the 1-core peak
     _exec("def draw(axes)", ns)
     matplotlib.use("Agg")
-    fig, axes = plt.subplots(1, 2, figsize=(10.0, 5.0), layout="constrained")   # the size plots.panels draws at
+    fig, axes = plt.subplots(1, 3, figsize=(13.8, 5.4), layout="constrained")   # the size plots.panels draws at
     ns["draw"](list(axes))
     fig.canvas.draw()
     for ax in axes:
@@ -1153,8 +1220,17 @@ def test_the_threads_figure_keeps_every_size_apart_from_its_neighbours_and_the_r
         rule = [float(ax.transData.transform((line.get_xdata()[0], 1))[0]) for line in ax.get_lines()
                 if line.get_label().startswith("the 100³ rule")]
         assert rule and min(abs(x - rule[0]) for x in xs) >= marker
-    left, right = (legend.get_window_extent() for legend in fig.legends)   # each panel's legend under it, apart
-    assert left.x1 <= right.x0 or left.y1 <= right.y0 or right.y1 <= left.y0
+    boxes = [legend.get_window_extent() for legend in fig.legends]   # each panel's legend under it, apart
+    assert len(boxes) == 3
+    for one, other in zip(boxes, boxes[1:]):
+        assert one.x1 <= other.x0 or one.y1 <= other.y0 or other.y1 <= one.y0
+    marks = [line for line in axes[1].get_lines() if "the verdicts' mark" in line.get_label()]   # reader 23, c3
+    assert len(marks) == 1 and marks[0].get_ydata()[0] == pytest.approx(1.2) and "1.2×" in marks[0].get_label()
+    assert "cores" not in axes[1].get_ylabel() and "cores" in axes[2].get_ylabel()   # one quantity per axis
+    assert {line.get_label() for line in axes[2].get_lines() if line.get_marker() == "o"} == {
+        "helper threads' cores", "other processes' cores"}
+    assert not any(label in (line.get_label() for line in axes[1].get_lines())
+                   for label in ("helper threads' cores", "other processes' cores"))
     spans = [p for p in axes[1].patches if p.get_label().startswith("pair noise the verdicts use")]
     assert len(spans) == 1 and f"÷ and × {1 + noise:.2f}" in spans[0].get_label()
     drawn = spans[0].get_y(), spans[0].get_y() + spans[0].get_height()   # an axhspan: y from the data
@@ -1164,7 +1240,7 @@ def test_the_threads_figure_keeps_every_size_apart_from_its_neighbours_and_the_r
     assert sorted(line.get_ydata()[0] for line in lines) == pytest.approx(edges)   # its edges drawn: never unseen
     assert all(line.get_linewidth() > 0 and line.get_visible() for line in lines)
     for ax, hollowed in zip(axes, ([n for n in ns["sizes"] if ns["disturbed"][n]],   # reader 17, c4: disturbed A/A
-                                   [n for n in ns["sizes"] if ns["disturbed"][n] or ns["unfair"][n]])):  # controls too
+                                   [n for n in ns["sizes"] if ns["disturbed"][n] or ns["unfair"][n]], [])):  # controls too
         drawn = {float(x) for line in ax.get_lines() if line.get_marker() == "o" and line.get_markerfacecolor() == "white"
                  for x in line.get_xdata()}
         assert drawn == {float(ns["place"][n]) for n in hollowed}

@@ -255,14 +255,39 @@ def test_every_line_it_prints_at_the_touched_places_fits_118_characters(run):
 
 
 def test_the_ladders_lines_stay_apart_where_they_meet(run):
-    """Reader 16 (c10): at n = 128 four lines overlapped under one marker. Each line has a marker of its own, and at
-    every n its point sits a little to the side of every other line's (at least 2 % apart on the log axis)."""
+    """Reader 16 (c10): at n = 128 four lines overlapped under one marker; reader 23 (c11): they still did at 128–250,
+    2.5 % apart. Each line has a marker of its own, and at every n its point sits at least a marker's width to the
+    side of every other line's, as drawn."""
     ns, _ = run
-    lines = [line for line in ns["ladder_ax"].get_lines() if line.get_label() in ns["rates"]]
+    ax = ns["ladder_ax"]
+    ax.figure.canvas.draw()
+    lines = [line for line in ax.get_lines() if line.get_label() in ns["rates"]]
     assert len(lines) == len(ns["rates"]) and len({line.get_marker() for line in lines}) == len(lines)
+    width = max(line.get_markersize() for line in lines) * ax.figure.dpi / 72   # pixels
     for n in ns["sizes"]:
-        xs = sorted(x for line in lines for x in line.get_xdata() if abs(x / n - 1) < 0.2)
-        assert all(b / a >= 1.02 for a, b in zip(xs, xs[1:]))
+        xs = sorted(ax.transData.transform((x, 1.0))[0] for line in lines for x in line.get_xdata()
+                    if abs(x / n - 1) < 0.3)
+        assert len(xs) == sum(n in rate for rate in ns["rates"].values())
+        assert all(b - a >= width for a, b in zip(xs, xs[1:]))
+
+
+def test_every_disturbed_rate_of_the_ladder_is_crossed_by_a_mark_larger_than_its_point(run):
+    """Reader 23 (c11): the "disturbed" × marks were smaller than the points they sat on. Every rate flagged
+    disturbed — and only those — carries an ×, larger than any line's marker and drawn over it."""
+    ns, _ = run
+    ax = ns["ladder_ax"]
+    lines = {line.get_label(): line for line in ax.get_lines() if line.get_label() in ns["rates"]}
+    crosses = [line for line in ax.get_lines() if line.get_marker() == "x"]
+    flagged = sorted((x, y) for name, line in lines.items() for x, y, n in zip(line.get_xdata(), line.get_ydata(),
+                                                                              ns["rates"][name])
+                     if ns["disturbed"][name][n])
+    if not flagged:
+        assert not crosses
+        return
+    (cross,) = crosses
+    assert sorted(zip(cross.get_xdata(), cross.get_ydata())) == flagged
+    assert cross.get_markersize() >= 1.5 * max(line.get_markersize() for line in lines.values())
+    assert cross.get_zorder() > max(line.get_zorder() for line in lines.values())
 
 
 @pytest.mark.parametrize("mask", range(1, 8))
@@ -505,3 +530,70 @@ def test_step_8s_yardstick_is_the_widest_pair_noise_the_run_printed(run):
     assert printed and max(printed) <= int(yard.group(1))
     assert int(yard.group(1)) == round(100 * max(ns["noises"].values()))
     assert yard.group(1) + "%" in joined[:yard.start()]   # the widest was printed where it was measured
+
+
+def _step_6_line(ns, rng, n, at_edge):
+    """Step 6's line on seeded rates at the rule's blocks: each sweep's (and Step 3's) rate drawn anywhere, or — with
+    ``at_edge`` — a ratio to Step 3's within a hair of either end of the 0.80–1.25× band, where rounding would move it
+    across; each side disturbed or not."""
+    table = float(rng.uniform(10, 90))
+    ratio = lambda: (float(rng.choice([0.8, 1.25])) * float(rng.choice([1 - 1e-4, 1.0, 1 + 1e-4])) if at_edge else
+                     float(rng.uniform(0.5, 1.6)))
+    at_rule = {label: (int(rng.choice([128, 384, n])), table * ratio()) for label in ("KC", "MC")}
+    why = {label: str(rng.choice(["", "other processes used 1.50 cores"])) for label in at_rule}
+    table_why = str(rng.choice(["", "the core ran as slow as 70% of its best speed"]))
+    return at_rule, why, table, table_why, ns["against_step_3"](n, at_rule, why, table, table_why)
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_step_6_sets_the_rule_blocks_beside_step_3s_rate_in_words_its_ratios_allow(run, seed):
+    """Reader 23 (c8): Step 6 swept at n = 1024 while Step 3 timed n = 1000, and its rates sat 22 % under Step 3's
+    with no word said. Now the sweeps run at Step 3's largest n, and a line sets the rule's blocks' rates beside Step
+    3's rate of the same product: every ratio printed on its own side of the band's nearer end, "within" exactly when
+    every unrounded ratio lies inside 0.80–1.25×, each disturbed side named, and a gap never put on the blocks."""
+    ns, _ = run
+    rng = np.random.default_rng(seed)
+    n = 1000
+    at_rule, why, table, table_why, said = _step_6_line(ns, rng, n, at_edge=seed % 2 == 1)
+    assert all(len(line) <= 118 for line in said.splitlines())
+    said = re.sub(r"\n +", " ", said)
+    ratios = {label: rate / table for label, (_, rate) in at_rule.items()}
+    for label, (v, rate) in at_rule.items():
+        shown = float(re.search(rf"{rate:.1f} in the {label} sweep \({label} = {v}[^)]*\), ([\d.]+)× that",
+                                said).group(1))
+        edge = verdicts.LOW if ratios[label] < 1 else 1 / verdicts.LOW
+        assert (shown < edge) == (ratios[label] < edge) and (shown > edge) == (ratios[label] > edge)
+        assert (" = the whole matrix" in said.split(f"{label} = {v}")[1][:20]) == (v >= n)
+        assert (f"the {label} sweep: other processes" in said) == bool(why[label])
+    assert ("Step 3's rate: the core ran" in said) == bool(table_why)
+    within = all(verdicts.LOW < r < 1 / verdicts.LOW for r in ratios.values())
+    assert bool(re.search(r"(?<!not )each within 0\.80–1\.25× of Step 3's rate", said)) == within
+    assert ("not each within 0.80–1.25× of Step 3's rate" in said) == (not within)
+    if not within:
+        assert "so not the blocks" in said and "this run does not tell" in said
+
+
+def test_step_6_line_generator_reaches_both_words_and_every_flag(run):
+    ns, _ = run
+    words, table_flags, sweep_flags = set(), set(), set()
+    for seed in range(60):
+        at_rule, why, _, table_why, said = _step_6_line(ns, np.random.default_rng(seed), 1000, seed % 2 == 1)
+        words.add("outside" if "not each within 0.80" in said else "within")
+        table_flags.add(bool(table_why))
+        sweep_flags.add(any(why.values()))
+    assert words == {"within", "outside"} and table_flags == sweep_flags == {True, False}
+
+
+def test_step_6_sweeps_at_step_3s_largest_size_and_prints_the_comparison_from_its_own_figures(run):
+    """In a quick run: the block sweeps run at Step 3's largest n, on Step 3's matrices, and the line beside Step 3
+    prints the sweeps' rates at the rule's blocks and Step 3's table's rate of "+ cache blocking" at that n."""
+    ns, text = run
+    top = max(ns["sizes"])
+    assert set(ns["by_kc"]) and all(v <= top or v == min(k for k in ns["by_kc"] if k >= top) for v in ns["by_kc"])
+    said = re.sub(r"\n +", " ", re.search(r"^the rule's blocks at n = .*(?:\n  .*)*", text, re.M).group(0))
+    assert said.startswith(f"the rule's blocks at n = {top}: ")
+    config = ns["config"]
+    for label, sweep, chosen in (("KC", ns["by_kc"], config.kc), ("MC", ns["by_mc"], config.mc)):
+        v = min(chosen, max(sweep))
+        assert f"{sweep[v]:.1f} in the {label} sweep ({label} = {v}" in said
+    assert f"on these matrices, at {ns['rates']['+ cache blocking'][top]:.1f} GFLOP/s; the sweeps ran it at " in said

@@ -253,7 +253,7 @@ def _opening(ns: dict) -> str:
     above = [n for n in settled if region[n] == 1]
     paying = [n for n in settled if all(region[m] == 1 for m in settled if m >= n)]
     if not settled:
-        return "whether a second thread pays: not settled"
+        return "whether a second thread pays more than 1.2×: not settled"
     if len(paying) > 1 and paying == above:
         return f"from n = {paying[0]} on"
     return (f"a second thread paid more than 1.2× (the whole range above) at n = {', '.join(map(str, above))}" if above
