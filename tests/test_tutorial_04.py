@@ -11,6 +11,7 @@ import math
 import re
 from unittest import mock
 
+import numpy as np
 import pytest
 from hypothesis import example, given, settings, strategies as st
 
@@ -33,8 +34,8 @@ def _joined(text: str) -> str:
 
 def test_on_a_calm_machine_the_split_and_the_page_band_are_printed(calm):
     text = _joined(calm[1])
-    split = re.search(r"^a batch's time, split by the two pairs' ratios: .*$", text, re.M).group(0)
-    assert len(re.findall(r"\(-?\d+%\)", split)) == 3 and "not settled" not in split
+    split = re.search(r"^a batch's time, split by the three pairs' ratios: .*$", text, re.M).group(0)
+    assert len(re.findall(r"\(-?\d+%\)", split)) == 4 and "not settled" not in split
     page = re.search(r"^step 64 \(512 B\) → 512 \(4 KiB\), in alternating pairs: (\d+\.\d\d)× the cost per read "
                      r"\((\d+\.\d\d)…(\d+\.\d\d)×\).*$", text, re.M)
     verdict = page.group(0)
@@ -315,7 +316,8 @@ def test_the_run_prints_its_own_direction_count_and_no_rule(calm):
 
 
 # Step 3's last cell, rerun with its pairs and its watch replaced by drawn outcomes.
-PAIRS = ("fresh against reused", "different rows against the same", "the gather against rows per batch kept",
+PAIRS = ("kept against pre-faulted", "pre-faulted against reused", "different rows against the same",
+         "the gather against rows per batch kept",
          "the gather against each batch dropped", "the gather against the reused buffer",
          "the table's cut, same rows against different")
 CALM_SEEN = (0.0, 1.0)
@@ -328,16 +330,19 @@ _watched = st.one_of(st.sampled_from([CALM_SEEN, (1.4, 1.0), (1.4, 0.7)]),     #
                      st.tuples(st.floats(0.0, 0.25), st.floats(0.3, 0.84)))     # a slow core alone
 
 
-def _rerun_last_cell(ns: dict, pairs: list[dict], watched: list[tuple], epoch_seconds: dict) -> str:
+def _rerun_last_cell(ns: dict, pairs: list[dict], watched: list[tuple], epoch_seconds: dict,
+                     sides: list | None = None) -> str:
+    """Step 3's last cell rerun with drawn ``pairs`` and ``watched``; each pair's (plain, other) appended to ``sides``."""
     kept = {name: ns[name] for name in ("paired", "watch", "epoch_seconds")}
-    drawn_pairs, drawn_watch = iter(pairs), iter(watched)
+    drawn_pairs, drawn_watch, sides = iter(pairs), iter(watched), [] if sides is None else sides
 
     def watch(function):
         function()
         others, speed = next(drawn_watch)
         return {"wall": 0.0, "ours": 1.0, "helpers": 0.0, "others": others, "speed": speed}
 
-    ns.update(paired=lambda plain, other, repeats, **timing: next(drawn_pairs), watch=watch,
+    ns.update(paired=lambda plain, other, repeats, **timing: sides.append((plain, other)) or next(drawn_pairs),
+              watch=watch,
               epoch_seconds=epoch_seconds)
     printed = io.StringIO()
     try:
@@ -387,7 +392,7 @@ def test_step_3_derives_figures_from_its_pairs_alone_and_none_from_a_flagged_one
     undisturbed pairs; on a slowed core its shares are the ranges its pairs' ranges give, and with other
     processes it is not settled; every other verdict's words follow the bands and range it prints."""
     @settings(max_examples=examples, deadline=None)
-    @given(pairs=st.lists(_pair, min_size=6, max_size=6), watched=st.lists(_watched, min_size=6, max_size=6),
+    @given(pairs=st.lists(_pair, min_size=7, max_size=7), watched=st.lists(_watched, min_size=7, max_size=7),
            elsewhere=st.floats(0.001, 10.0))
     def check(pairs, watched, elsewhere):
         ns = calm[0]
@@ -395,33 +400,36 @@ def test_step_3_derives_figures_from_its_pairs_alone_and_none_from_a_flagged_one
         pair = dict(zip(PAIRS, pairs))
         flagged = {key for key, seen in zip(PAIRS, watched) if seen != CALM_SEEN}
         assert {key for key in PAIRS if f"disturbed ({key})" in text} == flagged
-        fresh, cache = pair[PAIRS[0]], pair[PAIRS[1]]
+        faults, new_lines, cache = (pair[key] for key in PAIRS[:3])
         ms = lambda seconds: seconds / ns["batches"] * 1e3          # per batch, from an epoch's seconds
-        split = _line(text, "a batch's time, split by the two pairs' ratios")
+        split = _line(text, "a batch's time, split by the three pairs' ratios")
         figures = re.search(r"\d ms", split)
-        spans = [_span(round(p["ratio"], 2), seen, p["stray"]) for p, seen in zip(pairs[:2], watched[:2])]
-        assert bool(figures) == (not flagged & set(PAIRS[:2]))             # milliseconds only from undisturbed pairs
+        spans = [_span(round(p["ratio"], 2), seen, p["stray"]) for p, seen in zip(pairs[:3], watched[:3])]
+        assert bool(figures) == (not flagged & set(PAIRS[:3]))             # milliseconds only from undisturbed pairs
         assert ("not settled" in split) == (None in spans)                # other processes ran: nothing bounds it
         if not figures and None not in spans:                             # a slowed core: each share a range
-            (f_low, f_high), (c_low, c_high) = spans
-            corners = [(u, v) for u in (1 / f_low, 1 / f_high) for v in (1 / c_low, 1 / c_high)]
-            expected = [[1 - u for u, _ in corners], [u * (1 - v) for u, v in corners], [u * v for u, v in corners]]
-            shown = re.findall(r"(?:kept result|the same 32|gather itself) (-?\d+)%…(-?\d+)%", split)
-            assert len(shown) == 3
+            corners = [(1 / f, 1 / n, 1 / c) for f in spans[0] for n in spans[1] for c in spans[2]]
+            expected = [[1 - u for u, _, _ in corners], [u * (1 - v) for u, v, _ in corners],
+                        [u * v * (1 - w) for u, v, w in corners], [u * v * w for u, v, w in corners]]
+            shown = re.findall(r"(?:kept result|new to the cache|the same 32|gather itself) (-?\d+)%…(-?\d+)%", split)
+            assert len(shown) == 4
             for (low, high), values in zip(shown, expected):
                 assert (int(low) / 100, int(high) / 100) == pytest.approx((min(values), max(values)), abs=0.0051)
         if figures:
             whole = float(re.search(r"of (\d+\.\d{3}) ms with every result kept \(the first pair's own median\)", split)[1])
-            assert whole == pytest.approx(ms(fresh["other"]), abs=5.1e-4)
+            assert whole == pytest.approx(ms(faults["other"]), abs=5.1e-4)
             parts = [float(t) for t in re.findall(r" (-?\d+\.\d{3}) \(-?\d+%\)", split)]
-            assert sum(parts) == pytest.approx(whole, abs=2e-3)
-            assert parts[2] == pytest.approx(ms(fresh["other"]) / fresh["ratio"] / cache["ratio"], abs=5.1e-4)
+            assert len(parts) == 4 and sum(parts) == pytest.approx(whole, abs=3e-3)
+            prefaulted = ms(faults["other"]) / faults["ratio"]
+            assert parts[0] == pytest.approx(ms(faults["other"]) - prefaulted, abs=5.1e-4)   # b2: faults apart
+            assert parts[1] == pytest.approx(prefaulted - prefaulted / new_lines["ratio"], abs=5.1e-4)
+            assert parts[3] == pytest.approx(prefaulted / new_lines["ratio"] / cache["ratio"], abs=5.1e-4)
         gather = _line(text, "in alternating pairs with the whole-epoch gather")
         said = re.findall(r"(\d+\.\d\d)× (?:it )?with (?:every result kept|each dropped, as a training loop drops it|"
                           r"the reused buffer) \(([^)]*)\)|(\d+\.\d\d)× into the reused buffer \(([^)]*)\)", gather)
         readings = [(float(a or c), b or d) for a, b, c, d in said]
         assert len(readings) == 3
-        for key, seen, (ratio, reading) in zip(PAIRS[2:5], watched[2:5], readings):
+        for key, seen, (ratio, reading) in zip(PAIRS[3:6], watched[3:6], readings):
             assert ratio == round(pair[key]["ratio"], 2)
             _check_band_reading(ratio, seen, pair[key]["stray"], reading)
         dropped = readings[1][1]
@@ -431,8 +439,8 @@ def test_step_3_derives_figures_from_its_pairs_alone_and_none_from_a_flagged_one
         assert ("not settled in this run" in gather) == dropped.startswith("not settled")
         table = _line(text, "the table's cut, images[batch].T")
         ratio = float(re.search(r"different rows per batch took (\d+\.\d\d)× the same 32", table).group(1))
-        assert ratio == round(pair[PAIRS[5]]["ratio"], 2)
-        span = _span(ratio, watched[5], pair[PAIRS[5]]["stray"])
+        assert ratio == round(pair[PAIRS[6]]["ratio"], 2)
+        span = _span(ratio, watched[6], pair[PAIRS[6]]["stray"])
         if span is None:
             assert "not settled in this run (other processes ran)" in table
             return
@@ -441,13 +449,53 @@ def test_step_3_derives_figures_from_its_pairs_alone_and_none_from_a_flagged_one
         assert ("the cache does not separate them" in table) == (0.8 <= low and high < 1.25)
         assert ("which the cache does not explain" in table) == (high < 0.8)
         assert ("not settled" in table) == (low < 0.8 <= high or low < 1.25 <= high)
-        assert ("ms per batch" in table) == ("came from the cache" in table and PAIRS[5] not in flagged)
+        assert ("ms per batch" in table) == ("came from the cache" in table and PAIRS[6] not in flagged)
         if "ms per batch" in table:
             different, same = (float(t) for t in re.search(r"\((\d+\.\d{3}) against (\d+\.\d{3}) ms", table).groups())
-            medians = (ms(pair[PAIRS[5]]["other"]), ms(pair[PAIRS[5]]["plain"]))
+            medians = (ms(pair[PAIRS[6]]["other"]), ms(pair[PAIRS[6]]["plain"]))
             assert (different, same) == pytest.approx(medians, abs=5.1e-4)
 
     check()
+
+
+def test_the_split_sets_the_page_faults_apart_from_lines_new_to_the_cache(calm):
+    """Reader 24 b2: kept results against one reused buffer could not tell the page faults from writing lines new to
+    the cache. Now a chain of pairs — kept, pre-faulted, reused, the same rows — each pair's faster way the next
+    pair's slower one; the pre-faulted results are one distinct array per batch, as kept, holding the same batches,
+    with no page fault left to take; the fault line counts all four ways."""
+    ns = calm[0]
+    drawn = [{"plain": 0.01, "other": 0.02, "ratio": 2.0, "ratios": [2.0] * 5}] * len(PAIRS)
+    sides: list = []
+    text = _rerun_last_cell(ns, drawn, [CALM_SEEN] * len(PAIRS), ns["epoch_seconds"], sides)
+    (prefaulted, kept), (reused, prefaulted_again), (same, different) = sides[:3]
+    assert prefaulted_again is prefaulted and different is reused
+    batches = kept()
+    assert len(batches) == len(ns["prefaulted"]) == ns["batches"]
+    prefaulted()
+    assert all(np.array_equal(result.T, batch) for result, batch in zip(ns["prefaulted"], batches))
+    assert len({result.ctypes.data for result in ns["prefaulted"]}) == ns["batches"]          # none shared
+    assert {result.nbytes for result in ns["prefaulted"]} == {batches[0].nbytes}
+    assert ns["page_faults"](prefaulted) == 0
+    assert (f"{ns['faults']['kept']:,} with every result kept (as one_epoch keeps them), {ns['faults']['dropped']:,} "
+            f"with each dropped (as a training loop drops it), {ns['faults']['pre-faulted']:,} into the pre-faulted "
+            f"results, {ns['faults']['reused']:,} into the reused buffer") in text
+    split = _line(text, "a batch's time, split by the three pairs' ratios")
+    assert re.search(r"page faults and allocating each kept result .*, writing lines new to the cache .*, different "
+                     r"rows rather than the same 32 .*, the gather itself ", split)
+
+
+def test_the_prose_poses_what_its_lines_do_not_isolate():
+    """Reader 24 c1: the page line names DRAM locality only where it settles on a cheaper 4 KiB step, and the prose
+    says what it prints otherwise; b3: Step 2's transposing copy against a straight copy is posed with both readings
+    (the stride; a loop copying one number at a time), neither claimed."""
+    page = re.sub(r"\s+", " ", tutorials.find("memory").read_text())
+    assert "the line names that beside it" not in page
+    assert ("only a range wholly below 0.9× (a cheaper 4 KiB step) names the streamer, with DRAM page and bank "
+            "locality beside it as the other reading") in page
+    assert "names no mechanism, and says run it again" in page
+    step_2 = page[page.index("## Step 2"):page.index("```{code-cell}", page.index("## Step 2"))]
+    assert "The stride is the likely cost" in step_2 and "the other reading is the loop" in step_2
+    assert "both are hypotheses" in step_2
 
 
 NOISE = st.sampled_from([0.0, 0.01, 0.05, 0.2])
@@ -599,6 +647,8 @@ def test_the_page_step_is_decided_from_its_pairs_range_and_names_its_alternative
         assert ratio == round(page, 2)
         region = _placed(measured, ratio, (0.9, 1.1), seen, noise)
         assert _region(conclusion, ("below 0.9×", "within 0.9–1.1×", "1.1× or more")) == region
+        # reader 24 c1: the prose says which outcome names a mechanism — only the cheaper 4 KiB step does
+        assert ("streamer" in conclusion) == ("DRAM" in conclusion) == (region == 0)
         if region == 0:
             assert "Likely the L2 streamer's fetches" in conclusion and "never reads" in conclusion
             assert "not measured here" in conclusion and "DRAM page and bank" in conclusion
@@ -694,6 +744,11 @@ def test_the_batches_figure_draws_a_disturbed_row_hollow_as_the_stride_figure_do
         assert [dot.get_ydata()[0] for dot in dots] == list(range(len(dots)))
         legend = [t.get_text() for t in figure.legends[0].get_texts()] if figure.legends else []
         assert legend == (["hollow: disturbed timing"] if shaken else [])
+        # reader 24 c2: the legend sits under the axes, far from the marks: each hollow dot says it beside itself
+        values = {text.get_text(): text for text in ax.texts}
+        for name, (seconds, _) in ns["cost"].items():
+            said = ("disturbed: " if name in shaken else "") + f"{seconds * 1e3:.3g}"
+            assert said in values and values[said].xy[1] == list(ns["cost"]).index(name)
     finally:
         plt.close(figure)
 
