@@ -411,7 +411,7 @@ def test_step_3_derives_figures_from_its_pairs_alone_and_none_from_a_flagged_one
             corners = [(1 / f, 1 / n, 1 / c) for f in spans[0] for n in spans[1] for c in spans[2]]
             expected = [[1 - u for u, _, _ in corners], [u * (1 - v) for u, v, _ in corners],
                         [u * v * (1 - w) for u, v, w in corners], [u * v * w for u, v, w in corners]]
-            shown = re.findall(r"(?:kept result|new to the cache|the same 32|gather itself) (-?\d+)%…(-?\d+)%", split)
+            shown = re.findall(r"(?:kept result|one reused buffer|the same 32|gather itself) (-?\d+)%…(-?\d+)%", split)
             assert len(shown) == 4
             for (low, high), values in zip(shown, expected):
                 assert (int(low) / 100, int(high) / 100) == pytest.approx((min(values), max(values)), abs=0.0051)
@@ -480,7 +480,8 @@ def test_the_split_sets_the_page_faults_apart_from_lines_new_to_the_cache(calm):
             f"with each dropped (as a training loop drops it), {ns['faults']['pre-faulted']:,} into the pre-faulted "
             f"results, {ns['faults']['reused']:,} into the reused buffer") in text
     split = _line(text, "a batch's time, split by the three pairs' ratios")
-    assert re.search(r"page faults and allocating each kept result .*, writing lines new to the cache .*, different "
+    assert re.search(r"page faults and allocating each kept result .*, writing an epoch of results, not one reused "
+                     r"buffer .*, different "
                      r"rows rather than the same 32 .*, the gather itself ", split)
 
 
