@@ -485,18 +485,60 @@ def test_the_split_sets_the_page_faults_apart_from_lines_new_to_the_cache(calm):
                      r"rows rather than the same 32 .*, the gather itself ", split)
 
 
+@pytest.mark.parametrize("examples", [30, pytest.param(300, marks=pytest.mark.long)])
+def test_the_transposing_copys_cost_is_named_only_where_both_pairs_ranges_lie(calm, examples):
+    """Reader 24 b3: 'walks memory with a large stride' sat over the transposing copy's ratio with nothing to tell the
+    stride from a copy loop moving one number at a time. Now two pairs: rows copied reversed (the same loop, along a
+    contiguous path) against the straight copy, and the transposing copy against those; each placed against
+    0.8–1.25× by Step 1's rule, and a cost named only where both ranges lie."""
+    ns = calm[0]
+
+    @settings(max_examples=examples, deadline=None)
+    @given(ratios=st.tuples(st.floats(0.5, 6.0), st.floats(0.5, 6.0)), seen=st.tuples(SEEN, SEEN),
+           strays=st.tuples(NOISE, NOISE))
+    @example(ratios=(1.05, 3.6), seen=((0.0, 1.0), (0.0, 1.0)), strays=(0.05, 0.05)).via("the stride, as reader 24's")
+    def check(ratios, seen, strays):
+        kept = {key: ns["watched"][key] for key in (ns["LOOP"], ns["STRIDE"])}
+        drawn = [{"ratio": r, "ratios": [r / (1 + e), r, r * (1 + e)]} for r, e in zip(ratios, strays)]
+        try:
+            for key, (others, speed) in zip((ns["LOOP"], ns["STRIDE"]), seen):
+                ns["watched"][key] = {"others": others, "speed": speed}
+            text = ns["copy_verdict"](*drawn)
+        finally:
+            ns["watched"].update(kept)
+        conclusion, parts = text.rsplit(" — ", 1)[1], re.findall(r"took (\d+\.\d\d× \([^)]*\))", text)
+        assert len(parts) == 2
+        regions = []
+        for part, ratio, (others, speed), result in zip(parts, ratios, seen, drawn):
+            assert float(part.split("×")[0]) == round(ratio, 2)
+            region = _placed(part, round(ratio, 2), (0.8, 1.25), (others, speed), verdicts.spread(result["ratios"]))
+            assert part.endswith({None: "not settled)", 0: "below 0.8×)", 1: "within 0.8–1.25×)",
+                                  2: "1.25× or more)"}[region])
+            regions.append(region)
+        loop, stride = regions
+        assert ("not settled in this run" in conclusion) == (None in regions)
+        assert ("the stride costs here" in conclusion) == (stride == 2 and loop in (1, 2))
+        assert ("copying one number at a time costs" in conclusion) == (loop == 2 and stride in (1, 2))
+        assert ("neither reading explains" in conclusion) == (None not in regions and 0 in regions)
+        assert ("the transposing copy cost about a straight copy" in conclusion) == (regions == [1, 1])
+        assert all(len(line) <= 118 for line in tutorials.fit(text).split("\n"))
+
+    check()
+    assert ns["copy_verdict"](ns["loop"], ns["stride"]) in _joined(calm[1])      # the run prints its own pairs' verdict
+
+
 def test_the_prose_poses_what_its_lines_do_not_isolate():
     """Reader 24 c1: the page line names DRAM locality only where it settles on a cheaper 4 KiB step, and the prose
-    says what it prints otherwise; b3: Step 2's transposing copy against a straight copy is posed with both readings
-    (the stride; a loop copying one number at a time), neither claimed."""
+    says what it prints otherwise; b3: Step 2's prose names both readings of the transposing copy's cost (the stride;
+    a loop copying one number at a time) and claims one only where its pairs settle it."""
     page = re.sub(r"\s+", " ", tutorials.find("memory").read_text())
     assert "the line names that beside it" not in page
     assert ("only a range wholly below 0.9× (a cheaper 4 KiB step) names the streamer, with DRAM page and bank "
             "locality beside it as the other reading") in page
     assert "names no mechanism, and says run it again" in page
     step_2 = page[page.index("## Step 2"):page.index("```{code-cell}", page.index("## Step 2"))]
-    assert "The stride is the likely cost" in step_2 and "the other reading is the loop" in step_2
-    assert "both are hypotheses" in step_2
+    assert "The stride is one reading" in step_2 and "the loop is the other" in step_2
+    assert "the line names what costs only where both ranges settle" in step_2
 
 
 NOISE = st.sampled_from([0.0, 0.01, 0.05, 0.2])
