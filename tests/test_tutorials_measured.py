@@ -315,21 +315,23 @@ def test_the_verdicts_never_count_a_size_they_must_leave_out(simd, seed):
 
 
 def test_the_batch_split_adds_up_and_follows_the_pairs_printed(memory):
-    """Step 3 splits a batch's time into fresh memory, different rows and the gather itself from
-    the alternating pairs' ratios: the shares add up."""
+    """Step 3 splits a batch's time into page faults, writing an epoch of results, different rows and the gather
+    itself from a chain of alternating pairs' ratios (reader 24 b2): the shares add up."""
     text = re.sub(r"\n +", " ", memory[1])                      # its lines wrapped by tutorials.fit
-    ratios = re.search(r"every result kept took (\d+\.\d\d)× the reused buffer, different rows (\d+\.\d\d)×", text)
-    fresh, different = float(ratios.group(1)), float(ratios.group(2))
-    split = re.search(r"^a batch's time, split by the two pairs' ratios(:|, on a slowed core| — other) .*$", text,
+    ratios = re.search(r"every result kept took (\d+\.\d\d)× the same gathers into pre-faulted results \(.*?\), those "
+                       r"(\d+\.\d\d)× the reused buffer, different rows (\d+\.\d\d)×", text)
+    kept, prefaulted, different = (float(r) for r in ratios.groups())
+    split = re.search(r"^a batch's time, split by the three pairs' ratios(:|, on a slowed core| — other) .*$", text,
                       re.M).group(0)
     shares = [int(p) for p in re.findall(r"\((-?\d+)%\)", split)]
     pairs = text[text.index("every result kept took"):text.index("page faults in one epoch")]
     assert bool(shares) == ("disturbed (" not in pairs)                 # milliseconds and shares from calm pairs only
     if not shares:                                                       # a slowed core: ranges; others: none
-        assert len(re.findall(r" -?\d+%…-?\d+%", split)) == (0 if "not settled in this run" in split else 3)
+        assert len(re.findall(r" -?\d+%…-?\d+%", split)) == (0 if "not settled in this run" in split else 4)
     if shares:
-        assert len(shares) == 3 and abs(sum(shares) - 100) <= 2
-        assert shares[2] == pytest.approx(100 / fresh / different, abs=2)
+        assert len(shares) == 4 and abs(sum(shares) - 100) <= 3
+        assert shares[0] == pytest.approx(100 - 100 / kept, abs=2)
+        assert shares[3] == pytest.approx(100 / kept / prefaulted / different, abs=2)
 
 
 @pytest.fixture(scope="module")
