@@ -689,7 +689,8 @@ def test_nc_is_set_beside_the_measured_l3_only_where_the_sweeps_settle_it(dgemm,
     assert ("no L3 served this core faster" in said) == (settled and not served)
     if settled and served:
         most, nc = ns["nc_from"](served)
-        assert (" — within the " in said) == (panel <= served) and (" — more than the " in said) == (panel > served)
+        assert (" — no larger than the largest set" in said) == (panel <= served)
+        assert (" — larger than the largest set" in said) == (panel > served)
         assert f"gives NC ≤ {most}" in said
         assert (f"NC stays {config.nc}" in said) == (nc == config.nc)
         assert (f"NC = {nc}, not {config.nc}" in said) == (nc != config.nc)
