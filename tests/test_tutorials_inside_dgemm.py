@@ -686,7 +686,7 @@ def test_nc_is_set_beside_the_measured_l3_only_where_the_sweeps_settle_it(dgemm,
     panel = config.kc * config.nc * 8
     assert f"its B panel ({config.kc}×{config.nc} doubles) is {panel / 2**20:.1f} MiB" in said
     assert ("is not settled in this run" in said) == (not settled)
-    assert ("no L3 served this core faster" in said) == (settled and not served)
+    assert ("no set beyond L2 ran faster than main memory here" in said) == (settled and not served)
     if settled and served:
         most, nc = ns["nc_from"](served)
         assert (" — no larger than the largest set" in said) == (panel <= served)
