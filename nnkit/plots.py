@@ -304,6 +304,8 @@ def roofline(points: dict[str, tuple[float, float]], peak: float, bandwidths: di
     for number, ((label, (intensity, rate)), marker) in enumerate(zip(points.items(), "osD^v<>pPX*h8" * 4)):
         ax.plot(intensity, rate, marker, color=f"C{number % 10}", markerfacecolor="none",
                 markersize=7 if named else 5 + 1.5 * number, markeredgewidth=1.5, ls="none", label=label)
+    ax.plot([], [], "o", color="grey", markerfacecolor="none", ls="none",   # elsewhere in the book hollow flags a point
+            label="hollow: every point (where points meet, each stays visible), no flag")
     ax.set(xscale="log", yscale="log", xlabel=f"arithmetic intensity: FLOPs ÷ bytes (a model: {bytes_are})",
            ylabel="GFLOP/s (measured)", title=title)
     ax.grid(alpha=0.3)

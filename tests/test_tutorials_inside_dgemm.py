@@ -158,15 +158,16 @@ def test_nnkit_against_openblas_is_flagged_and_its_share_a_lower_bound_when_dist
 def test_the_block_sizes_are_judged_in_pairs_beside_a_same_work_control(dgemm):
     """Reader 16 (a7): no verdict on a block size from one timing per value and one A/A sample: a sweep says only
     which value ran fastest (and that a disturbed sweep's order may be the moment's); the rule's choice is set
-    against the fastest in three rounds of pairs beside three same-work rounds, and judged by the one rule."""
+    against the fastest other value (reader 24 a2: the runner-up, when the rule's ran fastest) in three rounds of
+    pairs beside three same-work rounds, and judged by the one rule."""
     ns, text = dgemm
     for label, why in ns["sweep_why"].items():
         block = _said(rf"^{label}, n = \d+: ", text)
         assert ("may be the moment's" in block) == bool(why)
-        sweep = block.split("against the sweep's fastest")[0]   # the sweep's own lines; the pairs' verdict follows them
+        sweep = re.split(r"against the sweep's (?:fastest|runner-up)", block)[0]   # the sweep's own lines; the pairs follow
         assert "gives" not in sweep and "beyond this run's noise" not in sweep
     assert "the rule's own KC and MC ran in both sweeps" not in text
-    for block in re.findall(r"against the sweep's fastest .*?(?=\n\S|\Z)", text, re.S):
+    for block in re.findall(r"against the sweep's (?:fastest|runner-up) .*?(?=\n\S|\Z)", text, re.S):
         shown = re.findall(r"(\d+\.\d\d)×", block.split("the pair noise")[0])
         assert len(shown) == 6       # three rounds against the fastest, three of the rule against itself
 
@@ -348,7 +349,10 @@ def test_the_skipped_packing_summary_gives_each_sizes_own_words():
             assert all(f"n = {n}: {words[e]}" in said for n, e in small.items())
             settled = [e for e in effects if e is not None]
             assert ("does not hold on this machine" in said) == ("paid" in settled)
-            assert ("the rule's reason holds here" in said) == (set(effects) == {"cost"})
+            assert ("the rule's reason holds here in its packing half, the one timed here" in said) == (
+                set(effects) == {"cost"})
+            assert ("one thread unpacked against two packed is not timed" in said) == (set(effects) == {"cost"})
+            assert ("its packing half, the one timed here) does not hold" in said) == ("paid" in settled)
             assert ("run it again" in said) == (None in effects and "paid" not in settled)
             assert ("skipping it lost nothing" in said) == (bool(settled) and "paid" not in settled
                                                             and set(effects) != {"cost"})
@@ -654,3 +658,57 @@ def test_a_share_of_a_roof_is_bounded_the_way_its_rate_and_roof_are(dgemm, examp
                                                          (False, True): "at most ", (False, False): ""}[rate_low, roof_low]
 
     check()
+
+
+def test_the_nc_rule_for_another_l3_is_the_c_rule_at_the_reported_one(dgemm):
+    """Reader 24 (c9): NC came from the reported L3 while Step 7 measured a far smaller one serving the core. The line
+    that sets them side by side reruns Step 2's rule on the measured size: at the reported size it gives what
+    ``native/gemm.c`` gave, and it never grows as the L3 shrinks."""
+    ns, _ = dgemm
+    config = ns["config"]
+    assert ns["nc_from"](config.l3_bytes) == (config.nc_model, config.nc)
+    sizes = [2**20 * m for m in (1, 2, 4, 8, 16, 32, 64, 128, 256)] + [config.l3_bytes]
+    most = [ns["nc_from"](size)[0] for size in sorted(sizes)]
+    assert most == sorted(most)
+
+
+@pytest.mark.parametrize("served_mib", [None, 1, 4, 8, 12, 32, 96])
+@pytest.mark.parametrize("settled", [True, False])
+def test_nc_is_set_beside_the_measured_l3_only_where_the_sweeps_settle_it(dgemm, served_mib, settled):
+    """Reader 24 (c9): every outcome of the NC line agrees with its figures: unsettled sweeps settle nothing about the
+    panel; settled ones name the panel's MiB and whether it lies within the sets that ran faster than main memory,
+    and what the same rule gives on that size — NC kept, or the NC it would be."""
+    ns, _ = dgemm
+    config = ns["config"]
+    served = served_mib and served_mib * 2**20
+    said = re.sub(r"\n +", " ", ns["nc_said"](served, settled))
+    assert all(len(line) <= 118 for line in tutorials.fit(ns["nc_said"](served, settled)).splitlines())
+    panel = config.kc * config.nc * 8
+    assert f"its B panel ({config.kc}×{config.nc} doubles) is {panel / 2**20:.1f} MiB" in said
+    assert ("is not settled in this run" in said) == (not settled)
+    assert ("no set beyond L2 ran faster than main memory here" in said) == (settled and not served)
+    if settled and served:
+        most, nc = ns["nc_from"](served)
+        assert (" — no larger than the largest set" in said) == (panel <= served)
+        assert (" — larger than the largest set" in said) == (panel > served)
+        assert f"gives NC ≤ {most}" in said
+        assert (f"NC stays {config.nc}" in said) == (nc == config.nc)
+        assert (f"NC = {nc}, not {config.nc}" in said) == (nc != config.nc)
+
+
+def test_every_hollow_marker_of_tutorial_8s_figures_is_said_to_flag_nothing(dgemm, monkeypatch):
+    """Reader 24 (c8): elsewhere in the book a hollow marker flags a disturbed point, while tutorial 8's ladder and
+    roofline draw every marker hollow: their legends say the hollow there flags nothing."""
+    import matplotlib.pyplot as plt
+
+    from nnkit import plots
+
+    ns, _ = dgemm
+    seen = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path: seen.append(fig) or path)
+    plots.roofline({"a": (0.25, 2.0), "b (x)": (0.25, 2.1)}, 80.0, {"L2": 45.0}, "unused.png", "t")
+    ladder = ns["draw_ladder"]()
+    for ax in (seen[0].axes[0], ladder):
+        labels = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert any(label.startswith("hollow: every") and "no flag" in label for label in labels)
+    plt.close("all")
