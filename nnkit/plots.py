@@ -255,7 +255,8 @@ def bars(values: dict[str, float], path: str, xlabel: str, title: str, log: bool
     from 0 on a linear axis; on a log axis (``log``) a dot, since a log axis has no zero and a bar's length would
     only say where the axis happens to start. Entries in ``flagged`` are drawn hollow, named in the legend by
     ``flag_label`` (what the flag means), their values written after ``flag_mark`` (e.g. "≥" for a lower bound);
-    ``marks`` (legend label → value) are vertical lines across every row, each its own line style."""
+    ``marks`` (legend label → value) are vertical lines across every row, each its own line style, named along the
+    line by its label's words before any " (" (the legend holds the whole label)."""
     fig, ax = _figure(figsize=(8, 0.5 * len(values) + 1.6))
     rows, hollow = range(len(values)), [label in flagged for label in values]
     for row, value, empty in zip(rows, values.values(), hollow):
@@ -268,6 +269,8 @@ def bars(values: dict[str, float], path: str, xlabel: str, title: str, log: bool
                     va="center", fontsize=8, zorder=3, bbox={"fc": "white", "ec": "none", "pad": 1})   # over a mark
     for number, (label, value) in enumerate((marks or {}).items()):
         ax.axvline(value, color="grey", ls=(":", "--", "-.", "-")[number % 4], label=label)
+        ax.annotate(label.split(" (")[0], (value, 1), xycoords=("data", "axes fraction"), xytext=(3, -3),   # by its top
+                    textcoords="offset points", rotation=90, ha="left", va="top", fontsize=7, color="dimgrey")
     if any(hollow):
         ax.plot([], [], "o" if log else "s", markerfacecolor="white", markeredgecolor="tab:blue", ls="none",
                 label=flag_label)

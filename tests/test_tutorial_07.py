@@ -141,7 +141,7 @@ def test_the_python_rungs_rate_across_its_sizes_is_named_by_its_range(calm):
 def _cell_functions(start: str, end: str, **scope) -> dict:
     """The functions the tutorial's cell defines between ``start`` and ``end``, run with ``scope``."""
     source = tutorials.find("the-speed-ladder").read_text()
-    scope = {"np": np, "verdicts": verdicts, **scope}
+    scope = {"math": math, "np": np, "verdicts": verdicts, **scope}
     exec(source[source.index(start):source.index(end)], scope)
     return scope
 
@@ -463,7 +463,10 @@ def test_a_peak_below_an_undisturbed_rate_is_named_slowed_and_no_share_passes_it
             assert name in shaky or rate <= peaks[level]
             words = share_said(rate / peaks[level], name in shaky, bool(slowed[level]))
             shown = re.search(r"([\d.]+)% of the peak", words)
-            assert shown is None or float(shown.group(1)) <= 100
+            assert shown is None or float(shown.group(1)) < 100 or rate >= peaks[level]   # no 99.6 % shown as 100
+            assert shown is None or abs(float(shown.group(1)) / (100 * rate / peaks[level]) - 1) < 0.05
+            assert shown is None or 99.5 <= float(shown.group(1)) < 100 or len(   # 2 digits (3 on a carry); more by 100
+                shown.group(1).replace(".", "").lstrip("0")) <= 3
             assert words.startswith("at most") == (bool(slowed[level]) and name not in shaky)
             assert words.startswith("at least") == (not slowed[level] and name in shaky and rate <= peaks[level])
             assert ("not settled" in words) == (rate > peaks[level] or (name in shaky and bool(slowed[level])))
@@ -483,11 +486,11 @@ def test_a_peak_below_an_undisturbed_rate_is_named_slowed_and_no_share_passes_it
     one, every, slowed, said = bound_peaks(80.5, 170.1, 170.1, reader24, set(), 2)
     assert (one, slowed[False], slowed[True]) == (85.05, "the 2-core probe ÷ 2", None)
     assert "the 2-core probe ÷ 2 is 85.0 GFLOP/s, above the 1-core peak so far (80.5)" in re.sub(r"\n +", " ", said)
-    assert share_said(57.509 / one, False, True) == "at most 67.62% of the peak"
+    assert share_said(57.509 / one, False, True) == "at most 68% of the peak"
     peak_one, peak_all, slowed, said = bound_peaks(58.6, 2 * 58.6, 98.9, _peak_cases(None, 0)[0][2], set(), 2)
     assert (peak_one, slowed[False], slowed[True]) == (69.963, "nnkit's dgemm, 1 thread", "2 × the 1-core bound")
     assert "nnkit's dgemm, 1 thread ran 70.0 GFLOP/s undisturbed, above the 1-core peak so far (58.6)" in said
-    assert share_said(90.058 / peak_all, False, True) == "at most 64.36% of the peak"
+    assert share_said(90.058 / peak_all, False, True) == "at most 64% of the peak"
 
 
 def test_the_readers_re_timing_inside_the_tie_band_is_an_order_that_held_not_noise():
