@@ -10,6 +10,7 @@ import textwrap
 
 import numpy as np
 import pytest
+from matplotlib.patches import Patch
 
 from nnkit import tutorials
 from nnkit.bench import verdicts
@@ -218,9 +219,10 @@ class _Axes:
 
     def axvline(self, x, **named):
         self.said["lines"].append((x, named.get("label")))
+        return named.get("label")
 
-    def legend(self, *args, **named):
-        self.said["legend"] = True
+    def legend(self, handles, **named):
+        self.said["legend"] = [h if isinstance(h, str) else h.get_label() for h in handles]
 
     def invert_yaxis(self):
         pass
@@ -232,7 +234,7 @@ class _Axes:
 def _drawn(scope: dict) -> dict:
     """The title and labels Step 3's figure draws from Step 1's figures in ``scope``."""
     code = next(code for code in tutorials.cells(tutorials.find("backends")) if "def draw(" in code)
-    figure, axes = dict(scope, epochs=2), _Axes()
+    figure, axes = dict(scope, epochs=2, Patch=Patch), _Axes()
     exec(code[code.index("def draw("):code.index('print("figure:"')], figure)   # noqa: S102 — the tutorial's own code
     figure["draw"]([axes])
     return axes.said
@@ -260,7 +262,8 @@ def test_the_figure_marks_1x_and_says_not_settled_where_the_turns_fall_on_both_s
              "kind": "", "settled": settled, "all_disturbed": False}
     drawn = _drawn(scope)
     across = [b for b in backends[1:] if min(ratios[b]) < 1 <= max(ratios[b])]
-    assert drawn["lines"] == [(1.0, "1×: numpy's time")] and drawn["legend"]
+    assert drawn["lines"] == [(1.0, "1×: numpy's time")]   # and the legend explains every hollow bar, settled or not
+    assert drawn["legend"] == ["1×: numpy's time"] + ["turns on both sides of 1×"] * bool(across)
     assert [b for b, fill in drawn["fill"].items() if fill == "white"] == across
     assert ("not settled whether faster or slower" in drawn["title"]) == (settled and bool(across))
     assert not settled or all((b in drawn["title"]) == (b in across) for b in backends[1:])
