@@ -623,3 +623,20 @@ def test_the_prose_states_the_unisolated_causes_as_candidates_not_findings():
     assert "that is a correlation: a hypothesis is that the larger steps overshoot" in flat
     assert "never reach the part of the surface where the faster ones bumped" in flat
     assert "four candidates fit it, which this run does not split: the other operations' low intensity" in flat
+
+
+def test_prose_points_a_ratio_below_a_cell_only_where_that_cell_prints_it():
+    """Reader 24 (c10): "the ratio below" stood above the Adam cell, whose ratio only Step 7's table prints. Every
+    paragraph that points at a ratio or a line "below" is followed by a cell that prints a lever's ratio; the Adam
+    paragraph points at Step 7's table, by the row's own name."""
+    text = tutorials.find("training").read_text()
+    parts = re.split(r"```\{code-cell\} ipython3\n(.*?)```", text, flags=re.S)
+    pointing = [(prose, cell) for prose, cell in zip(parts[0::2], parts[1::2])
+                if re.search(r"\b(ratio|line) below\b", prose)]
+    assert pointing   # the subnormal lever's paragraph still points below, at the line its cell prints
+    for prose, cell in pointing:
+        assert re.search(r"print\([^`]*?\['ratio'\]", cell), prose[-300:]
+    adam = next(prose for prose, cell in zip(parts[0::2], parts[1::2]) if "class AdamPerArray" in cell)
+    row = "printed in Step 7's table (the row \"Adam over one flat vector, not per array\")"
+    assert re.sub(r"\s+", " ", adam).count(row) == 1
+    assert 'lever["Adam over one flat vector, not per array"]' in _cell("class AdamPerArray")

@@ -10,6 +10,7 @@ import textwrap
 
 import numpy as np
 import pytest
+from matplotlib.patches import Patch
 
 from nnkit import tutorials
 from nnkit.bench import verdicts
@@ -192,7 +193,10 @@ def test_each_turn_starts_one_backend_further_on_and_the_starts_kept_are_counted
     assert (f"every turn was left out, so the times above come from the {repeats} disturbed turn" in flat) == every
     assert ("disturbed" in drawn["xlabel"]) == every
     settled = repeats - len([turn for turn in dropped if turn < repeats]) >= (3 if repeats > 1 else 1)
-    assert drawn["title"].endswith("namespace" if settled else "not settled: from disturbed turns" if every else
+    across = [b for b in backends[1:] if min(scope["ratios"][b]) < 1 <= max(scope["ratios"][b])]
+    assert drawn["title"].endswith(("namespace" if not across else f"{', '.join(across)}: not settled whether faster "
+                                    "or slower\n(hollow: turns on both sides of 1×)") if settled else
+                                   "not settled: from disturbed turns" if every else
                                    "not settled: too few undisturbed turns")
     assert ", ".join(f"{backend} {count}" for backend, count in starts.items()) in line
     equal = len(set(starts.values())) == 1
@@ -202,16 +206,23 @@ def test_each_turn_starts_one_backend_further_on_and_the_starts_kept_are_counted
 
 
 class _Axes:
-    """Keeps what the tutorial's figure sets on its axes (title, labels)."""
+    """Keeps what the tutorial's figure sets on its axes (title, labels, each bar's colour, the x of each line)."""
 
     def __init__(self):
-        self.said: dict = {}
+        self.said: dict = {"lines": []}
 
     def set(self, **said):
         self.said.update(said)
 
-    def barh(self, *args, **named):
-        pass
+    def barh(self, names, widths, **named):
+        self.said["fill"] = dict(zip(names, named["color"]))
+
+    def axvline(self, x, **named):
+        self.said["lines"].append((x, named.get("label")))
+        return named.get("label")
+
+    def legend(self, handles, **named):
+        self.said["legend"] = [h if isinstance(h, str) else h.get_label() for h in handles]
 
     def invert_yaxis(self):
         pass
@@ -223,10 +234,48 @@ class _Axes:
 def _drawn(scope: dict) -> dict:
     """The title and labels Step 3's figure draws from Step 1's figures in ``scope``."""
     code = next(code for code in tutorials.cells(tutorials.find("backends")) if "def draw(" in code)
-    figure, axes = dict(scope, epochs=2), _Axes()
+    figure, axes = dict(scope, epochs=2, Patch=Patch), _Axes()
     exec(code[code.index("def draw("):code.index('print("figure:"')], figure)   # noqa: S102 — the tutorial's own code
     figure["draw"]([axes])
     return axes.said
+
+
+def _turn_ratios(seed: int) -> tuple[dict[str, list[float]], bool]:
+    """Seeded made-up turns: each backend's time ÷ numpy's per turn (1 to 8 turns, around 0.7 to 3×, some near 1),
+    and whether Step 1 settled."""
+    rng = np.random.default_rng(seed)
+    turns = int(rng.integers(1, 9))
+    centre = {b: float(rng.choice([0.7, 0.95, 1.0, 1.05, 3.0])) for b in ("strict", "instrumented", "blas")}
+    return ({"numpy": [1.0] * turns} | {b: [c * float(rng.choice([0.9, 1.0, 1.1])) for _ in range(turns)]
+                                        for b, c in centre.items()}), bool(rng.random() < 0.8)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_figure_marks_1x_and_says_not_settled_where_the_turns_fall_on_both_sides(seed):
+    """Reader 24 (c11): backends.png had no 1× mark and a settled title while Step 3 said blas's place against numpy
+    was not settled (its turns 0.9–1.5×). The figure draws 1× with a legend entry; a backend whose turns' ratios
+    lie on both sides of 1× (as ``blas_reading`` decides it: lowest below 1, highest at or above) is drawn hollow and
+    named in the title as not settled, and no other is."""
+    backends, (ratios, settled) = ("numpy", "strict", "instrumented", "blas"), _turn_ratios(seed)
+    turns = len(ratios["numpy"])
+    scope = {"ratios": ratios, "ratio": {b: float(np.median(r)) for b, r in ratios.items()}, "trials": [{}] * turns,
+             "kind": "", "settled": settled, "all_disturbed": False}
+    drawn = _drawn(scope)
+    across = [b for b in backends[1:] if min(ratios[b]) < 1 <= max(ratios[b])]
+    assert drawn["lines"] == [(1.0, "1×: numpy's time")]   # and the legend explains every hollow bar, settled or not
+    assert drawn["legend"] == ["1×: numpy's time"] + ["turns on both sides of 1×"] * bool(across)
+    assert [b for b, fill in drawn["fill"].items() if fill == "white"] == across
+    assert ("not settled whether faster or slower" in drawn["title"]) == (settled and bool(across))
+    assert not settled or all((b in drawn["title"]) == (b in across) for b in backends[1:])
+
+
+def test_the_figure_generator_reaches_each_backend_across_1x_and_none():
+    """The seeds above reach a figure with no backend across 1× and each backend across it."""
+    seen = set()
+    for seed in range(40):
+        across = {b for b, r in _turn_ratios(seed)[0].items() if min(r) < 1 <= max(r)}
+        seen |= across | ({"none"} if not across else set())
+    assert seen == {"none", "strict", "instrumented", "blas"}
 
 
 def test_the_full_run_turns_are_two_whole_rotations():
