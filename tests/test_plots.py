@@ -200,7 +200,8 @@ def _drawn_bars(values, log, flagged, marks):
 def test_bars_draw_dots_on_a_log_axis_bars_on_a_linear_one_and_each_flagged_entry_hollow(rates, log, data):
     """Reader 21 c4: on a log axis a bar's length depends on where the axis starts, so there each entry is a dot;
     on a linear axis a bar from 0. Flagged entries (and only they) are hollow, their value written after the flag's
-    mark; the legend names the flag only when something is flagged, and every mark line."""
+    mark; the legend names the flag only when something is flagged, and every mark line, which its name runs along
+    too (reader 24 c2: a legend below the axes is far from the lines it names)."""
     values = {f"rung {i}": rate for i, rate in enumerate(rates)}
     flagged = set(data.draw(st.lists(st.sampled_from(list(values)), max_size=len(values))))
     marks = {f"peak {i}": value for i, value in enumerate(data.draw(st.lists(st.floats(1e-2, 1e3), max_size=3)))}
@@ -220,7 +221,7 @@ def test_bars_draw_dots_on_a_log_axis_bars_on_a_linear_one_and_each_flagged_entr
             faces = [matplotlib.colors.to_hex(bar.get_facecolor()) for bar in ax.patches]
         assert [face == "#ffffff" for face in faces] == [label in flagged for label in values]
         assert [t.get_text() for t in ax.texts] == [("≥" if label in flagged else "") + f"{value:.3g}"
-                                                    for label, value in values.items()]
+                                                    for label, value in values.items()] + list(marks)   # each mark named
         assert [line.get_xdata()[0] for line in ax.get_lines() if line.get_linestyle() != "None"] == list(marks.values())
         legend = [t.get_text() for t in fig.legends[0].get_texts()] if fig.legends else []
         assert legend == list(marks) + ["hollow: flagged"] * bool(flagged)
