@@ -297,8 +297,9 @@ def _drawn_pairs(rng, count: int, top: float) -> list:
 @pytest.mark.parametrize("count", counts(2000))
 def test_what_the_loop_order_alone_is_worth_follows_its_range(count):
     """Reader 24 b1: 'ikj … shows what the loop order is worth' read a table ratio at n = 512 that carries ijk's 4 KiB
-    stride. ikj is timed beside ijk on padded rows (no stride's price on either) and the ratio is placed by its range
-    against 0.8–1.25×: 'less than 1.25×' only inside that band, 'more' only above it, else not settled."""
+    stride. ikj is timed beside ijk, both on padded rows (reader 25: ikj's rows of B and C could alias at 512 too), and
+    the ratio is placed by its range against 0.8–1.25×: 'less than 1.25×' only inside that band, with the side of 1
+    its range lies on; 'more' only outside it, each way named; else not settled."""
     cell = _cell_functions("def placed(", "\n\ndef share(", span=_cell_functions("def span(", "half, python =")["span"])
     cell.update(_cell_functions("def order_worth(", "\n\nstep_3 = ", placed=cell["placed"], span=cell["span"], size=512,
                                 MARKS={"order": (0.8, 1.25)}, PAIRS={"order": "ikj ÷ ijk"}))
@@ -307,8 +308,10 @@ def test_what_the_loop_order_alone_is_worth_follows_its_range(count):
         entry = (ratio, {"others": others, "speed": speed}, verdicts.cause(others, speed), noise)
         said = re.sub(r"\n +", " ", cell["order_worth"](entry))
         region, (low, high) = verdicts.place(ratio, (0.8, 1.25), others, speed, noise)
-        assert ("worth less than 1.25×" in said) == (region == 1) and ("worth more than 1.25×" in said) == (region == 2)
-        assert ("ijk runs ahead of ikj" in said) == (region == 0) and ("not settled" in said) == (region is None)
+        assert ("by less than 1.25×" in said) == (region == 1) and ("ikj runs more than 1.25×" in said) == (region == 2)
+        assert ("ijk runs more than 1.25×" in said) == (region == 0) and ("not settled" in said) == (region is None)
+        way = re.search(r"less than 1\.25× \((.+?)\)", said)   # reader 25 c: a range wholly below 1 says so
+        assert way is None or way.group(1) == ("ikj the slower" if high < 1 else "ikj the faster" if low > 1 else "either way")
         assert (", disturbed)" in said) == bool(verdicts.cause(others, speed))
         assert ("which bounds nothing" in said) == (high == math.inf) and ("its range spans" in said) == (
             region is None and high < math.inf)
