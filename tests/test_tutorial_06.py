@@ -1389,7 +1389,7 @@ def test_the_threads_figure_keeps_every_size_apart_from_its_neighbours_and_the_r
                    for label in ("helper threads' cores", "other processes' cores"))
     spans = [p for p in axes[1].patches if p.get_label().startswith("pair noise the verdicts use")]
     assert len(spans) == 1 and f"÷ and × {1 + noise:.2f}" in spans[0].get_label()
-    assert ("on the disturbed rows; an undisturbed one: its own spread" in spans[0].get_label()) == bool(seed)
+    assert ("(at least; disturbed rows only)" in spans[0].get_label()) == bool(seed)
     drawn = spans[0].get_y(), spans[0].get_y() + spans[0].get_height()   # an axhspan: y from the data
     edges = (1 / (1 + noise), 1 + noise)    # reader 20, c3: the noise the verdicts widen by, both ways
     assert drawn == pytest.approx(edges)
