@@ -617,14 +617,27 @@ def _expected(ns: dict, rows: dict[int, str]) -> tuple[float, dict]:
     controls = [n for n in ns["sizes"] if ns["helpers"][n] < 0.1]
     quiet = [n for n in controls if not _flagged(rows[n])]
     noise = max(max(verdicts.apart(ns["speedups"][n]), _own(ns, n)) for n in quiet or controls)
+    ns["lone"] = not quiet   # every control flagged: their noise widens only the disturbed rows (reader 25, a1)
     placed = {}
     for n in SHARED:
         if any(mark in rows[n] for mark in ("they differ", "IMPOSSIBLE", "IMPLAUSIBLE")):
             continue
         busy = verdicts.busy(ns["others"][n])
         slowest = ns["speed"][n] if busy else min(ns["speed"][n], ns["both"][n])
-        placed[n] = verdicts.place(ns["speedups"][n], (1.2,), ns["others"][n], slowest, max(noise, _own(ns, n)))
+        placed[n] = verdicts.place(ns["speedups"][n], (1.2,), ns["others"][n], slowest, _noise_at(ns, rows, noise, n))
     return noise, placed
+
+
+def _disturbed(row: str) -> bool:
+    """Whether a size's printed row is marked disturbed (a slowed core or busy others)."""
+    return "← disturbed:" in row
+
+
+def _noise_at(ns: dict, rows: dict[int, str], noise: float, n: int) -> float:
+    """The pair noise size ``n`` is widened by: the controls' ``noise`` or its own pairs' spread, whichever is wider —
+    but where every control was flagged (``ns["lone"]``, set by ``_expected``), an undisturbed row's own spread alone:
+    a noise measured only on disturbed rows does not bound it (reader 25, a1)."""
+    return _own(ns, n) if ns["lone"] and not _disturbed(rows[n]) else max(noise, _own(ns, n))
 
 
 def _own(ns: dict, n: int) -> float:
@@ -766,6 +779,10 @@ def test_every_size_is_placed_by_the_one_rule_and_the_verdict_reads_the_ranges_i
     not_settled = re.search(r"\(not settled, the range across 1.2× or unbounded: n = ([\d, ]+)\)", verdict)
     assert sorted(map(int, not_settled.group(1).split(", ")) if not_settled else []) == (
         unsettled if above or below else [])
+    alone = re.search(r"\(n = ([\d, ]+) settled, each by its own pairs' spread, a lower bound on the noise: every "
+                      r"control was flagged\)", verdict)   # reader 25 (a1): said where its own spread decided
+    assert sorted(map(int, alone.group(1).split(", ")) if alone else []) == sorted(
+        n for n, (r, _) in placed.items() if r is not None and ns["lone"] and not _disturbed(rows[n]))
     clause = re.search(r"\(left out, .*", verdict)
     left = {int(n) for n in re.findall(r"n = (\d+):", clause.group(0))} if clause else set()
     assert left == set(SHARED) - set(placed)
@@ -785,7 +802,7 @@ def test_every_size_is_placed_by_the_one_rule_and_the_verdict_reads_the_ranges_i
     busy = {n: verdicts.busy(ns["others"][n]) for n in placed}
     below_1 = [n for n in placed if verdicts.place(ns["speedups"][n], (1.0,), ns["others"][n], ns["speed"][n]
                                                    if busy[n] else min(ns["speed"][n], ns["both"][n]),
-                                                   max(noise, _own(ns, n)))[0] == 0]
+                                                   _noise_at(ns, rows, noise, n))[0] == 0]
     assert (sorted(map(int, slower.group(1).split(", "))) if slower else []) == sorted(below_1)
     crowded = re.search(r"^slower on 2 threads at n = ([\d, ]+), beyond the pair noise", text, re.M)   # reader 19, a4
     beyond = [n for n in SHARED if verdicts.busy(ns["others"][n])
@@ -805,8 +822,10 @@ def test_no_range_is_narrower_than_the_spread_the_run_printed_for_its_pairs(seed
     (the high end capped at 2×) — so a size "settles" only where its own pairs' spread leaves it settled."""
     rng = np.random.default_rng(seed)
     ns = _step_4(rng)
-    _rows(ns)
+    rows = _rows(ns)
     flat = re.sub(r"\n +", " ", _exec("paying = ", ns))
+    lone = "an undisturbed row's by its own pairs' spread alone, a lower bound on the noise" in flat
+    assert lone == ("every one flagged, used anyway" in flat)   # reader 25 (a1): only where every control was flagged
     spreads = {int(n): max(int(within), int(every)) / 100 for n, within, every in re.findall(
         r"n = (\d+): \d+\.\d\d \| \d+\.\d\d× ±(\d+)% \(all ±(\d+)%\)",
         re.search(r"^which half ran first.*$", flat, re.M).group(0))}   # the wider of each size's two printed ±
@@ -827,7 +846,8 @@ def test_no_range_is_narrower_than_the_spread_the_run_printed_for_its_pairs(seed
     for n, ratio, plus, low, high, words in found:
         own, ratio, low, high = int(plus) / 100, float(ratio), float(low), float(high)
         rounding = 0.01 + 0.006 * ratio    # each printed figure is rounded: the ratio, the ± and the ends
-        assert own >= max(spreads[int(n)], noise) - 0.006
+        alone = lone and not _disturbed(rows[int(n)])   # every control flagged: an undisturbed row's own spread
+        assert own >= (spreads[int(n)] if alone else max(spreads[int(n)], noise)) - 0.006
         assert low <= ratio / (1 + own) + rounding and high >= min(ratio * (1 + own), 2.0) - rounding
         assert words != "wholly above" or ratio / (1 + own) >= 1.2 - rounding   # settled by its own printed spread too
         assert words != "wholly below" or ratio * (1 + own) <= 1.2 + rounding
@@ -1145,15 +1165,18 @@ READER_16 = dict(speedups=(1.01, 0.81, 0.99, 1.00, 1.01, 1.00, 1.07, 1.13, 1.28,
 def test_reader_16s_n_512_is_placed_by_the_one_rule_with_its_noise():
     """Reader 16 (a3): n = 512's 1.71× beside a core at 71% was left out although 1.22–2.00× lies above 1.2×. By the
     one rule it is placed, and with this run's A/A noise (every control flagged slow, 0.81× the farthest: 1.23×) its
-    range, 0.98 to 2.00×, spans 1.2× — printed so, and named not settled; with steady controls (1.00 to 1.01×) the
+    range, 0.98 to 2.00×, spans 1.2× — printed so (n = 512 is disturbed), and named not settled; with steady controls (1.00 to 1.01×) the
     same row settles above 1.2×, and the verdict says a second thread paid there."""
     ns = _reader(**READER_16)
     _rows(ns)
     text = _exec("paying = ", ns)
     assert "up to 1.23× from 1 either way" in text and "every one flagged, used anyway" in text
     assert "n = 512: 1.71× ±23% → 0.98 to 2.00×, across the mark" in text
-    assert _verdict(text).startswith("whether a second thread pays more than 1.2×: not settled in this run — no size's range lies "
-                                     "wholly on one side of 1.2× — run it again")
+    # reader 25 (a1): that noise, from flagged controls alone, widens only the disturbed rows; the unflagged n = 104 and
+    # 128 (their made-up pairs all alike: a spread of 0) are settled by their own spread, and the verdict says so
+    assert _verdict(text).startswith("no size whose range settles (n = 104, 128) ran more than 1.2× faster on 2 threads "
+                                     "(n = 104, 128 settled, each by its own pairs' spread, a lower bound on the noise: "
+                                     "every control was flagged)")
     steady = dict(READER_16, speedups=(1.00, 1.01, 1.00, 1.00, 1.00, 1.00) + READER_16["speedups"][6:],
                   speed=(1.0,) * 6 + READER_16["speed"][6:], both=(1.0,) * 6 + READER_16["both"][6:],
                   every=READER_16["one"][:6] + READER_16["every"][6:])
@@ -1164,6 +1187,52 @@ def test_reader_16s_n_512_is_placed_by_the_one_rule_with_its_noise():
     assert _verdict(text).startswith("a second thread paid more than 1.2× (the whole range above) at n = 512; at n = "
                                      "104, 128 it did not (the whole range below) — from which n it pays for good, "
                                      "these sizes cannot say")
+
+
+READER_25 = dict(speedups=(1.13, 0.97, 1.01, 0.95, 0.87, 0.95, 1.05, 1.31, 1.20, 1.37, 1.86),   # out-6.txt:240-261
+                 speed=(0.70, 0.83, 0.57, 0.55, 0.50, 0.58, 0.95, 0.60, 0.56, 0.88, 0.85),
+                 both=(0.85, 0.59, 0.56, 0.51, 0.59, 0.64, 0.84, 0.53, 0.55, 0.91, 0.91),
+                 one=(2.8, 14.0, 31.6, 19.4, 21.1, 21.0, 19.7, 20.6, 33.6, 47.9, 54.0),
+                 every=(3.0, 13.6, 31.5, 18.3, 19.1, 21.1, 20.7, 25.4, 38.9, 64.7, 101.1),
+                 helpers=(0, 0, 0, 0, 0, 0, 0.96, 0.95, 0.94, 0.95, 0.87),
+                 others=(0.04, 0.02, 0.03, 0.03, 0.03, 0.03, 0.02, 0.03, 0.05, 0.03, 0.01))
+
+
+def test_reader_25s_undisturbed_row_is_settled_by_its_own_spread_when_every_control_was_flagged():
+    """Reader 25 (a1): every A/A control was flagged slow, and n = 80's pairs spread ±99 %, so n = 1024's unflagged
+    1.86× (its own pairs ±8 %) was widened to 0.93 to 2.00× and left not settled. A noise measured only on disturbed
+    controls now widens only the disturbed rows: n = 1024 is widened by its own ±8 %, lies wholly above 1.2×, and the
+    verdict says a second thread paid there — and that its own spread, a lower bound, decided it; n = 512 (±15 %,
+    1.37×) stays across the mark, and every disturbed row keeps the controls' 1.99×."""
+    ns = _reader(**READER_25)
+    ns["pair_ratios"] |= {80: [0.95, 0.95 * 1.99, 0.95], 512: [1.37, 1.37 * 1.15, 1.37],
+                          1024: [1.86, 1.86 / 1.08, 1.86]}
+    rows = _rows(ns)
+    assert [n for n in ns["sizes"] if not _disturbed(rows[n])] == [512, 1024]
+    flat = re.sub(r"\n +", " ", _exec("paying = ", ns))
+    assert "up to 1.99× from 1 either way — every disturbed row's ratio below is widened by × and ÷ 1.99" in flat
+    assert "an undisturbed row's by its own pairs' spread alone, a lower bound on the noise: every control was" in flat
+    assert "n = 1024: 1.86× ±8% → 1.72 to 2.00×, wholly above" in flat
+    assert "n = 512: 1.37× ±15% → 1.19 to 1.58×, across the mark" in flat
+    assert "n = 256: 1.20× ±99%" in flat
+    assert _verdict(flat).startswith("a second thread paid more than 1.2× (the whole range above) at n = 1024 — from "
+                                     "which n it pays for good, these sizes cannot say (n = 1024 settled, each by its "
+                                     "own pairs' spread, a lower bound on the noise: every control was flagged)")
+
+
+def test_the_step_4_generator_reaches_each_noise_a_row_can_be_widened_by():
+    """The seeds of ``test_every_size_is_placed_by_the_one_rule_and_the_verdict_reads_the_ranges_it_prints`` run by
+    default reach each case of reader 25 (a1): some control unflagged (every row widened by the controls' noise),
+    every control flagged with an undisturbed row settled by its own spread alone, and with only disturbed rows
+    settling or none."""
+    seen = set()
+    for seed in range(30):
+        ns = _step_4(np.random.default_rng(seed))
+        rows = _rows(ns)
+        _, placed = _expected(ns, rows)
+        alone = any(r is not None and not _disturbed(rows[n]) for n, (r, _) in placed.items())
+        seen.add("quiet" if not ns["lone"] else "alone settled" if alone else "lone, none alone")
+    assert seen == {"quiet", "alone settled", "lone, none alone"}
 
 
 READER_20 = dict(speedups=(1.04, 1.21, 0.99, 0.93, 1.00, 1.00, 1.06, 1.15, 1.46, 1.64, 1.68),   # out-6.txt:223–308
@@ -1291,6 +1360,7 @@ def test_the_threads_figure_keeps_every_size_apart_from_its_neighbours_and_the_r
     _rows(ns)
     noise = (0.0, 0.15)[seed]   # the first: two controls' pairs that all agreed, a band of no height (reader 20, c3)
     ns |= {"os": __import__("os"), "OUT": str(tmp_path), "plots": plots, "noise": noise, "unsettled": [], "PAYS": 1.2,
+           "lone": bool(seed),   # the second: every control flagged, so the band widens only the disturbed rows
            "all_cores": {"gflops": (160.0, 100.0)[seed]}}   # the second: slowed, so drawn as 2 × the 1-core peak
     _exec("def draw(axes)", ns)
     matplotlib.use("Agg")
@@ -1319,6 +1389,7 @@ def test_the_threads_figure_keeps_every_size_apart_from_its_neighbours_and_the_r
                    for label in ("helper threads' cores", "other processes' cores"))
     spans = [p for p in axes[1].patches if p.get_label().startswith("pair noise the verdicts use")]
     assert len(spans) == 1 and f"÷ and × {1 + noise:.2f}" in spans[0].get_label()
+    assert ("(at least; disturbed rows only)" in spans[0].get_label()) == bool(seed)
     drawn = spans[0].get_y(), spans[0].get_y() + spans[0].get_height()   # an axhspan: y from the data
     edges = (1 / (1 + noise), 1 + noise)    # reader 20, c3: the noise the verdicts widen by, both ways
     assert drawn == pytest.approx(edges)
