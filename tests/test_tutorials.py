@@ -100,7 +100,7 @@ def test_the_prose_comes_between_the_outputs(path):
 def test_the_network_tutorial_says_of_dead_units_only_what_its_run_counts():
     """Reader 25 c5: "one or two dead units are common" was an aside no line measured; the prose now points at the
     line that counts them in this run, which the code prints."""
-    path = tutorials.find("network")
+    path = tutorials.find("the-network")
     prose, code = " ".join(" ".join(tutorials.prose(path)).split()), "\n".join(tutorials.cells(path))
     assert "are common" not in prose
     assert "line (4) counts the units that fire for no sample" in prose
