@@ -1,8 +1,9 @@
 """Tutorial 9: Step 3 ranks the products' share of their roof beyond the noise, refusing for an UNSTEADY roof (no
-other round within 10 % of its best) only where that roof could overturn the answer, and naming the reason it refuses; the fixed cost per call is judged from the share measured with nothing
-recorded; Step 7's verdict on the larger learning rate follows the validation accuracy per epoch of every seed it
-prints, or says the seeds do not settle it; the roofline's points stay apart where they share an intensity — on seeded
-made-up measurements, for every outcome, and once in a whole quick run."""
+other round within 10 % of its best) only where that roof could overturn the answer, and naming the reason it
+refuses; the fixed cost per call is judged from the share measured with nothing recorded; Step 7's verdict on the
+larger learning rate follows the validation accuracy per epoch of every seed it prints, or says the seeds do not
+settle it; the roofline's points stay apart where they share an intensity — on seeded made-up measurements, for
+every outcome, and once in a whole quick run."""
 
 import collections
 import contextlib
@@ -275,8 +276,9 @@ def test_the_fixed_cost_verdict_places_the_unrecorded_shares_range_against_half(
 
 
 def test_a_whole_run_with_an_unsteady_peak_settles_no_lead_for_the_products(monkeypatch, tmp_path):
-    """The quick tutorial, its peak probe made to run fast in the first round only: the peak's line says UNSTEADY, the
-    products' lead is never settled (their share may read high) and a refusal names its reason, and Step 7's table and verdict are printed."""
+    """The quick tutorial, its peak probe made to run fast in the first round only: the peak's line says UNSTEADY,
+    the products' lead is never settled (their share may read high) and a refusal names its reason, and Step 7's
+    table and verdict are printed."""
     monkeypatch.setattr(load, "watch", CALM)          # nothing else calls the probe: its calls are the rounds' own
     calls = iter(range(10**6))
     monkeypatch.setattr(peak, "now", lambda threads=1: 80.0 if next(calls) < 5 else 50.0)
