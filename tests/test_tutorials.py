@@ -97,6 +97,16 @@ def test_the_prose_comes_between_the_outputs(path):
     assert "\033[1m" in tutorials.render(prose[0], color=True)
 
 
+def test_the_network_tutorial_says_of_dead_units_only_what_its_run_counts():
+    """Reader 25 c5: "one or two dead units are common" was an aside no line measured; the prose now points at the
+    line that counts them in this run, which the code prints."""
+    path = tutorials.find("the-network")
+    prose, code = " ".join(" ".join(tutorials.prose(path)).split()), "\n".join(tutorials.cells(path))
+    assert "are common" not in prose
+    assert "line (4) counts the units that fire for no sample" in prose
+    assert 'print(f"(4) hidden ReLUs that fire for no sample: {int(np.sum(np.all(Zs0[0] <= 0, axis=1)))} of ' in code
+
+
 words = st.text(alphabet="abcdefghij ", min_size=1, max_size=12).filter(str.strip)
 
 
