@@ -571,6 +571,14 @@ def test_step_6_sets_the_rule_blocks_beside_step_3s_rate_in_words_its_ratios_all
     assert ("not each within 0.80–1.25× of Step 3's rate" in said) == (not within)
     if not within:
         assert "so not the blocks" in said and "this run does not tell" in said
+    # reader 25 (a2): a sweep run outside the band is read as disturbed from then on, its shape not settled
+    off = [label for label, r in ratios.items() if not verdicts.LOW < r < 1 / verdicts.LOW]
+    assert ns["off_step_3"](at_rule, table) == {label: ratios[label] for label in off}
+    shape = re.search(r"so the (.*?) sweep(?:s'|'s) figures are read as from a disturbed moment from here on: the shape "
+                      r"\(how flat the top\) is not settled in this run — it would hold only if that moment moved every "
+                      r"value alike, which this run does not measure", said)
+    assert (shape.group(1).split(" and the ") if shape else []) == off
+    assert ("this comparison marks no sweep disturbed beyond what its own watch said" in said) == within
 
 
 def test_step_6_line_generator_reaches_both_words_and_every_flag(run):
@@ -579,9 +587,11 @@ def test_step_6_line_generator_reaches_both_words_and_every_flag(run):
     for seed in range(60):
         at_rule, why, _, table_why, said = _step_6_line(ns, np.random.default_rng(seed), 1000, seed % 2 == 1)
         words.add("outside" if "not each within 0.80" in said else "within")
+        words.add("both sweeps off" if "the KC and the MC sweeps' figures are read as" in said else
+                  "one sweep off" if "sweep's figures are read as" in said else "")
         table_flags.add(bool(table_why))
         sweep_flags.add(any(why.values()))
-    assert words == {"within", "outside"} and table_flags == sweep_flags == {True, False}
+    assert words == {"within", "outside", "both sweeps off", "one sweep off", ""} and table_flags == sweep_flags == {True, False}
 
 
 def test_step_6_sweeps_at_step_3s_largest_size_and_prints_the_comparison_from_its_own_figures(run):
