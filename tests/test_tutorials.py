@@ -107,6 +107,35 @@ def test_the_network_tutorial_says_of_dead_units_only_what_its_run_counts():
     assert 'print(f"(4) hidden ReLUs that fire for no sample: {int(np.sum(np.all(Zs0[0] <= 0, axis=1)))} of ' in code
 
 
+def _network_function(name: str):
+    """A function the network tutorial defines, taken from its code cells alone (no run)."""
+    import ast
+    code = "\n".join(tutorials.cells(tutorials.find("the-network")))
+    node = next(n for n in ast.walk(ast.parse(code)) if isinstance(n, ast.FunctionDef) and n.name == name)
+    space = {}
+    exec(compile(ast.Module([node], []), "01-the-network.md", "exec"), space)
+    return space[name]
+
+
+@settings(max_examples=30, deadline=None)
+@given(diverged=st.lists(st.sampled_from(["0.001", "0.01", "0.1", "0.5", "1", "3"]), unique=True, max_size=3))
+def test_the_learning_rate_figure_names_a_diverged_rate_only_when_one_diverged(diverged):
+    """Reader 26 c7: the title said "(a rate whose loss diverged is left out)" when none diverged; it now names the
+    rates the run printed as diverged, and says nothing of divergence when none did."""
+    title = _network_function("sweep_title")(diverged)
+    assert ("diverged" in title) == bool(diverged)
+    assert all(rate in title for rate in diverged)
+    code = "\n".join(tutorials.cells(tutorials.find("the-network")))
+    assert "sweep_title(diverged)" in code and "if np.isfinite(final[lr])}" in code   # drawn: exactly those not left out
+
+
+def test_the_network_tutorial_says_it_prints_the_lowest_and_highest_class_probability():
+    """Reader 26 c7: the run prints the lowest and highest of the classes' mean probabilities, not each one."""
+    prose = " ".join(" ".join(tutorials.prose(tutorials.find("the-network"))).split())
+    assert "prints each class's mean probability" not in prose
+    assert "the run prints the lowest and the highest of the classes' mean probabilities" in prose
+
+
 words = st.text(alphabet="abcdefghij ", min_size=1, max_size=12).filter(str.strip)
 
 
