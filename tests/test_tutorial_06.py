@@ -281,6 +281,12 @@ def test_the_fma_share_and_the_per_lane_figures_come_from_the_same_steady_rounds
     outcome, sign = _fma_outcome(rounds, climbing, unsteady)
     assert re.match(rf"FMA's share, per lane: {sign}\d", line)
     assert [o for o, words in _FMA_WORDS.items() if words in line] == [outcome]
+    # reader 26 (b4): whatever the outcome, the share is said to hold width's per-lane part too (2 lanes against 8),
+    # and a finding about FMA names width as its alternative
+    assert ("2 lanes against 8, so the ratio holds FMA together with whatever width costs or gains per lane from 2 to "
+            "8 lanes — no two kernels here differ in FMA alone") in line
+    assert (outcome in ("pays", "nothing")) == ("the ratio holds both, a hypothesis where the width-alone lines do not "
+                                                "show width scaled" in line)
     assert ("run it again" in line) == (outcome not in ("registers", "pays", "nothing")
                                         and not (outcome == "neither" and {"sse2", "avx512f+fma"} & climbing)
                                         and not (outcome == "lower bound" and "avx512f+fma" in climbing))
