@@ -8,6 +8,7 @@ import contextlib
 import io
 import mmap
 import re
+import statistics
 
 import numpy as np
 import pytest
@@ -183,12 +184,18 @@ def test_the_step_1_comparison_names_every_flag_and_reads_as_its_function_does(s
 
 
 def _noise(ns: dict) -> float:
-    """The pair noise the verdicts widen every ratio by at least: how far (``verdicts.apart``) the A/A controls (sizes
-    whose helper threads stayed idle) strayed from 1, or their own pairs' spread, whichever is wider (reader 20, a1),
-    from the controls no flag touched — all of them when none is left."""
+    """The pair noise the verdicts widen every ratio by at least, measured on medians (reader 26, a1): how far
+    (``verdicts.apart``) the A/A controls' (sizes whose helper threads stayed idle) orders' medians strayed from 1, from
+    the controls no flag touched — all of them when none is left."""
     controls = [n for n in ns["sizes"] if ns["helpers"][n] < 0.1]
     quiet = [n for n in controls if not ns["disturbed"][n] and not ns["unfair"][n]]
-    return max(max(verdicts.apart(ns["speedups"][n]), _own(ns, n)) for n in quiet or controls)
+    return max(verdicts.apart(m) for n in quiet or controls for m in _medians(ns, n))
+
+
+def _medians(ns: dict, n: int) -> list[float]:
+    """Size ``n``'s two orders' median pair ratios: of the pairs run 1-thread half first, and the others."""
+    ratios = ns["pair_ratios"][n]
+    return [statistics.median(ratios[0::2]), statistics.median(ratios[1::2])]
 
 
 def _own(ns: dict, n: int) -> float:
@@ -198,12 +205,12 @@ def _own(ns: dict, n: int) -> float:
 
 
 def _noise_at(ns: dict, n: int) -> float:
-    """The pair noise size ``n`` is widened by: the controls' or its own pairs' spread, whichever is wider — but where
-    every control was flagged, an undisturbed row's own spread alone: a noise measured only on disturbed rows does not
-    bound it (reader 25, a1)."""
+    """The pair noise size ``n`` is widened by: the controls' medians' or its own two medians' spread, whichever is
+    wider — but where every control was flagged, an undisturbed row's own single pairs' spread: a noise measured only
+    on disturbed rows does not bound it (reader 25, a1)."""
     controls = [m for m in ns["sizes"] if ns["helpers"][m] < 0.1]
     lone = not any(not ns["disturbed"][m] and not ns["unfair"][m] for m in controls)
-    return _own(ns, n) if lone and not ns["disturbed"][n] else max(_noise(ns), _own(ns, n))
+    return _own(ns, n) if lone and not ns["disturbed"][n] else max(_noise(ns), verdicts.spread(_medians(ns, n)))
 
 
 def _noisy(ns: dict, steady: list[int]) -> bool:
