@@ -765,3 +765,15 @@ def test_step_5_prints_b_s_pages_and_words_its_l2_count_on_that_condition(run):
     line = re.search(rf"^B at n = {size}, ld = {size}'s pages: .*", flat, re.M).group(0)
     assert any(word in line for word in ("holds for it", "does not hold here", "holds only where they do",
                                          "not readable here"))
+
+
+def test_step_6_draws_each_swept_value_as_a_point_hollow_where_its_moment_is_unsettled(run):
+    """Reader 26 (c6): block_sizes.png drew a bimodal sweep, each value timed once, as a clean curve with the rule's
+    choice in a dip. Now each value is a point, never joined into a shape the run cannot tell from its moments, and a
+    sweep read as disturbed (its own watch, off the band, or unchecked) is drawn hollow under a title that says so."""
+    ns, _ = run
+    for ax, label in zip(ns["axes"], ("KC", "MC")):
+        points = ax.get_lines()[0]
+        assert points.get_linestyle() == "None" and points.get_marker() == "o"
+        assert (points.get_markerfacecolor() == "none") == bool(ns["moment_why"][label])
+        assert ("read nothing off it" in ax.get_title()) == bool(ns["moment_why"][label])
