@@ -542,38 +542,50 @@ def _step_6_line(ns, rng, n, at_edge):
     at_rule = {label: (int(rng.choice([128, 384, n])), table * ratio()) for label in ("KC", "MC")}
     why = {label: str(rng.choice(["", "other processes used 1.50 cores"])) for label in at_rule}
     table_why = str(rng.choice(["", "the core ran as slow as 70% of its best speed"]))
-    return at_rule, why, table, table_why, ns["against_step_3"](n, at_rule, why, table, table_why)
+    again = [None, (table * ratio(), ""), (table * ratio(), "other processes used 0.60 cores")][int(rng.integers(3))]
+    return at_rule, why, table, table_why, again, ns["against_step_3"](n, at_rule, why, table, table_why, again)
 
 
 @pytest.mark.parametrize("seed", range(60))
 def test_step_6_sets_the_rule_blocks_beside_step_3s_rate_in_words_its_ratios_allow(run, seed):
     """Reader 23 (c8): Step 6 swept at n = 1024 while Step 3 timed n = 1000, and its rates sat 22 % under Step 3's
-    with no word said. Now the sweeps run at Step 3's largest n, and a line sets the rule's blocks' rates beside Step
-    3's rate of the same product: every ratio printed on its own side of the band's nearer end, "within" exactly when
-    every unrounded ratio lies inside 0.80–1.25×, each disturbed side named, and a gap never put on the blocks."""
+    with no word said. Now the sweeps run at Step 3's largest n, and a line sets the rule's blocks' rates beside the
+    undisturbed rate of the same product: every ratio printed on its own side of the band's nearer end, "within"
+    exactly when every unrounded ratio lies inside 0.80–1.25×, each disturbed side named, and a gap never put on the
+    blocks. Reader 26 (a2): a flagged rate ("read nothing off it") is never the yardstick — Step 3's flagged rate gives
+    way to its undisturbed re-timing, and with neither the line says the comparison is not possible."""
     ns, _ = run
     rng = np.random.default_rng(seed)
     n = 1000
-    at_rule, why, table, table_why, said = _step_6_line(ns, rng, n, at_edge=seed % 2 == 1)
+    at_rule, why, table, table_why, again, said = _step_6_line(ns, rng, n, at_edge=seed % 2 == 1)
     assert all(len(line) <= 118 for line in said.splitlines())
     said = re.sub(r"\n +", " ", said)
-    ratios = {label: rate / table for label, (_, rate) in at_rule.items()}
+    reference = table if not table_why else again[0] if again and not again[1] else None
+    name = "Step 3's rate" if not table_why else "Step 3's re-timing"
+    assert ns["reference_rate"](table, table_why, again) == (reference, name if reference else "")
+    assert ("its re-timing, undisturbed, at " in said) == bool(table_why and reference)
+    assert not (table_why and reference) or f"its re-timing, undisturbed, at {reference:.1f}" in said
+    ratios = {label: rate / reference for label, (_, rate) in at_rule.items()} if reference else {}
     for label, (v, rate) in at_rule.items():
-        shown = float(re.search(rf"{rate:.1f} in the {label} sweep \({label} = {v}[^)]*\), ([\d.]+)× that",
-                                said).group(1))
-        edge = verdicts.LOW if ratios[label] < 1 else 1 / verdicts.LOW
-        assert (shown < edge) == (ratios[label] < edge) and (shown > edge) == (ratios[label] > edge)
+        printed = re.search(rf"{rate:.1f} in the {label} sweep \({label} = {v}[^)]*\)(, ([\d.]+)× that)?", said)
+        assert bool(printed.group(1)) == bool(reference)
+        if reference:
+            shown = float(printed.group(2))
+            edge = verdicts.LOW if ratios[label] < 1 else 1 / verdicts.LOW
+            assert (shown < edge) == (ratios[label] < edge) and (shown > edge) == (ratios[label] > edge)
         assert (" = the whole matrix" in said.split(f"{label} = {v}")[1][:20]) == (v >= n)
         assert (f"the {label} sweep: other processes" in said) == bool(why[label])
     assert ("Step 3's rate: the core ran" in said) == bool(table_why)
-    within = all(verdicts.LOW < r < 1 / verdicts.LOW for r in ratios.values())
-    assert bool(re.search(r"(?<!not )each within 0\.80–1\.25× of Step 3's rate", said)) == within
-    assert ("not each within 0.80–1.25× of Step 3's rate" in said) == (not within)
-    if not within:
+    assert ("its re-timing (" in said) == bool(table_why and again and again[1])
+    assert ("the comparison is not possible in this run" in said) == (reference is None)
+    within = bool(reference) and all(verdicts.LOW < r < 1 / verdicts.LOW for r in ratios.values())
+    assert bool(re.search(rf"(?<!not )each within 0\.80–1\.25× of {name}", said)) == within
+    assert (f"not each within 0.80–1.25× of {name}" in said) == (bool(reference) and not within)
+    if reference and not within:
         assert "so not the blocks" in said and "this run does not tell" in said
-    # reader 25 (a2): a sweep run outside the band is read as disturbed from then on, its shape not settled
-    off = [label for label, r in ratios.items() if not verdicts.LOW < r < 1 / verdicts.LOW]
-    assert ns["off_step_3"](at_rule, table) == {label: ratios[label] for label in off}
+    # reader 25 (a2): a sweep run outside the band, or left unchecked, is read as disturbed from then on
+    off = [label for label, r in ratios.items() if not verdicts.LOW < r < 1 / verdicts.LOW] if reference else ["KC", "MC"]
+    assert list(ns["off_step_3"](at_rule, reference)) == off
     shape = re.search(r"so the (.*?) sweep(?:s'|'s) figures are read as from a disturbed moment from here on: the shape "
                       r"\(how flat the top\) is not settled in this run — it would hold only if that moment moved every "
                       r"value alike, which this run does not measure", said)
@@ -583,15 +595,28 @@ def test_step_6_sets_the_rule_blocks_beside_step_3s_rate_in_words_its_ratios_all
 
 def test_step_6_line_generator_reaches_both_words_and_every_flag(run):
     ns, _ = run
-    words, table_flags, sweep_flags = set(), set(), set()
+    words, references, sweep_flags = set(), set(), set()
     for seed in range(60):
-        at_rule, why, _, table_why, said = _step_6_line(ns, np.random.default_rng(seed), 1000, seed % 2 == 1)
-        words.add("outside" if "not each within 0.80" in said else "within")
+        at_rule, why, _, table_why, again, said = _step_6_line(ns, np.random.default_rng(seed), 1000, seed % 2 == 1)
+        words.add("outside" if "not each within 0.80" in said else "none" if "not possible" in said else "within")
         words.add("both sweeps off" if "the KC and the MC sweeps' figures are read as" in said else
                   "one sweep off" if "sweep's figures are read as" in said else "")
-        table_flags.add(bool(table_why))
+        references.add("table" if not table_why else "re-timing" if again and not again[1] else "none")
         sweep_flags.add(any(why.values()))
-    assert words == {"within", "outside", "both sweeps off", "one sweep off", ""} and table_flags == sweep_flags == {True, False}
+    assert words == {"within", "outside", "none", "both sweeps off", "one sweep off", ""}
+    assert references == {"table", "re-timing", "none"} and sweep_flags == {True, False}
+
+
+def test_reader_26s_step_6_line_no_longer_clears_the_sweeps_against_a_flagged_rate(run):
+    """Reader 26 (a2), out-8.txt:389-393: Step 3's 53.5 was flagged at 0.74× its re-timing (72.5), yet the sweeps'
+    48.6 and 48.1 were cleared at 0.91× and 0.90× of it. Against the re-timing they sit at 0.67× and 0.66×."""
+    ns, _ = run
+    said = re.sub(r"\n +", " ", ns["against_step_3"](
+        1000, {"KC": (384, 48.6), "MC": (336, 48.1)}, {"KC": "", "MC": ""}, 53.5,
+        "53.5 is only 0.74× its re-timing (72.5): read nothing off it, run it again", (72.5, "")))
+    assert "its re-timing, undisturbed, at 72.5" in said and "0.67× that" in said and "0.66× that" in said
+    assert "not each within 0.80–1.25× of Step 3's re-timing" in said and "marks no sweep disturbed" not in said
+    assert "so the KC and the MC sweeps' figures are read as from a disturbed moment" in said
 
 
 def test_step_6_sweeps_at_step_3s_largest_size_and_prints_the_comparison_from_its_own_figures(run):
@@ -606,7 +631,8 @@ def test_step_6_sweeps_at_step_3s_largest_size_and_prints_the_comparison_from_it
     for label, sweep, chosen in (("KC", ns["by_kc"], config.kc), ("MC", ns["by_mc"], config.mc)):
         v = min(chosen, max(sweep))
         assert f"{sweep[v]:.1f} in the {label} sweep ({label} = {v}" in said
-    assert f"on these matrices, at {ns['rates']['+ cache blocking'][top]:.1f} GFLOP/s; the sweeps ran it at " in said
+    assert f"on these matrices, at {ns['rates']['+ cache blocking'][top]:.1f} GFLOP/s" in said
+    assert "; the sweeps ran it at " in said
 
 
 def _block_pairs(rng):
@@ -676,3 +702,78 @@ def test_step_6_pairs_the_rules_block_in_each_sweep_of_a_run(run):
             fastest = sweep[chosen] >= max(others.values())
             assert (f"against the sweep's runner-up ({label} = {other})" in block) == fastest
             assert (f"against the sweep's fastest ({label} = {other})" in block) == (not fastest)
+
+
+def _smaps(rng):
+    """A seeded /proc/self/smaps: 1–6 mappings, each its header, its fields in kB and a VmFlags line; returns the
+    text and each mapping as (low, high, size KiB, KernelPageSize KiB, AnonHugePages KiB)."""
+    maps, text, low = [], "", int(rng.integers(1, 2**20)) * 4096
+    for _ in range(int(rng.integers(1, 7))):
+        size, page = int(rng.integers(1, 2048)) * 4, int(rng.choice([4, 4, 2048]))
+        huge = int(rng.choice([0, size, 2048 * int(rng.integers(0, size // 2048 + 1))]))
+        maps.append((low, low + size * 1024, size, page, huge))
+        text += (f"{low:x}-{low + size * 1024:x} rw-p 00000000 00:00 0\nSize:  {size} kB\nKernelPageSize:  {page} kB\n"
+                 f"Rss:  {size} kB\nAnonHugePages:  {huge} kB\nTHPeligible:    1\nVmFlags: rd wr mr mw me ac\n")
+        low += size * 1024 + int(rng.integers(0, 3)) * 4096
+    return text, maps
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_step_5_reads_the_pages_of_exactly_the_mappings_its_array_overlaps(run, tmp_path, seed):
+    """Reader 26 (b2): B's page size decides whether Step 5's L2 count holds; the page reader takes every mapping
+    that overlaps the array's bytes, and only those, with their size, KernelPageSize and AnonHugePages."""
+    ns, _ = run
+    rng = np.random.default_rng(seed)
+    text, maps = _smaps(rng)
+    path = tmp_path / "smaps"
+    path.write_text(text)
+    start = int(rng.integers(maps[0][0] - 8192, maps[-1][1] + 8192))
+    end = start + int(rng.integers(1, 4 * 2**20))
+    assert ns["page_kinds"](start, end, str(path)) == [m[2:] for m in maps if m[0] < end and start < m[1]]
+    assert ns["page_kinds"](start, end, str(tmp_path / "absent")) == []
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_step_5_says_whether_its_l2_count_holds_in_every_outcome(run, seed):
+    """Reader 26 (b2): the count of L2 sets holds only on 2 MiB pages; the line says it holds exactly when every
+    mapping under B is huge, that it does not when none is, and leaves it open when some are or nothing is read."""
+    ns, _ = run
+    rng = np.random.default_rng(seed)
+    kinds = [] if seed % 5 == 0 else [(size, int(rng.choice([4, 2048])), int(rng.choice([0, size // 2, size])))
+                                      for size in (int(rng.integers(1, 4096)) * 4 for _ in range(int(rng.integers(1, 4))))]
+    said = ns["pages_said"](kinds, "B at n = 512, ld = 512")
+    assert said.startswith("B at n = 512, ld = 512's pages: ")
+    if not kinds:
+        assert "not readable here" in said and "holds only if" in said
+        return
+    size, page, huge = (sum(k[0] for k in kinds), max(k[1] for k in kinds), sum(k[2] for k in kinds))
+    assert f"its mappings: {size} KiB, KernelPageSize {page} KiB, AnonHugePages {huge} KiB" in said
+    holds, fails = "the L2 count above holds for it", "the L2 count above does not hold here"
+    assert (holds in said) == (page >= 2048 or huge >= size)
+    assert (fails in said) == (page < 2048 and huge == 0)
+    assert ("holds only where they do" in said) == (page < 2048 and 0 < huge < size)
+
+
+def test_step_5_prints_b_s_pages_and_words_its_l2_count_on_that_condition(run):
+    """Reader 26 (b2), out-8.txt:328-329: the L2 count was printed as fact; now it is worded as holding only on
+    2 MiB huge pages, and a line after the timings reports the pages under the timed B."""
+    ns, text = run
+    flat = re.sub(r"\n +", " ", text)
+    assert re.search(r"by their addresses in B, at ld = 512 the 512 rows of one column fall into \d+ of them, .* — if B "
+                     r"lies on 2 MiB huge pages: L2 takes its set from the physical address", flat)
+    size = 128   # the quick run's Step 5 size
+    line = re.search(rf"^B at n = {size}, ld = {size}'s pages: .*", flat, re.M).group(0)
+    assert any(word in line for word in ("holds for it", "does not hold here", "holds only where they do",
+                                         "not readable here"))
+
+
+def test_step_6_draws_each_swept_value_as_a_point_hollow_where_its_moment_is_unsettled(run):
+    """Reader 26 (c6): block_sizes.png drew a bimodal sweep, each value timed once, as a clean curve with the rule's
+    choice in a dip. Now each value is a point, never joined into a shape the run cannot tell from its moments, and a
+    sweep read as disturbed (its own watch, off the band, or unchecked) is drawn hollow under a title that says so."""
+    ns, _ = run
+    for ax, label in zip(ns["axes"], ("KC", "MC")):
+        points = ax.get_lines()[0]
+        assert points.get_linestyle() == "None" and points.get_marker() == "o"
+        assert (points.get_markerfacecolor() == "none") == bool(ns["moment_why"][label])
+        assert ("read nothing off it" in ax.get_title()) == bool(ns["moment_why"][label])

@@ -227,8 +227,16 @@ def test_every_undisturbed_rate_lies_under_the_peak_the_shares_and_the_roofline_
                 assert gflops <= (ns["peak_all"] if name in ns["threaded"] else ns["peak_one"])
     for label, sweep in (("KC", ns["by_kc"]), ("MC", ns["by_mc"])):
         assert ns["moment_why"][label] or max(sweep.values()) <= ns["peak_one"]
-        assert ns["moment_why"][label] == (ns["sweep_why"][label] or (  # reader 25 (a2): off Step 3's band = disturbed
-            f"{ns['off'][label]:.2f}× Step 3's rate of the same product" if label in ns["off"] else ""))
+        # reader 25 (a2): off the band of the undisturbed rate beside it = disturbed; reader 26 (a2): with no
+        # undisturbed rate of the same product (Step 3's and its re-timing both flagged), unchecked = disturbed too
+        reference = ns["reference"]
+        assert ns["moment_why"][label] == (ns["sweep_why"][label] or ("" if label not in ns["off"] else
+            f"{ns['off'][label]:.2f}× {ns['reference_name']} of the same product" if reference else
+            "no undisturbed rate of the same product to check its moment"))
+        top = max(ns["sizes"])   # Step 6's n; a flagged Step 3 rate gives way to its re-timing, or to none
+        again, again_why = ns["retimed"]["+ cache blocking"][top]
+        assert reference == (ns["rates"]["+ cache blocking"][top] if not ns["disturbed"]["+ cache blocking"][top] else
+                             None if again_why else again)
     assert (ns["slowed_one"] is not None) == (ns["peak_one"] > ns["probe_at"]["1-core"])
     assert ("so the probe was" in text) == (ns["slowed_one"] is not None or ns["slowed_all"] is not None)
 
