@@ -584,7 +584,7 @@ def _step_4(rng: np.random.Generator) -> dict:
             "others": {n: float(rng.choice([0.05, 0.1, 0.6, 1.3])) for n in sizes},
             "speed": {n: float(rng.choice([1.0, 0.95, 0.77])) for n in sizes},
             "both": {n: float(rng.choice([1.0, 0.97, 0.9, 0.66])) for n in sizes},   # the slower core, 2-thread halves
-            "disturbed": {}, "disturbed_one": {}, "unfair": {}, "slowest_of": {}, "cores": 2, "verdicts": verdicts,
+            "disturbed": {}, "disturbed_one": {}, "speed_one": {}, "unfair": {}, "slowest_of": {}, "cores": 2, "verdicts": verdicts,
             "peak": peak, "say": _say, "one_core": {"gflops": 80.0}, "all_cores": {"gflops": 160.0}}
 
 
@@ -1136,7 +1136,7 @@ def _reader(speedups: tuple, speed: tuple, both: tuple, one: tuple, every: tuple
     sizes = CONTROLS + SHARED
     return {"sizes": sizes, "rates": {"1 thread": dict(zip(sizes, one)), "2 threads": dict(zip(sizes, every))},
             "speedups": dict(zip(sizes, speedups)), "helpers": dict(zip(sizes, helpers)), "others": dict(zip(sizes, others)),
-            "speed": dict(zip(sizes, speed)), "both": dict(zip(sizes, both)), "disturbed": {}, "disturbed_one": {},
+            "speed": dict(zip(sizes, speed)), "both": dict(zip(sizes, both)), "disturbed": {}, "disturbed_one": {}, "speed_one": {},
             "unfair": {}, "slowest_of": {}, "pair_ratios": {n: [r] * 3 for n, r in zip(sizes, speedups)}, "cores": 2,
             "statistics": statistics,
             "verdicts": verdicts, "peak": peak, "say": _say, "one_core": {"gflops": 87.6}, "all_cores": {"gflops": 174.3}}

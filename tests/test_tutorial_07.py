@@ -228,7 +228,8 @@ def test_step_4s_verdict_follows_each_pairs_range_and_takes_step_3s_re_timing_wh
         beats = _place(earlier, (1.0,))[0] if from_step_3 else at["swap"][0]
         beats_smaller = at["away"][0]
         assert ("swap between the sizes" in said) == (beats is None or beats_smaller is None)
-        assert ("Step 3's swap of the two is that price" in said) == (conflict == 1 and beats == 0 and beats_smaller == 1)
+        assert ("Step 3's swap of the two fits that price" in said) == (conflict == 1 and beats == 0 and beats_smaller == 1)
+        assert ("fits that price" in said) == ("whether its own rate moves between the two sizes is not measured" in said)
         assert ("beats NumPy's rung at n = 512" in said) == (beats == 1 and beats_smaller is not None)
         assert ("not settled in this run" in head) == ("not settled" in body)
         assert ("a pair marked disturbed by its slowed core too" in head) == (", disturbed" in body)
@@ -238,7 +239,7 @@ def test_step_4s_verdict_follows_each_pairs_range_and_takes_step_3s_re_timing_wh
             assert f"by Step 3's re-timing of the same pair, {step_3}; this step's left it open" in said
     said = verdict(*reader)
     assert "loses to NumPy's rung at n = 512 (by Step 3's re-timing of the same pair, 0.75×" in said
-    assert "Step 3's swap of the two is that price" in said and "at least" in said
+    assert "Step 3's swap of the two fits that price" in said and "at least" in said
 
 
 OUTCOMES = ("far below the probe (", "near the probe", "not far below", "not settled in this run")
@@ -358,6 +359,8 @@ def test_what_bounds_the_ijk_loop_is_said_only_when_the_pairs_range_falls_in_one
             region, (low, high) = verdicts.place(ratio, (0.8, 1.25), others, speed, noise)
             assert ("is what bounds" in said) == (region == 1 and walked == 1)
             assert ("which one bounds the loop this run does not isolate" in said) == (region == 1 and walked != 1)
+            assert region != 0 or ("the walk down B was ruled out above" in said) == (walked == 1) != (   # reader 27 a1
+                "the walk down a column of B" in said)
             assert said.startswith("below") == (region == 0) and said.startswith("above") == (region == 2)
             assert said.startswith("not settled") == (region is None)
             assert high == float("inf") or f"({low:.2f}…{high:.2f}×, its pairs' {noise:.0%} spread" in said

@@ -181,6 +181,9 @@ def test_the_step_1_comparison_names_every_flag_and_reads_as_its_function_does(s
     assert line == expected
     assert ("Step 1 UNSTEADY" in line) == ("numpy-openblas" in ns["unsteady_rate"])
     assert ("Step 4's n = 128, 1 thread" in line) == bool(ns["disturbed_one"][128])
+    # reader 27 a2: the range's top divides by the speed the flag names (the one-core probe's), not the both-core one
+    assert ns["slowed"] == (min(1.0, ns["speed_one"][128]) if ns["disturbed_one"][128] else 1.0)
+    assert not ns["verdicts"].slow(ns["speed_one"][128]) or f"as slow as {ns['speed_one'][128]:.0%} of its best" in line
 
 
 def _noise(ns: dict) -> float:
