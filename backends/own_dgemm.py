@@ -55,7 +55,19 @@ class Config:
 
 def config() -> Config:
     """The kernel, tile, cache blocks and threads nnkit's dgemm uses now, and the caches they came from."""
-    c = lib.nk_gemm_config_get()
+    return _config(lib.nk_gemm_config_get())
+
+
+def config_for_l3(l3_bytes: int) -> Config:
+    """``config()`` as the NC rule would give it had the L3 held ``l3_bytes`` bytes (in the ways the machine
+    reports): ``a_ways_l3``, ``nc_model`` and ``nc`` change, nothing else. For example, tutorial 8 asks it what
+    NC the L3 reach its sweeps measured would give: ``config_for_l3(8 << 20).nc_model``."""
+    if l3_bytes <= 0:
+        raise ValueError(f"l3_bytes: expected a positive size in bytes, got {l3_bytes}")
+    return _config(lib.nk_gemm_config_for_l3(l3_bytes))
+
+
+def _config(c) -> Config:
     fields = {f.name: getattr(c, f.name) for f in dataclasses.fields(Config) if f.name != "kernel"}
     return Config(kernel=ffi.string(c.kernel).decode(), **fields)
 

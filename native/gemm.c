@@ -74,13 +74,23 @@ static int cpus(void) {
     return sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
 }
 
+/* L3 (shared) keeps the B panel (KC×NC) beside every thread's A block, one way free. */
+static nk_gemm_config derive_nc(nk_gemm_config c) {
+    int64_t way3 = c.l3_bytes / c.l3_ways > 0 ? c.l3_bytes / c.l3_ways : 1;
+    c.a_ways_l3 = (int)((c.threads * c.mc * c.kc * 8 + way3 - 1) / way3);
+    c.nc_model = (c.l3_ways - 1 - c.a_ways_l3) * way3 / (c.kc * 8) / c.nr * c.nr;
+    c.nc_cap = NC_CAP / c.nr * c.nr;
+    c.nc = c.nc_model < c.nr ? c.nr : min64(c.nc_model, c.nc_cap);
+    return c;
+}
+
 static nk_gemm_config derive(const nk_kernel *kernel, int threads) {
     nk_gemm_config c = {.kernel = kernel->name, .mr = kernel->mr, .nr = kernel->nr, .threads = threads};
     c.line_bytes = cache(_SC_LEVEL1_DCACHE_LINESIZE, 64);
     c.l1_bytes = cache(_SC_LEVEL1_DCACHE_SIZE, 32 << 10), c.l1_ways = cache(_SC_LEVEL1_DCACHE_ASSOC, 8);
     c.l2_bytes = cache(_SC_LEVEL2_CACHE_SIZE, 512 << 10), c.l2_ways = cache(_SC_LEVEL2_CACHE_ASSOC, 8);
     c.l3_bytes = cache(_SC_LEVEL3_CACHE_SIZE, 8 << 20), c.l3_ways = cache(_SC_LEVEL3_CACHE_ASSOC, 16);
-    int64_t way1 = c.l1_bytes / c.l1_ways, way2 = c.l2_bytes / c.l2_ways, way3 = c.l3_bytes / c.l3_ways;
+    int64_t way1 = c.l1_bytes / c.l1_ways, way2 = c.l2_bytes / c.l2_ways;
     /* L1 keeps the B micro-panel (KC×NR), used by every A micro-panel of the block, in half its ways. */
     c.b_ways_l1 = (int)(c.l1_ways / 2 > 0 ? c.l1_ways / 2 : 1);
     c.kc = c.b_ways_l1 * way1 / (c.nr * 8);
@@ -88,13 +98,8 @@ static nk_gemm_config derive(const nk_kernel *kernel, int threads) {
     c.a_ways_l2 = (int)(c.l2_ways / 2 > 0 ? c.l2_ways / 2 : 1);
     c.mc = c.a_ways_l2 * way2 / (c.kc * 8) / c.mr * c.mr;
     if (c.mc < c.mr) c.mc = c.mr;
-    /* L3 (shared) keeps the B panel (KC×NC) beside every thread's A block, one way free. */
-    c.a_ways_l3 = (int)((threads * c.mc * c.kc * 8 + way3 - 1) / way3);
-    c.nc_model = (c.l3_ways - 1 - c.a_ways_l3) * way3 / (c.kc * 8) / c.nr * c.nr;
-    c.nc_cap = NC_CAP / c.nr * c.nr;
-    c.nc = c.nc_model < c.nr ? c.nr : min64(c.nc_model, c.nc_cap);
     c.one_thread_up_to = ONE_THREAD_UP_TO;
-    return c;
+    return derive_nc(c);
 }
 
 static nk_gemm_config config;
@@ -115,6 +120,12 @@ int nk_gemm_configure(const char *kernel_name, int threads, int64_t mc, int64_t 
     if (kc) config.kc = kc;
     if (nc) config.nc = round_up(nc, kernel->nr);
     return 0;
+}
+
+nk_gemm_config nk_gemm_config_for_l3(int64_t l3_bytes) {
+    nk_gemm_config c = nk_gemm_config_get();
+    c.l3_bytes = l3_bytes;
+    return derive_nc(c);
 }
 
 int nk_gemm_get_threads(void) { return nk_gemm_config_get().threads; }

@@ -22,6 +22,8 @@ typedef struct {
 } nk_gemm_config;
 
 nk_gemm_config nk_gemm_config_get(void);
+/* The same choice had the L3 held l3_bytes (its ways as reported): a_ways_l3, nc_model and nc follow. */
+nk_gemm_config nk_gemm_config_for_l3(int64_t l3_bytes);
 /* Choose the kernel (NULL: the widest this CPU runs), threads (0: every CPU this process may use)
  * and blocks (0: from the cache model). Returns 0, or -1 if the kernel is unknown or unavailable.
  * Not thread-safe: configure before calling. */

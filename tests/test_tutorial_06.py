@@ -6,7 +6,7 @@ steady rounds nothing is settled. Step 4 places every speed-up by the book's one
 slow on either probe (one core, or both around the 2-thread halves) may have slowed either side alone, busy others
 bound nothing, the pair noise widens the range both ways (the A/A controls' — their ratios' distance from 1 or
 their own pairs' spread — or the size's own pairs' spread where wider) — a range wholly on one side of 1.2× settles, and the printed
-ranges read as the verdict does; a row whose ratio is flagged (impossible, implausible, two ratios that differ) is
+ranges read as the verdict does; a row whose ratio is flagged (super-linear, implausible, two ratios that differ) is
 left out, never called "not the code's" for a mere difference; a difference is never called unexplained beside a row
 it flagged. The pairs alternate which half runs
 first, each order's median is printed, and the order is said to have biased the A/A controls only where those
@@ -611,8 +611,8 @@ def _rows(ns: dict) -> dict[int, str]:
 
 def _flagged(row: str) -> bool:
     """Whether a size's printed row says its ratio may not count: two ratios that differ, a core other processes
-    held, a core the probes saw slow (on its own or beside the other), an impossible or implausible speed-up."""
-    return any(mark in row for mark in ("they differ", "busy", "slow", "IMPOSSIBLE", "IMPLAUSIBLE"))
+    held, a core the probes saw slow (on its own or beside the other), a super-linear or implausible speed-up."""
+    return any(mark in row for mark in ("they differ", "busy", "slow", "SUPER-LINEAR", "IMPLAUSIBLE"))
 
 
 def _expected(ns: dict, rows: dict[int, str]) -> tuple[float, dict]:
@@ -626,7 +626,7 @@ def _expected(ns: dict, rows: dict[int, str]) -> tuple[float, dict]:
     ns["lone"] = not quiet   # every control flagged: their noise widens only the disturbed rows (reader 25, a1)
     placed = {}
     for n in SHARED:
-        if any(mark in rows[n] for mark in ("they differ", "IMPOSSIBLE", "IMPLAUSIBLE")):
+        if any(mark in rows[n] for mark in ("they differ", "SUPER-LINEAR", "IMPLAUSIBLE")):
             continue
         busy = verdicts.busy(ns["others"][n])
         slowest = ns["speed"][n] if busy else min(ns["speed"][n], ns["both"][n])
@@ -694,7 +694,7 @@ def test_they_differ_is_decided_on_the_ratios_as_printed_even_at_the_15_percent_
                 f"pair by pair {ns['speedups'][n]:.3f}×") in row
         assert ("← they differ" in row) == _differ_as_printed(row)
         assert ("its two ratios differ" in ns["unfair"][n]) == (
-            _differ_as_printed(row) and not re.search("IMPOSSIBLE|IMPLAUSIBLE", row))
+            _differ_as_printed(row) and not re.search("SUPER-LINEAR|IMPLAUSIBLE", row))
 
 
 @pytest.mark.parametrize("seed", _seeds(50))
@@ -746,7 +746,7 @@ def test_every_size_is_placed_by_the_one_rule_and_the_verdict_reads_the_ranges_i
     ``verdicts.place``'s — a slowed core on either side alone, the A/A noise both ways — printed with the words its
     figures read ("wholly above" only with the low end at 1.20 or more, "wholly below" only with the high end under it),
     a range wholly on one side settles, one across 1.2× or unbounded is named not settled, a row whose ratio is
-    flagged (they differ, impossible, implausible) is left out (reader 21 a2: a difference names the helpers' cores),
+    flagged (they differ, super-linear, implausible) is left out (reader 21 a2: a difference names the helpers' cores),
     and the verdict names exactly the sizes whose
     ranges lie above or below."""
     rng = np.random.default_rng(seed)
@@ -800,7 +800,7 @@ def test_every_size_is_placed_by_the_one_rule_and_the_verdict_reads_the_ranges_i
     left = {int(n) for n in re.findall(r"n = (\d+):", clause.group(0))} if clause else set()
     assert left == set(SHARED) - set(placed)
     for n in left:   # reader 21 (a2): a row left out for two ratios that differ names its helpers, its cause left open
-        differ = "they differ" in rows[n] and not re.search("IMPOSSIBLE|IMPLAUSIBLE", rows[n])
+        differ = "they differ" in rows[n] and not re.search("SUPER-LINEAR|IMPLAUSIBLE", rows[n])
         assert (f"n = {n}: its two ratios differ" in clause.group(0)) == differ
         assert not differ or re.search(rf"n = {n}: its two ratios differ \(\d+\.\d{{3}}× and \d+\.\d{{3}}×\), its helpers at "
                                        rf"{ns['helpers'][n]:.2f} cores(;| —)", clause.group(0))

@@ -36,10 +36,10 @@ def run(request, tmp_path_factory):
 
 def _printed_flags(text, n, who, compared, threads_name, one_name, row):
     flags = [f"Step 3's {name}: disturbed" for name in compared if printed_disturbed(text, name, n)]
-    impossible = re.search(rf"^  {re.escape(threads_name)} ÷ {re.escape(one_name)}, n = {n}: (IMPOSSIBLE[^:]*):", text, re.M)
+    impossible = re.search(rf"^  {re.escape(threads_name)} ÷ {re.escape(one_name)}, n = {n}: (SUPER-LINEAR[^:]*):", text, re.M)
     flags += [f"Step 3's ratio: {impossible.group(1)}"] if impossible else []
     flags += ["these pairs: disturbed"] if "\n  disturbed: " in row else []
-    pairs = re.search(rf"^  {re.escape(who)}: (IMPOSSIBLE[^:]*):", row, re.M)
+    pairs = re.search(rf"^  {re.escape(who)}: (SUPER-LINEAR[^:]*):", row, re.M)
     return flags + ([f"these pairs' ratio: {pairs.group(1)}"] if pairs else [])
 
 

@@ -1,5 +1,5 @@
 """Verdicts the tutorials print from their own measurements, so that no sentence claims what the
-numbers beside it do not show: a trend, an impossible speed-up, an order that held or flipped."""
+numbers beside it do not show: a trend, a super-linear speed-up, an order that held or flipped."""
 
 from __future__ import annotations
 
@@ -58,13 +58,15 @@ def trend(values: list[float]) -> str:
     return f"shows no steady trend with n (steps within ±{STEP - 1:.0%}, or up and down)"
 
 
-def impossible_speed_up(gain: float, cores: int) -> str:
+def super_linear(gain: float, cores: int) -> str:
     """A warning ('' when there is none) for a many-thread ÷ one-thread speed-up above the number of
-    cores (5 % of timer noise allowed): no code runs faster on ``cores`` cores than ``cores``× —
-    one of the two runs was disturbed."""
+    cores (5 % of timer noise allowed). ``cores`` cores do at most ``cores``× the work of one unless
+    their added caches change the work itself (a super-linear speed-up), which no tutorial measures:
+    the book reads it as one of the two runs disturbed."""
     if gain <= 1.05 * cores:
         return ""
-    return f"IMPOSSIBLE on {cores} cores ({gain:.2f}×): one of the two runs was disturbed — noise, run it again"
+    return (f"SUPER-LINEAR on {cores} cores ({gain:.2f}×): more than {cores} cores add unless their added caches "
+            "change the work, which this run does not measure — read as one of the two runs disturbed; run it again")
 
 
 def unsteady_peak(one_core: float, all_cores: float, cores: int, others: float | None = None) -> str:
@@ -175,6 +177,20 @@ def spread(ratios: list[float]) -> float:
     """
     middle = statistics.median(ratios)
     return max(apart(r / middle) for r in ratios)
+
+
+def median_noise(strayed: float, medians: list[float]) -> float:
+    """The noise of a median of pair ratios, measured on medians (an :func:`apart` share): the larger of
+    ``strayed`` — how far an A/A control's medians (the same work on both sides) strayed from 1 — and the
+    compared ``medians``' own :func:`spread`. Never narrower than the run measured it: a verdict reads
+    medians, so it is widened by medians' noise, not by its single pairs'.
+
+    >>> median_noise(0.05, [1.30, 1.40])          # the medians agree to 4 %: the control's 5 % is the noise
+    0.05
+    >>> round(median_noise(0.05, [1.0, 1.2]), 3)  # they lie 10 % from their median: wider than the control
+    0.1
+    """
+    return max(strayed, spread(medians))
 
 
 def order(again: float, others: float, speed: float = 1.0, noise: float = 0.0) -> str:

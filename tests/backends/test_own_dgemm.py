@@ -159,6 +159,22 @@ def test_the_block_sizes_fit_the_caches_they_were_derived_from():
     assert lines[1].startswith(f"KC = {c.kc}:") and lines[2].startswith(f"MC = {c.mc}:") and lines[3].startswith(f"NC = {c.nc}:")
 
 
+def test_the_nc_rule_asked_of_another_l3_is_the_rule_at_the_reported_one():
+    """Tutorial 8 sets NC beside the L3 reach its sweeps measured: ``config_for_l3`` asks the C rule itself. At the
+    reported L3 it gives the configuration in use; NC never grows as the L3 shrinks; only the L3 fields change."""
+    c = own_dgemm.config()
+    assert own_dgemm.config_for_l3(c.l3_bytes) == c
+    sizes = sorted([2**20 * m for m in (1, 2, 4, 8, 16, 32, 64, 128, 256)] + [c.l3_bytes])
+    rules = [own_dgemm.config_for_l3(size) for size in sizes]
+    assert [r.nc_model for r in rules] == sorted(r.nc_model for r in rules)
+    assert all(r.nc == max(c.nr, min(r.nc_model, r.nc_cap)) and r.nc % c.nr == 0 for r in rules)
+    assert {(r.kc, r.mc, r.threads, r.l3_ways) for r in rules} == {(c.kc, c.mc, c.threads, c.l3_ways)}
+    for tiny in (1, c.l3_ways - 1):   # fewer bytes than ways: no way of a byte, yet no crash
+        assert own_dgemm.config_for_l3(tiny).nc == c.nr
+    with pytest.raises(ValueError, match="l3_bytes: expected a positive size"):
+        own_dgemm.config_for_l3(0)
+
+
 def test_configured_restores_the_choice_and_refuses_unknown_kernels():
     before = own_dgemm.config()
     with own_dgemm.configured("portable", 1, 8, 16, 32) as inside:
