@@ -29,7 +29,9 @@ from nnkit.backends._native import ffi, lib
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    """What nnkit's dgemm does on this machine (sizes in elements, caches in bytes)."""
+    """What nnkit's dgemm does on this machine (sizes in elements, caches in bytes; L1 is its data cache), and where
+    each cache figure came from (``*_from``): "sysfs" (/sys/devices/system/cpu/cpu0/cache), "sysconf" (glibc's),
+    "default" (nnkit's own, where neither says) or "given" (``config_for_l3``'s L3 size)."""
 
     kernel: str
     mr: int
@@ -51,6 +53,13 @@ class Config:
     nc_model: int
     nc_cap: int
     one_thread_up_to: int
+    l1_bytes_from: str
+    l1_ways_from: str
+    l2_bytes_from: str
+    l2_ways_from: str
+    l3_bytes_from: str
+    l3_ways_from: str
+    line_bytes_from: str
 
 
 def config() -> Config:
@@ -67,9 +76,18 @@ def config_for_l3(l3_bytes: int) -> Config:
     return _config(lib.nk_gemm_config_for_l3(l3_bytes))
 
 
+def config_from_caches(directory: str) -> Config:
+    """``config()`` had the caches been read from ``directory``, laid out as sysfs's cache directory (an ``index<n>``
+    directory per cache, with ``level``, ``type``, ``size``, ``ways_of_associativity``, ``coherency_line_size``):
+    where a file is missing, empty or garbage, glibc's sysconf and then nnkit's defaults, as on a machine without
+    sysfs. The configuration in use does not change."""
+    return _config(lib.nk_gemm_config_from_caches(str(directory).encode()))
+
+
 def _config(c) -> Config:
-    fields = {f.name: getattr(c, f.name) for f in dataclasses.fields(Config) if f.name != "kernel"}
-    return Config(kernel=ffi.string(c.kernel).decode(), **fields)
+    text = lambda name: ffi.string(getattr(c, name)).decode()
+    fields = {f.name: text(f.name) if f.type == "str" else getattr(c, f.name) for f in dataclasses.fields(Config)}
+    return Config(**fields)
 
 
 def kernels() -> list[str]:
@@ -100,12 +118,12 @@ def reasoning(c: Config | None = None) -> list[str]:
     way1, way2, way3 = c.l1_bytes // c.l1_ways, c.l2_bytes // c.l2_ways, c.l3_bytes // c.l3_ways
     return [textwrap.fill(line, 100, subsequent_indent="  ") for line in [
         f"micro-kernel {c.kernel}: a {c.mr}×{c.nr} tile of C in registers",
-        f"KC = {c.kc}: L1 is {c.l1_bytes // 1024} KiB in {c.l1_ways} ways of {way1} B; the B micro-panel (KC×{c.nr}), "
+        f"KC = {c.kc}: L1 is {c.l1_bytes // 1024} KiB in {c.l1_ways} ways of {way1} B ({_from(c, 'l1')}); the B micro-panel (KC×{c.nr}), "
         f"used by every A micro-panel, keeps {c.b_ways_l1} ways → KC = {c.b_ways_l1}·{way1} B / ({c.nr}·8 B)",
-        f"MC = {c.mc}: L2 is {c.l2_bytes // 1024} KiB in {c.l2_ways} ways of {way2} B; the A block (MC×{c.kc}), "
+        f"MC = {c.mc}: L2 is {c.l2_bytes // 1024} KiB in {c.l2_ways} ways of {way2} B ({_from(c, 'l2')}); the A block (MC×{c.kc}), "
         f"used by every B micro-panel, keeps {c.a_ways_l2} ways → MC = {c.a_ways_l2}·{way2} B / ({c.kc}·8 B), "
         f"down to a multiple of MR = {c.mr}",
-        f"NC = {c.nc}: L3 is {c.l3_bytes // 1024} KiB in {c.l3_ways} ways of {way3} B, shared; {c.threads} A block(s) "
+        f"NC = {c.nc}: L3 is {c.l3_bytes // 1024} KiB in {c.l3_ways} ways of {way3} B ({_from(c, 'l3')}), shared; {c.threads} A block(s) "
         f"take {c.a_ways_l3}, one is kept free, the B panel ({c.kc}×NC) may fill the rest → NC ≤ {c.nc_model}, "
         f"capped at {c.nc_cap}",
         f"small products (m·n·k ≤ {c.one_thread_up_to:,} multiply-adds) run on one thread and skip packing: the "
@@ -115,7 +133,20 @@ def reasoning(c: Config | None = None) -> list[str]:
         f"threads: {c.threads} above that, splitting the ic loop — each core packs its own A block into its own "
         "L2, all share one packed B panel; the caller's helpers are a pool, started once and "
         "asleep between products",
+        f"the caches' figures: each read from {SYSFS} (sysfs) first, else from glibc's sysconf (which can "
+        f"disagree with sysfs), else nnkit's default; {c.line_bytes} B lines "
+        f"({SOURCES[c.line_bytes_from]})",
     ]]
+
+
+SYSFS = "/sys/devices/system/cpu/cpu0/cache"
+SOURCES = {"sysfs": "from sysfs", "sysconf": "from sysconf", "default": "nnkit's default", "given": "as asked"}
+
+
+def _from(c: Config, level: str) -> str:
+    """Where cache ``level``'s ("l1", "l2", "l3") size and ways came from, in words."""
+    size, ways = getattr(c, f"{level}_bytes_from"), getattr(c, f"{level}_ways_from")
+    return f"both {SOURCES[size]}" if size == ways else f"size {SOURCES[size]}, ways {SOURCES[ways]}"
 
 
 class ThreadpoolController(threadpoolctl.LibController):

@@ -13,8 +13,12 @@
  * caller's are a pool, started at the first product that needs them and asleep in between.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,9 +68,76 @@ static int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; 
  * Each block is sized so that what a loop reuses stays in its cache level while the rest streams
  * past it; "half the ways" leaves the streaming data room, as BLIS's hand-tuned sizes do. */
 
-static int64_t cache(int name, int64_t fallback) {
-    long v = sysconf(name);
-    return v > 0 ? v : fallback;
+#define SYSFS_CACHES "/sys/devices/system/cpu/cpu0/cache"
+#define PLAUSIBLE ((int64_t)1 << 40) /* no cache figure is larger: a file that says more is garbage */
+
+/* The first line of file `dir`/`index`/`name`, without its line end, into text; 0 if missing or empty. */
+static int read_text(const char *dir, const char *index, const char *name, char *text, size_t size) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s/%s", dir, index, name);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    int got = fgets(text, (int)size, f) != NULL;
+    fclose(f);
+    if (got) text[strcspn(text, "\n")] = 0;
+    return got && text[0];
+}
+
+/* The positive number a file holds, with sysfs's K/M/G suffix of sizes ("32768K"); 0 if missing, empty or garbage. */
+static int64_t read_number(const char *dir, const char *index, const char *name) {
+    char text[64], *end;
+    if (!read_text(dir, index, name, text, sizeof text)) return 0;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    int64_t scale = *end == 'K' ? 1 << 10 : *end == 'M' ? 1 << 20 : *end == 'G' ? 1 << 30 : 1;
+    end += scale > 1;
+    while (isspace((unsigned char)*end)) end++;
+    return end == text || *end || errno || v <= 0 || v > PLAUSIBLE / scale ? 0 : v * scale;
+}
+
+/* The entry (index<n>) of the cache of `level` that holds data ("Data" or "Unified") into index; 0 if none. */
+static int find_index(const char *dir, int level, char *index, size_t size) {
+    DIR *d = opendir(dir);
+    int found = 0;
+    for (struct dirent *e; d && !found && (e = readdir(d));) {
+        char type[32];
+        found = !strncmp(e->d_name, "index", 5) && read_number(dir, e->d_name, "level") == level &&
+                read_text(dir, e->d_name, "type", type, sizeof type) && (!strcmp(type, "Data") || !strcmp(type, "Unified"));
+        if (found) snprintf(index, size, "%s", e->d_name);
+    }
+    if (d) closedir(d);
+    return found;
+}
+
+typedef struct { int64_t value; const char *from; } figure;
+
+/* One figure of the cache of `level`: file `name` of its sysfs entry under `dir`, else sysconf(`asked`), else
+ * `fallback` — with where it came from. */
+static figure cache_figure(const char *dir, int level, const char *name, int asked, int64_t fallback) {
+    char index[256];
+    int64_t v = find_index(dir, level, index, sizeof index) ? read_number(dir, index, name) : 0;
+    if (v > 0) return (figure){v, "sysfs"};
+    long s = sysconf(asked);
+    return s > 0 && s <= PLAUSIBLE ? (figure){s, "sysconf"} : (figure){fallback, "default"};
+}
+
+/* The caches' figures, read from `dir` (laid out as sysfs's), sysconf and the defaults; the rest of c zero. */
+static nk_gemm_config caches(const char *dir) {
+    nk_gemm_config c = {0};
+#define READ(field, level, file, asked, fallback)                                   \
+    do {                                                                            \
+        figure f = cache_figure(dir, level, file, asked, fallback);                 \
+        c.field = f.value, c.field##_from = f.from;                                 \
+    } while (0)
+    READ(line_bytes, 1, "coherency_line_size", _SC_LEVEL1_DCACHE_LINESIZE, 64);
+    READ(l1_bytes, 1, "size", _SC_LEVEL1_DCACHE_SIZE, 32 << 10);
+    READ(l1_ways, 1, "ways_of_associativity", _SC_LEVEL1_DCACHE_ASSOC, 8);
+    READ(l2_bytes, 2, "size", _SC_LEVEL2_CACHE_SIZE, 512 << 10);
+    READ(l2_ways, 2, "ways_of_associativity", _SC_LEVEL2_CACHE_ASSOC, 8);
+    READ(l3_bytes, 3, "size", _SC_LEVEL3_CACHE_SIZE, 8 << 20);
+    READ(l3_ways, 3, "ways_of_associativity", _SC_LEVEL3_CACHE_ASSOC, 16);
+#undef READ
+    return c;
 }
 
 static int cpus(void) {
@@ -84,16 +155,14 @@ static nk_gemm_config derive_nc(nk_gemm_config c) {
     return c;
 }
 
-static nk_gemm_config derive(const nk_kernel *kernel, int threads) {
-    nk_gemm_config c = {.kernel = kernel->name, .mr = kernel->mr, .nr = kernel->nr, .threads = threads};
-    c.line_bytes = cache(_SC_LEVEL1_DCACHE_LINESIZE, 64);
-    c.l1_bytes = cache(_SC_LEVEL1_DCACHE_SIZE, 32 << 10), c.l1_ways = cache(_SC_LEVEL1_DCACHE_ASSOC, 8);
-    c.l2_bytes = cache(_SC_LEVEL2_CACHE_SIZE, 512 << 10), c.l2_ways = cache(_SC_LEVEL2_CACHE_ASSOC, 8);
-    c.l3_bytes = cache(_SC_LEVEL3_CACHE_SIZE, 8 << 20), c.l3_ways = cache(_SC_LEVEL3_CACHE_ASSOC, 16);
+/* The blocks for `kernel` and `threads` from the caches' figures in c (see caches). */
+static nk_gemm_config derive(nk_gemm_config c, const nk_kernel *kernel, int threads) {
+    c.kernel = kernel->name, c.mr = kernel->mr, c.nr = kernel->nr, c.threads = threads;
     int64_t way1 = c.l1_bytes / c.l1_ways, way2 = c.l2_bytes / c.l2_ways;
     /* L1 keeps the B micro-panel (KC×NR), used by every A micro-panel of the block, in half its ways. */
     c.b_ways_l1 = (int)(c.l1_ways / 2 > 0 ? c.l1_ways / 2 : 1);
     c.kc = c.b_ways_l1 * way1 / (c.nr * 8);
+    if (c.kc < 1) c.kc = 1; /* more ways than bytes: figures no cache has, yet no division by zero below */
     /* L2 keeps the A block (MC×KC), used by every B micro-panel of the panel, in half its ways. */
     c.a_ways_l2 = (int)(c.l2_ways / 2 > 0 ? c.l2_ways / 2 : 1);
     c.mc = c.a_ways_l2 * way2 / (c.kc * 8) / c.mr * c.mr;
@@ -104,7 +173,7 @@ static nk_gemm_config derive(const nk_kernel *kernel, int threads) {
 
 static nk_gemm_config config;
 static pthread_once_t config_once = PTHREAD_ONCE_INIT;
-static void config_init(void) { config = derive(nk_kernel_pick(NULL), cpus()); }
+static void config_init(void) { config = derive(caches(SYSFS_CACHES), nk_kernel_pick(NULL), cpus()); }
 
 nk_gemm_config nk_gemm_config_get(void) {
     pthread_once(&config_once, config_init);
@@ -115,7 +184,7 @@ int nk_gemm_configure(const char *kernel_name, int threads, int64_t mc, int64_t 
     const nk_kernel *kernel = nk_kernel_pick(kernel_name);
     if (!kernel || threads < 0 || threads > MAX_THREADS || mc < 0 || kc < 0 || nc < 0) return -1;
     pthread_once(&config_once, config_init);
-    config = derive(kernel, threads ? threads : cpus());
+    config = derive(config, kernel, threads ? threads : cpus()); /* the caches as read at the start */
     if (mc) config.mc = round_up(mc, kernel->mr);
     if (kc) config.kc = kc;
     if (nc) config.nc = round_up(nc, kernel->nr);
@@ -124,8 +193,13 @@ int nk_gemm_configure(const char *kernel_name, int threads, int64_t mc, int64_t 
 
 nk_gemm_config nk_gemm_config_for_l3(int64_t l3_bytes) {
     nk_gemm_config c = nk_gemm_config_get();
-    c.l3_bytes = l3_bytes;
+    c.l3_bytes = l3_bytes, c.l3_bytes_from = "given";
     return derive_nc(c);
+}
+
+nk_gemm_config nk_gemm_config_from_caches(const char *cache_dir) {
+    nk_gemm_config c = nk_gemm_config_get();
+    return derive(caches(cache_dir), nk_kernel_pick(c.kernel), c.threads);
 }
 
 int nk_gemm_get_threads(void) { return nk_gemm_config_get().threads; }

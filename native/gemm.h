@@ -11,8 +11,12 @@ typedef struct {
     int mr, nr;          /* its tile of C, in elements */
     int64_t mc, kc, nc;  /* cache blocks, in elements: A blocks are MC×KC, B panels KC×NC */
     int threads;         /* threads a large product uses */
-    /* the caches as the machine reports them (sysconf; defaults where it does not say) */
+    /* the caches (L1: its data cache), each figure read from sysfs (/sys/devices/system/cpu/cpu0/cache), else
+     * glibc's sysconf, else nnkit's default */
     int64_t l1_bytes, l1_ways, l2_bytes, l2_ways, l3_bytes, l3_ways, line_bytes;
+    /* where each came from: "sysfs", "sysconf", "default", or "given" (nk_gemm_config_for_l3's L3 size) */
+    const char *l1_bytes_from, *l1_ways_from, *l2_bytes_from, *l2_ways_from, *l3_bytes_from, *l3_ways_from,
+        *line_bytes_from;
     int b_ways_l1;       /* L1 ways kept for the B micro-panel (KC×NR) */
     int a_ways_l2;       /* L2 ways kept for the A block (MC×KC) */
     int a_ways_l3;       /* L3 ways the A blocks of all threads take beside the B panel */
@@ -24,6 +28,10 @@ typedef struct {
 nk_gemm_config nk_gemm_config_get(void);
 /* The same choice had the L3 held l3_bytes (its ways as reported): a_ways_l3, nc_model and nc follow. */
 nk_gemm_config nk_gemm_config_for_l3(int64_t l3_bytes);
+/* The same choice (kernel, threads) had the caches been read from `cache_dir`, a directory laid out as sysfs's
+ * (one index<n> directory per cache, with level, type, size, ways_of_associativity, coherency_line_size): sysconf and the defaults where it
+ * says nothing usable. The configuration in use is not changed. */
+nk_gemm_config nk_gemm_config_from_caches(const char *cache_dir);
 /* Choose the kernel (NULL: the widest this CPU runs), threads (0: every CPU this process may use)
  * and blocks (0: from the cache model). Returns 0, or -1 if the kernel is unknown or unavailable.
  * Not thread-safe: configure before calling. */

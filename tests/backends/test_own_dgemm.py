@@ -2,6 +2,12 @@
 interfaces, both orders and transposes, any leading dimension, alpha and beta, every edge of every
 loop — and honours BLAS's rules for alpha = 0 and beta = 0, without writing outside C."""
 
+import dataclasses
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -163,7 +169,8 @@ def test_the_nc_rule_asked_of_another_l3_is_the_rule_at_the_reported_one():
     """Tutorial 8 sets NC beside the L3 reach its sweeps measured: ``config_for_l3`` asks the C rule itself. At the
     reported L3 it gives the configuration in use; NC never grows as the L3 shrinks; only the L3 fields change."""
     c = own_dgemm.config()
-    assert own_dgemm.config_for_l3(c.l3_bytes) == c
+    asked = own_dgemm.config_for_l3(c.l3_bytes)
+    assert asked.l3_bytes_from == "given" and dataclasses.replace(asked, l3_bytes_from=c.l3_bytes_from) == c
     sizes = sorted([2**20 * m for m in (1, 2, 4, 8, 16, 32, 64, 128, 256)] + [c.l3_bytes])
     rules = [own_dgemm.config_for_l3(size) for size in sizes]
     assert [r.nc_model for r in rules] == sorted(r.nc_model for r in rules)
@@ -267,3 +274,90 @@ def test_the_kernels_read_nothing_past_an_operand(count):
     run = subprocess.run([sys.executable, str(script), "1", str(count)], capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, f"exit {run.returncode}: {run.stderr[-500:]}"
     assert int(run.stdout) == count * len(KERNELS)
+
+
+SYSFS = Path("/sys/devices/system/cpu/cpu0/cache")
+FIELDS = {"line_bytes": (1, "coherency_line_size"), "l1_bytes": (1, "size"), "l1_ways": (1, "ways_of_associativity"),
+          "l2_bytes": (2, "size"), "l2_ways": (2, "ways_of_associativity"), "l3_bytes": (3, "size"),
+          "l3_ways": (3, "ways_of_associativity")}
+GETCONF = {"line_bytes": "LEVEL1_DCACHE_LINESIZE", "l1_bytes": "LEVEL1_DCACHE_SIZE", "l1_ways": "LEVEL1_DCACHE_ASSOC",
+           "l2_bytes": "LEVEL2_CACHE_SIZE", "l2_ways": "LEVEL2_CACHE_ASSOC", "l3_bytes": "LEVEL3_CACHE_SIZE",
+           "l3_ways": "LEVEL3_CACHE_ASSOC"}
+DEFAULTS = {"line_bytes": 64, "l1_bytes": 32 << 10, "l1_ways": 8, "l2_bytes": 512 << 10, "l2_ways": 8,
+            "l3_bytes": 8 << 20, "l3_ways": 16}
+
+
+def _number(text: str) -> int | None:
+    """A sysfs figure as the kernel writes it ("32768K", "16"), or None where it is not a positive number up to
+    1 TiB (no cache figure is larger)."""
+    text = text.strip()
+    scale = {"K": 2**10, "M": 2**20, "G": 2**30}.get(text[-1:], 1)
+    digits = text[:-1] if scale > 1 else text
+    return int(digits) * scale if digits.isdigit() and 0 < int(digits) * scale <= 2**40 else None
+
+
+def _sysfs(directory: Path) -> dict:
+    """Each figure of ``FIELDS`` as the cache entries under ``directory`` give it (None where they do not): the entry
+    of its level whose type is Data or Unified — parsed here, apart from the C."""
+    entries = {}
+    for index in sorted(directory.glob("index*")):
+        read = lambda name: (index / name).read_text().strip() if (index / name).is_file() else ""
+        if read("type") in ("Data", "Unified") and read("level").isdigit():
+            entries.setdefault(int(read("level")), index)
+    found = {}
+    for field, (level, name) in FIELDS.items():
+        file = entries[level] / name if level in entries else None
+        found[field] = _number(file.read_text()) if file and file.is_file() else None
+    return found
+
+
+def _fallback(field: str) -> tuple[int, str]:
+    """What a figure sysfs does not give becomes: glibc's (``getconf``, apart from the C) if positive, else the default."""
+    said = subprocess.run(["getconf", GETCONF[field]], capture_output=True, text=True).stdout.strip()
+    return (int(said), "sysconf") if said.isdigit() and int(said) > 0 else (DEFAULTS[field], "default")
+
+
+def _check_read_as(c, directory: Path) -> None:
+    for field, value in _sysfs(directory).items():
+        expected = (value, "sysfs") if value else _fallback(field)
+        assert (getattr(c, field), getattr(c, f"{field}_from")) == expected, field
+
+
+@pytest.mark.skipif(not SYSFS.is_dir(), reason="no sysfs cache directory on this machine")
+def test_the_caches_in_use_are_sysfss_where_it_gives_them():
+    """Reader 28 a1: glibc's sysconf gave this machine's L3 as 256 MiB where sysfs (and lscpu) say 32 MiB. The
+    configuration in use takes every figure sysfs gives from sysfs, and says so."""
+    c = own_dgemm.config()
+    _check_read_as(c, SYSFS)
+    assert own_dgemm.config_from_caches(SYSFS) == c
+    lines = own_dgemm.reasoning(c)
+    assert f"L3 is {c.l3_bytes // 1024} KiB in {c.l3_ways} ways" in lines[3] and "from sysfs" in lines[3]
+
+
+@pytest.mark.skipif(shutil.which("getconf") is None, reason="no getconf to set the fallback beside")
+def test_a_fake_sysfs_is_read_and_each_figure_it_lacks_falls_back_to_sysconf_then_the_default(tmp_path):
+    """A directory laid out as sysfs's, read through ``config_from_caches``: its figures where they are numbers (the
+    level matched by its `level` file and a Data or Unified type, not by the entry's number; an Instruction cache of
+    the same level ignored); sysconf, then the default, where a file is missing, empty or garbage, and where the
+    whole directory is missing — no crash, and blocks that fit what was read."""
+    def entry(name, **files):
+        (tmp_path / name).mkdir()
+        for file, text in files.items():
+            (tmp_path / name / file).write_text(text)
+
+    entry("index0", level="1\n", type="Instruction\n", size="64K\n", ways_of_associativity="4\n")
+    entry("index1", level="1\n", type="Data\n", size="48K\n", ways_of_associativity="12\n", coherency_line_size="")
+    entry("index7", level="2\n", type="Unified\n", size="2048K\n", ways_of_associativity="garbage\n")
+    entry("index3", level="3\n", type="Unified\n", size="", ways_of_associativity="-4\n")
+    entry("index4", level="x", type="Unified\n", size="1K\n")
+    c = own_dgemm.config_from_caches(tmp_path)
+    assert (c.l1_bytes, c.l1_ways, c.l1_bytes_from, c.l2_bytes, c.l2_bytes_from) == (48 << 10, 12, "sysfs", 2 << 20, "sysfs")
+    _check_read_as(c, tmp_path)
+    assert c.kernel == own_dgemm.config().kernel and c.threads == own_dgemm.config().threads
+    assert c.kc * c.nr * 8 <= c.b_ways_l1 * c.l1_bytes // c.l1_ways and c.mc >= c.mr and c.nc % c.nr == 0
+    for text in ("", "0", "K", "32768Kb", "99999999999999999999K", "1 2", "-", "0x10"):   # garbage of every kind
+        assert _number(text) is None
+        (tmp_path / "index1" / "size").write_text(text)
+        _check_read_as(own_dgemm.config_from_caches(tmp_path), tmp_path)
+    _check_read_as(own_dgemm.config_from_caches(tmp_path / "missing"), tmp_path / "missing")
+    assert own_dgemm.config() != c                                  # the configuration in use did not change
