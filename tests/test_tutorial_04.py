@@ -539,13 +539,15 @@ def test_the_transposing_copys_cost_is_named_only_where_both_pairs_ranges_lie(ca
 
 
 def test_the_prose_poses_what_its_lines_do_not_isolate():
-    """Reader 24 c1: the page line names DRAM locality only where it settles on a cheaper 4 KiB step, and the prose
-    says what it prints otherwise; b3: Step 2's prose names both readings of the transposing copy's cost (the stride;
+    """Reader 24 c1, reader 28 b4: the page line names the prefetchers' likely part and DRAM locality only where it
+    settles on a dearer or a cheaper 4 KiB step, and the prose explains both outcomes, as hypotheses; b3: Step 2's prose names both readings of the transposing copy's cost (the stride;
     a loop copying one number at a time) and claims one only where its pairs settle it."""
     page = re.sub(r"\s+", " ", tutorials.find("memory").read_text())
     assert "the line names that beside it" not in page
-    assert ("only a range wholly below 0.9× (a cheaper 4 KiB step) names the streamer, with DRAM page and bank "
-            "locality beside it as the other reading") in page
+    assert ("wholly at or above 1.1× (a dearer 4 KiB step) it names the first reading, wholly below 0.9× (a cheaper "
+            "one) the second, each with DRAM locality beside it") in page
+    assert "a dearer 4 KiB step fits prefetchers that helped at 512 B; a cheaper one fits fetches wasted" in page
+    assert "Both are hypotheses" in page and "both Intel's and AMD's L2 streamers" in page
     assert "names no mechanism, and says run it again" in page
     step_2 = page[page.index("## Step 2"):page.index("```{code-cell}", page.index("## Step 2"))]
     assert "The stride is one reading" in step_2 and "the loop is the other" in step_2
@@ -719,6 +721,8 @@ def test_the_page_step_is_decided_from_its_pairs_range_and_names_its_alternative
     @settings(max_examples=examples, deadline=None)
     @given(page=st.floats(0.3, 3.0), huge=st.one_of(st.none(), st.floats(0.0, 1.0)), seen=SEEN, noise=NOISE)
     @example(page=0.86, huge=1.0, seen=(0.0, 1.0), noise=0.0).via("reader 16's 0.86×, now from pairs")
+    @example(page=2.10, huge=1.0, seen=(0.0, 1.0), noise=0.148).via("reader 28's 2.10× on huge pages")
+    @example(page=2.10, huge=0.0, seen=(0.0, 1.0), noise=0.05).via("a dearer 4 KiB step on 4 KiB pages")
     def check(page, huge, seen, noise):
         measured, conclusion = calm[0]["page_verdict"](page, huge, seen, noise)
         ratio = float(re.search(r"in alternating pairs: (\d+\.\d\d)× the cost per read", measured).group(1))
@@ -728,12 +732,16 @@ def test_the_page_step_is_decided_from_its_pairs_range_and_names_its_alternative
                 measured) == ("other processes ran" not in measured)
         region = _placed(measured, ratio, (0.9, 1.1), seen, noise)
         assert _region(conclusion, ("below 0.9×", "within 0.9–1.1×", "1.1× or more")) == region
-        # reader 24 c1: the prose says which outcome names a mechanism — only the cheaper 4 KiB step does
-        assert ("streamer" in conclusion) == ("DRAM" in conclusion) == (region == 0)
-        if region == 0:
-            assert "Likely the L2 streamer's fetches" in conclusion and "never reads" in conclusion
-            assert "not measured here" in conclusion and "DRAM page and bank" in conclusion
-            assert "does not tell which" in conclusion
+        # reader 24 c1, reader 28 b4: a settled dearer or cheaper 4 KiB step names the prefetchers' likely part, as a
+        # hypothesis, beside DRAM locality (and, off huge pages, the TLB); about the same or open names none
+        named = region in (0, 2)
+        assert ("streamer" in conclusion) == ("DRAM page and bank" in conclusion) == named
+        assert ("TLB" in conclusion) == (named and not (huge and huge > 0.9))
+        if named:
+            assert "A likely reading, not measured here" in conclusion and "does not tell which" in conclusion
+        assert ("stop at 4 KiB boundaries (both vendors' L2 streamers do)" in conclusion) == (region == 2)
+        assert ("never reads" in conclusion) == (region == 0)
+        assert "Intel" not in conclusion and "AMD" not in conclusion
         assert "stride prefetcher" not in conclusion
         assert all(len(line) <= 118 for line in tutorials.fit(measured + conclusion).split("\n"))
 
@@ -773,6 +781,9 @@ def test_more_than_tenfold_is_said_only_where_the_gap_pairs_whole_range_lies(cal
                                                   r"np\.take\(X, batch, axis=1\) (\d+\.\d{3}) ms a call", text).groups())
         assert (fast, slow) == pytest.approx((0.08, 0.08 * ratio), abs=5.1e-4)
         assert "median of many calls in a row at its own moment, so the two ratios need not agree" in text
+        # reader 28 c3: the ratio is the pairs' median ratio, not the quotient of the two medians printed beside it
+        assert "each side's median" in text and ("by the median of the pairs' own ratios (not the quotient of the two "
+                                                 f"medians) the table's slowest way took {printed:,.1f}×") in text
         noise = verdicts.spread([ratio / (1 + stray), ratio, ratio * (1 + stray)])
         region = _placed(text, printed, (10.0,), seen, noise)
         assert ("— 10× or more: the ways to cut one batch differ by more than a factor of ten" in text) == (region == 1)
@@ -823,9 +834,18 @@ def test_the_batches_figure_draws_a_disturbed_row_hollow_as_the_stride_figure_do
         assert set(hollow) == shaken
         assert [dot.get_xdata()[0] for dot in dots] == pytest.approx([t * 1e3 for t, _ in ns["cost"].values()])
         assert [dot.get_ydata()[0] for dot in dots] == list(range(len(dots)))
-        legend = [t.get_text() for t in figure.legends[0].get_texts()] if figure.legends else []
-        assert legend == ([f"hollow, {ns['FLAG_MARK']} before its value: disturbed timing"] if shaken else [])
-        # reader 24 c2: the legend sits under the axes, far from the marks: each hollow dot says it beside itself
+        # reader 28 c13: the legend sat detached under the figure; now inside the axes beside the dots (or at their
+        # right edge, where inside it would cover one), and only when a hollow dot is drawn
+        legend = ax.get_legend()
+        assert not figure.legends and bool(legend) == bool(shaken)
+        if legend:
+            assert [t.get_text() for t in legend.get_texts()] == [f"hollow, {ns['FLAG_MARK']} before its value: "
+                                                                  "disturbed timing"]
+            figure.canvas.draw()
+            box, frame = legend.get_window_extent(), ax.get_window_extent()
+            assert box.y0 >= frame.y0 - 1 and box.y1 <= frame.y1 + 1            # level with the plot, not under it
+            assert box.x0 >= frame.x0 - 1                                        # and not left of it
+        # reader 24 c2: each hollow dot also says it beside itself
         values = ax.texts[:len(ns["cost"])]              # row by row: two rows may print the same figure
         assert [text.get_text() for text in values] == [
             (ns["FLAG_MARK"] if name in shaken else "") + f"{seconds * 1e3:.3g}" for name, (seconds, _) in ns["cost"].items()]
@@ -1071,3 +1091,30 @@ def test_a_step_3_range_open_at_one_edge_says_which_side_of_the_other_it_lies(ca
         assert "cheaper" not in text and "costlier" not in text
 
     check()
+
+
+def test_the_l3_is_printed_with_where_it_was_read_and_the_epoch_beside_it_is_a_size_model(calm):
+    """Reader 28 a1/a2: glibc gave this machine's L3 as 256 MiB where sysfs says 32 MiB, and Step 3 concluded that
+    an epoch of results 3.7× the real L3 'may come from L3'. Step 1's first line prints the L3 nnkit read and where
+    it read it; Step 3's line sets the epoch's bytes beside that L3 — more than it: from memory; within it: may come
+    from L3 — for sizes drawn either side of it, and says it is a comparison of sizes, not a measurement."""
+    from nnkit.backends import own_dgemm
+
+    ns, text = calm[0], _joined(calm[1])
+    c, l3 = own_dgemm.config(), calm[0]["l3"]
+    said = f"{l3 / 2**20:.0f} MiB, {own_dgemm.SOURCES[c.l3_bytes_from]}"
+    assert l3 == c.l3_bytes and re.search(rf"^the array: \d+ MiB = [\d.]+× the L3 cache \({re.escape(said)}\)", text, re.M)
+    rng = np.random.default_rng(28)
+    for written in [l3, l3 + 1, l3 - 1, 125_440_000] + [int(l3 * f) for f in 2.0 ** rng.uniform(-4, 4, 200)]:
+        line = ns["results_beside_l3"](written)
+        assert line.endswith("(not measured here)") and f"({said})" in line and "by size" in line
+        assert ("more than the L3 holds" in line) == ("come back from memory" in line) == (written > l3)
+        assert ("within the L3" in line) == ("may come from L3, not memory" in line) == (written <= l3)
+    epoch = re.search(r"its pages touched beforehand: ([\d,]+) MB, (.*?\(not measured here\))\)", text)
+    assert epoch and epoch.group(2) == ns["results_beside_l3"](ns["written"])
+
+
+def test_tutorial_4_carries_no_review_tags():
+    """Reader 28 c1: "(reader 22 a5: …)" sat in a docstring the reader sees. No reader or item tag in the page."""
+    page = tutorials.find("memory").read_text()
+    assert not re.search(r"reader \d+|\b(?:reader|item)s? [abc]\d+\b|\([abc]\d+[,:)]", page, re.I)
