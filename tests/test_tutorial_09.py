@@ -70,7 +70,7 @@ def _roofline(rng: np.random.Generator) -> str:
     scope = {"rounds": rounds, "sets": sets, "roofs": roofs, "near": near, "near_bandwidth": near_bandwidth,
              "top": max(rounds["peak"]), "rows": rows, "step_rounds": step_rounds,
              "config": type("Config", (), {"l2_bytes": 2 * 2**20}), "statistics": statistics, "verdicts": verdicts,
-             "fit": tutorials.fit}
+             "fit": tutorials.fit, "np": np, "first_steps": [[]], "params": {}, "Xb": np.zeros(4), "Yb": np.zeros(4)}
     return _printed(code, scope), step_rounds
 
 
@@ -666,3 +666,47 @@ def test_prose_points_a_ratio_below_a_cell_only_where_that_cell_prints_it():
     row = "printed in Step 7's table (the row \"Adam over one flat vector, not per array\")"
     assert re.sub(r"\s+", " ", adam).count(row) == 1
     assert 'lever["Adam over one flat vector, not per array"]' in _cell("class AdamPerArray")
+
+
+def _step3_function(name: str, end: str):
+    """A function Step 3's roofline cell defines, run from its own source."""
+    code = _cell("def footprint(")
+    scope = {"np": np}
+    exec(code[code.index(f"def {name}("):code.index(end)], scope)   # noqa: S102 — the tutorial's own code
+    return scope[name]
+
+
+def test_the_steps_footprint_is_its_distinct_arrays_and_the_l2_words_follow_it_both_ways():
+    """Reader 28 a6: 'a few hundred kilobytes, which stay in the L2 cache' beside 'the step moves 618,576 bytes (model)'
+    against L2's 524,288. The line prints the step's footprint — the arrays it is given and each new buffer it makes,
+    once each — beside L2's size, and says which roof that makes L2's: all of it fits, or not (then L2's roof is the
+    highest that could apply); the traffic (each array counted per read) is printed as traffic."""
+    footprint = _step3_function("footprint", "def l2_roof(")
+    l2_roof = _step3_function("l2_roof", "\n\nstep_bytes")
+    out = lambda nbytes, new: type("Info", (), {"nbytes": nbytes, "new_buffer": new})
+    ops = [type("Op", (), {"outputs": (out(800, True),)}), type("Op", (), {"outputs": (out(800, False), out(96, True))})]
+    assert footprint(ops, [np.zeros(10), np.zeros((2, 3), dtype=np.float32)]) == 80 + 24 + 800 + 96
+    rng = np.random.default_rng(6)
+    for touched, l2 in [(618_576, 524_288), (300_000, 524_288), (524_288, 524_288)] + [
+            (int(rng.integers(10_000, 4_000_000)), int(rng.choice([262_144, 524_288, 2**20, 2 * 2**20]))) for _ in range(300)]:
+        said = l2_roof(touched, l2)
+        fits = touched <= l2
+        assert (": all of its arrays fit in L2 at once" in said) == fits == ("the sloped roof that applies is L2's" in said)
+        assert ("not all of its arrays fit" in said) == (not fits) == ("the highest that could apply" in said)
+        shown = re.match(r"(\d+)% of L2|(\d+\.\d)× L2", said)
+        assert (shown.group(1) is not None) == fits
+    page = tutorials.find("training").read_text()
+    assert "which stay in the L2 cache" not in page and "the step's footprint" in page
+
+
+def test_the_subnormal_line_says_what_this_machine_showed_for_each_outcome():
+    """Reader 28 b3: the slow path is Intel-typical; the prose names it conditionally and the line says whether this
+    core paid (the range wholly below 1×), did not (not below), or is not settled."""
+    code = _cell("def slow_path(")
+    scope = {}
+    exec(code[code.index("def slow_path("):code.index("\n\nprint(fit(f\"Adam step, normal")], scope)   # noqa: S102
+    said = {region: scope["slow_path"](region) for region in (0, 1, None)}
+    assert "paid for the subnormal entries" in said[0] and "no slow path" in said[1] and "not settled" in said[None]
+    page = " ".join(tutorials.find("training").read_text().split())
+    assert "The CPU computes with such *subnormal* numbers through a slow path" not in page
+    assert "notably many of Intel's" in page and "whether this one pays is what the line below measures" in page

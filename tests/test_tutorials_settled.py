@@ -103,3 +103,13 @@ def _training_flags_what_the_machine_disturbed(ns, text, busy):
                       text, re.M)
     assert adam.group(1) == table.group(1) and adam.group(2) == f"{table.group(2)}, {table.group(3)}"
     assert ("others busy, not settled — run it again" == adam.group(2)) == busy
+    # reader 28 b3: the line says what this machine showed, from the same range
+    shown = re.search(r"^  → (this core paid|this core showed no slow path|whether this core pays)", text, re.M).group(1)
+    assert shown == {"faster now": "this core paid", "not faster now": "this core showed no slow path"}.get(
+        table.group(3), "whether this core pays")
+    # reader 28 a6, c8: the footprint beside L2, the triads' sets unrounded, as many pictures as the intro says
+    footprint = re.search(r"^the step's footprint: ([\d,]+) bytes of distinct arrays .*?; L2 holds ([\d,]+) — ",
+                          re.sub(r"\n +", " ", text), re.M)
+    touched, l2 = (int(x.replace(",", "")) for x in footprint.groups())
+    assert (": all of its arrays fit in L2 at once" in re.sub(r"\n +", " ", text)) == (touched <= l2)
+    assert not re.search(r"triad, 0 MiB", text) and len(re.findall(r"^figure: ", text, re.M)) == 3
