@@ -402,7 +402,7 @@ def test_the_products_timed_for_float32_are_the_steps_own_five():
 
 def _lever_line():
     code = _cell("def lever_line")
-    scope = {"math": __import__("math"), "shaky_levers": {"timed apart"}}
+    scope = {"math": __import__("math"), "shaky_levers": {"timed apart"}, "verdicts": verdicts}
     ratios = _cell("def settles")
     exec(ratios[ratios.index("def settles"):ratios.index("\nlever = {}")], scope)   # noqa: S102 — the tutorial's own code
     exec(code[code.index("def lever_line"):code.index("\n\nprint(")], scope)   # noqa: S102 — the tutorial's own code
@@ -414,15 +414,30 @@ def test_each_levers_verdict_follows_the_range_it_prints(seed):
     rng = np.random.default_rng(seed)
     line = _lever_line()("a lever", _measured(rng, 1e-4))
     assert len(line) <= 118
-    found = re.fullmatch(r"a lever +(\d+\.\d\d)×  (?:(\d+\.\d\d)–(\d+\.\d\d)|others busy)  (.*)", line)
+    found = re.fullmatch(r"a lever +(\d+\.\d\d)×  (?:(\d+\.\d\d+)–(\d+\.\d\d+)|others busy)  (.*)", line)
     if found.group(2) is None:
         assert found.group(4) == "not settled — run it again"
         return
     low, high = float(found.group(2)), float(found.group(3))
-    assert low <= float(found.group(1)) <= high
-    if abs(low - 1) > 0.005 and abs(high - 1) > 0.005:       # clear of the printed figures' rounding
-        assert found.group(4) == ("faster now" if high < 1 else "not faster now" if low > 1 else
-                                  "not settled — run it again")
+    assert low <= float(found.group(1)) + 0.005 and float(found.group(1)) <= high + 0.005
+    assert found.group(4) == _as_printed(low, high)   # reader 28 a7: decided as printed, whatever the digits
+
+
+def _as_printed(low: float, high: float) -> str:
+    """What a range as printed settles against 1× (``verdicts.place``: at or above 1 is not below it)."""
+    return "faster now" if high < 1 else "not faster now" if low >= 1 else "not settled — run it again"
+
+
+def test_a_levers_range_a_hair_from_1_prints_the_side_it_is_decided_on():
+    """Reader 28 a7's class in tutorial 9: a range whose end lies a hair from 1× prints enough digits to show its side."""
+    line = _lever_line()
+    for ratio in (0.99, 1.0, 1.01):
+        for hair in (-1e-5, -1e-3, 0.0, 1e-3, 1e-5):
+            for low, high in ((ratio * 0.9, 1 + hair), (1 + hair, ratio * 1.1)):
+                region = 0 if high < 1 else 1 if low >= 1 else None
+                said = line("a lever", {"ratio": ratio, "range": (low, high), "region": region})
+                found = re.fullmatch(r"a lever +\d+\.\d\d×  (\d+\.\d+)–(\d+\.\d+)  (.*)", said)
+                assert found.group(3) == _as_printed(float(found.group(1)), float(found.group(2))), said
 
 
 def test_a_figure_timed_otherwise_keeps_its_own_line_and_flag():
