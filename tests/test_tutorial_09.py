@@ -242,15 +242,16 @@ def _fixed_cost_verdict_follows_its_range(said: str, share: float, noise: float,
         assert line.group(12, 13, 14) == (f"{share * 100:.0f}", f"{noise * 100:.0f}", verdicts.cause(others, speed))
         return "busy"
     figures = line.group(1, 2, 3, 4) if line.group(1) else line.group(7, 8, 9, 10)
-    assert figures == (f"{share * 100:.0f}", f"{low * 100:.1f}", f"{high * 100:.1f}", f"{noise * 100:.0f}")
+    assert figures == (f"{share * 100:.0f}", verdicts.beside(100 * low, 50.0), verdicts.beside(100 * high, 50.0),
+                       f"{noise * 100:.0f}")
     assert bool(line.group(5) or line.group(11)) == bool(verdicts.cause(others, speed))
     printed_low, printed_high = float(figures[1]), float(figures[2])
-    if region == 1:
+    if region == 1:   # reader 28 a7: decided as printed — each end on the side of 50 % it prints on
         assert "at or above 50%" in flat and printed_low >= 50
     elif region == 0:
-        assert "lies below 50%" in flat and printed_high <= 50
+        assert "lies below 50%" in flat and printed_high < 50
     else:
-        assert flat.startswith("  → not settled") and printed_low <= 50 <= printed_high
+        assert flat.startswith("  → not settled") and printed_low < 50 <= printed_high
     assert all(len(row) <= 118 for row in said.split("\n"))
     return {1: "fixed", 0: "work", None: "open"}[region]
 
@@ -262,7 +263,8 @@ def test_the_fixed_cost_verdict_places_the_unrecorded_shares_range_against_half(
     only where the whole range is at or above 50 %, the work on the data only where it is below, and 'not settled'
     where it spans 50 % or others were busy; every line ≤ 118 characters once wrapped."""
     rng = np.random.default_rng(9)
-    cases = [(0.60, 0.08, 0.0, 1.0), (0.60, 0.25, 0.0, 1.0), (0.30, 0.05, 0.0, 0.7), (0.55, 0.0, 1.2, 1.0)] + [
+    cases = [(0.49999, 0.0, 0.0, 1.0), (0.50001, 0.0, 0.0, 1.0),   # a hair from the mark (reader 28 a7)
+             (0.60, 0.08, 0.0, 1.0), (0.60, 0.25, 0.0, 1.0), (0.30, 0.05, 0.0, 0.7), (0.55, 0.0, 1.2, 1.0)] + [
         (round(float(rng.uniform(0.1, 1.1)), 2), float(rng.choice([0.0, 0.02, 0.08, 0.2, 0.5])),
          float(rng.choice([0.0, 0.1, 0.6])) if rng.random() < 0.9 else None,
          float(rng.choice([0.6, 0.8, 0.9, 1.0])) if rng.random() < 0.95 else None) for _ in range(4000)]

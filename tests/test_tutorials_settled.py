@@ -56,7 +56,7 @@ def test_training_puts_the_time_on_the_fixed_cost_only_as_far_as_its_measurement
         assert "not settled in this run" in verdict and "busy other processes bound nothing" in verdict
     else:   # reader 18 c5: placed by its range (its pairs' spread) against 50 %, the range printed
         region, (low, high) = verdicts.place(share, (0.5,), 0.0, 1.0, verdicts.spread(ns["plain"]["ratios"]))
-        assert f"its range {low:.1%}–{high:.1%}" in verdict
+        assert f"its range {verdicts.beside(100 * low, 50.0)}%–{verdicts.beside(100 * high, 50.0)}%" in verdict
         assert ("the fixed cost per call, not memory or arithmetic, set most" in verdict) == (region == 1)
         assert ("the work on the data (what grows with the arrays), not the fixed cost per call" in verdict) == (region == 0)
         assert ("not settled in this run" in verdict) == (region is None)
