@@ -28,7 +28,7 @@ def test_the_speed_ladder_names_the_conflict_only_where_its_pairs_ranges_show_it
     assert ("the price of a power-of-two row" in verdict) == (where["padded"] == 1)
     assert ("not settled whether a power-of-two row has a price" in verdict) == (where["padded"] is None)
     if where["swap"] is not None:   # else Step 3's re-timing may settle it
-        assert ("Step 3's swap of the two is that price" in verdict) == (
+        assert ("Step 3's swap of the two fits that price" in verdict) == (
             where["padded"] == 1 and where["swap"] == 0 and where["away"] == 1)
     assert verdict.startswith("→ not settled in this run") == ("not settled" in verdict.split("\n", 1)[1])
 
