@@ -13,9 +13,9 @@ from nnkit import plots, tutorials
 from nnkit.bench import load, verdicts
 from tutorial_runs import CALM, quick
 
-PAIR = re.compile(r"^  (.+?) +÷ (.+?) +(\d+\.\d\d)×  the core at (\d+)%, others (\d+\.\d\d) cores, spread (\d+)%$"
+PAIR = re.compile(r"^  (.+?) +÷ (.+?) +(\d+\.\d\d)×  the core at (\d+)%, others (\d+\.\d\d) cores, noise (\d+)%$"
                   r"((?:\n    disturbed: .*)?)", re.M)
-RANGE = r"(\d+\.\d\d)…(\d+\.\d\d)×"
+RANGE = r"(\d+\.\d\d+)…(\d+\.\d\d+)×"
 SAMPLE = 50   # seeded cases per generator in the default run; `pytest -m long` runs each generator's full count
 
 
@@ -53,7 +53,7 @@ def test_each_out_of_order_line_decides_by_its_pairs_own_spread(calm):
     ns, text = calm
     lines = re.findall(r"re-measured in 3 alternating pairs: .*\n  → (.*(?:\n    .*)*)", text)
     assert len(lines) == len(ns["retimed"])
-    for said, (again, others, speed, noise) in zip(lines, ns["retimed"].values()):
+    for said, (again, others, speed, noise, _) in zip(lines, ns["retimed"].values()):
         assert re.sub(r"\n +", " ", said) == re.sub(r"\n +", " ", verdicts.order(again, others, speed, noise))
         assert noise == 0 or "not settled" in said or f"{noise:.0%} spread" in said
 
@@ -81,8 +81,11 @@ def test_what_the_cores_added_is_printed_once_and_read_from_its_pairs(calm):
     assert len(said) == 1
     every, one = ns["top"], "OpenBLAS, 1 thread"
     assert ns["gain"] == ns["retimed"].get((every, one), ns["gain"])
-    assert re.sub(r"\n +", " ", said[0]) == re.sub(r"\n +", " ", ns["cores_added"](every, one, *ns["gain"], ns["cores"], ns["control"]))
-    assert ns["control"] == max(verdicts.apart(r) for r in ns["same"]["ratios"]) and len(ns["same"]["ratios"]) == 5
+    gain = ns["gain"]
+    assert re.sub(r"\n +", " ", said[0]) == re.sub(r"\n +", " ", ns["cores_added"](every, one, *gain[:3], verdicts.spread(
+        gain[4]), ns["cores"], ns["control"]))
+    # b5: the noise of a median, measured on medians — the A/A control's two orders' medians, not its single pairs
+    assert ns["control"] == max(verdicts.apart(m) for m in ns["same"]["by_order"].values()) and len(ns["same"]["ratios"]) == 5
     assert "out of order on this machine" not in flat
     assert len(re.findall(r"^out of order in the table: ", text, re.M)) == len(ns["retimed"])
 
@@ -118,14 +121,14 @@ def test_what_the_cores_added_follows_its_range(count):
         said = re.sub(r"\n +", " ", cores_added("OpenBLAS, 2 threads", "OpenBLAS, 1 thread", again, others, speed, noise, 2,
                                                 control))
         region, (low, high) = verdicts.place(again, (1.0,), others, speed, max(noise, control))
-        assert f"its pairs' {noise:.0%} spread and an A/A control's {control:.0%}" in said
+        assert f"its two orders' medians' {noise:.0%} spread and an A/A control's medians' {control:.0%} from 1" in said
         assert ("its top capped at the 2 cores" in said) == (2 < high < math.inf)   # reader 23 c4: 2 cores, at most 2×
         high = min(high, 2) if high < math.inf else high
         assert ("faster on every core" in said) == (region == 1) == ("the extra cores paid" in said)
         assert ("slower on every core" in said) == (region == 0) == ("cost time" in said)
         assert ("not settled in this run" in said) == (region is None)
         assert ("which bounds nothing" in said) == (high == math.inf)
-        assert f"{again:.2f}× (its range " in said and (high == math.inf or f"{low:.2f}…{high:.2f}×" in said)
+        assert f"{again:.2f}× (its range " in said and (high == math.inf or _span(low, high, (1.0,)) in said)
         assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
     assert "not settled" in cores_added("OpenBLAS, 2 threads", "OpenBLAS, 1 thread", *cases[0][:4], 2, 0.0)   # reader 21
     assert "…2.00×" in cores_added("OpenBLAS, 2 threads", "OpenBLAS, 1 thread", 1.92, 0.0, 0.79, 0.05, 2, 0.02)   # reader 23
@@ -139,16 +142,33 @@ def test_the_python_rungs_rate_across_its_sizes_is_named_by_its_range(calm):
     line = re.search(rf"Python loops' rate at n = \d+ ÷ at n = \d+, in 3 alternating pairs: (\d+\.\d\d)× \(its range "
                      rf"{RANGE}\) — (.*)$", text, re.M)
     low, high = ns["low"], ns["high"]   # as decided: the printed figures round them (0.7996 prints 0.80)
-    assert line.group(2, 3) == (f"{low:.2f}", f"{high:.2f}")
+    assert line.group(2, 3) == (_near(low, (0.8, 1.25)), _near(high, (0.8, 1.25)))
     assert line.group(4).startswith("within 0.8–1.25×") == (0.8 <= low and high < 1.25)
     assert line.group(4).startswith("outside") == (high < 0.8 or low >= 1.25)
     assert "rate to rate (Python loops at n = 32" in text
 
 
+def _near(end: float, marks) -> str:
+    """A range's end as the tutorial prints it: beside the mark nearest it (``verdicts.beside``)."""
+    return verdicts.beside(end, min(marks, key=lambda mark: abs(mark - end)))
+
+
+def _span(low: float, high: float, marks) -> str:
+    return f"{_near(low, marks)}…{_near(high, marks)}×"
+
+
+def _percent(share: float) -> float:
+    """A share as printed, a whole percent (inf stays inf)."""
+    return share if share == math.inf else float(f"{share:.0%}"[:-1]) / 100
+
+
 def _cell_functions(start: str, end: str, **scope) -> dict:
     """The functions the tutorial's cell defines between ``start`` and ``end``, run with ``scope``."""
     source = tutorials.find("the-speed-ladder").read_text()
-    scope = {"math": math, "np": np, "verdicts": verdicts, **scope}
+    base = {"math": math, "np": np, "verdicts": verdicts}
+    if start != "def span(":   # every range the cell prints goes through its ``span``
+        exec(source[source.index("def span("):source.index("half, python =")], base)
+    scope = {**base, **scope}
     exec(source[source.index(start):source.index(end)], scope)
     return scope
 
@@ -216,7 +236,8 @@ def test_step_4s_verdict_follows_each_pairs_range_and_takes_step_3s_re_timing_wh
         assert len(lines) == 3
         for key, line in (("padded", lines[0]), ("swap", lines[1]), ("away", lines[1])):   # reader 18 c1: each range
             rate, _, why, _ = again[key]                                                 # a verdict reads, printed
-            figures = f"{cell['PAIRS'][key]}, {rate:.2f}× ({cell['span'](*at[key][1])}" + (", disturbed" * bool(why))
+            figures = f"{cell['PAIRS'][key]}, {rate:.2f}× ({cell['span'](*at[key][1], cell['MARKS'][key])}" + (
+                ", disturbed" * bool(why))
             assert figures + ")" in line and line.startswith(cell["PAIRS"]["padded" if key == "padded" else "swap"])
         assert lines[2].startswith(("n = 500's", "the stride's share", "no gap", "the gap is not"))
         conflict = at["padded"][0]
@@ -235,7 +256,7 @@ def test_step_4s_verdict_follows_each_pairs_range_and_takes_step_3s_re_timing_wh
         assert ("a pair marked disturbed by its slowed core too" in head) == (", disturbed" in body)
         assert any(why for _, _, why, _ in again.values()) <= (", disturbed" in body)
         if "by Step 3's re-timing" in said:
-            step_3 = f"{earlier[0]:.2f}×, {cell['span'](*_place(earlier, (1.0,))[1])}" + ", disturbed" * bool(earlier[2])
+            step_3 = f"{earlier[0]:.2f}×, {cell['span'](*_place(earlier, (1.0,))[1], (1.0,))}" + ", disturbed" * bool(earlier[2])
             assert f"by Step 3's re-timing of the same pair, {step_3}; this step's left it open" in said
     said = verdict(*reader)
     assert "loses to NumPy's rung at n = 512 (by Step 3's re-timing of the same pair, 0.75×" in said
@@ -272,6 +293,7 @@ def test_the_instruction_verdict_names_the_tables_fastest_and_reads_a_disturbed_
         ceilings = {k: walks[k] / held[k] if held[k] else math.inf for k in shaky & walks.keys()}   # 0: others busy
         high = max([max(walks.values())] + list(ceilings.values())) / scalar
         low = max(walks.values()) / scalar
+        shown_low, shown_high = _percent(low), _percent(high)   # a verdict reads its figures as printed
         higher = re.search(r"may stand higher: (.+?), at most (\d+\.\d\d) ÷ (\d+\.\d\d) .*?= (\d+\.\d)", flat)
         unbounded = re.search(r"may stand higher: (.+?), with other processes busy around it, which bounds nothing", flat)
         assert bool(unbounded) == (high == math.inf)
@@ -280,12 +302,13 @@ def test_the_instruction_verdict_names_the_tables_fastest_and_reads_a_disturbed_
             top = said_top.group(1).removesuffix(" itself")   # the fastest itself, when it may stand higher
             assert top in shaky and said_top.group(1).endswith(" itself") == (top == named.group(1))
             assert held[top] == 0 if said_top is unbounded else abs(float(higher.group(4)) - high * scalar) <= 0.051
-        assert ("far below the probe" in flat) == (high <= 0.5)
+        assert ("far below the probe" in flat) == (shown_high <= 0.5)
         # reader 20 b3: the probe is register-only; far below it leaves an instruction-count limit (loads, stores) open
-        assert ("does not rule out the instruction set" in flat) == (high <= 0.5) and "not what limits" not in flat
-        assert ("near the probe" in flat) == (low >= 0.8 and high > 0.5)
-        assert ("not far below" in flat) == (0.5 < low and high < 0.8)
-        assert ("not settled in this run" in flat) == (low < 0.8 and high > 0.5 and not (0.5 < low and high < 0.8))
+        assert ("does not rule out the instruction set" in flat) == (shown_high <= 0.5) and "not what limits" not in flat
+        assert ("near the probe" in flat) == (shown_low >= 0.8 and shown_high > 0.5)
+        assert ("not far below" in flat) == (0.5 < shown_low and shown_high < 0.8)
+        assert ("not settled in this run" in flat) == (shown_low < 0.8 and shown_high > 0.5 and not (
+            0.5 < shown_low and shown_high < 0.8))
         assert "far below: at most 50% of it; near: 80% or more" in flat
         assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
         outcomes[next(key for key in OUTCOMES if key in flat)] += 1
@@ -339,7 +362,7 @@ def test_what_the_walk_down_b_costs_follows_its_range(count):
         assert region == placed
         assert ("is not what holds ijk" in said) == (region == 1) and ("costs ijk time" in said) == (region == 2)
         assert said.startswith("below") == (region == 0) and said.startswith("not settled") == (region is None)
-        assert high == math.inf or f"({low:.2f}…{high:.2f}×, its pairs' {noise:.0%} spread" in said
+        assert high == math.inf or f"({_span(low, high, (0.8, 1.25))}, its {noise:.0%} noise" in said
         assert all(len(line) <= 118 for line in tutorials.fit("  → " + said).split("\n"))
 
 
@@ -363,7 +386,7 @@ def test_what_bounds_the_ijk_loop_is_said_only_when_the_pairs_range_falls_in_one
                 "the walk down a column of B" in said)
             assert said.startswith("below") == (region == 0) and said.startswith("above") == (region == 2)
             assert said.startswith("not settled") == (region is None)
-            assert high == float("inf") or f"({low:.2f}…{high:.2f}×, its pairs' {noise:.0%} spread" in said
+            assert high == float("inf") or f"({_span(low, high, (0.8, 1.25))}, its {noise:.0%} noise" in said
             assert all(len(line) <= 118 for line in tutorials.fit("  → " + said).split("\n"))
 
 
@@ -386,7 +409,7 @@ def test_the_add_against_multiply_chain_verdict_follows_its_range(count):
         assert said.startswith("below 0.8×") == (region == 0) == ("longer than a multiply's" in said)
         assert said.startswith("not settled") == (region is None)
         if high < math.inf:
-            assert f"its range {low:.2f}…{high:.2f}×" in said and f"the rounds' {noise:.0%} spread" in said
+            assert f"its range {_span(low, high, (0.8, 1.25))}" in said and f"the rounds' {noise:.0%} spread" in said
             assert ("slowed core" in said) == bool(verdicts.cause(others, speed))
             if region in (0, 2):
                 assert f"{1 / high:.0%}…{1 / low:.0%} of it" in said
@@ -487,7 +510,7 @@ def test_a_peak_below_an_undisturbed_rate_is_named_slowed_and_no_share_passes_it
                                  slowed=slowed, one_core={"gflops": one}, all_cores={"gflops": measured_all})["peak_label"]
         for level in (False, True):
             label = legend(level)
-            assert ("slowed: a lower bound" in label) == bool(slowed[level]) and f"{peaks[level]:.0f} GFLOP/s" in label
+            assert ("slowed: a lower bound" in label) == bool(slowed[level]) and f"{peaks[level]:.1f} GFLOP/s" in label
             assert ("(measured)" in label) == (not slowed[level] and peaks[level] == (measured_all if level else one))
         assert all(len(line) <= 118 for line in said.split("\n"))
         outcomes["1-core slowed" if slowed[False] else "steady"] += 1
@@ -525,3 +548,98 @@ def test_on_a_calm_machine_no_table_share_passes_its_peak_nor_is_called_implausi
         assert (shown and float(shown.group(1)) <= 100) or "not settled" in words
     for name in re.findall(r"^IMPLAUSIBLE: (.+?)  \(ABOVE", text, re.M):
         assert not ns["slowed"][ns["on_all"](name)]
+
+
+def _near_marks(rng, marks, count):
+    """``count`` seeded (ratio, others, speed, noise) whose ratio — or its range's end — lies a hair from a mark:
+    where a verdict decided from hidden digits would print a range that reads as the mark itself."""
+    cases = []
+    for _ in range(count):
+        mark, noise = float(rng.choice(marks)), float(rng.choice([0.0, 0.0, 1e-4, 0.003, 0.02]))
+        hair = float(rng.choice([1, -1])) * float(rng.choice([1e-5, 1e-4, 2e-3, 4e-3]))
+        speed = float(rng.choice([1.0, 1.0, 0.84]))
+        ratio = mark * (1 + hair) * (1 + noise) ** float(rng.choice([1, -1, 0]))
+        cases.append((ratio, float(rng.choice([0.0, 0.0, 0.1])), speed, noise))
+    return cases
+
+
+def _printed_side(said: str, marks) -> int | None:
+    """The region (``verdicts.place``'s numbering against ``marks``) that the first printed range 'a…b×' lies in,
+    read from its printed figures; None when its printed ends lie on two sides of a mark."""
+    import bisect
+    low, high = (float(x) for x in re.search(r"(\d+\.\d+)…(\d+\.\d+)×", said).groups())
+    regions = {bisect.bisect_right(marks, low), bisect.bisect_right(marks, high)}
+    return regions.pop() if len(regions) == 1 else None
+
+
+@pytest.mark.parametrize("count", counts(3000))
+def test_every_verdict_against_a_mark_agrees_with_its_range_as_printed(count):
+    """Reader 28 a7: 'ijk at n = 500 ÷ NumPy, 0.95× (0.95…0.95×) … loses' was decided from digits the line does not
+    print. The class, over every verdict of tutorial 7 that reads a range against a mark: ratios a hair from each mark
+    (seeded), and wherever a verdict settles a side, its range as printed lies wholly on that side; wherever it does
+    not, the printed ends lie on two sides of a mark. ``verdicts.order`` (Step 3's lines) is swept with them."""
+    span = _cell_functions("def span(", "half, python =")["span"]
+    walk = _cell_functions("def banded(", "def sum_bound(")
+    sums = _cell_functions("def banded(", "def latency(", m=500)
+    latency = _cell_functions("def latency(", "print(fit(f\"one chain of", fit=tutorials.fit, span=span)["latency"]
+    cores_added = _cell_functions("def cores_added(", "if cores > 1:", span=span)["cores_added"]
+    cell = _cell_functions("MARKS = {", "step_3 = retimed", size=512, n=512, span=span)
+    band = (0.8, 1.25)
+    checks = {   # name → (marks, the verdict's words for a drawn case, the marks its printed range is read against)
+        "the walk down B": (band, lambda r, o, s, n: walk["walk_cost"](r, o, s, n)[1], band),
+        "the serial sum": (band, lambda r, o, s, n: sums["sum_bound"](r, o, s, n, 1), band),
+        "add against multiply": (band, lambda r, o, s, n: latency(r, o, s, n), band),
+        "what the cores added": ((1.0,), lambda r, o, s, n: cores_added("all", "one", r, o, s, n, 8, 0.0), (1.0,)),
+        "the loop order alone": (band, lambda r, o, s, n: cell["order_worth"](
+            (r, {"others": o, "speed": s}, verdicts.cause(o, s), n)), (0.8, 1.0, 1.25)),
+        "Step 3's order lines": ((0.95,), lambda r, o, s, n: verdicts.order(r, o, s, n or 1e-9), (0.95,)),
+    }
+    rng = np.random.default_rng(28)
+    for name, (marks, said_for, printed_marks) in checks.items():
+        for ratio, others, speed, noise in _near_marks(rng, printed_marks, count):
+            region, (low, high) = verdicts.place(ratio, marks, others, speed, noise if name != "Step 3's order lines"
+                                                 else noise or 1e-9)
+            said = said_for(ratio, others, speed, noise)
+            if high == math.inf:
+                continue   # nothing printed to read: "which bounds nothing"
+            if name == "what the cores added" and high > 8:
+                continue   # its top capped at the cores
+            side = _printed_side(said, marks)
+            assert side == region, (name, ratio, others, speed, noise, said)
+            if name == "the loop order alone" and region == 1:   # the side of 1 it names, as printed
+                shown_low, shown_high = (float(x) for x in re.search(r"(\d+\.\d+)…(\d+\.\d+)×", said).groups())
+                way = re.search(r"less than 1\.25× \((.+?)\)", said).group(1)
+                assert way == ("ikj the slower" if shown_high < 1 else "ikj the faster" if shown_low > 1 else
+                               "either way"), said
+    for _ in range(count):   # Step 4's swap: both sizes' ranges against 1×, the price against 1.3×
+        entries = {key: (r, {"others": o, "speed": s}, verdicts.cause(o, s), n) for key, (r, o, s, n) in zip(
+            ("padded", "sizes", "swap", "away"), _near_marks(rng, (1.3, 1.1, 1.0, 1.0), 1) + _near_marks(
+                rng, (1.1,), 1) + _near_marks(rng, (1.0,), 2))}
+        said = re.sub(r"\n +", " ", cell["verdict"](entries))
+        for key in ("swap", "away", "padded"):
+            region, (low, high) = _place(entries[key], cell["MARKS"][key])
+            if high < math.inf:
+                shown = said[said.index(cell["PAIRS"][key] + ","):]
+                assert _printed_side(shown, cell["MARKS"][key]) == region, (key, entries[key], said)
+        if "loses to NumPy's rung at n = 512 and at n = 500 too" in said:
+            assert "(both ranges wholly below 1×)" in said
+    assert "0.9502" in span(0.9502, 0.9502, (0.95,)) and span(0.84, 1.3, (0.8, 1.25)) == "0.84…1.30×"
+
+
+def test_the_2_core_probe_stands_in_for_the_1_core_peak_only_beyond_the_probes_noise():
+    """Reader 28 c4: 45.8 (the 2-core probe ÷ 2) against 45.6 switched every 1-thread share to 'at most'; within the
+    probe's own noise (two bests of short runs, measured in Step 1) it stands, and a line says why."""
+    bound_peaks = _cell_functions("on_all = lambda", "peak_one, peak_all, slowed, said = bound_peaks(",
+                                  fit=tutorials.fit)["bound_peaks"]
+    rates = dict(zip(RUNGS, (0.02, 0.57, 36.8, 32.0, 61.9)))
+    one, _, slowed, said = bound_peaks(45.6, 91.6, 91.6, rates, set(), 2, 0.014)
+    assert (one, slowed[False]) == (45.6, None) and "not read as a slowed 1-core probe" in re.sub(r"\n +", " ", said)
+    one, _, slowed, said = bound_peaks(45.6, 91.6, 91.6, rates, set(), 2, 0.002)
+    assert (one, slowed[False]) == (45.8, "the 2-core probe ÷ 2") and "not read as" not in said
+    rng = np.random.default_rng(4)
+    for _ in range(300):
+        probe, noise = float(rng.uniform(20, 90)), float(rng.choice([0.0, 0.005, 0.02, 0.1]))
+        every = 2 * probe * float(rng.uniform(0.9, 1.1))
+        one, _, slowed, said = bound_peaks(probe, every, every, {k: 0.01 for k in RUNGS}, set(), 2, noise)
+        assert (slowed[False] == "the 2-core probe ÷ 2") == (every / 2 > probe * (1 + noise))
+        assert ("not read as a slowed 1-core probe" in re.sub(r"\n +", " ", said)) == (probe < every / 2 <= probe * (1 + noise))

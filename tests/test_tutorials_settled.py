@@ -28,7 +28,7 @@ def test_the_speed_ladder_names_the_conflict_only_where_its_pairs_ranges_show_it
     assert ("the price of a power-of-two row" in verdict) == (where["padded"] == 1)
     assert ("not settled whether a power-of-two row has a price" in verdict) == (where["padded"] is None)
     if where["swap"] is not None:   # else Step 3's re-timing may settle it
-        assert ("Step 3's swap of the two is that price" in verdict) == (
+        assert ("Step 3's swap of the two fits that price" in verdict) == (
             where["padded"] == 1 and where["swap"] == 0 and where["away"] == 1)
     assert verdict.startswith("→ not settled in this run") == ("not settled" in verdict.split("\n", 1)[1])
 
@@ -56,7 +56,7 @@ def test_training_puts_the_time_on_the_fixed_cost_only_as_far_as_its_measurement
         assert "not settled in this run" in verdict and "busy other processes bound nothing" in verdict
     else:   # reader 18 c5: placed by its range (its pairs' spread) against 50 %, the range printed
         region, (low, high) = verdicts.place(share, (0.5,), 0.0, 1.0, verdicts.spread(ns["plain"]["ratios"]))
-        assert f"its range {low:.1%}–{high:.1%}" in verdict
+        assert f"its range {verdicts.beside(100 * low, 50.0)}%–{verdicts.beside(100 * high, 50.0)}%" in verdict
         assert ("the fixed cost per call, not memory or arithmetic, set most" in verdict) == (region == 1)
         assert ("the work on the data (what grows with the arrays), not the fixed cost per call" in verdict) == (region == 0)
         assert ("not settled in this run" in verdict) == (region is None)
@@ -99,7 +99,17 @@ def _training_flags_what_the_machine_disturbed(ns, text, busy):
     # reader 21 a9: the Adam step's ratio, where first printed, carries Step 7's range and verdict in the same words
     adam = re.search(r"^Adam step, normal moments ÷ a quarter subnormal: (\d+\.\d\d)× the time \(([^)]*)\);",
                      re.sub(r"\n +", " ", text), re.M)
-    table = re.search(r"^Adam step without subnormal moments +(\d+\.\d\d)×  (others busy|\d+\.\d\d–\d+\.\d\d)  (.*)$",
+    table = re.search(r"^Adam step without subnormal moments +(\d+\.\d\d)×  (others busy|\d+\.\d\d+–\d+\.\d\d+)  (.*)$",
                       text, re.M)
     assert adam.group(1) == table.group(1) and adam.group(2) == f"{table.group(2)}, {table.group(3)}"
     assert ("others busy, not settled — run it again" == adam.group(2)) == busy
+    # reader 28 b3: the line says what this machine showed, from the same range
+    shown = re.search(r"^  → (this core paid|this core showed no slow path|whether this core pays)", text, re.M).group(1)
+    assert shown == {"faster now": "this core paid", "not faster now": "this core showed no slow path"}.get(
+        table.group(3), "whether this core pays")
+    # reader 28 a6, c8: the footprint beside L2, the triads' sets unrounded, as many pictures as the intro says
+    footprint = re.search(r"^the step's footprint: ([\d,]+) bytes of distinct arrays .*?; L2 holds ([\d,]+) — ",
+                          re.sub(r"\n +", " ", text), re.M)
+    touched, l2 = (int(x.replace(",", "")) for x in footprint.groups())
+    assert (": all of its arrays fit in L2 at once" in re.sub(r"\n +", " ", text)) == (touched <= l2)
+    assert not re.search(r"triad, 0 MiB", text) and len(re.findall(r"^figure: ", text, re.M)) == 3

@@ -1,0 +1,73 @@
+"""Tutorial 3: the loop's gap to the broadcast is split between its per-iteration cost and its walk across the grain
+only as far as the pairs of the column loop and the row loop show it (reader 28 b8) — the verdict's words follow its
+range, decided by ``verdicts.place`` against 0.8–1.25×, for every outcome (a seeded generator over the cell's own
+function); the quick run, its machine made to look calm, prints the line the function gives on its own pairs."""
+
+import math
+import re
+
+import numpy as np
+import pytest
+
+from nnkit import tutorials
+from nnkit.bench import load, verdicts
+from tutorial_runs import CALM, quick
+
+
+def _walk_verdict():
+    """The tutorial's ``walk_verdict``, run from its own source."""
+    source = tutorials.find("broadcasting").read_text()
+    scope = {"verdicts": verdicts}
+    exec(source[source.index("def walk_verdict("):source.index("walked = {}")], scope)
+    return scope["walk_verdict"]
+
+
+@pytest.fixture(scope="module")
+def calm(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(load, "watch", CALM)
+        yield quick("broadcasting", tmp_path_factory.mktemp("t3"))
+
+
+def test_the_column_loop_is_timed_against_a_row_loop_and_the_line_is_the_verdicts(calm):
+    ns, text = calm
+    flat = re.sub(r"\n +", " ", text)
+    line = re.search(r"^the loop over contiguous rows ÷ the loop over columns .*$", flat, re.M).group(0)
+    walked = ns["walked"]
+    assert len(walked["ratios"]) == 5
+    said = ns["walk_verdict"](walked["ratio"], 0.0, 1.0, verdicts.spread(walked["ratios"]))
+    assert line.endswith(said)
+    page = tutorials.find("broadcasting").read_text()
+    assert "what that\ncosts: no loop in Python" not in page and "two suspects" in page
+
+
+def test_the_walk_verdict_follows_its_range_for_every_outcome():
+    """400 seeded (ratio, others, speed, spread), calm, slowed or busy: 'costs the column loop time' only where the
+    range lies wholly below 0.8×, 'costs the loop little' only wholly inside the band, 'ran slower' wholly above; else
+    not settled — the range printed with its ends beside the marks, lines ≤ 118 once wrapped."""
+    walk_verdict = _walk_verdict()
+    rng = np.random.default_rng(3)
+    cases = [(0.15, 0.0, 1.0, 0.02), (1.0, 0.0, 1.0, 0.01), (0.8, 0.0, 1.0, 0.0), (1.4, 0.0, 1.0, 0.05),
+             (0.5, 1.5, 1.0, 0.0)] + [(float(rng.uniform(0.1, 1.6)), float(rng.choice([0.0, 0.1, 0.5, 1.5])),
+                                       float(rng.choice([0.6, 0.84, 1.0])), float(rng.choice([0.0, 0.02, 0.1, 0.3])))
+                                      for _ in range(400)] + [
+        (mark * (1 + hair), 0.0, 1.0, 0.0) for mark in (0.8, 1.25) for hair in (-1e-4, 0.0, 1e-4)]   # a hair from a mark
+    seen = set()
+    for ratio, others, speed, noise in cases:
+        said = walk_verdict(ratio, others, speed, noise)
+        region, (low, high) = verdicts.place(ratio, (0.8, 1.25), others, speed, noise)
+        seen.add(region if high < math.inf else "busy")
+        assert ("costs the column loop time" in said) == (region == 0)
+        assert ("costs the loop little" in said) == (region == 1) == ("per-iteration cost (Python" in said)
+        assert ("the contiguous loop ran slower" in said) == (region == 2)
+        assert said.startswith("not settled") == (region is None)
+        assert ("which bounds nothing" in said) == (high == math.inf)
+        if high < math.inf:
+            near = [verdicts.beside(end, min((0.8, 1.25), key=lambda mark: abs(mark - end))) for end in (low, high)]
+            assert f"{near[0]}…{near[1]}×" in said
+            printed = {sum(float(end) >= mark for mark in (0.8, 1.25)) for end in near}   # the side each end prints on
+            assert region is None or printed == {region}
+        assert all(len(line) <= 118 for line in tutorials.fit("the loop over contiguous rows ÷ the loop over columns "
+                                                               "(50,000 iterations of 128 numbers each), 5 alternating "
+                                                               "pairs: " + said).split("\n"))
+    assert seen == {0, 1, 2, None, "busy"}
