@@ -284,3 +284,47 @@ def test_memory_strips_by_address_give_each_byte_one_colour_in_every_view_of_it(
         assert colour_of_value and all(len(colours) == 1 for colours in colour_of_value.values()), colour_of_value
     finally:
         plt.close(seen[0])
+
+
+def _memory_figure(arrays: dict, by_address: bool):
+    """The figure ``plots.memory_strips`` draws for ``arrays`` (not saved)."""
+    seen = []
+    with mock.patch.object(plots, "_save", lambda fig, path: seen.append(fig) or path):
+        plots.memory_strips(arrays, "unused.png", by_address=by_address)
+    return seen[0]
+
+
+def _grid_colours(ax, shape) -> list[str]:
+    """The colours of a panel's grid cells (drawn first, row by row), as hex."""
+    return [matplotlib.colors.to_hex(patch.get_facecolor()) for patch in ax.patches[:shape[0] * shape[1]]]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_memory_colours_follow_each_elements_place_in_its_block_beside_a_copy_elsewhere(seed):
+    """Tutorial 2's four arrays (any shape): an element of ``a`` keeps its colour in ``a.T`` and a slice of ``a``;
+    a copy far away in memory does not squash the scale (``a``'s elements stay as many colours as elements); the
+    title says what the colours mean."""
+    rng = np.random.default_rng(seed)
+    rows, columns = (int(n) for n in rng.integers(2, 6, 2))
+    a = np.arange(float(rows * columns)).reshape(rows, columns)
+    arrays = {"a": a, "F": np.asfortranarray(a), "T": a.T, "sliced": a[1:, ::2]}
+    fig = _memory_figure(arrays, by_address=True)
+    try:
+        colours = [dict(zip(array.ravel().tolist(), _grid_colours(ax, array.shape)))
+                   for ax, array in zip(fig.axes, arrays.values())]
+        by_value, copied, transposed, sliced = colours
+        assert len(set(by_value.values())) == a.size
+        assert all(by_value[value] == colour for view in (transposed, sliced) for value, colour in view.items())
+        assert copied[a[0, 0]] == by_value[a[0, 0]] and copied != by_value    # its own order: other offsets
+        assert fig._suptitle.get_text() == plots.MEMORY_COLOURS[True]
+    finally:
+        plt.close(fig)
+
+
+def test_memory_colours_by_row_are_said_so():
+    fig = _memory_figure({"a": np.arange(6.0).reshape(2, 3)}, by_address=False)
+    try:
+        assert fig._suptitle.get_text() == plots.MEMORY_COLOURS[False] == "colour: the element's row in its grid"
+        assert len(set(_grid_colours(fig.axes[0], (2, 3)))) == 2
+    finally:
+        plt.close(fig)
