@@ -295,7 +295,7 @@ def bars(values: dict[str, float], path: str, xlabel: str, title: str, log: bool
             ax.plot(value, row, "o", markersize=8, markerfacecolor=face, markeredgecolor="tab:blue", markeredgewidth=1.5)
         else:
             ax.barh(row, value, color=face, edgecolor="tab:blue", linewidth=1.5)
-        ax.annotate(f"{flag_mark * empty}{value:.3g}", (value, row), xytext=(8, 0), textcoords="offset points",
+        ax.annotate(f"{flag_mark * empty}{value_text(value)}", (value, row), xytext=(8, 0), textcoords="offset points",
                     va="center", fontsize=8, zorder=3, bbox={"fc": "white", "ec": "none", "pad": 1})   # over a mark
     for number, (label, value) in enumerate((marks or {}).items()):
         ax.axvline(value, color="grey", ls=(":", "--", "-.", "-")[number % 4], label=label)
@@ -315,7 +315,39 @@ def bars(values: dict[str, float], path: str, xlabel: str, title: str, log: bool
     ax.grid(alpha=0.3, axis="both" if log else "x")
     if marks or any(hollow):
         fig.legend(loc="outside lower left", fontsize=8)   # under the axes: it covers no row
+    _room_for_labels(ax, ax.texts[:len(values)])
     return _save(fig, path)
+
+
+def value_text(value: float) -> str:
+    """``value`` to 3 significant figures as :func:`bars` writes it: below 1000 as ``.3g`` does (45.6, 0.0712),
+    from 1000 on as a whole number grouped by thousands (1,230 for 1234.5), never with an exponent there."""
+    rounded = float(f"{value:.3g}")           # 999.6 rounds to 1000: written 1,000, not 1e+03
+    return f"{value:.3g}" if abs(rounded) < 1000 else f"{rounded:,.0f}"
+
+
+def _room_for_labels(ax, labels, tries: int = 4) -> None:
+    """Widen ``ax``'s x range on the right until every one of ``labels`` (annotations right of their points) ends
+    inside the axes' frame. On the axis's own scale (log or linear) a point's place is linear in the scale's
+    coordinate ``u``; a label ``w`` pixels wide after a point at ``u`` fits when ``u_hi ≥ u_lo + (u − u_lo) ÷
+    (1 − w ÷ W)``, ``W`` the axes' width. Redrawn and checked again (a new range can change the layout)."""
+    scale = ax.xaxis.get_transform()
+    for _ in range(tries):
+        renderer = ax.figure.canvas.get_renderer()
+        ax.figure.draw_without_rendering()
+        frame = ax.get_window_extent(renderer)
+        overflow = [label for label in labels if label.get_window_extent(renderer).x1 > frame.x1 - 2]
+        if not overflow:
+            return
+        low, high = (scale.transform([[x, 0]])[0][0] for x in ax.get_xlim())
+        needed = high
+        for label in overflow:
+            box, at = label.get_window_extent(renderer), label.xy[0]
+            point = ax.transData.transform([[at, 0]])[0][0]
+            share = (box.x1 - point + 6) / frame.width          # the label's reach right of its point, + a margin
+            u = scale.transform([[at, 0]])[0][0]
+            needed = max(needed, low + (u - low) / max(1 - share, 0.2))
+        ax.set_xlim(ax.get_xlim()[0], scale.inverted().transform([[needed, 0]])[0][0])
 
 
 def roofline(points: dict[str, tuple[float, float]], peak: float, bandwidths: dict[str, float], path: str, title: str,
