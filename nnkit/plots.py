@@ -207,27 +207,29 @@ def computational_graph(nodes: list[tuple[str, tuple]], gradients: list[str], pa
 
 
 def memory_strips(arrays: dict[str, np.ndarray], path: str, by_address: bool = False) -> str:
-    """For each 2-D array: its elements as a grid (coloured by row), and below it the bytes of memory
-    they live in, in address order — every element placed by its address, computed from the
-    array's own strides (``nnkit.backends.layout.describe``). An element drawn in a cell that
-    another element also uses (a stride of 0) counts them. ``by_address`` colours every element by
-    its cell's place in memory instead, so views of the same bytes show each byte in one colour."""
-    from nnkit.backends.layout import describe, extent
+    """For each 2-D array: its elements as a grid, and below it the bytes of memory they live in, in address
+    order — every element placed by its address, computed from the array's own strides
+    (``nnkit.backends.layout.describe``). An element drawn in a cell that another element also uses (a stride of 0)
+    counts them. Colours: each element's row in the grid; or, ``by_address``, the element's offset from the start of
+    its block of memory (the lowest address of the arrays drawn, and their bases, that share memory with it), one
+    colour scale over every panel — so an element keeps its colour in every view of its block, and a copy shows by
+    its colours where it put each element. The figure's title says which."""
+    from nnkit.backends.layout import describe
 
     fig, axes = _figure(len(arrays), 1, figsize=(9, 2.3 * len(arrays)), squeeze=False)
     span = max(sum(abs(s) * (n - 1) for s, n in zip(a.strides, a.shape)) // a.itemsize + 1 for a in arrays.values())
     width = max([span] + [a.shape[1] for a in arrays.values()])      # one cell size in every panel
     matplotlib = __import__("matplotlib")
     rows, spread = matplotlib.colormaps["tab10"], matplotlib.colormaps["viridis"]
-    # one colour scale for every panel's bytes: from the lowest element's address to the highest's
-    ends = [end for a in arrays.values() for end in (extent(a)[0], extent(a)[1] - a.itemsize)]
+    offsets = {name: _offsets_in_block(a, arrays.values()) for name, a in arrays.items()}
+    most = max(max(cells.values()) for cells in offsets.values())     # one colour scale for every panel
     for ax, (name, a) in zip(axes.flat, arrays.items()):
         d = describe(a)
         addresses = {(i, j): d.address + i * d.strides[0] + j * d.strides[1] for i in range(a.shape[0]) for j in range(a.shape[1])}
         low = min(addresses.values())
         cells = (max(addresses.values()) - low) // d.itemsize + 1
         users: dict[int, list] = {}
-        colour_of = (lambda i, j: spread((addresses[i, j] - min(ends)) / max(max(ends) - min(ends), 1))) if by_address \
+        colour_of = (lambda i, j, name=name: spread(offsets[name][i, j] / max(most, 1))) if by_address \
             else (lambda i, j: rows(i % 10))
         for (i, j), address in addresses.items():
             users.setdefault((address - low) // d.itemsize, []).append((i, j))
@@ -245,7 +247,35 @@ def memory_strips(arrays: dict[str, np.ndarray], path: str, by_address: bool = F
                      f"{', C-contiguous' if d.c_contiguous else ''}{', F-contiguous' if d.f_contiguous else ''}", fontsize=9)
         ax.set(xlim=(-0.2, width + 0.2), ylim=(-1.2, 3 + a.shape[0] * 0.9 + 0.1))
         ax.axis("off")
+    fig.suptitle(MEMORY_COLOURS[by_address], fontsize=9)
     return _save(fig, path)
+
+
+MEMORY_COLOURS = {False: "colour: the element's row in its grid",
+                  True: "colour: the element's offset from the start of its block of memory, dark purple (0) to "
+                        "yellow (the largest offset drawn)\n— the same element, the same colour in every view of its block"}
+"""What :func:`memory_strips`' colours mean, its figure's title: by row, or ``by_address``."""
+
+
+def _offsets_in_block(a: np.ndarray, arrays) -> dict[tuple[int, int], int]:
+    """Each element ``(i, j)`` of 2-D ``a``: its offset in cells from the start of its block of memory — the lowest
+    address of the ``arrays`` and their bases (followed down ``.base``) that share memory with ``a``."""
+    from nnkit.backends.layout import extent
+
+    related = [candidate for drawn in arrays for candidate in (drawn, *_bases(drawn))]
+    start = min(extent(candidate)[0] for candidate in related if np.shares_memory(candidate, a))
+    first = a.__array_interface__["data"][0]
+    return {(i, j): (first + i * a.strides[0] + j * a.strides[1] - start) // a.itemsize
+            for i in range(a.shape[0]) for j in range(a.shape[1])}
+
+
+def _bases(a: np.ndarray) -> list[np.ndarray]:
+    """The ndarrays down ``a.base``, nearest first (a view's base, that one's base, …)."""
+    found = []
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+        found.append(a)
+    return found
 
 
 def bars(values: dict[str, float], path: str, xlabel: str, title: str, log: bool = False,
@@ -265,7 +295,7 @@ def bars(values: dict[str, float], path: str, xlabel: str, title: str, log: bool
             ax.plot(value, row, "o", markersize=8, markerfacecolor=face, markeredgecolor="tab:blue", markeredgewidth=1.5)
         else:
             ax.barh(row, value, color=face, edgecolor="tab:blue", linewidth=1.5)
-        ax.annotate(f"{flag_mark * empty}{value:.3g}", (value, row), xytext=(8, 0), textcoords="offset points",
+        ax.annotate(f"{flag_mark * empty}{value_text(value)}", (value, row), xytext=(8, 0), textcoords="offset points",
                     va="center", fontsize=8, zorder=3, bbox={"fc": "white", "ec": "none", "pad": 1})   # over a mark
     for number, (label, value) in enumerate((marks or {}).items()):
         ax.axvline(value, color="grey", ls=(":", "--", "-.", "-")[number % 4], label=label)
@@ -285,7 +315,39 @@ def bars(values: dict[str, float], path: str, xlabel: str, title: str, log: bool
     ax.grid(alpha=0.3, axis="both" if log else "x")
     if marks or any(hollow):
         fig.legend(loc="outside lower left", fontsize=8)   # under the axes: it covers no row
+    _room_for_labels(ax, ax.texts[:len(values)])
     return _save(fig, path)
+
+
+def value_text(value: float) -> str:
+    """``value`` to 3 significant figures as :func:`bars` writes it: below 1000 as ``.3g`` does (45.6, 0.0712),
+    from 1000 on as a whole number grouped by thousands (1,230 for 1234.5), never with an exponent there."""
+    rounded = float(f"{value:.3g}")           # 999.6 rounds to 1000: written 1,000, not 1e+03
+    return f"{value:.3g}" if abs(rounded) < 1000 else f"{rounded:,.0f}"
+
+
+def _room_for_labels(ax, labels, tries: int = 4) -> None:
+    """Widen ``ax``'s x range on the right until every one of ``labels`` (annotations right of their points) ends
+    inside the axes' frame. On the axis's own scale (log or linear) a point's place is linear in the scale's
+    coordinate ``u``; a label ``w`` pixels wide after a point at ``u`` fits when ``u_hi ≥ u_lo + (u − u_lo) ÷
+    (1 − w ÷ W)``, ``W`` the axes' width. Redrawn and checked again (a new range can change the layout)."""
+    scale = ax.xaxis.get_transform()
+    for _ in range(tries):
+        renderer = ax.figure.canvas.get_renderer()
+        ax.figure.draw_without_rendering()
+        frame = ax.get_window_extent(renderer)
+        overflow = [label for label in labels if label.get_window_extent(renderer).x1 > frame.x1 - 2]
+        if not overflow:
+            return
+        low, high = (scale.transform([[x, 0]])[0][0] for x in ax.get_xlim())
+        needed = high
+        for label in overflow:
+            box, at = label.get_window_extent(renderer), label.xy[0]
+            point = ax.transData.transform([[at, 0]])[0][0]
+            share = (box.x1 - point + 6) / frame.width          # the label's reach right of its point, + a margin
+            u = scale.transform([[at, 0]])[0][0]
+            needed = max(needed, low + (u - low) / max(1 - share, 0.2))
+        ax.set_xlim(ax.get_xlim()[0], scale.inverted().transform([[needed, 0]])[0][0])
 
 
 def roofline(points: dict[str, tuple[float, float]], peak: float, bandwidths: dict[str, float], path: str, title: str,

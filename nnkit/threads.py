@@ -1,12 +1,14 @@
 """How many BLAS threads training gets: ``--threads N``, or a choice made from the sizes of the
 matrix products and the cores other processes use, said with its reason.
 
-OpenBLAS splits a product over its threads only when ``m·n·k > 262 144`` (``interface/gemm.c``:
-``SMP_THRESHOLD_MIN`` 65 536 × ``GEMM_MULTITHREAD_THRESHOLD`` 4); below that it runs one thread
-whatever it is allowed (a necessary condition, not a sufficient one: builds with a small-matrix kernel,
-such as numpy's SkylakeX one, keep products up to about 100³ on one thread too — tutorial 6 measures
-where this machine's library switches). A second thread that is allowed waits, spinning, for a core — on a busy
-machine for a whole time slice, which is how small products become many times slower. So:
+OpenBLAS's ``gemm`` (``interface/gemm.c``) asks for a unit of ``65 536 × GEMM_MULTITHREAD_THRESHOLD``
+multiply-adds per thread — 262 144 = 64³ with the build option's default, 4. Since 0.3.27 a product of ``m·n·k``
+multiply-adds runs on ``⌊m·n·k ÷ 262 144⌋`` threads, at most the cores, and on one up to a whole unit: so on one
+thread while ``m·n·k < 524 288`` (two units; before 0.3.27 it took all cores from one unit on). That is a necessary
+condition for a second thread, not a sufficient one: builds with a small-matrix kernel, such as numpy's SkylakeX one,
+keep products up to about 100³ on one thread too — tutorial 6 measures where this machine's library switches.
+A second thread that is allowed waits, spinning, for a core — on a busy machine for a whole time slice, which is
+how small products become many times slower. So:
 
 1. a busy machine — other processes leave less than ``cores − 0.5`` free over a tenth of a second, so a
    second thread would find no core most of the time: 1 thread. Counted as other processes: the
@@ -14,8 +16,8 @@ machine for a whole time slice, which is how small products become many times sl
    product included). Not counted: ``iowait`` (an idle core) and ``steal`` (time the hypervisor gave
    to other guests: it slows this machine's cores, it is no process a second thread would queue
    behind — rule 3's timing sees what it costs);
-2. every product of a training step at most 262 144 multiply-adds: 1 thread (OpenBLAS would use
-   one for them anyway; allowing two would only let the larger validation products spin one);
+2. every product of a training step under 524 288 multiply-adds: 1 thread (OpenBLAS would use one for them
+   anyway; allowing two would only let the larger validation products spin one);
 3. otherwise the step's products are timed on 1 thread and on all, alternately; all win only when
    clearly faster (≤ 0.9× the time), decided from the times as printed (µs, 3 significant digits) and their
    ratio (3 decimals), so that the reason's own figures always show the rule.
@@ -33,13 +35,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-OPENBLAS_ONE_THREAD_MNK = 65_536 * 4
-"""OpenBLAS runs ``gemm`` on one thread while ``m·n·k`` is at most 65 536 × GEMM_MULTITHREAD_THRESHOLD, a build
-option whose default, 4, gives this (64³, its generic rule, read in its ``interface/gemm.c``); some builds keep
-larger products on one thread too (tutorial 6 measures this machine's)."""
+OPENBLAS_THREAD_UNIT = 65_536 * 4
+"""Multiply-adds per thread OpenBLAS's ``gemm`` asks for: ``SMP_THRESHOLD_MIN`` (65 536, real types) ×
+``GEMM_MULTITHREAD_THRESHOLD``, a build option whose default is 4 — 64³ (``interface/gemm.c``)."""
 
-GENERIC_RULE = (f"up to {OPENBLAS_ONE_THREAD_MNK:,} = 64³ multiply-adds OpenBLAS stays on one thread (built with the "
-                "default GEMM_MULTITHREAD_THRESHOLD, 4)")
+OPENBLAS_ONE_THREAD_BELOW = 2 * OPENBLAS_THREAD_UNIT
+"""OpenBLAS (0.3.27 on, the default threshold) runs ``gemm`` on one thread while ``m·n·k`` is below this: two units."""
+
+GENERIC_RULE = (f"OpenBLAS 0.3.27 and later, built with the default GEMM_MULTITHREAD_THRESHOLD (4), give a product "
+                f"⌊m·n·k ÷ {OPENBLAS_THREAD_UNIT:,}⌋ threads ({OPENBLAS_THREAD_UNIT:,} = 65,536 × 4 = 64³), at most the "
+                f"cores, so one while m·n·k < {OPENBLAS_ONE_THREAD_BELOW:,}")
+"""The rule nnkit's own threshold follows, said in the reason's line (tutorial 6 fits it, or another, to this machine)."""
+
+
+def openblas_threads(mnk: int, cores: int) -> int:
+    """The threads OpenBLAS's generic rule (0.3.27 on, default threshold) gives a ``gemm`` of ``mnk`` multiply-adds
+    on ``cores`` cores: one up to a unit, else ``⌊mnk ÷ unit⌋``, at most ``cores`` (builds with a small-matrix
+    kernel keep some larger products on one thread)."""
+    return 1 if mnk <= OPENBLAS_THREAD_UNIT else max(1, min(cores, mnk // OPENBLAS_THREAD_UNIT))
 
 
 @dataclass(frozen=True)
@@ -170,16 +183,16 @@ def choose(sizes: list[int], batch: int, dtype: str = "float32", requested: int 
     if seen.cores - seen.others < FREE_FOR_A_SECOND_THREAD:
         return Choice(1, f"{seen}: no core is free for a second BLAS thread (it would share one)")
     m, n, k = largest = max(step_products(sizes, batch), key=lambda p: p[0] * p[1] * p[2])
-    if m * n * k <= OPENBLAS_ONE_THREAD_MNK:
-        return Choice(1, f"every product of a step is at most {m}·{n}·{k} = {m * n * k:,} multiply-adds, and {GENERIC_RULE}")
+    if openblas_threads(m * n * k, cores) == 1:  # m·n·k < OPENBLAS_ONE_THREAD_BELOW, as cores ≥ 2
+        return Choice(1, f"every product of a step is at most {m}·{n}·{k} = {m * n * k:,} multiply-adds, under "
+                         f"{OPENBLAS_ONE_THREAD_BELOW:,}, so one thread: {GENERIC_RULE}")
     one, many = (_significant(seconds * 1e6) for seconds in time_products(step_products(sizes, batch), dtype, cores))
     ratio = round(many / one, 3)   # decided from the figures printed, so that the line can be checked by hand
     threads = cores if ratio <= CLEAR_GAIN else 1
     verdict = "clearly faster" if threads > 1 else "not clearly faster"
     return Choice(threads, f"the step's products measured: {_shown(one)} µs on 1 thread, {_shown(many)} µs on {cores}, "
                            f"{ratio:.3f}× the time, {verdict} (all cores need ≤ {CLEAR_GAIN:.2f}×; largest {m}·{n}·{k} = "
-                           f"{m * n * k:,} multiply-adds, more than the 64³ up to which OpenBLAS stays on one thread when "
-                           f"built with the default threshold, so timed; {seen})")
+                           f"{m * n * k:,} multiply-adds, at least {OPENBLAS_ONE_THREAD_BELOW:,}, so timed: {GENERIC_RULE}; {seen})")
 
 
 def _significant(value: float, digits: int = 3) -> float:

@@ -196,7 +196,7 @@ def _drawn_bars(values, log, flagged, marks):
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.lists(st.floats(1e-3, 1e3), min_size=1, max_size=8), st.booleans(), st.data())
+@given(st.lists(st.floats(1e-3, 1e6), min_size=1, max_size=8), st.booleans(), st.data())
 def test_bars_draw_dots_on_a_log_axis_bars_on_a_linear_one_and_each_flagged_entry_hollow(rates, log, data):
     """Reader 21 c4: on a log axis a bar's length depends on where the axis starts, so there each entry is a dot;
     on a linear axis a bar from 0. Flagged entries (and only they) are hollow, their value written after the flag's
@@ -220,7 +220,7 @@ def test_bars_draw_dots_on_a_log_axis_bars_on_a_linear_one_and_each_flagged_entr
             assert [bar.get_width() for bar in ax.patches] == list(values.values())
             faces = [matplotlib.colors.to_hex(bar.get_facecolor()) for bar in ax.patches]
         assert [face == "#ffffff" for face in faces] == [label in flagged for label in values]
-        assert [t.get_text() for t in ax.texts] == [("≥" if label in flagged else "") + f"{value:.3g}"
+        assert [t.get_text() for t in ax.texts] == [("≥" if label in flagged else "") + plots.value_text(value)
                                                     for label, value in values.items()] + list(marks)   # each mark named
         assert [line.get_xdata()[0] for line in ax.get_lines() if line.get_linestyle() != "None"] == list(marks.values())
         legend = [t.get_text() for t in fig.legends[0].get_texts()] if fig.legends else []
@@ -284,3 +284,75 @@ def test_memory_strips_by_address_give_each_byte_one_colour_in_every_view_of_it(
         assert colour_of_value and all(len(colours) == 1 for colours in colour_of_value.values()), colour_of_value
     finally:
         plt.close(seen[0])
+
+
+def _memory_figure(arrays: dict, by_address: bool):
+    """The figure ``plots.memory_strips`` draws for ``arrays`` (not saved)."""
+    seen = []
+    with mock.patch.object(plots, "_save", lambda fig, path: seen.append(fig) or path):
+        plots.memory_strips(arrays, "unused.png", by_address=by_address)
+    return seen[0]
+
+
+def _grid_colours(ax, shape) -> list[str]:
+    """The colours of a panel's grid cells (drawn first, row by row), as hex."""
+    return [matplotlib.colors.to_hex(patch.get_facecolor()) for patch in ax.patches[:shape[0] * shape[1]]]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_memory_colours_follow_each_elements_place_in_its_block_beside_a_copy_elsewhere(seed):
+    """Tutorial 2's four arrays (any shape): an element of ``a`` keeps its colour in ``a.T`` and a slice of ``a``;
+    a copy far away in memory does not squash the scale (``a``'s elements stay as many colours as elements); the
+    title says what the colours mean."""
+    rng = np.random.default_rng(seed)
+    rows, columns = (int(n) for n in rng.integers(2, 6, 2))
+    a = np.arange(float(rows * columns)).reshape(rows, columns)
+    arrays = {"a": a, "F": np.asfortranarray(a), "T": a.T, "sliced": a[1:, ::2]}
+    fig = _memory_figure(arrays, by_address=True)
+    try:
+        colours = [dict(zip(array.ravel().tolist(), _grid_colours(ax, array.shape)))
+                   for ax, array in zip(fig.axes, arrays.values())]
+        by_value, copied, transposed, sliced = colours
+        assert len(set(by_value.values())) == a.size
+        assert all(by_value[value] == colour for view in (transposed, sliced) for value, colour in view.items())
+        assert copied[a[0, 0]] == by_value[a[0, 0]] and copied != by_value    # its own order: other offsets
+        assert fig._suptitle.get_text() == plots.MEMORY_COLOURS[True]
+    finally:
+        plt.close(fig)
+
+
+def test_memory_colours_by_row_are_said_so():
+    fig = _memory_figure({"a": np.arange(6.0).reshape(2, 3)}, by_address=False)
+    try:
+        assert fig._suptitle.get_text() == plots.MEMORY_COLOURS[False] == "colour: the element's row in its grid"
+        assert len(set(_grid_colours(fig.axes[0], (2, 3)))) == 2
+    finally:
+        plt.close(fig)
+
+
+def test_a_value_is_written_to_3_significant_figures_and_from_1000_on_without_an_exponent():
+    rng = np.random.default_rng(3)
+    for value in [999.4, 999.5, 999.6, 1000.0, 1234.5] + list(10 ** rng.uniform(-3, 9, 300)):
+        text = plots.value_text(value)
+        assert float(text.replace(",", "")) == pytest.approx(float(f"{value:.3g}"))
+        if float(f"{value:.3g}") >= 1000:
+            assert "e" not in text and text == f"{round(float(text.replace(',', ''))):,}"
+    assert plots.value_text(1234.5) == "1,230" and plots.value_text(999.6) == "1,000" and plots.value_text(45.61) == "45.6"
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.floats(1e-4, 1e8), min_size=1, max_size=8), st.booleans(), st.booleans())
+def test_every_value_label_ends_inside_the_axes_frame(rates, log, flag):
+    """A label written right of its dot or bar, ``≥`` and a grouped number included, never leaves the frame —
+    on a log axis spanning many decades too."""
+    values = {f"rung {i}": rate for i, rate in enumerate(rates)}
+    fig = _drawn_bars(values, log, set(values) if flag else set(), {})
+    try:
+        ax = fig.axes[0]
+        renderer = fig.canvas.get_renderer()
+        fig.draw_without_rendering()
+        frame = ax.get_window_extent(renderer)
+        for text in ax.texts[:len(values)]:
+            assert text.get_window_extent(renderer).x1 <= frame.x1, (text.get_text(), ax.get_xlim())
+    finally:
+        plt.close(fig)

@@ -1,6 +1,9 @@
 """The README's promises: two commands first, and CI runs the second one verbatim."""
 
+import re
 from pathlib import Path
+
+from nnkit import threads
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,3 +23,20 @@ def test_readme_opens_with_two_commands():
 def test_ci_runs_the_readme_test_command_verbatim():
     ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
     assert readme_commands()[1] in ci_lines
+
+
+def _flat() -> str:
+    return re.sub(r"\s+", " ", (ROOT / "README.md").read_text())
+
+
+def test_the_tutorial_table_says_what_the_dask_step_needs():
+    row = next(line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("| 10 |"))
+    assert "dask on a 2-worker cluster (needs dask: `pip install -e '.[dask]'`, or the test extra)" in row
+
+
+def test_the_thread_threshold_is_the_one_train_uses_and_openblas_rule_is_its_own():
+    text = _flat()
+    spaced = lambda number: f"{number:,}".replace(",", " ")          # the README groups digits by spaces
+    assert f"under m·n·k = {spaced(threads.OPENBLAS_ONE_THREAD_BELOW)} multiply-adds" in text
+    assert f"⌊m·n·k ÷ {spaced(threads.OPENBLAS_THREAD_UNIT)}⌋ threads, at most the cores" in text
+    assert "m·n·k = 262 144 multiply-adds" not in text and "64³ up to which" not in text

@@ -161,13 +161,13 @@ def test_a_requested_count_is_taken_as_it_is_and_more_than_the_cores_is_said(mon
 
 
 
-@pytest.mark.parametrize("sizes, batch", [([64, 128, 10], 32), ([64, 16, 10], 128), ([8, 8, 8, 8], 256)])
+@pytest.mark.parametrize("sizes, batch", [([64, 128, 10], 32), ([64, 16, 10], 128), ([8, 8, 8, 8], 256), ([64, 96, 10], 64)])
 def test_small_products_get_one_thread_on_an_idle_machine(monkeypatch, sizes, batch):
     monkeypatch.setattr(threads, "load", lambda seconds=0.1: IDLE)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     monkeypatch.setattr(threads, "time_products", lambda *a, **k: pytest.fail("small products are not timed"))
     choice = threads.choose(sizes, batch)
-    assert choice.threads == 1 and "multiply-adds, and up to 262,144 = 64³ multiply-adds OpenBLAS stays on one thread (built with the default GEMM_MULTITHREAD_THRESHOLD, 4)" in choice.reason
+    assert choice.threads == 1 and "multiply-adds, under 524,288, so one thread: " + threads.GENERIC_RULE in choice.reason
 
 
 @pytest.mark.parametrize("one, many, expected", [(2.0, 1.0, 2), (1.0, 2.0, 1)])
@@ -176,7 +176,38 @@ def test_large_products_get_the_faster_measured_count(monkeypatch, one, many, ex
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     monkeypatch.setattr(threads, "time_products", lambda products, dtype, count: (one, many))
     choice = threads.choose([784, 128, 10], 128)
-    assert choice.threads == expected and "measured" in choice.reason and "12,845,056 multiply-adds, more than the 64³ up to which OpenBLAS stays on one thread when built with the default threshold" in choice.reason
+    assert choice.threads == expected and "measured" in choice.reason
+    assert "12,845,056 multiply-adds, at least 524,288, so timed: " + threads.GENERIC_RULE in choice.reason
+
+
+def test_a_step_whose_largest_product_is_two_units_is_timed(monkeypatch):
+    """128·64·64 = 524,288 = 2 × 64³: OpenBLAS's generic rule gives it two threads, so nnkit times it."""
+    monkeypatch.setattr(threads, "load", lambda seconds=0.1: IDLE)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(threads, "time_products", lambda products, dtype, count: (2.0, 1.0))
+    assert "524,288 multiply-adds, at least 524,288, so timed" in threads.choose([64, 128, 10], 64).reason
+
+
+def _gemm_c_threads(mnk: int, cores: int) -> int:
+    """interface/gemm.c of OpenBLAS 0.3.27 and later, step by step in C's arithmetic (default threshold 4)."""
+    unit = 65536.0 * 4
+    if mnk <= unit:
+        return 1
+    nthreads = cores
+    if mnk / nthreads < unit:
+        nthreads = int(mnk / unit)  # C's assignment of a double to an int truncates
+    return nthreads
+
+
+def test_the_generic_rule_matches_openblas_gemm_c_and_the_printed_threshold():
+    rng = np.random.default_rng(7)
+    edges = [u * threads.OPENBLAS_THREAD_UNIT + d for u in range(1, 6) for d in (-1, 0, 1)]
+    for mnk in edges + [int(x) for x in rng.integers(1, 8 * threads.OPENBLAS_THREAD_UNIT, 300)]:
+        for cores in (1, 2, 3, 4, 64):
+            assert threads.openblas_threads(mnk, cores) == _gemm_c_threads(mnk, cores), (mnk, cores)
+        assert (threads.openblas_threads(mnk, 2) == 1) == (mnk < threads.OPENBLAS_ONE_THREAD_BELOW) == (mnk < 524_288)
+    assert "⌊m·n·k ÷ 262,144⌋ threads (262,144 = 65,536 × 4 = 64³)" in threads.GENERIC_RULE
+    assert threads.GENERIC_RULE.endswith("so one while m·n·k < 524,288")
 
 
 def test_time_products_times_real_products_on_both_counts():

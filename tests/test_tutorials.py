@@ -56,11 +56,15 @@ def test_the_backends_tutorial_without_dask_says_what_to_install(monkeypatch, tm
     for name in [n for n in sys.modules if n.split(".")[0] in ("dask", "distributed")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setattr(sys, "meta_path", [Absent(), *sys.meta_path])
-    printed = []
-    tutorials.run(tutorials.find("backends"), quick=True, out=str(tmp_path), echo=printed.append)
+    printed, read = [], []
+    tutorials.run(tutorials.find("backends"), quick=True, out=str(tmp_path), echo=printed.append,
+                  text=lambda block: read.append(block) if printed and printed[-1].endswith("run this tutorial again)") else None)
     missing = [line for text in printed for line in text.splitlines() if "needs dask" in line]
     assert missing == ["Step 4 needs dask, which nnkit does not install by default: .venv/bin/pip install -q -e '.[dask]' "
                        "(then run this tutorial again)"]
+    prose = re.sub(r"\s+", " ", "\n".join(read))           # the text after Step 4's printed lines, flattened
+    assert not any("one cause at a time" in text for text in printed) and "the lines above measure" not in prose
+    assert "Step 4's lines of causes — printed only where dask is installed — say whether each cause moved" in prose
 
 
 def test_find_names_what_exists():

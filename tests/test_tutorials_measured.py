@@ -379,6 +379,10 @@ def test_the_seed_bug_check_marks_exactly_the_wrong_gradient(network):
     rows = checks[4:]
     assert all(bool(wrong) == (float(error) > 1e-6) for _, error, wrong in rows)
     assert [name for name, _, wrong in rows if wrong] == ["b1"]
+    b1 = float(dict((name, error) for name, error, _ in rows)["b1"])
+    assert 0.1 <= b1 <= 1          # "of order 1", and the measure's bound the prose gives
+    prose = re.sub(r"\s+", " ", "".join(tutorials.prose(tutorials.find("the-network"))))
+    assert "by a relative error of order 1 (this measure," in prose and "never exceeds 1)" in prose
 
 
 def test_the_broadcast_ratios_are_called_unsettled_exactly_when_a_timing_was_disturbed(tmp_path):
