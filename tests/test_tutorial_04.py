@@ -169,7 +169,7 @@ def test_rows_against_columns_is_decided_from_its_pairs_range(calm, examples):
 def _step_7_settles():
     """Tutorial 9's ``settles``: what a lever's range settles against 1×, in the words of its Step 7 table."""
     code = next(code for code in tutorials.cells(tutorials.find("training")) if "def settles" in code)
-    scope = {"math": math}
+    scope = {"math": math, "verdicts": verdicts}
     exec(code[code.index("def settles"):code.index("lever = {}")], scope)   # noqa: S102 — the tutorial's own code
     return scope["settles"]
 
