@@ -280,13 +280,15 @@ def _bases(a: np.ndarray) -> list[np.ndarray]:
 
 def bars(values: dict[str, float], path: str, xlabel: str, title: str, log: bool = False,
          flagged: set[str] | frozenset[str] = frozenset(),
-         flag_label: str = "hollow: flagged", flag_mark: str = "", marks: dict[str, float] | None = None) -> str:
+         flag_label: str = "hollow: flagged", flag_mark: str = "", marks: dict[str, float] | None = None,
+         legend_inside: bool = False) -> str:
     """One row per entry (label → value), in the given order, top to bottom, each value written beside it: a bar
     from 0 on a linear axis; on a log axis (``log``) a dot, since a log axis has no zero and a bar's length would
     only say where the axis happens to start. Entries in ``flagged`` are drawn hollow, named in the legend by
     ``flag_label`` (what the flag means), their values written after ``flag_mark`` (e.g. "≥" for a lower bound);
     ``marks`` (legend label → value) are vertical lines across every row, each its own line style, named along the
-    line by its label's words before any " (" (the legend holds the whole label)."""
+    line by its label's words before any " (" (the legend holds the whole label). The legend goes under the axes,
+    where it covers no row, or with ``legend_inside`` inside them where it covers no point (:func:`legend_clear_of_points`)."""
     fig, ax = _figure(figsize=(8, 0.5 * len(values) + 1.6))
     rows, hollow = range(len(values)), [label in flagged for label in values]
     for row, value, empty in zip(rows, values.values(), hollow):
@@ -313,9 +315,11 @@ def bars(values: dict[str, float], path: str, xlabel: str, title: str, log: bool
         ax.margins(x=0.15)
     ax.invert_yaxis()
     ax.grid(alpha=0.3, axis="both" if log else "x")
-    if marks or any(hollow):
-        fig.legend(loc="outside lower left", fontsize=8)   # under the axes: it covers no row
     _room_for_labels(ax, ax.texts[:len(values)])
+    if (marks or any(hollow)) and legend_inside:
+        legend_clear_of_points(ax, fontsize=8)
+    elif marks or any(hollow):
+        fig.legend(loc="outside lower left", fontsize=8)   # under the axes: it covers no row
     return _save(fig, path)
 
 

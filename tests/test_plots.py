@@ -186,12 +186,12 @@ def test_curves_refuses_a_lower_bound_it_has_no_series_for():
         plots.curves({"a": {1: 1.0, 2: 2.0}}, "unused.png", "x", "y", "t", lower={"b"})
 
 
-def _drawn_bars(values, log, flagged, marks):
+def _drawn_bars(values, log, flagged, marks, inside: bool = False):
     """The figure ``plots.bars`` draws for these arguments (not saved)."""
     seen = []
     with mock.patch.object(plots, "_save", lambda fig, path: seen.append(fig) or path):
         plots.bars(values, "unused.png", "x", "t", log=log, flagged=flagged, flag_label="hollow: flagged",
-                   flag_mark="≥", marks=marks)
+                   flag_mark="≥", marks=marks, legend_inside=inside)
     return seen[0]
 
 
@@ -223,7 +223,13 @@ def test_bars_draw_dots_on_a_log_axis_bars_on_a_linear_one_and_each_flagged_entr
         assert [t.get_text() for t in ax.texts] == [("≥" if label in flagged else "") + plots.value_text(value)
                                                     for label, value in values.items()] + list(marks)   # each mark named
         assert [line.get_xdata()[0] for line in ax.get_lines() if line.get_linestyle() != "None"] == list(marks.values())
-        legend = [t.get_text() for t in fig.legends[0].get_texts()] if fig.legends else []
+        inside = data.draw(st.booleans())   # the same figure drawn again, its legend inside the axes
+        plt.close(fig)
+        fig = _drawn_bars(values, log, flagged, marks, inside)
+        ax = fig.axes[0]
+        shown = ax.get_legend() if inside else (fig.legends or [None])[0]
+        assert not (fig.legends if inside else ax.get_legend())            # one legend, where it was asked for
+        legend = [t.get_text() for t in shown.get_texts()] if shown else []
         assert legend == list(marks) + ["hollow: flagged"] * bool(flagged)
     finally:
         plt.close(fig)
