@@ -11,7 +11,7 @@ left out, never called "not the code's" for a mere difference; a difference is n
 it flagged. The pairs alternate which half runs
 first, each order's median is printed, and the order is said to have biased the A/A controls only where those
 medians lie apart by the same one rule. Its figure keeps every size apart from
-its neighbours and from the 100³ rule's line, draws the verdicts' pair-noise band with its edges, and both peaks;
+its neighbours and from the line of the rule the run fitted (none where none fits), draws the verdicts' pair-noise band with its edges, and both peaks;
 the sweep figure draws every flagged sweep as a lower bound. Every flag and verdict reads its figures as printed:
 generators put them at their marks, where rounding would otherwise move a figure across (reader 21, c2)."""
 
@@ -1501,10 +1501,73 @@ def test_the_step_1_cell_names_the_flags_its_rows_carry(seed):
     assert ("Step 1 UNSTEADY, its rounds gave 30.0 to 40.0" in line) == bool(ns["unsteady_rate"])
 
 
+def _fit(sizes: tuple, helpers: dict[int, float]) -> dict:
+    """The tutorial's own split of the sizes by the helpers' cores, and the known rules that fit it (``fitted``)."""
+    code = _cell("rule_names = ")
+    ns = {"sizes": list(sizes), "helpers": helpers, "say": lambda text: None}
+    exec(code[:code.index("PAYS = ")], ns)   # noqa: S102 — the tutorial's own split, up to its verdicts
+    return {k: ns[k] for k in ("alone", "shared", "rules", "rule_names", "fitted")}
+
+
+def _rule_line(sizes: tuple, fit: dict):
+    """The figure cell's ``rule_line`` drawn on a bare axes: its dashed lines (x, label)."""
+    code = _cell("def rule_line(")
+    start = code.index("def rule_line(")
+    ns = dict(fit, place={n: i for i, n in enumerate(sizes)})
+    exec(code[start:code.index("\n\n\n", start)], ns)   # noqa: S102 — the tutorial's own function
+    fig, ax = plt.subplots()
+    ns["rule_line"](ax)
+    drawn = [(line.get_xdata()[0], line.get_label()) for line in ax.get_lines()]
+    plt.close(fig)
+    return drawn
+
+
+def _split_case(seed: int) -> tuple[tuple, dict[int, float]]:
+    """Seeded sizes and the helpers' cores at each: idle up to a seeded size, working above, and sometimes one stray
+    size against that split."""
+    rng = np.random.default_rng(seed)
+    sizes = tuple(sorted(rng.choice([16, 32, 48, 64, 72, 80, 96, 100, 104, 128, 256, 512], size=int(rng.integers(3, 10)),
+                                    replace=False).tolist()))
+    limit = int(rng.choice([0, 48, 64, 72, 80, 100, 200, 1024]))   # helpers idle up to here
+    helpers = {n: 0.0 if n <= limit else 0.93 for n in sizes}
+    if rng.random() < 0.2:
+        helpers[sizes[int(rng.integers(len(sizes)))]] = 0.5   # a stray size against the split
+    return sizes, helpers
+
+
+@pytest.mark.parametrize("seed", _seeds(60))
+def test_the_figures_rule_line_is_the_rule_the_run_fitted_or_none(seed):
+    """Reader 28 (a2): every panel drew "the 100³ rule: 1 thread to n = 100" while the run's verdict fitted the
+    current generic rule (helpers idle to n = 80). Seeded splits of the sizes (and a stray size or none): the line
+    falls between the last size the helpers left alone and the next, labelled by exactly the rules the verdict line
+    names, and is not drawn where none fits or the helpers never split the sizes."""
+    sizes, helpers = _split_case(seed)
+    fit = _fit(sizes, helpers)
+    drawn = _rule_line(sizes, fit)
+    alone, shared = fit["alone"], fit["shared"]
+    expected = [limit for limit in (64, 80, 100) if alone and shared and max(alone) <= limit < min(shared)]
+    assert fit["fitted"] == expected
+    assert len(drawn) == bool(expected)
+    if drawn:
+        (x, label), = drawn
+        assert x == sizes.index(max(alone)) + 0.5   # between the last size left alone and the first shared
+        assert label == " or ".join(f"{fit['rule_names'][limit]}: 1 thread to n = {limit}" for limit in expected)
+        assert ("100³" in label) == (100 in expected)
+
+
+def test_the_rule_line_generator_reaches_each_rule_none_and_two_at_once():
+    """The seeds above reach a line for each known rule, two rules on one line (sizes too sparse to tell them apart),
+    and no line at all."""
+    seen = set()
+    for seed in range(60):
+        seen.add(tuple(_fit(*_split_case(seed))["fitted"]))
+    assert {(), (64,), (80,), (100,)} <= seen and any(len(f) > 1 for f in seen)
+
+
 @pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.long)])   # ~5 s each
 def test_the_threads_figure_keeps_every_size_apart_from_its_neighbours_and_the_rule(seed, tmp_path):
     """Drawn from seeded rows by the tutorial's own figure cell: on every panel, markers of neighbouring sizes
-    (n = 96, 100, 104 among them) lie at least a marker's width apart, and the 100³ rule's line crosses none; the
+    (n = 96, 100, 104 among them) lie at least a marker's width apart, and the fitted rule's line crosses none; the
     pair-noise band is the noise the verdicts widen every ratio by (÷ and × 1 + noise), its edges drawn as lines so
     that a band of no height still shows (reader 20, c3), and both peaks are drawn. The speed-up has a panel and an
     axis of its own, apart from the cores used, and draws the 1.2× mark its verdicts read (reader 23, c3)."""
@@ -1512,6 +1575,7 @@ def test_the_threads_figure_keeps_every_size_apart_from_its_neighbours_and_the_r
     ns = _step_4(rng)
     _rows(ns)
     noise = (0.0, 0.15)[seed]   # the first: two controls' pairs that all agreed, a band of no height (reader 20, c3)
+    ns |= _fit(ns["sizes"], {n: 0.0 if n <= (80, 100)[seed] else 0.93 for n in ns["sizes"]})   # this CPU's, SkylakeX's
     ns |= {"os": __import__("os"), "OUT": str(tmp_path), "plots": plots, "noise": noise, "unsettled": [], "PAYS": 1.2,
            "lone": bool(seed),   # the second: every control flagged, so the band widens only the disturbed rows
            "all_cores": {"gflops": (160.0, 100.0)[seed]}}   # the second: slowed, so drawn as 2 × the 1-core peak
@@ -1527,7 +1591,7 @@ def test_the_threads_figure_keeps_every_size_apart_from_its_neighbours_and_the_r
         marker = 6 * fig.dpi / 72          # the hollow markers' width, in pixels
         assert min(b - a for a, b in zip(xs, xs[1:])) >= 2 * marker
         rule = [float(ax.transData.transform((line.get_xdata()[0], 1))[0]) for line in ax.get_lines()
-                if line.get_label().startswith("the 100³ rule")]
+                if line.get_label().startswith(("the current generic rule", "the 100³ rule"))]
         assert rule and min(abs(x - rule[0]) for x in xs) >= marker
     boxes = [legend.get_window_extent() for legend in fig.legends]   # each panel's legend under it, apart
     assert len(boxes) == 3
