@@ -445,8 +445,18 @@ def _sweep_figure(rng: np.random.Generator, monkeypatch) -> tuple[str, dict]:
     monkeypatch.setattr(peak, "chain_sweep", lambda kernel, rounds: sweeps.get(kernel, {}))
     monkeypatch.setattr("nnkit.bench.load.watch", lambda function: function() or {
         "others": float(rng.choice([0.05, 0.05, 1.6])), "speed": float(rng.choice([1.0, 1.0, 0.7]))})
+    curves = plots.curves
     monkeypatch.setattr(plots, "curves", lambda series, path, *args, **kwargs: drawn.update(
-        series=series, lower=kwargs.get("lower", set())) or path)
+        series=series, lower=kwargs.get("lower", set())) or curves(series, path, *args, **kwargs))
+
+    def panels(count, path, draw, **size):   # plots.panels without the file: the axes kept to be read
+        fig, axes = plt.subplots(1, count, squeeze=False)
+        draw(list(axes.flat))
+        drawn["ticks"] = [t.get_text() for t in axes.flat[0].get_xticklabels()]
+        plt.close(fig)
+        return path
+
+    monkeypatch.setattr(plots, "panels", panels)
     text = _exec("peak_by_chains.png", {"say": _say, "os": __import__("os"), "OUT": "unused", "QUICK": True})
     return re.sub(r"\n +", " ", text), drawn
 
@@ -465,6 +475,7 @@ def test_the_sweep_figure_draws_every_flagged_sweep_as_a_lower_bound_named_by_it
                    + [flag for flag in ("UNSTEADY", "DISTURBED") if f"{flag}: {kernel}'s sweep" in text])
         assert (label in drawn["lower"]) == bool(printed) == label.startswith("≥ ")
         assert label.endswith(f": {', '.join(printed)}" if printed else "lane)" if LANES[kernel] == 1 else "lanes)")
+    assert drawn["ticks"] == [str(c) for c in sorted({c for chains in CHAINS.values() for c in chains})]   # c14
 
 
 def test_the_sweep_figure_generator_reaches_every_flag_and_none():
