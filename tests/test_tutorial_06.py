@@ -11,7 +11,7 @@ left out, never called "not the code's" for a mere difference; a difference is n
 it flagged. The pairs alternate which half runs
 first, each order's median is printed, and the order is said to have biased the A/A controls only where those
 medians lie apart by the same one rule. Its figure keeps every size apart from
-its neighbours and from the 100³ rule's line, draws the verdicts' pair-noise band with its edges, and both peaks;
+its neighbours and from the line of the rule the run fitted (none where none fits), draws the verdicts' pair-noise band with its edges, and both peaks;
 the sweep figure draws every flagged sweep as a lower bound. Every flag and verdict reads its figures as printed:
 generators put them at their marks, where rounding would otherwise move a figure across (reader 21, c2)."""
 
@@ -135,6 +135,33 @@ def _lane_ratios(rounds: dict, narrow: str, wide: str) -> list[float]:
     return sorted(round((t[wide][i] / LANES[wide]) / (t[narrow][i] / LANES[narrow]), 2) for i in _kept(rounds))
 
 
+def _agreeing(rounds: dict) -> dict:
+    """Sweeps that peak at each kernel's median in the rounds kept: every kernel's rounds at 1.00× its sweep, so the
+    rounds and the sweeps agree on every pair."""
+    kept = _kept(rounds)
+    return {k: {c: statistics.median(rounds["table"][k][i] for i in kept) * min(c, 8) / 8 for c in chains}
+            for k, chains in CHAINS.items()}
+
+
+def _sweeps_for(rounds: dict, rng: np.random.Generator) -> dict:
+    """Sweeps that agree with the rounds (``_agreeing``) or, as often, any level at all (``_sweeps``)."""
+    return _agreeing(rounds) if rng.random() < 0.5 else _sweeps(rng)
+
+
+def _parted(rounds: dict, sweeps: dict, a: str, b: str) -> bool:
+    """Whether kernels ``a`` and ``b`` stand further apart in their rounds against their own sweeps (each ratio as
+    printed, two decimals) than the A/A controls drifted in the rounds kept (as printed, whole percents)."""
+    kept = _kept(rounds)
+    against = {k: round(statistics.median(rounds["table"][k][i] for i in kept) / max(sweeps[k].values()), 2)
+               for k in (a, b)}
+    drift = [x / r for r, x in zip(rounds["table"]["scalar"], rounds["reruns"])]
+    noise = round(max(verdicts.apart(drift[i]) for i in kept), 2)
+    return round(verdicts.apart(against[a] / against[b]), 2) > noise
+
+
+_PARTED = "the rounds and the sweeps disagree on them"
+
+
 def _comparisons(text: str) -> list[str]:
     """Every line of Step 2's cell that compares kernels (all but the ceilings it lifts)."""
     return [line for line in text.splitlines() if "above its sweep's best" not in line
@@ -143,8 +170,9 @@ def _comparisons(text: str) -> list[str]:
 
 @pytest.mark.parametrize("seed", _seeds(150))
 def test_no_comparison_moves_when_the_sweeps_from_another_moment_change(seed):
-    """The same rounds beside two sweeps of unrelated levels (each kernel's best chain count kept): every ratio,
-    per-lane figure and verdict comes out the same — none of them sets a round's figure against a sweep's."""
+    """The same rounds beside two sweeps of unrelated levels (each kernel's best chain count kept): every ratio and
+    per-lane figure comes out the same — none of them sets a round's figure against a sweep's — and a verdict moves
+    only to "not settled" where the rounds and the sweeps disagree on its two kernels."""
     rng = np.random.default_rng(seed)
     rounds, climbing, sweeps = _rounds(rng), _climbing(rng), _sweeps(rng)
     other = {k: {c: r * float(rng.uniform(0.2, 3)) for c, r in s.items()} for k, s in sweeps.items()}
@@ -154,7 +182,22 @@ def test_no_comparison_moves_when_the_sweeps_from_another_moment_change(seed):
     unsteady = _unsteady(rng)
     first, _ = _step_2(rounds, sweeps, climbing, unsteady)
     second, _ = _step_2(rounds, other, climbing, unsteady)
-    assert _comparisons(first) == _comparisons(second)
+    parted = lambda line: re.sub(r"not settled in this run: \S+ and \S+ ran \d+% apart .*?; run it again", "PARTED",
+                                 line)   # the gap each sweep gives may differ: that it parts is the verdict
+    for one, two in zip(map(parted, _comparisons(first)), map(parted, _comparisons(second)), strict=True):
+        if one != two:   # the figures alike; the verdict of one of them refused on the paths' disagreement
+            assert "PARTED" in one + two
+            common = next(i for i in range(min(len(one), len(two))) if one[i] != two[i])
+            assert one[:common].endswith(") — ")
+
+
+def _moved_by_paths(seed: int) -> bool:
+    """Whether ``test_no_comparison_moves_…``'s seed gives two sweeps that settle one verdict apart."""
+    rng = np.random.default_rng(seed)
+    rounds, climbing, sweeps = _rounds(rng), _climbing(rng), _sweeps(rng)
+    other = {k: {c: r * float(rng.uniform(0.2, 3)) for c, r in s.items()} for k, s in sweeps.items()}
+    return any(_parted(rounds, sweeps, a, b) != _parted(rounds, other, a, b)
+               for a, b in (("sse2", "avx512f+fma"), ("scalar", "sse2"), ("avx2+fma", "avx512f+fma")))
 
 
 @pytest.mark.parametrize("seed", _seeds(150))
@@ -165,7 +208,8 @@ def test_each_width_step_is_judged_on_the_steady_rounds_alone(seed):
     settled."""
     rng = np.random.default_rng(seed)
     rounds, climbing, unsteady = _rounds(rng), _climbing(rng), _unsteady(rng)
-    text, ns = _step_2(rounds, _sweeps(rng), climbing, unsteady)
+    sweeps = _sweeps_for(rounds, rng)
+    text, ns = _step_2(rounds, sweeps, climbing, unsteady)
     enough = len(_steady(rounds)) >= 3
     assert ns["steady_rounds"] == _steady(rounds)
     for narrow, wide in (("scalar", "sse2"), ("avx2+fma", "avx512f+fma")):
@@ -175,9 +219,11 @@ def test_each_width_step_is_judged_on_the_steady_rounds_alone(seed):
         lower = {narrow, wide} & (climbing | unsteady)
         assert ("flagged above, its sweep fallen or disturbed" in line) == bool({narrow, wide} & (unsteady - climbing))
         scaled, off = 0.9 < ratios[0] and ratios[-1] < 1.1, ratios[0] >= 1.1 or ratios[-1] <= 0.9
-        assert ("width scaled" in line) == (not lower and enough and scaled)
-        assert ("width did not scale" in line) == (not lower and enough and off)
-        assert ("not settled" in line) == (bool(lower) or not enough or not (scaled or off))
+        parted = not lower and enough and (scaled or off) and _parted(rounds, sweeps, narrow, wide)   # they disagree
+        assert (_PARTED in line) == parted
+        assert ("width scaled" in line) == (not lower and enough and not parted and scaled)
+        assert ("width did not scale" in line) == (not lower and enough and not parted and off)
+        assert ("not settled" in line) == (bool(lower) or not enough or parted or not (scaled or off))
         if not lower and not enough:
             assert "steady round" in line and "run it again" in line
 
@@ -203,7 +249,8 @@ def test_the_width_and_fma_verdicts_follow_their_ranges_as_printed_at_the_marks(
     width scaled" or "1.15 to 1.40 — more than the lanes". At the marks, every verdict follows its printed range:
     width scaled only with the printed low above 0.90 and high below 1.10, "more" only from 1.10 up, "less" only up to
     0.90; FMA pays only with the printed low above 1.15, "nothing beyond the lanes" only with the high below it."""
-    text, _ = _step_2(_rounds_at_the_marks(np.random.default_rng(seed)), READER_17_SWEEPS, set())
+    rounds = _rounds_at_the_marks(np.random.default_rng(seed))
+    text, _ = _step_2(rounds, _agreeing(rounds), set())
     flat = re.sub(r"\n +", " ", text)
     for narrow, wide in (("scalar", "sse2"), ("avx2+fma", "avx512f+fma")):
         line = re.search(rf"^{re.escape(narrow)} → {re.escape(wide)} \(width alone.*$", flat, re.M).group(0)
@@ -230,11 +277,12 @@ def test_the_step_2_mark_generator_moves_a_figure_across_a_mark_by_rounding():
     assert crossed == {0.9, 1.1, 1.15}
 
 
-def _fma_outcome(rounds: dict, climbing: set, unsteady: frozenset) -> tuple[str, str]:
-    """The FMA share's outcome and its bound sign, worked out here from the rounds and the flags: a kernel still
-    climbing or whose sweep was flagged gives a lower bound; both so, the share bounds nothing; the register limit
-    (sse2 climbing) comes first, then too few steady rounds, then the range against 1.15×, which a bound may leave
-    open (an upper bound cannot show FMA pays, a lower bound cannot show it does not)."""
+def _fma_outcome(rounds: dict, climbing: set, unsteady: frozenset, sweeps: dict) -> tuple[str, str]:
+    """The FMA share's outcome and its bound sign, worked out here from the rounds, the sweeps and the flags: a kernel
+    still climbing or whose sweep was flagged gives a lower bound; both so, the share bounds nothing; the register
+    limit (sse2 climbing) comes first, then too few steady rounds, then the range against 1.15×, which a bound may
+    leave open (an upper bound cannot show FMA pays, a lower bound cannot show it does not); a range the rounds would
+    settle is not settled where the rounds and the sweeps disagree on the share's two kernels beyond the A/A drift."""
     lower, ratios = climbing | unsteady, _lane_ratios(rounds, "sse2", "avx512f+fma")
     sign = "" if {"sse2", "avx512f+fma"} <= lower else "≤" if "sse2" in lower else "≥" if "avx512f+fma" in lower else ""
     if {"sse2", "avx512f+fma"} <= lower:
@@ -245,14 +293,19 @@ def _fma_outcome(rounds: dict, climbing: set, unsteady: frozenset) -> tuple[str,
         return "noisy", sign
     if ratios[0] <= 1.15 <= ratios[-1]:
         return "across", sign
-    if ratios[0] > 1.15:
-        return ("upper bound" if "sse2" in lower else "pays"), sign
-    return ("lower bound" if "avx512f+fma" in lower else "nothing"), sign
+    if ratios[0] > 1.15 and "sse2" in lower:
+        return "upper bound", sign
+    if ratios[-1] < 1.15 and "avx512f+fma" in lower:
+        return "lower bound", sign
+    if _parted(rounds, sweeps, "sse2", "avx512f+fma"):   # a verdict the rounds would settle, the sweeps disagreeing
+        return "paths", sign
+    return ("pays" if ratios[0] > 1.15 else "nothing"), sign
 
 
 _FMA_WORDS = {"neither": "rests on two lower bounds and bounds nothing",
               "registers": "no count the registers allow can measure",
-              "noisy": "not settled in this run: only", "across": "the rounds fall on both sides of 1.15×",
+              "noisy": "not settled in this run: only", "paths": _PARTED,
+              "across": "the rounds fall on both sides of 1.15×",
               "upper bound": "gives a lower bound, so whether FMA pays", "lower bound": "nothing beyond the lanes, but",
               "pays": "above 1× per lane, beyond what the lanes alone give: this CPU issues a separate multiply and add "
                       "slower than one FMA",
@@ -268,7 +321,8 @@ def test_the_fma_share_and_the_per_lane_figures_come_from_the_same_steady_rounds
     (reader 19, a1: "pays" on a flagged sse2 sweep); the width line claims the share is fusing's only when it pays."""
     rng = np.random.default_rng(seed)
     rounds, climbing, unsteady = _rounds(rng), _climbing(rng), _unsteady(rng)
-    text, ns = _step_2(rounds, _sweeps(rng), climbing, unsteady)
+    sweeps = _sweeps_for(rounds, rng)
+    text, ns = _step_2(rounds, sweeps, climbing, unsteady)
     kept = _kept(rounds)
     per_lane = dict(re.findall(r"(\S+) (≥?\d+\.\d)", re.search(r"^per lane, each kernel's median in .*$", text, re.M).group(0)))
     for kernel, shown in per_lane.items():
@@ -278,7 +332,7 @@ def test_the_fma_share_and_the_per_lane_figures_come_from_the_same_steady_rounds
     line = re.search(r"^FMA's share, per lane: .*$", text, re.M).group(0)
     ratios = _lane_ratios(rounds, "sse2", "avx512f+fma")
     assert f"{ratios[0]:.2f} to {ratios[-1]:.2f}" in line
-    outcome, sign = _fma_outcome(rounds, climbing, unsteady)
+    outcome, sign = _fma_outcome(rounds, climbing, unsteady, sweeps)
     assert re.match(rf"FMA's share, per lane: {sign}\d", line)
     assert [o for o, words in _FMA_WORDS.items() if words in line] == [outcome]
     # reader 26 (b4): whatever the outcome, the share is said to hold width's per-lane part too (2 lanes against 8),
@@ -293,6 +347,36 @@ def test_the_fma_share_and_the_per_lane_figures_come_from_the_same_steady_rounds
     width = re.search(r"^avx2\+fma → avx512f\+fma .*$", text, re.M).group(0)
     assert ("the share above is fusing's" in width) <= (outcome == "pays")
     assert "sse2" not in climbing or "a rerun settles" not in width
+
+
+def test_the_fma_outcome_generator_reaches_every_outcome_and_the_sweeps_move_a_verdict_by_the_paths_alone():
+    """The seeds of the two tests above reach every outcome of the share, the rounds and the sweeps parting among them,
+    and some seeds of the sweeps-from-another-moment test settle a verdict with one sweep and not with the other."""
+    reached = set()
+    for seed in range(300):
+        rng = np.random.default_rng(seed)
+        rounds, climbing, unsteady = _rounds(rng), _climbing(rng), _unsteady(rng)
+        reached.add(_fma_outcome(rounds, climbing, unsteady, _sweeps_for(rounds, rng))[0])
+    assert reached == set(_FMA_WORDS)
+    assert any(map(_moved_by_paths, range(150))) and not all(map(_moved_by_paths, range(150)))
+
+
+def test_reader_28s_rounds_and_sweeps_that_part_leave_the_fma_share_not_settled():
+    """Reader 28 (a3): sse2 ran 0.75× its 14-chain sweep in the rounds, avx2+fma 0.97× (29 % apart; 30 % from the
+    rounded figures here), the A/A controls within 1 %, and the share, 1.36× per lane, was said to show "this CPU issues
+    a separate multiply and add slower than one FMA" — while the sweeps gave 1.07×. Rounds and sweeps that disagree on
+    the share's kernels settle nothing."""
+    sweeps = {"scalar": {1: 0.9, 2: 1.9, 4: 3.8, 8: 7.5, 12: 9.7, 14: 10.8},
+              "sse2": {1: 1.9, 2: 3.9, 4: 7.8, 8: 15.3, 12: 21.0, 14: 21.8},
+              "avx2+fma": {1: 5.8, 2: 11.2, 4: 22.2, 8: 38.9, 12: 45.8, 14: 46.5}}
+    table = {"scalar": [7.8] * 7, "sse2": [16.2] * 7, "avx2+fma": [44.8] * 7}
+    rounds = {"table": table, "reruns": [7.8 * d for d in (1.0, 1.01, 0.995, 1.0, 1.005, 1.0, 1.0)]}
+    text = re.sub(r"\n +", " ", _step_2(rounds, sweeps, {"scalar"})[0])
+    line = re.search(r"^FMA's share, per lane: .*$", text, re.M).group(0)
+    assert line.startswith("FMA's share, per lane: 1.38×") and "slower than one FMA" not in line
+    assert "sse2 and avx2+fma ran 30% apart against their own sweeps, beyond the A/A controls' 1%" in line
+    last = re.search(r"^the rounds against each kernel's own sweep.*$", text, re.M).group(0)
+    assert "sse2 0.74×" in last and "avx2+fma 0.96×" in last and "so the share above is not settled" in last
 
 
 def test_reader_19s_flagged_sse2_sweep_bounds_the_fma_share():
@@ -361,8 +445,18 @@ def _sweep_figure(rng: np.random.Generator, monkeypatch) -> tuple[str, dict]:
     monkeypatch.setattr(peak, "chain_sweep", lambda kernel, rounds: sweeps.get(kernel, {}))
     monkeypatch.setattr("nnkit.bench.load.watch", lambda function: function() or {
         "others": float(rng.choice([0.05, 0.05, 1.6])), "speed": float(rng.choice([1.0, 1.0, 0.7]))})
+    curves = plots.curves
     monkeypatch.setattr(plots, "curves", lambda series, path, *args, **kwargs: drawn.update(
-        series=series, lower=kwargs.get("lower", set())) or path)
+        series=series, lower=kwargs.get("lower", set())) or curves(series, path, *args, **kwargs))
+
+    def panels(count, path, draw, **size):   # plots.panels without the file: the axes kept to be read
+        fig, axes = plt.subplots(1, count, squeeze=False)
+        draw(list(axes.flat))
+        drawn["ticks"] = [t.get_text() for t in axes.flat[0].get_xticklabels()]
+        plt.close(fig)
+        return path
+
+    monkeypatch.setattr(plots, "panels", panels)
     text = _exec("peak_by_chains.png", {"say": _say, "os": __import__("os"), "OUT": "unused", "QUICK": True})
     return re.sub(r"\n +", " ", text), drawn
 
@@ -381,6 +475,7 @@ def test_the_sweep_figure_draws_every_flagged_sweep_as_a_lower_bound_named_by_it
                    + [flag for flag in ("UNSTEADY", "DISTURBED") if f"{flag}: {kernel}'s sweep" in text])
         assert (label in drawn["lower"]) == bool(printed) == label.startswith("≥ ")
         assert label.endswith(f": {', '.join(printed)}" if printed else "lane)" if LANES[kernel] == 1 else "lanes)")
+    assert drawn["ticks"] == [str(c) for c in sorted({c for chains in CHAINS.values() for c in chains})]   # c14
 
 
 def test_the_sweep_figure_generator_reaches_every_flag_and_none():
@@ -1417,10 +1512,73 @@ def test_the_step_1_cell_names_the_flags_its_rows_carry(seed):
     assert ("Step 1 UNSTEADY, its rounds gave 30.0 to 40.0" in line) == bool(ns["unsteady_rate"])
 
 
+def _fit(sizes: tuple, helpers: dict[int, float]) -> dict:
+    """The tutorial's own split of the sizes by the helpers' cores, and the known rules that fit it (``fitted``)."""
+    code = _cell("rule_names = ")
+    ns = {"sizes": list(sizes), "helpers": helpers, "say": lambda text: None}
+    exec(code[:code.index("PAYS = ")], ns)   # noqa: S102 — the tutorial's own split, up to its verdicts
+    return {k: ns[k] for k in ("alone", "shared", "rules", "rule_names", "fitted")}
+
+
+def _rule_line(sizes: tuple, fit: dict):
+    """The figure cell's ``rule_line`` drawn on a bare axes: its dashed lines (x, label)."""
+    code = _cell("def rule_line(")
+    start = code.index("def rule_line(")
+    ns = dict(fit, place={n: i for i, n in enumerate(sizes)})
+    exec(code[start:code.index("\n\n\n", start)], ns)   # noqa: S102 — the tutorial's own function
+    fig, ax = plt.subplots()
+    ns["rule_line"](ax)
+    drawn = [(line.get_xdata()[0], line.get_label()) for line in ax.get_lines()]
+    plt.close(fig)
+    return drawn
+
+
+def _split_case(seed: int) -> tuple[tuple, dict[int, float]]:
+    """Seeded sizes and the helpers' cores at each: idle up to a seeded size, working above, and sometimes one stray
+    size against that split."""
+    rng = np.random.default_rng(seed)
+    sizes = tuple(sorted(rng.choice([16, 32, 48, 64, 72, 80, 96, 100, 104, 128, 256, 512], size=int(rng.integers(3, 10)),
+                                    replace=False).tolist()))
+    limit = int(rng.choice([0, 48, 64, 72, 80, 100, 200, 1024]))   # helpers idle up to here
+    helpers = {n: 0.0 if n <= limit else 0.93 for n in sizes}
+    if rng.random() < 0.2:
+        helpers[sizes[int(rng.integers(len(sizes)))]] = 0.5   # a stray size against the split
+    return sizes, helpers
+
+
+@pytest.mark.parametrize("seed", _seeds(60))
+def test_the_figures_rule_line_is_the_rule_the_run_fitted_or_none(seed):
+    """Reader 28 (a2): every panel drew "the 100³ rule: 1 thread to n = 100" while the run's verdict fitted the
+    current generic rule (helpers idle to n = 80). Seeded splits of the sizes (and a stray size or none): the line
+    falls between the last size the helpers left alone and the next, labelled by exactly the rules the verdict line
+    names, and is not drawn where none fits or the helpers never split the sizes."""
+    sizes, helpers = _split_case(seed)
+    fit = _fit(sizes, helpers)
+    drawn = _rule_line(sizes, fit)
+    alone, shared = fit["alone"], fit["shared"]
+    expected = [limit for limit in (64, 80, 100) if alone and shared and max(alone) <= limit < min(shared)]
+    assert fit["fitted"] == expected
+    assert len(drawn) == bool(expected)
+    if drawn:
+        (x, label), = drawn
+        assert x == sizes.index(max(alone)) + 0.5   # between the last size left alone and the first shared
+        assert label == " or ".join(f"{fit['rule_names'][limit]}: 1 thread to n = {limit}" for limit in expected)
+        assert ("100³" in label) == (100 in expected)
+
+
+def test_the_rule_line_generator_reaches_each_rule_none_and_two_at_once():
+    """The seeds above reach a line for each known rule, two rules on one line (sizes too sparse to tell them apart),
+    and no line at all."""
+    seen = set()
+    for seed in range(60):
+        seen.add(tuple(_fit(*_split_case(seed))["fitted"]))
+    assert {(), (64,), (80,), (100,)} <= seen and any(len(f) > 1 for f in seen)
+
+
 @pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.long)])   # ~5 s each
 def test_the_threads_figure_keeps_every_size_apart_from_its_neighbours_and_the_rule(seed, tmp_path):
     """Drawn from seeded rows by the tutorial's own figure cell: on every panel, markers of neighbouring sizes
-    (n = 96, 100, 104 among them) lie at least a marker's width apart, and the 100³ rule's line crosses none; the
+    (n = 96, 100, 104 among them) lie at least a marker's width apart, and the fitted rule's line crosses none; the
     pair-noise band is the noise the verdicts widen every ratio by (÷ and × 1 + noise), its edges drawn as lines so
     that a band of no height still shows (reader 20, c3), and both peaks are drawn. The speed-up has a panel and an
     axis of its own, apart from the cores used, and draws the 1.2× mark its verdicts read (reader 23, c3)."""
@@ -1428,6 +1586,7 @@ def test_the_threads_figure_keeps_every_size_apart_from_its_neighbours_and_the_r
     ns = _step_4(rng)
     _rows(ns)
     noise = (0.0, 0.15)[seed]   # the first: two controls' pairs that all agreed, a band of no height (reader 20, c3)
+    ns |= _fit(ns["sizes"], {n: 0.0 if n <= (80, 100)[seed] else 0.93 for n in ns["sizes"]})   # this CPU's, SkylakeX's
     ns |= {"os": __import__("os"), "OUT": str(tmp_path), "plots": plots, "noise": noise, "unsettled": [], "PAYS": 1.2,
            "lone": bool(seed),   # the second: every control flagged, so the band widens only the disturbed rows
            "all_cores": {"gflops": (160.0, 100.0)[seed]}}   # the second: slowed, so drawn as 2 × the 1-core peak
@@ -1443,7 +1602,7 @@ def test_the_threads_figure_keeps_every_size_apart_from_its_neighbours_and_the_r
         marker = 6 * fig.dpi / 72          # the hollow markers' width, in pixels
         assert min(b - a for a, b in zip(xs, xs[1:])) >= 2 * marker
         rule = [float(ax.transData.transform((line.get_xdata()[0], 1))[0]) for line in ax.get_lines()
-                if line.get_label().startswith("the 100³ rule")]
+                if line.get_label().startswith(("the current generic rule", "the 100³ rule"))]
         assert rule and min(abs(x - rule[0]) for x in xs) >= marker
     boxes = [legend.get_window_extent() for legend in fig.legends]   # each panel's legend under it, apart
     assert len(boxes) == 3

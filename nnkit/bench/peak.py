@@ -101,7 +101,7 @@ def chain_sweep(kernel: str, rounds: int, threads: int = 1, repeats: int = 3) ->
     rates: dict[int, float] = {}
     for _ in range(repeats):
         for chains in CHAIN_COUNTS:
-            run = native.nk_peak_measure_chains(threads, rounds, kernel.encode(), chains)
+            run = _run(kernel, chains, rounds, threads)
             if not run.kernel:
                 continue
             rates[chains] = max(rates.get(chains, 0.0), run.gflops)
@@ -119,9 +119,19 @@ def alternate(kernels: list[tuple[str, int]], rounds: int, times: int = 5, repea
     rates: dict[tuple[str, int], list[float]] = {k: [] for k in kernels}
     for _ in range(times):
         for kernel, chains in kernels:
-            runs = (native.nk_peak_measure_chains(1, rounds, kernel.encode(), chains).gflops for _ in range(repeats))
+            runs = (_run(kernel, chains, rounds).gflops for _ in range(repeats))
             rates[(kernel, chains)].append(max(runs))
     return rates
+
+
+def _run(kernel: str, chains: int, rounds: int, threads: int = 1):
+    """One run of ``kernel`` at ``chains`` chains per thread (its kernel NULL where none is built for that count),
+    checked to have run the kernel and the count asked for: a rate is only ever filed under the chains that made it."""
+    run = native.nk_peak_measure_chains(threads, rounds, kernel.encode(), chains)
+    if run.kernel and (ffi.string(run.kernel).decode(), run.chains) != (kernel, chains):
+        raise RuntimeError(f"asked for {kernel} at {chains} chains, the probe ran "
+                           f"{ffi.string(run.kernel).decode()} at {run.chains}")
+    return run
 
 
 def _widest_lanes() -> int:

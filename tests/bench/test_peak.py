@@ -2,6 +2,7 @@
 disturbed measurement; a rate above it is flagged, with its measured reason when it ran on more
 cores than the peak. The kernels without FMA count 1 FLOP per lane per step, the FMA ones 2."""
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -55,3 +56,23 @@ def test_alternate_runs_each_kernel_the_times_asked_in_turn():
     kernels = [("scalar", 2), ("scalar", 14)]
     rates = peak.alternate(kernels, 20_000, times=3, repeats=2)
     assert list(rates) == kernels and all(len(r) == 3 and min(r) > 0 for r in rates.values())
+
+
+def test_a_rate_is_filed_only_under_the_chains_the_probe_ran(monkeypatch):
+    """Reader 28 (b1): a chain count chosen in one place and not passed on would file an 8-chain rate under 14. The
+    sweep and the rounds check the count the C reports against the one they asked for."""
+    real = native.nk_peak_measure_chains
+
+    class Fewer:   # a probe that runs 8 chains whatever it is asked for
+        def nk_peak_measure_chains(self, threads, rounds, kernel, chains):
+            return real(threads, rounds, kernel, 8)
+
+        def __getattr__(self, name):
+            return getattr(native, name)
+
+    assert peak.alternate([("scalar", 14)], 1000, times=1)[("scalar", 14)][0] > 0
+    monkeypatch.setattr(peak, "native", Fewer())
+    for ask in (lambda: peak.alternate([("scalar", 14)], 1000, times=1), lambda: peak.chain_sweep("scalar", 1000, repeats=1)):
+        with pytest.raises(RuntimeError, match="asked for scalar at (14|1) chains, the probe ran scalar at 8"):
+            ask()
+    assert peak.alternate([("scalar", 8)], 1000, times=1)[("scalar", 8)][0] > 0   # the count asked for: no complaint
