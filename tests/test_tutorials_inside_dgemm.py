@@ -296,8 +296,9 @@ def test_the_threads_step_is_bounded_by_the_core_count_and_the_ranking_settles_w
         assert high <= cores and low <= high
         assert (low == threads_low) == (threads_low <= cores)
         winner = ns["biggest"](bounds)
-        lows = {name for name, (low, _) in bounds.items()
-                if all(low > high for other, (_, high) in bounds.items() if other != name)}
+        lows = {name for name, (low, _) in bounds.items()   # over a gain from single timings by more than their band
+                if all(low > high * (1.0 if {name, other} <= ns["paired_steps"] else ns["UNPAIRED"])
+                       for other, (_, high) in bounds.items() if other != name)}
         assert winner == (next(iter(lows)) if lows else None)
         assert ("not settled" in ns["ranking_said"](bounds)) == (winner is None)
         assert ns["capped"]("+ packing", threads_low, math.inf) == (threads_low, math.inf)
@@ -309,9 +310,9 @@ def test_reader_17s_ranking_is_settled_by_simds_exact_gain():
     """out-8.txt:152–159 of reader 17's run: SIMD 7.40× exact; plain C 1.72×; blocking at most 1.70×; threads at least
     0.81× — on 2 cores at most 2×, so SIMD's lowest beats every other step's highest."""
     source = tutorials.find("inside-dgemm").read_text()
-    scope = {"math": math, "cores": 2}
+    scope = {"math": math, "cores": 2, "verdicts": verdicts}
     exec(source[source.index("def capped("):source.index("\ndef table_steps(")], scope)   # noqa: S102 — the tutorial's
-    exec(source[source.index("def biggest("):source.index("def bound_said(")], scope)   # noqa: S102
+    exec(source[source.index("UNPAIRED = "):source.index("def bound_said(")], scope)   # noqa: S102
     steps = {"loops, ikj": (1.05, 1.05), "micro-kernel, plain C": (1.72, 1.72), "+ SIMD intrinsics": (7.40, 7.40),
              "+ packing": (0.95, 0.95), "+ cache blocking": (0.0, 1.70),
              "+ threads": scope["capped"]("+ threads", 0.81, math.inf)}
@@ -442,10 +443,11 @@ def test_a_step_is_named_biggest_only_when_no_gain_its_bounds_allow_can_lose(dge
         if winner:
             assert max(truth, key=truth.get) == winner
             assert all(bounds[winner][0] > high for name, (_, high) in bounds.items() if name != winner)
-        else:
-            assert all(any(high >= low for other, (_, high) in bounds.items() if other != name) for name, (low, _) in bounds.items())
+        else:   # none beats every other by the band single timings may differ by (reader 28, b5)
+            assert all(any(high * ns["UNPAIRED"] >= low for other, (_, high) in bounds.items() if other != name)
+                       for name, (low, _) in bounds.items())
         said = ns["ranking_said"](bounds)
-        assert ("not settled in this run" in said) == (winner is None)
+        assert ("not settled" in said) == (winner is None)
         assert ("bounded, not exact" in said) == any(low != high for low, high in bounds.values())
 
     check()

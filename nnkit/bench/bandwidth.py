@@ -12,6 +12,7 @@ import os
 from nnkit.backends._native import lib as native
 
 ABOVE = 1.15   # a level is drawn as its own roof only when it is this much faster than the level behind it
+BEYOND_L2 = 4  # L3's rate is read on sets at least this many times L2: a smaller one may still lie partly in L2
 TRAFFIC = 2e8  # bytes each working-set measurement moves in all: about 10 ms of main memory's triad
 
 
@@ -49,13 +50,15 @@ def roofs(measured: dict[int, float], l2_bytes: int, l3_bytes: int) -> dict:
     """The roofs a sweep supports. ``measured``: working set (bytes) → GB/s from :func:`sweep`
     (its smallest set is in L2, its largest in main memory). Returns ``roofs`` (label → GB/s,
     nearest level first) with the L2 and L3 roofs only where measured more than ``ABOVE``× the
-    level behind them; ``l3`` the fastest set between 2× L2 and half the reported L3 (None if the
-    sweep has none); ``served_up_to`` the end of the run of sets beyond L2 that are all ``ABOVE``×
-    main memory's rate, counted from the first (bytes; None if the first is not)."""
+    level behind them; ``l3`` the rate of the fastest set between ``BEYOND_L2``× L2 and half the
+    reported L3, and ``l3_set`` that set (bytes; both None if the sweep has none); ``served_up_to``
+    the end of the run of sets beyond L2 that are all ``ABOVE``× main memory's rate, counted from
+    the first (bytes; None if the first is not)."""
     sizes = sorted(measured)
     main = measured[sizes[-1]]
-    middle = [s for s in sizes[1:-1] if 2 * l2_bytes <= s <= l3_bytes // 2]
-    l3 = max((measured[s] for s in middle), default=None)
+    middle = [s for s in sizes[1:-1] if BEYOND_L2 * l2_bytes <= s <= l3_bytes // 2]
+    l3_set = max(middle, key=measured.get, default=None)
+    l3 = measured[l3_set] if l3_set is not None else None
     roofs = {"main memory": main}
     if l3 is not None and l3 > ABOVE * main:
         roofs = {"L3": l3, **roofs}
@@ -66,7 +69,7 @@ def roofs(measured: dict[int, float], l2_bytes: int, l3_bytes: int) -> dict:
         if measured[size] <= ABOVE * main:
             break
         served = size
-    return {"roofs": roofs, "l3": l3, "served_up_to": served}
+    return {"roofs": roofs, "l3": l3, "l3_set": l3_set, "served_up_to": served}
 
 
 def run(quick: bool, say, results: dict | None = None) -> dict:

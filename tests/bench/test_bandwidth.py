@@ -20,7 +20,8 @@ def test_the_readers_machine_draws_no_l3_roof_below_main_memory():
 def test_a_cache_that_serves_a_core_faster_gets_its_roof_and_its_reach():
     measured = {1 * MiB: 40.0, 4 * MiB: 24.0, 32 * MiB: 22.0, 64 * MiB: 13.0, 256 * MiB: 18.0, 600 * MiB: 15.0}
     found = bandwidth.roofs(measured, L2, L3)
-    assert list(found["roofs"]) == ["L2", "L3", "main memory"] and found["roofs"]["L3"] == 24.0
+    assert list(found["roofs"]) == ["L2", "L3", "main memory"] and found["roofs"]["L3"] == 22.0
+    assert found["l3_set"] == 32 * MiB   # 4 MiB, 2× L2, may still lie partly in L2: L3 is read from 4× L2 up
     assert found["served_up_to"] == 32 * MiB   # where the sweep first falls to memory's rate, not a noisy point beyond
 
 
@@ -37,8 +38,13 @@ def test_every_roof_drawn_is_measured_above_the_next(l2, l3_in_l2s, data):
     assert set(levels) <= {"L2", "L3", "main memory"} and levels == sorted(levels, key=["L2", "L3", "main memory"].index)
     for near, far in zip(levels, levels[1:]):
         assert found["roofs"][near] > bandwidth.ABOVE * found["roofs"][far]
+    middle = [s for s in sizes[1:-1] if bandwidth.BEYOND_L2 * l2 <= s <= l3 // 2]
+    assert found["l3_set"] == (max(middle, key=measured.get) if middle else None)
+    assert found["l3"] == (measured[found["l3_set"]] if middle else None)
     if found["l3"] is not None:
         assert ("L3" in levels) == (found["l3"] > bandwidth.ABOVE * measured[sizes[-1]])
+    else:
+        assert "L3" not in levels
     beyond_l2 = sizes[1:-1]
     reach = beyond_l2.index(found["served_up_to"]) + 1 if found["served_up_to"] is not None else 0
     assert all(measured[s] > bandwidth.ABOVE * measured[sizes[-1]] for s in beyond_l2[:reach])
