@@ -18,9 +18,16 @@ how small products become many times slower. So:
    behind — rule 3's timing sees what it costs);
 2. every product of a training step under 524 288 multiply-adds: 1 thread (OpenBLAS would use one for them
    anyway; allowing two would only let the larger validation products spin one);
-3. otherwise the step's products are timed on 1 thread and on all, alternately; all win only when
-   clearly faster (≤ 0.9× the time), decided from the times as printed (µs, 3 significant digits) and their
-   ratio (3 decimals), so that the reason's own figures always show the rule.
+3. otherwise the step's products are timed on 1 thread and on all in ``PAIRS`` alternating pairs
+   (:func:`nnkit.bench.timing.paired`, each half one run of the products, so that a busy moment cannot stretch
+   the choice past a few dozen runs: on an idle 2-core machine a few milliseconds in all);
+   the median of the pairs' ratios (all ÷ 1), widened both ways by the pairs' own spread
+   (:func:`nnkit.bench.verdicts.spread`), is placed against ``CLEAR_GAIN`` by the book's one rule
+   (:func:`nnkit.bench.verdicts.place`): all cores only when that whole range lies below 0.9× — clearly faster;
+   1 thread when it lies at or above — not clearly faster; and 1 thread, the cheaper default, when it straddles
+   0.9× — not settled. Decided from the median and the spread as printed (3 decimals, a whole percent), so that
+   the reason's own figures always show the rule. One timing a side is not enough here: on a 2-vCPU virtual
+   machine the same step measured 1.145× in one run and 0.720× in the next.
 """
 
 from __future__ import annotations
@@ -34,6 +41,9 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+
+from nnkit.bench import verdicts
+from nnkit.bench.timing import paired
 
 OPENBLAS_THREAD_UNIT = 65_536 * 4
 """Multiply-adds per thread OpenBLAS's ``gemm`` asks for: ``SMP_THRESHOLD_MIN`` (65 536, real types) ×
@@ -75,8 +85,10 @@ def step_products(sizes: list[int], batch: int) -> list[tuple[int, int, int]]:
     return products
 
 
-CLEAR_GAIN = 0.9  # all cores only when they take at most 90 % of one core's time: a tie is noise, and a second
-                  # thread is what collapses when the machine gets busy later
+CLEAR_GAIN = 0.9  # all cores only when their time's whole range lies below 90 % of one core's: a tie is noise,
+                  # and a second thread is what collapses when the machine gets busy later
+
+PAIRS = 9  # alternating pairs the choice times: a median and a spread, not one timing a side
 
 
 FREE_FOR_A_SECOND_THREAD = 1.5  # cores other processes must leave free: one for the caller, most of one more
@@ -186,18 +198,23 @@ def choose(sizes: list[int], batch: int, dtype: str = "float32", requested: int 
     if openblas_threads(m * n * k, cores) == 1:  # m·n·k < OPENBLAS_ONE_THREAD_BELOW, as cores ≥ 2
         return Choice(1, f"every product of a step is at most {m}·{n}·{k} = {m * n * k:,} multiply-adds, under "
                          f"{OPENBLAS_ONE_THREAD_BELOW:,}, so one thread: {GENERIC_RULE}")
-    one, many = (_significant(seconds * 1e6) for seconds in time_products(step_products(sizes, batch), dtype, cores))
-    ratio = round(many / one, 3)   # decided from the figures printed, so that the line can be checked by hand
-    threads = cores if ratio <= CLEAR_GAIN else 1
-    verdict = "clearly faster" if threads > 1 else "not clearly faster"
-    return Choice(threads, f"the step's products measured: {_shown(one)} µs on 1 thread, {_shown(many)} µs on {cores}, "
-                           f"{ratio:.3f}× the time, {verdict} (all cores need ≤ {CLEAR_GAIN:.2f}×; largest {m}·{n}·{k} = "
+    pairs = time_products(step_products(sizes, batch), dtype, cores)
+    threads, said = decide(pairs["ratios"], cores)
+    return Choice(threads, f"the step's products timed in {len(pairs['ratios'])} alternating pairs: "
+                           f"{_shown(pairs['plain'] * 1e6)} µs on 1 thread, {_shown(pairs['other'] * 1e6)} µs on {cores} (medians); "
+                           f"{said} (all cores need the whole range below {CLEAR_GAIN:.2f}×; largest {m}·{n}·{k} = "
                            f"{m * n * k:,} multiply-adds, at least {OPENBLAS_ONE_THREAD_BELOW:,}, so timed: {GENERIC_RULE}; {seen})")
 
 
-def _significant(value: float, digits: int = 3) -> float:
-    """``value`` (> 0) rounded to ``digits`` significant digits."""
-    return float(f"{value:.{digits - 1}e}")
+def decide(ratios: list[float], cores: int) -> tuple[int, str]:
+    """The threads and the words for the pairs' ``ratios`` (time on ``cores`` threads ÷ time on 1, one per pair):
+    their median (3 decimals) widened by their spread (a whole percent), as printed, placed against ``CLEAR_GAIN``."""
+    ratio, noise = round(statistics.median(ratios), 3), round(verdicts.spread(ratios), 2)
+    region, (low, high) = verdicts.place(ratio, (CLEAR_GAIN,), noise=noise)
+    threads = cores if region == 0 else 1
+    verdict = {0: f"clearly faster, {cores} threads", 1: "not clearly faster, 1 thread"}.get(region, "not settled, 1 thread")
+    return threads, (f"all ÷ 1 thread: median {ratio:.3f}× the time, pairs spread {noise:.0%} → "
+                     f"{verdicts.beside(low, CLEAR_GAIN)}…{verdicts.beside(high, CLEAR_GAIN)}×, {verdict}")
 
 
 def _shown(value: float, digits: int = 3) -> str:
@@ -205,24 +222,29 @@ def _shown(value: float, digits: int = 3) -> str:
     return f"{value:.{max(0, digits - 1 - math.floor(math.log10(value)))}f}"
 
 
-def time_products(products: list[tuple[int, int, int]], dtype: str, threads: int, pairs: int = 5) -> tuple[float, float]:
-    """Median seconds of all ``products`` (random ``dtype`` matrices) on 1 thread and on
-    ``threads``, timed in alternation (``pairs`` of each)."""
-    from threadpoolctl import threadpool_limits
+def time_products(products: list[tuple[int, int, int]], dtype: str, threads: int, pairs: int = PAIRS) -> dict:
+    """All ``products`` (random ``dtype`` matrices) timed on 1 thread and on ``threads`` in ``pairs`` alternating
+    pairs, one run of them a side: :func:`nnkit.bench.timing.paired`'s dict (``plain`` 1 thread, ``other``
+    all, seconds per run of the products; ``ratios`` all ÷ 1, one per pair). Each switch to all threads runs the
+    products once untimed first, so the pool is awake when the clock starts."""
+    from threadpoolctl import ThreadpoolController
 
     rng = np.random.default_rng(0)
     operands = [(rng.random((m, k), dtype=dtype), rng.random((k, n), dtype=dtype)) for m, n, k in products]
-    seconds: dict[int, list[float]] = {1: [], threads: []}
-    for _ in range(pairs):
-        for count in seconds:
-            with threadpool_limits(count):
-                for A, B in operands:  # once untimed: the pool wakes
-                    A @ B
-                start = time.perf_counter()
-                for A, B in operands:
-                    A @ B
-                seconds[count].append(time.perf_counter() - start)
-    return statistics.median(seconds[1]), statistics.median(seconds[threads])
+    controller = ThreadpoolController()
+
+    def run() -> None:
+        for A, B in operands:
+            A @ B
+
+    @contextlib.contextmanager
+    def on_all():
+        with controller.limit(limits=threads):
+            run()
+            yield
+
+    with controller.limit(limits=1):
+        return paired(run, run, pairs, min_time=0.0, around_other=on_all)
 
 
 @contextlib.contextmanager
