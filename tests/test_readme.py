@@ -40,3 +40,17 @@ def test_the_thread_threshold_is_the_one_train_uses_and_openblas_rule_is_its_own
     assert f"under m·n·k = {spaced(threads.OPENBLAS_ONE_THREAD_BELOW)} multiply-adds" in text
     assert f"⌊m·n·k ÷ {spaced(threads.OPENBLAS_THREAD_UNIT)}⌋ threads, at most the cores" in text
     assert "m·n·k = 262 144 multiply-adds" not in text and "64³ up to which" not in text
+
+
+def test_the_thread_choice_is_said_as_train_decides_it():
+    """Reader 29 (b1): one timing a side flipped the choice; the README says the pairs, the margin and 'not settled'."""
+    text = _flat()
+    assert f"timed on one thread and on all in {threads.PAIRS} alternating pairs" in text
+    assert f"wholly below {threads.CLEAR_GAIN:g}×" in text and "(`not settled, 1 thread`)" in text
+    assert "clearly faster (≤ 0.9×)" not in text
+
+
+def test_the_speed_claim_against_plain_numpy_names_the_command_that_measured_it():
+    """Reader 29 (b9): the claim rests on `nnkit bench`'s time_to_accuracy: its command is given beside its figures."""
+    text = _flat()
+    assert "takes longer: `nnkit bench --suite time_to_accuracy`" in text and "Adam's published defaults" in text

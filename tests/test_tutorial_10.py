@@ -297,3 +297,15 @@ def test_the_quick_run_times_one_product_and_reads_the_blas_ratio(tmp_path, monk
     assert re.search(r"^one product \(32×64 @ 64×32\): numpy's @ [\d.]+ µs, the blas backend's @ [\d.]+ µs: [\d.]+× "
                      r"\(median of 3 paired ratios, ±\d+% their spread.*\) → ", re.sub(r"\n +", " ", text), re.M)
     assert re.search(r"^→ (blas took|blas ran faster|Step 1's times are not settled)", text, re.M)
+
+
+def test_what_you_need_says_the_readme_first_command_does_not_install_dask():
+    """Reader 29 (c14): "as the README installs nnkit" read as if the README's command installed dask. It does not:
+    only the dask extra or the test extra does, which pyproject.toml must agree with."""
+    text = re.sub(r"\s+", " ", tutorials.find("backends").read_text())
+    assert "dask, which the README's first command does not install: `.venv/bin/pip install -q -e '.[dask]'` adds it" in text
+    project = (tutorials.find("backends").parent.parent / "pyproject.toml").read_text()
+    extra = lambda name: project.split(f"\n{name} = [", 1)[1].split("\n#", 1)[0]   # up to the next extra's comment
+    assert extra("dask").startswith('"dask[') and '"dask[' in extra("test")
+    readme = (tutorials.find("backends").parent.parent / "README.md").read_text()
+    assert "pip install -q -e . &&" in readme.split("```bash\n", 1)[1].splitlines()[0]   # the first command: no extra
