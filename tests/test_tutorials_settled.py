@@ -50,6 +50,9 @@ def test_training_puts_the_time_on_the_fixed_cost_only_as_far_as_its_measurement
     _training_flags_what_the_machine_disturbed(ns, text, watch is BUSY)
     # reader 19 c7: a roof from an UNSTEADY triad is marked so in the figure's legend
     assert [("UNSTEADY" in label) for label in roofs[0]] == [not ns["steady"][level] for level in ns["roofs"]]
+    # reader 29 a2, b3: each roof names the triad's instruction set, and L2's says it is a lower bound on L2's bandwidth
+    assert all(f"(one core's {ns['triads'].kernel()} triad" in label for label in roofs[0])
+    assert [("a lower bound on L2's bandwidth" in label) for label in roofs[0]] == [level == "L2" for level in ns["roofs"]]
     share = int(re.search(r"^  against the step on 32 samples \([\d.]+ µs\): (\d+)% of its time;", text, re.M).group(1)) / 100
     verdict = re.sub(r"\n +", " ", re.search(r"without the recording's cost, decides:\n(  → .*?)\nfigure:", text, re.S).group(1))
     if watch is BUSY:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from nnkit.backends._native import lib as native
+from nnkit.backends._native import ffi, lib as native
 
 ABOVE = 1.15   # a level is drawn as its own roof only when it is this much faster than the level behind it
 BEYOND_L2 = 4  # L3's rate is read on sets at least this many times L2: a smaller one may still lie partly in L2
@@ -23,12 +23,19 @@ def measure(threads: int, passes: int) -> dict:
     return {"gbytes_per_s": r.gbytes, "threads": r.threads, "array_bytes": r.bytes, "seconds": r.seconds}
 
 
-def triad(working_set: int) -> float:
+def kernel() -> str:
+    """The instruction set the triad runs on this CPU, the widest it offers: "avx512f", "avx2" or "sse2" (x86-64:
+    vector loads and stores of 64, 32 or 16 bytes), or "scalar" (8 bytes, one element per instruction)."""
+    return ffi.string(native.nk_bandwidth_kernel()).decode()
+
+
+def triad(working_set: int, kernel: str | None = None) -> float:
     """GB/s of the best 1-thread triad on three arrays of ``working_set`` bytes together (the
-    passes move about ``TRAFFIC`` bytes in all, at least 3 of them)."""
+    passes move about ``TRAFFIC`` bytes in all, at least 3 of them); ``kernel`` names the
+    instruction set (None: :func:`kernel`'s; 0.0 if this CPU does not run it)."""
     elements = max(working_set // 24, 4096)
     passes = max(3, min(200, int(TRAFFIC // (24 * elements))))
-    return native.nk_bandwidth_measure(1, elements, passes).gbytes
+    return native.nk_bandwidth_measure_kernel(1, elements, passes, kernel.encode() if kernel else ffi.NULL).gbytes
 
 
 def working_sets(l2_bytes: int, main_bytes: int) -> list[int]:

@@ -63,3 +63,16 @@ def test_a_sweep_measures_every_working_set():
     measured = bandwidth.sweep(256 * 1024, 4 * MiB)
     assert list(measured) == bandwidth.working_sets(256 * 1024, 4 * MiB)
     assert all(rate > 0 for rate in measured.values())
+
+
+def test_the_triad_runs_the_widest_instruction_set_this_cpu_offers_and_says_which():
+    """Reader 29 b3: built with -O2 and no -march the triad was scalar; it now picks its kernel at run time and names it,
+    and each narrower kernel can still be run by name (a set the CPU lacks measures nothing)."""
+    from nnkit.backends._native import ffi, lib
+
+    names = ["avx512f", "avx2", "sse2", "scalar"]
+    runs = [name for name in names if bandwidth.triad(256 * 1024, name) > 0]
+    assert bandwidth.kernel() == runs[0] and "scalar" in runs
+    assert bandwidth.triad(256 * 1024, "no such kernel") == 0.0
+    r = lib.nk_bandwidth_measure(1, 10_000, 2)
+    assert ffi.string(r.kernel).decode() == runs[0] and r.gbytes > 0
