@@ -1300,6 +1300,12 @@ def test_reader_16s_n_512_is_placed_by_the_one_rule_with_its_noise():
     text = _exec("paying = ", ns)
     assert "up to 1.23× from 1 either way" in text and "every one flagged, used anyway" in text
     assert "n = 512: 1.71× ±23% → 0.98 to 2.00×, across the mark" in text
+    # reader 29 c9: where a top is cut at the cores, the line says the cut is the book's reading, not a measurement
+    cut = "a top above 2× is cut to 2×: a speed-up above the cores is read as disturbed (flagged SUPER-LINEAR above)"
+    assert cut in re.sub(r"\n +", " ", text)
+    ns_calm = _reader(**dict(READER_16, speedups=(1.00,) * 6 + (1.05,) * 5, speed=(1.0,) * 11, both=(1.0,) * 11))
+    _rows(ns_calm)
+    assert "is cut to" not in _exec("paying = ", ns_calm)     # no range reaches the cores: no cut to speak of
     # reader 25 (a1): that noise, from flagged controls alone, widens only the disturbed rows; the unflagged n = 104 and
     # 128 (their made-up pairs all alike: a spread of 0) are settled by their own spread, and the verdict says so
     assert _verdict(text).startswith("no size whose range settles (n = 104, 128) ran more than 1.2× faster on 2 threads "
@@ -1819,3 +1825,26 @@ def test_the_cost_generator_reaches_a_would_be_negative_zero_in_both_figures_and
             reached |= {kind for kind, text in (("µs", f"{shares[n] * t1:.0f}"), ("%", f"{shares[n]:.0%}"))
                         if text.startswith("-0")} | ({"negative"} if shares[n] <= -0.3 else set())
     assert reached == {"µs", "%", "negative"}
+
+
+@pytest.mark.parametrize("reported", [None, 2.45, 3.5])
+@pytest.mark.parametrize("longest", [0.005, 0.077, 0.2])
+def test_the_helpers_spin_is_printed_beside_what_openblas_default_timeout_predicts(reported, longest):
+    """Reader 29 c10: OpenBLAS's default THREAD_TIMEOUT (2^28 time-stamp-counter ticks) predicts the helpers' spin;
+    the line puts it in ms at the clock the CPU reports and sets the longest measured spin against it — only where
+    the helpers spun at all, and without a clock it says it cannot."""
+    source = _cell("TIMEOUT_TICKS = ")
+    printed = []
+    exec(source[source.index("TIMEOUT_TICKS = "):],   # noqa: S102 — the tutorial's own lines
+         {"spin": {64: 0.005, 128: longest}, "reported": reported, "say": printed.append})
+    if longest <= 0.006:
+        assert printed == []
+        return
+    line = printed[0]
+    assert line.startswith("OpenBLAS's default THREAD_TIMEOUT (a helper sleeps after 2^28 ticks")
+    if reported:
+        predicted = 2**28 / reported / 1e6
+        assert f"predicts {predicted:.0f} ms at the {reported:.2f} GHz the CPU reports" in line
+        assert f"the longest spin above is {longest * 1e3 / predicted:.2f}× of it" in line
+    else:
+        assert "cannot put in ms: the CPU reports no clock" in line
