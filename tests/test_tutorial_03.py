@@ -71,3 +71,14 @@ def test_the_walk_verdict_follows_its_range_for_every_outcome():
                                                                "(50,000 iterations of 128 numbers each), 5 alternating "
                                                                "pairs: " + said).split("\n"))
     assert seen == {0, 1, 2, None, "busy"}
+
+
+def test_the_loops_time_per_iteration_is_printed_from_its_row(calm):
+    """Reader 29 c16: the loop's time ÷ its iterations is the per-iteration cost the text names; it is printed, from
+    the row's own timing (a disturbed row's figure said as an upper bound)."""
+    ns, text = calm
+    line = re.search(r"^the Python loop: ([\d,]+) iterations, (\d+\.\d\d) µs each, all it does included(.*)$",
+                     text, re.M)
+    assert int(line.group(1).replace(",", "")) == ns["samples"]
+    assert float(line.group(2)) == pytest.approx(ns["timings"][ns["LOOP"]] / ns["samples"] * 1e6, abs=0.006)
+    assert bool(line.group(3)) == bool(ns["disturbed"][ns["LOOP"]])

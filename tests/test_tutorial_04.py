@@ -62,6 +62,16 @@ def test_the_one_chain_line_prints_the_share_its_own_figures_give(calm):
     assert chain == again and float(share) == pytest.approx(float(chain) / adding, abs=0.01 + 0.005 / adding)
 
 
+def test_the_adding_alone_names_the_numpy_whose_sum_the_prose_describes(calm):
+    """Reader 29 b7: numpy's sum is its pairwise_sum (8 running sums per block of at most 128 numbers, which a
+    compiler may vectorise), not "one number at a time"; the line it is timed on names the numpy that ran."""
+    assert re.search(rf"^the adding alone \(numpy {re.escape(np.__version__)}'s sum\), summing \d+\.\d MiB",
+                     calm[1], re.M)
+    prose = " ".join(tutorials.find("memory").read_text().split())
+    assert "DOUBLE_pairwise_sum" in prose and "8 running sums" in prose
+    assert "adds one number at a time" not in prose
+
+
 def test_the_one_chain_line_names_the_probe_kernel_it_times_as_what_that_kernel_computes(calm):
     """Reader 17 a1: the probe's "scalar" kernel chains multiplies; a chain of dependent adds is its "scalar-add"
     kernel. Every probe kernel the tutorial calls is the one its printed words name."""

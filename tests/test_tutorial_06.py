@@ -18,6 +18,7 @@ generators put them at their marks, where rounding would otherwise move a figure
 import contextlib
 import io
 import re
+from unittest import mock
 import statistics
 import matplotlib
 import matplotlib.pyplot as plt
@@ -317,7 +318,7 @@ def test_the_fma_share_and_the_per_lane_figures_come_from_the_same_steady_rounds
     """FMA's share (the widest FMA kernel against SSE2, per lane) and each kernel's per-lane figure are medians over
     the steady rounds (A/A within 5 %, neither busy nor slow); a kernel still climbing or whose sweep was flagged
     (UNSTEADY, DISTURBED) is a lower bound (≥) and bounds the share (≤ or ≥, nothing when both are); the register limit
-    comes first (no rerun settles it); every outcome's words follow the figures, and exactly one outcome is said
+    comes first (a rerun settles it only where that kernel levels off); every outcome's words follow the figures, and exactly one outcome is said
     (reader 19, a1: "pays" on a flagged sse2 sweep); the width line claims the share is fusing's only when it pays."""
     rng = np.random.default_rng(seed)
     rounds, climbing, unsteady = _rounds(rng), _climbing(rng), _unsteady(rng)
@@ -344,6 +345,12 @@ def test_the_fma_share_and_the_per_lane_figures_come_from_the_same_steady_rounds
     assert ("run it again" in line) == (outcome not in ("registers", "pays", "nothing")
                                         and not (outcome == "neither" and {"sse2", "avx512f+fma"} & climbing)
                                         and not (outcome == "lower bound" and "avx512f+fma" in climbing))
+    # reader 29 b4: where sse2's climb bounds the share, the line says what would settle it — a run where sse2 levels
+    # off within its registers — and that no pair here isolates FMA (a kernel of 8 lanes without FMA would)
+    climbed = " and ".join(k for k in ("sse2", "avx512f+fma") if k in climbing)
+    said = (f"settles it only in a run where {climbed} level" in line
+            and "that needs a kernel of 8 lanes without FMA, which this probe does not have" in line)
+    assert said == (outcome == "registers" or (outcome == "neither" and bool(climbed)))
     width = re.search(r"^avx2\+fma → avx512f\+fma .*$", text, re.M).group(0)
     assert ("the share above is fusing's" in width) <= (outcome == "pays")
     assert "sse2" not in climbing or "a rerun settles" not in width
@@ -1293,6 +1300,12 @@ def test_reader_16s_n_512_is_placed_by_the_one_rule_with_its_noise():
     text = _exec("paying = ", ns)
     assert "up to 1.23× from 1 either way" in text and "every one flagged, used anyway" in text
     assert "n = 512: 1.71× ±23% → 0.98 to 2.00×, across the mark" in text
+    # reader 29 c9: where a top is cut at the cores, the line says the cut is the book's reading, not a measurement
+    cut = "a top above 2× is cut to 2×: a speed-up above the cores is read as disturbed (flagged SUPER-LINEAR above)"
+    assert cut in re.sub(r"\n +", " ", text)
+    ns_calm = _reader(**dict(READER_16, speedups=(1.00,) * 6 + (1.05,) * 5, speed=(1.0,) * 11, both=(1.0,) * 11))
+    _rows(ns_calm)
+    assert "is cut to" not in _exec("paying = ", ns_calm)     # no range reaches the cores: no cut to speak of
     # reader 25 (a1): that noise, from flagged controls alone, widens only the disturbed rows; the unflagged n = 104 and
     # 128 (their made-up pairs all alike: a spread of 0) are settled by their own spread, and the verdict says so
     assert _verdict(text).startswith("no size whose range settles (n = 104, 128) ran more than 1.2× faster on 2 threads "
@@ -1661,6 +1674,23 @@ def test_step_3_never_uses_a_peak_below_the_best_step_2_saw_and_says_when_it_lif
     clock = printed[-1]
     assert f"→ clock ≥ {scope['clock']:.2f} GHz (a lower bound" in clock
     assert ("FLAGGED" in clock) == bool(unsteady if lifted else probe_flag)
+    assert "× 2 FMA units (assumed) ×" in clock       # reader 29 b5: not every x86 server core has two
+
+
+@pytest.mark.parametrize("reported", [1.0, 2.45, 3.0, 4.5, 5.0])
+def test_a_clock_far_below_the_reported_one_names_a_single_fma_unit_beside_a_slowed_core(reported):
+    """Reader 29 b5: with one FMA unit (some Xeon models) the probe's clock reads half the true one, so where it
+    falls below 0.8× the reported clock the line names that reading beside other processes and a slowed host."""
+    source = _cell("probe_seen = watch(")
+    code = source[source.index("reported = "):source.index("sse_only = ")]
+    printed = []
+    scope = {"peak": mock.Mock(reported_ghz=lambda: reported), "clock": 3.0, "units": 2,
+             "say": lambda text: printed.append(tutorials.fit(text))}
+    exec(code, scope)   # noqa: S102 — the tutorial's own lines
+    far = 3.0 < 0.8 * reported
+    flat = re.sub(r"\n +", " ", printed[0])
+    assert ("or this core has one FMA unit, not 2" in flat) == far == ("UNSTEADY" in printed[0])
+    assert all(len(line) <= 118 for line in printed[0].splitlines())
 
 
 @pytest.mark.parametrize("seed", _seeds(200))
@@ -1795,3 +1825,26 @@ def test_the_cost_generator_reaches_a_would_be_negative_zero_in_both_figures_and
             reached |= {kind for kind, text in (("µs", f"{shares[n] * t1:.0f}"), ("%", f"{shares[n]:.0%}"))
                         if text.startswith("-0")} | ({"negative"} if shares[n] <= -0.3 else set())
     assert reached == {"µs", "%", "negative"}
+
+
+@pytest.mark.parametrize("reported", [None, 2.45, 3.5])
+@pytest.mark.parametrize("longest", [0.005, 0.077, 0.2])
+def test_the_helpers_spin_is_printed_beside_what_openblas_default_timeout_predicts(reported, longest):
+    """Reader 29 c10: OpenBLAS's default THREAD_TIMEOUT (2^28 time-stamp-counter ticks) predicts the helpers' spin;
+    the line puts it in ms at the clock the CPU reports and sets the longest measured spin against it — only where
+    the helpers spun at all, and without a clock it says it cannot."""
+    source = _cell("TIMEOUT_TICKS = ")
+    printed = []
+    exec(source[source.index("TIMEOUT_TICKS = "):],   # noqa: S102 — the tutorial's own lines
+         {"spin": {64: 0.005, 128: longest}, "reported": reported, "say": printed.append})
+    if longest <= 0.006:
+        assert printed == []
+        return
+    line = printed[0]
+    assert line.startswith("OpenBLAS's default THREAD_TIMEOUT (a helper sleeps after 2^28 ticks")
+    if reported:
+        predicted = 2**28 / reported / 1e6
+        assert f"predicts {predicted:.0f} ms at the {reported:.2f} GHz the CPU reports" in line
+        assert f"the longest spin above is {longest * 1e3 / predicted:.2f}× of it" in line
+    else:
+        assert "cannot put in ms: the CPU reports no clock" in line

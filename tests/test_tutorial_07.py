@@ -643,3 +643,56 @@ def test_the_2_core_probe_stands_in_for_the_1_core_peak_only_beyond_the_probes_n
         one, _, slowed, said = bound_peaks(probe, every, every, {k: 0.01 for k in RUNGS}, set(), 2, noise)
         assert (slowed[False] == "the 2-core probe ÷ 2") == (every / 2 > probe * (1 + noise))
         assert ("not read as a slowed 1-core probe" in re.sub(r"\n +", " ", said)) == (probe < every / 2 <= probe * (1 + noise))
+
+
+@pytest.mark.parametrize("count", counts(2000))
+def test_what_the_c_rung_carries_of_its_power_of_two_row_follows_the_padded_pairs_range(count):
+    """Reader 29 c5: the ladder runs at n = 512, where a row is 4 KiB; Step 4's padded rows (the same loop on rows
+    padded apart ÷ on plain ones) say what the C rung's rate carries of that: a price only where the whole range lies
+    above 1×, none where it lies below, else not settled — and the line says which run's figure it reads."""
+    cell = _cell_functions("def placed(", "\n\ndef share(", span=_cell_functions("def span(", "half, python =")["span"])
+    cell.update(_cell_functions("def c_rung_price(", "\n\nif n == size and C_RUNG", placed=cell["placed"],
+                                span=cell["span"], size=512))
+    for ratio, others, speed, noise in [(3.5, 0.0, 1.0, 0.03), (1.0, 0.0, 1.0, 0.0)] + _drawn_pairs(
+            np.random.default_rng(29), count, 4.0):
+        entry = (ratio, {"others": others, "speed": speed}, verdicts.cause(others, speed), noise)
+        said = re.sub(r"\n +", " ", cell["c_rung_price"](entry))
+        region, _ = verdicts.place(ratio, (1.0,), others, speed, noise)
+        assert said.startswith(f"the ladder's C rung (Step 2) ran at n = 512, rows 4 KiB apart: padded apart, the same "
+                               f"loop ran {ratio:.2f}× (")
+        assert ("carry that price of the size" in said) == (region == 1)
+        assert ("no price of the size" in said) == (region == 0) and ("not settled" in said) == (region is None)
+        assert (", disturbed)" in said) == bool(entry[2])
+        assert all(len(line) <= 118 for line in tutorials.fit(cell["c_rung_price"](entry)).split("\n"))
+
+
+@pytest.mark.parametrize("n", [128, 500, 512, 1024])
+@pytest.mark.parametrize("with_c_rung", [True, False])
+def test_the_headline_says_when_the_rungs_ran_on_rows_of_whole_4_kib(n, with_c_rung):
+    """Reader 29 c5: beside the bottom-to-top ratio, a line says that the rungs ran at a size whose rows are whole
+    multiples of 4 KiB (the C rung's cache-set penalty, measured in Step 4) — and only then."""
+    source = tutorials.find("the-speed-ladder").read_text()
+    printed = []
+    results = {"C, textbook loop (ijk)": 0.5} if with_c_rung else {}
+    exec(source[source.index('C_RUNG = "'):source.index("\ndef remeasured(")],   # noqa: S102 — the cell's own lines
+         {"n": n, "results": results, "fit": tutorials.fit, "print": printed.append})
+    due = with_c_rung and n % 512 == 0
+    assert len(printed) == due
+    if due:
+        flat = re.sub(r"\n +", " ", printed[0])
+        assert f"every rung but Python's ran at n = {n}, whose rows are {n * 8 // 1024} KiB" in flat
+        assert "neither end of this ratio is the C rung" in flat
+
+
+@pytest.mark.parametrize("found", [["numpy-openblas", "reference", "nnkit"], ["numpy-openblas", "nnkit"]])
+def test_a_missing_reference_blas_rung_is_said_skipped_with_what_to_install(found):
+    """Reader 29 c4: the intro lists the reference BLAS; where libblas3 is missing, one line says the rung was skipped,
+    why, and what installs it — and the rung is in the ladder exactly when the library was found."""
+    source = tutorials.find("the-speed-ladder").read_text()
+    printed, rungs = [], {}
+    libraries = [type("Library", (), {"name": name}) for name in found]
+    exec(source[source.index('if any(l.name == "reference"'):source.index("rungs[\"nnkit's dgemm")],   # noqa: S102
+         {"find_libraries": lambda: libraries, "rungs": rungs, "dgemm": None, "print": printed.append})
+    assert ("reference BLAS" in rungs) == ("reference" in found)
+    assert printed == ([] if "reference" in found else [
+        "reference BLAS: skipped — Debian's libblas3 was not found (`sudo apt-get install libblas3` adds that rung)"])

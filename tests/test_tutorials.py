@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from nnkit import tutorials
+from tutorial_runs import quick
 
 ALL = tutorials.available()
 
@@ -109,6 +110,15 @@ def test_the_network_tutorial_says_of_dead_units_only_what_its_run_counts():
     assert "are common" not in prose
     assert "line (4) counts the units that fire for no sample" in prose
     assert 'print(f"(4) hidden ReLUs that fire for no sample: {int(np.sum(np.all(Zs0[0] <= 0, axis=1)))} of ' in code
+
+
+def test_the_gradient_check_prints_the_epsilon_both_of_its_checks_use(tmp_path):
+    """Reader 29 c15: the "Try this" about float32 asks why ε must grow, so the run states the ε it nudged by, and
+    both checks (the right backward pass and the seed's buggy one) use that ε."""
+    ns, text = quick("the-network", tmp_path)
+    assert f"\nε = {ns['EPS']:g}, each parameter nudged by ±ε in float64\nW1: relative error" in text
+    code = "\n".join(tutorials.cells(tutorials.find("the-network")))
+    assert code.count("gradcheck.relative_errors(") == code.count("eps=EPS)") == 2
 
 
 def _network_function(name: str):
