@@ -296,7 +296,7 @@ def test_the_below_the_slope_line_explains_only_the_rungs_it_counts(mask):
     the one rung left out (a disturbed rate). For every set of counted rungs, the reasons name those rungs only."""
     source = tutorials.find("inside-dgemm").read_text()
     scope = {}
-    exec(source[source.index("def held_back("):source.index("lowest = min(found")], scope)   # noqa: S102
+    exec(source[source.index("def held_back("):source.index("lowest = min(roofs")], scope)   # noqa: S102
     rungs = ["loops, ijk", "loops, ikj", "micro-kernel, plain C"]
     counted = [name for i, name in enumerate(rungs) if mask >> i & 1]
     said = scope["held_back"](counted)
@@ -867,7 +867,7 @@ def test_a_roofline_row_whose_share_prints_above_100_percent_says_why_and_no_oth
         rate = min(sloped, peak_one) * over
         why = "other processes used 1.50 cores" if flagged else ""
         with pytest.MonkeyPatch.context() as patch:
-            for key, value in (("found", {"roofs": {"L2": bandwidth * nearer, "L3": bandwidth}}), ("fits", "L3"),
+            for key, value in (("roofs", {"L2": bandwidth * nearer, "L3": bandwidth}), ("fits", "L3"),
                                ("peak_one", peak_one), ("slowed_one", "a rate" if slowed else None),
                                ("triads_why", why), ("triad_watches", [{"others": 1.5, "speed": 1.0}])):
                 patch.setitem(ns, key, value)
@@ -892,7 +892,7 @@ def test_l3_against_l2_is_called_a_cache_only_where_its_range_lies_below(l2, l3,
     """Reader 28 (b7): the "L3" roof (39.3 GB/s) ran faster than the L2 one (35.5), read on a set 2× L2. L2's set and
     L3's are set beside each other by their ranges: each a roof of its own only where L3's lies wholly below L2's;
     overlapping or above, the line reads both as likely one core's limit (worded as a hypothesis)."""
-    scope = _cell_functions("levels_said")
+    scope = _cell_functions("levels_apart", "levels_said")
     runs = {2**18: sorted(l2), 2**22: sorted(l3)}
     said = scope["levels_said"](runs, 2**18, 2**22, why)
     below = max(l3) < min(l2)
@@ -978,3 +978,34 @@ def test_the_block_size_panels_start_at_zero_and_the_avx512_note_sits_only_besid
     assert ("a small function around this body passes" in text) == (ns["name"] == "avx512")
     intro = tutorials.find("inside-dgemm").read_text().split("## Step 1")[1].split("```")[0]
     assert "24-row" not in intro and "passes 3" not in intro
+
+
+@pytest.mark.parametrize("examples", [300, pytest.param(2000, marks=pytest.mark.long)])
+def test_one_in_cache_roof_replaces_l2s_and_l3s_when_they_ran_at_one_rate(run, examples):
+    """Reader 29 (a2): the run said the L2 and L3 rates are "likely what one core's triad can issue", yet drew and
+    used ~50 GB/s as "roof: L3". When that line prints (``one_limit``), L2 and L3 give one in-cache roof, the faster
+    median, and a share of its slope is "at most" (or not settled for a disturbed rate); otherwise the roofs stay."""
+    @settings(max_examples=examples, deadline=None)
+    @given(st.dictionaries(st.sampled_from(["L2", "L3"]), st.floats(5.0, 90.0)), st.floats(2.0, 20.0), st.booleans(),
+           st.floats(0.05, 3.0), st.booleans())
+    def check(caches, main, one_limit, intensity, rate_low):
+        ns, _ = run
+        measured = caches | {"main memory": main}
+        drawn = ns["drawn_roofs"](measured, one_limit)
+        if one_limit and caches:
+            assert drawn == {ns["IN_CACHE"]: max(caches.values()), "main memory": main}
+        else:
+            assert drawn == measured
+        if ns["IN_CACHE"] not in drawn:
+            return
+        sloped = intensity * drawn[ns["IN_CACHE"]]
+        with pytest.MonkeyPatch.context() as patch:
+            for key, value in (("roofs", drawn), ("fits", ns["IN_CACHE"]), ("peak_one", 1e4), ("slowed_one", None),
+                               ("triads_why", "")):
+                patch.setitem(ns, key, value)
+            text, _ = ns["row_said"]("+ packing", intensity, 0.5 * sloped, "disturbed" if rate_low else "")
+        flat = re.sub(r"\n +", " ", text)
+        assert "(the in-cache slope, a lower bound)" in flat
+        assert ("its share not settled" in flat) == rate_low and ("at most 50% of it" in flat) == (not rate_low)
+
+    check()
