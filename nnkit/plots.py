@@ -355,12 +355,14 @@ def _room_for_labels(ax, labels, tries: int = 4) -> None:
 
 
 def roofline(points: dict[str, tuple[float, float]], peak: float, bandwidths: dict[str, float], path: str, title: str,
-             bytes_are: str = "each input read once, each output once", named: bool = False) -> str:
+             bytes_are: str = "each input read once, each output once", named: bool = False,
+             flagged: frozenset[str] = frozenset()) -> str:
     """The roofline: for each memory level (label → GB/s) the roof min(peak, intensity × bandwidth),
     and each point (label → (FLOPs per byte, GFLOP/s)) where it ran; ``bytes_are`` says which
     bytes the intensity counts (a model, not a measurement); ``named``: each point's name (its label
     up to " (") also written beside it, joined to it by a line in its colour, for points that crowd one
-    spot. The legend sits under the axes, in as many columns as fit the figure's width."""
+    spot; ``flagged``: the points whose rate was disturbed, crossed with a large black × (the ladder's mark).
+    The legend sits under the axes, in as many columns as fit the figure's width; ticks print as plain numbers."""
     fig, ax = _figure(figsize=(8, 4.2 + 0.16 * (len(points) + len(bandwidths))))
     xs = [x for x, _ in points.values()]
     ridges = [peak / bandwidth for bandwidth in bandwidths.values() if bandwidth > 0]
@@ -374,9 +376,15 @@ def roofline(points: dict[str, tuple[float, float]], peak: float, bandwidths: di
         ax.plot(intensity, rate, marker, color=f"C{number % 10}", markerfacecolor="none",
                 markersize=7 if named else 5 + 1.5 * number, markeredgewidth=1.5, ls="none", label=label)
     ax.plot([], [], "o", color="grey", markerfacecolor="none", ls="none",   # elsewhere in the book hollow flags a point
-            label="hollow: every point (where points meet, each stays visible), no flag")
+            label="hollow: every point (where points meet, each stays visible), no flag"
+                  + (" (× flags)" if flagged else ""))
+    crossed = [points[label] for label in points if label in flagged]
+    if crossed:   # larger than the point's marker, on top of it: the ladder's mark for a disturbed rate
+        ax.plot(*zip(*crossed), "x", color="black", markersize=12, mew=1.6, zorder=4,
+                label="× a disturbed rate (its row in the text)")
     ax.set(xscale="log", yscale="log", xlabel=f"arithmetic intensity: FLOPs ÷ bytes (a model: {bytes_are})",
            ylabel="GFLOP/s (measured)", title=title)
+    _plain_log_ticks(ax)
     ax.grid(alpha=0.3)
     _legend_below(ax, fontsize=7)
     if named:      # the names are spaced in points on the final layout: fix it first
@@ -384,6 +392,21 @@ def roofline(points: dict[str, tuple[float, float]], peak: float, bandwidths: di
         fig.set_layout_engine("none")
         _name_points(ax, points)
     return _save(fig, path)
+
+
+def _plain_log_ticks(ax) -> None:
+    """``ax``'s log-axis tick labels as plain numbers ("40", not "4×10^1"), labelling the minor ticks the way
+    matplotlib's default thins them."""
+    import matplotlib.ticker
+
+    class Plain(matplotlib.ticker.LogFormatter):
+        """LogFormatter's choice of which ticks carry a label; the label itself the plain number."""
+        def __call__(self, x, pos=None):
+            return f"{x:g}" if super().__call__(x, pos) else ""
+
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(Plain())
+        axis.set_minor_formatter(Plain(labelOnlyBase=False))
 
 
 def _legend_below(ax, **kwargs):

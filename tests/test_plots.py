@@ -2,6 +2,7 @@
 each named once."""
 
 import os
+import re
 import tempfile
 from unittest import mock
 
@@ -49,6 +50,33 @@ def test_every_roofline_point_is_named_once_in_the_legend(tmp_path, monkeypatch)
     path = plots.roofline(points, 80.0, {"L2": 45.0}, str(tmp_path / "roof.png"), "t")
     assert open(path, "rb").read(4) == b"\x89PNG"
     assert [label for label in seen["labels"] if label in points] == list(points)
+
+
+def test_a_rooflines_ticks_are_plain_numbers_and_its_flagged_points_are_crossed(tmp_path, monkeypatch):
+    """Reader 29 (c13): tutorial 8's roofline printed its y ticks as "4×10^1", and marked disturbed rates with legend
+    text where the ladder crosses them with ×. Every tick label is a plain number; each flagged point, and only it,
+    carries a × with a legend entry."""
+    rng = np.random.default_rng(29)
+    for trial in range(6):
+        points = {f"op{i}": (float(rng.uniform(0.1, 30)), float(rng.uniform(1, 60))) for i in range(5)}
+        flagged = frozenset(label for label in points if rng.random() < 0.4)
+        seen = {}
+
+        def keep(fig, path):
+            fig.canvas.draw()
+            ax = fig.axes[0]
+            seen["ticks"] = [t.get_text() for axis in (ax.xaxis, ax.yaxis)
+                             for t in axis.get_majorticklabels() + axis.get_minorticklabels()]
+            seen["crosses"] = [line for line in ax.get_lines() if line.get_marker() == "x"]
+            seen["labels"] = [t.get_text() for t in ax.get_legend().get_texts()]
+            return str(path)
+
+        monkeypatch.setattr(plots, "_save", keep)
+        plots.roofline(points, 80.0, {"L2": 45.0}, str(tmp_path / f"roof{trial}.png"), "t", flagged=flagged)
+        assert all(re.fullmatch(r"[\d.]*", tick) for tick in seen["ticks"]) and any(seen["ticks"])
+        crossed = {tuple(xy) for line in seen["crosses"] for xy in line.get_xydata()}
+        assert crossed == {points[label] for label in flagged}
+        assert ("× a disturbed rate (its row in the text)" in seen["labels"]) == bool(flagged)
 
 
 BOOK_PX = 980 - 80          # docs/book/conf.py: page 1240 px less the 260 px sidebar, less the page's padding

@@ -505,7 +505,7 @@ def test_the_pairs_ratio_is_said_within_the_printed_bounds_or_the_failed_bound_i
     within them; outside, the bound FAILED — the line names the rate its failed end rested on (flagged or not, and the
     most it was taken to be) and drops the neighbouring step's bound resting on the same rate before ranking; the
     threads step's core count is no rate's bound, so passing it is the pairs' fault. The table's rates, flags and
-    highest are drawn (each rung's rate exact when unflagged, else up to its slack × itself or unbounded) and the
+    highest are drawn (each rung's rate held only by the peak when unflagged, else up to its slack × itself) and the
     bounds come from ``table_steps`` as in a run; the ratio is drawn to land in each outcome, right up to an end, and
     printed beside that end as far apart as the two are."""
     ns = dgemm[0]
@@ -527,7 +527,7 @@ def test_the_pairs_ratio_is_said_within_the_printed_bounds_or_the_failed_bound_i
                                                        for key in ("rates", "highest", "disturbed"))
         for rung, (rate, slack) in zip(rungs, drawn):
             ns["rates"][rung][n], ns["disturbed"][rung][n] = rate, "" if slack is None else "drawn"
-            ns["highest"][rung][n] = rate * (slack or 1.0)
+            ns["highest"][rung][n] = rate * slack if slack else ns["held"](rung, math.inf)   # unflagged: the peak's cap
         try:
             steps = ns["steps"] = ns["table_steps"](n)
             steps = dict(steps)
@@ -557,9 +557,9 @@ def test_the_pairs_ratio_is_said_within_the_printed_bounds_or_the_failed_bound_i
                                                     r"([\d.]+)×\"", flat).groups())
                 assert (printed < end) if outcome == "below" else (printed > end)   # told apart as printed
                 assert f"It rested on the rate of {under} at n = {n} ({ns['rates'][under][n]:.1f} GFLOP/s)" in flat
-                assert ("flagged nothing, taken as exact" in flat) == (not ns["disturbed"][under][n])
-                if ns["disturbed"][under][n]:
-                    assert f"taken as at most {ns['highest'][under][n]:.1f} GFLOP/s" in flat
+                assert ("flagged nothing: 1.1 × the peak" in flat) == (not ns["disturbed"][under][n])
+                assert f"taken as at most {ns['highest'][under][n]:.1f} GFLOP/s" in flat
+                assert "taken as exact" not in flat   # reader 29 (a1): no bound rests on a single timing as exact
                 assert "the probe samples the core only around a timing, not during it" in flat
                 assert "or these pairs are off by their own noise" in flat
                 neighbour = under if outcome == "below" else (rungs[rungs.index(step) + 1:] or [None])[0]
@@ -586,7 +586,8 @@ def test_each_printed_ranking_with_pairs_says_where_their_ratio_lies_against_ste
     recomputed = "that rate now bounded from below only" in text
     for block in (re.sub(r"\n +", " ", b) for b in blocks):
         step, ratio = re.search(r"these pairs' (\+ [a-z ]+?) \(([\d.]+)×\)", block).groups()
-        ladder = re.search(rf"^  {re.escape(step)} +[\d.]+×(?:  — a disturbed rate under it: (.*))?$", text, re.M).group(1)
+        ladder = re.search(rf"^  {re.escape(step)} +[\d.]+×  — single timings \([^)]*\); (?:bounded: (.*)|nothing bounds it)$",
+                           re.sub(r"\n      ", " ", text), re.M).group(1)
         if "lies within the bounds Step 3 printed on it" in block:
             ends = re.search(r"Step 3 printed on it \((.*?)\)(?: the biggest| $|$)", block).group(1)
             low = re.search(r"at least ([\d.]+)×", ends)
@@ -717,3 +718,19 @@ def test_every_hollow_marker_of_tutorial_8s_figures_is_said_to_flag_nothing(dgem
         labels = [t.get_text() for t in ax.get_legend().get_texts()]
         assert any(label.startswith("hollow: every") and "no flag" in label for label in labels)
     plt.close("all")
+
+
+def test_no_step_bound_rests_on_an_unflagged_single_timing_taken_as_exact(dgemm):
+    """Reader 29 (a1): "+ packing 3.04× … at least 3.04×" rested on the unflagged "+ SIMD intrinsics" rate taken as
+    exact; the pairs then measured 1.86×. An unflagged single timing bounds nothing from above but by the peak: every
+    step line says it rests on single timings and names the pairs that settle it, where a later step times it."""
+    ns, text = dgemm
+    for name, by_n in ns["highest"].items():
+        for n, most in by_n.items():
+            if not ns["disturbed"][name][n]:
+                assert most == ns["held"](name, math.inf)   # the peak's cap, or ∞
+    flat = re.sub(r"\n      ", " ", text)
+    for step in ns["own_dgemm"].RUNGS[1:]:
+        line = re.search(rf"^  {re.escape(step)} +[\d.]+×  — single timings \(([^)]*)\)", flat, re.M)
+        assert line.group(1) == (f"{ns['PAIRED_IN'][step]}'s pairs settle it" if step in ns["PAIRED_IN"]
+                                 else "no pairs time it")
