@@ -339,7 +339,8 @@ def test_a_whole_run_with_an_unsteady_peak_settles_no_lead_for_the_products(monk
     share = re.search(r"^  each timed step starts from m with ([\d.]+)% of its entries subnormal, s with 0\.0%; after the "
                       r"step ([\d.]+)% of m still are", text, re.M)
     touched = ("subnormal", "float32 ÷", "→ ", "rounds of 10", "round by round", "not settled", "saved", "gain")
-    assert all(len(line) <= 118 for line in text.splitlines() if any(word in line for word in touched))
+    long = [line for line in text.splitlines() if any(word in line for word in touched) and len(line) > 118]
+    assert not long, long
     assert 20 < float(share.group(1)) < 30 and float(share.group(2)) < float(share.group(1))
     levers = re.findall(r"^(.{58}) +[\d.]+×  [\d.]+–[\d.]+  (faster now|not faster now|not settled — run it again)$",
                         text, re.M)
@@ -777,4 +778,4 @@ def test_step_5_says_the_thread_choice_is_a_measurement_that_may_differ_between_
     the choice is the timing at that moment, and the line it prints carries the times it chose by."""
     text = " ".join(tutorials.find("training").read_text().split())
     assert "the choice is that measurement at that moment" in text and "choose the other count" in text
-    assert 'print(f"threads for this step: {choice.threads} ({choice.reason})")' in _cell("threads for this step")
+    assert 'print(fit(f"threads for this step: {choice.threads} ({choice.reason})"))' in _cell("threads for this step")
