@@ -109,8 +109,7 @@ def test_what_the_cores_added_follows_its_range(count):
     or with others busy, with a drawn spread: 'faster' only where the whole range (``verdicts.place``) lies at or above
     1×, 'slower' only where it lies below, else not settled — with the range printed, its top never above the cores
     (reader 23 c4: 1.45…2.53× on 2 cores), and lines ≤ 118 once wrapped."""
-    cores_added = _cell_functions("def cores_added(", "if cores > 1:", span=_cell_functions(
-        "def span(", "half, python =")["span"])["cores_added"]
+    cores_added = _cell_functions("def cores_added(", "if cores > 1:")["cores_added"]
     rng = np.random.default_rng(21)
     cases = [(0.41, 1.01, 0.91, 0.05, 0.0), (1.8, 0.0, 1.0, 0.02, 0.0), (0.6, 0.0, 0.97, 0.1, 0.0), (0.98, 0.0, 0.7, 0.0, 0.0),
              (1.44, 0.0, 1.0, 0.01, 0.57)] + [   # reader 26 a3: a wide A/A control unsettles 1.44×
@@ -166,8 +165,6 @@ def _cell_functions(start: str, end: str, **scope) -> dict:
     """The functions the tutorial's cell defines between ``start`` and ``end``, run with ``scope``."""
     source = tutorials.find("the-speed-ladder").read_text()
     base = {"math": math, "np": np, "verdicts": verdicts}
-    if start != "def span(":   # every range the cell prints goes through its ``span``
-        exec(source[source.index("def span("):source.index("half, python =")], base)
     scope = {**base, **scope}
     exec(source[source.index(start):source.index(end)], scope)
     return scope
@@ -191,8 +188,7 @@ def test_each_share_wording_follows_the_two_ranges(count):
     """3,000 seeded pairs of pairs (and the reader's: the sizes' 3.01× on a core at 63 %, padding's 2.72× at 92 %):
     the stride's share is 'not settled' exactly when a range spans its mark (the gap 1.1×, padding 1×) or is
     unbounded; otherwise the words follow the ranges, and 'at least' is padding's lowest gain over the highest gap."""
-    span = _cell_functions("def span(", "half, python =")["span"]
-    share = _cell_functions("def placed(", "def verdict(", size=512, span=span)["share"]
+    share = _cell_functions("def placed(", "def verdict(", size=512)["share"]
     rng = np.random.default_rng(5)
     reader = ((3.01, {"others": 0.01, "speed": 0.63}, "slow", 0.0), (2.72, {"others": 0.0, "speed": 0.92}, "", 0.0))
     for sizes, padded in [reader] + [(_entry(rng), _entry(rng)) for _ in range(count)]:
@@ -218,8 +214,7 @@ def test_step_4s_verdict_follows_each_pairs_range_and_takes_step_3s_re_timing_wh
     pair's range (``verdicts.place``) lies wholly on one side of its mark; the swap uses Step 3's re-timing exactly
     when its own pair leaves it open and Step 3's settles; 'run it again' exactly when something is left open; every
     line fits 118 characters once wrapped. (The reader's run: swap disturbed at 63 %, Step 3's 0.75× calm.)"""
-    cell = _cell_functions("MARKS = {", "step_3 = retimed", size=512, n=512, span=_cell_functions(
-        "def span(", "half, python =")["span"])
+    cell = _cell_functions("MARKS = {", "step_3 = retimed", size=512, n=512)
     verdict = cell["verdict"]
     rng = np.random.default_rng(15)
     calm = lambda rate, speed=0.98, noise=0.02: (rate, {"others": 0.0, "speed": speed}, verdicts.cause(0.0, speed), noise)
@@ -236,7 +231,7 @@ def test_step_4s_verdict_follows_each_pairs_range_and_takes_step_3s_re_timing_wh
         assert len(lines) == 3
         for key, line in (("padded", lines[0]), ("swap", lines[1]), ("away", lines[1])):   # reader 18 c1: each range
             rate, _, why, _ = again[key]                                                 # a verdict reads, printed
-            figures = f"{cell['PAIRS'][key]}, {rate:.2f}× ({cell['span'](*at[key][1], cell['MARKS'][key])}" + (
+            figures = f"{cell['PAIRS'][key]}, {rate:.2f}× ({verdicts.span(*at[key][1], cell['MARKS'][key])}" + (
                 ", disturbed" * bool(why))
             assert figures + ")" in line and line.startswith(cell["PAIRS"]["padded" if key == "padded" else "swap"])
         assert lines[2].startswith(("n = 500's", "the stride's share", "no gap", "the gap is not"))
@@ -256,7 +251,7 @@ def test_step_4s_verdict_follows_each_pairs_range_and_takes_step_3s_re_timing_wh
         assert ("a pair marked disturbed by its slowed core too" in head) == (", disturbed" in body)
         assert any(why for _, _, why, _ in again.values()) <= (", disturbed" in body)
         if "by Step 3's re-timing" in said:
-            step_3 = f"{earlier[0]:.2f}×, {cell['span'](*_place(earlier, (1.0,))[1], (1.0,))}" + ", disturbed" * bool(earlier[2])
+            step_3 = f"{earlier[0]:.2f}×, {verdicts.span(*_place(earlier, (1.0,))[1], (1.0,))}" + ", disturbed" * bool(earlier[2])
             assert f"by Step 3's re-timing of the same pair, {step_3}; this step's left it open" in said
     said = verdict(*reader)
     assert "loses to NumPy's rung at n = 512 (by Step 3's re-timing of the same pair, 0.75×" in said
@@ -331,8 +326,8 @@ def test_what_the_loop_order_alone_is_worth_follows_its_range(count):
     stride. ikj is timed beside ijk, both on padded rows (reader 25: ikj's rows of B and C could alias at 512 too), and
     the ratio is placed by its range against 0.8–1.25×: 'less than 1.25×' only inside that band, with the side of 1
     its range lies on; 'more' only outside it, each way named; else not settled."""
-    cell = _cell_functions("def placed(", "\n\ndef share(", span=_cell_functions("def span(", "half, python =")["span"])
-    cell.update(_cell_functions("def order_worth(", "\n\nstep_3 = ", placed=cell["placed"], span=cell["span"], size=512,
+    cell = _cell_functions("def placed(", "\n\ndef share(")
+    cell.update(_cell_functions("def order_worth(", "\n\nstep_3 = ", placed=cell["placed"], size=512,
                                 MARKS={"order": (0.8, 1.25)}, PAIRS={"order": "ikj ÷ ijk"}))
     for ratio, others, speed, noise in [(1.0, 0.0, 1.0, 0.02), (2.5, 0.0, 0.9, 0.02)] + _drawn_pairs(
             np.random.default_rng(24), count, 3.0):
@@ -578,12 +573,11 @@ def test_every_verdict_against_a_mark_agrees_with_its_range_as_printed(count):
     print. The class, over every verdict of tutorial 7 that reads a range against a mark: ratios a hair from each mark
     (seeded), and wherever a verdict settles a side, its range as printed lies wholly on that side; wherever it does
     not, the printed ends lie on two sides of a mark. ``verdicts.order`` (Step 3's lines) is swept with them."""
-    span = _cell_functions("def span(", "half, python =")["span"]
     walk = _cell_functions("def banded(", "def sum_bound(")
     sums = _cell_functions("def banded(", "def latency(", m=500)
-    latency = _cell_functions("def latency(", "print(fit(f\"one chain of", fit=tutorials.fit, span=span)["latency"]
-    cores_added = _cell_functions("def cores_added(", "if cores > 1:", span=span)["cores_added"]
-    cell = _cell_functions("MARKS = {", "step_3 = retimed", size=512, n=512, span=span)
+    latency = _cell_functions("def latency(", "print(fit(f\"one chain of", fit=tutorials.fit)["latency"]
+    cores_added = _cell_functions("def cores_added(", "if cores > 1:")["cores_added"]
+    cell = _cell_functions("MARKS = {", "step_3 = retimed", size=512, n=512)
     band = (0.8, 1.25)
     checks = {   # name → (marks, the verdict's words for a drawn case, the marks its printed range is read against)
         "the walk down B": (band, lambda r, o, s, n: walk["walk_cost"](r, o, s, n)[1], band),
@@ -623,7 +617,7 @@ def test_every_verdict_against_a_mark_agrees_with_its_range_as_printed(count):
                 assert _printed_side(shown, cell["MARKS"][key]) == region, (key, entries[key], said)
         if "loses to NumPy's rung at n = 512 and at n = 500 too" in said:
             assert "(both ranges wholly below 1×)" in said
-    assert "0.9502" in span(0.9502, 0.9502, (0.95,)) and span(0.84, 1.3, (0.8, 1.25)) == "0.84…1.30×"
+    assert "0.9502" in verdicts.span(0.9502, 0.9502, (0.95,)) and verdicts.span(0.84, 1.3, (0.8, 1.25)) == "0.84…1.30×"
 
 
 def test_the_2_core_probe_stands_in_for_the_1_core_peak_only_beyond_the_probes_noise():
@@ -650,9 +644,9 @@ def test_what_the_c_rung_carries_of_its_power_of_two_row_follows_the_padded_pair
     """Reader 29 c5: the ladder runs at n = 512, where a row is 4 KiB; Step 4's padded rows (the same loop on rows
     padded apart ÷ on plain ones) say what the C rung's rate carries of that: a price only where the whole range lies
     above 1×, none where it lies below, else not settled — and the line says which run's figure it reads."""
-    cell = _cell_functions("def placed(", "\n\ndef share(", span=_cell_functions("def span(", "half, python =")["span"])
+    cell = _cell_functions("def placed(", "\n\ndef share(")
     cell.update(_cell_functions("def c_rung_price(", "\n\nif n == size and C_RUNG", placed=cell["placed"],
-                                span=cell["span"], size=512))
+                                size=512))
     for ratio, others, speed, noise in [(3.5, 0.0, 1.0, 0.03), (1.0, 0.0, 1.0, 0.0)] + _drawn_pairs(
             np.random.default_rng(29), count, 4.0):
         entry = (ratio, {"others": others, "speed": speed}, verdicts.cause(others, speed), noise)

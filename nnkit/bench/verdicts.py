@@ -168,6 +168,17 @@ def beside(value: float, mark: float) -> str:
     return f"{value:.{digits}f}"
 
 
+def span(low: float, high: float, marks: tuple[float, ...]) -> str:
+    """A range (:func:`place`'s) in words, each end printed :func:`beside` the mark nearest it, so that the side of a
+    mark it lies on is the side it prints on; nothing bounds it when other processes were busy (``high`` infinite).
+
+    >>> span(0.9499, 1.3, (0.95,)), span(0.5, float("inf"), (1.0,))
+    ('0.9499…1.30×', 'unbounded: others were busy')
+    """
+    near = lambda end: beside(end, min(marks, key=lambda mark: abs(mark - end)))
+    return "unbounded: others were busy" if high == float("inf") else f"{near(low)}…{near(high)}×"
+
+
 def spread(ratios: list[float]) -> float:
     """The pair noise of a set of pair ratios: how far (:func:`apart`) the one farthest from their median
     lies from it — with a handful of pairs a lower bound on the noise, never zero unless they all agree.
