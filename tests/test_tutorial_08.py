@@ -412,7 +412,7 @@ def test_the_sweeps_print_each_sets_median_and_range_and_a_disturbance(run):
     ns, text = run
     for size, values in ns["triad_runs"].items():
         assert len(values) == ns["SWEEPS"] >= 3
-        assert re.search(rf"working set +{size / 2**20:.1f} MiB: +{ns['measured'][size]:.1f} GB/s "
+        assert re.search(rf"working set +{size / 2**20:.2f} MiB: +{ns['measured'][size]:.1f} GB/s "
                          rf"\( *{values[0]:.1f}– *{values[-1]:.1f}\)", text)
     assert ("the sweeps were disturbed" in text) == bool(ns["triads_why"])
 
