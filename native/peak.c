@@ -4,7 +4,7 @@
  * acc[i] * x + y, one fused multiply-add: 2 FLOPs per lane. A chain can take its next step only
  * when the previous one is done, so one chain runs at the instruction's latency; to keep every unit
  * busy a kernel needs at least latency × units-per-cycle independent chains (an FMA of latency 4 on
- * 2 units: 8). The kernels without FMA (scalar, SSE2) must issue a multiply and an add as two
+ * 2 units: 8). The kernels without FMA (scalar, SSE2, AVX2 without FMA) must issue a multiply and an add as two
  * instructions; chaining them (acc * x + y) would add their latencies and measure the chain, not
  * the units. So half their chains multiply (acc *= x) and half add (acc += y): 1 FLOP per lane per
  * step, a multiply and an add always ready side by side — what a dgemm without FMA does, whose
@@ -89,6 +89,19 @@ AVX2_ATTR static double avx2_total(__m256d s) {
 #define AVX2(N) KERNEL(run_avx2, N, AVX2_ATTR, __m256d, _mm256_set1_pd, AVX2_STEP, _mm256_add_pd, avx2_total)
 AVX2(1) AVX2(2) AVX2(4) AVX2(8) AVX2(12) AVX2(14)
 
+/* AVX2's four lanes without FMA, stepped as sse2 (half the chains multiply, half add): the same width as
+ * avx2+fma, so that the two differ in FMA alone. Never the default: the widest FMA kernel comes first. */
+#define AVX2_NOFMA_ATTR __attribute__((target("avx2")))
+#define AVX2_NOFMA_STEP(a, x, y, i) ((i) & 1 ? _mm256_add_pd(a, y) : _mm256_mul_pd(a, x))
+AVX2_NOFMA_ATTR static double avx2_nofma_total(__m256d s) {
+    double out[4];
+    _mm256_storeu_pd(out, s);
+    return out[0] + out[1] + out[2] + out[3];
+}
+#define AVX2_NOFMA(N) KERNEL(run_avx2_nofma, N, AVX2_NOFMA_ATTR, __m256d, _mm256_set1_pd, AVX2_NOFMA_STEP, _mm256_add_pd, \
+                             avx2_nofma_total)
+AVX2_NOFMA(1) AVX2_NOFMA(2) AVX2_NOFMA(4) AVX2_NOFMA(8) AVX2_NOFMA(12) AVX2_NOFMA(14)
+
 #define AVX512_ATTR __attribute__((target("avx512f,fma")))
 #define AVX512_STEP(a, x, y, i) _mm512_fmadd_pd(a, x, y)
 #define AVX512(N) KERNEL(run_avx512, N, AVX512_ATTR, __m512d, _mm512_set1_pd, AVX512_STEP, _mm512_add_pd, _mm512_reduce_add_pd)
@@ -111,10 +124,11 @@ static int always(void) { return 1; }
     {NAME, 1, 1, run_scalar_1, always}
 #define SCALAR_ADD {"scalar-add", 1, 1, run_scalar_add_1, always}
 
-/* Widest first; within a kernel, its default (the most chains) first. */
+/* The FMA kernels widest first, then those without FMA; within a kernel, its default (the most chains) first. */
 #if defined(__x86_64__)
 static int has_avx512(void) { return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma"); }
 static int has_avx2(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+static int has_avx2_alone(void) { return __builtin_cpu_supports("avx2"); }
 static const kernel_t KERNELS[] = {
     {"avx512f+fma", 8, 24, run_avx512_24, has_avx512}, {"avx512f+fma", 8, 16, run_avx512_16, has_avx512},
     {"avx512f+fma", 8, 12, run_avx512_12, has_avx512}, {"avx512f+fma", 8, 8, run_avx512_8, has_avx512},
@@ -123,6 +137,10 @@ static const kernel_t KERNELS[] = {
     {"avx2+fma", 4, 14, run_avx2_14, has_avx2}, {"avx2+fma", 4, 12, run_avx2_12, has_avx2},
     {"avx2+fma", 4, 8, run_avx2_8, has_avx2}, {"avx2+fma", 4, 4, run_avx2_4, has_avx2},
     {"avx2+fma", 4, 2, run_avx2_2, has_avx2}, {"avx2+fma", 4, 1, run_avx2_1, has_avx2},
+    /* after every FMA kernel: a kernel NULL (the widest) never picks it */
+    {"avx2", 4, 14, run_avx2_nofma_14, has_avx2_alone}, {"avx2", 4, 12, run_avx2_nofma_12, has_avx2_alone},
+    {"avx2", 4, 8, run_avx2_nofma_8, has_avx2_alone}, {"avx2", 4, 4, run_avx2_nofma_4, has_avx2_alone},
+    {"avx2", 4, 2, run_avx2_nofma_2, has_avx2_alone}, {"avx2", 4, 1, run_avx2_nofma_1, has_avx2_alone},
     {"sse2", 2, 14, run_sse2_14, always}, {"sse2", 2, 12, run_sse2_12, always}, {"sse2", 2, 8, run_sse2_8, always},
     {"sse2", 2, 4, run_sse2_4, always}, {"sse2", 2, 2, run_sse2_2, always}, {"sse2", 2, 1, run_sse2_1, always},
     SCALAR_ROWS("scalar"), SCALAR_ADD};

@@ -1,7 +1,7 @@
 /* nnkit's machine-peak probe: declarations read by cffi.
  *
  * Independent chains of fused multiply-adds on vector registers, the widest the CPU offers
- * (detected at run time), on one thread or several; the kernels without FMA (scalar, SSE2) run
+ * (detected at run time), on one thread or several; the kernels without FMA (scalar, SSE2, AVX2) run
  * half their chains as multiplies and half as adds; "scalar-add" is one chain of dependent adds alone. The result is the double-precision FLOP rate
  * the cores actually sustain: the ceiling every GFLOP/s figure in nnkit is compared with.
  */
@@ -17,12 +17,12 @@ typedef struct {
     int chains;         /* independent accumulators per thread */
     int flops_per_step; /* per lane per chain step: 2 (an FMA) or 1 (a multiply or an add alone) */
     int threads;
-    const char *kernel; /* "avx512f+fma", "avx2+fma", "sse2", "neon", "scalar", "scalar-add" (one chain of
-                           dependent adds alone: 1 ÷ the add's latency) */
+    const char *kernel; /* "avx512f+fma", "avx2+fma", "avx2" (no FMA: as sse2, 4 lanes), "sse2", "neon", "scalar",
+                           "scalar-add" (one chain of dependent adds alone: 1 ÷ the add's latency) */
 } nk_peak;
 
-/* Run `iterations` rounds per thread on `threads` threads (1..256); kernel NULL picks the widest,
- * with its default number of chains (the most that fit its registers). */
+/* Run `iterations` rounds per thread on `threads` threads (1..256); kernel NULL picks the widest FMA kernel
+ * (never "avx2" without FMA), with its default number of chains (the most that fit its registers). */
 nk_peak nk_peak_measure(int threads, long iterations, const char *kernel);
 
 /* The same with `chains` independent chains per thread (0: the default); kernels exist for some

@@ -1,7 +1,8 @@
 """The machine's own peak: the double-precision FLOP rate its cores sustain, measured.
 
 ``native/peak.c`` runs independent FMA chains on the widest vector unit found (AVX-512, AVX2,
-SSE2, NEON), as many as its registers hold; every other GFLOP/s figure in the benchmarks is also shown as a share of this. What is
+SSE2, NEON), as many as its registers hold (its kernels without FMA — scalar, SSE2, AVX2 — are only ever asked for
+by name); every other GFLOP/s figure in the benchmarks is also shown as a share of this. What is
 measured: the rate of the FMA loop. What is assumed: that no real code beats that loop — checked
 below against the best dgemm rate seen (a "peak" below a measured dgemm would be wrong).
 """
@@ -94,7 +95,7 @@ CHAIN_COUNTS = (1, 2, 4, 8, 12, 14, 16, 24)   # the counts native/peak.c is buil
 
 
 def chain_sweep(kernel: str, rounds: int, threads: int = 1, repeats: int = 3) -> dict[int, float]:
-    """GFLOP/s of ``kernel`` ("scalar", "sse2", "avx2+fma", "avx512f+fma", "neon") by number of
+    """GFLOP/s of ``kernel`` ("scalar", "sse2", "avx2" (no FMA), "avx2+fma", "avx512f+fma", "neon") by number of
     independent chains per thread, the best of ``repeats`` sweeps over all the counts (other work,
     or a host slowing the core, only ever slows a run; a slow moment then hits one sweep, not every
     run of one count); empty when this CPU cannot run the kernel."""
@@ -105,7 +106,7 @@ def chain_sweep(kernel: str, rounds: int, threads: int = 1, repeats: int = 3) ->
             if not run.kernel:
                 continue
             rates[chains] = max(rates.get(chains, 0.0), run.gflops)
-            if run.lanes == _widest_lanes():
+            if kernel == _widest():   # the peak's own kernel: not one of its width without FMA
                 _keep(threads, {"gflops": run.gflops, "threads": threads, "kernel": kernel,
                                 "lanes": run.lanes, "chains": chains})
     return rates
@@ -134,8 +135,10 @@ def _run(kernel: str, chains: int, rounds: int, threads: int = 1):
     return run
 
 
-def _widest_lanes() -> int:
-    return native.nk_peak_measure(1, 1, ffi.NULL).lanes
+@functools.cache
+def _widest() -> str:
+    """The kernel the peak runs: the widest FMA kernel this CPU has."""
+    return ffi.string(native.nk_peak_measure(1, 1, ffi.NULL).kernel).decode()
 
 
 def run(quick: bool, say, results: dict | None = None) -> dict:

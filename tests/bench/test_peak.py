@@ -35,7 +35,7 @@ def test_a_rate_is_flagged_exactly_when_it_is_above_the_peak_and_says_why(rate, 
 def _kernels() -> list[tuple[str, int]]:
     """(kernel, chains) this CPU can run, every chain count native/peak.c is built for."""
     found = []
-    for kernel in ("scalar", "scalar-add", "sse2", "avx2+fma", "avx512f+fma", "neon"):
+    for kernel in ("scalar", "scalar-add", "sse2", "avx2", "avx2+fma", "avx512f+fma", "neon"):
         for chains in peak.CHAIN_COUNTS:
             if native.nk_peak_measure_chains(1, 1, kernel.encode(), chains).kernel:
                 found.append((kernel, chains))
@@ -76,3 +76,25 @@ def test_a_rate_is_filed_only_under_the_chains_the_probe_ran(monkeypatch):
         with pytest.raises(RuntimeError, match="asked for scalar at (14|1) chains, the probe ran scalar at 8"):
             ask()
     assert peak.alternate([("scalar", 8)], 1000, times=1)[("scalar", 8)][0] > 0   # the count asked for: no complaint
+
+
+def test_the_avx2_kernel_without_fma_is_asked_for_by_name_only_and_never_becomes_the_peak():
+    """"avx2" (4 lanes, half its chains multiply, half add) sits beside "avx2+fma" to isolate FMA at equal width: the
+    widest kernel (kernel NULL: ``peak.now``, ``peak.measure``) stays an FMA one, and a sweep of it never files its
+    rate as the peak's, though its lanes match the peak kernel's."""
+    widest = native.nk_peak_measure(1, 1000, ffi.NULL)
+    assert ffi.string(widest.kernel).decode() in ("avx512f+fma", "avx2+fma", "neon", "scalar")
+    if not native.nk_peak_measure_chains(1, 1, b"avx2", 14).kernel:
+        pytest.skip("no AVX2 on this CPU")
+    assert [c for k, c in _kernels() if k == "avx2"] == [1, 2, 4, 8, 12, 14]
+    r = native.nk_peak_measure_chains(1, 1000, b"avx2", 0)   # its default: the most chains its registers hold
+    assert (r.lanes, r.chains, r.flops_per_step) == (4, 14, 1)
+    before = dict(peak._best.get(1, {"gflops": 0.0, "kernel": None}))
+    peak._best.pop(1, None)
+    try:
+        peak.chain_sweep("avx2", 20_000, repeats=1)
+        assert 1 not in peak._best   # not the peak's kernel: nothing filed
+        assert peak.measure(1, 0.03)["kernel"] == ffi.string(widest.kernel).decode()
+    finally:
+        if before["kernel"]:
+            peak._keep(1, before)
