@@ -681,7 +681,8 @@ def _disassembly(size: int = 512) -> dict:
     """The cell that reads the compiled loops and places the reference BLAS beside the ikj rung: its functions."""
     import subprocess
 
-    return _cell_functions("ARITHMETIC = re.compile", "reference = next(", re=re, subprocess=subprocess, size=size)
+    return _cell_functions("ARITHMETIC = re.compile", "\nmoments = (", re=re, subprocess=subprocess, size=size,
+                           fit=tutorials.fit)
 
 
 @pytest.mark.parametrize("count", counts(2000))
@@ -756,15 +757,21 @@ def test_a_missing_reference_blas_skips_its_pair_with_one_line(found, monkeypatc
     library = type("Library", (), {"name": "reference", "path": "/nonexistent"})
     scope = {"find_libraries": lambda: [library] if found else [], "rungs": rungs, "print": printed.append,
              "platform": type("P", (), {"machine": staticmethod(lambda: "none")}), "fit": tutorials.fit,
-             "rng": np.random.default_rng(0), "size": 4, "n": 4, "results": {"reference BLAS": 1.0},
-             "walks": {"ikj, n = 4": 1.0}, "strayed": 0.0, "verdicts": verdicts, "np": np,
+             "rng": np.random.default_rng(0), "size": 4, "n": 4, "C_RUNG": "C", "plain": "ijk, n = 4",
+             "results": {"reference BLAS": 1.0, "C": 1.0}, "walks": {"ikj, n = 4": 1.0, "ijk, n = 4": 1.1},
+             "strayed": 0.0, "verdicts": verdicts, "np": np,
              "watch": lambda f: calls.append(f) or f() or {"others": 0.0, "speed": 1.0},
              "paired": lambda *a, **k: {"ratio": 1.0, "plain": 1e-6, "other": 1e-6, "by_order": {"a": 1.0, "b": 1.0}},
              "own_dgemm": None, "dgemm": None, "reference_beside_ikj": lambda *a: "verdict"}
-    exec(source[source.index("reference = next("):source.index("```", source.index("reference = next("))], scope)  # noqa: S102
+    scope["moments_said"] = _disassembly()["moments_said"]
+    start = source.index("\nmoments = (")
+    exec(source[start:source.index("```", start)], scope)  # noqa: S102 — the cell's own lines
+    moments = re.sub(r"\n +", " ", next(line for line in printed if line.startswith("one call, two moments: ")))
+    assert "ijk, n = 4 1.10 GFLOP/s in this step's table, 1.00 in Step 2's (10% apart)" in moments   # always: item b5
     if not found:
-        assert printed == ["reference BLAS beside the ikj rung: skipped — the reference BLAS rung was skipped (Step 2)"]
-        assert not calls
+        assert printed[0] == "reference BLAS beside the ikj rung: skipped — the reference BLAS rung was skipped (Step 2)"
+        assert not calls and len(printed) == 2
     else:
         assert printed[0].startswith("the loops' instructions: not read") and printed[-1] == "verdict"
-        assert any(line.startswith("one call, two moments: reference BLAS") for line in printed)
+        assert "; reference BLAS 0.13 GFLOP/s in these pairs, 1.00 in Step 2's table (681% apart)" in moments
+        assert "; ikj, n = 4 " in moments
