@@ -451,7 +451,7 @@ def test_step_3_derives_figures_from_its_pairs_alone_and_none_from_a_flagged_one
         design = {"below 0.8×": "stands for simplicity, not speed: in this run it costs time",
                   "1.25× or more": "stands for speed as well as simplicity in this run",
                   "within": "stands for simplicity: in this run speed does not decide it",
-                  "not settled": "costs or saves time this run leaves open"}
+                  "not settled": "costs or saves time, this run leaves open"}
         assert [words in gather for start, words in design.items()] == [dropped.startswith(s) for s in design]
         assert "nnkit's one gather per epoch (one shuffled copy, each batch a view)" in gather
         table = _line(text, "the table's cut, images[batch].T")
