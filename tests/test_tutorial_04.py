@@ -447,6 +447,13 @@ def test_step_3_derives_figures_from_its_pairs_alone_and_none_from_a_flagged_one
         assert ("the one gather saves time" in gather) == dropped.startswith("1.25× or more")
         assert ("cost about the same here" in gather) == dropped.startswith("within")
         assert ("not settled in this run" in gather) == dropped.startswith("not settled")
+        # reader 30 c10: each outcome says what it means for nnkit's one gather per epoch
+        design = {"below 0.8×": "stands for simplicity, not speed: in this run it costs time",
+                  "1.25× or more": "stands for speed as well as simplicity in this run",
+                  "within": "stands for simplicity: in this run speed does not decide it",
+                  "not settled": "costs or saves time, this run leaves open"}
+        assert [words in gather for start, words in design.items()] == [dropped.startswith(s) for s in design]
+        assert "nnkit's one gather per epoch (one shuffled copy, each batch a view)" in gather
         table = _line(text, "the table's cut, images[batch].T")
         ratio = float(re.search(r"different rows per batch took (\d+\.\d\d)× the same 32", table).group(1))
         assert ratio == round(pair[PAIRS[6]]["ratio"], 2)

@@ -413,21 +413,6 @@ def test_the_add_against_multiply_chain_verdict_follows_its_range(count):
     assert latency(2.0, 0.0, 0.69, 0.05).startswith("above 1.25×")   # the reader's run: 1.31…3.04× settles
 
 
-def _inner_loops(disassembly: str) -> list[list[str]]:
-    """The innermost loops in ``objdump -d`` text: each backward jump's instructions, from its target to the jump,
-    with no other jump between."""
-    lines = [line.split("\t") for line in disassembly.splitlines() if re.match(r"^ +[0-9a-f]+:\t", line)]
-    at = {int(cells[0].strip(" :"), 16): i for i, cells in enumerate(lines)}
-    loops = []
-    for i, cells in enumerate(lines):
-        jump = re.match(r"j\w+ +([0-9a-f]+) <", cells[-1].strip())
-        if jump and int(jump.group(1), 16) in at and at[int(jump.group(1), 16)] <= i:
-            body = [c[-1].strip() for c in lines[at[int(jump.group(1), 16)]:i + 1]]
-            if not any(op.startswith("j") for op in body[:-1]):
-                loops.append(body)
-    return loops
-
-
 def test_the_compiled_ijk_loop_keeps_one_sum():
     """Tutorial 7 says so: in nk_gemm_rung's machine code, the innermost loop that multiplies into a register and adds
     into a register (ijk's; ikj adds into memory) has one mulsd and one addsd into one accumulator — no second sum,
@@ -444,7 +429,7 @@ def test_the_compiled_ijk_loop_keeps_one_sum():
                           check=True).stdout
     rung = text[text.index("<nk_gemm_rung>:"):]
     rung = rung[:rung.index("\n\n")]
-    sums = [body for body in _inner_loops(rung)
+    sums = [body for body in _disassembly()["inner_loops"](rung)
             if any(op.startswith("mulsd") for op in body) and any(re.match(r"addsd +%xmm\d+,%xmm\d+$", op) for op in body)]
     assert len(sums) == 1, sums
     adds = [op for op in sums[0] if op.startswith(("addsd", "addpd", "vaddsd", "vaddpd"))]
@@ -690,3 +675,103 @@ def test_a_missing_reference_blas_rung_is_said_skipped_with_what_to_install(foun
     assert ("reference BLAS" in rungs) == ("reference" in found)
     assert printed == ([] if "reference" in found else [
         "reference BLAS: skipped — Debian's libblas3 was not found (`sudo apt-get install libblas3` adds that rung)"])
+
+
+def _disassembly(size: int = 512) -> dict:
+    """The cell that reads the compiled loops and places the reference BLAS beside the ikj rung: its functions."""
+    import subprocess
+
+    return _cell_functions("ARITHMETIC = re.compile", "\nmoments = (", re=re, subprocess=subprocess, size=size,
+                           fit=tutorials.fit)
+
+
+@pytest.mark.parametrize("count", counts(2000))
+def test_the_reference_blas_beside_ikj_follows_its_range_and_names_no_cause_it_did_not_read(count):
+    """Reader 30 b2: 'plain loops too, in the ikj order' was offered as the reference rung's place while it ran 2× the
+    ikj rung's rate, each timed at its own moment. Now a pair places the ratio against 0.8–1.25×: the words follow the
+    range (``verdicts.place``), and a gap is tied to packed instructions only where the faster loop has more of them,
+    always as a hypothesis; with the instructions unread, no cause is named."""
+    cell, rng, seen = _disassembly(), np.random.default_rng(30), set()
+    for _ in range(count):
+        ratio, watched, _, noise = _entry(rng)
+        packed = {name: (None if rng.random() < 0.2 else float(rng.choice([0.0, 0.5, 1.0])))
+                  for name in ("reference BLAS", "ikj rung")}
+        said = re.sub(r"\n +", " ", cell["reference_beside_ikj"](ratio, watched["others"], watched["speed"], noise, packed))
+        region, (low, high) = verdicts.place(ratio, (0.8, 1.25), watched["others"], watched["speed"], noise)
+        seen.add(region if high < math.inf else "busy")
+        verdict = said.split("→ ")[1]
+        assert f"{ratio:.2f}× (" in said and (high == math.inf or _span(low, high, (0.8, 1.25)) in said)
+        assert verdict.startswith("not settled") == (region is None)
+        assert verdict.startswith("within 0.8–1.25×") == (region == 1)
+        assert verdict.startswith("above 1.25×: the reference BLAS runs faster") == (region == 2)
+        assert verdict.startswith("below 0.8×: the ikj rung runs faster") == (region == 0)
+        if region in (0, 2):
+            faster, slower = ("reference BLAS", "ikj rung") if region == 2 else ("ikj rung", "reference BLAS")
+            unread = None in (packed[faster], packed[slower])
+            assert ("isolate" in verdict) and ("hypothesis" in verdict) != unread
+            assert ("more packed (vector) instructions" in verdict) == (not unread and packed[faster] > packed[slower])
+        assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
+    assert count == SAMPLE or seen == {0, 1, 2, None, "busy"}
+
+
+def test_the_loop_reader_counts_packed_and_scalar_multiply_adds_and_reads():
+    """The loop line counts what objdump shows: a scalar axpy loop (reference BLAS's, as Debian builds it), a packed
+    one (what a vectorising build would give), and none where no loop multiplies, adds and stores."""
+    cell = _disassembly()
+    scalar = ["movsd  (%rdx),%xmm1", "add    $0x8,%rax", "mulsd  %xmm4,%xmm1", "addsd  -0x8(%rax),%xmm1",
+              "movsd  %xmm1,-0x8(%rax)", "cmp    %r14,%rax", "jne    30e50 <dgemm_@@Base+0x4a0>"]
+    packed = ["vmovupd (%rdx,%rax,1),%ymm1", "vfmadd213pd (%rcx,%rax,1),%ymm2,%ymm1", "vmovupd %ymm1,(%rcx,%rax,1)",
+              "add    $0x20,%rax", "cmp    %rax,%rsi", "jne    1234 <f+0x10>"]
+    said, share = cell["loop_said"]("reference BLAS", [scalar])
+    assert share == 0 and "0 of 2 multiply/add instructions packed (0%)" in said and "reads memory 2 times a pass" in said
+    said, share = cell["loop_said"]("ikj rung", [packed])
+    assert share == 1 and "1 of 1 multiply/add instructions packed (100%)" in said and "reads memory 2 times" in said
+    assert cell["loop_said"]("x", [])[1] is None
+
+
+def test_the_compiled_axpy_loops_are_found_in_nnkit_and_in_the_reference_blas():
+    """On this build: nnkit's ikj rung has one loop that multiplies, adds and stores (the ijk loop stores nothing);
+    Debian's libblas3 dgemm_, where installed, has such loops too (its NN and NT cases)."""
+    import platform
+    import shutil
+
+    from nnkit.backends import _native
+    from nnkit.backends.libraries import find_libraries
+
+    if platform.machine() != "x86_64" or not shutil.which("objdump"):
+        pytest.skip("needs x86-64 and binutils' objdump to read the compiled loop")
+    cell = _disassembly()
+    assert len(cell["axpy_loops"](_native.__file__, "nk_gemm_rung")) == 1
+    assert cell["axpy_loops"](_native.__file__, "no_such_function") == []
+    reference = [library for library in find_libraries() if library.name == "reference"]
+    if reference:
+        assert cell["axpy_loops"](reference[0].path, "dgemm_")
+
+
+@pytest.mark.parametrize("found", [True, False])
+def test_a_missing_reference_blas_skips_its_pair_with_one_line(found, monkeypatch):
+    """A fresh machine without libblas3: the cell prints one line and times nothing; with it, it reads and times."""
+    source = tutorials.find("the-speed-ladder").read_text()
+    printed, calls = [], []
+    rungs = {"reference BLAS": None} if found else {}
+    library = type("Library", (), {"name": "reference", "path": "/nonexistent"})
+    scope = {"find_libraries": lambda: [library] if found else [], "rungs": rungs, "print": printed.append,
+             "platform": type("P", (), {"machine": staticmethod(lambda: "none")}), "fit": tutorials.fit,
+             "rng": np.random.default_rng(0), "size": 4, "n": 4, "C_RUNG": "C", "plain": "ijk, n = 4",
+             "results": {"reference BLAS": 1.0, "C": 1.0}, "walks": {"ikj, n = 4": 1.0, "ijk, n = 4": 1.1},
+             "strayed": 0.0, "verdicts": verdicts, "np": np,
+             "watch": lambda f: calls.append(f) or f() or {"others": 0.0, "speed": 1.0},
+             "paired": lambda *a, **k: {"ratio": 1.0, "plain": 1e-6, "other": 1e-6, "by_order": {"a": 1.0, "b": 1.0}},
+             "own_dgemm": None, "dgemm": None, "reference_beside_ikj": lambda *a: "verdict"}
+    scope["moments_said"] = _disassembly()["moments_said"]
+    start = source.index("\nmoments = (")
+    exec(source[start:source.index("```", start)], scope)  # noqa: S102 — the cell's own lines
+    moments = re.sub(r"\n +", " ", next(line for line in printed if line.startswith("one call, two moments: ")))
+    assert "ijk, n = 4 1.10 GFLOP/s in this step's table, 1.00 in Step 2's (10% apart)" in moments   # always: item b5
+    if not found:
+        assert printed[0] == "reference BLAS beside the ikj rung: skipped — the reference BLAS rung was skipped (Step 2)"
+        assert not calls and len(printed) == 2
+    else:
+        assert printed[0].startswith("the loops' instructions: not read") and printed[-1] == "verdict"
+        assert "; reference BLAS 0.13 GFLOP/s in these pairs, 1.00 in Step 2's table (681% apart)" in moments
+        assert "; ikj, n = 4 " in moments
