@@ -1064,8 +1064,8 @@ def test_a_rung_near_a_slower_levels_slope_is_said_to_be_no_evidence_of_that_bou
     ns, _ = run
     rng = np.random.default_rng(seed)
     roofs = {"in cache": float(rng.uniform(40, 120)), "main memory": float(rng.uniform(5, 30))}
-    if seed % 3 == 0:
-        roofs = {"L2": roofs["in cache"], "L3": float(rng.uniform(25, 40)), "main memory": roofs["main memory"]}
+    if seed % 3 == 0:   # L2's and L3's slopes close at times: a rung near L3's may lie above L2's
+        roofs = {"L2": float(rng.uniform(30, 60)), "L3": float(rng.uniform(25, 40)), "main memory": roofs["main memory"]}
     fits = list(roofs)[int(rng.integers(len(roofs)))]
     peak = ns["peak_one"]
     points = {name: (float(rng.choice([0.25, 0.5, 0.85, 20.8])), float(rng.uniform(0.5, 40)))
@@ -1074,7 +1074,8 @@ def test_a_rung_near_a_slower_levels_slope_is_said_to_be_no_evidence_of_that_bou
     near = ns["near_slower"](points, roofs, fits, under)
     for name, (intensity, rate) in points.items():
         expected = [level for level, bw in roofs.items() if bw < roofs[fits] and name not in under
-                    and intensity * bw < peak and 0.8 <= float(f"{rate / (intensity * bw):.2f}") <= 1.25]
+                    and intensity * bw < peak and 0.8 <= float(f"{rate / (intensity * bw):.2f}") <= 1.25
+                    and int(f"{rate / (intensity * roofs[fits]):.0%}".rstrip("%")) <= 100]
         assert (name in near) == bool(expected)
         if name in near:
             assert near[name][0] in expected
