@@ -31,7 +31,9 @@ from nnkit.backends._native import ffi, lib
 class Config:
     """What nnkit's dgemm does on this machine (sizes in elements, caches in bytes; L1 is its data cache), and where
     each cache figure came from (``*_from``): "sysfs" (/sys/devices/system/cpu/cpu0/cache), "sysconf" (glibc's),
-    "default" (nnkit's own, where neither says) or "given" (``config_for_l3``'s L3 size)."""
+    "default" (nnkit's own, where neither says) or "given" (``config_for_l3``'s L3 size). ``one_thread_up_to``: the
+    multiply-adds (m·n·k) up to which a product runs on one thread; ``unpacked_up_to``: those up to which it skips
+    packing, the figure of this micro-kernel, measured on the machine ``unpacked_measured_on`` names."""
 
     kernel: str
     mr: int
@@ -53,6 +55,8 @@ class Config:
     nc_model: int
     nc_cap: int
     one_thread_up_to: int
+    unpacked_up_to: int
+    unpacked_measured_on: str
     l1_bytes_from: str
     l1_ways_from: str
     l2_bytes_from: str
@@ -126,10 +130,11 @@ def reasoning(c: Config | None = None) -> list[str]:
         f"NC = {c.nc}: L3 is {c.l3_bytes // 1024} KiB in {c.l3_ways} ways of {way3} B ({_from(c, 'l3')}), shared; {c.threads} A block(s) "
         f"take {c.a_ways_l3}, one is kept free, the B panel ({c.kc}×NC) may fill the rest → NC ≤ {c.nc_model}, "
         f"capped at {c.nc_cap}",
-        f"small products (m·n·k ≤ {c.one_thread_up_to:,} multiply-adds) run on one thread and skip packing: the "
-        "kernel reads A and B where they are, its loads masked at the edges — set where, on the machine it was "
-        "tuned on, skipping packing stopped paying (paired: 1.6× faster without at n = 64, 1.03× at 256, 0.95× at 384) "
-        "and one thread unpacked beat two packed (n = 256: 79 against 60 GFLOP/s)",
+        f"small products (m·n·k ≤ {c.unpacked_up_to:,} multiply-adds, {_cube(c.unpacked_up_to)}) skip packing with the "
+        f"{c.kernel} kernel: it reads A and B where they are, its loads masked at the edges — set at the largest "
+        f"size where, on {c.unpacked_measured_on}, packing did not pay ({UNPACKED_EVIDENCE[c.kernel]})",
+        f"products up to {c.one_thread_up_to:,} multiply-adds ({_cube(c.one_thread_up_to)}) run on one thread, with every "
+        "kernel — set on an AVX-512 Xeon, where one thread unpacked beat two packed (n = 256: 79 against 60 GFLOP/s)",
         f"threads: {c.threads} above that, splitting the ic loop — each core packs its own A block into its own "
         "L2, all share one packed B panel; the caller's helpers are a pool, started once and "
         "asleep between products",
@@ -140,6 +145,18 @@ def reasoning(c: Config | None = None) -> list[str]:
 
 
 SYSFS = "/sys/devices/system/cpu/cpu0/cache"
+UNPACKED_EVIDENCE = {  # native/gemm.c's UNPACKED_UP_TO, measured as its comment says: packing's speed-up, paired
+    "avx512f+fma": "packing's speed-up, paired: 0.63× at n = 64, 0.97× at 256, 1.05× at 384",
+    "avx2+fma": "packing's speed-up, paired: 0.71× at n = 16, 1.00× at 32, 1.17× at 48, 1.24× at 64",
+    "portable": "packing's speed-up, paired: 1.03× at n = 32, 1.25× at 64",
+}
+
+
+def _cube(multiply_adds: int) -> str:
+    """``multiply_adds`` as the square product it bounds: 'n ≤ 64 for n×n' (n the largest whole n with n³ ≤ it)."""
+    n = round(multiply_adds ** (1 / 3))
+    n -= n**3 > multiply_adds
+    return f"n ≤ {n} for n×n matrices"
 SOURCES = {"sysfs": "from sysfs", "sysconf": "from sysconf", "default": "nnkit's default", "given": "as asked"}
 
 

@@ -37,11 +37,28 @@
                       * packed once for all B panels 0.95–1.06× at 4096, 1.00–1.01× at 2048; B micro-panels
                       * packed just before the first A block's tiles use them 1.00–1.03× at 4096, 0.96–1.00×
                       * at 2048 (one thread, medians of 9–21 alternating rounds): not kept */
-/* Up to this many multiply-adds (m·n·k) a product runs on one thread, and skips packing (see
- * direct): at n = 256 one thread without packing ran 79 GFLOP/s, two threads with it 60, and
- * skipping packing paid up to n = 256 (1.6× at n = 64, 1.03× at 256, 0.95× at 384; paired runs,
- * session 4). Tutorial 8's Step 8 and `nnkit bench` (suite kernels) measure where threads pay. */
+/* Up to this many multiply-adds (m·n·k) a product runs on one thread (see threads_for): on an AVX-512 Xeon, at
+ * n = 256 one thread without packing ran 79 GFLOP/s, two threads with it 60 (session 4). A question of threads,
+ * apart from packing's (unpacked_up_to): not re-measured on other machines. Tutorial 8's Step 8 and `nnkit bench`
+ * (suite kernels) measure where threads pay. */
 #define ONE_THREAD_UP_TO (256 * 256 * 256)
+
+/* Up to this many multiply-adds the library's products skip packing (see direct), per micro-kernel: where, on
+ * the machine each was measured on, the kernel reading A and B in place stopped beating packing them (the rungs
+ * "+ SIMD intrinsics" against "+ cache blocking", one thread, paired, alternating, medians). Never above
+ * ONE_THREAD_UP_TO: the unpacked path runs on one thread. Tutorial 8's Step 4 times it again on the reader's machine.
+ * Each figure below is packing's speed-up (the median of 5 rounds of 9 pairs, beside 5 rounds of the unpacked rung
+ * against itself, whose medians lay within 0.94–1.08× but for one round at some sizes, 0.80–1.27×):
+ *   avx512f+fma, an AVX-512 Xeon (session 4): 0.63× at n = 64, 0.97× at 256, 1.05× at 384 → 256³.
+ *   avx2+fma, an AMD EPYC Zen 3, 2 vCPUs (session 12): 0.71× at n = 16, 1.00× at 32, 1.17× at 48, 1.24× at 64,
+ *     1.29× at 80, 1.43× at 96 and 128 → 32³ (at n = 250 the unpacked path ran ~14 GFLOP/s, packed ~30).
+ *   portable, the same Zen 3 (session 12): 1.03× at n = 32, 1.25× at 64, 1.35× at 128, 1.75× at 256 → 32³;
+ *     not measured on the Xeon. */
+static const struct { const char *kernel; int64_t up_to; const char *measured_on; } UNPACKED_UP_TO[] = {
+    {"avx512f+fma", 256 * 256 * 256, "an AVX-512 Xeon"},
+    {"avx2+fma", 32 * 32 * 32, "an AMD EPYC Zen 3 (AVX2)"},
+    {"portable", 32 * 32 * 32, "an AMD EPYC Zen 3"},
+};
 
 typedef struct { const double *p; int64_t rs, cs; } mat; /* element (i, j) at p[i*rs + j*cs] */
 
@@ -51,6 +68,7 @@ typedef struct {
     const nk_kernel *kernel;
     int64_t mc, kc, nc; /* 0: the whole dimension (no cache blocking) */
     int pack, threads; /* pack: NEVER, ALWAYS (the rungs), or LARGE (the library: see direct) */
+    int64_t unpacked_up_to; /* LARGE: multiply-adds up to which a product skips packing */
 } method;
 
 typedef struct {
@@ -168,6 +186,9 @@ static nk_gemm_config derive(nk_gemm_config c, const nk_kernel *kernel, int thre
     c.mc = c.a_ways_l2 * way2 / (c.kc * 8) / c.mr * c.mr;
     if (c.mc < c.mr) c.mc = c.mr;
     c.one_thread_up_to = ONE_THREAD_UP_TO;
+    for (size_t i = 0; i < sizeof UNPACKED_UP_TO / sizeof *UNPACKED_UP_TO; i++)
+        if (!strcmp(UNPACKED_UP_TO[i].kernel, kernel->name))
+            c.unpacked_up_to = min64(UNPACKED_UP_TO[i].up_to, ONE_THREAD_UP_TO), c.unpacked_measured_on = UNPACKED_UP_TO[i].measured_on;
     return derive_nc(c);
 }
 
@@ -395,11 +416,11 @@ static void pool_run(const worker *workers, int helpers) {
     pthread_mutex_unlock(&pool_user);
 }
 
-static int small(const problem *q) { return (double)q->m * q->n * q->k <= ONE_THREAD_UP_TO; }
+static int at_most(const problem *q, int64_t multiply_adds) { return (double)q->m * q->n * q->k <= multiply_adds; }
 
 static int threads_for(const method *how, const problem *q) {
     int64_t tiles = (q->m + how->kernel->mr - 1) / how->kernel->mr; /* a row of micro-tiles each at least */
-    if (small(q)) return 1;
+    if (at_most(q, ONE_THREAD_UP_TO)) return 1;
     return (int)min64(how->threads, tiles);
 }
 
@@ -487,10 +508,11 @@ static void scale(const problem *q) {
         }
 }
 
-/* The library's small products — those it runs on one thread — skip packing when the kernel can
- * read their A in place: at n = 64 packing took 35 % of the time (perf). The rungs keep their choice. */
+/* The library's small products — up to its kernel's unpacked_up_to, all on one thread — skip packing when the
+ * kernel can read their A in place: at n = 64 packing took 35 % of the time (perf, on the Xeon). The rungs keep
+ * their choice. */
 static int direct(const method *how, const problem *q) {
-    return how->pack == LARGE && q->a.rs == 1 && small(q);
+    return how->pack == LARGE && q->a.rs == 1 && at_most(q, how->unpacked_up_to);
 }
 
 static void run(const method *how, const problem *q) {
@@ -518,7 +540,7 @@ static problem normalise(int row_major, int transa, int transb, int64_t m, int64
 static void dgemm(int row_major, int transa, int transb, int64_t m, int64_t n, int64_t k, double alpha,
                   const double *a, int64_t lda, const double *b, int64_t ldb, double beta, double *c, int64_t ldc) {
     nk_gemm_config cfg = nk_gemm_config_get();
-    method how = {nk_kernel_pick(cfg.kernel), cfg.mc, cfg.kc, cfg.nc, LARGE, cfg.threads};
+    method how = {nk_kernel_pick(cfg.kernel), cfg.mc, cfg.kc, cfg.nc, LARGE, cfg.threads, cfg.unpacked_up_to};
     problem q = normalise(row_major, transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     run(&how, &q);
 }

@@ -1009,3 +1009,93 @@ def test_one_in_cache_roof_replaces_l2s_and_l3s_when_they_ran_at_one_rate(run, e
         assert ("its share not settled" in flat) == rate_low and ("at most 50% of it" in flat) == (not rate_low)
 
     check()
+
+
+def _config(**changes):
+    """A stand-in for ``own_dgemm.config()``: this machine's, with ``changes`` (caches, ways, blocks)."""
+    import dataclasses
+
+    from nnkit.backends import own_dgemm
+    return dataclasses.replace(own_dgemm.config(), **changes)
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_a_faster_block_names_the_term_of_the_rule_it_points_to(run, seed):
+    """Reader 30 c11: MC = 256 beat the rule's 96 beyond noise and nothing said what that means for the rule. Over
+    seeded caches and values: the line names the cache the block is sized for, the ways its value would take against
+    those the rule keeps, and — only when those exceed the whole cache — the premise, not the ways kept."""
+    ns, _ = run
+    rng = np.random.default_rng(seed)
+    ways1, ways2 = int(rng.choice([4, 8, 12, 16])), int(rng.choice([4, 8, 16]))
+    c = _config(l1_bytes=int(rng.choice([32, 48])) << 10, l1_ways=ways1, l2_bytes=int(rng.choice([256, 512, 2048])) << 10,
+                l2_ways=ways2, b_ways_l1=ways1 // 2, a_ways_l2=ways2 // 2, kc=int(rng.integers(100, 600)),
+                mc=int(rng.integers(24, 400)))
+    label, other = ("KC", "MC")[seed % 2], int(rng.integers(8, 2000))
+    said = ns["rule_term"](label, (c.kc, c.mc)[seed % 2], other, c)
+    joined = re.sub(r"\n +", " ", said)
+    level, ways, kept = ("L1", c.l1_ways, c.b_ways_l1) if label == "KC" else ("L2", c.l2_ways, c.a_ways_l2)
+    taken = other * (c.nr if label == "KC" else c.kc) * 8 / ((c.l1_bytes // c.l1_ways) if label == "KC"
+                                                             else (c.l2_bytes // c.l2_ways))
+    assert f"takes {taken:.1f} of {level}'s {ways} ways" in joined and f"the rule keeps {kept}" in joined
+    assert (f"more than all of {level}: not the ways kept but the premise" in joined) == (taken > ways)
+    assert (f"the term is the {kept} ways the rule keeps for it" in joined) == (taken <= ways)
+    if taken <= ways:
+        assert (f": more ran faster here" in joined) == (taken > kept)
+    assert ("L2's term moved beside" in joined) == (label == "KC")
+    assert "a reading" in joined and all(len(line) <= 118 for line in said.splitlines())
+
+
+def test_step_6_names_the_rules_term_exactly_when_its_pairs_settle_another_value_faster(run):
+    ns, text = run
+    blocks = re.findall(r"^  the rule's choice .*?(?=^\S|^  the rule's choice|\Z)", text, re.M | re.S)
+    assert blocks
+    for block in blocks:
+        joined = re.sub(r"\n +", " ", block)
+        faster = " ran faster than the rule's " in joined or "the rule's KC is slower" in joined \
+            or "the rule's MC is slower" in joined
+        assert ("what it points to in the rule:" in joined) == faster
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_a_rung_near_a_slower_levels_slope_is_said_to_be_no_evidence_of_that_bound(run, seed):
+    """Reader 30 b3: the unblocked rungs lay on main memory's slope while their matrices fit in cache, and nothing said
+    that is no evidence of a DRAM bound. Over seeded rates and roofs: a rung is named exactly when its share of a
+    slower level's slope prints within 1.25× either way, left of the ridge, and not already under every slope."""
+    ns, _ = run
+    rng = np.random.default_rng(seed)
+    roofs = {"in cache": float(rng.uniform(40, 120)), "main memory": float(rng.uniform(5, 30))}
+    if seed % 3 == 0:   # L2's and L3's slopes close at times: a rung near L3's may lie above L2's
+        roofs = {"L2": float(rng.uniform(30, 60)), "L3": float(rng.uniform(25, 40)), "main memory": roofs["main memory"]}
+    fits = list(roofs)[int(rng.integers(len(roofs)))]
+    peak = ns["peak_one"]
+    points = {name: (float(rng.choice([0.25, 0.5, 0.85, 20.8])), float(rng.uniform(0.5, 40)))
+              for name in ("loops, ikj", "micro-kernel, plain C", "+ SIMD intrinsics", "+ cache blocking")}
+    under = {name: 0.5 for name in points if rng.random() < 0.2}
+    near = ns["near_slower"](points, roofs, fits, under)
+    for name, (intensity, rate) in points.items():
+        expected = [level for level, bw in roofs.items() if bw < roofs[fits] and name not in under
+                    and intensity * bw < peak and 0.8 <= float(f"{rate / (intensity * bw):.2f}") <= 1.25
+                    and int(f"{rate / (intensity * roofs[fits]):.0%}".rstrip("%")) <= 100]
+        assert (name in near) == bool(expected)
+        if name in near:
+            assert near[name][0] in expected
+    said = ns["near_said"](near, fits)
+    joined = re.sub(r"\n +", " ", said)
+    assert bool(said) == bool(near)
+    if near:
+        assert "no evidence that its level binds a rung when its working set fits a faster one" in joined
+        assert all(f"{name} ({share:.0%} of " in joined for name, (_, share) in near.items())
+        assert all(len(line) <= 118 for line in said.splitlines())
+
+
+def test_step_4_pairs_the_largest_size_the_library_runs_unpacked_when_no_table_size_is_one(run):
+    """Reader 30 b1: the cut is the kernel's own; where none of Step 3's sizes is one the library runs unpacked (on an
+    AVX2 machine, 32³), Step 4 adds the largest that is, so its last line still checks the cut on the reader's machine."""
+    ns, text = run
+    cut, sizes = ns["config"].unpacked_up_to, list(ns["sizes"])
+    edge = max(n for n in range(1, 400) if n**3 <= cut)
+    assert ns["unpacked_edge"](cut) == edge
+    expected = sizes if any(n <= edge for n in sizes) else [edge] + sizes
+    assert list(ns["packing_at"]) == expected
+    assert re.search(rf"^n = {expected[0]:<5} \(nnkit's dgemm skips packing here\)", text, re.M) or expected[0] > edge
+    assert "where nnkit's dgemm skips packing: " in text

@@ -132,7 +132,8 @@ def test_the_library_against_the_unpacked_rung_is_explained_only_as_far_as_measu
 
 def test_step_4_times_the_library_call_against_the_unpacked_rung_where_it_skips_packing(dgemm):
     ns, text = dgemm
-    small = [n for n in ns["sizes"] if n**3 <= ns["config"].one_thread_up_to]
+    small = [n for n in ns["packing_at"] if n**3 <= ns["config"].unpacked_up_to]
+    assert small   # the largest size the library runs unpacked joins the pairs where no size of the table is one
     rows = re.findall(r"^n = (\d+) +nnkit's dgemm called as the library", text, re.M)
     assert [int(n) for n in rows] == small
     assert ("one call at n = 4" in text) == bool(small)
@@ -350,7 +351,10 @@ def test_the_skipped_packing_summary_gives_each_sizes_own_words():
     Every combination of effects over one to three sizes: each size's own words, and a verdict from the settled."""
     import itertools
 
+    import types
+
     source = tutorials.find("inside-dgemm").read_text()
+    machines = {"avx512f+fma": "an AVX-512 Xeon", "avx2+fma": "an AMD EPYC Zen 3 (AVX2)"}
     scope = {"fit": tutorials.fit}
     exec(source[source.index("def skipped_said("):source.index("\nsmall = {n: effect")], scope)   # noqa: S102
     words = {"paid": "packing paid", "cost": "packing cost", "": "no effect beyond this run's noise",
@@ -359,15 +363,18 @@ def test_the_skipped_packing_summary_gives_each_sizes_own_words():
     for count in (1, 2, 3):
         for effects in itertools.product(words, repeat=count):
             small = dict(zip((64, 128, 250), effects))
+            kernel = ("avx512f+fma", "avx2+fma")[cases % 2]
+            scope["config"] = types.SimpleNamespace(kernel=kernel, unpacked_measured_on=machines[kernel])
             said = re.sub(r"\n +", " ", scope["skipped_said"](small))
             cases += 1
             assert all(f"n = {n}: {words[e]}" in said for n, e in small.items())
             settled = [e for e in effects if e is not None]
             assert ("does not hold on this machine" in said) == ("paid" in settled)
-            assert ("the rule's reason holds here in its packing half, the one timed here" in said) == (
-                set(effects) == {"cost"})
-            assert ("one thread unpacked against two packed is not timed" in said) == (set(effects) == {"cost"})
-            assert ("its packing half, the one timed here) does not hold" in said) == ("paid" in settled)
+            assert ("the cut holds here" in said) == (set(effects) == {"cost"})
+            assert ("one thread against two at these sizes is not timed" in said) == (set(effects) == {"cost"})
+            # the kernel's own cut, and the machine it was measured on, are what a paid packing contradicts
+            assert (f"the {kernel} kernel's cut, measured on {machines[kernel]}, does not hold" in said) == (
+                "paid" in settled)
             assert ("run it again" in said) == (None in effects and "paid" not in settled)
             assert ("skipping it lost nothing" in said) == (bool(settled) and "paid" not in settled
                                                             and set(effects) != {"cost"})

@@ -4,6 +4,7 @@ loop — and honours BLAS's rules for alpha = 0 and beta = 0, without writing ou
 
 import dataclasses
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -84,6 +85,61 @@ def test_every_call_equals_numpy_and_writes_only_c(p):
     assert (guarded[:GUARD] == -7).all() and (guarded[-GUARD:] == -7).all()
     padding = C[:, n:] if row_major else C[:, m:]
     assert np.isnan(padding).all()  # the gaps between rows or columns are untouched
+
+
+# native/gemm.c's UNPACKED_UP_TO: each kernel's cut (multiply-adds up to which the library skips packing) and the
+# machine it was measured on — reader 30 b1: one AVX-512 figure, 256³, left AVX2 products ~2× slow at n ≈ 250
+CUTS = {"avx512f+fma": (256**3, "an AVX-512 Xeon"), "avx2+fma": (32**3, "an AMD EPYC Zen 3 (AVX2)"),
+        "portable": (32**3, "an AMD EPYC Zen 3")}
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_the_configuration_reports_the_packing_cut_of_the_kernel_in_use(kernel):
+    with own_dgemm.configured(kernel) as c:
+        assert (c.unpacked_up_to, c.unpacked_measured_on) == CUTS[kernel]
+        assert c.unpacked_up_to <= c.one_thread_up_to == 256**3   # the unpacked path runs on one thread
+        lines = [re.sub(r"\n +", " ", line) for line in own_dgemm.reasoning(c)]
+    said = next(line for line in lines if line.startswith("small products"))
+    assert f"m·n·k ≤ {c.unpacked_up_to:,} multiply-adds" in said and f"with the {kernel} kernel" in said
+    assert f"on {c.unpacked_measured_on}, packing did not pay" in said
+    threads = next(line for line in lines if line.startswith("products up to"))
+    assert f"{c.one_thread_up_to:,} multiply-adds" in threads and "set on an AVX-512 Xeon" in threads
+    assert all(len(row) <= 118 for line in own_dgemm.reasoning(c) for row in line.split("\n"))
+
+
+def test_the_largest_square_within_a_cut_is_named_right():
+    for n in range(1, 300):
+        for cut in (n**3 - 1, n**3, n**3 + 1):
+            said = own_dgemm._cube(cut)
+            largest = max(m for m in range(n + 2) if m**3 <= cut)
+            assert said == f"n ≤ {largest} for n×n matrices"
+
+
+around_the_cut = st.fixed_dictionaries({
+    "kernel": st.sampled_from(KERNELS), "m": st.integers(1, 70), "n": st.integers(1, 70), "step": st.integers(-2, 2),
+    "interface": st.sampled_from(["cblas", "fortran"]), "row_major": st.booleans(), "ta": st.booleans(),
+    "tb": st.booleans(), "threads": st.sampled_from([1, 2]), "seed": st.integers(0, 2**32 - 1),
+})
+
+
+@settings(max_examples=300, deadline=None)
+@given(around_the_cut)
+def test_products_on_either_side_of_the_packing_cut_equal_numpy(p):
+    """Shapes whose m·n·k lies just under, at and just over the kernel's cut: the unpacked path and the packed one
+    meet there, both orders and transposes (an A whose rows are contiguous takes the copied tiles unpacked)."""
+    row_major = p["row_major"] and p["interface"] == "cblas"
+    m, n = p["m"], p["n"]
+    with own_dgemm.configured(p["kernel"], p["threads"]) as c:
+        k = max(1, c.unpacked_up_to // (m * n) + p["step"])
+        rng = np.random.default_rng(p["seed"])
+        opA, opB, C0 = rng.standard_normal((m, k)), rng.standard_normal((k, n)), rng.standard_normal((m, n))
+        A, lda = stored(opA, p["ta"], row_major, 1)
+        B, ldb = stored(opB, p["tb"], row_major, 0)
+        C, ldc = stored(C0, False, row_major, 2)
+        call(p["interface"], row_major, p["ta"], p["tb"], m, n, k, 1.5, A, lda, B, ldb, -0.5, C, ldc)
+    result = C[:, :n] if row_major else C[:, :m].T
+    np.testing.assert_allclose(result, 1.5 * opA @ opB - 0.5 * C0, rtol=1e-12, atol=1e-12 * (k + 1))
+    assert np.isnan(C[:, n:] if row_major else C[:, m:]).all()   # the gaps between rows or columns untouched
 
 
 @pytest.mark.parametrize("threads", [2, 3, 7])
