@@ -778,4 +778,4 @@ def test_step_5_says_the_thread_choice_is_a_measurement_that_may_differ_between_
     the choice is the timing at that moment, and the line it prints carries the times it chose by."""
     text = " ".join(tutorials.find("training").read_text().split())
     assert "the choice is that measurement at that moment" in text and "choose the other count" in text
-    assert 'print(fit(f"threads for this step: {choice.threads} ({choice.reason})"))' in _cell("threads for this step")
+    assert 'print(choice.said("threads for this step:"))' in _cell("threads for this step")
