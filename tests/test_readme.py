@@ -46,7 +46,7 @@ def test_the_thread_choice_is_said_as_train_decides_it():
     """Reader 29 (b1): one timing a side flipped the choice; the README says the pairs, the margin and 'not settled'."""
     text = _flat()
     assert f"timed on one thread and on all in {threads.PAIRS} alternating pairs" in text
-    assert f"wholly below {threads.CLEAR_GAIN:g}×" in text and "(`not settled, 1 thread`)" in text
+    assert f"wholly below {threads.CLEAR_GAIN:g}×" in text and "(`threads: 1 (not settled: …)`)" in text
     assert "clearly faster (≤ 0.9×)" not in text
 
 
