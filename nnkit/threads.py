@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import math
 import os
 import statistics
 import time
@@ -44,6 +43,7 @@ import numpy as np
 
 from nnkit.bench import verdicts
 from nnkit.bench.timing import paired
+from nnkit.plots import decimals_text
 
 OPENBLAS_THREAD_UNIT = 65_536 * 4
 """Multiply-adds per thread OpenBLAS's ``gemm`` asks for: ``SMP_THRESHOLD_MIN`` (65 536, real types) ×
@@ -216,7 +216,7 @@ def choose(sizes: list[int], batch: int, dtype: str = "float32", requested: int 
     pairs = time_products(step_products(sizes, batch), dtype, cores)
     threads, said = decide(pairs["ratios"], cores)
     return Choice(threads, said, (
-        f"medians {_shown(pairs['plain'] * 1e6)} µs on 1 thread, {_shown(pairs['other'] * 1e6)} µs on {cores}, "
+        f"medians {decimals_text(pairs['plain'] * 1e6, 0, 3)} µs on 1 thread, {decimals_text(pairs['other'] * 1e6, 0, 3)} µs on {cores}, "
         f"pairs spread {_spread(pairs['ratios']):.0%}; {seen}",
         f"timed: OpenBLAS may run the largest, {m}·{n}·{k} = {mnk:,} multiply-adds, on {openblas_threads(mnk, cores)} "
         f"threads (rule: --json)"), GENERIC_RULE)
@@ -238,11 +238,6 @@ def decide(ratios: list[float], cores: int) -> tuple[int, str]:
     return threads, (f"{verdict}: {cores} threads ÷ 1 = {ratio:.3f}× the time, range "
                      f"{verdicts.beside(low, CLEAR_GAIN)}…{verdicts.beside(high, CLEAR_GAIN)}× over {len(ratios)} pairs, "
                      f"{side} {CLEAR_GAIN:.2f}×")
-
-
-def _shown(value: float, digits: int = 3) -> str:
-    """``value`` with ``digits`` significant digits and no exponent (trailing zeros kept: 90.0, 1.20)."""
-    return f"{value:.{max(0, digits - 1 - math.floor(math.log10(value)))}f}"
 
 
 def time_products(products: list[tuple[int, int, int]], dtype: str, threads: int, pairs: int = PAIRS) -> dict:
