@@ -318,7 +318,8 @@ def test_a_whole_run_with_an_unsteady_peak_settles_no_lead_for_the_products(monk
                       r"right after itself: ([\d.]+) µs\. The order .*? The moment ", _joined(text))
     assert which and float(which[1]) == pytest.approx(statistics.median(ns["step_totals"]), abs=0.051)
     assert float(which[2]) == pytest.approx(statistics.median(a[1] for a in ns["again"]) * 1e6, abs=0.051)
-    assert "question each line answers: is it faster now at all, by any amount?):" in _joined(text)   # reader 23 c5
+    assert "question each line answers: is it faster now at all, by any amount?), and each side's median time" in (
+        _joined(text))   # reader 23 c5; reader 30 c4: each side's µs
     unrecorded = re.search(r"^  the 1-element step took ([\d.]+) µs\n  against the step on 32 samples \(([\d.]+) µs\): "
                            r"(\d+)% of its time; the median of the \d+ pairs' ratios \(these\n  two medians' own ratio: "
                            r"(\d+)%\) — this share, without the recording's cost, decides:\n(  → .*?)\nfigure:", text, re.M | re.S)
@@ -344,7 +345,7 @@ def test_a_whole_run_with_an_unsteady_peak_settles_no_lead_for_the_products(monk
     assert not long, long
     assert 20 < float(share.group(1)) < 30 and float(share.group(2)) < float(share.group(1))
     levers = re.findall(r"^(.{53}) +[\d.]+×  [\d.]+–[\d.]+  (faster now|not faster now|not settled — run it again)  "
-                        r"\([\d.]+→[\d.]+ µs\)$", _joined(text), re.M)
+                        r"\([\d.]+→[\d.]+ [µm]s\)$", _joined(text), re.M)
     assert len(levers) == 7 and "Adam step without subnormal moments" in levers[-1][0]   # every paired lever, placed
 
 
@@ -431,7 +432,7 @@ def test_each_levers_verdict_follows_the_range_it_prints(seed):
     rng = np.random.default_rng(seed)
     line = _lever_line()("a lever", _measured(rng, 1e-4))
     assert all(len(row) <= 118 for row in line.split("\n")) and ("\n" in line) == (len(_joined(line)) > 118)
-    found = re.fullmatch(r"a lever +(\d+\.\d\d+)×  (?:(\d+\.\d\d+)–(\d+\.\d\d+)|others busy)  (.*)  \(([\d.]+)→([\d.]+) µs\)",
+    found = re.fullmatch(r"a lever +(\d+\.\d\d+)×  (?:(\d+\.\d\d+)–(\d+\.\d\d+)|others busy)  (.*)  \(([\d.]+)→([\d.]+) [µm]s\)",
                          _joined(line))
     if found.group(2) is None:
         assert found.group(4) == "not settled — run it again"
@@ -449,9 +450,11 @@ def test_each_lever_prints_its_ratio_to_three_digits_and_each_sides_time(seed):
     rng = np.random.default_rng(seed)
     measured = _measured(rng, float(10 ** rng.uniform(-6.5, -1.5)))
     line = _lever_line()("a lever", measured)
-    found = re.fullmatch(r"a lever +([\d.]+)×  .*  \(([\d.]+)→([\d.]+) µs\)", _joined(line))
+    found = re.fullmatch(r"a lever +([\d.]+)×  .*  \(([\d.]+)→([\d.]+) ([µm]s)\)", _joined(line))
     assert all(len(row) <= 118 for row in line.split("\n"))
-    for printed, value in zip(found.groups(), (measured["ratio"], *(measured["pair"][side] * 1e6 for side in ("plain", "other")))):
+    scale = 1e3 if measured["pair"]["plain"] >= 0.01 else 1e6
+    assert found.group(4) == ("ms" if scale == 1e3 else "µs")
+    for printed, value in zip(found.groups(), (measured["ratio"], *(measured["pair"][side] * scale for side in ("plain", "other")))):
         assert float(printed) == pytest.approx(value, rel=5e-3) and len(printed.replace(".", "").lstrip("0")) >= 3
 
 
