@@ -62,5 +62,5 @@ def test_the_first_command_says_what_it_costs_on_a_fresh_machine_before_training
     text = _flat()
     opening = text[text.index("The first command installs nnkit"):text.index("## Tutorials")]
     assert "On a fresh machine it takes about 45–55 s in all" in opening and "compiling nnkit's C code" in opening
-    assert "47.8 s when it was otherwise idle" in opening and "one-minute load average" in opening
+    assert "47.8 s with no other process busy" in opening and "one-minute load average" in opening
     assert opening.index("45–55 s") < opening.index("0.31 s")
