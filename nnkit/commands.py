@@ -56,12 +56,13 @@ def train(args) -> dict:
 
 def _train(args) -> dict:
     from nnkit.experiment import Experiment
+    from nnkit.tutorials import fit  # every line within 118 columns
 
     experiment = Experiment.from_args(args)
     train_set, val_set, test_set = splits = experiment.splits(args)
-    say(args, f"data: {train_set.source} — {len(train_set)} train / {len(val_set)} validation / {len(test_set)} test samples"
-              f"{' (test: ' + test_set.source + ')' if args.test_data else ''}, {train_set.images.shape[1]} features; "
-              f"network {experiment.sizes}, {args.optimizer}, {args.dtype}, backend {args.backend}")
+    say(args, fit(f"data: {train_set.source} — {len(train_set)} train / {len(val_set)} validation / {len(test_set)} test "
+                  f"samples{' (test: ' + test_set.source + ')' if args.test_data else ''}, {train_set.images.shape[1]} features; "
+                  f"network {experiment.sizes}, {args.optimizer}, {args.dtype}, backend {args.backend}"))
     threads = _threads(args, experiment.sizes, len(train_set) if args.optimizer == "gd" else args.batch_size)
     with threads_module.limited(threads.threads):
         start = time.perf_counter()
@@ -83,7 +84,7 @@ def _train(args) -> dict:
     say(args, f"test accuracy {result['test_accuracy']:.2%} (train {result['train_accuracy']:.2%}{validation}) "
               f"after {epochs} epoch{'s' * (epochs != 1)} in {seconds:.1f} s")
     if result["plots"]:
-        say(args, f"figures in {args.plots}: " + ", ".join(os.path.basename(p) for p in result["plots"]))
+        say(args, fit(f"figures in {args.plots}: " + ", ".join(os.path.basename(p) for p in result["plots"])))
     if profile is not None:
         result["step_profile"] = _profile(args, profile)
     chance = 1 / train_set.n_classes
@@ -96,19 +97,20 @@ def _train(args) -> dict:
 def _threads(args, sizes: list[int], batch: int):
     """The BLAS threads for this run (``--threads``, or chosen from the product sizes), said."""
     choice = threads_module.choose(sizes, batch, args.dtype, args.threads)
-    say(args, f"threads: {choice.threads} ({choice.reason})")
+    say(args, choice.said())
     return choice
 
 
 def _profile(args, ops) -> dict:
     """Print where one training step spends its time, op by op; return the table and totals."""
     from nnkit.backends.instrumented import report
+    from nnkit.tutorials import fit
 
     rows = report(ops)
     total = {key: sum(r[key] for r in rows) for key in ("count", "seconds", "flops", "bytes_read", "bytes_written")}
-    say(args, f"one training step, {total['count']} operations, {total['seconds'] * 1e3:.3f} ms, {total['flops']:,} FLOPs "
-              f"({total['flops'] / total['seconds'] / 1e9:.2f} GFLOP/s), {total['bytes_read'] + total['bytes_written']:,} bytes "
-              "(a model of compulsory traffic: each input read once, each output written once):")
+    say(args, fit(f"one training step, {total['count']} operations, {total['seconds'] * 1e3:.3f} ms, {total['flops']:,} FLOPs "
+                  f"({total['flops'] / total['seconds'] / 1e9:.2f} GFLOP/s), {total['bytes_read'] + total['bytes_written']:,} "
+                  "bytes (a model of compulsory traffic: each input read once, each output written once):"))
     say(args, f"  {'op':<18}{'count':>6}{'ms':>9}{'% time':>8}{'FLOPs':>13}{'GFLOP/s':>9}{'bytes*':>12}{'new':>5}{'views':>6}")
     for r in rows:
         say(args, f"  {r['op']:<18}{r['count']:>6}{r['seconds'] * 1e3:>9.3f}{100 * r['seconds'] / total['seconds']:>7.1f}%"

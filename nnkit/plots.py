@@ -5,6 +5,8 @@ Each function takes numpy arrays, writes one file and returns its path.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from nnkit import files
@@ -330,6 +332,18 @@ def value_text(value: float) -> str:
     return f"{value:.3g}" if abs(rounded) < 1000 else f"{rounded:,.0f}"
 
 
+def decimals_text(value: float, decimals: int, digits: int = 2) -> str:
+    """``value`` with ``decimals`` decimals, or as many more as keep ``digits`` significant digits, never an exponent:
+    a small rate keeps its figure instead of rounding to 0 (0.0048 GFLOP/s, not 0.00).
+
+    >>> decimals_text(0.004812, 2), decimals_text(5.461, 2), decimals_text(13.7, 0), decimals_text(0.4, 0)
+    ('0.0048', '5.46', '14', '0.40')
+    """
+    if not value or not math.isfinite(value):
+        return f"{value:.{decimals}f}"
+    return f"{value:.{max(decimals, digits - 1 - math.floor(math.log10(abs(value))))}f}"
+
+
 def _room_for_labels(ax, labels, tries: int = 4) -> None:
     """Widen ``ax``'s x range on the right until every one of ``labels`` (annotations right of their points) ends
     inside the axes' frame. On the axis's own scale (log or linear) a point's place is linear in the scale's
@@ -368,8 +382,8 @@ def roofline(points: dict[str, tuple[float, float]], peak: float, bandwidths: di
     ridges = [peak / bandwidth for bandwidth in bandwidths.values() if bandwidth > 0]
     ai = np.logspace(np.log10(min(xs + ridges) / 2), np.log10(max(xs + ridges) * 4), 200)
     for label, bandwidth in bandwidths.items():
-        ax.plot(ai, np.minimum(peak, ai * bandwidth), label=f"roof: {label}, {bandwidth:.0f} GB/s")
-    ax.axhline(peak, color="grey", ls=":", lw=1, label=f"flat roof (every level): {peak:.0f} GFLOP/s")
+        ax.plot(ai, np.minimum(peak, ai * bandwidth), label=f"roof: {label}, {decimals_text(bandwidth, 0)} GB/s")
+    ax.axhline(peak, color="grey", ls=":", lw=1, label=f"flat roof (every level): {decimals_text(peak, 0)} GFLOP/s")
     # each point its own marker and colour, named in the legend. Unnamed, hollow markers of growing size nest
     # visibly where several operations share an intensity; named, each is joined to its name instead
     for number, ((label, (intensity, rate)), marker) in enumerate(zip(points.items(), "osD^v<>pPX*h8" * 4)):

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import math
 import os
 import statistics
 import time
@@ -44,6 +43,7 @@ import numpy as np
 
 from nnkit.bench import verdicts
 from nnkit.bench.timing import paired
+from nnkit.plots import decimals_text
 
 OPENBLAS_THREAD_UNIT = 65_536 * 4
 """Multiply-adds per thread OpenBLAS's ``gemm`` asks for: ``SMP_THRESHOLD_MIN`` (65 536, real types) ×
@@ -55,7 +55,8 @@ OPENBLAS_ONE_THREAD_BELOW = 2 * OPENBLAS_THREAD_UNIT
 GENERIC_RULE = (f"OpenBLAS 0.3.27 and later, built with the default GEMM_MULTITHREAD_THRESHOLD (4), give a product "
                 f"⌊m·n·k ÷ {OPENBLAS_THREAD_UNIT:,}⌋ threads ({OPENBLAS_THREAD_UNIT:,} = 65,536 × 4 = 64³), at most the "
                 f"cores, so one while m·n·k < {OPENBLAS_ONE_THREAD_BELOW:,}")
-"""The rule nnkit's own threshold follows, said in the reason's line (tutorial 6 fits it, or another, to this machine)."""
+"""The rule nnkit's own threshold follows, carried in full by :attr:`Choice.rule` (tutorial 6 fits it, or another, to
+this machine)."""
 
 
 def openblas_threads(mnk: int, cores: int) -> int:
@@ -67,13 +68,25 @@ def openblas_threads(mnk: int, cores: int) -> int:
 
 @dataclass(frozen=True)
 class Choice:
-    """``threads`` for the BLAS libraries and why, in one line for the reader."""
+    """``threads`` for the BLAS libraries and why: ``reason``, the decision's reason in a few words (the first
+    line printed); ``detail``, the figures behind it, one printed line each; ``rule``, OpenBLAS's rule the choice
+    follows, said in full (the same on every run, so only ``--json`` carries it; empty where it played no part)."""
 
     threads: int
     reason: str
+    detail: tuple[str, ...] = ()
+    rule: str = ""
 
     def to_dict(self) -> dict:
-        return {"threads": self.threads, "reason": self.reason}
+        return {"threads": self.threads, "reason": self.reason, "detail": list(self.detail), "rule": self.rule}
+
+    def said(self, label: str = "threads:") -> str:
+        """The lines printed: ``label N (reason)``, then each of ``detail`` two columns further in — every line
+        wrapped at the tutorials' 118 columns (:func:`nnkit.tutorials.fit`)."""
+        from nnkit.tutorials import fit
+
+        indent = " " * (len(label) - len(label.lstrip(" ")))
+        return fit("\n".join([f"{label} {self.threads} ({self.reason})", *(f"{indent}  {line}" for line in self.detail)]))
 
 
 def step_products(sizes: list[int], batch: int) -> list[tuple[int, int, int]]:
@@ -193,33 +206,38 @@ def choose(sizes: list[int], batch: int, dtype: str = "float32", requested: int 
         return Choice(1, "one core available")
     seen = load()
     if seen.cores - seen.others < FREE_FOR_A_SECOND_THREAD:
-        return Choice(1, f"{seen}: no core is free for a second BLAS thread (it would share one)")
-    m, n, k = largest = max(step_products(sizes, batch), key=lambda p: p[0] * p[1] * p[2])
-    if openblas_threads(m * n * k, cores) == 1:  # m·n·k < OPENBLAS_ONE_THREAD_BELOW, as cores ≥ 2
-        return Choice(1, f"every product of a step is at most {m}·{n}·{k} = {m * n * k:,} multiply-adds, under "
-                         f"{OPENBLAS_ONE_THREAD_BELOW:,}, so one thread: {GENERIC_RULE}")
+        return Choice(1, "no core is free for a second BLAS thread: it would share one", (str(seen),))
+    m, n, k = max(step_products(sizes, batch), key=lambda p: p[0] * p[1] * p[2])
+    mnk = m * n * k
+    if openblas_threads(mnk, cores) == 1:  # m·n·k < OPENBLAS_ONE_THREAD_BELOW, as cores ≥ 2
+        return Choice(1, f"every product of a step is under {OPENBLAS_ONE_THREAD_BELOW:,} multiply-adds: "
+                         f"OpenBLAS runs it on one thread",
+                      (f"the largest: {m}·{n}·{k} = {mnk:,} multiply-adds (rule: --json)",), GENERIC_RULE)
     pairs = time_products(step_products(sizes, batch), dtype, cores)
     threads, said = decide(pairs["ratios"], cores)
-    return Choice(threads, f"the step's products timed in {len(pairs['ratios'])} alternating pairs: "
-                           f"{_shown(pairs['plain'] * 1e6)} µs on 1 thread, {_shown(pairs['other'] * 1e6)} µs on {cores} (medians); "
-                           f"{said} (all cores need the whole range below {CLEAR_GAIN:.2f}×; largest {m}·{n}·{k} = "
-                           f"{m * n * k:,} multiply-adds, at least {OPENBLAS_ONE_THREAD_BELOW:,}, so timed: {GENERIC_RULE}; {seen})")
+    return Choice(threads, said, (
+        f"medians {decimals_text(pairs['plain'] * 1e6, 0, 3)} µs on 1 thread, {decimals_text(pairs['other'] * 1e6, 0, 3)} µs on {cores}, "
+        f"pairs spread {_spread(pairs['ratios']):.0%}; {seen}",
+        f"timed: OpenBLAS may run the largest, {m}·{n}·{k} = {mnk:,} multiply-adds, on {openblas_threads(mnk, cores)} "
+        f"threads (rule: --json)"), GENERIC_RULE)
+
+
+def _spread(ratios: list[float]) -> float:
+    """The pairs' spread as the choice reads and prints it: a whole percent."""
+    return round(verdicts.spread(ratios), 2)
 
 
 def decide(ratios: list[float], cores: int) -> tuple[int, str]:
     """The threads and the words for the pairs' ``ratios`` (time on ``cores`` threads ÷ time on 1, one per pair):
     their median (3 decimals) widened by their spread (a whole percent), as printed, placed against ``CLEAR_GAIN``."""
-    ratio, noise = round(statistics.median(ratios), 3), round(verdicts.spread(ratios), 2)
+    ratio, noise = round(statistics.median(ratios), 3), _spread(ratios)
     region, (low, high) = verdicts.place(ratio, (CLEAR_GAIN,), noise=noise)
     threads = cores if region == 0 else 1
-    verdict = {0: f"clearly faster, {cores} threads", 1: "not clearly faster, 1 thread"}.get(region, "not settled, 1 thread")
-    return threads, (f"all ÷ 1 thread: median {ratio:.3f}× the time, pairs spread {noise:.0%} → "
-                     f"{verdicts.beside(low, CLEAR_GAIN)}…{verdicts.beside(high, CLEAR_GAIN)}×, {verdict}")
-
-
-def _shown(value: float, digits: int = 3) -> str:
-    """``value`` with ``digits`` significant digits and no exponent (trailing zeros kept: 90.0, 1.20)."""
-    return f"{value:.{max(0, digits - 1 - math.floor(math.log10(value)))}f}"
+    verdict = {0: "clearly faster", 1: "not clearly faster"}.get(region, "not settled")
+    side = {0: "all below", 1: "all at or above"}.get(region, "spanning")
+    return threads, (f"{verdict}: {cores} threads ÷ 1 = {ratio:.3f}× the time, range "
+                     f"{verdicts.beside(low, CLEAR_GAIN)}…{verdicts.beside(high, CLEAR_GAIN)}× over {len(ratios)} pairs, "
+                     f"{side} {CLEAR_GAIN:.2f}×")
 
 
 def time_products(products: list[tuple[int, int, int]], dtype: str, threads: int, pairs: int = PAIRS) -> dict:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 
@@ -34,9 +36,48 @@ def test_default_training_reaches_98_percent_on_the_bundled_digits():
 
 def test_train_says_how_many_blas_threads_and_why():
     done = nnkit("train", "--epochs", "1", "--threads", "1", "--json")
-    assert last_json(done)["threads"] == {"threads": 1, "reason": "--threads 1"} and "threads: 1 (--threads 1)" in done.stderr
-    chosen = last_json(nnkit("train", "--epochs", "1", "--json"))["threads"]
+    assert last_json(done)["threads"] == {"threads": 1, "reason": "--threads 1", "detail": [], "rule": ""}
+    assert "threads: 1 (--threads 1)" in done.stderr
+    done = nnkit("train", "--epochs", "1", "--json")
+    chosen = last_json(done)["threads"]
     assert chosen["threads"] >= 1 and chosen["reason"]  # busy machine, small products or measured: the reason says which
+    flat = re.sub(r"\n +", " ", done.stderr)
+    assert f"threads: {chosen['threads']} ({chosen['reason']})" in flat and all(line in flat for line in chosen["detail"])
+
+
+TRAIN_CASES = 16  # seeded: the choice's outcome in turn; the cores, load, pairs' timings; plots and the step profile
+
+
+@pytest.mark.parametrize("case", range(TRAIN_CASES))
+def test_no_line_nnkit_train_prints_exceeds_118_columns(case, monkeypatch, capsys, tmp_path):
+    """Reader 30 (c1): the threads line was ~900 columns. Whatever the choice's outcome (asked for, a busy machine
+    with a busiest process named, small products, timed pairs of any verdict) and the options that add lines
+    (--plots, --backend instrumented's step profile), every line nnkit train prints fits 118 columns (a path that does not
+    fit on a line by itself is printed whole)."""
+    from nnkit import threads
+
+    rng = np.random.default_rng(case)
+    outcome = ("asked for", "busy", "small", "timed")[case % 4]
+    cores = int(rng.choice([2, 4, rng.integers(2, 65)]))
+    others = cores - float(rng.uniform(0, 1.5)) if outcome == "busy" else float(rng.choice([0.0, rng.uniform(0, cores - 1.5)]))
+    seen = threads.Load(others, float(rng.uniform(0, 1)), 0.1, cores, busiest=("a-long-name-15c (pid 4194303)", others * 0.5))
+    ratios = (10 ** rng.uniform(-1.3, 1.0, int(rng.integers(1, 12)))).tolist()   # clearly faster, not, or not settled
+    one = float(10 ** rng.uniform(-7, 1))
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)), raising=False)
+    monkeypatch.setattr(threads, "load", lambda seconds=0.1: seen)
+    monkeypatch.setattr(threads, "time_products", lambda products, dtype, count: {
+        "plain": one, "other": one * float(np.median(ratios)), "ratios": ratios})
+    hidden, batch = (16, 32) if outcome == "small" else (int(rng.choice([128, 512])), int(rng.choice([128, 1024])))
+    options = ["train", "--epochs", "1", "--hidden", str(hidden), "--batch-size", str(batch)]
+    options += ["--threads", str(int(rng.integers(1, 4)))] if outcome == "asked for" else []  # real threads: a few
+    options += ["--plots", str(tmp_path / "plots")] if case % 8 == 3 else []  # a path is never broken: one that fits
+    options += ["--backend", "instrumented"] if case % 5 == 0 else []
+    assert cli.main(options) == 0
+    printed = capsys.readouterr()
+    assert all(len(line) <= 118 for line in (printed.out + printed.err).splitlines()), printed.out
+    said = {"asked for": "(--threads ", "busy": "(no core is free", "small": "(every product of a step is under",
+            "timed": " pairs, "}[outcome]
+    assert said in printed.out, printed.out
 
 
 @pytest.mark.parametrize("command", [["train"], ["bench", "--quick"], ["tutorial", "ndarray"]])

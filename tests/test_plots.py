@@ -390,3 +390,36 @@ def test_every_value_label_ends_inside_the_axes_frame(rates, log, flag):
             assert text.get_window_extent(renderer).x1 <= frame.x1, (text.get_text(), ax.get_xlim())
     finally:
         plt.close(fig)
+
+
+def test_decimals_text_keeps_its_decimals_and_never_rounds_a_small_value_away():
+    """Reader 30 (c5): a rate of about 0.005 was printed 0.00. At least ``decimals`` decimals, at least ``digits``
+    significant digits, never an exponent, and the figure reads back to within its last digit."""
+    rng = np.random.default_rng(30)
+    for value in list(10 ** rng.uniform(-9, 6, 400)) + [0.004812, 0.00996, 0.4, 13.7, 99.96]:
+        for decimals, digits in ((0, 2), (2, 2), (1, 2), (0, 3), (2, 3)):
+            text = plots.decimals_text(value, decimals, digits)
+            shown = text.partition(".")[2]
+            assert "e" not in text and len(shown) >= decimals and len(text.replace(".", "").lstrip("0")) >= digits
+            assert abs(float(text) - value) <= 0.5 * 10 ** -len(shown) * (1 + 1e-9)
+    assert [plots.decimals_text(v, 2) for v in (0.004812, 5.461)] == ["0.0048", "5.46"]
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e-2, 1e-4])
+def test_a_rooflines_legend_never_prints_a_roof_as_zero(tmp_path, monkeypatch, scale):
+    """The roofs' legend wrote its GB/s and GFLOP/s with no decimals: a roof below 0.5 printed 0. Each keeps at least
+    two significant digits, however low."""
+    seen = {}
+    real_save = plots._save
+
+    def keep(fig, path):
+        seen["labels"] = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+        return real_save(fig, path)
+
+    monkeypatch.setattr(plots, "_save", keep)
+    plots.roofline({"op": (0.1, 0.5 * scale)}, 46.3 * scale, {"L2": 86.9 * scale, "main memory": 13.7 * scale},
+                   str(tmp_path / "roof.png"), "t")
+    figures = [re.search(r"[,:] ([\d.]+) (?:GB|GFLOP)/s$", label).group(1) for label in seen["labels"] if "roof" in label]
+    assert len(figures) == 3 and all(len(f.replace(".", "").lstrip("0")) >= 2 for f in figures), figures
+    if scale == 1.0:
+        assert figures == ["87", "14", "46"]    # as before for roofs above 10: whole numbers

@@ -118,8 +118,8 @@ def test_one_thread_for_a_busy_machine_exactly_when_others_leave_less_than_a_cor
     busy = cores - seen.others < threads.FREE_FOR_A_SECOND_THREAD
     assert ("no core is free for a second BLAS thread" in choice.reason) == busy
     if busy:
-        assert choice.threads == 1
-        assert f"other processes used {seen.others:.1f} of {cores} cores over 0.1 s (" in choice.reason
+        assert choice.threads == 1 and choice.rule == ""
+        assert choice.detail[0].startswith(f"other processes used {seen.others:.1f} of {cores} cores over 0.1 s (")
 
 
 @pytest.mark.parametrize("case", range(LOAD_CASES))
@@ -175,7 +175,10 @@ def test_small_products_get_one_thread_on_an_idle_machine(monkeypatch, sizes, ba
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     monkeypatch.setattr(threads, "time_products", lambda *a, **k: pytest.fail("small products are not timed"))
     choice = threads.choose(sizes, batch)
-    assert choice.threads == 1 and "multiply-adds, under 524,288, so one thread: " + threads.GENERIC_RULE in choice.reason
+    m, n, k = max(threads.step_products(sizes, batch), key=lambda p: p[0] * p[1] * p[2])
+    assert choice.threads == 1 and choice.rule == threads.GENERIC_RULE
+    assert choice.reason == "every product of a step is under 524,288 multiply-adds: OpenBLAS runs it on one thread"
+    assert choice.detail == (f"the largest: {m}·{n}·{k} = {m * n * k:,} multiply-adds (rule: --json)",)
 
 
 @pytest.mark.parametrize("one, many, expected", [(2.0, 1.0, 2), (1.0, 2.0, 1)])
@@ -184,8 +187,8 @@ def test_large_products_get_the_faster_measured_count(monkeypatch, one, many, ex
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     monkeypatch.setattr(threads, "time_products", lambda products, dtype, count: _pairs(one, many))
     choice = threads.choose([784, 128, 10], 128)
-    assert choice.threads == expected and "timed in 9 alternating pairs" in choice.reason
-    assert "12,845,056 multiply-adds, at least 524,288, so timed: " + threads.GENERIC_RULE in choice.reason
+    assert choice.threads == expected and "over 9 pairs" in choice.reason and choice.rule == threads.GENERIC_RULE
+    assert choice.detail[1] == "timed: OpenBLAS may run the largest, 128·128·784 = 12,845,056 multiply-adds, on 2 threads (rule: --json)"
 
 
 def test_a_step_whose_largest_product_is_two_units_is_timed(monkeypatch):
@@ -193,7 +196,7 @@ def test_a_step_whose_largest_product_is_two_units_is_timed(monkeypatch):
     monkeypatch.setattr(threads, "load", lambda seconds=0.1: IDLE)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     monkeypatch.setattr(threads, "time_products", lambda products, dtype, count: _pairs(2.0, 1.0))
-    assert "524,288 multiply-adds, at least 524,288, so timed" in threads.choose([64, 128, 10], 64).reason
+    assert "the largest, 128·64·64 = 524,288 multiply-adds, on 2 threads" in threads.choose([64, 128, 10], 64).detail[1]
 
 
 def _gemm_c_threads(mnk: int, cores: int) -> int:
@@ -245,9 +248,9 @@ def test_all_cores_only_when_clearly_faster(monkeypatch, one, many, chosen):
     assert threads.choose([784, 512, 10], 128).threads == chosen
 
 
-TIMED = re.compile(r"timed in (\d+) alternating pairs: ([\d.]+) µs on 1 thread, ([\d.]+) µs on 2 \(medians\); all ÷ 1 thread: "
-                   r"median ([\d.]+)× the time, pairs spread (\d+)% → ([\d.]+)…([\d.]+)×, (clearly faster, 2 threads|"
-                   r"not clearly faster, 1 thread|not settled, 1 thread) \(all cores need the whole range below 0\.90×")
+TIMED = re.compile(r"(clearly faster|not clearly faster|not settled): 2 threads ÷ 1 = ([\d.]+)× the time, range ([\d.]+)…"
+                   r"([\d.]+)× over (\d+) pairs, (all below|all at or above|spanning) 0\.90×")
+MEDIANS = re.compile(r"medians ([\d.]+) µs on 1 thread, ([\d.]+) µs on 2, pairs spread (\d+)%; other processes used ")
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -268,7 +271,8 @@ def test_the_printed_median_and_spread_always_show_the_decision(monkeypatch, rat
     many = one * statistics.median(ratios)
     monkeypatch.setattr(threads, "time_products", lambda products, dtype, cores: _pairs(one, many, ratios))
     choice = threads.choose([784, 512, 10], 128)
-    count, shown_one, shown_many, ratio, spread, low, high, verdict = TIMED.search(choice.reason).groups()
+    verdict, ratio, low, high, count, side = TIMED.fullmatch(choice.reason).groups()
+    shown_one, shown_many, spread = MEDIANS.match(choice.detail[0]).groups()
     assert int(count) == len(ratios)
     assert float(shown_one) == pytest.approx(one * 1e6, rel=5e-3) and float(shown_many) == pytest.approx(many * 1e6, rel=5e-3)
     assert abs(float(ratio) - statistics.median(ratios)) <= 5e-4 + 1e-12
@@ -276,8 +280,9 @@ def test_the_printed_median_and_spread_always_show_the_decision(monkeypatch, rat
     width = 1 + int(spread) / 100
     assert float(low) == pytest.approx(float(ratio) / width, abs=5.01e-3) and float(high) == pytest.approx(float(ratio) * width, abs=5.01e-3)
     below, at_or_above = float(ratio) * width < 0.9, float(ratio) / width >= 0.9
-    expected = "clearly faster, 2 threads" if below else "not clearly faster, 1 thread" if at_or_above else "not settled, 1 thread"
+    expected = "clearly faster" if below else "not clearly faster" if at_or_above else "not settled"
     assert verdict == expected and choice.threads == (2 if below else 1)
+    assert side == ("all below" if below else "all at or above" if at_or_above else "spanning")
     assert (float(high) < 0.9) == below and (float(low) >= 0.9) == at_or_above   # the printed ends on their sides
 
 
@@ -294,3 +299,36 @@ def test_the_choice_times_one_run_a_half_so_a_slow_second_thread_cannot_stretch_
     pairs = threads.time_products([(64, 32, 48)], "float32", 2, pairs=4)
     assert asked == [(4, 0.0)] and len(pairs["ratios"]) == 4
     assert timing._loops(lambda: time.sleep(0.001), 0.0) == 1
+
+
+LABELS = ("threads:", "  batch 1258: BLAS threads", "threads for this step:")  # nnkit train's; tutorial 9's
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cores=st.integers(1, 64), requested=st.none() | st.integers(1, 512), others=st.floats(0, 1), steal=st.floats(0, 1),
+       busiest=st.none() | st.tuples(st.text("abcdefghij_-. 0123456789", min_size=1, max_size=15), st.integers(1, 4_194_304),
+                                     st.floats(0, 1.3)),
+       sizes=st.lists(st.integers(1, 4096), min_size=2, max_size=5), batch=st.integers(1, 60_000),
+       ratios=st.lists(st.floats(0.05, 20.0), min_size=1, max_size=15), one=st.floats(1e-7, 10.0),
+       label=st.sampled_from(LABELS))
+@example(cores=2, requested=None, others=0.0, steal=0.0, busiest=None, sizes=[64, 128, 10], batch=128,   # the README's run
+         ratios=[0.871, 0.59, 1.28], one=1.31e-4, label="threads:")
+def test_every_line_the_choice_prints_fits_118_columns_and_says_all_of_it(monkeypatch, cores, requested, others, steal,
+                                                                          busiest, sizes, batch, ratios, one, label):
+    """Reader 30 (c1): the threads line was one line of ~900 columns. For every outcome — asked for, one core, a busy
+    machine (a busiest process of any name), small products, timed products of any verdict — each printed line
+    is at most 118 columns, the first says the count and the reason, and the printed lines, read flattened, hold
+    the reason and every line of the detail; the rule in full is in the JSON."""
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)), raising=False)
+    busy = busiest and (f"{busiest[0]} (pid {busiest[1]})", busiest[2] * others * cores)
+    monkeypatch.setattr(threads, "load", lambda seconds=0.1: threads.Load(others * cores, steal * cores, 0.1, cores, busiest=busy))
+    monkeypatch.setattr(threads, "time_products", lambda products, dtype, count: _pairs(one, one * statistics.median(ratios), ratios))
+    choice = threads.choose(sizes, batch, requested=requested)
+    said = choice.said(label)
+    assert all(len(line) <= 118 for line in said.split("\n")), said
+    assert said.startswith(f"{label} {choice.threads} (")
+    flat = re.sub(r"\n +", " ", said)
+    assert f"({choice.reason})" in flat and all(line in flat for line in choice.detail)
+    assert choice.to_dict() == {"threads": choice.threads, "reason": choice.reason, "detail": list(choice.detail),
+                                "rule": choice.rule}
+    assert choice.rule in ("", threads.GENERIC_RULE) and (choice.rule == "") == (not any("rule: --json" in d for d in choice.detail))

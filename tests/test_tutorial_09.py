@@ -50,8 +50,9 @@ def _rounds(rng: np.random.Generator, best: float) -> list[float]:
     return [round(best * (1.0 if rng.random() < 0.6 else float(rng.uniform(0.5, 0.85))), 3) for _ in range(3)]
 
 
-def _roofline(rng: np.random.Generator) -> str:
-    """Step 3's roof lines, table and ranking, run on made-up rounds and a made-up recorded step."""
+def _roofline(rng: np.random.Generator, slow: float = 1.0) -> str:
+    """Step 3's roof lines, table and ranking, run on made-up rounds and a made-up recorded step (each operation's
+    time × ``slow``)."""
     code = _cell("def confirmed")
     code = code[code.index("def confirmed"):code.index("tiny_net = ")]
     rounds = {"peak": _rounds(rng, float(rng.uniform(40, 90))), "L2": _rounds(rng, float(rng.uniform(20, 60))),
@@ -60,7 +61,7 @@ def _roofline(rng: np.random.Generator) -> str:
     roofs = bandwidth.roofs({sets[k]: max(rounds[k]) for k in sets}, 2 * 2**20, 300 * 2**20)["roofs"]
     near, near_bandwidth = next(iter(roofs.items()))
     rows = [{"op": op, "flops": int(rng.integers(300, 700_000)), "bytes_read": int(rng.integers(2_000, 200_000)),
-             "bytes_written": int(rng.integers(500, 50_000)), "seconds": float(rng.uniform(1e-6, 4e-5))} for op in OPS]
+             "bytes_written": int(rng.integers(500, 50_000)), "seconds": slow * float(rng.uniform(1e-6, 4e-5))} for op in OPS]
     jitter = float(rng.choice([0.0, 0.02, 0.3, 1.0]))     # how far a step's time may stray: none, a little, a lot
     step_rounds = [[{**r, "seconds": r["seconds"] * float(rng.uniform(1, 1 + jitter))} for r in rows]
                    for _ in range(int(rng.integers(3, 16)))]
@@ -71,7 +72,7 @@ def _roofline(rng: np.random.Generator) -> str:
              "top": max(rounds["peak"]), "rows": rows, "step_rounds": step_rounds,
              "config": type("Config", (), {"l2_bytes": 2 * 2**20}), "statistics": statistics, "verdicts": verdicts,
              "fit": tutorials.fit, "np": np, "first_steps": [[]], "params": {}, "Xb": np.zeros(4), "Yb": np.zeros(4),
-             "triads": bandwidth}
+             "triads": bandwidth, "plots": plots}
     return _printed(code, scope), step_rounds
 
 
@@ -317,7 +318,8 @@ def test_a_whole_run_with_an_unsteady_peak_settles_no_lead_for_the_products(monk
                       r"right after itself: ([\d.]+) µs\. The order .*? The moment ", _joined(text))
     assert which and float(which[1]) == pytest.approx(statistics.median(ns["step_totals"]), abs=0.051)
     assert float(which[2]) == pytest.approx(statistics.median(a[1] for a in ns["again"]) * 1e6, abs=0.051)
-    assert "question each line answers: is it faster now at all, by any amount?):" in _joined(text)   # reader 23 c5
+    assert "question each line answers: is it faster now at all, by any amount?), and each side's median time" in (
+        _joined(text))   # reader 23 c5; reader 30 c4: each side's µs
     unrecorded = re.search(r"^  the 1-element step took ([\d.]+) µs\n  against the step on 32 samples \(([\d.]+) µs\): "
                            r"(\d+)% of its time; the median of the \d+ pairs' ratios \(these\n  two medians' own ratio: "
                            r"(\d+)%\) — this share, without the recording's cost, decides:\n(  → .*?)\nfigure:", text, re.M | re.S)
@@ -342,8 +344,8 @@ def test_a_whole_run_with_an_unsteady_peak_settles_no_lead_for_the_products(monk
     long = [line for line in text.splitlines() if any(word in line for word in touched) and len(line) > 118]
     assert not long, long
     assert 20 < float(share.group(1)) < 30 and float(share.group(2)) < float(share.group(1))
-    levers = re.findall(r"^(.{58}) +[\d.]+×  [\d.]+–[\d.]+  (faster now|not faster now|not settled — run it again)$",
-                        text, re.M)
+    levers = re.findall(r"^(.{53}) +[\d.]+×  [\d.]+–[\d.]+  (faster now|not faster now|not settled — run it again)  "
+                        r"\([\d.]+→[\d.]+ [µm]s\)$", _joined(text), re.M)
     assert len(levers) == 7 and "Adam step without subnormal moments" in levers[-1][0]   # every paired lever, placed
 
 
@@ -379,7 +381,7 @@ def _measured(rng: np.random.Generator, plain: float) -> dict:
     region, bounds = verdicts.place(statistics.median(ratios), (1.0,), seen["others"], seen["speed"],
                                     verdicts.spread(ratios))
     return {"ratio": statistics.median(ratios), "range": bounds, "region": region, "seen": seen,
-            "pair": {"plain": plain, "ratios": ratios}}
+            "pair": {"plain": plain, "other": plain * statistics.median(ratios), "ratios": ratios}}
 
 
 @pytest.mark.parametrize("seed", _seeds(400))
@@ -417,7 +419,8 @@ def test_the_products_timed_for_float32_are_the_steps_own_five():
 
 def _lever_line():
     code = _cell("def lever_line")
-    scope = {"math": __import__("math"), "shaky_levers": {"timed apart"}, "verdicts": verdicts}
+    scope = {"math": __import__("math"), "shaky_levers": {"timed apart"}, "verdicts": verdicts, "plots": plots,
+             "fit": tutorials.fit}
     ratios = _cell("def settles")
     exec(ratios[ratios.index("def settles"):ratios.index("\nlever = {}")], scope)   # noqa: S102 — the tutorial's own code
     exec(code[code.index("def lever_line"):code.index("\n\nprint(")], scope)   # noqa: S102 — the tutorial's own code
@@ -428,14 +431,38 @@ def _lever_line():
 def test_each_levers_verdict_follows_the_range_it_prints(seed):
     rng = np.random.default_rng(seed)
     line = _lever_line()("a lever", _measured(rng, 1e-4))
-    assert len(line) <= 118
-    found = re.fullmatch(r"a lever +(\d+\.\d\d)×  (?:(\d+\.\d\d+)–(\d+\.\d\d+)|others busy)  (.*)", line)
+    assert all(len(row) <= 118 for row in line.split("\n")) and ("\n" in line) == (len(_joined(line)) > 118)
+    found = re.fullmatch(r"a lever +(\d+\.\d\d+)×  (?:(\d+\.\d\d+)–(\d+\.\d\d+)|others busy)  (.*)  \(([\d.]+)→([\d.]+) [µm]s\)",
+                         _joined(line))
     if found.group(2) is None:
         assert found.group(4) == "not settled — run it again"
         return
     low, high = float(found.group(2)), float(found.group(3))
     assert low <= float(found.group(1)) + 0.005 and float(found.group(1)) <= high + 0.005
     assert found.group(4) == _as_printed(low, high)   # reader 28 a7: decided as printed, whatever the digits
+
+
+@pytest.mark.parametrize("seed", _seeds(300))
+def test_each_lever_prints_its_ratio_to_three_digits_and_each_sides_time(seed):
+    """Reader 30 (c4): two levers printed the same figures, 0.55× 0.54–0.57, though timed apart. The ratio is printed
+    to three significant digits and each side's median µs beside it, so two measurements look alike only where they
+    agree to three digits."""
+    rng = np.random.default_rng(seed)
+    measured = _measured(rng, float(10 ** rng.uniform(-6.5, -1.5)))
+    line = _lever_line()("a lever", measured)
+    found = re.fullmatch(r"a lever +([\d.]+)×  .*  \(([\d.]+)→([\d.]+) ([µm]s)\)", _joined(line))
+    assert all(len(row) <= 118 for row in line.split("\n"))
+    scale = 1e3 if measured["pair"]["plain"] >= 0.01 else 1e6
+    assert found.group(4) == ("ms" if scale == 1e3 else "µs")
+    for printed, value in zip(found.groups(), (measured["ratio"], *(measured["pair"][side] * scale for side in ("plain", "other")))):
+        assert float(printed) == pytest.approx(value, rel=5e-3) and len(printed.replace(".", "").lstrip("0")) >= 3
+
+
+def test_reader_30s_two_levers_alike_to_two_digits_print_apart():
+    line = _lever_line()
+    said = [line("a lever", {"ratio": ratio, "range": (0.54, 0.57), "region": 0, "pair": {"plain": plain, "other": plain * ratio}})
+            for ratio, plain in ((0.553, 2.7e-5), (0.549, 9.1e-4))]
+    assert said[0] != said[1] and " 0.553×  0.54–0.57  faster now  (27.0→14.9 µs)" in said[0]
 
 
 def _as_printed(low: float, high: float) -> str:
@@ -450,13 +477,14 @@ def test_a_levers_range_a_hair_from_1_prints_the_side_it_is_decided_on():
         for hair in (-1e-5, -1e-3, 0.0, 1e-3, 1e-5):
             for low, high in ((ratio * 0.9, 1 + hair), (1 + hair, ratio * 1.1)):
                 region = 0 if high < 1 else 1 if low >= 1 else None
-                said = line("a lever", {"ratio": ratio, "range": (low, high), "region": region})
-                found = re.fullmatch(r"a lever +\d+\.\d\d×  (\d+\.\d+)–(\d+\.\d+)  (.*)", said)
+                said = line("a lever", {"ratio": ratio, "range": (low, high), "region": region,
+                                        "pair": {"plain": 1e-4, "other": ratio * 1e-4}})
+                found = re.fullmatch(r"a lever +\d+\.\d\d+×  (\d+\.\d+)–(\d+\.\d+)  (.*)  \(100→[\d.]+ µs\)", _joined(said))
                 assert found.group(3) == _as_printed(float(found.group(1)), float(found.group(2))), said
 
 
 def test_a_figure_timed_otherwise_keeps_its_own_line_and_flag():
-    assert _lever_line()("timed apart", 0.35).endswith(" 0.35×  — rests on a disturbed timing (above)")
+    assert _lever_line()("timed apart", 0.35).endswith(" 0.350×  — rests on a disturbed timing (above)")
     assert _lever_line()("namespace look-up (µs per call, not a ratio)", 1.35).endswith(" 1.35")
 
 
@@ -778,4 +806,37 @@ def test_step_5_says_the_thread_choice_is_a_measurement_that_may_differ_between_
     the choice is the timing at that moment, and the line it prints carries the times it chose by."""
     text = " ".join(tutorials.find("training").read_text().split())
     assert "the choice is that measurement at that moment" in text and "choose the other count" in text
-    assert 'print(fit(f"threads for this step: {choice.threads} ({choice.reason})"))' in _cell("threads for this step")
+    assert 'print(choice.said("threads for this step:"))' in _cell("threads for this step")
+
+
+def test_step_5s_shuffle_lever_says_it_is_rows_against_columns_not_tutorial_4s_one_gather_against_per_batch():
+    """Reader 30 (c10): tutorial 4 may find cutting per batch cheaper than one gather per epoch, while Step 5 times
+    rows against columns. The prose says which comparison this is and which it is not, names tutorial 4's line for
+    the other by words that line really prints, and holds for any outcome: no figure from another run."""
+    text = " ".join(tutorials.find("training").read_text().split())
+    paragraph = text[text.index("What this lever compares is"):text.index("```{code-cell}", text.index("What this lever compares is"))]
+    assert "rows against columns, each gathered once" in paragraph and "It is not the other question" in paragraph
+    assert "one gather per epoch against cutting each batch" in paragraph and "may go either way" in paragraph
+    quoted = re.search(r'its line "(.*?) …"', paragraph).group(1)
+    assert quoted in " ".join(tutorials.find("memory").read_text().split())    # tutorial 4 prints that line
+    assert not re.search(r"\d\.\d", paragraph)                                  # worded for any outcome
+
+
+@pytest.mark.parametrize("seed", _seeds(200))
+def test_no_rate_or_share_of_step_3_prints_as_zero(seed):
+    """Reader 30 (c5): the table printed log's rate, about 0.005 GFLOP/s, as 0.00. Every intensity, rate and share of a
+    roof in Step 3's table and verdict keeps at least two significant digits, however slow the operations ran."""
+    rng = np.random.default_rng(seed)
+    text, _ = _roofline(rng, slow=float(10 ** rng.uniform(0, 5)))
+    rows = re.findall(r"^\w+\*? +([\d.]+) FLOPs/byte +([\d.]+) GFLOP/s \(± *\d+%\) = [ ≤] *([\d.]+)% of its roof", text, re.M)
+    verdict = re.search(r"^the products reached ([\d.]+)% of their roof; the other operations a median of ([\d.]+)% "
+                        r"\(from ([\d.]+)% to ([\d.]+)%\)", _joined(text), re.M)
+    level = re.findall(r"\w+ ([\d.]+)%", _joined(text).partition("level with it within the noise: ")[2].partition(" — ")[0])
+    figures = [f for row in rows for f in row] + list(verdict.groups()) + level
+    assert len(rows) == len(OPS) and all(len(f.replace(".", "").lstrip("0")) >= 2 for f in figures), figures
+
+
+def test_step_3s_figure_labels_print_rates_as_the_table_does():
+    """The roofline's point labels use the table's own rate_text: a small rate keeps two significant digits there too."""
+    code = _cell('print("figure:", plots.roofline(')
+    assert "({rate_text(points[op][0])} FLOPs/byte, {rate_text(points[op][1])} GFLOP/s" in code

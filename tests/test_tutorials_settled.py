@@ -101,10 +101,10 @@ def _training_flags_what_the_machine_disturbed(ns, text, busy):
         assert f"less each side's fixed cost, {ns['left']:.0%} of the time" in split
     assert ("(disturbed:" in split) == busy
     # reader 21 a9: the Adam step's ratio, where first printed, carries Step 7's range and verdict in the same words
-    adam = re.search(r"^Adam step, normal moments ÷ a quarter subnormal: (\d+\.\d\d)× the time \(([^)]*)\);",
+    adam = re.search(r"^Adam step, normal moments ÷ a quarter subnormal: (\d+\.\d\d+)× the time \(([^)]*)\);",
                      re.sub(r"\n +", " ", text), re.M)
-    table = re.search(r"^Adam step without subnormal moments +(\d+\.\d\d)×  (others busy|\d+\.\d\d+–\d+\.\d\d+)  (.*)$",
-                      text, re.M)
+    table = re.search(r"^Adam step without subnormal moments +(\d+\.\d\d+)×  (others busy|\d+\.\d\d+–\d+\.\d\d+)  (.*?)  "
+                      r"\([\d.]+→[\d.]+ [µm]s\)$", re.sub(r"\n +", " ", text), re.M)
     assert adam.group(1) == table.group(1) and adam.group(2) == f"{table.group(2)}, {table.group(3)}"
     assert ("others busy, not settled — run it again" == adam.group(2)) == busy
     # reader 28 b3: the line says what this machine showed, from the same range
