@@ -399,3 +399,15 @@ def test_the_run_says_how_many_namespaces_it_has_and_the_prose_counts_dask_only_
     assert "five namespaces" not in prose and "three libraries" not in prose
     assert "four namespaces from two libraries" in prose and "where dask is installed, `dask.array` is a fifth" in prose
     assert "then, where dask is installed, run it on the fifth, dask" in prose
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_step_4s_bytes_and_shares_never_print_as_zero_when_some_moved(seed):
+    """Reader 30 (fixed decimals that round to 0): a few hundred bytes sent printed "0 kB" and a small share of the
+    data "0.0×". Step 4's kB are whole where at least 1 kB, two significant digits below; its shares two."""
+    code = next(code for code in tutorials.cells(tutorials.find("backends")) if "kb = lambda" in code)
+    line = next(line for line in code.splitlines() if "kb = lambda" in line).strip()
+    kb = eval(line.split("=", 1)[1].split("#")[0])   # noqa: S307 — the tutorial's own code
+    size = float(np.random.default_rng(seed).choice([3.0, 40.0, 499.0, 999.0, 1e3, 2.6e5, 1.8e6]))
+    assert float(kb(size)) > 0 and kb(size) == (f"{size / 1e3:.0f}" if size >= 1e3 else f"{size / 1e3:.2g}")
+    assert "{total / needed:.2g}× the" in code and "{moved['array'] / data_bytes:.2g}× all the data" in code
