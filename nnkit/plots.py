@@ -187,11 +187,14 @@ def panels(count: int, path: str, draw, width: float = 5.0, height: float = 4.0)
     return _save(fig, path)
 
 
-def computational_graph(nodes: list[tuple[str, tuple]], gradients: list[str], path: str) -> str:
+def computational_graph(nodes: list[tuple[str, tuple]], gradients: list[str], path: str,
+                        skipped: tuple[int, ...] = ()) -> str:
     """A chain of operations top to bottom — ``nodes``: each name and the live array's shape, in a
     box — with the forward pass as black arrows down and, beside each, a red arrow back up and, in
     red to the right of every box, ``gradients[i]``: the rule that carries the gradient from node
-    ``i + 1`` back to node ``i``. 7 inches wide, 10-point text: read at the book's width unscaled."""
+    ``i + 1`` back to node ``i``. A rule whose index is in ``skipped`` is a step backpropagation never
+    computes: its arrow is dashed, and the title says so. 7 inches wide, 10-point text: read at the
+    book's width unscaled."""
     fig, ax = _figure(figsize=(7.0, 0.8 * len(nodes) + 0.5))
     ax.set(xlim=(0, 7), ylim=(-len(nodes) + 0.5, 0.5))
     ax.axis("off")
@@ -202,9 +205,11 @@ def computational_graph(nodes: list[tuple[str, tuple]], gradients: list[str], pa
     right = max(ax.transData.inverted().transform(b.get_bbox_patch().get_window_extent())[1, 0] for b in boxes)
     for i, rule in enumerate(gradients, start=1):
         ax.annotate("", xy=(0.35, -i + 0.28), xytext=(0.35, -i + 0.72), arrowprops={"arrowstyle": "->"})
-        ax.annotate("", xy=(0.6, -i + 0.72), xytext=(0.6, -i + 0.28), arrowprops={"arrowstyle": "->", "color": "tab:red"})
+        ax.annotate("", xy=(0.6, -i + 0.72), xytext=(0.6, -i + 0.28),
+                    arrowprops={"arrowstyle": "->", "color": "tab:red", "linestyle": "--" if i - 1 in skipped else "-"})
         ax.text(right + 0.25, -i + 0.5, rule, ha="left", va="center", fontsize=10, color="tab:red")
-    ax.set_title("Forward: black arrows down. Backward, by the chain rule: red arrows up", fontsize=10)
+    ax.set_title("Forward: black arrows down. Backward, by the chain rule: red arrows up"
+                 + ("\n(dashed: a step never computed)" if skipped else ""), fontsize=10)
     return _save(fig, path)
 
 

@@ -105,11 +105,16 @@ rules = st.lists(st.text(alphabet="dWbZ= ·Σⱼ()+−/:,ᵀ", min_size=1, max_s
        data=st.data())
 def test_a_computational_graph_reads_at_the_books_width_and_nothing_overlaps(nodes, data):
     gradients = data.draw(st.lists(rules, min_size=len(nodes) - 1, max_size=len(nodes) - 1))
+    skipped = tuple(data.draw(st.sets(st.integers(0, len(gradients) - 1), max_size=1)))
     seen = []
     with mock.patch.object(plots, "_save", lambda fig, path: seen.append(fig) or path):
-        plots.computational_graph(nodes, gradients, "unused.png")
+        plots.computational_graph(nodes, gradients, "unused.png", skipped=skipped)
     fig = seen[0]
     try:
+        # reader 30 c12: the step never computed is drawn dashed, and only it; the title says what dashed means
+        backward = [t.arrow_patch for t in fig.axes[0].texts if getattr(t, "arrow_patch", None)][1::2]
+        assert [i for i, arrow in enumerate(backward) if arrow.get_linestyle() != "-"] == list(skipped)
+        assert ("dashed: a step never computed" in fig.axes[0].title.get_text()) == bool(skipped)
         assert fig.get_size_inches()[0] * 110 <= BOOK_PX             # plots._save writes 110 dpi: shown unscaled
         assert min(t.get_fontsize() for t in fig.axes[0].texts + [fig.axes[0].title]) >= 10
         boxes = _extents(fig)

@@ -6,6 +6,7 @@ import contextlib
 import io
 import re
 import statistics
+import sys
 import textwrap
 
 import numpy as np
@@ -18,10 +19,10 @@ from tutorial_runs import BUSY, CALM, quick
 
 
 def _step_3() -> dict:
-    """Step 3's functions (``near_1``, ``product_reading``, ``blas_reading``), from the tutorial's own cell."""
+    """Step 3's functions (``product_reading``, ``blas_reading``), from the tutorial's own cell."""
     code = next(code for code in tutorials.cells(tutorials.find("backends")) if "def blas_reading" in code)
     scope: dict = {"verdicts": verdicts, "statistics": statistics}
-    exec(code[code.index("def near_1"):code.index("xb, rng = ")], scope)   # noqa: S102 — the tutorial's own code
+    exec(code[code.index("def product_reading"):code.index("xb, rng = ")], scope)   # noqa: S102 — the tutorial's own code
     exec(code[code.index("def blas_reading"):code.index("print(blas_reading(")], scope)   # noqa: S102
     return scope
 
@@ -43,6 +44,9 @@ def test_a_blas_ratio_below_one_is_read_only_when_every_turn_agrees(seed):
     if above:
         assert ("one reading, its layer costs more than none" in text) == (not balanced)
     assert ("not settled in this run" in text) == (not settled)
+    # reader 30: the turns' range printed as Step 1 prints it (beside 1×), not rounded another way
+    took = f"→ blas took {verdicts.beside(turns[0], 1.0)}–{verdicts.beside(turns[-1], 1.0)}× numpy's time"
+    assert text.startswith(took) == (settled and not below)
     assert ("costs more than none" in text) == (settled and turns[0] >= 1)
     assert ("on both sides of 1×" in text) == (settled and turns[0] < 1 <= turns[-1])
     # reader 22 (c): the product's ratio is read where it bears on the reading, and said not read where it does not
@@ -77,7 +81,7 @@ def test_one_products_ratio_is_placed_against_1_by_the_one_rule_and_printed_with
     region, said = _step_3()["product_reading"](ratios, others, speed)
     expected, (low, high) = verdicts.place(statistics.median(ratios), (1.0,), others, speed, verdicts.spread(ratios))
     assert region == expected
-    assert said.startswith(f"{statistics.median(ratios):.2f}× (median of {len(ratios)} paired ratios, "
+    assert said.startswith(f"{verdicts.beside(statistics.median(ratios), 1.0)}× (median of {len(ratios)} paired ratios, "
                            f"±{verdicts.spread(ratios):.0%} their spread")
     assert ("; disturbed: " in said) == bool(verdicts.cause(others, speed))
     if high == float("inf"):
@@ -180,6 +184,7 @@ def test_each_turn_starts_one_backend_further_on_and_the_starts_kept_are_counted
     scope = {"run": run, "backends": backends, "repeats": repeats, "watch": watch, "np": np,
              "verdicts": __import__("nnkit.bench.verdicts", fromlist=["cause"])}
     out = io.StringIO()
+    exec(code[code.index("def step_1_table"):code.index("backends = (")], scope)   # noqa: S102
     with contextlib.redirect_stdout(out):
         exec(code[code.index("turns = []"):], scope)   # noqa: S102 — the tutorial's own code
         drawn = _drawn(scope)
@@ -309,3 +314,100 @@ def test_what_you_need_says_the_readme_first_command_does_not_install_dask():
     assert extra("dask").startswith('"dask[') and '"dask[' in extra("test")
     readme = (tutorials.find("backends").parent.parent / "README.md").read_text()
     assert "pip install -q -e . &&" in readme.split("```bash\n", 1)[1].splitlines()[0]   # the first command: no extra
+
+
+def _step_1(seed: int) -> tuple[dict, str]:
+    """Step 1's cell run on seeded made-up turns (1 to 8, every turn undisturbed): each backend's time around its own
+    centre, jittered turn by turn, so that the median of the turns' ratios and the quotient of the median times part."""
+    code = next(code for code in tutorials.cells(tutorials.find("backends")) if "turns = []" in code)
+    rng = np.random.default_rng(seed)
+    backends = ("numpy", "strict", "instrumented", "blas")
+    centre = {"numpy": float(rng.choice([0.02, 0.11, 1.3]))} | {b: float(rng.choice([0.7, 1.0, 1.2, 6.0]))
+                                                                 for b in backends[1:]}
+
+    def run(backend):
+        seconds = centre["numpy"] * (1 if backend == "numpy" else centre[backend]) * float(rng.uniform(0.6, 1.6))
+        return {}, 0.9805, seconds, backend
+
+    scope = {"run": run, "backends": backends, "repeats": int(rng.integers(1, 9)), "watch": CALM, "np": np,
+             "verdicts": verdicts}
+    out = io.StringIO()
+    exec(code[code.index("def step_1_table"):code.index("backends = (")], scope)   # noqa: S102 — the tutorial's code
+    with contextlib.redirect_stdout(out):
+        exec(code[code.index("turns = []"):code.index("starts = {")], scope)   # noqa: S102
+    return scope, out.getvalue()
+
+
+ROW = re.compile(r"^(\w+) +([\d.]+%) +([\d.]+ s) +([\d.]+×) +([\d.]+×)(?: \(([\d.]+)–([\d.]+)×\))?$", re.M)
+
+
+@pytest.mark.parametrize("seed", range(100))
+def test_step_1s_header_says_its_ratio_is_the_median_of_the_turns_ratios_and_prints_the_medians_quotient(seed):
+    """Reader 30 c8: "0.83 s, 6.3× numpy's time" beside numpy's 0.11 s did not divide at a glance (0.83 ÷ 0.11 = 7.5).
+    On seeded turns: the header says the ratio column is the median of each turn's own ratio and not the quotient of
+    the medians; beside it each row prints its median time (three significant digits: never 0.00 s) and that
+    quotient, which the printed times divide to; the turns' range prints as Step 3 reads it, beside 1×."""
+    scope, text = _step_1(seed)
+    assert all(len(line) <= 118 for line in text.splitlines())
+    rows = {m.group(1): m.groups()[1:] for m in ROW.finditer(text)}
+    lines = text.splitlines()
+    first = next(i for i, line in enumerate(lines) if ROW.match(line))
+    row = ROW.match(lines[first])
+    heads = [" ".join(" ".join(line[row.start(g):row.start(g + 1) if g < 5 else None].split()) for line in
+                      lines[first - 2:first]).strip() for g in (2, 3, 4, 5)]
+    assert heads == ["test accuracy", "median time", "median time ÷ numpy's", "each turn's time ÷ that turn's numpy "
+                     "time: their median (range) — not the medians' quotient"]
+    assert list(rows) == list(scope["backends"])
+    times = {b: [trial[b][2] for trial in scope["trials"]] for b in scope["backends"]}
+    for backend, (accuracy, seconds, quotient, ratio, low, high) in rows.items():
+        median = statistics.median(times[backend])
+        assert accuracy == "98.05%" and seconds == f"{median:#.3g} s" and float(seconds[:-2]) > 0
+        assert quotient == f"{median / statistics.median(times['numpy']):.2f}×"
+        ratios = [t / n for t, n in zip(times[backend], times["numpy"])]
+        assert ratio == f"{verdicts.beside(statistics.median(ratios), 1.0)}×"
+        shown = len(scope["trials"]) > 1 and backend != "numpy"
+        assert (low, high) == ((verdicts.beside(min(ratios), 1.0), verdicts.beside(max(ratios), 1.0)) if shown
+                               else (None, None))
+
+
+def test_step_1s_generator_reaches_a_median_ratio_off_the_medians_quotient():
+    """The seeds above reach rows whose two ratio columns print apart — the case the header explains."""
+    apart = [seed for seed in range(100)
+             if any(q != r for _, _, _, q, r, *_ in (m.groups() for m in ROW.finditer(_step_1(seed)[1])))]
+    assert len(apart) > 10
+
+
+@pytest.mark.parametrize("installed", [True, False])
+def test_the_run_says_how_many_namespaces_it_has_and_the_prose_counts_dask_only_where_installed(installed, monkeypatch,
+                                                                                                 tmp_path):
+    """Reader 30 c3: the title promised "five array namespaces", but after the README's first command (no dask) Step 4
+    is skipped. The title and the prose say four, five with dask; the first cell counts this run's, dask or not."""
+    if installed:
+        pytest.importorskip("distributed")
+    else:                                            # as after the README's first command: dask cannot be imported
+        for name in ("dask", "dask.array", "distributed"):
+            monkeypatch.setitem(sys.modules, name, None)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(tutorials.cells(tutorials.find("backends"))[0], {"OUT": str(tmp_path)})   # noqa: S102 — the tutorial's code
+    assert out.getvalue() == ("this run: 5 namespaces — numpy, strict, instrumented, blas, and dask in Step 4\n" if installed
+                              else "this run: 4 namespaces — numpy, strict, instrumented, blas; dask is not installed, "
+                                   "so Step 4 is skipped\n")
+    path = tutorials.find("backends")
+    assert path.read_text().split("\n# ", 1)[1].startswith("Run one network on four array namespaces, five with dask,")
+    prose = " ".join(" ".join(tutorials.prose(path)).split())
+    assert "five namespaces" not in prose and "three libraries" not in prose
+    assert "four namespaces from two libraries" in prose and "where dask is installed, `dask.array` is a fifth" in prose
+    assert "then, where dask is installed, run it on the fifth, dask" in prose
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_step_4s_bytes_and_shares_never_print_as_zero_when_some_moved(seed):
+    """Reader 30 (fixed decimals that round to 0): a few hundred bytes sent printed "0 kB" and a small share of the
+    data "0.0×". Step 4's kB are whole where at least 1 kB, two significant digits below; its shares two."""
+    code = next(code for code in tutorials.cells(tutorials.find("backends")) if "kb = lambda" in code)
+    line = next(line for line in code.splitlines() if "kb = lambda" in line).strip()
+    kb = eval(line.split("=", 1)[1].split("#")[0])   # noqa: S307 — the tutorial's own code
+    size = float(np.random.default_rng(seed).choice([3.0, 40.0, 499.0, 999.0, 1e3, 2.6e5, 1.8e6]))
+    assert float(kb(size)) > 0 and kb(size) == (f"{size / 1e3:.0f}" if size >= 1e3 else f"{size / 1e3:.2g}")
+    assert "{total / needed:.2g}× the" in code and "{moved['array'] / data_bytes:.2g}× all the data" in code

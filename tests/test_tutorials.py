@@ -6,8 +6,9 @@ prints the prose between the outputs; the order is the one a learner needs."""
 import re
 import sys
 
+import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from nnkit import tutorials
 from tutorial_runs import quick
@@ -121,12 +122,22 @@ def test_the_gradient_check_prints_the_epsilon_both_of_its_checks_use(tmp_path):
     assert code.count("gradcheck.relative_errors(") == code.count("eps=EPS)") == 2
 
 
+def test_the_network_graph_dashes_the_gradient_backpropagation_never_computes():
+    """Reader 30 c12: the "dA2 = … never computed" arrow was drawn like the others; the tutorial names it as the
+    skipped step (the last rule), which the figure draws dashed, and the prose says so."""
+    path = tutorials.find("the-network")
+    code, prose = "\n".join(tutorials.cells(path)), " ".join(" ".join(tutorials.prose(path)).split())
+    assert '"dA2 = −Y/(n·A2): never computed (A2 may be 0)"]\nprint("figure:", plots.computational_graph(' in code
+    assert 'os.path.join(OUT, "graph.png"), skipped=(len(rules) - 1,))' in code
+    assert "(dashed: `dA2`, the step the first rule skips)" in prose
+
+
 def _network_function(name: str):
     """A function the network tutorial defines, taken from its code cells alone (no run)."""
     import ast
     code = "\n".join(tutorials.cells(tutorials.find("the-network")))
     node = next(n for n in ast.walk(ast.parse(code)) if isinstance(n, ast.FunctionDef) and n.name == name)
-    space = {}
+    space = {"np": np}
     exec(compile(ast.Module([node], []), "01-the-network.md", "exec"), space)
     return space[name]
 
@@ -141,6 +152,24 @@ def test_the_learning_rate_figure_names_a_diverged_rate_only_when_one_diverged(d
     assert all(rate in title for rate in diverged)
     code = "\n".join(tutorials.cells(tutorials.find("the-network")))
     assert "sweep_title(diverged)" in code and "if np.isfinite(final[lr])}" in code   # drawn: exactly those not left out
+
+
+@settings(max_examples=300, deadline=None)
+@given(initial=st.floats(2.0, 2.6), losses=st.lists(st.one_of(st.floats(0.01, 3.0), st.just(float("nan")),
+                                                                st.sampled_from([2.26485, 2.26535, 0.20995, 0.2205])),
+                                                      min_size=6, max_size=6).filter(lambda v: not all(map(np.isnan, v))))
+@example(initial=2.384, losses=[2.26476, 2.26484, 0.2, 0.21004, 0.20996, float("nan")])   # each prints at its mark
+def test_the_learning_rate_sweep_decides_on_the_losses_as_printed(initial, losses):
+    """Reader 30 (the book's rule: a verdict is decided from the figures as printed): the sweep's best rates, its
+    diverged ones and those that learned almost nothing follow from the 4-decimal losses and the 3-decimal initial
+    loss the run prints — a loss that prints at the 5 % mark is on its printed side, never on the hidden one."""
+    rates = (0.001, 0.01, 0.1, 0.3, 1.0, 10.0)
+    best, diverged, stuck = _network_function("sweep_reading")(dict(zip(rates, losses)), initial)
+    shown = {f"{lr:g}": float(f"{v:.4f}") for lr, v in zip(rates, losses)}
+    lowest = min(v for v in shown.values() if not np.isnan(v))
+    assert diverged == [lr for lr, v in shown.items() if np.isnan(v)]
+    assert best == [lr for lr, v in shown.items() if v <= 1.05 * lowest] and best
+    assert stuck == [lr for lr, v in shown.items() if v > 0.95 * float(f"{initial:.3f}")]
 
 
 def test_the_network_tutorial_says_it_prints_the_lowest_and_highest_class_probability():
