@@ -37,8 +37,8 @@ def test_a_log_y_axis_names_at_least_two_values_inside_the_data(low, span, count
         plt.close(fig)
 
 
-def test_every_roofline_point_is_named_once_in_the_legend(tmp_path, monkeypatch):
-    points = {f"op{i}": (0.05 + 0.001 * i, 0.1 + 0.01 * i) for i in range(12)}   # all at about one intensity
+def _legend_labels(monkeypatch) -> dict:
+    """A dict whose "labels" will hold the legend texts of the next figure plots saves."""
     seen = {}
     real_save = plots._save
 
@@ -47,6 +47,12 @@ def test_every_roofline_point_is_named_once_in_the_legend(tmp_path, monkeypatch)
         return real_save(fig, path)
 
     monkeypatch.setattr(plots, "_save", keep)
+    return seen
+
+
+def test_every_roofline_point_is_named_once_in_the_legend(tmp_path, monkeypatch):
+    points = {f"op{i}": (0.05 + 0.001 * i, 0.1 + 0.01 * i) for i in range(12)}   # all at about one intensity
+    seen = _legend_labels(monkeypatch)
     path = plots.roofline(points, 80.0, {"L2": 45.0}, str(tmp_path / "roof.png"), "t")
     assert open(path, "rb").read(4) == b"\x89PNG"
     assert [label for label in seen["labels"] if label in points] == list(points)
@@ -414,14 +420,7 @@ def test_decimals_text_keeps_its_decimals_and_never_rounds_a_small_value_away():
 def test_a_rooflines_legend_never_prints_a_roof_as_zero(tmp_path, monkeypatch, scale):
     """The roofs' legend wrote its GB/s and GFLOP/s with no decimals: a roof below 0.5 printed 0. Each keeps at least
     two significant digits, however low."""
-    seen = {}
-    real_save = plots._save
-
-    def keep(fig, path):
-        seen["labels"] = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-        return real_save(fig, path)
-
-    monkeypatch.setattr(plots, "_save", keep)
+    seen = _legend_labels(monkeypatch)
     plots.roofline({"op": (0.1, 0.5 * scale)}, 46.3 * scale, {"L2": 86.9 * scale, "main memory": 13.7 * scale},
                    str(tmp_path / "roof.png"), "t")
     figures = [re.search(r"[,:] ([\d.]+) (?:GB|GFLOP)/s$", label).group(1) for label in seen["labels"] if "roof" in label]
