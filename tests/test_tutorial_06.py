@@ -76,11 +76,18 @@ def _rounds(rng: np.random.Generator, count: int = 7, lanes: dict = LANES) -> di
              for k in lanes}
     drifting = rng.random(count) < float(rng.choice([0.0, 0.3, 0.7]))
     reruns = [r * (float(rng.choice([0.7, 0.9, 1.12])) if d else float(rng.uniform(0.97, 1.03)))
-              for r, d in zip(table["scalar"], drifting)]
+              for r, d in zip(table[_control(table)], drifting)]
     busy = float(rng.choice([0.0, 0.1, 0.4]))    # how often other processes were busy, or the core slow, in a round
     seen = [{"others": float(rng.choice([0.6, 1.5])) if rng.random() < busy else 0.05,
              "speed": float(rng.choice([0.7, 0.8])) if rng.random() < busy else 1.0} for _ in range(count)]
     return {"table": table, "reruns": reruns, "seen": seen}
+
+
+def _control(kernels) -> str:
+    """The A/A control among ``kernels``: the FMA kernel of FMA's share — avx2+fma beside an AVX2 kernel without FMA,
+    else the widest FMA kernel (reader 31 a1: never a two-instruction kernel)."""
+    return "avx2+fma" if {"avx2", "avx2+fma"} <= set(kernels) else max(
+        (k for k in kernels if k.endswith("+fma")), key=KERNEL_LANES.get)
 
 
 def _sweeps(rng: np.random.Generator, lanes: dict = LANES) -> dict:
@@ -124,7 +131,7 @@ def _unsteady(rng: np.random.Generator, lanes: dict = LANES) -> frozenset:
 def _steady(rounds: dict) -> list[int]:
     """The rounds whose A/A control (the first kernel rerun at the round's end) stayed within 5 % and that ran with
     other processes at most ``IDLE`` cores and the core at ``SLOW`` or more of its best."""
-    drift = [a / r for r, a in zip(rounds["table"]["scalar"], rounds["reruns"])]
+    drift = [a / r for r, a in zip(rounds["table"][_control(rounds["table"])], rounds["reruns"])]
     seen = rounds.get("seen", [{"others": 0.05, "speed": 1.0}] * len(drift))
     return [i for i, d in enumerate(drift) if verdicts.apart(d) <= 0.05 and not verdicts.busy(seen[i]["others"])
             and not verdicts.slow(seen[i]["speed"])]
@@ -161,7 +168,7 @@ def _parted(rounds: dict, sweeps: dict, a: str, b: str) -> bool:
     kept = _kept(rounds)
     against = {k: round(statistics.median(rounds["table"][k][i] for i in kept) / max(sweeps[k].values()), 2)
                for k in (a, b)}
-    drift = [x / r for r, x in zip(rounds["table"]["scalar"], rounds["reruns"])]
+    drift = [x / r for r, x in zip(rounds["table"][_control(rounds["table"])], rounds["reruns"])]
     noise = round(max(verdicts.apart(drift[i]) for i in kept), 2)
     return round(verdicts.apart(against[a] / against[b]), 2) > noise
 
@@ -171,7 +178,7 @@ _PARTED = "the rounds and the sweeps disagree on them"
 
 def _comparisons(text: str) -> list[str]:
     """Every line of Step 2's cell that compares kernels (all but the ceilings it lifts)."""
-    return [line for line in text.splitlines() if "above its sweep's best" not in line
+    return [line for line in text.splitlines() if not line.startswith("each kernel's best")
             and not line.startswith("the rounds against each kernel's own sweep")]   # that one reads the sweeps
 
 
@@ -247,7 +254,7 @@ def _rounds_at_the_marks(rng: np.random.Generator) -> dict:
     table["avx512f+fma"] = [a / 4 * 8 * near() for a in table["avx2+fma"]]
     if rng.random() < 0.5:   # FMA's share at its mark: avx512f+fma per lane against sse2's
         table["avx512f+fma"] = [s / 2 * 8 * near() for s in table["sse2"]]
-    return {"table": table, "reruns": list(table["scalar"])}
+    return {"table": table, "reruns": list(table[_control(table)])}
 
 
 @pytest.mark.parametrize("seed", _seeds(60))
@@ -428,11 +435,11 @@ def test_reader_28s_rounds_and_sweeps_that_part_leave_the_fma_share_not_settled(
               "sse2": {1: 1.9, 2: 3.9, 4: 7.8, 8: 15.3, 12: 21.0, 14: 21.8},
               "avx2+fma": {1: 5.8, 2: 11.2, 4: 22.2, 8: 38.9, 12: 45.8, 14: 46.5}}
     table = {"scalar": [7.8] * 7, "sse2": [16.2] * 7, "avx2+fma": [44.8] * 7}
-    rounds = {"table": table, "reruns": [7.8 * d for d in (1.0, 1.01, 0.995, 1.0, 1.005, 1.0, 1.0)]}
+    rounds = {"table": table, "reruns": [44.8 * d for d in (1.0, 1.01, 0.995, 1.0, 1.005, 1.0, 1.0)]}
     text = re.sub(r"\n +", " ", _step_2(rounds, sweeps, {"scalar"})[0])
     line = re.search(r"^FMA's share, per lane: .*$", text, re.M).group(0)
     assert line.startswith("FMA's share, per lane: 1.38×") and _FMA_WORDS["pays"] not in line
-    assert "sse2 and avx2+fma ran 30% apart against their own sweeps, beyond the A/A controls' 1%" in line
+    assert "sse2 and avx2+fma ran 30% apart against their own sweeps, beyond the 1% the A/A control drifted" in line
     last = re.search(r"^the rounds against each kernel's own sweep.*$", text, re.M).group(0)
     assert "sse2 0.74×" in last and "avx2+fma 0.96×" in last and "so the share above is not settled" in last
 
@@ -447,7 +454,7 @@ def test_reader_19s_flagged_sse2_sweep_bounds_the_fma_share():
     flags = {k: _sweep_flags()(s, quiet) for k, s in sweeps.items()}
     assert flags["sse2"][1] == [14] and flags["avx512f+fma"][1] == [12] and flags["avx2+fma"][0]
     table = {"scalar": [3.5] * 7, "sse2": [6.2] * 7, "avx2+fma": [19.0] * 7, "avx512f+fma": [39.4] * 7}
-    rounds = {"table": table, "reruns": [3.5] * 7}
+    rounds = {"table": table, "reruns": [39.4] * 7}
     text, _ = _step_2(rounds, sweeps, {"avx2+fma"}, frozenset({"sse2", "avx512f+fma"}))
     line = re.search(r"^FMA's share, per lane: .*$", text, re.M).group(0)
     assert "bounds nothing" in line and _FMA_WORDS["pays"] not in line
@@ -564,7 +571,7 @@ def test_a_kernel_the_rounds_slowed_more_than_another_is_named_a_disturbance_bey
     if seed == 0:
         sweeps = READER_17_SWEEPS
         table = {"scalar": [6.0] * 7, "sse2": [12.0] * 7, "avx2+fma": [40.0] * 7, "avx512f+fma": [79.2] * 7}
-        rounds = {"table": table, "reruns": [6.0, 6.1, 5.95, 6.0, 6.05, 6.0, 6.0]}
+        rounds = {"table": table, "reruns": [79.2 * d / 6.0 for d in (6.0, 6.1, 5.95, 6.0, 6.05, 6.0, 6.0)]}
     else:
         rounds = _rounds(rng)
         level = float(rng.uniform(0.7, 1.3))
@@ -578,11 +585,11 @@ def test_a_kernel_the_rounds_slowed_more_than_another_is_named_a_disturbance_bey
                for k, s in sweeps.items()}   # each figure as printed: the words follow those (reader 21 c2's class)
     for kernel, ratio in against.items():
         assert f"{kernel} {ratio:.2f}×" in line
-    drift = [a / r for r, a in zip(rounds["table"]["scalar"], rounds["reruns"])]
+    drift = [a / r for r, a in zip(rounds["table"][_control(rounds["table"])], rounds["reruns"])]
     noise = round(max(verdicts.apart(drift[i]) for i in kept), 2)
     gap = round(verdicts.apart(against["sse2"] / against["avx512f+fma"]), 2)
     assert ("a disturbance that reached one kernel more than the other" in line) == (gap > noise)
-    assert (f"{gap:.0%} apart, beyond the A/A controls' {noise:.0%}" in line) == (gap > noise)
+    assert (f"{gap:.0%} apart, beyond the {noise:.0%} the A/A control drifted" in line) == (gap > noise)
     as_swept = gap <= noise and all(round(verdicts.apart(against[k]), 2) <= noise for k in ("sse2", "avx512f+fma"))
     assert ("ran in the rounds as in their sweeps" in line) == as_swept
     slowed = gap <= noise and not as_swept and against["sse2"] < 1
@@ -598,7 +605,7 @@ def test_a_kernel_the_rounds_slowed_more_than_another_is_named_a_disturbance_bey
     share = re.search(r"^FMA's share, per lane: .*$", text, re.M).group(0)
     assert "part of the gap may be registers" not in share
     if seed == 0:
-        assert "sse2 0.78×" in line and "avx512f+fma 0.95×" in line and "beyond the A/A controls' 2%" in line
+        assert "sse2 0.78×" in line and "avx512f+fma 0.95×" in line and "beyond the 2% the A/A control drifted" in line
 
 
 def test_a_gap_and_a_drift_that_print_alike_are_not_called_one_beyond_the_other():
@@ -608,11 +615,11 @@ def test_a_gap_and_a_drift_that_print_alike_are_not_called_one_beyond_the_other(
     in their sweeps."""
     sweeps = {"scalar": {14: 6.0}, "sse2": {14: 12.0}, "avx2+fma": {14: 40.0}, "avx512f+fma": {24: 80.0}}
     table = {"scalar": [6.0] * 7, "sse2": [12.0 * 1.104] * 7, "avx2+fma": [40.0] * 7, "avx512f+fma": [80.0] * 7}
-    text, _ = _step_2({"table": table, "reruns": [6.0 * 1.101] * 7}, sweeps, set())
+    text, _ = _step_2({"table": table, "reruns": [80.0 * 1.101] * 7}, sweeps, set())
     line = re.search(r"^the rounds against each kernel's own sweep.*$", re.sub(r"\n +", " ", text), re.M).group(0)
     assert "sse2 1.10×" in line and "avx512f+fma 1.00×" in line
-    assert "beyond the A/A controls' 10%" not in line
-    assert "within the A/A controls' 10% of each other: the share's kernels ran in the rounds as in their sweeps" in line
+    assert "beyond the 10% the A/A control drifted" not in line
+    assert "no further than the 10% the A/A control drifted: the share's kernels ran in the rounds as in their sweeps" in line
 
 
 def test_reader_18s_kernels_slowed_alike_are_not_said_to_have_run_as_in_their_sweeps():
@@ -620,10 +627,10 @@ def test_reader_18s_kernels_slowed_alike_are_not_said_to_have_run_as_in_their_sw
     controls' 19 % of each other — printed "ran in the rounds as in their sweeps"; now the slowing is named."""
     table = {"scalar": [5.2] * 7, "sse2": [0.69 * 15.4] * 7, "avx2+fma": [0.77 * 42.3] * 7,
              "avx512f+fma": [0.75 * 83.4] * 7}
-    rounds = {"table": table, "reruns": [5.2 * d for d in (1.0, 1.19, 1.1, 0.9, 1.0, 1.12, 0.88)]}
+    rounds = {"table": table, "reruns": [0.75 * 83.4 * d for d in (1.0, 1.19, 1.1, 0.9, 1.0, 1.12, 0.88)]}
     line = re.search(r"^the rounds against each kernel's own sweep.*$", _step_2(rounds, READER_17_SWEEPS, set())[0],
                      re.M).group(0)
-    assert "sse2 0.69×" in line and "avx512f+fma 0.75×" in line and "A/A controls' 19% of each other" in line
+    assert "sse2 0.69×" in line and "avx512f+fma 0.75×" in line and "no further than the 19% the A/A control drifted" in line
     assert "as in their sweeps" not in line
     assert "both slower in the rounds than in their sweeps, sse2 and avx512f+fma beyond that drift: slowed alike" in line
 
@@ -637,7 +644,7 @@ def test_a_drifted_round_is_named_and_left_out(seed):
     rounds = _rounds(rng)
     text, _ = _step_2(rounds, _sweeps(rng), set())
     line = re.search(r"^the A/A control, .*$", text, re.M).group(0)
-    drift = [a / r for r, a in zip(rounds["table"]["scalar"], rounds["reruns"])]
+    drift = [a / r for r, a in zip(rounds["table"][_control(rounds["table"])], rounds["reruns"])]
     steady = _steady(rounds)
     assert _aa_counts(line) == (sum(verdicts.apart(d) <= 0.05 for d in drift),
                                 sum(not verdicts.busy(s["others"]) and not verdicts.slow(s["speed"])
@@ -671,7 +678,7 @@ def _rounds_drifted_and_disturbed_apart(rng: np.random.Generator, count: int = 7
     rounds = _rounds(rng, count)
     drifting, disturbed = (float(rng.choice([0.0, 0.5, 1.0])) for _ in range(2))
     rounds["reruns"] = [r * (float(rng.choice([0.9, 1.07])) if rng.random() < drifting else float(rng.uniform(0.97, 1.03)))
-                        for r in rounds["table"]["scalar"]]
+                        for r in rounds["table"][_control(rounds["table"])]]
     rounds["seen"] = [{"others": 0.6, "speed": 1.0} if rng.random() < disturbed / 2 else
                       {"others": 0.05, "speed": 0.7} if rng.random() < disturbed else {"others": 0.05, "speed": 1.0}
                       for _ in range(count)]
@@ -686,7 +693,7 @@ def test_the_aa_line_counts_the_rounds_within_5_percent_and_the_undisturbed_apar
     rounds = _rounds_drifted_and_disturbed_apart(np.random.default_rng(seed))
     text, ns = _step_2(rounds, _sweeps(np.random.default_rng(seed)), set())
     line = re.search(r"^the A/A control, .*$", text, re.M).group(0)
-    drift = [a / r for r, a in zip(rounds["table"]["scalar"], rounds["reruns"])]
+    drift = [a / r for r, a in zip(rounds["table"][_control(rounds["table"])], rounds["reruns"])]
     quiet = [not verdicts.busy(s["others"]) and not verdicts.slow(s["speed"]) for s in rounds["seen"]]
     assert _aa_counts(line) == (sum(verdicts.apart(d) <= 0.05 for d in drift), sum(quiet), len(_steady(rounds)))
     assert "within 5% of 1 and undisturbed" not in line
@@ -695,11 +702,31 @@ def test_the_aa_line_counts_the_rounds_within_5_percent_and_the_undisturbed_apar
 def test_reader_23s_aa_line_says_all_within_5_percent_and_none_undisturbed():
     """Reader 23's run (out-6.txt:100): all 7 controls 0.99–1.02×, every round around a slow core."""
     rounds = _rounds(np.random.default_rng(0))
-    rounds["reruns"] = [r * d for r, d in zip(rounds["table"]["scalar"], (0.99, 1.0, 1.02, 1.01, 1.0, 0.99, 1.0))]
+    rounds["reruns"] = [r * d for r, d in zip(rounds["table"][_control(rounds["table"])], (0.99, 1.0, 1.02, 1.01, 1.0, 0.99, 1.0))]
     rounds["seen"] = [{"others": 0.1, "speed": 0.8}] * 7
     line = re.search(r"^the A/A control, .*$", _step_2(rounds, READER_17_SWEEPS, set())[0], re.M).group(0)
     assert "0.99 to 1.02×; all 7 within 5% of 1, none undisturbed (" in line
     assert "so none steady (both) — 3 needed" in line
+
+
+@pytest.mark.parametrize("seed", _seeds(200, 40))
+def test_the_aa_control_is_the_fma_kernel_of_the_share_run_at_both_ends_of_every_round(seed):
+    """Reader 31 (a1): the control was the scalar kernel, the least steady here (0.73 to 1.73× while every kernel
+    stayed within 9 % of its sweep). Now, whichever kernels the CPU has and however the rounds drift, each round opens
+    with the FMA kernel of FMA's share and ends with it again; the A/A line names that kernel and prints its drift
+    (rerun ÷ first run) exactly, and the rounds it keeps are the ones that drift leaves steady."""
+    rng = np.random.default_rng(seed)
+    lanes = HERE if seed % 2 else LANES
+    rounds = _rounds_drifted_and_disturbed_apart(rng) if lanes is LANES else _rounds(rng, lanes=lanes)
+    text, ns = _step_2(rounds, _sweeps(rng, lanes), set(), lanes=lanes)
+    control = _control(lanes)
+    assert ns["control"] == control == ns["fused"]
+    assert ns["in_turn"][0][0] == control and sorted(ns["in_turn"]) == sorted(ns["order"])
+    line = re.search(r"^the A/A control, .*$", text, re.M).group(0)
+    assert line.startswith(f"the A/A control, {control} run first and again at the end of each of the 7 rounds: ")
+    drift = [a / r for r, a in zip(rounds["table"][control], rounds["reruns"])]
+    assert f"rounds: {min(drift):.2f} to {max(drift):.2f}×;" in line
+    assert list(ns["kept"]) == _kept(rounds)
 
 
 def test_the_aa_count_generator_reaches_none_some_and_all_of_each_count():
@@ -708,7 +735,7 @@ def test_the_aa_count_generator_reaches_none_some_and_all_of_each_count():
     counts, mixes = set(), set()
     for s in range(40):
         rounds = _rounds_drifted_and_disturbed_apart(np.random.default_rng(s))
-        drift = [a / r for r, a in zip(rounds["table"]["scalar"], rounds["reruns"])]
+        drift = [a / r for r, a in zip(rounds["table"][_control(rounds["table"])], rounds["reruns"])]
         within = sum(verdicts.apart(d) <= 0.05 for d in drift)
         quiet = sum(not verdicts.busy(x["others"]) and not verdicts.slow(x["speed"]) for x in rounds["seen"])
         counts |= {(which, "none" if k == 0 else "all" if k == 7 else "some") for which, k in (("in", within),
@@ -1396,8 +1423,7 @@ def test_reader_25s_undisturbed_row_is_settled_by_its_own_spread_when_every_cont
     assert [n for n in ns["sizes"] if not _disturbed(rows[n])] == [512, 1024]
     flat = re.sub(r"\n +", " ", _exec("paying = ", ns))
     # reader 26 (a1): measured on medians — n = 80's orders' medians 0.95 | 1.89 (its 1.99× was a single pair's)
-    assert ("up to 1.89× from 1 either way — every disturbed row's ratio below (a median of its two orders' medians) is "
-            "widened by × and ÷ 1.89") in flat
+    assert "up to 1.89× from 1 either way — every disturbed row's ratio below is widened by at least × and ÷ 1.89" in flat
     assert "an undisturbed row's by its own pairs' spread alone, a lower bound on the noise: every control was" in flat
     assert "n = 1024: 1.86× ±8% → 1.72 to 2.00×, wholly above" in flat
     assert "n = 512: 1.37× ±15% → 1.19 to 1.58×, across the mark" in flat
@@ -1725,7 +1751,8 @@ def test_step_3_never_uses_a_peak_below_the_best_step_2_saw_and_says_when_it_lif
     if lifted:
         assert f"use {swept:.1f}" in printed[0]
     clock = printed[-1]
-    assert f"→ clock ≥ {scope['clock']:.2f} GHz (a lower bound" in clock
+    assert f"→ clock ≥ {scope['clock']:.2f} GHz if the core has 2 units of 8 lanes" in clock
+    assert f"({2 * scope['clock']:.2f} if one) — a lower bound" in clock   # reader 31 b3: the count is assumed
     assert ("FLAGGED" in clock) == bool(unsteady if lifted else probe_flag)
     assert "× 2 FMA units (assumed) ×" in clock       # reader 29 b5: not every x86 server core has two
 
@@ -1742,7 +1769,7 @@ def test_a_clock_far_below_the_reported_one_names_a_single_fma_unit_beside_a_slo
     exec(code, scope)   # noqa: S102 — the tutorial's own lines
     far = 3.0 < 0.8 * reported
     flat = re.sub(r"\n +", " ", printed[0])
-    assert ("or this core has one FMA unit, not 2" in flat) == far == ("UNSTEADY" in printed[0])
+    assert ("or this core has one FMA unit of that width, not 2" in flat) == far == ("UNSTEADY" in printed[0])
     assert all(len(line) <= 118 for line in printed[0].splitlines())
 
 
