@@ -729,6 +729,46 @@ def test_the_aa_control_is_the_fma_kernel_of_the_share_run_at_both_ends_of_every
     assert list(ns["kept"]) == _kept(rounds)
 
 
+@pytest.mark.parametrize("seed", _seeds(100))
+def test_each_kernel_gets_one_best_printed_once_with_where_it_came_from(seed):
+    """Reader 31 (c12): "scalar ≥8.0 per lane" beside "its ceiling … is ≥11.5" read as two bests for one kernel. Now,
+    for rounds above or below the sweeps, one line prints each kernel's best — the fastest of all its runs, decided on
+    the figures as printed — named "a round" (with the sweep's figure it beat) or "its sweep", and the per-lane line
+    says its figures are medians, not bests."""
+    rng = np.random.default_rng(seed)
+    lanes = HERE if seed % 2 else LANES
+    rounds = _rounds(rng, lanes=lanes)
+    sweeps = _sweeps_for(rounds, rng, lanes) if lanes is LANES else _sweeps(rng, lanes)
+    climbing = _climbing(rng, lanes)
+    text, ns = _step_2(rounds, sweeps, climbing, lanes=lanes)
+    flat = re.sub(r"\n +", " ", text)
+    line = re.search(r"^each kernel's best, the fastest of all its runs \(its sweep and the rounds; Step 3 reads "
+                     r"these\): (.*) GFLOP/s$", flat, re.M).group(1)
+    for kernel in lanes:
+        swept, fastest = max(sweeps[kernel].values()), max(rounds["table"][kernel])
+        lifted = round(fastest, 1) > round(swept, 1)
+        mark = "≥" if kernel in climbing else ""
+        said = (f"{kernel} {mark}{fastest:.1f} (a round; its sweep's {swept:.1f})" if lifted else
+                f"{kernel} {mark}{swept:.1f} (its sweep)")
+        assert said in line
+        assert ns["best"][kernel] == (fastest if lifted else swept)
+    assert line.count("(") == len(lanes) and "ceiling" not in flat
+    assert re.search(r"^per lane, each kernel's median in \w+ rounds \(what the ratios below divide, not its best\)",
+                     flat, re.M)
+
+
+def test_the_best_generator_reaches_a_best_from_a_round_and_from_a_sweep():
+    """The generator above draws, over its default seeds, kernels whose best came from a round and from the sweep."""
+    origins = set()
+    for seed in range(30):
+        rng = np.random.default_rng(seed)
+        lanes = HERE if seed % 2 else LANES
+        rounds = _rounds(rng, lanes=lanes)
+        sweeps = _sweeps_for(rounds, rng, lanes) if lanes is LANES else _sweeps(rng, lanes)
+        origins |= {round(max(rounds["table"][k]), 1) > round(max(sweeps[k].values()), 1) for k in lanes}
+    assert origins == {True, False}
+
+
 def test_the_aa_count_generator_reaches_none_some_and_all_of_each_count():
     """The generator above draws, over its default seeds, every count from none through some to all, for both, and
     reader 23's mix (all within 5 %, none undisturbed)."""
