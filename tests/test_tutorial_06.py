@@ -1222,9 +1222,10 @@ def _ranges_named(pattern: str, said: str, ranges: dict[int, tuple]) -> bool:
     found = re.search(pattern, said)
     if not ranges or not found:
         return not ranges and not found
-    named = {int(n): (float(low), float(high)) for n, low, high in re.findall(
-        r"at n = (\d+) its spread \(±\d+%\) leaves (?:the ratio of its two orders' medians|its pair-by-pair ratio) "
-        r"anywhere from (\d+\.\d\d) to (\d+\.\d\d)×", found.group(1))}
+    named = {int(n): (float(low), float(high)) for low, high, n in re.findall(
+        r"(\d+\.\d\d) to (\d+\.\d\d)× at n = (\d+) \(±\d+%\)", found.group(1))}
+    assert re.match(r"(?:the ratio of a control's two orders' medians|a control's pair-by-pair ratio), widened by its "
+                    r"spread, reaches ", found.group(1))
     return named.keys() == ranges.keys() and all(
         abs(named[n][0] - low) <= 0.006 and abs(named[n][1] - high) <= 0.006 for n, (low, high) in ranges.items())
 
@@ -1298,8 +1299,8 @@ def test_reader_24s_one_noisy_control_settles_no_negative_finding():
     flat = re.sub(r"\n +", " ", text)
     assert "the controls' drift is not the order" not in flat and "at every control" not in flat
     assert re.search(r"at the one control \(n = 16\) the two orders' medians lie within the spread of their own "
-                     r"pairs, but at n = 16 its spread \(±94%\) leaves the ratio of its two orders' medians "
-                     r"anywhere from 0\.56 to 2\.11× — too wide", flat)
+                     r"pairs, but the ratio of a control's two orders' medians, widened by its spread, reaches "
+                     r"0\.56 to 2\.11× at n = 16 \(±94%\) — too wide", flat)
     assert ("From the A/A controls (n = 16: helpers idle, both halves ran the same one-thread work): each order's median "
             "0.94 to 1.02×, pair by pair 0.98×;") in flat
     ns["speed"][16] = 0.6   # the one control flagged slow: counted as one row, not "their rows"
