@@ -194,6 +194,20 @@ def test_the_learning_rate_figure_draws_the_marks_its_verdict_reads(monkeypatch,
     assert named.split(", ") == ([rate for rate, loss in last.items() if loss > above] or ["none"])
 
 
+def test_the_ndarray_tutorial_shows_the_write_through_a_view_that_its_figure_draws(tmp_path):
+    """Reader 31 c19: the run printed the changed array but not the line that changed it; it now prints the view it
+    took and the assignment through it, with a[1, 0] before and after, right above the array — and the figure's
+    array holds that 100, which Step 5's prose traces to the same line."""
+    ns, text = quick("ndarray", tmp_path)
+    shown = re.search(r"^v = a\[1:, ::2\] +a view of a: np\.shares_memory\(v, a\) is True\n"
+                      r"v\[0, 0\] = 100\.0 +v\[0, 0\] is a\[1, 0\]: a\[1, 0\] was (\S+), is 100 now\na:\n(\[\[.*?\]\])\n",
+                      text, re.M | re.S)
+    assert shown and float(shown[1]) == 4 and shown[2] == str(ns["a"])
+    assert ns["a"][1, 0] == 100 and ns["shown"]["a (C order)"] is ns["a"]
+    prose = " ".join(" ".join(tutorials.prose(tutorials.find("ndarray"))).split())
+    assert "Step 4 wrote it through the view `v`, `v[0, 0] = 100.0`." in prose
+
+
 def test_the_network_tutorial_says_it_prints_the_lowest_and_highest_class_probability():
     """Reader 26 c7: the run prints the lowest and highest of the classes' mean probabilities, not each one."""
     prose = " ".join(" ".join(tutorials.prose(tutorials.find("the-network"))).split())
