@@ -320,14 +320,27 @@ def test_a_whole_run_with_an_unsteady_peak_settles_no_lead_for_the_products(monk
     assert float(which[2]) == pytest.approx(statistics.median(a[1] for a in ns["again"]) * 1e6, abs=0.051)
     assert "question each line answers: is it faster now at all, by any amount?), and each side's median time" in (
         _joined(text))   # reader 23 c5; reader 30 c4: each side's µs
-    unrecorded = re.search(r"^  the 1-element step took ([\d.]+) µs\n  against the step on 32 samples \(([\d.]+) µs\): "
-                           r"(\d+)% of its time; the median of the \d+ pairs' ratios \(these\n  two medians' own ratio: "
-                           r"(\d+)%\) — this share, without the recording's cost, decides:\n(  → .*?)\nfigure:", text, re.M | re.S)
+    unwrapped = re.sub(r"\n {4,}", " ", text)      # fit's continuation lines joined; the 2-space lines kept
+    unrecorded = re.search(r"^the fixed cost per call, not recorded \(plain numpy, whole steps, the Python between the "
+                           r"calls included; \d+ alternating pairs\):\n  the same (\d+) calls on 1-element arrays took "
+                           r"([\d.]+) µs \(([\d.]+) µs a call, the Python between them included\)\n  against the step on "
+                           r"32 samples \(([\d.]+) µs\): (\d+)% of its time; the median of the \d+ pairs' ratios \(these "
+                           r"two medians' own ratio: (\d+)%\) — this share, without the recording's cost, decides:\n"
+                           r"(  → .*?)\n(?=with the recorder on)", unwrapped, re.M | re.S)
     noise = verdicts.spread(ns["plain"]["ratios"])   # the unrecorded share decides, by its range (calm: no slowed core)
-    _fixed_cost_verdict_follows_its_range(unrecorded.group(5), int(unrecorded.group(3)) / 100, noise, 0.0, 1.0)
+    _fixed_cost_verdict_follows_its_range(unrecorded.group(7), int(unrecorded.group(5)) / 100, noise, 0.0, 1.0)
     # reader 17 c8: the ratio of the two printed medians is printed too, as those figures give it (each to 0.05 µs)
-    tiny, step = float(unrecorded.group(1)), float(unrecorded.group(2))
-    assert abs(int(unrecorded.group(4)) / 100 - tiny / step) <= 0.005 + 0.05 / step + 0.05 * tiny / step ** 2 + 1e-9
+    tiny, step = float(unrecorded.group(2)), float(unrecorded.group(4))
+    assert abs(int(unrecorded.group(6)) / 100 - tiny / step) <= 0.005 + 0.05 / step + 0.05 * tiny / step ** 2 + 1e-9
+    # reader 31 c18: the unrecorded cost comes first; the recorded one follows as "with the recorder on", each a call
+    calls, per_call = int(unrecorded.group(1)), float(unrecorded.group(3))
+    assert calls == ns["calls"] and per_call == pytest.approx(tiny / calls, abs=0.006 + 0.05 / calls)
+    recorder = re.search(r"^with the recorder on \(the instrumented namespace times each call, a cost of its own\): the "
+                         rf"same {calls} calls took ([\d.]+) µs \(([\d.]+) µs a call against {per_call:.2f} unrecorded: "
+                         r"each call's own time, the recorder's cost inside it, the Python between the calls not\)\n",
+                         unwrapped, re.M)
+    assert recorder and unrecorded.start() < recorder.start()
+    assert float(recorder[2]) == pytest.approx(float(recorder[1]) / calls, abs=0.006 + 0.05 / calls)
     assert re.search(r"^each rate: the median of [345] of 5 rounds of 10 more recorded steps", text, re.M)
     if "faster" in ns:   # the full batch bumped: both rates on 3 seeds, the verdict following the curves it ran
         bumps = re.search(r"^over 3 seeds of the initial weights.*?\n→ .*?(?=\n(?! {4})|\Z)", text, re.M | re.S)
@@ -634,7 +647,7 @@ def test_which_recorded_step_is_which_splits_the_gap_into_order_and_moment_by_it
 def _what_is_left():
     code = _cell("def what_is_left")
     scope: dict = {}
-    exec(code[code.index("def what_is_left"):code.index("share_fixed = ")], scope)   # noqa: S102 — the tutorial's
+    exec(code[code.index("def what_is_left"):code.index("left = without_fixed(")], scope)   # noqa: S102 — the tutorial's
     return scope["what_is_left"]
 
 
@@ -655,7 +668,7 @@ def test_what_is_left_after_the_fixed_cost_names_all_that_grows_with_size_as_an_
     assert text.startswith(f"less each side's fixed cost, {left:.0%} of the time (an estimate from recorded medians")
     assert all(word in text for word in ("low intensity", "new output arrays", "cache misses",
                                          "recording cost that grows with size", "this run does not separate them"))
-    assert ("the unrecorded fixed-cost share below did not settle" in text) == (not settled)
+    assert ("the unrecorded fixed-cost share above did not settle" in text) == (not settled)
     assert "the gap left is the other operations' low intensity" not in text
 
 
