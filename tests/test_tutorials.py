@@ -133,12 +133,13 @@ def test_the_network_graph_dashes_the_gradient_backpropagation_never_computes():
 
 
 def _network_function(name: str):
-    """A function the network tutorial defines, taken from its code cells alone (no run)."""
+    """A function the network tutorial defines, taken from its code cells alone (no run), beside the others it
+    defines (one may call another)."""
     import ast
     code = "\n".join(tutorials.cells(tutorials.find("the-network")))
-    node = next(n for n in ast.walk(ast.parse(code)) if isinstance(n, ast.FunctionDef) and n.name == name)
+    nodes = [n for n in ast.walk(ast.parse(code)) if isinstance(n, ast.FunctionDef)]
     space = {"np": np}
-    exec(compile(ast.Module([node], []), "01-the-network.md", "exec"), space)
+    exec(compile(ast.Module(nodes, []), "01-the-network.md", "exec"), space)
     return space[name]
 
 
@@ -170,6 +171,41 @@ def test_the_learning_rate_sweep_decides_on_the_losses_as_printed(initial, losse
     assert diverged == [lr for lr, v in shown.items() if np.isnan(v)]
     assert best == [lr for lr, v in shown.items() if v <= 1.05 * lowest] and best
     assert stuck == [lr for lr, v in shown.items() if v > 0.95 * float(f"{initial:.3f}")]
+    untrained, mark = _network_function("sweep_marks")(initial).values()   # reader 31 c15: the figure draws this mark
+    assert untrained == float(f"{initial:.3f}") and stuck == [lr for lr, v in shown.items() if v > mark]
+
+
+def test_the_learning_rate_figure_draws_the_marks_its_verdict_reads(monkeypatch, tmp_path):
+    """Reader 31 c15: the figure drew ln 10 while "learned almost nothing" reads the untrained loss; it now draws the
+    untrained loss as printed and the 95 % of it the verdict reads, each labelled with its value, and no ln 10 — the
+    rates named as having learned almost nothing are exactly those whose last printed loss ends above the mark."""
+    from nnkit import plots
+    drawn, real = [], plots.curves
+    monkeypatch.setattr(plots, "curves", lambda *a, **k: (drawn.append(k["lines"]), real(*a, **k))[1])
+    _, text = quick("the-network", tmp_path)
+    initial = float(re.search(r"^\(1\) loss before training ([\d.]+);", text, re.M).group(1))
+    (lines,) = drawn
+    (untrained, at), (mark, above) = lines.items()
+    assert at == initial and f"untrained loss, {initial:.3f}" in untrained and "ln 10" not in " ".join(lines)
+    assert above == pytest.approx(0.95 * initial) and f"95% of it, {above:.3f}" in mark and "learned almost nothing" in mark
+    last = {rate: float(losses.split(" → ")[-1]) for rate, losses in
+            re.findall(r"^ +(\d+(?:\.\d+)?): ((?:\d+\.\d{4}(?: → )?)+)", text, re.M)}
+    named = re.search(r"learned almost nothing \(within 5 % of the untrained loss, or worse\): (.*)$", text, re.M).group(1)
+    assert named.split(", ") == ([rate for rate, loss in last.items() if loss > above] or ["none"])
+
+
+def test_the_ndarray_tutorial_shows_the_write_through_a_view_that_its_figure_draws(tmp_path):
+    """Reader 31 c19: the run printed the changed array but not the line that changed it; it now prints the view it
+    took and the assignment through it, with a[1, 0] before and after, right above the array — and the figure's
+    array holds that 100, which Step 5's prose traces to the same line."""
+    ns, text = quick("ndarray", tmp_path)
+    shown = re.search(r"^v = a\[1:, ::2\] +a view of a: np\.shares_memory\(v, a\) is True\n"
+                      r"v\[0, 0\] = 100\.0 +v\[0, 0\] is a\[1, 0\]: a\[1, 0\] was (\S+), is 100 now\na:\n(\[\[.*?\]\])\n",
+                      text, re.M | re.S)
+    assert shown and float(shown[1]) == 4 and shown[2] == str(ns["a"])
+    assert ns["a"][1, 0] == 100 and ns["shown"]["a (C order)"] is ns["a"]
+    prose = " ".join(" ".join(tutorials.prose(tutorials.find("ndarray"))).split())
+    assert "Step 4 wrote it through the view `v`, `v[0, 0] = 100.0`." in prose
 
 
 def test_the_network_tutorial_says_it_prints_the_lowest_and_highest_class_probability():

@@ -54,8 +54,12 @@ def test_training_puts_the_time_on_the_fixed_cost_only_as_far_as_its_measurement
     # reader 29 a2, b3: each roof names the triad's instruction set, and L2's says it is a lower bound on L2's bandwidth
     assert all(f"(one core's {ns['triads'].kernel()} triad" in label for label in roofs[0])
     assert [("a lower bound on L2's bandwidth" in label) for label in roofs[0]] == [level == "L2" for level in ns["roofs"]]
+    # reader 31 (the class of c15): a roof no share rests on is drawn for comparison and says so
+    assert [("for comparison: no share above rests on it" in label) for label in roofs[0]] == [
+        level != ns["near"] for level in ns["roofs"]]
     share = int(re.search(r"^  against the step on 32 samples \([\d.]+ µs\): (\d+)% of its time;", text, re.M).group(1)) / 100
-    verdict = re.sub(r"\n +", " ", re.search(r"without the recording's cost, decides:\n(  → .*?)\nfigure:", text, re.S).group(1))
+    verdict = re.sub(r"\n +", " ", re.search(r"without the recording's cost, decides:\n(  → .*?)\nwith the recorder on",
+                                             re.sub(r"\n {4,}", " ", text), re.S).group(1))   # reader 31 c18: unrecorded first, recorded after
     if watch is BUSY:
         assert "not settled in this run" in verdict and "busy other processes bound nothing" in verdict
     else:   # reader 18 c5: placed by its range (its pairs' spread) against 50 %, the range printed
