@@ -82,3 +82,39 @@ def test_the_loops_time_per_iteration_is_printed_from_its_row(calm):
     assert int(line.group(1).replace(",", "")) == ns["samples"]
     assert float(line.group(2)) == pytest.approx(ns["timings"][ns["LOOP"]] / ns["samples"] * 1e6, abs=0.006)
     assert bool(line.group(3)) == bool(ns["disturbed"][ns["LOOP"]])
+
+
+def _by_size():
+    """The tutorial's ``by_size``, run from its own source."""
+    source = tutorials.find("broadcasting").read_text()
+    scope = {}
+    exec(source[source.index("def by_size("):source.index("caches = own_dgemm.config()")], scope)
+    return scope["by_size"]
+
+
+def test_the_walk_is_sized_from_the_shapes_and_this_machines_l1(calm):
+    """Reader 31 b8: the column walk is a suspect only as far as its lines outgrow L1 — the line counts the lines one
+    column touches from the cell's own shapes and the L1 size own_dgemm reads, and says 'weak suspect' only where they
+    fit."""
+    ns, text = calm
+    flat = re.sub(r"\n +", " ", text)
+    line = re.search(r"^by size: one column touches .*$", flat, re.M).group(0)
+    caches = ns["caches"]
+    assert line == ns["by_size"](ns["neurons"], 8, caches.line_bytes, caches.l1_bytes,
+                                 ns["own_dgemm"].SOURCES[caches.l1_bytes_from])
+    assert f"{2 * ns['neurons']} cache lines" in line and f"L1's {caches.l1_bytes / 1024:g} KiB" in line
+
+
+def test_the_by_size_line_follows_the_sizes_for_every_outcome():
+    """300 seeded (rows, itemsize, line, L1): 'weak suspect' exactly where 2·rows·line ≤ L1, 'real suspect' otherwise;
+    the reuse count is line ÷ itemsize; lines ≤ 118 once wrapped."""
+    by_size = _by_size()
+    rng = np.random.default_rng(31)
+    for _ in range(300):
+        rows, itemsize = int(rng.integers(1, 1024)), int(rng.choice([4, 8]))
+        line, l1 = int(rng.choice([32, 64, 128])), int(rng.choice([16, 32, 48, 64])) * 1024
+        said = by_size(rows, itemsize, line, l1, "from sysfs")
+        fits = 2 * rows * line <= l1
+        assert ("weak suspect" in said) == fits != ("real suspect" in said)
+        assert f"each line holds {line // itemsize} columns" in said
+        assert all(len(part) <= 118 for part in tutorials.fit(said).split("\n"))

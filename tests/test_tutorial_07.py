@@ -63,7 +63,9 @@ def test_the_ladder_is_dots_on_its_log_axis_and_every_disturbed_rate_is_drawn_ho
     rung; the flagged rates (``shaky``, lower bounds) hollow after a '≥', as the loop orders' bars (a linear axis)."""
     ns, text = calm
     (ladder, ladder_said), (loops, loops_said) = ns["figures drawn"]
-    assert ladder[0] is ns["results"] and ladder_said["log"] and ladder_said["flagged"] is ns["shaky"]
+    label = ns["drawn_label"]   # reader 31 c10: the C rung's label says when its rows are whole 4 KiB
+    assert ladder[0] == {label(name): rate for name, rate in ns["results"].items()} and ladder_said["log"]
+    assert ladder_said["flagged"] == {label(name) for name in ns["shaky"]}
     assert loops[0] is ns["walks"] and not loops_said.get("log") and loops_said["flagged"] is ns["shaky"]
     for said in (ladder_said, loops_said):
         assert said["flag_mark"] == "≥" and "lower bound" in said["flag_label"]
@@ -486,7 +488,7 @@ def test_a_peak_below_an_undisturbed_rate_is_named_slowed_and_no_share_passes_it
             assert words.startswith("at most") == (bool(slowed[level]) and name not in shaky)
             assert words.startswith("at least") == (not slowed[level] and name in shaky and rate <= peaks[level])
             assert ("not settled" in words) == (rate > peaks[level] or (name in shaky and bool(slowed[level])))
-        legend = _cell_functions("def peak_label(", "\n\nfigure = plots.bars(results", peak_one=peak_one, peak_all=peak_all,
+        legend = _cell_functions("def peak_label(", "\n\ndef drawn_label(", peak_one=peak_one, peak_all=peak_all,
                                  slowed=slowed, one_core={"gflops": one}, all_cores={"gflops": measured_all})["peak_label"]
         for level in (False, True):
             label = legend(level)
@@ -775,3 +777,57 @@ def test_a_missing_reference_blas_skips_its_pair_with_one_line(found, monkeypatc
         assert printed[0].startswith("the loops' instructions: not read") and printed[-1] == "verdict"
         assert "; reference BLAS 0.13 GFLOP/s in these pairs, 1.00 in Step 2's table (681% apart)" in moments
         assert "; ikj, n = 4 " in moments
+
+
+def test_the_extra_read_follows_the_pairs_verdict_for_every_outcome():
+    """Reader 31 b9: 'the extra read is likely A[i, p]' was left a suspect while the pair gave 1.01×. Over 300 seeded
+    pairs and read counts: the extra read is named only where nnkit's loop reads more a pass than netlib's, and what
+    it costs follows the pair's range — less than the pair can see within the band, not the pace where ikj is faster,
+    a hypothesis where the reference is faster, nothing where not settled."""
+    cell, rng, seen = _disassembly(), np.random.default_rng(31), set()
+    cases = [(1.01, {"others": 0.0, "speed": 1.0}, None, 0.03, {"reference BLAS": 2, "ikj rung": 3})]   # reader 31's
+    for _ in range(300):
+        ratio, watched, _, noise = _entry(rng)
+        cases.append((ratio, watched, None, noise, {name: (None if rng.random() < 0.15 else int(rng.integers(1, 5)))
+                                                    for name in ("reference BLAS", "ikj rung")}))
+    for ratio, watched, _, noise, reads in cases:
+        packed = {"reference BLAS": 0.0, "ikj rung": 0.0}
+        said = re.sub(r"\n +", " ", cell["reference_beside_ikj"](ratio, watched["others"], watched["speed"], noise,
+                                                                 packed, reads))
+        region, (low, high) = verdicts.place(ratio, (0.8, 1.25), watched["others"], watched["speed"], noise)
+        ikj, reference = reads["ikj rung"], reads["reference BLAS"]
+        more = None not in (ikj, reference) and ikj > reference
+        seen.add((region, more))
+        assert ("likely `A[i, p]` again" in said) == more
+        if more:
+            assert f"reads memory {ikj - reference} more time" in said and f"({ikj} against {reference};" in said
+        assert ("costs less than this pair can see" in said) == (more and region == 1)
+        assert ("that read does not set its pace here" in said) == (more and region == 0)
+        assert ("one more hypothesis for the gap" in said) == (more and region == 2)
+        assert ("whether it costs anything this run does not settle" in said) == (more and region is None)
+        assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
+    assert {(region, True) for region in (0, 1, 2, None)} <= seen
+
+
+def test_the_loop_reader_counts_reads_a_pass_as_the_loop_line_prints_them():
+    """The reads the extra-read clause compares are the ones each loop's line prints (``reads_per_pass``)."""
+    cell = _disassembly()
+    scalar = ["movsd  (%rsi),%xmm0", "mulsd  (%rdx),%xmm0", "addsd  -0x8(%rax),%xmm0", "movsd  %xmm0,-0x8(%rax)",
+              "lea    0x8(%rax),%rax", "cmp    %rcx,%rax", "jne    1234 <f+0x10>"]
+    assert cell["reads_per_pass"](scalar) == 3 and "reads memory 3 times a pass" in cell["loop_said"]("ikj", [scalar])[0]
+
+
+@pytest.mark.parametrize("n", [128, 500, 512, 1024])
+def test_the_c_rung_says_in_the_table_and_the_figure_when_its_rows_are_whole_4_kib(n):
+    """Reader 31 c10: at n = 512 the C rung sits below NumPy's with no mark; now its table row carries a note and its
+    figure label a bracket, both pointing to Step 4's price — only for the C rung, only on rows of whole 4 KiB."""
+    step_2 = _cell_functions("def whole_4_kib(", "\n\nfor name, rate in results.items():", fit=tutorials.fit)
+    label = _cell_functions("def drawn_label(", "\n\nfigure = plots.bars(", n=n, whole_4_kib=step_2["whole_4_kib"])
+    due = n * 8 % 4096 == 0
+    for name in ("Python loops", "NumPy elementwise", "C, textbook loop (ijk)", "reference BLAS"):
+        note, drawn = step_2["row_note"](name, n), label["drawn_label"](name)
+        assert bool(note) == bool(drawn != name) == (due and name == "C, textbook loop (ijk)")
+        if note:
+            assert f"its rows are {n * 8 // 1024} KiB apart (n = {n})" in re.sub(r"\n +", " ", note)
+            assert "Step 4 measures" in note and drawn == f"{name}\n[rows {n * 8 // 1024} KiB apart: Step 4 prices that]"
+            assert all(len(line) <= 118 for line in note.split("\n"))
