@@ -271,23 +271,22 @@ def test_the_ladders_lines_stay_apart_where_they_meet(run):
         assert all(b - a >= width for a, b in zip(xs, xs[1:]))
 
 
-def test_every_disturbed_rate_of_the_ladder_is_crossed_by_a_mark_larger_than_its_point(run):
-    """Reader 23 (c11): the "disturbed" × marks were smaller than the points they sat on. Every rate flagged
-    disturbed — and only those — carries an ×, larger than any line's marker and drawn over it."""
+def test_every_flagged_rate_of_the_ladder_is_drawn_hollow_over_its_point(run):
+    """Reader 23 (c11): the "disturbed" marks were smaller than the points they sat on; reader 31 (c16): hollow means
+    flagged in the rest of the book. Every rate flagged — and only those — has a hollow marker of its line's shape,
+    colour and size drawn over its point."""
     ns, _ = run
     ax = ns["ladder_ax"]
-    lines = {line.get_label(): line for line in ax.get_lines() if line.get_label() in ns["rates"]}
-    crosses = [line for line in ax.get_lines() if line.get_marker() == "x"]
-    flagged = sorted((x, y) for name, line in lines.items() for x, y, n in zip(line.get_xdata(), line.get_ydata(),
-                                                                              ns["rates"][name])
-                     if ns["disturbed"][name][n])
-    if not flagged:
-        assert not crosses
-        return
-    (cross,) = crosses
-    assert sorted(zip(cross.get_xdata(), cross.get_ydata())) == flagged
-    assert cross.get_markersize() >= 1.5 * max(line.get_markersize() for line in lines.values())
-    assert cross.get_zorder() > max(line.get_zorder() for line in lines.values())
+    drawn = ax.get_lines()
+    lines = {line.get_label(): line for line in drawn if line.get_label() in ns["rates"]}
+    for name, line in lines.items():
+        flagged = [(x, y) for x, y, n in zip(line.get_xdata(), line.get_ydata(), ns["rates"][name])
+                   if ns["disturbed"][name][n]]
+        over = [other for other in drawn[drawn.index(line) + 1:] if other.get_linestyle() == "None"
+                and other.get_markerfacecolor() == "white" and other.get_color() == line.get_color()
+                and other.get_marker() == line.get_marker() and other.get_markersize() == line.get_markersize()]
+        assert sorted(zip(*over[0].get_data())) == sorted(flagged) if over else not flagged
+    assert not [line for line in drawn if line.get_marker() == "x"]
 
 
 @pytest.mark.parametrize("mask", range(1, 8))
@@ -1139,12 +1138,12 @@ def test_the_ladder_draws_undisturbed_rates_filled_and_flagged_ones_hollow(run):
 
     ns, _ = run
     ax = ns["draw_ladder"]()
-    points = [line for line in ax.get_lines() if line.get_linestyle() == "None" and len(line.get_xdata())
-              and line.get_color() not in ("red", "black")]
-    hollow = sum(len(line.get_xdata()) for line in points if line.get_markerfacecolor() == "white")
-    filled = sum(len(line.get_xdata()) for line in points if line.get_markerfacecolor() != "white")
+    named = [line for line in ax.get_lines() if line.get_label() in ns["rates"]]
+    assert all(line.get_markerfacecolor() == line.get_color() for line in named)   # every rate filled underneath
+    hollow = [line for line in ax.get_lines() if line.get_linestyle() == "None" and line.get_color() != "red"
+              and line.get_markerfacecolor() == "white"]   # drawn on top of the flagged ones
     flagged = [(name, n) for name, by_n in ns["rates"].items() for n in by_n if ns["disturbed"][name][n]]
-    assert hollow == len(flagged) and filled == sum(map(len, ns["rates"].values())) - len(flagged)
+    assert sum(len(line.get_xdata()) for line in hollow) == len(flagged)
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert any(label.startswith("hollow: a flagged rate") for label in labels) == bool(flagged)
     plt.close("all")
