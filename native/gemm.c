@@ -37,16 +37,28 @@
                       * packed once for all B panels 0.95–1.06× at 4096, 1.00–1.01× at 2048; B micro-panels
                       * packed just before the first A block's tiles use them 1.00–1.03× at 4096, 0.96–1.00×
                       * at 2048 (one thread, medians of 9–21 alternating rounds): not kept */
-/* Up to this many multiply-adds (m·n·k) a product runs on one thread (see threads_for): on an AVX-512 Xeon, at
- * n = 256 one thread without packing ran 79 GFLOP/s, two threads with it 60 (session 4). A question of threads,
- * apart from packing's (unpacked_up_to): not re-measured on other machines. Tutorial 8's Step 8 and `nnkit bench`
- * (suite kernels) measure where threads pay. */
-#define ONE_THREAD_UP_TO (256 * 256 * 256)
+/* Up to this many multiply-adds (m·n·k) a product runs on one thread (see threads_for), per micro-kernel: where,
+ * on the machine each was measured on, a second thread stopped losing. A question of threads, apart from
+ * packing's (UNPACKED_UP_TO below). Tutorial 8's Step 8 and `nnkit bench` (suite kernels) time it again.
+ *   avx512f+fma, an AVX-512 Xeon (session 4): at n = 256 one thread without packing ran 79 GFLOP/s, two threads
+ *     with it 60 → 256³.
+ *   avx2+fma: no cut measured yet. On the AMD EPYC Zen 3 (2 vCPUs, session 12) nnkit's dgemm on 2 threads ÷ 1,
+ *     packed, paired and alternating (3 rounds of 9 pairs, medians; 1 thread against itself in the same rounds
+ *     0.95–1.03×), with another process holding about one core throughout: 0.49–0.55× at n = 64, 0.67–0.69× at 96,
+ *     0.80–0.81× at 128, 0.87× at 160, 0.91–0.92× at 192, 0.91–0.97× at 256, 0.93–0.97× at 320, 0.95–1.01× at
+ *     384, 0.98× at 448, 0.89–0.98× at 512: a busy core, where threads cannot pay, so no cut is read off it; the
+ *     Xeon's 256³ is kept until an idle machine times it (the reader's OpenBLAS scaled 1.45× at n = 128).
+ *   portable: never measured against two threads; the Xeon's figure kept. */
+static const struct { const char *kernel; int64_t up_to; const char *measured_on; } ONE_THREAD_UP_TO[] = {
+    {"avx512f+fma", 256 * 256 * 256, "an AVX-512 Xeon"},
+    {"avx2+fma", 256 * 256 * 256, "an AVX-512 Xeon (with its own kernel; not yet settled with this one)"},
+    {"portable", 256 * 256 * 256, "an AVX-512 Xeon (with its own kernel; not measured with this one)"},
+};
 
 /* Up to this many multiply-adds the library's products skip packing (see direct), per micro-kernel: where, on
  * the machine each was measured on, the kernel reading A and B in place stopped beating packing them (the rungs
  * "+ SIMD intrinsics" against "+ cache blocking", one thread, paired, alternating, medians). Never above
- * ONE_THREAD_UP_TO: the unpacked path runs on one thread. Tutorial 8's Step 4 times it again on the reader's machine.
+ * the kernel's ONE_THREAD_UP_TO: the unpacked path runs on one thread. Tutorial 8's Step 4 times it again on the reader's machine.
  * Each figure below is packing's speed-up (the median of 5 rounds of 9 pairs, beside 5 rounds of the unpacked rung
  * against itself, whose medians lay within 0.94–1.08× but for one round at some sizes, 0.80–1.27×):
  *   avx512f+fma, an AVX-512 Xeon (session 4): 0.63× at n = 64, 0.97× at 256, 1.05× at 384 → 256³.
@@ -69,6 +81,7 @@ typedef struct {
     int64_t mc, kc, nc; /* 0: the whole dimension (no cache blocking) */
     int pack, threads; /* pack: NEVER, ALWAYS (the rungs), or LARGE (the library: see direct) */
     int64_t unpacked_up_to; /* LARGE: multiply-adds up to which a product skips packing */
+    int64_t one_thread_up_to; /* multiply-adds up to which a product runs on one thread */
 } method;
 
 typedef struct {
@@ -185,10 +198,12 @@ static nk_gemm_config derive(nk_gemm_config c, const nk_kernel *kernel, int thre
     c.a_ways_l2 = (int)(c.l2_ways / 2 > 0 ? c.l2_ways / 2 : 1);
     c.mc = c.a_ways_l2 * way2 / (c.kc * 8) / c.mr * c.mr;
     if (c.mc < c.mr) c.mc = c.mr;
-    c.one_thread_up_to = ONE_THREAD_UP_TO;
+    for (size_t i = 0; i < sizeof ONE_THREAD_UP_TO / sizeof *ONE_THREAD_UP_TO; i++)
+        if (!strcmp(ONE_THREAD_UP_TO[i].kernel, kernel->name))
+            c.one_thread_up_to = ONE_THREAD_UP_TO[i].up_to, c.one_thread_measured_on = ONE_THREAD_UP_TO[i].measured_on;
     for (size_t i = 0; i < sizeof UNPACKED_UP_TO / sizeof *UNPACKED_UP_TO; i++)
         if (!strcmp(UNPACKED_UP_TO[i].kernel, kernel->name))
-            c.unpacked_up_to = min64(UNPACKED_UP_TO[i].up_to, ONE_THREAD_UP_TO), c.unpacked_measured_on = UNPACKED_UP_TO[i].measured_on;
+            c.unpacked_up_to = min64(UNPACKED_UP_TO[i].up_to, c.one_thread_up_to), c.unpacked_measured_on = UNPACKED_UP_TO[i].measured_on;
     return derive_nc(c);
 }
 
@@ -420,7 +435,7 @@ static int at_most(const problem *q, int64_t multiply_adds) { return (double)q->
 
 static int threads_for(const method *how, const problem *q) {
     int64_t tiles = (q->m + how->kernel->mr - 1) / how->kernel->mr; /* a row of micro-tiles each at least */
-    if (at_most(q, ONE_THREAD_UP_TO)) return 1;
+    if (at_most(q, how->one_thread_up_to)) return 1;
     return (int)min64(how->threads, tiles);
 }
 
@@ -540,7 +555,8 @@ static problem normalise(int row_major, int transa, int transb, int64_t m, int64
 static void dgemm(int row_major, int transa, int transb, int64_t m, int64_t n, int64_t k, double alpha,
                   const double *a, int64_t lda, const double *b, int64_t ldb, double beta, double *c, int64_t ldc) {
     nk_gemm_config cfg = nk_gemm_config_get();
-    method how = {nk_kernel_pick(cfg.kernel), cfg.mc, cfg.kc, cfg.nc, LARGE, cfg.threads, cfg.unpacked_up_to};
+    method how = {nk_kernel_pick(cfg.kernel), cfg.mc, cfg.kc, cfg.nc, LARGE, cfg.threads, cfg.unpacked_up_to,
+                  cfg.one_thread_up_to};
     problem q = normalise(row_major, transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     run(&how, &q);
 }
@@ -603,7 +619,7 @@ void nk_gemm_rung(int rung, int64_t m, int64_t n, int64_t k, const double *a, in
     const nk_kernel *simd = nk_kernel_pick(cfg.kernel), *plain = nk_kernel_pick("portable");
     method how[] = {
         [2] = {plain, 0, 0, 0, NEVER, 1}, [3] = {simd, 0, 0, 0, NEVER, 1}, [4] = {simd, 0, 0, 0, ALWAYS, 1},
-        [5] = {simd, cfg.mc, cfg.kc, cfg.nc, ALWAYS, 1}, [6] = {simd, cfg.mc, cfg.kc, cfg.nc, ALWAYS, cfg.threads},
+        [5] = {simd, cfg.mc, cfg.kc, cfg.nc, ALWAYS, 1}, [6] = {simd, cfg.mc, cfg.kc, cfg.nc, ALWAYS, cfg.threads, 0, cfg.one_thread_up_to},
     };
     problem q = normalise(1, 0, 0, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, ldc);
     if (rung == 0) ijk(m, n, k, a, lda, b, ldb, c, ldc);

@@ -22,7 +22,8 @@ typedef struct {
     int a_ways_l3;       /* L3 ways the A blocks of all threads take beside the B panel */
     int64_t nc_model;    /* NC the L3 would allow, before the cap */
     int64_t nc_cap;
-    int64_t one_thread_up_to; /* multiply-adds (m·n·k) up to which a product runs on one thread */
+    int64_t one_thread_up_to; /* multiply-adds (m·n·k) up to which a product runs on one thread: this kernel's figure */
+    const char *one_thread_measured_on; /* the machine that figure was measured on */
     int64_t unpacked_up_to;   /* multiply-adds up to which a product skips packing: this kernel's figure */
     const char *unpacked_measured_on; /* the machine that figure was measured on */
 } nk_gemm_config;

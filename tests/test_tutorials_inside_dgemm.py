@@ -709,9 +709,10 @@ def test_nc_is_set_beside_the_measured_l3_only_where_the_sweeps_settle_it(dgemm,
         assert (f"NC = {nc}, not {config.nc}" in said) == (nc != config.nc)
 
 
-def test_every_hollow_marker_of_tutorial_8s_figures_is_said_to_flag_nothing(dgemm, monkeypatch):
-    """Reader 24 (c8): elsewhere in the book a hollow marker flags a disturbed point, while tutorial 8's ladder and
-    roofline draw every marker hollow: their legends say the hollow there flags nothing."""
+def test_every_hollow_marker_of_tutorial_8s_figures_is_said_to_flag_what_it_flags(dgemm, monkeypatch):
+    """Reader 24 (c8): elsewhere in the book a hollow marker flags a disturbed point, while tutorial 8's roofline draws
+    every marker hollow: its legend says the hollow there flags nothing. Reader 31 (c16): the ladder now draws hollow
+    only its flagged rates, and its legend says so when there is one."""
     import matplotlib.pyplot as plt
 
     from nnkit import plots
@@ -721,9 +722,11 @@ def test_every_hollow_marker_of_tutorial_8s_figures_is_said_to_flag_nothing(dgem
     monkeypatch.setattr(plots, "_save", lambda fig, path: seen.append(fig) or path)
     plots.roofline({"a": (0.25, 2.0), "b (x)": (0.25, 2.1)}, 80.0, {"L2": 45.0}, "unused.png", "t")
     ladder = ns["draw_ladder"]()
-    for ax in (seen[0].axes[0], ladder):
-        labels = [t.get_text() for t in ax.get_legend().get_texts()]
-        assert any(label.startswith("hollow: every") and "no flag" in label for label in labels)
+    labels = [t.get_text() for t in seen[0].axes[0].get_legend().get_texts()]
+    assert any(label.startswith("hollow: every") and "no flag" in label for label in labels)
+    labels = [t.get_text() for t in ladder.get_legend().get_texts()]
+    flagged = any(why for by_n in ns["disturbed"].values() for why in by_n.values())
+    assert any(label.startswith("hollow: a flagged rate") and "filled: no flag" in label for label in labels) == flagged
     plt.close("all")
 
 
