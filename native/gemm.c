@@ -39,7 +39,8 @@
                       * at 2048 (one thread, medians of 9–21 alternating rounds): not kept */
 /* Up to this many multiply-adds (m·n·k) a product runs on one thread (see threads_for), per micro-kernel: where,
  * on the machine each was measured on, a second thread stopped losing. A question of threads, apart from
- * packing's (UNPACKED_UP_TO below). Tutorial 8's Step 8 and `nnkit bench` (suite kernels) time it again.
+ * packing's (UNPACKED_UP_TO below). No switch lifts it, so neither tutorial 8 nor `nnkit bench` can time it: set a
+ * kernel's figure to 0, rebuild (`pip install -e .`), time 2 threads against 1 on an idle machine, restore it.
  *   avx512f+fma, an AVX-512 Xeon (session 4): at n = 256 one thread without packing ran 79 GFLOP/s, two threads
  *     with it 60 → 256³.
  *   avx2+fma: no cut measured yet. On the AMD EPYC Zen 3 (2 vCPUs, session 12) nnkit's dgemm on 2 threads ÷ 1,
