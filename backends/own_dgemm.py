@@ -33,8 +33,9 @@ class Config:
     each cache figure came from (``*_from``): "sysfs" (/sys/devices/system/cpu/cpu0/cache), "sysconf" (glibc's),
     "default" (nnkit's own, where neither says) or "given" (``config_for_l3``'s L3 size). ``one_thread_up_to``: the
     multiply-adds (m·n·k) up to which a product runs on one thread, measured on the machine ``one_thread_measured_on``
-    names; ``unpacked_up_to``: those up to which it skips packing, measured on the machine ``unpacked_measured_on``
-    names — each the figure of this micro-kernel."""
+    names, ``one_thread_evidence`` saying what was measured there; ``unpacked_up_to``: those up to which it skips
+    packing, with ``unpacked_measured_on`` and ``unpacked_evidence`` alike — each the figure of this micro-kernel
+    (native/gemm.c's tables)."""
 
     kernel: str
     mr: int
@@ -57,8 +58,10 @@ class Config:
     nc_cap: int
     one_thread_up_to: int
     one_thread_measured_on: str
+    one_thread_evidence: str
     unpacked_up_to: int
     unpacked_measured_on: str
+    unpacked_evidence: str
     l1_bytes_from: str
     l1_ways_from: str
     l2_bytes_from: str
@@ -134,10 +137,10 @@ def reasoning(c: Config | None = None) -> list[str]:
         f"capped at {c.nc_cap}",
         f"small products (m·n·k ≤ {c.unpacked_up_to:,} multiply-adds, {_cube(c.unpacked_up_to)}) skip packing with the "
         f"{c.kernel} kernel: it reads A and B where they are, its loads masked at the edges — set at the largest "
-        f"size where, on {c.unpacked_measured_on}, packing did not pay ({UNPACKED_EVIDENCE[c.kernel]})",
+        f"size where, on {c.unpacked_measured_on}, packing did not pay ({c.unpacked_evidence})",
         f"products up to {c.one_thread_up_to:,} multiply-adds ({_cube(c.one_thread_up_to)}) run on one thread with the "
         f"{c.kernel} kernel — set where, on {c.one_thread_measured_on}, a second thread stopped losing "
-        f"({ONE_THREAD_EVIDENCE[c.kernel]})",
+        f"({c.one_thread_evidence})",
         f"threads: {c.threads} above that, splitting the ic loop — each core packs its own A block into its own "
         "L2, all share one packed B panel; the caller's helpers are a pool, started once and "
         "asleep between products",
@@ -148,19 +151,6 @@ def reasoning(c: Config | None = None) -> list[str]:
 
 
 SYSFS = "/sys/devices/system/cpu/cpu0/cache"
-UNPACKED_EVIDENCE = {  # native/gemm.c's UNPACKED_UP_TO, measured as its comment says: packing's speed-up, paired
-    "avx512f+fma": "packing's speed-up, paired: 0.63× at n = 64, 0.97× at 256, 1.05× at 384",
-    "avx2+fma": "packing's speed-up, paired: 0.71× at n = 16, 1.00× at 32, 1.17× at 48, 1.24× at 64",
-    "portable": "packing's speed-up, paired: 1.03× at n = 32, 1.25× at 64",
-}
-
-
-ONE_THREAD_EVIDENCE = {  # native/gemm.c's ONE_THREAD_UP_TO, measured as its comment says
-    "avx512f+fma": "n = 256: one thread unpacked 79 GFLOP/s, two threads packed 60",
-    "avx2+fma": "the AVX-512 kernel's figure, kept: on an AMD EPYC Zen 3 with another process busy, two threads lost at "
-                "every n from 64 to 512, which reads no cut",
-    "portable": "the AVX-512 kernel's figure, kept: not timed with this kernel",
-}
 
 
 def _cube(multiply_adds: int) -> str:
@@ -168,6 +158,8 @@ def _cube(multiply_adds: int) -> str:
     n = round(multiply_adds ** (1 / 3))
     n -= n**3 > multiply_adds
     return f"n ≤ {n} for n×n matrices"
+
+
 SOURCES = {"sysfs": "from sysfs", "sysconf": "from sysconf", "default": "nnkit's default", "given": "as asked"}
 
 

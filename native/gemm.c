@@ -50,10 +50,16 @@
  *     384, 0.98× at 448, 0.89–0.98× at 512: a busy core, where threads cannot pay, so no cut is read off it; the
  *     Xeon's 256³ is kept until an idle machine times it (the reader's OpenBLAS scaled 1.45× at n = 128).
  *   portable: never measured against two threads; the Xeon's figure kept. */
-static const struct { const char *kernel; int64_t up_to; const char *measured_on; } ONE_THREAD_UP_TO[] = {
-    {"avx512f+fma", 256 * 256 * 256, "an AVX-512 Xeon"},
-    {"avx2+fma", 256 * 256 * 256, "an AVX-512 Xeon (with its own kernel; not yet settled with this one)"},
-    {"portable", 256 * 256 * 256, "an AVX-512 Xeon (with its own kernel; not measured with this one)"},
+/* A cut in multiply-adds (m·n·k) for one micro-kernel: the machine it was measured on and, in a few words, what was
+ * measured there (own_dgemm.reasoning prints both). */
+typedef struct { const char *kernel; int64_t up_to; const char *measured_on, *evidence; } cut;
+static const cut ONE_THREAD_UP_TO[] = {
+    {"avx512f+fma", 256 * 256 * 256, "an AVX-512 Xeon", "n = 256: one thread unpacked 79 GFLOP/s, two threads packed 60"},
+    {"avx2+fma", 256 * 256 * 256, "an AVX-512 Xeon (with its own kernel; not yet settled with this one)",
+     "the AVX-512 kernel's figure, kept: on an AMD EPYC Zen 3 with another process busy, two threads lost at every n "
+     "from 64 to 512, which reads no cut"},
+    {"portable", 256 * 256 * 256, "an AVX-512 Xeon (with its own kernel; not measured with this one)",
+     "the AVX-512 kernel's figure, kept: not timed with this kernel"},
 };
 
 /* Up to this many multiply-adds the library's products skip packing (see direct), per micro-kernel: where, on
@@ -67,11 +73,20 @@ static const struct { const char *kernel; int64_t up_to; const char *measured_on
  *     1.29× at 80, 1.43× at 96 and 128 → 32³ (at n = 250 the unpacked path ran ~14 GFLOP/s, packed ~30).
  *   portable, the same Zen 3 (session 12): 1.03× at n = 32, 1.25× at 64, 1.35× at 128, 1.75× at 256 → 32³;
  *     not measured on the Xeon. */
-static const struct { const char *kernel; int64_t up_to; const char *measured_on; } UNPACKED_UP_TO[] = {
-    {"avx512f+fma", 256 * 256 * 256, "an AVX-512 Xeon"},
-    {"avx2+fma", 32 * 32 * 32, "an AMD EPYC Zen 3 (AVX2)"},
-    {"portable", 32 * 32 * 32, "an AMD EPYC Zen 3"},
+static const cut UNPACKED_UP_TO[] = {
+    {"avx512f+fma", 256 * 256 * 256, "an AVX-512 Xeon", "packing's speed-up, paired: 0.63× at n = 64, 0.97× at 256, 1.05× at 384"},
+    {"avx2+fma", 32 * 32 * 32, "an AMD EPYC Zen 3 (AVX2)",
+     "packing's speed-up, paired: 0.71× at n = 16, 1.00× at 32, 1.17× at 48, 1.24× at 64"},
+    {"portable", 32 * 32 * 32, "an AMD EPYC Zen 3", "packing's speed-up, paired: 1.03× at n = 32, 1.25× at 64"},
 };
+
+/* `kernel`'s row of `table` (`rows` long); every kernel nnkit builds has one in each table. */
+static cut cut_for(const cut *table, size_t rows, const char *kernel) {
+    for (size_t i = 0; i < rows; i++)
+        if (!strcmp(table[i].kernel, kernel)) return table[i];
+    return (cut){kernel, 0, "no machine", "not measured"};
+}
+#define CUT_FOR(table, kernel) cut_for(table, sizeof table / sizeof *table, kernel)
 
 typedef struct { const double *p; int64_t rs, cs; } mat; /* element (i, j) at p[i*rs + j*cs] */
 
@@ -199,12 +214,11 @@ static nk_gemm_config derive(nk_gemm_config c, const nk_kernel *kernel, int thre
     c.a_ways_l2 = (int)(c.l2_ways / 2 > 0 ? c.l2_ways / 2 : 1);
     c.mc = c.a_ways_l2 * way2 / (c.kc * 8) / c.mr * c.mr;
     if (c.mc < c.mr) c.mc = c.mr;
-    for (size_t i = 0; i < sizeof ONE_THREAD_UP_TO / sizeof *ONE_THREAD_UP_TO; i++)
-        if (!strcmp(ONE_THREAD_UP_TO[i].kernel, kernel->name))
-            c.one_thread_up_to = ONE_THREAD_UP_TO[i].up_to, c.one_thread_measured_on = ONE_THREAD_UP_TO[i].measured_on;
-    for (size_t i = 0; i < sizeof UNPACKED_UP_TO / sizeof *UNPACKED_UP_TO; i++)
-        if (!strcmp(UNPACKED_UP_TO[i].kernel, kernel->name))
-            c.unpacked_up_to = min64(UNPACKED_UP_TO[i].up_to, c.one_thread_up_to), c.unpacked_measured_on = UNPACKED_UP_TO[i].measured_on;
+    cut threads_cut = CUT_FOR(ONE_THREAD_UP_TO, kernel->name), packing_cut = CUT_FOR(UNPACKED_UP_TO, kernel->name);
+    c.one_thread_up_to = threads_cut.up_to, c.one_thread_measured_on = threads_cut.measured_on;
+    c.one_thread_evidence = threads_cut.evidence;
+    c.unpacked_up_to = min64(packing_cut.up_to, c.one_thread_up_to), c.unpacked_measured_on = packing_cut.measured_on;
+    c.unpacked_evidence = packing_cut.evidence;
     return derive_nc(c);
 }
 

@@ -24,8 +24,10 @@ typedef struct {
     int64_t nc_cap;
     int64_t one_thread_up_to; /* multiply-adds (m·n·k) up to which a product runs on one thread: this kernel's figure */
     const char *one_thread_measured_on; /* the machine that figure was measured on */
+    const char *one_thread_evidence;    /* what was measured there, in a few words */
     int64_t unpacked_up_to;   /* multiply-adds up to which a product skips packing: this kernel's figure */
     const char *unpacked_measured_on; /* the machine that figure was measured on */
+    const char *unpacked_evidence;    /* what was measured there, in a few words */
 } nk_gemm_config;
 
 nk_gemm_config nk_gemm_config_get(void);

@@ -236,7 +236,7 @@ def decide(ratios: list[float], cores: int) -> tuple[int, str]:
     verdict = {0: "clearly faster", 1: "not clearly faster"}.get(region, "not settled")
     side = {0: "all below", 1: "all at or above"}.get(region, "spanning")
     return threads, (f"{verdict}: {cores} threads ÷ 1 = {ratio:.3f}× the time, range "
-                     f"{verdicts.beside(low, CLEAR_GAIN)}…{verdicts.beside(high, CLEAR_GAIN)}× over {len(ratios)} pairs, "
+                     f"{verdicts.span(low, high, (CLEAR_GAIN,))} over {len(ratios)} pairs, "
                      f"{side} {CLEAR_GAIN:.2f}×")
 
 

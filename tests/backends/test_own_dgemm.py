@@ -120,7 +120,7 @@ def test_the_configuration_reports_the_one_thread_cut_of_the_kernel_in_use_and_w
     threads = next(line for line in lines if line.startswith("products up to"))
     assert f"{c.one_thread_up_to:,} multiply-adds" in threads and f"with the {kernel} kernel" in threads
     assert f"on {c.one_thread_measured_on}, a second thread stopped losing" in threads
-    assert own_dgemm.ONE_THREAD_EVIDENCE[kernel] in threads
+    assert c.one_thread_evidence and c.one_thread_evidence in threads
 
 
 def test_the_largest_square_within_a_cut_is_named_right():
