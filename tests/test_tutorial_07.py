@@ -861,7 +861,7 @@ def test_one_call_at_two_moments_blames_the_moments_only_where_the_slowed_core_a
                          float(rng.choice([0.0, 0.02, 0.05, 0.2]))) for _ in range(count)]
     for size, name, timings, noise in cases:
         said = re.sub(r"\n +", " ", tutorials.fit(_disassembly(size)["moment_said"](name, timings, noise)))
-        printed = sorted((round(rate, 2), round(share, 2)) for rate, _, share in timings)
+        printed = sorted(((round(rate, 2), round(share, 2)) for rate, _, share in timings), key=lambda t: t[0])
         (slower, share), (faster, _) = printed
         bounded = share > 0
         fits = not bounded or faster <= slower / share * (1 + round(noise, 2))
