@@ -1196,3 +1196,72 @@ def test_block_sizes_titles_say_what_the_pairs_settled(run):
     for ax, label in zip(ns["axes"], ("KC", "MC")):
         settled = ns["pairs_settled"].get(label)
         assert (settled in ax.get_title()) if settled else "in pairs:" not in ax.get_title()
+
+
+@pytest.fixture
+def dgemm_ns(run):
+    return run[0]
+
+
+def _source() -> str:
+    return open(tutorials.find("inside-dgemm"), encoding="utf-8").read()
+
+
+@pytest.mark.parametrize("quick_run", [True, False])
+def test_no_size_of_step_3_is_a_power_of_two_as_its_text_says(quick_run):
+    """Reader 32 (a2): the text said the sizes are not powers of two while the table began at n = 128 = 2⁷. Both
+    modes' sizes are read from the cell itself, so a size changed there cannot slip past the claim."""
+    line = re.search(r"^sizes = (.*?)   #", _source(), re.M).group(1)
+    sizes = eval(line, {"QUICK": quick_run})
+    assert sizes and all(n & (n - 1) for n in sizes)
+    assert "No size is a power of two, on purpose" in re.sub(r"\s+", " ", _source())
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_an_nc_from_the_model_says_whether_step_3s_sizes_could_time_it(dgemm_ns, seed, monkeypatch):
+    """Reader 32 (b4): the NC the rule gives on the measured L3 was prescribed, though no step times NC. The line
+    calls it a hypothesis, and says only n above the smaller NC could tell the two apart — where Step 3's sizes
+    stay at or under it."""
+    rng = np.random.default_rng(seed)
+    sizes = tuple(int(n) for n in rng.choice([48, 96, 120, 250, 500, 1000, 3000, 5000], int(rng.integers(1, 5)),
+                                             replace=False))
+    nc = int(rng.choice([1356, 2688, 4092, 8184]))
+    monkeypatch.setitem(dgemm_ns, "sizes", sizes)
+    said = dgemm_ns["nc_untimed"](nc)
+    smaller = min(nc, dgemm_ns["config"].nc)
+    assert said.startswith(" — a hypothesis from the model, not a timing: ")
+    assert (f"only n above {smaller} would" in said) == (max(sizes) <= smaller)
+    assert (f"largest n ({max(sizes)})" in said) == (max(sizes) <= smaller)
+    assert ("no step of this run times one against the other" in said) == (max(sizes) > smaller)
+
+
+def test_the_share_against_openblas_prints_the_rate_it_divides(run):
+    """Reader 32 (c6): "at least 76% of the peak" rested on a rate the run never printed: the line now prints the
+    pairs' rate and the peak it is divided by, whose quotient is the printed share."""
+    ns, text = run
+    flat = re.sub(r"\n +", " ", text)
+    rate, peak_used = ns["paired_rate"], ns["paired_rate"] / ns["share"]
+    assert f"its fastest round's median, {rate:.1f} GFLOP/s, ÷ the peak {peak_used:.1f}: " in flat
+    assert ns["share_said"](ns["share"], bool(ns["versus_why"]), bool(ns["slowed_one"])) in flat
+
+
+@pytest.mark.parametrize("ratio", [0.5, 0.95, 1.0, 1.05, 1.3])
+def test_a_pair_within_the_one_thread_cut_says_it_cannot_time_the_cut(dgemm_ns, ratio):
+    """Reader 32 (b5): within the one-thread cut nnkit's 2-thread figure is one thread by design; the line says so,
+    and the text says what would time the cut (no switch in own_dgemm lifts it)."""
+    line = re.sub(r"\n +", " ", dgemm_ns["one_thread_pair"](ratio, ""))
+    assert "by design (Step 2's one-thread cut: so this pair does not time the cut)" in line
+    flat = re.sub(r"\s+", " ", _source())
+    assert "this run cannot time the cut" in flat and "`ONE_THREAD_UP_TO` to 0" in flat
+
+
+def test_the_simd_rungs_fall_is_pointed_to_beside_the_table_with_a_recipe():
+    """Reader 32 (c5): the unpacked rung's fall at the largest n was discussed only after Step 4; Step 3's text now
+    points to the hypothesis, and Step 4 gives the `perf stat` command that would test it."""
+    source = _source()
+    step_3, step_4 = source.index("## Step 3"), source.index("## Step 4")
+    assert "may fall steeply" in source[step_3:step_4] and "`perf stat`" in source[step_3:step_4]
+    assert "perf stat -e L1-dcache-load-misses,dTLB-load-misses" in source[step_4:]
+    script = re.search(r'python -c "(.*?)"', re.sub(r"\s+", " ", source[step_4:])).group(1)
+    for rung in ("+ SIMD intrinsics", "+ packing"):   # the recipe runs as printed, at a small n
+        exec(script.replace("1000, 1000", "64, 64").replace("+ SIMD intrinsics", rung), {})

@@ -707,6 +707,7 @@ def test_nc_is_set_beside_the_measured_l3_only_where_the_sweeps_settle_it(dgemm,
         assert f"gives NC ≤ {most}" in said
         assert (f"NC stays {config.nc}" in said) == (nc == config.nc)
         assert (f"NC = {nc}, not {config.nc}" in said) == (nc != config.nc)
+        assert ("a hypothesis from the model, not a timing" in said) == (nc != config.nc)   # reader 32 (b4)
 
 
 def test_every_hollow_marker_of_tutorial_8s_figures_is_said_to_flag_what_it_flags(dgemm, monkeypatch):
