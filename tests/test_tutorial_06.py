@@ -95,10 +95,14 @@ def _sweeps(rng: np.random.Generator, lanes: dict = LANES) -> dict:
     return {k: {c: float(rng.uniform(0.2, 80)) * lanes[k] * min(c, 8) / 8 for c in CHAINS[k]} for k in lanes}
 
 
+UNKNOWN_CPU = ("", None, None)   # what ``cpu_id`` gives where /proc/cpuinfo says nothing
+
+
 def _step_2(rounds: dict, sweeps: dict, climbing: set, unsteady: frozenset = frozenset(),
-            lanes: dict = LANES) -> tuple[str, dict]:
+            lanes: dict = LANES, cpu: tuple = UNKNOWN_CPU) -> tuple[str, dict]:
     """The tutorial's Step 2 comparison cell on made-up rounds (``watch`` around each: ``rounds["seen"]``, quiet when
-    not given) and sweeps (``unsteady``: those flagged UNSTEADY or DISTURBED): what it printed, and its namespace."""
+    not given) and sweeps (``unsteady``: those flagged UNSTEADY or DISTURBED), on the CPU ``cpu`` (vendor, family,
+    model, as Step 1's ``cpu_id`` reads them): what it printed, and its namespace."""
     calls, watched = [], []
 
     def watch(function):   # load.watch's shape: the round runs, then what was seen around it
@@ -116,7 +120,8 @@ def _step_2(rounds: dict, sweeps: dict, climbing: set, unsteady: frozenset = fro
 
     ns = {"sweeps": sweeps, "best": {k: max(s.values()) for k, s in sweeps.items()}, "lanes": lanes,
           "climbing": set(climbing), "unsteady": set(unsteady), "rounds": 1, "QUICK": False, "say": _say,
-          "verdicts": verdicts, "watch": watch, "peak": type("Peak", (), {"alternate": staticmethod(alternate)})}
+          "verdicts": verdicts, "watch": watch, "peak": type("Peak", (), {"alternate": staticmethod(alternate)}),
+          "cpu_id": lambda: cpu}
     return _exec("fusing = ", ns), ns
 
 
@@ -410,8 +415,7 @@ def test_fma_share_at_equal_width_names_what_ran_slower_never_the_kind_of_core(s
     assert [o for o, words in _FMA_WORDS.items() if words in line] == [outcome]
     assert "this CPU" not in line and "kind of core" not in line and "the ratio holds both" not in line
     assert "lanes without FMA, which this probe does not have" not in line
-    assert ("the ports that issue them may be why, or something else this probe cannot separate" in line) == (
-        outcome == "pays")
+    assert "port" not in line   # a CPU the book cites no document for: no word of its ports (reader 32, b1)
     if outcome == "nothing":
         assert "within 1.15×" in line
     width = re.search(r"^sse2 → avx2 \(width alone, no FMA\): .*$", text, re.M).group(0)
@@ -419,6 +423,138 @@ def test_fma_share_at_equal_width_names_what_ran_slower_never_the_kind_of_core(s
     assert f"({len(step)} rounds: {step[0]:.2f} to {step[-1]:.2f})" in width
     lines = text.splitlines()
     assert lines.index(width) < lines.index(line)   # width's share, then FMA's
+
+
+# (vendor, family, model) as /proc/cpuinfo gives them, and what the documented ports predict for FMA's share at AVX2's
+# width: AMD's Zen cores put two FADD pipes beside two FMA/FMUL pipes (1×); Intel's Haswell to Ice Lake issue the
+# multiply and the add on the FMA units' two ports (2×); any other core: no prediction
+CPU_KINDS = {("AuthenticAMD", 25, 1): 1,        # this machine: EPYC, Zen 3
+             ("AuthenticAMD", 23, 49): 1,       # Zen 2 (Rome)
+             ("AuthenticAMD", 26, 2): 1,        # Zen 5
+             ("GenuineIntel", 6, 85): 2,        # Skylake-SP / Cascade Lake Xeon
+             ("GenuineIntel", 6, 63): 2,        # Haswell-EP
+             ("GenuineIntel", 6, 106): 2,       # Ice Lake-SP
+             ("GenuineIntel", 6, 143): None,    # Sapphire Rapids: not in the book's documents
+             ("AuthenticAMD", 21, 2): None,     # Piledriver: neither
+             ("HygonGenuine", 24, 0): None,
+             UNKNOWN_CPU: None}                 # an ARM CPU, or no /proc/cpuinfo
+
+
+def _kind_case(seed: int) -> tuple:
+    """Seed ``seed``'s equal-width case (``_equal_width_case``) on one of ``CPU_KINDS``, its kernels without
+    ``avx2`` in every fifth seed (the share across widths, where the documents' AVX2 prediction does not apply)."""
+    lanes, rounds, climbing, unsteady, sweeps = _equal_width_case(seed)
+    if seed % 5 == 4:
+        lanes = {k: v for k, v in lanes.items() if k != "avx2"}
+        rounds = {**rounds, "table": {k: v for k, v in rounds["table"].items() if k != "avx2"}}
+        sweeps = {k: v for k, v in sweeps.items() if k != "avx2"}
+    cpu = list(CPU_KINDS)[(seed // 5) % len(CPU_KINDS)]
+    return lanes, rounds, climbing & set(lanes), unsteady & set(lanes), sweeps, cpu
+
+
+def _kind_outcome(seed: int) -> tuple:
+    """Seed ``seed``'s share outcome (``_fma_outcome``), the prediction its line is due to print (None where the CPU
+    is not documented or the share is across widths) and whether the share is at equal width."""
+    lanes, rounds, climbing, unsteady, sweeps, cpu = _kind_case(seed)
+    equal = "avx2" in lanes
+    two, fused = ("avx2", "avx2+fma") if equal else ("sse2", max((k for k in lanes if k.endswith("+fma")),
+                                                                  key=lanes.get))
+    outcome = _fma_outcome(rounds, climbing, frozenset(unsteady), sweeps, two, fused)[0]
+    return outcome, CPU_KINDS[cpu] if equal else None, equal
+
+
+@pytest.mark.parametrize("seed", _seeds(400, 200))
+def test_the_fma_verdict_names_the_ports_only_where_the_documented_core_predicts_a_difference(seed):
+    """Reader 32 (b1): on a Zen 3 the share came out 1.33× and the line named "the ports that issue them" among its
+    causes, though AMD documents two FADD pipes beside the two FMA/FMUL pipes — 1× by the tutorial's own two classes.
+    Over the share's outcomes × CPU kinds: the line before the share names the CPU as /proc/cpuinfo does and, for a
+    documented core at AVX2's width, what its ports predict; a share that pays names the ports as a possible cause
+    only where they predict 2×, and where they predict 1× says they are not the reading and points at the probe's
+    instruction stream; a share that kept pace is set against the prediction; on an undocumented core (or a share
+    across widths) no line says a word of ports."""
+    lanes, rounds, climbing, unsteady, sweeps, cpu = _kind_case(seed)
+    outcome, predict, equal = _kind_outcome(seed)
+    text = re.sub(r"\n +", " ", _step_2(rounds, sweeps, climbing, frozenset(unsteady), lanes, cpu)[0])
+    core = re.search(r"^the core, as /proc/cpuinfo names it: .*$", text, re.M).group(0)
+    line = re.search(r"^FMA's share, per lane: .*$", text, re.M).group(0)
+    lines = text.splitlines()
+    assert lines.index(core) + 1 == lines.index(line)   # the prediction, then the share set beside it
+    vendor, family, model = cpu
+    assert core.startswith(f"the core, as /proc/cpuinfo names it: {vendor or 'no vendor'}, family "
+                           f"{'?' if family is None else family}, model {'?' if model is None else model} — ")
+    assert ("the documented ports predict FMA's share at" in core) == (predict is not None)
+    if predict is not None:
+        assert f"predict FMA's share at {predict}× per lane" in core
+        assert ("AMD's Software Optimization Guide" in core) == (predict == 1)
+        assert ("Intel's Optimization Reference Manual" in core) == (predict == 2)
+    elif CPU_KINDS[cpu] is None:
+        assert core.endswith("not a core whose documents this book cites: no prediction for FMA's share")
+        assert "port" not in core
+    else:   # documented, but the share is across widths: the AVX2 prediction is not set beside it
+        assert core.endswith("its documents' prediction is for AVX2's pair, which this run does not have: none for "
+                             "the share below")
+    assert [o for o, words in _FMA_WORDS.items() if words in line] == [outcome]
+    ports_may = "the documented ports predict 2× (the line above): they may be why" in line
+    not_ports = "the documented ports predict 1× (the line above), so by the documents the ports do not explain it" in line
+    assert ports_may == (outcome == "pays" and predict == 2)
+    assert not_ports == (outcome == "pays" and predict == 1)
+    assert ("the probe's instruction stream may" in line) == not_ports
+    ratios = _lane_ratios(rounds, "avx2", "avx2+fma") if equal else None
+    kept_1 = outcome == "nothing" and predict == 1
+    assert ("as the documented ports predict (1×, the line above)" in line) == (kept_1 and ratios[0] > 1 / 1.15)
+    assert (f"but as low as {ratios[0] if ratios else 0:.2f}× in a round, more than 1.15× below the 1× the documented "
+            "ports predict" in line) == (kept_1 and ratios[0] < 1 / 1.15)
+    assert ("short of the 2× the documented ports predict" in line) == (outcome == "nothing" and predict == 2)
+    if predict is None or outcome not in ("pays", "nothing"):
+        assert "port" not in line
+    if outcome == "pays":   # every kind still says that this run does not settle the cause
+        assert "this run does not" in line
+
+
+def test_the_kind_generator_reaches_every_outcome_with_each_prediction():
+    """The seeds above reach "pays" and "nothing" on a core predicted 1×, on one predicted 2× and on an undocumented
+    one (and across widths), and every other outcome on a documented core."""
+    reached = {(outcome, predict, equal) for outcome, predict, equal in map(_kind_outcome, range(400))}
+    for outcome in ("pays", "nothing"):
+        assert {(outcome, p, True) for p in (1, 2, None)} | {(outcome, None, False)} <= reached
+    below = [seed for seed in range(400) if _kind_outcome(seed)[:2] == ("nothing", 1)
+             and _lane_ratios(_kind_case(seed)[1], "avx2", "avx2+fma")[0] < 1 / 1.15]
+    assert below and len(below) < sum(_kind_outcome(seed)[:2] == ("nothing", 1) for seed in range(400))
+    assert {o for o, p, _ in reached if p is not None} == set(_FMA_WORDS)
+
+
+def _cpu_id():
+    """Step 1's ``cpu_id``, on its own."""
+    code = _cell("def cpu_id(")
+    scope = {}
+    exec(code[code.index("def cpu_id("):code.index("\n\n\ncpu = cpu_info()")], scope)   # noqa: S102 — the tutorial's
+    return scope["cpu_id"]
+
+
+def test_cpu_id_reads_the_first_processors_vendor_family_and_model(tmp_path):
+    """The vendor, family and model are the first processor's, as /proc/cpuinfo gives them; a file without them (an
+    ARM CPU's) or none at all gives ``("", None, None)``: no core to look up."""
+    cpu_id = _cpu_id()
+    x86 = tmp_path / "x86"
+    x86.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 1\n"
+                   "model name\t: AMD EPYC\n\nprocessor\t: 1\nvendor_id\t: GenuineIntel\ncpu family\t: 6\n"
+                   "model\t\t: 85\n")
+    assert cpu_id(str(x86)) == ("AuthenticAMD", 25, 1)
+    arm = tmp_path / "arm"
+    arm.write_text("processor\t: 0\nBogoMIPS\t: 50.00\nFeatures\t: fp asimd\nCPU implementer\t: 0x41\n")
+    assert cpu_id(str(arm)) == UNKNOWN_CPU
+    assert cpu_id(str(tmp_path / "none")) == UNKNOWN_CPU
+
+
+def test_the_prose_withdraws_the_helper_waking_reading_and_says_whose_kernels_have_no_fma():
+    """Reader 32: b2 — tutorials 6, 7 and 8 time the two-thread speed-up by different methods at different moments,
+    and no run sets them side by side, so a difference between them is not put down to waking the helpers; b8 — FMA3
+    has scalar and 128-bit forms: it is the probe's scalar and SSE2 kernels that use no FMA, by construction."""
+    text = re.sub(r"\s+", " ", tutorials.find("threads-and-simd").read_text())
+    assert "the likely reason" not in text and "Scalar and SSE2 code has no FMA" not in text
+    assert ("separate measurements, by different methods at different moments, and no run here sets them side by "
+            "side") in text
+    assert "The probe's scalar and SSE2 kernels use no FMA, by construction" in text
 
 
 def test_the_equal_width_generator_reaches_every_outcome_of_the_share():

@@ -62,6 +62,10 @@ def test_memory_nobody_advised_lies_on_no_huge_page_and_the_share_is_a_fraction(
 
 def test_every_step_1_rate_is_printed_beside_its_verdict(simd):
     ns, text = simd
+    if "nnkit" in ns["library_rates"]:   # reader 32 c9: nnkit's row names the kernel its own dgemm chose, not "—"
+        from nnkit.backends import own_dgemm
+        kernel = own_dgemm.config().kernel
+        assert ns["kernel_of"]["nnkit"] == kernel and re.search(rf"^nnkit +kernel {re.escape(kernel)} ", text, re.M)
     judged = re.findall(r"^Step 1's (\S+): (\d+\.\d) GFLOP/s = (at least )?\d+% of the 1-core peak(.*)$",
                         _unwrapped(text, 4), re.M)
     assert {name for name, _, _, _ in judged} == set(ns["library_rates"])
@@ -180,6 +184,11 @@ def test_each_thread_row_flags_exactly_the_speed_ups_its_own_measurements_rule_o
         assert f"({quotient:.3f}×); pair by pair {speedup:.3f}×" in row and f"helper threads {helpers:.2f} cores" in row
         low, high = sorted(round(x * 1000) for x in (float(f"{quotient:.3f}"), float(f"{speedup:.3f}")))
         assert ("they differ" in row) == (100 * high > 115 * low)   # decided on the ratios as printed (reader 21 c2)
+    # reader 32 c10: the rows' speed figures are said to be the probe's readings around the halves, which a probe
+    # as short as its runs may take at a slow moment
+    assert (f"(speed ≥: the probe's reading of the cores' speed around the halves — the lowest of its "
+            f"{ns['peak'].RUN_SECONDS * 1e3:.0f}-ms runs just before and after each — not a timing of the halves; a "
+            "probe that short may read a slow moment)") in _unwrapped(text, 4)
 
 
 def test_the_step_1_comparison_names_every_flag_and_reads_as_its_function_does(simd):
