@@ -20,7 +20,9 @@ how small products become many times slower. So:
    anyway; allowing two would only let the larger validation products spin one);
 3. otherwise the step's products are timed on 1 thread and on all in ``PAIRS`` alternating pairs
    (:func:`nnkit.bench.timing.paired`, each half one run of the products, so that a busy moment cannot stretch
-   the choice past a few dozen runs: on an idle 2-core machine a few milliseconds in all);
+   the choice past a few dozen runs: on an idle 2-core machine a few milliseconds in all), after one warm-up
+   pair that is timed and printed but left out — in a fresh process the first timed run on all threads can take
+   ~100× the later ones even after an untimed run, and one such pair would widen the spread past any decision;
    the median of the pairs' ratios (all ÷ 1), widened both ways by the pairs' own spread
    (:func:`nnkit.bench.verdicts.spread`), is placed against ``CLEAR_GAIN`` by the book's one rule
    (:func:`nnkit.bench.verdicts.place`): all cores only when that whole range lies below 0.9× — clearly faster;
@@ -217,9 +219,14 @@ def choose(sizes: list[int], batch: int, dtype: str = "float32", requested: int 
     threads, said = decide(pairs["ratios"], cores)
     return Choice(threads, said, (
         f"medians {decimals_text(pairs['plain'] * 1e6, 0, 3)} µs on 1 thread, {decimals_text(pairs['other'] * 1e6, 0, 3)} µs on {cores}, "
-        f"pairs spread {_spread(pairs['ratios']):.0%}; {seen}",
+        f"pairs spread {_spread(pairs['ratios']):.0%}{_warm_up_said(pairs.get('warm_up'))}; {seen}",
         f"timed: OpenBLAS may run the largest, {m}·{n}·{k} = {mnk:,} multiply-adds, on {openblas_threads(mnk, cores)} "
         f"threads (rule: --json)"), GENERIC_RULE)
+
+
+def _warm_up_said(ratio: float | None) -> str:
+    """The warm-up pair's ratio (all ÷ 1), said as left out of the choice; nothing where none was timed."""
+    return "" if ratio is None else f" (a warm-up pair before them, left out: {decimals_text(ratio, 2, 3)}×)"
 
 
 def _spread(ratios: list[float]) -> float:
@@ -243,8 +250,10 @@ def decide(ratios: list[float], cores: int) -> tuple[int, str]:
 def time_products(products: list[tuple[int, int, int]], dtype: str, threads: int, pairs: int = PAIRS) -> dict:
     """All ``products`` (random ``dtype`` matrices) timed on 1 thread and on ``threads`` in ``pairs`` alternating
     pairs, one run of them a side: :func:`nnkit.bench.timing.paired`'s dict (``plain`` 1 thread, ``other``
-    all, seconds per run of the products; ``ratios`` all ÷ 1, one per pair). Each switch to all threads runs the
-    products once untimed first, so the pool is awake when the clock starts."""
+    all, seconds per run of the products; ``ratios`` all ÷ 1, one per pair), and ``warm_up``, the ratio of one
+    pair timed before them and left out. Each switch to all threads runs the products once untimed first, so the
+    pool is awake when the clock starts; even so, in a fresh process the first timed run on all threads can take
+    ~100× the later ones (the pool's first work), so the first pair is a warm-up: timed, shown, not counted."""
     from threadpoolctl import ThreadpoolController
 
     rng = np.random.default_rng(0)
@@ -262,7 +271,8 @@ def time_products(products: list[tuple[int, int, int]], dtype: str, threads: int
             yield
 
     with controller.limit(limits=1):
-        return paired(run, run, pairs, min_time=0.0, around_other=on_all)
+        first = paired(run, run, 1, min_time=0.0, around_other=on_all)
+        return {**paired(run, run, pairs, min_time=0.0, around_other=on_all), "warm_up": first["ratio"]}
 
 
 @contextlib.contextmanager

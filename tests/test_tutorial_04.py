@@ -9,6 +9,7 @@ import contextlib
 import io
 import math
 import re
+from pathlib import Path
 from unittest import mock
 
 import numpy as np
@@ -635,6 +636,9 @@ def test_the_step_8_rate_is_judged_against_the_bytes_moved_never_the_count(calm,
         region = regions[0] if regions[0] == regions[1] else None
         assert _region(conclusion, ("below 0.85×", "within 0.85–1.15×", "1.15× or more")) == region
         assert ("under both models" in conclusion) == (region is not None)
+        # reader 32 b3: one stream slower than the triad gets Little's law, labelled a hypothesis, with its test
+        assert (ns["LITTLES_LAW"] in conclusion) == (region == 0)
+        assert ns["LITTLES_LAW"].startswith("A hypothesis, not measured here") and "interleaved read streams" in ns["LITTLES_LAW"]
         assert ("memory's rate" in conclusion) == (region == 1 and from_dram)
         assert (region is None) == ("not settled in this run" in conclusion)
         if region is None:
@@ -1209,3 +1213,16 @@ def test_the_float32_line_is_placed_like_the_float64_one(calm):
     assert "its range " in line or "not settled in this run (other processes ran)" in line
     assert "timed at another moment than the float64 pairs: the two do not tell the element size's effect apart " \
            "from the moment's" in line
+
+
+def test_the_summary_predicts_no_shape_the_run_can_contradict():
+    """Reader 32 (a4): "What you should see" said the cost per read "stays near one line's time" past step 8, while the
+    run measured step 16 at 1.33×, 64 at 1.49×, 512 at 2.87× step 8's. The summary and Step 1's closing paragraph say
+    what the steps measure and what the model predicts, and leave the shape to the verdict lines."""
+    text = re.sub(r"\s+", " ", (Path(__file__).resolve().parent.parent / "tutorials" / "04-memory.md").read_text())
+    summary = text[text.index("**What you should see:**"):text.index("Step 2 sets a copy")]
+    assert "stays near one line's time" not in text and "flatten" not in text
+    assert "A model of cache lines alone predicts" in summary and "this summary predicts no shape: the verdict lines decide" in summary
+    closing = text[text.index("What the lines say, in short:"):text.index("## Step 2")]
+    assert "That is a model, not a forecast for this machine" in closing and "follows the model or departs" in closing
+    assert "only a hypothesis: Little's law" in text[text.index("## How the verdicts are decided"):]
