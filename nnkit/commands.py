@@ -82,7 +82,7 @@ def _train(args) -> dict:
     )
     validation = f", validation {result['val_accuracy']:.2%}" if result["val_accuracy"] is not None else ""
     say(args, f"test accuracy {result['test_accuracy']:.2%} (train {result['train_accuracy']:.2%}{validation}) "
-              f"after {epochs} epoch{'s' * (epochs != 1)} in {seconds:.1f} s")
+              f"after {epochs} epoch{'s' * (epochs != 1)} in {seconds:.2f} s")
     if result["plots"]:
         say(args, fit(f"figures in {args.plots}: " + ", ".join(os.path.basename(p) for p in result["plots"])))
     if profile is not None:

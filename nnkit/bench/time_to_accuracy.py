@@ -66,6 +66,7 @@ def _choice(threads: int | None, features: int) -> threads_module.Choice:
 def _row(name: str, runs: list[Run], baseline: list[Run], epochs: int, threshold: float = THRESHOLD) -> dict:
     reached = [r.time_to(threshold) for r in runs]
     ratios_to = [t / b.time_to(threshold) for t, b in zip(reached, baseline) if t is not None and b.time_to(threshold)]
+    ratios_all = [r.seconds[-1] / b.seconds[-1] for r, b in zip(runs, baseline)]
     return {
         "contender": name,
         "seconds to threshold": statistics.median(reached) if None not in reached else None,
@@ -73,7 +74,9 @@ def _row(name: str, runs: list[Run], baseline: list[Run], epochs: int, threshold
         f"seconds for {epochs} epochs": statistics.median(r.seconds[-1] for r in runs),
         "test accuracy": statistics.median(r.test_accuracy for r in runs),
         "ratio to threshold": statistics.median(ratios_to) if len(ratios_to) == len(runs) else None,
-        "ratio all epochs": statistics.median(r.seconds[-1] / b.seconds[-1] for r, b in zip(runs, baseline)),
+        "ratio all epochs": statistics.median(ratios_all),
+        "ratios to threshold per seed": ratios_to if len(ratios_to) == len(runs) else None,
+        "ratios all epochs per seed": ratios_all,
     }
 
 
@@ -89,7 +92,16 @@ def _table(rows: list[dict], epochs: int, threshold: float = THRESHOLD) -> list[
         lines.append(f"  {row['contender']:<14}{seconds(row['seconds to threshold']):>14}{ratio(row['ratio to threshold']):>8}"
                      f"{seconds(row[f'seconds for {epochs} epochs']):>16}{ratio(row['ratio all epochs']):>8}"
                      f"{row['test accuracy']:>10.3f}")
+    lines.append("  each seed's ratios (the medians above come from these, not from dividing the medians):")
+    for row in (row for row in rows if row["contender"] != BASELINE):   # the baseline's own are all 1
+        lines.append(f"  {row['contender']:<14}to {threshold:.2f}: {_each(row['ratios to threshold per seed'])}; "
+                     f"{epochs} epochs: {_each(row['ratios all epochs per seed'])}")
     return lines
+
+
+def _each(ratios: list[float] | None) -> str:
+    """``ratios`` as "0.19×, 0.44×, 0.60×" (one per seed), or "—" where a seed never reached the threshold."""
+    return ", ".join(f"{r:.2f}×" for r in ratios) if ratios is not None else "—"
 
 
 def loaded_machine(quick: bool, say, threads: int | None, dataset: data.Dataset) -> dict:

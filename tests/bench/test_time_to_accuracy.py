@@ -24,6 +24,17 @@ def test_ratios_are_medians_of_per_seed_ratios_to_plain_numpy():
     assert row["seconds to threshold"] == 1.0 and row["seconds for 2 epochs"] == 5.0 and row["reached"] == 3
 
 
+def test_the_table_prints_each_seeds_ratios_the_medians_come_from():
+    plain = runs([1.0, 2.0, 4.0], [10.0, 10.0, 10.0])
+    rows = [suite._row(name, mine, plain, epochs=2) for name, mine in
+            (("nnkit", runs([0.5, 3.0, 1.0], [5.0, 30.0, 2.0])), (suite.BASELINE, plain),
+             ("slow", runs([None, 1.0, 1.0], [2.0, 2.0, 2.0])))]
+    lines = suite._table(rows, 2)
+    assert "  nnkit         to 0.97: 0.50×, 1.50×, 0.25×; 2 epochs: 0.50×, 3.00×, 0.20×" in lines
+    assert any(line.strip().startswith("slow") and "to 0.97: —;" in line for line in lines)
+    assert not any(line.strip().startswith(suite.BASELINE) and "to 0.97:" in line for line in lines)
+
+
 def test_a_seed_that_never_reaches_the_threshold_leaves_no_median():
     row = suite._row("slow", runs([None, 1.0, 1.0], [2.0, 2.0, 2.0]), runs([1.0, 1.0, 1.0], [2.0, 2.0, 2.0]), epochs=2)
     assert row["seconds to threshold"] is None and row["ratio to threshold"] is None and row["reached"] == 2
