@@ -53,8 +53,10 @@ def test_each_out_of_order_line_decides_by_its_pairs_own_spread(calm):
     ns, text = calm
     lines = re.findall(r"re-measured in 3 alternating pairs: .*\n  → (.*(?:\n    .*)*)", text)
     assert len(lines) == len(ns["retimed"])
-    for said, (again, others, speed, noise, _) in zip(lines, ns["retimed"].values()):
-        assert re.sub(r"\n +", " ", said) == re.sub(r"\n +", " ", verdicts.order(again, others, speed, noise))
+    for said, ((name, earlier), (again, others, speed, noise, _)) in zip(lines, ns["retimed"].items()):
+        table = round(ns["results"][name], 2) / round(ns["results"][earlier], 2)   # reader 33 a2: Step 2's, as printed
+        expected = ns["order_said"](again, others, speed, noise, table, bool({name, earlier} & ns["shaky"]))
+        assert re.sub(r"\n +", " ", said) == re.sub(r"\n +", " ", expected)
         assert noise == 0 or "not settled" in said or f"{noise:.0%} spread" in said
 
 
@@ -84,8 +86,11 @@ def test_what_the_cores_added_is_printed_once_and_read_from_its_pairs(calm):
     every, one = ns["top"], "OpenBLAS, 1 thread"
     assert ns["gain"] == ns["retimed"].get((every, one), ns["gain"])
     gain = ns["gain"]
+    table = round(ns["results"][every], 2) / round(ns["results"][one], 2)   # Step 2's ratio, from its rates as printed
+    flagged = bool({every, one} & ns["shaky"])
     assert re.sub(r"\n +", " ", said[0]) == re.sub(r"\n +", " ", ns["cores_added"](every, one, *gain[:3], verdicts.spread(
-        gain[4]), ns["cores"], ns["control"]))
+        gain[4]), ns["cores"], ns["control"], table, flagged))
+    assert f"Step 2's table's {table:.2f}×" in re.sub(r"\n +", " ", said[0])   # reader 33 a2: the table is set beside it
     # b5: the noise of a median, measured on medians — the A/A control's two orders' medians, not its single pairs
     assert ns["control"] == max(verdicts.apart(m) for m in ns["same"]["by_order"].values()) and len(ns["same"]["ratios"]) == 5
     assert "out of order on this machine" not in flat
@@ -111,7 +116,7 @@ def test_what_the_cores_added_follows_its_range(count):
     or with others busy, with a drawn spread: 'faster' only where the whole range (``verdicts.place``) lies at or above
     1×, 'slower' only where it lies below, else not settled — with the range printed, its top never above the cores
     (reader 23 c4: 1.45…2.53× on 2 cores), and lines ≤ 118 once wrapped."""
-    cores_added = _cell_functions("def cores_added(", "if cores > 1:")["cores_added"]
+    cores_added = _cores_added()
     rng = np.random.default_rng(21)
     cases = [(0.41, 1.01, 0.91, 0.05, 0.0), (1.8, 0.0, 1.0, 0.02, 0.0), (0.6, 0.0, 0.97, 0.1, 0.0), (0.98, 0.0, 0.7, 0.0, 0.0),
              (1.44, 0.0, 1.0, 0.01, 0.57)] + [   # reader 26 a3: a wide A/A control unsettles 1.44×
@@ -120,9 +125,9 @@ def test_what_the_cores_added_follows_its_range(count):
          float(rng.choice([0.0, 0.03, 0.2, 0.6]))) for _ in range(count)]
     for again, others, speed, noise, control in cases:
         said = re.sub(r"\n +", " ", cores_added("OpenBLAS, 2 threads", "OpenBLAS, 1 thread", again, others, speed, noise, 2,
-                                                control))
+                                                control, again))
         region, (low, high) = verdicts.place(again, (1.0,), others, speed, max(noise, control))
-        assert f"its two orders' medians' {noise:.0%} spread and an A/A control's medians' {control:.0%} from 1" in said
+        assert f"its two orders' medians' {noise:.0%} spread, an A/A control's medians' {control:.0%} from 1" in said
         assert ("its top capped at the 2 cores" in said) == (2 < high < math.inf)   # reader 23 c4: 2 cores, at most 2×
         high = min(high, 2) if high < math.inf else high
         assert ("faster on every core" in said) == (region == 1) == ("the extra cores paid" in said)
@@ -131,9 +136,52 @@ def test_what_the_cores_added_follows_its_range(count):
         assert ("which bounds nothing" in said) == (high == math.inf)
         assert f"{again:.2f}× (its range " in said and (high == math.inf or _span(low, high, (1.0,)) in said)
         assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
-    assert "not settled" in cores_added("OpenBLAS, 2 threads", "OpenBLAS, 1 thread", *cases[0][:4], 2, 0.0)   # reader 21
-    assert "…2.00×" in cores_added("OpenBLAS, 2 threads", "OpenBLAS, 1 thread", 1.92, 0.0, 0.79, 0.05, 2, 0.02)   # reader 23
-    assert "not settled" in cores_added("OpenBLAS, 2 threads", "OpenBLAS, 1 thread", *cases[4][:4], 2, 0.57)   # reader 26
+    assert "not settled" in cores_added("OpenBLAS, 2 threads", "OpenBLAS, 1 thread", *cases[0][:4], 2, 0.0, 0.41)   # reader 21
+    assert "…2.00×" in cores_added("OpenBLAS, 2 threads", "OpenBLAS, 1 thread", 1.92, 0.0, 0.79, 0.05, 2, 0.02, 1.92)  # reader 23
+    assert "not settled" in cores_added("OpenBLAS, 2 threads", "OpenBLAS, 1 thread", *cases[4][:4], 2, 0.57, 1.44)   # reader 26
+
+
+def _cores_added():
+    """Step 3's ``cores_added``, with the functions it reads of Step 2's table (``table_stray``, ``table_said``)."""
+    return _cell_functions("def cores_added(", "if cores > 1:", **_cell_functions("def table_stray(", "ahead_of = {"))[
+        "cores_added"]
+
+
+@pytest.mark.parametrize("count", counts(3000))
+def test_what_the_cores_added_leaves_no_unflagged_table_ratio_outside_its_range(count):
+    """Reader 33 a2: '1.11× (1.06…1.17×) → faster on every core, by 1.06…1.17×' beside Step 2's unflagged 49.718 ÷
+    29.387 = 1.69×. Seeded pairs with a table ratio drawn about them, its rates flagged or not: an unflagged table's
+    ratio widens the noise to how far it lies from the pairs' (``table_stray``), so the range the verdict prints holds
+    it (below the cores' cap) and the verdict is the one ``verdicts.place`` gives that range; a flagged one is named
+    and not counted. The reader's own figures: not settled."""
+    cores_added, cell = _cores_added(), _cell_functions("def table_stray(", "ahead_of = {")
+    rng = np.random.default_rng(33)
+    cases = [(1.11, 0.02, 0.99, 0.05, 0.04, 49.718 / 29.387, False), (1.11, 0.02, 0.99, 0.05, 0.04, 1.69, True)] + [
+        (round(float(rng.uniform(0.3, 2.2)), 2), float(rng.choice([0.0, 0.1, 1.5])), float(rng.choice([0.7, 0.9, 1.0])),
+         float(rng.choice([0.0, 0.03, 0.1])), float(rng.choice([0.0, 0.04, 0.2])),
+         float(rng.uniform(0.2, 2.4)), bool(rng.random() < 0.3)) for _ in range(count)]
+    outcomes = set()
+    for again, others, speed, noise, control, table, flagged in cases:
+        said = re.sub(r"\n +", " ", cores_added("OpenBLAS, 2 threads", "OpenBLAS, 1 thread", again, others, speed, noise,
+                                                2, control, table, flagged))
+        stray = 0.0 if flagged else verdicts.apart(table / again)
+        assert stray == cell["table_stray"](again, table, flagged)
+        region, (low, high) = verdicts.place(again, (1.0,), others, speed, max(noise, control, stray))
+        outcomes.add((region, flagged, stray > max(noise, control)))
+        assert ("faster on every core" in said) == (region == 1) and ("slower on every core" in said) == (region == 0)
+        assert ("not settled in this run" in said) == (region is None)
+        if flagged:
+            assert f"Step 2's table's {table:.2f}×, a rate of it disturbed: not counted" in said
+            continue
+        assert f"Step 2's table's {table:.2f}×, neither rate flagged, {stray:.0%} from these pairs" in said
+        if high < math.inf and table <= 2:   # the range it prints holds the table's ratio, as printed
+            shown_low, shown_high = (float(x) for x in re.search(r"its range (\d+\.\d+)…(\d+\.\d+)×", said).groups())
+            assert shown_low <= round(table, 2) + 0.01 and round(table, 2) - 0.01 <= shown_high, (table, said)
+        assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
+    assert {(0, False, True), (1, False, True), (None, False, True), (1, True, False)} <= outcomes
+    reader = re.sub(r"\n +", " ", cores_added("OpenBLAS, 2 threads", "OpenBLAS, 1 thread", *cases[0][:4], 2, 0.04,
+                                               49.718 / 29.387))
+    assert "not settled in this run" in reader and "faster on every core" not in reader
 
 
 def test_the_python_rungs_rate_across_its_sizes_is_named_by_its_range(calm):
@@ -563,14 +611,14 @@ def test_every_verdict_against_a_mark_agrees_with_its_range_as_printed(count):
     walk = _cell_functions("def banded(", "def sum_bound(")
     sums = _cell_functions("def banded(", "def latency(", m=500)
     latency = _cell_functions("def latency(", "print(fit(f\"one chain of", fit=tutorials.fit)["latency"]
-    cores_added = _cell_functions("def cores_added(", "if cores > 1:")["cores_added"]
+    cores_added = _cores_added()
     cell = _cell_functions("MARKS = {", "step_3 = retimed", size=512, n=512)
     band = (0.8, 1.25)
     checks = {   # name → (marks, the verdict's words for a drawn case, the marks its printed range is read against)
         "the walk down B": (band, lambda r, o, s, n: walk["walk_cost"](r, o, s, n)[1], band),
         "the serial sum": (band, lambda r, o, s, n: sums["sum_bound"](r, o, s, n, 1), band),
         "add against multiply": (band, lambda r, o, s, n: latency(r, o, s, n), band),
-        "what the cores added": ((1.0,), lambda r, o, s, n: cores_added("all", "one", r, o, s, n, 8, 0.0), (1.0,)),
+        "what the cores added": ((1.0,), lambda r, o, s, n: cores_added("all", "one", r, o, s, n, 8, 0.0, r), (1.0,)),
         "the loop order alone": (band, lambda r, o, s, n: cell["order_worth"](
             (r, {"others": o, "speed": s}, verdicts.cause(o, s), n)), (0.8, 1.0, 1.25)),
         "Step 3's order lines": ((0.95,), lambda r, o, s, n: verdicts.order(r, o, s, n or 1e-9), (0.95,)),
@@ -679,12 +727,12 @@ def test_a_missing_reference_blas_rung_is_said_skipped_with_what_to_install(foun
         "reference BLAS: skipped — Debian's libblas3 was not found (`sudo apt-get install libblas3` adds that rung)"])
 
 
-def _disassembly(size: int = 512) -> dict:
+def _disassembly(size: int = 512, **scope) -> dict:
     """The cell that reads the compiled loops and places the reference BLAS beside the ikj rung: its functions."""
     import subprocess
 
     return _cell_functions("ARITHMETIC = re.compile", "\nmoments = (", re=re, subprocess=subprocess, size=size,
-                           fit=tutorials.fit)
+                           fit=tutorials.fit, **scope)
 
 
 @pytest.mark.parametrize("count", counts(2000))
@@ -693,14 +741,23 @@ def test_the_reference_blas_beside_ikj_follows_its_range_and_names_no_cause_it_d
     ikj rung's rate, each timed at its own moment. Now a pair places the ratio against 0.8–1.25×: the words follow the
     range (``verdicts.place``), and a gap is tied to packed instructions only where the faster loop has more of them,
     always as a hypothesis; with the instructions unread, no cause is named."""
-    cell, rng, seen = _disassembly(), np.random.default_rng(30), set()
+    tables = _cell_functions("def table_stray(", "ahead_of = {")
+    cell, rng, seen = _disassembly(table_said=tables["table_said"]), np.random.default_rng(30), set()
     for _ in range(count):
         ratio, watched, _, noise = _entry(rng)
         packed = {name: (None if rng.random() < 0.2 else float(rng.choice([0.0, 0.5, 1.0])))
                   for name in ("reference BLAS", "ikj rung")}
-        said = re.sub(r"\n +", " ", cell["reference_beside_ikj"](ratio, watched["others"], watched["speed"], noise, packed))
-        region, (low, high) = verdicts.place(ratio, (0.8, 1.25), watched["others"], watched["speed"], noise)
+        drawn, flagged = float(rng.uniform(0.3, 4)), bool(rng.random() < 0.3)   # reader 33 a2: the tables' ratio too
+        table = (drawn, tables["table_stray"](ratio, drawn, flagged), flagged) if rng.random() < 0.5 else None
+        said = re.sub(r"\n +", " ", cell["reference_beside_ikj"](ratio, watched["others"], watched["speed"], noise, packed,
+                                                                 None, table))
+        widened = max(noise, table[1] if table else 0.0)
+        region, (low, high) = verdicts.place(ratio, (0.8, 1.25), watched["others"], watched["speed"], widened)
         seen.add(region if high < math.inf else "busy")
+        assert f"its {widened:.0%} noise" in said and (table is None or tables["table_said"](*table, "the tables'") in said)
+        if table and not flagged and high < math.inf:   # the range it prints holds the tables' unflagged ratio
+            shown = [float(x) for x in re.search(r"\((\d+\.\d+)…(\d+\.\d+)×", said).groups()]
+            assert shown[0] <= round(drawn, 2) + 0.01 and round(drawn, 2) - 0.01 <= shown[1], (table, said)
         verdict = said.split("→ ")[1]
         assert f"{ratio:.2f}× (" in said and (high == math.inf or _span(low, high, (0.8, 1.25)) in said)
         assert verdict.startswith("not settled") == (region is None)
@@ -765,7 +822,8 @@ def test_a_missing_reference_blas_skips_its_pair_with_one_line(found, monkeypatc
              "strayed": 0.0, "verdicts": verdicts, "np": np,
              "watch": lambda f: calls.append(f) or f() or {"others": 0.0, "speed": 1.0, "ours": 1.0},
              "paired": lambda *a, **k: {"ratio": 1.0, "plain": 1e-6, "other": 1e-6, "by_order": {"a": 1.0, "b": 1.0}},
-             "own_dgemm": None, "dgemm": None, "reference_beside_ikj": lambda *a: "verdict"}
+             "own_dgemm": None, "dgemm": None, "reference_beside_ikj": lambda *a: "verdict",
+             "tables_ratio": lambda first, second, rate: calls.append((first, second)) or None}
     cell = _disassembly(size=4)
     scope.update(moments_said=cell["moments_said"], held_share=_held_share())
     start = source.index("\nmoments = (")
@@ -777,6 +835,7 @@ def test_a_missing_reference_blas_skips_its_pair_with_one_line(found, monkeypatc
         assert not calls and len(printed) == 2
     else:
         assert printed[0].startswith("the loops' instructions: not read") and printed[-1] == "verdict"
+        assert ("ikj, n = 4", "reference BLAS") in calls   # reader 33 a2: the tables' ratio of the same two calls
         assert " reference BLAS: 0.13 GFLOP/s in these pairs (100% of a core), 1.00 in Step 2's table (100% of a core)" in moments
         assert " ikj, n = 4: " in moments
 
@@ -901,6 +960,107 @@ def test_the_cores_line_says_the_books_other_two_thread_figures_are_separate_mea
     """Reader 32 c8: OpenBLAS's two-thread speed-up near n = 500 reads differently in tutorials 6, 7 and 8; the text
     beside tutorial 7's line says how its method differs and that the three are separate measurements."""
     text = re.sub(r"\s+", " ", tutorials.find("the-speed-ladder").read_text())
-    assert ("tutorial 6 waits for the helper threads to sleep before each half, while this line, like tutorial 8's, "
-            "times the two back to back in its own alternating pairs") in text
-    assert "the three figures are separate measurements" in text and "does not measure which one is right" in text
+    # reader 33 b6: one sentence names the three orderings and tutorial 8's measurement of spinning helpers, and
+    # words the ordering as a hypothesis for the difference
+    said = text[text.index("Tutorials 6 (Step 4), 7 and 8 (Step 8)"):][:1000]
+    said = said[:said.index("which one is right.") + len("which one is right.")]
+    assert "." not in said[:-1].replace("n.", "")   # one sentence
+    for method in ("tutorial 6 waits before every half until the helper threads sleep",
+                   "this line times the halves back to back",
+                   "tutorial 8 pauses between the two libraries and then times each one's halves back to back",
+                   "tutorial 8's Step 8 times whether OpenBLAS's helpers, still spinning, slow a 2-thread product",
+                   "the ordering is a hypothesis for where the three figures differ, not measured here",
+                   "they are separate measurements", "does not measure which one is right"):
+        assert method in said, method
+    assert "like tutorial 8's, times the two back to back" not in text
+
+
+@pytest.mark.parametrize("count", counts(3000))
+def test_each_out_of_order_verdict_holds_step_2s_unflagged_ratio_in_its_range(count):
+    """Reader 33 a2, the class: Step 3's re-timing of a swap ('1.05× … the order flips') beside Step 2's unflagged
+    29.39 ÷ 31.02 = 0.95×. Seeded pairs and table ratios: where the table lies farther from the pairs than their spread,
+    the verdict is ``verdicts.order``'s on the range widened that far — the table's ratio inside it — and names that
+    noise as the table's, not the pairs' spread; where its range spans 0.95, not settled; a flagged table is not counted."""
+    cell = _cell_functions("def table_stray(", "ahead_of = {")
+    order_said, rng = cell["order_said"], np.random.default_rng(331)
+    cases = [(1.05, 0.13, 0.95, 0.03, 29.39 / 31.02, False), (0.32, 0.02, 0.93, 0.04, 0.53 / 1.55, False),
+             (0.99, 0.0, 1.0, 0.0, 0.97, False)] + [   # the last: widened, still inside the tie band
+        (round(float(rng.uniform(0.3, 1.4)), 2), float(rng.choice([0.0, 0.1, 1.5])), float(rng.choice([0.7, 0.9, 1.0])),
+         float(rng.choice([0.0, 0.02, 0.1])), float(rng.uniform(0.2, 0.999)), bool(rng.random() < 0.2)) for _ in range(count)]
+    outcomes = set()
+    for again, others, speed, noise, table, flagged in cases:
+        said = re.sub(r"\n +", " ", order_said(again, others, speed, noise, table, flagged))
+        stray = 0.0 if flagged else verdicts.apart(table / again)
+        if stray <= noise:
+            assert said == re.sub(r"\n +", " ", verdicts.order(again, others, speed, noise))
+            outcomes.add("pairs")
+            continue
+        region, (low, high) = verdicts.place(again, (0.95,), others, speed, stray)
+        counted = f"the {stray:.0%} noise (Step 2's table's {table:.2f}×, neither rate flagged, {stray:.0%} from these pairs"
+        if high == math.inf:
+            assert "which bounds nothing" in said
+        elif region is None:
+            assert said.startswith("not settled in this run") and counted in said and "across the 0.95 mark" in said
+            outcomes.add("open")
+        else:
+            assert said == re.sub(r"\n +", " ", verdicts.order(again, others, speed, stray)).replace(
+                f"the pairs' {stray:.0%} spread", counted + f", more than the pairs' {noise:.0%} spread)")
+            assert counted in said and f"the pairs' {stray:.0%} spread," not in said.replace(counted, "")
+            shown = [float(x) for x in re.search(r"= (\d+\.\d+)…(\d+\.\d+)×", said).groups()]
+            assert shown[0] <= round(table, 2) + 0.01 and round(table, 2) - 0.01 <= shown[1], (table, said)
+            outcomes.add(region)
+        assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
+    assert {"pairs", "open", 0, 1} <= outcomes
+    first = order_said(*cases[0])   # the reader's: Step 2's 0.95× against the pairs' 1.05× (1.02…1.09×)
+    assert first.startswith("not settled in this run") and "flips" not in first
+    assert "holds" in order_said(*cases[1])   # 0.34× against 0.32×: the same side, the order still the code's
+
+
+@pytest.mark.parametrize("m", [116, 244, 500, 1012])
+@pytest.mark.parametrize("l1", [32 * 1024, 48 * 1024])
+def test_the_8_column_walks_cache_level_is_computed_from_the_sizes_and_the_l1_read(m, l1):
+    """Reader 33 b1: 'the 8 columns' walk stays in L1' — at n − 12 = 500, B's 8 columns are 500 lines (31.25 KiB), with
+    a row of A and C's 35.2 KiB, more than a 32 KiB L1d. The line sums the lines and says L1 or L2 by capacity, for this
+    CPU's 32 KiB and an Intel's 48 KiB."""
+    walk_lines = _cell_functions("def walk_lines(", "caches = own_dgemm")["walk_lines"]
+    said = walk_lines(m, l1, 64, "from sysfs")
+    total = (m + -(-m * 8 // 64) + 1) * 64
+    assert f": {total / 1024:.1f} KiB against this CPU's L1d of {l1 / 1024:g} KiB (from sysfs)" in said
+    assert ("can stay in L1" in said) == (total <= l1) and ("runs from L2, not L1" in said) == (total > l1)
+    if m == 500:
+        assert ("runs from L2" in said) == (l1 == 32 * 1024)
+    page = re.sub(r"\s+", " ", tutorials.find("the-speed-ladder").read_text())
+    assert "stays in L1" not in page
+
+
+@pytest.mark.parametrize("others", [0.0, 0.04, None, 1.2])
+@pytest.mark.parametrize("peaks", [(46.3, 82.7), (30.0, 80.0)])
+def test_an_unsteady_peaks_unmeasured_cause_is_a_reading_among_others(others, peaks):
+    """Reader 33 b3: 'other processes used only 0.04 cores …: the host or the CPU's own clock ran a core of this virtual
+    machine slow' named a cause nothing isolates; the 2-core probe counts the wall clock, so a late thread fits too.
+    With others idle or unmeasured the line says 'a reading' and names the late thread; busy, the measured cause stays."""
+    cell = _cell_functions("LATE = ", "unsteady = verdicts.unsteady_peak", fit=tutorials.fit)
+    said = re.sub(r"\n +", " ", cell["unsteady_said"](verdicts.unsteady_peak(*peaks, 2, others)))
+    assert said.startswith("UNSTEADY") and "run it again" in said
+    hedged = others is None or not verdicts.busy(others)
+    assert ("a reading, not isolated here" in said) == hedged == ("started or ran late" in said)
+    assert "cores during its runs: the host or the CPU's own clock ran a core" not in said   # the cause, unhedged
+    assert all(len(line) <= 118 for line in cell["unsteady_said"](verdicts.unsteady_peak(*peaks, 2, others)).split("\n"))
+
+
+def test_step_4s_pairs_are_widened_to_the_tables_unflagged_ratio_of_the_same_calls(calm):
+    """Reader 33 a2, the class in Step 4: each pair's tables' ratio (this step's table, Step 2's for NumPy's rung at this
+    size) is printed under its line, and where neither rate is flagged its noise is at least how far that ratio lies
+    from the pair's, so every range read from it holds the tables' figure."""
+    ns, text = calm
+    for key, (first, second) in ns["checks"].items():
+        rate, _, _, noise = ns["again"][key]
+        table = ns["tables"][key]
+        assert table == ns["tables_ratio"](first[0], second[0], rate)
+        if table is None:
+            continue
+        ratio, stray, flagged = table
+        expected = [ns["tabled"](label)[0] for label in (first[0], second[0])]
+        assert ratio == expected[1] / expected[0] and stray == (0.0 if flagged else verdicts.apart(ratio / rate))
+        assert noise >= stray and f"\n    {ns['table_said'](*table, 'the tables' + chr(39))}" in text
+    assert all(ns["tables"][key] for key in ns["checks"])   # quick run: n equals Step 4's size, every call tabled
