@@ -315,7 +315,7 @@ def test_what_you_need_says_the_readme_first_command_does_not_install_dask():
                           "does not install: `.venv/bin/pip install -q -e '.[dask]'` adds it")
     need = re.search(r"^\*\*What you need:\*\*.*$", page, re.M).group(0)
     assert "for Step 4, dask: `.venv/bin/pip install -q -e '.[dask]'`" in need
-    assert "\n## Step 4: the same network on a cluster (needs the dask extra, installed at the top)\n" in page
+    assert "\n## Step 4: the same network on a cluster (needs the dask extra: see the top)\n" in page
     project = (tutorials.find("backends").parent.parent / "pyproject.toml").read_text()
     extra = lambda name: project.split(f"\n{name} = [", 1)[1].split("\n#", 1)[0]   # up to the next extra's comment
     assert extra("dask").startswith('"dask[') and '"dask[' in extra("test")
