@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from nnkit import threads
+from nnkit import threads, tutorials
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,3 +82,59 @@ def test_the_thread_choices_cost_says_what_it_measures_and_the_warm_up_pair():
     text = _flat()
     assert "after one warm-up pair that is printed and left out" in text
     assert "The whole timing took about 35 ms in a fresh process" in text and "(one run a side: about 35 ms" not in text
+
+
+def _row(number: int) -> str:
+    return next(line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith(f"| {number} |"))
+
+
+def _function(tutorial: str, name: str) -> str:
+    """The source of function ``name`` defined in ``tutorial``'s code cells."""
+    import ast
+
+    code = "\n".join(tutorials.cells(tutorials.find(tutorial)))
+    return next(ast.get_source_segment(code, node) for node in ast.walk(ast.parse(code))
+                if isinstance(node, ast.FunctionDef) and node.name == name)
+
+
+def test_tutorial_4s_row_says_it_times_nnkits_shuffle_and_may_find_the_alternative_cheaper():
+    """Reader 32 c12: tutorial 4's verdict can argue against nnkit's own design (per batch cheaper than the one
+    gather). The README says the tutorial times that choice and may find the alternative cheaper — an outcome the
+    tutorial can print, against the two ways it times — with no figure of one run in it."""
+    row = _row(4)
+    said = ("it times nnkit's own shuffle (one gather per epoch) against drawing each batch's rows from the "
+            "permutation, and may find that alternative the cheaper one on your machine — it says so, and why nnkit "
+            "keeps the gather")
+    assert said in row and not re.search(r"\d", row.split("`np.take` trap", 1)[1])
+    page = tutorials.find("memory").read_text()
+    assert 'ANSWERS = {' in page and '"cheaper": (' in page        # an outcome of its verdict: per batch cheaper
+    assert "np.take(images, perm, axis=0)" in page and "data[perm[i:i + 32]]" in page
+
+
+def test_the_three_thread_speed_ups_are_set_apart_by_method_and_question():
+    """Reader 32 c8: OpenBLAS's all-core ÷ one-thread ratio near one size read differently in tutorials 6, 7 and 8.
+    One README paragraph says each times it its own way, for its own question, with no figure in it; each method it
+    names is the tutorial's code: tutorial 6 waits for the helpers (``settle``) before every half, tutorials 7 and 8
+    time the halves back to back in ``paired``'s alternating pairs, tutorial 8 after a pause between the libraries."""
+    text = _flat()
+    start = text.index("Three tutorials time OpenBLAS on all cores against one thread")
+    paragraph = text[start:text.index("## ", start)]
+    assert "need not agree" in paragraph
+    assert "the book does not measure which difference in method moves them" in paragraph
+    for said in ("Tutorial 6 (Step 4: from which size does a second thread pay?) alternates the halves but waits "
+                 "before every half until OpenBLAS's helper threads sleep",
+                 "Tutorial 7 (what do all cores add to the ladder's top rung?) times the halves back to back in "
+                 "alternating pairs, the helpers left awake",
+                 "Tutorial 8 (Step 8: does each library's gain agree with its Step 3 table, beside nnkit's own "
+                 "threads?) times them back to back too, after a pause between the two libraries"):
+        assert said in paragraph
+    assert not re.search(r"\d[.,]?\d*\s*[×%]|\d+ ms", paragraph)
+    six = _function("threads-and-simd", "half")
+    assert six.index("settle()") < six.index("watch(")                        # the helpers asleep before each half
+    assert "one_first = i % 2 == 0" in _function("threads-and-simd", "pair")     # the halves alternate which runs first
+    seven = _function("speed-ladder", "remeasured")
+    assert "paired(" in seven and "around_other=lambda: threadpool_limits(" in seven and "settle" not in seven
+    eight = _function("inside-dgemm", "speed_up")
+    assert eight.index("time.sleep(SETTLE)") < eight.index("paired(")       # the pause between the libraries
+    assert "around_other=lambda: threadpool_limits(" in eight
+    assert "settle()" not in eight

@@ -1,7 +1,9 @@
 """Tutorial 3: the loop's gap to the broadcast is split between its per-iteration cost and its walk across the grain
 only as far as the pairs of the column loop and the row loop show it (reader 28 b8) — the verdict's words follow its
 range, decided by ``verdicts.place`` against 0.8–1.25×, for every outcome (a seeded generator over the cell's own
-function); the quick run, its machine made to look calm, prints the line the function gives on its own pairs."""
+function); the quick run, its machine made to look calm, prints the line the function gives on its own pairs. The
+table's last line names the ratios a disturbed row unsettles, and says it covers the table only, not the pairs
+(reader 32 c14), for every outcome."""
 
 import math
 import re
@@ -11,7 +13,7 @@ import pytest
 
 from nnkit import tutorials
 from nnkit.bench import load, verdicts
-from tutorial_runs import CALM, quick
+from tutorial_runs import BUSY, CALM, quick
 
 
 def _walk_verdict():
@@ -20,6 +22,17 @@ def _walk_verdict():
     scope = {"verdicts": verdicts}
     exec(source[source.index("def walk_verdict("):source.index("walked = {}")], scope)
     return scope["walk_verdict"]
+
+
+def _table_reading():
+    """The tutorial's ``table_reading`` (and the ``quoted`` it calls), run from its own source."""
+    source = tutorials.find("broadcasting").read_text()
+    scope = {}
+    exec(source[source.index("def quoted("):source.index("timings, disturbed = {}")], scope)
+    return scope["table_reading"]
+
+
+ROWS = ("Python loop over samples", "tile, then add", "broadcast")
 
 
 @pytest.fixture(scope="module")
@@ -117,4 +130,53 @@ def test_the_by_size_line_follows_the_sizes_for_every_outcome():
         fits = 2 * rows * line <= l1
         assert ("weak suspect" in said) == fits != ("real suspect" in said)
         assert f"each line holds {line // itemsize} columns" in said
+        assert all(len(part) <= 118 for part in tutorials.fit(said).split("\n"))
+
+
+def _last_line(text: str) -> str:
+    """The table's last line, its wrapped parts joined."""
+    return re.sub(r"\n +", " ", text[text.index("the table's ratio"):]).split("\n")[0]
+
+
+def test_the_tables_last_line_is_the_readings_on_the_rows_disturbed(calm, tmp_path):
+    """The quick run prints ``table_reading`` of its rows' own disturbances, calm and made to look busy (every row
+    disturbed: every ratio unsettled), lines ≤ 118 columns."""
+    ns, text = calm
+    assert _last_line(text) == ns["table_reading"](ns["disturbed"])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(load, "watch", BUSY)
+        busy_ns, busy = quick("broadcasting", tmp_path)
+    assert all(busy_ns["disturbed"].values())
+    line = _last_line(busy)
+    assert line == busy_ns["table_reading"](busy_ns["disturbed"])
+    assert line.startswith('the table\'s ratios of "Python loop over samples" and "tile, then add" to the broadcast')
+    assert all(len(part) <= 118 for part in text.split("\n") + busy.split("\n"))
+
+
+def test_the_tables_last_line_says_which_ratios_are_unsettled_for_every_outcome():
+    """Every outcome — each row disturbed or not (all 8), with 300 seeded reasons: a ratio is called unsettled
+    exactly when its own row or the broadcast's was disturbed, named in quotes; the undisturbed one, where there is
+    one, named as resting on undisturbed timings; the disturbed rows named; "not settled" only with the words that
+    it covers the table only, not the pairs; lines ≤ 118 once wrapped."""
+    table_reading = _table_reading()
+    rng = np.random.default_rng(32)
+    outcomes = [dict(zip(ROWS, flags)) for flags in np.ndindex(2, 2, 2)]
+    outcomes += [dict(zip(ROWS, rng.integers(0, 2, 3))) for _ in range(300)]
+    for flags in outcomes:
+        disturbed = {name: "slowed: " + "x" * int(rng.integers(1, 40)) if flag else "" for name, flag in flags.items()}
+        said = table_reading(disturbed)
+        shaky = [name for name in ROWS[:2] if disturbed[name] or disturbed["broadcast"]]
+        assert ("not settled in this run" in said) == bool(shaky) == ("disturbed timings" in said)
+        assert ("This line covers the table only: the pairs below are timed, and judged, on their own" in said) \
+            == bool(shaky)
+        if not shaky:
+            assert said == "the table's ratios to the broadcast rest on timings of an undisturbed machine"
+            continue
+        named = said[:said.index(" to the broadcast")]
+        assert [name for name in ROWS[:2] if f'"{name}"' in named] == shaky
+        steady = [name for name in ROWS[:2] if name not in shaky]
+        assert (f'; that of "{steady[0]}" rests on undisturbed ones' in said) if steady \
+            else "rests on undisturbed" not in said
+        rows = said[said.index("(disturbed: "):said.index("): not settled")]
+        assert [name for name in ROWS if f'"{name}"' in rows] == [name for name in ROWS if disturbed[name]]
         assert all(len(part) <= 118 for part in tutorials.fit(said).split("\n"))

@@ -306,9 +306,16 @@ def test_the_quick_run_times_one_product_and_reads_the_blas_ratio(tmp_path, monk
 
 def test_what_you_need_says_the_readme_first_command_does_not_install_dask():
     """Reader 29 (c14): "as the README installs nnkit" read as if the README's command installed dask. It does not:
-    only the dask extra or the test extra does, which pyproject.toml must agree with."""
-    text = re.sub(r"\s+", " ", tutorials.find("backends").read_text())
-    assert "dask, which the README's first command does not install: `.venv/bin/pip install -q -e '.[dask]'` adds it" in text
+    only the dask extra or the test extra does, which pyproject.toml must agree with. Reader 32 (c16): the line that
+    installs it stands at the top, where a reader starts — right under the title, before the first paragraph — and
+    again under "What you need"; Step 4's heading says it needs that extra."""
+    page = tutorials.find("backends").read_text()
+    top = re.sub(r"\s+", " ", page.split("\n# ", 1)[1].split("\n\n", 2)[1])       # the paragraph under the title
+    assert top.startswith("**Before you start:** Step 4, the cluster, needs dask, which the README's first command "
+                          "does not install: `.venv/bin/pip install -q -e '.[dask]'` adds it")
+    need = re.search(r"^\*\*What you need:\*\*.*$", page, re.M).group(0)
+    assert "for Step 4, dask: `.venv/bin/pip install -q -e '.[dask]'`" in need
+    assert "\n## Step 4: the same network on a cluster (needs the dask extra: see the top)\n" in page
     project = (tutorials.find("backends").parent.parent / "pyproject.toml").read_text()
     extra = lambda name: project.split(f"\n{name} = [", 1)[1].split("\n#", 1)[0]   # up to the next extra's comment
     assert extra("dask").startswith('"dask[') and '"dask[' in extra("test")
@@ -392,7 +399,8 @@ def test_the_run_says_how_many_namespaces_it_has_and_the_prose_counts_dask_only_
         exec(tutorials.cells(tutorials.find("backends"))[0], {"OUT": str(tmp_path)})   # noqa: S102 — the tutorial's code
     assert out.getvalue() == ("this run: 5 namespaces — numpy, strict, instrumented, blas, and dask in Step 4\n" if installed
                               else "this run: 4 namespaces — numpy, strict, instrumented, blas; dask is not installed, "
-                                   "so Step 4 is skipped\n")
+                                   "so Step 4 is skipped\n  (to run it: .venv/bin/pip install -q -e '.[dask]', then "
+                                   "this tutorial again)\n")
     path = tutorials.find("backends")
     assert path.read_text().split("\n# ", 1)[1].startswith("Run one network on four array namespaces, five with dask,")
     prose = " ".join(" ".join(tutorials.prose(path)).split())

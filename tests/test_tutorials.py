@@ -124,12 +124,13 @@ def test_the_gradient_check_prints_the_epsilon_both_of_its_checks_use(tmp_path):
 
 def test_the_network_graph_dashes_the_gradient_backpropagation_never_computes():
     """Reader 30 c12: the "dA2 = … never computed" arrow was drawn like the others; the tutorial names it as the
-    skipped step (the last rule), which the figure draws dashed, and the prose says so."""
+    step never computed, which the figure draws dashed (tests/test_tutorial_01.py), and the prose says so."""
     path = tutorials.find("the-network")
     code, prose = "\n".join(tutorials.cells(path)), " ".join(" ".join(tutorials.prose(path)).split())
-    assert '"dA2 = −Y/(n·A2): never computed (A2 may be 0)"]\nprint("figure:", plots.computational_graph(' in code
-    assert 'os.path.join(OUT, "graph.png"), skipped=(len(rules) - 1,))' in code
-    assert "(dashed: `dA2`, the step the first rule skips)" in prose
+    assert 'backward = [(5, 4, "dA2 = −Y/(n·A2): never computed (A2 may be 0)", False),' in code
+    assert code.count("0)\", False)") == 1 and code.count("\", True)") == 4        # one dashed, four computed
+    assert 'fig.savefig(os.path.join(OUT, "graph.png")' in code
+    assert "the dashed arrow over the boxes is `dA2`, the step the first rule skips" in prose
 
 
 def _network_function(name: str):
