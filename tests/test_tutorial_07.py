@@ -1033,21 +1033,6 @@ def test_the_8_column_walks_cache_level_is_computed_from_the_sizes_and_the_l1_re
     assert "stays in L1" not in page
 
 
-@pytest.mark.parametrize("others", [0.0, 0.04, None, 1.2])
-@pytest.mark.parametrize("peaks", [(46.3, 82.7), (30.0, 80.0)])
-def test_an_unsteady_peaks_unmeasured_cause_is_a_reading_among_others(others, peaks):
-    """Reader 33 b3: 'other processes used only 0.04 cores …: the host or the CPU's own clock ran a core of this virtual
-    machine slow' named a cause nothing isolates; the 2-core probe counts the wall clock, so a late thread fits too.
-    With others idle or unmeasured the line says 'a reading' and names the late thread; busy, the measured cause stays."""
-    cell = _cell_functions("LATE = ", "unsteady = verdicts.unsteady_peak", fit=tutorials.fit)
-    said = re.sub(r"\n +", " ", cell["unsteady_said"](verdicts.unsteady_peak(*peaks, 2, others)))
-    assert said.startswith("UNSTEADY") and "run it again" in said
-    hedged = others is None or not verdicts.busy(others)
-    assert ("a reading, not isolated here" in said) == hedged == ("started or ran late" in said)
-    assert "cores during its runs: the host or the CPU's own clock ran a core" not in said   # the cause, unhedged
-    assert all(len(line) <= 118 for line in cell["unsteady_said"](verdicts.unsteady_peak(*peaks, 2, others)).split("\n"))
-
-
 def test_step_4s_pairs_are_widened_to_the_tables_unflagged_ratio_of_the_same_calls(calm):
     """Reader 33 a2, the class in Step 4: each pair's tables' ratio (this step's table, Step 2's for NumPy's rung at this
     size) is printed under its line, and where neither rate is flagged its noise is at least how far that ratio lies

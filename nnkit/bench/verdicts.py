@@ -74,17 +74,20 @@ def unsteady_peak(one_core: float, all_cores: float, cores: int, others: float |
     one by more than 10 %: the FMA loop's cores are independent, so it scales by exactly that unless
     something held or slowed a core during the runs of one of the two. Below: the all-core runs were
     hit; above: the 1-core runs were. ``others`` (cores other processes used meanwhile, None if not
-    measured) says what: other work, or — with others idle — the host running a core slow."""
+    measured) says what: other work, or — with others idle, a reading no run isolates — the host running a core
+    slow or a probe thread running late."""
     scale = all_cores / one_core
     if 0.9 * cores <= scale <= 1.1 * cores:
         return ""
+    late = "a thread of the probe started or ran late, which its rate, timed by the wall clock, counts too"
     if others is None:
-        why = "other processes held a core, or the host or the CPU's own clock slowed one, during its runs"
+        why = (f"a reading, not isolated here: other processes held a core, the host or the CPU's own clock slowed "
+               f"one, or {late}")
     elif busy(others):
         why = f"other processes used {others:.2f} cores during its runs"
     else:
-        why = (f"other processes used only {others:.2f} cores during its runs: the host or the CPU's own clock ran a core "
-               "of this virtual machine slow")
+        why = (f"other processes used only {others:.2f} cores during its runs — what slowed it is a reading, not "
+               f"isolated here: the host or the CPU's own clock ran a core of this virtual machine slow, or {late}")
     one, every = steady_peaks(one_core, all_cores, cores)
     hit, base = (f"the {cores}-core peak", f"{cores} × the 1-core one ({every:.0f})") if scale < cores else \
         ("the 1-core peak", f"the {cores}-core one ÷ {cores} ({one:.0f})")
