@@ -373,6 +373,23 @@ def _room_for_labels(ax, labels, tries: int = 4) -> None:
         ax.set_xlim(ax.get_xlim()[0], scale.inverted().transform([[needed, 0]])[0][0])
 
 
+FILL_ALPHA = 0.5       # a filled roofline point's face: a point under it shows through
+MARKER_REACH = 1.25    # points within this factor of each other in both x and y meet on a roofline's log axes
+ROOFLINE_FLAG_LABEL = "hollow: a disturbed rate; filled: no flag"
+
+
+def nested_sizes(points: dict[str, tuple[float, float]], base: float = 7.0, step: float = 3.0) -> dict[str, float]:
+    """Each point's marker size (points): ``base``, or larger by ``step`` as many times as it takes to differ from
+    every earlier point it meets (within ``MARKER_REACH`` in both coordinates) — so points that meet nest, none the
+    size of another it meets, and a point that meets none keeps ``base``."""
+    sizes: dict[str, float] = {}
+    for label, (x, y) in points.items():
+        taken = {sizes[other] for other, (u, v) in points.items() if other in sizes
+                 and max(u / x, x / u) < MARKER_REACH and max(v / y, y / v) < MARKER_REACH}
+        sizes[label] = next(base + step * k for k in range(len(points)) if base + step * k not in taken)
+    return sizes
+
+
 def roofline(points: dict[str, tuple[float, float]], peak: float, bandwidths: dict[str, float], path: str, title: str,
              bytes_are: str = "each input read once, each output once", named: bool = False,
              flagged: frozenset[str] = frozenset()) -> str:
@@ -380,8 +397,12 @@ def roofline(points: dict[str, tuple[float, float]], peak: float, bandwidths: di
     and each point (label → (FLOPs per byte, GFLOP/s)) where it ran; ``bytes_are`` says which
     bytes the intensity counts (a model, not a measurement); ``named``: each point's name (its label
     up to " (") also written beside it, joined to it by a line in its colour, for points that crowd one
-    spot; ``flagged``: the points whose rate was disturbed, crossed with a large black × (the ladder's mark).
-    The legend sits under the axes, in as many columns as fit the figure's width; ticks print as plain numbers."""
+    spot; ``flagged``: the points whose rate was disturbed, drawn hollow, every other point filled (translucent), as
+    the book's other figures draw a flag. Points within a marker's reach of each other (:func:`nested_sizes`) are
+    drawn nested, the larger under the smaller, so each stays visible. The legend sits under the axes, in as many
+    columns as fit the figure's width; ticks print as plain numbers."""
+    import matplotlib.colors
+
     fig, ax = _figure(figsize=(8, 4.2 + 0.16 * (len(points) + len(bandwidths))))
     xs = [x for x, _ in points.values()]
     ridges = [peak / bandwidth for bandwidth in bandwidths.values() if bandwidth > 0]
@@ -389,18 +410,17 @@ def roofline(points: dict[str, tuple[float, float]], peak: float, bandwidths: di
     for label, bandwidth in bandwidths.items():
         ax.plot(ai, np.minimum(peak, ai * bandwidth), label=f"roof: {label}, {decimals_text(bandwidth, 0)} GB/s")
     ax.axhline(peak, color="grey", ls=":", lw=1, label=f"flat roof (every level): {decimals_text(peak, 0)} GFLOP/s")
-    # each point its own marker and colour, named in the legend. Unnamed, hollow markers of growing size nest
-    # visibly where several operations share an intensity; named, each is joined to its name instead
+    # each point its own marker and colour, named in the legend; filled (translucent) or, flagged, hollow; where
+    # points meet, nested: a larger marker lower, so a smaller one on top leaves its edge in view
+    sizes = nested_sizes(points)
     for number, ((label, (intensity, rate)), marker) in enumerate(zip(points.items(), "osD^v<>pPX*h8" * 4)):
-        ax.plot(intensity, rate, marker, color=f"C{number % 10}", markerfacecolor="none",
-                markersize=7 if named else 5 + 1.5 * number, markeredgewidth=1.5, ls="none", label=label)
-    ax.plot([], [], "o", color="grey", markerfacecolor="none", ls="none",   # elsewhere in the book hollow flags a point
-            label="hollow: every point (where points meet, each stays visible), no flag"
-                  + (" (× flags)" if flagged else ""))
-    crossed = [points[label] for label in points if label in flagged]
-    if crossed:   # larger than the point's marker, on top of it: the ladder's mark for a disturbed rate
-        ax.plot(*zip(*crossed), "x", color="black", markersize=12, mew=1.6, zorder=4,
-                label="× a disturbed rate (its row in the text)")
+        colour = f"C{number % 10}"
+        face = "none" if label in flagged else matplotlib.colors.to_rgba(colour, FILL_ALPHA)
+        ax.plot(intensity, rate, marker, color=colour, markeredgecolor=colour, markerfacecolor=face,
+                markersize=sizes[label], markeredgewidth=1.5, ls="none", label=label, zorder=3 + 1 / sizes[label])
+    if flagged:
+        ax.plot([], [], "o", color="grey", markerfacecolor="none", markeredgewidth=1.5, ls="none",
+                label=ROOFLINE_FLAG_LABEL)
     ax.set(xscale="log", yscale="log", xlabel=f"arithmetic intensity: FLOPs ÷ bytes (a model: {bytes_are})",
            ylabel="GFLOP/s (measured)", title=title)
     _plain_log_ticks(ax)

@@ -58,12 +58,15 @@ def test_every_roofline_point_is_named_once_in_the_legend(tmp_path, monkeypatch)
     assert [label for label in seen["labels"] if label in points] == list(points)
 
 
-def test_a_rooflines_ticks_are_plain_numbers_and_its_flagged_points_are_crossed(tmp_path, monkeypatch):
-    """Reader 29 (c13): tutorial 8's roofline printed its y ticks as "4×10^1", and marked disturbed rates with legend
-    text where the ladder crosses them with ×. Every tick label is a plain number; each flagged point, and only it,
-    carries a × with a legend entry."""
+def test_a_rooflines_ticks_are_plain_numbers_and_its_flagged_points_are_hollow(tmp_path, monkeypatch):
+    """Reader 29 (c13): tutorial 8's roofline printed its y ticks as "4×10^1"; reader 32 (c2): its points were all
+    hollow, flags a ×, where the book's other figures draw a flagged point hollow and every other filled. Every tick
+    label is a plain number; each flagged point, and only it, is hollow, every other filled; no × is drawn; one short
+    legend entry says what hollow and filled mean exactly when something is flagged."""
+    from matplotlib.colors import same_color
+
     rng = np.random.default_rng(29)
-    for trial in range(6):
+    for trial in range(12):
         points = {f"op{i}": (float(rng.uniform(0.1, 30)), float(rng.uniform(1, 60))) for i in range(5)}
         flagged = frozenset(label for label in points if rng.random() < 0.4)
         seen = {}
@@ -73,16 +76,67 @@ def test_a_rooflines_ticks_are_plain_numbers_and_its_flagged_points_are_crossed(
             ax = fig.axes[0]
             seen["ticks"] = [t.get_text() for axis in (ax.xaxis, ax.yaxis)
                              for t in axis.get_majorticklabels() + axis.get_minorticklabels()]
-            seen["crosses"] = [line for line in ax.get_lines() if line.get_marker() == "x"]
+            seen["lines"] = ax.get_lines()
             seen["labels"] = [t.get_text() for t in ax.get_legend().get_texts()]
+            plt.close(fig)
             return str(path)
 
         monkeypatch.setattr(plots, "_save", keep)
         plots.roofline(points, 80.0, {"L2": 45.0}, str(tmp_path / f"roof{trial}.png"), "t", flagged=flagged)
         assert all(re.fullmatch(r"[\d.]*", tick) for tick in seen["ticks"]) and any(seen["ticks"])
-        crossed = {tuple(xy) for line in seen["crosses"] for xy in line.get_xydata()}
-        assert crossed == {points[label] for label in flagged}
-        assert ("× a disturbed rate (its row in the text)" in seen["labels"]) == bool(flagged)
+        drawn = {line.get_label(): line for line in seen["lines"] if line.get_label() in points}
+        assert len(drawn) == len(points) and not [line for line in seen["lines"] if line.get_marker() == "x"]
+        for label, line in drawn.items():
+            face = line.get_markerfacecolor()
+            if label in flagged:
+                assert face == "none"
+            else:     # filled in the point's own colour, translucent: a point under it shows through
+                assert same_color(face[:3], line.get_markeredgecolor()) and 0 < face[3] < 1
+        assert ("hollow: a disturbed rate; filled: no flag" in seen["labels"]) == bool(flagged)
+        assert not any("×" in label or "every point" in label for label in seen["labels"])
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_roofline_points_that_meet_nest_each_visible_in_the_figure(seed, monkeypatch):
+    """Reader 32 (c3): "+ SIMD" and "+ packing" near one intensity were hard to read under their × marks. Points that
+    meet (within ``MARKER_REACH`` both ways) never share a size, the larger drawn under the smaller; in the drawn
+    figure, around their spot, each one's own colour shows, flagged (hollow) or filled, named or not."""
+    import matplotlib.colors
+
+    rng = np.random.default_rng(seed)
+    spot = (float(rng.uniform(0.1, 10)), float(rng.uniform(1, 40)))
+    count = int(rng.integers(2, 6))
+    points = {f"op{i}": (spot[0] * float(rng.uniform(0.97, 1.03)), spot[1] * float(rng.uniform(0.97, 1.03)))
+              for i in range(count)}
+    points["far"] = (spot[0] * 40, spot[1] / 8)
+    flagged = frozenset(label for label in points if rng.random() < 0.4)
+    sizes = plots.nested_sizes(points)
+    near = [label for label in points if label != "far"]
+    assert len({sizes[label] for label in near}) == len(near) and sizes["far"] == min(sizes.values())
+    seen = {}
+
+    def keep(fig, path):
+        ax = fig.axes[0]
+        fig.canvas.draw()
+        seen["lines"] = {line.get_label(): line for line in ax.get_lines() if line.get_label() in points}
+        seen["at"] = ax.transData.transform(spot)
+        seen["pixels"] = np.asarray(fig.canvas.buffer_rgba())[..., :3] / 255   # rows from the top
+        plt.close(fig)
+        return path
+
+    monkeypatch.setattr(plots, "_save", keep)
+    plots.roofline(points, 80.0, {"L2": 45.0}, "unused.png", "t", flagged=flagged, named=seed % 2 == 1)
+    lines = seen["lines"]
+    by_size = sorted(near, key=lambda label: sizes[label])
+    assert [lines[label].get_zorder() for label in by_size] == sorted((lines[l].get_zorder() for l in near),
+                                                                      reverse=True)
+    x, y = seen["at"]
+    reach = int(max(sizes.values()) * 100 / 72)      # the largest marker's size in pixels, and more
+    row = seen["pixels"].shape[0] - int(y)
+    around = seen["pixels"][max(row - reach, 0):row + reach, max(int(x) - reach, 0):int(x) + reach]
+    for label in near:
+        colour = np.array(matplotlib.colors.to_rgb(lines[label].get_color()))
+        assert np.all(np.abs(around - colour) < 0.03, axis=-1).sum() >= 3, label   # its edge, opaque, its colour
 
 
 BOOK_PX = 980 - 80          # docs/book/conf.py: page 1240 px less the 260 px sidebar, less the page's padding

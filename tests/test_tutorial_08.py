@@ -417,12 +417,15 @@ def test_the_sweeps_print_each_sets_median_and_range_and_a_disturbance(run):
 
 
 def test_roofline_points_a_marker_width_apart_say_so_in_the_legend(run):
-    """Reader 19 (c7): the ijk circle sat hidden under the ikj square, 7 % apart, and its label did not say so."""
+    """Reader 19 (c7): the ijk circle sat hidden under the ikj square, 7 % apart, and its label did not say so. Reader
+    32 (c3): the figure nests the markers of points that meet, by the same reach its labels use."""
+    from nnkit import plots
+
     ns, _ = run
     for name, (x, y) in ns["points"].items():
-        near = [other for other, (u, v) in ns["points"].items()
-                if other != name and max(u / x, x / u) < 1.25 and max(v / y, y / v) < 1.25]
-        assert ("over or under" in ns["drawn_as"](name)) == bool(near)
+        near = [other for other, (u, v) in ns["points"].items() if other != name
+                and max(u / x, x / u) < plots.MARKER_REACH and max(v / y, y / v) < plots.MARKER_REACH]
+        assert ("nested with" in ns["drawn_as"](name)) == bool(near)
         assert all(other in ns["drawn_as"](name) for other in near)
 
 

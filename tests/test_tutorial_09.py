@@ -72,7 +72,7 @@ def _roofline(rng: np.random.Generator, slow: float = 1.0) -> str:
              "top": max(rounds["peak"]), "rows": rows, "step_rounds": step_rounds,
              "config": type("Config", (), {"l2_bytes": 2 * 2**20}), "statistics": statistics, "verdicts": verdicts,
              "fit": tutorials.fit, "np": np, "first_steps": [[]], "params": {}, "Xb": np.zeros(4), "Yb": np.zeros(4),
-             "triads": bandwidth, "plots": plots}
+             "triads": bandwidth, "plots": plots, "no_arithmetic": []}   # every made-up row counts FLOPs
     return _printed(code, scope), step_rounds
 
 
@@ -313,6 +313,17 @@ def test_a_whole_run_with_an_unsteady_peak_settles_no_lead_for_the_products(monk
                      text, re.M)
     assert re.search(r"^  beside the recorded step on 32 samples \([\d.]+ µs, the calls' own times\): \d+% of its time;$",
                      text, re.M)
+    # reader 32 c15: the heading names the kinds that do no arithmetic; the others are the roofline's points
+    idle = sorted(r["op"] for r in ns["rows"] if not r["flops"])
+    heading = re.search(rf"of {len(ns['rows'])} kinds of operation \((\d+) of them do arithmetic, each on the roofline "
+                        r"below(?:; (.*) do(?:es)? none)?\):", _joined(text))
+    assert heading and int(heading[1]) == len(ns["points"]) == len(ns["rows"]) - len(idle)
+    assert sorted((heading[2] or "").split(" and ") if heading[2] else []) == idle
+    # reader 32 b9: the estimate left after the fixed costs carries a range (calm: the pairs' spread alone)
+    split = re.search(r"the products: \d+% of the recorded step's time, \d+% of its FLOPs; (less each side's fixed "
+                      r"cost, (\d+)% of the time, range (\d+)%–(\d+)% \(an estimate|a fixed-cost share at or above 100%)",
+                      _joined(text))
+    assert split and (not split[2] or int(split[3]) <= int(split[2]) <= int(split[4]))
     # reader 23 c9: the run says which recorded step is which, from the step it recorded three ways
     which = re.search(r"which step is which: the table's ([\d.]+) µs is the median of 9 steps recorded in a row .*?"
                       r"right after itself: ([\d.]+) µs\. The order .*? The moment ", _joined(text))
@@ -644,11 +655,15 @@ def test_which_recorded_step_is_which_splits_the_gap_into_order_and_moment_by_it
     assert ("this run does not separate" in moment) == (not min(table) <= now <= max(table))
 
 
-def _what_is_left():
+def _split(products: float, step: float, seen: dict) -> dict:
+    """The tutorial's fixed-cost split (``fixed_share`` … ``what_is_left``) with its recorded medians set to
+    ``products`` and ``step`` (seconds) and its watch's reading to ``seen``."""
     code = _cell("def what_is_left")
-    scope: dict = {}
-    exec(code[code.index("def what_is_left"):code.index("left = without_fixed(")], scope)   # noqa: S102 — the tutorial's
-    return scope["what_is_left"]
+    scope: dict = {"statistics": statistics, "verdicts": verdicts, "seen": seen, "products": products, "step": step}
+    exec(code[code.index("def fixed_share"):code.index("products_fixed, products_span =")], scope)   # noqa: S102
+    exec(code[code.index("NO_RANGE ="):code.index('print(fit(f"with the recorder on')], scope)       # noqa: S102
+    exec(code[code.index("def without_fixed"):code.index("left = without_fixed(")], scope)           # noqa: S102
+    return scope
 
 
 @pytest.mark.parametrize("seed", _seeds(100))
@@ -660,16 +675,80 @@ def test_what_is_left_after_the_fixed_cost_names_all_that_grows_with_size_as_an_
     not settle exactly when it did not."""
     rng = np.random.default_rng(seed)
     left = None if rng.random() < 0.2 else float(rng.uniform(0.05, 0.95))
+    span = (0.0, float("inf")) if rng.random() < 0.2 else (left or 0.5) * np.array([0.5, 1.5])
     settled = bool(rng.random() < 0.5)
-    text = _what_is_left()(left, settled)
+    text = _split(1.0, 2.0, {})["what_is_left"](left, tuple(span), settled)
     if left is None:
         assert "not separated in this run" in text and "gap left" not in text
         return
-    assert text.startswith(f"less each side's fixed cost, {left:.0%} of the time (an estimate from recorded medians")
+    assert text.startswith(f"less each side's fixed cost, {left:.0%} of the time, ")
+    assert "(an estimate from recorded medians" in text
     assert all(word in text for word in ("low intensity", "new output arrays", "cache misses",
                                          "recording cost that grows with size", "this run does not separate them"))
     assert ("the unrecorded fixed-cost share above did not settle" in text) == (not settled)
     assert "the gap left is the other operations' low intensity" not in text
+
+
+@pytest.mark.parametrize("seed", _seeds(200, 100))
+def test_step_3s_heading_names_the_kinds_of_operation_that_do_no_arithmetic(seed):
+    """Reader 32 c15: "its six slowest of 13 kinds" beside a roofline of 11 left two kinds unnamed. Over seeded
+    kinds, some with no FLOPs: the heading counts those with FLOPs and names every one without, in the run's words."""
+    rng = np.random.default_rng(seed)
+    code = _cell("def kinds_said")
+    scope: dict = {}
+    exec(code[code.index("def kinds_said"):code.index("print(fit(", code.index("def kinds_said"))], scope)  # noqa: S102
+    rows = [{"op": f"op{i}", "flops": int(rng.choice([0, 0, 10, 640]))} for i in range(int(rng.integers(1, 16)))]
+    idle = [r["op"] for r in rows if not r["flops"]]
+    said = scope["kinds_said"](len(rows), idle)
+    assert said.startswith(f"of {len(rows)} kinds of operation ({len(rows) - len(idle)} of them do arithmetic, each "
+                           "on the roofline below")
+    assert all(re.search(rf"\b{op}\b", said) for op in idle) and not any(
+        re.search(rf"\b{r['op']}\b", said) for r in rows if r["flops"])
+    assert said.endswith(f"; {' and '.join(idle)} {'does' if len(idle) == 1 else 'do'} none)" if idle else "below)")
+
+
+@pytest.mark.parametrize("seed", _seeds(600, 300))
+def test_the_share_left_after_each_sides_fixed_cost_carries_the_range_its_two_shares_allow(seed):
+    """Reader 32 b9: "less each side's fixed cost, 60% of the time" was one figure, though the fixed-cost share beside
+    it printed "not settled … 28.42%–102.62%". Over seeded pairs (shares near and past 100 %, a core slowed or not,
+    other processes busy or not): each side's share prints with its range by the book's one rule, and the estimate
+    with the range those two ranges allow — every estimate the ranges admit lies inside it and its ends are reached —
+    or, busy, says once that nothing bounds it; none where a share's median reaches 100 %."""
+    rng = np.random.default_rng(seed)
+    step = float(rng.uniform(100e-6, 800e-6))
+    products = step * float(rng.uniform(0.05, 0.95))
+    busy, slowed = rng.random() < 0.15, rng.random() < 0.4
+    seen = {"others": 1.5 if busy else float(rng.uniform(0, 0.2)),
+            "speed": float(rng.uniform(0.5, 0.85)) if slowed else 1.0}
+    scope = _split(products, step, seen)
+    count = int(rng.integers(5, 26))
+    ratios = [list(float(m) * rng.uniform(1 - w, 1 + w, count)) for m, w in
+              ((rng.uniform(0.1, 1.1), rng.uniform(0, 0.6)), (rng.uniform(0.1, 1.1), rng.uniform(0, 0.6)))]
+    (p, p_span), (o, o_span) = (scope["fixed_share"](r) for r in ratios)
+    sides = scope["sides_said"](p, p_span, o, o_span, count)
+    left = scope["without_fixed"](p, o) if max(p, o) < 1 else None
+    span = scope["left_span"](p_span, o_span)
+    text = scope["what_is_left"](left, span, True)
+    assert sides.startswith(f"{p:.0%} of the products' ")
+    if busy:
+        assert sides.count("no range: busy other processes bound nothing") == 1 and "range " not in sides.replace(
+            "no range", "")
+        assert left is None or f"{left:.0%} of the time, no range: busy other processes bound nothing (" in text
+        assert "its range from" not in text
+        return
+    assert f"({'range'} {p_span[0]:.0%}–{p_span[1]:.0%}) and {o:.0%} of the other operations' " in sides
+    assert f"(range {o_span[0]:.0%}–{o_span[1]:.0%})" in sides and "no range" not in sides
+    assert p_span[0] <= p <= p_span[1] and o_span[0] <= o <= o_span[1]
+    if left is None:
+        assert "not separated in this run" in text
+        return
+    low, high = span
+    assert f"less each side's fixed cost, {left:.0%} of the time, range {low:.0%}–{high:.0%} (an estimate" in text
+    assert "its range from the two fixed-cost shares' ranges above" in text
+    grid = [scope["without_fixed"](a, b) for a in np.linspace(*p_span, 7) for b in np.linspace(*o_span, 7)]
+    grid = [g for g in grid if g is not None]     # both sides' whole time fixed: no estimate there
+    assert all(low - 1e-12 <= g <= high + 1e-12 for g in grid) and low <= left <= high
+    assert min(grid) == pytest.approx(low) and max(grid) == pytest.approx(high)
 
 
 def test_the_book_cites_tutorial_6_on_oversubscription_for_what_it_tests_not_as_a_finding():

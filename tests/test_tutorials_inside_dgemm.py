@@ -711,9 +711,10 @@ def test_nc_is_set_beside_the_measured_l3_only_where_the_sweeps_settle_it(dgemm,
 
 
 def test_every_hollow_marker_of_tutorial_8s_figures_is_said_to_flag_what_it_flags(dgemm, monkeypatch):
-    """Reader 24 (c8): elsewhere in the book a hollow marker flags a disturbed point, while tutorial 8's roofline draws
-    every marker hollow: its legend says the hollow there flags nothing. Reader 31 (c16): the ladder now draws hollow
-    only its flagged rates, and its legend says so when there is one."""
+    """Reader 24 (c8): elsewhere in the book a hollow marker flags a disturbed point, while tutorial 8's roofline drew
+    every marker hollow. Reader 31 (c16): the ladder now draws hollow only its flagged rates, and its legend says so
+    when there is one; reader 32 (c2): so does the roofline, in a short phrase, and no point of it is hollow
+    unflagged."""
     import matplotlib.pyplot as plt
 
     from nnkit import plots
@@ -721,10 +722,13 @@ def test_every_hollow_marker_of_tutorial_8s_figures_is_said_to_flag_what_it_flag
     ns, _ = dgemm
     seen = []
     monkeypatch.setattr(plots, "_save", lambda fig, path: seen.append(fig) or path)
-    plots.roofline({"a": (0.25, 2.0), "b (x)": (0.25, 2.1)}, 80.0, {"L2": 45.0}, "unused.png", "t")
+    for flagged in (frozenset(), frozenset({"a"})):
+        plots.roofline({"a": (0.25, 2.0), "b (x)": (0.25, 2.1)}, 80.0, {"L2": 45.0}, "unused.png", "t", flagged=flagged)
+        labels = [t.get_text() for t in seen[-1].axes[0].get_legend().get_texts()]
+        assert ("hollow: a disturbed rate; filled: no flag" in labels) == bool(flagged)
+        hollow = {line.get_label() for line in seen[-1].axes[0].get_lines() if line.get_markerfacecolor() == "none"}
+        assert hollow & {"a", "b (x)"} == flagged
     ladder = ns["draw_ladder"]()
-    labels = [t.get_text() for t in seen[0].axes[0].get_legend().get_texts()]
-    assert any(label.startswith("hollow: every") and "no flag" in label for label in labels)
     labels = [t.get_text() for t in ladder.get_legend().get_texts()]
     flagged = any(why for by_n in ns["disturbed"].values() for why in by_n.values())
     assert any(label.startswith("hollow: a flagged rate") and "filled: no flag" in label for label in labels) == flagged
