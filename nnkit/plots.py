@@ -21,13 +21,14 @@ def _figure(*args, **kwargs):
     return plt.subplots(*args, layout="constrained", **kwargs)
 
 
-def _save(fig, path: str) -> str:
+def _save(fig, path: str, crop=None) -> str:
     """Write ``fig`` as a PNG at ``path``, atomically (see :func:`nnkit.files.atomic_write`), cropped to what it
-    draws: a label wider than its axes (a long x label beside an outside legend) is saved whole, not clipped."""
+    draws: a label wider than its axes (a long x label beside an outside legend) is saved whole, not clipped;
+    ``crop``: the part to save instead (a Bbox in inches)."""
     import matplotlib.pyplot as plt
 
     try:
-        files.atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=110, bbox_inches="tight",
+        files.atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=110, bbox_inches=crop or "tight",
                                                              pad_inches=0.2))
     finally:
         plt.close(fig)
@@ -187,30 +188,91 @@ def panels(count: int, path: str, draw, width: float = 5.0, height: float = 4.0)
     return _save(fig, path)
 
 
-def computational_graph(nodes: list[tuple[str, tuple]], gradients: list[str], path: str,
-                        skipped: tuple[int, ...] = ()) -> str:
-    """A chain of operations top to bottom — ``nodes``: each name and the live array's shape, in a
-    box — with the forward pass as black arrows down and, beside each, a red arrow back up and, in
-    red to the right of every box, ``gradients[i]``: the rule that carries the gradient from node
-    ``i + 1`` back to node ``i``. A rule whose index is in ``skipped`` is a step backpropagation never
-    computes: its arrow is dashed, and the title says so. 7 inches wide, 10-point text: read at the
-    book's width unscaled."""
-    fig, ax = _figure(figsize=(7.0, 0.8 * len(nodes) + 0.5))
-    ax.set(xlim=(0, 7), ylim=(-len(nodes) + 0.5, 0.5))
-    ax.axis("off")
-    boxes = [ax.text(0.1, -i, f"{name}\n{'×'.join(map(str, shape)) or 'a number'}", ha="left", va="center", fontsize=10,
-                     bbox={"boxstyle": "round", "facecolor": "white" if i else "lightgrey", "edgecolor": "black"})
+GRAPH_WIDTH = 7.7   # inches; saved with 0.2-inch margins at 110 dpi: about 890 pixels, within the book's 900
+
+
+def _corners(text):
+    """A text's lower-left and upper-right corners (its frame's, where it has one), in its axes' data units."""
+    ax = text.axes
+    return ax.transData.inverted().transform((text.get_bbox_patch() or text).get_window_extent(
+        ax.figure.canvas.get_renderer()))
+
+
+def _row_of_boxes(ax, nodes: list[tuple[str, tuple]]) -> list:
+    """``nodes`` (name, shape) as framed boxes in one row at height 0, spread over ``GRAPH_WIDTH``, joined left
+    to right by black arrows: the forward pass. Returns each box's corners."""
+    from matplotlib.patches import FancyArrowPatch
+
+    boxes = [ax.text(0, 0, f"{name}\n{'×'.join(map(str, shape)) or 'a number'}", va="center", fontsize=10,
+                     bbox={"boxstyle": "round,pad=0.2", "facecolor": "white" if i else "lightgrey"})
              for i, (name, shape) in enumerate(nodes)]
-    fig.canvas.draw()                                   # to measure the boxes: the rules start right of the widest
-    right = max(ax.transData.inverted().transform(b.get_bbox_patch().get_window_extent())[1, 0] for b in boxes)
-    for i, rule in enumerate(gradients, start=1):
-        ax.annotate("", xy=(0.35, -i + 0.28), xytext=(0.35, -i + 0.72), arrowprops={"arrowstyle": "->"})
-        ax.annotate("", xy=(0.6, -i + 0.72), xytext=(0.6, -i + 0.28),
-                    arrowprops={"arrowstyle": "->", "color": "tab:red", "linestyle": "--" if i - 1 in skipped else "-"})
-        ax.text(right + 0.25, -i + 0.5, rule, ha="left", va="center", fontsize=10, color="tab:red")
-    ax.set_title("Forward: black arrows down. Backward, by the chain rule: red arrows up"
-                 + ("\n(dashed: a step never computed)" if skipped else ""), fontsize=10)
-    return _save(fig, path)
+    ax.figure.canvas.draw()                                      # a frame is sized when drawn
+    widths = [_corners(b)[1, 0] - _corners(b)[0, 0] for b in boxes]
+    gap = (GRAPH_WIDTH - 0.1 - sum(widths)) / (len(nodes) - 1)
+    if gap <= 0:
+        raise ValueError(f"nodes: their boxes need {sum(widths):.1f} inches in one row; the graph is {GRAPH_WIDTH} wide")
+    for i, box in enumerate(boxes):
+        box.set_x(box.get_position()[0] - _corners(box)[0, 0] + 0.05 + sum(widths[:i]) + i * gap)
+    ax.figure.canvas.draw()
+    frames = [_corners(b) for b in boxes]
+    for left, right in zip(frames, frames[1:]):
+        ax.add_patch(FancyArrowPatch((left[1, 0], 0), (right[0, 0], 0), arrowstyle="->", mutation_scale=10))
+    return frames
+
+
+def _backward_arrow(ax, start, end, rule: str, computed: bool) -> None:
+    """A red arrow from box ``start`` back to box ``end`` (their corners), ``rule`` written beside it: under the
+    row where backpropagation computes that gradient, dashed over the row where it never does."""
+    from matplotlib.patches import FancyArrowPatch
+    from matplotlib.path import Path
+
+    side, edge = (-1, 0) if computed else (1, 1)                 # under the row (the boxes' bottoms), or over it
+    level = start[edge, 1] + 0.2 * side
+    out, back = start[:, 0].mean() - 0.12, end[:, 0].mean() + 0.12
+    path = Path([(out, start[edge, 1]), (out, level), (back, level), (back, end[edge, 1])])
+    ax.add_patch(FancyArrowPatch(path=path, arrowstyle="->", mutation_scale=10, color="tab:red",
+                                 linestyle="-" if computed else "--"))
+    ax.text((out + back) / 2, level + 0.1 * side, rule, ha="center", va="top" if computed else "bottom",
+            fontsize=10, color="tab:red")
+
+
+def graph_figure(nodes: list[tuple[str, tuple]], backward: list[tuple[int, int, str, bool]]):
+    """The network's graph: ``nodes`` in a row, the forward pass left to right; ``backward``: (from node, to node,
+    rule, computed), the chain rule right to left. Returns the figure and the part of it to save, in inches: what
+    it draws, with 0.2-inch margins. Boxes that do not fit in one row of ``GRAPH_WIDTH`` inches: ValueError.
+
+    >>> fig, drawn = graph_figure([("x", (2, 1)), ("y = 2x", (2, 1))], [(1, 0, "dx = 2 dy", True)])
+    >>> bool(drawn.width * 110 <= 900)     # pixels at the book's 110 dpi: shown unscaled
+    True
+    """
+    import matplotlib
+    from matplotlib.transforms import Bbox
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(GRAPH_WIDTH, 3.0))
+    ax = fig.add_axes((0, 0, 1, 1), xlim=(0, GRAPH_WIDTH), ylim=(-2.0, 1.0))    # one unit: one inch
+    ax.axis("off")
+    try:
+        frames = _row_of_boxes(ax, nodes)
+    except ValueError:
+        plt.close(fig)
+        raise
+    for start, end, rule, computed in backward:
+        _backward_arrow(ax, frames[start], frames[end], rule, computed)
+    ax.text(GRAPH_WIDTH / 2, max(_corners(t)[1, 1] for t in ax.texts) + 0.1, "Forward: black arrows, left to right. "
+            "Backward, by the chain rule: red arrows, right to left\n(under the boxes: computed; dashed, over them: "
+            "a step never computed)", ha="center", va="bottom", fontsize=10)
+    fig.canvas.draw()
+    drawn = Bbox.union([a.get_window_extent(fig.canvas.get_renderer()) for a in ax.texts + ax.patches])
+    return fig, drawn.transformed(fig.dpi_scale_trans.inverted()).padded(0.2)
+
+
+def computational_graph(nodes: list[tuple[str, tuple]], backward: list[tuple[int, int, str, bool]], path: str) -> str:
+    """The network's graph (:func:`graph_figure`) written to ``path``, cropped to what it draws."""
+    fig, drawn = graph_figure(nodes, backward)
+    return _save(fig, path, crop=drawn)
 
 
 def memory_strips(arrays: dict[str, np.ndarray], path: str, by_address: bool = False) -> str:

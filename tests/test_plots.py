@@ -142,19 +142,6 @@ def test_roofline_points_that_meet_nest_each_visible_in_the_figure(seed, monkeyp
 BOOK_PX = 980 - 80          # docs/book/conf.py: page 1240 px less the 260 px sidebar, less the page's padding
 
 
-def _extents(fig):
-    """Every text's box (a node's rounded frame where it has one) and every arrow, in pixels."""
-    fig.canvas.draw()
-    ax = fig.axes[0]
-    boxes = []
-    for t in ax.texts:
-        if t.get_text():
-            boxes.append(("text", t.get_text(), (t.get_bbox_patch() or t).get_window_extent()))
-        if getattr(t, "arrow_patch", None) is not None:
-            boxes.append(("arrow", "", t.arrow_patch.get_window_extent()))
-    return boxes + [("title", ax.title.get_text(), ax.title.get_window_extent())]
-
-
 names = st.text(alphabet="abcXYZ019 =·+()Σᵀ⊙−", min_size=1, max_size=22).map(str.strip).filter(bool)
 rules = st.lists(st.text(alphabet="dWbZ= ·Σⱼ()+−/:,ᵀ", min_size=1, max_size=50).map(str.strip).filter(bool),
                  min_size=1, max_size=3).map("\n".join)
@@ -163,26 +150,26 @@ rules = st.lists(st.text(alphabet="dWbZ= ·Σⱼ()+−/:,ᵀ", min_size=1, max_s
 @settings(max_examples=25, deadline=None)
 @given(nodes=st.lists(st.tuples(names, st.lists(st.integers(1, 9999), max_size=2).map(tuple)), min_size=2, max_size=8),
        data=st.data())
-def test_a_computational_graph_reads_at_the_books_width_and_nothing_overlaps(nodes, data):
-    gradients = data.draw(st.lists(rules, min_size=len(nodes) - 1, max_size=len(nodes) - 1))
-    skipped = tuple(data.draw(st.sets(st.integers(0, len(gradients) - 1), max_size=1)))
-    seen = []
-    with mock.patch.object(plots, "_save", lambda fig, path: seen.append(fig) or path):
-        plots.computational_graph(nodes, gradients, "unused.png", skipped=skipped)
-    fig = seen[0]
+def test_a_computational_graph_reads_in_one_row_at_the_books_width_or_says_it_cannot(nodes, data):
+    """Any chain of nodes with a rule back from each to the one before (one of them, perhaps, never computed):
+    the boxes in one row, left to right, apart, within the book's width at 10-point text, the rule never computed
+    dashed and only it — or, where the boxes cannot fit one row, a ValueError naming ``nodes``, no figure left open."""
+    never = data.draw(st.sets(st.integers(0, len(nodes) - 2), max_size=1))
+    backward = [(i + 1, i, data.draw(rules), i not in never) for i in range(len(nodes) - 1)]
+    before = plt.get_fignums()
     try:
-        # reader 30 c12: the step never computed is drawn dashed, and only it; the title says what dashed means
-        backward = [t.arrow_patch for t in fig.axes[0].texts if getattr(t, "arrow_patch", None)][1::2]
-        assert [i for i, arrow in enumerate(backward) if arrow.get_linestyle() != "-"] == list(skipped)
-        assert ("dashed: a step never computed" in fig.axes[0].title.get_text()) == bool(skipped)
-        assert fig.get_size_inches()[0] * 110 <= BOOK_PX             # plots._save writes 110 dpi: shown unscaled
-        assert min(t.get_fontsize() for t in fig.axes[0].texts + [fig.axes[0].title]) >= 10
-        boxes = _extents(fig)
-        for kind, text, box in boxes:
-            assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1 and fig.bbox.y0 <= box.y0 and box.y1 <= fig.bbox.y1, (kind, text)
-        for i, (kind, text, box) in enumerate(boxes):
-            for other_kind, other_text, other in boxes[i + 1:]:
-                assert not box.overlaps(other), ((kind, text), (other_kind, other_text))
+        fig, drawn = plots.graph_figure(nodes, backward)
+    except ValueError as error:
+        assert str(error).startswith("nodes: their boxes need") and plt.get_fignums() == before
+        return
+    try:
+        ax = fig.axes[0]
+        frames = [t.get_bbox_patch().get_window_extent() for t in ax.texts[:len(nodes)]]
+        assert all(left.x1 < right.x0 for left, right in zip(frames, frames[1:]))
+        red = ax.patches[len(nodes) - 1:]                        # after the forward pass's black arrows
+        assert [arrow.get_linestyle() == "--" for arrow in red] == [not computed for *_, computed in backward]
+        assert drawn.width * 110 <= BOOK_PX                       # plots._save writes 110 dpi: shown unscaled
+        assert min(t.get_fontsize() for t in ax.texts) >= 10
     finally:
         plt.close(fig)
 

@@ -2,7 +2,7 @@
 the backward rules stood apart from their arrows, with ``dZ2`` drawn between ``Z2`` and ``A2``. It is now one row
 read left to right (forward) and right to left (backward, each rule under its own arrow), the gradient of the loss
 going straight to ``Z2``, the step never computed dashed over the row — spread over the book's width, nothing
-overlapping. The figure is built from the tutorial's own cell (its functions and its lists), not a copy."""
+overlapping. The figure is drawn by ``plots.graph_figure`` from the tutorial's own cell's lists, not a copy."""
 
 import ast
 import os
@@ -11,7 +11,7 @@ import matplotlib
 import numpy as np
 import pytest
 
-from nnkit import tutorials
+from nnkit import plots, tutorials
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt           # noqa: E402  (after choosing the backend)
@@ -21,7 +21,7 @@ SHAPES = {"X": (64, 5), "Z1": (16, 5), "A1": (16, 5), "Z2": (10, 5), "A2": (10, 
 
 
 def _graph_cell() -> str:
-    return next(cell for cell in tutorials.cells(tutorials.find("the-network")) if "def graph_figure(" in cell)
+    return next(cell for cell in tutorials.cells(tutorials.find("the-network")) if "plots.computational_graph(" in cell)
 
 
 def _figure():
@@ -31,7 +31,7 @@ def _figure():
             if not isinstance(node, ast.Expr) and ast.unparse(node).split(" = ")[0] != "fig, drawn"]
     scope = {"os": os, "OUT": "unused"} | {name: np.zeros(shape) for name, shape in SHAPES.items()}
     exec(compile(ast.Module(kept, []), "01-the-network.md", "exec"), scope)
-    fig, saved = scope["graph_figure"](scope["nodes"], scope["backward"])
+    fig, saved = plots.graph_figure(scope["nodes"], scope["backward"])
     return fig, fig.axes[0], saved, scope
 
 

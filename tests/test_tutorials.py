@@ -129,7 +129,7 @@ def test_the_network_graph_dashes_the_gradient_backpropagation_never_computes():
     code, prose = "\n".join(tutorials.cells(path)), " ".join(" ".join(tutorials.prose(path)).split())
     assert 'backward = [(5, 4, "dA2 = −Y/(n·A2): never computed (A2 may be 0)", False),' in code
     assert code.count("0)\", False)") == 1 and code.count("\", True)") == 4        # one dashed, four computed
-    assert 'fig.savefig(os.path.join(OUT, "graph.png")' in code
+    assert 'plots.computational_graph(nodes, backward, os.path.join(OUT, "graph.png"))' in code
     assert "the dashed arrow over the boxes is `dA2`, the step the first rule skips" in prose
 
 
