@@ -103,6 +103,15 @@ def _step_2(rounds: dict, sweeps: dict, climbing: set, unsteady: frozenset = fro
     """The tutorial's Step 2 comparison cell on made-up rounds (``watch`` around each: ``rounds["seen"]``, quiet when
     not given) and sweeps (``unsteady``: those flagged UNSTEADY or DISTURBED), on the CPU ``cpu`` (vendor, family,
     model, as Step 1's ``cpu_id`` reads them): what it printed, and its namespace."""
+    flagged_as = {k: ["still climbing"] * (k in climbing) + ["UNSTEADY"] * (k in unsteady) for k in sweeps}
+    ns = {"sweeps": sweeps, "top": {k: max(s.values()) for k, s in sweeps.items()}, "lanes": lanes,
+          "flagged_as": flagged_as, "climbing": set(climbing), "unsteady": set(unsteady), "rounds": 1, "QUICK": False}
+    return _rounds_cell(ns, rounds, cpu), ns
+
+
+def _rounds_cell(ns: dict, rounds: dict, cpu: tuple = UNKNOWN_CPU) -> str:
+    """The tutorial's Step 2 rounds cell run in ``ns`` (the sweep cell's names) on made-up ``rounds``: what it
+    printed."""
     calls, watched = [], []
 
     def watch(function):   # load.watch's shape: the round runs, then what was seen around it
@@ -118,11 +127,29 @@ def _step_2(rounds: dict, sweeps: dict, climbing: set, unsteady: frozenset = fro
             return {(k, c): [rounds["table"][k][i]] for k, c in kernels}
         return {kernels[0]: [rounds["reruns"][i]]}        # the rerun that ends the round
 
-    ns = {"sweeps": sweeps, "best": {k: max(s.values()) for k, s in sweeps.items()}, "lanes": lanes,
-          "climbing": set(climbing), "unsteady": set(unsteady), "rounds": 1, "QUICK": False, "say": _say,
-          "verdicts": verdicts, "watch": watch, "peak": type("Peak", (), {"alternate": staticmethod(alternate)}),
-          "cpu_id": lambda: cpu}
-    return _exec("fusing = ", ns), ns
+    ns.update(say=_say, verdicts=verdicts, watch=watch, peak=type("Peak", (), {"alternate": staticmethod(alternate)}),
+              cpu_id=lambda: cpu)
+    return _exec("fusing = ", ns)
+
+
+def _drift_noise(rounds: dict) -> float:
+    """How far the A/A control drifted in the rounds kept, as printed (whole percents)."""
+    drift = [x / r for r, x in zip(rounds["table"][_control(rounds["table"])], rounds["reruns"])]
+    return round(max(verdicts.apart(drift[i]) for i in _kept(rounds)), 2)
+
+
+def _shown(rate: float) -> float:
+    """A rate as printed, to 0.1 GFLOP/s (numpy's ``round`` may round a float's other way than its printing)."""
+    return float(f"{rate:.1f}")
+
+
+def _slowed(rounds: dict, sweeps: dict) -> frozenset:
+    """The kernels flagged SLOWED: the sweep's top ÷ the kernel's best (the fastest of sweep and rounds, each as
+    printed), widened both ways by the A/A control's drift (``_drift_noise``), lies wholly below 1."""
+    noise = _drift_noise(rounds)
+    tops = {k: _shown(max(s.values())) for k, s in sweeps.items()}
+    bests = {k: max(tops[k], _shown(max(rounds["table"][k]))) for k in tops}
+    return frozenset(k for k in tops if tops[k] / bests[k] * (1 + noise) < 1)
 
 
 def _climbing(rng: np.random.Generator, lanes: dict = LANES) -> set:
@@ -155,11 +182,13 @@ def _lane_ratios(rounds: dict, narrow: str, wide: str) -> list[float]:
 
 
 def _agreeing(rounds: dict) -> dict:
-    """Sweeps that peak at each kernel's median in the rounds kept: every kernel's rounds at 1.00× its sweep, so the
-    rounds and the sweeps agree on every pair."""
-    kept = _kept(rounds)
-    return {k: {c: statistics.median(rounds["table"][k][i] for i in kept) * min(c, 8) / 8 for c in CHAINS[k]}
-            for k in CHAINS if k in rounds["table"]}
+    """Sweeps that peak at each kernel's median in the rounds kept times one factor for all, the least that lifts
+    every peak to its kernel's fastest round: every kernel's rounds at the same share of its sweep, so the rounds and
+    the sweeps agree on every pair, and no sweep lies below its kernel's best (none flagged SLOWED)."""
+    kept, table = _kept(rounds), rounds["table"]
+    medians = {k: statistics.median(table[k][i] for i in kept) for k in CHAINS if k in table}
+    lift = max(max(table[k]) / m for k, m in medians.items())
+    return {k: {c: m * lift * min(c, 8) / 8 for c in CHAINS[k]} for k, m in medians.items()}
 
 
 def _sweeps_for(rounds: dict, rng: np.random.Generator, lanes: dict = LANES) -> dict:
@@ -235,8 +264,9 @@ def test_each_width_step_is_judged_on_the_steady_rounds_alone(seed):
         line = re.search(rf"^{re.escape(narrow)} → {re.escape(wide)} \(width alone.*$", text, re.M).group(0)
         ratios = _lane_ratios(rounds, narrow, wide)
         assert f"{statistics.median(ratios):.2f}× per lane ({len(ratios)} rounds: {ratios[0]:.2f} to {ratios[-1]:.2f})" in line
-        lower = {narrow, wide} & (climbing | unsteady)
-        assert ("flagged above, its sweep fallen or disturbed" in line) == bool({narrow, wide} & (unsteady - climbing))
+        flagged = unsteady | _slowed(rounds, sweeps)
+        lower = {narrow, wide} & (climbing | flagged)
+        assert ("flagged above, its sweep" in line) == bool({narrow, wide} & (flagged - climbing))
         scaled, off = 0.9 < ratios[0] and ratios[-1] < 1.1, ratios[0] >= 1.1 or ratios[-1] <= 0.9
         parted = not lower and enough and (scaled or off) and _parted(rounds, sweeps, narrow, wide)   # they disagree
         assert (_PARTED in line) == parted
@@ -248,18 +278,23 @@ def test_each_width_step_is_judged_on_the_steady_rounds_alone(seed):
 
 
 def _rounds_at_the_marks(rng: np.random.Generator) -> dict:
-    """Seven steady rounds whose per-lane ratios sit at the verdicts' marks — within half a hundredth of 0.9, 1.1 or
-    1.15, or exactly at one — so that rounding to the printed two decimals moves some across."""
-    def near() -> float:
-        return float(rng.choice([0.9, 1.1, 1.15])) + float(rng.choice([-0.006, -0.004, 0.0, 0.004, 0.006, 0.0049]))
+    """Seven steady rounds whose per-lane ratios sit at the verdicts' marks — each ratio within half a hundredth of
+    0.9, 1.1 or 1.15 (one mark per ratio), or exactly at it — so that rounding to the printed two decimals moves some
+    across. The rounds stay within 1.2 % of each other and the A/A control drifts 2 %: sweeps at the rounds' medians
+    (``_agreeing``) lie within that drift of each kernel's best, so no sweep is flagged SLOWED and the rounds' range
+    alone decides."""
+    def near(mark: float) -> float:
+        return mark + float(rng.choice([-0.006, -0.004, 0.0, 0.004, 0.006, 0.0049]))
 
-    unit = float(rng.uniform(3, 8))
-    table = {"scalar": [unit] * 7, "avx2+fma": [unit * 4 * float(rng.uniform(0.5, 1.0)) for _ in range(7)]}
-    table["sse2"] = [unit * 2 * near() for _ in range(7)]
-    table["avx512f+fma"] = [a / 4 * 8 * near() for a in table["avx2+fma"]]
+    unit, level = float(rng.uniform(3, 8)), float(rng.uniform(0.5, 1.0))
+    marks = [float(rng.choice([0.9, 1.1, 1.15])) for _ in range(3)]
+    table = {"scalar": [unit] * 7, "avx2+fma": [unit * 4 * level] * 7}
+    table["sse2"] = [unit * 2 * near(marks[0]) for _ in range(7)]
+    table["avx512f+fma"] = [a / 4 * 8 * near(marks[1]) for a in table["avx2+fma"]]
     if rng.random() < 0.5:   # FMA's share at its mark: avx512f+fma per lane against sse2's
-        table["avx512f+fma"] = [s / 2 * 8 * near() for s in table["sse2"]]
-    return {"table": table, "reruns": list(table[_control(table)])}
+        table["avx512f+fma"] = [s / 2 * 8 * near(marks[2]) for s in table["sse2"]]
+    reruns = [r * float(rng.choice([0.98, 1.02])) for r in table[_control(table)]]
+    return {"table": table, "reruns": reruns}
 
 
 @pytest.mark.parametrize("seed", _seeds(60))
@@ -303,7 +338,7 @@ def _fma_outcome(rounds: dict, climbing: set, unsteady: frozenset, sweeps: dict,
     limit (``two``, the kernel without FMA, climbing) comes first, then too few steady rounds, then the range against
     1.15×, which a bound may leave open (an upper bound cannot show FMA pays, a lower bound cannot show it does not); a
     range the rounds would settle is not settled where the rounds and the sweeps disagree on the share's two kernels beyond the A/A drift."""
-    lower, ratios = climbing | unsteady, _lane_ratios(rounds, two, fused)
+    lower, ratios = climbing | unsteady | _slowed(rounds, sweeps), _lane_ratios(rounds, two, fused)
     sign = "" if {two, fused} <= lower else "≤" if two in lower else "≥" if fused in lower else ""
     if {two, fused} <= lower:
         return "neither", sign
@@ -345,7 +380,7 @@ def test_the_fma_share_and_the_per_lane_figures_come_from_the_same_steady_rounds
     kept = _kept(rounds)
     per_lane = dict(re.findall(r"(\S+) (≥?\d+\.\d)", re.search(r"^per lane, each kernel's median in .*$", text, re.M).group(0)))
     for kernel, shown in per_lane.items():
-        assert shown.startswith("≥") == (kernel in climbing | unsteady)
+        assert shown.startswith("≥") == (kernel in climbing | unsteady | _slowed(rounds, sweeps))
         median = statistics.median(rounds["table"][kernel][i] for i in kept) / LANES[kernel]
         assert float(shown.lstrip("≥")) == pytest.approx(median, abs=0.051)
     line = re.search(r"^FMA's share, per lane: .*$", text, re.M).group(0)
@@ -435,9 +470,15 @@ CPU_KINDS = {("AuthenticAMD", 25, 1): 1,        # this machine: EPYC, Zen 3
              ("GenuineIntel", 6, 63): 2,        # Haswell-EP
              ("GenuineIntel", 6, 106): 2,       # Ice Lake-SP
              ("GenuineIntel", 6, 143): None,    # Sapphire Rapids: not in the book's documents
+             ("AuthenticAMD", 25, 0xB0): None,  # family 19h, a model Linux's table does not know
              ("AuthenticAMD", 21, 2): None,     # Piledriver: neither
              ("HygonGenuine", 24, 0): None,
              UNKNOWN_CPU: None}                 # an ARM CPU, or no /proc/cpuinfo
+
+
+CPU_NAMES = {("AuthenticAMD", 25, 1): "AMD's Zen 3", ("AuthenticAMD", 23, 49): "AMD's Zen 2",
+             ("AuthenticAMD", 26, 2): "AMD's Zen 5", ("GenuineIntel", 6, 63): "Intel's Haswell",
+             ("GenuineIntel", 6, 106): "Intel's Ice Lake"}   # each generation named alone, never "X or Y"
 
 
 def _kind_case(seed: int) -> tuple:
@@ -480,15 +521,19 @@ def test_the_fma_verdict_names_the_ports_only_where_the_documented_core_predicts
     lines = text.splitlines()
     assert lines.index(core) + 1 == lines.index(line)   # the prediction, then the share set beside it
     vendor, family, model = cpu
-    assert core.startswith(f"the core, as /proc/cpuinfo names it: {vendor or 'no vendor'}, family "
-                           f"{'?' if family is None else family}, model {'?' if model is None else model} — ")
+    hexed = lambda number: "?" if number is None else f"{number} ({number:02X}h)"
+    assert core.startswith(f"the core, as /proc/cpuinfo names it: {vendor or 'no vendor'}, family {hexed(family)}, "
+                           f"model {hexed(model)} — ")
+    assert cpu not in CPU_NAMES or f"— {CPU_NAMES[cpu]};" in core
     assert ("the documented ports predict FMA's share at" in core) == (predict is not None)
     if predict is not None:
         assert f"predict FMA's share at {predict}× per lane" in core
         assert ("AMD's Software Optimization Guide" in core) == (predict == 1)
         assert ("Intel's Optimization Reference Manual" in core) == (predict == 2)
     elif CPU_KINDS[cpu] is None:
-        assert core.endswith("not a core whose documents this book cites: no prediction for FMA's share")
+        assert "not a core whose documents this book cites" in core
+        assert core.endswith(": no prediction for FMA's share")
+        assert ("(unknown model)" in core) == (vendor == "AuthenticAMD" and family in (23, 25, 26))
         assert "port" not in core
     else:   # documented, but the share is across widths: the AVX2 prediction is not set beside it
         assert core.endswith("its documents' prediction is for AVX2's pair, which this run does not have: none for "
@@ -509,6 +554,35 @@ def test_the_fma_verdict_names_the_ports_only_where_the_documented_core_predicts
         assert "port" not in line
     if outcome == "pays":   # every kind still says that this run does not settle the cause
         assert "this run does not" in line
+
+
+def _documented_core():
+    """Step 2's ``zen`` and ``documented_core``, on their own."""
+    code = _cell("def documented_core(")
+    scope = {}
+    exec(code[code.index("ZEN = {"):code.index("def core_line(")], scope)   # noqa: S102 — the tutorial's own
+    return scope["zen"], scope["documented_core"]
+
+
+def test_an_amd_core_is_named_by_its_family_and_model_never_a_guess_between_two():
+    """Reader 33 (c9): "family 25, model 1 — AMD's Zen 3 or Zen 4", where family 19h model 01h is Zen 3 (Milan). Every
+    model of AMD's Zen families gets the one generation Linux's table gives it (family 19h: models 00h–0Fh and
+    20h–5Fh Zen 3, 10h–1Fh and 60h–AFh Zen 4), and a model outside the table none: no prediction is made for it."""
+    zen, documented_core = _documented_core()
+    spans = {25: {"Zen 3": [*range(0x00, 0x10), *range(0x20, 0x60)], "Zen 4": [*range(0x10, 0x20), *range(0x60, 0xB0)]},
+             26: {"Zen 5": [*range(0x00, 0x10), *range(0x20, 0x30), *range(0x40, 0x50), *range(0x70, 0x80)]},
+             23: {"Zen or Zen+": [*range(0x00, 0x30), *range(0x50, 0x60)],
+                  "Zen 2": [*range(0x30, 0x50), *range(0x60, 0x80), 0x90, 0x91, *range(0xA0, 0xB0)]}}
+    for family, names in spans.items():
+        known = {model: name for name, models in names.items() for model in models}
+        for model in range(256):
+            core = documented_core("AuthenticAMD", family, model)
+            assert zen(family, model) == known.get(model)
+            assert (core["name"] if core else None) == (f"AMD's {known[model]}" if model in known else None)
+    assert documented_core("AuthenticAMD", 25, 1)["document"] == "AMD's Software Optimization Guide for family 19h"
+    assert documented_core("AuthenticAMD", 25, 0x11)["name"] == "AMD's Zen 4"
+    assert documented_core("GenuineIntel", 25, 1) is None and documented_core("AuthenticAMD", 21, 1) is None
+    assert documented_core("AuthenticAMD", 25, None) is None
 
 
 def test_the_kind_generator_reaches_every_outcome_with_each_prediction():
@@ -639,7 +713,9 @@ def test_a_sweep_is_flagged_where_it_falls_anywhere_or_ran_disturbed(seed):
 
 def _sweep_figure(rng: np.random.Generator, monkeypatch) -> tuple[str, dict]:
     """The tutorial's sweep cell on seeded sweeps (some still climbing, some falling) and seeded ``watch`` readings
-    (some busy or slowed): what it printed, flattened, and what it passed to ``plots.curves``."""
+    (some busy or slowed), its rounds cell on rounds at 0.8, 1 or 1.3× each sweep's top (1.3×: slowed beyond the A/A
+    control's drift, which is none here) and its figure cell: what they printed, flattened, and what the figure cell
+    passed to ``plots.curves``."""
     sweeps = {k: {c: float(rng.uniform(0.8, 1.2)) * LANES[k] * min(c, float(rng.choice([8, 12, 30])))
                   for c in CHAINS[k]} for k in LANES}
     drawn = {}
@@ -658,30 +734,35 @@ def _sweep_figure(rng: np.random.Generator, monkeypatch) -> tuple[str, dict]:
         return path
 
     monkeypatch.setattr(plots, "panels", panels)
-    text = _exec("peak_by_chains.png", {"say": _say, "os": __import__("os"), "OUT": "unused", "QUICK": True})
+    ns = {"say": _say, "os": __import__("os"), "OUT": "unused", "QUICK": True}
+    text = _exec("def sweep_flags(", ns)
+    table = {k: [max(s.values()) * float(rng.choice([0.8, 1.0, 1.3]))] * 7 for k, s in sweeps.items()}
+    text += _rounds_cell(ns, {"table": table, "reruns": list(table[_control(table)])})
+    text += _exec("peak_by_chains.png", ns)
     return re.sub(r"\n +", " ", text), drawn
 
 
 @pytest.mark.parametrize("seed", range(30))
 def test_the_sweep_figure_draws_every_flagged_sweep_as_a_lower_bound_named_by_its_flags(seed, monkeypatch):
     """Reader 21 (c3): peak_by_chains.png marked neither the DISTURBED/UNSTEADY sweeps nor the still-climbing ones,
-    while the text says a flagged kernel carries a "≥". Whatever flags the seeded sweeps get, each kernel's curve is
-    passed as a lower bound (drawn hollow) exactly when a printed line flags it, and its legend label opens with "≥"
-    and names exactly the flags printed for it."""
+    while the text says a flagged kernel carries a "≥"; reader 33 (a1): avx2's sweep topped at 30.7 GFLOP/s, 40 % under
+    its 43.1 in a round, and was drawn solid. Whatever flags the seeded sweeps get — SLOWED among them, from the
+    rounds — each kernel's curve is passed as a lower bound (drawn hollow) exactly when a printed line flags it, and its
+    legend label opens with "≥" and names exactly the flags printed for it."""
     text, drawn = _sweep_figure(np.random.default_rng(seed), monkeypatch)
     labels = {label.split(" (")[0].removeprefix("≥ "): label for label in drawn["series"]}
     assert set(labels) == set(LANES) and set(drawn["lower"]) <= set(drawn["series"])
     for kernel, label in labels.items():
         printed = (["still climbing"] * (f"STILL CLIMBING: {kernel} gained" in text)
-                   + [flag for flag in ("UNSTEADY", "DISTURBED") if f"{flag}: {kernel}'s sweep" in text])
+                   + [flag for flag in ("UNSTEADY", "DISTURBED", "SLOWED") if f"{flag}: {kernel}'s sweep" in text])
         assert (label in drawn["lower"]) == bool(printed) == label.startswith("≥ ")
         assert label.endswith(f": {', '.join(printed)}" if printed else "lane)" if LANES[kernel] == 1 else "lanes)")
     assert drawn["ticks"] == [str(c) for c in sorted({c for chains in CHAINS.values() for c in chains})]   # c14
 
 
 def test_the_sweep_figure_generator_reaches_every_flag_and_none():
-    """The seeds above reach a kernel still climbing, one UNSTEADY, one DISTURBED, one with two flags and one with
-    none."""
+    """The seeds above reach a kernel still climbing, one UNSTEADY, one DISTURBED, one SLOWED, one with two flags and
+    one with none."""
     reached = set()
     with pytest.MonkeyPatch.context() as monkeypatch:
         for seed in range(30):
@@ -689,7 +770,7 @@ def test_the_sweep_figure_generator_reaches_every_flag_and_none():
             for label in drawn["series"]:
                 flags = label.split(": ")[1].split(", ") if ": " in label else []
                 reached |= set(flags) | ({"two"} if len(flags) > 1 else set()) | ({"none"} if not flags else set())
-    assert reached == {"still climbing", "UNSTEADY", "DISTURBED", "two", "none"}
+    assert reached == {"still climbing", "UNSTEADY", "DISTURBED", "SLOWED", "two", "none"}
 
 
 READER_17_SWEEPS = {"scalar": {12: 7.1, 14: 7.7}, "sse2": {12: 14.5, 14: 15.4}, "avx2+fma": {12: 41.7, 14: 42.3},
@@ -865,6 +946,15 @@ def test_the_aa_control_is_the_fma_kernel_of_the_share_run_at_both_ends_of_every
     assert list(ns["kept"]) == _kept(rounds)
 
 
+def _best_sweeps(rounds: dict, rng: np.random.Generator, lanes: dict) -> dict:
+    """Sweeps for the best line: ``_sweeps_for``'s, or as often sweeps near the rounds (0.6–1.2× each kernel's fastest
+    round), some below it and some above."""
+    if rng.random() < 0.5:
+        return _sweeps_for(rounds, rng, lanes)
+    return {k: {c: max(rounds["table"][k]) * float(rng.uniform(0.6, 1.2)) * min(c, 8) / 8 for c in CHAINS[k]}
+            for k in lanes}
+
+
 @pytest.mark.parametrize("seed", _seeds(100))
 def test_each_kernel_gets_one_best_printed_once_with_where_it_came_from(seed):
     """Reader 31 (c12): "scalar ≥8.0 per lane" beside "its ceiling … is ≥11.5" read as two bests for one kernel. Now,
@@ -874,7 +964,7 @@ def test_each_kernel_gets_one_best_printed_once_with_where_it_came_from(seed):
     rng = np.random.default_rng(seed)
     lanes = HERE if seed % 2 else LANES
     rounds = _rounds(rng, lanes=lanes)
-    sweeps = _sweeps_for(rounds, rng, lanes) if lanes is LANES else _sweeps(rng, lanes)
+    sweeps = _best_sweeps(rounds, rng, lanes)
     climbing = _climbing(rng, lanes)
     text, ns = _step_2(rounds, sweeps, climbing, lanes=lanes)
     flat = re.sub(r"\n +", " ", text)
@@ -882,8 +972,8 @@ def test_each_kernel_gets_one_best_printed_once_with_where_it_came_from(seed):
                      r"these\): (.*) GFLOP/s$", flat, re.M).group(1)
     for kernel in lanes:
         swept, fastest = max(sweeps[kernel].values()), max(rounds["table"][kernel])
-        lifted = round(fastest, 1) > round(swept, 1)
-        mark = "≥" if kernel in climbing else ""
+        lifted = _shown(fastest) > _shown(swept)
+        mark = "≥" if kernel in climbing | _slowed(rounds, sweeps) else ""
         said = (f"{kernel} {mark}{fastest:.1f} (a round; its sweep's {swept:.1f})" if lifted else
                 f"{kernel} {mark}{swept:.1f} (its sweep)")
         assert said in line
@@ -900,8 +990,8 @@ def test_the_best_generator_reaches_a_best_from_a_round_and_from_a_sweep():
         rng = np.random.default_rng(seed)
         lanes = HERE if seed % 2 else LANES
         rounds = _rounds(rng, lanes=lanes)
-        sweeps = _sweeps_for(rounds, rng, lanes) if lanes is LANES else _sweeps(rng, lanes)
-        origins |= {round(max(rounds["table"][k]), 1) > round(max(sweeps[k].values()), 1) for k in lanes}
+        sweeps = _best_sweeps(rounds, rng, lanes)
+        origins |= {_shown(max(rounds["table"][k])) > _shown(max(sweeps[k].values())) for k in lanes}
     assert origins == {True, False}
 
 
@@ -2104,3 +2194,128 @@ def test_the_helpers_spin_is_printed_beside_what_openblas_default_timeout_predic
         assert f"the longest spin above is {longest * 1e3 / predicted:.2f}× of it" in line
     else:
         assert "cannot put in ms: the CPU reports no clock" in line
+
+
+# Reader 33: a sweep below its kernel's best (a1), one best (c8), why Step 4's slowed sizes are not settled (c10) ------
+
+
+READER_33_SWEEPS = {"scalar": {8: 7.3, 12: 10.1, 14: 10.1}, "sse2": {8: 10.5, 12: 15.4, 14: 16.9},
+                    "avx2": {8: 19.1, 12: 29.9, 14: 30.7}, "avx2+fma": {8: 46.1, 12: 45.7, 14: 44.4}}   # t6.out
+
+
+def _slowed_case(seed: int) -> tuple[dict, dict]:
+    """Seeded rounds (this Zen 3's kernels) whose A/A control drifts 0–5 % in every round, beside sweeps whose top lies
+    at 0.85–1.1× each kernel's fastest round — some within the drift of it, some beyond, some at its edge as printed."""
+    rng = np.random.default_rng(seed)
+    rounds = _rounds(rng, lanes=HERE)
+    drift = float(rng.choice([0.0, 0.02, 0.05]))
+    rounds["reruns"] = [r * (1 + drift * float(rng.choice([-1, 1]))) for r in rounds["table"]["avx2+fma"]]
+    rounds["seen"] = [{"others": 0.05, "speed": 1.0}] * 7
+    sweeps = {}
+    for k in HERE:
+        fastest = round(max(rounds["table"][k]), 1)
+        at = float(rng.choice([0.85, 0.9, 0.95, 0.97, 1 / (1 + drift), 1.0, 1.1]))
+        sweeps[k] = {c: fastest * at * min(c, 8) / 8 for c in CHAINS[k]}
+    return rounds, sweeps
+
+
+@pytest.mark.parametrize("seed", _seeds(300, 60))
+def test_a_sweep_below_its_best_beyond_the_aa_drift_is_flagged_slowed_and_its_kernel_a_lower_bound(seed):
+    """Reader 33 (a1): avx2's sweep levelled at 30.7 GFLOP/s, unflagged, while a round ran it at 43.1. A sweep whose top
+    ÷ its kernel's best (each as printed), widened both ways by the A/A control's drift as printed, lies wholly below 1
+    is flagged SLOWED, with that range; its kernel's best and per-lane figures carry "≥"; no other sweep is flagged."""
+    rounds, sweeps = _slowed_case(seed)
+    text, ns = _step_2(rounds, sweeps, set(), lanes=HERE)
+    flat = re.sub(r"\n +", " ", text)
+    noise = _drift_noise(rounds)
+    for kernel in HERE:
+        top = _shown(max(sweeps[kernel].values()))
+        best = max(top, _shown(max(rounds["table"][kernel])))
+        slowed = top / best * (1 + noise) < 1
+        line = re.search(rf"^SLOWED: {re.escape(kernel)}'s sweep .*$", flat, re.M)
+        assert bool(line) == slowed == (kernel in _slowed(rounds, sweeps)) == (kernel in ns["lower"])
+        if slowed:
+            low, high = top / best / (1 + noise), top / best * (1 + noise)
+            assert (f"topped at {top:.1f} GFLOP/s, {top / best:.2f}× its best ({best:.1f}, a round) — widened both "
+                    f"ways by the {noise:.0%} the A/A control drifted, {verdicts.span(low, high, (1.0,))}, wholly "
+                    "below 1") in line.group(0)
+            assert f"{kernel} ≥{best:.1f} (a round" in flat
+
+
+def test_the_slowed_generator_reaches_a_flag_and_none_at_each_drift():
+    """The seeds above reach, at each A/A drift, kernels flagged SLOWED and kernels not."""
+    reached = set()
+    for seed in range(60):
+        rounds, sweeps = _slowed_case(seed)
+        flagged = _slowed(rounds, sweeps)
+        reached |= {(_drift_noise(rounds), k in flagged) for k in HERE}
+    assert {flag for _, flag in reached} == {True, False} and len({noise for noise, _ in reached}) == 3
+
+
+def test_reader_33s_avx2_sweep_under_its_round_is_slowed_and_the_scalar_share_reads_the_one_best(monkeypatch):
+    """Reader 33 (a1, c8): avx2's sweep topped at 30.7, a round at 43.1 — flagged SLOWED, its figures ≥, drawn as a
+    lower bound; scalar's best is 10.8 (a round), and the 8-chain line divides by that one best: 68 %, 1.48×, not
+    72 % of a second "best" (10.1) and 1.39×."""
+    table = {"scalar": [10.8] + [7.9] * 6, "sse2": [21.3] + [16.6] * 6, "avx2": [43.1] + [30.8] * 6,
+             "avx2+fma": [46.0] * 7}
+    rounds = {"table": table, "reruns": [46.0 * d for d in (1.0, 1.02, 0.98, 1.0, 1.05, 1.0, 0.97)]}
+    ns = {"say": _say, "sweeps": READER_33_SWEEPS, "top": {k: max(s.values()) for k, s in READER_33_SWEEPS.items()},
+          "lanes": HERE, "climbing": {"sse2"}, "unsteady": set(), "rounds": 1, "QUICK": False,
+          "flagged_as": {k: ["still climbing"] * (k == "sse2") for k in HERE}}
+    text = re.sub(r"\n +", " ", _rounds_cell(ns, rounds, ("AuthenticAMD", 25, 1)))
+    assert "SLOWED: avx2's sweep topped at 30.7 GFLOP/s, 0.71× its best (43.1, a round)" in text
+    assert "avx2 ≥43.1 (a round; its sweep's 30.7)" in text and "scalar ≥10.8 (a round; its sweep's 10.1)" in text
+    assert "AuthenticAMD, family 25 (19h), model 1 (01h) — AMD's Zen 3;" in text and "Zen 4" not in text
+    drawn = {}
+    monkeypatch.setattr(plots, "curves", lambda series, path, *args, **kwargs: drawn.update(lower=kwargs["lower"]))
+    monkeypatch.setattr(plots, "panels", lambda count, path, draw, **size: draw([plt.gca()]) or path)
+    ns.update(plots=plots, os=__import__("os"), OUT="unused")
+    line = re.sub(r"\n +", " ", _exec("peak_by_chains.png", ns))
+    plt.close("all")
+    assert "≥ avx2 (4 lanes): SLOWED" in drawn["lower"]
+    assert ("scalar with 8 chains: 7.3 GFLOP/s, at most 68% of its best (≥10.8, above) — a ratio to it would overstate "
+            "every wider kernel by at least 1.48×") in line
+
+
+@pytest.mark.parametrize("seed", _seeds(200, 60))
+def test_sizes_a_slowed_core_leaves_unsettled_are_named_with_the_noise_alone_reading_and_keep_their_verdict(seed):
+    """Reader 33 (c10): on an idle machine every size ended "not settled", the probe on both cores reading them at
+    50–66 %, and no line said so. Where a size is not settled and a core was read slow around its halves with other
+    processes idle, a line names those sizes, how slow the probes read the cores, and — labelled a reading, not a
+    verdict — where each ratio lies widened by its pair noise alone; the verdict line still counts them not settled.
+    Where no such size is, no such line."""
+    rng = np.random.default_rng(seed)
+    ns = _step_4(rng)
+    _rows(ns)
+    text = re.sub(r"\n +", " ", _exec("paying = ", ns))
+    slowed = [n for n in ns["unsettled"] if verdicts.slow(ns["slowest_of"][n]) and not verdicts.busy(ns["others"][n])]
+    line = re.search(r"^why n = .*$", text, re.M)
+    assert bool(line) == bool(slowed)
+    if not slowed:
+        return
+    line = line.group(0)
+    assert line.startswith(f"why n = {', '.join(map(str, slowed))} {'is' if len(slowed) == 1 else 'are'} not settled")
+    assert "A reading, not a verdict" in line
+    speeds = sorted({f"{ns['slowest_of'][n]:.0%}" for n in slowed}, key=lambda s: int(s[:-1]))
+    assert f"as slow as {speeds[0]}" + (f" to {speeds[-1]}" if len(speeds) > 1 else "") + " of its best" in line
+    for n in slowed:
+        region, (low, high) = verdicts.place(ns["speedups"][n], (1.2,), noise=ns["noise_at"](n))
+        words = {0: "wholly below 1.2×", 1: "wholly above 1.2×", None: "across 1.2× even so"}[region]
+        assert f"n = {n}: {verdicts.span(low, min(high, 2), (1.2,))}, {words}" in line
+    verdict = _verdict(text)
+    assert all(n in ns["unsettled"] and n not in ns["settled"] for n in slowed)
+    assert not verdict.startswith("from n = ") or all(n not in ns["paying"] for n in slowed)
+
+
+def test_the_slowed_reading_generator_reaches_each_side_and_no_line():
+    """The seeds above reach a size the noise-alone reading would place above 1.2×, one below, one across, and runs
+    with no such line."""
+    reached = set()
+    for seed in range(60):
+        ns = _step_4(np.random.default_rng(seed))
+        _rows(ns)
+        text = _exec("paying = ", ns)
+        reached |= {w for w in ("wholly above 1.2×", "wholly below 1.2×", "across 1.2× even so")
+                    if re.search(rf"^why n = .*{w}", re.sub(r"\n +", " ", text), re.M)}
+        reached |= {"none"} if "why n = " not in text else set()
+    assert reached == {"wholly above 1.2×", "wholly below 1.2×", "across 1.2× even so", "none"}

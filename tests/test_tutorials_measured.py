@@ -140,8 +140,9 @@ def test_the_rounds_against_the_sweeps_say_what_their_figures_show(simd):
 
 def test_each_kernel_has_one_best_and_a_change_is_printed_where_it_happens(simd):
     """The per-lane line uses each kernel's median in the rounds kept (never a sweep's figure) and marks a kernel
-    whose sweep still climbed as a lower bound (≥); a kernel's ceiling — the sweep's best, or the rounds' when they
-    beat it, said on a line of its own — is what Step 3 uses."""
+    whose sweep still climbed as a lower bound (≥); a kernel's best — the sweep's top, or the rounds' when they
+    beat it, said on a line of its own — is what Step 3 and the scalar 8-chain line use, and a sweep below it beyond
+    the A/A drift is flagged SLOWED."""
     ns, text = simd
     text = _unwrapped(text, 4)
     line = re.search(r"^per lane, each kernel's median in \w+ rounds \(what the ratios below divide, not its best\): "
@@ -161,8 +162,18 @@ def test_each_kernel_has_one_best_and_a_change_is_printed_where_it_happens(simd)
         swept = max(ns["sweeps"][kernel].values())
         assert shown.startswith("≥") == (kernel in ns["lower"])
         assert float(shown.lstrip("≥")) == pytest.approx(ns["best"][kernel], abs=0.051)
-        assert bool(from_sweep) == (round(max(ns["round_rates"][kernel]), 1) > round(swept, 1))   # as printed
+        shown_as = lambda rate: float(f"{rate:.1f}")   # as printed
+        assert bool(from_sweep) == (shown_as(max(ns["round_rates"][kernel])) > shown_as(swept))
         assert ns["best"][kernel] == (max(ns["round_rates"][kernel]) if from_sweep else swept)
+        # reader 33 a1: a sweep whose top lies below that best beyond the A/A drift is flagged SLOWED, a lower bound
+        ratio = shown_as(swept) / shown_as(ns["best"][kernel])
+        slowed = ns["verdicts"].place(ratio, (1.0,), noise=ns["aa_noise"])[0] == 0
+        assert (f"SLOWED: {kernel}'s sweep topped at {swept:.1f} GFLOP/s, {ratio:.2f}× its best" in text) == slowed
+        assert not slowed or kernel in ns["lower"]
+    # reader 33 c8: the scalar 8-chain line divides by that one best
+    scalar = ns["best"]["scalar"]
+    assert (f"{ns['sweeps']['scalar'][8] / scalar:.0%} of its best ({'≥' * ('scalar' in ns['lower'])}{scalar:.1f}, "
+            "above)") in text
 
 
 def _unwrapped(text: str, indent: int = 2) -> str:
