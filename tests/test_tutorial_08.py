@@ -1277,7 +1277,7 @@ def _step_9(**config):
     source = _source()
     scope = _step_3() | {"config": types.SimpleNamespace(**config), "QUICK": True}
     exec(re.search(r"^EFFECT = .*$", source, re.M).group(0), scope)   # noqa: S102 — the tutorial's own
-    exec(source[source.index("LIFT_REPEATS = "):source.index("edge = unpacked_edge(config.one_thread_kernel_up_to)")],
+    exec(source[source.index("LIFT_REPEATS = "):source.index("def time_the_cut(")],
          scope)   # noqa: S102
     return scope
 
@@ -1358,6 +1358,7 @@ def test_step_9_times_the_cut_at_sizes_from_the_kernels_own_with_the_threads_the
     from nnkit.backends.dgemm import dgemm
     ns, text = run
     edge = ns["unpacked_edge"](own_dgemm.config().one_thread_kernel_up_to)
+    assert ns["cut_edge"] == edge and ns["edge"] == ns["unpacked_edge"](ns["config"].unpacked_up_to)   # Step 4's kept
     if ns["cores"] < 2:
         assert "no second thread, or no size under the cut, to time" in text
         return
