@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib.metadata
+import numbers
 import textwrap
 from typing import Iterator
 
@@ -33,9 +34,11 @@ class Config:
     each cache figure came from (``*_from``): "sysfs" (/sys/devices/system/cpu/cpu0/cache), "sysconf" (glibc's),
     "default" (nnkit's own, where neither says) or "given" (``config_for_l3``'s L3 size). ``one_thread_up_to``: the
     multiply-adds (m·n·k) up to which a product runs on one thread, measured on the machine ``one_thread_measured_on``
-    names, ``one_thread_evidence`` saying what was measured there; ``unpacked_up_to``: those up to which it skips
-    packing, with ``unpacked_measured_on`` and ``unpacked_evidence`` alike — each the figure of this micro-kernel
-    (native/gemm.c's tables)."""
+    names, ``one_thread_evidence`` saying what was measured there — or, when ``one_thread_from`` is "given", the
+    figure :func:`one_thread_cut` set in its place (``one_thread_kernel_up_to``: the kernel's own, given or not);
+    ``unpacked_up_to``: those up to which it skips packing, with ``unpacked_measured_on`` and ``unpacked_evidence``
+    alike — each the figure of this micro-kernel (native/gemm.c's tables), the packing cut never above the
+    one-thread cut in force (the unpacked path runs on one thread)."""
 
     kernel: str
     mr: int
@@ -57,6 +60,8 @@ class Config:
     nc_model: int
     nc_cap: int
     one_thread_up_to: int
+    one_thread_from: str
+    one_thread_kernel_up_to: int
     one_thread_measured_on: str
     one_thread_evidence: str
     unpacked_up_to: int
@@ -120,6 +125,41 @@ def configured(kernel: str | None = None, threads: int = 0, mc: int = 0, kc: int
         lib.nk_gemm_configure(before.kernel.encode(), before.threads, before.mc, before.kc, before.nc)
 
 
+INT64_MAX = 2**63 - 1
+
+
+@contextlib.contextmanager
+def one_thread_cut(multiply_adds: int | None) -> Iterator[Config]:
+    """Within the block, nnkit's dgemm runs products of up to ``multiply_adds`` multiply-adds (m·n·k) on one thread,
+    in place of its kernel's measured cut (``Config.one_thread_up_to``); 0 lifts the cut: any product with rows for
+    two threads may use them (``configured``'s thread count). The packing cut follows it down (the unpacked path runs
+    on one thread), so with 0 every product packs. None: the kernel's own figure. The previous cut is restored after;
+    kernel, threads and block sizes (``configured``) are kept throughout. Not thread-safe, like ``configured``.
+
+    >>> with one_thread_cut(0) as c:
+    ...     (c.one_thread_up_to, c.one_thread_from)
+    (0, 'given')
+    """
+    if multiply_adds is not None:
+        if isinstance(multiply_adds, bool) or not isinstance(multiply_adds, numbers.Integral):
+            raise TypeError(f"multiply_adds: expected a whole number of multiply-adds (m·n·k) or None, got "
+                            f"{type(multiply_adds).__name__} {multiply_adds!r}")
+        if not 0 <= multiply_adds <= INT64_MAX:
+            raise ValueError(f"multiply_adds: expected 0 to {INT64_MAX:,} multiply-adds (m·n·k), got {multiply_adds}")
+    before = config()
+    lib.nk_gemm_set_one_thread_up_to(-1 if multiply_adds is None else int(multiply_adds))
+    try:
+        yield config()
+    finally:
+        lib.nk_gemm_set_one_thread_up_to(before.one_thread_up_to if before.one_thread_from == "given" else -1)
+
+
+def last_threads() -> int:
+    """The threads the calling thread's last product through nnkit's dgemm (the library or a rung) ran on, as the
+    library reports it — the caller's own included: 1 when it ran on one thread, 0 before any product."""
+    return lib.nk_gemm_last_threads()
+
+
 def reasoning(c: Config | None = None) -> list[str]:
     """How the block sizes follow from the caches, one paragraph per block (lines of ≤ 100 characters): what a loop reuses stays in
     its cache while the rest streams past — half of the ways for it, as BLIS's hand-tuned sizes do."""
@@ -136,11 +176,11 @@ def reasoning(c: Config | None = None) -> list[str]:
         f"take {c.a_ways_l3}, one is kept free, the B panel ({c.kc}×NC) may fill the rest → NC ≤ {c.nc_model}, "
         f"capped at {c.nc_cap}",
         f"small products (m·n·k ≤ {c.unpacked_up_to:,} multiply-adds, {_cube(c.unpacked_up_to)}) skip packing with the "
-        f"{c.kernel} kernel: it reads A and B where they are, its loads masked at the edges — set at the largest "
-        f"size where, on {c.unpacked_measured_on}, packing did not pay ({c.unpacked_evidence})",
-        f"products up to {c.one_thread_up_to:,} multiply-adds ({_cube(c.one_thread_up_to)}) run on one thread with the "
-        f"{c.kernel} kernel — set where, on {c.one_thread_measured_on}, a second thread stopped losing "
-        f"({c.one_thread_evidence})",
+        f"{c.kernel} kernel: it reads A and B where they are, its loads masked at the edges — "
+        + ("held to the one-thread cut given below (the unpacked path runs on one thread); the kernel's own was set "
+           if c.one_thread_from == "given" and c.unpacked_up_to == c.one_thread_up_to else "set ")
+        + f"at the largest size where, on {c.unpacked_measured_on}, packing did not pay ({c.unpacked_evidence})",
+        _one_thread_said(c),
         f"threads: {c.threads} above that, splitting the ic loop — each core packs its own A block into its own "
         "L2, all share one packed B panel; the caller's helpers are a pool, started once and "
         "asleep between products",
@@ -151,6 +191,18 @@ def reasoning(c: Config | None = None) -> list[str]:
 
 
 SYSFS = "/sys/devices/system/cpu/cpu0/cache"
+
+
+def _one_thread_said(c: Config) -> str:
+    """The line on the one-thread cut in force: the kernel's, and where it was measured — or the one given
+    (``one_thread_cut``), with the kernel's figure it replaces."""
+    kernels = f"set where, on {c.one_thread_measured_on}, a second thread stopped losing ({c.one_thread_evidence})"
+    up_to = f"products up to {c.one_thread_up_to:,} multiply-adds ({_cube(c.one_thread_up_to)}) run on one thread"
+    if c.one_thread_from != "given":
+        return f"{up_to} with the {c.kernel} kernel — {kernels}"
+    return ((up_to if c.one_thread_up_to else "no product is held to one thread by size") + ": a cut given at run time "
+            f"(own_dgemm.one_thread_cut), in place of the {c.kernel} kernel's {c.one_thread_kernel_up_to:,} "
+            f"({_cube(c.one_thread_kernel_up_to)}), {kernels}")
 
 
 def _cube(multiply_adds: int) -> str:

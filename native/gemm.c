@@ -39,8 +39,8 @@
                       * at 2048 (one thread, medians of 9–21 alternating rounds): not kept */
 /* Up to this many multiply-adds (m·n·k) a product runs on one thread (see threads_for), per micro-kernel: where,
  * on the machine each was measured on, a second thread stopped losing. A question of threads, apart from
- * packing's (UNPACKED_UP_TO below). No switch lifts it, so neither tutorial 8 nor `nnkit bench` can time it: set a
- * kernel's figure to 0, rebuild (`pip install -e .`), time 2 threads against 1 on an idle machine, restore it.
+ * packing's (UNPACKED_UP_TO below). nk_gemm_set_one_thread_up_to replaces it at run time (own_dgemm.one_thread_cut):
+ * tutorial 8's Step 9 lifts it to time 2 threads against 1 on the reader's machine.
  *   avx512f+fma, an AVX-512 Xeon (session 4): at n = 256 one thread without packing ran 79 GFLOP/s, two threads
  *     with it 60 → 256³.
  *   avx2+fma: no cut measured yet. On the AMD EPYC Zen 3 (2 vCPUs, session 12) nnkit's dgemm on 2 threads ÷ 1,
@@ -202,6 +202,23 @@ static nk_gemm_config derive_nc(nk_gemm_config c) {
     return c;
 }
 
+/* The one-thread cut given at run time (nk_gemm_set_one_thread_up_to), in multiply-adds; -1: the kernel's own. */
+static int64_t one_thread_given = -1;
+
+/* c's one-thread and packing cuts for its kernel (c.kernel): the tables' figures, the one-thread cut replaced by the
+ * one given at run time, if any; the packing cut never above the one-thread cut (the unpacked path runs on one
+ * thread). */
+static nk_gemm_config cuts(nk_gemm_config c) {
+    cut threads_cut = CUT_FOR(ONE_THREAD_UP_TO, c.kernel), packing_cut = CUT_FOR(UNPACKED_UP_TO, c.kernel);
+    c.one_thread_kernel_up_to = threads_cut.up_to;
+    c.one_thread_up_to = one_thread_given < 0 ? threads_cut.up_to : one_thread_given;
+    c.one_thread_from = one_thread_given < 0 ? "kernel" : "given";
+    c.one_thread_measured_on = threads_cut.measured_on, c.one_thread_evidence = threads_cut.evidence;
+    c.unpacked_up_to = min64(packing_cut.up_to, c.one_thread_up_to), c.unpacked_measured_on = packing_cut.measured_on;
+    c.unpacked_evidence = packing_cut.evidence;
+    return c;
+}
+
 /* The blocks for `kernel` and `threads` from the caches' figures in c (see caches). */
 static nk_gemm_config derive(nk_gemm_config c, const nk_kernel *kernel, int threads) {
     c.kernel = kernel->name, c.mr = kernel->mr, c.nr = kernel->nr, c.threads = threads;
@@ -214,12 +231,7 @@ static nk_gemm_config derive(nk_gemm_config c, const nk_kernel *kernel, int thre
     c.a_ways_l2 = (int)(c.l2_ways / 2 > 0 ? c.l2_ways / 2 : 1);
     c.mc = c.a_ways_l2 * way2 / (c.kc * 8) / c.mr * c.mr;
     if (c.mc < c.mr) c.mc = c.mr;
-    cut threads_cut = CUT_FOR(ONE_THREAD_UP_TO, kernel->name), packing_cut = CUT_FOR(UNPACKED_UP_TO, kernel->name);
-    c.one_thread_up_to = threads_cut.up_to, c.one_thread_measured_on = threads_cut.measured_on;
-    c.one_thread_evidence = threads_cut.evidence;
-    c.unpacked_up_to = min64(packing_cut.up_to, c.one_thread_up_to), c.unpacked_measured_on = packing_cut.measured_on;
-    c.unpacked_evidence = packing_cut.evidence;
-    return derive_nc(c);
+    return derive_nc(cuts(c));
 }
 
 static nk_gemm_config config;
@@ -254,6 +266,18 @@ nk_gemm_config nk_gemm_config_from_caches(const char *cache_dir) {
 }
 
 int nk_gemm_get_threads(void) { return nk_gemm_config_get().threads; }
+
+int nk_gemm_set_one_thread_up_to(int64_t multiply_adds) {
+    if (multiply_adds < -1) return -1;
+    pthread_once(&config_once, config_init);
+    one_thread_given = multiply_adds;
+    config = cuts(config);
+    return 0;
+}
+
+static _Thread_local int last_threads; /* threads the calling thread's last product ran on; 0 before any */
+
+int nk_gemm_last_threads(void) { return last_threads; }
 
 void nk_gemm_set_threads(int threads) {
     pthread_once(&config_once, config_init);
@@ -515,6 +539,7 @@ static int packed(const method *how, const problem *q) {
         ok = ok && w[i].ap;
     }
     t.size = 1 + helpers;
+    last_threads = ok && t.bp ? t.size : 1;
     if (ok && t.bp && helpers) {
         pthread_barrier_init(&t.barrier, NULL, (unsigned)t.size);
         pool_run(w, helpers);
@@ -546,6 +571,7 @@ static int direct(const method *how, const problem *q) {
 }
 
 static void run(const method *how, const problem *q) {
+    last_threads = 1; /* the calling thread alone, unless packed() runs a team */
     if (q->m == 0 || q->n == 0) return;
     if (q->alpha == 0.0 || q->k == 0) scale(q);
     else if (how->pack == NEVER || direct(how, q) || !packed(how, q)) unpacked(how->kernel, q);

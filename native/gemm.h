@@ -22,7 +22,10 @@ typedef struct {
     int a_ways_l3;       /* L3 ways the A blocks of all threads take beside the B panel */
     int64_t nc_model;    /* NC the L3 would allow, before the cap */
     int64_t nc_cap;
-    int64_t one_thread_up_to; /* multiply-adds (m·n·k) up to which a product runs on one thread: this kernel's figure */
+    int64_t one_thread_up_to; /* multiply-adds (m·n·k) up to which a product runs on one thread: this kernel's
+                               * figure, or the one given (nk_gemm_set_one_thread_up_to) */
+    const char *one_thread_from;        /* "kernel" (its figure, below) or "given" */
+    int64_t one_thread_kernel_up_to;    /* this kernel's figure (native/gemm.c's ONE_THREAD_UP_TO), given or not */
     const char *one_thread_measured_on; /* the machine that figure was measured on */
     const char *one_thread_evidence;    /* what was measured there, in a few words */
     int64_t unpacked_up_to;   /* multiply-adds up to which a product skips packing: this kernel's figure */
@@ -45,6 +48,14 @@ int nk_gemm_configure(const char *kernel, int threads, int64_t mc, int64_t kc, i
 /* The thread count alone (threadpoolctl calls these through its controller for nnkit). */
 int nk_gemm_get_threads(void);
 void nk_gemm_set_threads(int threads); /* 1..256; 0: every CPU this process may use */
+
+/* The one-thread cut in multiply-adds (m·n·k), in place of the kernel's figure, for every product from now on
+ * (0: every product that has rows for two threads may use them); -1: the kernel's figure again. Kept across
+ * nk_gemm_configure. Returns 0, or -1 for a value below -1. Not thread-safe: set it before calling. */
+int nk_gemm_set_one_thread_up_to(int64_t multiply_adds);
+/* Threads the calling thread's last product (library or rung) ran on, its own included: 1 on one thread; 0 before
+ * any. */
+int nk_gemm_last_threads(void);
 
 /* Threads in the pool that helps the caller (started at the first product needing them, kept asleep). */
 int nk_gemm_pool_size(void);

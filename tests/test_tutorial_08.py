@@ -1268,3 +1268,117 @@ def test_the_simd_rungs_fall_is_pointed_to_beside_the_table_with_a_recipe():
     script = re.search(r'python -c "(.*?)"', re.sub(r"\s+", " ", source[step_4:])).group(1)
     for rung in ("+ SIMD intrinsics", "+ packing"):   # the recipe runs as printed, at a small n
         exec(script.replace("1000, 1000", "64, 64").replace("+ SIMD intrinsics", rung), {})
+
+
+# Readers 32 (b5) and 33 (b4): no run could time the one-thread cut; Step 9 lifts it (own_dgemm.one_thread_cut) and
+# times two threads against one at sizes under the cut and at it, beside an A/A control.
+
+def _step_9(**config):
+    """Step 9's functions (its cell up to the sizes) in a fresh scope beside Step 3's and Step 4's ``EFFECT``, with a
+    stand-in ``config``."""
+    import types
+    source = _source()
+    scope = _step_3() | {"config": types.SimpleNamespace(**config), "QUICK": True}
+    exec(re.search(r"^EFFECT = .*$", source, re.M).group(0), scope)   # noqa: S102 — the tutorial's own
+    exec(source[source.index("LIFT_REPEATS = "):source.index("def time_the_cut(")],
+         scope)   # noqa: S102
+    return scope
+
+
+def _effect_cases():
+    """Every assignment of the four effects to one, two and three sizes under a cut of n ≤ 256 (84 cases)."""
+    import itertools
+    effects = ("paid", "cost", "", None)
+    for sizes in ((256,), (64, 256), (64, 128, 256)):
+        for chosen in itertools.product(effects, repeat=len(sizes)):
+            yield dict(zip(sizes, chosen))
+
+
+@pytest.mark.parametrize("effects", list(_effect_cases()), ids=str)
+def test_step_9s_last_line_reads_the_cut_off_the_settled_sizes_alone(effects):
+    """For every outcome: a lower cut only where two threads paid and no larger size cost, bounded by the sizes that
+    cost; the kernel's cut 'holds' only where two threads cost and none paid; nothing read off unsettled sizes,
+    which are named; a conflict (paid below a size that cost) said to fit no cut."""
+    scope = _step_9(kernel="avx2+fma", one_thread_measured_on="an AVX-512 Xeon", unpacked_up_to=32**3)
+    said = re.sub(r"\n +", " ", scope["cut_said"](effects, 256))
+    at = lambda effect: [n for n, e in effects.items() if e == effect]
+    listed = lambda ns: ", ".join(map(str, ns))
+    paid, cost, within, unsettled = at("paid"), at("cost"), at(""), at(None)
+    assert all(len(line) <= 118 for line in scope["cut_said"](effects, 256).split("\n"))
+    if len(unsettled) == len(effects):
+        assert said == "the one-thread cut: nothing settled in this run — run it again on an idle machine"
+        return
+    assert said.endswith(f"; n = {listed(unsettled)} not settled") == bool(unsettled)
+    conflict = bool(paid and cost and max(cost) > min(paid))
+    assert ("no one cut fits these figures" in said) == conflict
+    assert (f"two threads paid at n = {listed(paid)} yet cost at n = {listed(cost)}," in said) == conflict
+    fits = bool(paid) and not conflict
+    assert (f"two threads paid at n = {listed(paid)}, within the avx2+fma kernel's cut (n ≤ 256" in said) == fits
+    assert (f"below n = {min(paid) if paid else 0} would fit these figures" in said) == fits
+    assert (f"a cut at or above n = {max(cost) if cost else 0} (two threads cost there) and" in said) == (fits and bool(cost))
+    holds = bool(cost) and not paid
+    assert (f"two threads cost at n = {listed(cost)}: the avx2+fma kernel's cut" in said) == holds
+    assert ("holds there on this machine" in said) == holds
+    assert (", up to the cut itself" in said) == (holds and 256 in cost)
+    assert ("neither support nor contradict" in said) == (bool(within) and not paid and not cost)
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_a_step_9_size_says_the_effect_its_rounds_placed(seed):
+    """A size's lines, for rounds drawn at random (ratios, other processes, the core's speed): its last words are the
+    effect Step 3's rule placed (paid above 1, cost below, no effect within the noise, nothing more when not settled);
+    the packing note sits exactly at sizes the library runs unpacked at its cut; no line past 118 columns."""
+    rng = np.random.default_rng(seed)
+    unpacked_up_to = int(rng.choice([32**3, 256**3]))
+    scope = _step_9(kernel="avx2+fma", one_thread_measured_on="an AVX-512 Xeon", unpacked_up_to=unpacked_up_to)
+    centre = float(rng.choice([0.5, 0.9, 1.0, 1.1, 1.6]))
+    lifted = [centre * float(rng.uniform(0.9, 1.1)) for _ in range(3)]
+    same = [float(rng.uniform(0.95, 1.05)) for _ in range(3)]
+    calm = rng.random() < 0.5   # half the cases undisturbed throughout: the outcome "within" needs that
+    loads = [{"others": 0.0 if calm else float(rng.choice([0.0, 0.1, 0.6, 1.5])),
+              "speed": 1.0 if calm else float(rng.choice([0.7, 0.9, 1.0])),
+              "ratios": [r * float(rng.uniform(0.9, 1.1)) for _ in range(2)]} for r in lifted]
+    noise, noise_said = scope["pair_noise"](same, lifted, loads)
+    where, verdict = scope["placed"](lifted, loads, 1.0, noise)
+    n = int(rng.choice([32, 64, 128, 256]))
+    text = scope["lifted_line"](n, (1, 2), lifted, same, noise_said, verdict, scope["EFFECT"][where])
+    assert all(len(line) <= 118 for line in text.split("\n"))
+    flat = re.sub(r"\n +", " ", text)
+    assert flat.startswith(f"n = {n:<5} the library reported 1 thread at its cut, 2 threads with it lifted")
+    assert ("(at its cut the library skips packing here;" in flat) == (n**3 <= unpacked_up_to)
+    last = text.split("\n")[-1]
+    assert last == {"above": "  two threads paid", "below": "  two threads cost",
+                    "within": "  no effect of a second thread beyond this run's noise"}.get(where, last)
+    assert ("two threads" in last) == (where in ("above", "below"))
+    assert where != "open" or "not settled in this run" in flat
+
+
+def test_step_9_times_the_cut_at_sizes_from_the_kernels_own_with_the_threads_the_library_reports(run):
+    """The sizes come from the kernel's cut (a quarter and an eighth of its edge under --quick); each size prints the
+    threads the library itself reported at its cut and lifted — 1 and 2, as a fresh call reports them here — and the
+    last line is the one the effects printed per size give."""
+    from nnkit.backends import own_dgemm
+    from nnkit.backends.dgemm import dgemm
+    ns, text = run
+    edge = ns["unpacked_edge"](own_dgemm.config().one_thread_kernel_up_to)
+    assert ns["cut_edge"] == edge and ns["edge"] == ns["unpacked_edge"](ns["config"].unpacked_up_to)   # Step 4's kept
+    if ns["cores"] < 2:
+        assert "no second thread, or no size under the cut, to time" in text
+        return
+    assert ns["cut_sizes"] == [n for n in (edge // 8, edge // 4) if n >= 8]
+    step_9 = text[text.index(f"n = {ns['cut_sizes'][0]:<5} the library reported"):]
+    reported = []
+    with own_dgemm.configured(threads=2):
+        for cut in (None, 0):
+            with own_dgemm.one_thread_cut(cut):
+                dgemm(np.ones((edge // 4, edge // 4)), np.ones((edge // 4, edge // 4)), library="nnkit")
+                reported.append(own_dgemm.last_threads())
+    words = {"two threads paid": "paid", "two threads cost": "cost",
+             "no effect of a second thread beyond this run's noise": ""}
+    for n in ns["cut_sizes"]:
+        block = re.search(rf"^n = {n} +the library reported (.*)(?:\n  .*)*", step_9, re.M)
+        flat = re.sub(r"\n +", " ", block.group(0))
+        assert flat.startswith(f"n = {n:<5} {ns['threads_said'](reported)}")
+        assert words.get(block.group(0).split("\n")[-1].strip()) == ns["lifted_effects"][n]
+    assert re.sub(r"\n +", " ", step_9).rstrip().endswith(re.sub(r"\n +", " ", ns["cut_said"](ns["lifted_effects"], edge)))
+    assert own_dgemm.config().one_thread_from == "kernel"   # the step leaves the cut as it found it

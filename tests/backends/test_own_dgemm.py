@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -436,3 +437,118 @@ def test_a_fake_sysfs_is_read_and_each_figure_it_lacks_falls_back_to_sysconf_the
         _check_read_as(own_dgemm.config_from_caches(tmp_path), tmp_path)
     _check_read_as(own_dgemm.config_from_caches(tmp_path / "missing"), tmp_path / "missing")
     assert own_dgemm.config() != c                                  # the configuration in use did not change
+
+
+# Readers 32 b5 and 33 b4: the one-thread cut could be timed only by editing C; own_dgemm.one_thread_cut sets it at
+# run time, and the library reports the threads each product ran on (own_dgemm.last_threads).
+
+cut_calls = st.fixed_dictionaries({
+    "kernel": st.sampled_from(KERNELS), "threads": st.sampled_from([1, 2, 3]), "m": st.integers(1, 80),
+    "n": st.integers(1, 80), "k": st.integers(1, 40), "row_major": st.booleans(),
+    "cut": st.sampled_from(["none", "zero", "one", "below", "at", "above", "huge"]), "seed": st.integers(0, 2**32 - 1),
+})
+
+
+def cut_value(name: str, multiply_adds: int) -> int | None:
+    """The cut a generated case sets, around a product of ``multiply_adds`` (None: the kernel's own)."""
+    return {"none": None, "zero": 0, "one": 1, "below": multiply_adds - 1, "at": multiply_adds,
+            "above": multiply_adds + 1, "huge": 2**63 - 1}[name]
+
+
+@settings(max_examples=300, deadline=None)
+@given(cut_calls)
+def test_the_cut_given_decides_the_threads_the_library_reports_and_the_product_equals_numpys(p):
+    """Under every cut — the kernel's own, 0, and just under, at and just over the product's m·n·k — the library
+    reports one thread up to the cut and, above it, the configured threads up to one per row of micro-tiles of the
+    column-major C (a row-major C's columns); the product equals numpy's either way."""
+    m, n, k = p["m"], p["n"], p["k"]
+    cut = cut_value(p["cut"], m * n * k)
+    rng = np.random.default_rng(p["seed"])
+    A, B, C0 = rng.standard_normal((m, k)), rng.standard_normal((k, n)), rng.standard_normal((m, n))
+    C = np.array(C0, order="C" if p["row_major"] else "F")   # a copy: C0 stays for the expected result
+    A, B = (A, B) if p["row_major"] else (np.asfortranarray(A), np.asfortranarray(B))
+    order, lda, ldb, ldc = (101, k, n, n) if p["row_major"] else (102, m, k, m)
+    with own_dgemm.configured(p["kernel"], p["threads"]), own_dgemm.one_thread_cut(cut) as c:
+        lib.nk_gemm_cblas_dgemm(order, 111, 111, m, n, k, 1.5, pointer(A), lda, pointer(B), ldb, -0.5, pointer(C), ldc)
+        used = own_dgemm.last_threads()
+    rows = n if p["row_major"] else m   # the column-major problem's rows: the threads split them in micro-tiles
+    expected = 1 if m * n * k <= c.one_thread_up_to else min(p["threads"], -(-rows // c.mr))
+    assert used == expected
+    np.testing.assert_allclose(C, 1.5 * A @ B - 0.5 * C0, rtol=1e-12, atol=1e-12 * (k + 1))
+
+
+def test_lifting_the_cut_moves_a_product_within_it_onto_two_threads_and_the_result_stays_numpys():
+    """The case the tutorial times: a square product within the kernel's cut runs on one thread by default, on two
+    with the cut lifted (0), as the library reports — the same result within rounding, both equal to numpy's."""
+    n = 128
+    assert n**3 <= own_dgemm.config().one_thread_up_to   # within every kernel's cut
+    rng = np.random.default_rng(5)
+    A, B = rng.standard_normal((n, n)), rng.standard_normal((n, n))
+    results = {}
+    with own_dgemm.configured(threads=2):
+        for cut in (None, 0):
+            with own_dgemm.one_thread_cut(cut):
+                results[cut] = own_dgemm.rung("+ threads", A, B)   # the library's own method, threads and cut
+                results[cut, "threads"] = own_dgemm.last_threads()
+    assert (results[None, "threads"], results[0, "threads"]) == (1, 2)
+    for cut in (None, 0):
+        np.testing.assert_allclose(results[cut], A @ B, rtol=1e-12, atol=1e-12 * n)
+
+
+def test_the_default_cut_is_the_kernels_and_every_context_restores_the_one_before():
+    default = own_dgemm.config()
+    assert (default.one_thread_from, default.one_thread_up_to) == ("kernel", default.one_thread_kernel_up_to)
+    with own_dgemm.one_thread_cut(100) as outer:
+        assert (outer.one_thread_from, outer.one_thread_up_to) == ("given", 100)
+        assert outer.one_thread_kernel_up_to == default.one_thread_kernel_up_to
+        with own_dgemm.one_thread_cut(None) as inner:
+            assert inner == default
+        assert own_dgemm.config() == outer
+        with pytest.raises(RuntimeError), own_dgemm.one_thread_cut(0):
+            raise RuntimeError("a product failed inside")
+        assert own_dgemm.config() == outer
+        with own_dgemm.configured(threads=1):   # the cut given survives another kernel, threads or blocks
+            assert own_dgemm.config().one_thread_up_to == 100
+        assert own_dgemm.config() == outer
+    assert own_dgemm.config() == default
+
+
+@pytest.mark.parametrize("bad, error", [(-1, ValueError), (-2**40, ValueError), (2**63, ValueError),
+                                        (1.5, TypeError), (256.0, TypeError), ("256", TypeError), (True, TypeError),
+                                        ([0], TypeError)])
+def test_a_cut_that_is_no_whole_number_of_multiply_adds_is_refused_by_name(bad, error):
+    before = own_dgemm.config()
+    with pytest.raises(error, match=r"^multiply_adds: expected"), own_dgemm.one_thread_cut(bad):
+        pass
+    assert own_dgemm.config() == before
+    assert lib.nk_gemm_set_one_thread_up_to(-2) == -1 and own_dgemm.config() == before   # the C refuses it too
+
+
+def test_numpy_integers_are_whole_numbers_of_multiply_adds():
+    with own_dgemm.one_thread_cut(np.int64(4096)) as c:
+        assert c.one_thread_up_to == 4096
+
+
+@pytest.mark.parametrize("cut", [0, 1, 64**3, 10**12])
+def test_reasoning_says_when_the_cut_was_given_and_which_figure_it_replaces(cut):
+    default = [re.sub(r"\n +", " ", line) for line in own_dgemm.reasoning()]
+    with own_dgemm.one_thread_cut(cut) as c:
+        lines = [re.sub(r"\n +", " ", line) for line in own_dgemm.reasoning(c)]
+        raw = own_dgemm.reasoning(c)
+    said = next(line for line in lines if "own_dgemm.one_thread_cut" in line)
+    assert said.startswith("no product is held to one thread" if cut == 0 else f"products up to {cut:,} multiply-adds")
+    assert f"in place of the {c.kernel} kernel's {c.one_thread_kernel_up_to:,}" in said
+    assert f"on {c.one_thread_measured_on}, a second thread stopped losing ({c.one_thread_evidence})" in said
+    small = next(line for line in lines if line.startswith("small products"))
+    assert f"m·n·k ≤ {c.unpacked_up_to:,} multiply-adds" in small
+    assert ("held to the one-thread cut given" in small) == (c.unpacked_up_to == cut)
+    assert all(len(row) <= 118 for line in raw for row in line.split("\n"))
+    assert not any("own_dgemm.one_thread_cut" in line for line in default)
+    assert [re.sub(r"\n +", " ", line) for line in own_dgemm.reasoning()] == default
+
+
+def test_the_threads_reported_before_any_product_are_none():
+    script = ("from nnkit.backends import own_dgemm; import numpy as np; print(own_dgemm.last_threads());"
+              "own_dgemm.rung('+ threads', np.ones((2, 2)), np.ones((2, 2))); print(own_dgemm.last_threads())")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["0", "1"]
