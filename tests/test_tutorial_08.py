@@ -231,7 +231,7 @@ def test_reader_16s_kc_verdict_now_needs_its_pairs_and_prints_its_ranges():
     """Reader 16 (a7): "beyond this run's noise" was decided on 72.5 ÷ 65.3 = 1.110 against one A/A sample, 10.9 %;
     re-timed in pairs, rounds like 1.11, 1.02 and 1.06 beside that noise reach 1 and are within it, printed so."""
     where, said = _placed()([1.11, 1.02, 1.06], [{"others": 0.05, "speed": 0.97, "ratios": []}] * 3, 1.0, 0.1087)
-    assert where == "within" and "1.001–1.23×, 0.92–1.13×, 0.96–1.18× — reaching 1.00×, no round disturbed: within this run's noise" in re.sub(r"\n {6}", " ", said)
+    assert where == "within" and "1.001–1.23×, 0.92–1.13×, 0.96–1.18× — reaching 1.00×, none of these rounds disturbed: within this run's noise" in re.sub(r"\n {6}", " ", said)
 
 
 def test_every_placed_line_of_a_run_reads_as_its_ranges(run):
@@ -555,7 +555,10 @@ def test_step_8s_sets_settle_by_their_ranges_only_when_they_do_not_overlap_as_pr
         apart = "below" if max(low) < min(high) else "above" if min(low) > max(high) else ""
         assert bool(said) == bool(apart) and all(len(line) <= 118 for line in said.splitlines())
         assert side == (apart if math.comb(2 * k, k) / 2 > 20 else "")
-        assert ("settled by the ranges" in said) == bool(side)
+        flat = re.sub(r"\n +", " ", said)
+        assert ("settled by the ranges" in flat) == bool(side)
+        # reader 33 (c11): the line reads either side, so its odds are the two-sided 2 in C(2k, k), said so
+        assert not said or f"one time in {math.comb(2 * k, k) // 2} (two-sided" in flat
 
 
 def _step_6_line(ns, rng, n, at_edge):
@@ -1265,3 +1268,51 @@ def test_the_simd_rungs_fall_is_pointed_to_beside_the_table_with_a_recipe():
     script = re.search(r'python -c "(.*?)"', re.sub(r"\s+", " ", source[step_4:])).group(1)
     for rung in ("+ SIMD intrinsics", "+ packing"):   # the recipe runs as printed, at a small n
         exec(script.replace("1000, 1000", "64, 64").replace("+ SIMD intrinsics", rung), {})
+
+
+def test_a_busy_machines_one_thread_note_is_named_so_and_points_to_this_runs_own_figures(run):
+    """Reader 33 (c12): Step 2 printed "on an AMD EPYC Zen 3 with another process busy, two threads lost at every n"
+    beside an idle run whose own pairs showed two threads winning, with no comment. Where the printed note quotes a
+    busy machine, the prose after it names it a busy machine's figures and points to this run's own 2-thread ones."""
+    _, text = run
+    source = re.sub(r"\s+", " ", open(tutorials.find("inside-dgemm"), encoding="utf-8").read())
+    note = "where the one-thread line above quotes timings taken with another process busy"
+    assert note in source
+    if "another process busy" in re.sub(r"\n +", " ", text):
+        after = source[source.index(note):]
+        assert "a busy machine's figures, not an idle one's" in after[:300] and "Step 8's pairs" in after[:500]
+
+
+@pytest.mark.parametrize("cases", [300, pytest.param(2000, marks=pytest.mark.long)])
+def test_step_4_prints_the_same_work_pairs_disturbance_and_its_clauses_agree_in_every_outcome(run, cases):
+    """Reader 33 (a3): n = 120 printed "reaching 1.00×, no round disturbed: within this run's noise" and then "the
+    same-work pairs were disturbed too" with no disturbance printed. Over seeded rounds and watches: the same-work
+    pairs' disturbance is printed exactly when there is one, "too" only when the compared rounds were disturbed as
+    well, "none of these rounds disturbed" only when none was, and the noise clause names the figure taken."""
+    ns, _ = run
+    rng = np.random.default_rng(33)
+    seen = set()
+    for _ in range(cases):
+        loads = lambda: [{"others": float(rng.choice([0.0, 0.0, 0.1, 1.2])), "speed": float(rng.choice([1.0, 1.0, 0.9, 0.7])),
+                          "ratios": list(rng.uniform(0.8, 1.25, 5))} for _ in range(3)]
+        same, same_loads = list(rng.uniform(0.9, 1.1, 3)), loads()
+        packed, packed_loads = list(rng.choice([0.5, 1.0, 2.0]) * rng.uniform(0.85, 1.15, 3)), loads()
+        n = int(rng.choice([64, 120, 250]))
+        where, noise, line = ns["packing_line"](n, same, same_loads, packed, packed_loads)
+        flat = re.sub(r"\n +", " ", line)
+        same_why, compared_why = ns["disturbance"](same_loads), ns["disturbance"](packed_loads)
+        seen.add((where, bool(same_why), bool(compared_why)))
+        assert all(len(printed) <= 118 for printed in line.splitlines())
+        assert ("the same-work pairs disturbed: " in flat) == bool(same_why)
+        assert not same_why or f"the same-work pairs disturbed: {same_why}" in flat
+        verdict = where in ("above", "below", "within")
+        assert ("were disturbed too" in flat) == (verdict and bool(same_why) and bool(compared_why))
+        assert ("were disturbed (not these rounds)" in flat) == (verdict and bool(same_why) and not compared_why)
+        assert ("none of these rounds disturbed" in flat) == (where == "within")
+        assert not ("none of these rounds disturbed" in flat and compared_why)
+        assert ("no effect of packing beyond this run's noise" in flat) == (where == "within")
+        from_same = noise == max(verdicts.apart(r) for r in same)
+        assert ("the noise taken is their stray from 1" in flat) == (verdict and bool(same_why) and from_same)
+        assert ("the noise taken is these rounds' own spread" in flat) == (verdict and bool(same_why) and not from_same)
+    # the generator reaches the reader's case (within, same-work pairs disturbed) and the 'too' case
+    assert ("within", True, False) in seen and any(w in ("above", "below") and s and c for w, s, c in seen)
