@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nnkit import tutorials
+from nnkit.bench import bandwidth as triads
 from nnkit.bench import load, verdicts
 from tutorial_runs import printed_disturbed, quick
 
@@ -378,6 +379,7 @@ def _sweeps(draw):
     """Three sweeps' GB/s per working set (lowest first, the largest set main memory's) and the last set the medians
     put above main memory (None: none)."""
     sizes = [2**20 * 2**i for i in range(draw(st.integers(3, 8)))]
+    sizes = sorted({*sizes, *draw(st.lists(st.sampled_from([24 * 2**20, 32 * 2**20, 48 * 2**20]), max_size=2))})
     runs = {size: sorted(draw(st.lists(st.floats(1.0, 60.0), min_size=3, max_size=3))) for size in sizes}
     return runs, draw(st.sampled_from([None, *sizes[1:-1]]))
 
@@ -398,7 +400,20 @@ def test_a_cache_size_is_read_only_where_the_step_exceeds_the_sweeps_ranges(run,
         edge = served or sizes[0]
         after = sizes[sizes.index(edge) + 1]
         settles = not why and runs[edge][0] > runs[after][-1]
-        assert ("behaves like" in said or "no L3 serves this core faster" in said) == settles
+        assert ("no L3 serves this core faster" in said) == (settles and not served)
+        # reader 33 (b5): where a cache's full rate ends is read from the steepest step down beyond L2, named, only
+        # where that step lies beyond both sets' ranges; and set beside the reported L3 by where it lies
+        small, large = ns["steepest_step"](runs)
+        apart = runs[small][0] > runs[large][-1]
+        flat = re.sub(r"\n +", " ", said)
+        assert ("behaves like a cache of between" in flat) == (settles and bool(served) and apart)
+        assert ("where a cache's full rate ends is not settled" in flat) == (settles and bool(served) and not apart)
+        if settles and served:
+            assert f"the steepest step down beyond L2, {small / 2**20:.0f} → {large / 2**20:.0f} MiB" in flat
+            reported = ns["config"].l3_bytes
+            beside = "consistent with" if small < reported <= large else "less than" if large <= reported else "at least"
+            assert (f"{beside} the {reported / 2**20:.0f} MiB the machine reports" in flat) == apart
+        assert all(len(line) <= 118 for line in tutorials.fit(said).splitlines())
         assert ("not settled in this run" in said) == (not settles)
         larger = [size for size in sizes[1:-1] if size > edge]
         part_way = settles and any(runs[size][0] > runs[sizes[-1]][-1] for size in larger)
@@ -1316,3 +1331,16 @@ def test_step_4_prints_the_same_work_pairs_disturbance_and_its_clauses_agree_in_
         assert ("the noise taken is these rounds' own spread" in flat) == (verdict and bool(same_why) and not from_same)
     # the generator reaches the reader's case (within, same-work pairs disturbed) and the 'too' case
     assert ("within", True, False) in seen and any(w in ("above", "below") and s and c for w, s, c in seen)
+
+
+def test_the_sweep_adds_sets_at_three_quarters_and_all_of_the_reported_l3_below_main_memorys(run):
+    """Reader 33 (b5): no set between 16 and 64 MiB was timed, so nothing near the reported 32 MiB L3. The sweep adds
+    ¾ and 1× the reported L3 wherever the doubling skipped them and they lie below its main-memory set."""
+    ns, _ = run
+    l3 = ns["config"].l3_bytes
+    for top in (l3 // 2, l3, 3 * l3 // 2, 2 * l3, 4 * l3):
+        swept = {size: 1.0 for size in (l3 // 8, l3 // 4, l3 // 2, top)}
+        added = ns["near_l3"](swept)
+        assert added == [size for size in (3 * l3 // 4, l3) if size < top and size not in swept]
+    doubling = {size: 1.0 for size in triads.working_sets(ns["config"].l2_bytes, ns["main_set"])}
+    assert set(ns["triad_runs"]) == {*doubling, *ns["near_l3"](doubling)}
