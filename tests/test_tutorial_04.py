@@ -953,7 +953,7 @@ def _unsettled(span: tuple, marks: tuple) -> str:
     """Reader 33 (c5): a range that settles nothing names the marks it spans — a band's two ends as the band — or that
     nothing bounds it; "crosses a band's edge" printed no band."""
     if span[1] == float("inf"):
-        return " — other processes ran, so nothing bounds the range: not settled in this run, run it again"
+        return " — nothing bounds the range (other processes ran): not settled in this run, run it again"
     named = [f"{round(mark, 2):g}×" for mark in marks]
     spans = (f"reaches past both ends of the band {named[0][:-1]}–{named[1]}" if len(marks) == 2 else
              f"spans {named[0]}" if len(marks) == 1 else f"spans every mark ({', '.join(named)})")
