@@ -954,7 +954,8 @@ def _unsettled(span: tuple, marks: tuple) -> str:
     nothing bounds it; "crosses a band's edge" printed no band."""
     if span[1] == float("inf"):
         return " — nothing bounds the range (other processes ran): not settled in this run, run it again"
-    named = [f"{round(mark, 2):g}×" for mark in marks]
+    digits = 2 if any(round(mark, 2) != round(mark, 1) for mark in marks) else 1
+    named = [f"{mark:.{digits}f}×" for mark in marks]
     spans = (f"reaches past both ends of the band {named[0][:-1]}–{named[1]}" if len(marks) == 2 else
              f"spans {named[0]}" if len(marks) == 1 else f"spans every mark ({', '.join(named)})")
     return f" — the range {spans}: not settled in this run, run it again"
