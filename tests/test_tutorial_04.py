@@ -426,10 +426,16 @@ def test_step_3_derives_figures_from_its_pairs_alone_and_none_from_a_flagged_one
             assert len(shown) == 4
             for (low, high), values in zip(shown, expected):
                 assert (int(low) / 100, int(high) / 100) == pytest.approx((min(values), max(values)), abs=0.0051)
+            # reader 33 (c7): "-5%…16%" printed with no word: an end below 0 is read as the pairs' noise, said so
+            below = any(int(low) < 0 for low, _ in shown)
+            assert ("; a range's end below 0% is these pairs' noise (no part takes less than no time)" in split) == below
+        assert "-0%" not in split
         if figures:
             whole = float(re.search(r"of (\d+\.\d{3}) ms with every result kept \(the first pair's own median\)", split)[1])
             assert whole == pytest.approx(ms(faults["other"]), abs=5.1e-4)
             parts = [float(t) for t in re.findall(r" (-?\d+\.\d{3}) \(-?\d+%\)", split)]
+            below = any(int(p) < 0 for p in re.findall(r" -?\d+\.\d{3} \((-?\d+)%\)", split))
+            assert ("; a part below 0% is these pairs' noise (no part takes less than no time)" in split) == below
             assert len(parts) == 4 and sum(parts) == pytest.approx(whole, abs=3e-3)
             prefaulted = ms(faults["other"]) / faults["ratio"]
             assert parts[0] == pytest.approx(ms(faults["other"]) - prefaulted, abs=5.1e-4)   # b2: faults apart
@@ -722,6 +728,7 @@ def test_the_adding_is_set_against_step_8_only_where_its_range_lies(calm, exampl
     @given(step=st.sampled_from([1, 2]), per_line=st.floats(1.0, 40.0), per_line_8=st.floats(1.0, 40.0),
            add_ns=st.floats(0.1, 20.0), seen=SEEN, noise=NOISE)
     @example(step=2, per_line=6.09, per_line_8=4.46, add_ns=3.86, seen=(0.03, 0.63), noise=0.0).via("reader 16's step 2")
+    @example(step=1, per_line=5.96, per_line_8=7.27, add_ns=3.42, seen=(0.0, 1.0), noise=0.06).via("reader 33's step 1")
     def check(step, per_line, per_line_8, add_ns, seen, noise):
         ns = calm[0]
         measured, conclusion = ns["adding_share"](step, {step: per_line, 8: per_line_8}, add_ns, seen, noise)
@@ -731,7 +738,12 @@ def test_the_adding_is_set_against_step_8_only_where_its_range_lies(calm, exampl
         assert both == round(per_line / (per_line_8 + adding), 2)
         hid = _placed(measured.split("the two added up")[0], alone, (1.15,), seen, noise)   # its own range, never bare
         region = _placed(measured.split("the two added up")[1], both, (0.9, 1.1), seen, noise)
-        assert ("hid behind the lines' wait" in conclusion) == (hid == 0)
+        # reader 33 (b2): timed at different moments, a range below 1.15× is consistent with overlap, never "hid"
+        assert ("consistent with the adding overlapping the lines' wait" in conclusion) == (hid == 0)
+        assert "hid behind" not in conclusion
+        faster = _placed(measured.split("the two added up")[0], alone, (1.0,), seen, noise) == 0
+        assert ("faster per line than step 8 (its range wholly below 1×)" in conclusion) == (hid == 0 and faster)
+        assert not faster or "Hypotheses, neither measured here" in conclusion
         if hid != 0:
             assert _region(conclusion, ("below 0.9×", "within 0.9–1.1×", "1.1× or more")) == region
             assert ("not settled in this run" in conclusion) == (region is None)
@@ -937,7 +949,16 @@ def test_the_tables_cache_reading_is_what_step_3_tests_never_a_finding():
         assert "times how much that helps" not in after
 
 
-_UNSETTLED = " — the range crosses a band's edge, or nothing bounds it: not settled in this run, run it again"
+def _unsettled(span: tuple, marks: tuple) -> str:
+    """Reader 33 (c5): a range that settles nothing names the marks it spans — a band's two ends as the band — or that
+    nothing bounds it; "crosses a band's edge" printed no band."""
+    if span[1] == float("inf"):
+        return " — nothing bounds the range (other processes ran): not settled in this run, run it again"
+    digits = 2 if any(round(mark, 2) != round(mark, 1) for mark in marks) else 1
+    named = [f"{mark:.{digits}f}×" for mark in marks]
+    spans = (f"reaches past both ends of the band {named[0][:-1]}–{named[1]}" if len(marks) == 2 else
+             f"spans {named[0]}" if len(marks) == 1 else f"spans every mark ({', '.join(named)})")
+    return f" — the range {spans}: not settled in this run, run it again"
 
 
 def _check_left_open(conclusion: str, ratio: float, marks: tuple, seen: tuple, noise: float) -> None:
@@ -946,7 +967,8 @@ def _check_left_open(conclusion: str, ratio: float, marks: tuple, seen: tuple, n
     bounds, settles nothing and says so plainly."""
     region, span = verdicts.place(ratio, marks, *seen, noise)
     if region is not None:   # settled: neither open form (a clause on another figure may still say "not settled")
-        assert conclusion != _UNSETTLED and not conclusion.startswith(" — the range lies")
+        assert " — the range reaches past" not in conclusion and " — the range spans" not in conclusion
+        assert "nothing bounds the range" not in conclusion and not conclusion.startswith(" — the range lies")
         return
     _check_open_span(conclusion, span, marks)
 
@@ -956,13 +978,16 @@ def _check_open_span(conclusion: str, span: tuple, marks: tuple) -> None:
     low, high = span
     first, last = sum(m <= low for m in marks), sum(m <= high for m in marks)
     if high == float("inf") or (first == 0 and last == len(marks)):
-        assert conclusion == _UNSETTLED
+        assert conclusion == _unsettled(span, marks)
         return
     mark = lambda i: f"{round(marks[i], 2):g}"
     side = (f"wholly within {mark(first - 1)}–{mark(last)}×" if 0 < first and last < len(marks) else
             f"wholly above {mark(first - 1)}×" if first > 0 else f"wholly below {mark(last)}×")
     assert conclusion.startswith(f" — the range lies {side}: not ")
-    assert conclusion.endswith(" is not settled in this run, run it again") and "; whether " in conclusion
+    # reader 33 (c6): "whether one line per read, as the lines alone predict or …" did not parse: the open regions
+    # are listed after "left open:", each name free of commas
+    assert conclusion.endswith(" — not settled in this run, run it again") and "; left open: " in conclusion
+    assert "," not in conclusion.split("; left open: ")[1].split(" — not settled")[0]
 
 
 @pytest.mark.parametrize("examples", [40, pytest.param(600, marks=pytest.mark.long)])
@@ -982,11 +1007,11 @@ def test_a_range_open_at_one_mark_prints_what_the_other_marks_settle(calm, examp
             return
         said = calm[0]["left_open"](ratio, marks, seen, noise, names[:len(marks) + 1])
         _check_left_open(said, ratio, marks, seen, noise)
-        if said != _UNSETTLED:
+        if said != _unsettled((low, high), marks):
             first, last = sum(m <= low for m in marks), sum(m <= high for m in marks)
-            ruled, open_ = said.split(": not ")[1].split("; whether ")
+            ruled, open_ = said.split(": not ")[1].split("; left open: ")
             assert ruled.split(" or ") == list(names[:first] + names[last + 1:len(marks) + 1])
-            assert open_.split(" is not settled")[0].split(" or ") == list(names[first:last + 1])
+            assert open_.split(" — not settled")[0].split(" or ") == list(names[first:last + 1])
 
     check()
 
@@ -995,8 +1020,8 @@ def test_reader_22s_step_8_to_16_prints_that_it_is_not_one_line_per_read(calm):
     """Reader 22 a5: 1.89× (1.56…2.29×) lies wholly above 1.3×, so the prediction of one line per read fails in that
     run; only whether it reaches two lines' time (1.6×) is open."""
     _, conclusion = calm[0]["pairs_verdict"]({8: 5.02, 16: 9.50}, 16.6, (0.0, 1.0), 0.21, (0.0, 0.76))
-    assert conclusion == (" — the range lies wholly above 1.3×: not one line per read, as the lines alone predict; "
-                          "whether between one and two lines' time or two lines' time is not settled in this run, "
+    assert conclusion == (" — the range lies wholly above 1.3×: not one line per read (as the lines alone predict); "
+                          "left open: between one and two lines' time or two lines' time — not settled in this run, "
                           "run it again")
 
 
@@ -1226,3 +1251,17 @@ def test_the_summary_predicts_no_shape_the_run_can_contradict():
     closing = text[text.index("What the lines say, in short:"):text.index("## Step 2")]
     assert "That is a model, not a forecast for this machine" in closing and "follows the model or departs" in closing
     assert "only a hypothesis: Little's law" in text[text.index("## How the verdicts are decided"):]
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_a_share_printed_below_0_is_read_as_the_pairs_noise(calm, seed):
+    """Reader 33 (c7): the split printed "writing an epoch of results … -5%…16%" with no word. Over seeded shares:
+    the words appear exactly when some share prints below 0 %, and no share prints as "-0%"."""
+    ns = calm[0]
+    rng = np.random.default_rng(seed)
+    shares = list(rng.uniform(-0.08, 0.6, int(rng.integers(1, 5))))
+    printed = [ns["percent"](share) for share in shares]
+    assert "-0%" not in printed and all(p == f"{round(s * 100):.0f}%" or p == "0%" for p, s in zip(printed, shares))
+    said = ns["below_zero"](shares, "a part")
+    assert bool(said) == any(p.startswith("-") for p in printed)
+    assert not said or said == "; a part below 0% is these pairs' noise (no part takes less than no time): read it as 0%"

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nnkit import tutorials
+from nnkit.bench import bandwidth as triads
 from nnkit.bench import load, verdicts
 from tutorial_runs import printed_disturbed, quick
 
@@ -231,7 +232,7 @@ def test_reader_16s_kc_verdict_now_needs_its_pairs_and_prints_its_ranges():
     """Reader 16 (a7): "beyond this run's noise" was decided on 72.5 ÷ 65.3 = 1.110 against one A/A sample, 10.9 %;
     re-timed in pairs, rounds like 1.11, 1.02 and 1.06 beside that noise reach 1 and are within it, printed so."""
     where, said = _placed()([1.11, 1.02, 1.06], [{"others": 0.05, "speed": 0.97, "ratios": []}] * 3, 1.0, 0.1087)
-    assert where == "within" and "1.001–1.23×, 0.92–1.13×, 0.96–1.18× — reaching 1.00×, no round disturbed: within this run's noise" in re.sub(r"\n {6}", " ", said)
+    assert where == "within" and "1.001–1.23×, 0.92–1.13×, 0.96–1.18× — reaching 1.00×, none of these rounds disturbed: within this run's noise" in re.sub(r"\n {6}", " ", said)
 
 
 def test_every_placed_line_of_a_run_reads_as_its_ranges(run):
@@ -378,6 +379,7 @@ def _sweeps(draw):
     """Three sweeps' GB/s per working set (lowest first, the largest set main memory's) and the last set the medians
     put above main memory (None: none)."""
     sizes = [2**20 * 2**i for i in range(draw(st.integers(3, 8)))]
+    sizes = sorted({*sizes, *draw(st.lists(st.sampled_from([24 * 2**20, 32 * 2**20, 48 * 2**20]), max_size=2))})
     runs = {size: sorted(draw(st.lists(st.floats(1.0, 60.0), min_size=3, max_size=3))) for size in sizes}
     return runs, draw(st.sampled_from([None, *sizes[1:-1]]))
 
@@ -398,7 +400,20 @@ def test_a_cache_size_is_read_only_where_the_step_exceeds_the_sweeps_ranges(run,
         edge = served or sizes[0]
         after = sizes[sizes.index(edge) + 1]
         settles = not why and runs[edge][0] > runs[after][-1]
-        assert ("behaves like" in said or "no L3 serves this core faster" in said) == settles
+        assert ("no L3 serves this core faster" in said) == (settles and not served)
+        # reader 33 (b5): where a cache's full rate ends is read from the steepest step down beyond L2, named, only
+        # where that step lies beyond both sets' ranges; and set beside the reported L3 by where it lies
+        small, large = ns["steepest_step"](runs)
+        apart = runs[small][0] > runs[large][-1]
+        flat = re.sub(r"\n +", " ", said)
+        assert ("behaves like a cache of between" in flat) == (settles and bool(served) and apart)
+        assert ("where a cache's full rate ends is not settled" in flat) == (settles and bool(served) and not apart)
+        if settles and served:
+            assert f"the steepest step down beyond L2, {small / 2**20:.0f} → {large / 2**20:.0f} MiB" in flat
+            reported = ns["config"].l3_bytes
+            beside = "consistent with" if small < reported <= large else "less than" if large <= reported else "at least"
+            assert (f"{beside} the {reported / 2**20:.0f} MiB the machine reports" in flat) == apart
+        assert all(len(line) <= 118 for line in tutorials.fit(said).splitlines())
         assert ("not settled in this run" in said) == (not settles)
         larger = [size for size in sizes[1:-1] if size > edge]
         part_way = settles and any(runs[size][0] > runs[sizes[-1]][-1] for size in larger)
@@ -558,7 +573,10 @@ def test_step_8s_sets_settle_by_their_ranges_only_when_they_do_not_overlap_as_pr
         apart = "below" if max(low) < min(high) else "above" if min(low) > max(high) else ""
         assert bool(said) == bool(apart) and all(len(line) <= 118 for line in said.splitlines())
         assert side == (apart if math.comb(2 * k, k) / 2 > 20 else "")
-        assert ("settled by the ranges" in said) == bool(side)
+        flat = re.sub(r"\n +", " ", said)
+        assert ("settled by the ranges" in flat) == bool(side)
+        # reader 33 (c11): the line reads either side, so its odds are the two-sided 2 in C(2k, k), said so
+        assert not said or f"one time in {math.comb(2 * k, k) // 2} (two-sided" in flat
 
 
 def _step_6_line(ns, rng, n, at_edge):
@@ -1251,11 +1269,12 @@ def test_the_share_against_openblas_prints_the_rate_it_divides(run):
 @pytest.mark.parametrize("ratio", [0.5, 0.95, 1.0, 1.05, 1.3])
 def test_a_pair_within_the_one_thread_cut_says_it_cannot_time_the_cut(dgemm_ns, ratio):
     """Reader 32 (b5): within the one-thread cut nnkit's 2-thread figure is one thread by design; the line says so,
-    and the text says what would time the cut (no switch in own_dgemm lifts it)."""
+    and the text says Step 9 times the cut, with the run-time switch that lifts it."""
     line = re.sub(r"\n +", " ", dgemm_ns["one_thread_pair"](ratio, ""))
     assert "by design (Step 2's one-thread cut: so this pair does not time the cut)" in line
     flat = re.sub(r"\s+", " ", _source())
-    assert "this run cannot time the cut" in flat and "`ONE_THREAD_UP_TO` to 0" in flat
+    assert "these pairs cannot time the cut" in flat and "Step 9 times it: `own_dgemm.one_thread_cut(0)`" in flat
+    assert "ONE_THREAD_UP_TO` to 0" not in flat and "rebuild (`pip install -e .`" not in flat
 
 
 def test_the_simd_rungs_fall_is_pointed_to_beside_the_table_with_a_recipe():
@@ -1382,3 +1401,64 @@ def test_step_9_times_the_cut_at_sizes_from_the_kernels_own_with_the_threads_the
         assert words.get(block.group(0).split("\n")[-1].strip()) == ns["lifted_effects"][n]
     assert re.sub(r"\n +", " ", step_9).rstrip().endswith(re.sub(r"\n +", " ", ns["cut_said"](ns["lifted_effects"], edge)))
     assert own_dgemm.config().one_thread_from == "kernel"   # the step leaves the cut as it found it
+
+
+def test_a_busy_machines_one_thread_note_is_named_so_and_points_to_this_runs_own_figures(run):
+    """Reader 33 (c12): Step 2 printed "on an AMD EPYC Zen 3 with another process busy, two threads lost at every n"
+    beside an idle run whose own pairs showed two threads winning, with no comment. Where the printed note quotes a
+    busy machine, the prose after it names it a busy machine's figures and points to this run's own 2-thread ones."""
+    _, text = run
+    source = re.sub(r"\s+", " ", open(tutorials.find("inside-dgemm"), encoding="utf-8").read())
+    note = "where the one-thread line above quotes timings taken with another process busy"
+    assert note in source
+    if "another process busy" in re.sub(r"\n +", " ", text):
+        after = source[source.index(note):]
+        assert "a busy machine's figures, not an idle one's" in after[:300] and "Step 8's pairs" in after[:500]
+
+
+@pytest.mark.parametrize("cases", [300, pytest.param(2000, marks=pytest.mark.long)])
+def test_step_4_prints_the_same_work_pairs_disturbance_and_its_clauses_agree_in_every_outcome(run, cases):
+    """Reader 33 (a3): n = 120 printed "reaching 1.00×, no round disturbed: within this run's noise" and then "the
+    same-work pairs were disturbed too" with no disturbance printed. Over seeded rounds and watches: the same-work
+    pairs' disturbance is printed exactly when there is one, "too" only when the compared rounds were disturbed as
+    well, "none of these rounds disturbed" only when none was, and the noise clause names the figure taken."""
+    ns, _ = run
+    rng = np.random.default_rng(33)
+    seen = set()
+    for _ in range(cases):
+        loads = lambda: [{"others": float(rng.choice([0.0, 0.0, 0.1, 1.2])), "speed": float(rng.choice([1.0, 1.0, 0.9, 0.7])),
+                          "ratios": list(rng.uniform(0.8, 1.25, 5))} for _ in range(3)]
+        same, same_loads = list(rng.uniform(0.9, 1.1, 3)), loads()
+        packed, packed_loads = list(rng.choice([0.5, 1.0, 2.0]) * rng.uniform(0.85, 1.15, 3)), loads()
+        n = int(rng.choice([64, 120, 250]))
+        where, noise, line = ns["packing_line"](n, same, same_loads, packed, packed_loads)
+        flat = re.sub(r"\n +", " ", line)
+        same_why, compared_why = ns["disturbance"](same_loads), ns["disturbance"](packed_loads)
+        seen.add((where, bool(same_why), bool(compared_why)))
+        assert all(len(printed) <= 118 for printed in line.splitlines())
+        assert ("the same-work pairs disturbed: " in flat) == bool(same_why)
+        assert not same_why or f"the same-work pairs disturbed: {same_why}" in flat
+        verdict = where in ("above", "below", "within")
+        assert ("were disturbed too" in flat) == (verdict and bool(same_why) and bool(compared_why))
+        assert ("were disturbed (not these rounds)" in flat) == (verdict and bool(same_why) and not compared_why)
+        assert ("none of these rounds disturbed" in flat) == (where == "within")
+        assert not ("none of these rounds disturbed" in flat and compared_why)
+        assert ("no effect of packing beyond this run's noise" in flat) == (where == "within")
+        from_same = noise == max(verdicts.apart(r) for r in same)
+        assert ("the noise taken is their stray from 1" in flat) == (verdict and bool(same_why) and from_same)
+        assert ("the noise taken is these rounds' own spread" in flat) == (verdict and bool(same_why) and not from_same)
+    # the generator reaches the reader's case (within, same-work pairs disturbed) and the 'too' case
+    assert ("within", True, False) in seen and any(w in ("above", "below") and s and c for w, s, c in seen)
+
+
+def test_the_sweep_adds_sets_at_three_quarters_and_all_of_the_reported_l3_below_main_memorys(run):
+    """Reader 33 (b5): no set between 16 and 64 MiB was timed, so nothing near the reported 32 MiB L3. The sweep adds
+    ¾ and 1× the reported L3 wherever the doubling skipped them and they lie below its main-memory set."""
+    ns, _ = run
+    l3 = ns["config"].l3_bytes
+    for top in (l3 // 2, l3, 3 * l3 // 2, 2 * l3, 4 * l3):
+        swept = {size: 1.0 for size in (l3 // 8, l3 // 4, l3 // 2, top)}
+        added = ns["near_l3"](swept)
+        assert added == [size for size in (3 * l3 // 4, l3) if size < top and size not in swept]
+    doubling = {size: 1.0 for size in triads.working_sets(ns["config"].l2_bytes, ns["main_set"])}
+    assert set(ns["triad_runs"]) == {*doubling, *ns["near_l3"](doubling)}
