@@ -33,6 +33,8 @@ def slow(speed: float | None) -> bool:
 
 
 HELD = "timed while the probe held it"   # how ``load.watch`` times the core's speed
+# what a slow core reading with other processes idle leaves open: no run here tells these apart
+UNISOLATED = "the host, the CPU's own clock, or the probe's own short reading; which, this run does not isolate"
 
 
 def cause(others: float | None, speed: float | None, probe: str = HELD) -> str:
@@ -42,8 +44,7 @@ def cause(others: float | None, speed: float | None, probe: str = HELD) -> str:
     said = f"other processes used {others:.2f} cores" if busy(others) else ""
     if slow(speed):
         said += ("; " if said else "") + f"the core ran as slow as {speed:.0%} of its best speed around it ({probe})" + (
-            "" if busy(others) else f", with other processes at {others or 0:.2f} cores: not another process — the host or the CPU's "
-            "own clock slowed it")
+            "" if busy(others) else f", with other processes at {others or 0:.2f} cores: not another process — {UNISOLATED}")
     return said
 
 
