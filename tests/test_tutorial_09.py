@@ -382,7 +382,8 @@ def test_a_whole_run_with_an_unsteady_peak_settles_no_lead_for_the_products(monk
     assert "the network of Steps 1–4: 64 inputs, 64 hidden units, 10 outputs (4,810 weights and biases)" in flat
     assert ("the network from here on: 64 inputs, 128 hidden units, 10 outputs (9,610 weights and biases) — `nnkit "
             "train`'s default (--hidden 128), not Steps 1–4's 64 inputs, 64 hidden units") in flat
-    assert flat.index("the network of Steps 1–4") < flat.index("Step 2:") < flat.index("the network from here on")
+    assert (flat.index("the network of Steps 1–4") < flat.index("figure: ") < flat.index("the network from here on")
+            < flat.index("this machine's library on the step's largest product (128×64 times 64×128)"))
 
 
 @pytest.mark.parametrize("seed", _seeds(12, 4))
