@@ -372,6 +372,18 @@ def test_a_whole_run_with_an_unsteady_peak_settles_no_lead_for_the_products(monk
     levers = re.findall(r"^(.{53}) +[\d.]+×  [\d.]+–[\d.]+  (faster now|not faster now|not settled — run it again)  "
                         r"\([\d.]+→[\d.]+ [µm]s\)$", _joined(text), re.M)
     assert len(levers) == 7 and "Adam step without subnormal moments" in levers[-1][0]   # every paired lever, placed
+    # reader 34 b2: the measured difference, then the assist hypothesis sized from this run's counts beside it
+    flat = _joined(text)
+    assert re.search(r"^  → (the step on flushed moments is (not )?faster here|whether the step on flushed moments is "
+                     r"faster here is not settled)", text, re.M)
+    assert re.search(r"^  a hypothesis, not measured: a slow path \(~100 cycles an assist\) would predict, at the "
+                     r"[\d.]+ GHz ", text, re.M) and "(a slow path taken)" not in flat
+    # reader 34 c4: the network is named where each part of the tutorial starts using it, from the code's sizes
+    assert "the network of Steps 1–4: 64 inputs, 64 hidden units, 10 outputs (4,810 weights and biases)" in flat
+    assert ("the network from here on: 64 inputs, 128 hidden units, 10 outputs (9,610 weights and biases) — `nnkit "
+            "train`'s default (--hidden 128), not Steps 1–4's 64 inputs, 64 hidden units") in flat
+    assert (flat.index("the network of Steps 1–4") < flat.index("figure: ") < flat.index("the network from here on")
+            < flat.index("this machine's library on the step's largest product (128×64 times 64×128)"))
 
 
 @pytest.mark.parametrize("seed", _seeds(12, 4))
@@ -906,17 +918,84 @@ def test_the_steps_footprint_is_its_distinct_arrays_and_the_l2_words_follow_it_b
     assert "which stay in the L2 cache" not in page and "the step's footprint" in page
 
 
-def test_the_subnormal_line_says_what_this_machine_showed_for_each_outcome():
-    """Reader 28 b3: the slow path is Intel-typical; the prose names it conditionally and the line says whether this
-    core paid (the range wholly below 1×), did not (not below), or is not settled."""
-    code = _cell("def slow_path(")
-    scope = {}
-    exec(code[code.index("def slow_path("):code.index("\n\nprint(fit(f\"Adam step, normal")], scope)   # noqa: S102
-    said = {region: scope["slow_path"](region) for region in (0, 1, None)}
-    assert "paid for the subnormal entries" in said[0] and "no slow path" in said[1] and "not settled" in said[None]
+def _subnormal_functions() -> dict:
+    """Step 6's functions that word the subnormal lever's lines, run from their own source."""
+    code = _cell("def what_was_measured(")
+    scope = {"math": math, "np": np}
+    exec(code[code.index("ASSIST_CYCLES = "):code.index("\n\nsaved = difference(")], scope)   # noqa: S102
+    return scope
+
+
+@pytest.mark.parametrize("seed", _seeds(300, 200))
+def test_the_subnormal_lines_state_the_difference_and_size_the_assist_hypothesis_for_every_outcome(seed):
+    """Reader 28 b3, reader 34 b2: the line says what was measured — the difference in µs with its range, in the words
+    of where the ratio's range lies against 1× — with no mechanism; the slow path is a hypothesis, its size computed
+    from the counts (one ~100-cycle assist per subnormal entry, or per vector holding one) beside the measured range,
+    and the comparison follows the figures as printed."""
+    f, rng = _subnormal_functions(), np.random.default_rng(seed)
+    ratio, busy = float(rng.uniform(0.3, 1.3)), rng.random() < 0.15
+    low, high = (0.0, math.inf) if busy else (ratio * float(rng.uniform(0.8, 1)), ratio * float(rng.uniform(1, 1.2)))
+    region = None if busy or low <= 1 <= high else (0 if high < 1 else 1)
+    value = {"ratio": ratio, "range": (low, high), "region": region, "pair": {"plain": float(rng.uniform(20, 400)) * 1e-6}}
+    saved = f["difference"](value)
+    said = f["what_was_measured"](region, saved)
+    assert said.startswith({0: "the step on flushed moments is faster here:", 1: "the step on flushed moments is not "
+                            "faster here:"}.get(region, "whether the step on flushed moments is faster here is not settled"))
+    assert "slow path" not in said and "paid" not in said
+    shown = re.search(r": (-?[\d.]+) µs of (\d+) µs a step, (?:range (-?[\d.]+)…(-?[\d.]+) µs|no range)", said)
+    assert float(shown[1]) == pytest.approx(float(shown[2]) * (1 - ratio), abs=0.06 + 0.5 * abs(1 - ratio))
+    assert (shown[3] is None) == busy
+    if not busy:
+        assert float(shown[3]) <= float(shown[1]) + 0.05 <= float(shown[4]) + 0.1
+        assert (region == 0) <= (float(shown[3]) >= -0.05) and (region == 1) <= (float(shown[4]) <= 0.05)
+    mask = rng.random(int(rng.integers(1000, 20000))) < rng.uniform(0.0, 0.5)
+    lanes = int(rng.choice([1, 4, 8, 16]))
+    vectors = f["vectors_holding"](mask, lanes)
+    assert vectors == sum(bool(mask[i:i + lanes].any()) for i in range(0, mask.size, lanes))
+    ghz = float(rng.uniform(1.0, 5.0))
+    line = f["assist_hypothesis"](int(mask.sum()), mask.size, vectors, lanes, ghz, "the CPU reports", saved)
+    sizes = re.search(rf"at the {ghz:.2f} GHz the CPU reports, ([\d.]+) µs more a step for one assist per subnormal entry "
+                      rf"\({int(mask.sum()):,} of m's {mask.size:,} entries, each read by `m \*= β1`\), ([\d.]+) µs for one per "
+                      rf"{lanes}-entry vector holding one \({vectors:,} vectors\); measured (-?[\d.]+) µs — ", line)
+    assert line.startswith("a hypothesis, not measured: a slow path (~100 cycles an assist) would predict") and sizes
+    most, least = float(sizes[1]), float(sizes[2])
+    assert most == pytest.approx(mask.sum() * 100 / (ghz * 1e3), abs=0.051) and least <= most
+    printed_low, printed_high = (round(end, 1) for end in saved["range"])
+    expected = ("no range to set beside it" if busy else "lies below both" if printed_high < least
+                else "lies above both" if printed_low > most else "reaches what it predicts")
+    assert expected in line and sum(words in line for words in ("no range to set", "lies below both",
+                                                                "lies above both", "reaches what it predicts")) == 1
+
+
+def test_the_networks_sizes_come_from_one_name_each_and_the_switch_is_said():
+    """Reader 34 c4: Steps 1–4 train 64-64-10, Steps 5–7 64-128-10; each network is one name in the code, and the
+    prose says the network changes where Step 5 starts."""
+    page = tutorials.find("training").read_text()
+    assert page.count("[64, 64, 10]") == 1 and page.count("[64, 128, 10]") == 1
+    assert "The network changes there too" in " ".join(page.split())
+    code = _cell("def network_said(")
+    scope: dict = {}
+    exec(code[code.index("def network_said("):code.index("\n\nprint(f\"the network of Steps")], scope)   # noqa: S102
+    for sizes in ([64, 64, 10], [64, 128, 10], [784, 256, 64, 10]):
+        said = scope["network_said"](sizes)
+        count = sum(a.size for a in _init_arrays(sizes))
+        assert said.endswith(f"({count:,} weights and biases)") and f"{sizes[0]} inputs" in said
+
+
+def _init_arrays(sizes: list[int]) -> list:
+    """The weights and biases nnkit's own ``model.init`` makes for ``sizes``, in order."""
+    from nnkit import model
+    return [np.asarray(a) for a in model.init(sizes, np, np.random.default_rng(0)).values()]
+
+
+def test_the_subnormal_prose_keeps_the_slow_path_a_hypothesis():
+    """Reader 28 b3, reader 34 b2: the slow path is Intel-typical and named conditionally; this run measures the
+    difference, not its cause, and never says a slow path was taken."""
     page = " ".join(tutorials.find("training").read_text().split())
     assert "The CPU computes with such *subnormal* numbers through a slow path" not in page
     assert "notably many of Intel's" in page and "whether this one pays is what the line below measures" in page
+    assert "the difference in time, not its cause" in page and "(a slow path taken)" not in page
+    assert "this core paid" not in page
 
 
 def _roofs_first():
