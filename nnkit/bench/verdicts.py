@@ -208,7 +208,7 @@ def median_noise(strayed: float, medians: list[float]) -> float:
     return max(strayed, spread(medians))
 
 
-def order(again: float, others: float, speed: float = 1.0, noise: float = 0.0) -> str:
+def order(again: float, others: float, speed: float = 1.0, noise: float = 0.0, noise_said: str = "") -> str:
     """Whether a rung found slower than an earlier one stays slower when the two are re-timed in
     alternating pairs (``again``: its speed ÷ the earlier one's), with ``others`` cores used by
     other processes meanwhile, the core at ``speed`` of its best and the pairs' own ``noise`` (an
@@ -216,11 +216,13 @@ def order(again: float, others: float, speed: float = 1.0, noise: float = 0.0) -
     pair leaves free: on a shared or virtual machine it slows one-thread code too (memory, the host's
     scheduling); so does a core the host ran slow. Decided by :func:`place` against 0.95: a hold or a
     flip only when the ratio's whole range lies on one side of it; a range above 0.95 yet wholly below 1 is an
-    order that held, by less than the tie band."""
+    order that held, by less than the tie band. ``noise_said``: what the noise was, where it is not the pairs'
+    spread (the words after "widened by")."""
     region, (low, high) = place(again, (0.95,), others, speed, noise)
+    noise_said = noise_said or f"the pairs' {noise:.0%} spread"
     disturbed = cause(others, speed)
     bound = (f"{again:.2f} × {speed:.2f} … {again:.2f} ÷ {speed:.2f}" if disturbed else f"{again:.2f}") + (
-        f", widened by the pairs' {noise:.0%} spread," if noise else "") + f" = {beside(low, 0.95)}…{beside(high, 0.95)}×"
+        f", widened by {noise_said}," if noise else "") + f" = {beside(low, 0.95)}…{beside(high, 0.95)}×"
     said = f" ({bound})" if disturbed or noise else ""
     if region == 1 and round(high, 2) < 1:   # slower still, by less than the 0.95 mark: a tie by it, not a flip
         return (f"the order held{' even at its bounds' if disturbed else ''}, by {1 - high:.0%}…{1 - low:.0%}{said} — "
