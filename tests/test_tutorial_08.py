@@ -1543,3 +1543,9 @@ def test_a_super_linear_re_timing_flags_no_rate_and_step_8_compares_only_what_st
     assert "SUPER-LINEAR on 2 cores (2.49×)" in reader_34["past_cores"]["+ threads"][500]
     assert "its re-timing" not in reader_34["disturbed"]["+ threads"][500]
     assert reader_34["kept"]("+ threads", 500) == (None, "")
+
+
+def test_a_two_thread_ratio_over_a_rate_printed_as_zero_is_still_a_ratio():
+    """A busy machine ran a 1-thread rate under 0.05 GFLOP/s (printed 0.0): the ratio divides as measured."""
+    printed_gain = _cell_functions("printed_gain")["printed_gain"]
+    assert printed_gain(0.2, 0.04) == 5.0 and printed_gain(61.2, 24.6) == 2.49
