@@ -35,10 +35,13 @@ def run(request, tmp_path_factory):
         yield quick("inside-dgemm", tmp_path_factory.mktemp("t8"))
 
 
-def _printed_flags(text, n, who, compared, threads_name, one_name, row):
-    flags = [f"Step 3's {name}: disturbed" for name in compared if printed_disturbed(text, name, n)]
-    impossible = re.search(rf"^  {re.escape(threads_name)} ÷ {re.escape(one_name)}, n = {n}: (SUPER-LINEAR[^:]*):", text, re.M)
-    flags += [f"Step 3's ratio: {impossible.group(1)}"] if impossible else []
+def _printed_flags(who, row, cores):
+    """The flags a Step 8 row must list for ``who``: the SUPER-LINEAR of the ratio Step 3 kept, read off the ratio the
+    row prints (the kept rates are unflagged by construction); these pairs' disturbance and their SUPER-LINEAR."""
+    flat = re.sub(r"\n +", " ", row)
+    kept = re.search(rf"{re.escape(who)} [\d.]+ \((?:table|re-timing)\) ÷ [\d.]+ \((?:table|re-timing)\) = ([\d.]+)×", flat)
+    impossible = verdicts.super_linear(float(kept.group(1)), cores)
+    flags = [f"Step 3's ratio: {impossible.split(':')[0]}"] if impossible else []
     flags += ["these pairs: disturbed"] if "\n  disturbed: " in row else []
     pairs = re.search(rf"^  {re.escape(who)}: (SUPER-LINEAR[^:]*):", row, re.M)
     return flags + ([f"these pairs' ratio: {pairs.group(1)}"] if pairs else [])
@@ -48,15 +51,14 @@ def test_a_step_8_row_outside_the_band_lists_exactly_the_flags_printed_about_its
     ns, text = run
     blocks = list(re.finditer(r"^n = (\d+) +\d+ threads ÷ 1 thread.*(?:\n  .*)*", text, re.M))
     assert len(blocks) == len(ns["sizes"])
-    pairs_of = {"nnkit's": ("+ threads", "+ cache blocking"), "OpenBLAS's": (ns["threaded"][1], "numpy's OpenBLAS, 1 thread")}
     for block in blocks:
-        n, row = int(block.group(1)), block.group(0)
-        for who, (threads_name, one_name) in pairs_of.items():
+        row = block.group(0)
+        for who in ns["COMPARED"]:
             band = re.search(r"^  — (.*)", row, re.M).group(1)
             if "outside" not in band or who not in band.split("outside")[0]:
                 assert f"{who}, flagged" not in row and f"{who}: by something" not in row
                 continue
-            expected = _printed_flags(text, n, who, ns["COMPARED"][who], threads_name, one_name, row)
+            expected = _printed_flags(who, row, ns["cores"])
             listed = re.search(rf"^    {re.escape(who)}, flagged in this run:((?:\n      .*)*)", row, re.M)
             if expected:
                 assert listed and [f.strip() for f in listed.group(1).strip("\n").split("\n")] == expected
@@ -1124,10 +1126,12 @@ def test_step_4_pairs_the_largest_size_the_library_runs_unpacked_when_no_table_s
 
 
 @pytest.mark.parametrize("seed", range(300))
-def test_a_two_thread_row_is_flagged_exactly_where_it_did_not_scale_and_its_library_did_elsewhere(run, seed):
+def test_a_two_thread_row_is_flagged_exactly_where_it_did_not_scale_and_a_smaller_size_did(run, seed):
     """Reader 31 a2: OpenBLAS on 2 threads at n = 1000 ran 1.05× its 1-thread rate where its other sizes scaled
-    1.4–1.7×, and the row went unflagged. Over random ratios, sizes and sizes run on one thread by design: a size
-    is flagged exactly when its ratio lies under 1.2× and another size, not one-thread by design, reached it."""
+    1.4–1.7×, and the row went unflagged. Reader 34 a2: a speed-up that grows with n is the normal shape, so only a
+    smaller size that scaled makes a row implausible. Over random ratios, sizes and sizes run on one thread by design:
+    a size is flagged exactly when its ratio lies under 1.2× and a smaller size, not one-thread by design, reached
+    it — and the flag names exactly those smaller sizes."""
     ns, _ = run
     rng = np.random.default_rng(seed)
     sizes = [int(n) for n in rng.choice([48, 96, 128, 250, 500, 1000], size=int(rng.integers(1, 5)), replace=False)]
@@ -1135,19 +1139,19 @@ def test_a_two_thread_row_is_flagged_exactly_where_it_did_not_scale_and_its_libr
     by_design = {n for n in sizes if rng.random() < 0.3}
     flags = ns["unscaled"](gains, by_design)
     scaled = [n for n in sizes if gains[n] >= 1.2 and n not in by_design]
-    assert set(flags) == ({n for n in sizes if gains[n] < 1.2 and n not in by_design} if scaled else set())
+    assert set(flags) == {n for n in sizes if gains[n] < 1.2 and n not in by_design and any(m < n for m in scaled)}
     for n, said in flags.items():
         assert f"{gains[n]:.2f}× its 1-thread rate" in said and "implausible against its neighbours" in said
-        assert all(f"n = {m}: {gains[m]:.2f}×" in said for m in scaled)
+        assert all((f"n = {m}: {gains[m]:.2f}×" in said) == (m < n) for m in scaled)
 
 
 def test_the_run_flags_every_two_thread_row_its_neighbours_make_implausible(run):
-    """The same rule on the run's own table: each flagged row is listed under the table and drawn hollow."""
+    """The same rule on the run's own table, its ratios as printed: each flagged row is listed under the table."""
     ns, text = run
     flat = re.sub(r"\n +", " ", text)
     for name, one_name in ns["ONE_THREAD_OF"].items():
         one_only = {n for n in ns["rates"][name] if name == "+ threads" and n**3 <= ns["config"].one_thread_up_to}
-        gains = {n: ns["rates"][name][n] / ns["rates"][one_name][n] for n in ns["rates"][name]}
+        gains = {n: ns["printed_gain"](ns["rates"][name][n], ns["rates"][one_name][n]) for n in ns["rates"][name]}
         for n in ns["unscaled"](gains, one_only):
             assert f"{name}, n = {n}: disturbed — " in flat and "implausible against its neighbours" in flat
             # no bound of its own: held only to 1.1 × the peak, where the probe held (`held`)
@@ -1462,3 +1466,86 @@ def test_the_sweep_adds_sets_at_three_quarters_and_all_of_the_reported_l3_below_
         assert added == [size for size in (3 * l3 // 4, l3) if size < top and size not in swept]
     doubling = {size: 1.0 for size in triads.working_sets(ns["config"].l2_bytes, ns["main_set"])}
     assert set(ns["triad_runs"]) == {*doubling, *ns["near_l3"](doubling)}
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_the_neighbours_flag_reads_every_ordering_of_the_speed_ups_by_smaller_sizes_only(seed):
+    """Reader 34 a2: OpenBLAS's 1.06× at n = 120 was flagged because LARGER sizes reached 1.2×. Over every ordering of
+    a set of speed-ups across the sizes: a size is flagged exactly when a smaller one (not one-thread by design)
+    scaled and it did not, so speed-ups that grow with n are never flagged, and the reverse order is."""
+    import itertools
+
+    unscaled = _cell_functions("unscaled", before="SCALED = 1.2")["unscaled"]
+    rng = np.random.default_rng(seed)
+    sizes = [120, 250, 500, 1000]
+    values = [float(v) for v in rng.choice([0.9, 1.06, 1.19, 1.2, 1.29, 2.02, 2.33], size=4)]
+    by_design = {n for n in sizes if rng.random() < 0.25}
+    for ordering in itertools.permutations(values):
+        gains = dict(zip(sizes, ordering))
+        expected = {n for n in sizes if gains[n] < 1.2 and n not in by_design
+                    and any(m < n and gains[m] >= 1.2 and m not in by_design for m in sizes)}
+        assert set(unscaled(gains, by_design)) == expected
+    assert unscaled(dict(zip(sizes, sorted(values))), set()) == {}
+    assert unscaled({120: 1.06, 250: 1.29, 500: 2.33, 1000: 2.02}, set()) == {}   # reader 34's run
+    assert set(unscaled({120: 2.33, 250: 1.29, 500: 1.06, 1000: 2.02}, set())) == {500}
+
+
+def _step_3_flags(rates, why, again, again_why):
+    """Step 3's own flagging code (from flag_below to the neighbours flag) run on one size's rates of the four re-timed
+    rows: ``rates``/``why`` the table's, ``again``/``again_why`` the re-timings'; its scope."""
+    source = tutorials.find("inside-dgemm").read_text()
+    names = ["+ cache blocking", "+ threads", "numpy's OpenBLAS, 1 thread", "numpy's OpenBLAS, 2 threads"]
+    scope = {"math": math, "verdicts": verdicts, "cores": 2, "matrices": {500: None}, "blocked": names,
+             "threaded": ("+ threads", names[3]), "config": type("C", (), {"one_thread_up_to": 0}),
+             "rates": {k: {500: v} for k, v in zip(names, rates)}, "disturbed": {k: {500: w} for k, w in zip(names, why)},
+             "highest": {k: {500: math.inf} for k in names},
+             "retimed": {k: {500: (a, w)} for k, a, w in zip(names, again, again_why)}}
+    start = source.index("def flag_below(")
+    code = source[start:source.index("probe_one = max(probe_rounds")]
+    loop = code.index("\nfor n, (A, B) in matrices.items():")
+    code = code[:loop] + code[code.index("\nSCALED = 1.2"):]
+    exec(code, scope)   # noqa: S102 — the tutorial's own code
+    return scope
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_a_super_linear_re_timing_flags_no_rate_and_step_8_compares_only_what_step_3_kept(seed):
+    """Reader 34 a1: "+ threads" at n = 500, 30.0 in the table, was discarded as 0.49× its re-timing (61.2) — a
+    re-timing 2.49× the 1-thread rate kept (24.6) on 2 cores — and Step 8 "agreed" with the discarded 30.0. Over
+    random rates and flags: a 2-thread re-timing SUPER-LINEAR (as printed) against the 1-thread rate kept flags no
+    rate and is never kept; every ratio Step 8 sets its pairs beside is one of unflagged rates, or none."""
+    rng = np.random.default_rng(seed)
+    rates = [float(x) for x in rng.choice([12.0, 24.6, 30.0, 31.0, 59.5], size=4)]
+    again = [float(x) for x in rng.choice([12.0, 24.6, 30.5, 36.9, 61.2], size=4)]
+    why = [str(rng.choice(["", "", "the core ran as slow as 81%"])) for _ in range(4)]
+    again_why = [str(rng.choice(["", "", "", "other processes used 1.50 cores"])) for _ in range(4)]
+    scope = _step_3_flags(rates, why, again, again_why)
+    for two, one in scope["ONE_THREAD_OF"].items():
+        rate_one, _ = scope["kept"](one, 500)
+        gain = round(round(scope["retimed"][two][500][0], 1) / round(rate_one, 1), 2) if rate_one else 0
+        doubted = bool(verdicts.super_linear(gain, 2))
+        assert bool(scope["past_cores"][two].get(500)) == doubted
+        assert ("its re-timing" in scope["disturbed"][two][500]) == (
+            not doubted and scope["rates"][two][500] < verdicts.LOW * scope["retimed"][two][500][0])
+        assert not doubted or scope["kept"](two, 500)[1] != "re-timing"
+    scope_8 = {**scope, "fit": tutorials.fit}
+    source = tutorials.find("inside-dgemm").read_text()
+    exec(source[source.index("COMPARED = {"):source.index("def yardstick_said(")], scope_8)   # noqa: S102
+    for who, names in scope_8["COMPARED"].items():
+        ratio, said = scope_8["kept_ratio"](who, 500)
+        kept = [scope["kept"](name, 500) for name in names]
+        assert (ratio is None) == any(rate is None for rate, _ in kept) == said.startswith(f"{who} none")
+        for name, (rate, which) in zip(names, kept):
+            assert which != "table" or not scope["disturbed"][name][500]
+            assert which != "re-timing" or not scope["retimed"][name][500][1]
+    reader_34 = _step_3_flags([24.6, 30.0, 25.6, 59.5], ["", "the core ran as slow as 81%", "", ""],
+                              [25.0, 61.2, 36.9, 60.0], ["", "", "", ""])
+    assert "SUPER-LINEAR on 2 cores (2.49×)" in reader_34["past_cores"]["+ threads"][500]
+    assert "its re-timing" not in reader_34["disturbed"]["+ threads"][500]
+    assert reader_34["kept"]("+ threads", 500) == (None, "")
+
+
+def test_a_two_thread_ratio_over_a_rate_printed_as_zero_is_still_a_ratio():
+    """A busy machine ran a 1-thread rate under 0.05 GFLOP/s (printed 0.0): the ratio divides as measured."""
+    printed_gain = _cell_functions("printed_gain")["printed_gain"]
+    assert printed_gain(0.2, 0.04) == 5.0 and printed_gain(61.2, 24.6) == 2.49
