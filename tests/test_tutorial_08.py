@@ -1514,9 +1514,9 @@ def test_the_b_panel_is_placed_against_the_steepest_step(run, examples):
         small, large = ns["steepest_step"](runs)
         said = re.sub(r"\n +", " ", ns["panel_step_said"](runs))
         assert f"({ns['mib'](small)} → {ns['mib'](large)} MiB)" in said and f"{panel / 2**20:.1f} MiB" in said
-        assert ("on the full-rate side" in said) == (panel <= small)
+        assert ("on the faster side" in said) == (panel <= small)
         assert ("does not say on which side" in said) == (small < panel < large)
-        assert ("on the slow side" in said) == (panel >= large)
+        assert ("on the slower side" in said) == (panel >= large)
 
     check()
 
