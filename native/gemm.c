@@ -43,21 +43,19 @@
  * tutorial 8's Step 9 lifts it to time 2 threads against 1 on the reader's machine.
  *   avx512f+fma, an AVX-512 Xeon (session 4): at n = 256 one thread without packing ran 79 GFLOP/s, two threads
  *     with it 60 → 256³.
- *   avx2+fma: no cut measured yet. On the AMD EPYC Zen 3 (2 vCPUs, session 12) nnkit's dgemm on 2 threads ÷ 1,
- *     packed, paired and alternating (3 rounds of 9 pairs, medians; 1 thread against itself in the same rounds
- *     0.95–1.03×), with another process holding about one core throughout: 0.49–0.55× at n = 64, 0.67–0.69× at 96,
- *     0.80–0.81× at 128, 0.87× at 160, 0.91–0.92× at 192, 0.91–0.97× at 256, 0.93–0.97× at 320, 0.95–1.01× at
- *     384, 0.98× at 448, 0.89–0.98× at 512: a busy core, where threads cannot pay, so no cut is read off it; the
- *     Xeon's 256³ is kept until an idle machine times it (the reader's OpenBLAS scaled 1.45× at n = 128).
+ *   avx2+fma, an AMD EPYC Zen 3 (2 vCPUs, session 14, idle: others ≤ 0.08 cores; tutorial 8's Step 9 on reader 35's
+ *     run, 3 rounds of pairs beside 1 thread against itself within 0.99–1.02×): 2 threads ÷ 1 0.31–0.67× at n = 64
+ *     (cost), 1.01–1.37× at 128 and 1.03–1.58× at 256 (paid, the undisturbed rounds) → 64³. Between 64 and 128 it
+ *     was not timed idle. (Session 12's busy run, another process holding about a core, lost at every n from 64 to
+ *     512 — 0.49–0.55× at 64, 0.80–0.81× at 128, 0.91–0.97× at 256: threads cannot pay on a busy core.)
  *   portable: never measured against two threads; the Xeon's figure kept. */
 /* A cut in multiply-adds (m·n·k) for one micro-kernel: the machine it was measured on and, in a few words, what was
  * measured there (own_dgemm.reasoning prints both). */
 typedef struct { const char *kernel; int64_t up_to; const char *measured_on, *evidence; } cut;
 static const cut ONE_THREAD_UP_TO[] = {
     {"avx512f+fma", 256 * 256 * 256, "an AVX-512 Xeon", "n = 256: one thread unpacked 79 GFLOP/s, two threads packed 60"},
-    {"avx2+fma", 256 * 256 * 256, "an AVX-512 Xeon (with its own kernel; not yet settled with this one)",
-     "the AVX-512 kernel's figure, kept: on an AMD EPYC Zen 3 with another process busy, two threads lost at every n "
-     "from 64 to 512, which reads no cut"},
+    {"avx2+fma", 64 * 64 * 64, "an AMD EPYC Zen 3 (AVX2, idle)",
+     "2 threads ÷ 1, paired: 0.31–0.67× at n = 64, 1.01–1.37× at 128, 1.03–1.58× at 256"},
     {"portable", 256 * 256 * 256, "an AVX-512 Xeon (with its own kernel; not measured with this one)",
      "the AVX-512 kernel's figure, kept: not timed with this kernel"},
 };

@@ -95,8 +95,9 @@ CUTS = {"avx512f+fma": (256**3, "an AVX-512 Xeon"), "avx2+fma": (32**3, "an AMD 
 
 
 # native/gemm.c's ONE_THREAD_UP_TO: each kernel's one-thread cut and the machine it was measured on — reader 31 b4:
-# one AVX-512 figure, 256³, kept AVX2 products that pack on one thread where a second thread paid
-ONE_THREAD_CUTS = {"avx512f+fma": (256**3, "an AVX-512 Xeon"), "avx2+fma": (256**3, "an AVX-512 Xeon (with its own kernel; not yet settled with this one)"),
+# one AVX-512 figure, 256³, kept AVX2 products that pack on one thread where a second thread paid; reader 35 a4: an
+# idle Zen 3 paid at n = 128 and 256 and lost at 64 → 64³ for AVX2
+ONE_THREAD_CUTS = {"avx512f+fma": (256**3, "an AVX-512 Xeon"), "avx2+fma": (64**3, "an AMD EPYC Zen 3 (AVX2, idle)"),
                    "portable": (256**3, "an AVX-512 Xeon (with its own kernel; not measured with this one)")}
 
 
