@@ -5,6 +5,7 @@ going straight to ``Z2``, the step never computed dashed over the row — spread
 overlapping. The figure is drawn by ``plots.graph_figure`` from the tutorial's own cell's lists, not a copy."""
 
 import ast
+import re
 import os
 
 import matplotlib
@@ -132,3 +133,38 @@ def test_the_prose_says_how_the_graph_reads():
     assert ("The forward pass reads left to right (black arrows); the backward pass reads right to left under the "
             "boxes (red arrows), each rule written under its own arrow.") in prose
     assert "the dashed arrow over the boxes is `dA2`, the step the first rule skips" in prose
+
+
+@pytest.fixture(scope="module")
+def network(tmp_path_factory):
+    """Tutorial 1's quick run: its namespace and what it printed."""
+    from tutorial_runs import quick
+    return quick("the-network", tmp_path_factory.mktemp("t1"))
+
+
+def _initials(total: int) -> list[float]:
+    """Untrained losses to check (1) against: each side of ln 10 ± the tolerance, the printed marks themselves (2.303
+    ± 0.5 as printed), and a seeded spread from 1 to 4."""
+    marks = [2.303 + 0.5, 2.303 - 0.5, 2.8025, 2.8035, 1.8025, 1.8035, 2.384, 2.302585]
+    return marks + list(np.random.default_rng(12).uniform(1.0, 4.0, total))
+
+
+@pytest.mark.parametrize("total", [40, pytest.param(400, marks=pytest.mark.long)])
+def test_the_initial_loss_check_prints_its_tolerance_and_flags_from_it(network, total):
+    """The "loss before training ≈ ln 10" check (1) printed the loss and ln 10 but not the tolerance it allows (0.5,
+    in code only): the line now prints how far apart the two lie, as printed, and the check's tolerance, read from
+    the variable the check uses; it flags them exactly where that printed distance reaches the tolerance."""
+    ns, text = network
+    said, tolerance = ns["initial_loss_said"], ns["LN10_TOLERANCE"]
+    for initial in _initials(total):
+        line = said(initial)
+        shown, ln10, apart, limit = re.match(r"\(1\) loss before training (\d+\.\d{3}); ln 10 = (\d\.\d{3}); "
+                                             r"(\d+\.\d{3}) apart, (?:within|at or beyond) the check's tolerance of "
+                                             r"([\d.]+)", line).groups()
+        assert float(apart) == pytest.approx(abs(float(shown) - float(ln10)), abs=1e-9) and float(limit) == tolerance
+        assert ("FAR from ln 10" in line) == ("at or beyond" in line) == (float(apart) >= tolerance)
+        assert all(len(row) <= 118 for row in line.split("\n"))
+    assert re.search(rf"^\(1\) loss before training [\d.]+; ln 10 = 2\.303; [\d.]+ apart, within the check's "
+                     rf"tolerance of {tolerance:g}$", text, re.M)
+    prose = " ".join(" ".join(tutorials.prose(tutorials.find("the-network"))).split())
+    assert f"`LN10_TOLERANCE`, which it prints: {tolerance:g} as shipped" in prose
