@@ -669,7 +669,7 @@ def test_constant_and_the_line_counts_are_said_only_where_the_whole_range_lies(c
         ratio = float(re.search(r"step 8's cost per cache line is (\d+\.\d\d)× step 4's", measured).group(1))
         assert ratio == round(in_pairs, 2) and "ns" not in measured          # no figure from a flagged row (reader 16 c1)
         region = _placed(measured, ratio, (1 / 1.1, 1.1), seen, noise)
-        assert ("within 0.91–1.10× (the band this line calls about constant)" in conclusion) == (region == 1)
+        assert ("within 0.91–1.1× (1/1.1 to 1.1: the band this line calls about constant)" in conclusion) == (region == 1)
         assert ("not settled in this run, run it again" in conclusion) == (region is None)
         assert "told apart from constant" not in conclusion                # reader 19 c5: the book's words
         beyond = "moved with the stride" in conclusion
@@ -945,8 +945,7 @@ def _unsettled(span: tuple, marks: tuple) -> str:
     nothing bounds it; "crosses a band's edge" printed no band."""
     if span[1] == float("inf"):
         return " — nothing bounds the range (other processes ran): not settled in this run, run it again"
-    digits = 2 if any(round(mark, 2) != round(mark, 1) for mark in marks) else 1
-    named = [f"{mark:.{digits}f}×" for mark in marks]
+    named = [f"{round(mark, 2):g}×" for mark in marks]      # one notation for every band and mark: 0.91–1.1×, 0.9–1.1×
     spans = (f"reaches past both ends of the band {named[0][:-1]}–{named[1]}" if len(marks) == 2 else
              f"spans {named[0]}" if len(marks) == 1 else f"spans every mark ({', '.join(named)})")
     return f" — the range {spans}: not settled in this run, run it again"
@@ -1306,3 +1305,17 @@ def test_a_share_printed_below_0_is_read_as_the_pairs_noise(calm, seed):
     said = ns["below_zero"](shares, "a part")
     assert bool(said) == any(p.startswith("-") for p in printed)
     assert not said or said == "; a part below 0% is these pairs' noise (no part takes less than no time): read it as 0%"
+
+
+def test_every_band_is_printed_in_one_notation(calm):
+    """One band was printed as "0.91–1.10×" on one line and "0.9–1.1×" on another: every band (and every mark a range
+    is set against) in tutorial 4's page and in what its run prints is now written alike — each end to at most two
+    decimals, no trailing zero — by one function, ``band``, in the code."""
+    ns, text = calm[0], _joined(calm[1])
+    page = tutorials.find("memory").read_text()
+    bands = re.findall(r"(\d+(?:\.\d+)?)–(\d+(?:\.\d+)?)×", text + page)
+    assert bands and all(end == f"{round(float(end), 2):g}" for pair in bands for end in pair), bands
+    assert ns["band"](1 / verdicts.STEP, verdicts.STEP) == "0.91–1.1×" and ns["band"](0.9, 1.1) == "0.9–1.1×"
+    assert ns["band"](0.8, 1.25) == "0.8–1.25×" and ns["band"](1.0) == "1×"
+    said = ns["per_line_verdict"](1.0, (0.0, 1.0), 0.01)[1]
+    assert said.startswith(" — within 0.91–1.1× (1/1.1 to 1.1: the band this line calls about constant)")
