@@ -759,7 +759,7 @@ def test_the_page_step_is_decided_from_its_pairs_range_and_names_its_alternative
     @example(page=2.10, huge=0.0, seen=(0.0, 1.0), noise=0.05).via("a dearer 4 KiB step on 4 KiB pages")
     @example(page=2.05, huge=1.0, seen=(0.0, 1.0), noise=0.15).via("reader 31's 2.05× on an AMD EPYC")
     def check(page, huge, seen, noise):
-        measured, conclusion = calm[0]["page_verdict"](page, huge, seen, noise, "AMD EPYC 7B13")
+        measured, conclusion = calm[0]["page_verdict"](page, huge, seen, noise, "AMD EPYC 7B13", 0x17)
         ratio = float(re.search(r"in alternating pairs: (\d+\.\d\d)× the cost per read", measured).group(1))
         assert ratio == round(page, 2)
         # reader 26 c1: the range can be rebuilt from the line: it prints the pair spread it was widened by
@@ -1170,25 +1170,53 @@ def test_tutorial_4_carries_no_review_tags():
     assert not re.search(r"reader \d+|\b(?:reader|item)s? [abc]\d+\b|\([abc]\d+[,:)]", page, re.I)
 
 
-@pytest.mark.parametrize("model, said", [
-    ("Intel(R) Xeon(R) Platinum 8488C", "as Intel documents for its cores; this CPU is Intel's"),
-    ("AMD EPYC 7B13 64-Core Processor", "as Intel documents for its cores; this CPU is AMD's, and the book cites no "
-                                        "document of its own for it"),
-    ("aarch64", "as Intel documents for its cores; this CPU is not Intel's (aarch64), and the book cites no document "
-                "of its own for it")])
-def test_a_prefetcher_reading_says_whose_manual_it_rests_on(calm, model, said):
-    """Reader 31 b6/b7: the L2 streamer's 4 KiB stop and the adjacent-line prefetcher are Intel-documented; on another
-    vendor's CPU the verdict says the reading is by analogy. Both verdicts that name a prefetcher carry the words."""
+AMD_19H = ("as Intel documents for its cores; this CPU is AMD's, family 19h, for which AMD's Software Optimization "
+           "Guide for Family 19h Processors, publication 56665, lists ")
+
+
+@pytest.mark.parametrize("model, family, stop, adjacent", [
+    ("Intel(R) Xeon(R) Platinum 8488C", 6, "as Intel documents for its cores; this CPU is Intel's",
+     "as Intel documents for its cores; this CPU is Intel's"),
+    ("AMD EPYC", 0x19, AMD_19H + "L1 stream, L1 stride, L1 region, L2 stream and L2 up/down prefetchers — the book "
+                               "cites it for no stop at 4 KiB: here a guess by analogy",
+     AMD_19H + "an L2 up/down prefetcher that fetches the next or the previous line"),
+    ("AMD EPYC 7742 64-Core Processor", 0x17, "as Intel documents for its cores; this CPU is AMD's, and the book "
+                                              "cites no document of its own for it", None),
+    ("aarch64", None, "as Intel documents for its cores; this CPU is not Intel's (aarch64), and the book cites no "
+                      "document of its own for it", None)])
+def test_a_prefetcher_reading_says_whose_manual_it_rests_on(calm, model, family, stop, adjacent):
+    """The L2 streamer's 4 KiB stop and the adjacent-line prefetcher are Intel-documented; AMD's family 19h guide
+    (publication 56665) lists its cores' data prefetchers, an L2 up/down one among them, and is cited for the
+    neighbouring-line reading on such a CPU — never for a 4 KiB stop, which stays a guess by analogy there, as both
+    readings do on any other CPU. Both verdicts that name a prefetcher carry the words, each for its own reading, and
+    each keeps the reading a reading ("none measured here", "One reading")."""
     ns = calm[0]
-    assert ns["documented"](model) == said
+    adjacent = adjacent or stop
+    assert ns["documented"](model, family) == stop and ns["documented"](model, family, "adjacent line") == adjacent
     for page in (0.5, 2.0):
-        assert said in ns["page_verdict"](page, 1.0, (0.0, 1.0), 0.01, model)[1]
+        said = ns["page_verdict"](page, 1.0, (0.0, 1.0), 0.01, model, family)[1]
+        assert stop in said and "Readings, none measured here" in said
     for ratio in (1.0, 2.0):
-        assert said in ns["pairs_verdict"]({8: 5.0, 16: 5.0 * ratio}, 20.0, (0.0, 1.0), 0.01, (0.0, 1.0), model)[1]
-    reader_31 = ns["pairs_verdict"]({8: 6.50, 16: 8.13}, 17.6, (0.0, 1.0), 0.06, (0.0, 1.0), model)[1]   # 1.18…1.32×
-    assert "wholly below 1.6×: not two lines' time" in reader_31 and said in reader_31
+        said = ns["pairs_verdict"]({8: 5.0, 16: 5.0 * ratio}, 20.0, (0.0, 1.0), 0.01, (0.0, 1.0), model, family)[1]
+        assert adjacent in said and (ratio == 1.0 or "One reading" in said)
+    reader_31 = ns["pairs_verdict"]({8: 6.50, 16: 8.13}, 17.6, (0.0, 1.0), 0.06, (0.0, 1.0), model, family)[1]
+    assert "wholly below 1.6×: not two lines' time" in reader_31 and adjacent in reader_31
     from nnkit.backends.cpu import cpu_info
     assert ns["MODEL"] == cpu_info()["model"]                                         # read, not assumed
+
+
+def test_the_cpu_family_is_read_from_cpuinfo(calm, tmp_path):
+    """The family that decides whether AMD's family-19h guide is cited is read from /proc/cpuinfo's "cpu family"
+    line, and is None where there is no such line or file."""
+    family = calm[0]["cpu_family"]
+    (tmp_path / "zen3").write_text("vendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 1\n")
+    (tmp_path / "arm").write_text("processor\t: 0\nFeatures\t: fp asimd\n")
+    assert family(str(tmp_path / "zen3")) == 0x19 and family(str(tmp_path / "arm")) is None
+    assert family(str(tmp_path / "absent")) is None
+    prose = " ".join(tutorials.find("memory").read_text().split())
+    assert ("AMD's Software Optimization Guide for Family 19h Processors (publication 56665) lists five data "
+            "prefetchers — L1 stream, L1 stride, L1 region, L2 stream and L2 up/down") in prose
+    assert "the documents say such a prefetcher exists, not that it set this run's time" in prose
 
 
 # The answer to "why nnkit shuffles as it does", by where the dropped pair's range lies against 0.8–1.25× (its reading's
