@@ -5,6 +5,7 @@ function); the quick run, its machine made to look calm, prints the line the fun
 table's last line names the ratios a disturbed row unsettles, and says it covers the table only, not the pairs
 (reader 32 c14), for every outcome."""
 
+import collections
 import math
 import re
 
@@ -20,7 +21,7 @@ def _walk_verdict():
     """The tutorial's ``walk_verdict``, run from its own source."""
     source = tutorials.find("broadcasting").read_text()
     scope = {"verdicts": verdicts}
-    exec(source[source.index("def walk_verdict("):source.index("walked = {}")], scope)
+    exec(source[source.index("KEPT = ("):source.index("walked = {}")], scope)
     return scope["walk_verdict"]
 
 
@@ -71,7 +72,12 @@ def test_the_walk_verdict_follows_its_range_for_every_outcome():
         region, (low, high) = verdicts.place(ratio, (0.8, 1.25), others, speed, noise)
         seen.add(region if high < math.inf else "busy")
         assert ("costs the column loop time" in said) == (region == 0)
-        assert ("costs the loop little" in said) == (region == 1) == ("per-iteration cost (Python" in said)
+        assert ("costs the loop little" in said) == (region == 1)
+        # what both loops keep per iteration — the interpreter's work and the sum's temporary — is named, together,
+        # wherever the walk is placed, with the words that the run does not separate them
+        kept = ("the per-iteration cost — Python's and numpy's dispatch once per sample, and the temporary "
+                "`WX[:, j] + b[:, 0]` allocates for its sum: the row loop keeps both, so this run does not separate them")
+        assert (kept in said) == (region in (0, 1))
         assert ("the contiguous loop ran slower" in said) == (region == 2)
         assert said.startswith("not settled") == (region is None)
         assert ("which bounds nothing" in said) == (high == math.inf)
@@ -97,40 +103,81 @@ def test_the_loops_time_per_iteration_is_printed_from_its_row(calm):
     assert bool(line.group(3)) == bool(ns["disturbed"][ns["LOOP"]])
 
 
-def _by_size():
-    """The tutorial's ``by_size``, run from its own source."""
+def _by_sets():
+    """The tutorial's ``by_sets`` (and the ``column_sets`` it calls), run from its own source."""
     source = tutorials.find("broadcasting").read_text()
-    scope = {}
-    exec(source[source.index("def by_size("):source.index("caches = own_dgemm.config()")], scope)
-    return scope["by_size"]
+    scope = {"collections": collections}
+    exec(source[source.index("def column_sets("):source.index("def read_from(")], scope)
+    return scope["by_sets"]
 
 
-def test_the_walk_is_sized_from_the_shapes_and_this_machines_l1(calm):
-    """Reader 31 b8: the column walk is a suspect only as far as its lines outgrow L1 — the line counts the lines one
-    column touches from the cell's own shapes and the L1 size own_dgemm reads, and says 'weak suspect' only where they
-    fit."""
+def _fullest(rows: int, row_bytes: int, starts: tuple, line: int, sets: int) -> tuple[int, list[int]]:
+    """The lines the fullest L1 set holds for one column of each array (first numbers at ``starts``), and how many sets
+    each column falls into — counted line by line, apart from the tutorial's code."""
+    per_set, used = [0] * sets, []
+    for start in starts:
+        lines = sorted({(start + row * row_bytes) // line for row in range(rows)})
+        for number in lines:
+            per_set[number % sets] += 1
+        used.append(len({number % sets for number in lines}))
+    return max(per_set), used
+
+
+def test_the_walk_is_counted_by_sets_from_the_rows_addresses_and_this_machines_l1(calm):
+    """The column walk was sized against L1 ("by size … they fit"), not counted by its sets: the line now counts, as
+    tutorial 8 Step 5 does, the sets one column of WX and of out fall into from their rows' addresses and L1's size,
+    ways and line as own_dgemm read them, and the lines the fullest set holds against its ways."""
     ns, text = calm
     flat = re.sub(r"\n +", " ", text)
-    line = re.search(r"^by size: one column touches .*$", flat, re.M).group(0)
-    caches = ns["caches"]
-    assert line == ns["by_size"](ns["neurons"], 8, caches.line_bytes, caches.l1_bytes,
-                                 ns["own_dgemm"].SOURCES[caches.l1_bytes_from])
-    assert f"{2 * ns['neurons']} cache lines" in line and f"L1's {caches.l1_bytes / 1024:g} KiB" in line
+    line = re.search(r"^by sets: one column touches .*$", flat, re.M).group(0)
+    caches, WX = ns["caches"], ns["WX"]
+    sets = caches.l1_bytes // (caches.l1_ways * caches.line_bytes)
+    assert (f"{sets} sets × {caches.l1_ways} ways × {caches.line_bytes} B lines ({ns['read_from'](caches)})" in line
+            and f"its rows lie {WX.strides[0]:,} B apart" in line and "by size" not in flat)
+    wx = len({(WX.ctypes.data + row * WX.strides[0]) // caches.line_bytes % sets for row in range(ns["neurons"])})
+    assert f"so WX's column falls into {wx} of the {sets} sets" in line
+    fullest = int(re.search(r": (\d+) lines in the fullest set, against its \d+ ways", line)[1])
+    assert ("weak suspect" in line) == (fullest < caches.l1_ways) != ("real suspect" in line)
 
 
-def test_the_by_size_line_follows_the_sizes_for_every_outcome():
-    """300 seeded (rows, itemsize, line, L1): 'weak suspect' exactly where 2·rows·line ≤ L1, 'real suspect' otherwise;
-    the reuse count is line ÷ itemsize; lines ≤ 118 once wrapped."""
-    by_size = _by_size()
-    rng = np.random.default_rng(31)
-    for _ in range(300):
-        rows, itemsize = int(rng.integers(1, 1024)), int(rng.choice([4, 8]))
-        line, l1 = int(rng.choice([32, 64, 128])), int(rng.choice([16, 32, 48, 64])) * 1024
-        said = by_size(rows, itemsize, line, l1, "from sysfs")
-        fits = 2 * rows * line <= l1
-        assert ("weak suspect" in said) == fits != ("real suspect" in said)
-        assert f"each line holds {line // itemsize} columns" in said
+def _cases(total: int) -> list[tuple]:
+    """(rows, row_bytes, itemsize, starts, line, sets, ways): reader 35's column (400,000-byte rows: 8 lines a set in
+    32 of 64 sets, exactly the 8 ways), a 4 KiB stride (all in one set), and seeded shapes and caches."""
+    rng = np.random.default_rng(35)
+    cases = [(128, 400_000, 8, (4096 * 7 + 16, 4096 * 99 + 16), 64, 64, 8), (128, 4096, 8, (16, 8192), 64, 64, 8),
+             (128, 16_000, 8, (16, 4096 * 3 + 16), 64, 64, 8), (128, 400_008, 8, (0, 64), 64, 64, 12)]
+    for _ in range(total):
+        line = int(rng.choice([32, 64, 128]))
+        cases.append((int(rng.integers(1, 300)), int(rng.integers(1, 20_000)) * int(rng.choice([4, 8])),
+                      int(rng.choice([4, 8])), tuple(int(a) for a in rng.integers(0, 2**20, 2) * 8), line,
+                      int(rng.choice([16, 32, 64, 128])), int(rng.choice([2, 4, 8, 12, 16]))))
+    return cases
+
+
+@pytest.mark.parametrize("total", [40, pytest.param(400, marks=pytest.mark.long)])
+def test_the_by_sets_line_follows_its_count_for_every_outcome(total):
+    """Seeded shapes and caches: the sets each column falls into and the lines the fullest set holds are the ones a
+    line-by-line count gives; 'weak suspect' exactly where the fullest set keeps a way to spare, 'real suspect'
+    where it fills them ('more lines than' where it overflows); the reuse count is line ÷ itemsize; lines ≤ 118
+    once wrapped."""
+    by_sets = _by_sets()
+    seen = set()
+    for rows, row_bytes, itemsize, starts, line, sets, ways in _cases(total):
+        said = by_sets(rows, row_bytes, itemsize, starts, line, sets, ways, "all three from sysfs")
+        fullest, (wx, out) = _fullest(rows, row_bytes, starts, line, sets)
+        assert f"so WX's column falls into {wx} of the {sets} sets and out's into {out}," in said
+        assert f": {fullest} lines in the fullest set, against its {ways} ways" in said
+        assert ("weak suspect" in said) == (fullest < ways) != ("real suspect" in said)
+        assert ("more lines than the fullest set has ways" in said) == (fullest > ways)
+        assert ("the fullest set's every way, none to spare" in said) == (fullest == ways)
+        assert f"Each line holds {line // itemsize} columns" in said
+        assert ("by virtual addresses" in said) == (sets * line > 4096)
         assert all(len(part) <= 118 for part in tutorials.fit(said).split("\n"))
+        seen.add((fullest > ways) - (fullest < ways))
+    assert seen == {-1, 0, 1}
+    reader_35 = by_sets(128, 400_000, 8, (4096 * 7 + 16, 4096 * 99 + 16), 64, 64, 8, "all three from sysfs")
+    assert ("falls into 32 of the 64 sets and out's into 32, 32 in all: 8 lines in the fullest set, against its 8 "
+            "ways" in reader_35 and "real suspect" in reader_35)
 
 
 def _last_line(text: str) -> str:
