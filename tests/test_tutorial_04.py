@@ -1138,6 +1138,9 @@ def test_a_step_3_range_open_at_one_edge_says_which_side_of_the_other_it_lies(ca
                  "crosses both edges of the band": region is None and low < 0.8 and 1.25 <= high < float("inf")}
         for words, expected in sides.items():
             assert (words in text) == expected, (words, low, high)
+        # where an open range lies wholly on one side of 1×, it says so (what it settles of the direction)
+        assert (", and wholly below 1×" in text) == (region is None and high < 1)
+        assert (", and wholly at or above 1×" in text) == (region is None and 1 <= low and high < float("inf"))
         assert "cheaper" not in text and "costlier" not in text
 
     check()
