@@ -155,7 +155,8 @@ def test_the_initial_loss_check_prints_its_tolerance_and_flags_from_it(network, 
     in code only): the line now prints how far apart the two lie, as printed, and the check's tolerance, read from
     the variable the check uses; it flags them exactly where that printed distance reaches the tolerance."""
     ns, text = network
-    said, tolerance = ns["initial_loss_said"], ns["LN10_TOLERANCE"]
+    tolerance = ns["LN10_TOLERANCE"]
+    said = lambda initial: ns["initial_loss_said"](initial, tolerance)
     for initial in _initials(total):
         line = said(initial)
         shown, ln10, apart, limit = re.match(r"\(1\) loss before training (\d+\.\d{3}); ln 10 = (\d\.\d{3}); "
