@@ -892,6 +892,27 @@ def test_the_bump_verdict_follows_the_counts_over_many_made_up_runs():
     assert min(seen.values()) >= 20 and len(seen) == 5, seen
 
 
+def test_step_1_does_not_take_where_a_second_thread_pays_from_tutorial_6s_square_products():
+    """Reader 35 (b6): the full batch's thin products (64·1258·64) ran 1.35–1.69× slower on two threads while tutorial
+    6's square ones paid from n = 104. Step 1 says tutorial 6 times square products only, that this network's own are
+    timed by its threads lines (slower among their words), and keeps any reason why thin shapes split worse a
+    hypothesis; Step 5's pointer to tutorial 6 says square products too."""
+    flat = " ".join(tutorials.find("training").read_text().split())
+    step_1 = flat[flat.index("## Step 1"):flat.index("## Step 2")]
+    assert "Tutorial 6 Step 4 times square products only" in step_1
+    assert "time them on one thread and on two" in step_1 and "clearly faster, not clearly faster, slower, or not settled" in step_1
+    assert "Why thin shapes would split differently is not measured here; a hypothesis:" in step_1
+    step_5 = flat[flat.index("## Step 5"):flat.index("## Step 6")]
+    assert "tutorial 6 Step 4 measures where this machine's library draws the line, on square products" in step_5
+
+
+def test_the_threads_lines_words_are_the_ones_step_1_names():
+    """The words Step 1 lists for where the range lies are the words ``threads.decide`` prints."""
+    from nnkit import threads
+    assert {verdict for verdict, _ in threads._WORDS.values()} == {"clearly faster", "not clearly faster", "slower",
+                                                                   "not settled"}
+
+
 def test_the_prose_states_the_unisolated_causes_as_candidates_not_findings():
     """Reader 21 b3, b4: the prose called the bump's link to the rate a finding from one run, and the other operations'
     low intensity one of 'two things' that keep the products' time share low, though the run separates only the fixed
