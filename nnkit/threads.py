@@ -6,7 +6,8 @@ multiply-adds per thread — 262 144 = 64³ with the build option's default, 4. 
 multiply-adds runs on ``⌊m·n·k ÷ 262 144⌋`` threads, at most the cores, and on one up to a whole unit: so on one
 thread while ``m·n·k < 524 288`` (two units; before 0.3.27 it took all cores from one unit on). That is a necessary
 condition for a second thread, not a sufficient one: builds with a small-matrix kernel, such as numpy's SkylakeX one,
-keep products up to about 100³ on one thread too — tutorial 6 measures where this machine's library switches.
+keep products up to about 100³ on one thread too — tutorial 6 measures where this machine's library switches, for
+square products; a training step's are thin (two sizes the network's, one the batch), and rule 3 times them.
 A second thread that is allowed waits, spinning, for a core — on a busy machine for a whole time slice, which is
 how small products become many times slower. So:
 
@@ -24,10 +25,11 @@ how small products become many times slower. So:
    pair that is timed and printed but left out — in a fresh process the first timed run on all threads can take
    ~100× the later ones even after an untimed run, and one such pair would widen the spread past any decision;
    the median of the pairs' ratios (all ÷ 1), widened both ways by the pairs' own spread
-   (:func:`nnkit.bench.verdicts.spread`), is placed against ``CLEAR_GAIN`` by the book's one rule
-   (:func:`nnkit.bench.verdicts.place`): all cores only when that whole range lies below 0.9× — clearly faster;
-   1 thread when it lies at or above — not clearly faster; and 1 thread, the cheaper default, when it straddles
-   0.9× — not settled. Decided from the median and the spread as printed (3 decimals, a whole percent), so that
+   (:func:`nnkit.bench.verdicts.spread`), is placed by the book's one rule (:func:`nnkit.bench.verdicts.place`)
+   against ``MARKS``, 0.9× and 1×: all cores only when that whole range lies
+   below 0.9× — clearly faster; otherwise 1 thread, the cheaper default, and the words say where the range lies:
+   wholly at or above 1× — slower; wholly at or above 0.9× (reaching 1× or not) — not clearly faster; reaching
+   below 0.9× — not settled. Decided from the median and the spread as printed (3 decimals, a whole percent), so that
    the reason's own figures always show the rule. One timing a side is not enough here: on a 2-vCPU virtual
    machine the same step measured 1.145× in one run and 0.720× in the next.
 """
@@ -102,6 +104,19 @@ def step_products(sizes: list[int], batch: int) -> list[tuple[int, int, int]]:
 
 CLEAR_GAIN = 0.9  # all cores only when their time's whole range lies below 90 % of one core's: a tie is noise,
                   # and a second thread is what collapses when the machine gets busy later
+
+SLOWER = 1.0  # a range wholly at or above this: two threads took longer than one
+
+MARKS = (CLEAR_GAIN, SLOWER)
+
+_WORDS = {  # (the region of the range's low end, of its high end, against MARKS) → the verdict, where the range lies
+    (0, 0): ("clearly faster", f"all below {CLEAR_GAIN:.2f}×"),
+    (0, 1): ("not settled", f"below {SLOWER:.2f}×, spanning {CLEAR_GAIN:.2f}×"),
+    (0, 2): ("not settled", f"spanning {CLEAR_GAIN:.2f}× and {SLOWER:.2f}×"),
+    (1, 1): ("not clearly faster", f"all at or above {CLEAR_GAIN:.2f}× and below {SLOWER:.2f}×"),
+    (1, 2): ("not clearly faster", f"all at or above {CLEAR_GAIN:.2f}×, spanning {SLOWER:.2f}×"),
+    (2, 2): ("slower", f"all at or above {SLOWER:.2f}×"),
+}
 
 PAIRS = 9  # alternating pairs the choice times: a median and a spread, not one timing a side
 
@@ -218,8 +233,8 @@ def choose(sizes: list[int], batch: int, dtype: str = "float32", requested: int 
     pairs = time_products(step_products(sizes, batch), dtype, cores)
     threads, said = decide(pairs["ratios"], cores)
     return Choice(threads, said, (
-        f"medians {decimals_text(pairs['plain'] * 1e6, 0, 3)} µs on 1 thread, {decimals_text(pairs['other'] * 1e6, 0, 3)} µs on {cores}, "
-        f"pairs spread {_spread(pairs['ratios']):.0%}{_warm_up_said(pairs.get('warm_up'))}; {seen}",
+        f"medians {decimals_text(pairs['plain'] * 1e6, 0, 3)} µs on 1 thread, {decimals_text(pairs['other'] * 1e6, 0, 3)} µs on {cores} "
+        f"(their own quotient {pairs['other'] / pairs['plain']:.3f}×), pairs spread {_spread(pairs['ratios']):.0%}{_warm_up_said(pairs.get('warm_up'))}; {seen}",
         f"timed: OpenBLAS may run the largest, {m}·{n}·{k} = {mnk:,} multiply-adds, on {openblas_threads(mnk, cores)} "
         f"threads (rule: --json)"), GENERIC_RULE)
 
@@ -236,15 +251,14 @@ def _spread(ratios: list[float]) -> float:
 
 def decide(ratios: list[float], cores: int) -> tuple[int, str]:
     """The threads and the words for the pairs' ``ratios`` (time on ``cores`` threads ÷ time on 1, one per pair):
-    their median (3 decimals) widened by their spread (a whole percent), as printed, placed against ``CLEAR_GAIN``."""
+    their median (3 decimals) widened by their spread (a whole percent), as printed, placed against ``MARKS`` — all
+    cores only when the whole range lies below ``CLEAR_GAIN``; the words say where each end of it lies."""
     ratio, noise = round(statistics.median(ratios), 3), _spread(ratios)
-    region, (low, high) = verdicts.place(ratio, (CLEAR_GAIN,), noise=noise)
-    threads = cores if region == 0 else 1
-    verdict = {0: "clearly faster", 1: "not clearly faster"}.get(region, "not settled")
-    side = {0: "all below", 1: "all at or above"}.get(region, "spanning")
-    return threads, (f"{verdict}: {cores} threads ÷ 1 = {ratio:.3f}× the time, range "
-                     f"{verdicts.span(low, high, (CLEAR_GAIN,))} over {len(ratios)} pairs, "
-                     f"{side} {CLEAR_GAIN:.2f}×")
+    region, (low, high) = verdicts.place(ratio, MARKS, noise=noise)
+    verdict, side = _WORDS[verdicts.place(low, MARKS)[0], verdicts.place(high, MARKS)[0]]
+    return cores if region == 0 else 1, (
+        f"{verdict}: {cores} threads ÷ 1 = {ratio:.3f}× the time, the median ratio of {len(ratios)} pairs, range "
+        f"{verdicts.span(low, high, MARKS)}, {side}")
 
 
 def time_products(products: list[tuple[int, int, int]], dtype: str, threads: int, pairs: int = PAIRS) -> dict:

@@ -187,7 +187,7 @@ def test_large_products_get_the_faster_measured_count(monkeypatch, one, many, ex
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     monkeypatch.setattr(threads, "time_products", lambda products, dtype, count: _pairs(one, many))
     choice = threads.choose([784, 128, 10], 128)
-    assert choice.threads == expected and "over 9 pairs" in choice.reason and choice.rule == threads.GENERIC_RULE
+    assert choice.threads == expected and "the median ratio of 9 pairs" in choice.reason and choice.rule == threads.GENERIC_RULE
     assert choice.detail[1] == "timed: OpenBLAS may run the largest, 128·128·784 = 12,845,056 multiply-adds, on 2 threads (rule: --json)"
 
 
@@ -248,10 +248,40 @@ def test_all_cores_only_when_clearly_faster(monkeypatch, one, many, chosen):
     assert threads.choose([784, 512, 10], 128).threads == chosen
 
 
-TIMED = re.compile(r"(clearly faster|not clearly faster|not settled): 2 threads ÷ 1 = ([\d.]+)× the time, range ([\d.]+)…"
-                   r"([\d.]+)× over (\d+) pairs, (all below|all at or above|spanning) 0\.90×")
-MEDIANS = re.compile(r"medians ([\d.]+) µs on 1 thread, ([\d.]+) µs on 2, pairs spread (\d+)% \(a warm-up pair before them, "
-                     r"left out: [\d.]+×\); other processes used ")
+TIMED = re.compile(r"(clearly faster|not clearly faster|not settled|slower): 2 threads ÷ 1 = ([\d.]+)× the time, the median "
+                   r"ratio of (\d+) pairs, range ([\d.]+)…([\d.]+)×, (.*)")
+MEDIANS = re.compile(r"medians ([\d.]+) µs on 1 thread, ([\d.]+) µs on 2 \(their own quotient ([\d.]+)×\), pairs spread "
+                     r"(\d+)% \(a warm-up pair before them, left out: [\d.]+×\); other processes used ")
+
+
+def _words_for(low: float, high: float) -> tuple[str, str]:
+    """The verdict and the words for where a range printed as ``low``…``high`` lies, read off the printed ends
+    against 0.90× (a clear gain) and 1.00× (slower), written out here apart from ``threads.decide``."""
+    where = lambda end: 0 if end < 0.9 else 1 if end < 1.0 else 2
+    return {(0, 0): ("clearly faster", "all below 0.90×"),
+            (0, 1): ("not settled", "below 1.00×, spanning 0.90×"),
+            (0, 2): ("not settled", "spanning 0.90× and 1.00×"),
+            (1, 1): ("not clearly faster", "all at or above 0.90× and below 1.00×"),
+            (1, 2): ("not clearly faster", "all at or above 0.90×, spanning 1.00×"),
+            (2, 2): ("slower", "all at or above 1.00×")}[where(low), where(high)]
+
+
+def _check_said(choice: threads.Choice, ratios: list[float], one: float, many: float) -> str:
+    """Asserts that ``choice``'s printed figures are the pairs' (the median of their ratios, its range, the two medians
+    and their own quotient) and that its words and count follow the range as printed; returns the verdict."""
+    verdict, ratio, count, low, high, side = TIMED.fullmatch(choice.reason).groups()
+    shown_one, shown_many, quotient, spread = MEDIANS.match(choice.detail[0]).groups()
+    assert int(count) == len(ratios)
+    assert float(shown_one) == pytest.approx(one * 1e6, rel=5e-3) and float(shown_many) == pytest.approx(many * 1e6, rel=5e-3)
+    assert float(quotient) == pytest.approx(many / one, abs=5.01e-4)   # the medians' quotient: not the ratio decided by
+    assert abs(float(ratio) - statistics.median(ratios)) <= 5e-4 + 1e-12
+    assert abs(int(spread) / 100 - verdicts.spread(ratios)) <= 5e-3 + 1e-12
+    width = 1 + int(spread) / 100
+    assert float(low) == pytest.approx(float(ratio) / width, abs=5.01e-3) and float(high) == pytest.approx(float(ratio) * width, abs=5.01e-3)
+    assert (verdict, side) == _words_for(float(low), float(high))      # the words, from the ends as printed
+    exact = _words_for(float(ratio) / width, float(ratio) * width)    # and from the printed median and spread
+    assert (verdict, side) == exact and choice.threads == (2 if verdict == "clearly faster" else 1)
+    return verdict
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -260,31 +290,63 @@ MEDIANS = re.compile(r"medians ([\d.]+) µs on 1 thread, ([\d.]+) µs on 2, pair
 @example(ratios=[0.720], one=1.82e-4)                      # tutorial 9's, the same step: 2 threads
 @example(ratios=[1.145, 0.720, 0.85], one=1.5e-4)          # both in one run: their spread straddles 0.9
 @example(ratios=[0.9, 0.9, 0.9], one=1e-4)                 # exactly at the mark: not below it
+@example(ratios=[1.0, 1.0, 1.0], one=1e-4)                 # exactly at 1×: slower's side
 @example(ratios=[0.8, 0.8, 0.8], one=1e-4)
+@example(ratios=[1.692, 1.14 * 1.48, 2.50 / 1.48], one=1.313e-3)   # reader 35 b6: 1.14…2.50×, wholly above 1×
+@example(ratios=[0.95, 0.96, 0.97], one=1e-4)              # wholly between 0.9 and 1
 def test_the_printed_median_and_spread_always_show_the_decision(monkeypatch, ratios, one):
     """Reader 29 (b1): one timing a side flipped the choice between two runs of the same step (1.145×, then
     0.720×). The choice reads the pairs' median ratio and their spread as printed (3 decimals, a whole percent):
-    the range median ÷/× (1 + spread) wholly below 0.90× — 2 threads, clearly faster; wholly at or above — 1 thread,
-    not clearly faster; straddling — 1 thread, not settled. Dividing the printed figures by hand gives the
-    printed range, and the range gives the words and the count."""
+    the range median ÷/× (1 + spread) wholly below 0.90× — 2 threads, clearly faster; otherwise 1 thread, and
+    reader 35 (b6): the words say where the range lies — wholly at or above 1.00×, slower (not "not clearly
+    faster"); wholly at or above 0.90×, not clearly faster; reaching below 0.90×, not settled. Reader 35 (c1): the
+    ratio is said to be the median of the pairs' ratios, and the medians' own quotient is printed as such.
+    Dividing the printed figures by hand gives the printed range, and the range gives the words and the count."""
     monkeypatch.setattr(threads, "load", lambda seconds=0.1: IDLE)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     many = one * statistics.median(ratios)
     monkeypatch.setattr(threads, "time_products", lambda products, dtype, cores: _pairs(one, many, ratios))
-    choice = threads.choose([784, 512, 10], 128)
-    verdict, ratio, low, high, count, side = TIMED.fullmatch(choice.reason).groups()
-    shown_one, shown_many, spread = MEDIANS.match(choice.detail[0]).groups()
-    assert int(count) == len(ratios)
-    assert float(shown_one) == pytest.approx(one * 1e6, rel=5e-3) and float(shown_many) == pytest.approx(many * 1e6, rel=5e-3)
-    assert abs(float(ratio) - statistics.median(ratios)) <= 5e-4 + 1e-12
-    assert abs(int(spread) / 100 - verdicts.spread(ratios)) <= 5e-3 + 1e-12
-    width = 1 + int(spread) / 100
-    assert float(low) == pytest.approx(float(ratio) / width, abs=5.01e-3) and float(high) == pytest.approx(float(ratio) * width, abs=5.01e-3)
-    below, at_or_above = float(ratio) * width < 0.9, float(ratio) / width >= 0.9
-    expected = "clearly faster" if below else "not clearly faster" if at_or_above else "not settled"
-    assert verdict == expected and choice.threads == (2 if below else 1)
-    assert side == ("all below" if below else "all at or above" if at_or_above else "spanning")
-    assert (float(high) < 0.9) == below and (float(low) >= 0.9) == at_or_above   # the printed ends on their sides
+    _check_said(threads.choose([784, 512, 10], 128), ratios, one, many)
+
+
+def _seeds(total: int, default: int) -> list:
+    """Seeds 0 … total − 1 for a generator: the first ``default`` in the default run, the rest under ``-m long``."""
+    return [seed if seed < default else pytest.param(seed, marks=pytest.mark.long) for seed in range(total)]
+
+
+WORDS_CASES = 600
+
+
+@pytest.mark.parametrize("seed", _seeds(WORDS_CASES, 36))
+def test_every_place_of_the_range_gets_its_own_words(monkeypatch, seed):
+    """Reader 35 (b6): a range of 1.14…2.50× was called "not clearly faster" when two threads were slower in every
+    pair. Seeded over a median and a spread drawn to put the range in each of the six places against 0.90× and
+    1.00× in turn (and near the marks, within the rounding of the printed ends): the verdict, the words on where the
+    range lies, and the count follow the printed range; two threads only when it is wholly below 0.90×."""
+    rng = np.random.default_rng(seed)
+    place = seed % 6
+    middle = {0: (0.3, 0.85), 1: (0.86, 0.97), 2: (0.7, 1.3), 3: (0.905, 0.995), 4: (0.95, 1.2), 5: (1.0, 3.0)}[place]
+    ratio = float(rng.uniform(*middle)) if seed % 5 else float(rng.choice([0.9, 1.0, 0.899, 0.999]))
+    spread = float(rng.choice([0.0, rng.uniform(0, 0.03), rng.uniform(0, 0.3), rng.uniform(0, 1.5)]))
+    count = int(rng.integers(3, 12))
+    ratios = [ratio * (1 + spread), ratio / (1 + spread)] + [ratio] * (count - 2)   # their median: ratio; spread: spread
+    one = float(10 ** rng.uniform(-6, -2))
+    many = one * statistics.median(ratios)
+    monkeypatch.setattr(threads, "load", lambda seconds=0.1: IDLE)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(threads, "time_products", lambda products, dtype, cores: _pairs(one, many, ratios))
+    _check_said(threads.choose([784, 512, 10], 128), ratios, one, many)
+
+
+def test_the_words_reach_every_place_of_the_range():
+    """The six places of a range against 0.90× and 1.00×, each reached by ``decide`` with the words it prints."""
+    cases = {(0.8, 0.0): "all below 0.90×", (0.88, 0.05): "below 1.00×, spanning 0.90×",
+             (0.95, 0.2): "spanning 0.90× and 1.00×", (0.95, 0.02): "all at or above 0.90× and below 1.00×",
+             (0.98, 0.05): "all at or above 0.90×, spanning 1.00×", (1.692, 0.48): "all at or above 1.00×"}
+    for (ratio, spread), side in cases.items():
+        count, said = threads.decide([ratio / (1 + spread), ratio, ratio * (1 + spread)], 2)
+        assert said.endswith(f", {side}") and count == (2 if side == "all below 0.90×" else 1), said
+    assert threads.decide([1.692, 1.14 * 1.48, 2.5 / 1.48], 2)[1].startswith("slower: ")
 
 
 def test_the_choice_times_one_run_a_half_so_a_slow_second_thread_cannot_stretch_it(monkeypatch):
