@@ -26,6 +26,7 @@ from hypothesis import settings
 
 from nnkit import data
 from nnkit.backends.libraries import LibraryNotFound, NumpyOpenBLAS
+from tutorial_runs import PlainRuns
 
 # The generators draw the same cases on every run (CI runs what its author ran); NNKIT_HYPOTHESIS_EXPLORE=1 draws
 # fresh ones each run, to hunt for new counterexamples (then add each found as an @example).
@@ -139,3 +140,9 @@ def mnist_idx(tmp_path: Path, digits28: data.Dataset) -> Path:
 def mnist_idx_raw(tmp_path: Path, digits28: data.Dataset) -> Path:
     """``t10k-images.idx3-ubyte``, with ``t10k-labels.idx1-ubyte`` beside it, not compressed."""
     return _write_idx_pair(tmp_path, "t10k-images.idx3-ubyte", "t10k-labels.idx1-ubyte", digits28)
+
+
+@pytest.fixture(scope="session")
+def plain_run(tmp_path_factory) -> PlainRuns:
+    """Each tutorial's one plain quick run for the whole session (``tutorial_runs.PlainRuns``)."""
+    return PlainRuns(tmp_path_factory.mktemp("plain"))

@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from generators import examples, seeds
 from nnkit import plots
 
 
@@ -96,7 +97,7 @@ def test_a_rooflines_ticks_are_plain_numbers_and_its_flagged_points_are_hollow(t
         assert not any("×" in label or "every point" in label for label in seen["labels"])
 
 
-@pytest.mark.parametrize("seed", range(24))
+@pytest.mark.parametrize("seed", seeds(24, 8))
 def test_roofline_points_that_meet_nest_each_visible_in_the_figure(seed, monkeypatch):
     """Reader 32 (c3): "+ SIMD" and "+ packing" near one intensity were hard to read under their × marks. Points that
     meet (within ``MARKER_REACH`` both ways) never share a size, the larger drawn under the smaller; in the drawn
@@ -275,44 +276,49 @@ def _drawn_bars(values, log, flagged, marks, inside: bool = False):
     return seen[0]
 
 
-@settings(max_examples=30, deadline=None)
-@given(st.lists(st.floats(1e-3, 1e6), min_size=1, max_size=8), st.booleans(), st.data())
-def test_bars_draw_dots_on_a_log_axis_bars_on_a_linear_one_and_each_flagged_entry_hollow(rates, log, data):
+@pytest.mark.parametrize("examples", examples(10, 30))
+def test_bars_draw_dots_on_a_log_axis_bars_on_a_linear_one_and_each_flagged_entry_hollow(examples):
     """Reader 21 c4: on a log axis a bar's length depends on where the axis starts, so there each entry is a dot;
     on a linear axis a bar from 0. Flagged entries (and only they) are hollow, their value written after the flag's
     mark; the legend names the flag only when something is flagged, and every mark line, which its name runs along
     too (reader 24 c2: a legend below the axes is far from the lines it names)."""
-    values = {f"rung {i}": rate for i, rate in enumerate(rates)}
-    flagged = set(data.draw(st.lists(st.sampled_from(list(values)), max_size=len(values))))
-    marks = {f"peak {i}": value for i, value in enumerate(data.draw(st.lists(st.floats(1e-2, 1e3), max_size=3)))}
-    fig = _drawn_bars(values, log, flagged, marks)
-    try:
-        ax = fig.axes[0]
-        assert ax.get_xscale() == ("log" if log else "linear")
-        assert [t.get_text() for t in ax.get_yticklabels()] == list(values)
-        if log:
-            assert not ax.patches
-            dots = [line for line in ax.get_lines() if line.get_marker() == "o" and len(line.get_xdata()) == 1]
-            assert [(line.get_xdata()[0], line.get_ydata()[0]) for line in dots] == [
-                (value, row) for row, value in enumerate(values.values())]
-            faces = [matplotlib.colors.to_hex(line.get_markerfacecolor()) for line in dots]
-        else:
-            assert [bar.get_width() for bar in ax.patches] == list(values.values())
-            faces = [matplotlib.colors.to_hex(bar.get_facecolor()) for bar in ax.patches]
-        assert [face == "#ffffff" for face in faces] == [label in flagged for label in values]
-        assert [t.get_text() for t in ax.texts] == [("≥" if label in flagged else "") + plots.value_text(value)
-                                                    for label, value in values.items()] + list(marks)   # each mark named
-        assert [line.get_xdata()[0] for line in ax.get_lines() if line.get_linestyle() != "None"] == list(marks.values())
-        inside = data.draw(st.booleans())   # the same figure drawn again, its legend inside the axes
-        plt.close(fig)
-        fig = _drawn_bars(values, log, flagged, marks, inside)
-        ax = fig.axes[0]
-        shown = ax.get_legend() if inside else (fig.legends or [None])[0]
-        assert not (fig.legends if inside else ax.get_legend())            # one legend, where it was asked for
-        legend = [t.get_text() for t in shown.get_texts()] if shown else []
-        assert legend == list(marks) + ["hollow: flagged"] * bool(flagged)
-    finally:
-        plt.close(fig)
+
+    @settings(max_examples=examples, deadline=None)
+    @given(st.lists(st.floats(1e-3, 1e6), min_size=1, max_size=8), st.booleans(), st.data())
+    def check(rates, log, data):
+        values = {f"rung {i}": rate for i, rate in enumerate(rates)}
+        flagged = set(data.draw(st.lists(st.sampled_from(list(values)), max_size=len(values))))
+        marks = {f"peak {i}": value for i, value in enumerate(data.draw(st.lists(st.floats(1e-2, 1e3), max_size=3)))}
+        fig = _drawn_bars(values, log, flagged, marks)
+        try:
+            ax = fig.axes[0]
+            assert ax.get_xscale() == ("log" if log else "linear")
+            assert [t.get_text() for t in ax.get_yticklabels()] == list(values)
+            if log:
+                assert not ax.patches
+                dots = [line for line in ax.get_lines() if line.get_marker() == "o" and len(line.get_xdata()) == 1]
+                assert [(line.get_xdata()[0], line.get_ydata()[0]) for line in dots] == [
+                    (value, row) for row, value in enumerate(values.values())]
+                faces = [matplotlib.colors.to_hex(line.get_markerfacecolor()) for line in dots]
+            else:
+                assert [bar.get_width() for bar in ax.patches] == list(values.values())
+                faces = [matplotlib.colors.to_hex(bar.get_facecolor()) for bar in ax.patches]
+            assert [face == "#ffffff" for face in faces] == [label in flagged for label in values]
+            assert [t.get_text() for t in ax.texts] == [("≥" if label in flagged else "") + plots.value_text(value)
+                                                        for label, value in values.items()] + list(marks)   # each mark named
+            assert [line.get_xdata()[0] for line in ax.get_lines() if line.get_linestyle() != "None"] == list(marks.values())
+            inside = data.draw(st.booleans())   # the same figure drawn again, its legend inside the axes
+            plt.close(fig)
+            fig = _drawn_bars(values, log, flagged, marks, inside)
+            ax = fig.axes[0]
+            shown = ax.get_legend() if inside else (fig.legends or [None])[0]
+            assert not (fig.legends if inside else ax.get_legend())            # one legend, where it was asked for
+            legend = [t.get_text() for t in shown.get_texts()] if shown else []
+            assert legend == list(marks) + ["hollow: flagged"] * bool(flagged)
+        finally:
+            plt.close(fig)
+
+    check()
 
 
 @settings(max_examples=8, deadline=None)

@@ -25,13 +25,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
+from generators import seeds as _seeds
 from nnkit import plots, tutorials
 from nnkit.bench import peak, verdicts
-
-def _seeds(count: int, default: int = 30) -> list:
-    """Seeds 0 … ``count`` - 1: the first ``default`` run by default, the rest only with ``-m long``."""
-    return [seed if seed < default else pytest.param(seed, marks=pytest.mark.long) for seed in range(count)]
-
 
 LANES = {"scalar": 1, "sse2": 2, "avx2+fma": 4, "avx512f+fma": 8}   # no AVX2 without FMA: the share across widths
 HERE = {"scalar": 1, "sse2": 2, "avx2": 4, "avx2+fma": 4}   # this Zen 3's kernels: the share at equal width

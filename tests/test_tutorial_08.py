@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from generators import seeds
 from nnkit import tutorials
 from nnkit.bench import bandwidth as triads
 from nnkit.bench import load, verdicts
@@ -1047,7 +1048,7 @@ def _config(**changes):
     return dataclasses.replace(own_dgemm.config(), **changes)
 
 
-@pytest.mark.parametrize("seed", range(200))
+@pytest.mark.parametrize("seed", seeds(200))
 def test_a_faster_block_names_the_term_of_the_rule_it_points_to(run, seed):
     """Reader 30 c11: MC = 256 beat the rule's 96 beyond noise and nothing said what that means for the rule. Over
     seeded caches and values: the line names the cache the block is sized for, the ways its value would take against
@@ -1086,7 +1087,7 @@ def test_step_6_names_the_rules_term_exactly_when_its_pairs_settle_another_value
         assert ("what it may point to in the rule:" in joined) == faster
 
 
-@pytest.mark.parametrize("seed", range(300))
+@pytest.mark.parametrize("seed", seeds(300))
 def test_a_rung_near_a_slower_levels_slope_is_said_to_be_no_evidence_of_that_bound(run, seed):
     """Reader 30 b3: the unblocked rungs lay on main memory's slope while their matrices fit in cache, and nothing said
     that is no evidence of a DRAM bound. Over seeded rates and roofs: a rung is named exactly when its share of a
@@ -1131,7 +1132,7 @@ def test_step_4_pairs_the_largest_size_the_library_runs_unpacked_when_no_table_s
     assert "where nnkit's dgemm skips packing: " in text
 
 
-@pytest.mark.parametrize("seed", range(300))
+@pytest.mark.parametrize("seed", seeds(300))
 def test_a_two_thread_row_is_flagged_exactly_where_it_did_not_scale_and_a_smaller_size_did(run, seed):
     """Reader 31 a2: OpenBLAS on 2 threads at n = 1000 ran 1.05× its 1-thread rate where its other sizes scaled
     1.4–1.7×, and the row went unflagged. Reader 34 a2: a speed-up that grows with n is the normal shape, so only a
@@ -1181,7 +1182,7 @@ def test_the_ladder_draws_undisturbed_rates_filled_and_flagged_ones_hollow(run):
     plt.close("all")
 
 
-@pytest.mark.parametrize("seed", range(300))
+@pytest.mark.parametrize("seed", seeds(300))
 def test_every_rung_that_ran_slower_than_the_one_before_is_named_and_its_loss_placed(run, seed):
     """Reader 31 b5: "+ cache blocking" ran 0.87× "+ packing" and the ladder's story said nothing. Over random rates and
     bounds: every rung slower than the one before at a size is named with its ratio, and "a loss beyond its bounds"
@@ -1248,7 +1249,7 @@ def test_no_size_of_step_3_is_a_power_of_two_as_its_text_says(quick_run):
     assert "No size is a power of two, on purpose" in re.sub(r"\s+", " ", _source())
 
 
-@pytest.mark.parametrize("seed", range(200))
+@pytest.mark.parametrize("seed", seeds(200))
 def test_an_nc_from_the_model_says_whether_step_3s_sizes_could_time_it(dgemm_ns, seed, monkeypatch):
     """Reader 32 (b4): the NC the rule gives on the measured L3 was prescribed, though no step times NC. The line
     calls it a hypothesis, and says only n above the smaller NC could tell the two apart — where Step 3's sizes
@@ -1352,7 +1353,7 @@ def test_step_9s_last_line_reads_the_cut_off_the_settled_sizes_alone(effects):
     assert ("neither support nor contradict" in said) == (bool(within) and not paid and not cost)
 
 
-@pytest.mark.parametrize("seed", range(300))
+@pytest.mark.parametrize("seed", seeds(300))
 def test_a_step_9_size_says_the_effect_its_rounds_placed(seed):
     """A size's lines, for rounds drawn at random (ratios, other processes, the core's speed): its last words are the
     effect Step 3's rule placed (paid above 1, cost below, no effect within the noise, nothing more when not settled);
@@ -1474,7 +1475,7 @@ def test_the_sweep_adds_sets_at_three_quarters_and_all_of_the_reported_l3_below_
     assert set(ns["triad_runs"]) == {*doubling, *ns["near_l3"](doubling)}
 
 
-@pytest.mark.parametrize("seed", range(200))
+@pytest.mark.parametrize("seed", seeds(200))
 def test_the_neighbours_flag_reads_every_ordering_of_the_speed_ups_by_smaller_sizes_only(seed):
     """Reader 34 a2: OpenBLAS's 1.06× at n = 120 was flagged because LARGER sizes reached 1.2×. Over every ordering of
     a set of speed-ups across the sizes: a size is flagged exactly when a smaller one (not one-thread by design)
@@ -1514,7 +1515,7 @@ def _step_3_flags(rates, why, again, again_why):
     return scope
 
 
-@pytest.mark.parametrize("seed", range(300))
+@pytest.mark.parametrize("seed", seeds(300))
 def test_a_super_linear_re_timing_flags_no_rate_and_step_8_compares_only_what_step_3_kept(seed):
     """Reader 34 a1: "+ threads" at n = 500, 30.0 in the table, was discarded as 0.49× its re-timing (61.2) — a
     re-timing 2.49× the 1-thread rate kept (24.6) on 2 cores — and Step 8 "agreed" with the discarded 30.0. Over

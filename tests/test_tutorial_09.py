@@ -17,16 +17,12 @@ import statistics
 import numpy as np
 import pytest
 
+from generators import seeds as _seeds
 from nnkit import plots, tutorials
 from nnkit.bench import bandwidth, load, peak, verdicts
 from tutorial_runs import CALM, quick
 
 OPS = ["matmul", "sum", "max", "exp", "add", "multiply", "subtract"]
-
-
-def _seeds(total: int, default: int = 50) -> list:
-    """Seeds 0 … total − 1 for a generator: the first ``default`` in the default run, the rest under ``-m long``."""
-    return [seed if seed < default else pytest.param(seed, marks=pytest.mark.long) for seed in range(total)]
 
 
 def _joined(text: str) -> str:

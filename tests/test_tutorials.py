@@ -21,17 +21,16 @@ def test_there_are_tutorials_and_each_has_code():
 
 
 @pytest.mark.parametrize("path", ALL, ids=[p.stem for p in ALL])
-def test_a_tutorial_runs_from_top_to_bottom_and_draws_what_it_names(path, tmp_path):
-    printed = []
-    tutorials.run(path, quick=True, out=str(tmp_path), echo=printed.append)
-    figures = re.findall(r"^figure: (.+\.png)$", "\n".join(printed), re.M)
+def test_a_tutorial_runs_from_top_to_bottom_and_draws_what_it_names(path, plain_run):
+    _, text, out = plain_run(path.stem)
+    figures = re.findall(r"^figure: (.+\.png)$", text, re.M)
     assert figures, f"{path.stem} draws no figure"
     for figure in figures:
         with open(figure, "rb") as f:
             assert f.read(8) == b"\x89PNG\r\n\x1a\n", figure
-    assert {f.name for f in tmp_path.glob("*.png")} >= {figure.rsplit("/", 1)[-1] for figure in figures}
+    assert {f.name for f in out.glob("*.png")} >= {figure.rsplit("/", 1)[-1] for figure in figures}
     if path.stem in FIT_THE_BOOK:
-        assert [line for text in printed for line in text.splitlines() if not fits_the_book(line)] == []
+        assert [line for line in text.splitlines() if not fits_the_book(line)] == []
 
 
 # Tutorials whose output has been laid out for the book's code column (docs/book/conf.py: ~120 characters)
@@ -43,8 +42,8 @@ def fits_the_book(line: str) -> bool:
     return len(line) <= 120 or len(line) - len(max(line.split(), key=len)) <= 20
 
 
-def test_the_dgemm_tutorial_shows_the_real_call():
-    ns = tutorials.run(tutorials.find("np-dot"), quick=True, echo=lambda text: None)
+def test_the_dgemm_tutorial_shows_the_real_call(plain_run):
+    ns = plain_run("np-dot")[0]
     assert ns["real"].routine == "dgemm" and ns["real"].lda == ns["W1"].shape[1]
     assert (ns["C"] == ns["Z1"]).all()
 
@@ -113,10 +112,10 @@ def test_the_network_tutorial_says_of_dead_units_only_what_its_run_counts():
     assert 'print(f"(4) hidden ReLUs that fire for no sample: {int(np.sum(np.all(Zs0[0] <= 0, axis=1)))} of ' in code
 
 
-def test_the_gradient_check_prints_the_epsilon_both_of_its_checks_use(tmp_path):
+def test_the_gradient_check_prints_the_epsilon_both_of_its_checks_use(plain_run):
     """Reader 29 c15: the "Try this" about float32 asks why ε must grow, so the run states the ε it nudged by, and
     both checks (the right backward pass and the seed's buggy one) use that ε."""
-    ns, text = quick("the-network", tmp_path)
+    ns, text, _ = plain_run("the-network")
     assert f"\nε = {ns['EPS']:g}, each parameter nudged by ±ε in float64\nW1: relative error" in text
     code = "\n".join(tutorials.cells(tutorials.find("the-network")))
     assert code.count("gradcheck.relative_errors(") == code.count("eps=EPS)") == 2
@@ -195,11 +194,11 @@ def test_the_learning_rate_figure_draws_the_marks_its_verdict_reads(monkeypatch,
     assert named.split(", ") == ([rate for rate, loss in last.items() if loss > above] or ["none"])
 
 
-def test_the_ndarray_tutorial_shows_the_write_through_a_view_that_its_figure_draws(tmp_path):
+def test_the_ndarray_tutorial_shows_the_write_through_a_view_that_its_figure_draws(plain_run):
     """Reader 31 c19: the run printed the changed array but not the line that changed it; it now prints the view it
     took and the assignment through it, with a[1, 0] before and after, right above the array — and the figure's
     array holds that 100, which Step 5's prose traces to the same line."""
-    ns, text = quick("ndarray", tmp_path)
+    ns, text, _ = plain_run("ndarray")
     shown = re.search(r"^v = a\[1:, ::2\] +a view of a: np\.shares_memory\(v, a\) is True\n"
                       r"v\[0, 0\] = 100\.0 +v\[0, 0\] is a\[1, 0\]: a\[1, 0\] was (\S+), is 100 now\na:\n(\[\[.*?\]\])\n",
                       text, re.M | re.S)

@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 from nnkit import tutorials
 from nnkit.backends import own_dgemm
 from nnkit.bench import verdicts
-from tutorial_runs import printed_disturbed, quick
+from tutorial_runs import printed_disturbed
 
 
 @pytest.fixture(scope="module")
-def dgemm(tmp_path_factory):
-    return quick("inside-dgemm", tmp_path_factory.mktemp("t8"))
+def dgemm(plain_run):
+    return plain_run("inside-dgemm")[:2]
 
 
 def _said(pattern: str, text: str) -> str:

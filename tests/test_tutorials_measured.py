@@ -15,17 +15,16 @@ import pytest
 
 from nnkit import tutorials
 from nnkit.bench import verdicts
-from tutorial_runs import quick
 
 
 @pytest.fixture(scope="module")
-def memory(tmp_path_factory):
-    return quick("memory", tmp_path_factory.mktemp("t4"))
+def memory(plain_run):
+    return plain_run("memory")[:2]
 
 
 @pytest.fixture(scope="module")
-def simd(tmp_path_factory):
-    return quick("threads-and-simd", tmp_path_factory.mktemp("t6"))
+def simd(plain_run):
+    return plain_run("threads-and-simd")[:2]
 
 
 def _thp_mode() -> str | None:
@@ -392,8 +391,8 @@ def test_the_batch_split_adds_up_and_follows_the_pairs_printed(memory):
 
 
 @pytest.fixture(scope="module")
-def network(tmp_path_factory):
-    return quick("the-network", tmp_path_factory.mktemp("t1"))[1]
+def network(plain_run):
+    return plain_run("the-network")[1]
 
 
 def test_each_learning_rate_shows_its_own_path_and_is_called_up_and_down_only_when_it_rose(network):
@@ -422,8 +421,8 @@ def test_the_seed_bug_check_marks_exactly_the_wrong_gradient(network):
     assert "by a relative error of order 1 (this measure," in prose and "never exceeds 1)" in prose
 
 
-def test_the_broadcast_ratios_are_called_unsettled_exactly_when_a_timing_was_disturbed(tmp_path):
-    text = quick("broadcasting", tmp_path)[1]
+def test_the_broadcast_ratios_are_called_unsettled_exactly_when_a_timing_was_disturbed(plain_run):
+    text = plain_run("broadcasting")[1]
     step_2 = text[text.index("Python loop over samples"):text.index("the table's ratio")]
     verdict = re.sub(r"\n +", " ", text[text.index("the table's ratio"):]).split("\n")[0]
     assert ("disturbed timings" in verdict) == ("disturbed:" in step_2)

@@ -2,6 +2,8 @@
 tests that must see both branches of a verdict whatever this machine is doing, stand-ins for
 ``load.watch`` that make the machine look calm or busy."""
 
+from pathlib import Path
+
 from nnkit import tutorials
 
 
@@ -11,6 +13,25 @@ def quick(name: str, out) -> tuple[dict, str]:
     printed = []
     ns = tutorials.run(tutorials.find(name), quick=True, out=str(out), echo=printed.append)
     return ns, "\n".join(printed)
+
+
+class PlainRuns:
+    """Each tutorial's one plain quick run, shared by every test that only reads it (the ``plain_run`` fixture):
+    a tutorial at its quick size costs up to a minute, and several test files read the same run. A test that
+    changes what a run sees (``CALM``, ``BUSY``, a patched function) runs its own with :func:`quick`."""
+
+    def __init__(self, folder) -> None:
+        self.folder, self.runs = folder, {}
+
+    def __call__(self, name: str) -> tuple[dict, str, Path]:
+        """Tutorial ``name`` (as :func:`nnkit.tutorials.find` takes it): its namespace, all it printed, and the
+        folder its figures went to — run on the first call, the same objects after."""
+        stem = tutorials.find(name).stem
+        if stem not in self.runs:
+            out = self.folder / stem
+            out.mkdir()
+            self.runs[stem] = (*quick(stem, out), out)
+        return self.runs[stem]
 
 
 def looks(others: float):
