@@ -7,6 +7,7 @@ are named as bounded by neither roof."""
 import math
 import re
 
+import numpy as np
 import pytest
 from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
@@ -381,7 +382,7 @@ def test_the_skipped_packing_summary_gives_each_sizes_own_words():
             settled = [e for e in effects if e is not None]
             assert ("does not hold on this machine" in said) == ("paid" in settled)
             assert ("the cut holds here" in said) == (set(effects) == {"cost"})
-            assert ("one thread against two at these sizes is not timed" in said) == (set(effects) == {"cost"})
+            assert ("one thread against two is Step 9's to time, at its own sizes" in said) == (set(effects) == {"cost"})
             # the kernel's own cut, and the machine it was measured on, are what a paid packing contradicts
             assert (f"the {kernel} kernel's cut, measured on {machines[kernel]}, does not hold" in said) == (
                 "paid" in settled)
@@ -760,3 +761,196 @@ def test_no_step_bound_rests_on_an_unflagged_single_timing_taken_as_exact(dgemm)
         line = re.search(rf"^  {re.escape(step)} +[\d.]+×  — single timings \(([^)]*)\)", flat, re.M)
         assert line.group(1) == (f"{ns['PAIRED_IN'][step]}'s pairs settle it" if step in ns["PAIRED_IN"]
                                  else "no pairs time it")
+
+
+# Reader 35 (a4) and the AVX2 cut's move to 64³: Step 9 timed only sizes at or under the kernel's cut (its edge ÷ 4,
+# 2, 1), so with a cut of 64³ it could no longer show where two threads start to pay. It now brackets the cut — half
+# the edge, the edge and twice it (half and twice under --quick) — holding the one-thread side on one thread above the
+# cut with own_dgemm.one_thread_cut(n³), and its last line reads the cut off the settled sizes on both sides.
+
+def _machines():
+    """Stand-in configurations for Step 9's functions: this machine's own and an AVX-512 one (its cut 256³)."""
+    import types
+    return [own_dgemm.config(), types.SimpleNamespace(kernel="avx512f+fma", one_thread_measured_on="an AVX-512 Xeon",
+                                                      unpacked_up_to=256**3)]
+
+
+def _cut_cases():
+    """Every assignment of the four effects (paid, cost, within the noise, not settled) to Step 9's sizes around a
+    cut, for each machine of ``_machines`` and both modes (full: half, edge, twice; quick: half, twice)."""
+    import itertools
+    for machine in _machines():
+        edge = max(n for n in range(1, 600) if n**3 <= getattr(machine, "one_thread_kernel_up_to", 256**3))
+        for sizes in ((edge // 2, edge, 2 * edge), (edge // 2, 2 * edge)):
+            for effects in itertools.product(("paid", "cost", "", None), repeat=len(sizes)):
+                yield machine, edge, dict(zip(sizes, effects))
+
+
+def _cut_oracle(effects, edge):
+    """What Step 9's last line must say, worked out here: the sizes by effect, whether they conflict (two threads paid
+    below a size where they cost), and where the kernel's cut (n ≤ ``edge``) stands against the cuts they allow."""
+    at = lambda effect: [n for n, e in effects.items() if e == effect]
+    paid, cost, within, unsettled = at("paid"), at("cost"), at(""), at(None)
+    conflict = bool(paid and cost and max(cost) > min(paid))
+    too_high = not conflict and any(n <= edge for n in paid)   # two threads paid where the cut holds one thread
+    too_low = not conflict and any(n > edge for n in cost)     # two threads cost where the cut lets them run
+    return {"paid": paid, "cost": cost, "within": within, "unsettled": unsettled, "conflict": conflict,
+            "too_high": too_high, "too_low": too_low, "fits": bool(cost and paid) and not (conflict or too_high or too_low)}
+
+
+@pytest.mark.parametrize("examples", [40, pytest.param(10_000, marks=pytest.mark.long)])
+def test_step_9s_last_line_says_whether_the_kernels_cut_fits_or_where_one_would(dgemm, monkeypatch, examples):
+    """For the sizes below and above the cut and every outcome (a seeded sample by default, all under -m long): the
+    kernel's cut is said to fit this machine exactly when two threads settled as costing at or below it and paying
+    above it; where a size contradicts it, the line says which and where a cut would fit (bounded on each side only by
+    a settled size); a conflict fits no cut; one side settled says which is open; nothing read off unsettled sizes,
+    which are named, as sizes within the noise are; no line past 118 columns."""
+    import random
+    cases = list(_cut_cases())
+    chosen = cases if examples >= len(cases) else random.Random(35).sample(cases, examples)
+    listed = lambda ns: ", ".join(map(str, ns))
+    seen = set()
+    for machine, edge, effects in chosen:
+        monkeypatch.setitem(dgemm[0], "config", machine)
+        printed = dgemm[0]["cut_said"](effects, edge)
+        assert all(len(line) <= 118 for line in printed.split("\n"))
+        said, o = re.sub(r"\n +", " ", printed), _cut_oracle(effects, edge)
+        cut = f"the {machine.kernel} kernel's cut (n ≤ {edge}, set on {machine.one_thread_measured_on})"
+        if not (o["paid"] or o["cost"] or o["within"]):
+            assert said == "the one-thread cut: nothing settled in this run — run it again on an idle machine"
+            seen.add("nothing")
+            continue
+        outcome = next(name for name in ("conflict", "too_high", "too_low", "fits") if o[name]) if any(
+            o[name] for name in ("conflict", "too_high", "too_low", "fits")) else (
+            "holds" if o["cost"] else "lets" if o["paid"] else "within")
+        seen.add(outcome)
+        assert ("no one cut fits these figures" in said) == (outcome == "conflict")
+        assert (f"{cut} fits this machine" in said) == (outcome == "fits")
+        assert ("fits this machine" in said) == (outcome == "fits")
+        if outcome in ("too_high", "too_low", "fits"):   # the cuts these figures allow, each end from a settled size
+            assert (f"at or above n = {max(o['cost'] or [0])} (two threads cost there)" in said) == bool(o["cost"])
+            assert (f"below n = {min(o['paid'] or [0])} (two threads paid there)" in said) == bool(o["paid"])
+        if outcome == "too_high":
+            high = [n for n in o["paid"] if n <= edge]
+            assert f"two threads paid at n = {listed(high)}, within {cut}: on this machine the cut held" in said
+            assert ("(how far below, these sizes do not say)" in said) == (not o["cost"])
+        if outcome == "too_low":
+            low = [n for n in o["cost"] if n > edge]
+            assert f"two threads cost at n = {listed(low)}, above {cut}: on this machine the cut let" in said
+            assert ("(how far above, these sizes do not say)" in said) == (not o["paid"])
+        if outcome == "fits":
+            assert f"two threads cost at n = {listed(o['cost'])} and paid at n = {listed(o['paid'])}: {cut}" in said
+            assert max(o["cost"]) <= edge < min(o["paid"])
+        assert ("it holds there on this machine" in said) == (outcome == "holds")
+        assert ("a higher cut would fit these figures as well" in said) == (outcome == "holds")
+        assert ("it lets them run there on this machine" in said) == (outcome == "lets")
+        assert ("a lower cut would fit these figures as well" in said) == (outcome == "lets")
+        assert ("neither support nor contradict" in said) == (outcome == "within")
+        assert said.endswith(f"; n = {listed(o['unsettled'])} not settled") == bool(o["unsettled"])
+        assert (f"n = {listed(o['within'])} within this run's noise" in said) == bool(
+            o["within"] and (o["paid"] or o["cost"]))
+        assert ("would fit these figures" in said) == (outcome in ("too_high", "too_low", "holds", "lets"))
+    if examples >= len(cases):
+        assert seen == {"nothing", "conflict", "too_high", "too_low", "fits", "holds", "lets", "within"}
+
+
+@pytest.mark.parametrize("quick_mode", [True, False])
+def test_step_9s_sizes_bracket_the_kernels_cut(dgemm, quick_mode):
+    """The sizes lie on both sides of the kernel's cut — half its edge and twice it, the edge too in a full run —
+    none under 16: with the AVX2 cut of 64³, n = 32 (and 64) within it, 128 above."""
+    sizes_for = dgemm[0]["cut_sizes_for"]
+    for edge in (4, 8, 16, 32, 40, 64, 100, 256):
+        sizes = sizes_for(edge, quick_mode)
+        expected = (edge // 2, 2 * edge) if quick_mode else (edge // 2, edge, 2 * edge)
+        assert sizes == [n for n in expected if n >= 16]
+        assert max(sizes, default=edge + 1) > edge   # a size above the cut whenever any is timed
+        if edge // 2 >= 16:
+            assert min(sizes) <= edge   # and one at or below it
+    assert sizes_for(64, False) == [32, 64, 128] and sizes_for(64, True) == [32, 128]
+
+
+def test_the_quick_runs_step_9_brackets_the_cut_and_holds_one_thread_above_it(dgemm):
+    """The quick run times a size at or below the kernel's cut and one above it; each prints the threads the library
+    itself reported — 1 at its cut (or, above it, with the cut raised to the size) and 2 with the cut lifted, as a
+    fresh call reports them here; its per-size effect and the last line are the ones ``cut_said`` gives, and the
+    step leaves the cut as it found it."""
+    from nnkit.backends.dgemm import dgemm as product
+    ns, text = dgemm
+    edge = ns["unpacked_edge"](own_dgemm.config().one_thread_kernel_up_to)
+    assert ns["cut_edge"] == edge
+    if ns["cores"] < 2 or not ns["cut_sizes"]:
+        assert "no second thread, or no size of 16 or more around the cut, to time" in text
+        return
+    assert ns["cut_sizes"] == ns["cut_sizes_for"](edge, True)
+    assert min(ns["cut_sizes"]) <= edge < max(ns["cut_sizes"])   # below and above the cut
+    step_9 = text[text.index(f"n = {ns['cut_sizes'][0]:<5} the library reported"):]
+    words = {"two threads paid": "paid", "two threads cost": "cost",
+             "no effect of a second thread beyond this run's noise": ""}
+    for n in ns["cut_sizes"]:
+        raised = None if n <= edge else n
+        with own_dgemm.configured(threads=2):
+            reported = []
+            for cut in (None if raised is None else n**3, 0):
+                with own_dgemm.one_thread_cut(cut):
+                    product(np.ones((n, n)), np.ones((n, n)), library="nnkit")
+                    reported.append(own_dgemm.last_threads())
+        block = re.search(rf"^n = {n} +the library reported (.*)(?:\n  .*)*", step_9, re.M).group(0)
+        flat = re.sub(r"\n +", " ", block)
+        assert flat.startswith(f"n = {n:<5} {ns['threads_said'](reported, raised)}")
+        assert ("with the cut raised to" in flat.split(";")[0]) == (n > edge)
+        if reported == [1, 2]:
+            assert words.get(block.split("\n")[-1].strip()) == ns["lifted_effects"][n]
+    flat_step = re.sub(r"\n +", " ", step_9).rstrip()
+    assert flat_step.endswith(re.sub(r"\n +", " ", ns["cut_said"](ns["lifted_effects"], edge)))
+    assert own_dgemm.config().one_thread_from == "kernel"
+
+
+@pytest.mark.parametrize("examples", [40, pytest.param(300, marks=pytest.mark.long)])
+def test_a_step_9_size_says_its_one_thread_side_and_the_effect_its_rounds_placed(dgemm, examples):
+    """A size's lines, for rounds drawn at random (ratios, other processes, the core's speed) below and above the cut:
+    the one-thread side named as the run held it (at the cut, or with the cut raised to n³), the last words the effect
+    Step 3's rule placed (paid above 1, cost below, no effect within the noise, nothing more when not settled), the
+    packing note exactly where the library runs unpacked at its cut; no line past 118 columns."""
+    ns = dgemm[0]
+    rng = np.random.default_rng(35)
+    for _ in range(examples):
+        centre = float(rng.choice([0.5, 0.9, 1.0, 1.1, 1.6]))
+        lifted = [centre * float(rng.uniform(0.9, 1.1)) for _ in range(3)]
+        same = [float(rng.uniform(0.95, 1.05)) for _ in range(3)]
+        calm = rng.random() < 0.5
+        loads = [{"others": 0.0 if calm else float(rng.choice([0.0, 0.1, 0.6, 1.5])),
+                  "speed": 1.0 if calm else float(rng.choice([0.7, 0.9, 1.0])),
+                  "ratios": [r * float(rng.uniform(0.9, 1.1)) for _ in range(2)]} for r in lifted]
+        noise, noise_said = ns["pair_noise"](same, lifted, loads)
+        where, verdict = ns["placed"](lifted, loads, 1.0, noise)
+        n = int(rng.choice([16, 32, 64, 128]))
+        raised = n if n > ns["cut_edge"] else None
+        text = ns["lifted_line"](n, (1, 2), lifted, same, noise_said, verdict, ns["EFFECT"][where], raised)
+        assert all(len(line) <= 118 for line in text.split("\n"))
+        flat = re.sub(r"\n +", " ", text)
+        held = "at its cut" if raised is None else f"with the cut raised to {n}³"
+        assert flat.startswith(f"n = {n:<5} the library reported 1 thread {held}, 2 threads with it lifted")
+        assert ("(at its cut the library skips packing here;" in flat) == (n**3 <= ns["config"].unpacked_up_to)
+        last = text.split("\n")[-1]
+        assert last == {"above": "  two threads paid", "below": "  two threads cost",
+                        "within": "  no effect of a second thread beyond this run's noise"}.get(where, last)
+        assert where != "open" or "not settled in this run" in flat
+
+
+@pytest.mark.parametrize("cut", [0, 48**3, 64**3, 96**3, 256**3, 1000**3])
+def test_the_line_under_the_table_names_where_the_threads_rung_runs_one_thread_by_design(dgemm, cut):
+    """With the AVX2 cut at 64³ the "+ threads" row runs two threads at n = 120 and 250, where with 256³ it ran one:
+    the line under Step 3's table names the sizes within the cut (one thread, "+ cache blocking" again) and the rest,
+    from the cut in force; the quick run printed it for its own sizes and cut."""
+    ns, text = dgemm
+    sizes = (48, 96, 120, 250, 500, 1000)
+    line = re.sub(r"\n +", " ", ns["threads_row_said"](sizes, cut, 2))
+    within = [n for n in sizes if n**3 <= cut]
+    beyond = [n for n in sizes if n**3 > cut]
+    assert ("one thread by design at n = " + ", ".join(map(str, within)) + " (" in line) == bool(within)
+    assert ("2 threads at n = " + ", ".join(map(str, beyond)) in line) == bool(within and beyond)
+    assert ("2 threads at every size" in line) == (not within)
+    assert "one thread" not in line or within
+    assert all(len(part) <= 118 for part in ns["threads_row_said"](sizes, cut, 2).split("\n"))
+    printed = ns["threads_row_said"](ns["sizes"], ns["config"].one_thread_up_to, ns["cores"])
+    assert "\n" + printed + "\n" in text

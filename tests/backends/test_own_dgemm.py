@@ -478,22 +478,23 @@ def test_the_cut_given_decides_the_threads_the_library_reports_and_the_product_e
     np.testing.assert_allclose(C, 1.5 * A @ B - 0.5 * C0, rtol=1e-12, atol=1e-12 * (k + 1))
 
 
-def test_lifting_the_cut_moves_a_product_within_it_onto_two_threads_and_the_result_stays_numpys():
-    """The case the tutorial times: a square product within the kernel's cut runs on one thread by default, on two
-    with the cut lifted (0), as the library reports — the same result within rounding, both equal to numpy's."""
-    n = 128
-    assert n**3 <= own_dgemm.config().one_thread_up_to   # within every kernel's cut
-    rng = np.random.default_rng(5)
-    A, B = rng.standard_normal((n, n)), rng.standard_normal((n, n))
-    results = {}
-    with own_dgemm.configured(threads=2):
-        for cut in (None, 0):
-            with own_dgemm.one_thread_cut(cut):
-                results[cut] = own_dgemm.rung("+ threads", A, B)   # the library's own method, threads and cut
-                results[cut, "threads"] = own_dgemm.last_threads()
-    assert (results[None, "threads"], results[0, "threads"]) == (1, 2)
-    for cut in (None, 0):
-        np.testing.assert_allclose(results[cut], A @ B, rtol=1e-12, atol=1e-12 * n)
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_lifting_or_raising_the_cut_moves_a_square_product_across_it_and_the_result_stays_numpys(kernel):
+    """The cases tutorial 8's Step 9 times, on each side of the kernel's cut: at its edge (the largest n with n³
+    within it) a product runs on one thread by default and on two with the cut lifted (0); at twice the edge on two
+    by default and on one with the cut raised to n³ — as the library reports; every result equals numpy's."""
+    with own_dgemm.configured(kernel, threads=2) as c:
+        edge = max(n for n in range(1, 600) if n**3 <= c.one_thread_up_to)
+        for n, cuts, expected in ((edge, (None, 0), (1, 2)), (2 * edge, (None, (2 * edge) ** 3), (2, 1))):
+            rng = np.random.default_rng(n)
+            A, B = rng.standard_normal((n, n)), rng.standard_normal((n, n))
+            used = []
+            for cut in cuts:
+                with own_dgemm.one_thread_cut(cut):
+                    result = own_dgemm.rung("+ threads", A, B)   # the library's own method, threads and cut
+                    used.append(own_dgemm.last_threads())
+                np.testing.assert_allclose(result, A @ B, rtol=1e-12, atol=1e-12 * n)
+            assert tuple(used) == expected
 
 
 def test_the_default_cut_is_the_kernels_and_every_context_restores_the_one_before():
