@@ -2311,23 +2311,48 @@ def test_the_cost_generator_reaches_a_would_be_negative_zero_in_both_figures_and
     assert reached == {"µs", "%", "negative"}
 
 
-@pytest.mark.parametrize("reported", [None, 2.45, 3.5])
-@pytest.mark.parametrize("longest", [0.005, 0.077, 0.2])
-def test_the_helpers_spin_is_printed_beside_what_openblas_default_timeout_predicts(reported, longest):
-    """Reader 29 c10: OpenBLAS's default THREAD_TIMEOUT (2^28 time-stamp-counter ticks) predicts the helpers' spin;
-    the line puts it in ms at the clock the CPU reports and sets the longest measured spin against it — only where
-    the helpers spun at all, and without a clock it says it cannot."""
-    source = _cell("TIMEOUT_TICKS = ")
+def _spin_lines(spin: dict, bound: dict, reported: float | None, environ: dict) -> list[str]:
+    """The Step 4 cell's lines on the helpers' spin and OpenBLAS's timeout, on made-up spins (seconds from the last
+    product's end; ``bound``: asleep at the first check), the clock the CPU reports and the environment."""
+    source = _cell("def timeout_exponent(")
     printed = []
-    exec(source[source.index("TIMEOUT_TICKS = "):],   # noqa: S102 — the tutorial's own lines
-         {"spin": {64: 0.005, 128: longest}, "reported": reported, "say": printed.append})
-    if longest <= 0.006:
-        assert printed == []
+    exec(source[source.index('say("the helpers of numpy'):],   # noqa: S102 — the tutorial's own lines
+         {"sizes": list(spin), "spin": spin, "spin_bound": bound, "reported": reported, "CHECK": 0.005, "re": re,
+          "os": type("Os", (), {"environ": environ}), "say": printed.append})
+    return printed
+
+
+@pytest.mark.parametrize("reported", [None, 2.45, 3.5])
+@pytest.mark.parametrize("longest", [None, 0.077, 0.116, 0.2])
+@pytest.mark.parametrize("environ", [{}, {"OPENBLAS_THREAD_TIMEOUT": "27"}, {"OPENBLAS_THREAD_TIMEOUT": "2"},
+                                     {"OPENBLAS_THREAD_TIMEOUT": "31x"}, {"OPENBLAS_THREAD_TIMEOUT": "0"},
+                                     {"OPENBLAS_THREAD_TIMEOUT": "abc"}])
+def test_the_helpers_spin_is_timed_from_the_products_end_beside_what_openblas_timeout_predicts(reported, longest,
+                                                                                            environ):
+    """Reader 35 (b5): the spin was timed from when ``watch`` returned — after its probe and its wait — so it read
+    57 ms against the 110 ms that 2^28 ticks give at 2.45 GHz; timed from the last product's end (with
+    OPENBLAS_THREAD_TIMEOUT at 26–29 it gave 18, 50, 101 and 216 ms on this Zen 3). Each size prints its median spin,
+    "≤" where a half found the helpers asleep at the first check (an upper bound); the prediction is printed only
+    beside spins whose end was seen, from OPENBLAS_THREAD_TIMEOUT where set above 0 (held to 4…30, as OpenBLAS does),
+    else the default 28, with the build's own default named as unread only then."""
+    spin = {16: 0.062, 64: 0.058} | ({} if longest is None else {128: longest / 2, 512: longest})
+    bound = {n: n < 100 for n in spin}
+    printed = _spin_lines(spin, bound, reported, environ)
+    assert printed[0].endswith("median per size, in ms: ≤62, ≤58" + ("" if longest is None else
+                               f", {longest * 500:.0f}, {longest * 1e3:.0f}") + " (≤: asleep already at the first "
+                               "check, that long after the product — they slept sooner)")
+    if longest is None:
+        assert len(printed) == 1   # no spin's end was seen: nothing to set a prediction beside
         return
-    line = printed[0]
-    assert line.startswith("OpenBLAS's default THREAD_TIMEOUT (a helper sleeps after 2^28 ticks")
+    value = environ.get("OPENBLAS_THREAD_TIMEOUT", "")
+    digits = re.match(r"\d+", value)
+    exponent = min(max(int(digits.group(0)), 4), 30) if digits and int(digits.group(0)) > 0 else 28
+    line = printed[1]
+    assert line.startswith((f"OPENBLAS_THREAD_TIMEOUT={value}" if exponent != 28 or value.startswith("28") else
+                            "OpenBLAS's default THREAD_TIMEOUT") + f" (a helper sleeps after 2^{exponent} ticks")
+    assert line.endswith("which this run does not read)") == line.startswith("OpenBLAS's default")
     if reported:
-        predicted = 2**28 / reported / 1e6
+        predicted = 2**exponent / reported / 1e6
         assert f"predicts {predicted:.0f} ms at the {reported:.2f} GHz the CPU reports" in line
         assert f"the longest spin above is {longest * 1e3 / predicted:.2f}× of it" in line
     else:
