@@ -2340,8 +2340,9 @@ def test_the_helpers_spin_is_timed_from_the_products_end_beside_what_openblas_ti
     bound = {n: n < 100 for n in spin}
     printed = _spin_lines(spin, bound, reported, environ)
     assert printed[0].endswith("median per size, in ms: ≤62, ≤58" + ("" if longest is None else
-                               f", {longest * 500:.0f}, {longest * 1e3:.0f}") + " (≤: asleep already at the first "
-                               "check, that long after the product — they slept sooner)")
+                               f", {longest * 500:.0f}, {longest * 1e3:.0f}") + " (≤: quiet already at the first "
+                               "check, that long after the product — the helpers asleep by then, unless another "
+                               "process held their core through that check)")
     if longest is None:
         assert len(printed) == 1   # no spin's end was seen: nothing to set a prediction beside
         return
