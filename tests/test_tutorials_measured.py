@@ -137,6 +137,19 @@ def test_the_rounds_against_the_sweeps_say_what_their_figures_show(simd):
         assert "a disturbance that reached one kernel more than the other" in line
 
 
+def test_a_sweep_is_still_climbing_only_at_its_best_beyond_the_aa_drift(simd):
+    """The run's own sweeps (every shape: tests/test_tutorial_06.py): a kernel is STILL CLIMBING exactly where its last
+    count, as printed, is its best and gained a quarter of what the extra chains could, and that gain, ÷ and × (1 +
+    the A/A drift printed), lies wholly at or above 1 (reader 35 a1: a dip at 12 chains read as a climb)."""
+    ns, text = simd
+    for k, sweep in ns["sweeps"].items():
+        shown = [round(rate, 1) for rate in sweep.values()]
+        (before, last), gain = list(sweep)[-2:], shown[-1] / shown[-2]
+        rose = shown[-1] > max(shown[:-1]) and shown[-1] >= shown[-2] * (1 + (last / before - 1) / 4)
+        climbs = rose and gain / (1 + ns["aa_noise"]) >= 1
+        assert (k in ns["climbing"]) == climbs == (f"STILL CLIMBING: {k} gained" in _unwrapped(text, 4))
+
+
 def test_each_kernel_has_one_best_and_a_change_is_printed_where_it_happens(simd):
     """The per-lane line uses each kernel's median in the rounds kept (never a sweep's figure) and marks a kernel
     whose sweep still climbed as a lower bound (≥); a kernel's best — the sweep's top, or the rounds' when they
