@@ -1672,8 +1672,6 @@ def test_a_steps_bound_farther_than_wide_from_its_gain_is_dropped_from_what_prin
         low, high = told(gain, gain * below, gain * above)
         assert low == (gain * below if gain * below >= gain / 2 else 0.0)
         assert high == (gain * above if gain * above <= gain * 2 else math.inf)
-        said = f"({low}, {high})"
-        assert "0.05" not in said or gain * below >= gain / 2
 
     check()
     assert told(1.39, 0.05, 29.96) == (0.0, math.inf) and told(2.43, 0.61, 3.96) == (0.0, 3.96)
@@ -1732,10 +1730,11 @@ def test_a_ratio_above_the_cores_within_the_allowance_is_named_and_not_flagged(r
         named = [who for who, gain in figures.items()
                  if gain is not None and round(gain, 2) > cores and not verdicts.super_linear(gain, cores)]
         assert bool(said) == bool(named)
+        flat = re.sub(r"\n +", " ", said)
         for who, gain in figures.items():
-            assert (f"{who} {gain:.2f}×" in said if gain is not None else True) == (who in named)
+            assert gain is None and who not in named or (f"{who} {gain:.2f}×" in flat) == (who in named)
         assert all(len(line) <= 118 for line in said.splitlines())
-        assert not said or "not flagged" in said and "not measured here" in said
+        assert not said or "not flagged" in flat and "not measured here" in flat
 
     check()
     prose = re.sub(r"\s+", " ", _source())
