@@ -1502,3 +1502,140 @@ def test_the_intro_claims_no_fixed_jump_and_points_to_the_printed_one(run):
     assert "tens of times" not in intro
     quoted = re.search(r'\("(numpy\'s OpenBLAS on 1\s+thread ÷ the C loop)"\)', intro).group(1)
     assert re.sub(r"\s+", " ", quoted) + " (ijk): n = " in text   # the printed line, not the prose quoting it
+
+
+@pytest.mark.parametrize("examples", [40, pytest.param(1000, marks=pytest.mark.long)])
+def test_a_verdict_that_is_not_wholly_one_side_counts_its_rounds_as_printed(examples):
+    """Reader 35 (c5): "0.92–1.07×, 0.85–0.99×, 0.81–0.95× — reaching 1.00× … not told apart" left the reader to see
+    that two of three rounds lay wholly below 1. Every "within" and "not settled" verdict counts the rounds' ranges
+    by where they print against the mark (below, above, reaching it, unbounded by busy others), the counts adding up
+    to the rounds; every round unbounded prints no count (the ranges already say so)."""
+    @settings(max_examples=examples, deadline=None)
+    @given(st.lists(st.floats(0.3, 3.0), min_size=3, max_size=3), st.lists(st.sampled_from([0.0, 0.1, 1.5]),
+           min_size=3, max_size=3), st.lists(st.sampled_from([1.0, 0.84, 0.5]), min_size=3, max_size=3),
+           st.sampled_from([1.0, 1.3]), st.floats(0.0, 0.5))
+    def check(rounds, others, speeds, mark, noise):
+        loads = [{"others": o, "speed": v, "ratios": []} for o, v in zip(others, speeds)]
+        where, said = _placed()(rounds, loads, mark, noise)
+        flat = re.sub(r"\n +", " ", said)
+        counted = re.search(r"(\d) of 3 rounds' ranges (above|below|reaching|unbounded by busy others)"
+                            r"(?: \d\.\d\d×)?((?:, \d (?:above|below|reaching|unbounded by busy others)(?: it)?)*)", flat)
+        entries = re.search(r"the pair noise\): (.*?) — ", flat).group(1)
+        unbounded_all = entries.startswith("unbounded, other processes busy")
+        if where in ("above", "below") or unbounded_all:
+            assert counted is None
+            return
+        assert counted, flat
+        kinds = {counted.group(2): int(counted.group(1))} | {
+            kind: int(k) for k, kind in re.findall(r", (\d) (above|below|reaching|unbounded by busy others)", counted.group(3))}
+        printed = [(0.0, math.inf) if "unbounded" in e else tuple(map(float, re.findall(r"\d+\.\d+", e)))
+                   for e in entries.split(", ")]
+        seen = {"above": sum(low >= mark for low, high in printed if high < math.inf),
+                "below": sum(high < mark for _, high in printed),
+                "reaching": sum(low < mark <= high < math.inf for low, high in printed),
+                "unbounded by busy others": sum(high == math.inf for _, high in printed)}
+        assert kinds == {kind: k for kind, k in seen.items() if k} and sum(kinds.values()) == 3
+        assert all(len(line) <= 118 for line in said.splitlines())
+
+    check()
+
+
+def test_the_readers_n_1000_rounds_are_counted():
+    where, said = _placed()([0.99, 0.92, 0.88], [{"others": 0.0, "speed": 1.0, "ratios": []}] * 3, 1.0, 0.08)
+    assert where == "within" and "(2 of 3 rounds' ranges below 1.00×, 1 reaching it)" in re.sub(r"\n +", " ", said)
+
+
+@pytest.mark.parametrize("examples", [40, pytest.param(1000, marks=pytest.mark.long)])
+def test_a_steps_bound_farther_than_wide_from_its_gain_is_dropped_from_what_prints_and_ranks(examples):
+    """Reader 35 (c4): "at least 0.05× and at most 29.96×" around 1.39× says nothing. An end farther than ``WIDE``
+    from the step's gain, either way, is dropped (0 or inf): not printed, and the ranking (which reads ``steps``)
+    does not read it; an end within it is kept as it was."""
+    scope = _cell_functions("told", before="WIDE = 2.0")
+    told = scope["told"]
+
+    @settings(max_examples=examples, deadline=None)
+    @given(st.floats(0.05, 20.0), st.floats(0.01, 1.0), st.floats(1.0, 100.0))
+    def check(gain, below, above):
+        low, high = told(gain, gain * below, gain * above)
+        assert low == (gain * below if gain * below >= gain / 2 else 0.0)
+        assert high == (gain * above if gain * above <= gain * 2 else math.inf)
+
+    check()
+    assert told(1.39, 0.05, 29.96) == (0.0, math.inf) and told(2.43, 0.61, 3.96) == (0.0, 3.96)
+
+
+def test_the_ladder_prints_no_end_farther_than_wide_from_its_gain(run):
+    ns, text = run
+    flat = re.sub(r"\n {6}", " ", text)
+    assert f"an end farther than {ns['WIDE']:g}× from the gain, either way, says next to nothing: dropped" in re.sub(
+        r"\n +", " ", text)
+    rows = re.findall(r"^  (\S.*?) +([\d.]+)×  — single timings \([^)]*\); (?:bounded: (.*)|nothing bounds it)$", flat, re.M)
+    assert rows
+    for name, gain, ends in rows:
+        for kind, end in re.findall(r"at (least|most) ([\d.]+)×", ends or ""):
+            if name == "+ threads" and kind == "most" and float(end) == ns["cores"]:
+                continue   # the core count's bound, named as such
+            assert float(gain) / ns["WIDE"] - 0.01 <= float(end) <= float(gain) * ns["WIDE"] + 0.01
+
+
+def test_every_block_size_panel_ends_its_title_with_its_pairs_verdict(run):
+    """Reader 35 (c6): the text promises the pairs' verdict as each panel's last title line, but a disturbed sweep
+    whose pairs settled nothing ended on "(the sweep disturbed …)". Now every outcome has a last line: what the pairs
+    settled, that they settled nothing, or that none ran."""
+    ns, _ = run
+    for ax, label in zip(ns["axes"], ("KC", "MC")):
+        assert ax.get_title().split("\n")[-1] == ns["pairs_line"](label)
+    kept = dict(ns["pairs_settled"])
+    try:
+        ns["pairs_settled"].clear()
+        assert ns["pairs_line"]("KC") == "no pairs: the rule's value is the only one swept"
+        ns["pairs_settled"]["KC"] = ""
+        assert ns["pairs_line"]("KC") == "pairs: not settled in this run"
+        for place in ("above", "below", "within"):
+            ns["pairs_settled"]["KC"] = ns["pairs_title"]("KC", 341, 128, place)
+            assert ns["pairs_line"]("KC").startswith("in pairs: ")
+    finally:
+        ns["pairs_settled"].clear()
+        ns["pairs_settled"].update(kept)
+    assert "each panel's last title line is its pairs' verdict" in re.sub(r"\s+", " ", _source())
+
+
+@pytest.mark.parametrize("examples", [40, pytest.param(1000, marks=pytest.mark.long)])
+def test_a_ratio_above_the_cores_within_the_allowance_is_named_and_not_flagged(run, examples):
+    """Reader 35 (a3, b1): "nnkit's dgemm 2.02×" and "65.0 ÷ 31.7 = 2.05×" on 2 cores went unremarked beside prose
+    that called every ratio above the cores disturbed. The rule as applied flags only above 1.05 × the cores; a
+    ratio printed above the cores within that is named on its own line, not flagged, and nothing else is."""
+    ns, _ = run
+    cores = ns["cores"]
+
+    @settings(max_examples=examples, deadline=None)
+    @given(st.dictionaries(st.sampled_from(["nnkit's pairs", "OpenBLAS's pairs", "nnkit's in Step 3"]),
+                           st.one_of(st.none(), st.floats(0.5, 1.2).map(lambda f: f * cores),
+                                     st.sampled_from([cores + 0.004, cores + 0.006, 1.05 * cores, 1.05 * cores + 1e-9]))))
+    def check(figures):
+        said = ns["allowed_said"](figures)
+        named = [who for who, gain in figures.items()
+                 if gain is not None and round(gain, 2) > cores and not verdicts.super_linear(gain, cores)]
+        assert bool(said) == bool(named)
+        flat = re.sub(r"\n +", " ", said)
+        for who, gain in figures.items():
+            assert gain is None and who not in named or (f"{who} {gain:.2f}×" in flat) == (who in named)
+        assert all(len(line) <= 118 for line in said.splitlines())
+        assert not said or "not flagged" in flat and "not measured here" in flat
+
+    check()
+    prose = re.sub(r"\s+", " ", _source())
+    assert "a ratio above the number of cores was disturbed" not in prose
+    assert "above 1.05 × the number of cores is flagged SUPER-LINEAR" in prose
+
+
+def test_l2_and_l3_at_one_rate_give_both_readings_as_hypotheses():
+    """Reader 35 (b3): "two levels at one rate … likely what one core's triad can issue" read one cause into it; L2's
+    and L3's links to a core of similar width predict the same. Both readings print, each a hypothesis."""
+    scope = _cell_functions("levels_apart", "levels_said")
+    for l3 in ([50.0, 55.0, 60.0], [70.0, 72.0, 75.0]):
+        said = scope["levels_said"]({2**18: [45.0, 55.0, 60.0], 2**22: l3}, 2**18, 2**22, "")
+        flat = re.sub(r"\n +", " ", said)
+        assert "this run does not isolate: two readings, each a hypothesis" in flat
+        assert "a per-core limit on loads and stores" in flat and "links to a core of similar width" in flat
+        assert "not verified here" in flat

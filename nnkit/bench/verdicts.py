@@ -50,20 +50,54 @@ def cause(others: float | None, speed: float | None, probe: str = HELD) -> str:
 
 def trend(values: list[float]) -> str:
     """How a series (in order of n) moves: 'grows with n' when every step rises more than ``STEP``×,
-    'shrinks with n' when every step falls more than that, otherwise no steady trend."""
+    'shrinks with n' when every step falls more than that, otherwise no steady trend — and then which held, its
+    steps (each value ÷ the one before, printed :func:`beside` the mark so that a step prints on its own side of
+    it): a step within ``STEP``× either way (named: "the first", "each" …), or steps beyond it both up and down.
+    Steps are factors only between values above 0; a series with one at or below 0 names that instead.
+
+    >>> trend([16.0, 17.0, 21.0])
+    'shows no steady trend with n (its steps ×1.06, ×1.24: the first within ×1.1 either way)'
+    >>> trend([10.0, 20.0, 5.0])
+    'shows no steady trend with n (its steps ×2.00, ×0.25: beyond ×1.1 both up and down)'
+    """
+    if len(values) < 2:
+        return "shows no steady trend with n (one value: no step)"
+    if min(values) <= 0:
+        return "shows no steady trend with n (not every value lies above 0, so no step is a factor)"
     steps = [b / a for a, b in zip(values, values[1:])]
-    if steps and all(s > STEP for s in steps):
+    if all(s > STEP for s in steps):
         return "grows with n"
-    if steps and all(s < 1 / STEP for s in steps):
+    if all(s < 1 / STEP for s in steps):
         return "shrinks with n"
-    return f"shows no steady trend with n (steps within ±{STEP - 1:.0%}, or up and down)"
+    within = [i for i, s in enumerate(steps) if 1 / STEP <= s <= STEP]
+    printed = ", ".join(f"×{beside(s, STEP if s >= 1 else 1 / STEP)}" for s in steps)
+    if len(steps) == 1:
+        return f"shows no steady trend with n (its one step, {printed}, within ×{STEP:g} either way)"
+    held = [f"{_which(within, len(steps))} within ×{STEP:g} either way"] if within else []
+    if any(s > STEP for s in steps) and any(s < 1 / STEP for s in steps):
+        held.append("the others beyond it, both up and down" if within else f"beyond ×{STEP:g} both up and down")
+    return f"shows no steady trend with n (its steps {printed}: {'; '.join(held)})"
+
+
+ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+
+
+def _which(indices: list[int], total: int) -> str:
+    """The steps at ``indices`` (0-based, of ``total`` steps, more than one) in words: "each", or "the first and
+    third"."""
+    if len(indices) == total:
+        return "each"
+    named = [ORDINALS[i] if i < len(ORDINALS) else f"{i + 1}th" for i in indices]
+    return "the " + (named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1])
 
 
 def super_linear(gain: float, cores: int) -> str:
-    """A warning ('' when there is none) for a many-thread ÷ one-thread speed-up above the number of
-    cores (5 % of timer noise allowed). ``cores`` cores do at most ``cores``× the work of one unless
-    their added caches change the work itself (a super-linear speed-up), which no tutorial measures:
-    the book reads it as one of the two runs disturbed."""
+    """A warning ('' when there is none) for a many-thread ÷ one-thread speed-up above 1.05 × the number of
+    cores. ``cores`` cores do at most ``cores``× the work of one unless their added caches change the work itself:
+    each core's own L2 holds its own share (in nnkit's dgemm, each core packs its own A block into its own L2), so
+    a few percent above ``cores``× is plausible. The 5 % allowance covers that and the timers' noise; no tutorial
+    measures either (per-core cache misses would). Beyond it the book reads the speed-up as one of the two runs
+    disturbed."""
     if gain <= 1.05 * cores:
         return ""
     return (f"SUPER-LINEAR on {cores} cores ({gain:.2f}×): more than {cores} cores add unless their added caches "

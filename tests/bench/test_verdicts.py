@@ -277,3 +277,53 @@ def test_an_unsteady_peaks_unmeasured_cause_is_a_reading_among_others(others, pe
     assert ("a reading, not isolated here" in said) == hedged == ("started or ran late" in said)
     assert "cores during its runs: the host or the CPU's own clock ran a core" not in said   # the cause, unhedged
     assert all(len(line) <= 118 for line in printed.split("\n"))
+
+
+_steps = st.lists(st.one_of(st.floats(0.5, 1 / verdicts.STEP), st.floats(1 / verdicts.STEP, verdicts.STEP),
+                            st.floats(verdicts.STEP, 3.0), st.sampled_from([1.0, verdicts.STEP, 1 / verdicts.STEP])),
+                  min_size=1, max_size=6)
+
+
+@pytest.mark.parametrize("examples", [40, pytest.param(2000, marks=pytest.mark.long)])
+def test_no_steady_trend_says_which_condition_held_from_its_printed_steps(examples):
+    """Reader 35 (a5): "16×, 17×, 21× — no steady trend (steps within ±10%, or up and down)" named two reasons where
+    one held. The words name each step within ×1.1 either way (by its place), and "up and down" only where steps
+    beyond it went both ways; each step prints on its own side of the mark."""
+    @settings(max_examples=examples, deadline=None)
+    @given(st.floats(0.01, 100.0), _steps)
+    def check(start, steps):
+        values = [start]
+        for step in steps:
+            values.append(values[-1] * step)
+        factors = [b / a for a, b in zip(values, values[1:])]
+        said = verdicts.trend(values)
+        if all(s > verdicts.STEP for s in factors) or all(s < 1 / verdicts.STEP for s in factors):
+            assert said in ("grows with n", "shrinks with n")
+            return
+        printed = [float(f) for f in re.findall(r"×(\d+\.\d{2,})", said)]   # the steps: two decimals or more
+        assert len(printed) == len(factors)
+        within = [1 / verdicts.STEP <= p <= verdicts.STEP for p in printed]   # decided as printed
+        assert within == [1 / verdicts.STEP <= s <= verdicts.STEP for s in factors]
+        both_ways = any(s > verdicts.STEP for s in factors) and any(s < 1 / verdicts.STEP for s in factors)
+        assert ("both up and down" in said) == both_ways
+        assert ("within ×1.1 either way" in said) == any(within)
+        if len(factors) == 1:
+            assert "its one step" in said
+        elif all(within):
+            assert "each within" in said
+        elif any(within):
+            named = re.search(r": the ([a-z0-9, ]+?) within", said).group(1).replace(" and ", ", ").split(", ")
+            assert named == [verdicts.ORDINALS[i] for i, w in enumerate(within) if w]
+
+    check()
+
+
+def test_the_readers_rising_jump_is_not_called_up_and_down():
+    said = verdicts.trend([16.0, 17.0, 21.0])
+    assert "the first within ×1.1 either way" in said and "up and down" not in said and "×1.06, ×1.24" in said
+
+
+@pytest.mark.parametrize("values", [[1.0], [0.3, -0.01, 0.2], [-0.2, -0.1, -0.05], [0.0, 1.0]])
+def test_a_trend_is_named_only_between_values_above_zero(values):
+    said = verdicts.trend(values)
+    assert said.startswith("shows no steady trend") and ("no step" in said)
