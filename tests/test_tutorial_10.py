@@ -181,7 +181,7 @@ def test_each_turn_starts_one_backend_further_on_and_the_starts_kept_are_counted
         watched.append(busy)
         return (BUSY if busy else CALM)(function)
 
-    scope = {"run": run, "backends": backends, "repeats": repeats, "watch": watch, "np": np,
+    scope = {"run": run, "backends": backends, "repeats": repeats, "watch": watch, "np": np, "tutorials": tutorials,
              "verdicts": __import__("nnkit.bench.verdicts", fromlist=["cause"])}
     out = io.StringIO()
     exec(code[code.index("def step_1_table"):code.index("backends = (")], scope)   # noqa: S102
@@ -337,7 +337,7 @@ def _step_1(seed: int) -> tuple[dict, str]:
         return {}, 0.9805, seconds, backend
 
     scope = {"run": run, "backends": backends, "repeats": int(rng.integers(1, 9)), "watch": CALM, "np": np,
-             "verdicts": verdicts}
+             "tutorials": tutorials, "verdicts": verdicts}
     out = io.StringIO()
     exec(code[code.index("def step_1_table"):code.index("backends = (")], scope)   # noqa: S102 — the tutorial's code
     with contextlib.redirect_stdout(out):
@@ -419,3 +419,21 @@ def test_step_4s_bytes_and_shares_never_print_as_zero_when_some_moved(seed):
     size = float(np.random.default_rng(seed).choice([3.0, 40.0, 499.0, 999.0, 1e3, 2.6e5, 1.8e6]))
     assert float(kb(size)) > 0 and kb(size) == (f"{size / 1e3:.0f}" if size >= 1e3 else f"{size / 1e3:.2g}")
     assert "{total / needed:.2g}× the" in code and "{moved['array'] / data_bytes:.2g}× all the data" in code
+
+
+@pytest.mark.parametrize("others", [None, 0.0, 0.02, 0.4, 1.5])
+@pytest.mark.parametrize("speed", [None, 0.3, 0.52, 0.84, 1.0])
+def test_a_turn_left_out_names_its_disturbance_within_the_books_width(others, speed):
+    """CI rehearsal ci14a: a calm machine whose core read slow printed verdicts.cause's "with other processes at 0.02
+    cores: not another process — …" on one 124-column line. The turn's lines hold every cause, one per line, each
+    line within the book's width, for every disturbance ``verdicts.cause`` can name."""
+    code = next(code for code in tutorials.cells(tutorials.find("backends")) if "def left_out_said" in code)
+    scope: dict = {"tutorials": tutorials, "repeats": 8}
+    exec(code[code.index("def left_out_said"):code.index("for turn in range(repeats)")], scope)   # noqa: S102
+    why = verdicts.cause(others, speed)
+    if not why:
+        return
+    said = scope["left_out_said"](3, why)
+    assert said.startswith("turn 3 of 8 left out, disturbed:\n")
+    assert re.sub(r"\s+", " ", said.split("\n", 1)[1]).strip() == why
+    assert all(len(line) <= 118 for line in said.splitlines())

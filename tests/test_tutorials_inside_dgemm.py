@@ -954,3 +954,22 @@ def test_the_line_under_the_table_names_where_the_threads_rung_runs_one_thread_b
     assert all(len(part) <= 118 for part in ns["threads_row_said"](sizes, cut, 2).split("\n"))
     printed = ns["threads_row_said"](ns["sizes"], ns["config"].one_thread_up_to, ns["cores"])
     assert "\n" + printed + "\n" in text
+
+
+@pytest.mark.parametrize("ratio", [0.05, 0.9, 1.0, 1.7, 2.02, 30.0])
+@pytest.mark.parametrize("step", ["+ packing", "+ threads"])
+def test_pairs_set_beside_a_step_step_3_left_unbounded_claim_no_bound(dgemm, step, ratio):
+    """CI rehearsal ci14a: Step 3 printed "nothing bounds it" (both ends farther than WIDE from the gain, dropped),
+    yet the ranking with pairs said their ratio "lies within the bounds Step 3 printed on it (no bound)". Where
+    Step 3 left a step unbounded, the pairs' line says so and claims no bound to lie within, or to fail."""
+    ns = dgemm[0]
+    kept = ns["steps"]
+    ns["steps"] = {**kept, step: ns["told"](1.0, 0.01, 100.0)}
+    try:
+        assert ns["steps"][step] == (0.0, math.inf) and ns["ends_said"](*ns["steps"][step]) == "no bound"
+        said = re.sub(r"\n +", " ", ns["against_bounds"](step, ratio, "these pairs"))
+        assert "Step 3 printed no bound on it" in said
+        assert "lies within the bounds" not in said and "FAILED" not in said
+        assert ns["steps"] == {**kept, step: (0.0, math.inf)}   # nothing dropped from the ranking
+    finally:
+        ns["steps"] = kept
