@@ -514,7 +514,8 @@ _AIMS = ("within", "below", "above", "beyond the cores")
 
 def _outcome(step, ratio, low, high, cores):
     """Where a pairs' ``ratio`` of ``step`` lies against the bounds (``low``, ``high``) Step 3 printed on it."""
-    return ("exact" if low == high else "within" if low <= ratio <= high else
+    return ("exact" if low == high else "no bound" if (low, high) == (0.0, math.inf) else
+            "within" if low <= ratio <= high else
             "beyond the cores" if step == "+ threads" and ratio > cores else "below" if ratio < low else "above")
 
 
@@ -567,6 +568,7 @@ def test_the_pairs_ratio_is_said_within_the_printed_bounds_or_the_failed_bound_i
             assert ("lies within the bounds Step 3 printed on it" in flat) == (outcome == "within")
             assert ("FAILED" in flat) == (outcome in ("below", "above"))
             assert (f"the most {cores} cores give" in flat) == (outcome == "beyond the cores")
+            assert ("Step 3 printed no bound on it" in flat) == (outcome == "no bound")
             if outcome == "within":
                 assert f"({ns['ends_said'](low, high)})" in flat
             touched = {step}
