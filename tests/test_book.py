@@ -108,6 +108,7 @@ def test_the_browser_check_sees_what_a_reader_would_see(browser, tmp_path):
     assert any("nowhere.png" in e for e in seen.errors)  # the failed load, as a log entry
 
 
+@pytest.mark.long   # ~30 s (Sphinx builds two pages, Chromium opens them): .ci/run's long stage runs it
 def test_a_small_book_reads_right_in_chromium(docs_extra, browser, tmp_path):
     paths = [ALL[0], made_up_tutorial(tmp_path)]
     build = f"from pathlib import Path; from nnkit import book; book.build(Path({str(tmp_path / 'book')!r}), " \

@@ -11,6 +11,7 @@ import sys
 import numpy as np
 import pytest
 
+from generators import seeds
 from nnkit import checkpoint, cli, data, optim
 
 
@@ -48,7 +49,7 @@ def test_train_says_how_many_blas_threads_and_why():
 TRAIN_CASES = 16  # seeded: the choice's outcome in turn; the cores, load, pairs' timings; plots and the step profile
 
 
-@pytest.mark.parametrize("case", range(TRAIN_CASES))
+@pytest.mark.parametrize("case", seeds(TRAIN_CASES, default=8))
 def test_no_line_nnkit_train_prints_exceeds_118_columns(case, monkeypatch, capsys, tmp_path):
     """Reader 30 (c1): the threads line was ~900 columns. Whatever the choice's outcome (asked for, a busy machine
     with a busiest process named, small products, timed pairs of any verdict) and the options that add lines
@@ -400,6 +401,7 @@ def test_dask_backend_on_a_local_cluster_matches_numpy():
     assert last_json(on_dask)["test_accuracy"] == plain["test_accuracy"]
 
 
+@pytest.mark.long   # ~20 s (a second dask cluster); the local cluster's run above is in the default suite
 def test_dask_backend_joins_a_running_scheduler_by_address():
     from nnkit import cluster
 

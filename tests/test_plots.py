@@ -276,7 +276,7 @@ def _drawn_bars(values, log, flagged, marks, inside: bool = False):
     return seen[0]
 
 
-@pytest.mark.parametrize("examples", examples(10, 30))
+@pytest.mark.parametrize("examples", examples(5, 30))
 def test_bars_draw_dots_on_a_log_axis_bars_on_a_linear_one_and_each_flagged_entry_hollow(examples):
     """Reader 21 c4: on a log axis a bar's length depends on where the axis starts, so there each entry is a dot;
     on a linear axis a bar from 0. Flagged entries (and only they) are hollow, their value written after the flag's
