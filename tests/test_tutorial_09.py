@@ -1118,3 +1118,96 @@ def test_step_3s_figure_labels_print_rates_as_the_table_does():
     """The roofline's point labels use the table's own rate_text: a small rate keeps two significant digits there too."""
     code = _cell('print("figure:", plots.roofline(')
     assert "({rate_text(points[op][0])} FLOPs/byte, {rate_text(points[op][1])} GFLOP/s" in code
+
+
+def _flush_counting() -> dict:
+    """Step 6's counting of the default training's moments (``steps_to_subnormal``, ``CountingAdam``, ``flush_said``,
+    ``guard_said``, ``stopped_moments_said``), run from its own source."""
+    from nnkit import optim
+    code = _cell("class CountingAdam(")
+    scope = {"math": math, "np": np, "optim": optim, "tiny": np.finfo(np.float32).smallest_normal}
+    exec(code[code.index("def steps_to_subnormal("):code.index("default_epochs = ")], scope)   # noqa: S102
+    return scope
+
+
+def test_the_count_of_steps_to_subnormal_is_the_decay_run_and_the_prose_example_is_its_figure():
+    """Reader 36 (b5): "below float32's smallest normal number after ~800 steps" held only for a starting |m| near
+    0.05, unstated. The count is the decay itself run in float32 (× β1 a step), it agrees with log(x ÷ tiny) ÷
+    log(1/β1), and the prose's example (about 800 steps from x = 0.05) is what it gives."""
+    steps = _flush_counting()["steps_to_subnormal"]
+    tiny = float(np.finfo(np.float32).smallest_normal)
+    rng = np.random.default_rng(36)
+    for magnitude in [0.05, 1.0, 2 * tiny, *10.0 ** rng.uniform(-37, 1, 30)]:
+        assert abs(steps(magnitude, 0.9) - math.log(magnitude / tiny) / math.log(1 / 0.9)) <= 2
+    assert steps(tiny / 2, 0.9) == 0 and abs(steps(0.05, 0.9) - 800) <= 2
+    page = " ".join(tutorials.find("training").read_text().split())
+    assert "about 800 steps from x = 0.05, fewer from a smaller one" in page
+    assert "after ~800 steps" not in page and "fewer than the ~800" not in page and "(not measured here)" not in page
+
+
+def _flush_counts(seed: int) -> tuple[int, int]:
+    """Seeded counts of the default training's subnormal entries and flushed ones: each 0, 1 or many."""
+    rng = np.random.default_rng(seed)
+    return tuple(int(rng.choice([0, 0, 1, int(rng.integers(2, 10**6))])) for _ in range(2))
+
+
+def test_the_flush_count_generator_reaches_nothing_to_flush_and_each_count_alone():
+    reached = {tuple(count > 0 for count in _flush_counts(seed)) for seed in range(30)}
+    assert reached == {(False, False), (True, False), (False, True), (True, True)}
+
+
+@pytest.mark.parametrize("seed", _seeds(300, 30))
+def test_the_default_trainings_flush_words_follow_its_counts_for_every_outcome(seed):
+    """Reader 36 (b5): "the default run has nothing to flush" rested on a step count. It is now counted: Step 6's line
+    and Step 7's closing words say nothing to flush exactly when no entry was subnormal or zeroed, and else print
+    both counts."""
+    f = _flush_counting()
+    subnormal, zeroed = _flush_counts(seed)
+    said, closing = f["flush_said"](subnormal, zeroed), f["guard_said"](subnormal, zeroed)
+    nothing = subnormal == zeroed == 0
+    assert said.startswith("nothing to flush in this run's default training") == nothing
+    assert closing.startswith("the subnormal line is a guard: Step 6's count found nothing to flush") == nothing
+    if not nothing:
+        for words in (said, closing):
+            assert f"{zeroed:,} entries zeroed" in words and f"{subnormal:,} found subnormal" in words
+            assert "nothing" not in words
+
+
+def test_the_counting_adam_counts_what_the_flush_zeroes_and_trains_as_nnkits_adam():
+    """Reader 36 (b5): the counts come from nnkit's own Adam, unchanged: the counting one returns the same parameters,
+    and counts the entries the flush zeroes (moments decaying under a zero gradient) and the smallest |m| held."""
+    from nnkit import optim
+    f = _flush_counting()
+    tiny = np.finfo(np.float32).smallest_normal
+    params = {"W": np.ones(6, dtype=np.float32)}
+    grads = {"W": np.array([1e-38, 1e-36, 1e-33, 1e-3, 0, 0], dtype=np.float32)}   # m: subnormal, flushed, kept, kept
+    counting, plain = f["CountingAdam"](1e-2), optim.Adam(1e-2)
+    zero = {"W": np.zeros(6, dtype=np.float32)}
+    for step in range(2 * optim.Adam.FLUSH_EVERY):
+        g = grads if step == 0 else zero
+        mine, theirs = counting.step(params, g), plain.step(params, g)
+        assert np.array_equal(mine["W"], theirs["W"]) and np.array_equal(counting.m, plain.m)
+        held = np.count_nonzero(plain.m) + np.count_nonzero(plain.s)
+        first = held if step == 0 else first
+    assert counting.zeroed == first - held == 2                          # the subnormal m and the one below the threshold
+    assert counting.subnormal == optim.Adam.FLUSH_EVERY - 1             # the subnormal m, after each step until its flush
+    assert counting.smallest == pytest.approx(1e-39 * 0.9 ** (optim.Adam.FLUSH_EVERY - 1), rel=1e-3)
+    assert counting.smallest < tiny
+    said = f["stopped_moments_said"](counting)
+    assert re.search(r"after [\d,]+ steps from m's median nonzero \|m\| at the end \([\d.e+-]+\), [\d,]+ from the "
+                     r"smallest nonzero \|m\| the run held", said)
+
+
+def test_a_quick_run_prints_the_default_trainings_counts_and_step_7_closes_on_them(plain_run):
+    """Reader 36 (b5): the quick run trains the default configuration with the counting Adam; its line prints the
+    counts, its verdict and the steps to subnormal from its own moments, and Step 7's last line follows the counts."""
+    ns, text, _ = plain_run("training")
+    flat = _joined(text)
+    counts = ns["default_flushed"]
+    assert (f"the default configuration (seed 0) trained once more, {ns['default_epochs']} epochs: {ns['counting'].t} "
+            f"steps, nnkit's Adam counting: entries of m or s subnormal after a step, summed over the steps: "
+            f"{counts['subnormal']:,}; entries zeroed by the flush: {counts['zeroed']:,}") in flat
+    assert f"→ {ns['flush_said'](**counts)}" in flat and ns["guard_said"](**counts) in flat
+    assert ns["stopped_moments_said"](ns["counting"]) in flat
+    ours = ("the default configuration (seed 0)", "steps from m's median", "nothing to flush", "flush's range")
+    assert not [line for line in text.splitlines() if any(words in line for words in ours) and len(line) > 118]

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from matplotlib.patches import Patch
 
+from generators import seeds
 from nnkit import tutorials
 from nnkit.bench import verdicts
 from tutorial_runs import BUSY, CALM, quick
@@ -437,3 +438,24 @@ def test_a_turn_left_out_names_its_disturbance_within_the_books_width(others, sp
     assert said.startswith("turn 3 of 8 left out, disturbed:\n")
     assert re.sub(r"\s+", " ", said.split("\n", 1)[1]).strip() == why
     assert all(len(line) <= 118 for line in said.splitlines())
+
+
+@pytest.mark.parametrize("seed", seeds(200, 30))
+def test_the_products_medians_quotient_is_printed_with_why_it_is_not_the_pairs_median(seed):
+    """Reader 36 (c6): "numpy's @ 5.8 µs, the blas backend's @ 10.1 µs: 1.22× (median of 15 paired ratios …)" left a
+    student asking why 10.1 ÷ 5.8 is 1.74×. On seeded pairs — some skewed, a few slow moments on one side — the line
+    under the product's prints the medians' own quotient as ``paired`` gives it, says which figure the reading uses
+    and why they part, within the book's width."""
+    rng = np.random.default_rng(seed)
+    count = int(rng.choice([3, 15]))
+    numpy_times = [float(rng.uniform(5e-6, 7e-6)) for _ in range(count)]
+    blas_times = [t * float(rng.uniform(0.9, 1.4)) * (float(rng.uniform(1.5, 3)) if rng.random() < 0.4 else 1)
+                  for t in numpy_times]
+    pairs = {"plain": statistics.median(numpy_times), "other": statistics.median(blas_times),
+             "ratios": [b / a for a, b in zip(numpy_times, blas_times)]}
+    said = _step_3()["quotient_said"](pairs)
+    assert said.startswith(f"their medians' own quotient, {verdicts.beside(pairs['other'] / pairs['plain'], 1.0)}×, "
+                           "asks another question: blas's typical time ÷ numpy's, each over all "
+                           f"{count} pairs' moments; the reading above uses the median of the pairs' ratios")
+    assert "skewed pairs" in said and "within one moment" in said
+    assert all(len(line) <= 118 for line in tutorials.fit("  " + said).splitlines())
