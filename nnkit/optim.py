@@ -57,7 +57,8 @@ class Adam:
     * every :attr:`FLUSH_EVERY` steps, a moment that would decay into the subnormal range before
       the next flush (below ``smallest_normal / βᴷ``) is set to 0. A weight whose gradient has
       stopped (a pixel that is off in every later batch) has its ``m`` shrink by ``β1`` a step,
-      below float32's smallest normal (1.2e-38) after ~800 steps; many CPUs compute with such
+      below float32's smallest normal (1.2e-38) after log(|m| ÷ 1.2e-38) ÷ log(1/β1) steps (about
+      800 from |m| = 0.05; tutorial 9 counts the default training's); many CPUs compute with such
       numbers through a slow microcode path (a whole step was 1.3–1.6× slower late in a run on the
       Xeon this was written on; tutorial 9 times the flush on yours: 4.5 % on a Zen 3). What is
       zeroed is below ``7e-38``; its share of an update, ``lr·m/(√s + ε)``, is below ``lr·1e-29``.

@@ -107,7 +107,7 @@ def test_adam_uses_the_arrays_it_is_given_not_a_stale_copy():
 @pytest.mark.parametrize("seed", range(4))
 def test_adam_moments_never_become_subnormal_when_gradients_stop(seed):
     """Gradients of normal size that stop (0 from a random step on, per weight): without the flush,
-    m decays through float32's subnormal range after ~800 steps, where arithmetic is slow."""
+    m decays through float32's subnormal range (after about 800 steps from |m| = 0.05), where arithmetic is slow."""
     rng = np.random.default_rng(seed)
     params = {"W1": rng.standard_normal((8, 16)).astype(np.float32), "b1": np.zeros((8, 1), np.float32)}
     stops = {k: rng.integers(1, 200, size=v.shape) for k, v in params.items()}
