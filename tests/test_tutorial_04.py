@@ -69,6 +69,64 @@ def test_the_one_chain_line_prints_the_share_its_own_figures_give(calm):
         assert float(share) == pytest.approx(float(floor) / adding, abs=0.01 + 0.005 / adding)
 
 
+@pytest.mark.parametrize("examples", [30, pytest.param(400, marks=pytest.mark.long)])
+def test_the_sums_floor_counts_the_add_pipes_where_a_document_gives_them(calm, examples):
+    """Reader 36 b6/c12: 8 chains at one chain's pace is a floor only if 8 adds can start within one latency. As vector
+    adds the floor is one latency; as 8 scalar adds it is the cycles the core's documented add pipes need where
+    they start fewer (Zen 3: 2 pipes × 3 cycles, so 8 adds take 4 cycles: 1.48 ns at a 1.11 ns latency), the
+    document's figures, not measured; for a CPU the book cites none for, the latency alone, named as a floor the pipes
+    may raise. Each floor's share of the adding alone is printed beside it, in ``share_said``'s words."""
+    ns = calm[0]
+
+    @settings(max_examples=examples, deadline=None)
+    @given(latency=st.floats(0.2, 5.0), add_ns=st.floats(0.3, 20.0),
+           cpu=st.sampled_from([("AMD EPYC", 0x19), ("AMD EPYC 7742 64-Core Processor", 0x17),
+                                ("Intel(R) Xeon(R) Platinum 8488C", 6), ("aarch64", None)]),
+           pipes=st.sampled_from([(2, 3), (1, 3), (2, 4), (4, 2), (1, 5)]),
+           chain_seen=st.sampled_from([(0.0, 1.0), (0.0, 0.76), (1.4, 1.0)]),
+           adding_seen=st.sampled_from([(0.0, 1.0), (0.01, 0.7)]))
+    @example(latency=1.11, add_ns=2.72, cpu=("AMD EPYC", 0x19), pipes=(2, 3), chain_seen=(0.0, 1.0),
+             adding_seen=(0.0, 1.0)).via("reader 36's Zen 3: 1.11 and 1.48 ns")
+    def check(latency, add_ns, cpu, pipes, chain_seen, adding_seen):
+        kept = {key: ns["watched"][key] for key in ("one chain", "the adding alone")}
+        ns["watched"].update({"one chain": dict(zip(("others", "speed"), chain_seen)),
+                              "the adding alone": dict(zip(("others", "speed"), adding_seen))})
+        try:
+            with mock.patch.dict(ns["ADD_PIPES"], {0x19: pipes}):
+                said = ns["floor_said"](latency, add_ns, *cpu)
+            share = lambda floor: ns["share_said"](floor / add_ns, "one chain", "the adding alone")
+            head = (f"numpy's 8 sums at that pace, against the adding alone ({add_ns:.2f} ns per 8 numbers) — a floor, "
+                    "the least time the sums can take per 8 numbers: ")
+            assert said.startswith(head) and "8 chains at that pace" not in said
+            documented = "AMD" in cpu[0] and cpu[1] == 0x19
+            assert ("Family 19h Processors, publication 56665, not measured here" in said) == documented
+            if not documented:
+                assert said == head + (f"{latency:.2f} ns, one add's latency: {share(latency)} — from the latency "
+                                       "alone: how many adds this core's pipes start a cycle the book cites no document "
+                                       "for, and as 8 scalar adds they may take longer, which would raise the share")
+            elif pipes[0] * pipes[1] >= 8:      # 8 adds start within one latency: one floor either way
+                assert said.startswith(head + f"{latency:.2f} ns, one add's latency, as vector adds or as 8 scalar "
+                                       f"adds: {share(latency)} — {pipes[0] * pipes[1]} adds in flight hold 8 sums")
+            else:
+                scalar = latency * 8 / (pipes[0] * pipes[1])
+                assert said.startswith(head + f"{latency:.2f} ns as vector adds (one add's latency): {share(latency)}; "
+                                       f"{scalar:.2f} ns as 8 scalar adds: {share(scalar)} — 8 adds take "
+                                       f"{8 / pipes[0]:g} cycles, more than one latency (an add takes {pipes[1]} "
+                                       f"cycles and {pipes[0]} pipes start one each a cycle")
+                assert said.endswith("whether numpy's build made the sums vector adds, this run does not check")
+            assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
+        finally:
+            ns["watched"].update(kept)
+
+    check()
+
+
+def test_the_run_prints_the_sums_floor_of_this_cpu(calm):
+    """The line the run prints is ``floor_said`` of its own figures, for the CPU /proc/cpuinfo names."""
+    ns, text = calm[0], _joined(calm[1])
+    assert ns["floor_said"](1 / ns["chain"], ns["add_ns"]) in text
+
+
 def test_the_adding_alone_names_the_numpy_whose_sum_the_prose_describes(calm):
     """Reader 29 b7: numpy's sum is its pairwise_sum (8 running sums per block of at most 128 numbers, which a
     compiler may vectorise), not "one number at a time"; the line it is timed on names the numpy that ran."""
@@ -1326,6 +1384,17 @@ def test_the_answer_to_why_nnkit_shuffles_places_the_range_against_1x_for_every_
         check()
     finally:
         ns["spreads"][key], ns["watched"][key] = kept
+
+
+def test_the_one_epoch_table_says_its_per_batch_row_keeps_every_batch(calm):
+    """Reader 36 c5: right under the `one epoch` table, whose per-batch row keeps every batch (and so may cost more
+    than the one gather), a line says that row is not a training loop's time and names the lines that time the
+    loop's way and count what keeping costs — both printed later in the run."""
+    text = _joined(calm[1])
+    table = text.index("one epoch, whole rows per batch, from the permutation")
+    under = text[table:].split("\n")[1]
+    assert under.startswith("(the per-batch row keeps every batch it cuts") and "not a training loop's time" in under
+    assert text.index("why nnkit shuffles as it does:") > table and text.index("page faults in one epoch:") > table
 
 
 def test_the_float32_line_is_placed_like_the_float64_one(calm):
