@@ -1229,7 +1229,7 @@ def test_an_order_that_held_is_said_of_its_sizes_and_the_figures_outcome_is_the_
         assert ("not settled in this run" in said) == (outcome is None)
         assert ("flips" in said) == (outcome == "faster")
         assert (" ties" in said or "count as tied" in said) == (outcome == "tied")
-        if outcome is not None and " = " in said:   # the range the figure's line prints is the one the verdict read
+        if outcome is not None and re.search(r"= \d+\.\d+…", said):   # the range the figure's line prints: the verdict's
             assert f"= {verdicts.span(*bounds, marks)}" in said, (said, bounds)
     assert count == 30 or seen == {"slower", "faster", "tied", None}
     first = cell["order_said"](*reader[:-1], "", "n = 512")
@@ -1350,3 +1350,22 @@ def test_each_step_ends_with_its_answer(calm):
     step_3 = flat[flat.index("Step 3's answer"):]
     assert all(words in step_3 for words in settled + open_)
     assert ("not settled: " in step_3.split("\n")[0]) == bool(open_)
+
+
+@pytest.mark.parametrize("flagged, suspect", [(set(), set()), ({"Python loops"}, set()),
+                                              (set(), {"OpenBLAS, 2 threads", "OpenBLAS, 1 thread"})])
+def test_the_bottom_to_top_ratio_says_when_its_top_is_one_of_a_super_linear_pair(flagged, suspect):
+    """Noticed in session 14, the class of a SUPER-LINEAR table pair: the bottom-to-top line read the all-core rung
+    as undisturbed where Step 2's table's ratio of it to one thread is SUPER-LINEAR; it now says the rate is perhaps
+    disturbed — and only then."""
+    source, printed = tutorials.find("the-speed-ladder").read_text(), []
+    exec(source[source.index("ratio = results[top] / results[bottom]"):source.index('C_RUNG = "')],   # noqa: S102
+         {"results": {"Python loops": 0.02, "OpenBLAS, 2 threads": 61.3, "OpenBLAS, 1 thread": 25.7}, "shaky": flagged,
+          "suspect": suspect, "top": "OpenBLAS, 2 threads", "bottom": "Python loops", "region": 1, "low": 1.0,
+          "high": 1.0, "same": 1.0, "half": 48, "n_python": 96, "n": 512, "verdicts": verdicts, "fit": tutorials.fit,
+          "print": printed.append})
+    line = re.sub(r"\n +", " ", printed[-1])
+    assert ("rests on a disturbed rate (Python loops" in line) == bool(flagged)
+    assert ("rests on a rate perhaps disturbed (OpenBLAS, 2 threads: one of a SUPER-LINEAR pair" in line) == (
+        bool(suspect) and not flagged)
+    assert ("neither rung was disturbed" in line) == (not flagged and not suspect)
