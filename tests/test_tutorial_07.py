@@ -11,6 +11,7 @@ import pytest
 
 from nnkit import plots, tutorials
 from nnkit.bench import load, verdicts
+from generators import examples
 from tutorial_runs import CALM, quick
 
 PAIR = re.compile(r"^  (.+?) +÷ (.+?) +(\d+\.\d\d)×  the core at (\d+)%, others (\d+\.\d\d) cores, noise (\d+)%$"
@@ -60,8 +61,11 @@ def test_each_out_of_order_line_decides_by_its_pairs_own_spread(calm):
     assert len(lines) == len(ns["retimed"])
     for said, ((name, earlier), (again, others, speed, noise, _)) in zip(lines, ns["retimed"].items()):
         table = round(ns["results"][name], 2) / round(ns["results"][earlier], 2)   # reader 33 a2: Step 2's, as printed
-        expected = ns["order_said"](again, others, speed, noise, table, bool({name, earlier} & ns["shaky"]))
+        flagged = bool({name, earlier} & (ns["shaky"] | ns["suspect"]))   # a SUPER-LINEAR pair's rate is not counted
+        expected = ns["order_said"](again, others, speed, noise, table, flagged,
+                                    ns["past_the_cores"](name, earlier, again, ns["cores"]), ns["sizes_at"](name, earlier))
         assert re.sub(r"\n +", " ", said) == re.sub(r"\n +", " ", expected)
+        assert "the code's" not in said   # reader 36 c3: an order that held is this run's at its sizes
         assert noise == 0 or "not settled" in said or f"{noise:.0%} spread" in said
 
 
@@ -70,9 +74,14 @@ def test_the_ladder_is_dots_on_its_log_axis_and_every_disturbed_rate_is_drawn_ho
     rung; the flagged rates (``shaky``, lower bounds) hollow after a '≥', as the loop orders' bars (a linear axis)."""
     ns, text = calm
     (ladder, ladder_said), (loops, loops_said) = ns["figures drawn"]
-    label = ns["drawn_label"]   # reader 31 c10: the C rung's label says when its rows are whole 4 KiB
+    # reader 31 c10: the C rung's label says when its rows are whole 4 KiB; reader 36 c4: each rung's label carries
+    # its orders the pairs did not bear out (``figure_notes``), and the title says what the brackets mean
+    label = lambda name: ns["drawn_label"](name, ns["notes"].get(name, ()))
     assert ladder[0] == {label(name): rate for name, rate in ns["results"].items()} and ladder_said["log"]
     assert ladder_said["flagged"] == {label(name) for name in ns["shaky"]}
+    assert ns["notes"] == ns["figure_notes"](ns["orders"], ns["results"], ns["suspect"])
+    assert ("[vs …] under a rung" in ladder[3]) == bool(ns["unborne"](ns["orders"], ns["results"]))
+    assert tutorials.fit(ns["orders_said"](ns["orders"], ns["results"])) in text
     assert loops[0] is ns["walks"] and not loops_said.get("log") and loops_said["flagged"] is ns["shaky"]
     for said in (ladder_said, loops_said):
         assert said["flag_mark"] == "≥" and "lower bound" in said["flag_label"]
@@ -664,7 +673,8 @@ def test_a_peak_below_an_undisturbed_rate_is_named_slowed_and_no_share_passes_it
             assert words.startswith("at most") == (bool(slowed[level]) and name not in shaky)
             assert words.startswith("at least") == (not slowed[level] and name in shaky and rate <= peaks[level])
             assert ("not settled" in words) == (rate > peaks[level] or (name in shaky and bool(slowed[level])))
-        legend = _cell_functions("def peak_label(", "\n\ndef drawn_label(", peak_one=peak_one, peak_all=peak_all,
+        legend = _cell_functions("def peak_label(", "\nfrom nnkit.bench.timing import paired", peak_one=peak_one,
+                                 peak_all=peak_all,
                                  slowed=slowed, one_core={"gflops": one}, all_cores={"gflops": measured_all})["peak_label"]
         for level in (False, True):
             label = legend(level)
@@ -1130,7 +1140,7 @@ def test_each_out_of_order_verdict_holds_step_2s_unflagged_ratio_in_its_range(co
         said = re.sub(r"\n +", " ", order_said(again, others, speed, noise, table, flagged))
         stray = 0.0 if flagged else verdicts.apart(table / again)
         if stray <= noise:
-            assert said == re.sub(r"\n +", " ", verdicts.order(again, others, speed, noise))
+            assert said == re.sub(r"\n +", " ", cell["sized"](verdicts.order(again, others, speed, noise), "this size"))
             outcomes.add("pairs")
             continue
         region, (low, high) = verdicts.place(again, (0.95,), others, speed, stray)
@@ -1141,7 +1151,7 @@ def test_each_out_of_order_verdict_holds_step_2s_unflagged_ratio_in_its_range(co
             assert said.startswith("not settled in this run") and counted in said and "across the 0.95 mark" in said
             outcomes.add("open")
         else:
-            assert said == re.sub(r"\n +", " ", verdicts.order(again, others, speed, stray)).replace(
+            assert said == re.sub(r"\n +", " ", cell["sized"](verdicts.order(again, others, speed, stray), "this size")).replace(
                 f"the pairs' {stray:.0%} spread", counted + f", more than the pairs' {noise:.0%} spread)")
             assert counted in said and f"the pairs' {stray:.0%} spread," not in said.replace(counted, "")
             shown = [float(x) for x in re.search(r"= (\d+\.\d+)…(\d+\.\d+)×", said).groups()]
@@ -1187,3 +1197,175 @@ def test_step_4s_pairs_are_widened_to_the_tables_unflagged_ratio_of_the_same_cal
         assert ratio == expected[1] / expected[0] and stray == (0.0 if flagged else verdicts.apart(ratio / rate))
         assert noise >= stray and f"\n    {ns['table_said'](*table, 'the tables' + chr(39))}" in text
     assert all(ns["tables"][key] for key in ns["checks"])   # quick run: n equals Step 4's size, every call tabled
+
+
+def _step_3() -> dict:
+    """Step 3's functions that decide and say a re-timed pair's order, and those that mark it in the figure."""
+    cell = _cell_functions("def table_stray(", "ahead_of = {")
+    return _cell_functions("def order_words(", "\n\nnotes = figure_notes(", fit=tutorials.fit, **cell)
+
+
+@pytest.mark.parametrize("count", examples(30, 3000))
+def test_an_order_that_held_is_said_of_its_sizes_and_the_figures_outcome_is_the_lines(count):
+    """Reader 36 c3: 'C, textbook loop (ijk) … slower than NumPy elementwise … the code's, not noise' at n = 512, where
+    Step 4 finds the 4 KiB row costs that loop 3.24×. Seeded re-timings (calm, slowed, busy; tables counted or not;
+    SUPER-LINEAR or not): no line calls an order the code's; one that held is 'this run's order at' the sizes given;
+    and ``pair_order``'s outcome — what the figure and the answer read — is the one the line's words give."""
+    cell = _step_3()
+    rng = np.random.default_rng(36)
+    reader = (0.29, 0.0, 0.74, 0.28, round(0.55, 2) / round(2.46, 2), True, "")
+    cases = [reader] + [(round(float(rng.uniform(0.3, 1.6)), 2), float(rng.choice([0.0, 0.1, 1.5])),
+                         float(rng.choice([0.7, 0.9, 1.0])), float(rng.choice([0.0, 0.01, 0.1])),
+                         float(rng.uniform(0.2, 1.2)), bool(rng.random() < 0.3),
+                         "SUPER-LINEAR on 2 cores (2.31×)" if rng.random() < 0.1 else "") for _ in range(count)]
+    seen = set()
+    for again, others, speed, noise, table, flagged, past in cases:
+        at = "n = 512 (rows 4 KiB apart: Step 4 prices that, and re-times the two at n = 500)"
+        said = re.sub(r"\n +", " ", cell["order_said"](again, others, speed, noise, table, flagged, past, at))
+        outcome, bounds, marks = cell["pair_order"](again, others, speed, noise, table, flagged, past)
+        seen.add(outcome)
+        assert "the code's" not in said and marks == (0.95,)
+        assert (f"this run's order at {at}, not noise" in said) == (outcome == "slower")
+        assert ("not settled in this run" in said) == (outcome is None)
+        assert ("flips" in said) == (outcome == "faster")
+        assert (" ties" in said or "count as tied" in said) == (outcome == "tied")
+        if outcome is not None and re.search(r"= \d+\.\d+…", said):   # the range the figure's line prints: the verdict's
+            assert f"= {verdicts.span(*bounds, marks)}" in said, (said, bounds)
+    assert count == 30 or seen == {"slower", "faster", "tied", None}
+    first = cell["order_said"](*reader[:-1], "", "n = 512")
+    assert first.endswith("this run's order at n = 512, not noise") and "…0.50×" in first
+
+
+@pytest.mark.parametrize("count", examples(30, 2000))
+def test_the_figure_marks_exactly_the_orders_its_pairs_did_not_bear_out(count):
+    """Reader 36 c4: the ladder drew nnkit's dgemm, 1 thread (≥33.6) above OpenBLAS, 1 thread (≥25.7) while their
+    pairs left that order not settled (0.80…2.37×). Seeded tables and pair outcomes: a rung's label carries a bracket
+    for each re-timed order of it that is not settled, tied or settled the other way round from the drawn one — and
+    none for an order its pairs bore out; the line under the figure lists every re-timed pair once, settled or not,
+    with its range, and says every other order is the table's."""
+    cell = _step_3()
+    rungs = ["NumPy elementwise", "C, textbook loop (ijk)", "nnkit's dgemm, 1 thread", "OpenBLAS, 1 thread",
+             "OpenBLAS, 2 threads"]
+    rng = np.random.default_rng(364)
+    reader = ({"nnkit's dgemm, 1 thread": 33.632, "OpenBLAS, 1 thread": 25.729},
+              {("OpenBLAS, 1 thread", "nnkit's dgemm, 1 thread"): (None, (0.80, 2.37), (0.95,))})
+    cases = [reader]
+    for _ in range(count):
+        results = {name: float(rng.uniform(0.5, 50)) for name in rungs}
+        pairs = [tuple(rng.choice(rungs, 2, replace=False)) for _ in range(int(rng.integers(0, 4)))]
+        cases.append((results, {pair: (rng.choice(["slower", "faster", "tied", None]), (0.5, 1.5), (0.95,))
+                                for pair in pairs}))
+    for results, orders in cases:
+        notes = cell["figure_notes"](orders, results, set())
+        said = re.sub(r"\n +", " ", cell["orders_said"](orders, results))
+        for (name, earlier), (outcome, bounds, marks) in orders.items():
+            drawn = "faster" if results[name] > results[earlier] else "slower"
+            marked = [note for note in notes.get(name, []) if note.startswith(f"[vs {earlier}:")]
+            assert bool(marked) == (outcome != drawn), (name, earlier, outcome, drawn)
+            assert said.count(cell["order_words"](name, earlier, outcome, bounds, marks)) >= 1
+            assert verdicts.span(*bounds, marks) in said
+        assert ("the figure marks" in said) == any(notes.values())
+        assert "every other order in it is the table's" in said or "each is the table's" in said
+        assert all(len(line) <= 118 for line in cell["orders_said"](orders, results).split("\n"))
+    notes = cell["figure_notes"](reader[1], reader[0], set())
+    assert notes == {"OpenBLAS, 1 thread": ["[vs nnkit's dgemm, 1 thread: not settled]"]}
+    assert "not settled — OpenBLAS, 1 thread against nnkit's dgemm, 1 thread (0.80…2.37×)" in re.sub(
+        r"\n +", " ", cell["orders_said"](reader[1], reader[0]))
+
+
+def _step_2(results: dict, shaky: set, cores: int = 2) -> dict:
+    """Step 2's functions that find a SUPER-LINEAR pair in its table and say it, run on ``results`` and ``shaky``."""
+    return _cell_functions("def super_linear_pair(", "\n\ndef share_said(", results=results, shaky=shaky, cores=cores,
+                           on_all=lambda name: "threads" in name and not name.endswith("1 thread"),
+                           fit=tutorials.fit)
+
+
+@pytest.mark.parametrize("count", examples(30, 2000))
+def test_a_super_linear_table_pair_is_said_disturbed_on_both_rows_and_counts_in_no_order(count):
+    """Noticed in session 14: a SUPER-LINEAR table ratio of OpenBLAS on 2 threads ÷ 1 thread left the 1-thread rung's
+    share and an "out of order" line reading both rates as undisturbed. Seeded tables: exactly where the ratio as
+    printed is SUPER-LINEAR and neither rate is flagged, both rows say one of the two was disturbed (not which), a
+    share against a slowed peak is not settled, and an out-of-order line of either against another rung counts the
+    table's ratio for nothing and says why."""
+    rng = np.random.default_rng(3614)
+    cases = [(25.729, 61.3, set())] + [(float(rng.uniform(10, 40)), float(rng.uniform(10, 100)),
+                                        set(rng.choice(["OpenBLAS, 1 thread", "OpenBLAS, 2 threads", "none"],
+                                                       int(rng.integers(0, 2)))) - {"none"}) for _ in range(count)]
+    outcomes = set()
+    for one, every, shaky in cases:
+        results = {"nnkit's dgemm, 1 thread": 33.632, "OpenBLAS, 1 thread": one, "OpenBLAS, 2 threads": every}
+        cell = _step_2(results, shaky)
+        suspect, flag = cell["super_linear_pair"](results, shaky, 2)
+        due = not shaky and round(round(every, 2) / round(one, 2), 2) > 2.1
+        outcomes.add(due)
+        assert bool(suspect) == due == bool(flag) and (not due or suspect == {"OpenBLAS, 1 thread", "OpenBLAS, 2 threads"})
+        cell["suspect"], cell["suspect_flag"] = suspect, flag
+        for name in results:
+            note = re.sub(r"\n +", " ", cell["suspect_note"](name))
+            assert bool(note) == (name in suspect)
+            if note:
+                assert "SUPER-LINEAR on 2 cores" in note and "which of the two, this run does not measure" in note
+                assert all(len(line) <= 118 for line in cell["suspect_note"](name).split("\n"))
+        step_3 = _cell_functions("def sizes_at(", "\n\nretimed = {}", **_step_3(), results=results, shaky=shaky,
+                                 suspect=suspect, cores=2, n=512, n_python=96, C_RUNG="C, textbook loop (ijk)",
+                                 whole_4_kib=lambda name, size: False)
+        outcome, said = step_3["out_of_order"]("OpenBLAS, 1 thread", "nnkit's dgemm, 1 thread", 0.95, 0.0, 1.0, 0.01)
+        flat = re.sub(r"\n +", " ", said)
+        assert ("not counted: OpenBLAS, 1 thread is one of a SUPER-LINEAR pair there" in flat) == due
+        assert "neither rate flagged" not in flat or not due
+    assert outcomes == {True, False}
+    share = _cell_functions("def share_said(", "\n\ndef whole_4_kib(")["share_said"]
+    assert share(0.5, False, True, True) == "share of the peak not settled (a perhaps disturbed rate, a slowed peak)"
+    assert share(0.5, False, False, True) == "50% of the peak"
+
+
+@pytest.mark.parametrize("count", examples(30, 2000))
+def test_step_4s_answer_reads_each_verdicts_range(count):
+    """Reader 36 c1: each step ends with its answer. Step 4's names the power-of-two row's price, the loop order's
+    worth and what bounds ijk only as far as the ranges its verdicts read settle them (seeded pairs)."""
+    rng = np.random.default_rng(3641)
+    for _ in range(count):
+        again = {key: _entry(rng) for key in ("padded", "sizes", "swap", "away", "order")}
+        walked, summed = rng.choice([0, 1, 2, None]), (rng.choice([0, 1, 2, None]), 1.0, " (0.9…1.1×, its 5% noise)")
+        cell = _cell_functions("def step_4_answer(", "\n\nprint(step_4_answer(", size=512, MARKS={
+            "padded": (1.3,), "sizes": (1.1,), "swap": (1.0,), "away": (1.0,), "order": (0.8, 1.25)},
+            placed=_place, fit=tutorials.fit)
+        said = re.sub(r"\n +", " ", cell["step_4_answer"](again, walked, summed))
+        padded, order = _place(again["padded"], (1.3,))[0], _place(again["order"], (0.8, 1.25))[0]
+        assert ("the 4 KiB row costs it that" in said) == (padded == 1)
+        assert ("is not settled" in said.split("the loop order")[0]) == (padded is None)
+        assert ("ikj the faster" in said) == (order == 2) and ("ijk the faster" in said) == (order == 0)
+        assert ("the add's latency" in said) == (summed[0] == 1 and walked == 1)
+        assert said.startswith("Step 4's answer — why the textbook C loop is slow at n = 512:")
+
+
+def test_each_step_ends_with_its_answer(calm):
+    """Reader 36 c1: each of the four steps prints one answer line, in order; Step 3's lists the orders its pairs
+    settled and those they did not, as the line under the figure does."""
+    ns, text = calm
+    answers = re.findall(r"^Step (\d)'s answer — ", text, re.M)
+    assert answers == ["1", "2", "3", "4"]
+    flat = re.sub(r"\n +", " ", text)
+    settled, open_ = ns["settled_or_not"](ns["orders"])
+    step_3 = flat[flat.index("Step 3's answer"):]
+    assert all(words in step_3 for words in settled + open_)
+    assert ("not settled: " in step_3.split("\n")[0]) == bool(open_)
+
+
+@pytest.mark.parametrize("flagged, suspect", [(set(), set()), ({"Python loops"}, set()),
+                                              (set(), {"OpenBLAS, 2 threads", "OpenBLAS, 1 thread"})])
+def test_the_bottom_to_top_ratio_says_when_its_top_is_one_of_a_super_linear_pair(flagged, suspect):
+    """Noticed in session 14, the class of a SUPER-LINEAR table pair: the bottom-to-top line read the all-core rung
+    as undisturbed where Step 2's table's ratio of it to one thread is SUPER-LINEAR; it now says the rate is perhaps
+    disturbed — and only then."""
+    source, printed = tutorials.find("the-speed-ladder").read_text(), []
+    exec(source[source.index("ratio = results[top] / results[bottom]"):source.index('C_RUNG = "')],   # noqa: S102
+         {"results": {"Python loops": 0.02, "OpenBLAS, 2 threads": 61.3, "OpenBLAS, 1 thread": 25.7}, "shaky": flagged,
+          "suspect": suspect, "top": "OpenBLAS, 2 threads", "bottom": "Python loops", "region": 1, "low": 1.0,
+          "high": 1.0, "same": 1.0, "half": 48, "n_python": 96, "n": 512, "verdicts": verdicts, "fit": tutorials.fit,
+          "print": printed.append})
+    line = re.sub(r"\n +", " ", printed[-1])
+    assert ("rests on a disturbed rate (Python loops" in line) == bool(flagged)
+    assert ("rests on a rate perhaps disturbed (OpenBLAS, 2 threads: one of a SUPER-LINEAR pair" in line) == (
+        bool(suspect) and not flagged)
+    assert ("neither rung was disturbed" in line) == (not flagged and not suspect)
