@@ -1682,3 +1682,37 @@ def test_step_6_times_the_kc_rule_against_the_rule_it_replaced_and_a_small_kc(ru
         assert answer.startswith(f"answer — the rule's KC = {kc} in pairs: ")
         assert all(f"{answer_words[where]} KC = {value}" in answer.split(": ", 1)[1].split("; ")
                    for value, where in settled.items())
+
+
+@pytest.mark.parametrize("seed", seeds(100))
+def test_the_roofline_names_the_roof_where_the_matrices_fit_and_fades_slower_ones(run, seed, tmp_path):
+    """Reader 36 c10: "+ packing" sat 3.4× above the main-memory slope drawn beside it, its matrices in cache. Over
+    seeded roofs and the level the matrices fit in: that level's label says so, every slower level's says it is drawn
+    for reference, not their bound, and only those are faded — drawn grey and dashed in the figure."""
+    import matplotlib.pyplot as plt
+
+    from nnkit import plots
+    ns, _ = run
+    rng = np.random.default_rng(seed)
+    levels = [level for level in ("in cache", "L2", "L3", "main memory") if rng.random() < 0.7] or ["main memory"]
+    roofs = {level: float(rate) for level, rate in zip(levels, sorted(rng.uniform(5, 120, len(levels)), reverse=True))}
+    fits = str(rng.choice(levels))
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in (("roofs", roofs), ("fits", fits), ("triads_why", str(rng.choice(["", "slowed"]))),
+                            ("working_set", 6 * 2**20)):
+            patch.setitem(ns, name, value)
+        labels = {level: ns["roof_label"](level) for level in roofs}
+    for level, label in labels.items():
+        assert ("where the three matrices (6.0 MiB) fit" in label) == (level == fits)
+        assert ("drawn for reference, not their bound" in label) == (roofs[level] < roofs[fits])
+    faded = frozenset(label for level, label in labels.items() if roofs[level] < roofs[fits])
+    seen = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(plots, "_save", lambda fig, path: seen.append(fig) or path)
+        plots.roofline({"a point": (1.0, 10.0)}, 50.0, {label: roofs[level] for level, label in labels.items()},
+                       str(tmp_path / "roof.png"), "t", faded=faded)
+    lines = {line.get_label(): line for line in seen[0].axes[0].get_lines()}
+    for level, label in labels.items():
+        line = lines[f"roof: {label}, {plots.decimals_text(roofs[level], 0)} GB/s"]
+        assert (line.get_color() == "silver" and line.get_linestyle() == "--") == (label in faded)
+    plt.close("all")
