@@ -1019,5 +1019,14 @@ def test_the_quick_runs_step_8_prints_the_childs_turns_and_reads_them(dgemm):
         return
     spin = ns["spin_cut"]["spin"]
     assert f"its helpers used {spin:.2f} cores in the" in flat
-    assert flat.endswith(re.sub(r"\n +", " ", ns["fit"]("  " + ns["spin_isolated"](ns["helpers_where"],
-                                                                                    ns["child_where"], spin))).strip())
+    assert flat.endswith("answer — what slowed nnkit right after a 2-thread OpenBLAS product: "
+                         + ns["spin_isolated"](ns["helpers_where"], ns["child_where"], spin))
+
+
+def test_step_2_ends_with_the_blocks_as_its_answer(dgemm):
+    """Reader 36 c1: each step's answer in one line, not buried under its method."""
+    ns, text = dgemm
+    c = ns["config"]
+    flat = re.sub(r"\n +", " ", text)
+    assert (f"answer — the blocks here: KC = {c.kc}, MC = {c.mc}, NC = {c.nc} around the {c.mr}×{c.nr} tile, from the "
+            "caches' figures") in flat
