@@ -54,6 +54,7 @@ class Config:
     l3_bytes: int
     l3_ways: int
     line_bytes: int
+    a_ways_l1: int
     b_ways_l1: int
     a_ways_l2: int
     a_ways_l3: int
@@ -162,19 +163,17 @@ def last_threads() -> int:
 
 def reasoning(c: Config | None = None) -> list[str]:
     """How the block sizes follow from the caches, one paragraph per block (lines of ≤ 100 characters): what a loop reuses stays in
-    its cache while the rest streams past — half of the ways for it, as BLIS's hand-tuned sizes do."""
+    its cache while the rest streams past — in L1 the ways shared by both micro-panels and the C tile, in L2 half of
+    the ways for the A block, in L3 the rest beside one free way for the B panel."""
     c = c or config()
     way1, way2, way3 = c.l1_bytes // c.l1_ways, c.l2_bytes // c.l2_ways, c.l3_bytes // c.l3_ways
     return [textwrap.fill(line, 100, subsequent_indent="  ") for line in [
         f"micro-kernel {c.kernel}: a {c.mr}×{c.nr} tile of C in registers",
-        f"KC = {c.kc}: L1 is {c.l1_bytes // 1024} KiB in {c.l1_ways} ways of {way1} B ({_from(c, 'l1')}); the B micro-panel (KC×{c.nr}), "
-        f"used by every A micro-panel, keeps {c.b_ways_l1} ways → KC = {c.b_ways_l1}·{way1} B / ({c.nr}·8 B)",
+        _kc_said(c, way1),
         f"MC = {c.mc}: L2 is {c.l2_bytes // 1024} KiB in {c.l2_ways} ways of {way2} B ({_from(c, 'l2')}); the A block (MC×{c.kc}), "
         f"used by every B micro-panel, keeps {c.a_ways_l2} ways → MC = {c.a_ways_l2}·{way2} B / ({c.kc}·8 B), "
         f"down to a multiple of MR = {c.mr}",
-        f"NC = {c.nc}: L3 is {c.l3_bytes // 1024} KiB in {c.l3_ways} ways of {way3} B ({_from(c, 'l3')}), shared; {c.threads} A block(s) "
-        f"take {c.a_ways_l3}, one is kept free, the B panel ({c.kc}×NC) may fill the rest → NC ≤ {c.nc_model}, "
-        f"capped at {c.nc_cap}",
+        _nc_said(c, way3),
         f"small products (m·n·k ≤ {c.unpacked_up_to:,} multiply-adds, {_cube(c.unpacked_up_to)}) skip packing with the "
         f"{c.kernel} kernel: it reads A and B where they are, its loads masked at the edges — "
         + ("held to the one-thread cut given below (the unpacked path runs on one thread); the kernel's own was set "
@@ -191,6 +190,29 @@ def reasoning(c: Config | None = None) -> list[str]:
 
 
 SYSFS = "/sys/devices/system/cpu/cpu0/cache"
+
+
+def _kc_said(c: Config, way1: int) -> str:
+    """The KC line: L1's ways shared by the C tile (one way), the A micro-panel that streams through and the B
+    micro-panel that stays, A's share in proportion MR : NR (Low et al.'s model; native/gemm.c's derive)."""
+    rest, b_bytes = c.l1_ways - 1, c.kc * c.nr * 8
+    return (f"KC = {c.kc}: L1 is {c.l1_bytes // 1024} KiB in {c.l1_ways} ways of {way1} B ({_from(c, 'l1')}); one way "
+            f"is left to the C tile, the other {rest} are shared by the A micro-panel ({c.mr}×KC, a new one streamed "
+            f"through for each tile) and the B micro-panel (KC×{c.nr}, kept for every A micro-panel) as MR : NR = "
+            f"{c.mr} : {c.nr} → A's share ⌊{rest}·{c.mr} / ({c.mr} + {c.nr})⌋ = {c.a_ways_l1} ways, KC = "
+            f"{c.a_ways_l1}·{way1} B / ({c.mr}·8 B); B then takes {b_bytes} B, {b_bytes / way1:.2f} ways "
+            f"(the analytical model of Low et al. for BLIS, 2016)")
+
+
+def _nc_said(c: Config, way3: int) -> str:
+    """The NC line: L3's ways left to the B panel beside every thread's A block and one free way, the columns they
+    hold, rounded down to a multiple of NR, then the cap."""
+    left = c.l3_ways - 1 - c.a_ways_l3
+    columns = left * way3 // (c.kc * 8)
+    return (f"NC = {c.nc}: L3 is {c.l3_bytes // 1024} KiB in {c.l3_ways} ways of {way3} B ({_from(c, 'l3')}), shared; "
+            f"{c.threads} A block(s) take {c.a_ways_l3}, one is kept free, the B panel ({c.kc}×NC) may fill the other "
+            f"{left}: {left}·{way3} B / ({c.kc}·8 B) = {columns} columns, down to a multiple of NR = {c.nr} → "
+            f"NC ≤ {c.nc_model}, capped at {c.nc_cap}")
 
 
 def _one_thread_said(c: Config) -> str:

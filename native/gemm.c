@@ -111,7 +111,8 @@ static int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; 
 
 /* ---------- block sizes from the caches ----------
  * Each block is sized so that what a loop reuses stays in its cache level while the rest streams
- * past it; "half the ways" leaves the streaming data room, as BLIS's hand-tuned sizes do. */
+ * past it: in L1 the ways are split between the two micro-panels and C (see derive); in L2 and L3 "half the ways"
+ * (one free in L3) leaves the streaming data room. */
 
 #define SYSFS_CACHES "/sys/devices/system/cpu/cpu0/cache"
 #define PLAUSIBLE ((int64_t)1 << 40) /* no cache figure is larger: a file that says more is garbage */
@@ -221,10 +222,17 @@ static nk_gemm_config cuts(nk_gemm_config c) {
 static nk_gemm_config derive(nk_gemm_config c, const nk_kernel *kernel, int threads) {
     c.kernel = kernel->name, c.mr = kernel->mr, c.nr = kernel->nr, c.threads = threads;
     int64_t way1 = c.l1_bytes / c.l1_ways, way2 = c.l2_bytes / c.l2_ways;
-    /* L1 keeps the B micro-panel (KC×NR), used by every A micro-panel of the block, in half its ways. */
-    c.b_ways_l1 = (int)(c.l1_ways / 2 > 0 ? c.l1_ways / 2 : 1);
-    c.kc = c.b_ways_l1 * way1 / (c.nr * 8);
+    /* L1 (Low, Igual, Smith and Quintana-Ortí, "Analytical Modeling Is Enough for High-Performance BLIS", ACM TOMS
+     * 43(2), 2016, their C_Ar and k_c): the B micro-panel (KC×NR) stays in L1 for every A micro-panel of the block
+     * while each A micro-panel (MR×KC) streams through beside it, and the C tile passes too. One way is left to C;
+     * the other W − 1 are shared by the two micro-panels in proportion MR : NR, so A's share is
+     * ⌊(W − 1) / (1 + NR/MR)⌋ ways and KC fills it: KC = A's ways · way bytes / (MR · 8 B). (A rule that kept half
+     * the ways for B alone, KC = 341 on an 8×6 tile with 8 ways of 4 KiB, left A's 5.3 ways out: 9.3 of 8.) */
+    c.a_ways_l1 = (int)((c.l1_ways - 1) * c.mr / (c.mr + c.nr));
+    if (c.a_ways_l1 < 1) c.a_ways_l1 = 1; /* a cache of one or two ways: A gets one all the same */
+    c.kc = c.a_ways_l1 * way1 / (c.mr * 8);
     if (c.kc < 1) c.kc = 1; /* more ways than bytes: figures no cache has, yet no division by zero below */
+    c.b_ways_l1 = way1 > 0 ? (int)((c.kc * c.nr * 8 + way1 - 1) / way1) : (int)c.l1_ways; /* B's ways, then */
     /* L2 keeps the A block (MC×KC), used by every B micro-panel of the panel, in half its ways. */
     c.a_ways_l2 = (int)(c.l2_ways / 2 > 0 ? c.l2_ways / 2 : 1);
     c.mc = c.a_ways_l2 * way2 / (c.kc * 8) / c.mr * c.mr;

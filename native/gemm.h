@@ -17,7 +17,8 @@ typedef struct {
     /* where each came from: "sysfs", "sysconf", "default", or "given" (nk_gemm_config_for_l3's L3 size) */
     const char *l1_bytes_from, *l1_ways_from, *l2_bytes_from, *l2_ways_from, *l3_bytes_from, *l3_ways_from,
         *line_bytes_from;
-    int b_ways_l1;       /* L1 ways kept for the B micro-panel (KC×NR) */
+    int a_ways_l1;       /* L1 ways the A micro-panel (MR×KC) may take: KC fills them (one way is left to C) */
+    int b_ways_l1;       /* L1 ways the B micro-panel (KC×NR) then takes, rounded up */
     int a_ways_l2;       /* L2 ways kept for the A block (MC×KC) */
     int a_ways_l3;       /* L3 ways the A blocks of all threads take beside the B panel */
     int64_t nc_model;    /* NC the L3 would allow, before the cap */

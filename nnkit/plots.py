@@ -454,13 +454,14 @@ def nested_sizes(points: dict[str, tuple[float, float]], base: float = 7.0, step
 
 def roofline(points: dict[str, tuple[float, float]], peak: float, bandwidths: dict[str, float], path: str, title: str,
              bytes_are: str = "each input read once, each output once", named: bool = False,
-             flagged: frozenset[str] = frozenset()) -> str:
+             flagged: frozenset[str] = frozenset(), faded: frozenset[str] = frozenset()) -> str:
     """The roofline: for each memory level (label → GB/s) the roof min(peak, intensity × bandwidth),
     and each point (label → (FLOPs per byte, GFLOP/s)) where it ran; ``bytes_are`` says which
     bytes the intensity counts (a model, not a measurement); ``named``: each point's name (its label
     up to " (") also written beside it, joined to it by a line in its colour, for points that crowd one
     spot; ``flagged``: the points whose rate was disturbed, drawn hollow, every other point filled (translucent), as
-    the book's other figures draw a flag. Points within a marker's reach of each other (:func:`nested_sizes`) are
+    the book's other figures draw a flag; ``faded``: the levels (their labels) drawn grey, thin and dashed — roofs
+    drawn for reference, not the bound of these points (a level slower than the one their data sit in). Points within a marker's reach of each other (:func:`nested_sizes`) are
     drawn nested, the larger under the smaller, so each stays visible. The legend sits under the axes, in as many
     columns as fit the figure's width; ticks print as plain numbers."""
     import matplotlib.colors
@@ -469,8 +470,9 @@ def roofline(points: dict[str, tuple[float, float]], peak: float, bandwidths: di
     xs = [x for x, _ in points.values()]
     ridges = [peak / bandwidth for bandwidth in bandwidths.values() if bandwidth > 0]
     ai = np.logspace(np.log10(min(xs + ridges) / 2), np.log10(max(xs + ridges) * 4), 200)
-    for label, bandwidth in bandwidths.items():
-        ax.plot(ai, np.minimum(peak, ai * bandwidth), label=f"roof: {label}, {decimals_text(bandwidth, 0)} GB/s")
+    for number, (label, bandwidth) in enumerate(bandwidths.items()):
+        style = dict(color="silver", ls="--", lw=1) if label in faded else dict(color=f"C{number % 10}")
+        ax.plot(ai, np.minimum(peak, ai * bandwidth), label=f"roof: {label}, {decimals_text(bandwidth, 0)} GB/s", **style)
     ax.axhline(peak, color="grey", ls=":", lw=1, label=f"flat roof (every level): {decimals_text(peak, 0)} GFLOP/s")
     # each point its own marker and colour, named in the legend; filled (translucent) or, flagged, hollow; where
     # points meet, nested: a larger marker lower, so a smaller one on top leaves its edge in view

@@ -1057,18 +1057,22 @@ def test_a_faster_block_names_the_term_of_the_rule_it_points_to(run, seed):
     rng = np.random.default_rng(seed)
     ways1, ways2 = int(rng.choice([4, 8, 12, 16])), int(rng.choice([4, 8, 16]))
     c = _config(l1_bytes=int(rng.choice([32, 48])) << 10, l1_ways=ways1, l2_bytes=int(rng.choice([256, 512, 2048])) << 10,
-                l2_ways=ways2, b_ways_l1=ways1 // 2, a_ways_l2=ways2 // 2, kc=int(rng.integers(100, 600)),
+                l2_ways=ways2, a_ways_l2=ways2 // 2, kc=int(rng.integers(100, 600)),
                 mc=int(rng.integers(24, 400)))
     label, other = ("KC", "MC")[seed % 2], int(rng.integers(8, 2000))
     said = ns["rule_term"](label, (c.kc, c.mc)[seed % 2], other, c)
     joined = re.sub(r"\n +", " ", said)
-    level, ways, kept = ("L1", c.l1_ways, c.b_ways_l1) if label == "KC" else ("L2", c.l2_ways, c.a_ways_l2)
-    taken = other * (c.nr if label == "KC" else c.kc) * 8 / ((c.l1_bytes // c.l1_ways) if label == "KC"
-                                                             else (c.l2_bytes // c.l2_ways))
-    assert f"takes {taken:.1f} of {level}'s {ways} ways" in joined and f"the rule keeps {kept}" in joined
-    assert (f"more than all of {level}: a hypothesis, not tested here — not the ways kept but the premise"
+    if label == "KC":   # reader 36 b1: both micro-panels, in the ways L1 leaves beside the C tile's
+        level, ways, per, way = "L1", c.l1_ways - 1, (c.mr + c.nr) * 8, c.l1_bytes // c.l1_ways
+        room = f"of the {ways} of L1's {c.l1_ways} ways left beside the C tile's"
+    else:
+        level, ways, per, way = "L2", c.l2_ways, c.kc * 8, c.l2_bytes // c.l2_ways
+        room = f"of L2's {ways} ways"
+    taken, kept = other * per / way, (c.kc, c.mc)[seed % 2] * per / way
+    assert f"{taken:.1f} {room}" in joined and f"the rule gives {kept:.1f}" in joined
+    assert (f"more than {level} has for them: a hypothesis, not tested here — not the ways given but the premise"
             in joined) == (taken > ways)
-    assert (f"that the {kept} ways the rule keeps for it are the wrong term" in joined) == (taken <= ways)
+    assert (f"that the {kept:.1f} ways the rule gives are the wrong term" in joined) == (taken <= ways)
     if taken <= ways:   # reader 31 b5: the ways explanation is a hypothesis, and the line says what would test it
         assert ("since more ran faster" in joined) == (taken > kept)
         assert f"a run at {label} = {other} with the other block re-derived for it" in joined
@@ -1639,3 +1643,76 @@ def test_l2_and_l3_at_one_rate_give_both_readings_as_hypotheses():
         assert "this run does not isolate: two readings, each a hypothesis" in flat
         assert "a per-core limit on loads and stores" in flat and "links to a core of similar width" in flat
         assert "not verified here" in flat
+
+
+@pytest.mark.parametrize("seed", seeds(300))
+def test_step_6_times_the_kc_rule_against_the_rule_it_replaced_and_a_small_kc(run, seed):
+    """Reader 36 b1: the KC rule left the A micro-panel out, and its pairs found KC = 128 faster than its 341. Step 6
+    now times the model's KC against the rule it replaced and 128 in pairs. Over seeded rules, rivals, sizes and
+    rounds: a rival that runs the rule's blocks at this n (or another rival's) is left out and said; every rival's
+    line prints its place's words and no other's; the answer line gives every rival's place."""
+    ns, _ = run
+    rng = np.random.default_rng(seed)
+    kc, n = int(rng.choice([106, 128, 170, 256, 384])), int(rng.choice([96, 192, 300, 1000]))
+    rivals = {"the rule it replaced": int(rng.choice([128, 256, 341, 512])), "a small KC": 128}
+    kept, left = ns["kc_rivals"](kc, n, rivals)
+    for name, value in rivals.items():
+        assert (name in kept) != any(f"KC = {value} ({name}) runs the same blocks as" in line for line in left)
+    assert all(min(v, n) != min(kc, n) for v in kept.values())
+    assert len({min(v, n) for v in kept.values()}) == len(kept)
+    settled, answer_words = {}, {"above": "slower than", "below": "faster than", "within": "not told apart from",
+                                 "open": "not settled against"}
+    for name, value in kept.items():
+        gains = [float(g) for g in rng.choice([0.9, 0.95, 1.0, 1.04, 1.1], 3)]
+        loads = [{"others": float(rng.choice([0.0, 0.0, 0.1, 1.5])), "speed": float(rng.choice([0.7, 1.0, 1.0])),
+                  "ratios": gains, "plain": 0.05} for _ in gains]
+        noise = float(rng.choice([0.01, 0.03, 0.08]))
+        where, said = ns["kc_against_said"](kc, value, name, gains, loads, noise, "the words")
+        assert where == ns["placed"](gains, loads, 1.0, noise)[0]
+        flat = re.sub(r"\n +", " ", said)
+        words = {"above": f"KC = {value} ran faster than the rule's {kc} beyond this run's noise",
+                 "below": f"the rule's KC = {kc} ran faster than {value} beyond this run's noise",
+                 "within": f"the rule's KC = {kc} and KC = {value} are not told apart in this run",
+                 "open": "not settled in this run"}
+        assert all((text in flat) == (where == place) for place, text in words.items())
+        assert all(len(line) <= 118 for line in said.splitlines())
+        settled[value] = where
+    if settled:
+        answer = re.sub(r"\n +", " ", ns["kc_answer"](kc, settled))
+        assert answer.startswith(f"answer — the rule's KC = {kc} in pairs: ")
+        assert all(f"{answer_words[where]} KC = {value}" in answer.split(": ", 1)[1].split("; ")
+                   for value, where in settled.items())
+
+
+@pytest.mark.parametrize("seed", seeds(100))
+def test_the_roofline_names_the_roof_where_the_matrices_fit_and_fades_slower_ones(run, seed, tmp_path):
+    """Reader 36 c10: "+ packing" sat 3.4× above the main-memory slope drawn beside it, its matrices in cache. Over
+    seeded roofs and the level the matrices fit in: that level's label says so, every slower level's says it is drawn
+    for reference, not their bound, and only those are faded — drawn grey and dashed in the figure."""
+    import matplotlib.pyplot as plt
+
+    from nnkit import plots
+    ns, _ = run
+    rng = np.random.default_rng(seed)
+    levels = [level for level in ("in cache", "L2", "L3", "main memory") if rng.random() < 0.7] or ["main memory"]
+    roofs = {level: float(rate) for level, rate in zip(levels, sorted(rng.uniform(5, 120, len(levels)), reverse=True))}
+    fits = str(rng.choice(levels))
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in (("roofs", roofs), ("fits", fits), ("triads_why", str(rng.choice(["", "slowed"]))),
+                            ("working_set", 6 * 2**20)):
+            patch.setitem(ns, name, value)
+        labels = {level: ns["roof_label"](level) for level in roofs}
+    for level, label in labels.items():
+        assert ("where the three matrices (6.0 MiB) fit" in label) == (level == fits)
+        assert ("drawn for reference, not their bound" in label) == (roofs[level] < roofs[fits])
+    faded = frozenset(label for level, label in labels.items() if roofs[level] < roofs[fits])
+    seen = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(plots, "_save", lambda fig, path: seen.append(fig) or path)
+        plots.roofline({"a point": (1.0, 10.0)}, 50.0, {label: roofs[level] for level, label in labels.items()},
+                       str(tmp_path / "roof.png"), "t", faded=faded)
+    lines = {line.get_label(): line for line in seen[0].axes[0].get_lines()}
+    for level, label in labels.items():
+        line = lines[f"roof: {label}, {plots.decimals_text(roofs[level], 0)} GB/s"]
+        assert (line.get_color() == "silver" and line.get_linestyle() == "--") == (label in faded)
+    plt.close("all")

@@ -812,11 +812,18 @@ def test_step_9s_last_line_says_whether_the_kernels_cut_fits_or_where_one_would(
     chosen = cases if examples >= len(cases) else random.Random(35).sample(cases, examples)
     listed = lambda ns: ", ".join(map(str, ns))
     seen = set()
+    pick = random.Random(36)
     for machine, edge, effects in chosen:
         monkeypatch.setitem(dgemm[0], "config", machine)
-        printed = dgemm[0]["cut_said"](effects, edge)
+        above = [n for n in effects if n > edge]   # reader 36 b4: Step 8's sizes above the cut, timed in Step 9 too
+        retimed = pick.sample(above, pick.randint(0, len(above)))
+        printed = dgemm[0]["cut_said"](effects, edge, sorted(retimed))
         assert all(len(line) <= 118 for line in printed.split("\n"))
         said, o = re.sub(r"\n +", " ", printed), _cut_oracle(effects, edge)
+        step_8 = (f"; Step 8's sizes above the cut (n = {listed(sorted(retimed))}) timed here beside an A/A control: "
+                  "its own pairs there (rungs, no yardstick of their size) are read through these")
+        assert (step_8 in said) == bool(retimed) and said.count("Step 8's") == bool(retimed)
+        said = said.replace(step_8, "")
         cut = f"the {machine.kernel} kernel's cut (n ≤ {edge}, set on {machine.one_thread_measured_on})"
         if not (o["paid"] or o["cost"] or o["within"]):
             assert said == "the one-thread cut: nothing settled in this run — run it again on an idle machine"
@@ -888,7 +895,8 @@ def test_the_quick_runs_step_9_brackets_the_cut_and_holds_one_thread_above_it(dg
     step_9 = text[text.index(f"n = {ns['cut_sizes'][0]:<5} the library reported"):]
     words = {"two threads paid": "paid", "two threads cost": "cost",
              "no effect of a second thread beyond this run's noise": ""}
-    for n in ns["cut_sizes"]:
+    assert ns["step_8_above"] == [m for m in ns["matrices"] if m > edge and m not in ns["cut_sizes"]]
+    for n in ns["cut_sizes"] + ns["step_8_above"]:   # reader 36 b4: Step 8's sizes above the cut timed too
         raised = None if n <= edge else n
         with own_dgemm.configured(threads=2):
             reported = []
@@ -903,7 +911,8 @@ def test_the_quick_runs_step_9_brackets_the_cut_and_holds_one_thread_above_it(dg
         if reported == [1, 2]:
             assert words.get(block.split("\n")[-1].strip()) == ns["lifted_effects"][n]
     flat_step = re.sub(r"\n +", " ", step_9).rstrip()
-    assert flat_step.endswith(re.sub(r"\n +", " ", ns["cut_said"](ns["lifted_effects"], edge)))
+    assert flat_step.endswith(re.sub(r"\n +", " ", ns["cut_said"](dict(sorted(ns["lifted_effects"].items())), edge,
+                                                                  ns["step_8_above"])))
     assert own_dgemm.config().one_thread_from == "kernel"
 
 
@@ -975,3 +984,49 @@ def test_pairs_set_beside_a_step_step_3_left_unbounded_claim_no_bound(dgemm, ste
         assert ns["steps"] == {**kept, step: (0.0, math.inf)}   # nothing dropped from the ranking
     finally:
         ns["steps"] = kept
+
+
+def test_step_8_reads_the_spin_cut_short_against_the_turns_with_it_in_every_outcome(dgemm):
+    """Reader 36 b3: "likely the spinning helpers slowed nnkit's threads" was not isolated — the 1-thread control also
+    left the second core idle. A child process with OPENBLAS_THREAD_TIMEOUT=4 runs the same turns with the spin cut
+    short. For every place of the two verdicts and whether the child's helpers still spun: the spin is called the
+    cause only when the turns here settled a cost and the child's did not; a cost left in the child says so; a child
+    whose helpers still spun isolates nothing."""
+    isolated = dgemm[0]["spin_isolated"]
+    places = ("above", "below", "within", "open")
+    for parent in places:
+        for child in places:
+            for spin in (0.0, 0.019, 0.02, 0.2):
+                said = isolated(parent, child, spin)
+                if spin >= 0.02:
+                    assert said.startswith(f"the child's helpers still used {spin:.2f} cores") and "nothing is isolated" in said
+                    continue
+                cause = "the spinning helpers — not the second core's prior work — slowed nnkit's threads" in said
+                assert cause == (parent == "below" and child in ("within", "above")), (parent, child)
+                assert ("not the spin alone" in said) == (parent == "below" and child == "below")
+                assert ("the spin's part is not isolated" in said) == (parent == "below" and child == "open")
+                assert ("nothing to split" in said) == (parent in ("within", "above"))
+                assert ("no cost of the spin to split" in said) == (parent == "open")
+
+
+def test_the_quick_runs_step_8_prints_the_childs_turns_and_reads_them(dgemm):
+    ns, text = dgemm
+    block = text[text.index("the same turns in a child process with OPENBLAS_THREAD_TIMEOUT=4"):]
+    block = block[:block.index("\nn = ")]   # the pairs' rows of Step 8's next cell follow
+    flat = re.sub(r"\n +", " ", block)
+    if "the child failed" in flat:
+        assert flat.endswith("the spin is not isolated in this run")
+        return
+    spin = ns["spin_cut"]["spin"]
+    assert f"its helpers used {spin:.2f} cores in the" in flat
+    assert flat.endswith("answer — what slowed nnkit right after a 2-thread OpenBLAS product: "
+                         + ns["spin_isolated"](ns["helpers_where"], ns["child_where"], spin))
+
+
+def test_step_2_ends_with_the_blocks_as_its_answer(dgemm):
+    """Reader 36 c1: each step's answer in one line, not buried under its method."""
+    ns, text = dgemm
+    c = ns["config"]
+    flat = re.sub(r"\n +", " ", text)
+    assert (f"answer — the blocks here: KC = {c.kc}, MC = {c.mc}, NC = {c.nc} around the {c.mr}×{c.nr} tile, from the "
+            "caches' figures") in flat

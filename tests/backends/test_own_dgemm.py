@@ -235,11 +235,58 @@ def test_the_block_sizes_fit_the_caches_they_were_derived_from():
     c = own_dgemm.config()
     way1, way2, way3 = c.l1_bytes // c.l1_ways, c.l2_bytes // c.l2_ways, c.l3_bytes // c.l3_ways
     assert c.kernel == KERNELS[0] and c.mc % c.mr == 0 and c.nc % c.nr == 0
-    assert c.kc * c.nr * 8 <= c.b_ways_l1 * way1 < (c.kc + 1) * c.nr * 8  # the B micro-panel fills its L1 ways
+    assert c.kc * c.mr * 8 <= c.a_ways_l1 * way1 < (c.kc + 1) * c.mr * 8  # the A micro-panel fills its L1 ways
+    assert c.kc * c.nr * 8 <= c.b_ways_l1 * way1 and c.a_ways_l1 + c.b_ways_l1 < c.l1_ways  # B beside it, one for C
     assert c.mc * c.kc * 8 <= c.a_ways_l2 * way2 < (c.mc + c.mr) * c.kc * 8  # the A block fills its L2 ways
     assert c.threads * c.mc * c.kc * 8 <= c.a_ways_l3 * way3 and c.nc <= min(c.nc_model, c.nc_cap)
     lines = own_dgemm.reasoning(c)
     assert lines[1].startswith(f"KC = {c.kc}:") and lines[2].startswith(f"MC = {c.mc}:") and lines[3].startswith(f"NC = {c.nc}:")
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+@settings(max_examples=30, deadline=None)
+@given(ways=st.integers(1, 24), kib=st.sampled_from([16, 24, 32, 48, 64, 80, 128]))
+def test_the_kc_rule_shares_l1_between_both_micro_panels_and_the_c_tile(tmp_path_factory, kernel, ways, kib):
+    """Reader 36 b1: KC sized the B micro-panel alone into half of L1's ways, leaving out the A micro-panel that streams
+    through beside it (KC = 341 on an 8×6 tile: B 4 ways + A 5.3 of 8). Low et al.'s model (ACM TOMS 43(2), 2016):
+    one way for C, A's share ⌊(W − 1) / (1 + NR/MR)⌋ of the rest, KC filling it — so both panels fit beside C's way."""
+    directory = tmp_path_factory.mktemp("caches")
+    (directory / "index0").mkdir()
+    for file, text in {"level": "1", "type": "Data", "size": f"{kib}K", "ways_of_associativity": str(ways)}.items():
+        (directory / "index0" / file).write_text(text + "\n")
+    with own_dgemm.configured(kernel):
+        c = own_dgemm.config_from_caches(directory)
+    way1 = c.l1_bytes // c.l1_ways
+    assert (c.l1_bytes, c.l1_ways) == (kib << 10, ways)
+    assert c.a_ways_l1 == max(1, (ways - 1) * c.mr // (c.mr + c.nr)) and c.kc == c.a_ways_l1 * way1 // (c.mr * 8)
+    assert (c.b_ways_l1 - 1) * way1 < c.kc * c.nr * 8 <= c.b_ways_l1 * way1   # the ways B then takes, rounded up
+    if (ways - 1) * c.mr >= c.mr + c.nr:   # A's share is the model's, not the floor of one way
+        assert c.kc * (c.mr + c.nr) * 8 <= (ways - 1) * way1 and c.a_ways_l1 + c.b_ways_l1 + 1 <= ways
+    assert c.mc * c.kc * 8 <= c.a_ways_l2 * (c.l2_bytes // c.l2_ways) and c.mc % c.mr == 0   # MC follows from KC
+    said = re.sub(r"\n +", " ", own_dgemm.reasoning(c)[1])
+    assert said.startswith(f"KC = {c.kc}: L1 is {kib} KiB in {ways} ways of {way1} B")
+    assert f"one way is left to the C tile, the other {ways - 1}" in said and f"A micro-panel ({c.mr}×KC" in said
+    assert f"= {c.a_ways_l1} ways, KC = {c.a_ways_l1}·{way1} B / ({c.mr}·8 B); B then takes {c.kc * c.nr * 8} B" in said
+
+
+def test_the_kc_rule_on_this_machine_and_on_an_avx512_xeon():
+    """The model's figures for the two machines the book names: Zen 3's 8×6 tile in 8 ways of 4 KiB → 4 ways for A,
+    KC = 256 (B 3 ways); the AVX-512 kernel's 24×8 tile in the same L1 → 5 ways, KC = 106 (B 2 ways)."""
+    for mr, nr, kc, b in ((8, 6, 256, 3), (24, 8, 106, 2)):
+        a = (8 - 1) * mr // (mr + nr)
+        assert a * 4096 // (mr * 8) == kc and -(-kc * nr * 8 // 4096) == b and a + b + 1 <= 8
+    c = own_dgemm.config()
+    if (c.kernel, c.l1_bytes, c.l1_ways) == ("avx2+fma", 32 << 10, 8):
+        assert (c.a_ways_l1, c.kc, c.b_ways_l1) == (4, 256, 3)
+
+
+def test_the_nc_line_says_how_the_l3_ways_become_columns():
+    """Reader 36 c8: "NC ≤ 10758" was the ways' columns rounded down to a multiple of NR, unsaid where it printed."""
+    c = own_dgemm.config()
+    way3, left = c.l3_bytes // c.l3_ways, c.l3_ways - 1 - c.a_ways_l3
+    said = re.sub(r"\n +", " ", own_dgemm.reasoning(c)[3])
+    assert (f"the other {left}: {left}·{way3} B / ({c.kc}·8 B) = {left * way3 // (c.kc * 8)} columns, down to a "
+            f"multiple of NR = {c.nr} → NC ≤ {c.nc_model}, capped at {c.nc_cap}") in said
 
 
 def test_the_nc_rule_asked_of_another_l3_is_the_rule_at_the_reported_one():
