@@ -5,16 +5,16 @@ any moment is one line on stderr (see :mod:`nnkit.interrupts`).
 
 A process that ``multiprocessing`` starts for nnkit (a dask worker of ``--scheduler local``) imports
 the console script, and so this module, as its parent's main module (``__mp_main__``): it ignores
-the terminal's Ctrl-C — the parent, which alone speaks for the run, closes it (see :mod:`nnkit.cluster`).
+the terminal's Ctrl-C — the parent, which alone speaks for the run, closes it (see :mod:`nnkit.cluster`); one
+that arrived while the process was starting waits blocked until here (:class:`nnkit.interrupts.start_deaf`).
 """
 
-import signal
 import sys
 
 from nnkit import interrupts
 
 if "__mp_main__" in sys.modules:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    interrupts.ignore_ctrl_c()
 else:
     interrupts.install()
 

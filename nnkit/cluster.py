@@ -32,7 +32,7 @@ def connect(scheduler: str, workers: int = 2) -> Iterator[object]:
     logging.disable()  # distributed's, asyncio's and tornado's lines would follow nnkit's own
     cluster = client = None
     try:
-        with interrupts.held():
+        with interrupts.held(), interrupts.start_deaf():  # the workers start with Ctrl-C blocked, until dask_setup
             if scheduler == "local":
                 cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                                        dashboard_address=":0",  # any free port: never clash with another cluster
@@ -84,12 +84,11 @@ def _client(Client, target, scheduler: str, seconds: float = TIMEOUT):
 
 def dask_setup(worker) -> None:
     """Run by each worker process of nnkit's own cluster as it starts (a dask "preload"): the terminal's
-    Ctrl-C reaches the whole process group, but only nnkit acts on it, by closing the cluster. (Started
-    by the ``nnkit`` console script, a worker ignores it from its first moment: see :mod:`nnkit.__main__`;
-    under ``python -m nnkit`` a Ctrl-C in the second or so a worker takes to start still shows its traceback.)"""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    Ctrl-C reaches the whole process group, but only nnkit acts on it, by closing the cluster. A worker starts
+    with it blocked (:class:`nnkit.interrupts.start_deaf`), so one that came while its interpreter was starting is
+    discarded here, not raised in Python's start-up (started by the ``nnkit`` program, a worker ignores it earlier
+    still: see :mod:`nnkit.__main__`)."""
+    interrupts.ignore_ctrl_c()
 
 
 def _silence_float_warnings() -> None:

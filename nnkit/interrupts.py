@@ -24,7 +24,7 @@ import os  # only modules the interpreter has already loaded: this runs before a
 import signal
 import sys
 
-__all__ = ["SIGNALS", "Interrupted", "held", "install", "raising", "report", "quiet"]
+__all__ = ["SIGNALS", "Interrupted", "held", "ignore_ctrl_c", "install", "raising", "report", "quiet", "start_deaf"]
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -108,6 +108,31 @@ def quiet() -> None:
     action (death by the signal) for every signal that had a Python handler — but not for ignored ones."""
     for signum in SIGNALS:
         signal.signal(signum, signal.SIG_IGN)
+
+
+class start_deaf:
+    """``with start_deaf():`` — processes started inside the block begin life with Ctrl-C (SIGINT) blocked: a
+    signal mask survives fork and exec where a Python handler does not, so a Ctrl-C the terminal sends to the whole
+    process group while a child's interpreter is still starting waits, pending, until the child calls
+    :func:`ignore_ctrl_c`, which discards it (without the mask it raises KeyboardInterrupt in the child's start-up
+    and prints a traceback). Threads started inside keep the mask; this process itself still receives a Ctrl-C
+    through its other threads, or when the block ends (use it inside :class:`held`)."""
+
+    def __enter__(self) -> None:
+        from multiprocessing import resource_tracker
+
+        resource_tracker.ensure_running()  # started later, it would unblock SIGINT on its way (it blocks it for its
+        self.before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})   # own child so: CPython bpo-33613)
+
+    def __exit__(self, *exc) -> None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, self.before)
+
+
+def ignore_ctrl_c() -> None:
+    """Ignore SIGINT from now on, discarding one that waits pending (in a process :class:`start_deaf` started),
+    then unblock it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _on_signal(signum: int, frame) -> None:

@@ -83,3 +83,43 @@ except interrupts.Interrupted as stop:
 def test_a_signal_where_python_cannot_raise_prints_nothing_more_and_still_ends_the_command():
     done = subprocess.run([sys.executable, "-c", WHERE_PYTHON_CANNOT_RAISE], capture_output=True, text=True)
     assert (done.returncode, done.stderr) == (130, "test: interrupted (SIGINT, Ctrl-C)\n")  # no "Exception ignored in …"
+
+
+STARTING_CHILD = '''
+import contextlib, multiprocessing, os, signal, sys, time
+
+if __name__ == "__mp_main__":   # the child re-reads this file as its main module: a slow start-up
+    time.sleep(1.0)
+    from nnkit import interrupts
+    interrupts.ignore_ctrl_c()  # as a worker of nnkit's cluster does once it can (nnkit.__main__, dask_setup)
+
+
+def work():
+    print("the child ran")
+
+
+if __name__ == "__main__":
+    from nnkit import interrupts
+
+    with interrupts.start_deaf() if sys.argv[1] == "deaf" else contextlib.nullcontext():
+        child = multiprocessing.get_context("spawn").Process(target=work)
+        child.start()
+    time.sleep(0.3)
+    os.kill(child.pid, signal.SIGINT)      # the terminal's Ctrl-C, while the child is still starting
+    child.join()
+    print("exit code", child.exitcode)
+'''
+
+
+@pytest.mark.parametrize("started", ["deaf", "plain"])
+def test_a_child_started_deaf_lets_a_ctrl_c_in_its_start_up_pass_without_a_traceback(started, tmp_path):
+    """A Ctrl-C reaches the whole process group, dask's workers too — also in the second a worker's interpreter
+    takes to start, before any code of nnkit's runs in it. Started inside ``start_deaf`` the child holds it pending
+    until ``ignore_ctrl_c`` drops it; started plainly (the control) it raises KeyboardInterrupt in its start-up."""
+    script = tmp_path / "parent.py"
+    script.write_text(STARTING_CHILD)
+    done = subprocess.run([sys.executable, str(script), started], capture_output=True, text=True, timeout=60)
+    if started == "deaf":
+        assert done.stdout.splitlines() == ["the child ran", "exit code 0"] and done.stderr == "", done
+    else:
+        assert "the child ran" not in done.stdout and "KeyboardInterrupt" in done.stderr, done  # (killed by SIGINT: -2)
