@@ -87,15 +87,25 @@ def aa(read: Callable[[], float], pairs: int = AA_PAIRS) -> dict:
 
 
 @functools.cache
-def usual() -> dict:
-    """:func:`aa` of the one-core peak probe (``peak.now(1)``, GFLOP/s), measured once per process, the first
-    time a speed is asked for (about a second): ``watch``'s speed is a share of its ``usual`` reading."""
-    return aa(_probe)
+def usual(threads: int = 1) -> dict:
+    """:func:`aa` of the peak probe (GFLOP/s), measured once per process the first time it is asked for (about a
+    second): on one thread ``peak.now(1)``, timed while it held its core — ``watch``'s speed is a share of its
+    ``usual`` reading; on more, ``peak.wall(threads)``, the slowest core's pace by the wall clock, whose ``usual`` is
+    never taken below ``threads`` × one core's (other work during an A/A only lowers its median; ``own``: its own
+    median) and whose ``low`` is a share of that."""
+    if threads == 1:
+        return aa(_probe)
+    from nnkit.bench import peak
+
+    seen = aa(lambda: peak.wall(threads))
+    floor = max(seen["usual"], threads * usual(1)["usual"])
+    return {"usual": floor, "low": min(1.0, seen["low"] * seen["usual"] / floor), "pairs": seen["pairs"],
+            "own": seen["usual"]}
 
 
 def measured() -> dict:
     """What this process measured so far that :func:`nnkit.bench.verdicts.cause` reads: the one-core probe's
     ``low`` (:func:`aa`; None before any ``watch``) and the ``steal`` in cores over every ``watch`` window
     (None before any window was read)."""
-    return {"low": usual()["low"] if usual.cache_info().currsize else None,
+    return {"low": usual()["low"] if usual.cache_info().currsize else None,   # (a 1-thread one is measured first)
             "steal": _stolen["seconds"] / _stolen["window"] if _stolen["window"] else None}
