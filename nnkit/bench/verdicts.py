@@ -8,8 +8,9 @@ import statistics
 
 STEP = 1.1      # a trend needs every step to move by more than this factor
 IDLE = 0.25     # cores other processes may use while a machine still counts as idle
-SLOW = 0.85     # a core below this share of the probe's usual reading ran slow (``load.watch``'s ``speed``): the
-#                 probe's own A/A on an idle machine (60 readings of nothing) read no lower than 0.91 of its median
+SLOW = 0.85     # a core below this share of the probe's usual reading ran slow (``load.watch``'s ``speed``): 60
+#                 back-to-back readings of nothing on an idle 2-vCPU Zen 3 VM read 0.85 to 0.93 (min, median) of the
+#                 probe's best, so none below 0.91 of their median — 0.85 of it leaves the probe's own spread out
 LOW = 0.8       # a rate below this share of the same work's rate elsewhere in the run was disturbed
 
 
@@ -52,9 +53,12 @@ def cause(others: float | None, speed: float | None, probe: str = HELD, low: flo
     used by other processes, and the core's ``speed`` (share of the probe's usual reading) around it, as
     timed by ``probe`` (how the speed was measured: ``load.watch``'s one-core probe by default). A slow core
     with other processes idle is set against ``low`` — the lowest the probe read of nothing in its A/A
-    (``load.aa``) — and the host's ``steal`` (cores); each None takes this process's figure (``load.measured``:
-    the one-core probe's A/A, the steal over every watch), said as unmeasured when there is none."""
-    said = f"other processes used {others:.2f} cores" if busy(others) else ""
+    (``load.aa``) — and the host's ``steal`` (cores, part of ``others``: named among busy ones where given); each
+    None takes this process's figure (``load.measured``: the one-core probe's A/A, the steal over every watch), said
+    as unmeasured when there is none."""
+    said = f"other processes used {others:.2f} cores" + (
+        f" (the host's steal among them: {steal:.2f})" if steal is not None and float(f"{steal:.2f}") > 0 else "") \
+        if busy(others) else ""
     if slow(speed):
         said += ("; " if said else "") + f"the core ran as slow as {speed:.0%} of its usual speed around it ({probe})" + (
             "" if busy(others) else f", with other processes at {others or 0:.2f} cores: not another process — "

@@ -117,6 +117,11 @@ def test_a_slow_core_on_an_idle_machine_is_read_against_the_probes_own_spread_an
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(load, "measured", lambda: {"low": low, "steal": steal})
             said = verdicts.cause(0.01, speed, verdicts.HELD, None, given_steal)
+            crowded = verdicts.cause(1.2, speed, verdicts.HELD, None, given_steal)
+        named = given_steal is not None and float(f"{given_steal:.2f}") > 0   # busy: steal named only where given
+        assert crowded.startswith("other processes used 1.20 cores" + (
+            f" (the host's steal among them: {given_steal:.2f})" if named else ""))
+        assert "not another process" not in crowded and ("steal among" in crowded) == named
         if not verdicts.slow(speed):
             assert said == ""
             return
