@@ -86,13 +86,17 @@ def aa(read: Callable[[], float], pairs: int = AA_PAIRS) -> dict:
     return {"usual": middle, "low": min(readings) / middle, "pairs": pairs}
 
 
-@functools.cache
 def usual(threads: int = 1) -> dict:
     """:func:`aa` of the peak probe (GFLOP/s), measured once per process the first time it is asked for (about a
     second): on one thread ``peak.now(1)``, timed while it held its core — ``watch``'s speed is a share of its
     ``usual`` reading; on more, ``peak.wall(threads)``, the slowest core's pace by the wall clock, whose ``usual`` is
     never taken below ``threads`` × one core's (other work during an A/A only lowers its median; ``own``: its own
     median) and whose ``low`` is a share of that."""
+    return _usual(threads)
+
+
+@functools.cache   # one per thread count: ``usual()`` and ``usual(1)`` are the one measurement
+def _usual(threads: int) -> dict:
     if threads == 1:
         return aa(_probe)
     from nnkit.bench import peak
@@ -107,5 +111,5 @@ def measured() -> dict:
     """What this process measured so far that :func:`nnkit.bench.verdicts.cause` reads: the one-core probe's
     ``low`` (:func:`aa`; None before any ``watch``) and the ``steal`` in cores over every ``watch`` window
     (None before any window was read)."""
-    return {"low": usual()["low"] if usual.cache_info().currsize else None,   # (a 1-thread one is measured first)
+    return {"low": _usual(1)["low"] if _usual.cache_info().currsize else None,   # (the 1-thread one comes first)
             "steal": _stolen["seconds"] / _stolen["window"] if _stolen["window"] else None}

@@ -22,6 +22,7 @@ def test_watch_reports_the_cores_used_and_the_cores_speed():
     if seen["others"] is not None:   # the host's steal is part of the others' busy time, counted apart too
         assert seen["steal"] >= 0 and load.measured()["steal"] is not None
     assert 0 < load.measured()["low"] <= 1
+    assert load.usual() is load.usual(1)   # one measurement per thread count, however it is asked for
 
 
 def test_an_aa_reads_each_pair_as_a_watch_does_the_slower_of_two_and_reports_its_median_and_lowest():
