@@ -2143,11 +2143,11 @@ def test_the_threads_figure_draws_each_fair_ratios_range_by_its_pair_noise_alone
     _exec("def draw(axes)", ns)
     fig, axes = plt.subplots(1, 3, figsize=(13.8, 5.4), layout="constrained")
     ns["draw"](list(axes))
-    bars = [c for c in axes[1].containers if c.get_label().startswith("range by its pair noise alone")]
+    bars = [c for c in axes[1].collections if c.get_label().startswith("range by its pair noise alone")]
     readable = [n for n in ns["fair"] if not verdicts.busy(ns["others"][n])]
     assert len(bars) == bool(readable)
     if readable:
-        segments = bars[0].lines[2][0].get_segments()
+        segments = bars[0].get_segments()
         assert [float(seg[0][0]) for seg in segments] == [float(ns["place"][n]) for n in readable]
         for n, seg in zip(readable, segments):
             region, (low, high) = verdicts.place(ns["speedups"][n], (1.2,), noise=ns["noise_at"](n))
