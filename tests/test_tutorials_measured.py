@@ -209,9 +209,11 @@ def test_each_thread_row_flags_exactly_the_speed_ups_its_own_measurements_rule_o
         assert ("they differ" in row) == (100 * high > 115 * low)   # decided on the ratios as printed (reader 21 c2)
     # reader 32 c10: the rows' speed figures are said to be the probe's readings around the halves, which a probe
     # as short as its runs may take at a slow moment
+    # reader 36 b2: and as a share of the probe's usual reading, its A/A's median, printed with the A/A's figures
     assert (f"(speed ≥: the probe's reading of the cores' speed around the halves — the lowest of its "
-            f"{ns['peak'].RUN_SECONDS * 1e3:.0f}-ms runs just before and after each — not a timing of the halves; a "
-            "probe that short may read a slow moment)") in _unwrapped(text, 4)
+            f"{ns['peak'].RUN_SECONDS * 1e3:.0f}-ms runs just before and after each — not a timing of the halves — as a "
+            f"share of its usual reading: the median of its A/A, {ns['load'].AA_PAIRS} pairs of runs back to back with "
+            f"nothing between, each pair's slower: 1 core {ns['one_aa']['usual']:.1f} GFLOP/s") in _unwrapped(text, 4)
 
 
 def test_the_step_1_comparison_names_every_flag_and_reads_as_its_function_does(simd):
@@ -232,7 +234,7 @@ def test_the_step_1_comparison_names_every_flag_and_reads_as_its_function_does(s
     assert ("Step 4's n = 128, 1 thread" in line) == bool(ns["disturbed_one"][128])
     # reader 27 a2: the range's top divides by the speed the flag names (the one-core probe's), not the both-core one
     assert ns["slowed"] == (min(1.0, ns["speed_one"][128]) if ns["disturbed_one"][128] else 1.0)
-    assert not ns["verdicts"].slow(ns["speed_one"][128]) or f"as slow as {ns['speed_one'][128]:.0%} of its best" in line
+    assert not ns["verdicts"].slow(ns["speed_one"][128]) or f"as slow as {ns['speed_one'][128]:.0%} of its usual speed" in line
 
 
 def _noise(ns: dict) -> float:

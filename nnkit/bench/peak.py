@@ -32,6 +32,13 @@ def now(threads: int = 1) -> float:
     return run.held_gflops
 
 
+def wall(threads: int) -> float:
+    """GFLOP/s of one short run of the peak probe (``RUN_SECONDS``) on ``threads`` threads at once, by the wall
+    clock: its threads share nothing and do the same work, so it runs at the slowest core's pace — and counts a
+    core another process took as a slow one (the run-queue waits of threads just started are not read reliably)."""
+    return native.nk_peak_measure(threads, _rounds(threads), ffi.NULL).gflops
+
+
 @functools.cache
 def _rounds(threads: int) -> int:
     """Probe rounds that take about ``RUN_SECONDS``."""

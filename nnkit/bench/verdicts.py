@@ -8,7 +8,9 @@ import statistics
 
 STEP = 1.1      # a trend needs every step to move by more than this factor
 IDLE = 0.25     # cores other processes may use while a machine still counts as idle
-SLOW = 0.85     # a core below this share of its best probe speed ran slow (``load.watch``'s ``speed``)
+SLOW = 0.85     # a core below this share of the probe's usual reading ran slow (``load.watch``'s ``speed``): 60
+#                 back-to-back readings of nothing on an idle 2-vCPU Zen 3 VM read 0.85 to 0.93 (min, median) of the
+#                 probe's best, so none below 0.91 of their median — 0.85 of it leaves the probe's own spread out
 LOW = 0.8       # a rate below this share of the same work's rate elsewhere in the run was disturbed
 
 
@@ -23,29 +25,65 @@ def busy(others: float | None) -> bool:
 
 
 def slow(speed: float | None) -> bool:
-    """Whether a core at ``speed`` (share of its best; None: not measured) ran slow: below ``SLOW``, decided on the
-    figure as printed (a whole percent), so a printed "85%" is never called slow.
+    """Whether a core at ``speed`` (share of the probe's usual reading, ``load.usual``; None: not measured) ran slow:
+    below ``SLOW``, decided on the figure as printed (a whole percent), so a printed "85%" is never called slow.
 
     >>> slow(0.8496), slow(0.8449), slow(None)
     (False, True, False)
     """
-    return speed is not None and float(f"{speed:.0%}"[:-1]) < 100 * SLOW
+    return speed is not None and _percent(speed) < 100 * SLOW
+
+
+def _percent(share: float) -> float:
+    """``share`` as printed, a whole percent."""
+    return float(f"{share:.0%}"[:-1])
 
 
 HELD = "timed while the probe held it"   # how ``load.watch`` times the core's speed
-# what a slow core reading with other processes idle leaves open: no run here tells these apart
+# what a slow core reading with other processes idle leaves open when the probe's own spread was not measured
 UNISOLATED = "the host, the CPU's own clock, or the probe's own short reading; which, this run does not isolate"
+# what no reading from inside a virtual machine tells apart, steal or not: said where steal was 0
+GUEST = ("the host's other guests or the CPU's own clock, not counted as steal (which misses a guest sharing the "
+         "physical core or its L3); which, no reading inside a virtual machine isolates")
 
 
-def cause(others: float | None, speed: float | None, probe: str = HELD) -> str:
+def cause(others: float | None, speed: float | None, probe: str = HELD, low: float | None = None,
+          steal: float | None = None) -> str:
     """The measured disturbance of a run ('' when neither measurement shows one): ``others`` cores
-    used by other processes, and the core's ``speed`` (share of its best probe rate) around it, as
-    timed by ``probe`` (how the speed was measured: ``load.watch``'s one-core probe by default)."""
-    said = f"other processes used {others:.2f} cores" if busy(others) else ""
+    used by other processes, and the core's ``speed`` (share of the probe's usual reading) around it, as
+    timed by ``probe`` (how the speed was measured: ``load.watch``'s one-core probe by default). A slow core
+    with other processes idle is set against ``low`` — the lowest the probe read of nothing in its A/A
+    (``load.aa``) — and the host's ``steal`` (cores, part of ``others``: named among busy ones where given); each
+    None takes this process's figure (``load.measured``: the one-core probe's A/A, the steal over every watch), said
+    as unmeasured when there is none."""
+    said = f"other processes used {others:.2f} cores" + (
+        f" (the host's steal among them: {steal:.2f})" if steal is not None and float(f"{steal:.2f}") > 0 else "") \
+        if busy(others) else ""
     if slow(speed):
-        said += ("; " if said else "") + f"the core ran as slow as {speed:.0%} of its best speed around it ({probe})" + (
-            "" if busy(others) else f", with other processes at {others or 0:.2f} cores: not another process — {UNISOLATED}")
+        said += ("; " if said else "") + f"the core ran as slow as {speed:.0%} of its usual speed around it ({probe})" + (
+            "" if busy(others) else f", with other processes at {others or 0:.2f} cores: not another process — "
+            + idle_slow(speed, low, steal))
     return said
+
+
+def idle_slow(speed: float, low: float | None, steal: float | None) -> str:
+    """What a slow ``speed`` with other processes idle is, by the probe's A/A ``low`` and the host's ``steal``
+    (None: this process's figures, :func:`cause`)."""
+    where = " meanwhile" if steal is not None else " over this run's watches"
+    if low is None or steal is None:
+        from nnkit.bench import load
+        seen = load.measured()
+        low, steal = (seen["low"] if low is None else low), (seen["steal"] if steal is None else steal)
+    if low is None:
+        return UNISOLATED
+    if _percent(speed) >= _percent(low):
+        return f"the probe read nothing as slow as {low:.0%} in its A/A: its own short reading may be all of it"
+    own = f"below the lowest the probe read of nothing ({low:.0%}, its A/A): not its own reading; "
+    if steal is None:
+        return own + "the host or the CPU's own clock; which, this run does not isolate"
+    if float(f"{steal:.2f}") > 0:
+        return own + f"the host took {steal:.2f} cores as steal{where}, and may have slowed it further unseen"
+    return own + f"no steal{where}: " + GUEST
 
 
 def trend(values: list[float]) -> str:
@@ -164,7 +202,7 @@ def below(rate: float, reference: float, what: str) -> str:
 
 def ratio_bounds(ratio: float, others: float | None, speed: float | None) -> tuple[float, float]:
     """What a ratio of two rates timed in alternating pairs can truly be, given the disturbance around the
-    pairs: exact when undisturbed; a core slowed to ``speed`` (share of its best) with other processes
+    pairs: exact when undisturbed; a core slowed to ``speed`` (share of its usual) with other processes
     idle may have slowed either side alone, so ``ratio × speed`` … ``ratio ÷ speed``; other processes
     busy (more than ``IDLE`` cores) bound nothing: (0, inf)."""
     if busy(others):
@@ -245,7 +283,7 @@ def median_noise(strayed: float, medians: list[float]) -> float:
 def order(again: float, others: float, speed: float = 1.0, noise: float = 0.0, noise_said: str = "") -> str:
     """Whether a rung found slower than an earlier one stays slower when the two are re-timed in
     alternating pairs (``again``: its speed ÷ the earlier one's), with ``others`` cores used by
-    other processes meanwhile, the core at ``speed`` of its best and the pairs' own ``noise`` (an
+    other processes meanwhile, the core at ``speed`` of its usual and the pairs' own ``noise`` (an
     :func:`apart` share, :func:`spread` of their ratios). Any other work counts, even on a core the
     pair leaves free: on a shared or virtual machine it slows one-thread code too (memory, the host's
     scheduling); so does a core the host ran slow. Decided by :func:`place` against 0.95: a hold or a
@@ -265,7 +303,7 @@ def order(again: float, others: float, speed: float = 1.0, noise: float = 0.0, n
         return (f"the order {'flips' if low >= 1 else 'ties'}{' even at its bounds' if disturbed else ''}{said}"
                 + ("" if low >= 1 else ", its range reaching 1") + ": the first run's order did not hold")
     if region == 0 and not disturbed:
-        return (f"the order holds on an idle machine, the core at {speed:.0%} of its best (within the {SLOW:.0%} "
+        return (f"the order holds on an idle machine, the core at {speed:.0%} of its usual speed (within the {SLOW:.0%} "
                 f"mark){said}: the code's, not noise")
     if region == 0:
         return f"the order holds even at its bounds{said}: the code's, not noise"

@@ -14,10 +14,23 @@ from nnkit.bench import load
 
 def test_watch_reports_the_cores_used_and_the_cores_speed():
     seen = load.watch(lambda: time.sleep(0.05))
-    assert seen.keys() == {"wall", "ours", "helpers", "others", "speed"}
+    assert seen.keys() == {"wall", "ours", "helpers", "others", "steal", "speed", "probe"}
     # asleep: the calling thread used (almost) no CPU — this process's BLAS helpers may still spin from earlier tests
     assert seen["wall"] >= 0.05 and seen["ours"] - seen["helpers"] < 0.5
-    assert 0 < seen["speed"] <= 1  # a share of the fastest probe run in this process, which includes its own
+    # a share of what the probe usually reads of nothing in this process, capped at 1
+    assert 0 < seen["speed"] <= 1 and seen["speed"] == min(1.0, seen["probe"] / load.usual()["usual"])
+    if seen["others"] is not None:   # the host's steal is part of the others' busy time, counted apart too
+        assert seen["steal"] >= 0 and load.measured()["steal"] is not None
+    assert 0 < load.measured()["low"] <= 1
+    assert load.usual() is load.usual(1)   # one measurement per thread count, however it is asked for
+
+
+def test_an_aa_reads_each_pair_as_a_watch_does_the_slower_of_two_and_reports_its_median_and_lowest():
+    """Reader 36 (b2): the probe's own spread, measured — its A/A, pairs of readings with nothing between, each pair's
+    slower kept as ``watch`` keeps the slower probe around a run."""
+    readings = iter([10.0, 9.0, 8.0, 12.0, 11.0, 11.0, 5.0, 10.0, 10.0, 10.0])
+    seen = load.aa(lambda: next(readings), pairs=5)
+    assert seen == {"usual": 9.0, "low": 5.0 / 9.0, "pairs": 5}   # pairs' slower: 9, 8, 11, 5, 10
 
 
 def test_a_probe_sharing_its_core_counts_the_wait_the_other_task_caused():
