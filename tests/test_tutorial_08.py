@@ -595,7 +595,7 @@ def _step_6_line(ns, rng, n, at_edge):
                      float(rng.uniform(0.5, 1.6)))
     at_rule = {label: (int(rng.choice([128, 384, n])), table * ratio()) for label in ("KC", "MC")}
     why = {label: str(rng.choice(["", "other processes used 1.50 cores"])) for label in at_rule}
-    table_why = str(rng.choice(["", "the core ran as slow as 70% of its best speed"]))
+    table_why = str(rng.choice(["", "the core ran as slow as 70% of its usual speed"]))
     again = [None, (table * ratio(), ""), (table * ratio(), "other processes used 0.60 cores")][int(rng.integers(3))]
     return at_rule, why, table, table_why, again, ns["against_step_3"](n, at_rule, why, table, table_why, again)
 
@@ -1458,7 +1458,7 @@ def test_the_roofs_drawn_follow_the_l2_l3_line_flagged_or_not(run, examples):
 
     @settings(max_examples=examples, deadline=None)
     @given(st.lists(st.floats(1.0, 90.0), min_size=3, max_size=3), st.lists(st.floats(1.0, 90.0), min_size=3, max_size=3),
-           st.floats(1.0, 20.0), st.sampled_from(["", "the core ran as slow as 83% of its best speed"]))
+           st.floats(1.0, 20.0), st.sampled_from(["", "the core ran as slow as 83% of its usual speed"]))
     def check(l2, l3, main, why):
         runs = {2**18: sorted(l2), 2**22: sorted(l3)}
         said = re.sub(r"\n +", " ", ns["levels_said"](runs, 2**18, 2**22, why))

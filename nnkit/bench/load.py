@@ -107,6 +107,15 @@ def _usual(threads: int) -> dict:
             "own": seen["usual"]}
 
 
+def slowest_core(threads: int) -> float:
+    """The peak probe on ``threads`` cores at once (``peak.wall``) now, as a share of its usual reading
+    (:func:`usual`, capped at 1): the slowest core's speed — which ``watch``'s one-core probe cannot see when the
+    host slows another core. The wall clock counts a core another process took as slow: ``others`` tells them apart."""
+    from nnkit.bench import peak
+
+    return min(1.0, peak.wall(threads) / usual(threads)["usual"])
+
+
 def measured() -> dict:
     """What this process measured so far that :func:`nnkit.bench.verdicts.cause` reads: the one-core probe's
     ``low`` (:func:`aa`; None before any ``watch``) and the ``steal`` in cores over every ``watch`` window
