@@ -89,3 +89,12 @@ def test_a_process_spinning_beside_a_short_run_is_still_counted():
         spinner.kill()
         spinner.wait()
     assert statistics.median(seen) >= 0.5, seen
+
+
+@pytest.mark.parametrize("rate, share", [(20.0, 0.5), (40.0, 1.0), (80.0, 1.0)])
+def test_the_slowest_core_is_the_all_core_probe_as_a_share_of_its_usual_reading_at_most_1(rate, share, monkeypatch):
+    from nnkit.bench import peak
+
+    monkeypatch.setattr(peak, "wall", lambda threads: rate)
+    monkeypatch.setattr(load, "usual", lambda threads=1: {"usual": 40.0, "low": 0.9})
+    assert load.slowest_core(2) == share
