@@ -1140,7 +1140,7 @@ def test_each_out_of_order_verdict_holds_step_2s_unflagged_ratio_in_its_range(co
         said = re.sub(r"\n +", " ", order_said(again, others, speed, noise, table, flagged))
         stray = 0.0 if flagged else verdicts.apart(table / again)
         if stray <= noise:
-            assert said == re.sub(r"\n +", " ", cell["sized"](verdicts.order(again, others, speed, noise), "this size"))
+            assert said == re.sub(r"\n +", " ", verdicts.order(again, others, speed, noise))
             outcomes.add("pairs")
             continue
         region, (low, high) = verdicts.place(again, (0.95,), others, speed, stray)
@@ -1151,7 +1151,7 @@ def test_each_out_of_order_verdict_holds_step_2s_unflagged_ratio_in_its_range(co
             assert said.startswith("not settled in this run") and counted in said and "across the 0.95 mark" in said
             outcomes.add("open")
         else:
-            assert said == re.sub(r"\n +", " ", cell["sized"](verdicts.order(again, others, speed, stray), "this size")).replace(
+            assert said == re.sub(r"\n +", " ", verdicts.order(again, others, speed, stray)).replace(
                 f"the pairs' {stray:.0%} spread", counted + f", more than the pairs' {noise:.0%} spread)")
             assert counted in said and f"the pairs' {stray:.0%} spread," not in said.replace(counted, "")
             shown = [float(x) for x in re.search(r"= (\d+\.\d+)…(\d+\.\d+)×", said).groups()]

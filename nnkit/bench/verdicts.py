@@ -280,7 +280,8 @@ def median_noise(strayed: float, medians: list[float]) -> float:
     return max(strayed, spread(medians))
 
 
-def order(again: float, others: float, speed: float = 1.0, noise: float = 0.0, noise_said: str = "") -> str:
+def order(again: float, others: float, speed: float = 1.0, noise: float = 0.0, noise_said: str = "",
+          at: str = "this size") -> str:
     """Whether a rung found slower than an earlier one stays slower when the two are re-timed in
     alternating pairs (``again``: its speed ÷ the earlier one's), with ``others`` cores used by
     other processes meanwhile, the core at ``speed`` of its usual and the pairs' own ``noise`` (an
@@ -289,7 +290,8 @@ def order(again: float, others: float, speed: float = 1.0, noise: float = 0.0, n
     scheduling); so does a core the host ran slow. Decided by :func:`place` against 0.95: a hold or a
     flip only when the ratio's whole range lies on one side of it; a range above 0.95 yet wholly below 1 is an
     order that held, by less than the tie band. ``noise_said``: what the noise was, where it is not the pairs'
-    spread (the words after "widened by")."""
+    spread (the words after "widened by"). ``at``: the sizes the pairs ran at — an order that held is this run's
+    order there, not the two codes' at every size (pairs timed at one size do not measure that)."""
     region, (low, high) = place(again, (0.95,), others, speed, noise)
     noise_said = noise_said or f"the pairs' {noise:.0%} spread"
     disturbed = cause(others, speed)
@@ -304,9 +306,9 @@ def order(again: float, others: float, speed: float = 1.0, noise: float = 0.0, n
                 + ("" if low >= 1 else ", its range reaching 1") + ": the first run's order did not hold")
     if region == 0 and not disturbed:
         return (f"the order holds on an idle machine, the core at {speed:.0%} of its usual speed (within the {SLOW:.0%} "
-                f"mark){said}: the code's, not noise")
+                f"mark){said}: this run's order at {at}, not noise")
     if region == 0:
-        return f"the order holds even at its bounds{said}: the code's, not noise"
+        return f"the order holds even at its bounds{said}: this run's order at {at}, not noise"
     if high == float("inf"):
         return f"not settled in this run — run it again: other processes used {others:.2f} cores, which bounds nothing"
     if not disturbed:
