@@ -38,7 +38,8 @@ class Interrupted(KeyboardInterrupt):
         self.status = 128 + signum
 
 
-_state = {"prog": "nnkit", "raising": False, "holding": 0, "received": None, "reported": False}
+_state = {"prog": "nnkit", "raising": False, "holding": 0, "received": None, "reported": False,
+          "raised": False, "again": None}   # raised: Interrupted left a handler or block; again: the signal resent
 
 
 def install(prog: str = "nnkit") -> None:
@@ -51,14 +52,34 @@ def install(prog: str = "nnkit") -> None:
 
 
 def _unraisable(previous):
-    """Where Python cannot raise (a weakref callback inside the import machinery, ``__del__``) it prints
-    the exception and goes on: not for :class:`Interrupted`, which :class:`raising` re-raises anyway."""
+    """Where Python cannot raise (a weakref callback inside the import machinery, ``__del__``, a gc callback such as
+    dask's GC diagnosis) it prints the exception and goes on: not for :class:`Interrupted`, which is sent again
+    (:func:`_again`) so that the command ends now rather than when it is done; nor, once a signal came, for what
+    code it left half-way raises later (dask's GC diagnosis asserts on its broken state at the next collection)."""
 
     def hook(unraisable) -> None:
-        if not isinstance(unraisable.exc_value, Interrupted):
+        if isinstance(unraisable.exc_value, Interrupted):
+            _again(unraisable.exc_value.signum)
+        elif _state["received"] is None:
             previous(unraisable)
 
     return hook
+
+
+def _again(signum: int, seconds: float = 0.05) -> None:
+    """Send ``signum`` to this process again after ``seconds`` unless an :class:`Interrupted` was raised meanwhile
+    (by the end of a block): its handler then raises it in the code that runs next, as for the first signal."""
+    import threading
+
+    def send() -> None:
+        if not _state["raised"]:
+            _state["again"] = signum
+            os.kill(os.getpid(), signum)
+
+    _state["raised"] = False
+    timer = threading.Timer(seconds, send)
+    timer.daemon = True
+    timer.start()
 
 
 class raising:
@@ -75,6 +96,7 @@ class raising:
         if _state["received"] is not None and not isinstance(error, Interrupted):
             # Raised at an arbitrary line, the exception met code that turned it into another
             # (numpy's import makes an ImportError of it) or swallowed it: the signal still wins.
+            _state["raised"] = True
             raise Interrupted(_state["received"]) from None
 
 
@@ -89,7 +111,7 @@ class held:
     def __exit__(self, *exc) -> None:
         _state["holding"] -= 1
         if self.before is None and _state["received"] is not None and not _state["holding"]:
-            raise Interrupted(_state["received"])  # (the user's wish outranks an error the block raised)
+            _raise(_state["received"])  # (the user's wish outranks an error the block raised)
 
 
 def report(signum: int) -> int:
@@ -136,9 +158,15 @@ def ignore_ctrl_c() -> None:
 
 
 def _on_signal(signum: int, frame) -> None:
-    if _state["raising"] and _state["received"] is None:
+    resent, _state["again"] = _state["again"] == signum, None
+    if _state["raising"] and (_state["received"] is None or resent):
         _state["received"] = signum
         if not _state["holding"]:
-            raise Interrupted(signum)
+            _raise(signum)
         return
     os._exit(report(signum))
+
+
+def _raise(signum: int) -> None:
+    _state["raised"] = True
+    raise Interrupted(signum)

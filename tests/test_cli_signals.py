@@ -90,7 +90,9 @@ def test_a_signal_at_a_random_moment_is_one_line_and_leaves_the_checkpoint_whole
 @pytest.mark.long
 def test_many_signals_at_random_moments(run_seconds, tmp_path):
     counts = run_cases(range(1000, 1200), run_seconds, tmp_path)
-    assert sum(n for (_, what), n in counts.items() if what == "interrupted, checkpoint whole") >= 20  # (43 of 200 here)
+    # enough signals landed mid-training for the checkpoint's cleanup to be tested: 43 of 200 on a quiet machine,
+    # 15 beside other test runs (the delays are drawn over a run timed at the start, which load then stretches)
+    assert sum(n for (_, what), n in counts.items() if what == "interrupted, checkpoint whole") >= 10
 
 
 def test_a_signal_while_modules_load_is_one_line(tmp_path):
