@@ -3,7 +3,10 @@ PyTorch (:mod:`nnkit.bench.contenders`), each on the same splits and seeds, one 
 each seed (so a moment's noise falls on all of them), all on the thread count ``nnkit train``
 chooses (or ``--threads``). Figures: seconds until the validation accuracy first reaches the
 threshold, seconds for all the epochs, test accuracy — medians over the seeds, and each time as a
-ratio to plain NumPy's of the same seed (median of the ratios).
+ratio to plain NumPy's of the same seed (median of the ratios). Under the table, each seed's ratios, their range
+(min–max) and a verdict: the median widened both ways by the seeds' own spread, placed by the book's one rule
+(:func:`nnkit.bench.verdicts.place`) against a tie band of ``TIE`` — a handful of seeds that disagree settle
+less than their median alone would claim.
 
 Then the thread choice on a loaded machine: the suite starts one busy process per core, says what
 ``nnkit train`` would choose now, and times nnkit's training on that choice and on every core.
@@ -12,6 +15,7 @@ Then the thread choice on a loaded machine: the suite starts one busy process pe
 from __future__ import annotations
 
 import contextlib
+import decimal
 import importlib.util
 import os
 import statistics
@@ -20,10 +24,21 @@ import sys
 import time
 
 from nnkit import data, threads as threads_module
+from nnkit.bench import verdicts
 from nnkit.bench.contenders import CONTENDERS, Run
 
 THRESHOLD = 0.97
 BASELINE = "plain numpy"
+TIE = (0.95, 1.05)  # a time ratio to plain NumPy's wholly inside these marks is a tie; printed exactly as they are
+
+_WORDS = {  # (the region of the range's low end, of its high end, against TIE) → what the range settles
+    (0, 0): f"less time (all below {TIE[0]:.2f}×)",
+    (0, 1): f"not settled (spans {TIE[0]:.2f}×)",
+    (0, 2): f"not settled (spans {TIE[0]:.2f}–{TIE[1]:.2f}×)",
+    (1, 1): f"tied (all within {TIE[0]:.2f}–{TIE[1]:.2f}×)",
+    (1, 2): f"not settled (spans {TIE[1]:.2f}×)",
+    (2, 2): f"more time (all at or above {TIE[1]:.2f}×)",
+}
 
 
 def run(quick: bool, say, results: dict | None = None, threads: int | None = None, data_spec: str = "digits",
@@ -77,7 +92,27 @@ def _row(name: str, runs: list[Run], baseline: list[Run], epochs: int, threshold
         "ratio all epochs": statistics.median(ratios_all),
         "ratios to threshold per seed": ratios_to if len(ratios_to) == len(runs) else None,
         "ratios all epochs per seed": ratios_all,
+        "verdict to threshold": verdict(ratios_to) if len(ratios_to) == len(runs) else None,
+        "verdict all epochs": verdict(ratios_all),
     }
+
+
+def verdict(ratios: list[float]) -> dict:
+    """What a contender's per-seed time ratios (÷ plain NumPy's, one per seed) settle, decided from the ratios as
+    printed (``seeds``, :func:`nnkit.bench.verdicts.beside` 0) and computed on those decimals exactly: their
+    ``range`` (min, max); their ``median`` and ``spread`` (:func:`nnkit.bench.verdicts.spread`, rounded up to a
+    whole percent, so that the range below holds every seed); the median widened both ways by that spread
+    (``low``, ``high``, as :func:`nnkit.bench.verdicts.place` widens a ratio by pair noise), each end placed
+    against ``TIE`` by ``place``. A handful of seeds' spread is only a lower bound on the noise: the verdict claims
+    no more than every seed agrees on. ``words``: where that range lies."""
+    seeds = [verdicts.beside(ratio, 0.0) for ratio in ratios]
+    exact = [decimal.Decimal(seed) for seed in seeds]
+    median = statistics.median(exact)
+    spread = (100 * verdicts.spread(exact)).to_integral_value(decimal.ROUND_CEILING) / 100
+    low, high = median / (1 + spread), median * (1 + spread)
+    words = _WORDS[verdicts.place(float(low), TIE)[0], verdicts.place(float(high), TIE)[0]]
+    return {"seeds": seeds, "range": [min(seeds, key=decimal.Decimal), max(seeds, key=decimal.Decimal)],
+            "median": str(median), "spread": float(spread), "low": float(low), "high": float(high), "words": words}
 
 
 def _table(rows: list[dict], epochs: int, threshold: float = THRESHOLD) -> list[str]:
@@ -92,16 +127,24 @@ def _table(rows: list[dict], epochs: int, threshold: float = THRESHOLD) -> list[
         lines.append(f"  {row['contender']:<14}{seconds(row['seconds to threshold']):>14}{ratio(row['ratio to threshold']):>8}"
                      f"{seconds(row[f'seconds for {epochs} epochs']):>16}{ratio(row['ratio all epochs']):>8}"
                      f"{row['test accuracy']:>10.3f}")
-    lines.append("  each seed's ratios (the medians above come from these, not from dividing the medians):")
+    lines += ["  each seed's ratios (the medians above come from these, not from dividing the medians), their range, and",
+              "  what they settle: the median widened both ways by their spread (so few seeds' spread is a lower bound",
+              f"  on the noise), placed against a tie band of {TIE[0]:.2f}–{TIE[1]:.2f}×:"]
     for row in (row for row in rows if row["contender"] != BASELINE):   # the baseline's own are all 1
-        lines.append(f"  {row['contender']:<14}to {threshold:.2f}: {_each(row['ratios to threshold per seed'])}; "
-                     f"{epochs} epochs: {_each(row['ratios all epochs per seed'])}")
+        lines += _seeds(f"  {row['contender']:<14}to {threshold:.2f}:", row["verdict to threshold"], threshold)
+        lines += _seeds(f"  {'':<14}{epochs} epochs:", row["verdict all epochs"])
     return lines
 
 
-def _each(ratios: list[float] | None) -> str:
-    """``ratios`` as "0.19×, 0.44×, 0.60×" (one per seed), or "—" where a seed never reached the threshold."""
-    return ", ".join(f"{r:.2f}×" for r in ratios) if ratios is not None else "—"
+def _seeds(head: str, settled: dict | None, threshold: float | None = None) -> list[str]:
+    """A contender's per-seed ratios with their range, and under them what they settle (:func:`verdict`); where a
+    seed never reached the ``threshold`` (``settled`` None), a dash and why."""
+    if settled is None:
+        return [f"{head:<27}— a seed did not reach {threshold:.2f} (or plain NumPy did not): no ratio, no verdict"]
+    low, high = settled["range"]
+    return [f"{head:<27}seeds {', '.join(f'{seed}×' for seed in settled['seeds'])}, range {low}–{high}×",
+            f"{'':<16}median {settled['median']}× ×/÷ {1 + settled['spread']:.2f} (their spread) = "
+            f"{verdicts.span(settled['low'], settled['high'], TIE)}: {settled['words']}"]
 
 
 def loaded_machine(quick: bool, say, threads: int | None, dataset: data.Dataset) -> dict:
