@@ -11,8 +11,11 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from generators import seeds
 from nnkit import tutorials
+from nnkit.backends.libraries import get_library
 from nnkit.bench import verdicts
+from nnkit.threads import openblas_threads
 
 
 def _first_against_later():
@@ -74,3 +77,51 @@ def test_the_first_call_is_called_one_time_cost_only_where_its_whole_range_stand
     assert ("not settled in this run, run it again" in said) == (region is None)
     cause = verdicts.cause(seen["others"], seen["speed"])
     assert ("disturbed: " in said) == bool(cause) and (not cause or cause in said)
+
+
+def _rate_said():
+    """The tutorial's own function that sets the shown call's rate against the threads it may have run on."""
+    code = next(c for c in tutorials.cells(tutorials.find("np-dot")) if "def rate_said" in c)
+    start = code.index("def rate_said")
+    scope = {"textwrap": textwrap, "openblas_threads": openblas_threads}
+    exec(code[start:code.index("\nprint(rate_said", start)], scope)   # noqa: S102 — the tutorial's own lines
+    return scope["rate_said"]
+
+
+def _call(rng) -> SimpleNamespace:
+    """A made-up traced dgemm: sizes from tiny (one thread by OpenBLAS's rule) to Step 6's, a time in µs to ms."""
+    m, n, k = (int(rng.choice([4, 16, 64, 128, 1797])) for _ in range(3))
+    return SimpleNamespace(m=m, n=n, k=k, seconds=float(rng.uniform(20, 50_000)) * 1e-6)
+
+
+@pytest.mark.parametrize("seed", seeds(300))
+def test_the_rate_line_says_how_many_cores_the_call_may_have_used(seed):
+    """Reader 37 b5: Step 6's traced call ran at 54.9 GFLOP/s, above one core's peak, and nothing said it may have run
+    on two threads. Made-up calls and thread counts (None: threadpoolctl did not find the library): the rate printed
+    is 2mnk ÷ the time; the threads printed are the library's, and those OpenBLAS's rule gives the product; "may have
+    run on N cores" exactly where that is more than one, "one core's" where it is one; lines ≤ 100 columns."""
+    rng = np.random.default_rng(seed)
+    call, threads = _call(rng), [None, 1, 2, 8][seed % 4]
+    said = " ".join(_rate_said()(call, threads).split())
+    assert all(len(line) <= 100 for line in _rate_said()(call, threads).splitlines())
+    flops = 2 * call.m * call.n * call.k
+    assert said.startswith(f"the call shown: 2mnk = {flops / 1e6:.1f} MFLOP in {call.seconds * 1e6:,.2f} µs = "
+                           f"{flops / call.seconds / 1e9:.1f} GFLOP/s")
+    if threads is None:
+        assert "threads not read" in said and "not one core's" in said
+        return
+    allowed = openblas_threads(call.m * call.n * call.k, threads)
+    assert f"had {threads} thread{'s' * (threads != 1)} (threadpoolctl)" in said
+    assert f"multiply-adds {allowed} of them" in said
+    assert (f"may have run on {allowed} cores at once" in said) == (allowed > 1) != ("the rate is one core's" in said)
+
+
+def test_both_traced_products_print_their_rate_with_the_threads_read_in_the_run(plain_run):
+    """The quick run prints the rate line under Step 4's and Step 6's traced product, from the call shown and the
+    threads numpy's OpenBLAS had in the run (Step 6: 128·64·1797, above two of OpenBLAS's units)."""
+    ns, text, _ = plain_run("np-dot")
+    flat = re.sub(r"\n +", " ", text)
+    lines = re.findall(r"^the call shown: .*$", flat, re.M)
+    threads = get_library().num_threads()
+    assert lines == [ns["rate_said"](call, threads).replace("\n  ", " ") for call in (ns["real"], ns["call"])]
+    assert ns["call"].m * ns["call"].n * ns["call"].k == 128 * 64 * 1797
