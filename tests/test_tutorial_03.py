@@ -12,6 +12,7 @@ import re
 import numpy as np
 import pytest
 
+from generators import seeds
 from nnkit import tutorials
 from nnkit.bench import load, verdicts
 from tutorial_runs import BUSY, CALM, quick
@@ -197,6 +198,9 @@ def test_the_tables_last_line_is_the_readings_on_the_rows_disturbed(calm, tmp_pa
     line = _last_line(busy)
     assert line == busy_ns["table_reading"](busy_ns["disturbed"])
     assert line.startswith('the table\'s ratios of "Python loop over samples" and "tile, then add" to the broadcast')
+    walk = re.search(r"^the loop over contiguous rows .*?(?=\n(?! {4}))", busy, re.M | re.S).end()
+    assert busy[walk:].startswith("\n  disturbed: other processes used 1.50 cores")   # what widened the pairs' range
+    assert "\n  disturbed: " not in text[text.index("the loop over contiguous rows"):]   # calm: no such line
     assert all(len(part) <= 118 for part in text.split("\n") + busy.split("\n"))
 
 
@@ -227,3 +231,36 @@ def test_the_tables_last_line_says_which_ratios_are_unsettled_for_every_outcome(
         rows = said[said.index("(disturbed: "):said.index("): not settled")]
         assert [name for name in ROWS if f'"{name}"' in rows] == [name for name in ROWS if disturbed[name]]
         assert all(len(part) <= 118 for part in tutorials.fit(said).split("\n"))
+
+
+def _watched(rng) -> tuple:
+    """What ``load.watch`` may report around the pairs: calm, a slowed core with others idle, busy, or unread."""
+    kind = rng.choice(["calm", "slowed", "busy", "unread"])
+    others = {"calm": rng.uniform(0, 0.25), "slowed": rng.uniform(0, 0.25), "busy": rng.uniform(0.26, 2.0),
+              "unread": None}[kind]
+    speed = {"calm": rng.uniform(0.85, 1.05), "slowed": rng.uniform(0.4, 0.84), "busy": rng.uniform(0.5, 1.0),
+             "unread": None}[kind]
+    return (None if others is None else float(others)), (None if speed is None else float(speed))
+
+
+@pytest.mark.parametrize("seed", seeds(300))
+def test_the_walk_verdict_prints_what_widened_its_range(seed):
+    """Reader 37 c1: "0.88× (its range 0.63…1.23×, its pairs' 3% spread)" — a 3% spread cannot give ×/÷ 1.40; the core
+    speed that widened it was not printed. Seeded ratios, spreads and watches: the line prints the core's speed (a
+    whole percent) and the others' cores (two decimals) it was placed with, or says which was not read; where the core
+    ran slow, the factor 1/speed it widened the ratio by — and the printed factor and spread give the printed range."""
+    rng = np.random.default_rng(seed)
+    ratio, noise = float(rng.uniform(0.3, 1.6)), float(rng.choice([0.0, 0.03, 0.1, 0.3]))
+    others, speed = _watched(rng)
+    said = " ".join(tutorials.fit(_walk_verdict()(ratio, others, speed, noise)).split())
+    assert (f"the core at {speed:.0%} of its usual speed" if speed is not None else "the core's speed not read") in said
+    assert (f"other processes {others:.2f} cores" if others is not None else "other processes not read") in said
+    slowed = verdicts.slow(speed) and not verdicts.busy(others)
+    assert ("may have run that much slower alone" in said) == verdicts.slow(speed)
+    region, (low, high) = verdicts.place(ratio, (0.8, 1.25), others, speed, noise)
+    if high == math.inf:
+        assert said.startswith("not settled") and "which bounds nothing" in said
+        return
+    assert f"widened by its pairs' {noise:.0%} spread and " in said
+    factor = float(re.search(r"×/÷ (\d+\.\d\d)\)", said).group(1)) if slowed else 1.0
+    assert high / low == pytest.approx((factor * (1 + noise)) ** 2, rel=0.02)

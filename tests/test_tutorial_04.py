@@ -1452,3 +1452,55 @@ def test_every_band_is_printed_in_one_notation(calm):
     assert ns["band"](0.8, 1.25) == "0.8–1.25×" and ns["band"](1.0) == "1×"
     said = ns["per_line_verdict"](1.0, (0.0, 1.0), 0.01)[1]
     assert said.startswith(" — within 0.91–1.1× (1/1.1 to 1.1: the band this line calls about constant)")
+
+
+@pytest.mark.parametrize("examples", [30, pytest.param(300, marks=pytest.mark.long)])
+def test_the_pairs_product_is_set_against_the_first_lines_ratio_for_every_outcome(calm, examples):
+    """Reader 37 c2: the pairs gave reversed ÷ straight 1.71× and transposing ÷ reversed 2.57× (4.39× together) while
+    the first line gave 3.6×, and nothing related them. Drawn pairs, spreads, watches and first-line ratios: the line
+    prints the product of the ratios as copy_verdict prints them and the range their ranges multiply to; the first
+    line's figure (a range where its watch saw a slowed core) is said within / meeting it exactly where the two
+    overlap as printed, wholly below or above it otherwise; busy around any timing: not compared."""
+    ns = calm[0]
+    keys = (ns["LOOP"], ns["STRIDE"], ns["COPIED"])
+
+    @settings(max_examples=examples, deadline=None)
+    @given(ratios=st.tuples(st.floats(0.5, 6.0), st.floats(0.5, 6.0)), seen=st.tuples(SEEN, SEEN, SEEN),
+           strays=st.tuples(NOISE, NOISE), share=st.floats(0.5, 20.0))
+    @example(ratios=(1.71, 2.57), seen=((0.0, 1.0), (0.0, 1.0), (0.0, 1.0)), strays=(0.2, 0.07), share=3.6
+             ).via("reader 37's run: 3.6× inside 3.38…5.69×")
+    @example(ratios=(1.71, 2.57), seen=((0.0, 1.0), (0.0, 1.0), (0.0, 1.0)), strays=(0.01, 0.01), share=3.6
+             ).via("narrow pairs: 3.6× below their product's range")
+    def check(ratios, seen, strays, share):
+        kept = {key: ns["watched"][key] for key in keys}
+        drawn = [{"ratio": r, "ratios": [r / (1 + e), r, r * (1 + e)]} for r, e in zip(ratios, strays)]
+        try:
+            for key, (others, speed) in zip(keys, seen):
+                ns["watched"][key] = {"others": others, "speed": speed}
+            text = ns["pairs_against_table"](*drawn, share)
+        finally:
+            ns["watched"].update(kept)
+        shown = [round(r, 2) for r in ratios]
+        assert text.startswith(f"the two pairs' product, {shown[0]:.2f} × {shown[1]:.2f} = {shown[0] * shown[1]:.2f}× "
+                               f"— the transposing copy ÷ the straight copy")
+        assert f"against the first line's {share:.1f}×, timed at other moments: " in text
+        assert all(len(line) <= 118 for line in tutorials.fit(text).split("\n"))
+        ends = [verdicts.place(r, (1.0,), *s, verdicts.spread(d["ratios"]))[1] for r, s, d in zip(shown, seen, drawn)]
+        low, high = ends[0][0] * ends[1][0], ends[0][1] * ends[1][1]
+        if high == math.inf or verdicts.busy(seen[2][0]):
+            assert text.endswith("which bounds nothing: not compared")
+            return
+        printed = [float(x) for x in re.search(r"the product's range \((\d+\.\d+)…(\d+\.\d+)×", text).groups()]
+        assert printed == pytest.approx([low, high], abs=0.0051)
+        slowed = min(seen[2][1], 1.0) if verdicts.slow(seen[2][1]) else 1.0
+        table = (round(share * slowed, 1), round(share / slowed, 1))
+        if table[0] != table[1]:
+            assert f"the first line's range, {table[0]:.1f}…{table[1]:.1f}× (a slowed core)" in text
+        meets = printed[0] <= table[1] and printed[1] >= table[0]          # decided from the figures as printed
+        assert ("the two agree within the pairs' own noise" in text) == meets
+        assert ("lies wholly below the product's range" in text) == (table[1] < printed[0])
+        assert ("lies wholly above the product's range" in text) == (table[0] > printed[1])
+        assert ("disagree beyond the pairs' own noise" in text) == (not meets)
+
+    check()
+    assert ns["pairs_against_table"](ns["loop"], ns["stride"], ns["t_transpose"] / ns["t_copy"]) in _joined(calm[1])

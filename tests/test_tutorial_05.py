@@ -2,7 +2,9 @@
 line after each traced product puts the first call's time down to one-time costs only where the whole range of the
 first over the slowest later call lies at or above 2× (the book's one bound rule, ``verdicts.place``: the later calls'
 own spread, a slowed core either call alone, busy other processes bounding nothing), says none that large stood out
-only where it lies wholly below, flags a disturbed watch, and prints the times it judged."""
+only where it lies wholly below, flags a disturbed watch, and prints the times it judged. The line after it gives
+the call shown its rate and the threads it may have run on (numpy's OpenBLAS's, and those its rule gives the
+product), so a rate above one core's peak is explained."""
 
 import re
 import textwrap
@@ -11,8 +13,11 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from generators import seeds
 from nnkit import tutorials
+from nnkit.backends.libraries import get_library
 from nnkit.bench import verdicts
+from nnkit.threads import openblas_threads
 
 
 def _first_against_later():
@@ -74,3 +79,60 @@ def test_the_first_call_is_called_one_time_cost_only_where_its_whole_range_stand
     assert ("not settled in this run, run it again" in said) == (region is None)
     cause = verdicts.cause(seen["others"], seen["speed"])
     assert ("disturbed: " in said) == bool(cause) and (not cause or cause in said)
+
+
+def _rate_said():
+    """The tutorial's own function that sets the shown call's rate against the threads it may have run on."""
+    code = next(c for c in tutorials.cells(tutorials.find("np-dot")) if "def rate_said" in c)
+    start = code.index("def rate_said")
+    scope = {"textwrap": textwrap, "openblas_threads": openblas_threads}
+    exec(code[start:code.index("\nprint(rate_said", start)], scope)   # noqa: S102 — the tutorial's own lines
+    return scope["rate_said"]
+
+
+def _call(rng) -> SimpleNamespace:
+    """A made-up traced dgemm: sizes from tiny (one thread by OpenBLAS's rule) to Step 6's, a time in µs to ms."""
+    m, n, k = (int(rng.choice([4, 16, 64, 128, 1797])) for _ in range(3))
+    return SimpleNamespace(m=m, n=n, k=k, seconds=float(rng.uniform(20, 50_000)) * 1e-6)
+
+
+@pytest.mark.parametrize("seed", seeds(300))
+def test_the_rate_line_says_how_many_cores_the_call_may_have_used(seed):
+    """Reader 37 b5: Step 6's traced call ran at 54.9 GFLOP/s, above one core's peak, and nothing said it may have run
+    on two threads. Made-up calls, thread counts (None: threadpoolctl did not find the library) and watches: the rate
+    printed is 2mnk ÷ the time; the threads printed are the library's, and those OpenBLAS's rule gives the product;
+    "may have run on N cores" exactly where that is more than one, "one core's" where it is one; "may read low"
+    exactly where the watch was disturbed; lines ≤ 100 columns."""
+    rng = np.random.default_rng(seed)
+    call, threads, disturbed = _call(rng), [None, 1, 2, 8][seed % 4], bool(rng.random() < 0.3)
+    text = _rate_said()(call, threads, disturbed)
+    said = " ".join(text.split())
+    assert all(len(line) <= 100 for line in text.splitlines())
+    flops = 2 * call.m * call.n * call.k
+    assert said.startswith(f"the call shown: 2mnk = {flops / 1e6:.1f} MFLOP in {call.seconds * 1e6:,.2f} µs = "
+                           f"{flops / call.seconds / 1e9:.1f} GFLOP/s")
+    assert ("the watch around the calls was disturbed (above): a time reads long there, so the rate may read low"
+            in said) == disturbed
+    if threads is None:
+        assert "threads not read" in said and "not one core's" in said
+        return
+    allowed = openblas_threads(call.m * call.n * call.k, threads)
+    assert f"had {threads} thread{'s' * (threads != 1)} (threadpoolctl)" in said
+    assert f"multiply-adds {allowed} of them" in said
+    assert (f"may have run on {allowed} cores at once" in said) == (allowed > 1) != ("the rate is one core's" in said)
+
+
+def test_both_traced_products_print_their_rate_with_the_threads_read_in_the_run(plain_run):
+    """The quick run prints the rate line under Step 4's and Step 6's traced product, from the call shown, the threads
+    numpy's OpenBLAS had in the run and whether the line above it flagged the watch (Step 6: 128·64·1797, above two
+    of OpenBLAS's units)."""
+    ns, text, _ = plain_run("np-dot")
+    threads = get_library().num_threads()
+    blocks = re.findall(r"^\(that is the 4th such call.*?\n(?=the call shown: )(.*?)(?=\n(?! ))", text, re.M | re.S)
+    judged = [block[:block.index("the call shown: ")] for block in re.split(r"(?=^\(that is the 4th)", text, flags=re.M)
+              if block.startswith("(that is the 4th")]
+    assert len(blocks) == len(judged) == 2
+    for call, line, above in zip((ns["real"], ns["call"]), blocks, judged):
+        assert line == ns["rate_said"](call, threads, "\n  disturbed: " in above)
+    assert ("\n  disturbed: " in judged[1]) == bool(verdicts.cause(ns["seen"]["others"], ns["seen"]["speed"]))
+    assert ns["call"].m * ns["call"].n * ns["call"].k == 128 * 64 * 1797

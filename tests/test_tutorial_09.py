@@ -1211,3 +1211,61 @@ def test_a_quick_run_prints_the_default_trainings_counts_and_step_7_closes_on_th
     assert ns["stopped_moments_said"](ns["counting"]) in flat
     ours = ("the default configuration (seed 0)", "steps from m's median", "nothing to flush", "flush's range")
     assert not [line for line in text.splitlines() if any(words in line for words in ours) and len(line) > 118]
+
+
+@functools.cache
+def _bumps_said():
+    """The tutorial's ``bumps_said`` (with ``rises``, ``stretches``, ``stretch_said`` and ``EDGE``), from its source."""
+    code = _cell("def bumps_said")
+    scope: dict = {}
+    exec(code[code.index("def rises"):code.index("full_name = ")], scope)   # noqa: S102 — the tutorial's own code
+    return scope["bumps_said"], scope["GAP"]
+
+
+def _stretches(losses: list[float], gap: int) -> list[list[int]]:
+    """The 1-based passes whose loss rose, split wherever two rises lie more than ``gap`` passes apart — counted
+    apart from the tutorial's code."""
+    up = [int(i) + 2 for i in np.flatnonzero(np.diff(losses) > 0)]
+    cuts = [0] + [i + 1 for i in range(len(up) - 1) if up[i + 1] - up[i] > gap] + [len(up)]
+    return [up[a:b] for a, b in zip(cuts, cuts[1:]) if b > a]
+
+
+@pytest.mark.parametrize("seed", _seeds(300))
+def test_the_full_batchs_bumps_are_located_in_stretches_with_a_hypothesis_only_where_it_rose(seed):
+    """Reader 37 c10: loss.png's full-batch curve bumps around passes 35–45 and the text said only how many passes rose.
+    Made-up loss curves, smooth or bumpy, 60 or 300 passes: the count of rises; where there are any, each stretch
+    (rises at most GAP passes apart) with its passes, its rises, its loss range and its largest rise as the curve gives
+    them, the figure named and the edge of stability said as a hypothesis not measured; where none, the count alone."""
+    bumps_said, gap = _bumps_said()
+    rng = np.random.default_rng(seed)
+    losses = _descent(rng, int(rng.choice([60, 300])), 0.95, float(rng.choice([0.0, 0.0, 0.005, 0.03, 0.2])))
+    text = tutorials.fit(bumps_said(losses, 0.5))
+    assert all(len(line) <= 118 for line in text.split("\n"))
+    said, groups = _joined(text), _stretches(losses, gap)
+    rose = sum(len(group) for group in groups)
+    assert said.startswith(f"the full batch's loss rose in {rose} of its {len(losses)} passes")
+    if not groups:
+        assert said == f"the full batch's loss rose in 0 of its {len(losses)} passes"
+        return
+    assert f", in {len(groups)} stretch{'es' * (len(groups) > 1)} (rises at most {gap} passes apart): " in said
+    assert "loss.png" in said and "A hypothesis for why, not measured here" in said and "edge of stability" in said
+    assert "2 ÷ lr (4 at lr 0.5)" in said and said.endswith("This run computes no curvature")
+    found = re.findall(r"(?:passes (\d+)–(\d+)|pass (\d+)) \((\d+) rises?, the loss ([\d.e+-]+)…([\d.e+-]+), the largest "
+                       r"rise \+([\d.e+-]+)%\)", said)
+    assert len(found) == min(len(groups), 4) and (f"; and {len(groups) - 4} more" in said) == (len(groups) > 4)
+    for group, (first, last, alone, count, low, high, largest) in zip(groups, found):
+        assert (int(alone) if alone else (int(first), int(last))) == (group[0] if len(group) == 1 else
+                                                                       (group[0], group[-1]))
+        assert int(count) == len(group)
+        part = losses[group[0] - 2:group[-1]]
+        assert float(low) == pytest.approx(min(part), rel=1e-2) and float(high) == pytest.approx(max(part), rel=1e-2)
+        assert float(low) < float(high)                              # the two ends printed apart
+        steps = [100 * (losses[i - 1] / losses[i - 2] - 1) for i in group]
+        assert float(largest) == pytest.approx(max(steps), abs=0.051, rel=0.05) and float(largest) > 0
+
+
+def test_the_run_prints_its_own_full_batchs_bumps(plain_run):
+    """The quick run prints ``bumps_said`` of its own full-batch loss history at lr 0.5."""
+    ns, text, _ = plain_run("training")
+    line = re.search(r"^the full batch's loss rose in .*?(?=\n(?! {4}))", text, re.M | re.S).group(0)
+    assert _joined(line) == _joined(tutorials.fit(ns["bumps_said"](ns["full_loss"], 0.5)))
