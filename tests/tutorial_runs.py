@@ -31,7 +31,7 @@ class PlainRuns:
         folder its figures went to — run on the first call, the same objects after."""
         stem = tutorials.find(name).stem
         if stem not in self.runs:
-            out = self.folder / stem
+            out = self.folder / stem.split("-")[0]   # its number: the figures' paths print in lines of ≤ 118 columns
             out.mkdir()
             self.runs[stem] = (*self.run(stem, out), out)
         return self.runs[stem]
