@@ -26,7 +26,7 @@ from hypothesis import settings
 
 from nnkit import data
 from nnkit.backends.libraries import LibraryNotFound, NumpyOpenBLAS
-from tutorial_runs import PlainRuns
+from tutorial_runs import CalmRuns, PlainRuns
 
 # The generators draw the same cases on every run (CI runs what its author ran); NNKIT_HYPOTHESIS_EXPLORE=1 draws
 # fresh ones each run, to hunt for new counterexamples (then add each found as an @example).
@@ -146,3 +146,9 @@ def mnist_idx_raw(tmp_path: Path, digits28: data.Dataset) -> Path:
 def plain_run(tmp_path_factory) -> PlainRuns:
     """Each tutorial's one plain quick run for the whole session (``tutorial_runs.PlainRuns``)."""
     return PlainRuns(tmp_path_factory.mktemp("plain"))
+
+
+@pytest.fixture(scope="session")
+def calm_run(tmp_path_factory) -> CalmRuns:
+    """Each tutorial's one quick run on a machine made to look calm, for the whole session (``tutorial_runs.CalmRuns``)."""
+    return CalmRuns(tmp_path_factory.mktemp("calm"))

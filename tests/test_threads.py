@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 from threadpoolctl import threadpool_info
 
 import array_api_compat.numpy as np_xp
+from generators import seeds
 from nnkit import model, optim, threads, train
 from nnkit.bench import timing, verdicts
 from nnkit.backends.instrumented import instrumented
@@ -78,7 +79,7 @@ def _random_window(rng):
     return [user, nice, system, idle, iowait, irq, softirq, steal], float(rng.integers(0, busy + 1))
 
 
-@pytest.mark.parametrize("case", range(LOAD_CASES))
+@pytest.mark.parametrize("case", seeds(LOAD_CASES))
 def test_other_processes_are_the_busy_ticks_less_this_processs_and_nothing_else(case):
     """iowait is an idle core and steal the host's, not a process a second thread would queue behind:
     neither counts as other processes; this process's own ticks (its spinning helpers) do not either."""
@@ -93,7 +94,7 @@ def test_other_processes_are_the_busy_ticks_less_this_processs_and_nothing_else(
     assert 0 <= seen.others + seen.steal <= cores + 1e-9
 
 
-@pytest.mark.parametrize("case", range(LOAD_CASES))
+@pytest.mark.parametrize("case", seeds(LOAD_CASES))
 def test_only_this_process_steal_and_iowait_never_make_the_machine_busy(case, monkeypatch):
     """The reader's case: nothing else ran — whatever this process, the host (steal) and the disks (iowait) did."""
     rng = np.random.default_rng(case)
@@ -105,7 +106,7 @@ def test_only_this_process_steal_and_iowait_never_make_the_machine_busy(case, mo
     assert "no core is free for a second BLAS thread" not in threads.choose([784, 512, 10], 128).reason
 
 
-@pytest.mark.parametrize("case", range(LOAD_CASES))
+@pytest.mark.parametrize("case", seeds(LOAD_CASES))
 def test_one_thread_for_a_busy_machine_exactly_when_others_leave_less_than_a_core_and_a_half(case, monkeypatch):
     rng = np.random.default_rng(case)
     cores = int(rng.integers(2, 17))
@@ -122,7 +123,7 @@ def test_one_thread_for_a_busy_machine_exactly_when_others_leave_less_than_a_cor
         assert choice.detail[0].startswith(f"other processes used {seen.others:.1f} of {cores} cores over 0.1 s (")
 
 
-@pytest.mark.parametrize("case", range(LOAD_CASES))
+@pytest.mark.parametrize("case", seeds(LOAD_CASES))
 def test_the_busiest_process_is_never_shown_using_more_than_all_others_together(case):
     """Its ticks come a whole 10 ms tick at a time over a 0.1 s window: 1.0 may be counted beside 0.9 in all."""
     rng = np.random.default_rng(case)
@@ -309,15 +310,10 @@ def test_the_printed_median_and_spread_always_show_the_decision(monkeypatch, rat
     _check_said(threads.choose([784, 512, 10], 128), ratios, one, many)
 
 
-def _seeds(total: int, default: int) -> list:
-    """Seeds 0 … total − 1 for a generator: the first ``default`` in the default run, the rest under ``-m long``."""
-    return [seed if seed < default else pytest.param(seed, marks=pytest.mark.long) for seed in range(total)]
-
-
 WORDS_CASES = 600
 
 
-@pytest.mark.parametrize("seed", _seeds(WORDS_CASES, 36))
+@pytest.mark.parametrize("seed", seeds(WORDS_CASES, 36))
 def test_every_place_of_the_range_gets_its_own_words(monkeypatch, seed):
     """Reader 35 (b6): a range of 1.14…2.50× was called "not clearly faster" when two threads were slower in every
     pair. Seeded over a median and a spread drawn to put the range in each of the six places against 0.90× and

@@ -135,11 +135,10 @@ def test_the_prose_says_how_the_graph_reads():
     assert "the dashed arrow over the boxes is `dA2`, the step the first rule skips" in prose
 
 
-@pytest.fixture(scope="module")
-def network(tmp_path_factory):
-    """Tutorial 1's quick run: its namespace and what it printed."""
-    from tutorial_runs import quick
-    return quick("the-network", tmp_path_factory.mktemp("t1"))
+@pytest.fixture
+def network(plain_run):
+    """Tutorial 1's quick run (the plain one the other test files read): its namespace and what it printed."""
+    return plain_run("the-network")[:2]
 
 
 def _initials(total: int) -> list[float]:

@@ -48,7 +48,7 @@ def _seen(rng) -> dict:
     return {"others": None if others is None else float(others), "speed": None if speed is None else float(speed)}
 
 
-@pytest.mark.parametrize("seed", range(400))
+@pytest.mark.parametrize("seed", seeds(400))
 def test_the_first_call_is_called_one_time_cost_only_where_its_whole_range_stands_above_2x(seed):
     rng = np.random.default_rng(seed)
     later = [float(rng.uniform(300, 30_000)) * 1e-6 for _ in range(3)]

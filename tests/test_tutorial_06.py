@@ -517,7 +517,7 @@ def _kind_outcome(seed: int) -> tuple:
     return outcome, CPU_KINDS[cpu] if equal else None, equal
 
 
-@pytest.mark.parametrize("seed", _seeds(400, 200))
+@pytest.mark.parametrize("seed", _seeds(400))
 def test_the_fma_verdict_names_the_ports_only_where_the_documented_core_predicts_a_difference(seed):
     """Reader 32 (b1): on a Zen 3 the share came out 1.33× and the line named "the ports that issue them" among its
     causes, though AMD documents two FADD pipes beside the two FMA/FMUL pipes — 1× by the tutorial's own two classes.
@@ -2407,7 +2407,7 @@ def _slowed_case(seed: int) -> tuple[dict, dict]:
     return rounds, sweeps
 
 
-@pytest.mark.parametrize("seed", _seeds(300, 60))
+@pytest.mark.parametrize("seed", _seeds(300))
 def test_a_sweep_below_its_best_beyond_the_aa_drift_is_flagged_slowed_and_its_kernel_a_lower_bound(seed):
     """Reader 33 (a1): avx2's sweep levelled at 30.7 GFLOP/s, unflagged, while a round ran it at 43.1. A sweep whose top
     ÷ its kernel's best (each as printed), widened both ways by the A/A control's drift as printed, lies wholly below 1
@@ -2465,7 +2465,7 @@ def test_reader_33s_avx2_sweep_under_its_round_is_slowed_and_the_scalar_share_re
             "every wider kernel by at least 1.48×") in line
 
 
-@pytest.mark.parametrize("seed", _seeds(200, 60))
+@pytest.mark.parametrize("seed", _seeds(200))
 def test_sizes_a_slowed_core_leaves_unsettled_are_named_with_the_noise_alone_reading_and_keep_their_verdict(seed):
     """Reader 33 (c10): on an idle machine every size ended "not settled", the probe on both cores reading them at
     50–66 %, and no line said so. Where a size is not settled and a core was read slow around its halves with other

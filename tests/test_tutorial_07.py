@@ -9,10 +9,9 @@ import re
 import numpy as np
 import pytest
 
-from nnkit import plots, tutorials
-from nnkit.bench import load, verdicts
+from nnkit import tutorials
+from nnkit.bench import verdicts
 from generators import examples
-from tutorial_runs import CALM, quick
 
 PAIR = re.compile(r"^  (.+?) +÷ (.+?) +(\d+\.\d\d)×  the core at (\d+)%, others (\d+\.\d\d) cores, noise (\d+)%$"
                   r"((?:\n    disturbed: .*)?)", re.M)
@@ -25,16 +24,11 @@ def counts(full: int) -> list:
     return [pytest.param(SAMPLE, id=f"{SAMPLE}"), pytest.param(full, id=f"{full}", marks=pytest.mark.long)]
 
 
-@pytest.fixture(scope="module")
-def calm(tmp_path_factory):
-    """Tutorial 7's quick run on a machine made to look calm: its namespace and what it printed."""
-    drawn, draw = [], plots.bars
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(load, "watch", CALM)
-        patch.setattr(plots, "bars", lambda *args, **kwargs: drawn.append((args, kwargs)) or draw(*args, **kwargs))
-        ns, text = quick("the-speed-ladder", tmp_path_factory.mktemp("t7"))
-    ns["figures drawn"] = drawn   # not a name the tutorial can use: each plots.bars call, its arguments
-    yield ns, text
+@pytest.fixture
+def calm(calm_run):
+    """Tutorial 7's quick run on a machine made to look calm (shared with tests/test_tutorials_settled.py): its
+    namespace, with each plots.bars call under "figures drawn", and what it printed."""
+    return calm_run("the-speed-ladder")[:2]
 
 
 def test_on_a_calm_machine_each_pair_line_prints_its_ratio_and_spread(calm):

@@ -1,8 +1,8 @@
-"""Tutorial 8 run at its quick size under a seeded stand-in for ``load.watch`` that reports, at random,
-other processes' cores and the core's speed: for every outcome it prints, the words agree with the flags
-printed above them — a Step 8 row outside the band lists every flag printed about the figures it compares
-and says "neither measurement saw" only when there is none; Step 3's table row names a flagged rate under
-it; an agreeing pair of rounds says which round was disturbed."""
+"""Tutorial 8 run at its quick size — the plain run in the default suite, and under ``-m long`` also under a seeded
+stand-in for ``load.watch`` that reports, at random, other processes' cores and the core's speed: for every outcome it
+prints, the words agree with the flags printed above them — a Step 8 row outside the band lists every flag printed
+about the figures it compares and says "neither measurement saw" only when there is none; Step 3's table row names a
+flagged rate under it; an agreeing pair of rounds says which round was disturbed."""
 
 import math
 import re
@@ -13,17 +13,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generators import seeds
+from generators import examples, seeds
 from nnkit import tutorials
 from nnkit.bench import bandwidth as triads
 from nnkit.bench import load, verdicts
 from tutorial_runs import printed_disturbed, quick
 
-SEEDS = (3, pytest.param(11, marks=pytest.mark.long))   # each seed one quick run, ~30 s
+# The default run reads the plain quick run the other test files share (the machine's own load); each seed is one more
+# quick run (~30 s) under the seeded stand-in, so those run under `pytest -m long` (.ci/run's long stage).
+SEEDS = ("plain", pytest.param(3, marks=pytest.mark.long), pytest.param(11, marks=pytest.mark.long))
 
 
 @pytest.fixture(scope="module", params=SEEDS)
-def run(request, tmp_path_factory):
+def run(request, tmp_path_factory, plain_run):
+    """Tutorial 8's quick run: the shared plain one, or one under a stand-in for ``load.watch`` seeded by the param."""
+    if request.param == "plain":
+        yield plain_run("inside-dgemm")[:2]
+        return
     rng = np.random.default_rng(request.param)
     real = load.watch
 
@@ -600,7 +606,7 @@ def _step_6_line(ns, rng, n, at_edge):
     return at_rule, why, table, table_why, again, ns["against_step_3"](n, at_rule, why, table, table_why, again)
 
 
-@pytest.mark.parametrize("seed", range(60))
+@pytest.mark.parametrize("seed", seeds(60))
 def test_step_6_sets_the_rule_blocks_beside_step_3s_rate_in_words_its_ratios_allow(run, seed):
     """Reader 23 (c8): Step 6 swept at n = 1024 while Step 3 timed n = 1000, and its rates sat 22 % under Step 3's
     with no word said. Now the sweeps run at Step 3's largest n, and a line sets the rule's blocks' rates beside the
@@ -879,7 +885,7 @@ def _cell_functions(*names, before=""):
     return scope
 
 
-@pytest.mark.parametrize("examples", [300, pytest.param(2000, marks=pytest.mark.long)])
+@pytest.mark.parametrize("examples", examples(30, 2000))
 def test_a_roofline_row_whose_share_prints_above_100_percent_says_why_and_no_other(run, examples):
     """Reader 28 (a5): "+ packing … roof 32.6 (L3's slope), 103% of it" with no line under it, though the prose
     promises one for every point above its roof. Over rates, slopes and peaks in every order, flagged or not: the row
@@ -970,7 +976,7 @@ def test_rounds_of_pairs_alternate_which_side_opens_them(run):
     assert all(load["ratios"] == [0.5] * 5 and load["plain"] == 1.0 for load in loads)
 
 
-@pytest.mark.parametrize("examples", [300, pytest.param(2000, marks=pytest.mark.long)])
+@pytest.mark.parametrize("examples", examples(30, 2000))
 def test_the_biggest_step_needs_more_than_the_unpaired_band_over_a_single_timing(run, examples):
     """Reader 28 (b5): "the biggest step: + SIMD intrinsics (2.63×)" over "+ packing (2.48×)" was ranked from single
     timings 6 % apart. A step wins over a gain resting on single timings only by more than 1 / verdicts.LOW; else the
@@ -1009,7 +1015,7 @@ def test_the_block_size_panels_start_at_zero_and_the_avx512_note_sits_only_besid
     assert "24-row" not in intro and "passes 3" not in intro
 
 
-@pytest.mark.parametrize("examples", [300, pytest.param(2000, marks=pytest.mark.long)])
+@pytest.mark.parametrize("examples", examples(30, 2000))
 def test_one_in_cache_roof_replaces_l2s_and_l3s_when_they_ran_at_one_rate(run, examples):
     """Reader 29 (a2): the run said the L2 and L3 rates are "likely what one core's triad can issue", yet drew and
     used ~50 GB/s as "roof: L3". When that line prints (``one_limit``), L2 and L3 give one in-cache roof, the faster
@@ -1317,7 +1323,7 @@ def test_a_busy_machines_one_thread_note_is_named_so_and_points_to_this_runs_own
         assert "a busy machine's figures, not an idle one's" in after[:300] and "Step 8's pairs" in after[:500]
 
 
-@pytest.mark.parametrize("cases", [300, pytest.param(2000, marks=pytest.mark.long)])
+@pytest.mark.parametrize("cases", examples(30, 2000))
 def test_step_4_prints_the_same_work_pairs_disturbance_and_its_clauses_agree_in_every_outcome(run, cases):
     """Reader 33 (a3): n = 120 printed "reaching 1.00×, no round disturbed: within this run's noise" and then "the
     same-work pairs were disturbed too" with no disturbance printed. Over seeded rounds and watches: the same-work
@@ -1448,7 +1454,7 @@ def test_a_two_thread_ratio_over_a_rate_printed_as_zero_is_still_a_ratio():
     assert printed_gain(0.2, 0.04) == 5.0 and printed_gain(61.2, 24.6) == 2.49
 
 
-@pytest.mark.parametrize("examples", [300, pytest.param(2000, marks=pytest.mark.long)])
+@pytest.mark.parametrize("examples", examples(30, 2000))
 def test_the_roofs_drawn_follow_the_l2_l3_line_flagged_or_not(run, examples):
     """Reader 34 (a3): the L2/L3 line said one in-cache roof for ranges that do not lie apart, yet flagged sweeps
     drew L2 (66) and L3 (54 GB/s) roofs with L3's range inside L2's. Over random ranges, flagged or not: the roofs
@@ -1477,7 +1483,7 @@ def test_the_roofs_drawn_follow_the_l2_l3_line_flagged_or_not(run, examples):
     check()
 
 
-@pytest.mark.parametrize("examples", [100, pytest.param(1000, marks=pytest.mark.long)])
+@pytest.mark.parametrize("examples", examples(30, 1000))
 def test_the_b_panel_is_placed_against_the_steepest_step(run, examples):
     """Reader 34 (c3): the triad fell 50.4 → 12.9 GB/s from 8 to 16 MiB while the line read the 24 → 32 MiB step, and
     NC's 10.6 MiB panel was set beside neither. The NC line places the panel against the steepest step beyond L2."""
@@ -1684,7 +1690,7 @@ def test_step_6_times_the_kc_rule_against_the_rule_it_replaced_and_a_small_kc(ru
                    for value, where in settled.items())
 
 
-@pytest.mark.parametrize("seed", seeds(100))
+@pytest.mark.parametrize("seed", seeds(100, default=8))   # each draws and saves a figure (~0.5 s)
 def test_the_roofline_names_the_roof_where_the_matrices_fit_and_fades_slower_ones(run, seed, tmp_path):
     """Reader 36 c10: "+ packing" sat 3.4× above the main-memory slope drawn beside it, its matrices in cache. Over
     seeded roofs and the level the matrices fit in: that level's label says so, every slower level's says it is drawn

@@ -730,7 +730,7 @@ def test_what_is_left_after_the_fixed_cost_names_all_that_grows_with_size_as_an_
     assert "the gap left is the other operations' low intensity" not in text
 
 
-@pytest.mark.parametrize("seed", _seeds(200, 100))
+@pytest.mark.parametrize("seed", _seeds(200))
 def test_step_3s_heading_names_the_kinds_of_operation_that_do_no_arithmetic(seed):
     """Reader 32 c15: "its six slowest of 13 kinds" beside a roofline of 11 left two kinds unnamed. Over seeded
     kinds, some with no FLOPs: the heading counts those with FLOPs and names every one without, in the run's words."""
@@ -748,7 +748,7 @@ def test_step_3s_heading_names_the_kinds_of_operation_that_do_no_arithmetic(seed
     assert said.endswith(f"; {' and '.join(idle)} {'does' if len(idle) == 1 else 'do'} none)" if idle else "below)")
 
 
-@pytest.mark.parametrize("seed", _seeds(600, 300))
+@pytest.mark.parametrize("seed", _seeds(600))
 def test_the_share_left_after_each_sides_fixed_cost_carries_the_range_its_two_shares_allow(seed):
     """Reader 32 b9: "less each side's fixed cost, 60% of the time" was one figure, though the fixed-cost share beside
     it printed "not settled … 28.42%–102.62%". Over seeded pairs (shares near and past 100 %, a core slowed or not,
@@ -976,7 +976,7 @@ def _subnormal_functions() -> dict:
     return scope
 
 
-@pytest.mark.parametrize("seed", _seeds(300, 200))
+@pytest.mark.parametrize("seed", _seeds(300))
 def test_the_subnormal_lines_state_the_difference_and_size_the_assist_hypothesis_for_every_outcome(seed):
     """Reader 28 b3, reader 34 b2: the line says what was measured — the difference in µs with its range, in the words
     of where the ratio's range lies against 1× — with no mechanism; the slow path is a hypothesis, its size computed

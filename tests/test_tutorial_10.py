@@ -28,7 +28,7 @@ def _step_3() -> dict:
     return scope
 
 
-@pytest.mark.parametrize("seed", range(200))
+@pytest.mark.parametrize("seed", seeds(200))
 def test_a_blas_ratio_below_one_is_read_only_when_every_turn_agrees(seed):
     rng = np.random.default_rng(seed)
     turns = sorted(round(float(rng.uniform(0.6, 1.4)), 1) for _ in range(int(rng.integers(1, 6))))
@@ -349,7 +349,7 @@ def _step_1(seed: int) -> tuple[dict, str]:
 ROW = re.compile(r"^(\w+) +([\d.]+%) +([\d.]+ s) +([\d.]+×) +([\d.]+×)(?: \(([\d.]+)–([\d.]+)×\))?$", re.M)
 
 
-@pytest.mark.parametrize("seed", range(100))
+@pytest.mark.parametrize("seed", seeds(100))
 def test_step_1s_header_says_its_ratio_is_the_median_of_the_turns_ratios_and_prints_the_medians_quotient(seed):
     """Reader 30 c8: "0.83 s, 6.3× numpy's time" beside numpy's 0.11 s did not divide at a glance (0.83 ÷ 0.11 = 7.5).
     On seeded turns: the header says the ratio column is the median of each turn's own ratio and not the quotient of

@@ -17,11 +17,11 @@ def _run(name, watch, monkeypatch, tmp_path):
     return quick(name, tmp_path)
 
 
-def test_the_speed_ladder_names_the_conflict_only_where_its_pairs_ranges_show_it(monkeypatch, tmp_path):
+def test_the_speed_ladder_names_the_conflict_only_where_its_pairs_ranges_show_it(calm_run):
     """On a calm machine each pair still carries its own noise (its pairs' spread): the price of the power-of-two row
     is named only when the padded pair's range lies wholly above 1.3×, "not settled" only when it spans the mark, and
     the swap is that price only when both size pairs' ranges settle on opposite sides of 1 (or Step 3 settles it)."""
-    ns, text = _run("the-speed-ladder", CALM, monkeypatch, tmp_path)
+    ns, text = calm_run("the-speed-ladder")[:2]   # the calm run tests/test_tutorial_07.py reads
     printed = re.search(r"^→ .*(?:\n  .*)*", text, re.M).group(0)
     verdict = re.sub(r"\n +", " ", printed)   # read flattened: fit wraps a phrase wherever the figures put the edge
     where = {key: verdicts.place(ratio, ns["MARKS"][key], 0.0, 1.0, spread)[0]

@@ -4,7 +4,10 @@ tests that must see both branches of a verdict whatever this machine is doing, s
 
 from pathlib import Path
 
-from nnkit import tutorials
+import pytest
+
+from nnkit import plots, tutorials
+from nnkit.bench import load
 
 
 def quick(name: str, out) -> tuple[dict, str]:
@@ -28,10 +31,31 @@ class PlainRuns:
         folder its figures went to — run on the first call, the same objects after."""
         stem = tutorials.find(name).stem
         if stem not in self.runs:
-            out = self.folder / stem
+            out = self.folder / stem.split("-")[0]   # its number: the figures' paths print in lines of ≤ 118 columns
             out.mkdir()
-            self.runs[stem] = (*quick(stem, out), out)
+            self.runs[stem] = (*self.run(stem, out), out)
         return self.runs[stem]
+
+    def run(self, stem: str, out) -> tuple[dict, str]:
+        """The one run of tutorial ``stem``: plain."""
+        return quick(stem, out)
+
+
+class CalmRuns(PlainRuns):
+    """Each tutorial's one quick run on a machine made to look calm (``load.watch`` → ``CALM``), shared by every test
+    that only reads such a run (the ``calm_run`` fixture), as :class:`PlainRuns` shares the plain ones. Each call the
+    run made to ``plots.bars`` is kept in its namespace under "figures drawn" (not a name a tutorial can use): its
+    arguments."""
+
+    def run(self, stem: str, out) -> tuple[dict, str]:
+        """The one calm run of tutorial ``stem``, the figures it drew recorded."""
+        drawn, draw = [], plots.bars
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(load, "watch", CALM)
+            patch.setattr(plots, "bars", lambda *args, **kwargs: drawn.append((args, kwargs)) or draw(*args, **kwargs))
+            ns, text = quick(stem, out)
+        ns["figures drawn"] = drawn
+        return ns, text
 
 
 def looks(others: float):
