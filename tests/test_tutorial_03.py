@@ -14,6 +14,7 @@ import pytest
 
 from nnkit import tutorials
 from nnkit.bench import load, verdicts
+from text import unwrap
 from tutorial_runs import BUSY, CALM, quick
 
 
@@ -45,7 +46,7 @@ def calm(tmp_path_factory):
 
 def test_the_column_loop_is_timed_against_a_row_loop_and_the_line_is_the_verdicts(calm):
     ns, text = calm
-    flat = re.sub(r"\n +", " ", text)
+    flat = unwrap(text)
     line = re.search(r"^the loop over contiguous rows ÷ the loop over columns .*$", flat, re.M).group(0)
     walked = ns["walked"]
     assert len(walked["ratios"]) == 5
@@ -128,7 +129,7 @@ def test_the_walk_is_counted_by_sets_from_the_rows_addresses_and_this_machines_l
     tutorial 8 Step 5 does, the sets one column of WX and of out fall into from their rows' addresses and L1's size,
     ways and line as own_dgemm read them, and the lines the fullest set holds against its ways."""
     ns, text = calm
-    flat = re.sub(r"\n +", " ", text)
+    flat = unwrap(text)
     line = re.search(r"^by sets: one column touches .*$", flat, re.M).group(0)
     caches, WX = ns["caches"], ns["WX"]
     sets = caches.l1_bytes // (caches.l1_ways * caches.line_bytes)
@@ -182,7 +183,7 @@ def test_the_by_sets_line_follows_its_count_for_every_outcome(total):
 
 def _last_line(text: str) -> str:
     """The table's last line, its wrapped parts joined."""
-    return re.sub(r"\n +", " ", text[text.index("the table's ratio"):]).split("\n")[0]
+    return unwrap(text[text.index("the table's ratio"):]).split("\n")[0]
 
 
 def test_the_tables_last_line_is_the_readings_on_the_rows_disturbed(calm, tmp_path):

@@ -13,6 +13,7 @@ from hypothesis import example, given, settings, strategies as st
 from nnkit.bench import load, verdicts
 from nnkit.tutorials import fit
 from generators import examples
+from text import unwrap
 
 rates = st.floats(0.01, 1e4)
 
@@ -329,7 +330,7 @@ def test_an_unsteady_peaks_unmeasured_cause_is_a_reading_among_others(others, pe
     machine slow' named a cause nothing isolates; the 2-core probe counts the wall clock, so a late thread fits too.
     With others idle or unmeasured the line says 'a reading' and names the late thread; busy, the measured cause stays."""
     printed = fit(verdicts.unsteady_peak(*peaks, 2, others))   # as tutorials 7 and 8 print it
-    said = re.sub(r"\n +", " ", printed)
+    said = unwrap(printed)
     assert said.startswith("UNSTEADY") and "run it again" in said
     hedged = others is None or not verdicts.busy(others)
     assert ("a reading, not isolated here" in said) == hedged == ("started or ran late" in said)
