@@ -87,7 +87,7 @@ def test_the_walk_verdict_follows_its_range_for_every_outcome():
             assert f"{near[0]}…{near[1]}×" in said
             printed = {sum(float(end) >= mark for mark in (0.8, 1.25)) for end in near}   # the side each end prints on
             assert region is None or printed == {region}
-        assert all(len(line) <= 118 for line in tutorials.fit("the loop over contiguous rows ÷ the loop over columns "
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit("the loop over contiguous rows ÷ the loop over columns "
                                                                "(50,000 iterations of 128 numbers each), 5 alternating "
                                                                "pairs: " + said).split("\n"))
     assert seen == {0, 1, 2, None, "busy"}
@@ -173,7 +173,7 @@ def test_the_by_sets_line_follows_its_count_for_every_outcome(total):
         assert ("the fullest set's every way, none to spare" in said) == (fullest == ways)
         assert f"Each line holds {line // itemsize} columns" in said
         assert ("by virtual addresses" in said) == (sets * line > 4096)
-        assert all(len(part) <= 118 for part in tutorials.fit(said).split("\n"))
+        assert all(len(part) <= tutorials.WIDTH for part in tutorials.fit(said).split("\n"))
         seen.add((fullest > ways) - (fullest < ways))
     assert seen == {-1, 0, 1}
     reader_35 = by_sets(128, 400_000, 8, (4096 * 7 + 16, 4096 * 99 + 16), 64, 64, 8, "all three from sysfs")
@@ -227,4 +227,4 @@ def test_the_tables_last_line_says_which_ratios_are_unsettled_for_every_outcome(
             else "rests on undisturbed" not in said
         rows = said[said.index("(disturbed: "):said.index("): not settled")]
         assert [name for name in ROWS if f'"{name}"' in rows] == [name for name in ROWS if disturbed[name]]
-        assert all(len(part) <= 118 for part in tutorials.fit(said).split("\n"))
+        assert all(len(part) <= tutorials.WIDTH for part in tutorials.fit(said).split("\n"))

@@ -111,7 +111,7 @@ def test_the_sums_floor_counts_the_add_pipes_where_a_document_gives_them(calm, e
                                        f"{8 / pipes[0]:g} cycles, more than one latency (an add takes {pipes[1]} "
                                        f"cycles and {pipes[0]} pipes start one each a cycle")
                 assert said.endswith("whether numpy's build made the sums vector adds, this run does not check")
-            assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
+            assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(said).split("\n"))
         finally:
             ns["watched"].update(kept)
 
@@ -221,7 +221,7 @@ def test_rows_against_columns_is_decided_from_its_pairs_range(calm, examples):
                 "measured here: each row" in text and "this pair does not separate the two" in text) == (region == 1)
         assert ("— 1.25× or more" in text and "the row layout was the slower one" in text) == (region == 2)
         assert ("not settled in this run" in text) == (region is None)
-        assert all(len(line) <= 118 for line in tutorials.fit(text).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(text).split("\n"))
         # reader 23 c5: where the band's answer is 'about the same' or open, the line also answers tutorial 9 Step 7's
         # question (1×) from the same range, in Step 7's own words for that range
         one, bounds = verdicts.place(printed, (1.0,), *seen, noise)
@@ -351,7 +351,7 @@ def test_the_column_cut_names_the_part_that_costs_only_where_its_range_lies(calm
                 assert not low
             else:
                 assert [float(low), float(high)] == pytest.approx(list(span), abs=0.0051)
-        assert all(len(line) <= 118 for line in tutorials.fit(text).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(text).split("\n"))
 
     check()
 
@@ -608,7 +608,7 @@ def test_the_transposing_copys_cost_is_named_only_where_both_pairs_ranges_lie(ca
         assert ("copying one number at a time costs" in conclusion) == (loop == 2 and stride != 0)
         assert ("neither reading explains" in conclusion) == (0 in regions)
         assert ("the transposing copy cost about a straight copy" in conclusion) == (regions == [1, 1])
-        assert all(len(line) <= 118 for line in tutorials.fit(text).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(text).split("\n"))
 
     check()
     assert ns["copy_verdict"](ns["loop"], ns["stride"]) in unwrap(calm[1])      # the run prints its own pairs' verdict
@@ -705,7 +705,7 @@ def test_the_step_8_rate_is_judged_against_the_bytes_moved_never_the_count(calm,
             assert ("the verdict needs the triad's true traffic" in measured) == parted
             if parted:
                 assert f"at 32 bytes {names[regions[0]]}, at 24 {names[regions[1]]}" in measured
-        assert all(len(line) <= 118 for line in tutorials.fit(measured + conclusion).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(measured + conclusion).split("\n"))
 
     check()
 
@@ -853,7 +853,7 @@ def test_the_page_step_is_decided_from_its_pairs_range_and_names_its_alternative
         assert ("stops at each 4 KiB boundary" in conclusion) == named
         assert ("never reads" in conclusion) == (region == 0)
         assert "stride prefetcher" not in conclusion
-        assert all(len(line) <= 118 for line in tutorials.fit(measured + conclusion).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(measured + conclusion).split("\n"))
 
     check()
 
@@ -899,7 +899,7 @@ def test_more_than_tenfold_is_said_only_where_the_gap_pairs_whole_range_lies(cal
         assert ("— 10× or more: the ways to cut one batch differ by more than a factor of ten" in text) == (region == 1)
         assert ("— below 10×" in text) == (region == 0)
         assert ("not settled in this run, run it again" in text) == (region is None)
-        assert all(len(line) <= 118 for line in tutorials.fit(text).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(text).split("\n"))
 
     check()
 
@@ -1376,8 +1376,8 @@ def test_the_answer_to_why_nnkit_shuffles_places_the_range_against_1x_for_every_
         _, (low, high) = verdicts.place(printed, (0.8, 1.25), *seen, ns["spreads"][key])
         dropped = re.search(r"× with each dropped, as a training loop drops it \(([^)]*)\)", said)[1]
         _check_the_answer(said, dropped, None if high == float("inf") else (low, high))
-        assert re.search(r"stands for (simplicity|speed)", tutorials.fit(said).split("\n")[0])
-        assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
+        assert re.search(r"stands for (simplicity|speed)", unwrap(tutorials.fit(said)).split("\n")[0])
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(said).split("\n"))
 
     try:
         check()

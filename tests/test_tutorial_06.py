@@ -1949,7 +1949,7 @@ def test_the_comparison_with_step_1_names_every_flag_and_reads_a_flagged_figure_
     outcomes = set()
     for here, rounds, probes, others, slowed, flagged in cases:
         said = line_for(here, rounds, probes, others, slowed, flagged)
-        assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(said).split("\n"))
         again = here / statistics.median(rounds)
         assert f"({again:.2f}×)" in said and all(flag in said for flag in flagged)
         low, high = (here / max(rounds), here / slowed / min(rounds)) if flagged else (again, again)

@@ -154,7 +154,7 @@ def test_what_the_cores_added_follows_its_range(count):
         assert ("which bounds nothing" in said) == (high == math.inf and not past)
         assert (f"these pairs' ratio: {past}" in said) == bool(past) == ("SUPER-LINEAR (above)" in said)
         assert f"{again:.2f}× (its range " in said and (high == math.inf or _span(low, high, (1.0,)) in said)
-        assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(said).split("\n"))
     assert "not settled" in cores_added("OpenBLAS, 2 threads", "OpenBLAS, 1 thread", *cases[0][:4], 2, 0.0, 0.41)   # reader 21
     assert "…2.00×" in cores_added("OpenBLAS, 2 threads", "OpenBLAS, 1 thread", 1.92, 0.0, 0.79, 0.05, 2, 0.02, 1.92)  # reader 23
     assert "not settled" in cores_added("OpenBLAS, 2 threads", "OpenBLAS, 1 thread", *cases[4][:4], 2, 0.57, 1.44)   # reader 26
@@ -203,7 +203,7 @@ def test_what_the_cores_added_leaves_no_unflagged_table_ratio_outside_its_range(
         if high < math.inf and table <= 2:   # the range it prints holds the table's ratio, as printed
             shown_low, shown_high = (float(x) for x in re.search(r"its range (\d+\.\d+)…(\d+\.\d+)×", said).groups())
             assert shown_low <= round(table, 2) + 0.01 and round(table, 2) - 0.01 <= shown_high, (table, said)
-        assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(said).split("\n"))
     assert {(0, False, True), (1, False, True), (None, False, True), (1, True, False)} <= outcomes
     reader = unwrap(cores_added("OpenBLAS, 2 threads", "OpenBLAS, 1 thread", *cases[0][:4], 2, 0.04,
                                                49.718 / 29.387))
@@ -243,7 +243,7 @@ def test_a_super_linear_ratio_of_the_cores_judges_and_widens_nothing(count):
         else:
             assert ("faster on every core" in said) == (region == 1) and ("slower on every core" in said) == (region == 0)
             assert ("not settled in this run — run it again" in said) == (region is None)
-        assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(said).split("\n"))
         for name, earlier in (("OpenBLAS, 2 threads", "OpenBLAS, 1 thread"), ("OpenBLAS, 2 threads", "nnkit's dgemm, 1 thread"),
                               ("reference BLAS", "C, textbook loop (ijk)")):   # an out-of-order line's pairs
             flag = cell["past_the_cores"](name, earlier, again, 2)
@@ -324,7 +324,7 @@ def test_each_share_wording_follows_the_two_ranges(count):
         assert ("accounts for all of that gap" in said) == (settled and least >= 1)
         if "at least" in said:
             assert abs(int(re.search(r"at least (\d+)% from their ranges", said).group(1)) - 100 * least) <= 0.5
-        assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(said).split("\n"))
     said = share(*reader)
     assert "at least 64% from their ranges" in said and "(1.90…4.78×, disturbed)" in said   # reader 16: log 2.72 / log 4.78
 
@@ -347,7 +347,7 @@ def test_step_4s_verdict_follows_each_pairs_range_and_takes_step_3s_re_timing_wh
     for again, earlier in cases:
         said = verdict(again, earlier)
         at = {key: _place(entry, cell["MARKS"][key]) for key, entry in again.items()}
-        assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(said).split("\n"))
         head, body = said.split(":\n  ", 1)
         lines = body.split(";\n  ")
         assert len(lines) == 3
@@ -452,7 +452,7 @@ def test_the_instruction_verdict_names_the_tables_fastest_and_reads_a_disturbed_
         assert ("not settled in this run" in flat) == (shown_low < 0.8 and shown_high > 0.5 and not (
             0.5 < shown_low and shown_high < 0.8))
         assert "far below: at most 50% of it; near: 80% or more" in flat
-        assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(said).split("\n"))
         outcomes[next(key for key in OUTCOMES if key in flat)] += 1
     assert count == SAMPLE or min(outcomes.values()) >= 50, outcomes   # every outcome drawn (the full count)
     said = unwrap(against_probe(*reader))
@@ -530,7 +530,7 @@ def test_what_the_loop_order_alone_is_worth_follows_its_range(count):
         assert (", disturbed)" in said) == bool(verdicts.cause(others, speed))
         assert ("which bounds nothing" in said) == (high == math.inf) and ("its range spans" in said) == (
             region is None and high < math.inf)
-        assert all(len(line) <= 118 for line in tutorials.fit(cell["order_worth"](entry)).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(cell["order_worth"](entry)).split("\n"))
 
 
 @pytest.mark.parametrize("count", counts(2000))
@@ -547,7 +547,7 @@ def test_what_the_walk_down_b_costs_follows_its_range(count):
         assert ("is not what holds ijk" in said) == (region == 1) and ("costs ijk time" in said) == (region == 2)
         assert said.startswith("below") == (region == 0) and said.startswith("not settled") == (region is None)
         assert high == math.inf or f"({_span(low, high, (0.8, 1.25))}, its {noise:.0%} noise" in said
-        assert all(len(line) <= 118 for line in tutorials.fit("  → " + said).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit("  → " + said).split("\n"))
 
 
 @pytest.mark.parametrize("count", counts(2000))
@@ -571,7 +571,7 @@ def test_what_bounds_the_ijk_loop_is_said_only_when_the_pairs_range_falls_in_one
             assert said.startswith("below") == (region == 0) and said.startswith("above") == (region == 2)
             assert said.startswith("not settled") == (region is None)
             assert high == float("inf") or f"({_span(low, high, (0.8, 1.25))}, its {noise:.0%} noise" in said
-            assert all(len(line) <= 118 for line in tutorials.fit("  → " + said).split("\n"))
+            assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit("  → " + said).split("\n"))
 
 
 @pytest.mark.parametrize("count", counts(3000))
@@ -597,7 +597,7 @@ def test_the_add_against_multiply_chain_verdict_follows_its_range(count):
             assert ("slowed core" in said) == bool(verdicts.cause(others, speed))
             if region in (0, 2):
                 assert f"{1 / high:.0%}…{1 / low:.0%} of it" in said
-        assert all(len(line) <= 118 for line in tutorials.fit("  → " + said).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit("  → " + said).split("\n"))
     assert count == SAMPLE or seen == {0, 1, 2, None, "busy"}   # every outcome drawn (the full count)
     assert latency(2.0, 0.0, 0.69, 0.05).startswith("above 1.25×")   # the reader's run: 1.31…3.04× settles
 
@@ -832,7 +832,7 @@ def test_what_the_c_rung_carries_of_its_power_of_two_row_follows_the_padded_pair
         assert ("carry that price of the size" in said) == (region == 1)
         assert ("no price of the size" in said) == (region == 0) and ("not settled" in said) == (region is None)
         assert (", disturbed)" in said) == bool(entry[2])
-        assert all(len(line) <= 118 for line in tutorials.fit(cell["c_rung_price"](entry)).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(cell["c_rung_price"](entry)).split("\n"))
 
 
 @pytest.mark.parametrize("n", [128, 500, 512, 1024])
@@ -909,7 +909,7 @@ def test_the_reference_blas_beside_ikj_follows_its_range_and_names_no_cause_it_d
             unread = None in (packed[faster], packed[slower])
             assert ("isolate" in verdict) and ("hypothesis" in verdict) != unread
             assert ("more packed (vector) instructions" in verdict) == (not unread and packed[faster] > packed[slower])
-        assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(said).split("\n"))
     assert count == SAMPLE or seen == {0, 1, 2, None, "busy"}
 
 
@@ -1009,7 +1009,7 @@ def test_the_extra_read_follows_the_pairs_verdict_for_every_outcome():
         assert ("that read does not set its pace here" in said) == (more and region == 0)
         assert ("one more hypothesis for the gap" in said) == (more and region == 2)
         assert ("whether it costs anything this run does not settle" in said) == (more and region is None)
-        assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(said).split("\n"))
     assert {(region, True) for region in (0, 1, 2, None)} <= seen
 
 
@@ -1079,7 +1079,7 @@ def test_one_call_at_two_moments_blames_the_moments_only_where_the_slowed_core_a
             assert (faster <= most) == fits
         assert ("4 KiB boundary" in said) == (not fits and size * 8 % 4096 == 0)
         assert ("alternated with another" in said) == (not fits and any("pairs" in where for _, where, _ in timings))
-        assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(said).split("\n"))
     said = unwrap(tutorials.fit(_disassembly()["moment_said"](*reader[1:])))
     assert "beyond what the slower one's moment allows with the A/A control's noise" in said
     ijk = ("ijk, n = 512", ((0.58, "this step's table", 1.0), (0.55, "Step 2's", 0.98)), 0.01)   # reader 35 b7: 5% apart
@@ -1159,7 +1159,7 @@ def test_each_out_of_order_verdict_holds_step_2s_unflagged_ratio_in_its_range(co
             shown = [float(x) for x in re.search(r"= (\d+\.\d+)…(\d+\.\d+)×", said).groups()]
             assert shown[0] <= round(table, 2) + 0.01 and round(table, 2) - 0.01 <= shown[1], (table, said)
             outcomes.add(region)
-        assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(said).split("\n"))
     assert {"pairs", "open", 0, 1} <= outcomes
     first = order_said(*cases[0])   # the reader's: Step 2's 0.95× against the pairs' 1.05× (1.02…1.09×)
     assert first.startswith("not settled in this run") and "flips" not in first

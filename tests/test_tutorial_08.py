@@ -421,7 +421,7 @@ def test_a_cache_size_is_read_only_where_the_step_exceeds_the_sweeps_ranges(run,
             reported = ns["config"].l3_bytes
             beside = "consistent with" if small < reported <= large else "less than" if large <= reported else "at least"
             assert (f"{beside} the {reported / 2**20:.0f} MiB the machine reports" in flat) == apart
-        assert all(len(line) <= 118 for line in tutorials.fit(said).splitlines())
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(said).splitlines())
         assert ("not settled in this run" in said) == (not settles)
         larger = [size for size in sizes[1:-1] if size > edge]
         part_way = settles and any(runs[size][0] > runs[sizes[-1]][-1] for size in larger)
@@ -477,7 +477,7 @@ def test_a_rate_above_a_flagged_roof_names_the_roof_measured_low_and_settles_not
             assert f"the slope could reach {most:.1f}, this rung {rate / most:.0%} of it" in said
         elif why:
             assert "other processes were busy" in said
-        assert all(len(line) <= 118 for line in tutorials.fit(ns["above_said"](rate, sloped, sloped * nearer, "L2")).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(ns["above_said"](rate, sloped, sloped * nearer, "L2")).split("\n"))
 
     check()
 
@@ -1473,7 +1473,7 @@ def test_the_roofs_drawn_follow_the_l2_l3_line_flagged_or_not(run, examples):
         assert ("one in-cache roof for L2 and L3" in roofs_line) == (ns["IN_CACHE"] in drawn)
         assert ("each a roof of its own" in roofs_line) == ("L3" in drawn)
         assert ("every slope a lower bound" in roofs_line) == bool(why)
-        assert all(len(line) <= 118 for line in tutorials.fit(ns["levels_said"](runs, 2**18, 2**22, why)).splitlines())
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(ns["levels_said"](runs, 2**18, 2**22, why)).splitlines())
 
     check()
 

@@ -549,7 +549,7 @@ def _lever_line():
 def test_each_levers_verdict_follows_the_range_it_prints(seed):
     rng = np.random.default_rng(seed)
     line = _lever_line()("a lever", _measured(rng, 1e-4))
-    assert all(len(row) <= 118 for row in line.split("\n")) and ("\n" in line) == (len(unwrap(line)) > 118)
+    assert all(len(row) <= tutorials.WIDTH for row in line.split("\n")) and ("\n" in line) == (len(unwrap(line)) > tutorials.WIDTH)
     found = re.fullmatch(r"a lever +(\d+\.\d\d+)×  (?:(\d+\.\d\d+)–(\d+\.\d\d+)|others busy)  (.*)  \(([\d.]+)→([\d.]+) [µm]s\)",
                          unwrap(line))
     if found.group(2) is None:
@@ -671,7 +671,7 @@ def test_which_recorded_step_is_which_splits_the_gap_into_order_and_moment_by_it
     after_tiny = [a * order * float(rng.uniform(1 - jitter, 1 + jitter)) for a in in_a_row]
     others, speed = float(rng.choice([0.0, 0.0, 0.1, 0.9])), float(rng.choice([1.0, 1.0, 0.95, 0.7]))
     said = _which_step()(table, after_tiny, in_a_row, others, speed)
-    assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
+    assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(said).split("\n"))
     said = unwrap(tutorials.fit(said))
     assert f"the table's {statistics.median(table) * 1e6:.1f} µs is the median of 9 steps recorded in a row" in said
     assert f"the {statistics.median(after_tiny) * 1e6:.1f} µs above, of {rounds} recorded later, each right after the " \

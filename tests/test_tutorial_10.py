@@ -459,4 +459,4 @@ def test_the_products_medians_quotient_is_printed_with_why_it_is_not_the_pairs_m
                            "asks another question: blas's typical time ÷ numpy's, each over all "
                            f"{count} pairs' moments; the reading above uses the median of the pairs' ratios")
     assert "skewed pairs" in said and "within one moment" in said
-    assert all(len(line) <= 118 for line in tutorials.fit("  " + said).splitlines())
+    assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit("  " + said).splitlines())

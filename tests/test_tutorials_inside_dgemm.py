@@ -709,7 +709,7 @@ def test_nc_is_set_beside_the_measured_l3_only_where_the_sweeps_settle_it(dgemm,
     config = ns["config"]
     served = served_mib and served_mib * 2**20
     said = unwrap(ns["nc_said"](served, settled))
-    assert all(len(line) <= 118 for line in tutorials.fit(ns["nc_said"](served, settled)).splitlines())
+    assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(ns["nc_said"](served, settled)).splitlines())
     panel = config.kc * config.nc * 8
     assert f"its B panel ({config.kc}×{config.nc} doubles) is {panel / 2**20:.1f} MiB" in said
     assert ("is not settled in this run" in said) == (not settled)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import example, given, settings, strategies as st
 
 from nnkit.bench import load, verdicts
-from nnkit.tutorials import fit
+from nnkit.tutorials import WIDTH, fit
 from generators import examples
 from text import unwrap
 
@@ -204,7 +204,7 @@ def test_an_order_is_settled_either_way_only_by_an_undisturbed_re_timing_or_by_i
     assert ("not settled" in said) == (low < 0.95 <= high)
     assert not disturbed or "idle machine" not in said
     assert (f"{noise:.0%} spread" in said) == (noise > 0 and high < float("inf"))
-    assert all(len(line) <= 118 for line in fit("  → " + said).split("\n"))
+    assert all(len(line) <= WIDTH for line in fit("  → " + said).split("\n"))
 
 
 def test_the_readers_0_94_against_0_95_from_three_pairs_is_not_settled():
