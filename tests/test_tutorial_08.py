@@ -73,7 +73,7 @@ def test_step_3s_table_row_names_every_flagged_rate_under_it(run):
     top = max(ns["sizes"])
     for who in ("+ cache blocking", "numpy's OpenBLAS, 1 thread"):
         flagged = printed_disturbed(text, who, top)
-        assert (f"it rests on a rate flagged disturbed above: {who}, n = {top}" in text) == flagged
+        assert (f"it rests on a rate flagged disturbed above: {who}, n = {top}" in unwrap(text)) == flagged
 
 
 def _step_3():
