@@ -327,8 +327,8 @@ def test_a_whole_run_with_an_unsteady_peak_takes_its_median_and_reads_the_shares
     assert ns["top"] == 50.0 and ns["reach"]("peak", ns["rounds"], ns["steady"]) == (50 / 80, 1.0)
     assert all(re.search(r" = ~ *[\d.]+% of its roof, the flat \(peak\) one$", line)
                for line in text.splitlines() if line.endswith("of its roof, the flat (peak) one"))
-    verdict = " ".join(re.search(r"of their roof; the other operations a median of .*\n  (.*(?:\n     .*)*)", text,
-                                 re.M).group(1).split())
+    verdict = " ".join(re.search(r"of\s+their\s+roof;\s+the\s+other\s+operations\s+a\s+median\s+of .*(?:\n    .*)*\n  (.*(?:\n     .*)*)",
+                                 text, re.M).group(1).split())
     if verdict.startswith("the products"):       # read at the roof's ends, it stood: said so
         assert "the peak roof came out UNSTEADY (above)" in verdict and " this standing)" in verdict
     elif " reaches " not in verdict:             # not the noise: the roofs named (the peak's, or L2's, a lower bound)
