@@ -337,8 +337,8 @@ def test_a_whole_run_with_an_unsteady_peak_takes_its_median_and_reads_the_shares
     assert re.search(r"^validation accuracy \(%\) after each of the first 8 epochs, on \d+ samples \(seed 0\):$", text, re.M)
     assert re.search(r"^→ (the larger rate (keeps|wins back|does not)|batch 128 alone loses no|not settled over 3 seeds)",
                      text, re.M)
-    assert re.search(r"^  beside the recorded step on 32 samples \([\d.]+ µs, the calls' own times\): \d+% of its time;$",
-                     text, re.M)
+    assert re.search(r"^  beside the recorded step on 32 samples \([\d.]+ µs,\s+the\s+calls'\s+own\s+times\):\s+\d+%\s+of\s+its\s+time;$",
+                     text, re.M)   # read across fit's wrap
     # reader 32 c15: the heading names the kinds that do no arithmetic; the others are the roofline's points
     idle = sorted(r["op"] for r in ns["rows"] if not r["flops"])
     heading = re.search(rf"of {len(ns['rows'])} kinds of operation \((\d+) of them do arithmetic, each on the roofline "
