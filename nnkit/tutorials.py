@@ -81,13 +81,18 @@ def render(markdown: str, color: bool = False, width: int | None = None) -> str:
     return "\n" + "\n".join(lines).strip("\n") + "\n"
 
 
-def fit(output: str, width: int = 118) -> str:
-    """A cell's printed ``output`` with every line longer than ``width`` columns wrapped at spaces,
-    its continuation indented 4 columns past the line's own indent; shorter lines stay as printed.
+WIDTH = 118   # the columns a printed line may fill: fit's default (the tests narrow it with NNKIT_TEST_FIT_WIDTH)
+
+
+def fit(output: str, width: int | None = None) -> str:
+    """A cell's printed ``output`` with every line longer than ``width`` columns (default :data:`WIDTH`)
+    wrapped at spaces, its continuation indented 4 columns past the line's own indent; shorter lines stay as printed.
 
     >>> fit("a " * 5, width=6)
     'a a a\n    a\n    a'
     """
+    width = width or WIDTH
+
     def wrapped(line: str) -> str:
         indent = " " * (len(line) - len(line.lstrip(" ")))
         return textwrap.fill(line.strip(), width, initial_indent=indent, subsequent_indent=indent + "    ",

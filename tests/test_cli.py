@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 
@@ -13,6 +12,7 @@ import pytest
 
 from generators import seeds
 from nnkit import checkpoint, cli, data, optim
+from text import unwrap
 
 
 def nnkit(*args: str, expect_ok: bool = True) -> subprocess.CompletedProcess:
@@ -42,7 +42,7 @@ def test_train_says_how_many_blas_threads_and_why():
     done = nnkit("train", "--epochs", "1", "--json")
     chosen = last_json(done)["threads"]
     assert chosen["threads"] >= 1 and chosen["reason"]  # busy machine, small products or measured: the reason says which
-    flat = re.sub(r"\n +", " ", done.stderr)
+    flat = unwrap(done.stderr)
     assert f"threads: {chosen['threads']} ({chosen['reason']})" in flat and all(line in flat for line in chosen["detail"])
 
 

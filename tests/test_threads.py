@@ -16,6 +16,7 @@ from generators import seeds
 from nnkit import model, optim, threads, train
 from nnkit.bench import timing, verdicts
 from nnkit.backends.instrumented import instrumented
+from text import unwrap
 
 IDLE = threads.Load(0.0, 0.0, 0.1, 2)
 
@@ -383,7 +384,7 @@ def test_a_first_pair_outlier_does_not_decide_the_choice(monkeypatch, ratios, fi
         patch.setattr(threads, "time_products", lambda products, dtype, cores: timed)
         choice = threads.choose([784, 512, 10], 128)
     assert (choice.threads, choice.reason) == threads.decide(ratios, 2)
-    flat = re.sub(r"\n +", " ", choice.said())
+    flat = unwrap(choice.said())
     assert f"(a warm-up pair before them, left out: {threads.decimals_text(first, 2, 3)}×)" in flat
 
 
@@ -413,7 +414,7 @@ def test_every_line_the_choice_prints_fits_118_columns_and_says_all_of_it(monkey
     said = choice.said(label)
     assert all(len(line) <= 118 for line in said.split("\n")), said
     assert said.startswith(f"{label} {choice.threads} (")
-    flat = re.sub(r"\n +", " ", said)
+    flat = unwrap(said)
     assert f"({choice.reason})" in flat and all(line in flat for line in choice.detail)
     assert choice.to_dict() == {"threads": choice.threads, "reason": choice.reason, "detail": list(choice.detail),
                                 "rule": choice.rule}

@@ -15,6 +15,7 @@ import pytest
 from generators import seeds
 from nnkit import tutorials
 from nnkit.bench import load, verdicts
+from text import unwrap
 from tutorial_runs import BUSY, CALM, quick
 
 
@@ -46,7 +47,7 @@ def calm(tmp_path_factory):
 
 def test_the_column_loop_is_timed_against_a_row_loop_and_the_line_is_the_verdicts(calm):
     ns, text = calm
-    flat = re.sub(r"\n +", " ", text)
+    flat = unwrap(text)
     line = re.search(r"^the loop over contiguous rows ÷ the loop over columns .*$", flat, re.M).group(0)
     walked = ns["walked"]
     assert len(walked["ratios"]) == 5
@@ -87,7 +88,7 @@ def test_the_walk_verdict_follows_its_range_for_every_outcome():
             assert f"{near[0]}…{near[1]}×" in said
             printed = {sum(float(end) >= mark for mark in (0.8, 1.25)) for end in near}   # the side each end prints on
             assert region is None or printed == {region}
-        assert all(len(line) <= 118 for line in tutorials.fit("the loop over contiguous rows ÷ the loop over columns "
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit("the loop over contiguous rows ÷ the loop over columns "
                                                                "(50,000 iterations of 128 numbers each), 5 alternating "
                                                                "pairs: " + said).split("\n"))
     assert seen == {0, 1, 2, None, "busy"}
@@ -129,7 +130,7 @@ def test_the_walk_is_counted_by_sets_from_the_rows_addresses_and_this_machines_l
     tutorial 8 Step 5 does, the sets one column of WX and of out fall into from their rows' addresses and L1's size,
     ways and line as own_dgemm read them, and the lines the fullest set holds against its ways."""
     ns, text = calm
-    flat = re.sub(r"\n +", " ", text)
+    flat = unwrap(text)
     line = re.search(r"^by sets: one column touches .*$", flat, re.M).group(0)
     caches, WX = ns["caches"], ns["WX"]
     sets = caches.l1_bytes // (caches.l1_ways * caches.line_bytes)
@@ -173,7 +174,7 @@ def test_the_by_sets_line_follows_its_count_for_every_outcome(total):
         assert ("the fullest set's every way, none to spare" in said) == (fullest == ways)
         assert f"Each line holds {line // itemsize} columns" in said
         assert ("by virtual addresses" in said) == (sets * line > 4096)
-        assert all(len(part) <= 118 for part in tutorials.fit(said).split("\n"))
+        assert all(len(part) <= tutorials.WIDTH for part in tutorials.fit(said).split("\n"))
         seen.add((fullest > ways) - (fullest < ways))
     assert seen == {-1, 0, 1}
     reader_35 = by_sets(128, 400_000, 8, (4096 * 7 + 16, 4096 * 99 + 16), 64, 64, 8, "all three from sysfs")
@@ -183,7 +184,7 @@ def test_the_by_sets_line_follows_its_count_for_every_outcome(total):
 
 def _last_line(text: str) -> str:
     """The table's last line, its wrapped parts joined."""
-    return re.sub(r"\n +", " ", text[text.index("the table's ratio"):]).split("\n")[0]
+    return unwrap(text[text.index("the table's ratio"):]).split("\n")[0]
 
 
 def test_the_tables_last_line_is_the_readings_on_the_rows_disturbed(calm, tmp_path):
@@ -230,7 +231,7 @@ def test_the_tables_last_line_says_which_ratios_are_unsettled_for_every_outcome(
             else "rests on undisturbed" not in said
         rows = said[said.index("(disturbed: "):said.index("): not settled")]
         assert [name for name in ROWS if f'"{name}"' in rows] == [name for name in ROWS if disturbed[name]]
-        assert all(len(part) <= 118 for part in tutorials.fit(said).split("\n"))
+        assert all(len(part) <= tutorials.WIDTH for part in tutorials.fit(said).split("\n"))
 
 
 def _watched(rng) -> tuple:

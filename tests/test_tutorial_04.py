@@ -18,6 +18,7 @@ from hypothesis import example, given, settings, strategies as st
 
 from nnkit import plots, tutorials
 from nnkit.bench import load, verdicts
+from text import unwrap
 from tutorial_runs import CALM, quick
 
 
@@ -29,12 +30,8 @@ def calm(tmp_path_factory):
         yield quick("memory", tmp_path_factory.mktemp("t4"))
 
 
-def _joined(text: str) -> str:
-    return re.sub(r"\n +", " ", text)
-
-
 def test_on_a_calm_machine_the_split_and_the_page_band_are_printed(calm):
-    text = _joined(calm[1])
+    text = unwrap(calm[1])
     split = re.search(r"^a batch's time, split by the three pairs' ratios: .*$", text, re.M).group(0)
     assert len(re.findall(r"\(-?\d+%\)", split)) == 4 and "not settled" not in split
     page = re.search(r"^step 64 \(512 B\) → 512 \(4 KiB\), in alternating pairs: (\d+\.\d\d)× the cost per read "
@@ -57,7 +54,7 @@ def test_on_a_calm_machine_the_split_and_the_page_band_are_printed(calm):
 def test_the_one_chain_line_prints_the_share_its_own_figures_give(calm):
     """The adding's floor at one chain's pace is printed beside the adding it is compared with, each share its own
     figures' quotient."""
-    text = _joined(calm[1])
+    text = unwrap(calm[1])
     adding = float(re.search(r"in the L2 cache: (\d+\.\d\d) ns per 8 numbers", text)[1])
     chain = re.search(r"one add per (\d+\.\d\d) ns", text)[1]
     line = re.search(r"^numpy's 8 sums at that pace, against the adding alone \((\d+\.\d\d) ns per 8 numbers\) — a "
@@ -114,7 +111,7 @@ def test_the_sums_floor_counts_the_add_pipes_where_a_document_gives_them(calm, e
                                        f"{8 / pipes[0]:g} cycles, more than one latency (an add takes {pipes[1]} "
                                        f"cycles and {pipes[0]} pipes start one each a cycle")
                 assert said.endswith("whether numpy's build made the sums vector adds, this run does not check")
-            assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
+            assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(said).split("\n"))
         finally:
             ns["watched"].update(kept)
 
@@ -123,7 +120,7 @@ def test_the_sums_floor_counts_the_add_pipes_where_a_document_gives_them(calm, e
 
 def test_the_run_prints_the_sums_floor_of_this_cpu(calm):
     """The line the run prints is ``floor_said`` of its own figures, for the CPU /proc/cpuinfo names."""
-    ns, text = calm[0], _joined(calm[1])
+    ns, text = calm[0], unwrap(calm[1])
     assert ns["floor_said"](1 / ns["chain"], ns["add_ns"]) in text
 
 
@@ -224,7 +221,7 @@ def test_rows_against_columns_is_decided_from_its_pairs_range(calm, examples):
                 "measured here: each row" in text and "this pair does not separate the two" in text) == (region == 1)
         assert ("— 1.25× or more" in text and "the row layout was the slower one" in text) == (region == 2)
         assert ("not settled in this run" in text) == (region is None)
-        assert all(len(line) <= 118 for line in tutorials.fit(text).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(text).split("\n"))
         # reader 23 c5: where the band's answer is 'about the same' or open, the line also answers tutorial 9 Step 7's
         # question (1×) from the same range, in Step 7's own words for that range
         one, bounds = verdicts.place(printed, (1.0,), *seen, noise)
@@ -251,7 +248,7 @@ def _step_7_settles():
 
 def test_the_calm_run_times_rows_against_columns_in_pairs(calm):
     """The float64 verdict comes from its own pairs, so the float32 line sets pairs against pairs, at two moments."""
-    text = _joined(calm[1])
+    text = unwrap(calm[1])
     assert re.search(r"^in alternating pairs, the rows' gather took \d+\.\d\d× the columns' — (below|within|1\.25×|against)",
                      text, re.M)
     assert "the float64 pairs" in text and "another way" not in text
@@ -288,7 +285,7 @@ def _check_column_cut(text: str) -> tuple[float, float]:
     """The column cut's line read as printed: each part's word follows the range it prints (as rounded to two
     places), and the conclusion
     names as costlier exactly the parts whose whole range lies at or above 1.25×; returns the two ratios."""
-    text = _joined(text)
+    text = unwrap(text)
     line = re.search(r"^the column cut in alternating pairs, on the table's batch: its 25,088 numbers copied one at "
                      r"a time from packed lines took .*$", text, re.M).group(0)
     places, ratios = [], []
@@ -354,7 +351,7 @@ def test_the_column_cut_names_the_part_that_costs_only_where_its_range_lies(calm
                 assert not low
             else:
                 assert [float(low), float(high)] == pytest.approx(list(span), abs=0.0051)
-        assert all(len(line) <= 118 for line in tutorials.fit(text).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(text).split("\n"))
 
     check()
 
@@ -386,7 +383,7 @@ def test_the_direction_count_is_what_the_pairs_gave(calm, examples):
 
 def test_the_run_prints_its_own_direction_count_and_no_rule(calm):
     ratios = calm[0]["layouts"]["ratios"]
-    assert calm[0]["directions"](ratios) in _joined(calm[1])
+    assert calm[0]["directions"](ratios) in unwrap(calm[1])
     assert "not its direction" not in re.sub(r"\s+", " ", tutorials.find("memory").read_text())
 
 
@@ -425,7 +422,7 @@ def _rerun_last_cell(ns: dict, pairs: list[dict], watched: list[tuple], epoch_se
             exec(tutorials.cells(tutorials.find("memory"))[-1], ns)
     finally:
         ns.update(kept)
-    return _joined(printed.getvalue())
+    return unwrap(printed.getvalue())
 
 
 def _span(ratio: float, seen: tuple, stray: float) -> tuple[float, float] | None:
@@ -611,10 +608,10 @@ def test_the_transposing_copys_cost_is_named_only_where_both_pairs_ranges_lie(ca
         assert ("copying one number at a time costs" in conclusion) == (loop == 2 and stride != 0)
         assert ("neither reading explains" in conclusion) == (0 in regions)
         assert ("the transposing copy cost about a straight copy" in conclusion) == (regions == [1, 1])
-        assert all(len(line) <= 118 for line in tutorials.fit(text).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(text).split("\n"))
 
     check()
-    assert ns["copy_verdict"](ns["loop"], ns["stride"]) in _joined(calm[1])      # the run prints its own pairs' verdict
+    assert ns["copy_verdict"](ns["loop"], ns["stride"]) in unwrap(calm[1])      # the run prints its own pairs' verdict
 
 
 def test_the_prose_poses_what_its_lines_do_not_isolate():
@@ -708,7 +705,7 @@ def test_the_step_8_rate_is_judged_against_the_bytes_moved_never_the_count(calm,
             assert ("the verdict needs the triad's true traffic" in measured) == parted
             if parted:
                 assert f"at 32 bytes {names[regions[0]]}, at 24 {names[regions[1]]}" in measured
-        assert all(len(line) <= 118 for line in tutorials.fit(measured + conclusion).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(measured + conclusion).split("\n"))
 
     check()
 
@@ -856,7 +853,7 @@ def test_the_page_step_is_decided_from_its_pairs_range_and_names_its_alternative
         assert ("stops at each 4 KiB boundary" in conclusion) == named
         assert ("never reads" in conclusion) == (region == 0)
         assert "stride prefetcher" not in conclusion
-        assert all(len(line) <= 118 for line in tutorials.fit(measured + conclusion).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(measured + conclusion).split("\n"))
 
     check()
 
@@ -902,7 +899,7 @@ def test_more_than_tenfold_is_said_only_where_the_gap_pairs_whole_range_lies(cal
         assert ("— 10× or more: the ways to cut one batch differ by more than a factor of ten" in text) == (region == 1)
         assert ("— below 10×" in text) == (region == 0)
         assert ("not settled in this run, run it again" in text) == (region is None)
-        assert all(len(line) <= 118 for line in tutorials.fit(text).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(text).split("\n"))
 
     check()
 
@@ -910,7 +907,7 @@ def test_more_than_tenfold_is_said_only_where_the_gap_pairs_whole_range_lies(cal
 def test_every_row_of_the_cut_table_is_watched_and_the_gap_is_timed_in_pairs(calm):
     """Reader 19 c2: each row of Step 3's table is timed under ``load.watch`` (a disturbed row is flagged under it),
     and on a calm machine the gap line prints a range and a verdict from it."""
-    ns, text = calm[0], _joined(calm[1])
+    ns, text = calm[0], unwrap(calm[1])
     assert set(ns["ways"]) | {ns["GAP"]} <= set(ns["disturbed"])
     source = "\n".join(tutorials.cells(tutorials.find("memory")))
     assert 'held {held:>12,} bytes"\n          + flag(name) + (' in source
@@ -1177,7 +1174,7 @@ def test_a_share_of_a_flagged_timing_says_which_bound_it_is(calm, examples):
 def test_the_run_prints_each_share_with_the_bound_its_flags_give(calm):
     """The run's own shares (the 8 chains against the adding alone, the transposing copy against the straight one,
     each row of the cut table against the fastest) are printed in the words ``share_said`` gives its flags."""
-    ns, text = calm[0], _joined(calm[1])
+    ns, text = calm[0], unwrap(calm[1])
     chains = ns["share_said"](1 / ns["chain"] / ns["add_ns"], "one chain", "the adding alone")
     assert f"{1 / ns['chain']:.2f} ns as vector adds (one add's latency): {chains}" in text or (
         f"{1 / ns['chain']:.2f} ns, one add's latency" in text and f": {chains} — " in text)
@@ -1192,7 +1189,7 @@ def test_the_run_prints_each_share_with_the_bound_its_flags_give(calm):
 def test_the_write_allocate_traffic_is_printed_as_a_model_and_the_column_cut_names_its_other_differences(calm):
     """Reader 22 b1, b2: the 32 bytes per element are a model the verdicts say they use (a core may skip the reads:
     24–32), and the column-cut pair names the pages and prefetch patterns it does not separate from the lines."""
-    text = _joined(calm[1])
+    text = unwrap(calm[1])
     assert "actually cross" not in text
     assert "(32; a model, not measured: the verdicts use both)" in text
     assert re.search(r"against the bytes the triad moved: (\d\.\d\d× )?at 32 bytes per element \([^)]*\), "
@@ -1243,7 +1240,7 @@ def test_the_l3_is_printed_with_where_it_was_read_and_the_epoch_beside_it_is_a_s
     from L3 — for sizes drawn either side of it, and says it is a comparison of sizes, not a measurement."""
     from nnkit.backends import own_dgemm
 
-    ns, text = calm[0], _joined(calm[1])
+    ns, text = calm[0], unwrap(calm[1])
     c, l3 = own_dgemm.config(), calm[0]["l3"]
     said = f"{l3 / 2**20:.0f} MiB, {own_dgemm.SOURCES[c.l3_bytes_from]}"
     assert l3 == c.l3_bytes and re.search(rf"^the array: \d+ MiB = [\d.]+× the L3 cache \({re.escape(said)}\)", text, re.M)
@@ -1379,8 +1376,8 @@ def test_the_answer_to_why_nnkit_shuffles_places_the_range_against_1x_for_every_
         _, (low, high) = verdicts.place(printed, (0.8, 1.25), *seen, ns["spreads"][key])
         dropped = re.search(r"× with each dropped, as a training loop drops it \(([^)]*)\)", said)[1]
         _check_the_answer(said, dropped, None if high == float("inf") else (low, high))
-        assert re.search(r"stands for (simplicity|speed)", tutorials.fit(said).split("\n")[0])
-        assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
+        assert re.search(r"stands for (simplicity|speed)", unwrap(tutorials.fit(said)).split("\n")[0])
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(said).split("\n"))
 
     try:
         check()
@@ -1392,7 +1389,7 @@ def test_the_one_epoch_table_says_its_per_batch_row_keeps_every_batch(calm):
     """Reader 36 c5: right under the `one epoch` table, whose per-batch row keeps every batch (and so may cost more
     than the one gather), a line says that row is not a training loop's time and names the lines that time the
     loop's way and count what keeping costs — both printed later in the run."""
-    text = _joined(calm[1])
+    text = unwrap(calm[1])
     table = text.index("one epoch, whole rows per batch, from the permutation")
     under = text[table:].split("\n")[1]
     assert under.startswith("(the per-batch row keeps every batch it cuts") and "not a training loop's time" in under
@@ -1403,7 +1400,7 @@ def test_the_float32_line_is_placed_like_the_float64_one(calm):
     """Reader 31 c14: the float32 rows-against-columns line prints its range and verdict from its own pairs, by the
     same rule as the float64 line, and still says the two ran at different moments."""
     ns, text = calm
-    flat = _joined(text)
+    flat = unwrap(text)
     line = _line(flat, "the same in float32 (as tutorial 9 Step 5 measures it): ")
     ratio = round(ns["in_float32"]["ratio"], 2)
     assert line.startswith("the same in float32 (as tutorial 9 Step 5 measures it): "
@@ -1444,7 +1441,7 @@ def test_every_band_is_printed_in_one_notation(calm):
     """One band was printed as "0.91–1.10×" on one line and "0.9–1.1×" on another: every band (and every mark a range
     is set against) in tutorial 4's page and in what its run prints is now written alike — each end to at most two
     decimals, no trailing zero — by one function, ``band``, in the code."""
-    ns, text = calm[0], _joined(calm[1])
+    ns, text = calm[0], unwrap(calm[1])
     page = tutorials.find("memory").read_text()
     bands = re.findall(r"(\d+(?:\.\d+)?)–(\d+(?:\.\d+)?)×", text + page)
     assert bands and all(end == f"{round(float(end), 2):g}" for pair in bands for end in pair), bands

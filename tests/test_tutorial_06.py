@@ -28,6 +28,7 @@ import pytest
 from generators import seeds as _seeds
 from nnkit import plots, tutorials
 from nnkit.bench import peak, verdicts
+from text import unwrap
 
 LANES = {"scalar": 1, "sse2": 2, "avx2+fma": 4, "avx512f+fma": 8}   # no AVX2 without FMA: the share across widths
 HERE = {"scalar": 1, "sse2": 2, "avx2": 4, "avx2+fma": 4}   # this Zen 3's kernels: the share at equal width
@@ -318,7 +319,7 @@ def test_the_width_and_fma_verdicts_follow_their_ranges_as_printed_at_the_marks(
     0.90; FMA pays only with the printed low above 1.15, "nothing beyond the lanes" only with the high below it."""
     rounds = _rounds_at_the_marks(np.random.default_rng(seed))
     text, _ = _step_2(rounds, _agreeing(rounds), set())
-    flat = re.sub(r"\n +", " ", text)
+    flat = unwrap(text)
     for narrow, wide in (("scalar", "sse2"), ("avx2+fma", "avx512f+fma")):
         line = re.search(rf"^{re.escape(narrow)} → {re.escape(wide)} \(width alone.*$", flat, re.M).group(0)
         low, high = map(float, re.search(r"rounds: (\d+\.\d\d) to (\d+\.\d\d)\)", line).groups())
@@ -453,7 +454,7 @@ def test_fma_share_at_equal_width_names_what_ran_slower_never_the_kind_of_core(s
     follow the figures: a share above 1.15× says that the separate multiply and add ran slower in this run and that
     the probe cannot tell the ports from the instruction mix or a sibling vCPU — never which kind of core this is."""
     lanes, rounds, climbing, unsteady, sweeps = _equal_width_case(seed)
-    text = re.sub(r"\n +", " ", _step_2(rounds, sweeps, climbing, unsteady, lanes)[0])
+    text = unwrap(_step_2(rounds, sweeps, climbing, unsteady, lanes)[0])
     outcome, sign = _fma_outcome(rounds, climbing, unsteady, sweeps, "avx2", "avx2+fma")
     line = re.search(r"^FMA's share, per lane: .*$", text, re.M).group(0)
     ratios = _lane_ratios(rounds, "avx2", "avx2+fma")
@@ -528,7 +529,7 @@ def test_the_fma_verdict_names_the_ports_only_where_the_documented_core_predicts
     across widths) no line says a word of ports."""
     lanes, rounds, climbing, unsteady, sweeps, cpu = _kind_case(seed)
     outcome, predict, equal = _kind_outcome(seed)
-    text = re.sub(r"\n +", " ", _step_2(rounds, sweeps, climbing, frozenset(unsteady), lanes, cpu)[0])
+    text = unwrap(_step_2(rounds, sweeps, climbing, frozenset(unsteady), lanes, cpu)[0])
     core = re.search(r"^the core, as /proc/cpuinfo names it: .*$", text, re.M).group(0)
     line = re.search(r"^FMA's share, per lane: .*$", text, re.M).group(0)
     lines = text.splitlines()
@@ -659,7 +660,7 @@ def test_reader_28s_rounds_and_sweeps_that_part_leave_the_fma_share_not_settled(
               "avx2+fma": {1: 5.8, 2: 11.2, 4: 22.2, 8: 38.9, 12: 45.8, 14: 46.5}}
     table = {"scalar": [7.8] * 7, "sse2": [16.2] * 7, "avx2+fma": [44.8] * 7}
     rounds = {"table": table, "reruns": [44.8 * d for d in (1.0, 1.01, 0.995, 1.0, 1.005, 1.0, 1.0)]}
-    text = re.sub(r"\n +", " ", _step_2(rounds, sweeps, {"scalar"})[0])
+    text = unwrap(_step_2(rounds, sweeps, {"scalar"})[0])
     line = re.search(r"^FMA's share, per lane: .*$", text, re.M).group(0)
     assert line.startswith("FMA's share, per lane: 1.38×") and _FMA_WORDS["pays"] not in line
     assert "sse2 and avx2+fma ran 30% apart against their own sweeps, beyond the 1% the A/A control drifted" in line
@@ -754,7 +755,7 @@ def _sweep_figure(rng: np.random.Generator, monkeypatch) -> tuple[str, dict]:
     table = {k: [max(s.values()) * float(rng.choice([0.8, 1.0, 1.3]))] * 7 for k, s in sweeps.items()}
     text += _rounds_cell(ns, {"table": table, "reruns": list(table[_control(table)])})
     text += _exec("peak_by_chains.png", ns)
-    return re.sub(r"\n +", " ", text), drawn
+    return unwrap(text), drawn
 
 
 @pytest.mark.parametrize("seed", range(30))
@@ -825,7 +826,7 @@ def _climb_case(seed: int) -> tuple[str, dict, dict, float]:
     rising = {k for k, s in sweeps.items() if _sweep_flags()(s, quiet)[0]}
     ns = {"sweeps": sweeps, "top": {k: max(s.values()) for k, s in sweeps.items()}, "lanes": HERE,
           "flagged_as": {k: [] for k in HERE}, "rising": rising, "unsteady": set(), "rounds": 1, "QUICK": False}
-    text = re.sub(r"\n +", " ", _rounds_cell(ns, {"table": table, "reruns": reruns}, ("AuthenticAMD", 25, 1)))
+    text = unwrap(_rounds_cell(ns, {"table": table, "reruns": reruns}, ("AuthenticAMD", 25, 1)))
     return text, ns, shapes, drift
 
 
@@ -891,7 +892,7 @@ def test_reader_35s_fma_sweep_that_dipped_at_12_chains_is_not_still_climbing(mon
     ns = {"say": _say, "sweeps": READER_35_SWEEPS, "lanes": HERE, "rising": rising, "unsteady": set(), "rounds": 1,
           "top": {k: max(s.values()) for k, s in READER_35_SWEEPS.items()}, "QUICK": False,
           "flagged_as": {k: [] for k in HERE}}
-    text = re.sub(r"\n +", " ", _rounds_cell(ns, rounds, ("AuthenticAMD", 25, 1)))
+    text = unwrap(_rounds_cell(ns, rounds, ("AuthenticAMD", 25, 1)))
     assert ("STILL CLIMBING: scalar gained 6% from 12 to 14 chains, its best at its last count (1.02…1.10× widened "
             "by the 4% the A/A control drifted, wholly above 1)") in text
     assert "STILL CLIMBING: sse2 gained 5% from 12 to 14 chains" in text
@@ -967,7 +968,7 @@ def test_a_gap_and_a_drift_that_print_alike_are_not_called_one_beyond_the_other(
     sweeps = {"scalar": {14: 6.0}, "sse2": {14: 12.0}, "avx2+fma": {14: 40.0}, "avx512f+fma": {24: 80.0}}
     table = {"scalar": [6.0] * 7, "sse2": [12.0 * 1.104] * 7, "avx2+fma": [40.0] * 7, "avx512f+fma": [80.0] * 7}
     text, _ = _step_2({"table": table, "reruns": [80.0 * 1.101] * 7}, sweeps, set())
-    line = re.search(r"^the rounds against each kernel's own sweep.*$", re.sub(r"\n +", " ", text), re.M).group(0)
+    line = re.search(r"^the rounds against each kernel's own sweep.*$", unwrap(text), re.M).group(0)
     assert "sse2 1.10×" in line and "avx512f+fma 1.00×" in line
     assert "beyond the 10% the A/A control drifted" not in line
     assert "no further than the 10% the A/A control drifted: the share's kernels ran in the rounds as in their sweeps" in line
@@ -1101,7 +1102,7 @@ def test_each_kernel_gets_one_best_printed_once_with_where_it_came_from(seed):
     sweeps = _best_sweeps(rounds, rng, lanes)
     climbing = _climbing(rng, lanes)
     text, ns = _step_2(rounds, sweeps, climbing, lanes=lanes)
-    flat = re.sub(r"\n +", " ", text)
+    flat = unwrap(text)
     line = re.search(r"^each kernel's best, the fastest of all its runs \(its sweep and the rounds; Step 3 reads "
                      r"these\): (.*) GFLOP/s$", flat, re.M).group(1)
     for kernel in lanes:
@@ -1418,7 +1419,7 @@ def test_no_range_is_narrower_than_the_noise_the_run_printed_for_its_medians(see
     rng = np.random.default_rng(seed)
     ns = _step_4(rng)
     rows = _rows(ns)
-    flat = re.sub(r"\n +", " ", _exec("paying = ", ns))
+    flat = unwrap(_exec("paying = ", ns))
     lone = "an undisturbed row's by its own pairs' spread alone, a lower bound on the noise" in flat
     assert lone == ("every one flagged, used anyway" in flat)   # reader 25 (a1): only where every control was flagged
     printed = {int(n): (float(one), float(other), max(int(within), int(every)) / 100)
@@ -1462,7 +1463,7 @@ def test_no_range_is_narrower_than_the_noise_the_run_printed_for_its_medians(see
 def _order_lines(text: str) -> tuple[str, str]:
     """The printed "which half ran first" line and the line on the order at the A/A controls ('' when none ran),
     each read flattened (``tutorials.fit`` may wrap at any space)."""
-    flat = re.sub(r"\n +", " ", text)
+    flat = unwrap(text)
     verdict = re.search(r"^the order, at those controls: .*$", flat, re.M)
     return re.search(r"^which half ran first.*$", flat, re.M).group(0), verdict.group(0) if verdict else ""
 
@@ -1540,7 +1541,7 @@ def _order_outcome(ns: dict, rows: dict[int, str], text: str) -> dict[str, list[
                         r"their rows are flagged \(their markers say")
                      + r" why\), which can hide a bias of the order as well as show one", said) == (
         [] if apart else sorted(got["loose"]))
-    flat = re.sub(r"\n +", " ", text)   # reader 21 (b1): 1-thread-both-sides controls cannot see a 2-thread-only cause
+    flat = unwrap(text)   # reader 21 (b1): 1-thread-both-sides controls cannot see a 2-thread-only cause
     assert "only overstate" not in flat
     assert ("every one flagged, used anyway: this may overstate the noise, or understate it" in flat) == all(
         _flagged(rows[n]) for n in controls)   # why either way (the 2-thread-only cause): the Method prose
@@ -1656,7 +1657,7 @@ def test_reader_24s_one_noisy_control_settles_no_negative_finding():
     text = _exec("paying = ", ns)
     got = _order_outcome(ns, rows, text)
     assert got["aa"] == [16] and got["wide"] == [16] and got["wide stray"] == [16]
-    flat = re.sub(r"\n +", " ", text)
+    flat = unwrap(text)
     assert "the controls' drift is not the order" not in flat and "at every control" not in flat
     assert re.search(r"at the one control \(n = 16\) the two orders' medians lie within the spread of their own "
                      r"pairs, but the ratio of a control's two orders' medians, widened by its spread, reaches "
@@ -1665,7 +1666,7 @@ def test_reader_24s_one_noisy_control_settles_no_negative_finding():
             "0.94 to 1.02×, pair by pair 0.98×;") in flat
     ns["speed"][16] = 0.6   # the one control flagged slow: counted as one row, not "their rows"
     rows = _rows(ns)
-    flat = re.sub(r"\n +", " ", _exec("paying = ", ns))
+    flat = unwrap(_exec("paying = ", ns))
     assert _order_outcome(ns, rows, flat)["loose"] == [16]
     assert ("at the one control (n = 16) the two orders' medians lie within the spread of their own pairs, but at "
             "n = 16 its row is flagged (its marker says why)") in flat
@@ -1781,7 +1782,7 @@ def test_reader_16s_n_512_is_placed_by_the_one_rule_with_its_noise():
     # reader 29 c9: where a top is cut at the cores, the line says the cut is the book's reading, not a measurement
     cut = ("a top above 2× is cut to 2×, the most 2 cores add — only a ratio more than 5% above them is read as "
            "disturbed (flagged SUPER-LINEAR above), a reading, not a measurement")   # reader 35 b1: 5 % allowed
-    assert cut in re.sub(r"\n +", " ", text)
+    assert cut in unwrap(text)
     ns_calm = _reader(**dict(READER_16, speedups=(1.00,) * 6 + (1.05,) * 5, speed=(1.0,) * 11, both=(1.0,) * 11))
     _rows(ns_calm)
     assert "is cut to" not in _exec("paying = ", ns_calm)     # no range reaches the cores: no cut to speak of
@@ -1822,7 +1823,7 @@ def test_reader_25s_undisturbed_row_is_settled_by_its_own_spread_when_every_cont
                           1024: [1.86, 1.86 / 1.08, 1.86]}
     rows = _rows(ns)
     assert [n for n in ns["sizes"] if not _disturbed(rows[n])] == [512, 1024]
-    flat = re.sub(r"\n +", " ", _exec("paying = ", ns))
+    flat = unwrap(_exec("paying = ", ns))
     # reader 26 (a1): measured on medians — n = 80's orders' medians 0.95 | 1.89 (its 1.99× was a single pair's)
     assert "up to 1.89× from 1 either way — every disturbed row's ratio below is widened by at least × and ÷ 1.89" in flat
     assert "an undisturbed row's by its own pairs' spread alone, a lower bound on the noise: every control was" in flat
@@ -1859,7 +1860,7 @@ def test_reader_26s_medians_are_widened_by_a_noise_measured_on_medians():
                          for n, (one, other, within) in READER_26_ORDERS.items()}
     rows = _rows(ns)
     assert [n for n in ns["sizes"] if not _disturbed(rows[n])] == [96, 100, 104, 128, 512]
-    flat = re.sub(r"\n +", " ", _exec("paying = ", ns))
+    flat = unwrap(_exec("paying = ", ns))
     assert "pair noise, measured on medians: up to 1.12× from 1 either way" in flat
     assert "each order's median 0.89 to 1.00×, pair by pair 0.92 to 0.99×; their single pairs spread up to ±53%" in flat
     assert "a verdict reads medians: that spread widens none of them" in flat
@@ -1906,7 +1907,7 @@ def test_reader_20s_controls_at_1_00_give_the_noise_their_medians_measured():
     ns["pair_ratios"] |= {96: [0.99, 1.00, 0.95, 0.97, 1.03, 1.03, 0.99], 100: [1.00, 1.00, 0.87, 1.00, 1.00, 1.00, 1.15],
                           104: [1.08, 1.03, 1.08, 1.03, 0.90, 1.03, 1.31]}
     _rows(ns)
-    text = re.sub(r"\n +", " ", _exec("paying = ", ns))
+    text = unwrap(_exec("paying = ", ns))
     assert "n = 96: 0.99 | 1.00× ±4%" in text and "n = 100: 1.00 | 1.00× ±15%" in text
     assert "pair noise, measured on medians: up to 1.01× from 1 either way" in text
     assert ("each order's median 0.99 to 1.00×, pair by pair 1.00×; their single pairs spread up to ±15% (above: the "
@@ -1948,7 +1949,7 @@ def test_the_comparison_with_step_1_names_every_flag_and_reads_a_flagged_figure_
     outcomes = set()
     for here, rounds, probes, others, slowed, flagged in cases:
         said = line_for(here, rounds, probes, others, slowed, flagged)
-        assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(said).split("\n"))
         again = here / statistics.median(rounds)
         assert f"({again:.2f}×)" in said and all(flag in said for flag in flagged)
         low, high = (here / max(rounds), here / slowed / min(rounds)) if flagged else (again, again)
@@ -2196,7 +2197,7 @@ def test_a_clock_far_below_the_reported_one_names_a_single_fma_unit_beside_a_slo
              "say": lambda text: printed.append(tutorials.fit(text))}
     exec(code, scope)   # noqa: S102 — the tutorial's own lines
     far = 3.0 < 0.8 * reported
-    flat = re.sub(r"\n +", " ", printed[0])
+    flat = unwrap(printed[0])
     assert ("or this core has one FMA unit of that width, not 2" in flat) == far == ("UNSTEADY" in printed[0])
     assert all(len(line) <= 118 for line in printed[0].splitlines())
 
@@ -2261,7 +2262,7 @@ def test_reader_21s_busy_controls_settle_no_order_and_a_differing_row_keeps_its_
     text = _exec("paying = ", ns)
     got = _order_outcome(ns, rows, text)
     assert got["loose"] == got["aa"] == list(CONTROLS) and not got["biased"] + got["open"]
-    flat = re.sub(r"\n +", " ", text)
+    flat = unwrap(text)
     assert "the controls' drift is not the order" not in flat
     assert ("the order, at those controls: not settled whether the order biased the pairs — run it again: at each "
             "of the 6 controls the two orders' medians lie within the spread of their own pairs, but at n = 16, 32, 64, 80, 96, "
@@ -2315,7 +2316,7 @@ def test_the_splitting_cost_never_prints_a_negative_zero(seed):
     the figure rounded, its minus only where a digit other than 0 follows it."""
     ns, shares = _cost_case(seed)
     _rows(ns)
-    cost = re.search(r"^what splitting cost.*$", re.sub(r"\n +", " ", _exec("paying = ", ns)), re.M).group(0)
+    cost = re.search(r"^what splitting cost.*$", unwrap(_exec("paying = ", ns)), re.M).group(0)
     printed = {int(n): (us, share) for n, us, share in re.findall(r"n = (\d+)\*?: (-?\d+) µs = (-?\d+%) of t1", cost)}
     assert set(printed) == set(SHARED)
     for n, said in printed.items():
@@ -2414,7 +2415,7 @@ def test_a_sweep_below_its_best_beyond_the_aa_drift_is_flagged_slowed_and_its_ke
     is flagged SLOWED, with that range; its kernel's best and per-lane figures carry "≥"; no other sweep is flagged."""
     rounds, sweeps = _slowed_case(seed)
     text, ns = _step_2(rounds, sweeps, set(), lanes=HERE)
-    flat = re.sub(r"\n +", " ", text)
+    flat = unwrap(text)
     noise = _drift_noise(rounds)
     for kernel in HERE:
         top = _shown(max(sweeps[kernel].values()))
@@ -2450,7 +2451,7 @@ def test_reader_33s_avx2_sweep_under_its_round_is_slowed_and_the_scalar_share_re
     ns = {"say": _say, "sweeps": READER_33_SWEEPS, "top": {k: max(s.values()) for k, s in READER_33_SWEEPS.items()},
           "lanes": HERE, "rising": {"sse2"}, "unsteady": set(), "rounds": 1, "QUICK": False,
           "flagged_as": {k: [] for k in HERE}}   # sse2 gained 10 % at its last count, beyond the A/A drift's 5 %
-    text = re.sub(r"\n +", " ", _rounds_cell(ns, rounds, ("AuthenticAMD", 25, 1)))
+    text = unwrap(_rounds_cell(ns, rounds, ("AuthenticAMD", 25, 1)))
     assert "SLOWED: avx2's sweep topped at 30.7 GFLOP/s, 0.71× its best (43.1, a round)" in text
     assert "avx2 ≥43.1 (a round; its sweep's 30.7)" in text and "scalar ≥10.8 (a round; its sweep's 10.1)" in text
     assert "AuthenticAMD, family 25 (19h), model 1 (01h) — AMD's Zen 3;" in text and "Zen 4" not in text
@@ -2458,7 +2459,7 @@ def test_reader_33s_avx2_sweep_under_its_round_is_slowed_and_the_scalar_share_re
     monkeypatch.setattr(plots, "curves", lambda series, path, *args, **kwargs: drawn.update(lower=kwargs["lower"]))
     monkeypatch.setattr(plots, "panels", lambda count, path, draw, **size: draw([plt.gca()]) or path)
     ns.update(plots=plots, os=__import__("os"), OUT="unused")
-    line = re.sub(r"\n +", " ", _exec("peak_by_chains.png", ns))
+    line = unwrap(_exec("peak_by_chains.png", ns))
     plt.close("all")
     assert "≥ avx2 (4 lanes): SLOWED" in drawn["lower"]
     assert ("scalar with 8 chains: 7.3 GFLOP/s, at most 68% of its best (≥10.8, above) — a ratio to it would overstate "
@@ -2475,7 +2476,7 @@ def test_sizes_a_slowed_core_leaves_unsettled_are_named_with_the_noise_alone_rea
     rng = np.random.default_rng(seed)
     ns = _step_4(rng)
     _rows(ns)
-    text = re.sub(r"\n +", " ", _exec("paying = ", ns))
+    text = unwrap(_exec("paying = ", ns))
     slowed = [n for n in ns["unsettled"] if verdicts.slow(ns["slowest_of"][n]) and not verdicts.busy(ns["others"][n])]
     line = re.search(r"^why n = .*$", text, re.M)
     assert bool(line) == bool(slowed)
@@ -2513,6 +2514,6 @@ def test_the_slowed_reading_generator_reaches_each_side_and_no_line():
         _rows(ns)
         text = _exec("paying = ", ns)
         reached |= {w for w in ("wholly above 1.2×", "wholly below 1.2×", "across 1.2× even so")
-                    if re.search(rf"^why n = .*{w}", re.sub(r"\n +", " ", text), re.M)}
+                    if re.search(rf"^why n = .*{w}", unwrap(text), re.M)}
         reached |= {"none"} if "why n = " not in text else set()
     assert reached == {"wholly above 1.2×", "wholly below 1.2×", "across 1.2× even so", "none"}

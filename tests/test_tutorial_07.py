@@ -12,6 +12,7 @@ import pytest
 from nnkit import tutorials
 from nnkit.bench import verdicts
 from generators import examples
+from text import unwrap
 
 PAIR = re.compile(r"^  (.+?) +÷ (.+?) +(\d+\.\d\d)×  the core at (\d+)%, others (\d+\.\d\d) cores, noise (\d+)%$"
                   r"((?:\n    disturbed: .*)?)", re.M)
@@ -38,11 +39,11 @@ def test_on_a_calm_machine_each_pair_line_prints_its_ratio_and_spread(calm):
     for line, (rate, seen, why, noise) in zip(pairs, ns["again"].values()):
         assert float(line.group(3)) == rate and int(line.group(6)) == round(100 * noise)
         assert line.group(4, 5, 7) == ("100", "0.00", "") and not why
-    assert "for scale only" in text and "not the size of an effect" in text
+    assert "for scale only" in text and "not the size of an effect" in unwrap(text)
     assert tutorials.fit(ns["order_worth"](ns["again"]["order"])) in text   # the loop order alone, from its own pairs
     assert "a pair marked disturbed" not in text and ", disturbed)" not in text
-    flat = re.sub(r"\n +", " ", text)   # reader 35 c2, c3: the probe's line reads the second timings and its best
-    assert re.sub(r"\n +", " ", tutorials.fit(ns["against_probe"](ns["walks"], ns["held"], ns["shaky"], ns["scalar"],
+    flat = unwrap(text)   # reader 35 c2, c3: the probe's line reads the second timings and its best
+    assert unwrap(tutorials.fit(ns["against_probe"](ns["walks"], ns["held"], ns["shaky"], ns["scalar"],
                                                                   ns["seconds"], ns["strayed"], ns["probe_said"]))) in flat
     assert set(ns["seconds"]) == {f"ikj, n = {ns['size']}", f"ijk, n = {ns['size']}"} & set(ns["moments"])
     assert "the best of all its runs — 3 sweeps over" in flat and "unexplained" not in flat
@@ -51,15 +52,15 @@ def test_on_a_calm_machine_each_pair_line_prints_its_ratio_and_spread(calm):
 def test_each_out_of_order_line_decides_by_its_pairs_own_spread(calm):
     """Reader 16: 0.94× against 0.95 from 3 pairs was called 'the code's, not noise' with no noise estimate."""
     ns, text = calm
-    lines = re.findall(r"re-measured in 3 alternating pairs: .*\n  → (.*(?:\n    .*)*)", text)
+    lines = re.findall(r"re-measured in 3 alternating pairs: .*(?:\n    .*)*\n  → (.*(?:\n    .*)*)", text)
     assert len(lines) == len(ns["retimed"])
     for said, ((name, earlier), (again, others, speed, noise, _)) in zip(lines, ns["retimed"].items()):
         table = round(ns["results"][name], 2) / round(ns["results"][earlier], 2)   # reader 33 a2: Step 2's, as printed
         flagged = bool({name, earlier} & (ns["shaky"] | ns["suspect"]))   # a SUPER-LINEAR pair's rate is not counted
         expected = ns["order_said"](again, others, speed, noise, table, flagged,
                                     ns["past_the_cores"](name, earlier, again, ns["cores"]), ns["sizes_at"](name, earlier))
-        said = re.sub(r"\n +", " ", said)   # CI stop 28: "the pairs' 1%" and "spread" fell on two lines
-        assert said == re.sub(r"\n +", " ", expected)
+        said = unwrap(said)   # CI stop 28: "the pairs' 1%" and "spread" fell on two lines
+        assert said == unwrap(expected)
         assert "the code's" not in said   # reader 36 c3: an order that held is this run's at its sizes
         assert noise == 0 or "not settled" in said or f"{noise:.0%} spread" in said
 
@@ -89,7 +90,7 @@ def test_what_the_cores_added_is_printed_once_and_read_from_its_pairs(calm):
     """Reader 21 c8: the closing text's 'several cores' is qualified by this run's line, which re-times the all-core
     rung against one thread (the out-of-order check's pairs where it made them) and says what its range shows."""
     ns, text = calm
-    flat = re.sub(r"\n +", " ", text)
+    flat = unwrap(text)
     said = re.findall(r"^what the cores added: .*(?:\n  .*)*", text, re.M)
     assert len(said) == 1
     every, one = ns["top"], "OpenBLAS, 1 thread"
@@ -97,9 +98,9 @@ def test_what_the_cores_added_is_printed_once_and_read_from_its_pairs(calm):
     gain = ns["gain"]
     table = round(ns["results"][every], 2) / round(ns["results"][one], 2)   # Step 2's ratio, from its rates as printed
     flagged = bool({every, one} & ns["shaky"])
-    assert re.sub(r"\n +", " ", said[0]) == re.sub(r"\n +", " ", ns["cores_added"](every, one, *gain[:3], verdicts.spread(
+    assert unwrap(said[0]) == unwrap(ns["cores_added"](every, one, *gain[:3], verdicts.spread(
         gain[4]), ns["cores"], ns["control"], table, flagged))
-    assert f"Step 2's table's {table:.2f}×" in re.sub(r"\n +", " ", said[0])   # reader 33 a2: the table is set beside it
+    assert f"Step 2's table's {table:.2f}×" in unwrap(said[0])   # reader 33 a2: the table is set beside it
     # b5: the noise of a median, measured on medians — the A/A control's two orders' medians, not its single pairs
     assert ns["control"] == max(verdicts.apart(m) for m in ns["same"]["by_order"].values()) and len(ns["same"]["ratios"]) == 5
     assert "out of order on this machine" not in flat
@@ -109,7 +110,7 @@ def test_what_the_cores_added_is_printed_once_and_read_from_its_pairs(calm):
 def test_the_lines_the_text_names_are_the_lines_the_run_prints(calm):
     """The prose points at printed lines by their opening words; each one it names is one this run prints, and the
     text states why several threads may run slower only as a hypothesis, with the alternatives named (reader 21 b2)."""
-    ns, text = calm[0], re.sub(r"\n +", " ", calm[1])
+    ns, text = calm[0], unwrap(calm[1])
     page = re.sub(r"\s+", " ", tutorials.find("the-speed-ladder").read_text())
     printed = {"out of order in the table": bool(ns["retimed"]), "what the cores added": ns["cores"] > 1}   # when due
     for line, due in printed.items():
@@ -133,7 +134,7 @@ def test_what_the_cores_added_follows_its_range(count):
          float(rng.choice([0.6, 0.8, 0.9, 1.0])), float(rng.choice([0.0, 0.02, 0.1, 0.3])),
          float(rng.choice([0.0, 0.03, 0.2, 0.6]))) for _ in range(count)]
     for again, others, speed, noise, control in cases:
-        said = re.sub(r"\n +", " ", cores_added("OpenBLAS, 2 threads", "OpenBLAS, 1 thread", again, others, speed, noise, 2,
+        said = unwrap(cores_added("OpenBLAS, 2 threads", "OpenBLAS, 1 thread", again, others, speed, noise, 2,
                                                 control, again))
         region, (low, high) = verdicts.place(again, (1.0,), others, speed, max(noise, control))
         past = verdicts.super_linear(round(again, 2), 2)   # reader 35 a3: above the cores, the pairs judge nothing
@@ -147,7 +148,7 @@ def test_what_the_cores_added_follows_its_range(count):
         assert ("which bounds nothing" in said) == (high == math.inf and not past)
         assert (f"these pairs' ratio: {past}" in said) == bool(past) == ("SUPER-LINEAR (above)" in said)
         assert f"{again:.2f}× (its range " in said and (high == math.inf or _span(low, high, (1.0,)) in said)
-        assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(said).split("\n"))
     assert "not settled" in cores_added("OpenBLAS, 2 threads", "OpenBLAS, 1 thread", *cases[0][:4], 2, 0.0, 0.41)   # reader 21
     assert "…2.00×" in cores_added("OpenBLAS, 2 threads", "OpenBLAS, 1 thread", 1.92, 0.0, 0.79, 0.05, 2, 0.02, 1.92)  # reader 23
     assert "not settled" in cores_added("OpenBLAS, 2 threads", "OpenBLAS, 1 thread", *cases[4][:4], 2, 0.57, 1.44)   # reader 26
@@ -174,7 +175,7 @@ def test_what_the_cores_added_leaves_no_unflagged_table_ratio_outside_its_range(
          float(rng.uniform(0.2, 2.4)), bool(rng.random() < 0.3)) for _ in range(count)]
     outcomes = set()
     for again, others, speed, noise, control, table, flagged in cases:
-        said = re.sub(r"\n +", " ", cores_added("OpenBLAS, 2 threads", "OpenBLAS, 1 thread", again, others, speed, noise,
+        said = unwrap(cores_added("OpenBLAS, 2 threads", "OpenBLAS, 1 thread", again, others, speed, noise,
                                                 2, control, table, flagged))
         past = verdicts.super_linear(round(again, 2), 2)        # reader 35 a3: either ratio above the cores is
         table_past = verdicts.super_linear(round(table, 2), 2)  # read as disturbed; the table's then widens nothing
@@ -196,9 +197,9 @@ def test_what_the_cores_added_leaves_no_unflagged_table_ratio_outside_its_range(
         if high < math.inf and table <= 2:   # the range it prints holds the table's ratio, as printed
             shown_low, shown_high = (float(x) for x in re.search(r"its range (\d+\.\d+)…(\d+\.\d+)×", said).groups())
             assert shown_low <= round(table, 2) + 0.01 and round(table, 2) - 0.01 <= shown_high, (table, said)
-        assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(said).split("\n"))
     assert {(0, False, True), (1, False, True), (None, False, True), (1, True, False)} <= outcomes
-    reader = re.sub(r"\n +", " ", cores_added("OpenBLAS, 2 threads", "OpenBLAS, 1 thread", *cases[0][:4], 2, 0.04,
+    reader = unwrap(cores_added("OpenBLAS, 2 threads", "OpenBLAS, 1 thread", *cases[0][:4], 2, 0.04,
                                                49.718 / 29.387))
     assert "not settled in this run" in reader and "faster on every core" not in reader
 
@@ -220,7 +221,7 @@ def test_a_super_linear_ratio_of_the_cores_judges_and_widens_nothing(count):
                         for _ in range(count)]
     outcomes = set()
     for again, others, speed, noise, control, table, flagged in cases:
-        said = re.sub(r"\n +", " ", cores_added("OpenBLAS, 2 threads", "OpenBLAS, 1 thread", again, others, speed, noise,
+        said = unwrap(cores_added("OpenBLAS, 2 threads", "OpenBLAS, 1 thread", again, others, speed, noise,
                                                 2, control, table, flagged))
         past, table_past = (round(ratio, 2) > 2.1 for ratio in (again, table))   # 1.05 × 2 cores, as printed
         outcomes.add((past, table_past))
@@ -236,7 +237,7 @@ def test_a_super_linear_ratio_of_the_cores_judges_and_widens_nothing(count):
         else:
             assert ("faster on every core" in said) == (region == 1) and ("slower on every core" in said) == (region == 0)
             assert ("not settled in this run — run it again" in said) == (region is None)
-        assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(said).split("\n"))
         for name, earlier in (("OpenBLAS, 2 threads", "OpenBLAS, 1 thread"), ("OpenBLAS, 2 threads", "nnkit's dgemm, 1 thread"),
                               ("reference BLAS", "C, textbook loop (ijk)")):   # an out-of-order line's pairs
             flag = cell["past_the_cores"](name, earlier, again, 2)
@@ -244,7 +245,7 @@ def test_a_super_linear_ratio_of_the_cores_judges_and_widens_nothing(count):
             ordered = cell["order_said"](again, others, speed, noise, 1 / table, flagged, flag)
             assert ordered.startswith("not settled in this run: these pairs' ratio is SUPER-LINEAR") == bool(flag)
     assert count == SAMPLE or outcomes == {(True, True), (True, False), (False, True), (False, False)}
-    said = re.sub(r"\n +", " ", cores_added("OpenBLAS, 2 threads", "OpenBLAS, 1 thread", *reader[:4], 2, *reader[4:]))
+    said = unwrap(cores_added("OpenBLAS, 2 threads", "OpenBLAS, 1 thread", *reader[:4], 2, *reader[4:]))
     assert "Step 2's table's 2.19×, SUPER-LINEAR (below): not counted" in said and "faster on every core, by 1.33…1.58×" in said
     assert cell["past_the_cores"]("OpenBLAS, 1 threads", "OpenBLAS, 1 thread", 1.5, 1) == ""   # one core: no speed-up
 
@@ -252,7 +253,7 @@ def test_a_super_linear_ratio_of_the_cores_judges_and_widens_nothing(count):
 def test_the_python_rungs_rate_across_its_sizes_is_named_by_its_range(calm):
     """The bottom-to-top ratio divides rates at two sizes: the line before it says, from alternating pairs of the
     Python rung at two of its own sizes, whether its rate stands for the larger n — only where its range says so."""
-    ns, text = calm[0], re.sub(r"\n +", " ", calm[1])
+    ns, text = calm[0], unwrap(calm[1])
     line = re.search(rf"Python loops' rate at n = \d+ ÷ at n = \d+, in 3 alternating pairs: (\d+\.\d\d)× \(its range "
                      rf"{RANGE}\) — (.*)$", text, re.M)
     low, high = ns["low"], ns["high"]   # as decided: the printed figures round them (0.7996 prints 0.80)
@@ -317,7 +318,7 @@ def test_each_share_wording_follows_the_two_ranges(count):
         assert ("accounts for all of that gap" in said) == (settled and least >= 1)
         if "at least" in said:
             assert abs(int(re.search(r"at least (\d+)% from their ranges", said).group(1)) - 100 * least) <= 0.5
-        assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(said).split("\n"))
     said = share(*reader)
     assert "at least 64% from their ranges" in said and "(1.90…4.78×, disturbed)" in said   # reader 16: log 2.72 / log 4.78
 
@@ -340,7 +341,7 @@ def test_step_4s_verdict_follows_each_pairs_range_and_takes_step_3s_re_timing_wh
     for again, earlier in cases:
         said = verdict(again, earlier)
         at = {key: _place(entry, cell["MARKS"][key]) for key, entry in again.items()}
-        assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(said).split("\n"))
         head, body = said.split(":\n  ", 1)
         lines = body.split(";\n  ")
         assert len(lines) == 3
@@ -409,7 +410,7 @@ def test_the_instruction_verdict_names_the_tables_fastest_and_reads_a_disturbed_
     outcomes = dict.fromkeys(OUTCOMES, 0)
     for walks, held, shaky, scalar, seconds, noise in cases:
         said = against_probe(walks, held, shaky, scalar, seconds, noise)
-        flat = re.sub(r"\n +", " ", said)
+        flat = unwrap(said)
         named = re.search(r"the fastest loop in the table: (.+?), (\d+\.\d\d) GFLOP/s \((\d+)% of the probe\)", flat)
         assert float(named.group(2)) == round(max(walks.values()), 2) == round(walks[named.group(1)], 2)
         floors, tops = {}, {}
@@ -445,10 +446,10 @@ def test_the_instruction_verdict_names_the_tables_fastest_and_reads_a_disturbed_
         assert ("not settled in this run" in flat) == (shown_low < 0.8 and shown_high > 0.5 and not (
             0.5 < shown_low and shown_high < 0.8))
         assert "far below: at most 50% of it; near: 80% or more" in flat
-        assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(said).split("\n"))
         outcomes[next(key for key in OUTCOMES if key in flat)] += 1
     assert count == SAMPLE or min(outcomes.values()) >= 50, outcomes   # every outcome drawn (the full count)
-    said = re.sub(r"\n +", " ", against_probe(*reader))
+    said = unwrap(against_probe(*reader))
     assert "the fastest loop in the table: ikj, n = 512, 3.22 GFLOP/s (44% of the probe)" in said
     assert "ijk, n = 500, at most 2.51 ÷ 0.62" in said and "= 4.0 (55% of the probe)" in said
     assert "not settled in this run" in said
@@ -484,11 +485,11 @@ def test_the_probe_reads_the_fastest_loop_only_as_far_as_its_second_timing_bears
     seconds = {"ikj, n = 512": (2.62, "its pairs with the reference BLAS", 0.93), "ijk, n = 512": (0.55, "Step 2's table", 0.98)}
     cell = _cell_functions("\ndef stood(", "\ndef scalar_best(", **_disassembly(), held=held, smaller="ijk, n = 500",
                            plain="ijk, n = 512", mark=lambda *names: "")
-    said = re.sub(r"\n +", " ", tutorials.fit(cell["against_probe"](walks, held, set(), 11.3, seconds, 0.01)))
+    said = unwrap(tutorials.fit(cell["against_probe"](walks, held, set(), 11.3, seconds, 0.01)))
     assert "the fastest loop in the table: ikj, n = 512, 3.40 GFLOP/s (30% of the probe), and 2.62 (23% of the probe)" in said
     assert "does not bear out" in said and "the fastest this run stands behind: ikj, n = 512, rows 520 apart, 2.66" in said
     assert "far below the probe" in said
-    scale = re.sub(r"\n +", " ", tutorials.fit(cell["scale_said"](walks, seconds, 0.01)))
+    scale = unwrap(tutorials.fit(cell["scale_said"](walks, seconds, 0.01)))
     assert "5.9× from the table — ikj's 3.40 there is one timing that its 2.62 in its pairs with the reference BLAS" in scale
     assert scale.endswith("with that one, 4.5×")
     agreeing = {"ikj, n = 512": (3.30, "its pairs with the reference BLAS", 0.97)}
@@ -514,7 +515,7 @@ def test_what_the_loop_order_alone_is_worth_follows_its_range(count):
     for ratio, others, speed, noise in [(1.0, 0.0, 1.0, 0.02), (2.5, 0.0, 0.9, 0.02)] + _drawn_pairs(
             np.random.default_rng(24), count, 3.0):
         entry = (ratio, {"others": others, "speed": speed}, verdicts.cause(others, speed), noise)
-        said = re.sub(r"\n +", " ", cell["order_worth"](entry))
+        said = unwrap(cell["order_worth"](entry))
         region, (low, high) = verdicts.place(ratio, (0.8, 1.25), others, speed, noise)
         assert ("by less than 1.25×" in said) == (region == 1) and ("ikj runs more than 1.25×" in said) == (region == 2)
         assert ("ijk runs more than 1.25×" in said) == (region == 0) and ("not settled" in said) == (region is None)
@@ -523,7 +524,7 @@ def test_what_the_loop_order_alone_is_worth_follows_its_range(count):
         assert (", disturbed)" in said) == bool(verdicts.cause(others, speed))
         assert ("which bounds nothing" in said) == (high == math.inf) and ("its range spans" in said) == (
             region is None and high < math.inf)
-        assert all(len(line) <= 118 for line in tutorials.fit(cell["order_worth"](entry)).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(cell["order_worth"](entry)).split("\n"))
 
 
 @pytest.mark.parametrize("count", counts(2000))
@@ -540,7 +541,7 @@ def test_what_the_walk_down_b_costs_follows_its_range(count):
         assert ("is not what holds ijk" in said) == (region == 1) and ("costs ijk time" in said) == (region == 2)
         assert said.startswith("below") == (region == 0) and said.startswith("not settled") == (region is None)
         assert high == math.inf or f"({_span(low, high, (0.8, 1.25))}, its {noise:.0%} noise" in said
-        assert all(len(line) <= 118 for line in tutorials.fit("  → " + said).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit("  → " + said).split("\n"))
 
 
 @pytest.mark.parametrize("count", counts(2000))
@@ -564,7 +565,7 @@ def test_what_bounds_the_ijk_loop_is_said_only_when_the_pairs_range_falls_in_one
             assert said.startswith("below") == (region == 0) and said.startswith("above") == (region == 2)
             assert said.startswith("not settled") == (region is None)
             assert high == float("inf") or f"({_span(low, high, (0.8, 1.25))}, its {noise:.0%} noise" in said
-            assert all(len(line) <= 118 for line in tutorials.fit("  → " + said).split("\n"))
+            assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit("  → " + said).split("\n"))
 
 
 @pytest.mark.parametrize("count", counts(3000))
@@ -590,7 +591,7 @@ def test_the_add_against_multiply_chain_verdict_follows_its_range(count):
             assert ("slowed core" in said) == bool(verdicts.cause(others, speed))
             if region in (0, 2):
                 assert f"{1 / high:.0%}…{1 / low:.0%} of it" in said
-        assert all(len(line) <= 118 for line in tutorials.fit("  → " + said).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit("  → " + said).split("\n"))
     assert count == SAMPLE or seen == {0, 1, 2, None, "busy"}   # every outcome drawn (the full count)
     assert latency(2.0, 0.0, 0.69, 0.05).startswith("above 1.25×")   # the reader's run: 1.31…3.04× settles
 
@@ -650,7 +651,7 @@ def test_a_peak_below_an_undisturbed_rate_is_named_slowed_and_no_share_passes_it
     for one, measured_all, rates, shaky in _peak_cases(np.random.default_rng(20), count):
         probes = dict(zip((False, True), verdicts.steady_peaks(one, measured_all, 2)))
         peak_one, peak_all, slowed, said = bound_peaks(probes[False], probes[True], measured_all, rates, shaky, 2)
-        peaks, flat = {False: peak_one, True: peak_all}, re.sub(r"\n +", " ", said)
+        peaks, flat = {False: peak_one, True: peak_all}, unwrap(said)
         assert peak_one >= measured_all / 2   # one core runs the probe at least as fast as each of two
         for level in (False, True):
             assert peaks[level] >= probes[level] and bool(slowed[level]) == (peaks[level] > probes[level])
@@ -684,11 +685,11 @@ def test_a_peak_below_an_undisturbed_rate_is_named_slowed_and_no_share_passes_it
     reader24 = dict(zip(RUNGS, (0.031, 0.796, 57.509, 51.331, 90.861)))   # reader 24 a1: 80.5 on one core, 170.1 on 2
     one, every, slowed, said = bound_peaks(80.5, 170.1, 170.1, reader24, set(), 2)
     assert (one, slowed[False], slowed[True]) == (85.05, "the 2-core probe ÷ 2", None)
-    assert "the 2-core probe ÷ 2 is 85.0 GFLOP/s, above the 1-core peak so far (80.5)" in re.sub(r"\n +", " ", said)
+    assert "the 2-core probe ÷ 2 is 85.0 GFLOP/s, above the 1-core peak so far (80.5)" in unwrap(said)
     assert share_said(57.509 / one, False, True) == "at most 68% of the peak"
     peak_one, peak_all, slowed, said = bound_peaks(58.6, 2 * 58.6, 98.9, _peak_cases(None, 0)[0][2], set(), 2)
     assert (peak_one, slowed[False], slowed[True]) == (69.963, "nnkit's dgemm, 1 thread", "2 × the 1-core bound")
-    assert "nnkit's dgemm, 1 thread ran 70.0 GFLOP/s undisturbed, above the 1-core peak so far (58.6)" in said
+    assert "nnkit's dgemm, 1 thread ran 70.0 GFLOP/s undisturbed, above the 1-core peak so far (58.6)" in unwrap(said)
     assert share_said(90.058 / peak_all, False, True) == "at most 64% of the peak"
 
 
@@ -777,7 +778,7 @@ def test_every_verdict_against_a_mark_agrees_with_its_range_as_printed(count):
         entries = {key: (r, {"others": o, "speed": s}, verdicts.cause(o, s), n) for key, (r, o, s, n) in zip(
             ("padded", "sizes", "swap", "away"), _near_marks(rng, (1.3, 1.1, 1.0, 1.0), 1) + _near_marks(
                 rng, (1.1,), 1) + _near_marks(rng, (1.0,), 2))}
-        said = re.sub(r"\n +", " ", cell["verdict"](entries))
+        said = unwrap(cell["verdict"](entries))
         for key in ("swap", "away", "padded"):
             region, (low, high) = _place(entries[key], cell["MARKS"][key])
             if high < math.inf:
@@ -795,7 +796,7 @@ def test_the_2_core_probe_stands_in_for_the_1_core_peak_only_beyond_the_probes_n
                                   fit=tutorials.fit)["bound_peaks"]
     rates = dict(zip(RUNGS, (0.02, 0.57, 36.8, 32.0, 61.9)))
     one, _, slowed, said = bound_peaks(45.6, 91.6, 91.6, rates, set(), 2, 0.014)
-    assert (one, slowed[False]) == (45.6, None) and "not read as a slowed 1-core probe" in re.sub(r"\n +", " ", said)
+    assert (one, slowed[False]) == (45.6, None) and "not read as a slowed 1-core probe" in unwrap(said)
     one, _, slowed, said = bound_peaks(45.6, 91.6, 91.6, rates, set(), 2, 0.002)
     assert (one, slowed[False]) == (45.8, "the 2-core probe ÷ 2") and "not read as" not in said
     rng = np.random.default_rng(4)
@@ -804,7 +805,7 @@ def test_the_2_core_probe_stands_in_for_the_1_core_peak_only_beyond_the_probes_n
         every = 2 * probe * float(rng.uniform(0.9, 1.1))
         one, _, slowed, said = bound_peaks(probe, every, every, {k: 0.01 for k in RUNGS}, set(), 2, noise)
         assert (slowed[False] == "the 2-core probe ÷ 2") == (every / 2 > probe * (1 + noise))
-        assert ("not read as a slowed 1-core probe" in re.sub(r"\n +", " ", said)) == (probe < every / 2 <= probe * (1 + noise))
+        assert ("not read as a slowed 1-core probe" in unwrap(said)) == (probe < every / 2 <= probe * (1 + noise))
 
 
 @pytest.mark.parametrize("count", counts(2000))
@@ -818,14 +819,14 @@ def test_what_the_c_rung_carries_of_its_power_of_two_row_follows_the_padded_pair
     for ratio, others, speed, noise in [(3.5, 0.0, 1.0, 0.03), (1.0, 0.0, 1.0, 0.0)] + _drawn_pairs(
             np.random.default_rng(29), count, 4.0):
         entry = (ratio, {"others": others, "speed": speed}, verdicts.cause(others, speed), noise)
-        said = re.sub(r"\n +", " ", cell["c_rung_price"](entry))
+        said = unwrap(cell["c_rung_price"](entry))
         region, _ = verdicts.place(ratio, (1.0,), others, speed, noise)
         assert said.startswith(f"the ladder's C rung (Step 2) ran at n = 512, rows 4 KiB apart: padded apart, the same "
                                f"loop ran {ratio:.2f}× (")
         assert ("carry that price of the size" in said) == (region == 1)
         assert ("no price of the size" in said) == (region == 0) and ("not settled" in said) == (region is None)
         assert (", disturbed)" in said) == bool(entry[2])
-        assert all(len(line) <= 118 for line in tutorials.fit(cell["c_rung_price"](entry)).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(cell["c_rung_price"](entry)).split("\n"))
 
 
 @pytest.mark.parametrize("n", [128, 500, 512, 1024])
@@ -841,7 +842,7 @@ def test_the_headline_says_when_the_rungs_ran_on_rows_of_whole_4_kib(n, with_c_r
     due = with_c_rung and n % 512 == 0
     assert len(printed) == due
     if due:
-        flat = re.sub(r"\n +", " ", printed[0])
+        flat = unwrap(printed[0])
         assert f"every rung but Python's ran at n = {n}, whose rows are {n * 8 // 1024} KiB" in flat
         assert "neither end of this ratio is the C rung" in flat
 
@@ -882,7 +883,7 @@ def test_the_reference_blas_beside_ikj_follows_its_range_and_names_no_cause_it_d
                   for name in ("reference BLAS", "ikj rung")}
         drawn, flagged = float(rng.uniform(0.3, 4)), bool(rng.random() < 0.3)   # reader 33 a2: the tables' ratio too
         table = (drawn, tables["table_stray"](ratio, drawn, flagged), flagged) if rng.random() < 0.5 else None
-        said = re.sub(r"\n +", " ", cell["reference_beside_ikj"](ratio, watched["others"], watched["speed"], noise, packed,
+        said = unwrap(cell["reference_beside_ikj"](ratio, watched["others"], watched["speed"], noise, packed,
                                                                  None, table))
         widened = max(noise, table[1] if table else 0.0)
         region, (low, high) = verdicts.place(ratio, (0.8, 1.25), watched["others"], watched["speed"], widened)
@@ -902,7 +903,7 @@ def test_the_reference_blas_beside_ikj_follows_its_range_and_names_no_cause_it_d
             unread = None in (packed[faster], packed[slower])
             assert ("isolate" in verdict) and ("hypothesis" in verdict) != unread
             assert ("more packed (vector) instructions" in verdict) == (not unread and packed[faster] > packed[slower])
-        assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(said).split("\n"))
     assert count == SAMPLE or seen == {0, 1, 2, None, "busy"}
 
 
@@ -964,7 +965,7 @@ def test_a_missing_reference_blas_skips_its_pair_with_one_line(found, monkeypatc
     tail = source.index("\nAGAIN = {")   # the second timings the probe's line reads: ikj's only where its pairs ran
     exec(source[tail:source.index("\nprint(fit(scale_said", tail)], scope)  # noqa: S102
     assert set(scope["seconds"]) == {"ijk, n = 4"} | ({"ikj, n = 4"} if found else set())
-    moments = re.sub(r"\n +", " ", next(line for line in printed if line.startswith("one call, two moments ")))
+    moments = unwrap(next(line for line in printed if line.startswith("one call, two moments ")))
     assert "ijk, n = 4: 1.10 GFLOP/s in this step's table (100% of a core), 1.00 in Step 2's (100% of a core), 10% apart" in moments
     if not found:
         assert printed[0] == "reference BLAS beside the ikj rung: skipped — the reference BLAS rung was skipped (Step 2)"
@@ -989,7 +990,7 @@ def test_the_extra_read_follows_the_pairs_verdict_for_every_outcome():
                                                     for name in ("reference BLAS", "ikj rung")}))
     for ratio, watched, _, noise, reads in cases:
         packed = {"reference BLAS": 0.0, "ikj rung": 0.0}
-        said = re.sub(r"\n +", " ", cell["reference_beside_ikj"](ratio, watched["others"], watched["speed"], noise,
+        said = unwrap(cell["reference_beside_ikj"](ratio, watched["others"], watched["speed"], noise,
                                                                  packed, reads))
         region, (low, high) = verdicts.place(ratio, (0.8, 1.25), watched["others"], watched["speed"], noise)
         ikj, reference = reads["ikj rung"], reads["reference BLAS"]
@@ -1002,7 +1003,7 @@ def test_the_extra_read_follows_the_pairs_verdict_for_every_outcome():
         assert ("that read does not set its pace here" in said) == (more and region == 0)
         assert ("one more hypothesis for the gap" in said) == (more and region == 2)
         assert ("whether it costs anything this run does not settle" in said) == (more and region is None)
-        assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(said).split("\n"))
     assert {(region, True) for region in (0, 1, 2, None)} <= seen
 
 
@@ -1025,7 +1026,7 @@ def test_the_c_rung_says_in_the_table_and_the_figure_when_its_rows_are_whole_4_k
         note, drawn = step_2["row_note"](name, n), label["drawn_label"](name)
         assert bool(note) == bool(drawn != name) == (due and name == "C, textbook loop (ijk)")
         if note:
-            assert f"its rows are {n * 8 // 1024} KiB apart (n = {n})" in re.sub(r"\n +", " ", note)
+            assert f"its rows are {n * 8 // 1024} KiB apart (n = {n})" in unwrap(note)
             assert "Step 4 measures" in note and drawn == f"{name}\n[rows {n * 8 // 1024} KiB apart: Step 4 prices that]"
             assert all(len(line) <= 118 for line in note.split("\n"))
 
@@ -1055,7 +1056,7 @@ def test_one_call_at_two_moments_blames_the_moments_only_where_the_slowed_core_a
                                                              _timing(rng, "this step's table")),
                          float(rng.choice([0.0, 0.02, 0.05, 0.2]))) for _ in range(count)]
     for size, name, timings, noise in cases:
-        said = re.sub(r"\n +", " ", tutorials.fit(_disassembly(size)["moment_said"](name, timings, noise)))
+        said = unwrap(tutorials.fit(_disassembly(size)["moment_said"](name, timings, noise)))
         printed = sorted(((round(rate, 2), round(share, 2)) for rate, _, share in timings), key=lambda t: t[0])
         (slower, share), (faster, _) = printed
         bounded = share > 0
@@ -1072,11 +1073,11 @@ def test_one_call_at_two_moments_blames_the_moments_only_where_the_slowed_core_a
             assert (faster <= most) == fits
         assert ("4 KiB boundary" in said) == (not fits and size * 8 % 4096 == 0)
         assert ("alternated with another" in said) == (not fits and any("pairs" in where for _, where, _ in timings))
-        assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
-    said = re.sub(r"\n +", " ", tutorials.fit(_disassembly()["moment_said"](*reader[1:])))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(said).split("\n"))
+    said = unwrap(tutorials.fit(_disassembly()["moment_said"](*reader[1:])))
     assert "beyond what the slower one's moment allows with the A/A control's noise" in said
     ijk = ("ijk, n = 512", ((0.58, "this step's table", 1.0), (0.55, "Step 2's", 0.98)), 0.01)   # reader 35 b7: 5% apart
-    said = re.sub(r"\n +", " ", tutorials.fit(_disassembly()["moment_said"](*ijk)))
+    said = unwrap(tutorials.fit(_disassembly()["moment_said"](*ijk)))
     assert "at most 0.57), a noise that from 3 pairs is only a lower bound" in said and "unexplained" not in said
     assert count == SAMPLE or seen == {(True, True), (True, False), (False, True)}
 
@@ -1085,14 +1086,14 @@ def test_the_reference_pairs_verdict_leaves_the_tables_gap_to_the_moments_line()
     """Reader 32 a1: within the band, the pair's verdict no longer says the moments made the tables' gap; it points to
     the line that decides that."""
     said = _disassembly()["reference_beside_ikj"](1.03, 0.0, 1.0, 0.04, {"reference BLAS": 0.0, "ikj rung": 0.0})
-    assert "did that" not in said and "says whether the moments they were timed at allow that" in re.sub(r"\n +", " ", said)
+    assert "did that" not in said and "says whether the moments they were timed at allow that" in unwrap(said)
 
 
 def test_the_add_chain_line_says_its_ratio_is_the_rounds_median_and_prints_the_best_rates_quotient(calm):
     """Reader 32 c7: "0.84 GFLOP/s, 1.02× one chain of multiplies (0.87)" read as 0.97: the line now says the 1.02× is
     the median of the rounds' own ratios and prints the quotient of the two best rates beside it."""
     ns, text = calm
-    line = re.sub(r"\n +", " ", re.search(r"^one chain of dependent adds .*(?:\n  .*)*", text, re.M).group(0))
+    line = unwrap(re.search(r"^one chain of dependent adds .*(?:\n  .*)*", text, re.M).group(0))
     quotient = round(ns["adds"], 2) / round(ns["multiplies"], 2)
     assert f"{ns['adds']:.2f} GFLOP/s, one chain of multiplies {ns['multiplies']:.2f} (each its best of 5" in line
     assert f"the median of the 5 rounds' own ratios: {ns['faster']:.2f}×" in line
@@ -1132,10 +1133,10 @@ def test_each_out_of_order_verdict_holds_step_2s_unflagged_ratio_in_its_range(co
          float(rng.choice([0.0, 0.02, 0.1])), float(rng.uniform(0.2, 0.999)), bool(rng.random() < 0.2)) for _ in range(count)]
     outcomes = set()
     for again, others, speed, noise, table, flagged in cases:
-        said = re.sub(r"\n +", " ", order_said(again, others, speed, noise, table, flagged))
+        said = unwrap(order_said(again, others, speed, noise, table, flagged))
         stray = 0.0 if flagged else verdicts.apart(table / again)
         if stray <= noise:
-            assert said == re.sub(r"\n +", " ", verdicts.order(again, others, speed, noise))
+            assert said == unwrap(verdicts.order(again, others, speed, noise))
             outcomes.add("pairs")
             continue
         region, (low, high) = verdicts.place(again, (0.95,), others, speed, stray)
@@ -1146,13 +1147,13 @@ def test_each_out_of_order_verdict_holds_step_2s_unflagged_ratio_in_its_range(co
             assert said.startswith("not settled in this run") and counted in said and "across the 0.95 mark" in said
             outcomes.add("open")
         else:
-            assert said == re.sub(r"\n +", " ", verdicts.order(again, others, speed, stray)).replace(
+            assert said == unwrap(verdicts.order(again, others, speed, stray)).replace(
                 f"the pairs' {stray:.0%} spread", counted + f", more than the pairs' {noise:.0%} spread)")
             assert counted in said and f"the pairs' {stray:.0%} spread," not in said.replace(counted, "")
             shown = [float(x) for x in re.search(r"= (\d+\.\d+)…(\d+\.\d+)×", said).groups()]
             assert shown[0] <= round(table, 2) + 0.01 and round(table, 2) - 0.01 <= shown[1], (table, said)
             outcomes.add(region)
-        assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(said).split("\n"))
     assert {"pairs", "open", 0, 1} <= outcomes
     first = order_said(*cases[0])   # the reader's: Step 2's 0.95× against the pairs' 1.05× (1.02…1.09×)
     assert first.startswith("not settled in this run") and "flips" not in first
@@ -1216,7 +1217,7 @@ def test_an_order_that_held_is_said_of_its_sizes_and_the_figures_outcome_is_the_
     seen = set()
     for again, others, speed, noise, table, flagged, past in cases:
         at = "n = 512 (rows 4 KiB apart: Step 4 prices that, and re-times the two at n = 500)"
-        said = re.sub(r"\n +", " ", cell["order_said"](again, others, speed, noise, table, flagged, past, at))
+        said = unwrap(cell["order_said"](again, others, speed, noise, table, flagged, past, at))
         outcome, bounds, marks = cell["pair_order"](again, others, speed, noise, table, flagged, past)
         seen.add(outcome)
         assert "the code's" not in said and marks == (0.95,)
@@ -1252,7 +1253,7 @@ def test_the_figure_marks_exactly_the_orders_its_pairs_did_not_bear_out(count):
                                 for pair in pairs}))
     for results, orders in cases:
         notes = cell["figure_notes"](orders, results, set())
-        said = re.sub(r"\n +", " ", cell["orders_said"](orders, results))
+        said = unwrap(cell["orders_said"](orders, results))
         for (name, earlier), (outcome, bounds, marks) in orders.items():
             drawn = "faster" if results[name] > results[earlier] else "slower"
             marked = [note for note in notes.get(name, []) if note.startswith(f"[vs {earlier}:")]
@@ -1264,8 +1265,7 @@ def test_the_figure_marks_exactly_the_orders_its_pairs_did_not_bear_out(count):
         assert all(len(line) <= 118 for line in cell["orders_said"](orders, results).split("\n"))
     notes = cell["figure_notes"](reader[1], reader[0], set())
     assert notes == {"OpenBLAS, 1 thread": ["[vs nnkit's dgemm, 1 thread: not settled]"]}
-    assert "not settled — OpenBLAS, 1 thread against nnkit's dgemm, 1 thread (0.80…2.37×)" in re.sub(
-        r"\n +", " ", cell["orders_said"](reader[1], reader[0]))
+    assert "not settled — OpenBLAS, 1 thread against nnkit's dgemm, 1 thread (0.80…2.37×)" in unwrap(cell["orders_said"](reader[1], reader[0]))
 
 
 def _step_2(results: dict, shaky: set, cores: int = 2) -> dict:
@@ -1296,7 +1296,7 @@ def test_a_super_linear_table_pair_is_said_disturbed_on_both_rows_and_counts_in_
         assert bool(suspect) == due == bool(flag) and (not due or suspect == {"OpenBLAS, 1 thread", "OpenBLAS, 2 threads"})
         cell["suspect"], cell["suspect_flag"] = suspect, flag
         for name in results:
-            note = re.sub(r"\n +", " ", cell["suspect_note"](name))
+            note = unwrap(cell["suspect_note"](name))
             assert bool(note) == (name in suspect)
             if note:
                 assert "SUPER-LINEAR on 2 cores" in note and "which of the two, this run does not measure" in note
@@ -1305,7 +1305,7 @@ def test_a_super_linear_table_pair_is_said_disturbed_on_both_rows_and_counts_in_
                                  suspect=suspect, cores=2, n=512, n_python=96, C_RUNG="C, textbook loop (ijk)",
                                  whole_4_kib=lambda name, size: False)
         outcome, said = step_3["out_of_order"]("OpenBLAS, 1 thread", "nnkit's dgemm, 1 thread", 0.95, 0.0, 1.0, 0.01)
-        flat = re.sub(r"\n +", " ", said)
+        flat = unwrap(said)
         assert ("not counted: OpenBLAS, 1 thread is one of a SUPER-LINEAR pair there" in flat) == due
         assert "neither rate flagged" not in flat or not due
     assert outcomes == {True, False}
@@ -1325,7 +1325,7 @@ def test_step_4s_answer_reads_each_verdicts_range(count):
         cell = _cell_functions("def step_4_answer(", "\n\nprint(step_4_answer(", size=512, MARKS={
             "padded": (1.3,), "sizes": (1.1,), "swap": (1.0,), "away": (1.0,), "order": (0.8, 1.25)},
             placed=_place, fit=tutorials.fit)
-        said = re.sub(r"\n +", " ", cell["step_4_answer"](again, walked, summed))
+        said = unwrap(cell["step_4_answer"](again, walked, summed))
         padded, order = _place(again["padded"], (1.3,))[0], _place(again["order"], (0.8, 1.25))[0]
         assert ("the 4 KiB row costs it that" in said) == (padded == 1)
         assert ("is not settled" in said.split("the loop order")[0]) == (padded is None)
@@ -1340,7 +1340,7 @@ def test_each_step_ends_with_its_answer(calm):
     ns, text = calm
     answers = re.findall(r"^Step (\d)'s answer — ", text, re.M)
     assert answers == ["1", "2", "3", "4"]
-    flat = re.sub(r"\n +", " ", text)
+    flat = unwrap(text)
     settled, open_ = ns["settled_or_not"](ns["orders"])
     step_3 = flat[flat.index("Step 3's answer"):]
     assert all(words in step_3 for words in settled + open_)
@@ -1359,7 +1359,7 @@ def test_the_bottom_to_top_ratio_says_when_its_top_is_one_of_a_super_linear_pair
           "suspect": suspect, "top": "OpenBLAS, 2 threads", "bottom": "Python loops", "region": 1, "low": 1.0,
           "high": 1.0, "same": 1.0, "half": 48, "n_python": 96, "n": 512, "verdicts": verdicts, "fit": tutorials.fit,
           "print": printed.append})
-    line = re.sub(r"\n +", " ", printed[-1])
+    line = unwrap(printed[-1])
     assert ("rests on a disturbed rate (Python loops" in line) == bool(flagged)
     assert ("rests on a rate perhaps disturbed (OpenBLAS, 2 threads: one of a SUPER-LINEAR pair" in line) == (
         bool(suspect) and not flagged)

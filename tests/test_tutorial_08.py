@@ -17,6 +17,7 @@ from generators import examples, seeds
 from nnkit import tutorials
 from nnkit.bench import bandwidth as triads
 from nnkit.bench import load, verdicts
+from text import unwrap
 from tutorial_runs import printed_disturbed, quick
 
 # The default run reads the plain quick run the other test files share (the machine's own load); each seed is one more
@@ -45,7 +46,7 @@ def run(request, tmp_path_factory, plain_run):
 def _printed_flags(who, row, cores):
     """The flags a Step 8 row must list for ``who``: the SUPER-LINEAR of the ratio Step 3 kept, read off the ratio the
     row prints (the kept rates are unflagged by construction); these pairs' disturbance and their SUPER-LINEAR."""
-    flat = re.sub(r"\n +", " ", row)
+    flat = unwrap(row)
     kept = re.search(rf"{re.escape(who)} [\d.]+ \((?:table|re-timing)\) ÷ [\d.]+ \((?:table|re-timing)\) = ([\d.]+)×", flat)
     impossible = verdicts.super_linear(float(kept.group(1)), cores)
     flags = [f"Step 3's ratio: {impossible.split(':')[0]}"] if impossible else []
@@ -78,7 +79,7 @@ def test_step_3s_table_row_names_every_flagged_rate_under_it(run):
     top = max(ns["sizes"])
     for who in ("+ cache blocking", "numpy's OpenBLAS, 1 thread"):
         flagged = printed_disturbed(text, who, top)
-        assert (f"it rests on a rate flagged disturbed above: {who}, n = {top}" in text) == flagged
+        assert (f"it rests on a rate flagged disturbed above: {who}, n = {top}" in unwrap(text)) == flagged
 
 
 def _step_3():
@@ -153,7 +154,7 @@ def test_every_printed_pair_noise_is_the_larger_of_what_the_run_measured(run):
     """In a whole quick run, each printed pair noise is the larger of the two figures on medians printed beside it —
     no floor the run did not measure — and the single pairs' spread is printed beside it."""
     _, text = run
-    flat = re.sub(r"\n +", " ", text)
+    flat = unwrap(text)
     found = re.findall(r"the pair noise ±(\d+)%, the larger of the same-work rounds' (\d+)% from 1 and these rounds' own "
                        r"spread (\d+)% \(their single pairs spread \d+%\)", flat)
     library = re.findall(r"the pair noise ±(\d+)%, the larger of the packing rounds' (\d+)% at this n and these rounds' own "
@@ -231,8 +232,8 @@ def test_every_ratio_of_pairs_is_decided_by_the_one_rule_in_words_its_printed_ra
         # ("no round disturbed: within …" holds "disturbed:": a test that looked for that failed on the "within" outcome)
         note = re.search(r"^  disturbed: (.*?)\n  each round's range", said, re.M | re.S)
         causes = [f"round {i}: {verdicts.cause(o, v)}" for i, (o, v) in enumerate(zip(others, speeds), 1) if verdicts.cause(o, v)]
-        assert (re.sub(r"\n +", " ", note[1]) if note else "") == "; ".join(causes)
-        assert re.sub(r"\n +", " ", said).count("disturbed: round ") == bool(causes)
+        assert (unwrap(note[1]) if note else "") == "; ".join(causes)
+        assert unwrap(said).count("disturbed: round ") == bool(causes)
 
     check()
 
@@ -347,7 +348,7 @@ def test_a_rate_is_held_to_the_peak_only_when_the_probes_rounds_held(run):
     rounds = sorted(ns["probe_rounds"] + [ns["one_core"]["gflops"]])
     holds = ns["peak_holds"]   # decided before the ranking; a later raise of the peak does not undo it
     assert not holds or (not ns["unsteady"] and rounds[-2] >= 0.9 * rounds[-1])
-    flat = re.sub(r"\n +", " ", text)
+    flat = unwrap(text)
     assert ("no rate passes 1.1 × its peak" in flat) == holds and ("the peak bounds no rate" in flat) == (not holds)
     assert all(ns["held"](name, math.inf) == (1.1 * (ns["peak_all"] if name in ns["threaded"] else ns["peak_one"])
                                               if holds else math.inf) for name in ns["rates"])
@@ -376,7 +377,7 @@ def test_the_peak_names_each_condition_that_failed_and_only_those(run, examples)
 
 def test_the_printed_reason_the_peak_bounds_no_rate_is_the_one_that_failed(run):
     ns, text = run
-    flat = re.sub(r"\n +", " ", text)
+    flat = unwrap(text)
     if ns["peak_holds"]:
         assert "the peak bounds no rate" not in flat
     else:
@@ -414,7 +415,7 @@ def test_a_cache_size_is_read_only_where_the_step_exceeds_the_sweeps_ranges(run,
         # where that step lies beyond both sets' ranges; and set beside the reported L3 by where it lies
         small, large = ns["steepest_step"](runs)
         apart = runs[small][0] > runs[large][-1]
-        flat = re.sub(r"\n +", " ", said)
+        flat = unwrap(said)
         # reader 34 (c3): the steepest step is named also where the reach is not settled (disturbed sweeps included)
         shown = not settles or bool(served)
         assert ("behaves like a cache of between" in flat) == (shown and not why and apart)
@@ -426,7 +427,7 @@ def test_a_cache_size_is_read_only_where_the_step_exceeds_the_sweeps_ranges(run,
             reported = ns["config"].l3_bytes
             beside = "consistent with" if small < reported <= large else "less than" if large <= reported else "at least"
             assert (f"{beside} the {reported / 2**20:.0f} MiB the machine reports" in flat) == apart
-        assert all(len(line) <= 118 for line in tutorials.fit(said).splitlines())
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(said).splitlines())
         assert ("not settled in this run" in said) == (not settles)
         larger = [size for size in sizes[1:-1] if size > edge]
         part_way = settles and any(runs[size][0] > runs[sizes[-1]][-1] for size in larger)
@@ -474,7 +475,7 @@ def test_a_rate_above_a_flagged_roof_names_the_roof_measured_low_and_settles_not
         with pytest.MonkeyPatch.context() as patch:
             patch.setitem(ns, "triads_why", why)
             patch.setitem(ns, "triad_watches", watches)
-            said = re.sub(r"\n +", " ", tutorials.fit(ns["above_said"](rate, sloped, sloped * nearer, "L2")))
+            said = unwrap(tutorials.fit(ns["above_said"](rate, sloped, sloped * nearer, "L2")))
         assert ("measured low" in said) == ("nothing is settled above a flagged roof" in said) == bool(why)
         assert ("the roofline alone cannot tell which" in said) == (not why)
         most = verdicts.ratio_bounds(sloped, others, speed)[1]
@@ -482,7 +483,7 @@ def test_a_rate_above_a_flagged_roof_names_the_roof_measured_low_and_settles_not
             assert f"the slope could reach {most:.1f}, this rung {rate / most:.0%} of it" in said
         elif why:
             assert "other processes were busy" in said
-        assert all(len(line) <= 118 for line in tutorials.fit(ns["above_said"](rate, sloped, sloped * nearer, "L2")).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(ns["above_said"](rate, sloped, sloped * nearer, "L2")).split("\n"))
 
     check()
 
@@ -532,7 +533,7 @@ def test_every_roofline_share_has_the_bound_word_its_printed_rate_and_roof_allow
     l3 = re.search(r"^L3: at best .*(?:\n  .*)*", joined, re.M)
     if l3 and flagged_sweeps:
         assert "the ratio is not settled" in l3.group(0) and "is a lower bound" in l3.group(0)
-    rows = [re.sub(r"\n +", " ", block) for block in re.findall(r"^\S.*FLOPs/byte \(model\).*(?:\n  .*)*", text, re.M)]
+    rows = [unwrap(block) for block in re.findall(r"^\S.*FLOPs/byte \(model\).*(?:\n  .*)*", text, re.M)]
     assert rows
     for row in rows:
         roof = re.search(r"roof +([\d.]+) \(([^)]*)\), (its share not settled|at most \d+% of it|at least \d+% of it|"
@@ -565,7 +566,7 @@ def test_step_8s_yardstick_is_its_own_same_work_control(run):
         said = ns["yardstick_said"](same, why)
         strayed = max(verdicts.apart(r) for r in same.values())
         noise = verdicts.median_noise(strayed, list(same.values()))
-        joined = re.sub(r"\n +", " ", said)
+        joined = unwrap(said)
         assert all(len(line) <= 118 for line in said.splitlines())
         assert f"the yardstick: ±{noise:.0%}" in joined and f"strayed up to {strayed:.0%}" in joined
         assert "a lower bound of it" in joined and ("disturbed: n = 48" in joined) == bool(why)
@@ -586,7 +587,7 @@ def test_step_8s_sets_settle_by_their_ranges_only_when_they_do_not_overlap_as_pr
         apart = "below" if max(low) < min(high) else "above" if min(low) > max(high) else ""
         assert bool(said) == bool(apart) and all(len(line) <= 118 for line in said.splitlines())
         assert side == (apart if math.comb(2 * k, k) / 2 > 20 else "")
-        flat = re.sub(r"\n +", " ", said)
+        flat = unwrap(said)
         assert ("settled by the ranges" in flat) == bool(side)
         # reader 33 (c11): the line reads either side, so its odds are the two-sided 2 in C(2k, k), said so
         assert not said or f"one time in {math.comb(2 * k, k) // 2} (two-sided" in flat
@@ -619,7 +620,7 @@ def test_step_6_sets_the_rule_blocks_beside_step_3s_rate_in_words_its_ratios_all
     n = 1000
     at_rule, why, table, table_why, again, said = _step_6_line(ns, rng, n, at_edge=seed % 2 == 1)
     assert all(len(line) <= 118 for line in said.splitlines())
-    said = re.sub(r"\n +", " ", said)
+    said = unwrap(said)
     reference = table if not table_why else again[0] if again and not again[1] else None
     name = "Step 3's rate" if not table_why else "Step 3's re-timing"
     assert ns["reference_rate"](table, table_why, again) == (reference, name if reference else "")
@@ -658,6 +659,7 @@ def test_step_6_line_generator_reaches_both_words_and_every_flag(run):
     words, references, sweep_flags = set(), set(), set()
     for seed in range(60):
         at_rule, why, _, table_why, again, said = _step_6_line(ns, np.random.default_rng(seed), 1000, seed % 2 == 1)
+        said = unwrap(said)   # its phrases read across fit's wrap
         words.add("outside" if "not each within 0.80" in said else "none" if "not possible" in said else "within")
         words.add("both sweeps off" if "the KC and the MC sweeps' figures are read as" in said else
                   "one sweep off" if "sweep's figures are read as" in said else "")
@@ -671,7 +673,7 @@ def test_reader_26s_step_6_line_no_longer_clears_the_sweeps_against_a_flagged_ra
     """Reader 26 (a2), out-8.txt:389-393: Step 3's 53.5 was flagged at 0.74× its re-timing (72.5), yet the sweeps'
     48.6 and 48.1 were cleared at 0.91× and 0.90× of it. Against the re-timing they sit at 0.67× and 0.66×."""
     ns, _ = run
-    said = re.sub(r"\n +", " ", ns["against_step_3"](
+    said = unwrap(ns["against_step_3"](
         1000, {"KC": (384, 48.6), "MC": (336, 48.1)}, {"KC": "", "MC": ""}, 53.5,
         "53.5 is only 0.74× its re-timing (72.5): read nothing off it, run it again", (72.5, "")))
     assert "its re-timing, undisturbed, at 72.5" in said and "0.67× that" in said and "0.66× that" in said
@@ -685,7 +687,7 @@ def test_step_6_sweeps_at_step_3s_largest_size_and_prints_the_comparison_from_it
     ns, text = run
     top = max(ns["sizes"])
     assert set(ns["by_kc"]) and all(v <= top or v == min(k for k in ns["by_kc"] if k >= top) for v in ns["by_kc"])
-    said = re.sub(r"\n +", " ", re.search(r"^the rule's blocks at n = .*(?:\n  .*)*", text, re.M).group(0))
+    said = unwrap(re.search(r"^the rule's blocks at n = .*(?:\n  .*)*", text, re.M).group(0))
     assert said.startswith(f"the rule's blocks at n = {top}: ")
     config = ns["config"]
     for label, sweep, chosen in (("KC", ns["by_kc"], config.kc), ("MC", ns["by_mc"], config.mc)):
@@ -722,7 +724,7 @@ def test_step_6_sets_the_rules_block_against_the_runner_up_when_it_ran_fastest(r
     assert all(len(line) <= 118 for line in said.splitlines())
     assert noise == ns["pair_noise"](same, gains, loads)[0]
     where = ns["placed"](gains, loads, 1.0, noise)[0]
-    joined = re.sub(r"\n +", " ", said)
+    joined = unwrap(said)
     assert ("ran fastest in the sweep; against the sweep's runner-up" in joined) == rule_fastest
     assert ("against the sweep's fastest" in joined) == (not rule_fastest)
     assert " and ".join(f"{g:.2f}×" for g in gains) + " the rule's speed" in joined
@@ -755,7 +757,7 @@ def test_step_6_pairs_the_rules_block_in_each_sweep_of_a_run(run):
     for label, sweep, chosen in (("KC", ns["by_kc"], ns["config"].kc), ("MC", ns["by_mc"], ns["config"].mc)):
         chosen = min(chosen, max(sweep))
         others = {v: r for v, r in sweep.items() if v != chosen}
-        block = re.sub(r"\n +", " ", re.search(rf"^{label}, n = \d+: .*(?:\n  .*)*", text, re.M).group(0))
+        block = unwrap(re.search(rf"^{label}, n = \d+: .*(?:\n  .*)*", text, re.M).group(0))
         assert ("nothing to set it against" in block) == (not others)
         if others:
             other = max(others, key=others.get)
@@ -818,7 +820,7 @@ def test_step_5_prints_b_s_pages_and_words_its_l2_count_on_that_condition(run):
     """Reader 26 (b2), out-8.txt:328-329: the L2 count was printed as fact; now it is worded as holding only on
     2 MiB huge pages, and a line after the timings reports the pages under the timed B."""
     ns, text = run
-    flat = re.sub(r"\n +", " ", text)
+    flat = unwrap(text)
     assert re.search(r"by their addresses in B, at ld = 512 the 512 rows of one column fall into \d+ of them, .*; "
                      r"L2's set takes the address's bits \d+–\d+, .*the count holds", flat)
     size = 128   # the quick run's Step 5 size
@@ -858,7 +860,7 @@ def test_step_5_computes_each_caches_set_bits_and_the_pages_its_count_holds_on(l
 
 def test_step_5_prints_the_set_bits_of_this_machines_caches_and_no_fixed_ones(run):
     ns, text = run
-    flat = re.sub(r"\n +", " ", text)
+    flat = unwrap(text)
     config = ns["config"]
     for level, size, ways in (("L1", config.l1_bytes, config.l1_ways), ("L2", config.l2_bytes, config.l2_ways)):
         sets = size // (ways * config.line_bytes)
@@ -905,7 +907,7 @@ def test_a_roofline_row_whose_share_prints_above_100_percent_says_why_and_no_oth
                                ("triads_why", why), ("triad_watches", [{"others": 1.5, "speed": 1.0}])):
                 patch.setitem(ns, key, value)
             text, above = ns["row_said"]("+ packing", intensity, rate, "disturbed" if rate_low else "")
-        flat = re.sub(r"\n +", " ", text)
+        flat = unwrap(text)
         share = re.search(r"(\d+)% (?:of it|as measured)", flat)
         over_peak = rate > peak_one
         assert above == (not over_peak and share is not None and int(share.group(1)) > 100)
@@ -1039,7 +1041,7 @@ def test_one_in_cache_roof_replaces_l2s_and_l3s_when_they_ran_at_one_rate(run, e
                                ("triads_why", "")):
                 patch.setitem(ns, key, value)
             text, _ = ns["row_said"]("+ packing", intensity, 0.5 * sloped, "disturbed" if rate_low else "")
-        flat = re.sub(r"\n +", " ", text)
+        flat = unwrap(text)
         assert "(the in-cache slope, a lower bound)" in flat
         assert ("its share not settled" in flat) == rate_low and ("at most 50% of it" in flat) == (not rate_low)
 
@@ -1067,7 +1069,7 @@ def test_a_faster_block_names_the_term_of_the_rule_it_points_to(run, seed):
                 mc=int(rng.integers(24, 400)))
     label, other = ("KC", "MC")[seed % 2], int(rng.integers(8, 2000))
     said = ns["rule_term"](label, (c.kc, c.mc)[seed % 2], other, c)
-    joined = re.sub(r"\n +", " ", said)
+    joined = unwrap(said)
     if label == "KC":   # reader 36 b1: both micro-panels, in the ways L1 leaves beside the C tile's
         level, ways, per, way = "L1", c.l1_ways - 1, (c.mr + c.nr) * 8, c.l1_bytes // c.l1_ways
         room = f"of the {ways} of L1's {c.l1_ways} ways left beside the C tile's"
@@ -1091,7 +1093,7 @@ def test_step_6_names_the_rules_term_exactly_when_its_pairs_settle_another_value
     blocks = re.findall(r"^  the rule's choice .*?(?=^\S|^  the rule's choice|\Z)", text, re.M | re.S)
     assert blocks
     for block in blocks:
-        joined = re.sub(r"\n +", " ", block)
+        joined = unwrap(block)
         faster = " ran faster than the rule's " in joined or "the rule's KC is slower" in joined \
             or "the rule's MC is slower" in joined
         assert ("what it may point to in the rule:" in joined) == faster
@@ -1121,7 +1123,7 @@ def test_a_rung_near_a_slower_levels_slope_is_said_to_be_no_evidence_of_that_bou
         if name in near:
             assert near[name][0] in expected
     said = ns["near_said"](near, fits)
-    joined = re.sub(r"\n +", " ", said)
+    joined = unwrap(said)
     assert bool(said) == bool(near)
     if near:
         assert "no evidence that its level binds a rung when its working set fits a faster one" in joined
@@ -1165,7 +1167,7 @@ def test_a_two_thread_row_is_flagged_exactly_where_it_did_not_scale_and_a_smalle
 def test_the_run_flags_every_two_thread_row_its_neighbours_make_implausible(run):
     """The same rule on the run's own table, its ratios as printed: each flagged row is listed under the table."""
     ns, text = run
-    flat = re.sub(r"\n +", " ", text)
+    flat = unwrap(text)
     for name, one_name in ns["ONE_THREAD_OF"].items():
         one_only = {n for n in ns["rates"][name] if name == "+ threads" and n**3 <= ns["config"].one_thread_up_to}
         gains = {n: ns["printed_gain"](ns["rates"][name][n], ns["rates"][one_name][n]) for n in ns["rates"][name]}
@@ -1281,7 +1283,7 @@ def test_the_share_against_openblas_prints_the_rate_it_divides(run):
     """Reader 32 (c6): "at least 76% of the peak" rested on a rate the run never printed: the line now prints the
     pairs' rate and the peak it is divided by, whose quotient is the printed share."""
     ns, text = run
-    flat = re.sub(r"\n +", " ", text)
+    flat = unwrap(text)
     rate, peak_used = ns["paired_rate"], ns["paired_rate"] / ns["share"]
     assert f"its fastest round's median, {rate:.1f} GFLOP/s, ÷ the peak {peak_used:.1f}: " in flat
     assert ns["share_said"](ns["share"], bool(ns["versus_why"]), bool(ns["slowed_one"])) in flat
@@ -1291,7 +1293,7 @@ def test_the_share_against_openblas_prints_the_rate_it_divides(run):
 def test_a_pair_within_the_one_thread_cut_says_it_cannot_time_the_cut(dgemm_ns, ratio):
     """Reader 32 (b5): within the one-thread cut nnkit's 2-thread figure is one thread by design; the line says so,
     and the text says Step 9 times the cut, with the run-time switch that lifts it."""
-    line = re.sub(r"\n +", " ", dgemm_ns["one_thread_pair"](ratio, ""))
+    line = unwrap(dgemm_ns["one_thread_pair"](ratio, ""))
     assert "by design (Step 2's one-thread cut: so this pair does not time the cut)" in line
     flat = re.sub(r"\s+", " ", _source())
     assert "these pairs cannot time the cut" in flat and "Step 9 times it: `own_dgemm.one_thread_cut(0)`" in flat
@@ -1318,7 +1320,7 @@ def test_a_busy_machines_one_thread_note_is_named_so_and_points_to_this_runs_own
     source = re.sub(r"\s+", " ", open(tutorials.find("inside-dgemm"), encoding="utf-8").read())
     note = "where the one-thread line above quotes timings taken with another process busy"
     assert note in source
-    if "another process busy" in re.sub(r"\n +", " ", text):
+    if "another process busy" in unwrap(text):
         after = source[source.index(note):]
         assert "a busy machine's figures, not an idle one's" in after[:300] and "Step 8's pairs" in after[:500]
 
@@ -1339,7 +1341,7 @@ def test_step_4_prints_the_same_work_pairs_disturbance_and_its_clauses_agree_in_
         packed, packed_loads = list(rng.choice([0.5, 1.0, 2.0]) * rng.uniform(0.85, 1.15, 3)), loads()
         n = int(rng.choice([64, 120, 250]))
         where, noise, line = ns["packing_line"](n, same, same_loads, packed, packed_loads)
-        flat = re.sub(r"\n +", " ", line)
+        flat = unwrap(line)
         same_why, compared_why = ns["disturbance"](same_loads), ns["disturbance"](packed_loads)
         seen.add((where, bool(same_why), bool(compared_why)))
         assert all(len(printed) <= 118 for printed in line.splitlines())
@@ -1467,18 +1469,18 @@ def test_the_roofs_drawn_follow_the_l2_l3_line_flagged_or_not(run, examples):
            st.floats(1.0, 20.0), st.sampled_from(["", "the core ran as slow as 83% of its usual speed"]))
     def check(l2, l3, main, why):
         runs = {2**18: sorted(l2), 2**22: sorted(l3)}
-        said = re.sub(r"\n +", " ", ns["levels_said"](runs, 2**18, 2**22, why))
+        said = unwrap(ns["levels_said"](runs, 2**18, 2**22, why))
         one_limit = ns["levels_apart"](runs, 2**18, 2**22) != "below"
         drawn = ns["drawn_roofs"]({"L2": statistics.median(l2), "L3": statistics.median(l3), "main memory": main},
                                   one_limit)
         assert ("draws one in-cache roof" in said) == (ns["IN_CACHE"] in drawn) == ("L3" not in drawn)
         with pytest.MonkeyPatch.context() as patch:
             patch.setitem(ns, "triads_why", why)
-            roofs_line = re.sub(r"\n +", " ", ns["roofs_said"](drawn, one_limit, False))
+            roofs_line = unwrap(ns["roofs_said"](drawn, one_limit, False))
         assert ("one in-cache roof for L2 and L3" in roofs_line) == (ns["IN_CACHE"] in drawn)
         assert ("each a roof of its own" in roofs_line) == ("L3" in drawn)
         assert ("every slope a lower bound" in roofs_line) == bool(why)
-        assert all(len(line) <= 118 for line in tutorials.fit(ns["levels_said"](runs, 2**18, 2**22, why)).splitlines())
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(ns["levels_said"](runs, 2**18, 2**22, why)).splitlines())
 
     check()
 
@@ -1495,7 +1497,7 @@ def test_the_b_panel_is_placed_against_the_steepest_step(run, examples):
     def check(sweeps):
         runs, _ = sweeps
         small, large = ns["steepest_step"](runs)
-        said = re.sub(r"\n +", " ", ns["panel_step_said"](runs))
+        said = unwrap(ns["panel_step_said"](runs))
         assert f"({ns['mib'](small)} → {ns['mib'](large)} MiB)" in said and f"{panel / 2**20:.1f} MiB" in said
         assert ("on the faster side" in said) == (panel <= small)
         assert ("does not say on which side" in said) == (small < panel < large)
@@ -1527,7 +1529,7 @@ def test_a_verdict_that_is_not_wholly_one_side_counts_its_rounds_as_printed(exam
     def check(rounds, others, speeds, mark, noise):
         loads = [{"others": o, "speed": v, "ratios": []} for o, v in zip(others, speeds)]
         where, said = _placed()(rounds, loads, mark, noise)
-        flat = re.sub(r"\n +", " ", said)
+        flat = unwrap(said)
         counted = re.search(r"(\d) of 3 rounds' ranges (above|below|reaching|unbounded by busy others)"
                             r"(?: \d\.\d\d×)?((?:, \d (?:above|below|reaching|unbounded by busy others)(?: it)?)*)", flat)
         entries = re.search(r"the pair noise\): (.*?) — ", flat).group(1)
@@ -1552,7 +1554,7 @@ def test_a_verdict_that_is_not_wholly_one_side_counts_its_rounds_as_printed(exam
 
 def test_the_readers_n_1000_rounds_are_counted():
     where, said = _placed()([0.99, 0.92, 0.88], [{"others": 0.0, "speed": 1.0, "ratios": []}] * 3, 1.0, 0.08)
-    assert where == "within" and "(2 of 3 rounds' ranges below 1.00×, 1 reaching it)" in re.sub(r"\n +", " ", said)
+    assert where == "within" and "(2 of 3 rounds' ranges below 1.00×, 1 reaching it)" in unwrap(said)
 
 
 @pytest.mark.parametrize("examples", [40, pytest.param(1000, marks=pytest.mark.long)])
@@ -1577,8 +1579,7 @@ def test_a_steps_bound_farther_than_wide_from_its_gain_is_dropped_from_what_prin
 def test_the_ladder_prints_no_end_farther_than_wide_from_its_gain(run):
     ns, text = run
     flat = re.sub(r"\n {6}", " ", text)
-    assert f"an end farther than {ns['WIDE']:g}× from the gain, either way, says next to nothing: dropped" in re.sub(
-        r"\n +", " ", text)
+    assert f"an end farther than {ns['WIDE']:g}× from the gain, either way, says next to nothing: dropped" in unwrap(text)
     rows = re.findall(r"^  (\S.*?) +([\d.]+)×  — single timings \([^)]*\); (?:bounded: (.*)|nothing bounds it)$", flat, re.M)
     assert rows
     for name, gain, ends in rows:
@@ -1627,7 +1628,7 @@ def test_a_ratio_above_the_cores_within_the_allowance_is_named_and_not_flagged(r
         named = [who for who, gain in figures.items()
                  if gain is not None and round(gain, 2) > cores and not verdicts.super_linear(gain, cores)]
         assert bool(said) == bool(named)
-        flat = re.sub(r"\n +", " ", said)
+        flat = unwrap(said)
         for who, gain in figures.items():
             assert gain is None and who not in named or (f"{who} {gain:.2f}×" in flat) == (who in named)
         assert all(len(line) <= 118 for line in said.splitlines())
@@ -1645,7 +1646,7 @@ def test_l2_and_l3_at_one_rate_give_both_readings_as_hypotheses():
     scope = _cell_functions("levels_apart", "levels_said")
     for l3 in ([50.0, 55.0, 60.0], [70.0, 72.0, 75.0]):
         said = scope["levels_said"]({2**18: [45.0, 55.0, 60.0], 2**22: l3}, 2**18, 2**22, "")
-        flat = re.sub(r"\n +", " ", said)
+        flat = unwrap(said)
         assert "this run does not isolate: two readings, each a hypothesis" in flat
         assert "a per-core limit on loads and stores" in flat and "links to a core of similar width" in flat
         assert "not verified here" in flat
@@ -1675,7 +1676,7 @@ def test_step_6_times_the_kc_rule_against_the_rule_it_replaced_and_a_small_kc(ru
         noise = float(rng.choice([0.01, 0.03, 0.08]))
         where, said = ns["kc_against_said"](kc, value, name, gains, loads, noise, "the words")
         assert where == ns["placed"](gains, loads, 1.0, noise)[0]
-        flat = re.sub(r"\n +", " ", said)
+        flat = unwrap(said)
         words = {"above": f"KC = {value} ran faster than the rule's {kc} beyond this run's noise",
                  "below": f"the rule's KC = {kc} ran faster than {value} beyond this run's noise",
                  "within": f"the rule's KC = {kc} and KC = {value} are not told apart in this run",
@@ -1684,7 +1685,7 @@ def test_step_6_times_the_kc_rule_against_the_rule_it_replaced_and_a_small_kc(ru
         assert all(len(line) <= 118 for line in said.splitlines())
         settled[value] = where
     if settled:
-        answer = re.sub(r"\n +", " ", ns["kc_answer"](kc, settled))
+        answer = unwrap(ns["kc_answer"](kc, settled))
         assert answer.startswith(f"answer — the rule's KC = {kc} in pairs: ")
         assert all(f"{answer_words[where]} KC = {value}" in answer.split(": ", 1)[1].split("; ")
                    for value, where in settled.items())

@@ -20,14 +20,10 @@ import pytest
 from generators import seeds as _seeds
 from nnkit import plots, tutorials
 from nnkit.bench import bandwidth, load, peak, verdicts
+from text import unwrap
 from tutorial_runs import CALM, quick
 
 OPS = ["matmul", "sum", "max", "exp", "add", "multiply", "subtract"]
-
-
-def _joined(text: str) -> str:
-    """A printed block with the lines ``fit`` wrapped joined again."""
-    return re.sub(r"\n +", " ", text)
 
 
 def _cell(marker: str) -> str:
@@ -98,10 +94,10 @@ def test_the_ranking_refuses_only_for_a_reason_that_could_overturn_it_and_names_
     with it; otherwise the verdict stands and says which roof it was read against."""
     text, step_rounds = _roofline(np.random.default_rng(seed))
     said, figure, printed = {}, {}, {}         # roof → steady, as its line prints it; its figure; its rounds
-    flat = _joined(text)
+    flat = unwrap(text)
     for name, key in (("peak, 1 core", "peak"), ("triad, 1 MiB", "L2"), ("triad, 600 MiB", "main memory")):
-        line = re.search(rf"^  {re.escape(name)} +([\d. ]+) (?:GFLOP/s|GB/s) +→ +([\d.]+), (.*)$", text, re.M)
-        values, figure[key], word = sorted(float(v) for v in line.group(1).split()), float(line.group(2)), line.group(3)
+        line = re.search(rf"^  {re.escape(name)} +([\d. ]+) (?:GFLOP/s|GB/s) +→ +([\d.]+), (.*(?:\n {{6}}.*)*)$", text, re.M)
+        values, figure[key], word = sorted(float(v) for v in line.group(1).split()), float(line.group(2)), unwrap(line.group(3))
         assert word.endswith(": steady") or word.endswith(": UNSTEADY, the median")
         said[key], printed[key] = word.endswith(": steady"), values
         assert figure[key] == (values[-1] if said[key] else values[1])      # the best, or the median where UNSTEADY
@@ -109,7 +105,7 @@ def test_the_ranking_refuses_only_for_a_reason_that_could_overturn_it_and_names_
             assert said[key] == (values[-2] >= 0.9 * values[-1])
     l2_roof = figure["L2"] > bandwidth.ABOVE * figure["main memory"]
     if abs(figure["L2"] - bandwidth.ABOVE * figure["main memory"]) > 0.05 * (1 + bandwidth.ABOVE):
-        assert (", the L2 roof: " in text) == l2_roof != (", no roof of its own: " in text)
+        assert (", the L2 roof: " in flat) == l2_roof != (", no roof of its own: " in flat)
     rows = re.findall(r"^(\w+)\*? +[\d.]+ FLOPs/byte +[\d.]+ GFLOP/s \(± *(\d+)%\) = ([ ≤~]) *([\d.]+)% of its roof, "
                       r"the (?:flat \((peak)\)|sloped \((L2|main memory)\)) one$", text, re.M)
     shares = {op: float(share) for op, _, _, share, _, _ in rows}
@@ -122,7 +118,7 @@ def test_the_ranking_refuses_only_for_a_reason_that_could_overturn_it_and_names_
     if unsteady:
         assert f"~ a share resting on an UNSTEADY roof (here {' and '.join(unsteady)}): the median of its rounds" in flat
     assert ("; the L2 roof is what that triad reached on a set that fits in L2 — a lower bound on L2's bandwidth"
-            in flat) == (", the L2 roof: " in text)
+            in flat) == (", the L2 roof: " in flat)
     totals = [sum(r["seconds"] for r in step) for step in step_rounds]
     kept = [step for step, total in zip(step_rounds, totals) if total <= statistics.median(totals) / 0.8]
     said_kept = re.search(r"median of (\d+) of (\d+) rounds of 10 more recorded steps \(± how far the farthest round strayed "
@@ -139,8 +135,8 @@ def test_the_ranking_refuses_only_for_a_reason_that_could_overturn_it_and_names_
     noise = max(_strayed([r["matmul"] / r[op] for r in rates]) for op in OPS if op != "matmul")
     printed_noise = float(re.search(r"round by round: the farthest strayed ×/÷ ([\d.]+) from its median", text).group(1))
     assert printed_noise == pytest.approx(1 + noise, abs=0.0051)
-    verdict = " ".join(re.search(r"of their roof; the other operations a median of .*\n  (.*(?:\n     .*)*)", text,
-                                 re.M).group(1).split())        # the verdict, its wrapped lines joined
+    verdict = " ".join(re.search(r"of\s+their\s+roof;\s+the\s+other\s+operations\s+a\s+median\s+of .*(?:\n    .*)*\n  (.*(?:\n     .*)*)",
+                                 text, re.M).group(1).split())        # the verdict, its wrapped lines joined
     assert all(len(line) <= 118 for line in text.splitlines())
     rest = [s for op, s in shares.items() if op != "matmul"]
     edges = (shares["matmul"] / (1 + noise), shares["matmul"] * (1 + noise))
@@ -272,7 +268,7 @@ FIXED = re.compile(r"^  → (?:(\d+)%, its range ([\d.]+)%–([\d.]+)% \(its pai
 def _fixed_cost_verdict_follows_its_range(said: str, share: float, noise: float, others, speed) -> str:
     """Check one printed fixed-cost verdict (flattened) against the figures it prints and the rule that decides it;
     return which outcome it was."""
-    flat = re.sub(r"\n +", " ", said)
+    flat = unwrap(said)
     region, (low, high) = verdicts.place(share, (0.5,), others, speed, noise)
     line = FIXED.match(flat)
     assert line, flat
@@ -326,12 +322,13 @@ def test_a_whole_run_with_an_unsteady_peak_takes_its_median_and_reads_the_shares
     triads = itertools.cycle([200.0, 20.0])           # L2, then main memory, each round: steady roofs, the products'
     monkeypatch.setattr(bandwidth, "triad", lambda size: next(triads))   # the flat one (a slow L2 moved it off it)
     ns, text = quick("training", tmp_path)
-    assert re.search(r"^  peak, 1 core +80\.0 +50\.0 +50\.0 GFLOP/s → +50\.0, the flat roof: UNSTEADY, the median$", text, re.M)
+    assert re.search(r"^  peak, 1 core +80\.0 +50\.0 +50\.0 GFLOP/s → +50\.0,\s+the\s+flat\s+roof:\s+UNSTEADY,\s+the\s+median$",
+                     text, re.M)   # read across fit's wrap
     assert ns["top"] == 50.0 and ns["reach"]("peak", ns["rounds"], ns["steady"]) == (50 / 80, 1.0)
     assert all(re.search(r" = ~ *[\d.]+% of its roof, the flat \(peak\) one$", line)
                for line in text.splitlines() if line.endswith("of its roof, the flat (peak) one"))
-    verdict = " ".join(re.search(r"of their roof; the other operations a median of .*\n  (.*(?:\n     .*)*)", text,
-                                 re.M).group(1).split())
+    verdict = " ".join(re.search(r"of\s+their\s+roof;\s+the\s+other\s+operations\s+a\s+median\s+of .*(?:\n    .*)*\n  (.*(?:\n     .*)*)",
+                                 text, re.M).group(1).split())
     if verdict.startswith("the products"):       # read at the roof's ends, it stood: said so
         assert "the peak roof came out UNSTEADY (above)" in verdict and " this standing)" in verdict
     elif " reaches " not in verdict:             # not the noise: the roofs named (the peak's, or L2's, a lower bound)
@@ -340,26 +337,26 @@ def test_a_whole_run_with_an_unsteady_peak_takes_its_median_and_reads_the_shares
     assert re.search(r"^validation accuracy \(%\) after each of the first 8 epochs, on \d+ samples \(seed 0\):$", text, re.M)
     assert re.search(r"^→ (the larger rate (keeps|wins back|does not)|batch 128 alone loses no|not settled over 3 seeds)",
                      text, re.M)
-    assert re.search(r"^  beside the recorded step on 32 samples \([\d.]+ µs, the calls' own times\): \d+% of its time;$",
-                     text, re.M)
+    assert re.search(r"^  beside the recorded step on 32 samples \([\d.]+ µs,\s+the\s+calls'\s+own\s+times\):\s+\d+%\s+of\s+its\s+time;$",
+                     text, re.M)   # read across fit's wrap
     # reader 32 c15: the heading names the kinds that do no arithmetic; the others are the roofline's points
     idle = sorted(r["op"] for r in ns["rows"] if not r["flops"])
     heading = re.search(rf"of {len(ns['rows'])} kinds of operation \((\d+) of them do arithmetic, each on the roofline "
-                        r"below(?:; (.*) do(?:es)? none)?\):", _joined(text))
+                        r"below(?:; (.*) do(?:es)? none)?\):", unwrap(text))
     assert heading and int(heading[1]) == len(ns["points"]) == len(ns["rows"]) - len(idle)
     assert sorted((heading[2] or "").split(" and ") if heading[2] else []) == idle
     # reader 32 b9: the estimate left after the fixed costs carries a range (calm: the pairs' spread alone)
     split = re.search(r"the products: \d+% of the recorded step's time, \d+% of its FLOPs; (less each side's fixed "
                       r"cost, (\d+)% of the time, range (\d+)%–(\d+)% \(an estimate|a fixed-cost share at or above 100%)",
-                      _joined(text))
+                      unwrap(text))
     assert split and (not split[2] or int(split[3]) <= int(split[2]) <= int(split[4]))
     # reader 23 c9: the run says which recorded step is which, from the step it recorded three ways
     which = re.search(r"which step is which: the table's ([\d.]+) µs is the median of 9 steps recorded in a row .*?"
-                      r"right after itself: ([\d.]+) µs\. The order .*? The moment ", _joined(text))
+                      r"right after itself: ([\d.]+) µs\. The order .*? The moment ", unwrap(text))
     assert which and float(which[1]) == pytest.approx(statistics.median(ns["step_totals"]), abs=0.051)
     assert float(which[2]) == pytest.approx(statistics.median(a[1] for a in ns["again"]) * 1e6, abs=0.051)
     assert "question each line answers: is it faster now at all, by any amount?), and each side's median time" in (
-        _joined(text))   # reader 23 c5; reader 30 c4: each side's µs
+        unwrap(text))   # reader 23 c5; reader 30 c4: each side's µs
     unwrapped = re.sub(r"\n {4,}", " ", text)      # fit's continuation lines joined; the 2-space lines kept
     unrecorded = re.search(r"^the fixed cost per call, not recorded \(plain numpy, whole steps, the Python between the "
                            r"calls included; \d+ alternating pairs\):\n  the same (\d+) calls on 1-element arrays took "
@@ -398,11 +395,11 @@ def test_a_whole_run_with_an_unsteady_peak_takes_its_median_and_reads_the_shares
     long = [line for line in text.splitlines() if any(word in line for word in touched) and len(line) > 118]
     assert not long, long
     assert 20 < float(share.group(1)) < 30 and float(share.group(2)) < float(share.group(1))
-    levers = re.findall(r"^(.{53}) +[\d.]+×  [\d.]+–[\d.]+  (faster now|not faster now|not settled — run it again)  "
-                        r"\([\d.]+→[\d.]+ [µm]s\)$", _joined(text), re.M)
+    levers = re.findall(r"^(.{53}) +[\d.]+× +[\d.]+–[\d.]+ +(faster now|not faster now|not settled — run it again) +"
+                        r"\([\d.]+→[\d.]+ [µm]s\)$", unwrap(text), re.M)   # " +": a wrap at a double space reads as one
     assert len(levers) == 7 and "Adam step without subnormal moments" in levers[-1][0]   # every paired lever, placed
     # reader 34 b2: the measured difference, then the assist hypothesis sized from this run's counts beside it
-    flat = _joined(text)
+    flat = unwrap(text)
     assert re.search(r"^  → (the step on flushed moments is (not )?faster here|whether the step on flushed moments is "
                      r"faster here is not settled)", text, re.M)
     assert re.search(r"^  a hypothesis, not measured: a slow path \(~100 cycles an assist\) would predict, at the "
@@ -553,9 +550,9 @@ def _lever_line():
 def test_each_levers_verdict_follows_the_range_it_prints(seed):
     rng = np.random.default_rng(seed)
     line = _lever_line()("a lever", _measured(rng, 1e-4))
-    assert all(len(row) <= 118 for row in line.split("\n")) and ("\n" in line) == (len(_joined(line)) > 118)
-    found = re.fullmatch(r"a lever +(\d+\.\d\d+)×  (?:(\d+\.\d\d+)–(\d+\.\d\d+)|others busy)  (.*)  \(([\d.]+)→([\d.]+) [µm]s\)",
-                         _joined(line))
+    assert all(len(row) <= tutorials.WIDTH for row in line.split("\n")) and ("\n" in line) == (len(unwrap(line)) > tutorials.WIDTH)
+    found = re.fullmatch(r"a lever +(\d+\.\d\d+)× +(?:(\d+\.\d\d+)–(\d+\.\d\d+)|others busy) +(.*?) +\(([\d.]+)→([\d.]+) [µm]s\)",
+                         unwrap(line))
     if found.group(2) is None:
         assert found.group(4) == "not settled — run it again"
         return
@@ -572,7 +569,7 @@ def test_each_lever_prints_its_ratio_to_three_digits_and_each_sides_time(seed):
     rng = np.random.default_rng(seed)
     measured = _measured(rng, float(10 ** rng.uniform(-6.5, -1.5)))
     line = _lever_line()("a lever", measured)
-    found = re.fullmatch(r"a lever +([\d.]+)×  .*  \(([\d.]+)→([\d.]+) ([µm]s)\)", _joined(line))
+    found = re.fullmatch(r"a lever +([\d.]+)× +.* +\(([\d.]+)→([\d.]+) ([µm]s)\)", unwrap(line))
     assert all(len(row) <= 118 for row in line.split("\n"))
     scale = 1e3 if measured["pair"]["plain"] >= 0.01 else 1e6
     assert found.group(4) == ("ms" if scale == 1e3 else "µs")
@@ -584,7 +581,7 @@ def test_reader_30s_two_levers_alike_to_two_digits_print_apart():
     line = _lever_line()
     said = [line("a lever", {"ratio": ratio, "range": (0.54, 0.57), "region": 0, "pair": {"plain": plain, "other": plain * ratio}})
             for ratio, plain in ((0.553, 2.7e-5), (0.549, 9.1e-4))]
-    assert said[0] != said[1] and " 0.553×  0.54–0.57  faster now  (27.0→14.9 µs)" in said[0]
+    assert said[0] != said[1] and re.search(r" 0\.553× +0\.54–0\.57 +faster now +\(27\.0→14\.9 µs\)", unwrap(said[0]))
 
 
 def _as_printed(low: float, high: float) -> str:
@@ -601,7 +598,7 @@ def test_a_levers_range_a_hair_from_1_prints_the_side_it_is_decided_on():
                 region = 0 if high < 1 else 1 if low >= 1 else None
                 said = line("a lever", {"ratio": ratio, "range": (low, high), "region": region,
                                         "pair": {"plain": 1e-4, "other": ratio * 1e-4}})
-                found = re.fullmatch(r"a lever +\d+\.\d\d+×  (\d+\.\d+)–(\d+\.\d+)  (.*)  \(100→[\d.]+ µs\)", _joined(said))
+                found = re.fullmatch(r"a lever +\d+\.\d\d+× +(\d+\.\d+)–(\d+\.\d+) +(.*?) +\(100→[\d.]+ µs\)", unwrap(said))
                 assert found.group(3) == _as_printed(float(found.group(1)), float(found.group(2))), said
 
 
@@ -675,8 +672,8 @@ def test_which_recorded_step_is_which_splits_the_gap_into_order_and_moment_by_it
     after_tiny = [a * order * float(rng.uniform(1 - jitter, 1 + jitter)) for a in in_a_row]
     others, speed = float(rng.choice([0.0, 0.0, 0.1, 0.9])), float(rng.choice([1.0, 1.0, 0.95, 0.7]))
     said = _which_step()(table, after_tiny, in_a_row, others, speed)
-    assert all(len(line) <= 118 for line in tutorials.fit(said).split("\n"))
-    said = _joined(tutorials.fit(said))
+    assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(said).split("\n"))
+    said = unwrap(tutorials.fit(said))
     assert f"the table's {statistics.median(table) * 1e6:.1f} µs is the median of 9 steps recorded in a row" in said
     assert f"the {statistics.median(after_tiny) * 1e6:.1f} µs above, of {rounds} recorded later, each right after the " \
            "1-element step" in said
@@ -1108,8 +1105,8 @@ def test_no_rate_or_share_of_step_3_prints_as_zero(seed):
     text, _ = _roofline(rng, slow=float(10 ** rng.uniform(0, 5)))
     rows = re.findall(r"^\w+\*? +([\d.]+) FLOPs/byte +([\d.]+) GFLOP/s \(± *\d+%\) = [ ≤~] *([\d.]+)% of its roof", text, re.M)
     verdict = re.search(r"^the products reached ([\d.]+)% of their roof; the other operations a median of ([\d.]+)% "
-                        r"\(from ([\d.]+)% to ([\d.]+)%\)", _joined(text), re.M)
-    level = re.findall(r"\w+ ([\d.]+)%", _joined(text).partition("level with it within the noise: ")[2].partition(" — ")[0])
+                        r"\(from ([\d.]+)% to ([\d.]+)%\)", unwrap(text), re.M)
+    level = re.findall(r"\w+ ([\d.]+)%", unwrap(text).partition("level with it within the noise: ")[2].partition(" — ")[0])
     figures = [f for row in rows for f in row] + list(verdict.groups()) + level
     assert len(rows) == len(OPS) and all(len(f.replace(".", "").lstrip("0")) >= 2 for f in figures), figures
 
@@ -1202,7 +1199,7 @@ def test_a_quick_run_prints_the_default_trainings_counts_and_step_7_closes_on_th
     """Reader 36 (b5): the quick run trains the default configuration with the counting Adam; its line prints the
     counts, its verdict and the steps to subnormal from its own moments, and Step 7's last line follows the counts."""
     ns, text, _ = plain_run("training")
-    flat = _joined(text)
+    flat = unwrap(text)
     counts = ns["default_flushed"]
     assert (f"the default configuration (seed 0) trained once more, {ns['default_epochs']} epochs: {ns['counting'].t} "
             f"steps, nnkit's Adam counting: entries of m or s subnormal after a step, summed over the steps: "

@@ -16,6 +16,7 @@ from matplotlib.patches import Patch
 from generators import seeds
 from nnkit import tutorials
 from nnkit.bench import verdicts
+from text import unwrap
 from tutorial_runs import BUSY, CALM, quick
 
 
@@ -51,7 +52,7 @@ def test_a_blas_ratio_below_one_is_read_only_when_every_turn_agrees(seed):
     assert ("costs more than none" in text) == (settled and turns[0] >= 1)
     assert ("on both sides of 1×" in text) == (settled and turns[0] < 1 <= turns[-1])
     # reader 22 (c): the product's ratio is read where it bears on the reading, and said not read where it does not
-    flat = re.sub(r"\n +", " ", text)
+    flat = unwrap(text)
     assert ("one product's ratio above is not read into this: a step holds more than that product" in flat) == (
         settled and not below)
     assert ("consistent with the bridge's direct dgemm call" in flat) == (below and one_product == 0)
@@ -147,7 +148,7 @@ def test_each_last_bits_line_compares_two_runs_that_differ_by_its_one_cause(seed
     params, workers = _last_bits(seed)
     text = _one_cause_at_a_time()(params, 2, workers, 4)
     assert all(len(line) <= 118 for line in text.splitlines())
-    flat = re.sub(r"\n +", " ", text)
+    flat = unwrap(text)
     differ = lambda p, q: max(float(np.max(np.abs(params[p][k] - params[q][k]))) for k in params[p])
     for label, (p, q), cause in (("numpy on 2 BLAS threads vs on 1", ("numpy", "numpy, 1 thread"), "the thread count"),
                                  ("no cluster, 1 chunk vs numpy", ("no cluster", "numpy, 1 thread"),
@@ -196,10 +197,10 @@ def test_each_turn_starts_one_backend_further_on_and_the_starts_kept_are_counted
     kept = [turn for turn in range(repeats) if turn not in dropped] or list(range(repeats))
     starts = {backend: sum(backends[turn % 4] == backend for turn in kept) for backend in backends}
     assert all(len(printed) <= 118 for printed in out.getvalue().splitlines())
-    line = re.sub(r"\n +", " ", re.search(r"^first in a turn, .*(?:\n  .*)?", out.getvalue(), re.M).group(0))
+    line = unwrap(re.search(r"^first in a turn, .*(?:\n  .*)?", out.getvalue(), re.M).group(0))
     every = all(turn in dropped for turn in range(repeats))
     assert f"of the {len(kept)}{' disturbed' * every} turn" in line
-    flat = re.sub(r"\n +", " ", out.getvalue())
+    flat = unwrap(out.getvalue())
     assert (f"every turn was left out, so the times above come from the {repeats} disturbed turn" in flat) == every
     assert ("disturbed" in drawn["xlabel"]) == every
     settled = repeats - len([turn for turn in dropped if turn < repeats]) >= (3 if repeats > 1 else 1)
@@ -301,7 +302,7 @@ def test_the_quick_run_times_one_product_and_reads_the_blas_ratio(tmp_path, monk
     monkeypatch.setattr("nnkit.bench.load.watch", CALM)
     _, text = quick("backends", tmp_path)
     assert re.search(r"^one product \(32×64 @ 64×32\): numpy's @ [\d.]+ µs, the blas backend's @ [\d.]+ µs: [\d.]+× "
-                     r"\(median of 3 paired ratios, ±\d+% their spread.*\) → ", re.sub(r"\n +", " ", text), re.M)
+                     r"\(median of 3 paired ratios, ±\d+% their spread.*\) → ", unwrap(text), re.M)
     assert re.search(r"^→ (blas took|blas ran faster|Step 1's times are not settled)", text, re.M)
 
 
@@ -458,4 +459,4 @@ def test_the_products_medians_quotient_is_printed_with_why_it_is_not_the_pairs_m
                            "asks another question: blas's typical time ÷ numpy's, each over all "
                            f"{count} pairs' moments; the reading above uses the median of the pairs' ratios")
     assert "skewed pairs" in said and "within one moment" in said
-    assert all(len(line) <= 118 for line in tutorials.fit("  " + said).splitlines())
+    assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit("  " + said).splitlines())

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from nnkit import tutorials
 from nnkit.backends import own_dgemm
 from nnkit.bench import verdicts
+from text import unwrap
 from tutorial_runs import printed_disturbed
 
 
@@ -26,7 +27,7 @@ def dgemm(plain_run):
 def _said(pattern: str, text: str) -> str:
     """The block the run printed from the line matching ``pattern`` over its indented continuation lines, as one
     line: ``fit`` wraps long lines at any space, so a phrase may be split across two printed lines."""
-    return re.sub(r"\n +", " ", re.search(pattern + r".*(?:\n  .*)*", text, re.M).group(0))
+    return unwrap(re.search(pattern + r".*(?:\n  .*)*", text, re.M).group(0))
 
 
 def _where(rounds, loads, mark, noise) -> str:
@@ -131,7 +132,7 @@ def test_the_library_against_the_unpacked_rung_is_explained_only_as_far_as_measu
         # reader 25 (b3): the per-call costs are timed at n = 4 only, so "accounts for it" is a hypothesis, alternatives named
         assert "that accounts for it" not in line
         assert ("consistent with those costs accounting for it — a hypothesis: they were measured at n = 4, not at this "
-                "n" in re.sub(r"\n +", " ", line)) == (against == "within")
+                "n" in unwrap(line)) == (against == "within")
         assert ("not explained" in line) == (against in ("above", "below"))
         # reader 21 c9: every outcome prints a line — an unsettled one says what is not settled and that nothing is asked
         assert ("is not settled, so whether the calls' own costs account for it is not asked" in line) == (where == "open")
@@ -199,7 +200,7 @@ def test_only_undisturbed_rungs_under_every_roof_are_said_to_be_bound_by_neither
     assert bool(found) == bool(under)
     if under:
         steady = {name for name in under if not ns["disturbed"][name][n]}
-        said, _, rest = re.sub(r"\n +", " ", found.group(0)).partition("by those bytes neither roof binds them")
+        said, _, rest = unwrap(found.group(0)).partition("by those bytes neither roof binds them")
         assert {name for name in ns["points"] if f"{name} (" in said} == steady   # read flattened: fit wraps anywhere
         assert bool(rest) == bool(steady)
 
@@ -227,7 +228,7 @@ def test_the_peak_is_the_best_of_at_least_three_probe_rounds_interleaved_with_th
     rounds = [ns["one_core"]["gflops"], *ns["probe_rounds"]]
     assert len(rounds) >= 3 and len(ns["probe_rounds"]) == len(ns["sizes"]) + 1
     assert ns["probe_one"] == max(rounds)
-    assert ", ".join(f"{r:.1f}" for r in rounds) in re.sub(r"\n +", " ", text)
+    assert ", ".join(f"{r:.1f}" for r in rounds) in unwrap(text)
 
 
 def test_every_undisturbed_rate_lies_under_the_peak_the_shares_and_the_roofline_divide_by(dgemm):
@@ -376,7 +377,7 @@ def test_the_skipped_packing_summary_gives_each_sizes_own_words():
             small = dict(zip((64, 128, 250), effects))
             kernel = ("avx512f+fma", "avx2+fma")[cases % 2]
             scope["config"] = types.SimpleNamespace(kernel=kernel, unpacked_measured_on=machines[kernel])
-            said = re.sub(r"\n +", " ", scope["skipped_said"](small))
+            said = unwrap(scope["skipped_said"](small))
             cases += 1
             assert all(f"n = {n}: {words[e]}" in said for n, e in small.items())
             settled = [e for e in effects if e is not None]
@@ -413,7 +414,7 @@ def test_every_cause_of_a_flagged_rate_is_kept_and_a_pairs_rate_flags_the_table(
         assert scope["disturbed"]["r"][9] == "; ".join(filter(None, [first, low]))
         assert (scope["highest"]["r"][9] == math.inf) == bool(low)
     ns, text = dgemm
-    flat, top = re.sub(r"\n +", " ", text), ns["top"]
+    flat, top = unwrap(text), ns["top"]
     for who, rate in ns["in_these"].items():
         flagged = ns["rates"][who][top] < verdicts.LOW * rate
         assert ("its rate in these pairs" in ns["disturbed"][who][top]) == flagged
@@ -484,7 +485,7 @@ def test_every_step_8_row_sets_its_ratios_beside_step_3s_and_says_the_band(dgemm
     rows = re.findall(r"^n = \d+ +\d+ threads ÷ 1 thread.*(?:\n  .*)*", text, re.M)
     assert len(rows) == len(ns["sizes"])
     for row in rows:
-        flat = re.sub(r"\n +", " ", row)
+        flat = unwrap(row)
         assert "Step 3, from the rates it kept: nnkit's" in flat
         assert ("0.80–1.25× of these pairs" in flat) != ("Step 3 kept no ratio of either library here" in flat)
 
@@ -560,7 +561,7 @@ def test_the_pairs_ratio_is_said_within_the_printed_bounds_or_the_failed_bound_i
             outcome = _outcome(step, ratio, low, high, cores)
             event(outcome)
             said = ns["rerank"](step, ratio, "these pairs")
-            flat = re.sub(r"\n +", " ", said)
+            flat = unwrap(said)
             assert all(len(line) <= 118 for line in said.split("\n"))
             assert ns["ranking_said"](ns["steps"]) in said
             assert ns["steps"][step] == ns["capped"](step, ratio, ratio)
@@ -605,7 +606,7 @@ def test_each_printed_ranking_with_pairs_says_where_their_ratio_lies_against_ste
     ns, text = dgemm
     blocks = re.findall(r"^ *Step 3's ranking at n = \d+ with these pairs' .*(?:\n  .*)*", text, re.M)
     recomputed = "that rate now bounded from below only" in text
-    for block in (re.sub(r"\n +", " ", b) for b in blocks):
+    for block in (unwrap(b) for b in blocks):
         step, ratio = re.search(r"these pairs' (\+ [a-z ]+?) \(([\d.]+)×\)", block).groups()
         ladder = re.search(rf"^  {re.escape(step)} +[\d.]+×  — single timings \([^)]*\); (?:bounded: (.*)|nothing bounds it)$",
                            re.sub(r"\n      ", " ", text), re.M).group(1)
@@ -664,7 +665,7 @@ def test_the_simd_step_is_credited_to_its_tile_and_its_instructions_together(dge
     with pytest.MonkeyPatch.context() as patch:
         patch.setitem(ns, "tiles", tiles)
         steps = {name: (5.0 if name == winner else 1.0,) * 2 for name in ns["own_dgemm"].RUNGS[1:]}
-        said = re.sub(r"\n +", " ", ns["ranking_said"](steps))
+        said = unwrap(ns["ranking_said"](steps))
     assert (f"the biggest step: {winner}" in said) == (winner is not None)
     differ = simd_tile != (4, 4)
     assert ("the instructions (plain C, SSE2 → avx2+fma)" in said) == (winner == "+ SIMD intrinsics")
@@ -674,7 +675,7 @@ def test_the_simd_step_is_credited_to_its_tile_and_its_instructions_together(dge
 
 def test_a_printed_biggest_simd_step_names_both_changes(dgemm):
     ns, text = dgemm
-    flat = re.sub(r"\n +", " ", text)
+    flat = unwrap(text)
     for said in re.findall(r"the biggest step: \+ SIMD intrinsics[^\n]*", flat):
         assert "it changes the tile" in said and "and the instructions" in said
 
@@ -707,8 +708,8 @@ def test_nc_is_set_beside_the_measured_l3_only_where_the_sweeps_settle_it(dgemm,
     ns, _ = dgemm
     config = ns["config"]
     served = served_mib and served_mib * 2**20
-    said = re.sub(r"\n +", " ", ns["nc_said"](served, settled))
-    assert all(len(line) <= 118 for line in tutorials.fit(ns["nc_said"](served, settled)).splitlines())
+    said = unwrap(ns["nc_said"](served, settled))
+    assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(ns["nc_said"](served, settled)).splitlines())
     panel = config.kc * config.nc * 8
     assert f"its B panel ({config.kc}×{config.nc} doubles) is {panel / 2**20:.1f} MiB" in said
     assert ("is not settled in this run" in said) == (not settled)
@@ -819,7 +820,7 @@ def test_step_9s_last_line_says_whether_the_kernels_cut_fits_or_where_one_would(
         retimed = pick.sample(above, pick.randint(0, len(above)))
         printed = dgemm[0]["cut_said"](effects, edge, sorted(retimed))
         assert all(len(line) <= 118 for line in printed.split("\n"))
-        said, o = re.sub(r"\n +", " ", printed), _cut_oracle(effects, edge)
+        said, o = unwrap(printed), _cut_oracle(effects, edge)
         step_8 = (f"; Step 8's sizes above the cut (n = {listed(sorted(retimed))}) timed here beside an A/A control: "
                   "its own pairs there (rungs, no yardstick of their size) are read through these")
         assert (step_8 in said) == bool(retimed) and said.count("Step 8's") == bool(retimed)
@@ -905,13 +906,13 @@ def test_the_quick_runs_step_9_brackets_the_cut_and_holds_one_thread_above_it(dg
                     product(np.ones((n, n)), np.ones((n, n)), library="nnkit")
                     reported.append(own_dgemm.last_threads())
         block = re.search(rf"^n = {n} +the library reported (.*)(?:\n  .*)*", step_9, re.M).group(0)
-        flat = re.sub(r"\n +", " ", block)
+        flat = unwrap(block)
         assert flat.startswith(f"n = {n:<5} {ns['threads_said'](reported, raised)}")
         assert ("with the cut raised to" in flat.split(";")[0]) == (n > edge)
         if reported == [1, 2]:
             assert words.get(block.split("\n")[-1].strip()) == ns["lifted_effects"][n]
-    flat_step = re.sub(r"\n +", " ", step_9).rstrip()
-    assert flat_step.endswith(re.sub(r"\n +", " ", ns["cut_said"](dict(sorted(ns["lifted_effects"].items())), edge,
+    flat_step = unwrap(step_9).rstrip()
+    assert flat_step.endswith(unwrap(ns["cut_said"](dict(sorted(ns["lifted_effects"].items())), edge,
                                                                   ns["step_8_above"])))
     assert own_dgemm.config().one_thread_from == "kernel"
 
@@ -938,7 +939,7 @@ def test_a_step_9_size_says_its_one_thread_side_and_the_effect_its_rounds_placed
         raised = n if n > ns["cut_edge"] else None
         text = ns["lifted_line"](n, (1, 2), lifted, same, noise_said, verdict, ns["EFFECT"][where], raised)
         assert all(len(line) <= 118 for line in text.split("\n"))
-        flat = re.sub(r"\n +", " ", text)
+        flat = unwrap(text)
         held = "at its cut" if raised is None else f"with the cut raised to {n}³"
         assert flat.startswith(f"n = {n:<5} the library reported 1 thread {held}, 2 threads with it lifted")
         assert ("(at its cut the library skips packing here;" in flat) == (n**3 <= ns["config"].unpacked_up_to)
@@ -955,7 +956,7 @@ def test_the_line_under_the_table_names_where_the_threads_rung_runs_one_thread_b
     from the cut in force; the quick run printed it for its own sizes and cut."""
     ns, text = dgemm
     sizes = (48, 96, 120, 250, 500, 1000)
-    line = re.sub(r"\n +", " ", ns["threads_row_said"](sizes, cut, 2))
+    line = unwrap(ns["threads_row_said"](sizes, cut, 2))
     within = [n for n in sizes if n**3 <= cut]
     beyond = [n for n in sizes if n**3 > cut]
     assert ("one thread by design at n = " + ", ".join(map(str, within)) + " (" in line) == bool(within)
@@ -978,7 +979,7 @@ def test_pairs_set_beside_a_step_step_3_left_unbounded_claim_no_bound(dgemm, ste
     ns["steps"] = {**kept, step: ns["told"](1.0, 0.01, 100.0)}
     try:
         assert ns["steps"][step] == (0.0, math.inf) and ns["ends_said"](*ns["steps"][step]) == "no bound"
-        said = re.sub(r"\n +", " ", ns["against_bounds"](step, ratio, "these pairs"))
+        said = unwrap(ns["against_bounds"](step, ratio, "these pairs"))
         assert "Step 3 printed no bound on it" in said
         assert "lies within the bounds" not in said and "FAILED" not in said
         assert ns["steps"] == {**kept, step: (0.0, math.inf)}   # nothing dropped from the ranking
@@ -1013,7 +1014,7 @@ def test_the_quick_runs_step_8_prints_the_childs_turns_and_reads_them(dgemm):
     ns, text = dgemm
     block = text[text.index("the same turns in a child process with OPENBLAS_THREAD_TIMEOUT=4"):]
     block = block[:block.index("\nn = ")]   # the pairs' rows of Step 8's next cell follow
-    flat = re.sub(r"\n +", " ", block)
+    flat = unwrap(block)
     if "the child failed" in flat:
         assert flat.endswith("the spin is not isolated in this run")
         return
@@ -1027,6 +1028,6 @@ def test_step_2_ends_with_the_blocks_as_its_answer(dgemm):
     """Reader 36 c1: each step's answer in one line, not buried under its method."""
     ns, text = dgemm
     c = ns["config"]
-    flat = re.sub(r"\n +", " ", text)
+    flat = unwrap(text)
     assert (f"answer — the blocks here: KC = {c.kc}, MC = {c.mc}, NC = {c.nc} around the {c.mr}×{c.nr} tile, from the "
             "caches' figures") in flat

@@ -15,6 +15,7 @@ import pytest
 
 from nnkit import tutorials
 from nnkit.bench import verdicts
+from text import unwrap
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,7 @@ def _thp_mode() -> str | None:
 def test_the_page_verdict_names_the_page_size_measured(memory):
     ns, text = memory
     assert f"\nits pages: {ns['huge']:.0%} of it on 2 MiB huge pages" in text   # rounded as printed: 37.5 % → 38 %
-    verdict = re.search(r"^step 64 \(512 B\) → 512 \(4 KiB\), in alternating pairs: .*$", re.sub(r"\n +", " ", text), re.M).group(0)
+    verdict = re.search(r"^step 64 \(512 B\) → 512 \(4 KiB\), in alternating pairs: .*$", unwrap(text), re.M).group(0)
     assert ("on huge pages a 4 KiB step is not a new page" in verdict) == (ns["huge"] > 0.9)
     assert ("on 4 KiB pages every read is on a new page" in verdict) == (ns["huge"] <= 0.9)
 
@@ -279,7 +280,7 @@ def test_the_order_lines_read_the_runs_own_alternated_pairs(simd):
     mean, and the line on the order at the A/A controls is the cell's ``order_verdict`` of this run's own pairs,
     whichever outcome it took (each outcome's words against its figures: tests/test_tutorial_06.py)."""
     ns, text = simd
-    flat = re.sub(r"\n +", " ", text)
+    flat = unwrap(text)
     line = re.search(r"^which half ran first.*$", flat, re.M).group(0)
     for n in ns["sizes"]:
         firsts, seconds = ns["pair_ratios"][n][0::2], ns["pair_ratios"][n][1::2]
@@ -388,7 +389,7 @@ def test_the_verdicts_never_count_a_size_they_must_leave_out(simd, seed):
 def test_the_batch_split_adds_up_and_follows_the_pairs_printed(memory):
     """Step 3 splits a batch's time into page faults, writing an epoch of results, different rows and the gather
     itself from a chain of alternating pairs' ratios (reader 24 b2): the shares add up."""
-    text = re.sub(r"\n +", " ", memory[1])                      # its lines wrapped by tutorials.fit
+    text = unwrap(memory[1])                      # its lines wrapped by tutorials.fit
     ratios = re.search(r"every result kept took (\d+\.\d\d)× the same gathers into pre-faulted results \(.*?\), those "
                        r"(\d+\.\d\d)× the reused buffer, different rows (\d+\.\d\d)×", text)
     kept, prefaulted, different = (float(r) for r in ratios.groups())
@@ -439,6 +440,6 @@ def test_the_seed_bug_check_marks_exactly_the_wrong_gradient(network):
 def test_the_broadcast_ratios_are_called_unsettled_exactly_when_a_timing_was_disturbed(plain_run):
     text = plain_run("broadcasting")[1]
     step_2 = text[text.index("Python loop over samples"):text.index("the table's ratio")]
-    verdict = re.sub(r"\n +", " ", text[text.index("the table's ratio"):]).split("\n")[0]
+    verdict = unwrap(text[text.index("the table's ratio"):]).split("\n")[0]
     assert ("disturbed timings" in verdict) == ("disturbed:" in step_2)
     assert ("not settled in this run" in verdict) == ("disturbed:" in step_2)

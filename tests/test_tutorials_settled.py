@@ -9,6 +9,7 @@ import pytest
 
 from nnkit import plots
 from nnkit.bench import load, verdicts
+from text import unwrap
 from tutorial_runs import BUSY, CALM, quick
 
 
@@ -23,7 +24,7 @@ def test_the_speed_ladder_names_the_conflict_only_where_its_pairs_ranges_show_it
     the swap is that price only when both size pairs' ranges settle on opposite sides of 1 (or Step 3 settles it)."""
     ns, text = calm_run("the-speed-ladder")[:2]   # the calm run tests/test_tutorial_07.py reads
     printed = re.search(r"^→ .*(?:\n  .*)*", text, re.M).group(0)
-    verdict = re.sub(r"\n +", " ", printed)   # read flattened: fit wraps a phrase wherever the figures put the edge
+    verdict = unwrap(printed)   # read flattened: fit wraps a phrase wherever the figures put the edge
     where = {key: verdicts.place(ratio, ns["MARKS"][key], 0.0, 1.0, spread)[0]
              for key, (ratio, _, _, spread) in ns["again"].items()}
     assert ("the price of a power-of-two row" in verdict) == (where["padded"] == 1)
@@ -58,7 +59,7 @@ def test_training_puts_the_time_on_the_fixed_cost_only_as_far_as_its_measurement
     assert [("for comparison: no share above rests on it" in label) for label in roofs[0]] == [
         level != ns["near"] for level in ns["roofs"]]
     share = int(re.search(r"^  against the step on 32 samples \([\d.]+ µs\): (\d+)% of its time;", text, re.M).group(1)) / 100
-    verdict = re.sub(r"\n +", " ", re.search(r"without the recording's cost, decides:\n(  → .*?)\nwith the recorder on",
+    verdict = unwrap(re.search(r"without the recording's cost, decides:\n(  → .*?)\nwith the recorder on",
                                              re.sub(r"\n {4,}", " ", text), re.S).group(1))   # reader 31 c18: unrecorded first, recorded after
     if watch is BUSY:
         assert "not settled in this run" in verdict and "busy other processes bound nothing" in verdict
@@ -97,7 +98,7 @@ def _training_flags_what_the_machine_disturbed(ns, text, busy):
     matmul = float(re.search(r"^matmul +×5 +([\d.]+) µs", text, re.M).group(1))
     time_share = int(re.search(r"^matrix products: \d+% of the FLOPs, (\d+)% of the time", text, re.M).group(1))
     assert abs(time_share - 100 * matmul / total) <= 0.6
-    split = re.sub(r"\n +", " ", re.search(r"^  the products: .*(?:\n {2,}.*)*", text, re.M).group(0))
+    split = unwrap(re.search(r"^  the products: .*(?:\n {2,}.*)*", text, re.M).group(0))
     assert f"{ns['products'] / ns['step']:.0%} of the recorded step's time, {ns['flops_share']:.0%} of its FLOPs" in split
     if ns["left"] is None:
         assert "not separated in this run" in split
@@ -106,9 +107,9 @@ def _training_flags_what_the_machine_disturbed(ns, text, busy):
     assert ("(disturbed:" in split) == busy
     # reader 21 a9: the Adam step's ratio, where first printed, carries Step 7's range and verdict in the same words
     adam = re.search(r"^Adam step, normal moments ÷ a quarter subnormal: (\d+\.\d\d+)× the time \(([^)]*)\);",
-                     re.sub(r"\n +", " ", text), re.M)
+                     unwrap(text), re.M)
     table = re.search(r"^Adam step without subnormal moments +(\d+\.\d\d+)×  (others busy|\d+\.\d\d+–\d+\.\d\d+)  (.*?)  "
-                      r"\([\d.]+→[\d.]+ [µm]s\)$", re.sub(r"\n +", " ", text), re.M)
+                      r"\([\d.]+→[\d.]+ [µm]s\)$", unwrap(text), re.M)
     assert adam.group(1) == table.group(1) and adam.group(2) == f"{table.group(2)}, {table.group(3)}"
     assert ("others busy, not settled — run it again" == adam.group(2)) == busy
     # reader 28 b3: the line says what this machine showed, from the same range
@@ -121,10 +122,10 @@ def _training_flags_what_the_machine_disturbed(ns, text, busy):
     assert "slow path taken" not in text and "this core paid" not in text
     assert re.search(r"^  a hypothesis, not measured: a slow path \(~100 cycles an assist\) would predict",
                      text, re.M)
-    assert ("other processes were busy, so the measured difference has no range" in re.sub(r"\n +", " ", text)) == busy
+    assert ("other processes were busy, so the measured difference has no range" in unwrap(text)) == busy
     # reader 28 a6, c8: the footprint beside L2, the triads' sets unrounded, as many pictures as the intro says
     footprint = re.search(r"^the step's footprint: ([\d,]+) bytes of distinct arrays .*?; L2 holds ([\d,]+) — ",
-                          re.sub(r"\n +", " ", text), re.M)
+                          unwrap(text), re.M)
     touched, l2 = (int(x.replace(",", "")) for x in footprint.groups())
-    assert (": all of its arrays fit in L2 at once" in re.sub(r"\n +", " ", text)) == (touched <= l2)
+    assert (": all of its arrays fit in L2 at once" in unwrap(text)) == (touched <= l2)
     assert not re.search(r"triad, 0 MiB", text) and len(re.findall(r"^figure: ", text, re.M)) == 3

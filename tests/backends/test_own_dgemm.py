@@ -4,7 +4,6 @@ loop — and honours BLAS's rules for alpha = 0 and beta = 0, without writing ou
 
 import dataclasses
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from hypothesis import strategies as st
 
 from nnkit.backends import own_dgemm
 from nnkit.backends._native import ffi, lib
+from text import unwrap
 
 KERNELS = own_dgemm.kernels()
 GUARD = 7  # elements of sentinel on each side of C's buffer
@@ -107,7 +107,7 @@ def test_the_configuration_reports_the_packing_cut_of_the_kernel_in_use(kernel):
         assert (c.unpacked_up_to, c.unpacked_measured_on) == (min(CUTS[kernel][0], ONE_THREAD_CUTS[kernel][0]),
                                                               CUTS[kernel][1])
         assert c.unpacked_up_to <= c.one_thread_up_to   # the unpacked path runs on one thread
-        lines = [re.sub(r"\n +", " ", line) for line in own_dgemm.reasoning(c)]
+        lines = [unwrap(line) for line in own_dgemm.reasoning(c)]
     said = next(line for line in lines if line.startswith("small products"))
     assert f"m·n·k ≤ {c.unpacked_up_to:,} multiply-adds" in said and f"with the {kernel} kernel" in said
     assert f"on {c.unpacked_measured_on}, packing did not pay" in said
@@ -118,7 +118,7 @@ def test_the_configuration_reports_the_packing_cut_of_the_kernel_in_use(kernel):
 def test_the_configuration_reports_the_one_thread_cut_of_the_kernel_in_use_and_where_it_was_measured(kernel):
     with own_dgemm.configured(kernel) as c:
         assert (c.one_thread_up_to, c.one_thread_measured_on) == ONE_THREAD_CUTS[kernel]
-        lines = [re.sub(r"\n +", " ", line) for line in own_dgemm.reasoning(c)]
+        lines = [unwrap(line) for line in own_dgemm.reasoning(c)]
     threads = next(line for line in lines if line.startswith("products up to"))
     assert f"{c.one_thread_up_to:,} multiply-adds" in threads and f"with the {kernel} kernel" in threads
     assert f"on {c.one_thread_measured_on}, a second thread stopped losing" in threads
@@ -263,7 +263,7 @@ def test_the_kc_rule_shares_l1_between_both_micro_panels_and_the_c_tile(tmp_path
     if (ways - 1) * c.mr >= c.mr + c.nr:   # A's share is the model's, not the floor of one way
         assert c.kc * (c.mr + c.nr) * 8 <= (ways - 1) * way1 and c.a_ways_l1 + c.b_ways_l1 + 1 <= ways
     assert c.mc * c.kc * 8 <= c.a_ways_l2 * (c.l2_bytes // c.l2_ways) and c.mc % c.mr == 0   # MC follows from KC
-    said = re.sub(r"\n +", " ", own_dgemm.reasoning(c)[1])
+    said = unwrap(own_dgemm.reasoning(c)[1])
     assert said.startswith(f"KC = {c.kc}: L1 is {kib} KiB in {ways} ways of {way1} B")
     assert f"one way is left to the C tile, the other {ways - 1}" in said and f"A micro-panel ({c.mr}×KC" in said
     assert f"= {c.a_ways_l1} ways, KC = {c.a_ways_l1}·{way1} B / ({c.mr}·8 B); B then takes {c.kc * c.nr * 8} B" in said
@@ -284,7 +284,7 @@ def test_the_nc_line_says_how_the_l3_ways_become_columns():
     """Reader 36 c8: "NC ≤ 10758" was the ways' columns rounded down to a multiple of NR, unsaid where it printed."""
     c = own_dgemm.config()
     way3, left = c.l3_bytes // c.l3_ways, c.l3_ways - 1 - c.a_ways_l3
-    said = re.sub(r"\n +", " ", own_dgemm.reasoning(c)[3])
+    said = unwrap(own_dgemm.reasoning(c)[3])
     assert (f"the other {left}: {left}·{way3} B / ({c.kc}·8 B) = {left * way3 // (c.kc * 8)} columns, down to a "
             f"multiple of NR = {c.nr} → NC ≤ {c.nc_model}, capped at {c.nc_cap}") in said
 
@@ -580,9 +580,9 @@ def test_numpy_integers_are_whole_numbers_of_multiply_adds():
 
 @pytest.mark.parametrize("cut", [0, 1, 64**3, 10**12])
 def test_reasoning_says_when_the_cut_was_given_and_which_figure_it_replaces(cut):
-    default = [re.sub(r"\n +", " ", line) for line in own_dgemm.reasoning()]
+    default = [unwrap(line) for line in own_dgemm.reasoning()]
     with own_dgemm.one_thread_cut(cut) as c:
-        lines = [re.sub(r"\n +", " ", line) for line in own_dgemm.reasoning(c)]
+        lines = [unwrap(line) for line in own_dgemm.reasoning(c)]
         raw = own_dgemm.reasoning(c)
     said = next(line for line in lines if "own_dgemm.one_thread_cut" in line)
     assert said.startswith("no product is held to one thread" if cut == 0 else f"products up to {cut:,} multiply-adds")
@@ -593,7 +593,7 @@ def test_reasoning_says_when_the_cut_was_given_and_which_figure_it_replaces(cut)
     assert ("held to the one-thread cut given" in small) == (c.unpacked_up_to == cut)
     assert all(len(row) <= 118 for line in raw for row in line.split("\n"))
     assert not any("own_dgemm.one_thread_cut" in line for line in default)
-    assert [re.sub(r"\n +", " ", line) for line in own_dgemm.reasoning()] == default
+    assert [unwrap(line) for line in own_dgemm.reasoning()] == default
 
 
 def test_the_threads_reported_before_any_product_are_none():

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import example, given, settings, strategies as st
 
 from nnkit.bench import load, verdicts
-from nnkit.tutorials import fit
+from nnkit.tutorials import WIDTH, fit
 from generators import examples
+from text import unwrap
 
 rates = st.floats(0.01, 1e4)
 
@@ -203,7 +204,7 @@ def test_an_order_is_settled_either_way_only_by_an_undisturbed_re_timing_or_by_i
     assert ("not settled" in said) == (low < 0.95 <= high)
     assert not disturbed or "idle machine" not in said
     assert (f"{noise:.0%} spread" in said) == (noise > 0 and high < float("inf"))
-    assert all(len(line) <= 118 for line in fit("  → " + said).split("\n"))
+    assert all(len(line) <= WIDTH for line in fit("  → " + said).split("\n"))
 
 
 def test_the_readers_0_94_against_0_95_from_three_pairs_is_not_settled():
@@ -329,7 +330,7 @@ def test_an_unsteady_peaks_unmeasured_cause_is_a_reading_among_others(others, pe
     machine slow' named a cause nothing isolates; the 2-core probe counts the wall clock, so a late thread fits too.
     With others idle or unmeasured the line says 'a reading' and names the late thread; busy, the measured cause stays."""
     printed = fit(verdicts.unsteady_peak(*peaks, 2, others))   # as tutorials 7 and 8 print it
-    said = re.sub(r"\n +", " ", printed)
+    said = unwrap(printed)
     assert said.startswith("UNSTEADY") and "run it again" in said
     hedged = others is None or not verdicts.busy(others)
     assert ("a reading, not isolated here" in said) == hedged == ("started or ran late" in said)
