@@ -1481,7 +1481,7 @@ def test_the_pairs_product_is_set_against_the_first_lines_ratio_for_every_outcom
         assert text.startswith(f"the two pairs' product, {shown[0]:.2f} × {shown[1]:.2f} = {shown[0] * shown[1]:.2f}× "
                                f"— the transposing copy ÷ the straight copy")
         assert f"against the first line's {share:.1f}×, timed at other moments: " in text
-        assert all(len(line) <= 118 for line in tutorials.fit(text).split("\n"))
+        assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(text).split("\n"))
         ends = [verdicts.place(r, (1.0,), *s, verdicts.spread(d["ratios"]))[1] for r, s, d in zip(shown, seen, drawn)]
         low, high = ends[0][0] * ends[1][0], ends[0][1] * ends[1][1]
         if high == math.inf or verdicts.busy(seen[2][0]):
