@@ -1774,7 +1774,7 @@ def test_step_4_sets_its_pairs_beside_the_tables_gain_and_bounds_at_every_size(r
     settled = bool(rng.random() < 0.85)
     monkeypatch.setitem(ns, "rates", {"+ SIMD intrinsics": {n: simd}, "+ packing": {n: packing}})
     monkeypatch.setitem(ns, "disturbed", {name: {n: why} for name, why in flags.items()})
-    monkeypatch.setitem(ns, "table_steps", lambda m: {"+ packing": (low, high)})
+    monkeypatch.setitem(ns, "step_bounds", lambda before, after, m: (low, high))
     printed = ns["table_beside"]("+ packing", n, rounds, settled)
     said = re.sub(r"\n +", " ", printed)
     o = _beside_oracle(ns, n, rounds, settled, simd, packing, (low, high), flags)
@@ -1790,6 +1790,18 @@ def test_step_4_sets_its_pairs_beside_the_tables_gain_and_bounds_at_every_size(r
     assert ("it lies within the bounds the table gives it here" in said) == (o["place"] == "within")
     assert ("that bound failed" in said) == (o["place"] == "outside")
     assert all((f"flagged disturbed above: {who}, n = {n}" in said) == bool(why) for who, why in flags.items())
+
+
+def test_step_4s_bounds_need_only_the_two_rungs_of_its_step(run, monkeypatch):
+    """At Step 3's largest full size the loop rungs are not timed: the bounds beside the pairs read only the step's
+    own two rates (a KeyError there stopped the full run before this test)."""
+    ns, _ = run
+    n = max(ns["sizes"]) + 1
+    rates = {name: ({n: 20.0} if name in ("+ SIMD intrinsics", "+ packing") else {}) for name in ns["rates"]}
+    highest = {name: ({n: math.inf} if name in ("+ SIMD intrinsics", "+ packing") else {}) for name in ns["rates"]}
+    monkeypatch.setitem(ns, "rates", rates)
+    monkeypatch.setitem(ns, "highest", highest)
+    assert "the table bounds it nowhere" in ns["bounds_beside"]("+ packing", n, 1.0)
 
 
 def test_every_size_of_the_table_in_step_4_is_set_beside_the_table(run):
