@@ -1752,7 +1752,7 @@ def _beside_oracle(ns, n, rounds, settled, simd, packing, bounds, flagged):
     ratio = statistics.median(rounds)
     low, high = bounds
     place = ("ranked" if n == ns["ranked_n"] else "none" if low == 0 and high == math.inf else
-             "within" if low <= ratio <= high else "outside")
+             "within" if round(low, 2) <= round(ratio, 2) <= round(high, 2) else "outside")   # as printed
     return said | {"unsettled": False, "ratio": f"these pairs' {ratio:.2f}× (their rounds' median)", "place": place,
                    "differ": not verdicts.LOW < table / ratio < 1 / verdicts.LOW, "table_ratio": f"{table:.2f}×"}
 
