@@ -1500,4 +1500,4 @@ def test_the_pairs_product_is_set_against_the_first_lines_ratio_for_every_outcom
         assert ("disagree beyond the pairs' own noise" in text) == (not meets)
 
     check()
-    assert ns["pairs_against_table"](ns["loop"], ns["stride"], ns["t_transpose"] / ns["t_copy"]) in _joined(calm[1])
+    assert ns["pairs_against_table"](ns["loop"], ns["stride"], ns["t_transpose"] / ns["t_copy"]) in unwrap(calm[1])

@@ -1085,6 +1085,13 @@ def test_a_faster_block_names_the_term_of_the_rule_it_points_to(run, seed):
         assert ("since more ran faster" in joined) == (taken > kept)
         assert f"a run at {label} = {other} with the other block re-derived for it" in joined
     assert ("L2's term moved beside" in joined) == (label == "KC")
+    # reader 37 c9: a smaller A block that ran faster gets the second reading — what else L2 holds — as a hypothesis
+    reading = "one reading why, a hypothesis too: beside the A block L2 holds the B micro-panels"
+    assert (reading in joined) == (label == "MC" and taken < kept)
+    if reading in joined:
+        panel = c.kc * c.nc * 8
+        assert f"{panel / 2**20:.1f} MiB" in joined and ("larger than L2: they come from L3" in joined) == (
+            panel > c.l2_bytes)
     assert "a hypothesis, not tested here" in joined and all(len(line) <= 118 for line in said.splitlines())
 
 
@@ -1138,10 +1145,12 @@ def test_step_4_pairs_the_largest_size_the_library_runs_unpacked_when_no_table_s
     cut, sizes = ns["config"].unpacked_up_to, list(ns["sizes"])
     edge = max(n for n in range(1, 400) if n**3 <= cut)
     assert ns["unpacked_edge"](cut) == edge
-    expected = sizes if any(n <= edge for n in sizes) else [edge] + sizes
-    assert list(ns["packing_at"]) == expected
-    assert re.search(rf"^n = {expected[0]:<5} \(nnkit's dgemm skips packing here\)", text, re.M) or expected[0] > edge
-    assert "where nnkit's dgemm skips packing: " in text
+    near = [m for m in (edge, 3 * edge // 2, 2 * edge) if m >= 16 and m not in sizes]   # reader 37 c8: the neighbours
+    assert ns["near_cut_sizes"](edge, sizes) == near
+    assert list(ns["packing_at"]) == sorted(set(sizes) | set(near))
+    assert all(ns["packing_at"][n] is ns["matrices"][n] for n in sizes)   # reader 37 a2: the table's own matrices
+    assert re.search(rf"^n = {edge:<5} \(nnkit's dgemm skips packing here\)", text, re.M) or edge < 16
+    assert "\nthe packing cut: " in text
 
 
 @pytest.mark.parametrize("seed", seeds(300))
@@ -1685,7 +1694,7 @@ def test_step_6_times_the_kc_rule_against_the_rule_it_replaced_and_a_small_kc(ru
         assert all(len(line) <= 118 for line in said.splitlines())
         settled[value] = where
     if settled:
-        answer = unwrap(ns["kc_answer"](kc, settled))
+        answer = unwrap(ns["block_answer"]("KC", kc, settled))
         assert answer.startswith(f"answer — the rule's KC = {kc} in pairs: ")
         assert all(f"{answer_words[where]} KC = {value}" in answer.split(": ", 1)[1].split("; ")
                    for value, where in settled.items())
@@ -1723,3 +1732,215 @@ def test_the_roofline_names_the_roof_where_the_matrices_fit_and_fades_slower_one
         line = lines[f"roof: {label}, {plots.decimals_text(roofs[level], 0)} GB/s"]
         assert (line.get_color() == "silver" and line.get_linestyle() == "--") == (label in faded)
     plt.close("all")
+
+
+# ---------- reader 37: Step 4's pairs beside the table, the packing cut re-timed, Step 7's bytes, the answer lines
+
+
+def test_the_packing_rungs_run_one_thread_whatever_the_librarys_cuts():
+    """Reader 37 a2: the table's 1.47× and the pairs' 0.98× at n = 120 — first, do both time the same code? Both call
+    ``own_dgemm.rung``; here with two threads allowed and the one-thread cut lifted (which lowers the packing cut
+    with it) the two rungs still run one thread, while the "+ threads" rung, under the same settings, takes two."""
+    from nnkit.backends import own_dgemm
+    rng = np.random.default_rng(0)
+    A, B = rng.standard_normal((40, 40)), rng.standard_normal((40, 40))
+    with own_dgemm.configured(threads=2), own_dgemm.one_thread_cut(0):
+        for name, threads in (("+ SIMD intrinsics", 1), ("+ packing", 1), ("+ threads", 2)):
+            assert np.allclose(own_dgemm.rung(name, A, B), A @ B)
+            assert own_dgemm.last_threads() == threads, name
+
+
+def _beside_oracle(ns, n, rounds, settled, simd, packing, bounds, flagged):
+    """What Step 4's line beside the table must say, worked out here from the printed figures."""
+    table = round(round(packing, 1) / round(simd, 1), 2)
+    said = {"table": f"+ packing {packing:.1f} ÷ + SIMD intrinsics {simd:.1f} GFLOP/s"}
+    if not settled:
+        return said | {"unsettled": True}
+    ratio = statistics.median(rounds)
+    low, high = bounds
+    place = ("ranked" if n == ns["ranked_n"] else "none" if low == 0 and high == math.inf else
+             "within" if round(low, 2) <= round(ratio, 2) <= round(high, 2) else "outside")   # as printed
+    return said | {"unsettled": False, "ratio": f"these pairs' {ratio:.2f}× (their rounds' median)", "place": place,
+                   "differ": not verdicts.LOW < table / ratio < 1 / verdicts.LOW, "table_ratio": f"{table:.2f}×"}
+
+
+@pytest.mark.parametrize("seed", seeds(200))
+def test_step_4_sets_its_pairs_beside_the_tables_gain_and_bounds_at_every_size(run, seed, monkeypatch):
+    """Reader 37 a2: only n = 500 got a line reconciling the pairs with the table. Over seeded rates, rounds, bounds
+    and flags: every size's line prints the table's two rates and gain, the pairs' median (or that they did not
+    settle), whether the two lie within Step 3's band, and where the median lies against the bounds the table gives
+    that step at that size — at the ranked size, that the ranking's line says it."""
+    ns, _ = run
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([120, 250, ns["ranked_n"]]))
+    simd, packing = float(rng.uniform(5, 40)), float(rng.uniform(5, 40))
+    rounds = [float(r) for r in rng.uniform(0.6, 2.5, 3)]
+    low = float(rng.choice([0.0, 0.5, 1.2])) * (packing / simd)
+    high = float(rng.choice([math.inf, 1.0, 1.6])) * (packing / simd)
+    flags = {name: str(rng.choice(["", "other processes used 1.20 cores"])) for name in ("+ SIMD intrinsics", "+ packing")}
+    settled = bool(rng.random() < 0.85)
+    monkeypatch.setitem(ns, "rates", {"+ SIMD intrinsics": {n: simd}, "+ packing": {n: packing}})
+    monkeypatch.setitem(ns, "disturbed", {name: {n: why} for name, why in flags.items()})
+    monkeypatch.setitem(ns, "step_bounds", lambda before, after, m: (low, high))
+    printed = ns["table_beside"]("+ packing", n, rounds, settled)
+    said = unwrap(printed)
+    o = _beside_oracle(ns, n, rounds, settled, simd, packing, (low, high), flags)
+    assert all(len(line) <= 118 for line in printed.splitlines())
+    assert f"Step 3's table at n = {n}: {o['table']}" in said
+    assert ("these pairs did not settle: nothing set beside it" in said) == o["unsettled"]
+    if o["unsettled"]:
+        return
+    assert o["ratio"] in said and f"the table's row gave {o['table_ratio']}" in said
+    assert ("the two disagree" in said) == o["differ"]
+    assert ("its bounds: the ranking's line below" in said) == (o["place"] == "ranked")
+    assert ("the table bounds it nowhere" in said) == (o["place"] == "none")
+    assert ("it lies within the bounds the table gives it here" in said) == (o["place"] == "within")
+    assert ("that bound failed" in said) == (o["place"] == "outside")
+    assert all((f"flagged disturbed above: {who}, n = {n}" in said) == bool(why) for who, why in flags.items())
+
+
+def test_step_4s_bounds_need_only_the_two_rungs_of_its_step(run, monkeypatch):
+    """At Step 3's largest full size the loop rungs are not timed: the bounds beside the pairs read only the step's
+    own two rates (a KeyError there stopped the full run before this test)."""
+    ns, _ = run
+    n = max(ns["sizes"]) + 1
+    rates = {name: ({n: 20.0} if name in ("+ SIMD intrinsics", "+ packing") else {}) for name in ns["rates"]}
+    highest = {name: ({n: math.inf} if name in ("+ SIMD intrinsics", "+ packing") else {}) for name in ns["rates"]}
+    monkeypatch.setitem(ns, "rates", rates)
+    monkeypatch.setitem(ns, "highest", highest)
+    assert "the table bounds it nowhere" in ns["bounds_beside"]("+ packing", n, 1.0)
+
+
+def test_every_size_of_the_table_in_step_4_is_set_beside_the_table(run):
+    ns, text = run
+    for n in ns["matrices"]:
+        assert re.search(rf"^  Step 3's table at n = {n}: \+ packing ", text, re.M)
+    assert not re.search(rf"^  Step 3's table at n = ({'|'.join(str(m) for m in ns['packing_at'] if m not in ns['matrices'])}):",
+                         text, re.M)
+
+
+def _bytes_oracle(packing, blocking, flagged, peak, bandwidth):
+    (i_pack, r_pack), (i_block, r_block) = [(round(i, 2), round(r, 1)) for i, r in (packing, blocking)]
+    if i_pack * bandwidth >= peak or i_block < 2 * i_pack:
+        return "silent"
+    if flagged:
+        return "flagged"
+    gain, room = round(r_block / r_pack, 2), round(peak / r_pack, 2)
+    return "faster" if gain >= 1.25 else "no room" if room < 1.25 else "not bound"
+
+
+@pytest.mark.parametrize("seed", seeds(300))
+def test_step_7_reads_packings_bytes_off_blockings_rate_in_every_outcome(run, seed, monkeypatch):
+    """Reader 37 b2: "+ packing" sat "at most 80 %" of the in-cache slope while "+ cache blocking", its bytes 25× fewer,
+    ran at its rate. Over seeded intensities, rates, peaks and flags: the line is silent where packing lies at or above
+    the flat peak's ridge or the bytes barely differ; else it names a flag, or — from the rates as printed — blocking
+    faster beyond Step 3's band (consistent with the bytes binding, not isolated), no room under the peak to tell, or
+    packing not held by the bytes the model counts (a reading, its likely L1 traffic not measured)."""
+    ns, _ = run
+    rng = np.random.default_rng(seed)
+    bandwidth, peak = float(rng.choice([12.9, 50.4, 120.0])), float(rng.uniform(30, 60))
+    monkeypatch.setitem(ns, "roofs", {"in cache": bandwidth})
+    monkeypatch.setitem(ns, "fits", "in cache")
+    packing = (float(rng.choice([0.3, 0.83, 1.5])), float(rng.uniform(5, 45)))
+    blocking = (packing[0] * float(rng.choice([1.5, 25.0])), packing[1] * float(rng.choice([0.9, 1.0, 1.1, 1.3, 1.6])))
+    flagged = [[], ["+ packing"], ["+ packing", "+ cache blocking"]][int(rng.integers(3))]
+    printed = ns["bytes_bind_said"](packing, blocking, flagged, peak)
+    said, o = unwrap(printed), _bytes_oracle(packing, blocking, flagged, peak, bandwidth)
+    assert (said == "") == (o == "silent")
+    assert ("not read — " in said) == (o == "flagged")
+    assert ("consistent with + packing held back by the bytes the model counts, not isolated" in said) == (o == "faster")
+    assert ("leaves no room beyond Step 3's band" in said) == (o == "no room")
+    assert ("+ packing's rate is not held by the bytes this model counts — the point is not bandwidth-bound" in said) == (
+        o == "not bound")
+    assert ("A reading, not a measurement" in said) == (o == "not bound")
+    assert all(len(line) <= 118 for line in printed.splitlines())
+
+
+def test_the_readers_packing_point_is_read_as_not_bandwidth_bound(run, monkeypatch):
+    ns, _ = run
+    monkeypatch.setitem(ns, "roofs", {"in cache": 50.4})
+    monkeypatch.setitem(ns, "fits", "in cache")
+    said = unwrap(ns["bytes_bind_said"]((0.83, 33.2), (20.83, 33.4), [], 48.3))
+    assert "model's bytes 25× fewer" in said and "1.01× — within Step 3's band" in said and "not bandwidth-bound" in said
+
+
+@pytest.mark.parametrize("seed", seeds(300))
+def test_step_7s_answer_sorts_each_rung_by_its_share_as_printed(run, seed, monkeypatch):
+    """Step 7's answer line: each rung within 10 % of its roof only where its printed share is 90 % or more and not only
+    an upper bound; under it only where under 90 % and not only a lower bound; above it where the share prints over
+    100 % or the rate passes the peak; else not settled — and every rung named once, under its place."""
+    ns, _ = run
+    rng = np.random.default_rng(seed)
+    bandwidth, peak_one = float(rng.choice([12.9, 50.4])), float(rng.uniform(30, 60))
+    fits = str(rng.choice(["L3", "in cache"]))
+    triads_why, slowed = str(rng.choice(["", "flagged"])), rng.choice([None, "a rate"])
+    for name, value in (("roofs", {fits: bandwidth}), ("fits", fits), ("triads_why", triads_why), ("slowed_one", slowed),
+                        ("peak_one", peak_one)):
+        monkeypatch.setitem(ns, name, value)
+    places = {}
+    for name in ("loops, ijk", "+ SIMD intrinsics", "+ packing", "+ cache blocking"):
+        intensity, rate_low = float(rng.choice([0.25, 0.85, 20.8])), bool(rng.random() < 0.3)
+        roof_low_slope = bool(triads_why) or fits == "in cache"
+        sloped = intensity * bandwidth
+        roof = min(sloped, peak_one)
+        rate = roof * float(rng.choice([0.5, 0.89, 0.9, 0.95, 1.0, 1.2]))
+        roof_low = bool(slowed and sloped >= peak_one or roof_low_slope and sloped < peak_one)
+        share = int(f"{rate / roof:.0%}".rstrip("%"))
+        expected = ("above" if rate > peak_one or share > 100 else "open" if rate_low and roof_low else
+                    ("open" if roof_low else "at") if share >= 90 else ("open" if rate_low else "below"))
+        assert ns["roof_place"](rate, intensity, rate_low) == expected
+        places[name] = expected
+    said = unwrap(ns["roofline_answer"](places, 500))
+    assert said.startswith("answer — where each rung sat against its roof at n = 500: ")
+    heads = {"at": "within 10% of its roof: ", "below": "under its roof by more than 10% (held back by something the "
+             "roofline does not draw): ", "above": "above its roof (its row says why): ",
+             "open": "not settled by the bounds on its share: "}
+    for place, head in heads.items():
+        named = [name for name, at in places.items() if at == place]
+        assert (head + ", ".join(named) in said) == bool(named)
+
+
+def test_the_answer_lines_of_steps_3_to_7_say_each_outcome_in_its_own_words(run):
+    """Reader 37: Steps 3, 4, 5, 7 and Step 6's MC had no answer line. Every outcome of each, its words distinct."""
+    import itertools
+    ns, _ = run
+    wheres = ("above", "below", "within", "open")
+    versus = {"above": "ran faster than", "below": "ran slower than", "within": "not told apart from",
+              "open": "not settled against"}
+    for winner, where in itertools.product((None, "+ SIMD intrinsics"), wheres):
+        said = unwrap(ns["ladder_answer"](winner, where, 500, 1000))
+        assert said.startswith("answer — the biggest step at n = 500: ")
+        assert ("not settled by the table's single timings" in said) == (winner is None)
+        assert f"nnkit's dgemm at n = 1000, one thread, in pairs: {versus[where]} numpy's OpenBLAS" in said
+    words = {"paid": "paid", "cost": "cost", "": "changed nothing beyond this run's noise", None: "not settled"}
+    for effects in itertools.product(words, repeat=3):
+        by_n = dict(zip((32, 120, 500), effects))
+        said = unwrap(ns["packing_answer"](by_n))
+        assert said.startswith("answer — packing, in pairs: ")
+        for effect, word in words.items():
+            named = [str(n) for n, e in by_n.items() if e == effect]
+            assert (f"{word} at n = {', '.join(named)}" in said) == bool(named)
+    for where in wheres:
+        said = unwrap(ns["stride_answer"](where, [2.25, 3.17, 3.17], 512))
+        assert said.startswith("answer — the power-of-two row at n = 512: ")
+        assert ("2.25–3.17× (the rounds' medians)" in said) == (where != "open")
+        assert ("that much is the stride's price here" in said) == (where == "above")
+        assert ("no price of 1.3× or more here" in said) == (where == "below")
+        assert ("not told here" in said) == (where == "within")
+        assert ("not settled in this run" in said) == (where == "open")
+    answer_words = {"above": "slower than", "below": "faster than", "within": "not told apart from",
+                    "open": "not settled against"}
+    for where in wheres:
+        said = ns["block_answer"]("MC", 128, {32: where})
+        assert said == f"answer — the rule's MC = 128 in pairs: {answer_words[where]} MC = 32"
+
+
+def test_a_run_prints_an_answer_line_for_every_step_that_asks(run):
+    ns, text = run
+    flat = unwrap(text)
+    for opening in ("answer — the blocks here: ", "answer — the biggest step at n = ", "answer — packing, in pairs: ",
+                    "answer — the power-of-two row at n = ", "answer — where each rung sat against its roof"):
+        assert flat.count(opening) == 1, opening
+    assert flat.count("answer — the rule's MC = ") + flat.count("answer — MC at n = ") == 1
+    assert flat.count("answer — the rule's KC = ") + flat.count("answer — KC at n = ") == 1
+    assert unwrap(ns["packing_answer"](ns["effects"])) in flat

@@ -1238,7 +1238,7 @@ def test_the_full_batchs_bumps_are_located_in_stretches_with_a_hypothesis_only_w
     losses = _descent(rng, int(rng.choice([60, 300])), 0.95, float(rng.choice([0.0, 0.0, 0.005, 0.03, 0.2])))
     text = tutorials.fit(bumps_said(losses, 0.5))
     assert all(len(line) <= 118 for line in text.split("\n"))
-    said, groups = _joined(text), _stretches(losses, gap)
+    said, groups = unwrap(text), _stretches(losses, gap)
     rose = sum(len(group) for group in groups)
     assert said.startswith(f"the full batch's loss rose in {rose} of its {len(losses)} passes")
     if not groups:
@@ -1265,4 +1265,4 @@ def test_the_run_prints_its_own_full_batchs_bumps(plain_run):
     """The quick run prints ``bumps_said`` of its own full-batch loss history at lr 0.5."""
     ns, text, _ = plain_run("training")
     line = re.search(r"^the full batch's loss rose in .*?(?=\n(?! {4}))", text, re.M | re.S).group(0)
-    assert _joined(line) == _joined(tutorials.fit(ns["bumps_said"](ns["full_loss"], 0.5)))
+    assert unwrap(line) == unwrap(tutorials.fit(ns["bumps_said"](ns["full_loss"], 0.5)))
