@@ -261,11 +261,19 @@ def test_the_python_rungs_rate_across_its_sizes_is_named_by_its_range(calm):
     Python rung at two of its own sizes, whether its rate stands for the larger n — only where its range says so."""
     ns, text = calm[0], re.sub(r"\n +", " ", calm[1])
     line = re.search(rf"Python loops' rate at n = \d+ ÷ at n = \d+, in 3 alternating pairs: (\d+\.\d\d)× \(its range "
-                     rf"{RANGE}\) — (.*)$", text, re.M)
+                     rf"{RANGE}, its (\d+)% noise: the larger of its pairs' \d+% spread and timed alone, (.*?)\) — (.*)$",
+                     text, re.M)
     low, high = ns["low"], ns["high"]   # as decided: the printed figures round them (0.7996 prints 0.80)
+    # reader 37 a1, the class: widened to the same ratio timed alone (Step 2's rate ÷ the smaller n's timed alone)
+    table = ns["rates_alone"][0] / ns["rates_alone"][1]
+    same = round(8 / ns["python"]["ratio"], 2)   # its rate at the larger n ÷ at the smaller, as printed
+    assert ns["python_stray"] == ns["table_stray"](same, table, ns["python_flagged"])
+    assert ns["python_noise"] == max(verdicts.spread(ns["python"]["ratios"]), ns["python_stray"])
+    assert (low, high) == verdicts.place(same, (0.8, 1.25), 0.0, 1.0, ns["python_noise"])[1]
+    assert int(line.group(4)) == round(100 * ns["python_noise"]) and f"{table:.2f}×" in line.group(5)
     assert line.group(2, 3) == (_near(low, (0.8, 1.25)), _near(high, (0.8, 1.25)))
-    assert line.group(4).startswith("within 0.8–1.25×") == (0.8 <= low and high < 1.25)
-    assert line.group(4).startswith("outside") == (high < 0.8 or low >= 1.25)
+    assert line.group(6).startswith("within 0.8–1.25×") == (0.8 <= low and high < 1.25)
+    assert line.group(6).startswith("outside") == (high < 0.8 or low >= 1.25)
     assert "rate to rate (Python loops at n = 32" in text
 
 
@@ -843,7 +851,7 @@ def test_the_headline_says_when_the_rungs_ran_on_rows_of_whole_4_kib(n, with_c_r
     source = tutorials.find("the-speed-ladder").read_text()
     printed = []
     results = {"C, textbook loop (ijk)": 0.5} if with_c_rung else {}
-    exec(source[source.index('C_RUNG = "'):source.index("\ndef remeasured(")],   # noqa: S102 — the cell's own lines
+    exec(source[source.index('C_RUNG = "'):source.index("\nfor name, earlier in slower:")],   # noqa: S102 — the cell's own lines
          {"n": n, "results": results, "fit": tutorials.fit, "print": printed.append})
     due = with_c_rung and n % 512 == 0
     assert len(printed) == due
@@ -1366,7 +1374,8 @@ def test_the_bottom_to_top_ratio_says_when_its_top_is_one_of_a_super_linear_pair
          {"results": {"Python loops": 0.02, "OpenBLAS, 2 threads": 61.3, "OpenBLAS, 1 thread": 25.7}, "shaky": flagged,
           "suspect": suspect, "top": "OpenBLAS, 2 threads", "bottom": "Python loops", "region": 1, "low": 1.0,
           "high": 1.0, "same": 1.0, "half": 48, "n_python": 96, "n": 512, "verdicts": verdicts, "fit": tutorials.fit,
-          "print": printed.append})
+          "print": printed.append, "python": {"ratios": [1.0]}, "python_noise": 0.0, "python_stray": 0.0,
+          "python_flagged": False, "rates_alone": [0.02, 0.02], "alone_why": "", "table_said": lambda *_: "alone"})
     line = re.sub(r"\n +", " ", printed[-1])
     assert ("rests on a disturbed rate (Python loops" in line) == bool(flagged)
     assert ("rests on a rate perhaps disturbed (OpenBLAS, 2 threads: one of a SUPER-LINEAR pair" in line) == (
