@@ -49,7 +49,7 @@ def test_on_a_calm_machine_each_pair_line_prints_its_ratio_and_spread(calm):
     assert "a pair marked disturbed" not in text and ", disturbed)" not in text
     flat = re.sub(r"\n +", " ", text)   # reader 35 c2, c3: the probe's line reads the second timings and its best
     assert re.sub(r"\n +", " ", tutorials.fit(ns["against_probe"](ns["walks"], ns["held"], ns["shaky"], ns["scalar"],
-                                                                  ns["seconds"], ns["moment_noise"](ns["again"]),
+                                                                  ns["seconds"], ns["step_noise"],
                                                                   ns["probe_said"]))) in flat
     assert set(ns["seconds"]) == {f"ikj, n = {ns['size']}", f"ijk, n = {ns['size']}"} & set(ns["moments"])
     assert "the best of all its runs — 3 sweeps over" in flat and "unexplained" not in flat
@@ -967,13 +967,14 @@ def test_a_missing_reference_blas_skips_its_pair_with_one_line(found, monkeypatc
              "rng": np.random.default_rng(0), "size": 4, "n": 4, "C_RUNG": "C", "plain": "ijk, n = 4",
              "results": {"reference BLAS": 1.0, "C": 1.0}, "walks": {"ikj, n = 4": 1.0, "ijk, n = 4": 1.1},
              "held": {"ikj, n = 4": 1.0, "ijk, n = 4": 1.0}, "rung_held": {"reference BLAS": 1.0, "C": 1.0},
-             "strayed": 0.0, "again": {"padded": (1.0, {}, "", 0.0)}, "verdicts": verdicts, "np": np,
+             "strayed": 0.0, "again": {"padded": (1.0, {}, "", 0.0)}, "walk_noise": 0.0, "sum_noise": 0.0,
+             "verdicts": verdicts, "np": np,
              "watch": lambda f: calls.append(f) or f() or {"others": 0.0, "speed": 1.0, "ours": 1.0},
              "paired": lambda *a, **k: {"ratio": 1.0, "plain": 1e-6, "other": 1e-6, "by_order": {"a": 1.0, "b": 1.0}},
              "own_dgemm": None, "dgemm": None, "reference_beside_ikj": lambda *a: "verdict",
              "tables_ratio": lambda first, second, rate: calls.append((first, second)) or None}
     cell = _disassembly(size=4)
-    scope.update(moments_said=cell["moments_said"], moment_noise=cell["moment_noise"], held_share=_held_share())
+    scope.update(moments_said=cell["moments_said"], held_share=_held_share())
     start = source.index("\nmoments = (")
     exec(source[start:source.index("\ndef stood(", start)], scope)  # noqa: S102 — the cell's own lines
     tail = source.index("\nAGAIN = {")   # the second timings the probe's line reads: ikj's only where its pairs ran
@@ -1438,13 +1439,10 @@ def test_one_call_at_two_moments_is_set_against_the_largest_noise_of_the_steps_p
     widened by 34–68 %. The moments line uses the largest noise of the step's pairs, and says so; with the reader's
     figures the gap lies within it."""
     ns, text = calm
-    noise = ns["moment_noise"](ns["again"])
-    assert noise == max(entry[3] for entry in ns["again"].values())
+    noise = ns["step_noise"]
+    assert noise == max([entry[3] for entry in ns["again"].values()] + [ns["walk_noise"], ns["sum_noise"]])
     flat = re.sub(r"\n +", " ", text)
     assert f"widened by the {noise:.0%} noise — the largest this step's pairs above were widened by" in flat
-    reader = {"padded": (2.80, {}, "", 0.34), "sizes": (2.09, {}, "", 0.35), "swap": (0.26, {}, "", 0.18),
-              "away": (0.73, {}, "", 0.18), "order": (1.76, {}, "", 0.68)}
-    cell = _disassembly()
-    said = cell["moment_said"]("ijk, n = 512", ((0.60, "this step's table", 0.97), (0.65, "Step 2's", 0.98)),
-                               cell["moment_noise"](reader))
+    said = _disassembly()["moment_said"]("ijk, n = 512", ((0.60, "this step's table", 0.97), (0.65, "Step 2's", 0.98)),
+                                         0.68)   # the reader's pairs: noise 34 %, 35 %, 18 %, 18 %, 68 %
     assert "within what the slower one's moment allows (0.60 ÷ 97%, widened by the 68% noise" in re.sub(r"\n +", " ", said)
