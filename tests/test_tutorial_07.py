@@ -1376,7 +1376,7 @@ def test_the_bottom_to_top_ratio_says_when_its_top_is_one_of_a_super_linear_pair
           "suspect": suspect, "top": "OpenBLAS, 2 threads", "bottom": "Python loops", "region": 1, "low": 1.0,
           "high": 1.0, "same": 1.0, "half": 48, "n_python": 96, "n": 512, "verdicts": verdicts, "fit": tutorials.fit,
           "print": printed.append, "python": {"ratios": [1.0]}, "python_noise": 0.0, "python_stray": 0.0,
-          "python_flagged": False, "rates_alone": [0.02, 0.02], "alone_why": "", "table_said": lambda *_: "alone"})
+          "python_flagged": False, "rates_alone": [0.02, 0.02], "python_why": "", "table_said": lambda *_: "alone"})
     line = re.sub(r"\n +", " ", printed[-1])
     assert ("rests on a disturbed rate (Python loops" in line) == bool(flagged)
     assert ("rests on a rate perhaps disturbed (OpenBLAS, 2 threads: one of a SUPER-LINEAR pair" in line) == (
