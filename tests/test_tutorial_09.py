@@ -385,12 +385,12 @@ def test_a_whole_run_with_an_unsteady_peak_takes_its_median_and_reads_the_shares
     else:
         assert re.search(r"^the full batch's loss rose in 0 of its 60 passes$", text, re.M)
     for part in ("the whole step", "its five products alone"):
-        assert re.search(rf"^float32 ÷ float64, {part}: [\d.]+× of [\d.]+ µs — saved -?[\d.]+ … -?[\d.]+ µs$", text, re.M)
+        assert re.search(rf"^float32 ÷ float64, {part}: [\d.]+× of [\d.]+ µs — saved -?[\d.]+ … -?[\d.]+ µs$", unwrapped, re.M)
     gain = re.search(r"^  the products' share of the step's saving: .*?\n  → .*?(?=\n(?! {4}))", text, re.M | re.S)
     assert gain and re.search(r"→ (wholly (at or above|below) 50%: most|across 50%, within 40–60%: about half|"
                               r"across 50% and beyond 40–60%: not settled|not settled in this run)", gain.group(0))
     share = re.search(r"^  each timed step starts from m with ([\d.]+)% of its entries subnormal, s with 0\.0%; after the "
-                      r"step ([\d.]+)% of m still are", text, re.M)
+                      r"step ([\d.]+)% of m still are", unwrapped, re.M)
     touched = ("subnormal", "float32 ÷", "→ ", "rounds of 10", "round by round", "not settled", "saved", "gain")
     long = [line for line in text.splitlines() if any(word in line for word in touched) and len(line) > 118]
     assert not long, long
