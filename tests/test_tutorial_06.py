@@ -79,6 +79,22 @@ def _rounds(rng: np.random.Generator, count: int = 7, lanes: dict = LANES) -> di
     return {"table": table, "reruns": reruns, "seen": seen}
 
 
+PIPE_KERNELS = ("avx2-add", "avx2-mul")   # AVX2 without FMA, every chain one kind: Step 2 times them in its rounds
+
+
+def _pipes(table: dict, per_cycle: dict | None = None) -> dict:
+    """Made-up rounds of AVX2's adds alone and multiplies alone beside ``table``'s (none without an "avx2" kernel): each
+    at ``per_cycle`` instructions per lane a cycle of avx2+fma's clock (its rate per lane ÷ 4 in the same round; seeded
+    from the table where not given, around the 2 of two pipes), with a jitter of 1 %. Its own generator: the table's
+    stream is left as it was."""
+    if "avx2" not in table:
+        return {}
+    rng = np.random.default_rng(int(table["avx2"][0] * 1e6))
+    per_cycle = per_cycle or {k: float(rng.choice([1.5, 1.7, 2.0, 2.3, 2.6])) for k in PIPE_KERNELS}
+    return {k: [fma / 4 * per_cycle[k] * float(rng.uniform(0.99, 1.01)) for fma in table["avx2+fma"]]
+            for k in PIPE_KERNELS}
+
+
 def _control(kernels) -> str:
     """The A/A control among ``kernels``: the FMA kernel of FMA's share — avx2+fma beside an AVX2 kernel without FMA,
     else the widest FMA kernel (reader 31 a1: never a two-instruction kernel)."""
@@ -134,8 +150,9 @@ def _rounds_cell(ns: dict, rounds: dict, cpu: tuple = UNKNOWN_CPU) -> str:
         assert times == 1
         calls.append(kernels)
         i = (len(calls) - 1) // 2
-        if len(calls) % 2:   # a round: every kernel once
-            return {(k, c): [rounds["table"][k][i]] for k, c in kernels}
+        if len(calls) % 2:   # a round: every kernel once, AVX2's adds alone and multiplies alone among them
+            table = rounds["table"] | (rounds.get("pipes") or _pipes(rounds["table"]))
+            return {(k, c): [table[k][i]] for k, c in kernels}
         return {kernels[0]: [rounds["reruns"][i]]}        # the rerun that ends the round
 
     ns.update(say=_say, verdicts=verdicts, watch=watch, peak=type("Peak", (), {"alternate": staticmethod(alternate)}),
@@ -361,20 +378,35 @@ def _fma_outcome(rounds: dict, climbing: set, unsteady: frozenset, sweeps: dict,
         return "noisy", sign
     if ratios[0] <= 1.15 <= ratios[-1]:
         return "across", sign
-    if ratios[0] > 1.15 and two in lower:
+    if ratios[0] > 1.15 and two in lower and not (_undone(rounds, sweeps, climbing, unsteady, two, ratios[0], True)
+                                                  or 0) > 1.15:
         return "upper bound", sign
-    if ratios[-1] < 1.15 and fused in lower:
+    if ratios[-1] < 1.15 and fused in lower and not (_undone(rounds, sweeps, climbing, unsteady, fused, ratios[-1],
+                                                             False) or 2) < 1.15:
         return "lower bound", sign
     if _parted(rounds, sweeps, two, fused):   # a verdict the rounds would settle, the sweeps disagreeing
         return "paths", sign
     return ("pays" if ratios[0] > 1.15 else "nothing"), sign
 
 
+def _undone(rounds: dict, sweeps: dict, climbing: set, unsteady: frozenset, kernel: str, share: float,
+            without_fma: bool) -> float | None:
+    """The share ``share`` had ``kernel``'s rounds been slowed as much as its SLOWED sweep (its top ÷ its best, as
+    printed): × that size for the kernel without FMA, ÷ it for the FMA kernel (two decimals) — None where the kernel
+    carries another flag (still climbing, UNSTEADY or DISTURBED: no size) or is not SLOWED."""
+    if kernel in climbing or kernel in unsteady or kernel not in _slowed(rounds, sweeps):
+        return None
+    top = _shown(max(sweeps[kernel].values()))
+    size = round(top / max(top, _shown(max(rounds["table"][kernel]))), 2)
+    return round(share * size if without_fma else share / size, 2)
+
+
 _FMA_WORDS = {"neither": "rests on two lower bounds and bounds nothing",
               "registers": "no count the registers allow can measure",
               "noisy": "not settled in this run: only", "paths": _PARTED,
               "across": "the rounds fall on both sides of 1.15×",
-              "upper bound": "gives a lower bound, so whether FMA pays", "lower bound": "nothing beyond the lanes, but",
+              "upper bound": "so whether FMA pays beyond the lanes is not settled in this run",
+              "lower bound": "nothing beyond the lanes, but",
               "pays": "separate multiply and add ran slower than",
               "nothing": "separate multiply and add kept pace with"}
 
@@ -1072,7 +1104,8 @@ def test_the_aa_control_is_the_fma_kernel_of_the_share_run_at_both_ends_of_every
     text, ns = _step_2(rounds, _sweeps(rng, lanes), set(), lanes=lanes)
     control = _control(lanes)
     assert ns["control"] == control == ns["fused"]
-    assert ns["in_turn"][0][0] == control and sorted(ns["in_turn"]) == sorted(ns["order"])
+    assert ns["in_turn"][0][0] == control and sorted(ns["in_turn"]) == sorted(ns["order"] + ns["pipes"])
+    assert ns["pipes"] == ([(k, 14) for k in PIPE_KERNELS] if "avx2" in lanes else [])   # each kind alone, last
     line = re.search(r"^the A/A control, .*$", text, re.M).group(0)
     assert line.startswith(f"the A/A control, {control} run first and again at the end of each of the 7 rounds: ")
     drift = [a / r for r, a in zip(rounds["table"][control], rounds["reruns"])]
@@ -2079,6 +2112,7 @@ def test_the_threads_figure_keeps_every_size_apart_from_its_neighbours_and_the_r
     noise = (0.0, 0.15)[seed]   # the first: two controls' pairs that all agreed, a band of no height (reader 20, c3)
     ns |= _fit(ns["sizes"], {n: 0.0 if n <= (80, 100)[seed] else 0.93 for n in ns["sizes"]})   # this CPU's, SkylakeX's
     ns |= {"os": __import__("os"), "OUT": str(tmp_path), "plots": plots, "noise": noise, "unsettled": [], "PAYS": 1.2,
+           "controls": [n for n in ns["sizes"] if n <= (80, 100)[seed]],   # the helpers idle: both sides 1 thread
            "fair": [],           # no range drawn: the test after this one draws them
            "lone": bool(seed),   # the second: every control flagged, so the band widens only the disturbed rows
            "all_cores": {"gflops": (160.0, 100.0)[seed]}}   # the second: slowed, so drawn as 2 × the 1-core peak
@@ -2121,6 +2155,13 @@ def test_the_threads_figure_keeps_every_size_apart_from_its_neighbours_and_the_r
         drawn = {float(x) for line in ax.get_lines() if line.get_marker() == "o" and line.get_markerfacecolor() == "white"
                  for x in line.get_xdata()}
         assert drawn == {float(ns["place"][n]) for n in hollowed}
+    # reader 37 (c3): at n = 32 "2 threads" stood above "1 thread" with nothing saying both ran one thread — the sizes
+    # where the helpers stayed idle are shaded on the rates and the speed-up, named in the legend, and nowhere else
+    for ax, shaded in zip(axes, (True, True, False)):
+        bands = [p for p in ax.patches if "one-thread band" in p.get_label() or p.get_label().startswith("helpers idle")]
+        spans = sorted((p.get_x(), p.get_x() + p.get_width()) for p in bands)   # an axvspan: x from the data
+        assert spans == ([(ns["place"][n] - 0.5, ns["place"][n] + 0.5) for n in ns["controls"]] if shaded else [])
+        assert sum(p.get_label() == "helpers idle: both sides ran 1 thread (A/A controls)" for p in bands) == shaded
     peaks = {line.get_label(): line.get_ydata()[0] for line in axes[0].get_lines() if line.get_label().startswith("peak")}
     assert sorted(peaks.values()) == [80.0, 160.0]   # the 1-core and the 2-core peak
     assert all("(≥" in label for label in peaks)     # reader 19, b5: a probe's best is a lower bound
