@@ -9,8 +9,9 @@
  * the units. So half their chains multiply (acc *= x) and half add (acc += y): 1 FLOP per lane per
  * step, a multiply and an add always ready side by side — what a dgemm without FMA does, whose
  * c += a·b waits only on the add. AVX2's adds and multiplies are also timed apart ("avx2-add",
- * "avx2-mul": every chain one kind), so that each kind's pipes can be set beside the pair. Too many chains spill registers to memory and measure the spills
- * instead: x86-64 without AVX-512 has 16 xmm/ymm registers (x and y take two), AVX-512 has 32 zmm.
+ * "avx2-mul": every chain one kind), so that each kind's pipes can be set beside the pair. Too many
+ * chains spill registers to memory and measure the spills instead: x86-64 without AVX-512 has 16
+ * xmm/ymm registers (x and y take two), AVX-512 has 32 zmm.
  * Every kernel is compiled for several chain counts so that the caller can see the rate climb with
  * the chains and level off (nk_peak_measure_chains); the default of each kernel is its largest
  * count that fits the registers.

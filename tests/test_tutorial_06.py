@@ -303,7 +303,8 @@ def test_each_width_step_is_judged_on_the_steady_rounds_alone(seed):
         assert ("width did not scale" in line) == (step in ("more", "less"))
         assert ("not settled" in line) == (step in ("climbing", "noisy", "flag", "not settled", "paths"))
         assert ("the flag could move it" in line) == (step == "flag")
-        assert ("the flag cannot move it" in line) == (step in ("scaled", "more", "less") and size[narrow] * size[wide] < 1)
+        assert ("the flag cannot move it" in line) == (step in ("scaled", "more", "less")
+                                                       and size[narrow] * size[wide] < 1)
         if step == "noisy":
             assert "steady round" in line and "run it again" in line
 
@@ -2207,7 +2208,8 @@ def test_the_threads_figure_keeps_every_size_apart_from_its_neighbours_and_the_r
     # reader 37 (c3): at n = 32 "2 threads" stood above "1 thread" with nothing saying both ran one thread — the sizes
     # where the helpers stayed idle are shaded on the rates and the speed-up, named in the legend, and nowhere else
     for ax, shaded in zip(axes, (True, True, False)):
-        bands = [p for p in ax.patches if "one-thread band" in p.get_label() or p.get_label().startswith("helpers idle")]
+        bands = [p for p in ax.patches
+                 if "one-thread band" in p.get_label() or p.get_label().startswith("helpers idle")]
         spans = sorted((p.get_x(), p.get_x() + p.get_width()) for p in bands)   # an axvspan: x from the data
         assert spans == ([(ns["place"][n] - 0.5, ns["place"][n] + 0.5) for n in ns["controls"]] if shaded else [])
         assert sum(p.get_label() == "helpers idle: both sides ran 1 thread (A/A controls)" for p in bands) == shaded
@@ -2646,8 +2648,9 @@ def _ports_case(seed: int) -> tuple:
 
 @pytest.mark.parametrize("seed", _seeds(240))
 def test_the_ports_line_says_whether_this_runs_kernels_without_fma_matched_the_documented_prediction(seed):
-    """Reader 37 (a3): "On a Zen 3, a sweep … that levels off only at 12 chains is what those pipes predict" stood while
-    scalar and sse2 still climbed past 12 and avx2 levelled ~30 % under the ports' rate. On a documented core the line
+    """Reader 37 (a3): "On a Zen 3, a sweep … that levels off only at 12 chains is what those pipes predict" stood
+    while scalar and sse2 still climbed past 12 and avx2 levelled ~30 % under the ports' rate. On a
+    documented core the line
     after the share sets each kernel without FMA, per lane, against avx2+fma's in the same round (its rate per lane
     the ports' at the clock Step 3 derives) and, where the book gives a floor of chains, each sweep's climb past it —
     and says matched, not matched or not settled exactly as the figures it prints give."""
@@ -2673,7 +2676,8 @@ def test_the_ports_generator_reaches_every_verdict_with_and_without_a_floor():
     for seed in range(240):
         _, rounds, climbing, unsteady, sweeps, cpu = _ports_case(seed)
         reached.add((_ports_expected(rounds, sweeps, climbing, unsteady, cpu), cpu in FLOORS))
-    assert {(o, floor) for o in ("does not match", "matches", "not settled", "noisy") for floor in (True, False)} <= reached
+    outcomes = ("does not match", "matches", "not settled", "noisy")
+    assert {(o, floor) for o in outcomes for floor in (True, False)} <= reached
 
 
 def _pipes_expected(rounds: dict, pipes: dict) -> tuple[dict, str] | None:
@@ -2716,7 +2720,8 @@ def test_each_kind_of_pipe_is_timed_alone_and_the_pair_set_against_the_two_added
     assert (f"{' and '.join(short)} below 2 a cycle in every round" in line) == bool(short)
     assert ("not settled against 2 a cycle" in line) == ("across" in alone.values())
     said = {"within": "together the two kinds add up", "above": "together they ran faster than the two alone added",
-            "below": "together they fall short of the two alone added", "across": "whether together they add up is not settled"}
+            "below": "together they fall short of the two alone added",
+            "across": "whether together they add up is not settled"}
     assert [o for o, words in said.items() if words in line] == [together]
     assert ("(hypotheses)" in line) == (together == "below")
 
@@ -2726,12 +2731,12 @@ def test_the_pipes_generator_reaches_every_verdict():
     for seed in range(240):
         _, rounds, *_ = _equal_width_case(seed)
         rng = np.random.default_rng(seed + 7)
-        expected = _pipes_expected(rounds, _pipes(rounds["table"], {k: float(rng.choice([1.5, 1.72, 1.78, 2.0, 2.3, 2.4, 3.0]))
-                                                                     for k in PIPE_KERNELS}))
+        per_cycle = {k: float(rng.choice([1.5, 1.72, 1.78, 2.0, 2.3, 2.4, 3.0])) for k in PIPE_KERNELS}
+        expected = _pipes_expected(rounds, _pipes(rounds["table"], per_cycle))
         if expected:
             seen_alone |= set(expected[0].values())
             seen_together.add(expected[1])
-    assert seen_alone == {"within", "above", "below", "across"} and seen_together == {"within", "above", "below", "across"}
+    assert seen_alone == seen_together == {"within", "above", "below", "across"}
 
 
 READER_37_SWEEPS = {"scalar": {1: 1.0, 2: 1.9, 4: 3.8, 8: 6.9, 12: 7.5, 14: 8.3},
@@ -2748,7 +2753,8 @@ def _reader_37(share_low: float) -> tuple[str, dict]:
     shares = [share_low, 1.36, 1.40, 1.43, 1.43, 1.44, 1.38]
     table = {"avx2+fma": fma, "avx2": [f / s for f, s in zip(fma, shares)], "scalar": [f / 4 / 1.32 for f in fma],
              "sse2": [2 * f / 4 / 1.34 for f in fma]}
-    rounds = {"table": table, "reruns": [f * 1.005 for f in fma], "pipes": _pipes(table, dict.fromkeys(PIPE_KERNELS, 2.0))}
+    rounds = {"table": table, "reruns": [f * 1.005 for f in fma],
+              "pipes": _pipes(table, dict.fromkeys(PIPE_KERNELS, 2.0))}
     text, ns = _step_2(rounds, READER_37_SWEEPS, {"scalar", "sse2"}, frozenset(), HERE, ("AuthenticAMD", 25, 1))
     return re.sub(r"\n +", " ", text), ns
 
@@ -2766,13 +2772,15 @@ def test_reader_37s_share_settles_above_the_mark_when_the_slowed_flag_cannot_mov
     assert size == round(32.6 / _shown(max(ns["round_rates"]["avx2"])), 2) and size < 0.95
     assert line.startswith("FMA's share, per lane: ≤")
     assert "above 1× per lane" in line and "in every steady round" in line
-    assert (f"had its rounds been slowed as much, the lowest round would be 1.32 × {size:.2f} = {round(1.32 * size, 2):.2f}×, "
-            "still on the same side of 1.15×: the flag cannot move the share across it") in line
+    assert (f"had its rounds been slowed as much, the lowest round would be 1.32 × {size:.2f} = "
+            f"{round(1.32 * size, 2):.2f}×, still on the same side of 1.15×: the flag cannot move the share across it"
+            ) in line
     assert "run it again" not in line
     ports = re.search(r"^this run against those ports, per lane: .*$", text, re.M).group(0)
     assert "scalar, sse2 and avx2 short of the ports' rate" in ports
     assert "the ports need 12 chains, and past them scalar still climbing from 12 to 14 chains" in ports
-    assert "avx2 level from 12 to 14 chains" in ports and ports.endswith("this run does not match the ports' prediction")
+    assert "avx2 level from 12 to 14 chains" in ports
+    assert ports.endswith("this run does not match the ports' prediction")
     pipes = re.search(r"^each kind's pipes timed apart, .*$", text, re.M).group(0)
     assert "adds alone and multiplies alone reach 2 a cycle" in pipes and "together they fall short" in pipes
     low, _ = _reader_37(1.22)   # the same flag now carries the lowest round to 1.15× or below

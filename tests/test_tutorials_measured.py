@@ -135,7 +135,8 @@ def test_the_pipes_and_the_ports_lines_read_this_runs_own_rounds(simd):
             assert len(ns["pipe_rates"][kernel]) == len(ns["drift"])   # in every round
             per_cycle = sorted(round(4 * (ns["pipe_rates"][kernel][i] / 4) / (ns["round_rates"][fused][i]
                                                                              / ns["lanes"][fused]), 2) for i in kept)
-            assert f"{name} {statistics.median(per_cycle):.2f} ({per_cycle[0]:.2f} to {per_cycle[-1]:.2f})" in pipes.group(0)
+            said = f"{name} {statistics.median(per_cycle):.2f} ({per_cycle[0]:.2f} to {per_cycle[-1]:.2f})"
+            assert said in pipes.group(0)
         assert ("not settled in this run: only" in pipes.group(0)) == (not ns["enough"])
     ports = re.search(r"^this run against those ports, per lane: .*$", flat, re.M)
     assert bool(ports) == bool(ns["core"])
@@ -144,7 +145,8 @@ def test_the_pipes_and_the_ports_lines_read_this_runs_own_rounds(simd):
                                              ": this run matches the ports' prediction",
                                              "whether this run matches the ports' prediction is not settled",
                                              "not settled in this run: only") if words in ports.group(0)]
-        assert len(verdicts_said) == 1 and (verdicts_said[0].startswith("not settled in this run") == (not ns["enough"]))
+        assert len(verdicts_said) == 1
+        assert verdicts_said[0].startswith("not settled in this run") == (not ns["enough"])
 
 
 def test_the_rounds_against_the_sweeps_say_what_their_figures_show(simd):
