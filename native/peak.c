@@ -8,8 +8,10 @@
  * instructions; chaining them (acc * x + y) would add their latencies and measure the chain, not
  * the units. So half their chains multiply (acc *= x) and half add (acc += y): 1 FLOP per lane per
  * step, a multiply and an add always ready side by side — what a dgemm without FMA does, whose
- * c += a·b waits only on the add. Too many chains spill registers to memory and measure the spills
- * instead: x86-64 without AVX-512 has 16 xmm/ymm registers (x and y take two), AVX-512 has 32 zmm.
+ * c += a·b waits only on the add. AVX2's adds and multiplies are also timed apart ("avx2-add",
+ * "avx2-mul": every chain one kind), so that each kind's pipes can be set beside the pair. Too many
+ * chains spill registers to memory and measure the spills instead: x86-64 without AVX-512 has 16
+ * xmm/ymm registers (x and y take two), AVX-512 has 32 zmm.
  * Every kernel is compiled for several chain counts so that the caller can see the rate climb with
  * the chains and level off (nk_peak_measure_chains); the default of each kernel is its largest
  * count that fits the registers.
@@ -97,6 +99,15 @@ AVX2(1) AVX2(2) AVX2(4) AVX2(8) AVX2(12) AVX2(14)
 #define AVX2_NOFMA(N) KERNEL(run_avx2_nofma, N, AVX2_NOFMA_ATTR, __m256d, _mm256_set1_pd, AVX2_NOFMA_STEP, _mm256_add_pd, \
                              avx2_total)
 AVX2_NOFMA(1) AVX2_NOFMA(2) AVX2_NOFMA(4) AVX2_NOFMA(8) AVX2_NOFMA(12) AVX2_NOFMA(14)
+/* The two halves of "avx2" apart: every chain adds ("avx2-add") or every chain multiplies ("avx2-mul"), so that each
+ * kind's pipes are timed alone — beside "avx2", which keeps both kinds busy at once. */
+#define AVX2_ADD_STEP(a, x, y, i) ((void)(x), (void)(i), _mm256_add_pd(a, y))
+#define AVX2_MUL_STEP(a, x, y, i) ((void)(y), (void)(i), _mm256_mul_pd(a, x))
+#define AVX2_ADD(N) KERNEL(run_avx2_add, N, AVX2_NOFMA_ATTR, __m256d, _mm256_set1_pd, AVX2_ADD_STEP, _mm256_add_pd, \
+                           avx2_total)
+#define AVX2_MUL(N) KERNEL(run_avx2_mul, N, AVX2_NOFMA_ATTR, __m256d, _mm256_set1_pd, AVX2_MUL_STEP, _mm256_add_pd, \
+                           avx2_total)
+AVX2_ADD(12) AVX2_ADD(14) AVX2_MUL(12) AVX2_MUL(14)
 
 #define AVX512_ATTR __attribute__((target("avx512f,fma")))
 #define AVX512_STEP(a, x, y, i) _mm512_fmadd_pd(a, x, y)
@@ -137,6 +148,8 @@ static const kernel_t KERNELS[] = {
     {"avx2", 4, 14, run_avx2_nofma_14, has_avx2_alone}, {"avx2", 4, 12, run_avx2_nofma_12, has_avx2_alone},
     {"avx2", 4, 8, run_avx2_nofma_8, has_avx2_alone}, {"avx2", 4, 4, run_avx2_nofma_4, has_avx2_alone},
     {"avx2", 4, 2, run_avx2_nofma_2, has_avx2_alone}, {"avx2", 4, 1, run_avx2_nofma_1, has_avx2_alone},
+    {"avx2-add", 4, 14, run_avx2_add_14, has_avx2_alone}, {"avx2-add", 4, 12, run_avx2_add_12, has_avx2_alone},
+    {"avx2-mul", 4, 14, run_avx2_mul_14, has_avx2_alone}, {"avx2-mul", 4, 12, run_avx2_mul_12, has_avx2_alone},
     {"sse2", 2, 14, run_sse2_14, always}, {"sse2", 2, 12, run_sse2_12, always}, {"sse2", 2, 8, run_sse2_8, always},
     {"sse2", 2, 4, run_sse2_4, always}, {"sse2", 2, 2, run_sse2_2, always}, {"sse2", 2, 1, run_sse2_1, always},
     SCALAR_ROWS("scalar"), SCALAR_ADD};

@@ -18,7 +18,8 @@ typedef struct {
     int flops_per_step; /* per lane per chain step: 2 (an FMA) or 1 (a multiply or an add alone) */
     int threads;
     const char *kernel; /* "avx512f+fma", "avx2+fma", "avx2" (no FMA: as sse2, 4 lanes), "sse2", "neon", "scalar",
-                           "scalar-add" (one chain of dependent adds alone: 1 ÷ the add's latency) */
+                           "scalar-add" (one chain of dependent adds alone: 1 ÷ the add's latency),
+                           "avx2-add", "avx2-mul" (AVX2 without FMA, every chain an add, or a multiply: 12 or 14) */
 } nk_peak;
 
 /* Run `iterations` rounds per thread on `threads` threads (1..256); kernel NULL picks the widest FMA kernel
@@ -26,6 +27,6 @@ typedef struct {
 nk_peak nk_peak_measure(int threads, long iterations, const char *kernel);
 
 /* The same with `chains` independent chains per thread (0: the default); kernels exist for some
- * counts only (1, 2, 4, 8, 12, 14; AVX-512 and NEON 16 and 24 too, not 14): an absent one gives a
- * result whose kernel is NULL. */
+ * counts only (1, 2, 4, 8, 12, 14; AVX-512 and NEON 16 and 24 too, not 14; avx2-add and avx2-mul 12 and 14
+ * alone): an absent one gives a result whose kernel is NULL. */
 nk_peak nk_peak_measure_chains(int threads, long iterations, const char *kernel, int chains);

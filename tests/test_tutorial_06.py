@@ -80,6 +80,22 @@ def _rounds(rng: np.random.Generator, count: int = 7, lanes: dict = LANES) -> di
     return {"table": table, "reruns": reruns, "seen": seen}
 
 
+PIPE_KERNELS = ("avx2-add", "avx2-mul")   # AVX2 without FMA, every chain one kind: Step 2 times them in its rounds
+
+
+def _pipes(table: dict, per_cycle: dict | None = None) -> dict:
+    """Made-up rounds of AVX2's adds alone and multiplies alone beside ``table``'s (none without an "avx2" kernel): each
+    at ``per_cycle`` instructions per lane a cycle of avx2+fma's clock (its rate per lane ÷ 4 in the same round; seeded
+    from the table where not given, around the 2 of two pipes), with a jitter of 1 %. Its own generator: the table's
+    stream is left as it was."""
+    if "avx2" not in table:
+        return {}
+    rng = np.random.default_rng(int(table["avx2"][0] * 1e6))
+    per_cycle = per_cycle or {k: float(rng.choice([1.5, 1.7, 2.0, 2.3, 2.6])) for k in PIPE_KERNELS}
+    return {k: [fma / 4 * per_cycle[k] * float(rng.uniform(0.99, 1.01)) for fma in table["avx2+fma"]]
+            for k in PIPE_KERNELS}
+
+
 def _control(kernels) -> str:
     """The A/A control among ``kernels``: the FMA kernel of FMA's share — avx2+fma beside an AVX2 kernel without FMA,
     else the widest FMA kernel (reader 31 a1: never a two-instruction kernel)."""
@@ -135,8 +151,9 @@ def _rounds_cell(ns: dict, rounds: dict, cpu: tuple = UNKNOWN_CPU) -> str:
         assert times == 1
         calls.append(kernels)
         i = (len(calls) - 1) // 2
-        if len(calls) % 2:   # a round: every kernel once
-            return {(k, c): [rounds["table"][k][i]] for k, c in kernels}
+        if len(calls) % 2:   # a round: every kernel once, AVX2's adds alone and multiplies alone among them
+            table = rounds["table"] | (rounds.get("pipes") or _pipes(rounds["table"]))
+            return {(k, c): [table[k][i]] for k, c in kernels}
         return {kernels[0]: [rounds["reruns"][i]]}        # the rerun that ends the round
 
     ns.update(say=_say, verdicts=verdicts, watch=watch, peak=type("Peak", (), {"alternate": staticmethod(alternate)}),
@@ -270,7 +287,7 @@ def test_each_width_step_is_judged_on_the_steady_rounds_alone(seed):
     settled."""
     rng = np.random.default_rng(seed)
     rounds, climbing, unsteady = _rounds(rng), _climbing(rng), _unsteady(rng)
-    sweeps = _sweeps_for(rounds, rng)
+    sweeps = _slowing(_sweeps_for(rounds, rng), rounds, seed)
     text, ns = _step_2(rounds, sweeps, climbing, unsteady)
     enough = len(_steady(rounds)) >= 3
     assert ns["steady_rounds"] == _steady(rounds)
@@ -279,16 +296,60 @@ def test_each_width_step_is_judged_on_the_steady_rounds_alone(seed):
         ratios = _lane_ratios(rounds, narrow, wide)
         assert f"{statistics.median(ratios):.2f}× per lane ({len(ratios)} rounds: {ratios[0]:.2f} to {ratios[-1]:.2f})" in line
         flagged = unsteady | _slowed(rounds, sweeps)
-        lower = {narrow, wide} & (climbing | flagged)
-        assert ("flagged above, its sweep" in line) == bool({narrow, wide} & (flagged - climbing))
-        scaled, off = 0.9 < ratios[0] and ratios[-1] < 1.1, ratios[0] >= 1.1 or ratios[-1] <= 0.9
-        parted = not lower and enough and (scaled or off) and _parted(rounds, sweeps, narrow, wide)   # they disagree
-        assert (_PARTED in line) == parted
-        assert ("width scaled" in line) == (not lower and enough and not parted and scaled)
-        assert ("width did not scale" in line) == (not lower and enough and not parted and off)
-        assert ("not settled" in line) == (bool(lower) or not enough or parted or not (scaled or off))
-        if not lower and not enough:
+        unsized = {narrow, wide} & (climbing | unsteady)   # a flag whose size this run does not measure
+        assert ("flagged above, its sweep" in line) == bool(unsized and {narrow, wide} & (flagged - climbing))
+        step, size = _width_expected(rounds, sweeps, climbing, unsteady, narrow, wide)
+        assert (_PARTED in line) == (step == "paths")
+        assert ("width scaled" in line) == (step == "scaled")
+        assert ("width did not scale" in line) == (step in ("more", "less"))
+        assert ("not settled" in line) == (step in ("climbing", "noisy", "flag", "not settled", "paths"))
+        assert ("the flag could move it" in line) == (step == "flag")
+        assert ("the flag cannot move it" in line) == (step in ("scaled", "more", "less")
+                                                       and size[narrow] * size[wide] < 1)
+        if step == "noisy":
             assert "steady round" in line and "run it again" in line
+
+
+def _width_expected(rounds: dict, sweeps: dict, climbing: set, unsteady: frozenset, narrow: str,
+                    wide: str) -> tuple[str, dict]:
+    """A width-alone line's outcome, worked out here, and each kernel's SLOWED size (1 where none): a flag without a
+    size leaves it open ('climbing'); a SLOWED flag is undone by its size (reader 37, a4) and is the reason ('flag')
+    only where that carries the range across 0.9× or 1.1× the rounds alone clear."""
+    ratios = _lane_ratios(rounds, narrow, wide)
+    size = {k: _slowed_size(rounds, sweeps, climbing, unsteady, k) or 1.0 for k in (narrow, wide)}
+    low, high = round(ratios[0] * size[narrow], 2), round(ratios[-1] / size[wide], 2)
+    place = lambda a, b: ("scaled" if 0.9 < a and b < 1.1 else "more" if a >= 1.1 else "less" if b <= 0.9 else
+                          "not settled")
+    step = ("climbing" if {narrow, wide} & (climbing | unsteady) else "noisy" if len(_steady(rounds)) < 3 else
+            "flag" if place(low, high) == "not settled" != place(ratios[0], ratios[-1]) else
+            "paths" if place(low, high) != "not settled" and _parted(rounds, sweeps, narrow, wide) else
+            place(low, high))
+    return step, size
+
+
+def _slowing(sweeps: dict, rounds: dict, seed: int) -> dict:
+    """``sweeps`` with about half the kernels scaled so that each one's top lies at one share, 0.6 to 0.99, of its
+    fastest round: SLOWED sweeps of several sizes, slowed alike (a generator of its own, seeded from ``seed``)."""
+    rng = np.random.default_rng(seed + 11)
+    share = float(rng.choice([0.6, 0.8, 0.9, 0.97, 0.99]))
+    slowed = {k for k in sweeps if rng.random() < 0.5}
+    return {k: {c: rate * share * max(rounds["table"][k]) / max(sweep.values()) for c, rate in sweep.items()}
+            if k in slowed else sweep for k, sweep in sweeps.items()}
+
+
+def test_the_width_generator_reaches_a_slowed_flag_that_moves_a_verdict_and_one_that_cannot():
+    """The seeds of the width-step test reach a SLOWED flag whose size carries the range across a mark (the flag the
+    reason) and one that leaves a verdict standing (reader 37, a4)."""
+    reached = set()
+    for seed in range(150):
+        rng = np.random.default_rng(seed)
+        rounds, climbing, unsteady = _rounds(rng), _climbing(rng), _unsteady(rng)
+        sweeps = _slowing(_sweeps_for(rounds, rng), rounds, seed)
+        for narrow, wide in (("scalar", "sse2"), ("avx2+fma", "avx512f+fma")):
+            step, size = _width_expected(rounds, sweeps, climbing, unsteady, narrow, wide)
+            reached.add("flag" if step == "flag" else "stands" if step in ("scaled", "more", "less") and
+                        size[narrow] * size[wide] < 1 else step)
+    assert {"flag", "stands", "climbing", "noisy", "paths", "scaled", "more", "less", "not settled"} <= reached
 
 
 def _rounds_at_the_marks(rng: np.random.Generator) -> dict:
@@ -362,20 +423,41 @@ def _fma_outcome(rounds: dict, climbing: set, unsteady: frozenset, sweeps: dict,
         return "noisy", sign
     if ratios[0] <= 1.15 <= ratios[-1]:
         return "across", sign
-    if ratios[0] > 1.15 and two in lower:
+    if ratios[0] > 1.15 and two in lower and not (_undone(rounds, sweeps, climbing, unsteady, two, ratios[0], True)
+                                                  or 0) > 1.15:
         return "upper bound", sign
-    if ratios[-1] < 1.15 and fused in lower:
+    if ratios[-1] < 1.15 and fused in lower and not (_undone(rounds, sweeps, climbing, unsteady, fused, ratios[-1],
+                                                             False) or 2) < 1.15:
         return "lower bound", sign
     if _parted(rounds, sweeps, two, fused):   # a verdict the rounds would settle, the sweeps disagreeing
         return "paths", sign
     return ("pays" if ratios[0] > 1.15 else "nothing"), sign
 
 
+def _undone(rounds: dict, sweeps: dict, climbing: set, unsteady: frozenset, kernel: str, share: float,
+            without_fma: bool) -> float | None:
+    """The share ``share`` had ``kernel``'s rounds been slowed as much as its SLOWED sweep (its top ÷ its best, as
+    printed): × that size for the kernel without FMA, ÷ it for the FMA kernel (two decimals) — None where the kernel
+    carries another flag (still climbing, UNSTEADY or DISTURBED: no size) or is not SLOWED."""
+    size = _slowed_size(rounds, sweeps, climbing, unsteady, kernel)
+    return None if size is None else round(share * size if without_fma else share / size, 2)
+
+
+def _slowed_size(rounds: dict, sweeps: dict, climbing: set, unsteady: frozenset, kernel: str) -> float | None:
+    """A SLOWED sweep's size, its top ÷ its kernel's best (as printed, two decimals); None where the kernel carries
+    another flag (still climbing, UNSTEADY or DISTURBED) or is not SLOWED."""
+    if kernel in climbing or kernel in unsteady or kernel not in _slowed(rounds, sweeps):
+        return None
+    top = _shown(max(sweeps[kernel].values()))
+    return round(top / max(top, _shown(max(rounds["table"][kernel]))), 2)
+
+
 _FMA_WORDS = {"neither": "rests on two lower bounds and bounds nothing",
               "registers": "no count the registers allow can measure",
               "noisy": "not settled in this run: only", "paths": _PARTED,
               "across": "the rounds fall on both sides of 1.15×",
-              "upper bound": "gives a lower bound, so whether FMA pays", "lower bound": "nothing beyond the lanes, but",
+              "upper bound": "so whether FMA pays beyond the lanes is not settled in this run",
+              "lower bound": "nothing beyond the lanes, but",
               "pays": "separate multiply and add ran slower than",
               "nothing": "separate multiply and add kept pace with"}
 
@@ -1073,7 +1155,8 @@ def test_the_aa_control_is_the_fma_kernel_of_the_share_run_at_both_ends_of_every
     text, ns = _step_2(rounds, _sweeps(rng, lanes), set(), lanes=lanes)
     control = _control(lanes)
     assert ns["control"] == control == ns["fused"]
-    assert ns["in_turn"][0][0] == control and sorted(ns["in_turn"]) == sorted(ns["order"])
+    assert ns["in_turn"][0][0] == control and sorted(ns["in_turn"]) == sorted(ns["order"] + ns["pipes"])
+    assert ns["pipes"] == ([(k, 14) for k in PIPE_KERNELS] if "avx2" in lanes else [])   # each kind alone, last
     line = re.search(r"^the A/A control, .*$", text, re.M).group(0)
     assert line.startswith(f"the A/A control, {control} run first and again at the end of each of the 7 rounds: ")
     drift = [a / r for r, a in zip(rounds["table"][control], rounds["reruns"])]
@@ -2080,6 +2163,7 @@ def test_the_threads_figure_keeps_every_size_apart_from_its_neighbours_and_the_r
     noise = (0.0, 0.15)[seed]   # the first: two controls' pairs that all agreed, a band of no height (reader 20, c3)
     ns |= _fit(ns["sizes"], {n: 0.0 if n <= (80, 100)[seed] else 0.93 for n in ns["sizes"]})   # this CPU's, SkylakeX's
     ns |= {"os": __import__("os"), "OUT": str(tmp_path), "plots": plots, "noise": noise, "unsettled": [], "PAYS": 1.2,
+           "controls": [n for n in ns["sizes"] if n <= (80, 100)[seed]],   # the helpers idle: both sides 1 thread
            "fair": [],           # no range drawn: the test after this one draws them
            "lone": bool(seed),   # the second: every control flagged, so the band widens only the disturbed rows
            "all_cores": {"gflops": (160.0, 100.0)[seed]}}   # the second: slowed, so drawn as 2 × the 1-core peak
@@ -2122,6 +2206,14 @@ def test_the_threads_figure_keeps_every_size_apart_from_its_neighbours_and_the_r
         drawn = {float(x) for line in ax.get_lines() if line.get_marker() == "o" and line.get_markerfacecolor() == "white"
                  for x in line.get_xdata()}
         assert drawn == {float(ns["place"][n]) for n in hollowed}
+    # reader 37 (c3): at n = 32 "2 threads" stood above "1 thread" with nothing saying both ran one thread — the sizes
+    # where the helpers stayed idle are shaded on the rates and the speed-up, named in the legend, and nowhere else
+    for ax, shaded in zip(axes, (True, True, False)):
+        bands = [p for p in ax.patches
+                 if "one-thread band" in p.get_label() or p.get_label().startswith("helpers idle")]
+        spans = sorted((p.get_x(), p.get_x() + p.get_width()) for p in bands)   # an axvspan: x from the data
+        assert spans == ([(ns["place"][n] - 0.5, ns["place"][n] + 0.5) for n in ns["controls"]] if shaded else [])
+        assert sum(p.get_label() == "helpers idle: both sides ran 1 thread (A/A controls)" for p in bands) == shaded
     peaks = {line.get_label(): line.get_ydata()[0] for line in axes[0].get_lines() if line.get_label().startswith("peak")}
     assert sorted(peaks.values()) == [80.0, 160.0]   # the 1-core and the 2-core peak
     assert all("(≥" in label for label in peaks)     # reader 19, b5: a probe's best is a lower bound
@@ -2517,3 +2609,196 @@ def test_the_slowed_reading_generator_reaches_each_side_and_no_line():
                     if re.search(rf"^why n = .*{w}", unwrap(text), re.M)}
         reached |= {"none"} if "why n = " not in text else set()
     assert reached == {"wholly above 1.2×", "wholly below 1.2×", "across 1.2× even so", "none"}
+
+
+# Reader 37 (a3, a4, b1): this run's kernels without FMA against the documented ports, the SLOWED flag's size, and
+# AVX2's adds and multiplies timed apart ---------------------------------------------------------------------------
+
+FLOORS = {("AuthenticAMD", 25, 1): 12, ("GenuineIntel", 6, 85): 8, ("GenuineIntel", 6, 106): 8}   # by the prose
+
+
+def _ports_expected(rounds: dict, sweeps: dict, climbing: set, unsteady: frozenset, cpu: tuple) -> str:
+    """The ports line's verdict, worked out here: each kernel without FMA short of the ports' rate where avx2+fma's per
+    lane ÷ its own lies beyond the prediction × 1.15 in every steady round (a climbing kernel still short where the
+    book gives a floor of chains, a SLOWED one where its size undone keeps it beyond, any other flag not), at it where
+    every round lies within 1.15× of it; past the floor, a climb misses it too."""
+    predict, floor = CPU_KINDS[cpu], FLOORS.get(cpu)
+    slowed = _slowed(rounds, sweeps)
+    if len(_steady(rounds)) < 3:
+        return "noisy"
+    found = []
+    for k in ("scalar", "sse2", "avx2"):
+        ratios = _lane_ratios(rounds, k, "avx2+fma")
+        side = ("above" if ratios[0] > predict * 1.15 else "below" if ratios[-1] < predict / 1.15 else
+                "within" if predict / 1.15 <= ratios[0] and ratios[-1] <= predict * 1.15 else "not settled")
+        if side == "above" and k in climbing | unsteady | slowed:
+            lifted = _undone(rounds, sweeps, climbing, unsteady, k, ratios[0], True)
+            side = side if (k in climbing and floor) or (lifted is not None and lifted > predict * 1.15) else "flagged"
+        found.append(side)
+    climbs = bool(floor) and bool(climbing & {"scalar", "sse2", "avx2"})
+    return ("does not match" if "above" in found or climbs else
+            "matches" if set(found) == {"within"} else "not settled")
+
+
+def _ports_case(seed: int) -> tuple:
+    """Seed ``seed``'s equal-width case on a documented core: its rounds and flags, and the core."""
+    lanes, rounds, climbing, unsteady, sweeps = _equal_width_case(seed)
+    cpu = [cpu for cpu, predict in CPU_KINDS.items() if predict][seed % 6]
+    return lanes, rounds, climbing, unsteady, sweeps, cpu
+
+
+@pytest.mark.parametrize("seed", _seeds(240))
+def test_the_ports_line_says_whether_this_runs_kernels_without_fma_matched_the_documented_prediction(seed):
+    """Reader 37 (a3): "On a Zen 3, a sweep … that levels off only at 12 chains is what those pipes predict" stood
+    while scalar and sse2 still climbed past 12 and avx2 levelled ~30 % under the ports' rate. On a
+    documented core the line
+    after the share sets each kernel without FMA, per lane, against avx2+fma's in the same round (its rate per lane
+    the ports' at the clock Step 3 derives) and, where the book gives a floor of chains, each sweep's climb past it —
+    and says matched, not matched or not settled exactly as the figures it prints give."""
+    lanes, rounds, climbing, unsteady, sweeps, cpu = _ports_case(seed)
+    text = re.sub(r"\n +", " ", _step_2(rounds, sweeps, climbing, unsteady, lanes, cpu)[0])
+    line = re.search(r"^this run against those ports, per lane: .*$", text, re.M).group(0)
+    for k in ("scalar", "sse2", "avx2"):
+        ratios = _lane_ratios(rounds, k, "avx2+fma")
+        assert f"{k} {statistics.median(ratios):.2f}× ({ratios[0]:.2f} to {ratios[-1]:.2f})" in line
+    expected = _ports_expected(rounds, sweeps, climbing, unsteady, cpu)
+    said = {"does not match": "this run does not match the ports' prediction",
+            "matches": ": this run matches the ports' prediction",
+            "not settled": "whether this run matches the ports' prediction is not settled",
+            "noisy": "not settled in this run: only"}
+    assert [o for o, words in said.items() if words in line] == [expected]
+    assert (f"the ports need {FLOORS.get(cpu)} chains" in line) == (cpu in FLOORS and expected != "noisy")
+    lines = text.splitlines()
+    assert lines.index(line) > lines.index(re.search(r"^FMA's share, per lane: .*$", text, re.M).group(0))
+
+
+def test_the_ports_generator_reaches_every_verdict_with_and_without_a_floor():
+    reached = set()
+    for seed in range(240):
+        _, rounds, climbing, unsteady, sweeps, cpu = _ports_case(seed)
+        reached.add((_ports_expected(rounds, sweeps, climbing, unsteady, cpu), cpu in FLOORS))
+    outcomes = ("does not match", "matches", "not settled", "noisy")
+    assert {(o, floor) for o in outcomes for floor in (True, False)} <= reached
+
+
+def _pipes_expected(rounds: dict, pipes: dict) -> tuple[dict, str] | None:
+    """Each kind alone and the pair against the sum, worked out here: per lane a cycle of avx2+fma's clock (4 × its
+    rate per lane ÷ avx2+fma's, two decimals) against 2, and avx2 ÷ the two alone added against 1, each by its rounds'
+    range × and ÷ 1.15; None with fewer than three steady rounds."""
+    if len(_steady(rounds)) < 3:
+        return None
+    t, kept = rounds["table"], _kept(rounds)
+    side = lambda values, expect: ("above" if values[0] > expect * 1.15 else "below" if values[-1] < expect / 1.15 else
+                                   "within" if expect / 1.15 <= values[0] and values[-1] <= expect * 1.15 else "across")
+    alone = {k: side(sorted(round(4 * (pipes[k][i] / 4) / (t["avx2+fma"][i] / 4), 2) for i in kept), 2)
+             for k in PIPE_KERNELS}
+    summed = sorted(round(t["avx2"][i] / (pipes["avx2-add"][i] + pipes["avx2-mul"][i]), 2) for i in kept)
+    return alone, side(summed, 1)
+
+
+@pytest.mark.parametrize("seed", _seeds(240))
+def test_each_kind_of_pipe_is_timed_alone_and_the_pair_set_against_the_two_added(seed):
+    """Reader 37 (b1): the hypotheses for a share above 1× were untested. Beside avx2's mixed pair the rounds run
+    AVX2's adds alone and multiplies alone (14 chains each); the line after the share prints each kind per lane a cycle
+    of the FMA kernel's clock and the pair ÷ the two added, and every verdict follows those printed ranges: a kind
+    reaches 2 a cycle (two pipes' worth) or falls below it, and the pair adds up (independent pipes) or falls short
+    (something the two kinds share) — hypotheses named as such, not settled where the rounds lie across a mark."""
+    lanes, rounds, climbing, unsteady, sweeps = _equal_width_case(seed)
+    rng = np.random.default_rng(seed + 7)
+    rounds["pipes"] = _pipes(rounds["table"], {k: float(rng.choice([1.5, 1.72, 1.78, 2.0, 2.3, 2.4, 3.0]))
+                                               for k in PIPE_KERNELS})
+    text = re.sub(r"\n +", " ", _step_2(rounds, sweeps, climbing, unsteady, lanes)[0])
+    line = re.search(r"^each kind's pipes timed apart, in the same rounds .*$", text, re.M).group(0)
+    expected = _pipes_expected(rounds, rounds["pipes"])
+    if expected is None:
+        assert "not settled in this run: only" in line and "a cycle (within" not in line
+        return
+    alone, together = expected
+    names = {"avx2-add": "adds alone", "avx2-mul": "multiplies alone"}
+    reached = [names[k] for k in PIPE_KERNELS if alone[k] in ("within", "above")]
+    short = [names[k] for k in PIPE_KERNELS if alone[k] == "below"]
+    assert (f"{' and '.join(reached)} reach 2 a cycle" in line) == bool(reached)
+    assert (f"{' and '.join(short)} below 2 a cycle in every round" in line) == bool(short)
+    assert ("not settled against 2 a cycle" in line) == ("across" in alone.values())
+    said = {"within": "together the two kinds add up", "above": "together they ran faster than the two alone added",
+            "below": "together they fall short of the two alone added",
+            "across": "whether together they add up is not settled"}
+    assert [o for o, words in said.items() if words in line] == [together]
+    assert ("(hypotheses)" in line) == (together == "below")
+
+
+def test_the_pipes_generator_reaches_every_verdict():
+    seen_alone, seen_together = set(), set()
+    for seed in range(240):
+        _, rounds, *_ = _equal_width_case(seed)
+        rng = np.random.default_rng(seed + 7)
+        per_cycle = {k: float(rng.choice([1.5, 1.72, 1.78, 2.0, 2.3, 2.4, 3.0])) for k in PIPE_KERNELS}
+        expected = _pipes_expected(rounds, _pipes(rounds["table"], per_cycle))
+        if expected:
+            seen_alone |= set(expected[0].values())
+            seen_together.add(expected[1])
+    assert seen_alone == seen_together == {"within", "above", "below", "across"}
+
+
+READER_37_SWEEPS = {"scalar": {1: 1.0, 2: 1.9, 4: 3.8, 8: 6.9, 12: 7.5, 14: 8.3},
+                    "sse2": {1: 2.0, 2: 3.9, 4: 7.9, 8: 11.5, 12: 15.3, 14: 17.2},
+                    "avx2": {1: 3.8, 2: 5.3, 4: 11.2, 8: 20.0, 12: 32.3, 14: 32.6},
+                    "avx2+fma": {1: 5.3, 2: 11.5, 4: 21.6, 8: 40.5, 12: 44.9, 14: 46.2}}
+
+
+def _reader_37(share_low: float) -> tuple[str, dict]:
+    """Reader 37's Step 2 on its Zen 3: the sweeps above, 7 steady rounds (A/A within 1 %), avx2+fma near 46 GFLOP/s
+    and its share over avx2 from ``share_low`` up, scalar and sse2 at ~8.7 and ~8.6 per lane, adds and multiplies
+    alone each at 2 a cycle."""
+    fma = [46.0, 46.2, 45.8, 46.1, 45.9, 46.0, 46.1]
+    shares = [share_low, 1.36, 1.40, 1.43, 1.43, 1.44, 1.38]
+    table = {"avx2+fma": fma, "avx2": [f / s for f, s in zip(fma, shares)], "scalar": [f / 4 / 1.32 for f in fma],
+             "sse2": [2 * f / 4 / 1.34 for f in fma]}
+    rounds = {"table": table, "reruns": [f * 1.005 for f in fma],
+              "pipes": _pipes(table, dict.fromkeys(PIPE_KERNELS, 2.0))}
+    text, ns = _step_2(rounds, READER_37_SWEEPS, {"scalar", "sse2"}, frozenset(), HERE, ("AuthenticAMD", 25, 1))
+    return re.sub(r"\n +", " ", text), ns
+
+
+def test_reader_37s_share_settles_above_the_mark_when_the_slowed_flag_cannot_move_it():
+    """Reader 37 (a4): "only an upper bound: avx2 flagged above, its sweep slowed below its best … not settled", where
+    the flag was a 7 % effect and every steady round lay at 1.32× or more. Now the flag is undone by its own size:
+    had avx2's rounds been slowed as much, the lowest round would still lie above 1.15×, so the share pays; a lowest
+    round the same size of flag would carry to the mark leaves it an upper bound, naming that figure. The line after it
+    says this run does not match Zen 3's ports (all three kernels short, scalar and sse2 still climbing past 12)."""
+    text, ns = _reader_37(1.32)
+    assert "avx2" in ns["slowed"] and "avx2" not in ns["climbing"]
+    line = re.search(r"^FMA's share, per lane: .*$", text, re.M).group(0)
+    size = ns["slowed_by"]("avx2")
+    assert size == round(32.6 / _shown(max(ns["round_rates"]["avx2"])), 2) and size < 0.95
+    assert line.startswith("FMA's share, per lane: ≤")
+    assert "above 1× per lane" in line and "in every steady round" in line
+    assert (f"had its rounds been slowed as much, the lowest round would be 1.32 × {size:.2f} = "
+            f"{round(1.32 * size, 2):.2f}×, still on the same side of 1.15×: the flag cannot move the share across it"
+            ) in line
+    assert "run it again" not in line
+    ports = re.search(r"^this run against those ports, per lane: .*$", text, re.M).group(0)
+    assert "scalar, sse2 and avx2 short of the ports' rate" in ports
+    assert "the ports need 12 chains, and past them scalar still climbing from 12 to 14 chains" in ports
+    assert "avx2 level from 12 to 14 chains" in ports
+    assert ports.endswith("this run does not match the ports' prediction")
+    pipes = re.search(r"^each kind's pipes timed apart, .*$", text, re.M).group(0)
+    assert "adds alone and multiplies alone reach 2 a cycle" in pipes and "together they fall short" in pipes
+    low, _ = _reader_37(1.22)   # the same flag now carries the lowest round to 1.15× or below
+    line = re.search(r"^FMA's share, per lane: .*$", low, re.M).group(0)
+    assert "only an upper bound" in line and "no longer on its side of 1.15×" in line and "run it again" in line
+
+
+def test_the_probe_times_avx2s_adds_and_multiplies_alone_at_12_and_14_chains():
+    """The probe's avx2-add and avx2-mul (reader 37, b1): AVX2 without FMA, 1 FLOP per lane per step, built for 12
+    and 14 chains alone; on a CPU without AVX2 neither runs."""
+    from nnkit.backends._native import ffi, lib as native
+    has_avx2 = bool(native.nk_peak_measure_chains(1, 1, b"avx2", 14).kernel)
+    for kernel in PIPE_KERNELS:
+        for chains in peak.CHAIN_COUNTS:
+            run = native.nk_peak_measure_chains(1, 1000, kernel.encode(), chains)
+            assert bool(run.kernel) == (has_avx2 and chains in (12, 14))
+            if run.kernel:
+                assert (ffi.string(run.kernel).decode(), run.chains, run.flops_per_step, run.lanes) == (
+                    kernel, chains, 1, 4) and run.gflops > 0
+    assert ffi.string(native.nk_peak_measure(1, 1, ffi.NULL).kernel).decode() not in PIPE_KERNELS   # never the widest

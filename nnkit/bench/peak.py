@@ -102,7 +102,8 @@ CHAIN_COUNTS = (1, 2, 4, 8, 12, 14, 16, 24)   # the counts native/peak.c is buil
 
 
 def chain_sweep(kernel: str, rounds: int, threads: int = 1, repeats: int = 3) -> dict[int, float]:
-    """GFLOP/s of ``kernel`` ("scalar", "sse2", "avx2" (no FMA), "avx2+fma", "avx512f+fma", "neon") by number of
+    """GFLOP/s of ``kernel`` ("scalar", "sse2", "avx2" (no FMA), "avx2-add" and "avx2-mul" (no FMA, one kind of
+    instruction: 12 and 14 chains only), "avx2+fma", "avx512f+fma", "neon") by number of
     independent chains per thread, the best of ``repeats`` sweeps over all the counts (other work,
     or a host slowing the core, only ever slows a run; a slow moment then hits one sweep, not every
     run of one count); empty when this CPU cannot run the kernel."""
