@@ -2656,7 +2656,7 @@ def test_the_ports_line_says_whether_this_runs_kernels_without_fma_matched_the_d
     the ports' at the clock Step 3 derives) and, where the book gives a floor of chains, each sweep's climb past it —
     and says matched, not matched or not settled exactly as the figures it prints give."""
     lanes, rounds, climbing, unsteady, sweeps, cpu = _ports_case(seed)
-    text = re.sub(r"\n +", " ", _step_2(rounds, sweeps, climbing, unsteady, lanes, cpu)[0])
+    text = unwrap(_step_2(rounds, sweeps, climbing, unsteady, lanes, cpu)[0])
     line = re.search(r"^this run against those ports, per lane: .*$", text, re.M).group(0)
     for k in ("scalar", "sse2", "avx2"):
         ratios = _lane_ratios(rounds, k, "avx2+fma")
@@ -2707,7 +2707,7 @@ def test_each_kind_of_pipe_is_timed_alone_and_the_pair_set_against_the_two_added
     rng = np.random.default_rng(seed + 7)
     rounds["pipes"] = _pipes(rounds["table"], {k: float(rng.choice([1.5, 1.72, 1.78, 2.0, 2.3, 2.4, 3.0]))
                                                for k in PIPE_KERNELS})
-    text = re.sub(r"\n +", " ", _step_2(rounds, sweeps, climbing, unsteady, lanes)[0])
+    text = unwrap(_step_2(rounds, sweeps, climbing, unsteady, lanes)[0])
     line = re.search(r"^each kind's pipes timed apart, in the same rounds .*$", text, re.M).group(0)
     expected = _pipes_expected(rounds, rounds["pipes"])
     if expected is None:
@@ -2757,7 +2757,7 @@ def _reader_37(share_low: float) -> tuple[str, dict]:
     rounds = {"table": table, "reruns": [f * 1.005 for f in fma],
               "pipes": _pipes(table, dict.fromkeys(PIPE_KERNELS, 2.0))}
     text, ns = _step_2(rounds, READER_37_SWEEPS, {"scalar", "sse2"}, frozenset(), HERE, ("AuthenticAMD", 25, 1))
-    return re.sub(r"\n +", " ", text), ns
+    return unwrap(text), ns
 
 
 def test_reader_37s_share_settles_above_the_mark_when_the_slowed_flag_cannot_move_it():
