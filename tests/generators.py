@@ -17,3 +17,12 @@ def examples(default: int, full: int) -> list:
     """Values for a hypothesis check's ``examples`` parameter: ``default`` in the default run, ``full`` under
     ``-m long``."""
     return [default, pytest.param(full, marks=pytest.mark.long)]
+
+
+def watched(rng) -> tuple:
+    """(others' cores, the core's speed) as ``load.watch`` may report them around a timing: calm, a slowed core with
+    others idle, busy other processes, or not read (None, None) — one kind drawn by ``rng``."""
+    kind = rng.choice(["calm", "slowed", "busy", "unread"])
+    others = {"calm": rng.uniform(0, 0.25), "slowed": rng.uniform(0, 0.25), "busy": rng.uniform(0.26, 2.0)}.get(kind)
+    speed = {"calm": rng.uniform(0.85, 1.05), "slowed": rng.uniform(0.3, 0.84), "busy": rng.uniform(0.5, 1.0)}.get(kind)
+    return (None if others is None else float(others)), (None if speed is None else float(speed))

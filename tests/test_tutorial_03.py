@@ -12,7 +12,7 @@ import re
 import numpy as np
 import pytest
 
-from generators import seeds
+from generators import seeds, watched
 from nnkit import tutorials
 from nnkit.bench import load, verdicts
 from text import unwrap
@@ -234,16 +234,6 @@ def test_the_tables_last_line_says_which_ratios_are_unsettled_for_every_outcome(
         assert all(len(part) <= tutorials.WIDTH for part in tutorials.fit(said).split("\n"))
 
 
-def _watched(rng) -> tuple:
-    """What ``load.watch`` may report around the pairs: calm, a slowed core with others idle, busy, or unread."""
-    kind = rng.choice(["calm", "slowed", "busy", "unread"])
-    others = {"calm": rng.uniform(0, 0.25), "slowed": rng.uniform(0, 0.25), "busy": rng.uniform(0.26, 2.0),
-              "unread": None}[kind]
-    speed = {"calm": rng.uniform(0.85, 1.05), "slowed": rng.uniform(0.4, 0.84), "busy": rng.uniform(0.5, 1.0),
-             "unread": None}[kind]
-    return (None if others is None else float(others)), (None if speed is None else float(speed))
-
-
 @pytest.mark.parametrize("seed", seeds(300))
 def test_the_walk_verdict_prints_what_widened_its_range(seed):
     """Reader 37 c1: "0.88× (its range 0.63…1.23×, its pairs' 3% spread)" — a 3% spread cannot give ×/÷ 1.40; the core
@@ -252,7 +242,7 @@ def test_the_walk_verdict_prints_what_widened_its_range(seed):
     ran slow, the factor 1/speed it widened the ratio by — and the printed factor and spread give the printed range."""
     rng = np.random.default_rng(seed)
     ratio, noise = float(rng.uniform(0.3, 1.6)), float(rng.choice([0.0, 0.03, 0.1, 0.3]))
-    others, speed = _watched(rng)
+    others, speed = watched(rng)
     said = " ".join(tutorials.fit(_walk_verdict()(ratio, others, speed, noise)).split())
     assert (f"the core at {speed:.0%} of its usual speed" if speed is not None else "the core's speed not read") in said
     assert (f"other processes {others:.2f} cores" if others is not None else "other processes not read") in said

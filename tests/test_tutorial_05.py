@@ -13,20 +13,19 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from generators import seeds
+from generators import seeds, watched
 from nnkit import tutorials
 from nnkit.backends.libraries import get_library
 from nnkit.bench import verdicts
 from nnkit.threads import openblas_threads
 
 
-def _first_against_later():
-    """The tutorial's own function that judges the first traced call against the later ones."""
-    code = next(c for c in tutorials.cells(tutorials.find("np-dot")) if "def first_against_later" in c)
-    start = code.index("def first_against_later")
-    scope = {"textwrap": textwrap, "verdicts": verdicts}
-    exec(code[start:code.index("\nprint(first_against_later", start)], scope)   # noqa: S102 — the tutorial's own lines
-    return scope["first_against_later"]
+def _tutorials_function(name: str, **scope):
+    """The tutorial's own function ``name`` (its lines up to the cell's print of it), run in ``scope``."""
+    code = next(c for c in tutorials.cells(tutorials.find("np-dot")) if f"def {name}" in c)
+    start = code.index(f"def {name}")
+    exec(code[start:code.index(f"\nprint({name}", start)], scope)   # noqa: S102 — the tutorial's own lines
+    return scope[name]
 
 
 def test_both_traced_products_are_watched_and_judged_by_the_same_lines():
@@ -38,16 +37,6 @@ def test_both_traced_products_are_watched_and_judged_by_the_same_lines():
     assert "seen = watch(lambda: products.extend(dZ1 @ X.T for _ in range(4)))" in source
 
 
-def _seen(rng) -> dict:
-    """A watch as ``load.watch`` reports it: calm, busy other processes, or a slowed core with others idle."""
-    kind = rng.choice(["calm", "busy", "slowed", "none"])
-    others = {"calm": rng.uniform(0, 0.25), "busy": rng.uniform(0.3, 2.0), "slowed": rng.uniform(0, 0.25),
-              "none": None}[kind]
-    speed = {"calm": rng.uniform(0.85, 1.0), "busy": rng.uniform(0.5, 1.0), "slowed": rng.uniform(0.3, 0.84),
-             "none": None}[kind]
-    return {"others": None if others is None else float(others), "speed": None if speed is None else float(speed)}
-
-
 @pytest.mark.parametrize("seed", seeds(400))
 def test_the_first_call_is_called_one_time_cost_only_where_its_whole_range_stands_above_2x(seed):
     rng = np.random.default_rng(seed)
@@ -55,9 +44,9 @@ def test_the_first_call_is_called_one_time_cost_only_where_its_whole_range_stand
     if rng.random() < 0.5:                                      # later calls that agree, so a verdict can settle
         later = [later[0] * float(rng.uniform(0.98, 1.02)) for _ in later]
     first = max(later) * float(rng.choice([0.3, 1.0, 1.5, 1.9, 2.1, 3.0, 25.0]))
-    seen = _seen(rng)
+    seen = dict(zip(("others", "speed"), watched(rng)))
     calls = [SimpleNamespace(seconds=s) for s in [first, *later]]
-    text = _first_against_later()(calls, 2 * 128 * 1797 * 64, seen)
+    text = _tutorials_function("first_against_later", textwrap=textwrap, verdicts=verdicts)(calls, 2 * 128 * 1797 * 64, seen)
     assert all(len(line) <= 100 for line in text.splitlines())
     said = " ".join(text.split())
     assert said.startswith("(that is the 4th such call, each 2mnk = 29.4 MFLOP:")
@@ -81,15 +70,6 @@ def test_the_first_call_is_called_one_time_cost_only_where_its_whole_range_stand
     assert ("disturbed: " in said) == bool(cause) and (not cause or cause in said)
 
 
-def _rate_said():
-    """The tutorial's own function that sets the shown call's rate against the threads it may have run on."""
-    code = next(c for c in tutorials.cells(tutorials.find("np-dot")) if "def rate_said" in c)
-    start = code.index("def rate_said")
-    scope = {"textwrap": textwrap, "openblas_threads": openblas_threads}
-    exec(code[start:code.index("\nprint(rate_said", start)], scope)   # noqa: S102 — the tutorial's own lines
-    return scope["rate_said"]
-
-
 def _call(rng) -> SimpleNamespace:
     """A made-up traced dgemm: sizes from tiny (one thread by OpenBLAS's rule) to Step 6's, a time in µs to ms."""
     m, n, k = (int(rng.choice([4, 16, 64, 128, 1797])) for _ in range(3))
@@ -105,7 +85,7 @@ def test_the_rate_line_says_how_many_cores_the_call_may_have_used(seed):
     exactly where the watch was disturbed; lines ≤ 100 columns."""
     rng = np.random.default_rng(seed)
     call, threads, disturbed = _call(rng), [None, 1, 2, 8][seed % 4], bool(rng.random() < 0.3)
-    text = _rate_said()(call, threads, disturbed)
+    text = _tutorials_function("rate_said", textwrap=textwrap, openblas_threads=openblas_threads)(call, threads, disturbed)
     said = " ".join(text.split())
     assert all(len(line) <= 100 for line in text.splitlines())
     flops = 2 * call.m * call.n * call.k
