@@ -1370,7 +1370,7 @@ def test_the_bottom_to_top_ratio_says_when_its_top_is_one_of_a_super_linear_pair
           "suspect": suspect, "top": "OpenBLAS, 2 threads", "bottom": "Python loops", "region": 1, "low": 1.0,
           "high": 1.0, "same": 1.0, "half": 48, "n_python": 96, "n": 512, "verdicts": verdicts, "fit": tutorials.fit,
           "print": printed.append, "python": {"ratios": [1.0]}, "python_noise": 0.0, "python_stray": 0.0,
-          "python_flagged": False, "rates_alone": [0.02, 0.02], "python_why": "", "table_said": lambda *_: "alone"})
+          "python_flagged": False, "rates_alone": [0.02, 0.02], "python_why": "", "python_alone": "alone"})
     line = unwrap(printed[-1])
     assert ("rests on a disturbed rate (Python loops" in line) == bool(flagged)
     assert ("rests on a rate perhaps disturbed (OpenBLAS, 2 threads: one of a SUPER-LINEAR pair" in line) == (
@@ -1379,11 +1379,10 @@ def test_the_bottom_to_top_ratio_says_when_its_top_is_one_of_a_super_linear_pair
 
 
 def _timed_alone() -> dict:
-    """Step 4's ``timed_alone`` (a pair's ratio measured a second time from rates timed alone), with Step 3's
+    """Step 3's ``timed_alone`` (a pair's ratio measured a second time from rates timed alone), with the
     ``table_stray`` and ``table_said`` it calls, and ``sum_bound`` and ``walk_cost`` that read the noise it widens."""
-    step_3 = _cell_functions("def table_stray(", "def past_the_cores(")
-    alone = _cell_functions("def timed_alone(", "\n\ndef walk_lines(", **step_3)
-    return {**_cell_functions("def banded(", "def latency(", m=500), **alone}
+    return {**_cell_functions("def banded(", "def latency(", m=500),
+            **_cell_functions("def table_stray(", "def past_the_cores(")}
 
 
 @pytest.mark.parametrize("count", examples(30, 2000))
