@@ -2099,5 +2099,6 @@ def test_the_readers_sweep_prints_the_shared_l3_note_with_its_panel_on_the_edge(
             2**25: [10.3, 11.6, 16.0], 2**26: [10.5, 10.5, 14.1]}
     flat = unwrap(tutorials.fit(ns["shared_l3_note"](runs, "the core ran as slow as 66%")))
     assert "ends at 16 MiB, below the 32 MiB L3 the machine reports (a step this run does not settle)" in flat
-    assert flat.endswith("Step 2's NC = 4092 sized its B panel (8.0 MiB) from the reported L3: on that edge: within "
-                         "2× of the step's sets")
+    assert flat.endswith("Step 2's NC = 4092 sized its B panel (8.0 MiB) from the reported L3: it sits on that edge "
+                         "(within 2× of the step's sets), where a share smaller than the reported L3 would decide "
+                         "whether it stays in cache")
