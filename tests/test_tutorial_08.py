@@ -1984,6 +1984,7 @@ def test_step_6s_answer_says_when_the_rule_is_not_the_best_or_made_no_difference
     assert ("is not this machine's best" in flat) == bool(faster)
     for v in faster:
         assert f"{label} = {v} ran {medians[v]:.2f}× its speed" in flat
+    assert ("(each the median of its rounds)" in flat) == (len(faster) > 1)
     alike = [v for v in values if settled[v] == "within"]
     no_difference = not faster and "below" not in settled.values() and bool(alike)
     assert ("the model's choice made no measurable difference here" in flat) == no_difference
