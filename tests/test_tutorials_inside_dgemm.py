@@ -1048,5 +1048,5 @@ def test_step_2_ends_with_the_blocks_as_its_answer(dgemm):
     ns, text = dgemm
     c = ns["config"]
     flat = unwrap(text)
-    assert (f"answer — the blocks here: KC = {c.kc}, MC = {c.mc}, NC = {c.nc} around the {c.mr}×{c.nr} tile, from the "
-            "caches' figures") in flat
+    assert (f"answer — the blocks here: KC = {c.kc}, MC = {c.mc}, NC = {c.nc} around the {c.mr}×{c.nr} tile, the "
+            "model's choice from the caches' figures, not a timing") in flat   # reader 38 b4/b5: a model, Step 6 times it

@@ -148,6 +148,18 @@ def test_the_pipes_and_the_ports_lines_read_this_runs_own_rounds(simd):
                                              "not settled in this run: only") if words in ports.group(0)]
         assert len(verdicts_said) == 1
         assert verdicts_said[0].startswith("not settled in this run") == (not ns["enough"])
+        # reader 38 (a1, c11): both statistics named, and the prediction said with its verb
+        assert ("; by the bests (each kernel's fastest run" in ports.group(0)) == ns["enough"]
+        assert f"so the ports predict {ns['fused']}'s rate per lane ÷ each one's to be" in ports.group(0)
+
+
+def test_step_1_sets_the_names_the_text_quotes_against_this_runs_rows(simd):
+    """Reader 38 (c12): the line after Step 1's rows reads this run's kernel names, library by library."""
+    ns, text = simd
+    line = re.search(r"^the names the text quotes from an AMD Zen 3 .*$", unwrap(text), re.M).group(0)
+    assert line == ns["against_the_book"](ns["kernel_of"])
+    assert ("on this machine the text's names are yours" in line) == all(
+        ns["kernel_of"].get(name) == kernel for name, kernel in ns["BOOK_KERNELS"].items())
 
 
 def test_the_rounds_against_the_sweeps_say_what_their_figures_show(simd):
