@@ -655,7 +655,7 @@ def test_step_2_prints_its_own_arrays_pages_and_reads_the_tlb_from_them(calm, ex
                                   f"{share:.0%} of it on 2 MiB huge pages") in said
         printed = None if walked is None else int(f"{walked:.0%}"[:-1])
         huge, small = printed is not None and printed > 90, printed is not None and printed <= 90
-        assert (f"on 2 MiB pages a {row / 1024:.1f} KiB step across images' rows reaches a new page only every "
+        assert (f"on its 2 MiB pages a {row / 1024:.1f} KiB step across images' rows reaches a new page only every "
                 f"{2 * 2**20 // row} numbers" in said) == huge
         assert (f"on its 4 KiB pages each {row / 1024:.1f} KiB step across images' rows lands on a new page" in said) == small
         assert ("may be part of what the stride prices (not measured apart here)" in said) == small

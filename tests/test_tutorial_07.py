@@ -1449,7 +1449,7 @@ def test_4k_aliasing_is_named_as_a_load_store_hazard_documented_by_intel_and_a_h
     source = tutorials.find("the-speed-ladder").read_text()
     page = re.sub(r"\s+", " ", source)
     assert "share cache sets too (4K aliasing)" not in page
-    said = page[page.index("For ikj the padding also answers a second suspect"):]
+    said = page[page.index("For ikj the padding also bears on a second suspect"):]
     said = said[:said.index("How fast can a serial sum go?")]
     assert "not a cache-set conflict (which lines the cache can keep) but a hazard between a load and a store" in said
     assert "in the low 12 bits of its address" in said and "*4K aliasing*" in said

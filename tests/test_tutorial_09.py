@@ -91,7 +91,7 @@ def test_the_step_tables_products_rate_is_set_beside_the_roundss_and_placed_by_t
     """Reader 38 c10: the step table's 647,168 FLOPs in 55.2 µs (11.7 GFLOP/s) and the roofline's 4.57 GFLOP/s for the
     same products stood 2.6× apart with the reason 60 lines later. A line under the roofline's table now sets the two
     side by side: the table's rate (as printed) above every round's — the rounds ran slower; below every round's —
-    faster, each with a whole step's time on both sides; within their range — the two agree. Seed −1: reader 38's."""
+    faster, each with a whole step's time on both sides; within their range — not set apart. Seed −1: reader 38's."""
     rng = np.random.default_rng(max(seed, 0))
     seconds = 55.2e-6 if seed < 0 else float(rng.uniform(10e-6, 100e-6))
     rows = [{"op": "matmul", "flops": 647_168, "seconds": seconds}, {"op": "sum", "flops": 3_040, "seconds": 43.9e-6}]
@@ -112,7 +112,7 @@ def test_the_step_tables_products_rate_is_set_beside_the_roundss_and_placed_by_t
     above, below = printed > max(each), printed < min(each)
     assert ("above every round's — the products ran slower in these rounds" in said) == above
     assert ("below every round's — the products ran faster in these rounds" in said) == below
-    assert ("within the rounds' range — the two agree" in said) == (not above and not below)
+    assert ("within the rounds' range — these rounds do not set the two apart" in said) == (not above and not below)
     step_here = statistics.median(sum(r["seconds"] for r in step) / 10 for step in kept)
     assert (f"a whole step took {step_here * 1e6:.1f} µs here" in said) == (above or below)
     assert (f"{(seconds + 43.9e-6) * 1e6:.1f} µs in the table — what made the two moments differ this run does not "
