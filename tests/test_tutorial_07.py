@@ -1439,3 +1439,23 @@ def test_one_call_at_two_moments_is_set_against_the_largest_noise_of_the_steps_p
     said = _disassembly()["moment_said"]("ijk, n = 512", ((0.60, "this step's table", 0.97), (0.65, "Step 2's", 0.98)),
                                          0.68)   # the reader's pairs: noise 34 %, 35 %, 18 %, 18 %, 68 %
     assert "within what the slower one's moment allows (0.60 ÷ 97%, widened by the 68% noise" in unwrap(said)
+
+
+def test_4k_aliasing_is_named_as_a_load_store_hazard_documented_by_intel_and_a_hypothesis_elsewhere():
+    """Reader 38 b3: "ikj's rows of B and C could share cache sets too (4K aliasing)" took 4K aliasing (a load held by
+    an earlier store whose low 12 address bits match) for a cache-set conflict, and cited no vendor for it. The prose
+    now tells the two apart, names Intel's manual as where it is documented, calls it a hypothesis on AMD's cores, and
+    says this run does not measure it apart; the code's line on it stays a hypothesis too."""
+    source = tutorials.find("the-speed-ladder").read_text()
+    page = re.sub(r"\s+", " ", source)
+    assert "share cache sets too (4K aliasing)" not in page
+    said = page[page.index("For ikj the padding also bears on a second suspect"):]
+    said = said[:said.index("How fast can a serial sum go?")]
+    assert "not a cache-set conflict (which lines the cache can keep) but a hazard between a load and a store" in said
+    assert "in the low 12 bits of its address" in said and "*4K aliasing*" in said
+    assert "Intel documents it for its cores (the Intel 64 and IA-32 Architectures Optimization Reference Manual" in said
+    assert "the book cites no AMD document for it, so on AMD's cores it is a hypothesis" in said
+    assert "This run does not measure it apart" in said
+    assert [m.start() for m in re.finditer(r"4K aliasing", page)] == [page.index("*4K aliasing*") + 1, page.index(
+        '"4K aliasing"') + 1]   # named nowhere else as a finding
+    assert "a hypothesis this run does not test" in page   # the two-moments line's own mention of loads and stores aliasing

@@ -65,8 +65,60 @@ def _roofline(rng: np.random.Generator, slow: float = 1.0) -> str:
     scope = {"rounds": rounds, "sets": sets, "rows": rows, "step_rounds": step_rounds,
              "config": type("Config", (), {"l2_bytes": 2 * 2**20, "l3_bytes": 300 * 2**20}), "statistics": statistics, "verdicts": verdicts,
              "fit": tutorials.fit, "np": np, "first_steps": [[]], "params": {}, "Xb": np.zeros(4), "Yb": np.zeros(4),
-             "triads": bandwidth, "plots": plots, "no_arithmetic": []}   # every made-up row counts FLOPs
+             "triads": bandwidth, "plots": plots, "no_arithmetic": [],   # every made-up row counts FLOPs
+             "products_rate": _products_rate()}
     return _printed(code, scope), step_rounds
+
+
+def _products_rate():
+    """The step table's cell's ``products_rate``: the products' GFLOP/s in a recorded step's rows."""
+    code, scope = _cell("def products_rate"), {}
+    exec(code[code.index("def products_rate"):code.index("def kinds_said")], scope)   # noqa: S102 — the tutorial's
+    return scope["products_rate"]
+
+
+def _against_the_table():
+    """The roofline cell's ``against_the_table``, with the cell's ``rate_text`` and the table cell's ``products_rate``."""
+    code = _cell("def against_the_table")
+    scope = {"statistics": statistics, "plots": plots, "products_rate": _products_rate()}
+    exec(code[code.index("def rate_text"):code.index("def share_text")], scope)   # noqa: S102 — the tutorial's
+    exec(code[code.index("def against_the_table"):code.index("print(fit(against_the_table(")], scope)   # noqa: S102
+    return scope["against_the_table"]
+
+
+@pytest.mark.parametrize("seed", [-1] + _seeds(300))
+def test_the_step_tables_products_rate_is_set_beside_the_roundss_and_placed_by_their_range(seed):
+    """Reader 38 c10: the step table's 647,168 FLOPs in 55.2 µs (11.7 GFLOP/s) and the roofline's 4.57 GFLOP/s for the
+    same products stood 2.6× apart with the reason 60 lines later. A line under the roofline's table now sets the two
+    side by side: the table's rate (as printed) above every round's — the rounds ran slower; below every round's —
+    faster, each with a whole step's time on both sides; within their range — not set apart. Seed −1: reader 38's."""
+    rng = np.random.default_rng(max(seed, 0))
+    seconds = 55.2e-6 if seed < 0 else float(rng.uniform(10e-6, 100e-6))
+    rows = [{"op": "matmul", "flops": 647_168, "seconds": seconds}, {"op": "sum", "flops": 3_040, "seconds": 43.9e-6}]
+    table = 647_168 / seconds / 1e9
+    factor = 0.39 if seed < 0 else float(rng.choice([0.3, 0.6, 0.95, 1.0, 1.05, 1.7, 2.5]))
+    rates = [table * factor * float(rng.uniform(0.85, 1.15)) for _ in range(15 if seed < 0 else int(rng.integers(3, 16)))]
+    if seed >= 0 and rng.random() < 0.2:
+        rates[0] = table      # one round at the table's very rate: within, as printed
+    kept = [[{"op": "matmul", "flops": 10 * 647_168, "seconds": 10 * 647_168 / rate / 1e9},
+             {"op": "sum", "flops": 10 * 3_040, "seconds": 10 * float(rng.uniform(30e-6, 300e-6))}] for rate in rates]
+    said = _against_the_table()(rows, kept, [{"matmul": rate} for rate in rates])
+    assert all(len(line) <= tutorials.WIDTH for line in tutorials.fit(said).split("\n"))
+    shown = lambda rate: plots.decimals_text(rate, 2)
+    assert said.startswith(f"the products in the step table above: 647,168 FLOPs in {seconds * 1e6:.1f} µs, "
+                           f"{shown(table)} GFLOP/s; here {shown(statistics.median(rates))}, the median of {len(rates)} "
+                           f"rounds, which ran from {shown(min(rates))} to {shown(max(rates))}: the table's rate lies ")
+    printed, each = float(shown(table)), [float(shown(rate)) for rate in rates]
+    above, below = printed > max(each), printed < min(each)
+    assert ("above every round's — the products ran slower in these rounds" in said) == above
+    assert ("below every round's — the products ran faster in these rounds" in said) == below
+    assert ("within the rounds' range — these rounds do not set the two apart" in said) == (not above and not below)
+    step_here = statistics.median(sum(r["seconds"] for r in step) / 10 for step in kept)
+    assert (f"a whole step took {step_here * 1e6:.1f} µs here" in said) == (above or below)
+    assert (f"{(seconds + 43.9e-6) * 1e6:.1f} µs in the table — what made the two moments differ this run does not "
+            "measure" in said) == (above or below)
+    if seed < 0:
+        assert above and "11.72 GFLOP/s" in said
 
 
 def _strayed(ratios: list[float]) -> float:
@@ -379,6 +431,15 @@ def test_a_whole_run_with_an_unsteady_peak_takes_its_median_and_reads_the_shares
     assert recorder and unrecorded.start() < recorder.start()
     assert float(recorder[2]) == pytest.approx(float(recorder[1]) / calls, abs=0.006 + 0.05 / calls)
     assert re.search(r"^each rate: the median of [345] of 5 rounds of 10 more recorded steps", text, re.M)
+    # reader 38 c10: the step table's products rate, and under the roofline's table that rate beside the rounds'
+    flat_text = unwrap(text)
+    assert re.search(r"^matrix products: \d+% of the FLOPs, \d+% of the time; in this step [\d,]+ FLOPs in [\d.]+ µs, "
+                     r"[\d.]+ GFLOP/s — the roofline below times every operation again", flat_text, re.M)
+    assert ns["against_the_table"](ns["rows"], ns["kept"], ns["by_step"]) in flat_text
+    assert flat_text.index("the products in the step table above: ") < flat_text.index("the products' rate ÷ each other")
+    # reader 38 c13: where tutorial 8's own roofline is, and that both are this machine's at other moments
+    assert ("tutorial 8 draws a roofline of its own (Step 7: its line \"roofs drawn (GB/s)\" and its figure "
+            "roofline.png;") in flat_text and "both are this machine's figures, each from another moment" in flat_text
     if "faster" in ns:   # the full batch bumped: both rates on 3 seeds, the verdict following the curves it ran
         bumps = re.search(r"^over 3 seeds of the initial weights.*?\n→ .*?(?=\n(?! {4})|\Z)", text, re.M | re.S)
         _bumps_follow_the_counts(bumps.group(0), ns["faster"], ns["slower"])
