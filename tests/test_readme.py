@@ -123,6 +123,15 @@ def test_the_thread_choices_cost_says_what_it_measures_and_the_warm_up_pair():
     """Reader 32 (b6, c17): "about 35 ms" did not say what it timed, and one first-call pair decided every run."""
     text = _flat()
     assert "after one warm-up pair that is printed and left out" in text
+    # Reader 39 (b10): "took up to ~100×" read as every run's; the README says it was one run, and what later ones printed
+    assert "in one fresh process here, before this change, the first timed run on two threads took ~100×" in text
+    assert "two later fresh runs printed their warm-up pairs at 0.85× and 1.22×" in text
+
+
+def test_openblas_thread_rules_release_is_cited():
+    """Reader 38 (b8): "from 0.3.27 on" had no source; the README names the commit, its file and the release."""
+    text = _flat()
+    assert 'commit a3354a763, "Cap the number of parallel threads", in `interface/gemm.c`, first released in 0.3.27' in text
     assert "The whole timing took about 35 ms in a fresh process" in text and "(one run a side: about 35 ms" not in text
 
 
