@@ -1,15 +1,15 @@
 """How many BLAS threads training gets: ``--threads N``, or a choice made from the sizes of the
 matrix products and the cores other processes use, said with its reason.
 
-OpenBLAS's ``gemm`` (``interface/gemm.c``) asks for a unit of ``65 536 × GEMM_MULTITHREAD_THRESHOLD``
-multiply-adds per thread — 262 144 = 64³ with the build option's default, 4. Since 0.3.27 (OpenBLAS commit
-a3354a763, "Cap the number of parallel threads") a product of ``m·n·k`` multiply-adds runs on ``⌊m·n·k ÷ 262 144⌋``
-threads, at most the cores, and on one up to a whole unit: so on one thread while ``m·n·k < 524 288`` (two units;
-before 0.3.27 it took all cores from one unit on). That is a necessary condition for a second thread, not a
-sufficient one: builds with a small-matrix kernel, such as numpy's SkylakeX one, keep products up to about 100³ on one thread too — tutorial 6 measures where this machine's library switches, for
-square products; a training step's are thin (two sizes the network's, one the batch), and rule 3 times them.
-A second thread that is allowed waits, spinning, for a core — on a busy machine for a whole time slice, which is
-how small products become many times slower. So:
+OpenBLAS's ``gemm`` (``interface/gemm.c``) asks for a unit of ``65 536 × GEMM_MULTITHREAD_THRESHOLD`` multiply-adds
+per thread — 262 144 = 64³ with the build option's default, 4. Since 0.3.27 (OpenBLAS commit a3354a763, "Cap the
+number of parallel threads") a product of ``m·n·k`` multiply-adds runs on ``⌊m·n·k ÷ 262 144⌋`` threads, at most the
+cores, and on one up to a whole unit: so on one thread while ``m·n·k < 524 288`` (two units; before 0.3.27 it took all
+cores from one unit on). That is a necessary condition for a second thread, not a sufficient one: builds with a
+small-matrix kernel, such as numpy's SkylakeX one, keep products up to about 100³ on one thread too — tutorial 6
+measures where this machine's library switches, for square products; a training step's are thin (two sizes the
+network's, one the batch), and rule 3 times them. A second thread that is allowed waits, spinning, for a core — on a
+busy machine for a whole time slice, which is how small products become many times slower. So:
 
 1. a busy machine — other processes leave less than ``cores − 0.5`` free over a tenth of a second, so a
    second thread would find no core most of the time: 1 thread. Counted as other processes: the
