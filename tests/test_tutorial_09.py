@@ -357,6 +357,9 @@ def test_a_whole_run_with_an_unsteady_peak_takes_its_median_and_reads_the_shares
     assert float(which[2]) == pytest.approx(statistics.median(a[1] for a in ns["again"]) * 1e6, abs=0.051)
     assert "question each line answers: is it faster now at all, by any amount?), and each side's median time" in (
         unwrap(text))   # reader 23 c5; reader 30 c4: each side's µs
+    assert ("each side's median time, before → after, with those two medians' own quotient — another question than the "
+            "pairs' median ratio (each side's typical time over all its pairs' moments, not the two side by side within "
+            "one moment), so the two can differ:") in unwrap(text)   # reader 39 c16
     unwrapped = re.sub(r"\n {4,}", " ", text)      # fit's continuation lines joined; the 2-space lines kept
     unrecorded = re.search(r"^the fixed cost per call, not recorded \(plain numpy, whole steps, the Python between the "
                            r"calls included; \d+ alternating pairs\):\n  the same (\d+) calls on 1-element arrays took "
@@ -396,7 +399,7 @@ def test_a_whole_run_with_an_unsteady_peak_takes_its_median_and_reads_the_shares
     assert not long, long
     assert 20 < float(share.group(1)) < 30 and float(share.group(2)) < float(share.group(1))
     levers = re.findall(r"^(.{53}) +[\d.]+× +[\d.]+–[\d.]+ +(faster now|not faster now|not settled — run it again) +"
-                        r"\([\d.]+→[\d.]+ [µm]s\)$", unwrap(text), re.M)   # " +": a wrap at a double space reads as one
+                        r"\([\d.]+→[\d.]+ [µm]s, quotient [\d.]+×\)$", unwrap(text), re.M)   # " +": a wrap at a double space reads as one
     assert len(levers) == 7 and "Adam step without subnormal moments" in levers[-1][0]   # every paired lever, placed
     # reader 34 b2: the measured difference, then the assist hypothesis sized from this run's counts beside it
     flat = unwrap(text)
@@ -551,7 +554,7 @@ def test_each_levers_verdict_follows_the_range_it_prints(seed):
     rng = np.random.default_rng(seed)
     line = _lever_line()("a lever", _measured(rng, 1e-4))
     assert all(len(row) <= tutorials.WIDTH for row in line.split("\n")) and ("\n" in line) == (len(unwrap(line)) > tutorials.WIDTH)
-    found = re.fullmatch(r"a lever +(\d+\.\d\d+)× +(?:(\d+\.\d\d+)–(\d+\.\d\d+)|others busy) +(.*?) +\(([\d.]+)→([\d.]+) [µm]s\)",
+    found = re.fullmatch(r"a lever +(\d+\.\d\d+)× +(?:(\d+\.\d\d+)–(\d+\.\d\d+)|others busy) +(.*?) +\(([\d.]+)→([\d.]+) [µm]s, quotient [\d.]+×\)",
                          unwrap(line))
     if found.group(2) is None:
         assert found.group(4) == "not settled — run it again"
@@ -569,7 +572,7 @@ def test_each_lever_prints_its_ratio_to_three_digits_and_each_sides_time(seed):
     rng = np.random.default_rng(seed)
     measured = _measured(rng, float(10 ** rng.uniform(-6.5, -1.5)))
     line = _lever_line()("a lever", measured)
-    found = re.fullmatch(r"a lever +([\d.]+)× +.* +\(([\d.]+)→([\d.]+) ([µm]s)\)", unwrap(line))
+    found = re.fullmatch(r"a lever +([\d.]+)× +.* +\(([\d.]+)→([\d.]+) ([µm]s), quotient [\d.]+×\)", unwrap(line))
     assert all(len(row) <= 118 for row in line.split("\n"))
     scale = 1e3 if measured["pair"]["plain"] >= 0.01 else 1e6
     assert found.group(4) == ("ms" if scale == 1e3 else "µs")
@@ -577,11 +580,26 @@ def test_each_lever_prints_its_ratio_to_three_digits_and_each_sides_time(seed):
         assert float(printed) == pytest.approx(value, rel=5e-3) and len(printed.replace(".", "").lstrip("0")) >= 3
 
 
+@pytest.mark.parametrize("seed", _seeds(300))
+def test_each_lever_prints_its_two_medians_own_quotient_beside_the_median_of_ratios(seed):
+    """Reader 39 c16: the loss lever printed 27.4 → 17.4 µs (a quotient of 0.635×) beside 0.569× (0.55–0.59), and a
+    reader who divides took it for an error. Each lever's line prints the two medians' own quotient too, as those
+    medians give it (the quick run's test reads the heading that says why the two may differ)."""
+    rng = np.random.default_rng(seed)
+    measured = _measured(rng, float(10 ** rng.uniform(-6.5, -1.5)))
+    measured["pair"]["other"] *= float(rng.choice([1.0, rng.uniform(0.8, 1.25)]))   # skewed pairs: the two differ
+    line = unwrap(_lever_line()("a lever", measured))
+    found = re.fullmatch(r"a lever +([\d.]+)× +.* +\(([\d.]+)→([\d.]+) [µm]s, quotient ([\d.]+)×\)", line)
+    quotient = measured["pair"]["other"] / measured["pair"]["plain"]
+    assert float(found.group(4)) == pytest.approx(quotient, rel=5e-3) and len(found.group(4).replace(".", "").lstrip("0")) >= 3
+    assert float(found.group(1)) == pytest.approx(measured["ratio"], rel=5e-3)
+
+
 def test_reader_30s_two_levers_alike_to_two_digits_print_apart():
     line = _lever_line()
     said = [line("a lever", {"ratio": ratio, "range": (0.54, 0.57), "region": 0, "pair": {"plain": plain, "other": plain * ratio}})
             for ratio, plain in ((0.553, 2.7e-5), (0.549, 9.1e-4))]
-    assert said[0] != said[1] and re.search(r" 0\.553× +0\.54–0\.57 +faster now +\(27\.0→14\.9 µs\)", unwrap(said[0]))
+    assert said[0] != said[1] and re.search(r" 0\.553× +0\.54–0\.57 +faster now +\(27\.0→14\.9 µs, quotient 0\.553×\)", unwrap(said[0]))
 
 
 def _as_printed(low: float, high: float) -> str:
@@ -598,7 +616,7 @@ def test_a_levers_range_a_hair_from_1_prints_the_side_it_is_decided_on():
                 region = 0 if high < 1 else 1 if low >= 1 else None
                 said = line("a lever", {"ratio": ratio, "range": (low, high), "region": region,
                                         "pair": {"plain": 1e-4, "other": ratio * 1e-4}})
-                found = re.fullmatch(r"a lever +\d+\.\d\d+× +(\d+\.\d+)–(\d+\.\d+) +(.*?) +\(100→[\d.]+ µs\)", unwrap(said))
+                found = re.fullmatch(r"a lever +\d+\.\d\d+× +(\d+\.\d+)–(\d+\.\d+) +(.*?) +\(100→[\d.]+ µs, quotient [\d.]+×\)", unwrap(said))
                 assert found.group(3) == _as_printed(float(found.group(1)), float(found.group(2))), said
 
 

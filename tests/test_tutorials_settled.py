@@ -109,7 +109,7 @@ def _training_flags_what_the_machine_disturbed(ns, text, busy):
     adam = re.search(r"^Adam step, normal moments ÷ a quarter subnormal: (\d+\.\d\d+)× the time \(([^)]*)\);",
                      unwrap(text), re.M)
     table = re.search(r"^Adam step without subnormal moments +(\d+\.\d\d+)×  (others busy|\d+\.\d\d+–\d+\.\d\d+)  (.*?)  "
-                      r"\([\d.]+→[\d.]+ [µm]s\)$", unwrap(text), re.M)
+                      r"\([\d.]+→[\d.]+ [µm]s, quotient [\d.]+×\)$", unwrap(text), re.M)
     assert adam.group(1) == table.group(1) and adam.group(2) == f"{table.group(2)}, {table.group(3)}"
     assert ("others busy, not settled — run it again" == adam.group(2)) == busy
     # reader 28 b3: the line says what this machine showed, from the same range
