@@ -95,7 +95,10 @@ def test_the_ranking_refuses_only_for_a_reason_that_could_overturn_it_and_names_
     UNSTEADY roof's shares may read high or low (marked ~), as far as its rounds spread; L2's, a lower bound, only
     high (≤). The verdict is worked out again with each share moved to the end of its reach that works against it
     and refused only when that overturns it, naming the roofs; a lead within the noise names the operations level
-    with it; otherwise the verdict stands and says which roof it was read against."""
+    with it; otherwise the verdict stands and says which roof it was read against. Reader 39 a1: each comparison is
+    widened by its own noise (the products' rate ÷ that operation's, round by round), not the widest one's, and a
+    range's top stops at 100 % where the products' roof is the peak — over cases with one operation straying far and
+    the products near their roof."""
     text, step_rounds = _roofline(np.random.default_rng(seed))
     said, figure, printed = {}, {}, {}         # roof → steady, as its line prints it; its figure; its rounds
     flat = unwrap(text)
@@ -1193,7 +1196,7 @@ def test_no_rate_or_share_of_step_3_prints_as_zero(seed):
     rows = re.findall(r"^\w+\*? +([\d.]+) FLOPs/byte +([\d.]+) GFLOP/s \(± *\d+%\) = [ ≤~] *([\d.]+)% of its roof", text, re.M)
     verdict = re.search(r"^the products reached ([\d.]+)% of their roof; the other operations a median of ([\d.]+)% "
                         r"\(from ([\d.]+)% to ([\d.]+)%\)", unwrap(text), re.M)
-    level = re.findall(r"\w+ ([\d.]+)%", unwrap(text).partition("level with it within the noise: ")[2].partition(" — ")[0])
+    level = re.findall(r"\w+ ([\d.]+)%", unwrap(text).partition("level with it within their own noise: ")[2].partition(" — ")[0])
     figures = [f for row in rows for f in row] + list(verdict.groups()) + level
     assert len(rows) == len(OPS) and all(len(f.replace(".", "").lstrip("0")) >= 2 for f in figures), figures
 
