@@ -100,7 +100,9 @@ def test_the_slowest_core_is_the_all_core_probe_as_a_share_of_its_usual_reading_
 
     monkeypatch.setattr(peak, "wall", lambda threads: rate)
     monkeypatch.setattr(load, "usual", lambda threads=1: {"usual": 40.0, "low": 0.9})
+    monkeypatch.setattr(load, "_beside", {})   # its made-up readings kept from no later test's cause
     assert load.slowest_core(2) == share
+    assert load.own_beside(share) is None or load.own_beside(share) >= 0   # what this process's threads used then
 
 
 def _spinning(seconds: float) -> None:

@@ -81,10 +81,11 @@ def test_a_one_core_peak_slowed_by_a_busy_machine_is_flagged_too():
 
 @pytest.fixture(scope="module", autouse=True)
 def unmeasured():
-    """This process's probe A/A and steal as not measured (another test's ``watch`` would measure them): a cause
+    """This process's probe A/A, steal and own threads as not measured (another test's ``watch`` would measure them): a cause
     given no figures then says what it would say in a process that never watched."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(load, "measured", lambda: {"low": None, "steal": None})
+        patch.setattr(load, "own_beside", lambda speed: None)   # nor what this process's threads did in its probes
         yield
 
 
