@@ -1239,6 +1239,12 @@ def test_the_aa_count_generator_reaches_none_some_and_all_of_each_count():
 CONTROLS, SHARED = (16, 32, 64, 80, 96, 100), (104, 128, 256, 512, 1024)
 
 
+# the both-core probe's A/A where the rows read it (``load.placed_aa``) at a floor above the SLOW mark, so that a
+# both-core reading counts as slow below that mark as before it was measured; no probe's own threads measured
+UNPLACED = {"both_floor": {"low": 1.0, "median": 1.0, "own": None, "pairs": 20}, "own_one": {}, "own_both": {},
+            "own_of": {}}
+
+
 def _step_4(rng: np.random.Generator) -> dict:
     """Seeded made-up measurements for every size, as the loop of Step 4 gathers them."""
     sizes = CONTROLS + SHARED
@@ -1254,6 +1260,7 @@ def _step_4(rng: np.random.Generator) -> dict:
             "speed": {n: float(rng.choice([1.0, 0.95, 0.77])) for n in sizes},
             "both": {n: float(rng.choice([1.0, 0.97, 0.9, 0.66])) for n in sizes},   # the slower core, 2-thread halves
             "disturbed": {}, "disturbed_one": {}, "speed_one": {}, "unfair": {}, "slowest_of": {}, "cores": 2, "verdicts": verdicts,
+            **UNPLACED,
             "peak": peak, "say": _say, "one_core": {"gflops": 80.0}, "all_cores": {"gflops": 160.0}}
 
 
@@ -1807,6 +1814,7 @@ def _reader(speedups: tuple, speed: tuple, both: tuple, one: tuple, every: tuple
             "speedups": dict(zip(sizes, speedups)), "helpers": dict(zip(sizes, helpers)), "others": dict(zip(sizes, others)),
             "speed": dict(zip(sizes, speed)), "both": dict(zip(sizes, both)), "disturbed": {}, "disturbed_one": {}, "speed_one": {},
             "unfair": {}, "slowest_of": {}, "pair_ratios": {n: [r] * 3 for n, r in zip(sizes, speedups)}, "cores": 2,
+            **UNPLACED,
             "statistics": statistics,
             "verdicts": verdicts, "peak": peak, "say": _say, "one_core": {"gflops": 87.6}, "all_cores": {"gflops": 174.3}}
 
@@ -3009,3 +3017,56 @@ def test_the_prose_marks_the_xeon_names_as_history_and_drops_the_30_percent():
     assert "a record of that machine and that build, which a run on another machine, or with another build, does " \
            "not reproduce" in prose
     assert "the line after the rows sets those names against yours" in prose
+
+
+# Reader 39 (b5, c11): the both-core probe against its own A/A where the rows read it, this process's own threads
+# during the probes, and Step 4's answer line ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", _seeds(30))
+def test_a_both_core_reading_counts_as_slow_only_below_its_placed_floor_and_names_this_processs_threads(seed):
+    """Reader 39 (b5): every row of an idle run was flagged slow by the probe on both cores, which read 47–78 % where
+    the rows read it while its A/A back to back read 77 % at the lowest. A both-core reading counts only below the
+    lowest of its A/A where the rows read it (``both_floor``) and the 85 % mark, as printed; a slow row with other
+    processes idle names this process's own threads exactly when they ran during the probe that read it."""
+    rng = np.random.default_rng(seed)
+    ns = _step_4(rng)
+    floor = float(rng.choice([0.45, 0.6, 0.77, 0.9, 1.0]))
+    ns["both_floor"] = {"low": floor, "median": 0.95, "own": 0.0, "pairs": 20}
+    for n in ns["sizes"]:
+        ns["both"][n] = float(rng.choice([1.0, 0.9, 0.7, 0.5, 0.4]))
+        ns["own_both"][n], ns["own_one"][n] = float(rng.choice([0.0, 0.0, 0.3])), float(rng.choice([0.0, 0.2]))
+    rows = _rows(ns)
+    for n, row in rows.items():
+        others, speed, both = re.search(r"others (\d\.\d\d) cores, speed ≥ (\d+)% \(1 core\), ≥ (\d+)% \(both\)",
+                                        row).groups()
+        busy = float(others) > verdicts.IDLE
+        counts = not busy and int(both) < int(speed) and int(both) < min(85, int(f"{floor:.0%}"[:-1]))
+        slowest = int(both) if counts else int(speed)
+        assert ("slow" in row.splitlines()[1]) == (slowest < 85)
+        assert (ns["slowest_of"][n] == ns["both"][n]) == counts or ns["both"][n] == ns["speed"][n]
+        assert (verdicts.HELD if not counts else "by the wall clock") in ns["disturbed"][n] or slowest >= 85 or busy
+        if slowest < 85 and not busy:
+            own = (ns["own_both"] if counts else ns["own_one"])[n]
+            assert ("this process's own other threads ran beside the probe" in ns["disturbed"][n]) == (own > 0)
+            assert ("neither another process nor this process's own threads" in ns["disturbed"][n]) == (own == 0)
+
+
+@pytest.mark.parametrize("seed", _seeds(30))
+def test_step_4_ends_with_its_answer_and_says_why_a_reading_is_only_a_reading(seed):
+    """Reader 39 (c11): the useful answer came ~300 lines in. The step ends with one line, "Step 4's answer": the
+    verdict where a size settles; else, where sizes were left open only by a core read slow with other processes
+    idle, what their pairs say by their noise alone, labelled a reading, with why (how slow the probe read a core)."""
+    ns = _step_4(np.random.default_rng(seed))
+    _rows(ns)
+    text = unwrap(_exec("paying = ", ns))
+    answer = re.findall(r"^Step 4's answer — (.*)$", text, re.M)
+    assert len(answer) == 1 and text.rstrip().endswith(answer[0])
+    reading = ns["take_home"](ns["widened"])
+    if ns["settled"] or not reading:
+        assert answer[0] == unwrap(tutorials.fit(ns["verdict"]))
+    else:
+        slowest = min(ns["slowest_of"][n] for n in ns["widened"])
+        assert answer[0].startswith("whether a second thread pays more than 1.2×: not settled by the rule; by its pair "
+                                    "noise alone — a reading, not a verdict: the slow readings set aside (only a "
+                                    f"reading: around those sizes' halves a probe read a core as slow as {slowest:.0%}")

@@ -24,14 +24,15 @@ def busy(others: float | None) -> bool:
     return others is not None and float(f"{others:.2f}") > IDLE
 
 
-def slow(speed: float | None) -> bool:
+def slow(speed: float | None, mark: float = SLOW) -> bool:
     """Whether a core at ``speed`` (share of the probe's usual reading, ``load.usual``; None: not measured) ran slow:
-    below ``SLOW``, decided on the figure as printed (a whole percent), so a printed "85%" is never called slow.
+    below ``mark`` (``SLOW``, or lower: a probe's own floor where it reads lower than that with nothing to read,
+    ``load.placed_aa``), decided on the figures as printed (whole percents), so a printed "85%" is never called slow.
 
-    >>> slow(0.8496), slow(0.8449), slow(None)
-    (False, True, False)
+    >>> slow(0.8496), slow(0.8449), slow(None), slow(0.6, mark=0.55)
+    (False, True, False, False)
     """
-    return speed is not None and _percent(speed) < 100 * SLOW
+    return speed is not None and _percent(speed) < _percent(mark)
 
 
 def _percent(share: float) -> float:
@@ -48,27 +49,45 @@ GUEST = ("the host's other guests or the CPU's own clock, not counted as steal (
 
 
 def cause(others: float | None, speed: float | None, probe: str = HELD, low: float | None = None,
-          steal: float | None = None) -> str:
+          steal: float | None = None, own: float | None = None) -> str:
     """The measured disturbance of a run ('' when neither measurement shows one): ``others`` cores
     used by other processes, and the core's ``speed`` (share of the probe's usual reading) around it, as
     timed by ``probe`` (how the speed was measured: ``load.watch``'s one-core probe by default). A slow core
-    with other processes idle is set against ``low`` — the lowest the probe read of nothing in its A/A
+    with other processes idle is set against ``own`` — the cores this process's own other threads (a library's
+    helpers) used during the probe that read it — then ``low`` — the lowest the probe read of nothing in its A/A
     (``load.aa``) — and the host's ``steal`` (cores, part of ``others``: named among busy ones where given); each
-    None takes this process's figure (``load.measured``: the one-core probe's A/A, the steal over every watch), said
-    as unmeasured when there is none."""
+    None takes this process's figure (``own``: ``load.own_beside`` of ``speed``; ``load.measured``: the one-core
+    probe's A/A, the steal over every watch), said as unmeasured when there is none."""
     said = f"other processes used {others:.2f} cores" + (
         f" (the host's steal among them: {steal:.2f})" if steal is not None and float(f"{steal:.2f}") > 0 else "") \
         if busy(others) else ""
     if slow(speed):
         said += ("; " if said else "") + f"the core ran as slow as {speed:.0%} of its usual speed around it ({probe})" + (
-            "" if busy(others) else f", with other processes at {others or 0:.2f} cores: not another process — "
-            + idle_slow(speed, low, steal))
+            "" if busy(others) else f", with other processes at {others or 0:.2f} cores" + idle_cause(speed, low, steal, own))
     return said
 
 
+def idle_cause(speed: float, low: float | None, steal: float | None, own: float | None) -> str:
+    """What a slow ``speed`` with other processes idle is, from ``cause``'s text on: first what this process's own
+    other threads used during the probe (``own``, cores; None: :func:`nnkit.bench.load.own_beside`, unmeasured when
+    it has none) — more than 0.00 as printed, they may have shared its core — then :func:`idle_slow`."""
+    if own is None:
+        from nnkit.bench import load
+        own = load.own_beside(speed)
+    if own is None:
+        return ": not another process (this process's own threads during the probe: not measured) — " + idle_slow(
+            speed, low, steal)
+    if float(f"{own:.2f}") > 0:
+        return (f": not another process, but this process's own other threads ran beside the probe ({own:.2f} cores: "
+                "a library's helpers spinning after a product, say) and may have shared its core — whether that is all "
+                "of it, this run does not isolate")
+    return (f", this process's own other threads at 0.00 during the probe: neither another process nor this process's "
+            "own threads — " + idle_slow(speed, low, steal))
+
+
 def idle_slow(speed: float, low: float | None, steal: float | None) -> str:
-    """What a slow ``speed`` with other processes idle is, by the probe's A/A ``low`` and the host's ``steal``
-    (None: this process's figures, :func:`cause`)."""
+    """What a slow ``speed`` with other processes and this process's own threads idle is, by the probe's A/A ``low``
+    and the host's ``steal`` (None: this process's figures, :func:`cause`)."""
     where = " meanwhile" if steal is not None else " over this run's watches"
     if low is None or steal is None:
         from nnkit.bench import load
@@ -77,7 +96,7 @@ def idle_slow(speed: float, low: float | None, steal: float | None) -> str:
     if low is None:
         return UNISOLATED
     if _percent(speed) >= _percent(low):
-        return f"the probe read nothing as slow as {low:.0%} in its A/A: its own short reading may be all of it"
+        return f"the probe's own noise reaches {low:.0%} (the lowest of its A/A): this flag may be the probe's noise"
     own = f"below the lowest the probe read of nothing ({low:.0%}, its A/A): not its own reading; "
     if steal is None:
         return own + "the host or the CPU's own clock; which, this run does not isolate"

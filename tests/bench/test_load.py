@@ -4,6 +4,7 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -14,7 +15,9 @@ from nnkit.bench import load
 
 def test_watch_reports_the_cores_used_and_the_cores_speed():
     seen = load.watch(lambda: time.sleep(0.05))
-    assert seen.keys() == {"wall", "ours", "helpers", "others", "steal", "speed", "probe"}
+    assert seen.keys() == {"wall", "ours", "helpers", "others", "steal", "speed", "probe", "own"}
+    assert seen["own"] is None or seen["own"] >= 0   # this process's other threads during the probes
+    assert load.own_beside(seen["speed"]) == seen["own"]   # kept for ``verdicts.cause``, by the speed it read
     # asleep: the calling thread used (almost) no CPU — this process's BLAS helpers may still spin from earlier tests
     assert seen["wall"] >= 0.05 and seen["ours"] - seen["helpers"] < 0.5
     # a share of what the probe usually reads of nothing in this process, capped at 1
@@ -97,4 +100,49 @@ def test_the_slowest_core_is_the_all_core_probe_as_a_share_of_its_usual_reading_
 
     monkeypatch.setattr(peak, "wall", lambda threads: rate)
     monkeypatch.setattr(load, "usual", lambda threads=1: {"usual": 40.0, "low": 0.9})
+    monkeypatch.setattr(load, "_beside", {})   # its made-up readings kept from no later test's cause
     assert load.slowest_core(2) == share
+    assert load.own_beside(share) is None or load.own_beside(share) >= 0   # what this process's threads used then
+
+
+def _spinning(seconds: float) -> None:
+    """Keep a core busy for ``seconds`` (the GIL released often enough for the caller to go on)."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
+def test_beside_counts_this_processs_threads_running_during_a_read_but_not_the_reads_own():
+    """Reader 39 (b5, b6): a probe sharing the cores with this process's own threads (OpenBLAS's helpers spinning after
+    a product) reads a slow core that no other process caused — ``beside`` measures what they used meanwhile, and
+    leaves out threads the read itself starts and ends (the probe's own)."""
+    if not os.path.exists("/proc/self/task"):
+        pytest.skip("no per-thread accounting (/proc/self/task) on this system")
+    time.sleep(0.3)   # OpenBLAS's helpers from earlier tests asleep
+    spinner = threading.Thread(target=_spinning, args=(0.6,))
+    spinner.start()
+    try:
+        rate, beside_spinner = load.beside(lambda: (time.sleep(0.2), 7.0)[1])
+    finally:
+        spinner.join()
+
+    def own_thread() -> float:
+        inner = threading.Thread(target=_spinning, args=(0.2,))
+        inner.start()
+        inner.join()
+        return 7.0
+
+    _, beside_own = load.beside(own_thread)
+    assert rate == 7.0 and beside_spinner > 0.05, beside_spinner   # a thread that spun throughout: counted
+    assert beside_own < beside_spinner, (beside_own, beside_spinner)   # the read's own thread: not counted
+
+
+def test_a_placed_aa_reads_each_reading_after_its_placement_and_keeps_the_slower_of_each_pair(monkeypatch):
+    """Reader 39 (b5): the both-core probe's A/A where a run reads it — each reading right after the work that
+    precedes it there — its median and lowest as shares, and the most cores this process's own threads used."""
+    readings = iter([(0.9, 0.0), (0.6, 0.3), (1.0, 0.0), (0.95, None), (0.5, 0.1), (0.8, 0.0)])
+    placed = []
+    monkeypatch.setattr(load, "both_cores", lambda threads: dict(zip(("speed", "own"), next(readings))))
+    seen = load.placed_aa(2, lambda: placed.append(1), pairs=3)
+    assert len(placed) == 6   # one placement before every reading
+    assert seen == {"median": 0.6, "low": 0.5, "pairs": 3, "own": 0.3}   # pairs' slower: 0.6, 0.95, 0.5
