@@ -1246,7 +1246,8 @@ def test_every_rung_that_ran_slower_than_the_one_before_is_named_and_its_loss_pl
     if pointer:
         assert pointer.startswith(f"  at n = {', '.join(map(str, fell))} the threads rung ran {cores} threads: ")
         assert all(f"{n}³ = {n**3:,}" in pointer for n in fell) and f"above Step 2's one-thread cut ({cut:,})" in pointer
-        assert "Step 9 times that size again" in pointer and "reads whether the cut fits" in pointer
+        assert f"Step 9 times {'that size' if len(fell) == 1 else 'those sizes'} again" in pointer
+        assert "reads whether the cut fits" in pointer
 
 
 def test_block_sizes_titles_say_what_the_pairs_settled(run):
@@ -2125,7 +2126,7 @@ def test_the_childs_control_level_is_read_off_the_medians_as_printed(seed):
     """Reader 39 b7: the child's turns ran at 67–68 GFLOP/s (median) against the parent's control's 52. Over seeded
     turns: the two control medians print as the runs' lines print them (no decimals), and "the same level" exactly
     when those printed medians lie within 0.80–1.25× of each other, else "another level"."""
-    levels_said = _cell_functions("levels_said")["levels_said"]
+    levels_said = _cell_functions("child_level_said")["child_level_said"]
     rng = np.random.default_rng(seed)
     here, there = (list(rng.uniform(low, low * 1.5, 7)) for low in rng.choice([0.4, 30.0, 40.0, 52.0, 65.0], 2))
     said = levels_said(here, there)
