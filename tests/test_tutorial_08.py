@@ -2131,7 +2131,7 @@ def test_the_childs_control_level_is_read_off_the_medians_as_printed(seed):
     here, there = (list(rng.uniform(low, low * 1.5, 7)) for low in rng.choice([0.4, 30.0, 40.0, 52.0, 65.0], 2))
     said = levels_said(here, there)
     a, b = round(statistics.median(here)), round(statistics.median(there))
-    assert said.startswith(f"the child's control ran at {b} GFLOP/s (median) against {a} here")
+    assert said.startswith(f"the child's control's median {b} GFLOP/s against {a} here")
     same = bool(a) and verdicts.LOW < b / a < 1 / verdicts.LOW
     assert ("the same level, within 0.80–1.25×" in said) == same
     assert ("another level, outside 0.80–1.25×" in said) == (not same)
