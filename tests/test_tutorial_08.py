@@ -174,7 +174,7 @@ def _words_agree_with_ranges(said: str) -> str:
     joined = re.sub(r"\n {6}", " ", said)
     found = RANGES.search(joined)
     assert found, joined
-    disturbed = "\n  disturbed: round" in joined
+    disturbed = "\n  the compared rounds disturbed: round" in joined
     hit = {int(i) - 1 for i in re.findall(r"(?:disturbed: |; )round (\d+):", joined)}
     entries = found.group(2).split(", ")
     ranges = [(0.0, math.inf) if "unbounded" in e else tuple(map(float, re.findall(r"\d+\.\d+", e))) for e in entries
@@ -230,7 +230,7 @@ def test_every_ratio_of_pairs_is_decided_by_the_one_rule_in_words_its_printed_ra
         assert all(len(line) <= 118 for line in said.splitlines())
         # the disturbed note names exactly the disturbed rounds, and no other phrase holds "disturbed: round"
         # ("no round disturbed: within …" holds "disturbed:": a test that looked for that failed on the "within" outcome)
-        note = re.search(r"^  disturbed: (.*?)\n  each round's range", said, re.M | re.S)
+        note = re.search(r"^  the compared rounds disturbed: (.*?)\n  each round's range", said, re.M | re.S)
         causes = [f"round {i}: {verdicts.cause(o, v)}" for i, (o, v) in enumerate(zip(others, speeds), 1) if verdicts.cause(o, v)]
         assert (unwrap(note[1]) if note else "") == "; ".join(causes)
         assert unwrap(said).count("disturbed: round ") == bool(causes)
@@ -242,14 +242,14 @@ def test_reader_16s_kc_verdict_now_needs_its_pairs_and_prints_its_ranges():
     """Reader 16 (a7): "beyond this run's noise" was decided on 72.5 ÷ 65.3 = 1.110 against one A/A sample, 10.9 %;
     re-timed in pairs, rounds like 1.11, 1.02 and 1.06 beside that noise reach 1 and are within it, printed so."""
     where, said = _placed()([1.11, 1.02, 1.06], [{"others": 0.05, "speed": 0.97, "ratios": []}] * 3, 1.0, 0.1087)
-    assert where == "within" and "1.001–1.23×, 0.92–1.13×, 0.96–1.18× — reaching 1.00×, none of these rounds disturbed: within this run's noise" in re.sub(r"\n {6}", " ", said)
+    assert where == "within" and "1.001–1.23×, 0.92–1.13×, 0.96–1.18× — reaching 1.00×, none of the compared rounds disturbed: within this run's noise" in re.sub(r"\n {6}", " ", said)
 
 
 def test_every_placed_line_of_a_run_reads_as_its_ranges(run):
     """In a whole quick run (seeded disturbances), each comparison in pairs prints its ranges and a verdict they read;
     the KC and MC pairs (against the sweep's fastest other value) ran three rounds and three A/A rounds."""
     ns, text = run
-    lines = re.findall(r"(?:\n  disturbed: round.*(?:\n {6}.*)*)?\n  each round's range.*(?:\n {6}.*)*", "\n" + text)
+    lines = re.findall(r"(?:\n  the compared rounds disturbed: round.*(?:\n {6}.*)*)?\n  each round's range.*(?:\n {6}.*)*", "\n" + text)
     assert len(lines) >= 4
     for said in lines:
         _words_agree_with_ranges(said)
@@ -737,7 +737,7 @@ def test_step_6_sets_the_rules_block_against_the_runner_up_when_it_ran_fastest(r
                                                                                           and not rule_fastest)
     assert ("the sweep's order was its moment's" in joined) == (where == "above" and rule_fastest
                                                                 or where == "below" and not rule_fastest)
-    verdict, = re.findall(r"(?:\n  disturbed: round.*(?:\n {6}.*)*)?\n  each round's range.*(?:\n {6}.*)*", said)
+    verdict, = re.findall(r"(?:\n  the compared rounds disturbed: round.*(?:\n {6}.*)*)?\n  each round's range.*(?:\n {6}.*)*", said)
     _words_agree_with_ranges(verdict)
 
 
@@ -1207,7 +1207,9 @@ def test_the_ladder_draws_undisturbed_rates_filled_and_flagged_ones_hollow(run):
 def test_every_rung_that_ran_slower_than_the_one_before_is_named_and_its_loss_placed(run, seed):
     """Reader 31 b5: "+ cache blocking" ran 0.87× "+ packing" and the ladder's story said nothing. Over random rates and
     bounds: every rung slower than the one before at a size is named with its ratio, and "a loss beyond its bounds"
-    exactly where its most, as printed, lies under 1 ("+ threads" not where it runs one thread by design)."""
+    exactly where its most, as printed, lies under 1 ("+ threads" not where it runs one thread by design). Reader 39
+    c15: a "+ threads" loss above the one-thread cut, on more than one core, prints one line under it that sets each
+    n³ beside the cut and points to Step 9's reading of the cut — only then."""
     import types
 
     ns, _ = run
@@ -1219,8 +1221,10 @@ def test_every_rung_that_ran_slower_than_the_one_before_is_named_and_its_loss_pl
                for name in rungs}
     cut = int(rng.choice([0, 48**3, 96**3]))
     config = types.SimpleNamespace(one_thread_up_to=cut)
-    said = types.FunctionType(ns["losses_said"].__code__, {**ns, "rates": rates, "highest": highest,
-                                                           "config": config})()
+    cores = int(rng.choice([1, 2, 4]))
+    scope = {**ns, "rates": rates, "highest": highest, "config": config, "cores": cores}
+    scope["threads_fell_said"] = types.FunctionType(ns["threads_fell_said"].__code__, scope)
+    said = types.FunctionType(ns["losses_said"].__code__, scope)()
     flat = re.sub(r"\n {3,}", " ", said)   # each rung's line flattened; the rungs' lines (2 spaces in) kept apart
     any_lost = False
     for before, name in zip(rungs, rungs[1:]):
@@ -1236,19 +1240,24 @@ def test_every_rung_that_ran_slower_than_the_one_before_is_named_and_its_loss_pl
             assert ("a loss this run does not settle" in line) == (not beyond)
     assert said.startswith("the rungs that ran slower") == any_lost
     assert all(len(row) <= 118 for row in said.splitlines())
+    fell = [n for n in sizes if rates["+ threads"][n] < rates["+ cache blocking"][n] and n**3 > cut]
+    pointer = next((row for row in flat.split("\n") if row.startswith("  at n = ")), None)
+    assert (pointer is not None) == (bool(fell) and cores > 1)
+    if pointer:
+        assert pointer.startswith(f"  at n = {', '.join(map(str, fell))} the threads rung ran {cores} threads: ")
+        assert all(f"{n}³ = {n**3:,}" in pointer for n in fell) and f"above Step 2's one-thread cut ({cut:,})" in pointer
+        assert f"Step 9 times {'that size' if len(fell) == 1 else 'those sizes'} again" in pointer
+        assert "reads whether the cut fits" in pointer
 
 
 def test_block_sizes_titles_say_what_the_pairs_settled(run):
     """Reader 31 c17: both panels read "read nothing off it" while the pairs below had settled KC. Each panel's title
-    carries its pairs' result whenever they settled one, whatever the sweep's moment."""
+    carries its pairs' result against every rival compared, whatever the sweep's moment."""
     ns, _ = run
-    for place, words in (("above", "ran faster than the rule's"), ("below", "the rule's 341 ran faster than"),
-                         ("within", "within the noise"), ("open", "")):
-        title = ns["pairs_title"]("KC", 341, 128, place)
-        assert (words in title) if words else title == ""
     for ax, label in zip(ns["axes"], ("KC", "MC")):
         settled = ns["pairs_settled"].get(label)
-        assert (settled in ax.get_title()) if settled else "in pairs:" not in ax.get_title()
+        title = " ".join(ax.get_title().split())   # a title wraps with no indent
+        assert (ns["settled_said"](label, *settled) in title) if settled else "in pairs:" not in title
 
 
 @pytest.fixture
@@ -1339,7 +1348,7 @@ def test_step_4_prints_the_same_work_pairs_disturbance_and_its_clauses_agree_in_
     """Reader 33 (a3): n = 120 printed "reaching 1.00×, no round disturbed: within this run's noise" and then "the
     same-work pairs were disturbed too" with no disturbance printed. Over seeded rounds and watches: the same-work
     pairs' disturbance is printed exactly when there is one, "too" only when the compared rounds were disturbed as
-    well, "none of these rounds disturbed" only when none was, and the noise clause names the figure taken."""
+    well, "none of the compared rounds disturbed" only when none was, and the noise clause names the figure taken."""
     ns, _ = run
     rng = np.random.default_rng(33)
     seen = set()
@@ -1358,9 +1367,9 @@ def test_step_4_prints_the_same_work_pairs_disturbance_and_its_clauses_agree_in_
         assert not same_why or f"the same-work pairs disturbed: {same_why}" in flat
         verdict = where in ("above", "below", "within")
         assert ("were disturbed too" in flat) == (verdict and bool(same_why) and bool(compared_why))
-        assert ("were disturbed (not these rounds)" in flat) == (verdict and bool(same_why) and not compared_why)
-        assert ("none of these rounds disturbed" in flat) == (where == "within")
-        assert not ("none of these rounds disturbed" in flat and compared_why)
+        assert ("were disturbed (not the compared rounds)" in flat) == (verdict and bool(same_why) and not compared_why)
+        assert ("none of the compared rounds disturbed" in flat) == (where == "within")
+        assert not ("none of the compared rounds disturbed" in flat and compared_why)
         assert ("no effect of packing beyond this run's noise" in flat) == (where == "within")
         from_same = noise == max(verdicts.apart(r) for r in same)
         assert ("the noise taken is their stray from 1" in flat) == (verdict and bool(same_why) and from_same)
@@ -1604,20 +1613,18 @@ def test_every_block_size_panel_ends_its_title_with_its_pairs_verdict(run):
     settled, that they settled nothing, or that none ran."""
     ns, _ = run
     for ax, label in zip(ns["axes"], ("KC", "MC")):
-        assert ax.get_title().split("\n")[-1] == ns["pairs_line"](label)
+        assert ax.get_title().endswith("\n" + ns["pairs_line"](label))
     kept = dict(ns["pairs_settled"])
     try:
         ns["pairs_settled"].clear()
         assert ns["pairs_line"]("KC") == "no pairs: the rule's value is the only one swept"
-        ns["pairs_settled"]["KC"] = ""
-        assert ns["pairs_line"]("KC") == "pairs: not settled in this run"
-        for place in ("above", "below", "within"):
-            ns["pairs_settled"]["KC"] = ns["pairs_title"]("KC", 341, 128, place)
-            assert ns["pairs_line"]("KC").startswith("in pairs: ")
+        for place in ("above", "below", "within", "open"):
+            ns["pairs_settled"]["KC"] = (256, {768: place, 341: "within"})
+            assert " ".join(ns["pairs_line"]("KC").split()).startswith("the rule's KC = 256 in pairs: ")
     finally:
         ns["pairs_settled"].clear()
         ns["pairs_settled"].update(kept)
-    assert "each panel's last title line is its pairs' verdict" in re.sub(r"\s+", " ", _source())
+    assert "each panel's title ends with its pairs' verdict, in the answer line's words" in re.sub(r"\s+", " ", _source())
 
 
 @pytest.mark.parametrize("examples", [40, pytest.param(1000, marks=pytest.mark.long)])
@@ -1661,6 +1668,16 @@ def test_l2_and_l3_at_one_rate_give_both_readings_as_hypotheses():
         assert "not verified here" in flat
 
 
+def _answer_groups(answer):
+    """Step 6's answer line (unwrapped) read back: each place's words → the rivals it lists ("KC = 341", …)."""
+    words = ("slower than", "faster than", "not told apart from", "not settled against")
+    groups = {}
+    for group in answer.split(" in pairs: ", 1)[1].split(" — ")[0].split("; "):
+        word = next(w for w in words if group.startswith(w + " "))
+        groups[word] = group[len(word) + 1:].split(", ")
+    return groups
+
+
 @pytest.mark.parametrize("seed", seeds(300))
 def test_step_6_times_the_kc_rule_against_the_rule_it_replaced_and_a_small_kc(run, seed):
     """Reader 36 b1: the KC rule left the A micro-panel out, and its pairs found KC = 128 faster than its 341. Step 6
@@ -1696,8 +1713,7 @@ def test_step_6_times_the_kc_rule_against_the_rule_it_replaced_and_a_small_kc(ru
     if settled:
         answer = unwrap(ns["block_answer"]("KC", kc, settled, {value: 1.0 for value in settled}))
         assert answer.startswith(f"answer — the rule's KC = {kc} in pairs: ")
-        assert all(f"{answer_words[where]} KC = {value}" in answer.split(": ", 1)[1].split(" — ")[0].split("; ")
-                   for value, where in settled.items())
+        assert all(f"KC = {value}" in _answer_groups(answer)[answer_words[where]] for value, where in settled.items())
 
 
 @pytest.mark.parametrize("seed", seeds(100, default=8))   # each draws and saves a figure (~0.5 s)
@@ -2103,3 +2119,108 @@ def test_the_readers_sweep_prints_the_shared_l3_note_with_its_panel_on_the_edge(
     assert flat.endswith("Step 2's NC = 4092 sized its B panel (8.0 MiB) from the reported L3: it sits on that edge "
                          "(within 2× of the step's sets), where a share smaller than the reported L3 would decide "
                          "whether it stays in cache")
+
+
+@pytest.mark.parametrize("seed", seeds(200))
+def test_the_childs_control_level_is_read_off_the_medians_as_printed(seed):
+    """Reader 39 b7: the child's turns ran at 67–68 GFLOP/s (median) against the parent's control's 52. Over seeded
+    turns: the two control medians print as the runs' lines print them (no decimals), and "the same level" exactly
+    when those printed medians lie within 0.80–1.25× of each other, else "another level"."""
+    levels_said = _cell_functions("child_level_said")["child_level_said"]
+    rng = np.random.default_rng(seed)
+    here, there = (list(rng.uniform(low, low * 1.5, 7)) for low in rng.choice([0.4, 30.0, 40.0, 52.0, 65.0], 2))
+    said = levels_said(here, there)
+    a, b = round(statistics.median(here)), round(statistics.median(there))
+    assert said.startswith(f"the child's control's median {b} GFLOP/s against {a} here")
+    same = bool(a) and verdicts.LOW < b / a < 1 / verdicts.LOW
+    assert ("the same level, within 0.80–1.25×" in said) == same
+    assert ("another level, outside 0.80–1.25×" in said) == (not same)
+
+
+def _disturbed_loads(rng, disturbed):
+    """Three rounds' loads, every round calm, or (``disturbed``) one to three of them busy or slowed."""
+    loads = [{"others": 0.0, "speed": 1.0, "ratios": list(rng.uniform(0.9, 1.1, 3)), "plain": 0.01} for _ in range(3)]
+    for i in rng.choice(3, int(rng.integers(1, 4)), replace=False) if disturbed else ():
+        loads[i] |= {"others": float(rng.choice([0.0, 1.2])), "speed": float(rng.choice([0.7, 0.5]))}
+        loads[i]["speed"] = 0.7 if loads[i]["others"] == 0.0 else loads[i]["speed"]
+    return loads
+
+
+def _no_contradiction(flat, ns, same_loads, compared_loads):
+    """A comparison's lines (``flat``, unwrapped) name the rounds each disturbed flag means, and agree: the same-work
+    pairs' flag exactly when they were disturbed, the compared rounds' exactly when they were, "none of the compared
+    rounds disturbed" only when none was — and no flag without its rounds named."""
+    same_why, compared_why = ns["disturbance"](same_loads), ns["disturbance"](compared_loads)
+    # each why begins "round N: …"; "none of the compared rounds disturbed: within …" holds no "disturbed: round"
+    assert ("the same-work pairs disturbed: round" in flat) == bool(same_why)
+    assert not same_why or f"the same-work pairs disturbed: {same_why}" in flat
+    assert ("the compared rounds disturbed: round" in flat) == bool(compared_why)
+    assert not compared_why or f"the compared rounds disturbed: {compared_why}" in flat
+    assert not ("none of the compared rounds disturbed" in flat and compared_why)
+    assert "none of these rounds" not in flat
+    unnamed = re.sub(r"(the same-work pairs|the compared rounds) disturbed: ", "", flat)
+    assert "disturbed: round" not in unnamed, flat
+
+
+@pytest.mark.parametrize("seed", seeds(200))
+def test_a_disturbed_flag_and_a_none_disturbed_reading_name_their_rounds_and_never_contradict(run, seed):
+    """Reader 39 a2: under Step 6's KC-vs-768 pairs "(disturbed: round 2: …)" (the A/A rounds) stood three lines
+    above "none of these rounds disturbed" (the compared rounds). Over which rounds are disturbed — the A/A only, the
+    compared only, both, none — Step 6's sweep pairs, its KC rivals' lines and Step 4's packing lines name the rounds
+    each flag means, and never contradict."""
+    ns, _ = run
+    rng = np.random.default_rng(seed)
+    which = ("none", "same", "compared", "both")[seed % 4]
+    same_loads = _disturbed_loads(rng, which in ("same", "both"))
+    compared_loads = _disturbed_loads(rng, which in ("compared", "both"))
+    same = [float(r) for r in rng.uniform(0.95, 1.05, 3)]
+    gains = [float(g) for g in float(rng.choice([0.8, 1.0, 1.25])) * rng.uniform(0.97, 1.03, 3)]
+    _, line = ns["block_line"]("KC", 1000, 256, 768, bool(rng.integers(2)), (gains, compared_loads, same, same_loads))
+    _no_contradiction(unwrap(line), ns, same_loads, compared_loads)
+    noise, noise_said = ns["pair_noise"](same, gains, compared_loads)
+    rivals = ns["fit"](ns["against_itself_said"](same, same_loads)) + "\n" + ns["kc_against_said"](
+        256, 341, "the rule it replaced", gains, compared_loads, noise, noise_said)[1]
+    _no_contradiction(unwrap(rivals), ns, same_loads, compared_loads)
+    _no_contradiction(unwrap(ns["packing_line"](120, same, same_loads, gains, compared_loads)[2]), ns, same_loads,
+                      compared_loads)
+    assert all(len(row) <= 118 for text in (line, rivals) for row in text.splitlines())
+
+
+@pytest.mark.parametrize("seed", seeds(200))
+def test_step_6s_answer_and_title_name_every_rival_compared_in_one_reading(run, seed):
+    """Reader 39 a3: block_sizes.png's KC panel named KC = 768 (the sweep's pairs) while the answer line named only
+    341 and 128. Over seeded places of one to three rivals: the panel's title (unwrapped) is the answer line's reading,
+    word for word, and lists every rival under its place's words."""
+    ns, _ = run
+    rng = np.random.default_rng(seed)
+    values = [int(v) for v in rng.choice([768, 341, 128, 64], int(rng.integers(1, 4)), replace=False)]
+    settled = {v: str(rng.choice(["above", "below", "within", "open"])) for v in values}
+    answer = unwrap(ns["block_answer"]("KC", 256, settled, {v: 1.1 for v in values}))
+    kept = dict(ns["pairs_settled"])
+    try:
+        ns["pairs_settled"]["KC"] = (256, settled)
+        title = " ".join(ns["pairs_line"]("KC").split())   # a title wraps with no indent
+    finally:
+        ns["pairs_settled"].clear()
+        ns["pairs_settled"].update(kept)
+    assert answer.startswith("answer — " + title)
+    words = {"above": "slower than", "below": "faster than", "within": "not told apart from",
+             "open": "not settled against"}
+    assert all(f"KC = {v}" in _answer_groups(answer)[words[where]] for v, where in settled.items())
+    assert all(len(row) <= 50 for row in ns["pairs_line"]("KC").splitlines()) if "KC" in ns["pairs_settled"] else True
+
+
+def test_step_6_times_no_rival_twice_and_its_run_names_every_rival_in_its_answer(run):
+    """Reader 39 a3: a KC the sweep's pairs already set against the rule's is not timed again as a rival; and in the
+    run, the KC answer line lists the sweep's rival and every rival timed after it."""
+    ns, text = run
+    kept, left = ns["kc_rivals"](256, 1000, {"the rule it replaced": 341, "a small KC": 128}, {128: "within"})
+    assert kept == {"the rule it replaced": 341}
+    assert left == ["KC = 128 (a small KC) timed against the rule's in pairs after the sweep: not timed again"]
+    kept, left = ns["kc_rivals"](256, 96, {"a small KC": 128}, {64: "within"})
+    assert kept == {} and "runs the same blocks as the rule's at n = 96" in left[0]
+    answer = next((line for line in unwrap(text).split("\n") if line.startswith("answer — the rule's KC = ")), None)
+    if "KC" in ns["pairs_settled"]:
+        chosen, settled = ns["pairs_settled"]["KC"]
+        assert answer and answer.startswith(f"answer — {ns['settled_said']('KC', chosen, settled)}")
+        assert set(settled) == set(ns["kc_settled"]) and len(settled) == len(ns["rivals"]) + len(ns["pairs_medians"].get("KC", {}))

@@ -1011,18 +1011,23 @@ def test_step_8_reads_the_spin_cut_short_against_the_turns_with_it_in_every_outc
     left the second core idle. A child process with OPENBLAS_THREAD_TIMEOUT=4 runs the same turns with the spin cut
     short. For every place of the two verdicts and whether the child's helpers still spun: the spin is called the
     cause only when the turns here settled a cost and the child's did not; a cost left in the child says so; a child
-    whose helpers still spun isolates nothing."""
-    isolated = dgemm[0]["spin_isolated"]
+    whose helpers still spun isolates nothing. Reader 39 b7: "isolated, across two processes" rested on two processes
+    at two moments — now the spin is only "consistent with" the cost, never isolated, the two processes' control
+    levels printed beside."""
+    reading = dgemm[0]["spin_reading"]
     places = ("above", "below", "within", "open")
     for parent in places:
         for child in places:
             for spin in (0.0, 0.019, 0.02, 0.2):
-                said = isolated(parent, child, spin)
+                said = reading(parent, child, spin, "LEVELS")
+                assert "isolated, across" not in said and "isolated here" not in said
                 if spin >= 0.02:
                     assert said.startswith(f"the child's helpers still used {spin:.2f} cores") and "nothing is isolated" in said
                     continue
-                cause = "the spinning helpers — not the second core's prior work — slowed nnkit's threads" in said
+                cause = ("consistent with the spinning helpers, not the second core's prior work, having slowed nnkit's "
+                         "threads here; not isolated: two processes at two moments (LEVELS)") in said
                 assert cause == (parent == "below" and child in ("within", "above")), (parent, child)
+                assert ("LEVELS" in said) == cause
                 assert ("not the spin alone" in said) == (parent == "below" and child == "below")
                 assert ("the spin's part is not isolated" in said) == (parent == "below" and child == "open")
                 assert ("nothing to split" in said) == (parent in ("within", "above"))
@@ -1040,7 +1045,7 @@ def test_the_quick_runs_step_8_prints_the_childs_turns_and_reads_them(dgemm):
     spin = ns["spin_cut"]["spin"]
     assert f"its helpers used {spin:.2f} cores in the" in flat
     assert flat.endswith("answer — what slowed nnkit right after a 2-thread OpenBLAS product: "
-                         + ns["spin_isolated"](ns["helpers_where"], ns["child_where"], spin))
+                         + ns["spin_reading"](ns["helpers_where"], ns["child_where"], spin, ns["spin_levels"]))
 
 
 def test_step_2_ends_with_the_blocks_as_its_answer(dgemm):
