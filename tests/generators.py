@@ -2,6 +2,7 @@
 (``.ci/run`` runs both stages, so CI sees them all)."""
 
 import pytest
+from hypothesis import given, settings
 
 
 def seeds(total: int, default: int = 30) -> list:
@@ -17,6 +18,20 @@ def examples(default: int, full: int) -> list:
     """Values for a hypothesis check's ``examples`` parameter: ``default`` in the default run, ``full`` under
     ``-m long``."""
     return [default, pytest.param(full, marks=pytest.mark.long)]
+
+
+def drawn(default: int, full: int, *strategies, **named):
+    """``@given(*strategies, **named)`` drawing ``default`` examples in the default run and ``full`` under
+    ``-m long``: the decorated test (no fixtures; ``@example``s kept) becomes two pytest cases, ``[default]`` and
+    ``[full]`` (marked long)."""
+    def sampled(test):
+        @pytest.mark.parametrize("examples", examples(default, full))
+        def run(examples):
+            settings(max_examples=examples, deadline=None)(given(*strategies, **named)(test))()
+        run.__name__, run.__qualname__, run.__doc__, run.__module__ = (test.__name__, test.__qualname__, test.__doc__,
+                                                                       test.__module__)
+        return run
+    return sampled
 
 
 def watched(rng) -> tuple:

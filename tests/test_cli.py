@@ -431,15 +431,25 @@ def test_train_json_carries_the_learning_curve():
     assert history["loss"][-1] == result["final_loss"]
 
 
-def test_bench_runs_the_suites_asked_for_on_the_data_and_threshold_given(tmp_path):
-    """``--suite`` picks suites (in the bench's order), ``--data``/``--threshold`` feed time_to_accuracy;
-    a file without labels is one line naming it."""
+def test_bench_runs_the_suites_asked_for_on_the_threshold_given(tmp_path):
+    """``--suite`` picks suites (in the bench's order), ``--threshold`` feeds time_to_accuracy (on the digits unless
+    ``--data`` says otherwise: the test below); a file without labels is one line naming it."""
     done = nnkit("bench", "--quick", "--json", "--suite", "time_to_accuracy", "--suite", "peak", "--threshold", "0.5")
     result = last_json(done)
     assert list(result) == ["setup", "peak", "time_to_accuracy", "peak_check"]
     assert result["time_to_accuracy"]["threshold"] == 0.5 and result["time_to_accuracy"]["data"] == "digits"
     assert all(row["reached"] == 3 for row in result["time_to_accuracy"]["rows"])  # 0.5 is reached by every seed
     assert "s to 0.50 val" in done.stderr
+    unlabelled = tmp_path / "test.csv"
+    unlabelled.write_text("pixel0,pixel1,pixel2,pixel3\n" + "1,2,3,4\n" * 20)
+    done = nnkit("bench", "--suite", "time_to_accuracy", "--data", str(unlabelled), expect_ok=False)
+    assert done.returncode == 1 and done.stderr.strip().splitlines()[-1] == (
+        f"nnkit bench: error: {unlabelled}: has no labels; training needs a 'label' column or an IDX labels file")
+
+
+@pytest.mark.long   # a second time_to_accuracy bench (~8 s on 2 cores); the default suite's is the one above
+def test_bench_trains_on_the_data_given(tmp_path):
+    """``--data`` feeds time_to_accuracy another data set, here with another input size."""
     pooled = tmp_path / "pooled.csv"  # the digits as 4×4 images: another input size
     images = data.load_digits().images.reshape(-1, 4, 2, 4, 2).sum(axis=(2, 4)) * 3  # 0..192
     labels = data.load_digits().labels
@@ -447,8 +457,3 @@ def test_bench_runs_the_suites_asked_for_on_the_data_and_threshold_given(tmp_pat
                       + "".join(f"{y}," + ",".join(map(str, row.ravel())) + "\n" for y, row in zip(labels, images)))
     result = last_json(nnkit("bench", "--quick", "--json", "--suite", "time_to_accuracy", "--data", str(pooled), "--threshold", "0.5"))
     assert result["time_to_accuracy"]["data"] == str(pooled) and all(row["test accuracy"] > 0.5 for row in result["time_to_accuracy"]["rows"])
-    unlabelled = tmp_path / "test.csv"
-    unlabelled.write_text("pixel0,pixel1,pixel2,pixel3\n" + "1,2,3,4\n" * 20)
-    done = nnkit("bench", "--suite", "time_to_accuracy", "--data", str(unlabelled), expect_ok=False)
-    assert done.returncode == 1 and done.stderr.strip().splitlines()[-1] == (
-        f"nnkit bench: error: {unlabelled}: has no labels; training needs a 'label' column or an IDX labels file")

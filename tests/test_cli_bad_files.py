@@ -164,20 +164,20 @@ def model_cases(tmp_path: Path, model: Path, capsys, cases: int, seed: int) -> d
 
 
 def test_damaged_csv_files(tmp_path, model, capsys):
-    outcomes = csv_cases(tmp_path, model, capsys, cases=300, seed=0)
-    assert outcomes["refused"] > 200, outcomes  # the damage mostly matters
+    outcomes = csv_cases(tmp_path, model, capsys, cases=100, seed=0)   # 3 000 more under -m long
+    assert outcomes["refused"] > 66, outcomes  # the damage mostly matters
     print(outcomes)
 
 
 def test_damaged_idx_files(tmp_path, model, capsys):
-    outcomes = idx_cases(tmp_path, model, capsys, cases=200, seed=0)
-    assert outcomes["refused"] > 100, outcomes
+    outcomes = idx_cases(tmp_path, model, capsys, cases=60, seed=0)    # 2 000 more under -m long
+    assert outcomes["refused"] > 30, outcomes
     print(outcomes)
 
 
 def test_damaged_model_files(tmp_path, model, capsys):
-    outcomes = model_cases(tmp_path, model, capsys, cases=150, seed=0)
-    assert outcomes["refused"] > 100, outcomes
+    outcomes = model_cases(tmp_path, model, capsys, cases=50, seed=0)   # 1 000 more under -m long
+    assert outcomes["refused"] > 33, outcomes
     print(outcomes)
 
 

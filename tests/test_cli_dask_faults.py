@@ -3,7 +3,8 @@ local``, the scheduler killed mid-run, a run that diverges on the workers — ea
 non-zero exit, no process of the run left behind, the checkpoint absent or whole.
 
 Timings are printed (seconds from the fault to the end of nnkit), never asserted; a hang fails by the
-time-out of :func:`cli_processes.finish`.
+time-out of :func:`cli_processes.finish`. Each run starts a cluster (15–30 s on 2 cores): the default suite keeps
+the Ctrl-C and SIGTERM pair; the scheduler killed and the divergence run with ``-m long`` (.ci/run).
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ def scheduler(tmp_path):
                 process.wait()
 
 
+@pytest.mark.long
 def test_the_scheduler_killed_mid_run_is_one_line(scheduler, tmp_path):
     sched, address = scheduler
     out = tmp_path / "m.npz"
@@ -96,6 +98,7 @@ def test_the_scheduler_killed_mid_run_is_one_line(scheduler, tmp_path):
     checkpoint.load(out)  # the last good epoch, whole
 
 
+@pytest.mark.long
 def test_divergence_on_a_local_cluster_is_one_line_without_the_workers_warnings():
     done = subprocess.run(procs.command(*TRAIN, "--scheduler", "local", "--optimizer", "sgd", "--lr", "1e200"),
                           capture_output=True, text=True, timeout=300)

@@ -5,12 +5,14 @@ and executes in a real IPython kernel, its figures shown as the outputs of the c
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
+from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from generators import drawn
 from myst_files import myst
 from nnkit import notebooks, tutorials
 
@@ -36,14 +38,14 @@ _LINE = st.sampled_from(["x = 1", "", "    y = [i for i in range(3)]", "# a comm
 _OPTIONS = st.sampled_from(["", ":tags: [hide-input]\n", "---\ntags: [hide-output]\n---\n"])  # a cell's metadata
 
 
-@settings(max_examples=200, deadline=None)
-@given(cells=st.lists(st.tuples(_OPTIONS, st.lists(_LINE, min_size=1, max_size=6).map("\n".join).filter(str.strip))
-                      .map("".join), min_size=1, max_size=5),
+@drawn(30, 200, cells=st.lists(st.tuples(_OPTIONS, st.lists(_LINE, min_size=1, max_size=6).map("\n".join)
+                                         .filter(str.strip)).map("".join), min_size=1, max_size=5),
        prose=st.sampled_from(["Prose.", "Prose with `code` and **bold**.", "A list:\n\n- one\n- two"]))
-def test_any_myst_file_gives_the_notebook_the_same_code_as_the_terminal(tmp_path_factory, cells, prose):
-    path = tmp_path_factory.mktemp("myst") / "t.md"
-    path.write_text(myst(*cells, prose=prose))
-    assert same_code(path)
+def test_any_myst_file_gives_the_notebook_the_same_code_as_the_terminal(cells, prose):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "t.md"
+        path.write_text(myst(*cells, prose=prose))
+        assert same_code(path)
 
 
 def test_a_notebook_runs_seeded_like_the_terminal_and_shows_each_figure_once(tmp_path):

@@ -16,12 +16,11 @@ import matplotlib.pyplot as plt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generators import examples, seeds
+from generators import drawn, examples, seeds
 from nnkit import plots
 
 
-@settings(max_examples=15, deadline=None)
-@given(st.floats(1e-3, 1e3), st.floats(1.05, 1e4), st.integers(2, 8))
+@drawn(5, 15, st.floats(1e-3, 1e3), st.floats(1.05, 1e4), st.integers(2, 8))
 def test_a_log_y_axis_names_at_least_two_values_inside_the_data(low, span, count):
     values = {i: low * span ** (i / (count - 1)) for i in range(count)}
     fig, ax = plt.subplots()
@@ -59,7 +58,8 @@ def test_every_roofline_point_is_named_once_in_the_legend(tmp_path, monkeypatch)
     assert [label for label in seen["labels"] if label in points] == list(points)
 
 
-def test_a_rooflines_ticks_are_plain_numbers_and_its_flagged_points_are_hollow(tmp_path, monkeypatch):
+@pytest.mark.parametrize("trials", examples(4, 12))
+def test_a_rooflines_ticks_are_plain_numbers_and_its_flagged_points_are_hollow(tmp_path, monkeypatch, trials):
     """Reader 29 (c13): tutorial 8's roofline printed its y ticks as "4×10^1"; reader 32 (c2): its points were all
     hollow, flags a ×, where the book's other figures draw a flagged point hollow and every other filled. Every tick
     label is a plain number; each flagged point, and only it, is hollow, every other filled; no × is drawn; one short
@@ -67,7 +67,7 @@ def test_a_rooflines_ticks_are_plain_numbers_and_its_flagged_points_are_hollow(t
     from matplotlib.colors import same_color
 
     rng = np.random.default_rng(29)
-    for trial in range(12):
+    for trial in range(trials):
         points = {f"op{i}": (float(rng.uniform(0.1, 30)), float(rng.uniform(1, 60))) for i in range(5)}
         flagged = frozenset(label for label in points if rng.random() < 0.4)
         seen = {}
@@ -97,7 +97,7 @@ def test_a_rooflines_ticks_are_plain_numbers_and_its_flagged_points_are_hollow(t
         assert not any("×" in label or "every point" in label for label in seen["labels"])
 
 
-@pytest.mark.parametrize("seed", seeds(24, 8))
+@pytest.mark.parametrize("seed", seeds(24, 4))
 def test_roofline_points_that_meet_nest_each_visible_in_the_figure(seed, monkeypatch):
     """Reader 32 (c3): "+ SIMD" and "+ packing" near one intensity were hard to read under their × marks. Points that
     meet (within ``MARKER_REACH`` both ways) never share a size, the larger drawn under the smaller; in the drawn
@@ -148,9 +148,8 @@ rules = st.lists(st.text(alphabet="dWbZ= ·Σⱼ()+−/:,ᵀ", min_size=1, max_s
                  min_size=1, max_size=3).map("\n".join)
 
 
-@settings(max_examples=25, deadline=None)
-@given(nodes=st.lists(st.tuples(names, st.lists(st.integers(1, 9999), max_size=2).map(tuple)), min_size=2, max_size=8),
-       data=st.data())
+@drawn(10, 25, nodes=st.lists(st.tuples(names, st.lists(st.integers(1, 9999), max_size=2).map(tuple)), min_size=2,
+                              max_size=8), data=st.data())
 def test_a_computational_graph_reads_in_one_row_at_the_books_width_or_says_it_cannot(nodes, data):
     """Any chain of nodes with a rule back from each to the one before (one of them, perhaps, never computed):
     the boxes in one row, left to right, apart, within the book's width at 10-point text, the rule never computed
@@ -191,8 +190,7 @@ series = st.dictionaries(st.text(alphabet="abcdefgh ,+=()", min_size=1, max_size
                          st.lists(st.floats(0.1, 1e3), min_size=2, max_size=6), min_size=1, max_size=11)
 
 
-@settings(max_examples=15, deadline=None)
-@given(series, st.sampled_from(["", "x", "y", "xy"]), st.booleans())
+@drawn(5, 15, series, st.sampled_from(["", "x", "y", "xy"]), st.booleans())
 def test_a_curves_legend_never_covers_a_point(drawn, log, peak_line):
     seen = []
     with mock.patch.object(plots, "_save", lambda fig, path: seen.append(fig) or path):
@@ -213,8 +211,7 @@ def _drawn_span(fig) -> tuple[float, float]:
     return (max(b.x1 for b in boxes) - min(b.x0 for b in boxes), max(b.y1 for b in boxes) - min(b.y0 for b in boxes))
 
 
-@settings(max_examples=4, deadline=None)
-@given(st.integers(0, 120), st.integers(0, 90), st.integers(1, 3))
+@drawn(2, 4, st.integers(0, 120), st.integers(0, 90), st.integers(1, 3))
 def test_a_saved_figure_holds_every_text_it_draws(label_chars, legend_chars, title_lines):
     """Reader 20 c6: the roofline's x label, wider than its axes beside an outside legend, was clipped on the left.
     Whatever the labels' lengths, the saved PNG is at least as wide and tall as the box of every text drawn."""
@@ -321,8 +318,7 @@ def test_bars_draw_dots_on_a_log_axis_bars_on_a_linear_one_and_each_flagged_entr
     check()
 
 
-@settings(max_examples=8, deadline=None)
-@given(st.lists(st.integers(1, 90), min_size=1, max_size=12), st.lists(st.integers(1, 100), min_size=1, max_size=3),
+@drawn(3, 8, st.lists(st.integers(1, 90), min_size=1, max_size=12), st.lists(st.integers(1, 100), min_size=1, max_size=3),
        st.booleans())
 def test_a_rooflines_legend_sits_under_its_x_label_and_names_lead_to_their_own_points(point_chars, roof_chars, named):
     """Reader 21 c5: beside the axes, the roofline's legend took more than half the figure's width. Whatever its
@@ -391,7 +387,7 @@ def _grid_colours(ax, shape) -> list[str]:
     return [matplotlib.colors.to_hex(patch.get_facecolor()) for patch in ax.patches[:shape[0] * shape[1]]]
 
 
-@pytest.mark.parametrize("seed", range(20))
+@pytest.mark.parametrize("seed", seeds(20, 8))
 def test_memory_colours_follow_each_elements_place_in_its_block_beside_a_copy_elsewhere(seed):
     """Tutorial 2's four arrays (any shape): an element of ``a`` keeps its colour in ``a.T`` and a slice of ``a``;
     a copy far away in memory does not squash the scale (``a``'s elements stay as many colours as elements); the
@@ -432,8 +428,7 @@ def test_a_value_is_written_to_3_significant_figures_and_from_1000_on_without_an
     assert plots.value_text(1234.5) == "1,230" and plots.value_text(999.6) == "1,000" and plots.value_text(45.61) == "45.6"
 
 
-@settings(max_examples=15, deadline=None)
-@given(st.lists(st.floats(1e-4, 1e8), min_size=1, max_size=8), st.booleans(), st.booleans())
+@drawn(5, 15, st.lists(st.floats(1e-4, 1e8), min_size=1, max_size=8), st.booleans(), st.booleans())
 def test_every_value_label_ends_inside_the_axes_frame(rates, log, flag):
     """A label written right of its dot or bar, ``≥`` and a grouped number included, never leaves the frame —
     on a log axis spanning many decades too."""

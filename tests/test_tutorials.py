@@ -3,6 +3,7 @@ assert them (the explanation equals the trace, the bridge equals np.dot, the vie
 Each draws at least one figure, and every figure it names exists as a PNG; `nnkit tutorial N`
 prints the prose between the outputs; the order is the one a learner needs."""
 
+import functools
 import re
 import sys
 
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import example, given, settings, strategies as st
 
+from generators import drawn
 from nnkit import tutorials
 from tutorial_runs import quick
 
@@ -132,15 +134,21 @@ def test_the_network_graph_dashes_the_gradient_backpropagation_never_computes():
     assert "the dashed arrow over the boxes is `dA2`, the step the first rule skips" in prose
 
 
-def _network_function(name: str):
-    """A function the network tutorial defines, taken from its code cells alone (no run), beside the others it
-    defines (one may call another)."""
+@functools.cache   # parsed once: a generator calls these functions hundreds of times
+def _network_functions() -> dict:
+    """The functions the network tutorial defines, taken from its code cells alone (no run), side by side (one may
+    call another), by name."""
     import ast
     code = "\n".join(tutorials.cells(tutorials.find("the-network")))
     nodes = [n for n in ast.walk(ast.parse(code)) if isinstance(n, ast.FunctionDef)]
     space = {"np": np}
     exec(compile(ast.Module(nodes, []), "01-the-network.md", "exec"), space)
-    return space[name]
+    return space
+
+
+def _network_function(name: str):
+    """The function ``name`` the network tutorial defines (:func:`_network_functions`)."""
+    return _network_functions()[name]
 
 
 @settings(max_examples=30, deadline=None)
@@ -155,10 +163,10 @@ def test_the_learning_rate_figure_names_a_diverged_rate_only_when_one_diverged(d
     assert "sweep_title(diverged)" in code and "if np.isfinite(final[lr])}" in code   # drawn: exactly those not left out
 
 
-@settings(max_examples=300, deadline=None)
-@given(initial=st.floats(2.0, 2.6), losses=st.lists(st.one_of(st.floats(0.01, 3.0), st.just(float("nan")),
-                                                                st.sampled_from([2.26485, 2.26535, 0.20995, 0.2205])),
-                                                      min_size=6, max_size=6).filter(lambda v: not all(map(np.isnan, v))))
+@drawn(30, 300, initial=st.floats(2.0, 2.6),
+       losses=st.lists(st.one_of(st.floats(0.01, 3.0), st.just(float("nan")),
+                                 st.sampled_from([2.26485, 2.26535, 0.20995, 0.2205])),
+                       min_size=6, max_size=6).filter(lambda v: not all(map(np.isnan, v))))
 @example(initial=2.384, losses=[2.26476, 2.26484, 0.2, 0.21004, 0.20996, float("nan")])   # each prints at its mark
 def test_the_learning_rate_sweep_decides_on_the_losses_as_printed(initial, losses):
     """Reader 30 (the book's rule: a verdict is decided from the figures as printed): the sweep's best rates, its

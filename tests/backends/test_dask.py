@@ -1,6 +1,10 @@
 """The unchanged network on dask.array, on a real dask.distributed LocalCluster (2 worker
 processes on loopback): full-batch gradient descent gives numpy's parameters — also when a
-worker is killed in the middle of training (its nanny restarts it; what it held is recomputed)."""
+worker is killed in the middle of training (its nanny restarts it; what it held is recomputed).
+
+Each test here that starts a cluster costs 10–20 s on 2 cores: the default suite keeps one run on a local cluster
+(tests/test_cli.py's ``test_dask_backend_on_a_local_cluster_matches_numpy``: dask's run equals numpy's) and the
+cluster closed after an error; the others run with ``-m long`` (.ci/run)."""
 
 from __future__ import annotations
 
@@ -38,6 +42,7 @@ def full_batch(backend: str, steps: int = 4, chunk: int = 300, on_epoch=None):
     return params, history, model.accuracy(params, X_test, test_set.labels)
 
 
+@pytest.mark.long   # the default suite's run on a local cluster: tests/test_cli.py's, through the command
 def test_full_batch_descent_on_a_local_cluster_gives_numpys_parameters(client):
     assert len(client.scheduler_info()["workers"]) == 2
     on_dask, history, accuracy = full_batch("dask")
@@ -47,6 +52,7 @@ def test_full_batch_descent_on_a_local_cluster_gives_numpys_parameters(client):
     assert accuracy == expected and history.loss[-1] < history.loss[0]
 
 
+@pytest.mark.long   # a fault on a cluster: the default suite's is tests/test_cli_dask_faults.py's Ctrl-C and SIGTERM
 def test_a_worker_killed_mid_training_does_not_lose_the_run(client, tmp_path):
     import os
     import signal
@@ -84,6 +90,7 @@ def test_the_cluster_is_closed_after_an_error():
         Client(address, timeout="2s")
 
 
+@pytest.mark.long   # the whole dask bench (~20 s); its data on the workers: the test below, in the default suite
 def test_the_bench_makes_its_data_on_the_workers_not_in_the_task_graph():
     """dask warns "Sending large graph of size … MiB" when data travel inside a graph (the bench's
     20 000 × 784 samples did: 120 MiB); made on the workers, the same figures come without it."""

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from generators import drawn
 from nnkit.backends import own_dgemm
 from nnkit.backends._native import ffi, lib
 from text import unwrap
@@ -141,8 +142,7 @@ around_the_cut = st.fixed_dictionaries({
 })
 
 
-@settings(max_examples=300, deadline=None)
-@given(around_the_cut)
+@drawn(30, 300, around_the_cut)
 def test_products_on_either_side_of_the_packing_and_thread_cuts_equal_numpy(p):
     """Shapes whose m·n·k lies just under, at and just over the kernel's cuts: at the packing cut the unpacked path
     and the packed one meet, both orders and transposes (an A whose rows are contiguous takes the copied tiles

@@ -12,7 +12,7 @@ from hypothesis import example, given, settings, strategies as st
 
 from nnkit.bench import load, verdicts
 from nnkit.tutorials import WIDTH, fit
-from generators import examples
+from generators import drawn, examples
 from text import unwrap
 
 rates = st.floats(0.01, 1e4)
@@ -282,8 +282,7 @@ def test_the_readers_step_where_subtract_beat_the_products_is_not_called_closest
     assert verdicts.closest(0.272, [0.293, 0.262, 0.021, 0.13]) != "came closest"
 
 
-@settings(max_examples=1000, deadline=None)
-@given(st.floats(0.001, 1.0), st.lists(st.floats(0.001, 1.0), min_size=1, max_size=12), st.floats(0.0, 1.0))
+@drawn(30, 1000, st.floats(0.001, 1.0), st.lists(st.floats(0.001, 1.0), min_size=1, max_size=12), st.floats(0.0, 1.0))
 def test_a_place_among_the_shares_is_said_only_where_the_whole_noise_range_lies(chosen, rest, noise):
     """Every outcome: the words agree with the range chosen ÷ (1 + noise) … chosen × (1 + noise) and the marks."""
     said = verdicts.closest(chosen, rest, noise)
@@ -312,9 +311,8 @@ def test_a_ratio_and_its_inverse_lie_equally_far_from_1(ratio):
 MARKS = st.lists(st.floats(0.1, 10.0), min_size=1, max_size=3, unique=True).map(lambda m: tuple(sorted(m)))
 
 
-@settings(max_examples=1000, deadline=None)
-@given(st.floats(0.05, 20.0), MARKS, st.one_of(st.none(), st.floats(0.0, 2.0)), st.one_of(st.none(), st.floats(0.3, 1.2)),
-       st.floats(0.0, 0.5))
+@drawn(30, 1000, st.floats(0.05, 20.0), MARKS, st.one_of(st.none(), st.floats(0.0, 2.0)),
+       st.one_of(st.none(), st.floats(0.3, 1.2)), st.floats(0.0, 0.5))
 def test_a_ratio_is_placed_only_where_its_whole_range_lies(ratio, marks, others, speed, noise):
     """The book's one bound rule: a region is named only when every value the pair can truly be (a slowed core on
     either side alone, the pair noise either way) lies in it; busy other processes bound nothing."""
