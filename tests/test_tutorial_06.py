@@ -863,6 +863,7 @@ def test_the_sweep_figure_draws_every_flagged_sweep_as_a_lower_bound_named_by_it
     assert drawn["ticks"] == [str(c) for c in sorted({c for chains in CHAINS.values() for c in chains})]   # c14
 
 
+@pytest.mark.long   # a check of the long generator's reach: ~30 figures
 def test_the_sweep_figure_generator_reaches_every_flag_and_none():
     """The seeds above reach a kernel still climbing, one UNSTEADY, one DISTURBED, one SLOWED, one with two flags and
     one with none."""
@@ -948,6 +949,7 @@ def test_a_sweep_still_climbs_only_at_its_best_and_beyond_the_aa_drift(seed):
                      "≥" if "avx2+fma" in ns["climbing"] else "")
 
 
+@pytest.mark.long   # a check of the long generator's reach: 240 seeds
 def test_the_climb_generator_reaches_each_outcome_at_each_drift():
     """The seeds above reach, at every drift, a kernel still climbing, and one whose rise lies within the drift at
     every drift above the quarter mark (4.2 % from 12 to 14 chains: below it, a rise that gains a quarter of what the
@@ -2236,7 +2238,7 @@ def test_the_threads_figure_keeps_every_size_apart_from_its_neighbours_and_the_r
     plt.close(fig)
 
 
-@pytest.mark.parametrize("seed", _seeds(40, 10))
+@pytest.mark.parametrize("seed", _seeds(40, 3))   # each draws a figure
 def test_the_threads_figure_draws_each_fair_ratios_range_by_its_pair_noise_alone(seed, tmp_path):
     """Reader 36 (c9): on an idle run every point was hollow, so the figure drew no evidence. Each fair ratio of a row
     other processes left idle gets its range by its pair noise alone — the verdict line's reading — drawn as a

@@ -537,7 +537,7 @@ def test_a_whole_run_with_an_unsteady_peak_takes_its_median_and_reads_the_shares
             < flat.index("this machine's library on the step's largest product (128×64 times 64×128)"))
 
 
-@pytest.mark.parametrize("seed", _seeds(12, 4))
+@pytest.mark.parametrize("seed", _seeds(12, 2))
 def test_roofline_points_at_one_intensity_each_get_their_own_marker_colour_and_size(seed, tmp_path, monkeypatch):
     """Several operations at (nearly) one intensity and rate — add, maximum, multiply, subtract near 0.05 FLOPs/byte —
     are drawn so that each can be told apart: no two share marker, colour and size."""
@@ -759,7 +759,7 @@ def _crosses(p, q, r, s) -> bool:
     return side(p, q, r) * side(p, q, s) < 0 and side(r, s, p) * side(r, s, q) < 0
 
 
-@pytest.mark.parametrize("seed", [-1] + _seeds(12, 3))   # each draws and measures a figure: ~5 s
+@pytest.mark.parametrize("seed", [-1] + _seeds(12, 1))   # each draws and measures a figure: ~5 s
 def test_roofline_points_crowded_at_one_spot_are_named_beside_them_and_the_names_do_not_overlap(seed, monkeypatch, tmp_path):
     """Step 3's roofline (``named=True``): every operation's name is written once, joined to its own point, no two
     names' boxes overlap and no two leader lines cross, however the points crowd (reader 16: multiply, subtract, add
@@ -1203,7 +1203,7 @@ def _roofs_first():
     return scope["roofs_first"]
 
 
-@pytest.mark.parametrize("seed", _seeds(6, 3))   # each draws a figure
+@pytest.mark.parametrize("seed", _seeds(6, 1))   # each draws a figure
 def test_the_products_point_never_takes_a_roofs_colour(seed, tmp_path, monkeypatch):
     """Reader 29 c13: the products' marker was drawn in the main-memory roof's colour. Step 3 orders the points so that
     it comes after as many others as there are roofs (the roofs take the first colours): on the drawn figure its colour
