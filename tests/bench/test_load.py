@@ -1,5 +1,6 @@
 """nnkit.bench.load: who used the CPU while something ran, and how fast the core ran meanwhile."""
 
+import hashlib
 import os
 import statistics
 import subprocess
@@ -106,10 +107,12 @@ def test_the_slowest_core_is_the_all_core_probe_as_a_share_of_its_usual_reading_
 
 
 def _spinning(seconds: float) -> None:
-    """Keep a core busy for ``seconds`` (the GIL released often enough for the caller to go on)."""
+    """Keep a core busy for ``seconds``, in C with the GIL released (``hashlib.pbkdf2_hmac`` drops it while it hashes),
+    as a BLAS helper thread spins: a pure-Python loop runs only while it holds the GIL, and in CI's whole suite such a
+    spinner once used no CPU at all during the read (``beside`` read 0.00 cores)."""
     end = time.perf_counter() + seconds
     while time.perf_counter() < end:
-        pass
+        hashlib.pbkdf2_hmac("sha256", b"spin", b"salt", 2_000)
 
 
 def test_beside_counts_this_processs_threads_running_during_a_read_but_not_the_reads_own():
